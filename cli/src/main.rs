@@ -1,0 +1,200 @@
+//! `s3connector`: run the connector's library locally.
+//!
+//! stdout carries data only; stderr carries progress and reasons. Exit codes: 0 success,
+//! 1 the work ran but failed its purpose, 2 bad usage or configuration.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use s3connector::aws::{ClientSettings, Clients, CredentialSource};
+use s3connector::config::{Config, LogFormat};
+use s3connector::connection::{self, Overall, Verdict};
+use s3connector::{scan, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "s3connector",
+    version,
+    about = "Run the s3connector library locally: decode notifications, list buckets, test connections."
+)]
+struct Cli {
+    #[command(flatten)]
+    aws: AwsFlags,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct AwsFlags {
+    /// Named profile from the AWS config and credentials files.
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    profile: Option<String>,
+    /// Region (default: from the environment or profile, then us-east-1).
+    #[arg(long, global = true)]
+    region: Option<String>,
+    /// Endpoint URL for every AWS service, e.g. a local emulator (S3 then uses path-style).
+    #[arg(long, global = true)]
+    endpoint_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decode an S3, SNS or EventBridge notification (file or `-` for stdin) into object references (NDJSON).
+    Notification {
+        /// Path of a JSON file holding the notification or an SQS batch event, or `-`.
+        file: String,
+    },
+    /// List the buckets the credentials can see.
+    Scan {
+        /// Print one JSON document instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that the credentials can reach a bucket.
+    TestConnection {
+        /// Bucket name.
+        #[arg(long)]
+        bucket: String,
+        /// Print the same JSON document the endpoint returns.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(LogFormat::Text, &config.log_level);
+    match run(cli, config).await {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Notification { file } => decode_notification(&file),
+        Command::Scan { json } => {
+            let clients = clients(&cli.aws, &config).await?;
+            let buckets = scan::list_buckets(&clients.s3())
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::json!({ "buckets": buckets }));
+            } else {
+                println!("{:<63}  {:<16}  CREATED", "BUCKET", "REGION");
+                for b in &buckets {
+                    println!(
+                        "{:<63}  {:<16}  {}",
+                        b.name,
+                        b.region.as_deref().unwrap_or("-"),
+                        b.created.as_deref().unwrap_or("-")
+                    );
+                }
+                eprintln!("{} bucket(s)", buckets.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::TestConnection { bucket, json } => {
+            let body =
+                serde_json::json!({ "bucket": bucket, "region": cli.aws.region }).to_string();
+            let request = connection::Request::parse(body.as_bytes()).map_err(|e| e.to_string())?;
+            let clients = clients(&cli.aws, &config).await?;
+            let verdict = connection::run(&clients, &request).await;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&verdict).expect("verdict serialises")
+                );
+            } else {
+                print_verdict(&verdict);
+            }
+            Ok(match verdict.status {
+                Overall::Successful => ExitCode::SUCCESS,
+                Overall::Failed => ExitCode::from(1),
+            })
+        }
+    }
+}
+
+async fn clients(flags: &AwsFlags, config: &Config) -> Result<Clients, String> {
+    let mut settings = ClientSettings::from(config);
+    if let Some(r) = &flags.region {
+        settings.region = Some(r.clone());
+    }
+    if let Some(u) = &flags.endpoint_url {
+        settings.endpoint_url = Some(u.clone());
+    }
+    if let Some(p) = &flags.profile {
+        settings.credentials = CredentialSource::Profile(p.clone());
+    }
+    Clients::load(&settings).await.map_err(|e| e.to_string())
+}
+
+fn decode_notification(file: &str) -> Result<ExitCode, String> {
+    let mut text = String::new();
+    if file == "-" {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| format!("reading stdin: {e}"))?;
+    } else {
+        text = std::fs::read_to_string(file).map_err(|e| format!("reading {file}: {e}"))?;
+    }
+    let event: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{file} is not JSON: {e}"))?;
+    let outcome = s3connector::ingest::handle(event);
+    for object in &outcome.objects {
+        println!(
+            "{}",
+            serde_json::to_string(object).expect("object serialises")
+        );
+    }
+    eprintln!(
+        "{} message(s): {} object(s), {} skipped, {} test event(s), {} rejected",
+        outcome.counts.messages,
+        outcome.counts.objects,
+        outcome.counts.skipped,
+        outcome.counts.test_events,
+        outcome.counts.rejected
+    );
+    // A rejected message means the input failed its purpose; say so in the exit code.
+    Ok(if outcome.counts.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_verdict(v: &Verdict) {
+    println!(
+        "{:<12}  {:<8}  {:<9}  MESSAGE",
+        "STEP", "STATUS", "MANDATORY"
+    );
+    for s in &v.steps {
+        println!(
+            "{:<12}  {:<8}  {:<9}  {}",
+            s.name,
+            format!("{:?}", s.status),
+            if s.mandatory { "yes" } else { "no" },
+            s.message
+        );
+        if let Some(code) = &s.error_code {
+            println!("{:<12}  {:<8}  {:<9}  error code: {code}", "", "", "");
+        }
+        if let Some(fix) = &s.remediation {
+            println!("{:<12}  {:<8}  {:<9}  fix: {fix}", "", "", "");
+        }
+    }
+    println!("verdict: {:?}", v.status);
+}

@@ -1,0 +1,334 @@
+//! The AWS client factory: one place that turns credential settings into SDK clients.
+//!
+//! Supports the default credential chain, a named profile, static keys, and AssumeRole
+//! (external ID, session name, source identity, duration) on top of any of them. An
+//! endpoint override applies to every client, and S3 then uses path-style addressing
+//! (what local emulators need). S3 clients are cached per region.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::config::{Config, RoleSpec};
+
+/// Region used when neither the settings nor the environment name one.
+pub const FALLBACK_REGION: &str = "us-east-1";
+
+/// Where the base credentials come from.
+#[derive(Clone, Default)]
+pub enum CredentialSource {
+    /// The SDK's default chain: environment, profile, web identity, container, instance.
+    #[default]
+    DefaultChain,
+    /// A named profile from the shared config and credentials files.
+    Profile(String),
+    /// Static keys, e.g. from a CLI flag or a secret store.
+    Static {
+        /// Access key ID.
+        access_key_id: String,
+        /// Secret access key (never logged).
+        secret_access_key: String,
+        /// Session token for temporary credentials.
+        session_token: Option<String>,
+    },
+}
+
+impl fmt::Debug for CredentialSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::DefaultChain => f.write_str("DefaultChain"),
+            Self::Profile(p) => f.debug_tuple("Profile").field(p).finish(),
+            Self::Static { access_key_id, .. } => f
+                .debug_struct("Static")
+                .field("access_key_id", access_key_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Everything needed to build clients.
+#[derive(Debug, Clone, Default)]
+pub struct ClientSettings {
+    /// Region; falls back to the SDK's provider chain, then [`FALLBACK_REGION`].
+    pub region: Option<String>,
+    /// Endpoint override for every service (local emulators, VPC endpoints).
+    pub endpoint_url: Option<String>,
+    /// Base credentials.
+    pub credentials: CredentialSource,
+    /// Role assumed on top of the base credentials.
+    pub assume_role: Option<RoleSpec>,
+}
+
+impl From<&Config> for ClientSettings {
+    fn from(config: &Config) -> Self {
+        ClientSettings {
+            region: config.region.clone(),
+            endpoint_url: config.endpoint_url.clone(),
+            credentials: CredentialSource::DefaultChain,
+            assume_role: config.source_role.clone(),
+        }
+    }
+}
+
+/// Failure to obtain credentials for a role.
+#[derive(Debug, thiserror::Error)]
+#[error("could not assume role {role_arn}: {}", DisplayErrorContext(.source))]
+pub struct AssumeRoleError {
+    /// The role that was asked for.
+    pub role_arn: String,
+    /// The STS error, kept whole so callers can classify it by code.
+    #[source]
+    pub source: SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>,
+}
+
+impl AssumeRoleError {
+    /// The AWS error code (e.g. `AccessDenied`, `ExpiredToken`), when STS answered.
+    pub fn code(&self) -> Option<&str> {
+        self.source.code()
+    }
+
+    /// Whether retrying later can help (throttling, timeouts, 5xx, network).
+    pub fn is_transient(&self) -> bool {
+        match &self.source {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+            SdkError::ResponseError(e) => e.raw().status().is_server_error(),
+            SdkError::ServiceError(e) => {
+                e.raw().status().is_server_error()
+                    || matches!(
+                        self.code(),
+                        Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded")
+                    )
+            }
+            _ => false,
+        }
+    }
+}
+
+/// SDK clients built from one set of credentials, cheap to clone.
+#[derive(Clone)]
+pub struct Clients {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sdk: SdkConfig,
+    path_style: bool,
+    s3_by_region: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+}
+
+impl fmt::Debug for Clients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Clients")
+            .field("region", &self.region())
+            .field("path_style", &self.inner.path_style)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clients {
+    /// Loads the SDK configuration and, if a role is configured, assumes it once eagerly
+    /// so that a wrong role or external ID fails here with its STS error.
+    pub async fn load(settings: &ClientSettings) -> Result<Self, AssumeRoleError> {
+        let region = RegionProviderChain::first_try(settings.region.clone().map(Region::new))
+            .or_default_provider()
+            .or_else(Region::from_static(FALLBACK_REGION));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
+        if let Some(url) = &settings.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        loader = match &settings.credentials {
+            CredentialSource::DefaultChain => loader,
+            CredentialSource::Profile(name) => loader.profile_name(name),
+            CredentialSource::Static {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => loader.credentials_provider(Credentials::new(
+                access_key_id,
+                secret_access_key,
+                session_token.clone(),
+                None,
+                "s3connector-static",
+            )),
+        };
+        let base = Clients::from_sdk_config(loader.load().await, settings.endpoint_url.is_some());
+        match &settings.assume_role {
+            Some(role) => base.assume_role(role).await,
+            None => Ok(base),
+        }
+    }
+
+    /// Wraps an existing SDK configuration (used by tests that inject a mock HTTP client).
+    pub fn from_sdk_config(sdk: SdkConfig, path_style: bool) -> Self {
+        Clients {
+            inner: Arc::new(Inner {
+                sdk,
+                path_style,
+                s3_by_region: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Returns clients that act as `role`, assumed with these clients' credentials.
+    pub async fn assume_role(&self, role: &RoleSpec) -> Result<Clients, AssumeRoleError> {
+        let provider = AssumeRoleProvider {
+            sts: self.sts(),
+            role: role.clone(),
+            cached: Mutex::new(None),
+        };
+        let first = provider.fetch().await?;
+        *provider.cached.lock().expect("credentials cache poisoned") = Some(first);
+        let sdk = self
+            .inner
+            .sdk
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+        Ok(Clients::from_sdk_config(sdk, self.inner.path_style))
+    }
+
+    /// The region these clients use by default.
+    pub fn region(&self) -> Option<&str> {
+        self.inner.sdk.region().map(|r| r.as_ref())
+    }
+
+    /// The underlying SDK configuration.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.inner.sdk
+    }
+
+    /// S3 client in the default region.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let region = self.region().unwrap_or(FALLBACK_REGION).to_string();
+        self.s3_in(&region)
+    }
+
+    /// S3 client for `region`, built once and cached.
+    pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut cache = self
+            .inner
+            .s3_by_region
+            .lock()
+            .expect("client cache poisoned");
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let conf = aws_sdk_s3::config::Builder::from(&self.inner.sdk)
+                    .region(Region::new(region.to_string()))
+                    .force_path_style(self.inner.path_style)
+                    .build();
+                aws_sdk_s3::Client::from_conf(conf)
+            })
+            .clone()
+    }
+
+    /// SQS client in the default region.
+    pub fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.inner.sdk)
+    }
+
+    /// SQS client for `region` (queues live in one region; their URL names it).
+    pub fn sqs_in(&self, region: &str) -> aws_sdk_sqs::Client {
+        let conf = aws_sdk_sqs::config::Builder::from(&self.inner.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_sqs::Client::from_conf(conf)
+    }
+
+    /// STS client in the default region (regional STS endpoints are the SDK default).
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.inner.sdk)
+    }
+}
+
+/// Credentials from STS AssumeRole, refreshed shortly before they expire.
+///
+/// aws-config's own provider does not pass a source identity, which security teams
+/// use to trace a session back to the tool that opened it; hence this small provider.
+struct AssumeRoleProvider {
+    sts: aws_sdk_sts::Client,
+    role: RoleSpec,
+    cached: Mutex<Option<Credentials>>,
+}
+
+impl fmt::Debug for AssumeRoleProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssumeRoleProvider")
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refresh credentials this long before they expire.
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+impl AssumeRoleProvider {
+    async fn fetch(&self) -> Result<Credentials, AssumeRoleError> {
+        let role = &self.role;
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&role.role_arn)
+            .role_session_name(&role.session_name)
+            .set_external_id(role.external_id.clone())
+            .set_source_identity(role.source_identity.clone())
+            .duration_seconds(i32::try_from(role.duration.as_secs()).unwrap_or(3600))
+            .send()
+            .await
+            .map_err(|source| AssumeRoleError {
+                role_arn: role.role_arn.clone(),
+                source,
+            })?;
+        let creds = out
+            .credentials
+            .expect("STS AssumeRole always returns credentials");
+        let expiry = SystemTime::try_from(creds.expiration).ok();
+        Ok(Credentials::new(
+            creds.access_key_id,
+            creds.secret_access_key,
+            Some(creds.session_token),
+            expiry,
+            "s3connector-assume-role",
+        ))
+    }
+
+    async fn provide(&self) -> Result<Credentials, CredentialsError> {
+        let fresh_enough = |c: &Credentials| match c.expiry() {
+            Some(exp) => exp > SystemTime::now() + REFRESH_MARGIN,
+            None => true,
+        };
+        if let Some(c) = self
+            .cached
+            .lock()
+            .expect("credentials cache poisoned")
+            .clone()
+        {
+            if fresh_enough(&c) {
+                return Ok(c);
+            }
+        }
+        let creds = self
+            .fetch()
+            .await
+            .map_err(CredentialsError::provider_error)?;
+        *self.cached.lock().expect("credentials cache poisoned") = Some(creds.clone());
+        Ok(creds)
+    }
+}
+
+impl ProvideCredentials for AssumeRoleProvider {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.provide())
+    }
+}

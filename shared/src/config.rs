@@ -1,0 +1,416 @@
+//! Typed configuration, read once from environment variables at cold start.
+//!
+//! Every invalid or missing value fails with an error naming the variable, what is
+//! wrong with the value and the form that is expected. Values of secret variables are
+//! never echoed.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::names;
+
+/// A configuration value that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {var}{shown}: {problem}; expected {expected}", shown = shown_value(.value))]
+pub struct ConfigError {
+    /// The environment variable at fault.
+    pub var: &'static str,
+    /// The offending value, or `None` when it is missing or secret.
+    pub value: Option<String>,
+    /// What is wrong with it.
+    pub problem: String,
+    /// The expected form.
+    pub expected: &'static str,
+}
+
+fn shown_value(value: &Option<String>) -> String {
+    match value {
+        Some(v) => format!("={v:?}"),
+        None => String::new(),
+    }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (the default in Lambda).
+    Json,
+    /// Human-readable text (the default elsewhere).
+    Text,
+}
+
+/// A role to assume, with the options STS AssumeRole takes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoleSpec {
+    /// ARN of the role.
+    pub role_arn: String,
+    /// External ID the role's trust policy requires (treated as a secret).
+    pub external_id: Option<String>,
+    /// Role session name, visible in CloudTrail.
+    pub session_name: String,
+    /// Source identity recorded in CloudTrail for the session.
+    pub source_identity: Option<String>,
+    /// Session duration in seconds (900..43200).
+    pub duration: Duration,
+}
+
+impl fmt::Debug for RoleSpec {
+    // The external ID is a shared secret between the two accounts: keep it out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoleSpec")
+            .field("role_arn", &self.role_arn)
+            .field("external_id", &self.external_id.as_ref().map(|_| "***"))
+            .field("session_name", &self.session_name)
+            .field("source_identity", &self.source_identity)
+            .field("duration", &self.duration)
+            .finish()
+    }
+}
+
+/// Configuration shared by every function and the CLI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Region for clients when the SDK finds none (`AWS_REGION`).
+    pub region: Option<String>,
+    /// Endpoint override for every client (`AWS_ENDPOINT_URL`); S3 then uses path-style.
+    pub endpoint_url: Option<String>,
+    /// Role to assume before reading source buckets.
+    pub source_role: Option<RoleSpec>,
+    /// Bucket that receives output, reject records and reports.
+    pub output_bucket: Option<String>,
+    /// Key prefix under the output bucket (empty or ending in `/`).
+    pub output_prefix: String,
+    /// Log line format.
+    pub log_format: LogFormat,
+    /// Log filter directive, e.g. `info` or `s3connector=debug,info`.
+    pub log_level: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env { lookup: &lookup };
+        let region = env
+            .get("AWS_REGION")
+            .or_else(|| env.get("AWS_DEFAULT_REGION"));
+        if let Some(r) = &region {
+            let var = if env.get("AWS_REGION").is_some() {
+                "AWS_REGION"
+            } else {
+                "AWS_DEFAULT_REGION"
+            };
+            names::region(r)
+                .map_err(|rule| env.invalid(var, r, rule, "a region name such as us-east-1"))?;
+        }
+        let endpoint_url = env.get("AWS_ENDPOINT_URL");
+        if let Some(url) = &endpoint_url {
+            if !(url.starts_with("http://") || url.starts_with("https://"))
+                || url.len() <= "https://".len()
+            {
+                return Err(env.invalid(
+                    "AWS_ENDPOINT_URL",
+                    url,
+                    "be an absolute http(s) URL",
+                    "a URL such as http://127.0.0.1:5000",
+                ));
+            }
+        }
+        let source_role = read_role(&env)?;
+        let output_bucket = env.get("S3CONNECTOR_OUTPUT_BUCKET");
+        if let Some(b) = &output_bucket {
+            names::bucket_name(b).map_err(|rule| {
+                env.invalid("S3CONNECTOR_OUTPUT_BUCKET", b, rule, "an S3 bucket name")
+            })?;
+        }
+        let output_prefix = env.get("S3CONNECTOR_OUTPUT_PREFIX").unwrap_or_default();
+        if output_prefix.starts_with('/') || output_prefix.len() > 512 {
+            return Err(env.invalid(
+                "S3CONNECTOR_OUTPUT_PREFIX",
+                &output_prefix,
+                "not start with '/' and be at most 512 bytes",
+                "a key prefix such as s3connector/",
+            ));
+        }
+        let output_prefix = match output_prefix.as_str() {
+            "" => String::new(),
+            p if p.ends_with('/') => p.to_string(),
+            p => format!("{p}/"),
+        };
+        let in_lambda = env.get("AWS_LAMBDA_FUNCTION_NAME").is_some();
+        let log_format = match env.get("S3CONNECTOR_LOG_FORMAT").as_deref() {
+            None if in_lambda => LogFormat::Json,
+            None => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some("text") => LogFormat::Text,
+            Some(other) => {
+                return Err(env.invalid(
+                    "S3CONNECTOR_LOG_FORMAT",
+                    other,
+                    "be json or text",
+                    "json or text",
+                ))
+            }
+        };
+        // Lambda's advanced logging controls set AWS_LAMBDA_LOG_LEVEL; ours wins when both are set.
+        let log_level = env
+            .get("S3CONNECTOR_LOG_LEVEL")
+            .or_else(|| {
+                env.get("AWS_LAMBDA_LOG_LEVEL")
+                    .map(|l| l.to_ascii_lowercase())
+            })
+            .unwrap_or_else(|| "info".to_string());
+        crate::telemetry::check_filter(&log_level).map_err(|problem| ConfigError {
+            var: "S3CONNECTOR_LOG_LEVEL",
+            value: Some(log_level.clone()),
+            problem,
+            expected: "a level (error, warn, info, debug, trace) or a filter such as s3connector=debug,info",
+        })?;
+        Ok(Config {
+            region,
+            endpoint_url,
+            source_role,
+            output_bucket,
+            output_prefix,
+            log_format,
+            log_level,
+        })
+    }
+}
+
+fn read_role(env: &Env<'_>) -> Result<Option<RoleSpec>, ConfigError> {
+    let role_vars = [
+        "S3CONNECTOR_EXTERNAL_ID",
+        "S3CONNECTOR_ROLE_SESSION_NAME",
+        "S3CONNECTOR_SOURCE_IDENTITY",
+        "S3CONNECTOR_ROLE_DURATION_SECONDS",
+    ];
+    let Some(role_arn) = env.get("S3CONNECTOR_ROLE_ARN") else {
+        if let Some(var) = role_vars.into_iter().find(|v| env.get(v).is_some()) {
+            return Err(ConfigError {
+                var,
+                value: None,
+                problem: "is set but S3CONNECTOR_ROLE_ARN is not, so it would be ignored".into(),
+                expected: "S3CONNECTOR_ROLE_ARN set as well, or this variable unset",
+            });
+        }
+        return Ok(None);
+    };
+    names::role_arn(&role_arn).map_err(|rule| {
+        env.invalid(
+            "S3CONNECTOR_ROLE_ARN",
+            &role_arn,
+            rule,
+            "arn:aws:iam::123456789012:role/name",
+        )
+    })?;
+    let external_id = env.get("S3CONNECTOR_EXTERNAL_ID");
+    if let Some(id) = &external_id {
+        names::external_id(id).map_err(|rule| ConfigError {
+            var: "S3CONNECTOR_EXTERNAL_ID",
+            value: None,
+            problem: format!("must {rule}"),
+            expected: "the external ID from the role's trust policy (sts:ExternalId)",
+        })?;
+    }
+    let session_name = env
+        .get("S3CONNECTOR_ROLE_SESSION_NAME")
+        .unwrap_or_else(|| "s3connector".into());
+    names::session_name(&session_name).map_err(|rule| {
+        env.invalid(
+            "S3CONNECTOR_ROLE_SESSION_NAME",
+            &session_name,
+            rule,
+            "2-64 characters of [A-Za-z0-9+=,.@_-]",
+        )
+    })?;
+    let source_identity = env.get("S3CONNECTOR_SOURCE_IDENTITY");
+    if let Some(s) = &source_identity {
+        names::session_name(s).map_err(|rule| {
+            env.invalid(
+                "S3CONNECTOR_SOURCE_IDENTITY",
+                s,
+                rule,
+                "2-64 characters of [A-Za-z0-9+=,.@_-]",
+            )
+        })?;
+    }
+    let duration = match env.get("S3CONNECTOR_ROLE_DURATION_SECONDS") {
+        None => 3600,
+        Some(raw) => {
+            let secs: u32 = raw.parse().map_err(|_| {
+                env.invalid(
+                    "S3CONNECTOR_ROLE_DURATION_SECONDS",
+                    &raw,
+                    "be a whole number",
+                    "seconds, 900 to 43200",
+                )
+            })?;
+            names::session_duration(secs).map_err(|rule| {
+                env.invalid(
+                    "S3CONNECTOR_ROLE_DURATION_SECONDS",
+                    &raw,
+                    rule,
+                    "seconds, 900 to 43200",
+                )
+            })?;
+            secs
+        }
+    };
+    Ok(Some(RoleSpec {
+        role_arn,
+        external_id,
+        session_name,
+        source_identity,
+        duration: Duration::from_secs(u64::from(duration)),
+    }))
+}
+
+struct Env<'a> {
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Env<'_> {
+    /// Reads a variable; empty values count as unset, as they do for the AWS SDK.
+    fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.trim().is_empty())
+    }
+
+    fn invalid(
+        &self,
+        var: &'static str,
+        value: &str,
+        rule: &str,
+        expected: &'static str,
+    ) -> ConfigError {
+        ConfigError {
+            var,
+            value: Some(value.to_string()),
+            problem: format!("must {rule}"),
+            expected,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(move |k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn empty_environment_gives_defaults() {
+        let c = load(&[]).unwrap();
+        assert_eq!(c.region, None);
+        assert_eq!(c.endpoint_url, None);
+        assert_eq!(c.source_role, None);
+        assert_eq!(c.output_prefix, "");
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.log_level, "info");
+    }
+
+    #[test]
+    fn lambda_environment_defaults_to_json_logs_and_honours_lambda_log_level() {
+        let c = load(&[
+            ("AWS_LAMBDA_FUNCTION_NAME", "ingest"),
+            ("AWS_LAMBDA_LOG_LEVEL", "DEBUG"),
+        ])
+        .unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.log_level, "debug");
+    }
+
+    #[test]
+    fn full_role_configuration_is_read() {
+        let c = load(&[
+            (
+                "S3CONNECTOR_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/s3connector-reader",
+            ),
+            ("S3CONNECTOR_EXTERNAL_ID", "tenant-42"),
+            ("S3CONNECTOR_ROLE_SESSION_NAME", "ingest"),
+            ("S3CONNECTOR_SOURCE_IDENTITY", "s3connector"),
+            ("S3CONNECTOR_ROLE_DURATION_SECONDS", "900"),
+            ("S3CONNECTOR_OUTPUT_PREFIX", "out"),
+        ])
+        .unwrap();
+        let role = c.source_role.unwrap();
+        assert_eq!(role.external_id.as_deref(), Some("tenant-42"));
+        assert_eq!(role.duration, Duration::from_secs(900));
+        assert_eq!(role.session_name, "ingest");
+        assert_eq!(c.output_prefix, "out/");
+    }
+
+    #[test]
+    fn invalid_duration_names_variable_value_and_expected_form() {
+        let err = load(&[
+            ("S3CONNECTOR_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+            ("S3CONNECTOR_ROLE_DURATION_SECONDS", "60"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "S3CONNECTOR_ROLE_DURATION_SECONDS");
+        let msg = err.to_string();
+        assert!(msg.contains("\"60\""), "{msg}");
+        assert!(msg.contains("between 900 and 43200"), "{msg}");
+        assert!(msg.contains("expected seconds, 900 to 43200"), "{msg}");
+    }
+
+    #[test]
+    fn invalid_external_id_is_not_echoed() {
+        let err = load(&[
+            ("S3CONNECTOR_ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+            ("S3CONNECTOR_EXTERNAL_ID", "secret value with spaces"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.var, "S3CONNECTOR_EXTERNAL_ID");
+        assert!(!err.to_string().contains("secret value"), "{err}");
+    }
+
+    #[test]
+    fn role_options_without_role_arn_are_rejected() {
+        let err = load(&[("S3CONNECTOR_EXTERNAL_ID", "abc")]).unwrap_err();
+        assert_eq!(err.var, "S3CONNECTOR_EXTERNAL_ID");
+        assert!(err.to_string().contains("S3CONNECTOR_ROLE_ARN"));
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_their_variable() {
+        let cases = [
+            ("AWS_REGION", "useast1"),
+            ("AWS_ENDPOINT_URL", "localhost:5000"),
+            ("S3CONNECTOR_ROLE_ARN", "arn:aws:iam::123:role/x"),
+            ("S3CONNECTOR_OUTPUT_BUCKET", "Bad_Bucket"),
+            ("S3CONNECTOR_OUTPUT_PREFIX", "/abs"),
+            ("S3CONNECTOR_LOG_FORMAT", "xml"),
+            ("S3CONNECTOR_LOG_LEVEL", "loud"),
+        ];
+        for (var, value) in cases {
+            let err = load(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+            assert!(err.to_string().contains(var));
+        }
+    }
+
+    #[test]
+    fn role_spec_debug_hides_external_id() {
+        let role = RoleSpec {
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            external_id: Some("do-not-print".into()),
+            session_name: "s".into(),
+            source_identity: None,
+            duration: Duration::from_secs(900),
+        };
+        assert!(!format!("{role:?}").contains("do-not-print"));
+    }
+}

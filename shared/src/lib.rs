@@ -1,0 +1,14 @@
+//! s3connector: the library behind the Lambda functions (`ingest`, `scan`,
+//! `test-connection`) and the `s3connector` CLI.
+//!
+//! Every behaviour lives here as plain functions and types; the binaries only read
+//! configuration, build clients once and call into this crate.
+
+pub mod aws;
+pub mod config;
+pub mod connection;
+pub mod ingest;
+pub mod names;
+pub mod notification;
+pub mod scan;
+pub mod telemetry;

@@ -1,0 +1,116 @@
+//! Test harness: a local AWS emulator (moto server) reached with the real AWS SDK.
+//!
+//! Each [`Emulator`] uses the endpoint in `S3CONNECTOR_TEST_ENDPOINT` when it is set
+//! (the Makefile starts one server for the whole run), and otherwise starts a private
+//! moto server on a free loopback port, killed when the guard drops.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use s3connector::aws::{ClientSettings, Clients, CredentialSource};
+
+/// Region every test resource lives in unless a test says otherwise.
+pub const REGION: &str = "us-east-1";
+
+/// A running emulator and clients pointed at it.
+pub struct Emulator {
+    /// Base URL, e.g. `http://127.0.0.1:5123`.
+    pub endpoint: String,
+    child: Option<Child>,
+}
+
+impl Emulator {
+    /// Uses the shared emulator if one is configured, or starts a private one.
+    pub fn start() -> Emulator {
+        if let Ok(url) = std::env::var("S3CONNECTOR_TEST_ENDPOINT") {
+            if !url.is_empty() {
+                return Emulator {
+                    endpoint: url,
+                    child: None,
+                };
+            }
+        }
+        let port = free_port();
+        let server = moto_server_path();
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "could not start {} ({e}); run `make venv` or set S3CONNECTOR_TEST_ENDPOINT",
+                    server.display()
+                )
+            });
+        let emulator = Emulator {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            child: Some(child),
+        };
+        wait_until_listening(port, Duration::from_secs(30));
+        emulator
+    }
+
+    /// Settings for clients that talk to this emulator with dummy static keys.
+    pub fn settings(&self) -> ClientSettings {
+        ClientSettings {
+            region: Some(REGION.to_string()),
+            endpoint_url: Some(self.endpoint.clone()),
+            credentials: CredentialSource::Static {
+                access_key_id: "testing".into(),
+                secret_access_key: "testing".into(),
+                session_token: None,
+            },
+            assume_role: None,
+        }
+    }
+
+    /// Clients pointed at this emulator.
+    pub async fn clients(&self) -> Clients {
+        Clients::load(&self.settings())
+            .await
+            .expect("emulator clients load")
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A name no other test run uses, valid for buckets and queues.
+pub fn unique_name(prefix: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{prefix}-{}", &id[..12])
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn moto_server_path() -> PathBuf {
+    if let Ok(p) = std::env::var("MOTO_SERVER") {
+        return PathBuf::from(p);
+    }
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/moto_server")
+}
+
+fn wait_until_listening(port: u16, limit: Duration) {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("moto server did not listen on port {port} within {limit:?}");
+}

@@ -1,0 +1,189 @@
+//! Wiring tests against the emulator: S3 notification -> SQS -> ingest entry point,
+//! bucket listing for scans, and the HeadBucket connection check.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_sqs::types::QueueAttributeName;
+use integration_tests::{unique_name, Emulator};
+use s3connector::connection::{self, Overall, StepStatus};
+use s3connector::{ingest, scan};
+use serde_json::json;
+
+#[tokio::test]
+async fn object_put_reaches_ingest_through_s3_notification_and_sqs() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let (s3, sqs) = (clients.s3(), clients.sqs());
+    let bucket = unique_name("it-logs");
+    let queue = unique_name("it-ingest");
+
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(&queue)
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let queue_arn = attrs.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
+    s3.put_bucket_notification_configuration()
+        .bucket(&bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(
+                    QueueConfiguration::builder()
+                        .queue_arn(queue_arn)
+                        .events(Event::S3ObjectCreated)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // A key that exercises the notification's URL encoding: spaces, '+', '%' and unicode.
+    let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/23/my file+1 100% café.json.gz";
+    let body = b"{\"Records\":[]}".to_vec();
+    s3.put_object()
+        .bucket(&bucket)
+        .key(key)
+        .body(ByteStream::from(body.clone()))
+        .send()
+        .await
+        .unwrap();
+
+    // Drain the queue: S3 may send s3:TestEvent first when the configuration is saved.
+    let mut records = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        for m in received.messages() {
+            records.push(json!({
+                "messageId": m.message_id().unwrap(),
+                "receiptHandle": m.receipt_handle().unwrap(),
+                "body": m.body().unwrap(),
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{queue}"),
+                "awsRegion": "us-east-1"
+            }));
+        }
+        let has_object = records
+            .iter()
+            .any(|r| r["body"].as_str().unwrap().contains("ObjectCreated"));
+        if has_object {
+            break;
+        }
+    }
+    assert!(!records.is_empty(), "no notification arrived on the queue");
+
+    let outcome = ingest::handle(json!({ "Records": records }));
+    assert!(outcome.from_sqs);
+    assert!(outcome.failed_message_ids.is_empty());
+    assert_eq!(outcome.counts.rejected, 0);
+    assert_eq!(outcome.objects.len(), 1, "{:?}", outcome);
+    let object = &outcome.objects[0];
+    assert_eq!(object.bucket, bucket);
+    assert_eq!(object.key, key);
+    assert_eq!(object.size, Some(body.len() as u64));
+    assert!(object.event_name.contains("ObjectCreated"));
+
+    // The decoded key is the real one: S3 finds the object under it.
+    let head = s3
+        .head_object()
+        .bucket(&bucket)
+        .key(&object.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.content_length(), Some(body.len() as i64));
+}
+
+#[tokio::test]
+async fn scan_lists_buckets_it_can_see() {
+    let emu = Emulator::start();
+    let s3 = emu.clients().await.s3();
+    let names = [unique_name("it-scan-a"), unique_name("it-scan-b")];
+    for n in &names {
+        s3.create_bucket().bucket(n).send().await.unwrap();
+    }
+    let listed = scan::list_buckets(&s3).await.unwrap();
+    for n in &names {
+        assert!(listed.iter().any(|b| &b.name == n), "{n} not listed");
+    }
+}
+
+#[tokio::test]
+async fn connection_test_passes_for_existing_bucket_and_fails_for_missing_one() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let bucket = unique_name("it-conn");
+    clients
+        .s3()
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+
+    let ok = connection::run(
+        &clients,
+        &connection::Request {
+            bucket: bucket.clone(),
+            region: None,
+        },
+    )
+    .await;
+    assert_eq!(ok.status, Overall::Successful);
+    assert_eq!(ok.steps[0].status, StepStatus::Passed);
+
+    let missing = unique_name("it-missing");
+    let reply = connection::handle_http(
+        "POST",
+        Some("application/json"),
+        json!({ "bucket": missing }).to_string().as_bytes(),
+        &clients,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["status"], "Failed");
+    assert_eq!(reply.body["steps"][0]["error_code"], "NoSuchBucket");
+    assert!(reply.body["steps"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains(&missing));
+
+    let bad = connection::handle_http(
+        "POST",
+        Some("application/json"),
+        b"{\"bucket\":\"UPPER\"}",
+        &clients,
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.body["field"], "bucket");
+    let wrong_method = connection::handle_http("GET", None, b"", &clients).await;
+    assert_eq!(wrong_method.status, 405);
+    let wrong_type = connection::handle_http("POST", Some("text/plain"), b"x", &clients).await;
+    assert_eq!(wrong_type.status, 415);
+}
