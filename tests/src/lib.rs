@@ -1,4 +1,4 @@
-//! Test harness: a local AWS emulator (moto server) reached with the real AWS SDK.
+//! Test harness and sample data: a local AWS emulator (moto server) reached with the real AWS SDK.
 //!
 //! Each [`Emulator`] uses the endpoint in `S3CONNECTOR_TEST_ENDPOINT` when it is set
 //! (the Makefile starts one server for the whole run), and otherwise starts a private
@@ -8,6 +8,8 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+pub mod samples;
 
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
 

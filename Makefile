@@ -1,0 +1,58 @@
+# s3connector developer commands. `make help` lists them.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+# Lambda architecture for `make package`: x86_64 or arm64. Templates default to arm64;
+# these build machines only have the x86_64 Rust target, hence the default here.
+ARCH ?= x86_64
+FUNCTIONS := ingest scan test-connection
+LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
+
+.PHONY: help venv build fmt lint test unit integration demo package bench clean
+
+help: ## List the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
+
+# The venv is rebuilt only when it is missing or requirements-dev.txt changed.
+$(VENV)/.installed: requirements-dev.txt
+	rm -rf $(VENV)
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	cp requirements-dev.txt $@
+
+venv: $(VENV)/.installed ## Create the Python venv with the pinned tools (moto, cargo-lambda, zig, cfn-lint, checkov)
+
+build: ## Build every crate (debug)
+	cargo build --workspace --all-targets
+
+fmt: ## Format the code
+	cargo fmt --all
+
+lint: ## Check formatting and clippy (warnings are errors)
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit: ## Unit tests only (no emulator)
+	cargo test --workspace --lib --bins
+
+integration: venv ## Integration tests against one shared moto server
+	scripts/with-emulator.sh cargo test -p integration-tests
+
+test: venv lint ## Lint, then every unit and integration test
+	scripts/with-emulator.sh cargo test --workspace
+
+demo: venv ## Run the three functions end to end against a local emulator
+	scripts/demo.sh
+
+package: venv ## Release zips for the three functions (ARCH=x86_64|arm64)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release $(LAMBDA_ARCH_FLAG) --output-format zip $(addprefix --bin ,$(FUNCTIONS))
+	@for f in $(FUNCTIONS); do printf '  %-16s %s bytes\n' "$$f" "$$(stat -c %s target/lambda/$$f/bootstrap.zip)"; done
+
+bench: ## Benchmarks (release build)
+	cargo run --release -p bench
+
+clean: ## Remove build output, the venv and run state
+	cargo clean
+	rm -rf $(VENV) .run

@@ -1,0 +1,298 @@
+//! Drives `make demo`: `demo seed <dir>` prepares the emulator and writes the ingest
+//! event from real S3 notifications; `demo summary <dir>` reads what the functions
+//! returned and logged, prints a readable summary and fails if anything is off.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+use aws_sdk_sqs::types::QueueAttributeName;
+use integration_tests::samples;
+use s3connector::aws::{ClientSettings, Clients};
+use s3connector::config::Config;
+use serde_json::{json, Value};
+
+const LOG_BUCKET: &str = "s3connector-demo-logs";
+const OUTPUT_BUCKET: &str = "s3connector-demo-output";
+const QUEUE: &str = "s3connector-demo-ingest";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["seed", dir] => seed(Path::new(dir)).await,
+        ["summary", dir] => summary(Path::new(dir)),
+        _ => Err("usage: demo seed <dir> | demo summary <dir>".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn seed(dir: &Path) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let clients = Clients::load(&ClientSettings::from(&config))
+        .await
+        .map_err(|e| e.to_string())?;
+    let (s3, sqs) = (clients.s3(), clients.sqs());
+    for bucket in [LOG_BUCKET, OUTPUT_BUCKET] {
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|e| format!("create bucket {bucket}: {e:?}"))?;
+    }
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(QUEUE)
+        .send()
+        .await
+        .map_err(|e| format!("create queue: {e:?}"))?
+        .queue_url
+        .unwrap_or_default();
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| format!("queue attributes: {e:?}"))?;
+    let queue_arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or("queue has no ARN")?;
+    let queue_config = QueueConfiguration::builder()
+        .queue_arn(&queue_arn)
+        .events(Event::S3ObjectCreated)
+        .build()
+        .map_err(|e| e.to_string())?;
+    s3.put_bucket_notification_configuration()
+        .bucket(LOG_BUCKET)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue_config)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| format!("notification configuration: {e:?}"))?;
+    eprintln!("demo: bucket {LOG_BUCKET} notifies queue {QUEUE} of every new object");
+
+    let objects = samples::demo_objects();
+    for o in &objects {
+        s3.put_object()
+            .bucket(LOG_BUCKET)
+            .key(&o.key)
+            .set_content_encoding(o.content_encoding.map(str::to_string))
+            .body(ByteStream::from(o.body.clone()))
+            .send()
+            .await
+            .map_err(|e| format!("put {}: {e:?}", o.key))?;
+        eprintln!(
+            "demo: uploaded s3://{LOG_BUCKET}/{} ({} bytes)",
+            o.key,
+            o.body.len()
+        );
+    }
+
+    let mut records = Vec::new();
+    let mut created = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while created < objects.len() && Instant::now() < deadline {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| format!("receive: {e:?}"))?;
+        for m in received.messages() {
+            let body = m.body().unwrap_or_default();
+            created += usize::from(body.contains("ObjectCreated"));
+            records.push(json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": m.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": clients.region(),
+            }));
+        }
+    }
+    if created < objects.len() {
+        return Err(format!(
+            "only {created} of {} notifications arrived",
+            objects.len()
+        ));
+    }
+    let event = json!({ "Records": records });
+    write_json(&dir.join("ingest-event.json"), &event)?;
+    write_json(
+        &dir.join("expected.json"),
+        &json!({
+            "keys": objects.iter().map(|o| o.key.clone()).collect::<Vec<_>>(),
+            "messages": records.len(),
+        }),
+    )?;
+    eprintln!(
+        "demo: {} messages received from {QUEUE}, saved as the ingest event",
+        records.len()
+    );
+    Ok(())
+}
+
+fn write_json(path: &PathBuf, value: &Value) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).expect("JSON serialises");
+    std::fs::write(path, text).map_err(|e| format!("write {}: {e}", path.display()))
+}
+
+fn read_json(path: &Path) -> Result<Value, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", path.display()))
+}
+
+/// JSON log lines the functions wrote, as cargo lambda watch captured them.
+fn function_logs(dir: &Path) -> Vec<Value> {
+    std::fs::read_to_string(dir.join("watch.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            l.find('{')
+                .and_then(|i| serde_json::from_str::<Value>(&l[i..]).ok())
+        })
+        .collect()
+}
+
+fn summary(dir: &Path) -> Result<(), String> {
+    let mut problems = Vec::new();
+    let expected = read_json(&dir.join("expected.json"))?;
+    let ingest = read_json(&dir.join("ingest.json"))?;
+    let logs = function_logs(dir);
+    let announced: Vec<&Value> = logs
+        .iter()
+        .filter(|l| l["message"] == "object announced")
+        .collect();
+    let failures = ingest["batchItemFailures"].as_array().map(Vec::len);
+
+    println!();
+    println!("s3connector demo: summary");
+    println!("=========================");
+    println!(
+        "ingest           {} SQS messages from real S3 notifications -> {} objects announced, {} batch item failures",
+        expected["messages"],
+        announced.len(),
+        failures.map_or("?".to_string(), |n| n.to_string())
+    );
+    for l in &announced {
+        println!(
+            "                   s3://{}/{} ({} bytes)",
+            l["bucket"].as_str().unwrap_or("?"),
+            l["key"].as_str().unwrap_or("?"),
+            l["size"]
+        );
+    }
+    let expected_keys: Vec<&str> = expected["keys"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    for key in &expected_keys {
+        if !announced.iter().any(|l| l["key"] == *key) {
+            problems.push(format!("ingest did not announce {key}"));
+        }
+    }
+    if failures != Some(0) {
+        problems.push(format!("ingest returned {ingest}"));
+    }
+
+    let scan = read_json(&dir.join("scan.json"))?;
+    let names: Vec<&str> = scan["buckets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|b| b["name"].as_str())
+        .collect();
+    println!(
+        "scan             {} trigger -> {} buckets visible: {}",
+        scan["trigger"].as_str().unwrap_or("?"),
+        names.len(),
+        names.join(", ")
+    );
+    for b in [LOG_BUCKET, OUTPUT_BUCKET] {
+        if !names.contains(&b) {
+            problems.push(format!("scan did not list {b}"));
+        }
+    }
+
+    let checks = [
+        ("connection-ok.json", 200, Some("Successful")),
+        ("connection-missing.json", 200, Some("Failed")),
+        ("connection-invalid.json", 400, None),
+    ];
+    let mut label = "test-connection";
+    for (file, want_status, want_verdict) in checks {
+        let reply = read_json(&dir.join(file))?;
+        let status = reply["statusCode"].as_u64().unwrap_or(0);
+        let body: Value =
+            serde_json::from_str(reply["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
+        let line = match body["steps"].as_array() {
+            Some(steps) => {
+                let step = steps
+                    .iter()
+                    .map(|s| {
+                        let mut t = format!(
+                            "{}: {}",
+                            s["name"].as_str().unwrap_or("?"),
+                            s["status"].as_str().unwrap_or("?")
+                        );
+                        if let Some(code) = s["error_code"].as_str() {
+                            t.push_str(&format!(" {code}"));
+                        }
+                        if let Some(fix) = s["remediation"].as_str() {
+                            t.push_str(&format!("; fix: {fix}"));
+                        }
+                        t
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "HTTP {status} {} ({step})",
+                    body["status"].as_str().unwrap_or("?")
+                )
+            }
+            None => format!("HTTP {status} {}", body["error"].as_str().unwrap_or("?")),
+        };
+        println!("{label:<16} {file:<25} -> {line}");
+        label = "";
+        if status != want_status || body["status"].as_str() != want_verdict {
+            problems.push(format!(
+                "{file}: expected HTTP {want_status} {want_verdict:?}, got {line}"
+            ));
+        }
+    }
+    println!();
+    if problems.is_empty() {
+        println!("demo passed: every function ran through the Lambda runtime interface against the emulator");
+        Ok(())
+    } else {
+        Err(format!("demo found problems:\n  {}", problems.join("\n  ")))
+    }
+}

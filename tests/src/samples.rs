@@ -1,0 +1,295 @@
+//! Deterministic sample logs in the formats AWS documents, for the demo, the
+//! integration tests and the benchmarks. Every generator streams into a writer, so
+//! the benchmarks can produce hundreds of megabytes without holding them in memory.
+
+use std::io::{self, Write};
+
+use flate2::write::GzEncoder;
+use flate2::Compression;
+
+/// The account ID that sample logs belong to.
+pub const ACCOUNT: &str = "123456789012";
+/// The region sample logs come from.
+pub const REGION: &str = "us-east-1";
+
+/// A small deterministic generator (SplitMix64), so samples are identical on every run.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// One of `items`.
+    pub fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
+        items[self.below(items.len() as u64) as usize]
+    }
+
+    fn private_ip(&mut self) -> String {
+        format!("10.0.{}.{}", self.below(16), 1 + self.below(250))
+    }
+
+    fn public_ip(&mut self) -> String {
+        let nets = ["203.0.113", "198.51.100", "192.0.2"];
+        format!("{}.{}", self.pick(&nets), 1 + self.below(250))
+    }
+
+    fn hex(&mut self, len: usize) -> String {
+        let mut s = String::with_capacity(len);
+        while s.len() < len {
+            s.push_str(&format!("{:016x}", self.next_u64()));
+        }
+        s.truncate(len);
+        s
+    }
+}
+
+/// Epoch seconds of 2026-11-23T10:00:00Z, the start of every sample's time range.
+pub const START_EPOCH: u64 = 1_795_428_000;
+
+fn iso(epoch: u64, micros: u64) -> String {
+    let days = epoch / 86_400;
+    let secs = epoch % 86_400;
+    let (y, m, d) = civil_from_days(days as i64);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+// Howard Hinnant's days-to-civil algorithm: no date crate needed for sample data.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Writes a CloudTrail log file (`{"Records":[...]}`) with `records` events.
+pub fn cloudtrail(out: &mut impl Write, records: usize, seed: u64) -> io::Result<()> {
+    let mut rng = Rng::new(seed);
+    let calls = [
+        ("s3.amazonaws.com", "GetObject", true, "Data"),
+        ("s3.amazonaws.com", "PutObject", false, "Data"),
+        ("iam.amazonaws.com", "CreateAccessKey", false, "Management"),
+        ("ec2.amazonaws.com", "DescribeInstances", true, "Management"),
+        ("sts.amazonaws.com", "AssumeRole", true, "Management"),
+        ("signin.amazonaws.com", "ConsoleLogin", false, "Management"),
+        ("kms.amazonaws.com", "Decrypt", true, "Management"),
+    ];
+    out.write_all(b"{\"Records\":[")?;
+    for i in 0..records {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        let (source, name, read_only, category) = calls[rng.below(calls.len() as u64) as usize];
+        let user = rng.pick(&["alice", "bob", "ci-deployer", "data-pipeline"]);
+        let denied = rng.below(20) == 0;
+        let error = if denied {
+            r#","errorCode":"AccessDenied","errorMessage":"User is not authorized to perform this operation""#
+        } else {
+            ""
+        };
+        let event_id = format!(
+            "{}-{}-4{}-a{}-{}",
+            rng.hex(8),
+            rng.hex(4),
+            rng.hex(3),
+            rng.hex(3),
+            rng.hex(12)
+        );
+        write!(
+            out,
+            r#"{{"eventVersion":"1.10","userIdentity":{{"type":"AssumedRole","principalId":"AROA3EXAMPLEID:{user}","arn":"arn:aws:sts::{ACCOUNT}:assumed-role/Platform/{user}","accountId":"{ACCOUNT}","accessKeyId":"ASIA3EXAMPLE{}","sessionContext":{{"sessionIssuer":{{"type":"Role","principalId":"AROA3EXAMPLEID","arn":"arn:aws:iam::{ACCOUNT}:role/Platform","accountId":"{ACCOUNT}","userName":"Platform"}},"attributes":{{"creationDate":"{}","mfaAuthenticated":"false"}}}}}},"eventTime":"{}","eventSource":"{source}","eventName":"{name}","awsRegion":"{REGION}","sourceIPAddress":"{}","userAgent":"aws-cli/2.22.0 md/Botocore#1.35.0 ua/2.0 os/linux#6.1","requestParameters":{{"bucketName":"example-data","key":"reports/2026/q{}.csv"}},"responseElements":null,"requestID":"{}","eventID":"{event_id}","readOnly":{read_only},"eventType":"AwsApiCall","managementEvent":{},"recipientAccountId":"{ACCOUNT}","eventCategory":"{category}","tlsDetails":{{"tlsVersion":"TLSv1.3","cipherSuite":"TLS_AES_128_GCM_SHA256","clientProvidedHostHeader":"{source}"}}{error}}}"#,
+            rng.hex(4).to_uppercase(),
+            iso(START_EPOCH - 600, 0).replace(".000000", ""),
+            iso(START_EPOCH + i as u64 % 3600, 0).replace(".000000", ""),
+            rng.public_ip(),
+            1 + rng.below(4),
+            rng.hex(16).to_uppercase(),
+            category == "Management",
+        )?;
+    }
+    out.write_all(b"]}")
+}
+
+/// Writes a VPC Flow Logs file in the default (version 2) format, header line first.
+pub fn vpc_flow(out: &mut impl Write, lines: usize, seed: u64) -> io::Result<()> {
+    let mut rng = Rng::new(seed);
+    out.write_all(b"version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n")?;
+    for i in 0..lines {
+        let start = START_EPOCH + (i as u64 % 3600);
+        if rng.below(50) == 0 {
+            writeln!(
+                out,
+                "2 {ACCOUNT} eni-0a1b2c3d4e5f{:05x} - - - - - - - {start} {} - NODATA",
+                rng.below(0xfffff),
+                start + 60
+            )?;
+            continue;
+        }
+        let (src, dst) = if rng.below(2) == 0 {
+            (rng.private_ip(), rng.public_ip())
+        } else {
+            (rng.public_ip(), rng.private_ip())
+        };
+        let proto = rng.pick(&["6", "6", "6", "17", "1"]);
+        let dport = rng.pick(&["443", "80", "22", "53", "3306", "5432"]);
+        let action = if rng.below(10) == 0 {
+            "REJECT"
+        } else {
+            "ACCEPT"
+        };
+        let packets = 1 + rng.below(200);
+        writeln!(
+            out,
+            "2 {ACCOUNT} eni-0a1b2c3d4e5f{:05x} {src} {dst} {} {dport} {proto} {packets} {} {start} {} {action} OK",
+            rng.below(0xfffff),
+            1024 + rng.below(60_000),
+            packets * (40 + rng.below(1400)),
+            start + 60
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes an Application Load Balancer access log.
+pub fn alb(out: &mut impl Write, lines: usize, seed: u64) -> io::Result<()> {
+    let mut rng = Rng::new(seed);
+    for i in 0..lines {
+        let t = START_EPOCH + (i as u64 % 3600);
+        let status = rng.pick(&["200", "200", "200", "301", "404", "500", "503"]);
+        let path = rng.pick(&["/", "/api/items?id=3", "/login", "/static/app.js", "/admin"]);
+        let method = rng.pick(&["GET", "GET", "POST", "PUT"]);
+        let target = rng.private_ip();
+        writeln!(
+            out,
+            r#"https {} app/my-alb/50dc6c495c0c9188 {}:{} {target}:80 0.000 0.{:03} 0.000 {status} {status} {} {} "{method} https://www.example.com:443{path} HTTP/1.1" "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-{}-{}" "www.example.com" "arn:aws:acm:{REGION}:{ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012" 0 {} "forward" "-" "-" "{target}:80" "{status}" "-" "-" TID_{}"#,
+            iso(t, rng.below(1_000_000)),
+            rng.public_ip(),
+            1024 + rng.below(60_000),
+            rng.below(999),
+            100 + rng.below(900),
+            200 + rng.below(20_000),
+            rng.hex(8),
+            rng.hex(24),
+            iso(t, 0),
+            rng.hex(32),
+        )?;
+    }
+    Ok(())
+}
+
+/// Compresses `data` with gzip.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    enc.write_all(data).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+/// A sample object: where it goes and what it holds.
+#[derive(Debug, Clone)]
+pub struct SampleObject {
+    /// Object key, following the AWS delivery convention for its type.
+    pub key: String,
+    /// Object bytes (gzip where AWS delivers gzip).
+    pub body: Vec<u8>,
+    /// Content-Encoding to set on upload, if any.
+    pub content_encoding: Option<&'static str>,
+}
+
+/// The demo's sample set: one small object per log type, at the keys AWS would use.
+pub fn demo_objects() -> Vec<SampleObject> {
+    let day = "2026/11/23";
+    let mut ct = Vec::new();
+    cloudtrail(&mut ct, 25, 1).expect("Vec write");
+    let mut vpc = Vec::new();
+    vpc_flow(&mut vpc, 200, 2).expect("Vec write");
+    let mut lb = Vec::new();
+    alb(&mut lb, 100, 3).expect("Vec write");
+    vec![
+        SampleObject {
+            key: format!("AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{day}/{ACCOUNT}_CloudTrail_{REGION}_20261123T1000Z_Q9kDx2mP0aBc3dEf.json.gz"),
+            body: gzip(&ct),
+            content_encoding: None,
+        },
+        SampleObject {
+            key: format!("AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/{day}/{ACCOUNT}_vpcflowlogs_{REGION}_fl-0a1b2c3d4e5f67890_20261123T1000Z_5b2c1d0e.log.gz"),
+            body: gzip(&vpc),
+            content_encoding: None,
+        },
+        SampleObject {
+            key: format!("AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/{day}/{ACCOUNT}_elasticloadbalancing_{REGION}_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_2kfy8e4q.log.gz"),
+            body: gzip(&lb),
+            content_encoding: None,
+        },
+        SampleObject {
+            key: "uploads/team notes/quarterly report+draft (2026).txt".to_string(),
+            body: b"free text that arrives with spaces and a plus sign in its key\n".to_vec(),
+            content_encoding: None,
+        },
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso_formats_known_instant() {
+        assert_eq!(iso(START_EPOCH, 0), "2026-11-23T10:00:00.000000Z");
+    }
+
+    #[test]
+    fn cloudtrail_sample_is_a_records_document() {
+        let mut buf = Vec::new();
+        cloudtrail(&mut buf, 5, 9).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v["Records"].as_array().unwrap().len(), 5);
+        assert_eq!(v["Records"][0]["eventTime"].as_str().unwrap().len(), 20);
+    }
+
+    #[test]
+    fn generators_are_deterministic() {
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        vpc_flow(&mut a, 50, 7).unwrap();
+        vpc_flow(&mut b, 50, 7).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(String::from_utf8(a).unwrap().lines().count(), 51);
+    }
+
+    #[test]
+    fn alb_lines_have_all_documented_fields() {
+        let mut buf = Vec::new();
+        alb(&mut buf, 3, 1).unwrap();
+        for line in String::from_utf8(buf).unwrap().lines() {
+            assert!(line.starts_with("https 2026-11-23T"), "{line}");
+            assert_eq!(line.matches('"').count() % 2, 0, "{line}");
+            assert!(line.ends_with(char::is_alphanumeric), "{line}");
+        }
+    }
+}
