@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
 use s3connector::config::{Config, LogFormat};
-use s3connector::connection::{self, Overall, Verdict};
+use s3connector::connection::role_policy::RoleAllowList;
+use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Verdict};
 use s3connector::{scan, telemetry};
 
 #[derive(Parser)]
@@ -51,15 +52,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Check that the credentials can reach a bucket.
-    TestConnection {
-        /// Bucket name.
-        #[arg(long)]
-        bucket: String,
-        /// Print the same JSON document the endpoint returns.
-        #[arg(long)]
-        json: bool,
-    },
+    /// Check step by step that the credentials (or a role) can reach a bucket and queue.
+    TestConnection(TestConnectionArgs),
+}
+
+#[derive(Args)]
+struct TestConnectionArgs {
+    /// Bucket name or s3://bucket/prefix.
+    #[arg(long)]
+    bucket: String,
+    /// Key prefix to test under.
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Role to assume first (any role: the CLI acts as you, not as a shared service).
+    #[arg(long)]
+    role_arn: Option<String>,
+    /// External ID for the role (or set S3CONNECTOR_TEST_EXTERNAL_ID to keep it out of shell history).
+    #[arg(long, env = "S3CONNECTOR_TEST_EXTERNAL_ID", hide_env_values = true)]
+    external_id: Option<String>,
+    /// Role session name.
+    #[arg(long)]
+    session_name: Option<String>,
+    /// Role session duration in seconds (900-43200).
+    #[arg(long)]
+    duration_seconds: Option<u32>,
+    /// SQS queue URL that should receive the bucket's notifications.
+    #[arg(long)]
+    queue_url: Option<String>,
+    /// Also write, read back and delete a beacon object under the prefix.
+    #[arg(long)]
+    write_test: bool,
+    /// Print the same JSON document the endpoint returns.
+    #[arg(long)]
+    json: bool,
 }
 
 #[tokio::main]
@@ -106,13 +131,24 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::TestConnection { bucket, json } => {
-            let body =
-                serde_json::json!({ "bucket": bucket, "region": cli.aws.region }).to_string();
-            let request = connection::Request::parse(body.as_bytes()).map_err(|e| e.to_string())?;
+        Command::TestConnection(args) => {
+            let request = ConnectionTestRequest {
+                bucket: args.bucket,
+                prefix: args.prefix,
+                region: cli.aws.region.clone(),
+                role_arn: args.role_arn,
+                external_id: args.external_id.map(Into::into),
+                session_name: args.session_name,
+                duration_seconds: args.duration_seconds,
+                queue_url: args.queue_url,
+                write_test: args.write_test,
+            }
+            .validate()
+            .map_err(|e| e.to_string())?;
             let clients = clients(&cli.aws, &config).await?;
-            let verdict = connection::run(&clients, &request).await;
-            if json {
+            let any_role = RoleAllowList::parse("arn:*:iam::*:role/*").expect("valid pattern");
+            let verdict = connection::run(&clients, &TestSettings::new(any_role), &request).await;
+            if args.json {
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&verdict).expect("verdict serialises")
@@ -184,7 +220,7 @@ fn print_verdict(v: &Verdict) {
     for s in &v.steps {
         println!(
             "{:<12}  {:<8}  {:<9}  {}",
-            s.name,
+            s.name.as_str(),
             format!("{:?}", s.status),
             if s.mandatory { "yes" } else { "no" },
             s.message

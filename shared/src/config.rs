@@ -7,6 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::connection::role_policy::RoleAllowList;
 use crate::names;
 
 /// A configuration value that could not be used.
@@ -84,7 +85,13 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter directive, e.g. `info` or `s3connector=debug,info`.
     pub log_level: String,
+    /// Roles the connection test may assume on a caller's behalf.
+    pub allowed_roles: RoleAllowList,
 }
+
+/// Roles the connection test may assume when no patterns are configured: only roles
+/// named for this connector, in any account and partition.
+pub const DEFAULT_ALLOWED_ROLE_PATTERNS: &str = "arn:*:iam::*:role/s3connector-*";
 
 impl Config {
     /// Reads the configuration from the process environment.
@@ -104,8 +111,8 @@ impl Config {
             } else {
                 "AWS_DEFAULT_REGION"
             };
-            names::region(r)
-                .map_err(|rule| env.invalid(var, r, rule, "a region name such as us-east-1"))?;
+            names::Region::parse(r)
+                .map_err(|rule| env.invalid(var, r, &rule, "a region name such as us-east-1"))?;
         }
         let endpoint_url = env.get("AWS_ENDPOINT_URL");
         if let Some(url) = &endpoint_url {
@@ -123,8 +130,8 @@ impl Config {
         let source_role = read_role(&env)?;
         let output_bucket = env.get("S3CONNECTOR_OUTPUT_BUCKET");
         if let Some(b) = &output_bucket {
-            names::bucket_name(b).map_err(|rule| {
-                env.invalid("S3CONNECTOR_OUTPUT_BUCKET", b, rule, "an S3 bucket name")
+            names::BucketName::parse(b).map_err(|rule| {
+                env.invalid("S3CONNECTOR_OUTPUT_BUCKET", b, &rule, "an S3 bucket name")
             })?;
         }
         let output_prefix = env.get("S3CONNECTOR_OUTPUT_PREFIX").unwrap_or_default();
@@ -170,7 +177,17 @@ impl Config {
             problem,
             expected: "a level (error, warn, info, debug, trace) or a filter such as s3connector=debug,info",
         })?;
+        let patterns = env
+            .get("S3CONNECTOR_ALLOWED_ROLE_PATTERNS")
+            .unwrap_or_else(|| DEFAULT_ALLOWED_ROLE_PATTERNS.to_string());
+        let allowed_roles = RoleAllowList::parse(&patterns).map_err(|e| ConfigError {
+            var: "S3CONNECTOR_ALLOWED_ROLE_PATTERNS",
+            value: Some(patterns.clone()),
+            problem: e.to_string(),
+            expected: "comma-separated role ARN patterns such as arn:aws:iam::*:role/s3connector-*",
+        })?;
         Ok(Config {
+            allowed_roles,
             region,
             endpoint_url,
             source_role,
@@ -200,27 +217,27 @@ fn read_role(env: &Env<'_>) -> Result<Option<RoleSpec>, ConfigError> {
         }
         return Ok(None);
     };
-    names::role_arn(&role_arn).map_err(|rule| {
+    names::RoleArn::parse(&role_arn).map_err(|rule| {
         env.invalid(
             "S3CONNECTOR_ROLE_ARN",
             &role_arn,
-            rule,
+            &rule,
             "arn:aws:iam::123456789012:role/name",
         )
     })?;
     let external_id = env.get("S3CONNECTOR_EXTERNAL_ID");
     if let Some(id) = &external_id {
-        names::external_id(id).map_err(|rule| ConfigError {
+        names::check_external_id(id).map_err(|rule| ConfigError {
             var: "S3CONNECTOR_EXTERNAL_ID",
             value: None,
-            problem: format!("must {rule}"),
+            problem: rule.to_string(),
             expected: "the external ID from the role's trust policy (sts:ExternalId)",
         })?;
     }
     let session_name = env
         .get("S3CONNECTOR_ROLE_SESSION_NAME")
         .unwrap_or_else(|| "s3connector".into());
-    names::session_name(&session_name).map_err(|rule| {
+    names::check_session_name(&session_name).map_err(|rule| {
         env.invalid(
             "S3CONNECTOR_ROLE_SESSION_NAME",
             &session_name,
@@ -230,7 +247,7 @@ fn read_role(env: &Env<'_>) -> Result<Option<RoleSpec>, ConfigError> {
     })?;
     let source_identity = env.get("S3CONNECTOR_SOURCE_IDENTITY");
     if let Some(s) = &source_identity {
-        names::session_name(s).map_err(|rule| {
+        names::check_session_name(s).map_err(|rule| {
             env.invalid(
                 "S3CONNECTOR_SOURCE_IDENTITY",
                 s,
@@ -250,7 +267,7 @@ fn read_role(env: &Env<'_>) -> Result<Option<RoleSpec>, ConfigError> {
                     "seconds, 900 to 43200",
                 )
             })?;
-            names::session_duration(secs).map_err(|rule| {
+            check_duration(secs).map_err(|rule| {
                 env.invalid(
                     "S3CONNECTOR_ROLE_DURATION_SECONDS",
                     &raw,
@@ -268,6 +285,14 @@ fn read_role(env: &Env<'_>) -> Result<Option<RoleSpec>, ConfigError> {
         source_identity,
         duration: Duration::from_secs(u64::from(duration)),
     }))
+}
+
+fn check_duration(secs: u32) -> Result<(), &'static str> {
+    if (names::MIN_DURATION_SECONDS..=names::MAX_DURATION_SECONDS).contains(&secs) {
+        Ok(())
+    } else {
+        Err("must be between 900 and 43200 seconds")
+    }
 }
 
 struct Env<'a> {
@@ -290,7 +315,7 @@ impl Env<'_> {
         ConfigError {
             var,
             value: Some(value.to_string()),
-            problem: format!("must {rule}"),
+            problem: rule.to_string(),
             expected,
         }
     }
@@ -318,6 +343,12 @@ mod tests {
         assert_eq!(c.output_prefix, "");
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.log_level, "info");
+        assert!(c
+            .allowed_roles
+            .allows("arn:aws:iam::123456789012:role/s3connector-reader"));
+        assert!(!c
+            .allowed_roles
+            .allows("arn:aws:iam::123456789012:role/Admin"));
     }
 
     #[test]
@@ -394,6 +425,7 @@ mod tests {
             ("S3CONNECTOR_OUTPUT_PREFIX", "/abs"),
             ("S3CONNECTOR_LOG_FORMAT", "xml"),
             ("S3CONNECTOR_LOG_LEVEL", "loud"),
+            ("S3CONNECTOR_ALLOWED_ROLE_PATTERNS", "s3connector-*"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();

@@ -1,5 +1,5 @@
 //! Wiring tests against the emulator: S3 notification -> SQS -> ingest entry point,
-//! bucket listing for scans, and the HeadBucket connection check.
+//! and bucket listing for scans.
 
 use std::time::{Duration, Instant};
 
@@ -7,7 +7,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::QueueAttributeName;
 use integration_tests::{unique_name, Emulator};
-use s3connector::connection::{self, Overall, StepStatus};
 use s3connector::{ingest, scan};
 use serde_json::json;
 
@@ -131,59 +130,4 @@ async fn scan_lists_buckets_it_can_see() {
     for n in &names {
         assert!(listed.iter().any(|b| &b.name == n), "{n} not listed");
     }
-}
-
-#[tokio::test]
-async fn connection_test_passes_for_existing_bucket_and_fails_for_missing_one() {
-    let emu = Emulator::start();
-    let clients = emu.clients().await;
-    let bucket = unique_name("it-conn");
-    clients
-        .s3()
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-
-    let ok = connection::run(
-        &clients,
-        &connection::Request {
-            bucket: bucket.clone(),
-            region: None,
-        },
-    )
-    .await;
-    assert_eq!(ok.status, Overall::Successful);
-    assert_eq!(ok.steps[0].status, StepStatus::Passed);
-
-    let missing = unique_name("it-missing");
-    let reply = connection::handle_http(
-        "POST",
-        Some("application/json"),
-        json!({ "bucket": missing }).to_string().as_bytes(),
-        &clients,
-    )
-    .await;
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.body["status"], "Failed");
-    assert_eq!(reply.body["steps"][0]["error_code"], "NoSuchBucket");
-    assert!(reply.body["steps"][0]["message"]
-        .as_str()
-        .unwrap()
-        .contains(&missing));
-
-    let bad = connection::handle_http(
-        "POST",
-        Some("application/json"),
-        b"{\"bucket\":\"UPPER\"}",
-        &clients,
-    )
-    .await;
-    assert_eq!(bad.status, 400);
-    assert_eq!(bad.body["field"], "bucket");
-    let wrong_method = connection::handle_http("GET", None, b"", &clients).await;
-    assert_eq!(wrong_method.status, 405);
-    let wrong_type = connection::handle_http("POST", Some("text/plain"), b"x", &clients).await;
-    assert_eq!(wrong_type.status, 415);
 }
