@@ -549,6 +549,18 @@ impl Run<'_> {
         findings: &mut Vec<String>,
         fixes: &mut Vec<String>,
     ) {
+        // A 2xx answer the SDK could not parse is the endpoint's fault, not a permission
+        // the user can grant (seen with emulators that answer with another root element).
+        if matches!(
+            f.kind,
+            FailureKind::Service {
+                http_status: 200..=299,
+                ..
+            }
+        ) {
+            findings.push(format!("{action}: the answer could not be read"));
+            return;
+        }
         let d = diagnose(f, &self.ctx(StepName::Posture, action));
         findings.push(format!("{action} failed: {}", d.message));
         fixes.push(d.remediation);

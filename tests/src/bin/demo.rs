@@ -254,33 +254,26 @@ fn summary(dir: &Path) -> Result<(), String> {
         let body: Value =
             serde_json::from_str(reply["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null);
         let line = match body["steps"].as_array() {
-            Some(steps) => {
-                let step = steps
-                    .iter()
-                    .map(|s| {
-                        let mut t = format!(
-                            "{}: {}",
-                            s["name"].as_str().unwrap_or("?"),
-                            s["status"].as_str().unwrap_or("?")
-                        );
-                        if let Some(code) = s["error_code"].as_str() {
-                            t.push_str(&format!(" {code}"));
-                        }
-                        if let Some(fix) = s["remediation"].as_str() {
-                            t.push_str(&format!("; fix: {fix}"));
-                        }
-                        t
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                format!(
-                    "HTTP {status} {} ({step})",
-                    body["status"].as_str().unwrap_or("?")
-                )
-            }
+            Some(_) => format!("HTTP {status} {}", body["status"].as_str().unwrap_or("?")),
             None => format!("HTTP {status} {}", body["error"].as_str().unwrap_or("?")),
         };
         println!("{label:<16} {file:<25} -> {line}");
+        for s in body["steps"].as_array().into_iter().flatten() {
+            let mut t = format!(
+                "{:<16}   {:<12} {:<8}",
+                "",
+                s["name"].as_str().unwrap_or("?"),
+                s["status"].as_str().unwrap_or("?")
+            );
+            if let Some(code) = s["error_code"].as_str() {
+                t.push_str(&format!(" [{code}]"));
+            }
+            t.push_str(&format!(" {}", s["message"].as_str().unwrap_or("")));
+            println!("{t}");
+            if let Some(fix) = s["remediation"].as_str() {
+                println!("{:<16}   {:<12} {:<8} fix: {fix}", "", "", "");
+            }
+        }
         label = "";
         if status != want_status || body["status"].as_str() != want_verdict {
             problems.push(format!(
