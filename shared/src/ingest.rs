@@ -233,4 +233,26 @@ mod tests {
         assert!(out.objects.is_empty());
         assert!(out.failed_message_ids.is_empty());
     }
+
+    fn sample(name: &str) -> Value {
+        let path = format!("{}/../events/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn committed_sample_events_decode_as_documented() {
+        let sqs = handle(sample("s3-via-sqs.json"));
+        assert!(sqs.from_sqs);
+        assert_eq!(sqs.counts.objects, 3);
+        assert_eq!(sqs.objects[2].key, "uploads/quarterly report (2026).csv");
+        let sns = handle(sample("sns-via-sqs.json"));
+        assert_eq!((sns.counts.objects, sns.counts.rejected), (1, 0));
+        let eb = handle(sample("eventbridge-object-created.json"));
+        assert!(!eb.from_sqs);
+        assert!(eb.objects[0]
+            .key
+            .starts_with("AWSLogs/123456789012/GuardDuty/"));
+        let test = handle(sample("s3-test-event.json"));
+        assert_eq!(test.counts.test_events, 1);
+    }
 }

@@ -116,3 +116,53 @@ fn wait_until_listening(port: u16, limit: Duration) {
     }
     panic!("moto server did not listen on port {port} within {limit:?}");
 }
+
+/// Creates an SQS queue and returns its URL and ARN.
+pub async fn create_queue(clients: &Clients, name: &str) -> Result<(String, String), String> {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sqs = clients.sqs();
+    let url = sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .map_err(|e| format!("create queue {name}: {e:?}"))?
+        .queue_url
+        .ok_or("CreateQueue returned no URL")?;
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| format!("queue attributes of {name}: {e:?}"))?;
+    let arn = attrs
+        .attributes()
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
+        .cloned()
+        .ok_or("GetQueueAttributes returned no QueueArn")?;
+    Ok((url, arn))
+}
+
+/// Makes `bucket` send every ObjectCreated notification to the queue `queue_arn`.
+pub async fn notify_queue(clients: &Clients, bucket: &str, queue_arn: &str) -> Result<(), String> {
+    use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+    let queue = QueueConfiguration::builder()
+        .queue_arn(queue_arn)
+        .events(Event::S3ObjectCreated)
+        .build()
+        .map_err(|e| e.to_string())?;
+    clients
+        .s3()
+        .put_bucket_notification_configuration()
+        .bucket(bucket)
+        .notification_configuration(
+            NotificationConfiguration::builder()
+                .queue_configurations(queue)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| format!("notification configuration of {bucket}: {e:?}"))?;
+    Ok(())
+}

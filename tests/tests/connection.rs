@@ -2,11 +2,10 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, CreateBucketConfiguration, Event, NotificationConfiguration,
-    QueueConfiguration, ServerSideEncryption,
+    BucketLocationConstraint, CreateBucketConfiguration, ServerSideEncryption,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use integration_tests::{unique_name, Emulator};
+use integration_tests::{create_queue, notify_queue, unique_name, Emulator};
 use s3connector::aws::Clients;
 use s3connector::connection::role_policy::RoleAllowList;
 use s3connector::connection::{
@@ -155,48 +154,6 @@ async fn write_test_cleans_up_its_beacon() {
     );
 }
 
-async fn queue_with_arn(clients: &Clients, name: &str) -> (String, String) {
-    let sqs = clients.sqs();
-    let url = sqs
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let arn = attrs.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
-    (url, arn)
-}
-
-async fn notify(clients: &Clients, bucket: &str, queue_arn: &str) {
-    clients
-        .s3()
-        .put_bucket_notification_configuration()
-        .bucket(bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(
-                    QueueConfiguration::builder()
-                        .queue_arn(queue_arn)
-                        .events(Event::S3ObjectCreated)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn queue_without_policy_for_the_bucket_fails_with_the_statement_to_add() {
     let emu = Emulator::start();
@@ -209,8 +166,8 @@ async fn queue_without_policy_for_the_bucket_fails_with_the_statement_to_add() {
         .send()
         .await
         .unwrap();
-    let (url, arn) = queue_with_arn(&clients, &unique_name("it-q")).await;
-    notify(&clients, &bucket, &arn).await;
+    let (url, arn) = create_queue(&clients, &unique_name("it-q")).await.unwrap();
+    notify_queue(&clients, &bucket, &arn).await.unwrap();
     let v = test(&clients, json!({ "bucket": bucket, "queue_url": url })).await;
     let q = step(&v, StepName::Queue);
     assert_eq!(q.status, StepStatus::Failed, "{v:#?}");
@@ -235,8 +192,12 @@ async fn bucket_notifying_another_queue_fails_and_names_both_queues() {
         .send()
         .await
         .unwrap();
-    let (url, arn) = queue_with_arn(&clients, &unique_name("it-ours")).await;
-    let (_, other_arn) = queue_with_arn(&clients, &unique_name("it-other")).await;
+    let (url, arn) = create_queue(&clients, &unique_name("it-ours"))
+        .await
+        .unwrap();
+    let (_, other_arn) = create_queue(&clients, &unique_name("it-other"))
+        .await
+        .unwrap();
     let policy = json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
         "Resource": arn, "Condition": {"ArnLike": {"aws:SourceArn": format!("arn:aws:s3:::{bucket}")}}
@@ -249,7 +210,7 @@ async fn bucket_notifying_another_queue_fails_and_names_both_queues() {
         .send()
         .await
         .unwrap();
-    notify(&clients, &bucket, &other_arn).await;
+    notify_queue(&clients, &bucket, &other_arn).await.unwrap();
     let v = test(&clients, json!({ "bucket": bucket, "queue_url": url })).await;
     let q = step(&v, StepName::Queue);
     assert_eq!(q.status, StepStatus::Failed, "{v:#?}");
@@ -265,7 +226,7 @@ async fn bucket_notifying_another_queue_fails_and_names_both_queues() {
         .contains("s3:ObjectCreated:*"));
 
     // Pointing the notification at our queue makes the same test pass.
-    notify(&clients, &bucket, &arn).await;
+    notify_queue(&clients, &bucket, &arn).await.unwrap();
     let v = test(&clients, json!({ "bucket": bucket, "queue_url": url })).await;
     assert_eq!(
         step(&v, StepName::Queue).status,

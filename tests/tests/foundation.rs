@@ -4,9 +4,7 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-use aws_sdk_sqs::types::QueueAttributeName;
-use integration_tests::{unique_name, Emulator};
+use integration_tests::{create_queue, notify_queue, unique_name, Emulator};
 use s3connector::{ingest, scan};
 use serde_json::json;
 
@@ -19,38 +17,8 @@ async fn object_put_reaches_ingest_through_s3_notification_and_sqs() {
     let queue = unique_name("it-ingest");
 
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(&queue)
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap();
-    let queue_arn = attrs.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
-    s3.put_bucket_notification_configuration()
-        .bucket(&bucket)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(
-                    QueueConfiguration::builder()
-                        .queue_arn(queue_arn)
-                        .events(Event::S3ObjectCreated)
-                        .build()
-                        .unwrap(),
-                )
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (queue_url, queue_arn) = create_queue(&clients, &queue).await.unwrap();
+    notify_queue(&clients, &bucket, &queue_arn).await.unwrap();
 
     // A key that exercises the notification's URL encoding: spaces, '+', '%' and unicode.
     let key = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/23/my file+1 100% café.json.gz";

@@ -7,9 +7,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
-use aws_sdk_sqs::types::QueueAttributeName;
-use integration_tests::samples;
+use integration_tests::{create_queue, notify_queue, samples};
 use s3connector::aws::{ClientSettings, Clients};
 use s3connector::config::Config;
 use serde_json::{json, Value};
@@ -53,41 +51,8 @@ async fn seed(dir: &Path) -> Result<(), String> {
             .await
             .map_err(|e| format!("create bucket {bucket}: {e:?}"))?;
     }
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(QUEUE)
-        .send()
-        .await
-        .map_err(|e| format!("create queue: {e:?}"))?
-        .queue_url
-        .unwrap_or_default();
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .map_err(|e| format!("queue attributes: {e:?}"))?;
-    let queue_arn = attrs
-        .attributes()
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn))
-        .cloned()
-        .ok_or("queue has no ARN")?;
-    let queue_config = QueueConfiguration::builder()
-        .queue_arn(&queue_arn)
-        .events(Event::S3ObjectCreated)
-        .build()
-        .map_err(|e| e.to_string())?;
-    s3.put_bucket_notification_configuration()
-        .bucket(LOG_BUCKET)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(queue_config)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(|e| format!("notification configuration: {e:?}"))?;
+    let (queue_url, queue_arn) = create_queue(&clients, QUEUE).await?;
+    notify_queue(&clients, LOG_BUCKET, &queue_arn).await?;
     eprintln!("demo: bucket {LOG_BUCKET} notifies queue {QUEUE} of every new object");
 
     let objects = samples::demo_objects();
