@@ -1,0 +1,586 @@
+//! Decides an object's log type from its key, or failing that from its first bytes.
+//!
+//! Keys follow the conventions AWS services use when they deliver to S3
+//! (`AWSLogs/[o-org/]<account>/<Service>/<region>/YYYY/MM/DD/...`), plus the
+//! CloudFront, S3 server access and Firehose (WAF) file names that live under
+//! any prefix. Content detection covers objects whose keys were renamed or
+//! copied.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use memchr::memmem;
+
+use super::timestamp::{clf_ms, iso8601_ms};
+use super::vpc_flow::is_known_field;
+use super::LogType;
+
+/// What a key says about an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyDetection {
+    /// The key follows a known log type's convention.
+    Detected(LogType),
+    /// The object is not a log the connector parses; the reason says why.
+    Skip(SkipReason),
+    /// The key says nothing; detect from the content.
+    Unknown,
+}
+
+/// Why an object is deliberately not parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// CloudTrail digest files hold hashes of log files for integrity validation, not events.
+    CloudTrailDigest,
+    /// VPC Flow Logs in Parquet; only the text format is parsed.
+    Parquet,
+    /// A file AWS services write to test that they can deliver (`ConfigWritabilityCheckFile`, `ELBAccessLogTestFile`).
+    DeliveryCheck,
+    /// A zero-byte "folder" object whose key ends in `/`.
+    DirectoryMarker,
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SkipReason::CloudTrailDigest => "CloudTrail digest file (integrity hashes, not events)",
+            SkipReason::Parquet => {
+                "Parquet log files are not supported; deliver VPC flow logs as text"
+            }
+            SkipReason::DeliveryCheck => "AWS delivery check file, not a log",
+            SkipReason::DirectoryMarker => "directory marker object",
+        })
+    }
+}
+
+const DELIVERY_CHECK_FILES: &[&str] = &["ConfigWritabilityCheckFile", "ELBAccessLogTestFile"];
+
+/// Detects the log type from an object key.
+pub fn detect_by_key(key: &str) -> KeyDetection {
+    if key.is_empty() || key.ends_with('/') {
+        return KeyDetection::Skip(SkipReason::DirectoryMarker);
+    }
+    let file = key.rsplit('/').next().unwrap_or(key);
+    if DELIVERY_CHECK_FILES.contains(&file) {
+        return KeyDetection::Skip(SkipReason::DeliveryCheck);
+    }
+    if let Some(found) = detect_aws_logs(key, file) {
+        return found;
+    }
+    if key
+        .split('/')
+        .any(|segment| segment.starts_with("aws-waf-logs-"))
+    {
+        return KeyDetection::Detected(LogType::Waf);
+    }
+    if is_cloudfront_file(file) {
+        return KeyDetection::Detected(LogType::CloudFront);
+    }
+    if is_s3_access_file(file) {
+        return KeyDetection::Detected(LogType::S3Access);
+    }
+    KeyDetection::Unknown
+}
+
+/// The `AWSLogs/[o-org/]<account>/<service>/...` segments of a key.
+struct AwsLogsPath<'a> {
+    account: &'a str,
+    service: &'a str,
+    /// Segments after the service: region (or VPC id, or WAF scope) first.
+    rest: Vec<&'a str>,
+}
+
+fn aws_logs_path(key: &str) -> Option<AwsLogsPath<'_>> {
+    let mut segments = key.split('/');
+    segments.by_ref().find(|s| *s == "AWSLogs")?;
+    let mut account = segments.next()?;
+    if account.starts_with("o-") {
+        account = segments.next()?;
+    }
+    // Hive-compatible prefixes (a VPC flow log delivery option) name each segment.
+    let account = account.strip_prefix("aws-account-id=").unwrap_or(account);
+    if !is_account_id(account) {
+        return None;
+    }
+    let service = segments.next()?;
+    let service = service.strip_prefix("aws-service=").unwrap_or(service);
+    let rest = segments
+        .map(|s| s.strip_prefix("aws-region=").unwrap_or(s))
+        .collect();
+    Some(AwsLogsPath {
+        account,
+        service,
+        rest,
+    })
+}
+
+fn detect_aws_logs(key: &str, file: &str) -> Option<KeyDetection> {
+    let path = aws_logs_path(key)?;
+    let found = match path.service {
+        "CloudTrail" | "CloudTrail-Insight" => KeyDetection::Detected(LogType::CloudTrail),
+        "CloudTrail-Digest" => KeyDetection::Skip(SkipReason::CloudTrailDigest),
+        "vpcflowlogs" if file.ends_with(".parquet") => KeyDetection::Skip(SkipReason::Parquet),
+        "vpcflowlogs" => KeyDetection::Detected(LogType::VpcFlow),
+        "elasticloadbalancing" => {
+            elb_kind(file).map_or(KeyDetection::Unknown, KeyDetection::Detected)
+        }
+        "GuardDuty" => KeyDetection::Detected(LogType::GuardDuty),
+        "vpcdnsquerylogs" => KeyDetection::Detected(LogType::Route53Resolver),
+        "WAFLogs" => KeyDetection::Detected(LogType::Waf),
+        // AWS Config history and snapshot files are single JSON documents.
+        "Config" => KeyDetection::Detected(LogType::Json),
+        _ => KeyDetection::Unknown,
+    };
+    Some(found)
+}
+
+/// ELB names files `<account>_elasticloadbalancing_<region>_<lb>_<time>_<ip>_<random>.log[.gz]`,
+/// where `<lb>` starts with `app.` (ALB) or `net.` (NLB) and is a bare name for Classic.
+fn elb_kind(file: &str) -> Option<LogType> {
+    const MARKER: &str = "_elasticloadbalancing_";
+    let at = file.find(MARKER)?;
+    // ALB connection logs (`conn_log.` prefix) have a different layout with no parser yet:
+    // keep their lines as text rather than drop them.
+    if file.starts_with("conn_log.") {
+        return Some(LogType::Text);
+    }
+    let after_region = file[at + MARKER.len()..].split_once('_')?.1;
+    Some(if after_region.starts_with("app.") {
+        LogType::Alb
+    } else if after_region.starts_with("net.") {
+        LogType::Nlb
+    } else {
+        LogType::ClassicElb
+    })
+}
+
+/// `<distribution-id>.YYYY-MM-DD-HH.<unique>.gz`, distribution IDs being upper-case and starting with `E`.
+fn is_cloudfront_file(file: &str) -> bool {
+    let mut parts = file.split('.');
+    let (Some(dist), Some(hour), Some(unique), Some("gz"), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    (8..=20).contains(&dist.len())
+        && dist.starts_with('E')
+        && dist
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && is_shape(hour, "dddd-dd-dd-dd")
+        && !unique.is_empty()
+        && unique.bytes().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `[prefix]YYYY-MM-DD-HH-MM-SS-<UniqueString>`, the prefix glued on when it has no trailing `/`.
+fn is_s3_access_file(file: &str) -> bool {
+    let Some((stamp_part, unique)) = file.rsplit_once('-') else {
+        return false;
+    };
+    (8..=32).contains(&unique.len())
+        && unique
+            .bytes()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && stamp_part.len() >= 19
+        && is_shape(&stamp_part[stamp_part.len() - 19..], "dddd-dd-dd-dd-dd-dd")
+}
+
+/// True when `s` matches `shape`, where `d` is any ASCII digit and other characters match themselves.
+fn is_shape(s: &str, shape: &str) -> bool {
+    s.len() == shape.len()
+        && s.bytes().zip(shape.bytes()).all(|(c, p)| {
+            if p == b'd' {
+                c.is_ascii_digit()
+            } else {
+                c == p
+            }
+        })
+}
+
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// `us-east-1`, `us-gov-west-1`, `ap-southeast-2`: two letters, words, then a number.
+fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let [first, middle @ .., last] = &parts[..] else {
+        return false;
+    };
+    let letters = |p: &&str| !p.is_empty() && p.bytes().all(|c| c.is_ascii_lowercase());
+    first.len() == 2
+        && letters(first)
+        && !middle.is_empty()
+        && middle.iter().all(letters)
+        && !last.is_empty()
+        && last.bytes().all(|c| c.is_ascii_digit())
+}
+
+/// Account and region a key names, for records that do not carry them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KeyScope<'a> {
+    /// The 12-digit AWS account ID.
+    pub account_id: Option<&'a str>,
+    /// The AWS region.
+    pub region: Option<&'a str>,
+}
+
+/// Reads the account and region from `AWSLogs/...` keys and date-partitioned S3 access log keys.
+pub fn key_scope(key: &str) -> KeyScope<'_> {
+    if let Some(path) = aws_logs_path(key) {
+        let region = path.rest.first().copied().filter(|r| is_region(r));
+        return KeyScope {
+            account_id: Some(path.account),
+            region,
+        };
+    }
+    // `[DestinationPrefix][SourceAccountId]/[SourceRegion]/[SourceBucket]/YYYY/MM/DD/<file>`
+    let segments: Vec<&str> = key.split('/').collect();
+    if let [.., account, region, _bucket, yyyy, mm, dd, file] = segments[..] {
+        let account = &account[account.len().saturating_sub(12)..];
+        if is_s3_access_file(file)
+            && is_account_id(account)
+            && is_region(region)
+            && is_shape(yyyy, "dddd")
+            && is_shape(mm, "dd")
+            && is_shape(dd, "dd")
+        {
+            return KeyScope {
+                account_id: Some(account),
+                region: Some(region),
+            };
+        }
+    }
+    KeyScope::default()
+}
+
+/// Detects the log type from the first bytes of the decompressed object (a few KiB is plenty).
+pub fn detect_by_content(head: &[u8]) -> LogType {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let start = head
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let body = &head[start..];
+    let line = first_line(body);
+    match body.first() {
+        Some(b'{') => detect_json_object(body, line),
+        Some(b'[') => LogType::Json,
+        Some(b'#')
+            if body.starts_with(b"#Version:") && memmem::find(body, b"#Fields:").is_some() =>
+        {
+            LogType::CloudFront
+        }
+        _ => std::str::from_utf8(line).map_or(LogType::Text, detect_text_line),
+    }
+}
+
+fn first_line(b: &[u8]) -> &[u8] {
+    let line = memchr::memchr(b'\n', b).map_or(b, |i| &b[..i]);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn detect_json_object(body: &[u8], line: &[u8]) -> LogType {
+    if is_cloudtrail_start(body) {
+        return LogType::CloudTrail;
+    }
+    let has = |key: &[u8]| memmem::find(line, key).is_some();
+    if has(b"\"webaclId\"") {
+        LogType::Waf
+    } else if has(b"\"schemaVersion\"") && has(b"\"type\"") && has(b"\"service\"") {
+        LogType::GuardDuty
+    } else if has(b"\"query_name\"") && has(b"\"srcaddr\"") {
+        LogType::Route53Resolver
+    } else {
+        LogType::Json
+    }
+}
+
+/// `{ "Records" : [` with any whitespace between the tokens.
+fn is_cloudtrail_start(body: &[u8]) -> bool {
+    let mut rest = body;
+    for token in [&b"{"[..], b"\"Records\"", b":", b"["] {
+        rest = rest.trim_ascii_start();
+        match rest.strip_prefix(token) {
+            Some(after) => rest = after,
+            None => return false,
+        }
+    }
+    true
+}
+
+fn detect_text_line(line: &str) -> LogType {
+    const ALB_TYPES: [&str; 6] = ["http ", "https ", "h2 ", "grpcs ", "ws ", "wss "];
+    if let Some(rest) = ALB_TYPES.iter().find_map(|t| line.strip_prefix(t)) {
+        if starts_with_iso_time(rest) {
+            return LogType::Alb;
+        }
+    }
+    if line
+        .strip_prefix("tls 2.0 ")
+        .is_some_and(starts_with_iso_time)
+    {
+        return LogType::Nlb;
+    }
+    let mut tokens = line.split(' ');
+    let (t0, t1, t2) = (tokens.next(), tokens.next(), tokens.next());
+    if let (Some(time), Some(name), Some(client)) = (t0, t1, t2) {
+        if iso8601_ms(time).is_some() && !name.is_empty() && is_ip_port(client) {
+            return LogType::ClassicElb;
+        }
+    }
+    if is_s3_access_line(line) {
+        return LogType::S3Access;
+    }
+    // Two names at least: a one-word line such as `start` is more likely prose than a header.
+    let names: Vec<&str> = line.split_ascii_whitespace().collect();
+    if names.len() >= 2 && names.iter().all(|n| is_known_field(n)) {
+        return LogType::VpcFlow;
+    }
+    LogType::Text
+}
+
+fn starts_with_iso_time(s: &str) -> bool {
+    let token = s.split(' ').next().unwrap_or("");
+    iso8601_ms(token).is_some()
+}
+
+fn is_ip_port(s: &str) -> bool {
+    s.rsplit_once(':')
+        .is_some_and(|(ip, port)| ip.parse::<IpAddr>().is_ok() && port.parse::<u16>().is_ok())
+}
+
+/// `<64-hex canonical owner ID> <bucket> [dd/Mon/yyyy:HH:MM:SS +0000] ...`
+fn is_s3_access_line(line: &str) -> bool {
+    let Some((owner, rest)) = line.split_once(' ') else {
+        return false;
+    };
+    let Some((bucket, rest)) = rest.split_once(' ') else {
+        return false;
+    };
+    owner.len() == 64
+        && owner.bytes().all(|c| c.is_ascii_hexdigit())
+        && !bucket.is_empty()
+        && rest
+            .strip_prefix('[')
+            .and_then(|r| r.get(..26))
+            .is_some_and(|t| clf_ms(t).is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::{cloudfront, cloudtrail, elb, json_lines, s3_access, vpc_flow};
+
+    fn detected(key: &str) -> KeyDetection {
+        detect_by_key(key)
+    }
+
+    #[test]
+    fn cloudtrail_keys_with_and_without_organization_are_detected() {
+        for key in [
+            "AWSLogs/123456789012/CloudTrail/us-east-1/2023/11/14/123456789012_CloudTrail_us-east-1_20231114T1015Z_a1B2c3D4e5F6g7H8.json.gz",
+            "trail-prefix/AWSLogs/o-aa111bb222/123456789012/CloudTrail/eu-west-1/2023/11/14/123456789012_CloudTrail_eu-west-1_20231114T1015Z_a1B2c3D4e5F6g7H8.json.gz",
+            "AWSLogs/123456789012/CloudTrail-Insight/us-east-1/2023/11/14/123456789012_CloudTrail-Insight_us-east-1_20231114T1100Z_x9Y8z7W6v5U4t3S2.json.gz",
+        ] {
+            assert_eq!(detected(key), KeyDetection::Detected(LogType::CloudTrail), "{key}");
+        }
+    }
+
+    #[test]
+    fn cloudtrail_digest_files_are_skipped() {
+        let key = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2023/11/14/123456789012_CloudTrail-Digest_us-east-1_trail_us-east-1_20231114T101500Z.json.gz";
+        assert_eq!(
+            detected(key),
+            KeyDetection::Skip(SkipReason::CloudTrailDigest)
+        );
+        assert!(SkipReason::CloudTrailDigest.to_string().contains("digest"));
+    }
+
+    #[test]
+    fn vpc_flow_text_keys_are_detected_and_parquet_is_skipped() {
+        let text = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.gz";
+        assert_eq!(detected(text), KeyDetection::Detected(LogType::VpcFlow));
+        let parquet = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.parquet";
+        assert_eq!(detected(parquet), KeyDetection::Skip(SkipReason::Parquet));
+        let hive = "flows/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2023/month=11/day=14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.gz";
+        assert_eq!(detected(hive), KeyDetection::Detected(LogType::VpcFlow));
+        let scope = key_scope(hive);
+        assert_eq!(
+            (scope.account_id, scope.region),
+            (Some("123456789012"), Some("us-east-1"))
+        );
+    }
+
+    #[test]
+    fn elb_keys_distinguish_alb_nlb_and_classic() {
+        let base = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2023/11/14/";
+        let cases = [
+            ("123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz", LogType::Alb),
+            ("123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz", LogType::Nlb),
+            ("123456789012_elasticloadbalancing_us-east-2_my-classic-lb_20231114T2340Z_172.160.001.192_20sg8hgm.log", LogType::ClassicElb),
+            ("conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz", LogType::Text),
+        ];
+        for (file, expected) in cases {
+            assert_eq!(
+                detected(&format!("{base}{file}")),
+                KeyDetection::Detected(expected),
+                "{file}"
+            );
+        }
+    }
+
+    #[test]
+    fn delivery_check_files_and_directory_markers_are_skipped() {
+        assert_eq!(
+            detected("AWSLogs/123456789012/Config/ConfigWritabilityCheckFile"),
+            KeyDetection::Skip(SkipReason::DeliveryCheck)
+        );
+        assert_eq!(
+            detected("lb-logs/AWSLogs/123456789012/ELBAccessLogTestFile"),
+            KeyDetection::Skip(SkipReason::DeliveryCheck)
+        );
+        assert_eq!(
+            detected("AWSLogs/123456789012/"),
+            KeyDetection::Skip(SkipReason::DirectoryMarker)
+        );
+    }
+
+    #[test]
+    fn guardduty_route53_and_waf_keys_are_detected() {
+        assert_eq!(
+            detected("AWSLogs/123456789012/GuardDuty/us-east-1/2024/01/10/3b4c5d6e-7f80-4a1b-9c2d-3e4f5a6b7c8d.jsonl.gz"),
+            KeyDetection::Detected(LogType::GuardDuty)
+        );
+        assert_eq!(
+            detected("AWSLogs/123456789012/vpcdnsquerylogs/vpc-0123456789abcdef0/2021/02/04/vpc-0123456789abcdef0_vpcdnsquerylogs_123456789012_20210204T1750Z_8f2a1b3c.log.gz"),
+            KeyDetection::Detected(LogType::Route53Resolver)
+        );
+        for key in [
+            "AWSLogs/123456789012/WAFLogs/us-east-1/my-web-acl/2023/11/14/10/05/123456789012_waflogs_us-east-1_my-web-acl_20231114T1005Z_1a2b3c4d.log.gz",
+            "AWSLogs/123456789012/WAFLogs/cloudfront/cf-acl/2023/11/14/10/05/123456789012_waflogs_cloudfront_cf-acl_20231114T1005Z_1a2b3c4d.log.gz",
+            "2023/11/14/10/aws-waf-logs-shop-1-2023-11-14-10-05-12-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d",
+            "waf/aws-waf-logs-shop/2023/11/14/10/part-0001.gz",
+        ] {
+            assert_eq!(detected(key), KeyDetection::Detected(LogType::Waf), "{key}");
+        }
+    }
+
+    #[test]
+    fn cloudfront_standard_log_keys_are_detected_with_or_without_prefix() {
+        for key in [
+            "E2QWRUHAPOMQZL.2019-12-04-21.a1b2c3d4.gz",
+            "cf-logs/www/EMLARXS9EXAMPLE.2019-12-04-21.0f1e2d3c.gz",
+        ] {
+            assert_eq!(
+                detected(key),
+                KeyDetection::Detected(LogType::CloudFront),
+                "{key}"
+            );
+        }
+        assert_eq!(
+            detected("logs/notes.2019-12-04-21.a1b2c3d4.gz"),
+            KeyDetection::Unknown
+        );
+    }
+
+    #[test]
+    fn s3_access_log_keys_simple_and_date_partitioned_are_detected() {
+        for key in [
+            "logs/2019-02-06-00-00-38-E568B2907131C0C0",
+            "access-logs2019-02-06-00-00-38-E568B2907131C0C0",
+            "2019-02-06-00-00-38-5A3F7B0C1D2E3F40",
+            "s3-logs/123456789012/us-west-1/awsexamplebucket1/2019/02/06/2019-02-06-00-00-38-E568B2907131C0C0",
+        ] {
+            assert_eq!(detected(key), KeyDetection::Detected(LogType::S3Access), "{key}");
+        }
+        assert_eq!(
+            detected("exports/2019-02-06-00-00-38-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"),
+            KeyDetection::Unknown
+        );
+    }
+
+    #[test]
+    fn unrelated_keys_are_unknown() {
+        for key in [
+            "data/report.csv",
+            "AWSLogs/123456789012/SomeNewService/us-east-1/x.gz",
+            "AWSLogs/notanaccount/CloudTrail/x.json.gz",
+        ] {
+            assert_eq!(detected(key), KeyDetection::Unknown, "{key}");
+        }
+    }
+
+    #[test]
+    fn key_scope_reads_account_and_region() {
+        let ct = key_scope(
+            "AWSLogs/o-aa111bb222/123456789012/CloudTrail/eu-west-1/2023/11/14/f.json.gz",
+        );
+        assert_eq!(
+            (ct.account_id, ct.region),
+            (Some("123456789012"), Some("eu-west-1"))
+        );
+        let dns = key_scope(
+            "AWSLogs/123456789012/vpcdnsquerylogs/vpc-0123456789abcdef0/2021/02/04/f.log.gz",
+        );
+        assert_eq!((dns.account_id, dns.region), (Some("123456789012"), None));
+        let s3 = key_scope("s3-logs/123456789012/us-west-1/awsexamplebucket1/2019/02/06/2019-02-06-00-00-38-E568B2907131C0C0");
+        assert_eq!(
+            (s3.account_id, s3.region),
+            (Some("123456789012"), Some("us-west-1"))
+        );
+        assert_eq!(
+            key_scope("logs/2019-02-06-00-00-38-E568B2907131C0C0"),
+            KeyScope::default()
+        );
+    }
+
+    #[test]
+    fn content_detection_recognises_every_sample_format() {
+        let cases: [(&str, LogType); 14] = [
+            (cloudtrail::samples::THREE_RECORDS, LogType::CloudTrail),
+            ("  { \"Records\" :\n [ ]}", LogType::CloudTrail),
+            (vpc_flow::samples::DEFAULT_FILE, LogType::VpcFlow),
+            (vpc_flow::samples::CUSTOM_FILE, LogType::VpcFlow),
+            (cloudfront::samples::FILE, LogType::CloudFront),
+            (elb::samples::ALB_HTTPS, LogType::Alb),
+            (elb::samples::ALB_IPV6_NO_TARGET, LogType::Alb),
+            (elb::samples::NLB_TLS, LogType::Nlb),
+            (elb::samples::CLASSIC_HTTP, LogType::ClassicElb),
+            (s3_access::samples::GET_VERSIONING, LogType::S3Access),
+            (json_lines::samples::WAF_BLOCK, LogType::Waf),
+            (json_lines::samples::GUARDDUTY_FINDING, LogType::GuardDuty),
+            (json_lines::samples::ROUTE53_QUERY, LogType::Route53Resolver),
+            ("{\"level\":\"info\",\"msg\":\"started\"}\n", LogType::Json),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                detect_by_content(input.as_bytes()),
+                expected,
+                "{}",
+                &input[..input.len().min(60)]
+            );
+        }
+    }
+
+    #[test]
+    fn content_detection_falls_back_to_json_and_text() {
+        assert_eq!(detect_by_content(b"[{\"a\":1}]"), LogType::Json);
+        assert_eq!(detect_by_content(b"\xEF\xBB\xBF{\"a\":1}"), LogType::Json);
+        assert_eq!(
+            detect_by_content(b"Nov 14 10:15:02 host sshd[42]: Accepted publickey"),
+            LogType::Text
+        );
+        assert_eq!(detect_by_content(b"http is a protocol"), LogType::Text);
+        assert_eq!(
+            detect_by_content(b"srcaddr dstaddr\n10.0.0.1 10.0.0.2"),
+            LogType::VpcFlow
+        );
+        assert_eq!(detect_by_content(b"start"), LogType::Text);
+        assert_eq!(detect_by_content(b"\xff\xfe binary"), LogType::Text);
+        assert_eq!(detect_by_content(b""), LogType::Text);
+    }
+}

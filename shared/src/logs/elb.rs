@@ -1,0 +1,365 @@
+//! Elastic Load Balancing access logs: Application, Network (TLS) and Classic load balancers.
+//!
+//! Field names follow the AWS documentation with `:port` fields split into
+//! `<name>_ip` and `<name>_port`, and the request line also split into
+//! `request_method`, `request_url` and `request_protocol`. Fields AWS appends in
+//! the future land in `extra_fields` in order, so nothing is lost.
+
+use std::io::BufRead;
+
+use serde_json::{Map, Value};
+
+use super::field_value::{is_absent, put_endpoint, put_f64, put_request, put_str, put_uint};
+use super::line_reader::{parse_lines, LineFormat, LineReader};
+use super::timestamp::iso8601_ms;
+use super::tokenizer::{tokenize, Span};
+use super::{Emitter, ParseError};
+
+/// Which load balancer wrote the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElbKind {
+    /// Application Load Balancer.
+    Application,
+    /// Network Load Balancer (TLS listeners are the only ones that log).
+    Network,
+    /// Classic Load Balancer.
+    Classic,
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Str,
+    Uint,
+    /// Seconds with a fraction, `-1` when the request never reached a target.
+    Seconds,
+    /// Milliseconds, written as an integer today but not promised to stay one.
+    Millis,
+    Endpoint,
+    Request,
+    Time,
+}
+
+/// ALB fields in the order AWS writes them.
+const ALB_FIELDS: &[(&str, Kind)] = &[
+    ("type", Kind::Str),
+    ("time", Kind::Time),
+    ("elb", Kind::Str),
+    ("client", Kind::Endpoint),
+    ("target", Kind::Endpoint),
+    ("request_processing_time", Kind::Seconds),
+    ("target_processing_time", Kind::Seconds),
+    ("response_processing_time", Kind::Seconds),
+    ("elb_status_code", Kind::Uint),
+    ("target_status_code", Kind::Uint),
+    ("received_bytes", Kind::Uint),
+    ("sent_bytes", Kind::Uint),
+    ("request", Kind::Request),
+    ("user_agent", Kind::Str),
+    ("ssl_cipher", Kind::Str),
+    ("ssl_protocol", Kind::Str),
+    ("target_group_arn", Kind::Str),
+    ("trace_id", Kind::Str),
+    ("domain_name", Kind::Str),
+    ("chosen_cert_arn", Kind::Str),
+    ("matched_rule_priority", Kind::Uint),
+    ("request_creation_time", Kind::Time),
+    ("actions_executed", Kind::Str),
+    ("redirect_url", Kind::Str),
+    ("error_reason", Kind::Str),
+    ("target_port_list", Kind::Str),
+    ("target_status_code_list", Kind::Str),
+    ("classification", Kind::Str),
+    ("classification_reason", Kind::Str),
+    ("conn_trace_id", Kind::Str),
+];
+
+/// The first ALB logs (2016) ended at `trace_id`; later fields were appended over the years.
+const ALB_MIN_FIELDS: usize = 18;
+
+/// NLB fields in the order AWS writes them.
+const NLB_FIELDS: &[(&str, Kind)] = &[
+    ("type", Kind::Str),
+    ("version", Kind::Str),
+    ("time", Kind::Time),
+    ("elb", Kind::Str),
+    ("listener", Kind::Str),
+    ("client", Kind::Endpoint),
+    ("destination", Kind::Endpoint),
+    ("connection_time", Kind::Millis),
+    ("tls_handshake_time", Kind::Millis),
+    ("received_bytes", Kind::Uint),
+    ("sent_bytes", Kind::Uint),
+    ("incoming_tls_alert", Kind::Str),
+    ("chosen_cert_arn", Kind::Str),
+    ("chosen_cert_serial", Kind::Str),
+    ("tls_cipher", Kind::Str),
+    ("tls_protocol_version", Kind::Str),
+    ("tls_named_group", Kind::Str),
+    ("domain_name", Kind::Str),
+    ("alpn_fe_protocol", Kind::Str),
+    ("alpn_be_protocol", Kind::Str),
+    ("alpn_client_preference_list", Kind::Str),
+    ("tls_connection_creation_time", Kind::Time),
+];
+
+/// NLB logs before the ALPN fields (2020) ended at `domain_name`.
+const NLB_MIN_FIELDS: usize = 18;
+
+/// Classic ELB fields in the order AWS writes them.
+const CLASSIC_FIELDS: &[(&str, Kind)] = &[
+    ("time", Kind::Time),
+    ("elb", Kind::Str),
+    ("client", Kind::Endpoint),
+    ("backend", Kind::Endpoint),
+    ("request_processing_time", Kind::Seconds),
+    ("backend_processing_time", Kind::Seconds),
+    ("response_processing_time", Kind::Seconds),
+    ("elb_status_code", Kind::Uint),
+    ("backend_status_code", Kind::Uint),
+    ("received_bytes", Kind::Uint),
+    ("sent_bytes", Kind::Uint),
+    ("request", Kind::Request),
+    ("user_agent", Kind::Str),
+    ("ssl_cipher", Kind::Str),
+    ("ssl_protocol", Kind::Str),
+];
+
+/// Classic ELB logs before 2015 ended at the request; `user_agent` and the TLS fields came later.
+const CLASSIC_MIN_FIELDS: usize = 12;
+
+impl ElbKind {
+    fn layout(self) -> (&'static [(&'static str, Kind)], usize) {
+        match self {
+            ElbKind::Application => (ALB_FIELDS, ALB_MIN_FIELDS),
+            ElbKind::Network => (NLB_FIELDS, NLB_MIN_FIELDS),
+            ElbKind::Classic => (CLASSIC_FIELDS, CLASSIC_MIN_FIELDS),
+        }
+    }
+}
+
+/// Parses one access log line of the given load balancer kind.
+pub fn parse_line(kind: ElbKind, line: &str) -> Result<Map<String, Value>, String> {
+    parse_with(kind, line, &mut Vec::new())
+}
+
+fn parse_with(
+    kind: ElbKind,
+    line: &str,
+    spans: &mut Vec<Span>,
+) -> Result<Map<String, Value>, String> {
+    tokenize(line, spans)?;
+    let (layout, min) = kind.layout();
+    if spans.len() < min {
+        return Err(format!(
+            "expected at least {min} space-separated fields, found {} (line truncated?)",
+            spans.len()
+        ));
+    }
+    let mut m = Map::new();
+    for (span, (name, field_kind)) in spans.iter().zip(layout) {
+        let value = span.value(line);
+        let v = value.as_ref();
+        match field_kind {
+            Kind::Str => put_str(&mut m, name, v),
+            Kind::Uint => put_uint(&mut m, name, v)?,
+            Kind::Seconds => put_f64(&mut m, name, v)?,
+            Kind::Millis => match put_uint(&mut m, name, v) {
+                Ok(()) => {}
+                Err(_) => put_f64(&mut m, name, v)?,
+            },
+            Kind::Endpoint => put_endpoint(&mut m, name, v)?,
+            Kind::Request => put_request(&mut m, v),
+            Kind::Time => {
+                if *name == "time" && is_absent(v) {
+                    return Err("field `time`: missing".to_owned());
+                }
+                if !is_absent(v) && iso8601_ms(v).is_none() {
+                    return Err(format!(
+                        "field `{name}`: expected an ISO 8601 time, found {v:?}"
+                    ));
+                }
+                put_str(&mut m, name, v);
+            }
+        }
+    }
+    if spans.len() > layout.len() {
+        let extra = spans[layout.len()..]
+            .iter()
+            .map(|s| Value::String(s.value(line).into_owned()))
+            .collect();
+        m.insert("extra_fields".to_owned(), Value::Array(extra));
+    }
+    Ok(m)
+}
+
+struct ElbFormat {
+    kind: ElbKind,
+    spans: Vec<Span>,
+}
+
+impl LineFormat for ElbFormat {
+    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
+        parse_with(self.kind, line, &mut self.spans)
+    }
+}
+
+pub(crate) fn parse<R: BufRead>(
+    reader: R,
+    kind: ElbKind,
+    out: &mut Emitter<'_>,
+) -> Result<(), ParseError> {
+    let mut format = ElbFormat {
+        kind,
+        spans: Vec::with_capacity(40),
+    };
+    parse_lines(&mut LineReader::new(reader), &mut format, out)
+}
+
+#[cfg(test)]
+pub(crate) mod samples {
+    /// ALB HTTPS request forwarded to an instance target, with every field through `conn_trace_id`.
+    pub(crate) const ALB_HTTPS: &str = r#"https 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 0.037 200 200 0 57 "GET https://www.example.com:443/path/to?q=a%20b HTTP/1.1" "curl/7.46.0 \"beta\"" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2018-07-02T22:22:48.364000Z "authenticate,forward" "-" "-" "10.0.0.1:80" "200" "-" "-" TID_1234abcd5678ef90"#;
+    /// ALB request from an IPv6 client that never reached a target (`-1` times, `-` target).
+    pub(crate) const ALB_IPV6_NO_TARGET: &str = r#"h2 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 2001:db8:85a3::8a2e:370:7334:41234 - -1 -1 -1 503 - 34 366 "POST https://api.example.com:443/v1/orders HTTP/2.0" "-" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 - "Root=1-58337364-23a8c76965a2ef7629b185e3" "api.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 0 2018-07-02T22:22:48.364000Z "forward" "-" "-" "-" "-" "-" "-" -"#;
+    /// NLB TLS connection with ALPN fields.
+    pub(crate) const NLB_TLS: &str = r#"tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com h2 h2 "h2","http/1.1" 2020-04-01T08:51:42"#;
+    /// Classic ELB HTTP request.
+    pub(crate) const CLASSIC_HTTP: &str = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#;
+    /// Classic ELB TCP listener entry: no HTTP fields.
+    pub(crate) const CLASSIC_TCP: &str = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001065 0.000015 0.000023 - - 57 502 "- - - " "-" - -"#;
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::samples::*;
+    use super::*;
+    use crate::logs::test_support::collect;
+    use crate::logs::LogType;
+
+    #[test]
+    fn alb_line_maps_every_documented_field() {
+        let m = parse_line(ElbKind::Application, ALB_HTTPS).unwrap();
+        assert_eq!(m["type"], "https");
+        assert_eq!(m["time"], "2018-07-02T22:23:00.186641Z");
+        assert_eq!(m["client_ip"], "192.168.131.39");
+        assert_eq!(m["client_port"], 2817);
+        assert_eq!(m["target_ip"], "10.0.0.1");
+        assert_eq!(m["target_port"], 80);
+        assert_eq!(m["request_processing_time"], json!(0.086));
+        assert_eq!(m["elb_status_code"], 200);
+        assert_eq!(m["sent_bytes"], 57);
+        assert_eq!(m["request_method"], "GET");
+        assert_eq!(
+            m["request_url"],
+            "https://www.example.com:443/path/to?q=a%20b"
+        );
+        assert_eq!(m["request_protocol"], "HTTP/1.1");
+        assert_eq!(m["user_agent"], r#"curl/7.46.0 "beta""#);
+        assert_eq!(m["trace_id"], "Root=1-58337281-1d84f3d73c47ec4e58577259");
+        assert_eq!(m["matched_rule_priority"], 1);
+        assert_eq!(m["actions_executed"], "authenticate,forward");
+        assert_eq!(m["target_port_list"], "10.0.0.1:80");
+        assert_eq!(m["conn_trace_id"], "TID_1234abcd5678ef90");
+        assert!(!m.contains_key("redirect_url"), "quoted \"-\" is absent");
+        assert!(!m.contains_key("extra_fields"));
+    }
+
+    #[test]
+    fn alb_ipv6_client_and_unreached_target_keep_minus_one_times() {
+        let m = parse_line(ElbKind::Application, ALB_IPV6_NO_TARGET).unwrap();
+        assert_eq!(m["client_ip"], "2001:db8:85a3::8a2e:370:7334");
+        assert_eq!(m["client_port"], 41234);
+        assert!(!m.contains_key("target_ip"));
+        assert_eq!(m["request_processing_time"], json!(-1.0));
+        assert_eq!(m["target_processing_time"], json!(-1.0));
+        assert!(!m.contains_key("target_status_code"));
+        assert!(!m.contains_key("user_agent"));
+        assert_eq!(m["matched_rule_priority"], 0);
+    }
+
+    #[test]
+    fn alb_extra_trailing_fields_are_kept_in_order() {
+        let line = format!(r#"{ALB_HTTPS} "rewritten.example.com" "/new/path" "TransformSuccess""#);
+        let m = parse_line(ElbKind::Application, &line).unwrap();
+        assert_eq!(
+            m["extra_fields"],
+            json!(["rewritten.example.com", "/new/path", "TransformSuccess"])
+        );
+    }
+
+    #[test]
+    fn alb_line_from_2016_with_18_fields_parses() {
+        let old = r#"http 2016-08-10T22:08:42.945958Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354""#;
+        let m = parse_line(ElbKind::Application, old).unwrap();
+        assert_eq!(m["trace_id"], "Root=1-58337262-36d228ad5d99923122bbe354");
+        assert!(!m.contains_key("ssl_cipher"));
+    }
+
+    #[test]
+    fn alb_truncated_line_is_a_record_error_not_a_panic() {
+        let cut = &ALB_HTTPS[..150];
+        let err = parse_line(ElbKind::Application, cut).unwrap_err();
+        assert!(err.contains("no closing quote"), "{err}");
+        let few = "https 2018-07-02T22:23:00.186641Z app/lb/1 1.2.3.4:5 - 0 0 0 200 200 0 57";
+        let err = parse_line(ElbKind::Application, few).unwrap_err();
+        assert!(
+            err.contains("at least 18") && err.contains("found 12"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn alb_bad_numeric_field_names_the_field() {
+        let bad = ALB_HTTPS.replacen(" 200 200 0 57 ", " 200 OK 0 57 ", 1);
+        let err = parse_line(ElbKind::Application, &bad).unwrap_err();
+        assert!(err.contains("`target_status_code`"), "{err}");
+        let bad_time = ALB_HTTPS.replacen("2018-07-02T22:23:00.186641Z", "yesterday", 1);
+        let err = parse_line(ElbKind::Application, &bad_time).unwrap_err();
+        assert!(err.contains("`time`"), "{err}");
+    }
+
+    #[test]
+    fn nlb_tls_line_maps_fields_and_keeps_alpn_list_as_written() {
+        let m = parse_line(ElbKind::Network, NLB_TLS).unwrap();
+        assert_eq!(m["type"], "tls");
+        assert_eq!(m["version"], "2.0");
+        assert_eq!(m["time"], "2018-12-20T02:59:40");
+        assert_eq!(m["listener"], "g3d4b5e8bb8464cd");
+        assert_eq!(m["client_ip"], "72.21.218.154");
+        assert_eq!(m["destination_port"], 443);
+        assert_eq!(m["connection_time"], 5);
+        assert_eq!(m["received_bytes"], 98);
+        assert_eq!(m["tls_protocol_version"], "tlsv12");
+        assert!(!m.contains_key("incoming_tls_alert"));
+        assert_eq!(m["alpn_client_preference_list"], r#""h2","http/1.1""#);
+        assert_eq!(m["tls_connection_creation_time"], "2020-04-01T08:51:42");
+    }
+
+    #[test]
+    fn classic_elb_http_and_tcp_entries_parse() {
+        let http = parse_line(ElbKind::Classic, CLASSIC_HTTP).unwrap();
+        assert_eq!(http["backend_ip"], "10.0.0.1");
+        assert_eq!(http["backend_processing_time"], json!(0.001048));
+        assert_eq!(http["request_url"], "http://www.example.com:80/");
+        let tcp = parse_line(ElbKind::Classic, CLASSIC_TCP).unwrap();
+        assert!(!tcp.contains_key("elb_status_code"));
+        assert!(!tcp.contains_key("request_method"));
+        assert!(!tcp.contains_key("request_url"));
+        assert_eq!(tcp["sent_bytes"], 502);
+    }
+
+    #[test]
+    fn alb_stream_reports_bad_lines_with_line_numbers_and_keeps_going() {
+        let input = format!("{ALB_HTTPS}\nthis is not an alb line\n\n{ALB_IPV6_NO_TARGET}\n");
+        let got = collect(LogType::Alb, &input);
+        assert_eq!(got.records.len(), 2);
+        assert_eq!(got.records[1].index, 2);
+        assert_eq!(got.records[1].line, Some(4));
+        assert_eq!(got.errors.len(), 1);
+        assert_eq!((got.errors[0].index, got.errors[0].line), (1, Some(2)));
+        assert_eq!(got.errors[0].excerpt, "this is not an alb line");
+        assert_eq!(got.summary.malformed, 1);
+    }
+}

@@ -1,0 +1,375 @@
+//! Finds the bounds of JSON values in a byte stream without parsing them.
+//!
+//! Large JSON documents (a CloudTrail `Records` array, a top-level array of
+//! objects) are cut into one complete value at a time, which is then parsed
+//! with `serde_json::from_slice`. Compared with a serde visitor over
+//! `serde_json::Deserializer::from_reader` (which reads byte by byte) this
+//! parses CloudTrail about twice as fast, skips records before a resume point
+//! without parsing them, keeps memory bounded by [`MAX_VALUE_BYTES`], and lets
+//! one bad record be a record error instead of failing the object.
+
+use std::io::{self, BufRead};
+
+use serde_json::Value;
+
+use super::{Emitter, ParseError};
+
+/// Largest single JSON value kept in memory; a larger one is reported and skipped.
+pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// What [`JsonScanner::read_value`] found.
+pub(crate) enum Scanned {
+    /// A complete value, stored in the buffer when one was given.
+    Complete,
+    /// A complete value longer than the limit; the buffer holds only its start.
+    TooLong(u64),
+}
+
+/// Reads JSON tokens and whole values from a buffered reader.
+pub(crate) struct JsonScanner<R> {
+    reader: R,
+    /// Bytes consumed so far, for error messages.
+    offset: u64,
+}
+
+impl<R: BufRead> JsonScanner<R> {
+    pub(crate) fn new(reader: R) -> Self {
+        JsonScanner { reader, offset: 0 }
+    }
+
+    /// The next non-whitespace byte, left unconsumed; `None` at the end of the input.
+    pub(crate) fn peek(&mut self) -> io::Result<Option<u8>> {
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                return Ok(None);
+            }
+            match chunk.iter().position(|c| !c.is_ascii_whitespace()) {
+                Some(i) => {
+                    let next = chunk[i];
+                    self.consume(i);
+                    return Ok(Some(next));
+                }
+                None => {
+                    let n = chunk.len();
+                    self.consume(n);
+                }
+            }
+        }
+    }
+
+    /// Consumes the byte [`Self::peek`] returned.
+    pub(crate) fn bump(&mut self) {
+        self.consume(1);
+    }
+
+    /// Consumes `expected` as the next non-whitespace byte, or fails naming what was there.
+    pub(crate) fn expect(&mut self, expected: u8, context: &str) -> Result<(), ParseError> {
+        match self.peek()? {
+            Some(c) if c == expected => {
+                self.bump();
+                Ok(())
+            }
+            found => Err(self.unexpected(found, &format!("`{}` {context}", expected as char))),
+        }
+    }
+
+    /// An error for finding `found` where `wanted` should be.
+    pub(crate) fn unexpected(&self, found: Option<u8>, wanted: &str) -> ParseError {
+        let found = match found {
+            Some(c) if c.is_ascii_graphic() => format!("`{}`", c as char),
+            Some(c) => format!("byte 0x{c:02x}"),
+            None => "the end of the input (truncated file?)".to_owned(),
+        };
+        ParseError::InvalidJson {
+            reason: format!("expected {wanted} at byte {}, found {found}", self.offset),
+        }
+    }
+
+    /// Consumes one complete JSON value, copying it into `out` (cleared first) up to `limit` bytes.
+    pub(crate) fn read_value(
+        &mut self,
+        mut out: Option<&mut Vec<u8>>,
+        limit: usize,
+    ) -> Result<Scanned, ParseError> {
+        if let Some(buf) = out.as_deref_mut() {
+            buf.clear();
+        }
+        let first = self
+            .peek()?
+            .ok_or_else(|| self.unexpected(None, "a JSON value"))?;
+        let mut state = match first {
+            b'{' | b'[' | b'"' => ScanState::default(),
+            _ => return self.read_scalar(out, limit),
+        };
+        let mut total: u64 = 0;
+        loop {
+            let chunk = match self.reader.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            };
+            if chunk.is_empty() {
+                return Err(self.unexpected(None, "the rest of a JSON value"));
+            }
+            let end = state.scan(chunk);
+            let used = end.unwrap_or(chunk.len());
+            if let Some(buf) = out.as_deref_mut() {
+                let room = limit.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..used.min(room)]);
+            }
+            total += used as u64;
+            self.consume(used);
+            if end.is_some() {
+                return Ok(if total > limit as u64 {
+                    Scanned::TooLong(total)
+                } else {
+                    Scanned::Complete
+                });
+            }
+        }
+    }
+
+    /// Numbers, `true`, `false`, `null`: everything up to the next delimiter.
+    fn read_scalar(
+        &mut self,
+        mut out: Option<&mut Vec<u8>>,
+        limit: usize,
+    ) -> Result<Scanned, ParseError> {
+        let mut total: u64 = 0;
+        loop {
+            let chunk = self.reader.fill_buf()?;
+            let end = chunk
+                .iter()
+                .position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace());
+            let used = end.unwrap_or(chunk.len());
+            if let Some(buf) = out.as_deref_mut() {
+                let room = limit.saturating_sub(buf.len());
+                buf.extend_from_slice(&chunk[..used.min(room)]);
+            }
+            total += used as u64;
+            let at_end = chunk.is_empty() || end.is_some();
+            self.consume(used);
+            if at_end {
+                return Ok(if total > limit as u64 {
+                    Scanned::TooLong(total)
+                } else {
+                    Scanned::Complete
+                });
+            }
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.reader.consume(n);
+        self.offset += n as u64;
+    }
+}
+
+/// Where a scan is inside a value; survives across buffer refills.
+#[derive(Default)]
+struct ScanState {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+}
+
+impl ScanState {
+    /// Advances over `chunk`; returns the index just past the value's end if it ends here.
+    fn scan(&mut self, chunk: &[u8]) -> Option<usize> {
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                let j = i + memchr::memchr2(b'"', b'\\', &chunk[i..])?;
+                if chunk[j] == b'\\' {
+                    self.escaped = true;
+                } else {
+                    self.in_string = false;
+                    if self.depth == 0 {
+                        return Some(j + 1);
+                    }
+                }
+                i = j + 1;
+                continue;
+            }
+            match chunk[i] {
+                b'"' => self.in_string = true,
+                b'{' | b'[' => self.depth += 1,
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    if self.depth == 0 {
+                        return Some(i + 1);
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        None
+    }
+}
+
+/// Emits one scanned value: parsed when complete, a record error when too long or invalid.
+fn emit_scanned(out: &mut Emitter<'_>, scanned: Scanned, buf: &[u8]) -> std::ops::ControlFlow<()> {
+    match scanned {
+        Scanned::TooLong(len) => out.malformed(
+            None,
+            format!("record is {len} bytes, over the {MAX_VALUE_BYTES}-byte limit"),
+            buf,
+        ),
+        Scanned::Complete => match serde_json::from_slice(buf) {
+            Ok(value) => emit_value(out, None, value),
+            Err(e) => out.malformed(None, format!("invalid JSON record: {e}"), buf),
+        },
+    }
+}
+
+/// Emits an object as a record and anything else as a record error.
+pub(crate) fn emit_value(
+    out: &mut Emitter<'_>,
+    line: Option<u64>,
+    value: Value,
+) -> std::ops::ControlFlow<()> {
+    match value {
+        Value::Object(fields) => out.record(line, fields),
+        other => {
+            let text = other.to_string();
+            out.malformed(
+                line,
+                format!("expected a JSON object, found {}", json_kind(&other)),
+                text.as_bytes(),
+            )
+        }
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Streams the elements of the array starting at the next byte, emitting each one.
+///
+/// Returns `Ok(true)` when the caller stopped early.
+pub(crate) fn stream_array<R: BufRead>(
+    scanner: &mut JsonScanner<R>,
+    out: &mut Emitter<'_>,
+) -> Result<bool, ParseError> {
+    scanner.expect(b'[', "to open the array")?;
+    if scanner.peek()? == Some(b']') {
+        scanner.bump();
+        return Ok(false);
+    }
+    let mut buf = Vec::with_capacity(8192);
+    loop {
+        if out.skipping() {
+            scanner.read_value(None, 0)?;
+            out.skip();
+        } else {
+            let scanned = scanner.read_value(Some(&mut buf), MAX_VALUE_BYTES)?;
+            if emit_scanned(out, scanned, &buf).is_break() {
+                return Ok(true);
+            }
+        }
+        match scanner.peek()? {
+            Some(b',') => scanner.bump(),
+            Some(b']') => {
+                scanner.bump();
+                return Ok(false);
+            }
+            found => return Err(scanner.unexpected(found, "`,` or `]` after an array element")),
+        }
+    }
+}
+
+/// Streams top-level JSON values one after another (`{...}{...}` or pretty-printed objects).
+pub(crate) fn stream_values<R: BufRead>(
+    scanner: &mut JsonScanner<R>,
+    out: &mut Emitter<'_>,
+) -> Result<(), ParseError> {
+    let mut buf = Vec::with_capacity(8192);
+    while scanner.peek()?.is_some() {
+        if out.skipping() {
+            scanner.read_value(None, 0)?;
+            out.skip();
+            continue;
+        }
+        let scanned = scanner.read_value(Some(&mut buf), MAX_VALUE_BYTES)?;
+        if emit_scanned(out, scanned, &buf).is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn values(input: &str, chunk: usize) -> Vec<String> {
+        let mut scanner = JsonScanner::new(io::BufReader::with_capacity(chunk, input.as_bytes()));
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while scanner.peek().unwrap().is_some() {
+            scanner.read_value(Some(&mut buf), 1 << 20).unwrap();
+            out.push(String::from_utf8(buf.clone()).unwrap());
+            if scanner.peek().unwrap() == Some(b',') {
+                scanner.bump();
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn values_are_cut_at_their_end_across_small_buffer_refills() {
+        let input = r#"{"a":"}\"{","b":[1,{"c":"]"}]} "str\"ing" 12.5e3 ,true [] null"#;
+        for chunk in [1, 2, 3, 7, 64] {
+            assert_eq!(
+                values(input, chunk),
+                [
+                    r#"{"a":"}\"{","b":[1,{"c":"]"}]}"#,
+                    r#""str\"ing""#,
+                    "12.5e3",
+                    "true",
+                    "[]",
+                    "null"
+                ],
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    #[test]
+    fn value_over_limit_is_reported_with_its_full_length() {
+        let mut scanner = JsonScanner::new(&br#"{"k":"0123456789"} 1"#[..]);
+        let mut buf = Vec::new();
+        match scanner.read_value(Some(&mut buf), 5).unwrap() {
+            Scanned::TooLong(len) => assert_eq!(len, 18),
+            Scanned::Complete => panic!("limit not applied"),
+        }
+        assert_eq!(buf, br#"{"k":"#);
+        assert_eq!(scanner.peek().unwrap(), Some(b'1'));
+    }
+
+    #[test]
+    fn truncated_value_is_an_error_naming_the_offset() {
+        let mut scanner = JsonScanner::new(&br#"{"a": [1, 2"#[..]);
+        let err = scanner.read_value(None, 0).err().unwrap();
+        assert!(err.to_string().contains("truncated"), "{err}");
+    }
+}

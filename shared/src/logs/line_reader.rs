@@ -1,0 +1,283 @@
+//! Bounded line reading and the shared loop for line-oriented formats.
+
+use std::io::{self, BufRead};
+
+use serde_json::{Map, Value};
+
+use super::{Emitter, ParseError};
+
+/// Longest line kept; the rest of a longer line is read and dropped so one huge line cannot exhaust memory.
+pub(crate) const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// One line from a [`LineReader`], without its line terminator.
+pub(crate) struct Line<'a> {
+    /// 1-based line number.
+    pub number: u64,
+    /// The line's bytes, cut at [`MAX_LINE_BYTES`] when it is longer.
+    pub bytes: &'a [u8],
+    /// The full length, when the line was longer than the limit.
+    pub overflow: Option<u64>,
+}
+
+/// Reads lines into one reused buffer.
+pub(crate) struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    number: u64,
+    overflow: Option<u64>,
+    max: usize,
+    replay: bool,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub(crate) fn new(reader: R) -> Self {
+        Self::with_limit(reader, MAX_LINE_BYTES)
+    }
+
+    pub(crate) fn with_limit(reader: R, max: usize) -> Self {
+        LineReader {
+            reader,
+            buf: Vec::with_capacity(4096),
+            number: 0,
+            overflow: None,
+            max,
+            replay: false,
+        }
+    }
+
+    /// Makes the next [`Self::next_line`] return the current line again.
+    pub(crate) fn unread(&mut self) {
+        self.replay = true;
+    }
+
+    /// Gives back the current line's bytes and the unread rest of the input.
+    pub(crate) fn into_parts(self) -> (Vec<u8>, R) {
+        (self.buf, self.reader)
+    }
+
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        if self.replay {
+            self.replay = false;
+            return Ok(Some(self.current()));
+        }
+        self.buf.clear();
+        self.overflow = None;
+        let mut total: u64 = 0;
+        let mut read_any = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(bytes) => bytes,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if available.is_empty() {
+                break;
+            }
+            read_any = true;
+            let (chunk, used, done) = match memchr::memchr(b'\n', available) {
+                Some(i) => (&available[..i], i + 1, true),
+                None => (available, available.len(), false),
+            };
+            total += chunk.len() as u64;
+            let room = self.max - self.buf.len();
+            if chunk.len() <= room {
+                self.buf.extend_from_slice(chunk);
+            } else {
+                self.buf.extend_from_slice(&chunk[..room]);
+                self.overflow = Some(0);
+            }
+            self.reader.consume(used);
+            if done {
+                break;
+            }
+        }
+        if !read_any {
+            return Ok(None);
+        }
+        if self.overflow.is_some() {
+            self.overflow = Some(total);
+        } else if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        self.number += 1;
+        if self.number == 1 && self.buf.starts_with(UTF8_BOM) {
+            self.buf.drain(..UTF8_BOM.len());
+        }
+        Ok(Some(self.current()))
+    }
+
+    fn current(&self) -> Line<'_> {
+        Line {
+            number: self.number,
+            bytes: &self.buf,
+            overflow: self.overflow,
+        }
+    }
+}
+
+/// True for lines that hold no record: empty or only whitespace.
+pub(crate) fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
+}
+
+/// A line-oriented log format: optional header or comment lines, then one record per line.
+pub(crate) trait LineFormat {
+    /// Consumes a line that is not a record (header, comment); `Ok(true)` when it was one.
+    fn directive(&mut self, _line: &[u8], _number: u64) -> Result<bool, ParseError> {
+        Ok(false)
+    }
+
+    /// Parses one record line, or says what is wrong with it.
+    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String>;
+}
+
+/// Reads every line, skipping blank lines and directives, and emits one record or error per remaining line.
+pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
+    lines: &mut LineReader<R>,
+    format: &mut F,
+    out: &mut Emitter<'_>,
+) -> Result<(), ParseError> {
+    let limit = lines.max;
+    while let Some(line) = lines.next_line()? {
+        if is_blank(line.bytes) {
+            continue;
+        }
+        if line.overflow.is_none() && format.directive(line.bytes, line.number)? {
+            continue;
+        }
+        if out.skipping() {
+            out.skip();
+            continue;
+        }
+        let number = Some(line.number);
+        let flow = if let Some(len) = line.overflow {
+            out.malformed(
+                number,
+                format!("line is {len} bytes long, over the {limit}-byte limit"),
+                line.bytes,
+            )
+        } else {
+            match std::str::from_utf8(line.bytes) {
+                Err(e) => out.malformed(
+                    number,
+                    format!(
+                        "line is not valid UTF-8 (invalid byte at offset {})",
+                        e.valid_up_to()
+                    ),
+                    line.bytes,
+                ),
+                Ok(text) => match format.parse(text) {
+                    Ok(fields) => out.record(number, fields),
+                    Err(reason) => out.malformed(number, reason, line.bytes),
+                },
+            }
+        };
+        if flow.is_break() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all_lines(input: &[u8], max: usize) -> Vec<(u64, Vec<u8>, Option<u64>)> {
+        // A tiny BufReader capacity makes lines span several fill_buf calls.
+        let reader = io::BufReader::with_capacity(3, input);
+        let mut lines = LineReader::with_limit(reader, max);
+        let mut out = Vec::new();
+        while let Some(l) = lines.next_line().unwrap() {
+            out.push((l.number, l.bytes.to_vec(), l.overflow));
+        }
+        out
+    }
+
+    #[test]
+    fn lines_spanning_buffer_refills_are_joined_and_crlf_is_stripped() {
+        let got = all_lines(b"first line\r\nsecond\n\nlast-without-newline", 1024);
+        assert_eq!(
+            got,
+            vec![
+                (1, b"first line".to_vec(), None),
+                (2, b"second".to_vec(), None),
+                (3, b"".to_vec(), None),
+                (4, b"last-without-newline".to_vec(), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn line_over_limit_is_cut_and_reports_full_length_then_reading_continues() {
+        let got = all_lines(b"0123456789abcdef\nok\n", 8);
+        assert_eq!(got[0], (1, b"01234567".to_vec(), Some(16)));
+        assert_eq!(got[1], (2, b"ok".to_vec(), None));
+    }
+
+    #[test]
+    fn utf8_bom_is_removed_from_first_line_only() {
+        let got = all_lines(b"\xEF\xBB\xBFa\n\xEF\xBB\xBFb\n", 1024);
+        assert_eq!(got[0].1, b"a".to_vec());
+        assert_eq!(got[1].1, b"\xEF\xBB\xBFb".to_vec());
+    }
+
+    struct Upper;
+
+    impl LineFormat for Upper {
+        fn directive(&mut self, line: &[u8], _number: u64) -> Result<bool, ParseError> {
+            Ok(line.starts_with(b"#"))
+        }
+
+        fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
+            if line.contains("bad") {
+                return Err("contains bad".to_owned());
+            }
+            let mut m = Map::new();
+            m.insert("up".to_owned(), Value::String(line.to_uppercase()));
+            Ok(m)
+        }
+    }
+
+    #[test]
+    fn parse_lines_reports_overlong_bad_and_good_lines_and_skips_directives() {
+        let input = b"# note\nok\n0123456789abcdef\nbad one\n\nfine\n";
+        let mut lines = LineReader::with_limit(&input[..], 8);
+        let mut got = Vec::new();
+        let mut emit = |item: Result<crate::logs::ParsedRecord, crate::logs::RecordError>| {
+            got.push(
+                item.map(|r| (r.index, r.line))
+                    .map_err(|e| (e.index, e.line, e.reason)),
+            );
+            std::ops::ControlFlow::Continue(())
+        };
+        let mut out = Emitter::new(&mut emit, 0);
+        parse_lines(&mut lines, &mut Upper, &mut out).unwrap();
+        let summary = out.summary;
+        assert_eq!((summary.records, summary.malformed), (2, 2), "{got:?}");
+        assert_eq!(got[0], Ok((0, Some(2))));
+        assert_eq!(
+            got[1],
+            Err((
+                1,
+                Some(3),
+                "line is 16 bytes long, over the 8-byte limit".to_owned()
+            ))
+        );
+        assert_eq!(got[2], Err((2, Some(4), "contains bad".to_owned())));
+        assert_eq!(got[3], Ok((3, Some(6))));
+    }
+
+    #[test]
+    fn unread_replays_the_current_line_once() {
+        let mut lines = LineReader::new(&b"x\ny\n"[..]);
+        assert_eq!(lines.next_line().unwrap().unwrap().bytes, b"x");
+        lines.unread();
+        let again = lines.next_line().unwrap().unwrap();
+        assert_eq!((again.number, again.bytes), (1, &b"x"[..]));
+        assert_eq!(lines.next_line().unwrap().unwrap().bytes, b"y");
+        assert!(lines.next_line().unwrap().is_none());
+    }
+}

@@ -1,0 +1,335 @@
+//! VPC Flow Logs delivered to S3 as text.
+//!
+//! Each file starts with a header line naming its fields (the default v2 list or
+//! any custom selection of v2..v8 fields, in any order); records are read by
+//! those names. Keys keep AWS's hyphenated names, numeric fields become numbers
+//! and `-` values are left out, so NODATA and SKIPDATA records simply have no
+//! addresses.
+
+use std::io::BufRead;
+
+use serde_json::{Map, Value};
+
+use super::field_value::{is_absent, put_uint};
+use super::line_reader::{parse_lines, LineFormat, LineReader};
+use super::{Emitter, ParseError};
+
+/// The default (version 2) format, used when a file has no header line.
+pub const DEFAULT_FIELDS: &[&str] = &[
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+];
+
+/// Every field name VPC Flow Logs defines (versions 2 to 8).
+pub const KNOWN_FIELDS: &[&str] = &[
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+    "vpc-id",
+    "subnet-id",
+    "instance-id",
+    "tcp-flags",
+    "type",
+    "pkt-srcaddr",
+    "pkt-dstaddr",
+    "region",
+    "az-id",
+    "sublocation-type",
+    "sublocation-id",
+    "pkt-src-aws-service",
+    "pkt-dst-aws-service",
+    "flow-direction",
+    "traffic-path",
+    "ecs-cluster-arn",
+    "ecs-cluster-name",
+    "ecs-container-instance-arn",
+    "ecs-container-instance-id",
+    "ecs-container-id",
+    "ecs-second-container-id",
+    "ecs-service-name",
+    "ecs-task-definition-arn",
+    "ecs-task-arn",
+    "ecs-task-id",
+    "reject-reason",
+];
+
+/// Fields whose values are integers; everything else stays a string (account IDs keep leading zeros).
+const INTEGER_FIELDS: &[&str] = &[
+    "version",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "tcp-flags",
+    "traffic-path",
+];
+
+/// True for a name VPC Flow Logs defines; underscores are accepted for hyphens.
+pub fn is_known_field(name: &str) -> bool {
+    KNOWN_FIELDS.iter().any(|k| same_name(k, name))
+}
+
+fn same_name(known: &str, name: &str) -> bool {
+    known.len() == name.len()
+        && known
+            .bytes()
+            .zip(name.bytes())
+            .all(|(k, n)| k == n || (k == b'-' && n == b'_'))
+}
+
+/// The field layout of one flow log file, taken from its header line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VpcFlowHeader {
+    fields: Vec<(String, bool)>,
+}
+
+impl VpcFlowHeader {
+    /// The default v2 layout.
+    pub fn default_v2() -> Self {
+        Self::from_names(DEFAULT_FIELDS.iter().copied())
+    }
+
+    /// Reads a header line; `None` when the line is a record, not a header.
+    ///
+    /// A header is a line of lowercase field names with at least one known name,
+    /// so future fields are still read by name while data lines (which hold
+    /// numbers, addresses or upper-case actions) are not mistaken for one.
+    pub fn parse(line: &str) -> Option<Self> {
+        let mut any_known = false;
+        for name in line.split_ascii_whitespace() {
+            let shaped = name.as_bytes()[0].is_ascii_lowercase()
+                && name.bytes().all(|c| {
+                    c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' || c == b'_'
+                });
+            if !shaped {
+                return None;
+            }
+            any_known |= is_known_field(name);
+        }
+        any_known.then(|| Self::from_names(line.split_ascii_whitespace()))
+    }
+
+    fn from_names<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        let fields = names
+            .map(|n| {
+                let name = n.replace('_', "-");
+                let integer = INTEGER_FIELDS.contains(&name.as_str());
+                (name, integer)
+            })
+            .collect();
+        VpcFlowHeader { fields }
+    }
+
+    /// Field names in file order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.fields.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// Parses one record line by this header's names.
+    pub fn parse_record(&self, line: &str) -> Result<Map<String, Value>, String> {
+        let found = line.split_ascii_whitespace().count();
+        if found != self.fields.len() {
+            return Err(format!(
+                "expected {} fields (from the header), found {found}",
+                self.fields.len()
+            ));
+        }
+        let mut m = Map::new();
+        for (value, (name, integer)) in line.split_ascii_whitespace().zip(&self.fields) {
+            if *integer {
+                put_uint(&mut m, name, value)?;
+            } else if !is_absent(value) {
+                m.insert(name.clone(), Value::String(value.to_owned()));
+            }
+        }
+        Ok(m)
+    }
+}
+
+struct VpcFlowFormat {
+    header: Option<VpcFlowHeader>,
+}
+
+impl LineFormat for VpcFlowFormat {
+    fn directive(&mut self, line: &[u8], number: u64) -> Result<bool, ParseError> {
+        if self.header.is_some() {
+            return Ok(false);
+        }
+        let text = std::str::from_utf8(line).map_err(|_| ParseError::HeaderNotUtf8 {
+            format: "VPC flow log",
+            line: number,
+        })?;
+        match VpcFlowHeader::parse(text) {
+            Some(header) => {
+                self.header = Some(header);
+                Ok(true)
+            }
+            None => {
+                // Headerless text (e.g. copied from CloudWatch Logs) uses the default format.
+                self.header = Some(VpcFlowHeader::default_v2());
+                Ok(false)
+            }
+        }
+    }
+
+    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
+        self.header
+            .get_or_insert_with(VpcFlowHeader::default_v2)
+            .parse_record(line)
+    }
+}
+
+pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), ParseError> {
+    parse_lines(
+        &mut LineReader::new(reader),
+        &mut VpcFlowFormat { header: None },
+        out,
+    )
+}
+
+#[cfg(test)]
+pub(crate) mod samples {
+    /// Default v2 header, an accepted and a rejected flow, then NODATA and SKIPDATA records.
+    pub(crate) const DEFAULT_FILE: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
+2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK
+2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK
+2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA
+2 123456789010 eni-11111111111111111 - - - - - - - 1431280876 1431280934 - SKIPDATA
+";
+
+    /// A custom v5 selection in a non-default order, with IPv6 and AWS-service fields.
+    pub(crate) const CUSTOM_FILE: &str = "start end srcaddr dstaddr srcport dstport protocol bytes packets action log-status account-id region az-id vpc-id subnet-id instance-id interface-id type tcp-flags pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service flow-direction traffic-path version
+1620140661 1620140721 2001:db8:1234:a100::12 2600:1f18:4000:8400::5 53142 443 6 8600 11 ACCEPT OK 123456789012 us-east-1 use1-az4 vpc-0a1b2c3d4e5f67890 subnet-0a1b2c3d4e5f67890 i-0a1b2c3d4e5f67890 eni-0a1b2c3d4e5f67890 IPv6 19 2001:db8:1234:a100::12 2600:1f18:4000:8400::5 - AMAZON egress 8 5
+";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::samples::*;
+    use super::*;
+    use crate::logs::test_support::collect;
+    use crate::logs::LogType;
+
+    #[test]
+    fn vpc_flow_default_header_maps_fields_with_numbers_as_numbers() {
+        let got = collect(LogType::VpcFlow, DEFAULT_FILE);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        assert_eq!(got.records.len(), 4);
+        let first = &got.records[0];
+        assert_eq!((first.index, first.line), (0, Some(2)));
+        let m = &first.fields;
+        assert_eq!(m["version"], 2);
+        assert_eq!(m["account-id"], "123456789010");
+        assert_eq!(m["srcaddr"], "172.31.16.139");
+        assert_eq!(m["dstport"], 22);
+        assert_eq!(m["protocol"], 6);
+        assert_eq!(m["bytes"], 4249);
+        assert_eq!(m["start"], 1418530010);
+        assert_eq!(m["action"], "ACCEPT");
+        assert_eq!(m["log-status"], "OK");
+    }
+
+    #[test]
+    fn vpc_flow_nodata_and_skipdata_records_have_no_addresses() {
+        let got = collect(LogType::VpcFlow, DEFAULT_FILE);
+        for (rec, status) in got.records[2..].iter().zip(["NODATA", "SKIPDATA"]) {
+            assert_eq!(rec.fields["log-status"], status);
+            for absent in ["srcaddr", "dstaddr", "srcport", "bytes", "action"] {
+                assert!(!rec.fields.contains_key(absent), "{status} has {absent}");
+            }
+            assert_eq!(rec.fields["end"], 1431280934);
+        }
+    }
+
+    #[test]
+    fn vpc_flow_custom_header_maps_fields_by_name() {
+        let got = collect(LogType::VpcFlow, CUSTOM_FILE);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        let m = &got.records[0].fields;
+        assert_eq!(m["start"], 1620140661);
+        assert_eq!(m["srcaddr"], "2001:db8:1234:a100::12");
+        assert_eq!(m["dstaddr"], "2600:1f18:4000:8400::5");
+        assert_eq!(m["bytes"], 8600);
+        assert_eq!(m["packets"], 11);
+        assert_eq!(m["region"], "us-east-1");
+        assert_eq!(m["type"], "IPv6");
+        assert_eq!(m["tcp-flags"], 19);
+        assert_eq!(m["pkt-dst-aws-service"], "AMAZON");
+        assert!(!m.contains_key("pkt-src-aws-service"));
+        assert_eq!(m["flow-direction"], "egress");
+        assert_eq!(m["traffic-path"], 8);
+        assert_eq!(m["version"], 5);
+    }
+
+    #[test]
+    fn vpc_flow_wrong_field_count_names_expected_and_found() {
+        let input = format!(
+            "{}2 123456789010 eni-1 1.1.1.1 2.2.2.2 1 2 6\n",
+            DEFAULT_FILE
+        );
+        let got = collect(LogType::VpcFlow, &input);
+        assert_eq!(got.records.len(), 4);
+        assert_eq!(got.errors.len(), 1);
+        assert_eq!(
+            got.errors[0].reason,
+            "expected 14 fields (from the header), found 8"
+        );
+        assert_eq!((got.errors[0].index, got.errors[0].line), (4, Some(6)));
+    }
+
+    #[test]
+    fn vpc_flow_non_numeric_port_is_a_record_error_naming_the_field() {
+        let input = "version srcport\n2 http\n";
+        let got = collect(LogType::VpcFlow, input);
+        assert!(
+            got.errors[0].reason.contains("`srcport`"),
+            "{}",
+            got.errors[0].reason
+        );
+    }
+
+    #[test]
+    fn vpc_flow_file_without_header_uses_default_fields() {
+        let body = DEFAULT_FILE.split_once('\n').unwrap().1;
+        let got = collect(LogType::VpcFlow, body);
+        assert_eq!(got.records.len(), 4);
+        assert_eq!(got.records[0].line, Some(1));
+        assert_eq!(got.records[0].fields["srcaddr"], "172.31.16.139");
+    }
+
+    #[test]
+    fn vpc_flow_header_detection_accepts_names_and_rejects_data() {
+        assert!(VpcFlowHeader::parse("srcaddr dstaddr future-field").is_some());
+        assert!(VpcFlowHeader::parse("account_id interface_id").is_some());
+        assert!(VpcFlowHeader::parse("eni-0123 vpc-0456").is_none());
+        assert!(VpcFlowHeader::parse("2 123456789010 eni-1 - - NODATA").is_none());
+        let h = VpcFlowHeader::parse("account_id srcport").unwrap();
+        assert_eq!(h.names().collect::<Vec<_>>(), vec!["account-id", "srcport"]);
+    }
+}

@@ -1,0 +1,2641 @@
+//! Maps parsed log records to OCSF 1.3.0 events.
+//!
+//! Every event carries the OCSF classification (`class_uid`, `activity_id`,
+//! `type_uid`, ...), the record's own `time`, `metadata` (schema version,
+//! product, a deterministic `uid`, `log_name`, and `sequence` = record index)
+//! and `unmapped.source_object`, which names the S3 object and record the event
+//! came from. The source object sits under `unmapped` because OCSF's
+//! `metadata` has no attribute for it and `unmapped` is the schema's place for
+//! data outside it, so events stay valid for strict OCSF consumers. The
+//! original record goes to `unmapped.record`, to `raw_data` as a JSON string,
+//! or nowhere, per [`RawMode`]. Field tables per source: `docs/mappings/`.
+//!
+//! Each mapping is written once against [`EventOut`], which has two
+//! implementations: one builds a `serde_json::Value` ([`Normalizer::normalize`])
+//! and one writes JSON text straight into a buffer ([`Normalizer::write_json`]),
+//! the fast path for sinks, which skips building and freeing a tree per event.
+
+use std::net::IpAddr;
+
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::logs::detect::{key_scope, KeyScope};
+use crate::logs::timestamp::{clf_ms, date_and_time_ms, iso8601_ms};
+use crate::logs::url_decode::percent_decode;
+use crate::logs::{LogType, ParsedRecord};
+
+/// The OCSF schema version events are written against.
+pub const OCSF_VERSION: &str = "1.3.0";
+
+/// The S3 object a record came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceObject {
+    /// Bucket name.
+    pub bucket: String,
+    /// Object key, decoded (not URL-encoded).
+    pub key: String,
+    /// ETag, with or without the surrounding quotes S3 puts on it.
+    pub etag: Option<String>,
+    /// Version ID, for versioned buckets.
+    pub version_id: Option<String>,
+}
+
+/// Where the original record goes in the event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum RawMode {
+    /// As a JSON object under `unmapped.record`.
+    #[default]
+    Unmapped,
+    /// As a JSON string in `raw_data`.
+    RawData,
+    /// Not kept.
+    Drop,
+}
+
+/// Normalization settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NormalizeOptions {
+    /// Where the original record goes.
+    pub keep_raw: RawMode,
+    /// Time (epoch ms) to use for records with no time of their own, also written to
+    /// `metadata.processed_time`; when `None` such events have no `time` and are flagged.
+    pub fallback_time_ms: Option<i64>,
+}
+
+/// An OCSF event and whether the record had a usable time of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormalizedEvent {
+    /// The OCSF event object.
+    pub event: Value,
+    /// True when the record had no parseable timestamp: `time` is then the
+    /// fallback time if one was configured, and absent otherwise (OCSF requires
+    /// `time`, so the caller must then set it, with `metadata.processed_time`).
+    pub time_missing: bool,
+}
+
+/// Maps one parsed record to an OCSF event.
+///
+/// For many records of one object, a [`Normalizer`] does the per-object work once.
+pub fn to_ocsf(
+    log_type: LogType,
+    record: &ParsedRecord,
+    source: &SourceObject,
+    opts: &NormalizeOptions,
+) -> NormalizedEvent {
+    Normalizer::new(log_type, source, *opts).normalize(record)
+}
+
+/// Deterministic event ID: SHA-256 over bucket, key, ETag and record index, lowercase hex.
+///
+/// Each string is length-prefixed so no two different inputs share a byte
+/// stream, and the ETag's quotes are removed because S3 event notifications
+/// give it bare while GetObject quotes it: both routes must yield the same uids.
+pub fn record_uid(source: &SourceObject, index: u64) -> String {
+    uid_finish(uid_prefix(source), index)
+}
+
+fn uid_prefix(source: &SourceObject) -> Sha256 {
+    let mut h = Sha256::new();
+    for part in [source.bucket.as_str(), source.key.as_str()] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    match source.etag.as_deref().map(bare_etag) {
+        Some(etag) => {
+            h.update([1u8]);
+            h.update((etag.len() as u64).to_be_bytes());
+            h.update(etag.as_bytes());
+        }
+        None => h.update([0u8]),
+    }
+    h
+}
+
+fn uid_finish(mut h: Sha256, index: u64) -> String {
+    h.update(index.to_be_bytes());
+    hex::encode(h.finalize())
+}
+
+fn bare_etag(etag: &str) -> &str {
+    etag.trim_matches('"')
+}
+
+/// Normalizes the records of one source object, doing the per-object work (key scope, uid prefix) once.
+pub struct Normalizer<'a> {
+    log_type: LogType,
+    source: &'a SourceObject,
+    opts: NormalizeOptions,
+    scope: KeyScope<'a>,
+    uid_prefix: Sha256,
+}
+
+impl<'a> Normalizer<'a> {
+    /// Prepares to normalize records of `log_type` read from `source`.
+    pub fn new(log_type: LogType, source: &'a SourceObject, opts: NormalizeOptions) -> Self {
+        Normalizer {
+            log_type,
+            source,
+            opts,
+            scope: key_scope(&source.key),
+            uid_prefix: uid_prefix(source),
+        }
+    }
+
+    /// Maps a borrowed record to a `Value`, copying the record where the original is kept.
+    pub fn normalize(&self, record: &ParsedRecord) -> NormalizedEvent {
+        let mut out = ValueOut::default();
+        let fields = Fields::Borrowed(&record.fields);
+        let meta = self.event(&mut out, record.index, record.line, fields);
+        NormalizedEvent {
+            event: Value::Object(out.finish()),
+            time_missing: meta.time_missing,
+        }
+    }
+
+    /// Maps a record it may consume to a `Value`, which saves copying it into `unmapped.record`.
+    pub fn normalize_owned(&self, record: ParsedRecord) -> NormalizedEvent {
+        let mut out = ValueOut::default();
+        let fields = Fields::Owned(record.fields);
+        let meta = self.event(&mut out, record.index, record.line, fields);
+        NormalizedEvent {
+            event: Value::Object(out.finish()),
+            time_missing: meta.time_missing,
+        }
+    }
+
+    /// Appends the event as one line of JSON text (no newline) to `buf`; returns true when the record had no time of its own.
+    ///
+    /// The text parses to the same value [`Self::normalize`] returns; keys are in
+    /// mapping order rather than sorted.
+    pub fn write_json(&self, record: &ParsedRecord, buf: &mut Vec<u8>) -> bool {
+        let mut out = JsonOut::new(buf);
+        let meta = self.event(
+            &mut out,
+            record.index,
+            record.line,
+            Fields::Borrowed(&record.fields),
+        );
+        out.finish();
+        meta.time_missing
+    }
+
+    fn event(
+        &self,
+        out: &mut dyn EventOut,
+        index: u64,
+        line: Option<u64>,
+        fields: Fields<'_>,
+    ) -> EventMeta {
+        let r = fields.get();
+        let scope = self.scope;
+        let mapped = match self.log_type {
+            LogType::CloudTrail => cloudtrail(r, out),
+            LogType::VpcFlow => vpc_flow(r, out, scope),
+            LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
+            LogType::Nlb => nlb(r, out, scope),
+            LogType::S3Access => s3_access(r, out, scope),
+            LogType::CloudFront => cloudfront(r, out),
+            LogType::Waf => waf(r, out),
+            LogType::GuardDuty => guardduty(r, out),
+            LogType::Route53Resolver => route53(r, out, scope),
+            LogType::Json => generic_json(r, out),
+            LogType::Text => text(r, out),
+        };
+        let class = mapped.class;
+        let activity = mapped.activity;
+        out.uint("category_uid", class.category_uid);
+        out.str("category_name", class.category_name);
+        out.uint("class_uid", class.uid);
+        out.str("class_name", class.name);
+        out.uint("activity_id", activity.id);
+        out.str("activity_name", activity.name);
+        out.uint("type_uid", class.uid * 100 + activity.id);
+        out.str_parts("type_name", &[class.name, ": ", activity.name]);
+        out.uint("severity_id", mapped.severity_id);
+        out.str("severity", severity_name(mapped.severity_id));
+        let fallback = if mapped.time.is_none() {
+            self.opts.fallback_time_ms
+        } else {
+            None
+        };
+        let time = mapped.time.or(fallback);
+        opt_int(out, "time", time);
+        let uid = uid_finish(self.uid_prefix.clone(), index);
+
+        out.open("metadata");
+        out.str("version", OCSF_VERSION);
+        out.open("product");
+        out.str("name", product_name(self.log_type));
+        out.str("vendor_name", "AWS");
+        out.close();
+        out.str("uid", &uid);
+        out.str("log_name", self.log_type.as_str());
+        out.uint("sequence", index);
+        opt_int(out, "processed_time", fallback);
+        out.close();
+
+        if self.opts.keep_raw == RawMode::RawData {
+            let raw = serde_json::to_string(r).expect("a JSON map always serializes");
+            out.str("raw_data", &raw);
+        }
+        out.open("unmapped");
+        out.open("source_object");
+        out.str("bucket", &self.source.bucket);
+        out.str("key", &self.source.key);
+        opt_str(out, "etag", self.source.etag.as_deref().map(bare_etag));
+        opt_str(out, "version_id", self.source.version_id.as_deref());
+        out.uint("record_index", index);
+        opt_uint(out, "line", line);
+        out.close();
+        if self.opts.keep_raw == RawMode::Unmapped {
+            match fields {
+                Fields::Borrowed(map) => out.map("record", map),
+                Fields::Owned(map) => out.map_owned("record", map),
+            }
+        }
+        out.close();
+        EventMeta {
+            uid,
+            time_ms: time,
+            time_missing: mapped.time.is_none(),
+        }
+    }
+
+    /// Appends the event as one line of JSON text (no newline) to `buf`, and returns
+    /// what sinks need besides the text: its uid and time.
+    pub fn write_event(&self, record: &ParsedRecord, buf: &mut Vec<u8>) -> EventMeta {
+        let mut out = JsonOut::new(buf);
+        let meta = self.event(
+            &mut out,
+            record.index,
+            record.line,
+            Fields::Borrowed(&record.fields),
+        );
+        out.finish();
+        meta
+    }
+}
+
+/// A written event's identity and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMeta {
+    /// Deterministic uid (the event's `metadata.uid`).
+    pub uid: String,
+    /// The event's `time` in epoch milliseconds (the record's own, or the fallback).
+    pub time_ms: Option<i64>,
+    /// Whether the record had no time of its own.
+    pub time_missing: bool,
+}
+
+/// The record's fields, borrowed or owned so the owned path can move them into the event.
+enum Fields<'r> {
+    Borrowed(&'r Obj),
+    Owned(Obj),
+}
+
+impl Fields<'_> {
+    fn get(&self) -> &Obj {
+        match self {
+            Fields::Borrowed(m) => m,
+            Fields::Owned(m) => m,
+        }
+    }
+}
+
+type Obj = Map<String, Value>;
+
+// ---- event output --------------------------------------------------------------------
+
+/// Receives an event as it is mapped.
+///
+/// Objects and arrays are opened and closed around their members; one closed
+/// with no members disappears, so mappings never write empty objects. Inside
+/// an array, keys are ignored.
+trait EventOut {
+    fn str(&mut self, key: &str, v: &str);
+    /// A string given in pieces, saving a temporary allocation on the text path.
+    fn str_parts(&mut self, key: &str, parts: &[&str]) {
+        self.str(key, &parts.concat());
+    }
+    fn uint(&mut self, key: &str, v: u64);
+    fn int(&mut self, key: &str, v: i64);
+    fn float(&mut self, key: &str, v: f64);
+    fn boolean(&mut self, key: &str, v: bool);
+    fn map(&mut self, key: &str, v: &Obj);
+    fn map_owned(&mut self, key: &str, v: Obj) {
+        self.map(key, &v);
+    }
+    fn open(&mut self, key: &str);
+    fn open_array(&mut self, key: &str);
+    fn close(&mut self);
+}
+
+fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
+    if let Some(v) = v.filter(|v| !v.is_empty()) {
+        out.str(key, v);
+    }
+}
+
+fn opt_uint(out: &mut dyn EventOut, key: &str, v: Option<u64>) {
+    if let Some(v) = v {
+        out.uint(key, v);
+    }
+}
+
+fn opt_int(out: &mut dyn EventOut, key: &str, v: Option<i64>) {
+    if let Some(v) = v {
+        out.int(key, v);
+    }
+}
+
+/// Builds a `serde_json::Value` tree.
+#[derive(Default)]
+struct ValueOut {
+    root: Obj,
+    /// Open containers with the key they will be stored under.
+    stack: Vec<(String, Value)>,
+}
+
+impl ValueOut {
+    fn put(&mut self, key: &str, v: Value) {
+        match self.stack.last_mut() {
+            None => {
+                self.root.insert(key.to_owned(), v);
+            }
+            Some((_, Value::Object(m))) => {
+                m.insert(key.to_owned(), v);
+            }
+            Some((_, Value::Array(a))) => a.push(v),
+            Some(_) => unreachable!("only containers are pushed"),
+        }
+    }
+
+    fn finish(self) -> Obj {
+        debug_assert!(self.stack.is_empty(), "unclosed container");
+        self.root
+    }
+}
+
+impl EventOut for ValueOut {
+    fn str(&mut self, key: &str, v: &str) {
+        self.put(key, Value::String(v.to_owned()));
+    }
+    fn uint(&mut self, key: &str, v: u64) {
+        self.put(key, v.into());
+    }
+    fn int(&mut self, key: &str, v: i64) {
+        self.put(key, v.into());
+    }
+    fn float(&mut self, key: &str, v: f64) {
+        if let Some(n) = serde_json::Number::from_f64(v) {
+            self.put(key, Value::Number(n));
+        }
+    }
+    fn boolean(&mut self, key: &str, v: bool) {
+        self.put(key, v.into());
+    }
+    fn map(&mut self, key: &str, v: &Obj) {
+        self.put(key, Value::Object(v.clone()));
+    }
+    fn map_owned(&mut self, key: &str, v: Obj) {
+        self.put(key, Value::Object(v));
+    }
+    fn open(&mut self, key: &str) {
+        self.stack.push((key.to_owned(), Value::Object(Map::new())));
+    }
+    fn open_array(&mut self, key: &str) {
+        self.stack.push((key.to_owned(), Value::Array(Vec::new())));
+    }
+    fn close(&mut self) {
+        let (key, container) = self.stack.pop().expect("close without open");
+        let empty = match &container {
+            Value::Object(m) => m.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            _ => true,
+        };
+        if !empty {
+            self.put(&key, container);
+        }
+    }
+}
+
+/// Writes JSON text into a buffer.
+struct JsonOut<'b> {
+    buf: &'b mut Vec<u8>,
+    stack: Vec<Frame>,
+}
+
+struct Frame {
+    /// Buffer length before this container's key, to cut it away if it stays empty.
+    start: usize,
+    array: bool,
+    /// No member written yet.
+    empty: bool,
+    /// The parent's `empty` before this container was opened.
+    parent_was_empty: bool,
+}
+
+impl<'b> JsonOut<'b> {
+    fn new(buf: &'b mut Vec<u8>) -> Self {
+        buf.push(b'{');
+        let root = Frame {
+            start: buf.len(),
+            array: false,
+            empty: true,
+            parent_was_empty: true,
+        };
+        JsonOut {
+            buf,
+            stack: vec![root],
+        }
+    }
+
+    /// Writes the separator and key of a new member.
+    fn member(&mut self, key: &str) {
+        let frame = self.stack.last_mut().expect("root frame");
+        if !frame.empty {
+            self.buf.push(b',');
+        }
+        frame.empty = false;
+        if !frame.array {
+            // Keys are this module's constant attribute names, which need no escaping.
+            debug_assert!(!needs_escape(key), "{key:?}");
+            self.buf.push(b'"');
+            self.buf.extend_from_slice(key.as_bytes());
+            self.buf.extend_from_slice(b"\":");
+        }
+    }
+
+    fn open_container(&mut self, key: &str, array: bool) {
+        let start = self.buf.len();
+        let parent_was_empty = self.stack.last().expect("root frame").empty;
+        self.member(key);
+        self.buf.push(if array { b'[' } else { b'{' });
+        self.stack.push(Frame {
+            start,
+            array,
+            empty: true,
+            parent_was_empty,
+        });
+    }
+
+    fn finish(self) {
+        debug_assert_eq!(self.stack.len(), 1, "unclosed container");
+        self.buf.push(b'}');
+    }
+}
+
+fn needs_escape(s: &str) -> bool {
+    s.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20)
+}
+
+fn write_json_str(buf: &mut Vec<u8>, s: &str) {
+    serde_json::to_writer(buf, s).expect("writing to a Vec cannot fail");
+}
+
+impl EventOut for JsonOut<'_> {
+    fn str(&mut self, key: &str, v: &str) {
+        self.member(key);
+        write_json_str(self.buf, v);
+    }
+    fn str_parts(&mut self, key: &str, parts: &[&str]) {
+        self.member(key);
+        self.buf.push(b'"');
+        for part in parts {
+            // Only called with this module's constant names, which need no escaping.
+            debug_assert!(!needs_escape(part), "{part:?}");
+            self.buf.extend_from_slice(part.as_bytes());
+        }
+        self.buf.push(b'"');
+    }
+    fn uint(&mut self, key: &str, v: u64) {
+        self.member(key);
+        serde_json::to_writer(&mut *self.buf, &v).expect("writing to a Vec cannot fail");
+    }
+    fn int(&mut self, key: &str, v: i64) {
+        self.member(key);
+        serde_json::to_writer(&mut *self.buf, &v).expect("writing to a Vec cannot fail");
+    }
+    fn float(&mut self, key: &str, v: f64) {
+        if v.is_finite() {
+            self.member(key);
+            serde_json::to_writer(&mut *self.buf, &v).expect("writing to a Vec cannot fail");
+        }
+    }
+    fn boolean(&mut self, key: &str, v: bool) {
+        self.member(key);
+        self.buf
+            .extend_from_slice(if v { b"true" } else { b"false" });
+    }
+    fn map(&mut self, key: &str, v: &Obj) {
+        self.member(key);
+        serde_json::to_writer(&mut *self.buf, v).expect("writing to a Vec cannot fail");
+    }
+    fn open(&mut self, key: &str) {
+        self.open_container(key, false);
+    }
+    fn open_array(&mut self, key: &str) {
+        self.open_container(key, true);
+    }
+    fn close(&mut self) {
+        let frame = self.stack.pop().expect("close without open");
+        if frame.empty {
+            self.buf.truncate(frame.start);
+            self.stack.last_mut().expect("root frame").empty = frame.parent_was_empty;
+        } else {
+            self.buf.push(if frame.array { b']' } else { b'}' });
+        }
+    }
+}
+
+// ---- classification ------------------------------------------------------------------
+
+struct Class {
+    uid: u64,
+    name: &'static str,
+    category_uid: u64,
+    category_name: &'static str,
+}
+
+const BASE_EVENT: Class = Class {
+    uid: 0,
+    name: "Base Event",
+    category_uid: 0,
+    category_name: "Uncategorized",
+};
+const DETECTION_FINDING: Class = Class {
+    uid: 2004,
+    name: "Detection Finding",
+    category_uid: 2,
+    category_name: "Findings",
+};
+const NETWORK_ACTIVITY: Class = Class {
+    uid: 4001,
+    name: "Network Activity",
+    category_uid: 4,
+    category_name: "Network Activity",
+};
+const HTTP_ACTIVITY: Class = Class {
+    uid: 4002,
+    name: "HTTP Activity",
+    category_uid: 4,
+    category_name: "Network Activity",
+};
+const DNS_ACTIVITY: Class = Class {
+    uid: 4003,
+    name: "DNS Activity",
+    category_uid: 4,
+    category_name: "Network Activity",
+};
+const API_ACTIVITY: Class = Class {
+    uid: 6003,
+    name: "API Activity",
+    category_uid: 6,
+    category_name: "Application Activity",
+};
+
+#[derive(Clone, Copy)]
+struct Activity {
+    id: u64,
+    name: &'static str,
+}
+
+const fn activity(id: u64, name: &'static str) -> Activity {
+    Activity { id, name }
+}
+
+const UNKNOWN: Activity = activity(0, "Unknown");
+const OTHER: Activity = activity(99, "Other");
+
+const SEVERITY_INFORMATIONAL: u64 = 1;
+
+fn severity_name(id: u64) -> &'static str {
+    match id {
+        1 => "Informational",
+        2 => "Low",
+        3 => "Medium",
+        4 => "High",
+        5 => "Critical",
+        6 => "Fatal",
+        99 => "Other",
+        _ => "Unknown",
+    }
+}
+
+/// What a source mapping decided about the event as a whole.
+struct Mapped {
+    class: &'static Class,
+    activity: Activity,
+    severity_id: u64,
+    time: Option<i64>,
+}
+
+fn product_name(log_type: LogType) -> &'static str {
+    match log_type {
+        LogType::CloudTrail => "CloudTrail",
+        LogType::VpcFlow => "VPC Flow Logs",
+        LogType::Alb => "Application Load Balancer",
+        LogType::Nlb => "Network Load Balancer",
+        LogType::ClassicElb => "Classic Load Balancer",
+        LogType::S3Access => "Amazon S3",
+        LogType::CloudFront => "CloudFront",
+        LogType::Waf => "AWS WAF",
+        LogType::GuardDuty => "GuardDuty",
+        LogType::Route53Resolver => "Route 53 Resolver",
+        LogType::Json => "JSON log in S3",
+        LogType::Text => "Text log in S3",
+    }
+}
+
+// ---- record accessors --------------------------------------------------------------------
+
+fn get_str<'a>(r: &'a Obj, key: &str) -> Option<&'a str> {
+    r.get(key)?.as_str()
+}
+
+fn get_u64(r: &Obj, key: &str) -> Option<u64> {
+    r.get(key)?.as_u64()
+}
+
+fn get_f64(r: &Obj, key: &str) -> Option<f64> {
+    r.get(key)?.as_f64()
+}
+
+fn get_obj<'a>(r: &'a Obj, key: &str) -> Option<&'a Obj> {
+    r.get(key)?.as_object()
+}
+
+fn path<'a>(r: &'a Obj, keys: &[&str]) -> Option<&'a Value> {
+    let (last, parents) = keys.split_last()?;
+    let mut cur = r;
+    for k in parents {
+        cur = get_obj(cur, k)?;
+    }
+    cur.get(*last)
+}
+
+fn path_str<'a>(r: &'a Obj, keys: &[&str]) -> Option<&'a str> {
+    path(r, keys)?.as_str()
+}
+
+// ---- shared OCSF objects -------------------------------------------------------------
+
+fn write_cloud(
+    out: &mut dyn EventOut,
+    account: Option<&str>,
+    region: Option<&str>,
+    zone: Option<&str>,
+) {
+    out.open("cloud");
+    out.str("provider", "AWS");
+    opt_str(out, "region", region);
+    opt_str(out, "zone", zone);
+    out.open("account");
+    opt_str(out, "uid", account);
+    out.close();
+    out.close();
+}
+
+/// Region and account from an ARN: `arn:partition:service:region:account:resource`.
+fn arn_region_account(arn: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = arn.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return (None, None);
+    }
+    let (_partition, _service) = (parts.next(), parts.next());
+    let region = parts.next().filter(|r| !r.is_empty());
+    let account = parts.next().filter(|a| !a.is_empty());
+    (region, account)
+}
+
+fn write_endpoint(out: &mut dyn EventOut, key: &str, ip: Option<&str>, port: Option<u64>) {
+    out.open(key);
+    opt_str(out, "ip", ip);
+    opt_uint(out, "port", port);
+    out.close();
+}
+
+fn secs_to_ms(s: f64) -> i64 {
+    (s * 1000.0).round() as i64
+}
+
+/// OCSF status for an HTTP response code.
+fn write_http_status(out: &mut dyn EventOut, code: Option<u64>) {
+    let Some(code) = code else { return };
+    let (id, name) = if code < 400 {
+        (1, "Success")
+    } else {
+        (2, "Failure")
+    };
+    out.uint("status_id", id);
+    out.str("status", name);
+    out.str("status_code", &code.to_string());
+}
+
+fn write_status(out: &mut dyn EventOut, id: u64, name: &str) {
+    out.uint("status_id", id);
+    out.str("status", name);
+}
+
+fn http_activity(method: Option<&str>) -> Activity {
+    const METHODS: [(&str, Activity); 9] = [
+        ("GET", activity(3, "Get")),
+        ("POST", activity(6, "Post")),
+        ("PUT", activity(7, "Put")),
+        ("HEAD", activity(4, "Head")),
+        ("DELETE", activity(2, "Delete")),
+        ("OPTIONS", activity(5, "Options")),
+        ("PATCH", activity(9, "Patch")),
+        ("CONNECT", activity(1, "Connect")),
+        ("TRACE", activity(8, "Trace")),
+    ];
+    let Some(method) = method else { return UNKNOWN };
+    METHODS
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(method))
+        .map_or(OTHER, |(_, a)| *a)
+}
+
+/// Writes OCSF `url` attributes for an absolute URL or a path with a query;
+/// `host` names the host when the URL itself has none.
+fn write_url(out: &mut dyn EventOut, url: &str, host: Option<&str>) {
+    out.open("url");
+    out.str("url_string", url);
+    let rest = match url.split_once("://") {
+        Some((scheme, rest)) => {
+            out.str("scheme", scheme);
+            let end = rest.find(['/', '?']).unwrap_or(rest.len());
+            let (hostname, port) = split_authority(&rest[..end]);
+            opt_str(out, "hostname", Some(hostname));
+            opt_uint(out, "port", port.and_then(|p| p.parse().ok()));
+            &rest[end..]
+        }
+        None => {
+            opt_str(out, "hostname", host);
+            url
+        }
+    };
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    opt_str(out, "path", Some(path));
+    opt_str(out, "query_string", query);
+    out.close();
+}
+
+fn split_authority(authority: &str) -> (&str, Option<&str>) {
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        return match bracketed.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => (authority, None),
+        };
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+        _ => (authority, None),
+    }
+}
+
+fn write_tls(
+    out: &mut dyn EventOut,
+    version: Option<&str>,
+    cipher: Option<&str>,
+    sni: Option<&str>,
+) {
+    // OCSF requires `version` in a tls object; without it the connection was not TLS.
+    if version.is_none() {
+        return;
+    }
+    out.open("tls");
+    opt_str(out, "version", version);
+    opt_str(out, "cipher", cipher);
+    opt_str(out, "sni", sni);
+    out.close();
+}
+
+fn write_traffic(out: &mut dyn EventOut, bytes_in: Option<u64>, bytes_out: Option<u64>) {
+    out.open("traffic");
+    opt_uint(out, "bytes_in", bytes_in);
+    opt_uint(out, "bytes_out", bytes_out);
+    if let (Some(i), Some(o)) = (bytes_in, bytes_out) {
+        out.uint("bytes", i + o);
+    }
+    out.close();
+}
+
+fn write_action(out: &mut dyn EventOut, action: (u64, &str), disposition: (u64, &str)) {
+    out.uint("action_id", action.0);
+    out.str("action", action.1);
+    out.uint("disposition_id", disposition.0);
+    out.str("disposition", disposition.1);
+}
+
+fn write_account(out: &mut dyn EventOut, account: Option<&str>) {
+    out.open("account");
+    opt_str(out, "uid", account);
+    out.close();
+}
+
+// ---- CloudTrail --------------------------------------------------------------------
+
+const CREATE_VERBS: &[&str] = &[
+    "Create", "Add", "Allocate", "Run", "Register", "Import", "Copy", "Upload", "Issue", "Generate",
+];
+const READ_VERBS: &[&str] = &[
+    "Get", "Describe", "List", "Head", "Lookup", "Search", "Query", "Scan", "Select", "View",
+    "Check", "Download",
+];
+const UPDATE_VERBS: &[&str] = &[
+    "Update",
+    "Modify",
+    "Put",
+    "Set",
+    "Change",
+    "Attach",
+    "Detach",
+    "Associate",
+    "Disassociate",
+    "Enable",
+    "Disable",
+    "Tag",
+    "Untag",
+    "Reset",
+    "Replace",
+    "Restore",
+    "Assign",
+    "Unassign",
+    "Start",
+    "Stop",
+    "Reboot",
+    "Authorize",
+    "Revoke",
+    "Rotate",
+    "Apply",
+    "Write",
+];
+const DELETE_VERBS: &[&str] = &[
+    "Delete",
+    "Remove",
+    "Terminate",
+    "Deregister",
+    "Release",
+    "Purge",
+    "Destroy",
+];
+
+/// CRUD class of an API call from the verb its name starts with (`BatchGetItem` counts as `Get`).
+fn api_activity(operation: &str) -> Activity {
+    let mut verb = leading_word(operation);
+    if verb.eq_ignore_ascii_case("Batch") {
+        verb = leading_word(&operation[verb.len()..]);
+    }
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(verb));
+    if is(CREATE_VERBS) {
+        activity(1, "Create")
+    } else if is(READ_VERBS) {
+        activity(2, "Read")
+    } else if is(UPDATE_VERBS) {
+        activity(3, "Update")
+    } else if is(DELETE_VERBS) {
+        activity(4, "Delete")
+    } else {
+        OTHER
+    }
+}
+
+/// `DescribeInstances` -> `Describe`: up to the next capital letter.
+fn leading_word(s: &str) -> &str {
+    let end = s
+        .char_indices()
+        .skip(1)
+        .find(|(_, c)| c.is_ascii_uppercase())
+        .map_or(s.len(), |(i, _)| i);
+    &s[..end]
+}
+
+fn cloudtrail(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    let insight = get_str(r, "eventType") == Some("AwsCloudTrailInsight");
+    // An Insights event is about unusual call volume of an API, not a call itself.
+    let (operation, service) = if insight {
+        (
+            path_str(r, &["insightDetails", "eventName"]),
+            path_str(r, &["insightDetails", "eventSource"]),
+        )
+    } else {
+        (get_str(r, "eventName"), get_str(r, "eventSource"))
+    };
+    let activity = match operation {
+        _ if insight => OTHER,
+        Some(op) => api_activity(op),
+        None => UNKNOWN,
+    };
+
+    out.open("api");
+    opt_str(out, "operation", operation);
+    opt_str(out, "version", get_str(r, "apiVersion"));
+    out.open("service");
+    opt_str(out, "name", service);
+    out.close();
+    out.open("request");
+    opt_str(out, "uid", get_str(r, "requestID"));
+    out.close();
+    out.open("response");
+    opt_str(out, "error", get_str(r, "errorCode"));
+    opt_str(out, "message", get_str(r, "errorMessage"));
+    out.close();
+    out.close();
+
+    if let Some(identity) = get_obj(r, "userIdentity") {
+        cloudtrail_actor(identity, out);
+    }
+
+    out.open("src_endpoint");
+    if let Some(source) = get_str(r, "sourceIPAddress") {
+        // AWS services appear by name (`ec2.amazonaws.com`), not by address.
+        let key = if source.parse::<IpAddr>().is_ok() {
+            "ip"
+        } else {
+            "svc_name"
+        };
+        out.str(key, source);
+    }
+    out.close();
+
+    out.open("http_request");
+    opt_str(out, "user_agent", get_str(r, "userAgent"));
+    out.close();
+
+    let account =
+        get_str(r, "recipientAccountId").or_else(|| path_str(r, &["userIdentity", "accountId"]));
+    write_cloud(out, account, get_str(r, "awsRegion"), None);
+
+    if !insight {
+        match get_str(r, "errorCode") {
+            Some(code) => {
+                write_status(out, 2, "Failure");
+                out.str("status_code", code);
+                opt_str(out, "status_detail", get_str(r, "errorMessage"));
+            }
+            None => write_status(out, 1, "Success"),
+        }
+    }
+
+    if let Some(Value::Array(resources)) = r.get("resources") {
+        out.open_array("resources");
+        for res in resources.iter().filter_map(Value::as_object) {
+            out.open("");
+            opt_str(out, "uid", get_str(res, "ARN"));
+            opt_str(out, "type", get_str(res, "type"));
+            write_account(out, get_str(res, "accountId"));
+            out.close();
+        }
+        out.close();
+    }
+
+    Mapped {
+        class: &API_ACTIVITY,
+        activity,
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: get_str(r, "eventTime").and_then(iso8601_ms),
+    }
+}
+
+fn cloudtrail_actor(identity: &Obj, out: &mut dyn EventOut) {
+    let issuer = path(identity, &["sessionContext", "sessionIssuer"]).and_then(Value::as_object);
+    out.open("actor");
+    out.open("user");
+    let user_type = get_str(identity, "type");
+    opt_str(out, "type", user_type);
+    if let Some(t) = user_type {
+        let type_id = match t {
+            "IAMUser" | "AssumedRole" | "FederatedUser" | "IdentityCenterUser" | "SAMLUser"
+            | "WebIdentityUser" => 1,
+            "Root" => 2,
+            "AWSService" => 3,
+            "Unknown" => 0,
+            _ => 99,
+        };
+        out.uint("type_id", type_id);
+    }
+    opt_str(out, "uid", get_str(identity, "principalId"));
+    opt_str(out, "uid_alt", get_str(identity, "arn"));
+    opt_str(
+        out,
+        "name",
+        get_str(identity, "userName").or_else(|| issuer.and_then(|i| get_str(i, "userName"))),
+    );
+    opt_str(out, "credential_uid", get_str(identity, "accessKeyId"));
+    write_account(out, get_str(identity, "accountId"));
+    out.close();
+
+    out.open("session");
+    if let Some(attrs) =
+        path(identity, &["sessionContext", "attributes"]).and_then(Value::as_object)
+    {
+        opt_int(
+            out,
+            "created_time",
+            get_str(attrs, "creationDate").and_then(iso8601_ms),
+        );
+        if let Some(mfa) = get_str(attrs, "mfaAuthenticated") {
+            out.boolean("is_mfa", mfa == "true");
+        }
+    }
+    opt_str(out, "issuer", issuer.and_then(|i| get_str(i, "arn")));
+    out.close();
+    opt_str(out, "invoked_by", get_str(identity, "invokedBy"));
+    out.close();
+}
+
+// ---- VPC Flow Logs -----------------------------------------------------------------
+
+fn protocol_name(num: u64) -> Option<&'static str> {
+    Some(match num {
+        1 => "icmp",
+        6 => "tcp",
+        17 => "udp",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        132 => "sctp",
+        _ => return None,
+    })
+}
+
+fn vpc_flow(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+    let direction = get_str(r, "flow-direction");
+    // The logged interface is the destination of ingress traffic and the source otherwise.
+    let ingress = direction == Some("ingress");
+    let interface = |out: &mut dyn EventOut| {
+        opt_str(out, "interface_uid", get_str(r, "interface-id"));
+        opt_str(out, "vpc_uid", get_str(r, "vpc-id"));
+        opt_str(out, "subnet_uid", get_str(r, "subnet-id"));
+        opt_str(out, "instance_uid", get_str(r, "instance-id"));
+    };
+    out.open("src_endpoint");
+    opt_str(out, "ip", get_str(r, "srcaddr"));
+    opt_uint(out, "port", get_u64(r, "srcport"));
+    opt_str(out, "svc_name", get_str(r, "pkt-src-aws-service"));
+    if !ingress {
+        interface(out);
+    }
+    out.close();
+    out.open("dst_endpoint");
+    opt_str(out, "ip", get_str(r, "dstaddr"));
+    opt_uint(out, "port", get_u64(r, "dstport"));
+    opt_str(out, "svc_name", get_str(r, "pkt-dst-aws-service"));
+    if ingress {
+        interface(out);
+    }
+    out.close();
+
+    out.open("connection_info");
+    if let Some(proto) = get_u64(r, "protocol") {
+        out.uint("protocol_num", proto);
+        opt_str(out, "protocol_name", protocol_name(proto));
+    }
+    match get_str(r, "type") {
+        Some("IPv4") => out.uint("protocol_ver_id", 4),
+        Some("IPv6") => out.uint("protocol_ver_id", 6),
+        _ => {}
+    }
+    opt_uint(out, "tcp_flags", get_u64(r, "tcp-flags"));
+    match direction {
+        Some("ingress") => {
+            out.uint("direction_id", 1);
+            out.str("direction", "Inbound");
+        }
+        Some("egress") => {
+            out.uint("direction_id", 2);
+            out.str("direction", "Outbound");
+        }
+        _ => {}
+    }
+    out.close();
+
+    out.open("traffic");
+    opt_uint(out, "bytes", get_u64(r, "bytes"));
+    opt_uint(out, "packets", get_u64(r, "packets"));
+    out.close();
+
+    let start = get_u64(r, "start").map(|s| s as i64 * 1000);
+    opt_int(out, "start_time", start);
+    opt_int(out, "end_time", get_u64(r, "end").map(|s| s as i64 * 1000));
+
+    match get_str(r, "action") {
+        Some("ACCEPT") => write_action(out, (1, "Allowed"), (1, "Allowed")),
+        Some("REJECT") => write_action(out, (2, "Denied"), (2, "Blocked")),
+        _ => {}
+    }
+    if let Some(status) = get_str(r, "log-status") {
+        // NODATA: no traffic in the interval; SKIPDATA: records were lost in the interval.
+        match status {
+            "OK" => write_status(out, 1, "Success"),
+            "SKIPDATA" => write_status(out, 2, "Failure"),
+            _ => write_status(out, 99, "Other"),
+        }
+        out.str("status_code", status);
+    }
+
+    let account = get_str(r, "account-id").or(scope.account_id);
+    let region = get_str(r, "region").or(scope.region);
+    write_cloud(out, account, region, get_str(r, "az-id"));
+
+    Mapped {
+        class: &NETWORK_ACTIVITY,
+        activity: activity(6, "Traffic"),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: start,
+    }
+}
+
+// ---- Load balancers ----------------------------------------------------------------
+
+fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogType) -> Mapped {
+    // ALB calls the instance behind it a target; Classic ELB calls it a backend.
+    let (target_ip, target_port, target_processing) = if log_type == LogType::Alb {
+        ("target_ip", "target_port", "target_processing_time")
+    } else {
+        ("backend_ip", "backend_port", "backend_processing_time")
+    };
+    let method = get_str(r, "request_method");
+    out.open("http_request");
+    opt_str(out, "http_method", method);
+    if let Some(url) = get_str(r, "request_url") {
+        write_url(out, url, None);
+    }
+    opt_str(out, "user_agent", get_str(r, "user_agent"));
+    opt_str(out, "version", get_str(r, "request_protocol"));
+    opt_str(out, "uid", get_str(r, "trace_id"));
+    out.close();
+
+    let code = get_u64(r, "elb_status_code");
+    out.open("http_response");
+    opt_uint(out, "code", code);
+    out.close();
+    write_http_status(out, code);
+    opt_str(out, "status_detail", get_str(r, "error_reason"));
+
+    write_endpoint(
+        out,
+        "src_endpoint",
+        get_str(r, "client_ip"),
+        get_u64(r, "client_port"),
+    );
+    write_endpoint(
+        out,
+        "dst_endpoint",
+        get_str(r, target_ip),
+        get_u64(r, target_port),
+    );
+    write_tls(
+        out,
+        get_str(r, "ssl_protocol"),
+        get_str(r, "ssl_cipher"),
+        get_str(r, "domain_name"),
+    );
+    write_traffic(out, get_u64(r, "received_bytes"), get_u64(r, "sent_bytes"));
+
+    let times = [
+        get_f64(r, "request_processing_time"),
+        get_f64(r, target_processing),
+        get_f64(r, "response_processing_time"),
+    ];
+    // -1 marks a request that never reached a target: there is no full duration then.
+    if times.iter().all(|t| t.is_some_and(|t| t >= 0.0)) {
+        let total: f64 = times.iter().flatten().sum();
+        out.int("duration", secs_to_ms(total));
+    }
+
+    let (arn_region, arn_account) =
+        get_str(r, "target_group_arn").map_or((None, None), arn_region_account);
+    write_cloud(
+        out,
+        scope.account_id.or(arn_account),
+        scope.region.or(arn_region),
+        None,
+    );
+
+    Mapped {
+        class: &HTTP_ACTIVITY,
+        activity: http_activity(method),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: get_str(r, "time").and_then(iso8601_ms),
+    }
+}
+
+/// NLB logs describe TLS connections with no HTTP data, so they map to Network Activity.
+fn nlb(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+    write_endpoint(
+        out,
+        "src_endpoint",
+        get_str(r, "client_ip"),
+        get_u64(r, "client_port"),
+    );
+    write_endpoint(
+        out,
+        "dst_endpoint",
+        get_str(r, "destination_ip"),
+        get_u64(r, "destination_port"),
+    );
+    out.open("connection_info");
+    out.uint("protocol_num", 6);
+    out.str("protocol_name", "tcp");
+    out.close();
+    write_tls(
+        out,
+        get_str(r, "tls_protocol_version"),
+        get_str(r, "tls_cipher"),
+        get_str(r, "domain_name"),
+    );
+    write_traffic(out, get_u64(r, "received_bytes"), get_u64(r, "sent_bytes"));
+    if let Some(ms) = get_f64(r, "connection_time") {
+        out.int("duration", ms.round() as i64);
+    }
+    match get_str(r, "incoming_tls_alert") {
+        Some(alert) => {
+            write_status(out, 2, "Failure");
+            out.str_parts("status_detail", &["TLS alert ", alert]);
+        }
+        None => write_status(out, 1, "Success"),
+    }
+    write_cloud(out, scope.account_id, scope.region, None);
+    Mapped {
+        class: &NETWORK_ACTIVITY,
+        activity: activity(2, "Close"),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: get_str(r, "time").and_then(iso8601_ms),
+    }
+}
+
+// ---- S3 server access logs ---------------------------------------------------------
+
+/// CRUD class of an S3 access log operation such as `REST.GET.OBJECT` or `BATCH.DELETE.OBJECT`.
+fn s3_activity(operation: &str) -> Activity {
+    let mut parts = operation.split('.');
+    let _kind = parts.next();
+    let verb = parts.next().unwrap_or("");
+    let resource = parts.next().unwrap_or("");
+    if verb == "DELETE" || operation.contains("DELETE") || verb == "EXPIRE" {
+        return activity(4, "Delete");
+    }
+    if verb.starts_with("TRANSITION") {
+        return activity(3, "Update");
+    }
+    match verb {
+        "GET" | "HEAD" | "OPTIONS" => activity(2, "Read"),
+        // A copy logs the read of its source as `REST.COPY.OBJECT_GET`.
+        "COPY" if resource.ends_with("_GET") => activity(2, "Read"),
+        "COPY" => activity(1, "Create"),
+        "PUT" | "POST"
+            if matches!(
+                resource,
+                "OBJECT" | "PART" | "UPLOAD" | "UPLOADS" | "BUCKET"
+            ) =>
+        {
+            activity(1, "Create")
+        }
+        "PUT" | "POST" | "RESTORE" => activity(3, "Update"),
+        _ => OTHER,
+    }
+}
+
+/// The region in an S3 endpoint such as `bucket.s3.us-west-1.amazonaws.com` or `s3.dualstack.eu-west-1.amazonaws.com`.
+fn s3_host_region(host: &str) -> Option<&str> {
+    let mut labels = host
+        .split('.')
+        .skip_while(|l| *l != "s3" && !l.starts_with("s3-"));
+    let first = labels.next()?;
+    if let Some(region) = first.strip_prefix("s3-").filter(|r| r.contains('-')) {
+        return Some(region);
+    }
+    labels
+        .find(|l| *l != "dualstack" && *l != "s3-accesspoint")
+        .filter(|l| l.contains('-') && l.ends_with(|c: char| c.is_ascii_digit()))
+}
+
+fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+    let operation = get_str(r, "operation");
+    out.open("api");
+    opt_str(out, "operation", operation);
+    out.open("service");
+    out.str("name", "s3.amazonaws.com");
+    out.close();
+    out.open("request");
+    opt_str(out, "uid", get_str(r, "request_id"));
+    out.close();
+    out.open("response");
+    opt_str(out, "error", get_str(r, "error_code"));
+    out.close();
+    out.close();
+
+    out.open("actor");
+    out.open("user");
+    match get_str(r, "requester") {
+        Some(requester) => {
+            out.str("uid", requester);
+            write_account(out, arn_region_account(requester).1);
+        }
+        // S3 logs `-` for unauthenticated requests.
+        None => {
+            out.str("type", "Anonymous");
+            out.uint("type_id", 99);
+        }
+    }
+    out.close();
+    out.close();
+
+    write_endpoint(out, "src_endpoint", get_str(r, "remote_ip"), None);
+
+    out.open("http_request");
+    opt_str(out, "http_method", get_str(r, "request_method"));
+    if let Some(p) = get_str(r, "request_path") {
+        write_url(out, p, get_str(r, "host_header"));
+    }
+    opt_str(out, "version", get_str(r, "request_protocol"));
+    opt_str(out, "user_agent", get_str(r, "user_agent"));
+    opt_str(out, "referrer", get_str(r, "referer"));
+    out.close();
+    let code = get_u64(r, "http_status");
+    out.open("http_response");
+    opt_uint(out, "code", code);
+    out.close();
+
+    let error = get_str(r, "error_code");
+    if code.is_some_and(|c| c >= 400) || error.is_some() {
+        write_status(out, 2, "Failure");
+    } else {
+        write_status(out, 1, "Success");
+    }
+    opt_str(out, "status_code", error);
+
+    if let Some(bucket) = get_str(r, "bucket") {
+        out.open_array("resources");
+        out.open("");
+        out.str("type", "AWS::S3::Bucket");
+        out.str("name", bucket);
+        out.str_parts("uid", &["arn:aws:s3:::", bucket]);
+        out.close();
+        if let Some(key) = get_str(r, "key") {
+            let key = percent_decode(key);
+            out.open("");
+            out.str("type", "AWS::S3::Object");
+            out.str("name", &key);
+            out.str("uid", &["arn:aws:s3:::", bucket, "/", &key].concat());
+            out.close();
+        }
+        out.close();
+    }
+    write_tls(
+        out,
+        get_str(r, "tls_version"),
+        get_str(r, "cipher_suite"),
+        None,
+    );
+    opt_int(out, "duration", get_u64(r, "total_time").map(|t| t as i64));
+
+    let (ap_region, ap_account) =
+        get_str(r, "access_point_arn").map_or((None, None), arn_region_account);
+    let region = scope
+        .region
+        .or_else(|| get_str(r, "host_header").and_then(s3_host_region))
+        .or(ap_region);
+    write_cloud(out, scope.account_id.or(ap_account), region, None);
+
+    Mapped {
+        class: &API_ACTIVITY,
+        activity: operation.map_or(UNKNOWN, s3_activity),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: get_str(r, "time").and_then(clf_ms),
+    }
+}
+
+// ---- CloudFront --------------------------------------------------------------------
+
+fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    let method = get_str(r, "cs-method");
+    out.open("http_request");
+    opt_str(out, "http_method", method);
+
+    let scheme = get_str(r, "cs-protocol");
+    let host = get_str(r, "x-host-header").or_else(|| get_str(r, "cs(Host)"));
+    let path = get_str(r, "cs-uri-stem");
+    let query = get_str(r, "cs-uri-query");
+    out.open("url");
+    if let (Some(scheme), Some(host)) = (scheme, host) {
+        let mut full = [scheme, "://", host, path.unwrap_or("")].concat();
+        if let Some(q) = query {
+            full.push('?');
+            full.push_str(q);
+        }
+        out.str("url_string", &full);
+    }
+    opt_str(out, "scheme", scheme);
+    opt_str(out, "hostname", host);
+    opt_str(out, "path", path);
+    opt_str(out, "query_string", query);
+    out.close();
+    opt_str(out, "user_agent", get_str(r, "cs(User-Agent)"));
+    opt_str(out, "referrer", get_str(r, "cs(Referer)"));
+    opt_str(out, "version", get_str(r, "cs-protocol-version"));
+    opt_str(out, "uid", get_str(r, "x-edge-request-id"));
+    if let Some(xff) = get_str(r, "x-forwarded-for") {
+        out.open_array("x_forwarded_for");
+        for ip in xff.split(',') {
+            out.str("", ip.trim());
+        }
+        out.close();
+    }
+    out.close();
+
+    let code = get_u64(r, "sc-status");
+    out.open("http_response");
+    opt_uint(out, "code", code);
+    opt_str(out, "content_type", get_str(r, "sc-content-type"));
+    opt_uint(out, "length", get_u64(r, "sc-content-len"));
+    out.close();
+    write_http_status(out, code);
+    opt_str(
+        out,
+        "status_detail",
+        get_str(r, "x-edge-detailed-result-type"),
+    );
+
+    write_endpoint(
+        out,
+        "src_endpoint",
+        get_str(r, "c-ip"),
+        get_u64(r, "c-port"),
+    );
+    out.open("dst_endpoint");
+    opt_str(out, "hostname", get_str(r, "cs(Host)"));
+    out.close();
+    write_tls(
+        out,
+        get_str(r, "ssl-protocol"),
+        get_str(r, "ssl-cipher"),
+        None,
+    );
+    write_traffic(out, get_u64(r, "cs-bytes"), get_u64(r, "sc-bytes"));
+    opt_int(out, "duration", get_f64(r, "time-taken").map(secs_to_ms));
+    // CloudFront is global; its logs name no account or region.
+    write_cloud(out, None, None, None);
+
+    let time = match (get_str(r, "date"), get_str(r, "time")) {
+        (Some(d), Some(t)) => date_and_time_ms(d, t),
+        _ => None,
+    };
+    Mapped {
+        class: &HTTP_ACTIVITY,
+        activity: http_activity(method),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time,
+    }
+}
+
+// ---- WAF ---------------------------------------------------------------------------
+
+fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    let empty = Obj::new();
+    let req = get_obj(r, "httpRequest").unwrap_or(&empty);
+    let headers: &[Value] = req
+        .get("headers")
+        .and_then(Value::as_array)
+        .map_or(&[], Vec::as_slice);
+    let header = |name: &str| {
+        headers.iter().filter_map(Value::as_object).find_map(|h| {
+            get_str(h, "name")
+                .filter(|n| n.eq_ignore_ascii_case(name))
+                .and(get_str(h, "value"))
+        })
+    };
+
+    let method = get_str(req, "httpMethod");
+    out.open("http_request");
+    opt_str(out, "http_method", method);
+    let uri = get_str(req, "uri");
+    let args = get_str(req, "args").filter(|a| !a.is_empty());
+    out.open("url");
+    if let Some(uri) = uri {
+        match args {
+            Some(a) => out.str("url_string", &[uri, "?", a].concat()),
+            None => out.str("url_string", uri),
+        }
+    }
+    opt_str(out, "path", uri);
+    opt_str(out, "query_string", args);
+    opt_str(out, "hostname", header("host"));
+    out.close();
+    opt_str(out, "user_agent", header("user-agent"));
+    opt_str(out, "version", get_str(req, "httpVersion"));
+    opt_str(out, "uid", get_str(req, "requestId"));
+    out.open_array("http_headers");
+    for h in headers.iter().filter_map(Value::as_object) {
+        out.open("");
+        opt_str(out, "name", get_str(h, "name"));
+        opt_str(out, "value", get_str(h, "value"));
+        out.close();
+    }
+    out.close();
+    out.close();
+
+    out.open("http_response");
+    opt_uint(out, "code", get_u64(r, "responseCodeSent"));
+    out.close();
+
+    out.open("src_endpoint");
+    opt_str(out, "ip", get_str(req, "clientIp"));
+    out.open("location");
+    opt_str(out, "country", get_str(req, "country"));
+    out.close();
+    out.close();
+
+    match get_str(r, "action") {
+        Some("ALLOW") => write_action(out, (1, "Allowed"), (1, "Allowed")),
+        Some("BLOCK") => write_action(out, (2, "Denied"), (2, "Blocked")),
+        Some("COUNT") => write_action(out, (3, "Observed"), (20, "Count")),
+        Some("CAPTCHA") => write_action(out, (99, "Other"), (22, "Captcha")),
+        Some("CHALLENGE") => write_action(out, (99, "Other"), (23, "Challenge")),
+        _ => {}
+    }
+    out.open("firewall_rule");
+    opt_str(out, "uid", get_str(r, "terminatingRuleId"));
+    opt_str(out, "type", get_str(r, "terminatingRuleType"));
+    out.close();
+
+    let (region, account) = get_str(r, "webaclId").map_or((None, None), arn_region_account);
+    write_cloud(out, account, region, None);
+
+    Mapped {
+        class: &HTTP_ACTIVITY,
+        activity: http_activity(method),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: get_u64(r, "timestamp").map(|ms| ms as i64),
+    }
+}
+
+// ---- Route 53 Resolver -------------------------------------------------------------
+
+fn rcode_id(rcode: &str) -> u64 {
+    match rcode {
+        "NOERROR" => 0,
+        "FORMERR" => 1,
+        "SERVFAIL" => 2,
+        "NXDOMAIN" => 3,
+        "NOTIMP" => 4,
+        "REFUSED" => 5,
+        "YXDOMAIN" => 6,
+        "YXRRSET" => 7,
+        "NXRRSET" => 8,
+        "NOTAUTH" => 9,
+        "NOTZONE" => 10,
+        _ => 99,
+    }
+}
+
+fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+    out.open("query");
+    opt_str(out, "hostname", get_str(r, "query_name"));
+    opt_str(out, "type", get_str(r, "query_type"));
+    opt_str(out, "class", get_str(r, "query_class"));
+    out.close();
+
+    if let Some(rcode) = get_str(r, "rcode") {
+        out.str("rcode", rcode);
+        out.uint("rcode_id", rcode_id(rcode));
+    }
+    if let Some(Value::Array(answers)) = r.get("answers") {
+        out.open_array("answers");
+        for a in answers.iter().filter_map(Value::as_object) {
+            out.open("");
+            opt_str(out, "rdata", get_str(a, "Rdata"));
+            opt_str(out, "type", get_str(a, "Type"));
+            opt_str(out, "class", get_str(a, "Class"));
+            out.close();
+        }
+        out.close();
+    }
+
+    // Route 53 writes the port as a string.
+    let port = get_str(r, "srcport")
+        .and_then(|p| p.parse().ok())
+        .or_else(|| get_u64(r, "srcport"));
+    out.open("src_endpoint");
+    opt_str(out, "ip", get_str(r, "srcaddr"));
+    opt_uint(out, "port", port);
+    opt_str(out, "vpc_uid", get_str(r, "vpc_id"));
+    opt_str(out, "instance_uid", path_str(r, &["srcids", "instance"]));
+    out.close();
+
+    if let Some(transport) = get_str(r, "transport") {
+        out.open("connection_info");
+        if transport.eq_ignore_ascii_case("udp") {
+            out.uint("protocol_num", 17);
+            out.str("protocol_name", "udp");
+        } else if transport.eq_ignore_ascii_case("tcp") {
+            out.uint("protocol_num", 6);
+            out.str("protocol_name", "tcp");
+        } else {
+            out.str("protocol_name", &transport.to_ascii_lowercase());
+        }
+        out.close();
+    }
+
+    match get_str(r, "firewall_rule_action") {
+        Some("ALLOW") => write_action(out, (1, "Allowed"), (1, "Allowed")),
+        Some("BLOCK") => write_action(out, (2, "Denied"), (2, "Blocked")),
+        Some("ALERT") => write_action(out, (1, "Allowed"), (19, "Alert")),
+        _ => {}
+    }
+    out.open("firewall_rule");
+    opt_str(out, "uid", get_str(r, "firewall_rule_group_id"));
+    out.close();
+
+    let account = get_str(r, "account_id").or(scope.account_id);
+    let region = get_str(r, "region").or(scope.region);
+    write_cloud(out, account, region, None);
+
+    Mapped {
+        class: &DNS_ACTIVITY,
+        // A resolver log entry records both the query and its answer.
+        activity: activity(6, "Traffic"),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: get_str(r, "query_timestamp").and_then(iso8601_ms),
+    }
+}
+
+// ---- GuardDuty ---------------------------------------------------------------------
+
+/// GuardDuty severity bands: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0.
+fn guardduty_severity_id(severity: f64) -> u64 {
+    match severity {
+        s if s >= 9.0 => 5,
+        s if s >= 7.0 => 4,
+        s if s >= 4.0 => 3,
+        s if s >= 1.0 => 2,
+        s if s >= 0.0 => 1,
+        _ => 0,
+    }
+}
+
+const GUARDDUTY_RESOURCE_IDS: &[&[&str]] = &[
+    &["instanceDetails", "instanceId"],
+    &["accessKeyDetails", "accessKeyId"],
+    &["eksClusterDetails", "arn"],
+    &["ecsClusterDetails", "arn"],
+    &["rdsDbInstanceDetails", "dbInstanceArn"],
+    &["lambdaDetails", "functionArn"],
+];
+
+fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    let created = get_str(r, "createdAt").and_then(iso8601_ms);
+    let updated = get_str(r, "updatedAt").and_then(iso8601_ms);
+    let archived = path(r, &["service", "archived"]).and_then(Value::as_bool) == Some(true);
+    let activity = if archived {
+        activity(3, "Close")
+    } else if updated.is_some() && updated != created {
+        activity(2, "Update")
+    } else {
+        activity(1, "Create")
+    };
+
+    out.open("finding_info");
+    opt_str(out, "uid", get_str(r, "arn").or_else(|| get_str(r, "id")));
+    opt_str(out, "title", get_str(r, "title"));
+    opt_str(out, "desc", get_str(r, "description"));
+    if let Some(t) = get_str(r, "type") {
+        out.open_array("types");
+        out.str("", t);
+        out.close();
+    }
+    opt_int(out, "created_time", created);
+    opt_int(out, "modified_time", updated);
+    opt_int(
+        out,
+        "first_seen_time",
+        path_str(r, &["service", "eventFirstSeen"]).and_then(iso8601_ms),
+    );
+    opt_int(
+        out,
+        "last_seen_time",
+        path_str(r, &["service", "eventLastSeen"]).and_then(iso8601_ms),
+    );
+    opt_uint(
+        out,
+        "count",
+        path(r, &["service", "count"]).and_then(Value::as_u64),
+    );
+    out.close();
+
+    if let Some(resource) = get_obj(r, "resource") {
+        let uid = GUARDDUTY_RESOURCE_IDS
+            .iter()
+            .find_map(|p| path_str(resource, p))
+            .or_else(|| {
+                let buckets = resource.get("s3BucketDetails")?.as_array()?;
+                get_str(buckets.first()?.as_object()?, "arn")
+            });
+        out.open_array("resources");
+        out.open("");
+        opt_str(out, "type", get_str(resource, "resourceType"));
+        opt_str(out, "uid", uid);
+        opt_str(out, "region", get_str(r, "region"));
+        opt_str(out, "cloud_partition", get_str(r, "partition"));
+        out.map("data", resource);
+        out.close();
+        out.close();
+    }
+
+    let severity = get_f64(r, "severity");
+    if let Some(s) = severity {
+        // The finding's own score, kept next to the OCSF band it maps to.
+        out.float("risk_score", s);
+    }
+    write_cloud(out, get_str(r, "accountId"), get_str(r, "region"), None);
+
+    Mapped {
+        class: &DETECTION_FINDING,
+        activity,
+        severity_id: severity.map_or(0, guardduty_severity_id),
+        time: updated.or(created),
+    }
+}
+
+// ---- Generic -----------------------------------------------------------------------
+
+const TIME_KEYS: &[&str] = &[
+    "timestamp",
+    "@timestamp",
+    "time",
+    "eventTime",
+    "event_time",
+    "ts",
+    "date",
+];
+const MESSAGE_KEYS: &[&str] = &["message", "msg", "log"];
+
+/// Epoch ms from a string time or an epoch number (seconds, or milliseconds when that large).
+fn generic_time(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => iso8601_ms(s),
+        Value::Number(n) => {
+            let n = n.as_f64()?;
+            // 1e11 seconds is the year 5138: anything larger is milliseconds.
+            if n > 1e11 {
+                Some(n as i64)
+            } else if n > 0.0 {
+                Some(secs_to_ms(n))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+fn generic_json(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    match MESSAGE_KEYS.iter().find_map(|k| get_str(r, k)) {
+        Some(m) => out.str("message", m),
+        None => out.str(
+            "message",
+            &serde_json::to_string(r).expect("a JSON map always serializes"),
+        ),
+    }
+    Mapped {
+        class: &BASE_EVENT,
+        activity: UNKNOWN,
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: TIME_KEYS
+            .iter()
+            .find_map(|k| r.get(*k).and_then(generic_time)),
+    }
+}
+
+fn text(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    let line = get_str(r, "message").unwrap_or("");
+    out.str("message", line);
+    let first_token = line.split_ascii_whitespace().next().unwrap_or("");
+    Mapped {
+        class: &BASE_EVENT,
+        activity: UNKNOWN,
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: iso8601_ms(first_token),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::logs::test_support::collect;
+    use crate::logs::{cloudfront, cloudtrail, elb, json_lines, s3_access, vpc_flow};
+
+    fn source(key: &str) -> SourceObject {
+        SourceObject {
+            bucket: "central-logs".into(),
+            key: key.into(),
+            etag: Some("\"9b2cf535f27731c974343645a3985328\"".into()),
+            version_id: None,
+        }
+    }
+
+    fn first_event(log_type: LogType, input: &str, key: &str) -> Value {
+        events(log_type, input, key).remove(0)
+    }
+
+    fn events(log_type: LogType, input: &str, key: &str) -> Vec<Value> {
+        let got = collect(log_type, input);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        got.records
+            .iter()
+            .map(|r| to_ocsf(log_type, r, &source(key), &NormalizeOptions::default()).event)
+            .collect()
+    }
+
+    fn assert_class(ev: &Value, class_uid: u64, activity_id: u64) {
+        assert_eq!(ev["class_uid"], class_uid, "{ev:#}");
+        assert_eq!(ev["activity_id"], activity_id, "{ev:#}");
+        assert_eq!(ev["type_uid"], class_uid * 100 + activity_id);
+        assert_eq!(ev["metadata"]["version"], OCSF_VERSION);
+        assert_eq!(ev["metadata"]["product"]["vendor_name"], "AWS");
+    }
+
+    const CT_KEY: &str = "AWSLogs/123456789012/CloudTrail/us-east-1/2023/11/14/123456789012_CloudTrail_us-east-1_20231114T1015Z_a1B2c3D4e5F6g7H8.json.gz";
+
+    #[test]
+    fn cloudtrail_maps_to_api_activity_with_actor_and_status() {
+        let evs = events(
+            LogType::CloudTrail,
+            cloudtrail::samples::THREE_RECORDS,
+            CT_KEY,
+        );
+        let login = &evs[0];
+        assert_class(login, 6003, 99);
+        assert_eq!(login["category_uid"], 6);
+        assert_eq!(login["time"], 1_394_140_974_000i64);
+        assert_eq!(login["api"]["operation"], "ConsoleLogin");
+        assert_eq!(login["api"]["service"]["name"], "signin.amazonaws.com");
+        assert_eq!(login["actor"]["user"]["name"], "Alice");
+        assert_eq!(login["actor"]["user"]["type"], "IAMUser");
+        assert_eq!(login["src_endpoint"]["ip"], "198.51.100.1");
+        assert_eq!(login["cloud"]["account"]["uid"], "123456789012");
+        assert_eq!(login["cloud"]["region"], "us-east-1");
+        assert_eq!(login["status_id"], 1);
+
+        let describe = &evs[1];
+        assert_class(describe, 6003, 2);
+        assert_eq!(
+            describe["actor"]["user"]["uid"],
+            "AROAIDPPEZS35WEXAMPLE:deploy-bot"
+        );
+        assert_eq!(describe["actor"]["user"]["name"], "DeployRole");
+        assert_eq!(
+            describe["actor"]["user"]["credential_uid"],
+            "ASIAIOSFODNN7EXAMPLE"
+        );
+        assert_eq!(
+            describe["actor"]["session"]["issuer"],
+            "arn:aws:iam::123456789012:role/DeployRole"
+        );
+        assert_eq!(describe["actor"]["session"]["is_mfa"], false);
+        assert_eq!(describe["src_endpoint"]["ip"], "2001:db8::7");
+        assert_eq!(
+            describe["api"]["request"]["uid"],
+            "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+        );
+        assert_eq!(describe["cloud"]["region"], "eu-west-1");
+
+        let delete = &evs[2];
+        assert_class(delete, 6003, 4);
+        assert_eq!(delete["status_id"], 2);
+        assert_eq!(delete["status"], "Failure");
+        assert_eq!(delete["status_code"], "AccessDenied");
+        assert_eq!(delete["api"]["response"]["error"], "AccessDenied");
+        assert_eq!(delete["resources"][0]["uid"], "arn:aws:s3:::prod-logs");
+    }
+
+    #[test]
+    fn cloudtrail_verbs_map_to_crud_activities() {
+        let cases = [
+            ("CreateBucket", 1),
+            ("RunInstances", 1),
+            ("GetObject", 2),
+            ("BatchGetItem", 2),
+            ("ListBuckets", 2),
+            ("PutBucketPolicy", 3),
+            ("AttachRolePolicy", 3),
+            ("DeleteTrail", 4),
+            ("BatchWriteItem", 3),
+            ("TerminateInstances", 4),
+            ("AssumeRole", 99),
+            ("ConsoleLogin", 99),
+        ];
+        for (name, id) in cases {
+            assert_eq!(api_activity(name).id, id, "{name}");
+        }
+    }
+
+    #[test]
+    fn cloudtrail_service_caller_goes_to_svc_name_not_ip() {
+        let doc = r#"{"Records":[{"eventTime":"2023-11-14T10:00:00Z","eventName":"Decrypt","eventSource":"kms.amazonaws.com","sourceIPAddress":"ec2.amazonaws.com","userIdentity":{"type":"AWSService","invokedBy":"ec2.amazonaws.com"}}]}"#;
+        let ev = first_event(LogType::CloudTrail, doc, CT_KEY);
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({ "svc_name": "ec2.amazonaws.com" })
+        );
+        assert_eq!(ev["actor"]["invoked_by"], "ec2.amazonaws.com");
+        assert_eq!(ev["actor"]["user"]["type_id"], 3);
+    }
+
+    #[test]
+    fn cloudtrail_insight_is_other_activity_about_the_insight_api() {
+        let ev = first_event(LogType::CloudTrail, cloudtrail::samples::INSIGHT, CT_KEY);
+        assert_class(&ev, 6003, 99);
+        assert_eq!(ev["api"]["operation"], "RunInstances");
+        assert!(ev.get("status_id").is_none());
+    }
+
+    #[test]
+    fn vpc_flow_maps_to_network_activity_with_disposition() {
+        let key = "AWSLogs/123456789010/vpcflowlogs/us-east-1/2014/12/14/123456789010_vpcflowlogs_us-east-1_fl-1234abcd_20141214T0410Z_fe123456.log.gz";
+        let evs = events(LogType::VpcFlow, vpc_flow::samples::DEFAULT_FILE, key);
+        let ev = &evs[0];
+        assert_class(ev, 4001, 6);
+        assert_eq!(ev["time"], 1_418_530_010_000i64);
+        assert_eq!(ev["start_time"], 1_418_530_010_000i64);
+        assert_eq!(ev["end_time"], 1_418_530_070_000i64);
+        assert_eq!(ev["src_endpoint"]["ip"], "172.31.16.139");
+        assert_eq!(ev["src_endpoint"]["port"], 20641);
+        assert_eq!(ev["src_endpoint"]["interface_uid"], "eni-1235b8ca123456789");
+        assert_eq!(ev["dst_endpoint"]["port"], 22);
+        assert_eq!(ev["connection_info"]["protocol_num"], 6);
+        assert_eq!(ev["connection_info"]["protocol_name"], "tcp");
+        assert_eq!(ev["traffic"], json!({ "bytes": 4249, "packets": 20 }));
+        assert_eq!(
+            (ev["action_id"].clone(), ev["disposition_id"].clone()),
+            (json!(1), json!(1))
+        );
+        assert_eq!(
+            ev["cloud"]["region"], "us-east-1",
+            "region falls back to the key"
+        );
+        assert_eq!(evs[1]["action"], "Denied");
+        assert_eq!(evs[1]["disposition"], "Blocked");
+        let nodata = &evs[2];
+        assert!(nodata.get("dst_endpoint").is_none());
+        assert_eq!(nodata["status_code"], "NODATA");
+        assert_eq!(nodata["time"], 1_431_280_876_000i64);
+    }
+
+    #[test]
+    fn vpc_flow_ingress_puts_interface_on_destination_and_ipv6_version() {
+        let input = "version interface-id srcaddr dstaddr srcport dstport protocol start end action log-status flow-direction type\n5 eni-0a1b 2001:db8::1 2001:db8::2 443 55000 6 1620140661 1620140721 ACCEPT OK ingress IPv6\n";
+        let ev = first_event(LogType::VpcFlow, input, "flows/x.log");
+        assert_eq!(ev["dst_endpoint"]["interface_uid"], "eni-0a1b");
+        assert!(ev["src_endpoint"].get("interface_uid").is_none());
+        assert_eq!(ev["connection_info"]["direction_id"], 1);
+        assert_eq!(ev["connection_info"]["protocol_ver_id"], 6);
+    }
+
+    const ELB_KEY: &str = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2018/07/02/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20180702T2225Z_10.0.0.1_5h9ha4x0.log.gz";
+
+    #[test]
+    fn alb_maps_to_http_activity_with_url_parts() {
+        let ev = first_event(LogType::Alb, elb::samples::ALB_HTTPS, ELB_KEY);
+        assert_class(&ev, 4002, 3);
+        assert_eq!(ev["time"], 1_530_570_180_186i64);
+        assert_eq!(ev["http_request"]["http_method"], "GET");
+        let url = &ev["http_request"]["url"];
+        assert_eq!(url["hostname"], "www.example.com");
+        assert_eq!(url["port"], 443);
+        assert_eq!(url["path"], "/path/to");
+        assert_eq!(url["query_string"], "q=a%20b");
+        assert_eq!(ev["http_request"]["user_agent"], r#"curl/7.46.0 "beta""#);
+        assert_eq!(ev["http_response"]["code"], 200);
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({ "ip": "192.168.131.39", "port": 2817 })
+        );
+        assert_eq!(ev["dst_endpoint"], json!({ "ip": "10.0.0.1", "port": 80 }));
+        assert_eq!(ev["tls"]["sni"], "www.example.com");
+        assert_eq!(ev["duration"], 171);
+        assert_eq!(ev["cloud"]["account"]["uid"], "123456789012");
+        assert_eq!(ev["cloud"]["region"], "us-east-2");
+    }
+
+    #[test]
+    fn alb_unreached_target_has_no_duration_and_failure_status() {
+        let ev = first_event(LogType::Alb, elb::samples::ALB_IPV6_NO_TARGET, ELB_KEY);
+        assert_class(&ev, 4002, 6);
+        assert!(ev.get("duration").is_none());
+        assert_eq!(ev["status_id"], 2);
+        assert_eq!(ev["src_endpoint"]["ip"], "2001:db8:85a3::8a2e:370:7334");
+        assert!(ev.get("dst_endpoint").is_none());
+    }
+
+    #[test]
+    fn nlb_maps_to_network_activity_close() {
+        let ev = first_event(LogType::Nlb, elb::samples::NLB_TLS, "nlb/x.log");
+        assert_class(&ev, 4001, 2);
+        assert_eq!(ev["time"], 1_545_274_780_000i64);
+        assert_eq!(ev["dst_endpoint"]["port"], 443);
+        assert_eq!(ev["tls"]["version"], "tlsv12");
+        assert_eq!(ev["duration"], 5);
+        assert_eq!(ev["traffic"]["bytes_in"], 98);
+    }
+
+    #[test]
+    fn classic_elb_tcp_entry_maps_with_unknown_http_activity() {
+        let evs = events(
+            LogType::ClassicElb,
+            &format!(
+                "{}\n{}\n",
+                elb::samples::CLASSIC_HTTP,
+                elb::samples::CLASSIC_TCP
+            ),
+            "elb/x.log",
+        );
+        assert_class(&evs[0], 4002, 3);
+        assert_eq!(evs[0]["dst_endpoint"]["ip"], "10.0.0.1");
+        assert_class(&evs[1], 4002, 0);
+        assert_eq!(evs[1]["time"], 1_431_560_383_945i64);
+    }
+
+    #[test]
+    fn s3_access_maps_to_api_activity_with_bucket_and_object_resources() {
+        let evs = events(
+            LogType::S3Access,
+            &format!(
+                "{}\n{}\n",
+                s3_access::samples::GET_VERSIONING,
+                s3_access::samples::GET_OBJECT_DENIED
+            ),
+            "s3-logs/2019-02-06-00-00-38-E568B2907131C0C0",
+        );
+        let ev = &evs[0];
+        assert_class(ev, 6003, 2);
+        assert_eq!(ev["time"], 1_549_411_238_000i64);
+        assert_eq!(ev["api"]["operation"], "REST.GET.VERSIONING");
+        assert_eq!(ev["src_endpoint"]["ip"], "192.0.2.3");
+        assert_eq!(ev["cloud"]["region"], "us-west-1");
+        assert_eq!(ev["cloud"]["account"]["uid"], "123456789012");
+        assert_eq!(ev["status_id"], 1);
+        let denied = &evs[1];
+        assert_eq!(denied["status_id"], 2);
+        assert_eq!(denied["status_code"], "AccessDenied");
+        assert_eq!(denied["actor"]["user"]["account"]["uid"], "123456789012");
+        assert_eq!(
+            denied["resources"][1]["name"],
+            "photos/2019/puppy beach.jpg"
+        );
+        assert_eq!(
+            denied["resources"][1]["uid"],
+            "arn:aws:s3:::awsexamplebucket1/photos/2019/puppy beach.jpg"
+        );
+    }
+
+    #[test]
+    fn s3_operations_map_to_crud_activities() {
+        let cases = [
+            ("REST.GET.OBJECT", 2),
+            ("REST.HEAD.BUCKET", 2),
+            ("REST.PUT.OBJECT", 1),
+            ("REST.COPY.OBJECT", 1),
+            ("REST.PUT.ACL", 3),
+            ("REST.POST.MULTI_OBJECT_DELETE", 4),
+            ("BATCH.DELETE.OBJECT", 4),
+            ("S3.EXPIRE.OBJECT", 4),
+            ("S3.TRANSITION_SIA.OBJECT", 3),
+            ("REST.COPY.OBJECT_GET", 2),
+            ("REST.POST.UPLOADS", 1),
+            ("REST.POST.RESTORE", 3),
+            ("S3.CREATE.DELETEMARKER", 4),
+            ("WEBSITE.GET.OBJECT", 2),
+            ("REST.BOGUS.THING", 99),
+        ];
+        for (op, id) in cases {
+            assert_eq!(s3_activity(op).id, id, "{op}");
+        }
+    }
+
+    #[test]
+    fn cloudfront_maps_to_http_activity_with_rebuilt_url() {
+        let evs = events(
+            LogType::CloudFront,
+            cloudfront::samples::FILE,
+            "E2QWRUHAPOMQZL.2019-12-04-21.a1b2c3d4.gz",
+        );
+        let ev = &evs[0];
+        assert_class(ev, 4002, 3);
+        assert_eq!(ev["time"], 1_575_493_351_000i64);
+        assert_eq!(
+            ev["http_request"]["url"]["url_string"],
+            "https://www.example.com/images/café menu.png?size=large&v=2"
+        );
+        assert_eq!(
+            ev["http_request"]["user_agent"],
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"
+        );
+        assert_eq!(ev["http_response"]["code"], 200);
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({ "ip": "192.0.2.100", "port": 11040 })
+        );
+        assert_eq!(ev["duration"], 1);
+        assert_eq!(
+            evs[1]["http_request"]["x_forwarded_for"],
+            json!(["198.51.100.7"])
+        );
+        assert_eq!(evs[1]["status_id"], 2);
+    }
+
+    #[test]
+    fn waf_maps_to_http_activity_with_action_and_disposition() {
+        let evs = events(
+            LogType::Waf,
+            &format!(
+                "{}\n{}\n",
+                json_lines::samples::WAF_BLOCK,
+                json_lines::samples::WAF_COUNT
+            ),
+            "AWSLogs/111122223333/WAFLogs/ap-southeast-2/STMTest/2019/12/13/23/40/f.log.gz",
+        );
+        let block = &evs[0];
+        assert_class(block, 4002, 3);
+        assert_eq!(block["time"], 1_576_280_412_771i64);
+        assert_eq!(block["action"], "Denied");
+        assert_eq!(block["disposition_id"], 2);
+        assert_eq!(block["src_endpoint"]["ip"], "1.1.1.1");
+        assert_eq!(block["src_endpoint"]["location"]["country"], "AU");
+        assert_eq!(block["http_request"]["url"]["hostname"], "shop.example.com");
+        assert_eq!(
+            block["http_request"]["url"]["url_string"],
+            "/products?id=10%20AND%201=1"
+        );
+        assert_eq!(block["http_request"]["user_agent"], "curl/7.61.1");
+        assert_eq!(block["firewall_rule"]["uid"], "STMTest_SQLi_XSS");
+        assert_eq!(block["cloud"]["account"]["uid"], "111122223333");
+        assert_eq!(block["cloud"]["region"], "ap-southeast-2");
+        let count = &evs[1];
+        assert_class(count, 4002, 6);
+        assert_eq!(count["disposition"], "Count");
+        assert_eq!(count["http_response"]["code"], 200);
+    }
+
+    #[test]
+    fn route53_maps_to_dns_activity() {
+        let ev = first_event(
+            LogType::Route53Resolver,
+            json_lines::samples::ROUTE53_QUERY,
+            "AWSLogs/111122223333/vpcdnsquerylogs/vpc-0123456789abcdef0/2021/02/04/f.log.gz",
+        );
+        assert_class(&ev, 4003, 6);
+        assert_eq!(ev["time"], 1_612_461_115_000i64);
+        assert_eq!(
+            ev["query"],
+            json!({ "hostname": "www.example.com.", "type": "AAAA", "class": "IN" })
+        );
+        assert_eq!(ev["rcode"], "NOERROR");
+        assert_eq!(ev["rcode_id"], 0);
+        assert_eq!(ev["src_endpoint"]["ip"], "172.31.45.200");
+        assert_eq!(ev["src_endpoint"]["port"], 49870);
+        assert_eq!(ev["src_endpoint"]["instance_uid"], "i-0d15cd0d3example");
+        assert_eq!(ev["connection_info"]["protocol_num"], 17);
+        assert_eq!(
+            ev["answers"][0]["rdata"],
+            "2606:2800:220:1:248:1893:25c8:1946"
+        );
+    }
+
+    #[test]
+    fn guardduty_maps_to_detection_finding_with_severity_band() {
+        let ev = first_event(
+            LogType::GuardDuty,
+            json_lines::samples::GUARDDUTY_FINDING,
+            "AWSLogs/123456789012/GuardDuty/us-east-1/2024/01/10/3b4c5d6e.jsonl.gz",
+        );
+        assert_class(&ev, 2004, 2);
+        assert_eq!(ev["category_uid"], 2);
+        assert_eq!(ev["time"], 1_704_878_100_123i64);
+        assert_eq!(ev["severity_id"], 4);
+        assert_eq!(ev["severity"], "High");
+        assert_eq!(
+            ev["finding_info"]["title"],
+            "Unprotected port on EC2 instance i-99999999 is being probed."
+        );
+        assert_eq!(
+            ev["finding_info"]["types"],
+            json!(["Recon:EC2/PortProbeUnprotectedPort"])
+        );
+        assert!(ev["finding_info"]["uid"]
+            .as_str()
+            .unwrap()
+            .ends_with("/finding/16afba5c5c43e07c9e3e5e2e544e95df"));
+        assert_eq!(ev["resources"][0]["uid"], "i-99999999");
+        assert_eq!(ev["resources"][0]["type"], "Instance");
+        assert_eq!(ev["cloud"]["account"]["uid"], "123456789012");
+    }
+
+    #[test]
+    fn guardduty_severity_bands_follow_guardduty_ranges() {
+        let cases = [
+            (0.5, 1),
+            (1.0, 2),
+            (3.9, 2),
+            (4.0, 3),
+            (6.9, 3),
+            (7.0, 4),
+            (8.9, 4),
+            (9.0, 5),
+            (10.0, 5),
+        ];
+        for (score, id) in cases {
+            assert_eq!(guardduty_severity_id(score), id, "{score}");
+        }
+    }
+
+    #[test]
+    fn generic_json_and_text_map_to_base_event_with_message() {
+        let json_ev = first_event(
+            LogType::Json,
+            r#"{"ts":1700000000,"msg":"service started","level":"info"}"#,
+            "app/x.json",
+        );
+        assert_class(&json_ev, 0, 0);
+        assert_eq!(json_ev["message"], "service started");
+        assert_eq!(json_ev["time"], 1_700_000_000_000i64);
+        let text_ev = first_event(
+            LogType::Text,
+            "2023-11-14T10:15:02Z host sshd[42]: Accepted publickey\n",
+            "app/x.log",
+        );
+        assert_class(&text_ev, 0, 0);
+        assert_eq!(
+            text_ev["message"],
+            "2023-11-14T10:15:02Z host sshd[42]: Accepted publickey"
+        );
+        assert_eq!(text_ev["time"], 1_699_956_902_000i64);
+    }
+
+    #[test]
+    fn record_without_time_omits_time_and_flags_it() {
+        let got = collect(LogType::Text, "no timestamp here\n");
+        let n = to_ocsf(
+            LogType::Text,
+            &got.records[0],
+            &source("x.log"),
+            &NormalizeOptions::default(),
+        );
+        assert!(n.time_missing);
+        assert!(n.event.get("time").is_none());
+        let json_rec = collect(LogType::Json, r#"{"message":"x"}"#);
+        let n = to_ocsf(
+            LogType::Json,
+            &json_rec.records[0],
+            &source("x.json"),
+            &NormalizeOptions::default(),
+        );
+        assert!(n.time_missing);
+        let dated = collect(LogType::Text, "2023-11-14T10:15:02Z up\n");
+        let n = to_ocsf(
+            LogType::Text,
+            &dated.records[0],
+            &source("x.log"),
+            &NormalizeOptions::default(),
+        );
+        assert!(!n.time_missing);
+    }
+
+    #[test]
+    fn uid_is_stable_across_retries_and_differs_by_index_and_etag() {
+        let src = source("k");
+        let first = record_uid(&src, 7);
+        assert_eq!(first, record_uid(&src.clone(), 7));
+        assert_eq!(first.len(), 64);
+        assert!(first
+            .bytes()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        assert_ne!(first, record_uid(&src, 8));
+        let changed = SourceObject {
+            etag: Some("other".into()),
+            ..src.clone()
+        };
+        assert_ne!(first, record_uid(&changed, 7));
+        let unquoted = SourceObject {
+            etag: Some("9b2cf535f27731c974343645a3985328".into()),
+            ..src.clone()
+        };
+        assert_eq!(
+            first,
+            record_uid(&unquoted, 7),
+            "quotes around the ETag do not change the uid"
+        );
+        let no_etag = SourceObject {
+            etag: None,
+            ..src.clone()
+        };
+        let empty_etag = SourceObject {
+            etag: Some(String::new()),
+            ..src.clone()
+        };
+        assert_ne!(record_uid(&no_etag, 7), record_uid(&empty_etag, 7));
+    }
+
+    #[test]
+    fn uid_fields_cannot_collide_by_shifting_bytes_between_bucket_and_key() {
+        let a = SourceObject {
+            bucket: "ab".into(),
+            key: "c".into(),
+            etag: None,
+            version_id: None,
+        };
+        let b = SourceObject {
+            bucket: "a".into(),
+            key: "bc".into(),
+            ..a.clone()
+        };
+        assert_ne!(record_uid(&a, 0), record_uid(&b, 0));
+    }
+
+    #[test]
+    fn metadata_names_the_source_object_and_record() {
+        let got = collect(LogType::Alb, &format!("\n{}\n", elb::samples::ALB_HTTPS));
+        let n = to_ocsf(
+            LogType::Alb,
+            &got.records[0],
+            &source(ELB_KEY),
+            &NormalizeOptions::default(),
+        );
+        let ev = n.event;
+        assert_eq!(ev["metadata"]["uid"], record_uid(&source(ELB_KEY), 0));
+        assert_eq!(ev["metadata"]["log_name"], "alb");
+        assert_eq!(ev["metadata"]["sequence"], 0);
+        assert_eq!(
+            ev["unmapped"]["source_object"],
+            json!({ "bucket": "central-logs", "key": ELB_KEY, "etag": "9b2cf535f27731c974343645a3985328", "record_index": 0, "line": 2 })
+        );
+    }
+
+    #[test]
+    fn normalizer_owned_and_borrowed_paths_produce_identical_events() {
+        let got = collect(LogType::Alb, elb::samples::ALB_HTTPS);
+        let src = source(ELB_KEY);
+        for keep_raw in [RawMode::Unmapped, RawMode::RawData, RawMode::Drop] {
+            let opts = NormalizeOptions {
+                keep_raw,
+                ..Default::default()
+            };
+            let normalizer = Normalizer::new(LogType::Alb, &src, opts);
+            let borrowed = normalizer.normalize(&got.records[0]);
+            assert_eq!(borrowed, normalizer.normalize_owned(got.records[0].clone()));
+            assert_eq!(
+                borrowed,
+                to_ocsf(LogType::Alb, &got.records[0], &src, &opts)
+            );
+        }
+    }
+
+    #[test]
+    fn raw_mode_controls_where_the_original_record_goes() {
+        let got = collect(LogType::Text, "hello\n");
+        let rec = &got.records[0];
+        let src = source("x.log");
+        let unmapped = to_ocsf(
+            LogType::Text,
+            rec,
+            &src,
+            &NormalizeOptions {
+                keep_raw: RawMode::Unmapped,
+                ..Default::default()
+            },
+        )
+        .event;
+        assert_eq!(
+            unmapped["unmapped"]["record"],
+            json!({ "message": "hello" })
+        );
+        assert!(unmapped.get("raw_data").is_none());
+        let raw = to_ocsf(
+            LogType::Text,
+            rec,
+            &src,
+            &NormalizeOptions {
+                keep_raw: RawMode::RawData,
+                ..Default::default()
+            },
+        )
+        .event;
+        assert_eq!(raw["raw_data"], r#"{"message":"hello"}"#);
+        assert!(raw["unmapped"].get("record").is_none());
+        let dropped = to_ocsf(
+            LogType::Text,
+            rec,
+            &src,
+            &NormalizeOptions {
+                keep_raw: RawMode::Drop,
+                ..Default::default()
+            },
+        )
+        .event;
+        assert!(dropped.get("raw_data").is_none());
+        assert!(dropped["unmapped"].get("record").is_none());
+        assert!(dropped["unmapped"].get("source_object").is_some());
+    }
+
+    fn built(write: impl Fn(&mut dyn EventOut)) -> (Value, Value) {
+        let mut value_out = ValueOut::default();
+        write(&mut value_out);
+        let mut buf = Vec::new();
+        let mut json_out = JsonOut::new(&mut buf);
+        write(&mut json_out);
+        json_out.finish();
+        let text: Value = serde_json::from_slice(&buf).expect("writer produced invalid JSON");
+        (Value::Object(value_out.finish()), text)
+    }
+
+    #[test]
+    fn url_attributes_split_absolute_and_relative_urls() {
+        let (absolute, _) = built(|out| write_url(out, "https://[2001:db8::1]:8443/a/b?x=1", None));
+        let u = &absolute["url"];
+        assert_eq!(u["hostname"], "2001:db8::1");
+        assert_eq!(u["port"], 8443);
+        assert_eq!(u["path"], "/a/b");
+        let (relative, _) =
+            built(|out| write_url(out, "/bucket?versioning", Some("bucket.s3.amazonaws.com")));
+        let rel = &relative["url"];
+        assert_eq!(rel["path"], "/bucket");
+        assert_eq!(rel["query_string"], "versioning");
+        assert_eq!(rel["hostname"], "bucket.s3.amazonaws.com");
+    }
+
+    #[test]
+    fn empty_objects_and_arrays_are_left_out_by_both_outputs() {
+        let (value, text) = built(|out| {
+            out.open("first_empty");
+            out.open("nested_empty");
+            out.close();
+            out.close();
+            out.str("kept", "x");
+            out.open_array("empty_list");
+            out.close();
+            out.open("partly");
+            out.open("empty");
+            out.close();
+            out.uint("n", 1);
+            out.close();
+            out.open_array("list");
+            out.str("", "a\"b");
+            out.open("");
+            out.boolean("flag", true);
+            out.close();
+            out.close();
+        });
+        let expected =
+            json!({ "kept": "x", "partly": { "n": 1 }, "list": ["a\"b", { "flag": true }] });
+        assert_eq!(value, expected);
+        assert_eq!(text, expected);
+    }
+
+    /// Every sample of every log type, through both outputs and every raw mode.
+    fn all_samples() -> Vec<(LogType, String, &'static str)> {
+        vec![
+            (
+                LogType::CloudTrail,
+                cloudtrail::samples::THREE_RECORDS.to_owned(),
+                CT_KEY,
+            ),
+            (
+                LogType::CloudTrail,
+                cloudtrail::samples::INSIGHT.to_owned(),
+                CT_KEY,
+            ),
+            (
+                LogType::VpcFlow,
+                vpc_flow::samples::DEFAULT_FILE.to_owned(),
+                "flows/a.log",
+            ),
+            (
+                LogType::VpcFlow,
+                vpc_flow::samples::CUSTOM_FILE.to_owned(),
+                "flows/b.log",
+            ),
+            (
+                LogType::Alb,
+                format!(
+                    "{}\n{}",
+                    elb::samples::ALB_HTTPS,
+                    elb::samples::ALB_IPV6_NO_TARGET
+                ),
+                ELB_KEY,
+            ),
+            (LogType::Nlb, elb::samples::NLB_TLS.to_owned(), "nlb/x.log"),
+            (
+                LogType::ClassicElb,
+                format!(
+                    "{}\n{}",
+                    elb::samples::CLASSIC_HTTP,
+                    elb::samples::CLASSIC_TCP
+                ),
+                "elb/x.log",
+            ),
+            (
+                LogType::S3Access,
+                format!(
+                    "{}\n{}",
+                    s3_access::samples::GET_VERSIONING,
+                    s3_access::samples::GET_OBJECT_DENIED
+                ),
+                "s3/2019-02-06-00-00-38-E568B2907131C0C0",
+            ),
+            (
+                LogType::CloudFront,
+                cloudfront::samples::FILE.to_owned(),
+                "cf/x.gz",
+            ),
+            (
+                LogType::Waf,
+                format!(
+                    "{}\n{}",
+                    json_lines::samples::WAF_BLOCK,
+                    json_lines::samples::WAF_COUNT
+                ),
+                "waf/x.log",
+            ),
+            (
+                LogType::GuardDuty,
+                json_lines::samples::GUARDDUTY_FINDING.to_owned(),
+                "gd/x.jsonl",
+            ),
+            (
+                LogType::Route53Resolver,
+                json_lines::samples::ROUTE53_QUERY.to_owned(),
+                "r53/x.log",
+            ),
+            (
+                LogType::Json,
+                r#"{"a":{"b":[1,"x"]},"msg":"hi \"there\""}"#.to_owned(),
+                "j/x.json",
+            ),
+            (
+                LogType::Text,
+                "2023-11-14T10:15:02Z tab\there \u{1} ctl\n".to_owned(),
+                "t/x.log",
+            ),
+        ]
+    }
+
+    #[test]
+    fn json_writer_output_equals_value_output_for_every_sample() {
+        for (log_type, input, key) in all_samples() {
+            let got = collect(log_type, &input);
+            assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
+            let src = source(key);
+            for keep_raw in [RawMode::Unmapped, RawMode::RawData, RawMode::Drop] {
+                let opts = NormalizeOptions {
+                    keep_raw,
+                    fallback_time_ms: Some(1),
+                };
+                let normalizer = Normalizer::new(log_type, &src, opts);
+                for record in &got.records {
+                    let expected = normalizer.normalize(record);
+                    let mut buf = b"previous line\n".to_vec();
+                    let time_missing = normalizer.write_json(record, &mut buf);
+                    let line = buf
+                        .strip_prefix(b"previous line\n")
+                        .expect("writer kept earlier bytes");
+                    let written: Value = serde_json::from_slice(line).unwrap_or_else(|e| {
+                        panic!("{log_type}: {e}: {}", String::from_utf8_lossy(line))
+                    });
+                    assert_eq!(
+                        written, expected.event,
+                        "{log_type} record {}",
+                        record.index
+                    );
+                    assert_eq!(time_missing, expected.time_missing);
+                    assert!(!line.contains(&b'\n'), "one line per event");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fallback_time_fills_time_and_processed_time_only_when_record_has_none() {
+        let opts = NormalizeOptions {
+            fallback_time_ms: Some(1_700_000_000_000),
+            ..Default::default()
+        };
+        let undated = collect(LogType::Text, "no timestamp\n");
+        let n = to_ocsf(LogType::Text, &undated.records[0], &source("x.log"), &opts);
+        assert!(n.time_missing);
+        assert_eq!(n.event["time"], 1_700_000_000_000i64);
+        assert_eq!(n.event["metadata"]["processed_time"], 1_700_000_000_000i64);
+        let dated = collect(LogType::Text, "2023-11-14T10:15:02Z up\n");
+        let n = to_ocsf(LogType::Text, &dated.records[0], &source("x.log"), &opts);
+        assert_eq!(n.event["time"], 1_699_956_902_000i64);
+        assert!(n.event["metadata"].get("processed_time").is_none());
+    }
+}
