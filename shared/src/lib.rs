@@ -13,5 +13,7 @@ pub mod names;
 pub mod normalize;
 pub mod notification;
 pub mod object;
+pub mod pipeline;
 pub mod scan;
+pub mod sink;
 pub mod telemetry;

@@ -1,0 +1,387 @@
+//! From a decompressed object stream to chunks of normalized records: the synchronous
+//! core shared by the ingest function, the CLI and the benchmarks.
+//!
+//! Chunks cut the record index space at fixed boundaries (`chunk k` holds indexes
+//! `k*N .. (k+1)*N`), so the same object always yields the same chunks, with the same
+//! output keys, whether it is processed in one go, retried, or resumed from a chunk edge.
+
+use std::io::BufRead;
+use std::ops::ControlFlow;
+
+use sha2::{Digest, Sha256};
+
+use crate::logs::detect::{detect_by_content, detect_by_key, KeyDetection};
+use crate::logs::{parse_stream, LogType, ParseError, RecordError};
+use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject};
+use crate::object::BombError;
+use crate::sink::Record;
+
+/// How records are normalized and grouped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipelineOptions {
+    /// Keep the original record under `unmapped.record`, as `raw_data`, or not at all.
+    pub keep_raw: RawMode,
+    /// Records per chunk (one output object or batch per chunk).
+    pub chunk_records: u64,
+    /// How many record errors to keep for the reject record (all are counted).
+    pub max_errors_kept: usize,
+    /// Time for records that carry none (epoch ms), e.g. the object's event time.
+    pub fallback_time_ms: Option<i64>,
+}
+
+impl Default for PipelineOptions {
+    fn default() -> Self {
+        PipelineOptions {
+            keep_raw: RawMode::Unmapped,
+            chunk_records: 20_000,
+            max_errors_kept: 100,
+            fallback_time_ms: None,
+        }
+    }
+}
+
+/// Per-prefix log type overrides: `bucket/prefix=type`, longest match wins.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TypeOverrides(Vec<(String, LogType)>);
+
+impl TypeOverrides {
+    /// Parses `bucket[/prefix]=type,...` (the value of `S3CONNECTOR_LOG_TYPE_OVERRIDES`).
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let mut rules = Vec::new();
+        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (scope, kind) = entry
+                .split_once('=')
+                .ok_or_else(|| format!("entry {entry:?} must be bucket[/prefix]=type"))?;
+            let kind: LogType = kind
+                .trim()
+                .parse()
+                .map_err(|e| format!("entry {entry:?}: {e}"))?;
+            rules.push((scope.trim().to_string(), kind));
+        }
+        rules.sort_by_key(|(scope, _)| std::cmp::Reverse(scope.len()));
+        Ok(TypeOverrides(rules))
+    }
+
+    /// The override for an object, if one matches.
+    pub fn lookup(&self, bucket: &str, key: &str) -> Option<LogType> {
+        let path = format!("{bucket}/{key}");
+        self.0
+            .iter()
+            .find(|(scope, _)| path.starts_with(scope.as_str()))
+            .map(|(_, t)| *t)
+    }
+}
+
+/// What to do with an object, decided before or after reading its first bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeChoice {
+    /// Parse it as this type.
+    Parse(LogType),
+    /// Do not parse it (CloudTrail digests, unsupported formats), for this reason.
+    Skip(String),
+    /// The key says nothing: look at the content.
+    FromContent,
+}
+
+/// Chooses the log type from an override, then the key's AWS delivery convention.
+pub fn choose_type(overrides: &TypeOverrides, bucket: &str, key: &str) -> TypeChoice {
+    if let Some(t) = overrides.lookup(bucket, key) {
+        return TypeChoice::Parse(t);
+    }
+    match detect_by_key(key) {
+        KeyDetection::Detected(t) => TypeChoice::Parse(t),
+        KeyDetection::Skip(reason) => TypeChoice::Skip(reason.to_string()),
+        KeyDetection::Unknown => TypeChoice::FromContent,
+    }
+}
+
+/// Resolves [`TypeChoice::FromContent`] by looking at the buffered head of the stream.
+pub fn resolve_type(
+    choice: &TypeChoice,
+    reader: &mut dyn BufRead,
+) -> std::io::Result<Option<LogType>> {
+    Ok(match choice {
+        TypeChoice::Parse(t) => Some(*t),
+        TypeChoice::Skip(_) => None,
+        TypeChoice::FromContent => Some(detect_by_content(reader.fill_buf()?)),
+    })
+}
+
+/// A stable id for one version of an object: hex of SHA-256 over bucket, key, ETag, version.
+pub fn object_id(source: &SourceObject) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        Some(source.bucket.as_str()),
+        Some(source.key.as_str()),
+        source.etag.as_deref().map(|e| e.trim_matches('"')),
+        source.version_id.as_deref(),
+    ] {
+        let p = part.unwrap_or("");
+        h.update((p.len() as u64).to_be_bytes());
+        h.update(p.as_bytes());
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+/// One chunk of normalized records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chunk {
+    /// Chunk number: `first_index / chunk_records`.
+    pub number: u32,
+    /// First record index the chunk covers.
+    pub first_index: u64,
+    /// One past the last record index the chunk covers.
+    pub end_index: u64,
+    /// The records (malformed ones are not here; they are counted in the report).
+    pub records: Vec<Record>,
+}
+
+/// What processing an object found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ObjectReport {
+    /// Records parsed and normalized.
+    pub records: u64,
+    /// Records that could not be parsed.
+    pub malformed: u64,
+    /// The first record errors, for the reject record.
+    pub errors: Vec<RecordError>,
+    /// Whether the consumer stopped early.
+    pub stopped_early: bool,
+    /// Records whose source had no time of their own.
+    pub without_time: u64,
+}
+
+/// Why an object could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// The object itself is unusable (not the format, corrupt, a decompression bomb).
+    #[error("{0}")]
+    Permanent(String),
+    /// Reading failed in a way that may pass (network, S3 stream reset).
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl From<ParseError> for ObjectError {
+    fn from(e: ParseError) -> Self {
+        if let ParseError::Io(io) = &e {
+            if let Some(bomb) = BombError::from_io(io) {
+                return ObjectError::Permanent(format!("decompression stopped: {bomb}"));
+            }
+        }
+        if e.is_transient() {
+            ObjectError::Transient(e.to_string())
+        } else {
+            ObjectError::Permanent(e.to_string())
+        }
+    }
+}
+
+/// Parses `reader` as `log_type` from `start_index` (a chunk edge), normalizes every
+/// record and hands out chunks; `on_chunk` returns `Break` to stop at that chunk.
+pub fn process(
+    reader: &mut dyn BufRead,
+    log_type: LogType,
+    source: &SourceObject,
+    start_index: u64,
+    opts: &PipelineOptions,
+    on_chunk: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
+) -> Result<ObjectReport, ObjectError> {
+    let n = opts.chunk_records.max(1);
+    let normalizer = Normalizer::new(
+        log_type,
+        source,
+        NormalizeOptions {
+            keep_raw: opts.keep_raw,
+            fallback_time_ms: opts.fallback_time_ms,
+        },
+    );
+    let mut report = ObjectReport::default();
+    let mut current = start_index / n;
+    let mut records: Vec<Record> = Vec::new();
+    let mut buf = Vec::with_capacity(4096);
+    let mut stopped = false;
+    let mut flush = |chunk_no: u64, records: &mut Vec<Record>, stopped: &mut bool| {
+        let chunk = Chunk {
+            number: chunk_no as u32,
+            first_index: chunk_no * n,
+            end_index: (chunk_no + 1) * n,
+            records: std::mem::take(records),
+        };
+        if chunk.records.is_empty() {
+            return ControlFlow::Continue(());
+        }
+        let flow = on_chunk(chunk);
+        if flow.is_break() {
+            *stopped = true;
+        }
+        flow
+    };
+    let mut emit = |item: Result<crate::logs::ParsedRecord, RecordError>| -> ControlFlow<()> {
+        let index = match &item {
+            Ok(r) => r.index,
+            Err(e) => e.index,
+        };
+        if index / n != current {
+            flush(current, &mut records, &mut stopped)?;
+            current = index / n;
+        }
+        match item {
+            Ok(record) => {
+                buf.clear();
+                let meta = normalizer.write_event(&record, &mut buf);
+                report.records += 1;
+                report.without_time += u64::from(meta.time_missing);
+                records.push(Record {
+                    uid: meta.uid,
+                    time_ms: meta.time_ms,
+                    json: String::from_utf8(buf.clone()).expect("the JSON writer emits UTF-8"),
+                });
+            }
+            Err(e) => {
+                report.malformed += 1;
+                if report.errors.len() < opts.max_errors_kept {
+                    report.errors.push(e);
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    };
+    let result = parse_stream(log_type, reader, start_index, &mut emit);
+    drop(emit);
+    result?;
+    if !stopped {
+        let _ = flush(current, &mut records, &mut stopped);
+    }
+    report.stopped_early = stopped;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn source() -> SourceObject {
+        SourceObject {
+            bucket: "logs".into(),
+            key: "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/23/f.log.gz".into(),
+            etag: Some("\"abc\"".into()),
+            version_id: None,
+        }
+    }
+
+    fn vpc(lines: usize) -> String {
+        let mut s = String::from("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n");
+        for i in 0..lines {
+            s.push_str(&format!("2 123456789012 eni-0a1b2c3d 10.0.0.{} 10.0.1.9 443 5000{} 6 10 840 1795428000 1795428060 ACCEPT OK\n", i % 250, i % 10));
+        }
+        s
+    }
+
+    fn run(
+        text: &str,
+        start: u64,
+        n: u64,
+        stop_after: Option<usize>,
+    ) -> (Vec<Chunk>, ObjectReport) {
+        let opts = PipelineOptions {
+            chunk_records: n,
+            ..PipelineOptions::default()
+        };
+        let mut chunks = Vec::new();
+        let report = process(
+            &mut Cursor::new(text.as_bytes()),
+            LogType::VpcFlow,
+            &source(),
+            start,
+            &opts,
+            &mut |c| {
+                chunks.push(c);
+                match stop_after {
+                    Some(k) if chunks.len() >= k => ControlFlow::Break(()),
+                    _ => ControlFlow::Continue(()),
+                }
+            },
+        )
+        .unwrap();
+        (chunks, report)
+    }
+
+    #[test]
+    fn chunks_cut_record_indexes_at_fixed_boundaries() {
+        let (chunks, report) = run(&vpc(25), 0, 10, None);
+        assert_eq!(report.records, 25);
+        let shape: Vec<(u32, u64, usize)> = chunks
+            .iter()
+            .map(|c| (c.number, c.first_index, c.records.len()))
+            .collect();
+        assert_eq!(shape, vec![(0, 0, 10), (1, 10, 10), (2, 20, 5)]);
+    }
+
+    #[test]
+    fn resuming_from_a_chunk_edge_yields_the_same_later_chunks() {
+        let (all, _) = run(&vpc(25), 0, 10, None);
+        let (resumed, report) = run(&vpc(25), 10, 10, None);
+        assert_eq!(report.records, 15);
+        assert_eq!(resumed, all[1..].to_vec());
+    }
+
+    #[test]
+    fn stopping_at_a_chunk_reports_it_and_emits_nothing_after() {
+        let (chunks, report) = run(&vpc(25), 0, 10, Some(1));
+        assert_eq!(chunks.len(), 1);
+        assert!(report.stopped_early);
+    }
+
+    #[test]
+    fn malformed_lines_are_counted_kept_and_skipped() {
+        let mut text = vpc(3);
+        text.push_str("2 123456789012 truncated\n");
+        let (chunks, report) = run(&text, 0, 100, None);
+        assert_eq!((report.records, report.malformed), (3, 1));
+        assert_eq!(chunks[0].records.len(), 3);
+        assert!(
+            report.errors[0].reason.contains("fields"),
+            "{}",
+            report.errors[0].reason
+        );
+    }
+
+    #[test]
+    fn uids_are_stable_across_runs() {
+        let (a, _) = run(&vpc(5), 0, 10, None);
+        let (b, _) = run(&vpc(5), 0, 10, None);
+        assert_eq!(a[0].records[3].uid, b[0].records[3].uid);
+        assert_ne!(a[0].records[3].uid, a[0].records[4].uid);
+    }
+
+    #[test]
+    fn overrides_pick_the_longest_matching_prefix() {
+        let o = TypeOverrides::parse("logs=text, logs/app/=json").unwrap();
+        assert_eq!(o.lookup("logs", "app/x.log"), Some(LogType::Json));
+        assert_eq!(o.lookup("logs", "other.log"), Some(LogType::Text));
+        assert_eq!(o.lookup("other", "x"), None);
+        assert!(TypeOverrides::parse("logs=nonsense")
+            .unwrap_err()
+            .contains("logs=nonsense"));
+    }
+
+    #[test]
+    fn digest_files_are_skipped_by_key() {
+        let key = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/23/123456789012_CloudTrail-Digest_us-east-1_x_us-east-1_20261123T100000Z.json.gz";
+        assert!(matches!(
+            choose_type(&TypeOverrides::default(), "b", key),
+            TypeChoice::Skip(_)
+        ));
+    }
+
+    #[test]
+    fn object_id_depends_on_etag_and_version() {
+        let a = object_id(&source());
+        let mut other = source();
+        other.etag = Some("\"def\"".into());
+        assert_ne!(a, object_id(&other));
+        assert_eq!(a, object_id(&source()));
+    }
+}

@@ -1,0 +1,88 @@
+//! Where normalized records go: the S3 output bucket (default) or an HTTP endpoint.
+
+pub mod http;
+pub mod s3;
+
+pub use http::HttpSink;
+pub use s3::S3Sink;
+
+/// One normalized record ready for delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Deterministic record id (hex SHA-256 of bucket, key, etag, record index): stable across retries.
+    pub uid: String,
+    /// Event time in epoch milliseconds, when the record has one.
+    pub time_ms: Option<i64>,
+    /// The OCSF event, serialized as one line of JSON (no trailing newline).
+    pub json: String,
+}
+
+/// What a batch came from, for keys, sourcetypes and error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchSource {
+    /// Log type name, e.g. `cloudtrail`, `vpcflow`.
+    pub log_type: String,
+    /// Source bucket.
+    pub bucket: String,
+    /// Source key.
+    pub key: String,
+    /// Chunk number within the object (0-based; deterministic).
+    pub chunk: u32,
+    /// Stable id of the source object version (hash of bucket, key, ETag, version).
+    pub object_id: String,
+}
+
+/// A delivery failure, classified so the caller knows whether retrying can help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SinkError {
+    /// Retrying later may succeed: throttling, 5xx, timeouts, connection failures.
+    #[error("sink temporarily unavailable for s3://{bucket}/{key}: {reason}")]
+    Transient {
+        /// Source bucket.
+        bucket: String,
+        /// Source key.
+        key: String,
+        /// What happened.
+        reason: String,
+    },
+    /// Retrying cannot help: the sink rejected the data or the configuration is wrong.
+    #[error("sink rejected s3://{bucket}/{key}: {reason}")]
+    Permanent {
+        /// Source bucket.
+        bucket: String,
+        /// Source key.
+        key: String,
+        /// What happened.
+        reason: String,
+    },
+}
+
+impl SinkError {
+    /// Whether retrying later can help.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, SinkError::Transient { .. })
+    }
+}
+
+/// The configured sink (built once at cold start; share it by reference).
+#[derive(Debug)]
+pub enum Sink {
+    /// NDJSON gzip objects in the output bucket.
+    S3(S3Sink),
+    /// Batched gzip POSTs to an HTTP endpoint (NDJSON, Splunk HEC or Elasticsearch `_bulk`).
+    Http(HttpSink),
+}
+
+impl Sink {
+    /// Delivers one chunk of records; returns how many were delivered.
+    pub async fn deliver(
+        &self,
+        source: &BatchSource,
+        records: &[Record],
+    ) -> Result<u64, SinkError> {
+        match self {
+            Sink::S3(s) => s.deliver(source, records).await,
+            Sink::Http(h) => h.deliver(source, records).await,
+        }
+    }
+}
