@@ -3,7 +3,7 @@
 //! stdout carries data only; stderr carries progress and reasons. Exit codes: 0 success,
 //! 1 the work ran but failed its purpose, 2 bad usage or configuration.
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -11,6 +11,12 @@ use s3connector::aws::{ClientSettings, Clients, CredentialSource};
 use s3connector::config::{Config, LogFormat};
 use s3connector::connection::role_policy::RoleAllowList;
 use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Verdict};
+use s3connector::logs::LogType;
+use s3connector::normalize::{RawMode, SourceObject};
+use s3connector::object::{self, BombLimits};
+use s3connector::pipeline::{
+    self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
+};
 use s3connector::{scan, telemetry};
 
 #[derive(Parser)]
@@ -45,6 +51,17 @@ enum Command {
     Notification {
         /// Path of a JSON file holding the notification or an SQS batch event, or `-`.
         file: String,
+    },
+    /// Parse a log file (local path or s3://bucket/key) and print normalized OCSF records as NDJSON.
+    Parse {
+        /// Local path, `-` for stdin, or s3://bucket/key.
+        input: String,
+        /// Log type, or `auto` to detect it from the key and the content.
+        #[arg(long = "type", default_value = "auto")]
+        log_type: String,
+        /// Keep the original record: unmapped (default), raw_data or drop.
+        #[arg(long, default_value = "unmapped")]
+        raw: String,
     },
     /// List the buckets the credentials can see.
     Scan {
@@ -110,6 +127,11 @@ async fn main() -> ExitCode {
 async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
     match cli.command {
         Command::Notification { file } => decode_notification(&file),
+        Command::Parse {
+            input,
+            log_type,
+            raw,
+        } => parse(&cli.aws, &config, &input, &log_type, &raw).await,
         Command::Scan { json } => {
             let clients = clients(&cli.aws, &config).await?;
             let buckets = scan::list_buckets(&clients.s3())
@@ -176,6 +198,134 @@ async fn clients(flags: &AwsFlags, config: &Config) -> Result<Clients, String> {
         settings.credentials = CredentialSource::Profile(p.clone());
     }
     Clients::load(&settings).await.map_err(|e| e.to_string())
+}
+
+async fn parse(
+    flags: &AwsFlags,
+    config: &Config,
+    input: &str,
+    log_type: &str,
+    raw: &str,
+) -> Result<ExitCode, String> {
+    let keep_raw = match raw {
+        "unmapped" => RawMode::Unmapped,
+        "raw_data" => RawMode::RawData,
+        "drop" => RawMode::Drop,
+        other => {
+            return Err(format!(
+                "--raw {other:?}: expected unmapped, raw_data or drop"
+            ))
+        }
+    };
+    let forced = match log_type {
+        "auto" => None,
+        t => Some(t.parse::<LogType>().map_err(|e| format!("--type: {e}"))?),
+    };
+    let (source, raw_reader, encoding, content_type): (SourceObject, Box<dyn Read + Send>, _, _) =
+        match input.strip_prefix("s3://") {
+            Some(rest) => {
+                let (bucket, key) = rest
+                    .split_once('/')
+                    .filter(|(_, k)| !k.is_empty())
+                    .ok_or_else(|| format!("{input}: expected s3://bucket/key"))?;
+                let clients = clients(flags, config).await?;
+                let out = clients
+                    .s3()
+                    .get_object()
+                    .bucket(bucket)
+                    .key(key)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!("{input}: {}", aws_sdk_s3::error::DisplayErrorContext(&e))
+                    })?;
+                let source = SourceObject {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                    etag: out.e_tag.clone(),
+                    version_id: out.version_id.clone(),
+                };
+                let (enc, ct) = (out.content_encoding.clone(), out.content_type.clone());
+                let reader = tokio_util::io::SyncIoBridge::new(out.body.into_async_read());
+                (source, Box::new(reader), enc, ct)
+            }
+            None => {
+                let reader: Box<dyn Read + Send> = if input == "-" {
+                    Box::new(std::io::stdin())
+                } else {
+                    Box::new(std::fs::File::open(input).map_err(|e| format!("{input}: {e}"))?)
+                };
+                let source = SourceObject {
+                    bucket: "local".into(),
+                    key: input.to_string(),
+                    etag: None,
+                    version_id: None,
+                };
+                (source, reader, None, None)
+            }
+        };
+    let input = input.to_string();
+    // Parsing is synchronous and the S3 body is bridged from async: run it off the runtime.
+    tokio::task::spawn_blocking(move || {
+        let opened = object::open(
+            raw_reader,
+            encoding.as_deref(),
+            content_type.as_deref(),
+            &source.key,
+            BombLimits::default(),
+        )
+        .map_err(|e| format!("{input}: {e}"))?;
+        let mut reader = opened.reader;
+        let choice = match forced {
+            Some(t) => TypeChoice::Parse(t),
+            None => choose_type(&TypeOverrides::default(), &source.bucket, &source.key),
+        };
+        if let TypeChoice::Skip(reason) = &choice {
+            eprintln!("{input}: skipped: {reason}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let log_type = resolve_type(&choice, &mut reader)
+            .map_err(|e| format!("{input}: {e}"))?
+            .expect("skip handled above");
+        eprintln!(
+            "{input}: type {log_type} ({:?} compression)",
+            opened.compression
+        );
+        let opts = PipelineOptions {
+            keep_raw,
+            ..PipelineOptions::default()
+        };
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        let report = pipeline::process(&mut reader, log_type, &source, 0, &opts, &mut |chunk| {
+            for r in &chunk.records {
+                if writeln!(stdout, "{}", r.json).is_err() {
+                    return std::ops::ControlFlow::Break(());
+                }
+            }
+            std::ops::ControlFlow::Continue(())
+        });
+        let _ = stdout.flush();
+        let report = report.map_err(|e| format!("{input}: rejected: {e}"))?;
+        for e in &report.errors {
+            eprintln!(
+                "{input}: line {}: {} ({})",
+                e.line.map_or("?".into(), |l| l.to_string()),
+                e.reason,
+                e.excerpt
+            );
+        }
+        eprintln!(
+            "{input}: {} records, {} malformed",
+            report.records, report.malformed
+        );
+        Ok(if report.malformed > 0 {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+    .await
+    .map_err(|e| format!("parse task failed: {e}"))?
 }
 
 fn decode_notification(file: &str) -> Result<ExitCode, String> {
