@@ -217,38 +217,39 @@ pub fn process(
         }
         flow
     };
-    let mut emit = |item: Result<crate::logs::ParsedRecord, RecordError>| -> ControlFlow<()> {
-        let index = match &item {
-            Ok(r) => r.index,
-            Err(e) => e.index,
-        };
-        if index / n != current {
-            flush(current, &mut records, &mut stopped)?;
-            current = index / n;
-        }
-        match item {
-            Ok(record) => {
-                buf.clear();
-                let meta = normalizer.write_event(&record, &mut buf);
-                report.records += 1;
-                report.without_time += u64::from(meta.time_missing);
-                records.push(Record {
-                    uid: meta.uid,
-                    time_ms: meta.time_ms,
-                    json: String::from_utf8(buf.clone()).expect("the JSON writer emits UTF-8"),
-                });
+    let result = {
+        let mut emit = |item: Result<crate::logs::ParsedRecord, RecordError>| -> ControlFlow<()> {
+            let index = match &item {
+                Ok(r) => r.index,
+                Err(e) => e.index,
+            };
+            if index / n != current {
+                flush(current, &mut records, &mut stopped)?;
+                current = index / n;
             }
-            Err(e) => {
-                report.malformed += 1;
-                if report.errors.len() < opts.max_errors_kept {
-                    report.errors.push(e);
+            match item {
+                Ok(record) => {
+                    buf.clear();
+                    let meta = normalizer.write_event(&record, &mut buf);
+                    report.records += 1;
+                    report.without_time += u64::from(meta.time_missing);
+                    records.push(Record {
+                        uid: meta.uid,
+                        time_ms: meta.time_ms,
+                        json: String::from_utf8(buf.clone()).expect("the JSON writer emits UTF-8"),
+                    });
+                }
+                Err(e) => {
+                    report.malformed += 1;
+                    if report.errors.len() < opts.max_errors_kept {
+                        report.errors.push(e);
+                    }
                 }
             }
-        }
-        ControlFlow::Continue(())
+            ControlFlow::Continue(())
+        };
+        parse_stream(log_type, reader, start_index, &mut emit)
     };
-    let result = parse_stream(log_type, reader, start_index, &mut emit);
-    drop(emit);
     result?;
     if !stopped {
         let _ = flush(current, &mut records, &mut stopped);

@@ -70,7 +70,7 @@ pub enum Sink {
     /// NDJSON gzip objects in the output bucket.
     S3(S3Sink),
     /// Batched gzip POSTs to an HTTP endpoint (NDJSON, Splunk HEC or Elasticsearch `_bulk`).
-    Http(HttpSink),
+    Http(Box<HttpSink>),
 }
 
 impl Sink {
