@@ -339,7 +339,7 @@ fn decode_notification(file: &str) -> Result<ExitCode, String> {
     }
     let event: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{file} is not JSON: {e}"))?;
-    let outcome = s3connector::ingest::handle(event);
+    let outcome = s3connector::ingest::announce(event);
     for object in &outcome.objects {
         println!(
             "{}",

@@ -6,11 +6,30 @@
 //! so a poison message is acknowledged (and logged with its reason) instead of burning
 //! retries.
 
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Serialize;
 use serde_json::Value;
-use tracing::{debug, error, info, info_span, warn};
+use tokio_util::io::SyncIoBridge;
+use tracing::{debug, error, info, info_span, warn, Instrument};
 
+use crate::aws::Clients;
+use crate::config::{Config, ConfigError};
+use crate::logs::{LogType, ParseError};
+use crate::normalize::{RawMode, SourceObject};
 use crate::notification::{self, Envelope, Notification, NotificationError, ObjectRef};
+use crate::object::{self, BombLimits};
+use crate::pipeline::{
+    self, choose_type, resolve_type, Chunk, ObjectError, ObjectReport, PipelineOptions, TypeChoice,
+    TypeOverrides,
+};
+use crate::reject::{self, RejectRecord};
+use crate::sink::http::{HttpConfigError, HttpSinkConfig};
+use crate::sink::{BatchSource, HttpSink, S3Sink, Sink};
 
 /// One SQS message of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,21 +88,37 @@ pub fn classify(event: Value) -> Invocation {
     Invocation::Sqs(messages)
 }
 
-/// Counts for one invocation; `messages == decoded + rejected`.
+/// Counts for one invocation. Messages: `messages == decoded + rejected`. Objects:
+/// `objects == delivered + rejected + skipped + continued + failed`. Records:
+/// `records_in == records_delivered + records_rejected` for the objects read.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// Messages (or direct notifications) received.
     pub messages: u64,
-    /// Messages decoded into object references (test events included).
+    /// Messages decoded.
     pub decoded: u64,
     /// Messages rejected as permanently undecodable.
     pub rejected: u64,
-    /// Objects announced for processing.
-    pub objects: u64,
-    /// Objects deliberately skipped (non-create events, directory markers, empty objects).
-    pub skipped: u64,
     /// `s3:TestEvent` messages acknowledged.
     pub test_events: u64,
+    /// Objects announced for processing.
+    pub objects: u64,
+    /// Objects whose records were all delivered (malformed lines aside).
+    pub objects_delivered: u64,
+    /// Objects rejected permanently (written under `rejects/`).
+    pub objects_rejected: u64,
+    /// Objects skipped: non-create events, directory markers, empty objects, digests.
+    pub skipped: u64,
+    /// Objects handed to a continuation message to finish.
+    pub objects_continued: u64,
+    /// Objects that failed transiently (their message is retried).
+    pub objects_failed: u64,
+    /// Records read from objects (parsed or malformed).
+    pub records_in: u64,
+    /// Records delivered to the sink.
+    pub records_delivered: u64,
+    /// Records that could not be parsed (listed under `rejects/`).
+    pub records_rejected: u64,
 }
 
 /// The result of one invocation.
@@ -99,74 +134,699 @@ pub struct Outcome {
     pub counts: Counts,
 }
 
-/// Decodes every notification in `event`, logs each object reference, and returns the outcome.
-pub fn handle(event: Value) -> Outcome {
-    let mut outcome = Outcome::default();
+/// One decoded message of an invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodedMessage {
+    /// SQS message ID (None for direct invocations).
+    pub message_id: Option<String>,
+    /// The body as received (for reject records).
+    pub body: String,
+    /// The decoded notification, or why it could not be decoded.
+    pub result: Result<Notification, NotificationError>,
+}
+
+/// Decodes every message of an event without touching any object.
+pub fn decode_event(event: Value) -> (bool, Vec<DecodedMessage>) {
     match classify(event) {
-        Invocation::Sqs(messages) => {
-            outcome.from_sqs = true;
-            for message in messages {
-                let span = info_span!("message", message_id = %message.message_id);
-                let _entered = span.enter();
-                let decoded = notification::decode(&message.body);
-                record(&mut outcome, decoded);
+        Invocation::Sqs(messages) => (
+            true,
+            messages
+                .into_iter()
+                .map(|m| DecodedMessage {
+                    result: notification::decode(&m.body),
+                    message_id: Some(m.message_id),
+                    body: m.body,
+                })
+                .collect(),
+        ),
+        Invocation::Direct(value) => (
+            false,
+            vec![DecodedMessage {
+                result: notification::decode_value(&value),
+                message_id: None,
+                body: value.to_string(),
+            }],
+        ),
+    }
+}
+
+/// Decodes an event and reports the objects it announces, without reading them (CLI `notification`).
+pub fn announce(event: Value) -> Outcome {
+    let (from_sqs, messages) = decode_event(event);
+    let mut outcome = Outcome {
+        from_sqs,
+        ..Outcome::default()
+    };
+    for m in messages {
+        outcome.counts.messages += 1;
+        match m.result {
+            Ok(n) => {
+                outcome.counts.decoded += 1;
+                outcome.counts.test_events += u64::from(n.envelope == Envelope::TestEvent);
+                outcome.counts.skipped += n.skipped.len() as u64;
+                outcome.counts.objects += n.objects.len() as u64;
+                outcome.objects.extend(n.objects);
+            }
+            Err(e) => {
+                outcome.counts.rejected += 1;
+                warn!(message_id = m.message_id.as_deref(), error = %e, "notification rejected");
             }
         }
-        Invocation::Direct(value) => {
-            let decoded = notification::decode_value(&value);
-            record(&mut outcome, decoded);
-        }
     }
-    info!(
-        messages = outcome.counts.messages,
-        decoded = outcome.counts.decoded,
-        rejected = outcome.counts.rejected,
-        objects = outcome.counts.objects,
-        skipped = outcome.counts.skipped,
-        test_events = outcome.counts.test_events,
-        batch_item_failures = outcome.failed_message_ids.len(),
-        "invocation complete"
-    );
     outcome
 }
 
-fn record(outcome: &mut Outcome, decoded: Result<Notification, NotificationError>) {
-    outcome.counts.messages += 1;
-    match decoded {
-        Ok(n) => {
-            outcome.counts.decoded += 1;
-            if n.envelope == Envelope::TestEvent {
-                outcome.counts.test_events += 1;
-                info!("s3:TestEvent acknowledged: the bucket notification reaches this function");
+/// Which sink the ingest function writes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkKind {
+    /// The output bucket.
+    S3,
+    /// An HTTP endpoint (`S3CONNECTOR_HTTP_*`).
+    Http,
+}
+
+/// Settings only the ingest function uses, read once at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestConfig {
+    /// `S3CONNECTOR_SINK`.
+    pub sink: SinkKind,
+    /// `S3CONNECTOR_RAW_MODE`.
+    pub keep_raw: RawMode,
+    /// `S3CONNECTOR_CHUNK_RECORDS`.
+    pub chunk_records: u64,
+    /// `S3CONNECTOR_LOG_TYPE_OVERRIDES`.
+    pub overrides: TypeOverrides,
+    /// `S3CONNECTOR_MAX_DECOMPRESSED_BYTES` and `S3CONNECTOR_MAX_COMPRESSION_RATIO`.
+    pub bomb: BombLimits,
+    /// `S3CONNECTOR_INGEST_QUEUE_URL`: where continuations of large objects are sent.
+    pub queue_url: Option<String>,
+    /// `S3CONNECTOR_TIME_RESERVE_SECONDS`: stop starting new chunks when less time is left.
+    pub time_reserve: Duration,
+}
+
+impl IngestConfig {
+    /// Reads the ingest settings from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Reads the ingest settings through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let invalid =
+            |var: &'static str, value: &str, problem: &str, expected: &'static str| ConfigError {
+                var,
+                value: Some(value.to_string()),
+                problem: problem.to_string(),
+                expected,
+            };
+        let number =
+            |var: &'static str, default: u64, min: u64, max: u64, expected: &'static str| {
+                match lookup(var) {
+                    None => Ok(default),
+                    Some(v) => match v.trim().parse::<u64>() {
+                        Ok(n) if (min..=max).contains(&n) => Ok(n),
+                        _ => Err(invalid(
+                            var,
+                            &v,
+                            "must be a whole number in range",
+                            expected,
+                        )),
+                    },
+                }
+            };
+        let sink = match lookup("S3CONNECTOR_SINK").as_deref() {
+            None | Some("s3") => SinkKind::S3,
+            Some("http") => SinkKind::Http,
+            Some(v) => {
+                return Err(invalid(
+                    "S3CONNECTOR_SINK",
+                    v,
+                    "must be s3 or http",
+                    "s3 or http",
+                ))
             }
-            for s in &n.skipped {
-                debug!(bucket = %s.bucket, key = %s.key, reason = ?s.reason, "object skipped");
+        };
+        let keep_raw = match lookup("S3CONNECTOR_RAW_MODE").as_deref() {
+            None | Some("unmapped") => RawMode::Unmapped,
+            Some("raw_data") => RawMode::RawData,
+            Some("drop") => RawMode::Drop,
+            Some(v) => {
+                return Err(invalid(
+                    "S3CONNECTOR_RAW_MODE",
+                    v,
+                    "must be unmapped, raw_data or drop",
+                    "unmapped, raw_data or drop",
+                ))
             }
-            outcome.counts.skipped += n.skipped.len() as u64;
-            for o in n.objects {
-                info!(
-                    bucket = %o.bucket,
-                    key = %o.key,
-                    size = o.size,
-                    etag = o.etag.as_deref(),
-                    version_id = o.version_id.as_deref(),
-                    envelope = ?n.envelope,
-                    event_name = %o.event_name,
-                    "object announced"
-                );
-                outcome.counts.objects += 1;
-                outcome.objects.push(o);
+        };
+        let overrides = match lookup("S3CONNECTOR_LOG_TYPE_OVERRIDES") {
+            None => TypeOverrides::default(),
+            Some(v) => TypeOverrides::parse(&v).map_err(|p| {
+                invalid(
+                    "S3CONNECTOR_LOG_TYPE_OVERRIDES",
+                    &v,
+                    &p,
+                    "bucket[/prefix]=type,...",
+                )
+            })?,
+        };
+        let defaults = BombLimits::default();
+        Ok(IngestConfig {
+            sink,
+            keep_raw,
+            chunk_records: number(
+                "S3CONNECTOR_CHUNK_RECORDS",
+                20_000,
+                100,
+                1_000_000,
+                "100 to 1000000",
+            )?,
+            overrides,
+            bomb: BombLimits {
+                max_output_bytes: number(
+                    "S3CONNECTOR_MAX_DECOMPRESSED_BYTES",
+                    defaults.max_output_bytes,
+                    1024 * 1024,
+                    u64::MAX,
+                    "bytes, at least 1048576",
+                )?,
+                max_ratio: number(
+                    "S3CONNECTOR_MAX_COMPRESSION_RATIO",
+                    defaults.max_ratio,
+                    10,
+                    1_000_000,
+                    "10 to 1000000",
+                )?,
+                ..defaults
+            },
+            queue_url: lookup("S3CONNECTOR_INGEST_QUEUE_URL"),
+            time_reserve: Duration::from_secs(number(
+                "S3CONNECTOR_TIME_RESERVE_SECONDS",
+                60,
+                5,
+                600,
+                "5 to 600 seconds",
+            )?),
+        })
+    }
+}
+
+/// Everything ingest needs, built once at cold start.
+#[derive(Debug)]
+pub struct IngestContext {
+    /// Clients for the source buckets (and the ingest queue).
+    pub clients: Clients,
+    /// Clients for the output bucket (the function's own identity).
+    pub output_clients: Clients,
+    /// Where records go.
+    pub sink: Sink,
+    /// Output bucket for reject records.
+    pub output_bucket: String,
+    /// Key prefix in the output bucket.
+    pub output_prefix: String,
+    /// Ingest settings.
+    pub settings: IngestConfig,
+}
+
+/// Why the ingest function cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// A configuration value is missing or invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The HTTP sink configuration is missing or invalid.
+    #[error(transparent)]
+    Http(#[from] HttpConfigError),
+}
+
+impl IngestContext {
+    /// Builds the sink and checks that everything ingest needs is configured.
+    pub fn new(
+        config: &Config,
+        settings: IngestConfig,
+        clients: Clients,
+        output_clients: Clients,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SetupError> {
+        let output_bucket = config.output_bucket.clone().ok_or(ConfigError {
+            var: "S3CONNECTOR_OUTPUT_BUCKET",
+            value: None,
+            problem: "is required by the ingest function (output and reject records go there)"
+                .into(),
+            expected: "the name of the output bucket",
+        })?;
+        let sink = match settings.sink {
+            SinkKind::S3 => Sink::S3(S3Sink::new(
+                output_clients.s3(),
+                output_bucket.clone(),
+                config.output_prefix.clone(),
+            )),
+            SinkKind::Http => {
+                let http = HttpSinkConfig::from_lookup(&lookup)?.ok_or(ConfigError {
+                    var: "S3CONNECTOR_HTTP_URL",
+                    value: None,
+                    problem: "is required when S3CONNECTOR_SINK=http".into(),
+                    expected: "the endpoint URL, e.g. https://splunk.example.com:8088/services/collector/event",
+                })?;
+                Sink::Http(Box::new(HttpSink::new(http)?))
             }
-        }
-        Err(e) => {
-            // Permanent: a redelivery carries the same bytes. Acknowledge and say why.
-            outcome.counts.rejected += 1;
-            error!(error = %e, "notification rejected");
-            if outcome.counts.rejected == 1 {
-                warn!("rejected notifications are acknowledged so they do not block the queue");
+        };
+        Ok(IngestContext {
+            clients,
+            output_clients,
+            sink,
+            output_bucket,
+            output_prefix: config.output_prefix.clone(),
+            settings,
+        })
+    }
+}
+
+/// How processing one object ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ObjectResult {
+    /// Every record was delivered (malformed lines aside).
+    Delivered {
+        /// Records delivered.
+        records: u64,
+        /// Records rejected as malformed.
+        malformed: u64,
+    },
+    /// Not processed on purpose.
+    Skipped(String),
+    /// Permanently unprocessable; a reject record was written.
+    Rejected(String),
+    /// Delivered up to `next_index`; a continuation message will finish it.
+    Continued {
+        /// Records delivered in this invocation.
+        records: u64,
+        /// Records rejected as malformed in this invocation.
+        malformed: u64,
+        /// Where the continuation resumes.
+        next_index: u64,
+    },
+    /// A transient failure: the message must be retried.
+    Failed(String),
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Processes every notification in `event`: reads, parses, normalizes and delivers each
+/// object, writes reject records, and returns the batch outcome. `deadline` is when the
+/// invocation must have returned (from the Lambda context).
+pub async fn handle(event: Value, ctx: &IngestContext, deadline: Instant) -> Outcome {
+    let (from_sqs, messages) = decode_event(event);
+    let mut outcome = Outcome {
+        from_sqs,
+        ..Outcome::default()
+    };
+    for m in messages {
+        let span = info_span!("message", message_id = m.message_id.as_deref());
+        let failed = process_message(m.clone(), ctx, deadline, &mut outcome)
+            .instrument(span)
+            .await;
+        if failed {
+            if let Some(id) = m.message_id {
+                outcome.failed_message_ids.push(id);
             }
         }
     }
+    let c = &outcome.counts;
+    info!(
+        messages = c.messages,
+        rejected_messages = c.rejected,
+        objects = c.objects,
+        objects_delivered = c.objects_delivered,
+        objects_rejected = c.objects_rejected,
+        objects_skipped = c.skipped,
+        objects_continued = c.objects_continued,
+        objects_failed = c.objects_failed,
+        records_in = c.records_in,
+        records_delivered = c.records_delivered,
+        records_rejected = c.records_rejected,
+        batch_item_failures = outcome.failed_message_ids.len(),
+        "invocation complete"
+    );
+    println!("{}", emf_line(&outcome.counts, now_ms()));
+    outcome
+}
+
+/// Returns true when the message must be retried.
+async fn process_message(
+    m: DecodedMessage,
+    ctx: &IngestContext,
+    deadline: Instant,
+    outcome: &mut Outcome,
+) -> bool {
+    outcome.counts.messages += 1;
+    let n = match m.result {
+        Ok(n) => n,
+        Err(e) => {
+            outcome.counts.rejected += 1;
+            error!(error = %e, "notification rejected");
+            let record =
+                RejectRecord::message(m.message_id.clone(), &m.body, e.to_string(), now_ms());
+            return write_reject(ctx, &record).await.is_err();
+        }
+    };
+    outcome.counts.decoded += 1;
+    if n.envelope == Envelope::TestEvent {
+        outcome.counts.test_events += 1;
+        info!("s3:TestEvent acknowledged: the bucket notification reaches this function");
+    }
+    for s in &n.skipped {
+        debug!(bucket = %s.bucket, key = %s.key, reason = ?s.reason, "object skipped");
+    }
+    outcome.counts.skipped += n.skipped.len() as u64;
+    let mut retry = false;
+    for object in n.objects {
+        outcome.counts.objects += 1;
+        let span = info_span!("object", bucket = %object.bucket, key = %object.key);
+        let result = process_object(ctx, &object, deadline)
+            .instrument(span)
+            .await;
+        let c = &mut outcome.counts;
+        match &result {
+            ObjectResult::Delivered { records, malformed } => {
+                c.objects_delivered += 1;
+                c.records_in += records + malformed;
+                c.records_delivered += records;
+                c.records_rejected += malformed;
+            }
+            ObjectResult::Continued {
+                records, malformed, ..
+            } => {
+                c.objects_continued += 1;
+                c.records_in += records + malformed;
+                c.records_delivered += records;
+                c.records_rejected += malformed;
+            }
+            ObjectResult::Skipped(reason) => {
+                c.skipped += 1;
+                info!(bucket = %object.bucket, key = %object.key, reason = %reason, "object skipped");
+            }
+            ObjectResult::Rejected(reason) => {
+                c.objects_rejected += 1;
+                warn!(bucket = %object.bucket, key = %object.key, reason = %reason, "object rejected");
+            }
+            ObjectResult::Failed(reason) => {
+                c.objects_failed += 1;
+                retry = true;
+                error!(bucket = %object.bucket, key = %object.key, reason = %reason, "object failed; the message will be retried");
+            }
+        }
+        outcome.objects.push(object);
+    }
+    retry
+}
+
+async fn write_reject(ctx: &IngestContext, record: &RejectRecord) -> Result<String, String> {
+    let s3 = ctx.output_clients.s3();
+    match reject::write(
+        &s3,
+        &ctx.output_bucket,
+        &ctx.output_prefix,
+        record,
+        now_ms(),
+    )
+    .await
+    {
+        Ok(key) => {
+            info!(reject = %key, kind = ?record.kind, "reject record written");
+            Ok(key)
+        }
+        Err(e) => {
+            // Without the record the input would be lost: fail the message instead.
+            error!(error = %e, "could not write the reject record; the message will be retried");
+            Err(e)
+        }
+    }
+}
+
+async fn reject_object(
+    ctx: &IngestContext,
+    object: &ObjectRef,
+    log_type: Option<String>,
+    reason: String,
+) -> ObjectResult {
+    let record = RejectRecord::object(object, log_type, reason.clone(), now_ms());
+    match write_reject(ctx, &record).await {
+        Ok(_) => ObjectResult::Rejected(reason),
+        Err(e) => ObjectResult::Failed(e),
+    }
+}
+
+/// Reads, parses, normalizes and delivers one object.
+pub async fn process_object(
+    ctx: &IngestContext,
+    object: &ObjectRef,
+    deadline: Instant,
+) -> ObjectResult {
+    let choice = choose_type(&ctx.settings.overrides, &object.bucket, &object.key);
+    if let TypeChoice::Skip(reason) = &choice {
+        return ObjectResult::Skipped(reason.clone());
+    }
+    let s3 = match &object.region {
+        Some(r) => ctx.clients.s3_in(r),
+        None => ctx.clients.s3(),
+    };
+    let mut get = s3
+        .get_object()
+        .bucket(&object.bucket)
+        .key(&object.key)
+        .set_version_id(object.version_id.clone());
+    if object.start_index > 0 {
+        // A continuation must read the same bytes the first part read.
+        get = get.set_if_match(
+            object
+                .etag
+                .as_ref()
+                .map(|e| format!("\"{}\"", e.trim_matches('"'))),
+        );
+    }
+    let out = match get.send().await {
+        Ok(out) => out,
+        Err(e) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
+            let code = e.code().map(str::to_string);
+            return match (status, code.as_deref()) {
+                (Some(404), _) | (_, Some("NoSuchKey" | "NoSuchVersion")) => {
+                    reject_object(ctx, object, None, "the object no longer exists (deleted before it was processed)".into()).await
+                }
+                (Some(412), _) | (_, Some("PreconditionFailed")) => {
+                    reject_object(ctx, object, None, format!("the object changed after records 0..{} were delivered; its new version arrives as a new notification", object.start_index)).await
+                }
+                _ => ObjectResult::Failed(format!("GetObject s3://{}/{}: {}", object.bucket, object.key, DisplayErrorContext(&e))),
+            };
+        }
+    };
+    let source = SourceObject {
+        bucket: object.bucket.clone(),
+        key: object.key.clone(),
+        etag: out.e_tag.clone().or_else(|| object.etag.clone()),
+        version_id: out.version_id.clone().or_else(|| object.version_id.clone()),
+    };
+    let object_id = pipeline::object_id(&source);
+    let (encoding, content_type) = (out.content_encoding.clone(), out.content_type.clone());
+    let fallback_time_ms = object
+        .event_time
+        .as_deref()
+        .and_then(crate::logs::timestamp::iso8601_ms);
+    let opts = PipelineOptions {
+        keep_raw: ctx.settings.keep_raw,
+        chunk_records: ctx.settings.chunk_records,
+        fallback_time_ms,
+        ..PipelineOptions::default()
+    };
+    let limits = ctx.settings.bomb;
+    let start_index = object.start_index;
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(LogType, Chunk)>(2);
+    let reader = out.body.into_async_read();
+    let key = object.key.clone();
+    let parse_stop = stop.clone();
+    let (source_etag, source_version) = (source.etag.clone(), source.version_id.clone());
+    let parser = tokio::task::spawn_blocking(
+        move || -> Result<(LogType, ObjectReport), (Option<LogType>, ObjectError)> {
+            let bridge = SyncIoBridge::new(reader);
+            let opened = object::open(
+                bridge,
+                encoding.as_deref(),
+                content_type.as_deref(),
+                &key,
+                limits,
+            )
+            .map_err(|e| (None, ObjectError::from(ParseError::Io(e))))?;
+            let mut r = opened.reader;
+            let log_type = resolve_type(&choice, &mut r)
+                .map_err(|e| (None, ObjectError::from(ParseError::Io(e))))?
+                .expect("skips are handled before reading");
+            let report = pipeline::process(
+                &mut r,
+                log_type,
+                &source,
+                start_index,
+                &opts,
+                &mut |chunk| {
+                    if parse_stop.load(Ordering::Relaxed)
+                        || tx.blocking_send((log_type, chunk)).is_err()
+                    {
+                        ControlFlow::Break(())
+                    } else {
+                        ControlFlow::Continue(())
+                    }
+                },
+            )
+            .map_err(|e| (Some(log_type), e))?;
+            Ok((log_type, report))
+        },
+    );
+
+    let mut delivered = 0u64;
+    let mut next_index = start_index;
+    let mut failure: Option<String> = None;
+    let mut out_of_time = false;
+    while let Some((log_type, chunk)) = rx.recv().await {
+        if failure.is_some() || out_of_time {
+            continue;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left < ctx.settings.time_reserve && ctx.settings.queue_url.is_some() {
+            out_of_time = true;
+            stop.store(true, Ordering::Relaxed);
+            continue;
+        }
+        let batch = BatchSource {
+            log_type: log_type.as_str().to_string(),
+            bucket: object.bucket.clone(),
+            key: object.key.clone(),
+            chunk: chunk.number,
+            object_id: object_id.clone(),
+        };
+        match ctx.sink.deliver(&batch, &chunk.records).await {
+            Ok(n) => {
+                delivered += n;
+                next_index = chunk.end_index;
+            }
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                failure = Some(e.to_string());
+            }
+        }
+    }
+    let parsed = match parser.await {
+        Ok(r) => r,
+        Err(e) => return ObjectResult::Failed(format!("the parser task failed: {e}")),
+    };
+    if let Some(reason) = failure {
+        return ObjectResult::Failed(reason);
+    }
+    let (log_type, report) = match parsed {
+        Ok(ok) => ok,
+        Err((log_type, ObjectError::Permanent(reason))) => {
+            return reject_object(
+                ctx,
+                object,
+                log_type.map(|t| t.as_str().to_string()),
+                reason,
+            )
+            .await
+        }
+        Err((_, ObjectError::Transient(reason))) => return ObjectResult::Failed(reason),
+    };
+    if report.malformed > 0 {
+        let record = RejectRecord::records(
+            object,
+            log_type.as_str(),
+            report.malformed,
+            &report.errors,
+            now_ms(),
+        );
+        if let Err(e) = write_reject(ctx, &record).await {
+            return ObjectResult::Failed(e);
+        }
+    }
+    if out_of_time {
+        let queue = ctx
+            .settings
+            .queue_url
+            .as_deref()
+            .expect("checked before stopping");
+        let mut resume = object.clone();
+        resume.etag = source_etag;
+        resume.version_id = source_version;
+        let body = notification::continuation_body(&resume, next_index);
+        if let Err(e) = ctx
+            .clients
+            .sqs()
+            .send_message()
+            .queue_url(queue)
+            .message_body(body)
+            .send()
+            .await
+        {
+            return ObjectResult::Failed(format!(
+                "could not send the continuation to {queue}: {}",
+                DisplayErrorContext(&e)
+            ));
+        }
+        info!(
+            next_index,
+            delivered, "time is short: a continuation message will finish the object"
+        );
+        return ObjectResult::Continued {
+            records: delivered,
+            malformed: report.malformed,
+            next_index,
+        };
+    }
+    info!(
+        log_type = log_type.as_str(),
+        records = delivered,
+        malformed = report.malformed,
+        "object delivered"
+    );
+    ObjectResult::Delivered {
+        records: delivered,
+        malformed: report.malformed,
+    }
+}
+
+/// One CloudWatch Embedded Metric Format line with the invocation's counts.
+pub fn emf_line(c: &Counts, timestamp_ms: i64) -> String {
+    let metrics = [
+        ("MessagesIn", c.messages),
+        ("MessagesRejected", c.rejected),
+        ("ObjectsIn", c.objects),
+        ("ObjectsDelivered", c.objects_delivered),
+        ("ObjectsRejected", c.objects_rejected),
+        ("ObjectsSkipped", c.skipped),
+        ("ObjectsContinued", c.objects_continued),
+        ("ObjectsFailed", c.objects_failed),
+        ("RecordsIn", c.records_in),
+        ("RecordsDelivered", c.records_delivered),
+        ("RecordsRejected", c.records_rejected),
+    ];
+    let mut doc = serde_json::json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": "s3connector",
+                "Dimensions": [["Function"]],
+                "Metrics": metrics.iter().map(|(name, _)| serde_json::json!({"Name": name, "Unit": "Count"})).collect::<Vec<_>>(),
+            }]
+        },
+        "Function": "ingest",
+    });
+    for (name, value) in metrics {
+        doc[name] = serde_json::json!(value);
+    }
+    doc.to_string()
 }
 
 #[cfg(test)]
@@ -204,7 +864,7 @@ mod tests {
     #[test]
     fn poison_message_is_rejected_without_failing_batch() {
         let event = sqs_event(&[("m1", s3_body("a+b.log")), ("m2", "not json".into())]);
-        let out = handle(event);
+        let out = announce(event);
         assert!(out.from_sqs);
         assert!(out.failed_message_ids.is_empty());
         assert_eq!(out.counts.messages, 2);
@@ -220,7 +880,7 @@ mod tests {
     #[test]
     fn direct_s3_invocation_is_not_treated_as_sqs() {
         let event: Value = serde_json::from_str(&s3_body("k.log")).unwrap();
-        let out = handle(event);
+        let out = announce(event);
         assert!(!out.from_sqs);
         assert_eq!(out.counts.objects, 1);
     }
@@ -228,7 +888,7 @@ mod tests {
     #[test]
     fn test_event_in_sqs_is_counted_and_acknowledged() {
         let body = json!({"Service": "Amazon S3", "Event": "s3:TestEvent", "Bucket": "logs"});
-        let out = handle(sqs_event(&[("m1", body.to_string())]));
+        let out = announce(sqs_event(&[("m1", body.to_string())]));
         assert_eq!(out.counts.test_events, 1);
         assert!(out.objects.is_empty());
         assert!(out.failed_message_ids.is_empty());
@@ -241,18 +901,18 @@ mod tests {
 
     #[test]
     fn committed_sample_events_decode_as_documented() {
-        let sqs = handle(sample("s3-via-sqs.json"));
+        let sqs = announce(sample("s3-via-sqs.json"));
         assert!(sqs.from_sqs);
         assert_eq!(sqs.counts.objects, 3);
         assert_eq!(sqs.objects[2].key, "uploads/quarterly report (2026).csv");
-        let sns = handle(sample("sns-via-sqs.json"));
+        let sns = announce(sample("sns-via-sqs.json"));
         assert_eq!((sns.counts.objects, sns.counts.rejected), (1, 0));
-        let eb = handle(sample("eventbridge-object-created.json"));
+        let eb = announce(sample("eventbridge-object-created.json"));
         assert!(!eb.from_sqs);
         assert!(eb.objects[0]
             .key
             .starts_with("AWSLogs/123456789012/GuardDuty/"));
-        let test = handle(sample("s3-test-event.json"));
+        let test = announce(sample("s3-test-event.json"));
         assert_eq!(test.counts.test_events, 1);
     }
 }

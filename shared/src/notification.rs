@@ -36,6 +36,34 @@ pub struct ObjectRef {
     pub event_time: Option<String>,
     /// The event, e.g. `ObjectCreated:Put` or `Object Created`.
     pub event_name: String,
+    /// Record index to resume from (non-zero only in continuation messages).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub start_index: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// The field that marks a continuation message the ingest function sent itself.
+pub const CONTINUATION_FIELD: &str = "s3connector_continuation";
+
+/// The body of a continuation message: the object and the record index to resume at.
+pub fn continuation_body(object: &ObjectRef, start_index: u64) -> String {
+    serde_json::json!({
+        CONTINUATION_FIELD: {
+            "bucket": object.bucket,
+            "key": object.key,
+            "version_id": object.version_id,
+            "etag": object.etag,
+            "size": object.size,
+            "region": object.region,
+            "event_time": object.event_time,
+            "event_name": object.event_name,
+            "start_index": start_index,
+        }
+    })
+    .to_string()
 }
 
 /// Why an announced object is not processed.
@@ -77,6 +105,8 @@ pub enum Envelope {
     EventBridge,
     /// `s3:TestEvent`, sent when a notification configuration is saved.
     TestEvent,
+    /// A continuation the ingest function sent itself to finish a large object.
+    Continuation,
 }
 
 /// The decoded content of one message.
@@ -147,6 +177,28 @@ fn decode_nested(value: &Value, depth: u8) -> Result<Notification, NotificationE
             fields: format!("<{}>", json_kind(value)),
         });
     };
+    if let Some(c) = obj.get(CONTINUATION_FIELD) {
+        let c = Continuation::deserialize(c).map_err(|e| NotificationError::Malformed {
+            envelope: "continuation",
+            detail: e.to_string(),
+        })?;
+        return Ok(Notification {
+            envelope: Envelope::Continuation,
+            objects: vec![ObjectRef {
+                bucket: c.bucket,
+                key: c.key,
+                version_id: c.version_id,
+                size: c.size,
+                etag: c.etag,
+                sequencer: None,
+                region: c.region,
+                event_time: c.event_time,
+                event_name: c.event_name,
+                start_index: c.start_index,
+            }],
+            skipped: vec![],
+        });
+    }
     if obj.get("Event").and_then(Value::as_str) == Some("s3:TestEvent") {
         return Ok(Notification {
             envelope: Envelope::TestEvent,
@@ -252,6 +304,7 @@ fn decode_records(records: &Value, depth: u8) -> Result<Notification, Notificati
             region: rec.aws_region,
             event_time: rec.event_time,
             event_name,
+            start_index: 0,
         };
         let is_create = is_create_event(&object.event_name);
         route(object, is_create, &mut out);
@@ -285,6 +338,7 @@ fn decode_eventbridge(value: &Value) -> Result<Notification, NotificationError> 
         region: ev.region,
         event_time: ev.time,
         event_name: ev.detail_type,
+        start_index: 0,
     };
     let is_create = object.event_name == "Object Created";
     route(object, is_create, &mut out);
@@ -340,6 +394,24 @@ fn json_kind(v: &Value) -> &'static str {
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
     }
+}
+
+#[derive(Deserialize)]
+struct Continuation {
+    bucket: String,
+    key: String,
+    #[serde(default)]
+    version_id: Option<String>,
+    #[serde(default)]
+    etag: Option<String>,
+    #[serde(default)]
+    size: Option<u64>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    event_time: Option<String>,
+    event_name: String,
+    start_index: u64,
 }
 
 #[derive(Deserialize)]

@@ -136,7 +136,21 @@ impl BombError {
     }
 }
 
-/// Counts bytes read through it into a shared counter.
+/// An error reading the object's raw bytes (network, S3 stream reset): transient, unlike
+/// errors raised by the decoders on bad data.
+#[derive(Debug, thiserror::Error)]
+#[error("reading the object's bytes failed: {0}")]
+pub struct SourceReadError(pub io::Error);
+
+impl SourceReadError {
+    /// Finds a source read error inside an I/O error raised by [`open`]'s reader.
+    pub fn from_io(e: &io::Error) -> Option<&SourceReadError> {
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<SourceReadError>())
+    }
+}
+
+/// Counts bytes read through it into a shared counter, marking its errors as source errors.
 struct Counting<R> {
     inner: R,
     count: Arc<AtomicU64>,
@@ -144,7 +158,10 @@ struct Counting<R> {
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = self
+            .inner
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), SourceReadError(e)))?;
         self.count.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
@@ -322,6 +339,39 @@ mod tests {
         .unwrap();
         assert_eq!(o.compression, Compression::Zstd);
         assert_eq!(read_all(o).unwrap(), b"zstd body\n");
+    }
+
+    struct Broken;
+    impl Read for Broken {
+        fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionReset,
+                "reset by peer",
+            ))
+        }
+    }
+
+    #[test]
+    fn source_errors_are_marked_and_truncated_data_is_not() {
+        // Detection reads the head in `open`, so the error may surface there or on read.
+        let err = match open(Broken, None, None, "k", BombLimits::default()) {
+            Err(e) => e,
+            Ok(o) => read_all(o).unwrap_err(),
+        };
+        assert!(SourceReadError::from_io(&err).is_some(), "{err}");
+        let truncated = gzip(&vec![b'x'; 10_000])[..20].to_vec();
+        let err = read_all(
+            open(
+                io::Cursor::new(truncated),
+                None,
+                None,
+                "k.gz",
+                BombLimits::default(),
+            )
+            .unwrap(),
+        )
+        .unwrap_err();
+        assert!(SourceReadError::from_io(&err).is_none(), "{err}");
     }
 
     #[test]

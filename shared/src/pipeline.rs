@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use crate::logs::detect::{detect_by_content, detect_by_key, KeyDetection};
 use crate::logs::{parse_stream, LogType, ParseError, RecordError};
 use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject};
-use crate::object::BombError;
+use crate::object::{BombError, SourceReadError};
 use crate::sink::Record;
 
 /// How records are normalized and grouped.
@@ -164,15 +164,20 @@ pub enum ObjectError {
 
 impl From<ParseError> for ObjectError {
     fn from(e: ParseError) -> Self {
-        if let ParseError::Io(io) = &e {
-            if let Some(bomb) = BombError::from_io(io) {
-                return ObjectError::Permanent(format!("decompression stopped: {bomb}"));
+        match &e {
+            ParseError::Io(io) => {
+                if let Some(bomb) = BombError::from_io(io) {
+                    ObjectError::Permanent(format!("decompression stopped: {bomb}"))
+                } else if let Some(source) = SourceReadError::from_io(io) {
+                    ObjectError::Transient(source.to_string())
+                } else {
+                    // The bytes arrived but do not decode: corrupt or truncated data.
+                    ObjectError::Permanent(format!(
+                        "the object's data is corrupt or truncated: {io}"
+                    ))
+                }
             }
-        }
-        if e.is_transient() {
-            ObjectError::Transient(e.to_string())
-        } else {
-            ObjectError::Permanent(e.to_string())
+            _ => ObjectError::Permanent(e.to_string()),
         }
     }
 }

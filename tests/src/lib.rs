@@ -166,3 +166,48 @@ pub async fn notify_queue(clients: &Clients, bucket: &str, queue_arn: &str) -> R
         .map_err(|e| format!("notification configuration of {bucket}: {e:?}"))?;
     Ok(())
 }
+
+/// Receives messages from `queue_url` until `want` ObjectCreated notifications arrived
+/// (or 30 s passed) and returns them as the SQS event Lambda would deliver.
+pub async fn receive_as_sqs_event(
+    clients: &Clients,
+    queue_url: &str,
+    queue_arn: &str,
+    want: usize,
+) -> Result<serde_json::Value, String> {
+    let sqs = clients.sqs();
+    let mut records = Vec::new();
+    let mut created = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while created < want && Instant::now() < deadline {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .map_err(|e| format!("receive from {queue_url}: {e:?}"))?;
+        for m in received.messages() {
+            let body = m.body().unwrap_or_default();
+            created += usize::from(body.contains("ObjectCreated"));
+            records.push(serde_json::json!({
+                "messageId": m.message_id(),
+                "receiptHandle": m.receipt_handle(),
+                "body": body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": m.md5_of_body(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": clients.region(),
+            }));
+        }
+    }
+    if created < want {
+        return Err(format!(
+            "only {created} of {want} notifications arrived on {queue_url}"
+        ));
+    }
+    Ok(serde_json::json!({ "Records": records }))
+}

@@ -248,6 +248,12 @@ pub fn demo_objects() -> Vec<SampleObject> {
             content_encoding: None,
         },
         SampleObject {
+            // Truncated gzip: the demo shows a permanent reject with its reason.
+            key: format!("AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/{day}/{ACCOUNT}_vpcflowlogs_{REGION}_fl-0a1b2c3d4e5f67890_20261123T1005Z_corrupt0.log.gz"),
+            body: gzip(&vpc)[..40].to_vec(),
+            content_encoding: None,
+        },
+        SampleObject {
             key: "uploads/team notes/quarterly report+draft (2026).txt".to_string(),
             body: b"free text that arrives with spaces and a plus sign in its key\n".to_vec(),
             content_encoding: None,

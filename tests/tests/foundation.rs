@@ -1,18 +1,15 @@
 //! Wiring tests against the emulator: S3 notification -> SQS -> ingest entry point,
 //! and bucket listing for scans.
 
-use std::time::{Duration, Instant};
-
 use aws_sdk_s3::primitives::ByteStream;
-use integration_tests::{create_queue, notify_queue, unique_name, Emulator};
+use integration_tests::{create_queue, notify_queue, receive_as_sqs_event, unique_name, Emulator};
 use s3connector::{ingest, scan};
-use serde_json::json;
 
 #[tokio::test]
 async fn object_put_reaches_ingest_through_s3_notification_and_sqs() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let (s3, sqs) = (clients.s3(), clients.sqs());
+    let s3 = clients.s3();
     let bucket = unique_name("it-logs");
     let queue = unique_name("it-ingest");
 
@@ -31,40 +28,11 @@ async fn object_put_reaches_ingest_through_s3_notification_and_sqs() {
         .await
         .unwrap();
 
-    // Drain the queue: S3 may send s3:TestEvent first when the configuration is saved.
-    let mut records = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        let received = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .unwrap();
-        for m in received.messages() {
-            records.push(json!({
-                "messageId": m.message_id().unwrap(),
-                "receiptHandle": m.receipt_handle().unwrap(),
-                "body": m.body().unwrap(),
-                "attributes": {},
-                "messageAttributes": {},
-                "eventSource": "aws:sqs",
-                "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{queue}"),
-                "awsRegion": "us-east-1"
-            }));
-        }
-        let has_object = records
-            .iter()
-            .any(|r| r["body"].as_str().unwrap().contains("ObjectCreated"));
-        if has_object {
-            break;
-        }
-    }
-    assert!(!records.is_empty(), "no notification arrived on the queue");
-
-    let outcome = ingest::handle(json!({ "Records": records }));
+    // S3 may send s3:TestEvent first when the configuration is saved; it is acknowledged.
+    let event = receive_as_sqs_event(&clients, &queue_url, &queue_arn, 1)
+        .await
+        .unwrap();
+    let outcome = ingest::announce(event);
     assert!(outcome.from_sqs);
     assert!(outcome.failed_message_ids.is_empty());
     assert_eq!(outcome.counts.rejected, 0);

@@ -59,6 +59,7 @@ fn s3_event_yields_object_with_all_metadata() {
             region: Some("eu-west-1".into()),
             event_time: Some("2026-11-23T10:15:30.123Z".into()),
             event_name: "ObjectCreated:Put".into(),
+            start_index: 0,
         }]
     );
     assert!(n.skipped.is_empty());
@@ -331,4 +332,16 @@ fn null_version_id_of_unversioned_bucket_is_dropped() {
     record["s3"]["object"]["versionId"] = json!("null");
     let n = decode(&s3_event(vec![record]).to_string()).unwrap();
     assert_eq!(n.objects[0].version_id, None);
+}
+
+#[test]
+fn continuation_message_round_trips_with_its_start_index() {
+    let n = decode(&s3_event(vec![s3_record("ObjectCreated:Put", "big+file.log", 10)]).to_string())
+        .unwrap();
+    let body = continuation_body(&n.objects[0], 40_000);
+    let back = decode(&body).unwrap();
+    assert_eq!(back.envelope, Envelope::Continuation);
+    assert_eq!(back.objects[0].start_index, 40_000);
+    assert_eq!(back.objects[0].key, "big file.log");
+    assert_eq!(back.objects[0].etag, n.objects[0].etag);
 }

@@ -4,10 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
-use integration_tests::{create_queue, notify_queue, samples};
+use integration_tests::{create_queue, notify_queue, receive_as_sqs_event, samples};
 use s3connector::aws::{ClientSettings, Clients};
 use s3connector::config::Config;
 use serde_json::{json, Value};
@@ -26,7 +25,7 @@ async fn main() -> ExitCode {
         .as_slice()
     {
         ["seed", dir] => seed(Path::new(dir)).await,
-        ["summary", dir] => summary(Path::new(dir)),
+        ["summary", dir] => summary(Path::new(dir)).await,
         _ => Err("usage: demo seed <dir> | demo summary <dir>".to_string()),
     };
     match result {
@@ -43,7 +42,7 @@ async fn seed(dir: &Path) -> Result<(), String> {
     let clients = Clients::load(&ClientSettings::from(&config))
         .await
         .map_err(|e| e.to_string())?;
-    let (s3, sqs) = (clients.s3(), clients.sqs());
+    let s3 = clients.s3();
     for bucket in [LOG_BUCKET, OUTPUT_BUCKET] {
         s3.create_bucket()
             .bucket(bucket)
@@ -72,52 +71,19 @@ async fn seed(dir: &Path) -> Result<(), String> {
         );
     }
 
-    let mut records = Vec::new();
-    let mut created = 0;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while created < objects.len() && Instant::now() < deadline {
-        let received = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send()
-            .await
-            .map_err(|e| format!("receive: {e:?}"))?;
-        for m in received.messages() {
-            let body = m.body().unwrap_or_default();
-            created += usize::from(body.contains("ObjectCreated"));
-            records.push(json!({
-                "messageId": m.message_id(),
-                "receiptHandle": m.receipt_handle(),
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": "1"},
-                "messageAttributes": {},
-                "md5OfBody": m.md5_of_body(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": clients.region(),
-            }));
-        }
-    }
-    if created < objects.len() {
-        return Err(format!(
-            "only {created} of {} notifications arrived",
-            objects.len()
-        ));
-    }
-    let event = json!({ "Records": records });
+    let event = receive_as_sqs_event(&clients, &queue_url, &queue_arn, objects.len()).await?;
+    let messages = event["Records"].as_array().map_or(0, Vec::len);
     write_json(&dir.join("ingest-event.json"), &event)?;
     write_json(
         &dir.join("expected.json"),
         &json!({
             "keys": objects.iter().map(|o| o.key.clone()).collect::<Vec<_>>(),
-            "messages": records.len(),
+            "messages": messages,
         }),
     )?;
     eprintln!(
         "demo: {} messages received from {QUEUE}, saved as the ingest event",
-        records.len()
+        messages
     );
     Ok(())
 }
@@ -145,47 +111,105 @@ fn function_logs(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-fn summary(dir: &Path) -> Result<(), String> {
+/// What the ingest function wrote to the output bucket: key and record count (or kind).
+async fn output_summary() -> Result<Vec<(String, String)>, String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let clients = Clients::load(&ClientSettings::from(&config))
+        .await
+        .map_err(|e| e.to_string())?;
+    let s3 = clients.s3();
+    let listed = s3
+        .list_objects_v2()
+        .bucket(OUTPUT_BUCKET)
+        .send()
+        .await
+        .map_err(|e| format!("list output: {e:?}"))?;
+    let mut out = Vec::new();
+    for o in listed.contents() {
+        let key = o.key().unwrap_or_default().to_string();
+        let body = s3
+            .get_object()
+            .bucket(OUTPUT_BUCKET)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| format!("get {key}: {e:?}"))?;
+        let bytes = body
+            .body
+            .collect()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_bytes();
+        let what = if key.ends_with(".json.gz") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::MultiGzDecoder::new(&bytes[..]),
+                &mut text,
+            )
+            .map_err(|e| e.to_string())?;
+            format!("{} OCSF records", text.lines().count())
+        } else {
+            "reject record".to_string()
+        };
+        out.push((key, what));
+    }
+    out.sort();
+    Ok(out)
+}
+
+async fn summary(dir: &Path) -> Result<(), String> {
     let mut problems = Vec::new();
     let expected = read_json(&dir.join("expected.json"))?;
     let ingest = read_json(&dir.join("ingest.json"))?;
     let logs = function_logs(dir);
-    let announced: Vec<&Value> = logs
+    let counts = logs
         .iter()
-        .filter(|l| l["message"] == "object announced")
-        .collect();
+        .rev()
+        .find(|l| l["message"] == "invocation complete" && l.get("objects_delivered").is_some())
+        .cloned()
+        .unwrap_or(Value::Null);
     let failures = ingest["batchItemFailures"].as_array().map(Vec::len);
+    let n = |k: &str| counts[k].as_u64().unwrap_or(0);
 
     println!();
     println!("s3connector demo: summary");
     println!("=========================");
     println!(
-        "ingest           {} SQS messages from real S3 notifications -> {} objects announced, {} batch item failures",
-        expected["messages"],
-        announced.len(),
-        failures.map_or("?".to_string(), |n| n.to_string())
+        "ingest           {} SQS messages from real S3 notifications -> {} objects: {} delivered, {} rejected, {} skipped; {} records in, {} delivered, {} rejected; {} batch item failures",
+        expected["messages"], n("objects"), n("objects_delivered"), n("objects_rejected"), n("objects_skipped"),
+        n("records_in"), n("records_delivered"), n("records_rejected"),
+        failures.map_or("?".to_string(), |f| f.to_string())
     );
-    for l in &announced {
+    let outputs = output_summary().await?;
+    for (key, records) in &outputs {
+        println!("                   s3://{OUTPUT_BUCKET}/{key} ({records})");
+    }
+    for l in logs.iter().filter(|l| l["message"] == "object rejected") {
         println!(
-            "                   s3://{}/{} ({} bytes)",
+            "                   rejected s3://{}/{}: {}",
             l["bucket"].as_str().unwrap_or("?"),
             l["key"].as_str().unwrap_or("?"),
-            l["size"]
+            l["reason"].as_str().unwrap_or("?")
         );
-    }
-    let expected_keys: Vec<&str> = expected["keys"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
-    for key in &expected_keys {
-        if !announced.iter().any(|l| l["key"] == *key) {
-            problems.push(format!("ingest did not announce {key}"));
-        }
     }
     if failures != Some(0) {
         problems.push(format!("ingest returned {ingest}"));
+    }
+    if n("objects_delivered") != 4 || n("objects_rejected") != 1 {
+        problems.push(format!(
+            "expected 4 objects delivered and 1 rejected, got {counts}"
+        ));
+    }
+    if n("records_in") != n("records_delivered") + n("records_rejected")
+        || n("records_delivered") == 0
+    {
+        problems.push(format!("record counts do not add up: {counts}"));
+    }
+    if !outputs
+        .iter()
+        .any(|(k, _)| k.starts_with("rejects/kind=object/"))
+    {
+        problems.push("no reject record for the corrupt object".into());
     }
 
     let scan = read_json(&dir.join("scan.json"))?;

@@ -1,0 +1,401 @@
+//! Ingestion end to end against the emulator: S3 notification -> SQS -> handler -> sink.
+
+use std::io::Read;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use integration_tests::samples::{self, gzip};
+use integration_tests::{create_queue, notify_queue, receive_as_sqs_event, unique_name, Emulator};
+use s3connector::aws::Clients;
+use s3connector::config::Config;
+use s3connector::ingest::{self, IngestConfig, IngestContext, Outcome};
+use serde_json::{json, Value};
+
+const ACCT: &str = "123456789012";
+
+/// One object per supported log type, at the key AWS delivers it to, with the OCSF
+/// class its records must map to and how many records it holds.
+fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
+    let day = "2026/11/23";
+    let mut ct = Vec::new();
+    samples::cloudtrail(&mut ct, 7, 11).unwrap();
+    let mut vpc = Vec::new();
+    samples::vpc_flow(&mut vpc, 40, 12).unwrap();
+    let mut alb = Vec::new();
+    samples::alb(&mut alb, 15, 13).unwrap();
+    // The following lines are the examples in the AWS documentation of each format.
+    let nlb = r#"tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com h2 h2 "h2","http/1.1" 2018-12-20T02:59:30
+"#;
+    let elb = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -
+2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001065 0.000015 0.000023 - - 57 502 "- - - " "-" ECDHE-ECDSA-AES128-GCM-SHA256 TLSv1.2
+"#;
+    let s3access = r#"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be amzn-s3-demo-bucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /amzn-s3-demo-bucket1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com TLSV1.2 arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes
+"#;
+    let cloudfront = "#Version: 1.0\n#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type x-edge-request-id x-host-header cs-protocol cs-bytes time-taken x-forwarded-for ssl-protocol ssl-cipher x-edge-response-result-type cs-protocol-version fle-status fle-encrypted-fields c-port time-to-first-byte x-edge-detailed-result-type sc-content-type sc-content-len sc-range-start sc-range-end\n2019-12-04\t21:02:31\tLAX1\t392\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tMozilla/5.0%20(Windows%20NT%2010.0;%20Win64;%20x64)\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23\t0.001\t-\tTLSv1.2\tECDHE-RSA-AES128-GCM-SHA256\tHit\tHTTP/2.0\t-\t-\t11040\t0.001\tHit\ttext/html\t78\t-\t-\n";
+    let waf = json!({"timestamp": 1795428000000u64, "formatVersion": 1, "webaclId": "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/my-acl/a1b2c3d4", "terminatingRuleId": "AWS-AWSManagedRulesSQLiRuleSet", "terminatingRuleType": "MANAGED_RULE_GROUP", "action": "BLOCK", "httpSourceName": "ALB", "httpSourceId": "123456789012-app/my-alb/50dc6c495c0c9188", "ruleGroupList": [], "rateBasedRuleList": [], "nonTerminatingMatchingRules": [], "httpRequest": {"clientIp": "203.0.113.7", "country": "US", "headers": [{"name": "Host", "value": "www.example.com"}], "uri": "/login", "args": "id=1%27%20OR%201=1", "httpVersion": "HTTP/1.1", "httpMethod": "POST", "requestId": "1-6741ab12-0123456789abcdef"}}).to_string() + "\n";
+    let guardduty = json!({"schemaVersion": "2.0", "accountId": ACCT, "region": "us-east-1", "partition": "aws", "id": "60baffd3f9042e38640f2300d5c5a631", "arn": "arn:aws:guardduty:us-east-1:123456789012:detector/4eb7e2d8/finding/60baffd3f9042e38640f2300d5c5a631", "type": "Recon:EC2/PortProbeUnprotectedPort", "resource": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-0abcdef1234567890"}}, "service": {"serviceName": "guardduty", "count": 3}, "severity": 2, "createdAt": "2026-11-23T09:00:00.000Z", "updatedAt": "2026-11-23T10:00:00.000Z", "title": "Unprotected port on EC2 instance i-0abcdef1234567890 is being probed.", "description": "EC2 instance has an unprotected port which is being probed by a known malicious host."}).to_string() + "\n";
+    let route53 = json!({"version": "1.100000", "account_id": ACCT, "region": "us-east-1", "vpc_id": "vpc-0a1b2c3d", "query_timestamp": "2026-11-23T10:00:00Z", "query_name": "example.com.", "query_type": "A", "query_class": "IN", "rcode": "NOERROR", "answers": [{"Rdata": "93.184.216.34", "Type": "A", "Class": "IN"}], "srcaddr": "10.0.1.5", "srcport": "53312", "transport": "UDP", "srcids": {"instance": "i-0abcdef1234567890"}}).to_string() + "\n";
+    let generic = "{\"level\":\"info\",\"msg\":\"user signed in\",\"ts\":\"2026-11-23T10:00:00Z\"}\n{\"level\":\"warn\",\"msg\":\"slow query\",\"ts\":\"2026-11-23T10:00:01Z\"}\n";
+    let text = "plain line one\nplain line two\nplain line three\n";
+    let elb_key = format!("AWSLogs/{ACCT}/elasticloadbalancing/us-east-1/{day}");
+    vec![
+        (format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/{day}/{ACCT}_CloudTrail_us-east-1_20261123T1000Z_abcDEF123.json.gz"), gzip(&ct), 6003, 7),
+        (format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/{day}/{ACCT}_vpcflowlogs_us-east-1_fl-0a1b2c3d_20261123T1000Z_5b2c1d0e.log.gz"), gzip(&vpc), 4001, 40),
+        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_2kfy8e4q.log.gz"), gzip(&alb), 4002, 15),
+        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_net.my-nlb.c6e77e28c25b2234_20261123T1000Z_a1b2c3d4.log.gz"), gzip(nlb.as_bytes()), 4001, 1),
+        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_my-loadbalancer_20261123T1000Z_172.160.001.192_20sg8hgm.log"), elb.as_bytes().to_vec(), 4002, 2),
+        ("s3-access/2026-11-23-10-00-00-A1B2C3D4E5F60718".to_string(), s3access.as_bytes().to_vec(), 6003, 1),
+        ("cloudfront/E2EXAMPLE123.2019-12-04-21.a1b2c3d4.gz".to_string(), gzip(cloudfront.as_bytes()), 4002, 1),
+        (format!("AWSLogs/{ACCT}/WAFLogs/us-east-1/my-acl/2026/11/23/10/00/{ACCT}_waflogs_us-east-1_my-acl_20261123T1000Z_a1b2.log.gz"), gzip(waf.as_bytes()), 4002, 1),
+        (format!("AWSLogs/{ACCT}/GuardDuty/us-east-1/{day}/6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d.jsonl.gz"), gzip(guardduty.as_bytes()), 2004, 1),
+        (format!("AWSLogs/{ACCT}/vpcdnsquerylogs/vpc-0a1b2c3d/{day}/vpc-0a1b2c3d_vpcdnsquerylogs_{ACCT}_20261123T1000Z_a1b2.log.gz"), gzip(route53.as_bytes()), 4003, 1),
+        ("apps/web/events.json".to_string(), generic.as_bytes().to_vec(), 0, 2),
+        ("apps/web/notes.txt".to_string(), text.as_bytes().to_vec(), 0, 3),
+    ]
+}
+
+struct Scene {
+    _emu: Emulator,
+    clients: Clients,
+    logs: String,
+    output: String,
+    queue_url: String,
+    queue_arn: String,
+}
+
+async fn scene() -> Scene {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let logs = unique_name("it-src");
+    let output = unique_name("it-out");
+    for b in [&logs, &output] {
+        clients.s3().create_bucket().bucket(b).send().await.unwrap();
+    }
+    let (queue_url, queue_arn) = create_queue(&clients, &unique_name("it-ingest"))
+        .await
+        .unwrap();
+    notify_queue(&clients, &logs, &queue_arn).await.unwrap();
+    Scene {
+        _emu: emu,
+        clients,
+        logs,
+        output,
+        queue_url,
+        queue_arn,
+    }
+}
+
+fn context(s: &Scene, extra: &[(&str, &str)]) -> IngestContext {
+    let mut vars: Vec<(String, String)> =
+        vec![("S3CONNECTOR_OUTPUT_BUCKET".into(), s.output.clone())];
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let lookup = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let config = Config::from_lookup(&lookup).unwrap();
+    let settings = IngestConfig::from_lookup(&lookup).unwrap();
+    IngestContext::new(
+        &config,
+        settings,
+        s.clients.clone(),
+        s.clients.clone(),
+        &lookup,
+    )
+    .unwrap()
+}
+
+async fn put(s: &Scene, key: &str, body: Vec<u8>) {
+    s.clients
+        .s3()
+        .put_object()
+        .bucket(&s.logs)
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn run(ctx: &IngestContext, event: Value) -> Outcome {
+    ingest::handle(event, ctx, Instant::now() + Duration::from_secs(600)).await
+}
+
+/// Every object under `prefix` in the output bucket: key and decompressed text.
+async fn output_objects(s: &Scene, prefix: &str) -> Vec<(String, String)> {
+    let s3 = s.clients.s3();
+    let listed = s3
+        .list_objects_v2()
+        .bucket(&s.output)
+        .prefix(prefix)
+        .send()
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for o in listed.contents() {
+        let key = o.key().unwrap().to_string();
+        let bytes = s3
+            .get_object()
+            .bucket(&s.output)
+            .key(&key)
+            .send()
+            .await
+            .unwrap()
+            .body
+            .collect()
+            .await
+            .unwrap()
+            .into_bytes();
+        let text = if key.ends_with(".gz") {
+            let mut t = String::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_string(&mut t)
+                .unwrap();
+            t
+        } else {
+            String::from_utf8(bytes.to_vec()).unwrap()
+        };
+        out.push((key, text));
+    }
+    out.sort();
+    out
+}
+
+#[tokio::test]
+async fn every_log_type_is_delivered_record_by_record() {
+    let s = scene().await;
+    let fixtures = fixtures();
+    for (key, body, _, _) in &fixtures {
+        put(&s, key, body.clone()).await;
+    }
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, fixtures.len())
+        .await
+        .unwrap();
+    let ctx = context(&s, &[]);
+    let outcome = run(&ctx, event).await;
+    assert!(
+        outcome.failed_message_ids.is_empty(),
+        "{:#?}",
+        outcome.counts
+    );
+    let c = &outcome.counts;
+    assert_eq!(c.objects_delivered, fixtures.len() as u64, "{c:#?}");
+    assert_eq!(c.records_rejected, 0, "{c:#?}");
+    assert_eq!(c.records_in, c.records_delivered + c.records_rejected);
+
+    let outputs = output_objects(&s, "source=").await;
+    let events: Vec<Value> = outputs
+        .iter()
+        .flat_map(|(_, text)| {
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (key, _, class_uid, count) in &fixtures {
+        let mine: Vec<&Value> = events
+            .iter()
+            .filter(|e| e["unmapped"]["source_object"]["key"] == key.as_str())
+            .collect();
+        assert_eq!(mine.len() as u64, *count, "records of {key}");
+        let mut indexes: Vec<u64> = mine
+            .iter()
+            .map(|e| {
+                e["unmapped"]["source_object"]["record_index"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        indexes.sort_unstable();
+        assert_eq!(
+            indexes,
+            (0..*count).collect::<Vec<_>>(),
+            "record indexes of {key}"
+        );
+        for e in mine {
+            assert_eq!(
+                e["class_uid"].as_u64(),
+                Some(*class_uid),
+                "class of {key}: {e}"
+            );
+            assert_eq!(e["metadata"]["uid"].as_str().unwrap().len(), 64, "{key}");
+            assert!(e["time"].as_i64().is_some(), "time of {key}: {e}");
+        }
+    }
+    let uids: std::collections::HashSet<&str> = events
+        .iter()
+        .map(|e| e["metadata"]["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(uids.len(), events.len(), "uids must be unique");
+    let ct_key = outputs
+        .iter()
+        .find(|(k, _)| k.starts_with("source=cloudtrail/"))
+        .unwrap()
+        .0
+        .clone();
+    assert!(
+        ct_key.starts_with(&format!(
+            "source=cloudtrail/account={ACCT}/region=us-east-1/dt=2026-11-23/"
+        )),
+        "{ct_key}"
+    );
+}
+
+#[tokio::test]
+async fn redelivered_message_overwrites_with_identical_output() {
+    let s = scene().await;
+    let (key, body, _, _) = fixtures().swap_remove(1);
+    put(&s, &key, body).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap();
+    let ctx = context(&s, &[("S3CONNECTOR_CHUNK_RECORDS", "100")]);
+    run(&ctx, event.clone()).await;
+    let first = output_objects(&s, "source=").await;
+    let again = run(&ctx, event).await;
+    assert!(again.failed_message_ids.is_empty());
+    assert_eq!(output_objects(&s, "source=").await, first);
+    assert_eq!(first.len(), 1);
+}
+
+#[tokio::test]
+async fn poison_message_yields_a_reject_record_without_failing_the_batch() {
+    let s = scene().await;
+    let event = json!({"Records": [{
+        "messageId": "poison-1", "receiptHandle": "x", "body": "{\"not\": \"a notification\"}",
+        "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
+        "eventSourceARN": s.queue_arn, "awsRegion": "us-east-1"
+    }]});
+    let outcome = run(&context(&s, &[]), event).await;
+    assert!(outcome.failed_message_ids.is_empty());
+    assert_eq!(outcome.counts.rejected, 1);
+    let rejects = output_objects(&s, "rejects/kind=message/").await;
+    assert_eq!(rejects.len(), 1);
+    let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
+    assert_eq!(r["message_id"], "poison-1");
+    assert_eq!(r["message_body"], "{\"not\": \"a notification\"}");
+    assert!(r["reason"].as_str().unwrap().contains("[not]"), "{r}");
+}
+
+#[tokio::test]
+async fn object_deleted_before_processing_is_a_permanent_reject() {
+    let s = scene().await;
+    let (key, body, _, _) = fixtures().swap_remove(0);
+    put(&s, &key, body).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap();
+    s.clients
+        .s3()
+        .delete_object()
+        .bucket(&s.logs)
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    let outcome = run(&context(&s, &[]), event).await;
+    assert!(outcome.failed_message_ids.is_empty());
+    assert_eq!(outcome.counts.objects_rejected, 1);
+    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
+    assert_eq!(r["object"]["key"], key.as_str());
+    assert!(
+        r["reason"].as_str().unwrap().contains("no longer exists"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn malformed_lines_are_rejected_and_the_rest_delivered() {
+    let s = scene().await;
+    let key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_x.log");
+    let mut vpc = Vec::new();
+    samples::vpc_flow(&mut vpc, 5, 3).unwrap();
+    vpc.extend_from_slice(b"2 123456789012 eni-truncated\n");
+    put(&s, &key, vpc).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap();
+    let outcome = run(&context(&s, &[]), event).await;
+    let c = &outcome.counts;
+    assert_eq!(
+        (c.records_in, c.records_delivered, c.records_rejected),
+        (6, 5, 1)
+    );
+    let rejects = output_objects(&s, "rejects/kind=records/").await;
+    let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
+    assert_eq!(r["records"][0]["line"], 7);
+    assert!(
+        r["records"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("found 3"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn sink_outage_is_a_transient_failure_reported_in_the_batch() {
+    let s = scene().await;
+    let (key, body, _, _) = fixtures().swap_remove(2);
+    put(&s, &key, body).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap();
+    // Port 1 on loopback refuses connections: the HTTP endpoint is down.
+    let ctx = context(
+        &s,
+        &[
+            ("S3CONNECTOR_SINK", "http"),
+            ("S3CONNECTOR_HTTP_URL", "http://127.0.0.1:1/ingest"),
+            ("S3CONNECTOR_HTTP_MAX_ATTEMPTS", "1"),
+        ],
+    );
+    let outcome = run(&ctx, event.clone()).await;
+    let ids: Vec<String> = event["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["body"].as_str().unwrap().contains("ObjectCreated"))
+        .map(|r| r["messageId"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(outcome.failed_message_ids, ids);
+    assert_eq!(outcome.counts.objects_failed, 1);
+    assert!(
+        output_objects(&s, "rejects/").await.is_empty(),
+        "a transient failure is not a reject"
+    );
+}
+
+#[tokio::test]
+async fn object_running_out_of_time_continues_through_the_queue() {
+    let s = scene().await;
+    let (key, body, _, count) = fixtures().swap_remove(1);
+    put(&s, &key, body).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap();
+    let ctx = context(
+        &s,
+        &[
+            ("S3CONNECTOR_CHUNK_RECORDS", "100"),
+            ("S3CONNECTOR_INGEST_QUEUE_URL", &s.queue_url),
+            ("S3CONNECTOR_TIME_RESERVE_SECONDS", "60"),
+        ],
+    );
+    // 30 s left, less than the 60 s reserve: nothing is delivered, a continuation is sent.
+    let first = ingest::handle(event, &ctx, Instant::now() + Duration::from_secs(30)).await;
+    assert_eq!(first.counts.objects_continued, 1, "{:#?}", first.counts);
+    assert!(output_objects(&s, "source=").await.is_empty());
+    let sqs = s.clients.sqs();
+    let received = sqs
+        .receive_message()
+        .queue_url(&s.queue_url)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let body = received.messages()[0].body().unwrap().to_string();
+    assert!(body.contains("s3connector_continuation"), "{body}");
+    let cont = json!({"Records": [{"messageId": "c1", "receiptHandle": "x", "body": body, "eventSource": "aws:sqs", "eventSourceARN": s.queue_arn, "awsRegion": "us-east-1"}]});
+    let second = run(&ctx, cont).await;
+    assert_eq!(second.counts.objects_delivered, 1, "{:#?}", second.counts);
+    assert_eq!(second.counts.records_delivered, count);
+}
