@@ -385,7 +385,8 @@ pub fn decode_key(raw: &str) -> Option<String> {
         .map(|k| k.into_owned())
 }
 
-fn json_kind(v: &Value) -> &'static str {
+/// How a JSON value's type reads in an error message ("an array", "a string"...).
+pub(crate) fn json_kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

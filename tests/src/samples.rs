@@ -64,29 +64,14 @@ impl Rng {
 pub const START_EPOCH: u64 = 1_795_428_000;
 
 fn iso(epoch: u64, micros: u64) -> String {
-    let days = epoch / 86_400;
     let secs = epoch % 86_400;
-    let (y, m, d) = civil_from_days(days as i64);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{micros:06}Z",
+        "{}T{:02}:{:02}:{:02}.{micros:06}Z",
+        s3connector::sink::s3::day_of(epoch as i64 * 1000),
         secs / 3600,
         secs % 3600 / 60,
         secs % 60
     )
-}
-
-// Howard Hinnant's days-to-civil algorithm: no date crate needed for sample data.
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// Writes a CloudTrail log file (`{"Records":[...]}`) with `records` events.

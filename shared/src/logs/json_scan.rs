@@ -12,6 +12,8 @@ use std::io::{self, BufRead};
 
 use serde_json::Value;
 
+use crate::notification::json_kind;
+
 use super::{Emitter, ParseError};
 
 /// Largest single JSON value kept in memory; a larger one is reported and skipped.
@@ -249,17 +251,6 @@ pub(crate) fn emit_value(
                 text.as_bytes(),
             )
         }
-    }
-}
-
-fn json_kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
