@@ -1,14 +1,233 @@
 //! s3connector benchmarks. Throughput is always reported as a ratio against a baseline
 //! measured in the same run on the same input, so figures compare across machines.
+//!
+//! `make bench` runs everything; `S3CONNECTOR_BENCH_MB` (default 250) sets the size of
+//! the throughput inputs and `S3CONNECTOR_BENCH_RSS_MB` (default 1024) the large object
+//! of the memory check. Generated inputs are cached under `bench/data/`.
 
 use std::hint::black_box;
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use flate2::write::GzEncoder;
+use integration_tests::samples;
+use s3connector::logs::LogType;
+use s3connector::normalize::SourceObject;
+use s3connector::object::{self, BombLimits};
+use s3connector::pipeline::{self, PipelineOptions};
 use serde_json::json;
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, kind, mb] = args.as_slice() {
+        if flag == "--peak-rss" {
+            // Child mode: process one generated object and report this process's peak RSS.
+            let kind = kind.parse::<LogType>().expect("a log type");
+            let mb: u64 = mb.parse().expect("a size in MB");
+            let input = ensure_input(kind, mb);
+            run_pipeline(kind, &input);
+            println!("{}", peak_rss_kib());
+            return;
+        }
+    }
+    let mb = env_u64("S3CONNECTOR_BENCH_MB", 250);
+    let rss_mb = env_u64("S3CONNECTOR_BENCH_RSS_MB", 1024);
     println!("s3connector benchmarks (one core, release build)");
     notification_decoding();
+    for kind in [LogType::CloudTrail, LogType::VpcFlow] {
+        pipeline_throughput(kind, mb);
+    }
+    peak_memory(LogType::VpcFlow, 10, rss_mb);
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn data_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data");
+    std::fs::create_dir_all(&dir).expect("bench/data is writable");
+    dir
+}
+
+/// A gzip file of about `mb` MB (uncompressed) of generated logs, made once and cached.
+fn ensure_input(kind: LogType, mb: u64) -> PathBuf {
+    let path = data_dir().join(format!("{kind}-{mb}mb.log.gz"));
+    if path.exists() {
+        return path;
+    }
+    let target = mb * 1_000_000;
+    let file = std::fs::File::create(&path).expect("create bench input");
+    let mut out = CountingWriter {
+        inner: GzEncoder::new(BufWriter::new(file), flate2::Compression::default()),
+        written: 0,
+    };
+    match kind {
+        // One CloudTrail document of about `mb` MB: estimate records from a small sample.
+        LogType::CloudTrail => {
+            let mut probe = Vec::new();
+            samples::cloudtrail(&mut probe, 1000, 1).expect("probe");
+            let records = (target as usize * 1000) / probe.len();
+            samples::cloudtrail(&mut out, records.max(1), 1).expect("write bench input");
+        }
+        LogType::VpcFlow => {
+            let mut probe = Vec::new();
+            samples::vpc_flow(&mut probe, 1000, 1).expect("probe");
+            let lines = (target as usize * 1000) / probe.len();
+            samples::vpc_flow(&mut out, lines.max(1), 1).expect("write bench input");
+        }
+        other => panic!("no generator for {other}"),
+    }
+    out.inner
+        .finish()
+        .expect("finish gzip")
+        .flush()
+        .expect("flush");
+    path
+}
+
+struct CountingWriter<W> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for CountingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Decompress, parse, normalize and re-compress (as the S3 sink does) into a local file.
+/// Returns (uncompressed input bytes, records).
+fn run_pipeline(kind: LogType, input: &Path) -> (u64, u64) {
+    let file = std::fs::File::open(input).expect("open bench input");
+    let key = input.file_name().unwrap().to_string_lossy().to_string();
+    let opened = object::open(file, None, None, &key, BombLimits::default()).expect("open");
+    let mut reader = CountingReader {
+        inner: opened.reader,
+        read: 0,
+    };
+    let source = SourceObject {
+        bucket: "bench".into(),
+        key: format!("AWSLogs/123456789012/{kind}/us-east-1/2026/11/23/{key}"),
+        etag: Some("\"0123456789abcdef\"".into()),
+        version_id: None,
+    };
+    let sink_path = data_dir().join(format!("{kind}-out.json.gz"));
+    let mut sink = GzEncoder::new(
+        BufWriter::new(std::fs::File::create(&sink_path).unwrap()),
+        flate2::Compression::new(3),
+    );
+    let opts = PipelineOptions::default();
+    let report = pipeline::process(&mut reader, kind, &source, 0, &opts, &mut |chunk| {
+        for r in &chunk.records {
+            sink.write_all(r.json.as_bytes())
+                .and_then(|_| sink.write_all(b"\n"))
+                .expect("local sink write");
+        }
+        ControlFlow::Continue(())
+    })
+    .expect("bench input parses");
+    sink.finish()
+        .expect("finish sink")
+        .flush()
+        .expect("flush sink");
+    (reader.read, report.records)
+}
+
+struct CountingReader<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: std::io::Read> std::io::Read for CountingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for CountingReader<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, amt: usize) {
+        self.read += amt as u64;
+        self.inner.consume(amt);
+    }
+}
+
+fn pipeline_throughput(kind: LogType, mb: u64) {
+    let input = ensure_input(kind, mb);
+    let baseline = best_of(3, || {
+        let status = Command::new("gzip")
+            .arg("-dc")
+            .arg(&input)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("gzip is installed");
+        assert!(status.success());
+    });
+    let mut size = (0, 0);
+    let ours = best_of(2, || size = run_pipeline(kind, &input));
+    let (bytes, records) = size;
+    let mbps = |d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
+    println!(
+        "{kind} {:.0} MB ({records} records): pipeline {:.1} MB/s, gzip -dc {:.1} MB/s, ratio {:.2} (target >= 0.5)",
+        bytes as f64 / 1e6,
+        mbps(ours),
+        mbps(baseline),
+        baseline.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
+fn peak_memory(kind: LogType, small_mb: u64, large_mb: u64) {
+    let exe = std::env::current_exe().expect("own path");
+    let measure = |mb: u64| -> u64 {
+        let out = Command::new(&exe)
+            .args(["--peak-rss", kind.as_str(), &mb.to_string()])
+            .output()
+            .expect("run child");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("peak RSS in KiB")
+    };
+    let small = measure(small_mb);
+    let large = measure(large_mb);
+    println!(
+        "{kind} peak RSS: {small_mb} MB object {:.1} MiB, {large_mb} MB object {:.1} MiB, ratio {:.2} (target <= 1.5)",
+        small as f64 / 1024.0,
+        large as f64 / 1024.0,
+        large as f64 / small as f64
+    );
+}
+
+/// This process's peak resident set size (VmHWM) in KiB.
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM in /proc/self/status")
 }
 
 /// Decoding SQS message bodies into object references, against parsing the same bodies
