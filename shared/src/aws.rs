@@ -97,18 +97,31 @@ impl AssumeRoleError {
 
     /// Whether retrying later can help (throttling, timeouts, 5xx, network).
     pub fn is_transient(&self) -> bool {
-        match &self.source {
-            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-            SdkError::ResponseError(e) => e.raw().status().is_server_error(),
-            SdkError::ServiceError(e) => {
-                e.raw().status().is_server_error()
-                    || matches!(
-                        self.code(),
-                        Some("Throttling" | "ThrottlingException" | "RequestLimitExceeded")
+        is_transient(&self.source)
+    }
+}
+
+/// Whether retrying an AWS call can help: timeouts, network failures, 5xx and throttling.
+pub fn is_transient<E: ProvideErrorMetadata>(
+    e: &SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> bool {
+    match e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
+        SdkError::ResponseError(r) => r.raw().status().is_server_error(),
+        SdkError::ServiceError(s) => {
+            s.raw().status().is_server_error()
+                || matches!(
+                    e.code(),
+                    Some(
+                        "Throttling"
+                            | "ThrottlingException"
+                            | "RequestLimitExceeded"
+                            | "SlowDown"
+                            | "TooManyRequestsException"
                     )
-            }
-            _ => false,
+                )
         }
+        _ => false,
     }
 }
 

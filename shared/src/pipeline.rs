@@ -204,7 +204,8 @@ pub fn process(
     let mut report = ObjectReport::default();
     let mut current = start_index / n;
     let mut records: Vec<Record> = Vec::new();
-    let mut buf = Vec::with_capacity(4096);
+    // Sized from the previous event, so each record allocates once and is never copied.
+    let mut line_capacity = 1024;
     let mut stopped = false;
     let mut flush = |chunk_no: u64, records: &mut Vec<Record>, stopped: &mut bool| {
         let chunk = Chunk {
@@ -234,14 +235,17 @@ pub fn process(
             }
             match item {
                 Ok(record) => {
-                    buf.clear();
+                    let mut buf = Vec::with_capacity(line_capacity);
                     let meta = normalizer.write_event(&record, &mut buf);
                     report.records += 1;
                     report.without_time += u64::from(meta.time_missing);
                     records.push(Record {
                         uid: meta.uid,
                         time_ms: meta.time_ms,
-                        json: String::from_utf8(buf.clone()).expect("the JSON writer emits UTF-8"),
+                        json: {
+                            line_capacity = buf.len() + 64;
+                            String::from_utf8(buf).expect("the JSON writer emits UTF-8")
+                        },
                     });
                 }
                 Err(e) => {

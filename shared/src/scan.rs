@@ -1,6 +1,6 @@
 //! Scans: discover buckets and (in later stages) classify their content.
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::info;
@@ -94,7 +94,7 @@ pub async fn list_buckets(s3: &aws_sdk_s3::Client) -> Result<Vec<BucketInfo>, Sc
             .await
             .map_err(|e| ScanError::ListBuckets {
                 code: e.code().map(str::to_string),
-                transient: is_transient(&e),
+                transient: crate::aws::is_transient(&e),
                 detail: DisplayErrorContext(&e).to_string(),
             })?;
         for b in page.buckets() {
@@ -114,23 +114,6 @@ pub async fn list_buckets(s3: &aws_sdk_s3::Client) -> Result<Vec<BucketInfo>, Sc
         info!(bucket = %b.name, region = b.region.as_deref(), "bucket visible");
     }
     Ok(buckets)
-}
-
-fn is_transient<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    match e {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => true,
-        SdkError::ServiceError(_) => matches!(
-            e.code(),
-            Some(
-                "SlowDown"
-                    | "Throttling"
-                    | "ThrottlingException"
-                    | "InternalError"
-                    | "ServiceUnavailable"
-            )
-        ),
-        _ => false,
-    }
 }
 
 #[cfg(test)]

@@ -15,13 +15,16 @@ async fn main() -> Result<(), Error> {
     telemetry::init(config.log_format, &config.log_level);
     let settings = IngestConfig::from_env()?;
     // Output and rejects are written with the function's own identity; source objects
-    // are read with the configured role, when there is one.
+    // are read with the configured role, when there is one. The SDK config loads once.
     let own = ClientSettings {
         assume_role: None,
         ..ClientSettings::from(&config)
     };
     let output_clients = Clients::load(&own).await?;
-    let clients = Clients::load(&ClientSettings::from(&config)).await?;
+    let clients = match &config.source_role {
+        Some(role) => output_clients.assume_role(role).await?,
+        None => output_clients.clone(),
+    };
     let ctx = IngestContext::new(&config, settings, clients, output_clients, |k| {
         std::env::var(k).ok().filter(|v| !v.trim().is_empty())
     })?;
