@@ -18,6 +18,7 @@ use s3connector::logs::LogType;
 use s3connector::normalize::SourceObject;
 use s3connector::object::{self, BombLimits};
 use s3connector::pipeline::{self, PipelineOptions};
+use s3connector::sink::s3::OutputCompression;
 use serde_json::json;
 
 fn main() {
@@ -28,7 +29,7 @@ fn main() {
             let kind = kind.parse::<LogType>().expect("a log type");
             let mb: u64 = mb.parse().expect("a size in MB");
             let input = ensure_input(kind, mb);
-            run_pipeline(kind, &input);
+            run_pipeline(kind, &input, OutputCompression::default());
             println!("{}", peak_rss_kib());
             return;
         }
@@ -108,9 +109,9 @@ impl<W: Write> Write for CountingWriter<W> {
     }
 }
 
-/// Decompress, parse, normalize and re-compress (as the S3 sink does) into a local file.
-/// Returns (uncompressed input bytes, records).
-fn run_pipeline(kind: LogType, input: &Path) -> (u64, u64) {
+/// Decompress, parse, normalize and compress each chunk with the S3 sink's encoder into
+/// a local file. Returns (uncompressed input bytes, records).
+fn run_pipeline(kind: LogType, input: &Path, compression: OutputCompression) -> (u64, u64) {
     let file = std::fs::File::open(input).expect("open bench input");
     let key = input.file_name().unwrap().to_string_lossy().to_string();
     let opened = object::open(file, None, None, &key, BombLimits::default()).expect("open");
@@ -124,25 +125,16 @@ fn run_pipeline(kind: LogType, input: &Path) -> (u64, u64) {
         etag: Some("\"0123456789abcdef\"".into()),
         version_id: None,
     };
-    let sink_path = data_dir().join(format!("{kind}-out.json.gz"));
-    let mut sink = GzEncoder::new(
-        BufWriter::new(std::fs::File::create(&sink_path).unwrap()),
-        flate2::Compression::new(3),
-    );
+    let sink_path = data_dir().join(format!("{kind}-out.json.{}", compression.extension()));
+    let mut sink = BufWriter::new(std::fs::File::create(&sink_path).unwrap());
     let opts = PipelineOptions::default();
     let report = pipeline::process(&mut reader, kind, &source, 0, &opts, &mut |chunk| {
-        for r in &chunk.records {
-            sink.write_all(r.json.as_bytes())
-                .and_then(|_| sink.write_all(b"\n"))
-                .expect("local sink write");
-        }
+        sink.write_all(&compression.encode(&chunk.records))
+            .expect("local sink write");
         ControlFlow::Continue(())
     })
     .expect("bench input parses");
-    sink.finish()
-        .expect("finish sink")
-        .flush()
-        .expect("flush sink");
+    sink.flush().expect("flush sink");
     (reader.read, report.records)
 }
 
@@ -180,17 +172,25 @@ fn pipeline_throughput(kind: LogType, mb: u64) {
             .expect("gzip is installed");
         assert!(status.success());
     });
-    let mut size = (0, 0);
-    let ours = best_of(2, || size = run_pipeline(kind, &input));
-    let (bytes, records) = size;
-    let mbps = |d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
-    println!(
-        "{kind} {:.0} MB ({records} records): pipeline {:.1} MB/s, gzip -dc {:.1} MB/s, ratio {:.2} (target >= 0.5)",
-        bytes as f64 / 1e6,
-        mbps(ours),
-        mbps(baseline),
-        baseline.as_secs_f64() / ours.as_secs_f64()
-    );
+    let mbps = |bytes: u64, d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
+    for compression in [OutputCompression::default(), OutputCompression::Zstd(1)] {
+        let mut size = (0, 0);
+        let ours = best_of(2, || size = run_pipeline(kind, &input, compression));
+        let (bytes, records) = size;
+        let out = std::fs::metadata(
+            data_dir().join(format!("{kind}-out.json.{}", compression.extension())),
+        )
+        .map(|m| m.len())
+        .unwrap_or(0);
+        println!(
+            "{kind} {:.0} MB ({records} records), output {compression:?} {:.0} MB: pipeline {:.1} MB/s, gzip -dc {:.1} MB/s, ratio {:.2} (target >= 0.5)",
+            bytes as f64 / 1e6,
+            out as f64 / 1e6,
+            mbps(bytes, ours),
+            mbps(bytes, baseline),
+            baseline.as_secs_f64() / ours.as_secs_f64()
+        );
+    }
 }
 
 fn peak_memory(kind: LogType, small_mb: u64, large_mb: u64) {

@@ -59,8 +59,9 @@ enum Command {
         /// Log type, or `auto` to detect it from the key and the content.
         #[arg(long = "type", default_value = "auto")]
         log_type: String,
-        /// Keep the original record: unmapped (default), raw_data or drop.
-        #[arg(long, default_value = "unmapped")]
+        /// Where the original record goes: auto (JSON verbatim under unmapped.record,
+        /// text lines as raw_data), unmapped, raw_data or drop.
+        #[arg(long, default_value = "auto")]
         raw: String,
     },
     /// List the buckets the credentials can see.
@@ -207,16 +208,7 @@ async fn parse(
     log_type: &str,
     raw: &str,
 ) -> Result<ExitCode, String> {
-    let keep_raw = match raw {
-        "unmapped" => RawMode::Unmapped,
-        "raw_data" => RawMode::RawData,
-        "drop" => RawMode::Drop,
-        other => {
-            return Err(format!(
-                "--raw {other:?}: expected unmapped, raw_data or drop"
-            ))
-        }
-    };
+    let keep_raw: RawMode = raw.parse().map_err(|e| format!("--raw: {e}"))?;
     let forced = match log_type {
         "auto" => None,
         t => Some(t.parse::<LogType>().map_err(|e| format!("--type: {e}"))?),

@@ -29,6 +29,7 @@ use crate::pipeline::{
 };
 use crate::reject::{self, RejectRecord};
 use crate::sink::http::{HttpConfigError, HttpSinkConfig};
+use crate::sink::s3::OutputCompression;
 use crate::sink::{BatchSource, HttpSink, S3Sink, Sink};
 
 /// One SQS message of a batch.
@@ -212,6 +213,8 @@ pub struct IngestConfig {
     pub sink: SinkKind,
     /// `S3CONNECTOR_RAW_MODE`.
     pub keep_raw: RawMode,
+    /// `S3CONNECTOR_OUTPUT_COMPRESSION` (S3 sink).
+    pub compression: OutputCompression,
     /// `S3CONNECTOR_CHUNK_RECORDS`.
     pub chunk_records: u64,
     /// `S3CONNECTOR_LOG_TYPE_OVERRIDES`.
@@ -266,18 +269,27 @@ impl IngestConfig {
                 ))
             }
         };
-        let keep_raw = match lookup("S3CONNECTOR_RAW_MODE").as_deref() {
-            None | Some("unmapped") => RawMode::Unmapped,
-            Some("raw_data") => RawMode::RawData,
-            Some("drop") => RawMode::Drop,
-            Some(v) => {
-                return Err(invalid(
+        let keep_raw = match lookup("S3CONNECTOR_RAW_MODE") {
+            None => RawMode::default(),
+            Some(v) => v.trim().parse().map_err(|p: String| {
+                invalid(
                     "S3CONNECTOR_RAW_MODE",
-                    v,
-                    "must be unmapped, raw_data or drop",
-                    "unmapped, raw_data or drop",
-                ))
-            }
+                    &v,
+                    &p,
+                    "auto, unmapped, raw_data or drop",
+                )
+            })?,
+        };
+        let compression = match lookup("S3CONNECTOR_OUTPUT_COMPRESSION") {
+            None => OutputCompression::default(),
+            Some(v) => v.trim().parse().map_err(|p: String| {
+                invalid(
+                    "S3CONNECTOR_OUTPUT_COMPRESSION",
+                    &v,
+                    &p,
+                    "gzip, gzip:<1-9>, zstd or zstd:<1-19>",
+                )
+            })?,
         };
         let overrides = match lookup("S3CONNECTOR_LOG_TYPE_OVERRIDES") {
             None => TypeOverrides::default(),
@@ -294,6 +306,7 @@ impl IngestConfig {
         Ok(IngestConfig {
             sink,
             keep_raw,
+            compression,
             chunk_records: number(
                 "S3CONNECTOR_CHUNK_RECORDS",
                 20_000,
@@ -380,6 +393,7 @@ impl IngestContext {
                 output_clients.s3(),
                 output_bucket.clone(),
                 config.output_prefix.clone(),
+                settings.compression,
             )),
             SinkKind::Http => {
                 let http = HttpSinkConfig::from_lookup(&lookup)?.ok_or(ConfigError {

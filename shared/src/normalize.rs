@@ -7,8 +7,10 @@
 //! came from. The source object sits under `unmapped` because OCSF's
 //! `metadata` has no attribute for it and `unmapped` is the schema's place for
 //! data outside it, so events stay valid for strict OCSF consumers. The
-//! original record goes to `unmapped.record`, to `raw_data` as a JSON string,
-//! or nowhere, per [`RawMode`]. Field tables per source: `docs/mappings/`.
+//! original record goes to `unmapped.record`, to `raw_data` as a string, or
+//! nowhere, per [`RawMode`]; by default JSON records are copied verbatim under
+//! `unmapped.record` and text lines kept as `raw_data`, which keeps every
+//! original byte at the least cost. Field tables per source: `docs/mappings/`.
 //!
 //! Each mapping is written once against [`EventOut`], which has two
 //! implementations: one builds a `serde_json::Value` ([`Normalizer::normalize`])
@@ -44,13 +46,52 @@ pub struct SourceObject {
 /// Where the original record goes in the event.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum RawMode {
-    /// As a JSON object under `unmapped.record`.
+    /// JSON sources as [`RawMode::Unmapped`], line formats as [`RawMode::RawData`]:
+    /// each record kept exactly as the object holds it, in the cheaper form.
     #[default]
+    Auto,
+    /// As a JSON object under `unmapped.record`: JSON records verbatim, line
+    /// formats as their parsed fields (named as the source names them).
     Unmapped,
-    /// As a JSON string in `raw_data`.
+    /// As a string in `raw_data`: the line, or the record's JSON text.
     RawData,
     /// Not kept.
     Drop,
+}
+
+impl std::str::FromStr for RawMode {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, String> {
+        match value {
+            "auto" => Ok(RawMode::Auto),
+            "unmapped" => Ok(RawMode::Unmapped),
+            "raw_data" => Ok(RawMode::RawData),
+            "drop" => Ok(RawMode::Drop),
+            other => Err(format!(
+                "unknown raw mode {other:?}; use auto, unmapped, raw_data or drop"
+            )),
+        }
+    }
+}
+
+/// True for log types whose records are JSON objects (the original is JSON text).
+fn is_json_source(log_type: LogType) -> bool {
+    matches!(
+        log_type,
+        LogType::CloudTrail
+            | LogType::Waf
+            | LogType::GuardDuty
+            | LogType::Route53Resolver
+            | LogType::Json
+    )
+}
+
+/// The original JSON text when it can be copied into an NDJSON line as it is: an
+/// object with no line break between its tokens (strings cannot hold raw ones).
+fn verbatim_json(original: &str) -> Option<&str> {
+    let text = original.trim_matches(|c: char| c.is_ascii_whitespace());
+    (text.starts_with('{') && text.ends_with('}') && !text.contains(['\n', '\r'])).then_some(text)
 }
 
 /// Normalization settings.
@@ -146,7 +187,13 @@ impl<'a> Normalizer<'a> {
     pub fn normalize(&self, record: &ParsedRecord) -> NormalizedEvent {
         let mut out = ValueOut::default();
         let fields = Fields::Borrowed(&record.fields);
-        let meta = self.event(&mut out, record.index, record.line, fields);
+        let meta = self.event(
+            &mut out,
+            record.index,
+            record.line,
+            fields,
+            &record.original,
+        );
         NormalizedEvent {
             event: Value::Object(out.finish()),
             time_missing: meta.time_missing,
@@ -157,7 +204,13 @@ impl<'a> Normalizer<'a> {
     pub fn normalize_owned(&self, record: ParsedRecord) -> NormalizedEvent {
         let mut out = ValueOut::default();
         let fields = Fields::Owned(record.fields);
-        let meta = self.event(&mut out, record.index, record.line, fields);
+        let meta = self.event(
+            &mut out,
+            record.index,
+            record.line,
+            fields,
+            &record.original,
+        );
         NormalizedEvent {
             event: Value::Object(out.finish()),
             time_missing: meta.time_missing,
@@ -175,6 +228,7 @@ impl<'a> Normalizer<'a> {
             record.index,
             record.line,
             Fields::Borrowed(&record.fields),
+            &record.original,
         );
         out.finish();
         meta.time_missing
@@ -186,6 +240,7 @@ impl<'a> Normalizer<'a> {
         index: u64,
         line: Option<u64>,
         fields: Fields<'_>,
+        original: &str,
     ) -> EventMeta {
         let r = fields.get();
         let scope = self.scope;
@@ -235,9 +290,14 @@ impl<'a> Normalizer<'a> {
         opt_int(out, "processed_time", fallback);
         out.close();
 
-        if self.opts.keep_raw == RawMode::RawData {
-            let raw = serde_json::to_string(r).expect("a JSON map always serializes");
-            out.str("raw_data", &raw);
+        let json_source = is_json_source(self.log_type);
+        let keep_raw = match self.opts.keep_raw {
+            RawMode::Auto if json_source => RawMode::Unmapped,
+            RawMode::Auto => RawMode::RawData,
+            other => other,
+        };
+        if keep_raw == RawMode::RawData {
+            out.str("raw_data", original);
         }
         out.open("unmapped");
         out.open("source_object");
@@ -248,10 +308,15 @@ impl<'a> Normalizer<'a> {
         out.uint("record_index", index);
         opt_uint(out, "line", line);
         out.close();
-        if self.opts.keep_raw == RawMode::Unmapped {
-            match fields {
-                Fields::Borrowed(map) => out.map("record", map),
-                Fields::Owned(map) => out.map_owned("record", map),
+        if keep_raw == RawMode::Unmapped {
+            // The owned path moves the parsed map, which equals the original's value.
+            match (
+                fields,
+                json_source.then(|| verbatim_json(original)).flatten(),
+            ) {
+                (Fields::Owned(map), _) => out.map_owned("record", map),
+                (Fields::Borrowed(_), Some(text)) => out.json_text("record", text),
+                (Fields::Borrowed(map), None) => out.map("record", map),
             }
         }
         out.close();
@@ -271,6 +336,7 @@ impl<'a> Normalizer<'a> {
             record.index,
             record.line,
             Fields::Borrowed(&record.fields),
+            &record.original,
         );
         out.finish();
         meta
@@ -326,6 +392,8 @@ trait EventOut {
     fn map_owned(&mut self, key: &str, v: Obj) {
         self.map(key, &v);
     }
+    /// A value given as JSON text known to be valid and free of line breaks.
+    fn json_text(&mut self, key: &str, text: &str);
     fn open(&mut self, key: &str);
     fn open_array(&mut self, key: &str);
     fn close(&mut self);
@@ -400,6 +468,10 @@ impl EventOut for ValueOut {
     }
     fn map_owned(&mut self, key: &str, v: Obj) {
         self.put(key, Value::Object(v));
+    }
+    fn json_text(&mut self, key: &str, text: &str) {
+        let value = serde_json::from_str(text).expect("json_text is given parsed JSON");
+        self.put(key, value);
     }
     fn open(&mut self, key: &str) {
         self.stack.push((key.to_owned(), Value::Object(Map::new())));
@@ -531,6 +603,10 @@ impl EventOut for JsonOut<'_> {
     fn map(&mut self, key: &str, v: &Obj) {
         self.member(key);
         serde_json::to_writer(&mut *self.buf, v).expect("writing to a Vec cannot fail");
+    }
+    fn json_text(&mut self, key: &str, text: &str) {
+        self.member(key);
+        self.buf.extend_from_slice(text.as_bytes());
     }
     fn open(&mut self, key: &str) {
         self.open_container(key, false);
@@ -2384,7 +2460,12 @@ mod tests {
     fn normalizer_owned_and_borrowed_paths_produce_identical_events() {
         let got = collect(LogType::Alb, elb::samples::ALB_HTTPS);
         let src = source(ELB_KEY);
-        for keep_raw in [RawMode::Unmapped, RawMode::RawData, RawMode::Drop] {
+        for keep_raw in [
+            RawMode::Auto,
+            RawMode::Unmapped,
+            RawMode::RawData,
+            RawMode::Drop,
+        ] {
             let opts = NormalizeOptions {
                 keep_raw,
                 ..Default::default()
@@ -2399,51 +2480,86 @@ mod tests {
         }
     }
 
+    fn event_text(log_type: LogType, rec: &ParsedRecord, keep_raw: RawMode) -> (String, Value) {
+        let src = source("x.log");
+        let opts = NormalizeOptions {
+            keep_raw,
+            ..Default::default()
+        };
+        let mut buf = Vec::new();
+        Normalizer::new(log_type, &src, opts).write_event(rec, &mut buf);
+        let text = String::from_utf8(buf).unwrap();
+        let value = serde_json::from_str(&text).unwrap();
+        (text, value)
+    }
+
     #[test]
     fn raw_mode_controls_where_the_original_record_goes() {
-        let got = collect(LogType::Text, "hello\n");
+        let got = collect(LogType::Text, "hello \"world\"\n");
         let rec = &got.records[0];
-        let src = source("x.log");
-        let unmapped = to_ocsf(
-            LogType::Text,
-            rec,
-            &src,
-            &NormalizeOptions {
-                keep_raw: RawMode::Unmapped,
-                ..Default::default()
-            },
-        )
-        .event;
+        // Auto keeps a text line as raw_data, exactly.
+        let (_, auto) = event_text(LogType::Text, rec, RawMode::Auto);
+        assert_eq!(auto["raw_data"], "hello \"world\"");
+        assert!(auto["unmapped"].get("record").is_none());
+        let (_, unmapped) = event_text(LogType::Text, rec, RawMode::Unmapped);
         assert_eq!(
             unmapped["unmapped"]["record"],
-            json!({ "message": "hello" })
+            json!({ "message": "hello \"world\"" })
         );
         assert!(unmapped.get("raw_data").is_none());
-        let raw = to_ocsf(
-            LogType::Text,
-            rec,
-            &src,
-            &NormalizeOptions {
-                keep_raw: RawMode::RawData,
-                ..Default::default()
-            },
-        )
-        .event;
-        assert_eq!(raw["raw_data"], r#"{"message":"hello"}"#);
+        let (_, raw) = event_text(LogType::Text, rec, RawMode::RawData);
+        assert_eq!(raw["raw_data"], "hello \"world\"");
         assert!(raw["unmapped"].get("record").is_none());
-        let dropped = to_ocsf(
-            LogType::Text,
-            rec,
-            &src,
-            &NormalizeOptions {
-                keep_raw: RawMode::Drop,
-                ..Default::default()
-            },
-        )
-        .event;
+        let (_, dropped) = event_text(LogType::Text, rec, RawMode::Drop);
         assert!(dropped.get("raw_data").is_none());
         assert!(dropped["unmapped"].get("record").is_none());
         assert!(dropped["unmapped"].get("source_object").is_some());
+    }
+
+    #[test]
+    fn json_records_are_kept_verbatim_unless_they_span_lines() {
+        // Spacing and key order of the original survive; the value is the record's.
+        let compact = "[ {\"b\": 1,  \"a\": {\"x\": [1, 2.50]}} ]";
+        let got = collect(LogType::Json, compact);
+        let (text, value) = event_text(LogType::Json, &got.records[0], RawMode::Auto);
+        assert!(
+            text.contains(r#""record":{"b": 1,  "a": {"x": [1, 2.50]}}"#),
+            "{text}"
+        );
+        assert_eq!(
+            value["unmapped"]["record"],
+            json!({"b": 1, "a": {"x": [1, 2.5]}})
+        );
+        assert!(value.get("raw_data").is_none());
+        // A pretty-printed record would break the NDJSON line: it is re-serialized.
+        let pretty = "[\n{\n  \"b\": 1,\n  \"a\": \"x\"\n}\n]\n";
+        let got = collect(LogType::Json, pretty);
+        let (text, value) = event_text(LogType::Json, &got.records[0], RawMode::Auto);
+        assert!(!text.contains('\n'), "{text}");
+        assert_eq!(value["unmapped"]["record"], json!({"b": 1, "a": "x"}));
+        // raw_data holds the original JSON text, line breaks escaped.
+        let (text, value) = event_text(LogType::Json, &got.records[0], RawMode::RawData);
+        assert!(!text.contains('\n'), "{text}");
+        assert_eq!(value["raw_data"], "{\n  \"b\": 1,\n  \"a\": \"x\"\n}");
+        // CloudTrail records come out byte for byte.
+        let got = collect(LogType::CloudTrail, cloudtrail::samples::THREE_RECORDS);
+        for rec in &got.records {
+            let (text, _) = event_text(LogType::CloudTrail, rec, RawMode::Auto);
+            assert!(
+                text.contains(&format!("\"record\":{}", rec.original)),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn raw_mode_names_parse_and_unknown_ones_are_listed() {
+        assert_eq!("auto".parse(), Ok(RawMode::Auto));
+        assert_eq!("unmapped".parse(), Ok(RawMode::Unmapped));
+        assert_eq!("raw_data".parse(), Ok(RawMode::RawData));
+        assert_eq!("drop".parse(), Ok(RawMode::Drop));
+        let err = "raw".parse::<RawMode>().unwrap_err();
+        assert!(err.contains("auto, unmapped, raw_data or drop"), "{err}");
     }
 
     fn built(write: impl Fn(&mut dyn EventOut)) -> (Value, Value) {
@@ -2594,7 +2710,12 @@ mod tests {
             let got = collect(log_type, &input);
             assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
             let src = source(key);
-            for keep_raw in [RawMode::Unmapped, RawMode::RawData, RawMode::Drop] {
+            for keep_raw in [
+                RawMode::Auto,
+                RawMode::Unmapped,
+                RawMode::RawData,
+                RawMode::Drop,
+            ] {
                 let opts = NormalizeOptions {
                     keep_raw,
                     fallback_time_ms: Some(1),

@@ -19,7 +19,7 @@ use crate::sink::Record;
 /// How records are normalized and grouped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PipelineOptions {
-    /// Keep the original record under `unmapped.record`, as `raw_data`, or not at all.
+    /// Where the original record goes (see [`RawMode`]).
     pub keep_raw: RawMode,
     /// Records per chunk (one output object or batch per chunk).
     pub chunk_records: u64,
@@ -32,7 +32,7 @@ pub struct PipelineOptions {
 impl Default for PipelineOptions {
     fn default() -> Self {
         PipelineOptions {
-            keep_raw: RawMode::Unmapped,
+            keep_raw: RawMode::Auto,
             chunk_records: 20_000,
             max_errors_kept: 100,
             fallback_time_ms: None,

@@ -229,7 +229,8 @@ fn emit_scanned(out: &mut Emitter<'_>, scanned: Scanned, buf: &[u8]) -> std::ops
             buf,
         ),
         Scanned::Complete => match serde_json::from_slice(buf) {
-            Ok(value) => emit_value(out, None, value),
+            // serde_json checked that the bytes are UTF-8 JSON.
+            Ok(value) => emit_value(out, None, value, &String::from_utf8_lossy(buf)),
             Err(e) => out.malformed(None, format!("invalid JSON record: {e}"), buf),
         },
     }
@@ -240,9 +241,10 @@ pub(crate) fn emit_value(
     out: &mut Emitter<'_>,
     line: Option<u64>,
     value: Value,
+    original: &str,
 ) -> std::ops::ControlFlow<()> {
     match value {
-        Value::Object(fields) => out.record(line, fields),
+        Value::Object(fields) => out.record(line, fields, original),
         other => {
             let text = other.to_string();
             out.malformed(

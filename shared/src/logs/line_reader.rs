@@ -169,7 +169,7 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
                     line.bytes,
                 ),
                 Ok(text) => match format.parse(text) {
-                    Ok(fields) => out.record(number, fields),
+                    Ok(fields) => out.record(number, fields, text),
                     Err(reason) => out.malformed(number, reason, line.bytes),
                 },
             }

@@ -129,6 +129,9 @@ pub struct ParsedRecord {
     pub line: Option<u64>,
     /// The record's fields, named as the source format names them.
     pub fields: Map<String, Value>,
+    /// The record as the object holds it: the line (without its line break) for
+    /// line formats, the JSON text of the record for JSON formats.
+    pub original: String,
 }
 
 /// Why one line or record of an object could not be parsed; the rest of the object still is.
@@ -282,6 +285,7 @@ impl<'e> Emitter<'e> {
         &mut self,
         line: Option<u64>,
         fields: Map<String, Value>,
+        original: &str,
     ) -> ControlFlow<()> {
         let index = self.summary.next_index;
         self.summary.records += 1;
@@ -289,6 +293,7 @@ impl<'e> Emitter<'e> {
             index,
             line,
             fields,
+            original: original.to_owned(),
         }))
     }
 
