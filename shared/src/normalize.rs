@@ -1629,12 +1629,15 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     out.close();
     out.close();
 
+    // OCSF 1.3 has only Unknown/Allowed/Denied/Other actions and says dispositions
+    // conform to Allowed or Denied: a counted request went through; a CAPTCHA or
+    // challenge action stopped the request (WAF answers with the puzzle instead).
     match get_str(r, "action") {
         Some("ALLOW") => write_action(out, (1, "Allowed"), (1, "Allowed")),
         Some("BLOCK") => write_action(out, (2, "Denied"), (2, "Blocked")),
-        Some("COUNT") => write_action(out, (3, "Observed"), (20, "Count")),
-        Some("CAPTCHA") => write_action(out, (99, "Other"), (22, "Captcha")),
-        Some("CHALLENGE") => write_action(out, (99, "Other"), (23, "Challenge")),
+        Some("COUNT") => write_action(out, (1, "Allowed"), (20, "Count")),
+        Some("CAPTCHA") => write_action(out, (2, "Denied"), (22, "Captcha")),
+        Some("CHALLENGE") => write_action(out, (2, "Denied"), (23, "Challenge")),
         _ => {}
     }
     out.open("firewall_rule");
@@ -1668,6 +1671,15 @@ fn rcode_id(rcode: &str) -> u64 {
         "NXRRSET" => 8,
         "NOTAUTH" => 9,
         "NOTZONE" => 10,
+        "DSOTYPENI" => 11,
+        "BADSIG" | "BADVERS" => 16,
+        "BADKEY" => 17,
+        "BADTIME" => 18,
+        "BADMODE" => 19,
+        "BADNAME" => 20,
+        "BADALG" => 21,
+        "BADTRUNC" => 22,
+        "BADCOOKIE" => 23,
         _ => 99,
     }
 }
@@ -2260,6 +2272,48 @@ mod tests {
         assert_class(count, 4002, 6);
         assert_eq!(count["disposition"], "Count");
         assert_eq!(count["http_response"]["code"], 200);
+    }
+
+    #[test]
+    fn waf_actions_use_only_ocsf_1_3_action_ids() {
+        // OCSF 1.3 action_id: 0 Unknown, 1 Allowed, 2 Denied, 99 Other.
+        for (waf, action, disposition) in [
+            ("ALLOW", (1, "Allowed"), (1, "Allowed")),
+            ("BLOCK", (2, "Denied"), (2, "Blocked")),
+            ("COUNT", (1, "Allowed"), (20, "Count")),
+            ("CAPTCHA", (2, "Denied"), (22, "Captcha")),
+            ("CHALLENGE", (2, "Denied"), (23, "Challenge")),
+        ] {
+            let line = json_lines::samples::WAF_COUNT.replace("\"COUNT\"", &format!("\"{waf}\""));
+            let ev = first_event(LogType::Waf, &line, "waf/f.log");
+            assert_eq!(
+                (&ev["action_id"], &ev["action"]),
+                (&json!(action.0), &json!(action.1)),
+                "{waf}"
+            );
+            assert_eq!(
+                (&ev["disposition_id"], &ev["disposition"]),
+                (&json!(disposition.0), &json!(disposition.1)),
+                "{waf}"
+            );
+        }
+    }
+
+    #[test]
+    fn dns_response_codes_map_to_ocsf_rcode_ids() {
+        for (rcode, id) in [
+            ("NOERROR", 0),
+            ("SERVFAIL", 2),
+            ("NXDOMAIN", 3),
+            ("REFUSED", 5),
+            ("NOTZONE", 10),
+            ("DSOTYPENI", 11),
+            ("BADVERS", 16),
+            ("BADCOOKIE", 23),
+            ("SOMETHING", 99),
+        ] {
+            assert_eq!(rcode_id(rcode), id, "{rcode}");
+        }
     }
 
     #[test]

@@ -229,8 +229,11 @@ fn emit_scanned(out: &mut Emitter<'_>, scanned: Scanned, buf: &[u8]) -> std::ops
             buf,
         ),
         Scanned::Complete => match serde_json::from_slice(buf) {
-            // serde_json checked that the bytes are UTF-8 JSON.
-            Ok(value) => emit_value(out, None, value, &String::from_utf8_lossy(buf)),
+            // serde_json only accepts UTF-8 JSON, so the check below cannot fail.
+            Ok(value) => match std::str::from_utf8(buf) {
+                Ok(original) => emit_value(out, None, value, original),
+                Err(_) => emit_value(out, None, value, &String::from_utf8_lossy(buf)),
+            },
             Err(e) => out.malformed(None, format!("invalid JSON record: {e}"), buf),
         },
     }
