@@ -399,3 +399,185 @@ async fn object_running_out_of_time_continues_through_the_queue() {
     assert_eq!(second.counts.objects_delivered, 1, "{:#?}", second.counts);
     assert_eq!(second.counts.records_delivered, count);
 }
+
+/// A minimal Elasticsearch `_bulk` endpoint on loopback with the one behaviour the sink
+/// relies on: `create` of an `_id` that exists answers 409. Every request is kept.
+struct BulkServer {
+    url: String,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<BulkRequest>>>,
+    index: std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, Value>>>,
+}
+
+struct BulkRequest {
+    path: String,
+    authorization: Option<String>,
+    gzip: bool,
+    actions: usize,
+}
+
+async fn bulk_server() -> BulkServer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let index = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+    let (reqs, idx) = (requests.clone(), index.clone());
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let (reqs, idx) = (reqs.clone(), idx.clone());
+            tokio::spawn(async move {
+                // One request per connection: read the head, then Content-Length bytes.
+                let mut data = Vec::new();
+                let mut chunk = [0u8; 65536];
+                let head_end = loop {
+                    let n = socket.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "connection closed before the request head ended");
+                    data.extend_from_slice(&chunk[..n]);
+                    if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break p + 4;
+                    }
+                };
+                let head = String::from_utf8(data[..head_end].to_vec()).unwrap();
+                let header = |name: &str| {
+                    head.lines().find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+                    })
+                };
+                let length: usize = header("content-length").unwrap().parse().unwrap();
+                while data.len() < head_end + length {
+                    let n = socket.read(&mut chunk).await.unwrap();
+                    assert!(n > 0, "connection closed before the body ended");
+                    data.extend_from_slice(&chunk[..n]);
+                }
+                let raw = &data[head_end..head_end + length];
+                let gzip = header("content-encoding").as_deref() == Some("gzip");
+                let mut body = String::new();
+                if gzip {
+                    flate2::read::MultiGzDecoder::new(raw)
+                        .read_to_string(&mut body)
+                        .unwrap();
+                } else {
+                    body = String::from_utf8(raw.to_vec()).unwrap();
+                }
+                let lines: Vec<&str> = body.lines().collect();
+                let mut items = Vec::new();
+                let mut errors = false;
+                for pair in lines.chunks(2) {
+                    let action: Value = serde_json::from_str(pair[0]).unwrap();
+                    let id = action["create"]["_id"].as_str().unwrap().to_string();
+                    let doc: Value = serde_json::from_str(pair[1]).unwrap();
+                    let mut index = idx.lock().unwrap();
+                    let status = if index.contains_key(&id) {
+                        errors = true;
+                        409
+                    } else {
+                        index.insert(id.clone(), doc);
+                        201
+                    };
+                    let mut item = json!({"_index": "ocsf", "_id": id, "status": status});
+                    if status == 409 {
+                        item["error"] = json!({"type": "version_conflict_engine_exception", "reason": "document already exists"});
+                    }
+                    items.push(json!({ "create": item }));
+                }
+                reqs.lock().unwrap().push(BulkRequest {
+                    path: head.split_whitespace().nth(1).unwrap().to_string(),
+                    authorization: header("authorization"),
+                    gzip,
+                    actions: lines.len() / 2,
+                });
+                let reply = json!({"took": 1, "errors": errors, "items": items}).to_string();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                socket.write_all(response.as_bytes()).await.unwrap();
+                socket.shutdown().await.ok();
+            });
+        }
+    });
+    BulkServer {
+        url,
+        requests,
+        index,
+    }
+}
+
+#[tokio::test]
+async fn http_sink_indexes_every_record_once_in_elasticsearch_even_when_redelivered() {
+    let s = scene().await;
+    let fixtures = fixtures();
+    let (ct, alb) = (fixtures[0].clone(), fixtures[2].clone());
+    let expected = ct.3 + alb.3;
+    for (key, body, _, _) in [&ct, &alb] {
+        put(&s, key, body.clone()).await;
+    }
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 2)
+        .await
+        .unwrap();
+    let server = bulk_server().await;
+    let ctx = context(
+        &s,
+        &[
+            ("S3CONNECTOR_SINK", "http"),
+            ("S3CONNECTOR_HTTP_PRESET", "elasticsearch"),
+            ("S3CONNECTOR_HTTP_URL", &server.url),
+            ("S3CONNECTOR_HTTP_TOKEN", "test-api-key"),
+            ("S3CONNECTOR_HTTP_MAX_BATCH_RECORDS", "4"),
+        ],
+    );
+
+    let first = run(&ctx, event.clone()).await;
+    assert!(first.failed_message_ids.is_empty(), "{first:?}");
+    assert_eq!(first.counts.records_delivered, expected);
+    assert_eq!(first.counts.objects_delivered, 2);
+    {
+        let index = server.index.lock().unwrap();
+        assert_eq!(index.len() as u64, expected);
+        for (id, doc) in index.iter() {
+            assert_eq!(
+                doc["metadata"]["uid"],
+                id.as_str(),
+                "uid is the document id"
+            );
+            assert!(
+                doc["class_uid"] == 6003 || doc["class_uid"] == 4002,
+                "{doc}"
+            );
+            assert!(doc["time"].as_i64().unwrap() > 0);
+        }
+        let requests = server.requests.lock().unwrap();
+        assert!(
+            requests.len() >= 5,
+            "batches of at most 4: {}",
+            requests.len()
+        );
+        for r in requests.iter() {
+            assert_eq!(r.path, "/_bulk");
+            assert_eq!(r.authorization.as_deref(), Some("ApiKey test-api-key"));
+            assert!(r.gzip, "bodies are gzip-encoded");
+            assert!(r.actions <= 4);
+        }
+    }
+    assert!(
+        output_objects(&s, "").await.is_empty(),
+        "nothing goes to the output bucket: no rejects, no S3 output"
+    );
+
+    // SQS delivers the same message again: every create answers 409, which counts as
+    // delivered, and the index still holds each record once.
+    let again = run(&ctx, event).await;
+    assert!(again.failed_message_ids.is_empty(), "{again:?}");
+    assert_eq!(again.counts.records_delivered, expected);
+    assert_eq!(server.index.lock().unwrap().len() as u64, expected);
+    let sent: usize = server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|r| r.actions)
+        .sum();
+    assert_eq!(sent as u64, 2 * expected);
+}
