@@ -249,6 +249,7 @@ impl<'a> Normalizer<'a> {
             LogType::VpcFlow => vpc_flow(r, out, scope),
             LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
             LogType::Nlb => nlb(r, out, scope),
+            LogType::AlbConnection => alb_connection(r, out, scope),
             LogType::S3Access => s3_access(r, out, scope),
             LogType::CloudFront => cloudfront(r, out),
             LogType::Waf => waf(r, out),
@@ -711,7 +712,7 @@ fn product_name(log_type: LogType) -> &'static str {
     match log_type {
         LogType::CloudTrail => "CloudTrail",
         LogType::VpcFlow => "VPC Flow Logs",
-        LogType::Alb => "Application Load Balancer",
+        LogType::Alb | LogType::AlbConnection => "Application Load Balancer",
         LogType::Nlb => "Network Load Balancer",
         LogType::ClassicElb => "Classic Load Balancer",
         LogType::S3Access => "Amazon S3",
@@ -1274,6 +1275,10 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         get_str(r, "domain_name"),
     );
     write_traffic(out, get_u64(r, "received_bytes"), get_u64(r, "sent_bytes"));
+    // The same id is the connection log's `conn_trace_id`: both land in connection_info.uid.
+    out.open("connection_info");
+    opt_str(out, "uid", get_str(r, "conn_trace_id"));
+    out.close();
 
     let times = [
         get_f64(r, "request_processing_time"),
@@ -1304,6 +1309,49 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
 }
 
 /// NLB logs describe TLS connections with no HTTP data, so they map to Network Activity.
+/// One TLS (or plain TCP) connection attempt to an ALB listener.
+fn alb_connection(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+    write_endpoint(
+        out,
+        "src_endpoint",
+        get_str(r, "client_ip"),
+        get_u64(r, "client_port"),
+    );
+    write_endpoint(out, "dst_endpoint", None, get_u64(r, "listener_port"));
+    out.open("connection_info");
+    out.uint("protocol_num", 6);
+    out.str("protocol_name", "tcp");
+    opt_str(out, "uid", get_str(r, "conn_trace_id"));
+    out.close();
+    write_tls(
+        out,
+        get_str(r, "tls_protocol"),
+        get_str(r, "tls_cipher"),
+        None,
+    );
+    // `Success`, or `Failed:<reason>` when the handshake or the client certificate
+    // check failed; absent on plain HTTP listeners.
+    match get_str(r, "tls_verify_status") {
+        Some("Success") => write_status(out, 1, "Success"),
+        Some(status) => {
+            write_status(out, 2, "Failure");
+            out.str(
+                "status_code",
+                status.strip_prefix("Failed:").unwrap_or(status),
+            );
+            out.str("status_detail", status);
+        }
+        None => {}
+    }
+    write_cloud(out, scope.account_id, scope.region, None);
+    Mapped {
+        class: &NETWORK_ACTIVITY,
+        activity: activity(1, "Open"),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: get_str(r, "timestamp").and_then(iso8601_ms),
+    }
+}
+
 fn nlb(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     write_endpoint(
         out,
@@ -2275,6 +2323,38 @@ mod tests {
     }
 
     #[test]
+    fn alb_connection_logs_map_to_network_activity_joined_to_access_logs() {
+        let key = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2023/11/14/conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20231114T2340Z_192.0.2.1_abcd1234.log.gz";
+        let evs = events(LogType::AlbConnection, elb::samples::ALB_CONNECTIONS, key);
+        let ok = &evs[0];
+        assert_class(ok, 4001, 1);
+        assert_eq!(ok["time"], 1_700_005_212_123i64);
+        assert_eq!(ok["src_endpoint"], json!({"ip": "192.0.2.1", "port": 2817}));
+        assert_eq!(ok["dst_endpoint"], json!({"port": 443}));
+        assert_eq!(ok["connection_info"]["uid"], "TID_1234abcd5678ef90");
+        assert_eq!(ok["tls"]["version"], "TLSv1.2");
+        assert_eq!(ok["status_id"], 1);
+        assert_eq!(ok["cloud"]["account"]["uid"], "123456789012");
+        assert_eq!(ok["cloud"]["region"], "us-east-2");
+        assert_eq!(
+            ok["metadata"]["product"]["name"],
+            "Application Load Balancer"
+        );
+        assert_eq!(ok["metadata"]["log_name"], "albconn");
+        let failed = &evs[1];
+        assert_eq!(failed["status_id"], 2);
+        assert_eq!(failed["status_code"], "ClientCertExpired");
+        assert_eq!(failed["status_detail"], "Failed:ClientCertExpired");
+        let plain = &evs[2];
+        assert!(plain.get("tls").is_none(), "no TLS on a plain listener");
+        assert!(plain.get("status_id").is_none());
+        assert_eq!(plain["src_endpoint"]["ip"], "2001:db8::17");
+        // The access log entry of a request on that connection carries the same id.
+        let access = first_event(LogType::Alb, elb::samples::ALB_HTTPS, key);
+        assert_eq!(access["connection_info"]["uid"], "TID_1234abcd5678ef90");
+    }
+
+    #[test]
     fn waf_actions_use_only_ocsf_1_3_action_ids() {
         // OCSF 1.3 action_id: 0 Unknown, 1 Allowed, 2 Denied, 99 Other.
         for (waf, action, disposition) in [
@@ -2673,6 +2753,11 @@ mod tests {
     /// Every sample of every log type, through both outputs and every raw mode.
     fn all_samples() -> Vec<(LogType, String, &'static str)> {
         vec![
+            (
+                LogType::AlbConnection,
+                elb::samples::ALB_CONNECTIONS.to_owned(),
+                ELB_KEY,
+            ),
             (
                 LogType::CloudTrail,
                 cloudtrail::samples::THREE_RECORDS.to_owned(),

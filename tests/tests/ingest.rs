@@ -37,6 +37,11 @@ fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
     let route53 = json!({"version": "1.100000", "account_id": ACCT, "region": "us-east-1", "vpc_id": "vpc-0a1b2c3d", "query_timestamp": "2026-11-23T10:00:00Z", "query_name": "example.com.", "query_type": "A", "query_class": "IN", "rcode": "NOERROR", "answers": [{"Rdata": "93.184.216.34", "Type": "A", "Class": "IN"}], "srcaddr": "10.0.1.5", "srcport": "53312", "transport": "UDP", "srcids": {"instance": "i-0abcdef1234567890"}}).to_string() + "\n";
     let generic = "{\"level\":\"info\",\"msg\":\"user signed in\",\"ts\":\"2026-11-23T10:00:00Z\"}\n{\"level\":\"warn\",\"msg\":\"slow query\",\"ts\":\"2026-11-23T10:00:01Z\"}\n";
     let text = "plain line one\nplain line two\nplain line three\n";
+    // ALB connection log entries as the field list documents them: an mTLS success and
+    // a rejected client certificate.
+    let alb_conn = r#"2026-11-23T10:00:01.123456Z 203.0.113.20 50001 443 TLSv1.3 TLS_AES_128_GCM_SHA256 0.012 "CN=device-17,O=Example Corp" 2026-01-01T00:00:00Z-2027-01-01T00:00:00Z 7A3F01 Success TID_5f2e9c0d1a2b3c4d
+2026-11-23T10:00:02.654321Z 198.51.100.9 50002 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 - "CN=old-device" 2024-01-01T00:00:00Z-2025-01-01T00:00:00Z 01 Failed:ClientCertExpired TID_6a7b8c9d0e1f2a3b
+"#;
     let elb_key = format!("AWSLogs/{ACCT}/elasticloadbalancing/us-east-1/{day}");
     vec![
         (format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/{day}/{ACCT}_CloudTrail_us-east-1_20261123T1000Z_abcDEF123.json.gz"), gzip(&ct), 6003, 7),
@@ -51,6 +56,7 @@ fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
         (format!("AWSLogs/{ACCT}/vpcdnsquerylogs/vpc-0a1b2c3d/{day}/vpc-0a1b2c3d_vpcdnsquerylogs_{ACCT}_20261123T1000Z_a1b2.log.gz"), gzip(route53.as_bytes()), 4003, 1),
         ("apps/web/events.json".to_string(), generic.as_bytes().to_vec(), 0, 2),
         ("apps/web/notes.txt".to_string(), text.as_bytes().to_vec(), 0, 3),
+        (format!("{elb_key}/conn_log.{ACCT}_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_9xk2m1qa.log.gz"), gzip(alb_conn.as_bytes()), 4001, 2),
     ]
 }
 

@@ -138,10 +138,9 @@ fn detect_aws_logs(key: &str, file: &str) -> Option<KeyDetection> {
 fn elb_kind(file: &str) -> Option<LogType> {
     const MARKER: &str = "_elasticloadbalancing_";
     let at = file.find(MARKER)?;
-    // ALB connection logs (`conn_log.` prefix) have a different layout with no parser yet:
-    // keep their lines as text rather than drop them.
+    // ALB connection logs share the naming, behind a `conn_log.` prefix.
     if file.starts_with("conn_log.") {
-        return Some(LogType::Text);
+        return Some(LogType::AlbConnection);
     }
     let after_region = file[at + MARKER.len()..].split_once('_')?.1;
     Some(if after_region.starts_with("app.") {
@@ -422,7 +421,7 @@ mod tests {
             ("123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz", LogType::Alb),
             ("123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz", LogType::Nlb),
             ("123456789012_elasticloadbalancing_us-east-2_my-classic-lb_20231114T2340Z_172.160.001.192_20sg8hgm.log", LogType::ClassicElb),
-            ("conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz", LogType::Text),
+            ("conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz", LogType::AlbConnection),
         ];
         for (file, expected) in cases {
             assert_eq!(

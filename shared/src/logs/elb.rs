@@ -1,4 +1,5 @@
-//! Elastic Load Balancing access logs: Application, Network (TLS) and Classic load balancers.
+//! Elastic Load Balancing access logs (Application, Network (TLS) and Classic load
+//! balancers) and Application Load Balancer connection logs.
 //!
 //! Field names follow the AWS documentation with `:port` fields split into
 //! `<name>_ip` and `<name>_port`, and the request line also split into
@@ -24,6 +25,8 @@ pub enum ElbKind {
     Network,
     /// Classic Load Balancer.
     Classic,
+    /// Application Load Balancer connection log (one line per TLS connection attempt).
+    Connection,
 }
 
 #[derive(Clone, Copy)]
@@ -37,6 +40,8 @@ enum Kind {
     Endpoint,
     Request,
     Time,
+    /// A bare IP address (IPv4 or IPv6).
+    Ip,
 }
 
 /// ALB fields in the order AWS writes them.
@@ -127,12 +132,32 @@ const CLASSIC_FIELDS: &[(&str, Kind)] = &[
 /// Classic ELB logs before 2015 ended at the request; `user_agent` and the TLS fields came later.
 const CLASSIC_MIN_FIELDS: usize = 12;
 
+/// ALB connection log fields in the order AWS writes them. `tls_verify_status` is
+/// `Success` or `Failed:<reason>`; `leaf_client_cert_validity` is
+/// `<not before>-<not after>`; `conn_trace_id` also appears in the access log entries of
+/// the requests sent over the connection.
+const CONNECTION_FIELDS: &[(&str, Kind)] = &[
+    ("timestamp", Kind::Time),
+    ("client_ip", Kind::Ip),
+    ("client_port", Kind::Uint),
+    ("listener_port", Kind::Uint),
+    ("tls_protocol", Kind::Str),
+    ("tls_cipher", Kind::Str),
+    ("tls_handshake_latency", Kind::Seconds),
+    ("leaf_client_cert_subject", Kind::Str),
+    ("leaf_client_cert_validity", Kind::Str),
+    ("leaf_client_cert_serial_number", Kind::Str),
+    ("tls_verify_status", Kind::Str),
+    ("conn_trace_id", Kind::Str),
+];
+
 impl ElbKind {
     fn layout(self) -> (&'static [(&'static str, Kind)], usize) {
         match self {
             ElbKind::Application => (ALB_FIELDS, ALB_MIN_FIELDS),
             ElbKind::Network => (NLB_FIELDS, NLB_MIN_FIELDS),
             ElbKind::Classic => (CLASSIC_FIELDS, CLASSIC_MIN_FIELDS),
+            ElbKind::Connection => (CONNECTION_FIELDS, CONNECTION_FIELDS.len()),
         }
     }
 }
@@ -169,9 +194,18 @@ fn parse_with(
             },
             Kind::Endpoint => put_endpoint(&mut m, name, v)?,
             Kind::Request => put_request(&mut m, v),
+            Kind::Ip => {
+                if !is_absent(v) && v.parse::<std::net::IpAddr>().is_err() {
+                    return Err(format!(
+                        "field `{name}`: expected an IP address, found {v:?}"
+                    ));
+                }
+                put_str(&mut m, name, v);
+            }
             Kind::Time => {
-                if *name == "time" && is_absent(v) {
-                    return Err("field `time`: missing".to_owned());
+                // The entry's own time (the first Time field of every layout) is required.
+                if matches!(*name, "time" | "timestamp") && is_absent(v) {
+                    return Err(format!("field `{name}`: missing"));
                 }
                 if !is_absent(v) && iso8601_ms(v).is_none() {
                     return Err(format!(
@@ -225,6 +259,16 @@ pub(crate) mod samples {
     pub(crate) const NLB_TLS: &str = r#"tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com h2 h2 "h2","http/1.1" 2020-04-01T08:51:42"#;
     /// Classic ELB HTTP request.
     pub(crate) const CLASSIC_HTTP: &str = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.38.0" - -"#;
+    /// ALB connection log entries: a verified mTLS connection, a rejected client
+    /// certificate, and a plain TCP connection to an HTTP listener over IPv6.
+    pub(crate) const ALB_CONNECTIONS: &str = concat!(
+        r#"2023-11-14T23:40:12.123456Z 192.0.2.1 2817 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 "CN=client.example.com,OU=Devices,O=Example Corp,L=Seattle,ST=Washington,C=US" 2023-10-16T21:50:15Z-2024-10-15T21:50:15Z 3F8DF9E1D1A49E3F Success TID_1234abcd5678ef90"#,
+        "\n",
+        r#"2023-11-14T23:40:13.654321Z 198.51.100.7 50123 443 TLSv1.3 TLS_AES_128_GCM_SHA256 - "CN=unknown-device" 2023-01-01T00:00:00Z-2023-06-30T23:59:59Z 01AB Failed:ClientCertExpired TID_aaaabbbbccccdddd"#,
+        "\n",
+        r#"2023-11-14T23:40:14.000001Z 2001:db8::17 41234 80 - - - - - - - TID_0000111122223333"#,
+        "\n"
+    );
     /// Classic ELB TCP listener entry: no HTTP fields.
     pub(crate) const CLASSIC_TCP: &str = r#"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.001065 0.000015 0.000023 - - 57 502 "- - - " "-" - -"#;
 }
@@ -237,6 +281,62 @@ mod tests {
     use super::*;
     use crate::logs::test_support::collect;
     use crate::logs::LogType;
+
+    #[test]
+    fn alb_connection_log_lines_map_every_documented_field() {
+        let got = collect(LogType::AlbConnection, ALB_CONNECTIONS);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        assert_eq!(got.records.len(), 3);
+        let ok = &got.records[0].fields;
+        assert_eq!(ok["timestamp"], "2023-11-14T23:40:12.123456Z");
+        assert_eq!(ok["client_ip"], "192.0.2.1");
+        assert_eq!(ok["client_port"], 2817);
+        assert_eq!(ok["listener_port"], 443);
+        assert_eq!(ok["tls_protocol"], "TLSv1.2");
+        assert_eq!(ok["tls_handshake_latency"], json!(4.036));
+        assert_eq!(
+            ok["leaf_client_cert_subject"],
+            "CN=client.example.com,OU=Devices,O=Example Corp,L=Seattle,ST=Washington,C=US"
+        );
+        assert_eq!(
+            ok["leaf_client_cert_validity"],
+            "2023-10-16T21:50:15Z-2024-10-15T21:50:15Z"
+        );
+        assert_eq!(ok["leaf_client_cert_serial_number"], "3F8DF9E1D1A49E3F");
+        assert_eq!(ok["tls_verify_status"], "Success");
+        assert_eq!(ok["conn_trace_id"], "TID_1234abcd5678ef90");
+        let failed = &got.records[1].fields;
+        assert_eq!(failed["tls_verify_status"], "Failed:ClientCertExpired");
+        assert!(failed.get("tls_handshake_latency").is_none());
+        let plain = &got.records[2].fields;
+        assert_eq!(plain["client_ip"], "2001:db8::17");
+        assert!(plain.get("tls_protocol").is_none());
+        assert!(plain.get("tls_verify_status").is_none());
+    }
+
+    #[test]
+    fn alb_connection_log_bad_lines_name_the_field() {
+        let input = "2023-11-14T23:40:12Z not-an-ip 2817 443 - - - - - - - TID_1\n\
+                     - 192.0.2.1 2817 443 - - - - - - - TID_2\n\
+                     2023-11-14T23:40:12Z 192.0.2.1 2817 443 TLSv1.2\n\
+                     2023-11-14T23:40:12Z 192.0.2.1 2817 443 - - - - - - - TID_3 future-field\n";
+        let got = collect(LogType::AlbConnection, input);
+        let reasons: Vec<&str> = got.errors.iter().map(|e| e.reason.as_str()).collect();
+        assert_eq!(reasons.len(), 3, "{reasons:?}");
+        assert!(reasons[0].contains("`client_ip`"), "{}", reasons[0]);
+        assert!(
+            reasons[1].contains("`timestamp`: missing"),
+            "{}",
+            reasons[1]
+        );
+        assert!(reasons[2].contains("at least 12"), "{}", reasons[2]);
+        // A field AWS appends later is kept, not an error.
+        assert_eq!(got.records.len(), 1);
+        assert_eq!(
+            got.records[0].fields["extra_fields"],
+            json!(["future-field"])
+        );
+    }
 
     #[test]
     fn alb_line_maps_every_documented_field() {

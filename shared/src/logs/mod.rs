@@ -33,6 +33,8 @@ pub enum LogType {
     VpcFlow,
     /// Application Load Balancer access logs.
     Alb,
+    /// Application Load Balancer connection logs (`conn_log.` files: TLS and mTLS handshakes).
+    AlbConnection,
     /// Network Load Balancer (TLS listener) access logs.
     Nlb,
     /// Classic Load Balancer access logs.
@@ -55,10 +57,11 @@ pub enum LogType {
 
 impl LogType {
     /// Every log type, in declaration order.
-    pub const ALL: [LogType; 12] = [
+    pub const ALL: [LogType; 13] = [
         LogType::CloudTrail,
         LogType::VpcFlow,
         LogType::Alb,
+        LogType::AlbConnection,
         LogType::Nlb,
         LogType::ClassicElb,
         LogType::S3Access,
@@ -76,6 +79,7 @@ impl LogType {
             LogType::CloudTrail => "cloudtrail",
             LogType::VpcFlow => "vpcflow",
             LogType::Alb => "alb",
+            LogType::AlbConnection => "albconn",
             LogType::Nlb => "nlb",
             LogType::ClassicElb => "elb",
             LogType::S3Access => "s3access",
@@ -231,6 +235,7 @@ pub fn parse_stream<R: BufRead>(
         LogType::CloudTrail => cloudtrail::parse(reader, &mut out)?,
         LogType::VpcFlow => vpc_flow::parse(reader, &mut out)?,
         LogType::Alb => elb::parse(reader, elb::ElbKind::Application, &mut out)?,
+        LogType::AlbConnection => elb::parse(reader, elb::ElbKind::Connection, &mut out)?,
         LogType::Nlb => elb::parse(reader, elb::ElbKind::Network, &mut out)?,
         LogType::ClassicElb => elb::parse(reader, elb::ElbKind::Classic, &mut out)?,
         LogType::S3Access => s3_access::parse(reader, &mut out)?,
@@ -380,7 +385,7 @@ mod tests {
         let msg = err.to_string();
         assert!(msg.contains("`syslog`"), "{msg}");
         assert!(
-            msg.contains("cloudtrail, vpcflow, alb, nlb, elb, s3access"),
+            msg.contains("cloudtrail, vpcflow, alb, albconn, nlb, elb, s3access"),
             "{msg}"
         );
         assert!(msg.ends_with("json, text"), "{msg}");
