@@ -255,6 +255,7 @@ impl<'a> Normalizer<'a> {
             LogType::Waf => waf(r, out),
             LogType::GuardDuty => guardduty(r, out),
             LogType::Route53Resolver => route53(r, out, scope),
+            LogType::CloudWatchLogs => cloudwatch_logs(r, out, scope),
             LogType::Json => generic_json(r, out),
             LogType::Text => text(r, out),
         };
@@ -293,7 +294,11 @@ impl<'a> Normalizer<'a> {
 
         let json_source = is_json_source(self.log_type);
         let keep_raw = match self.opts.keep_raw {
-            RawMode::Auto if json_source => RawMode::Unmapped,
+            // A CloudWatch Logs record's original is its message; the parsed record
+            // also names the log group and stream, so auto keeps that.
+            RawMode::Auto if json_source || self.log_type == LogType::CloudWatchLogs => {
+                RawMode::Unmapped
+            }
             RawMode::Auto => RawMode::RawData,
             other => other,
         };
@@ -720,6 +725,7 @@ fn product_name(log_type: LogType) -> &'static str {
         LogType::Waf => "AWS WAF",
         LogType::GuardDuty => "GuardDuty",
         LogType::Route53Resolver => "Route 53 Resolver",
+        LogType::CloudWatchLogs => "CloudWatch Logs",
         LogType::Json => "JSON log in S3",
         LogType::Text => "Text log in S3",
     }
@@ -1932,6 +1938,21 @@ fn generic_time(v: &Value) -> Option<i64> {
     }
 }
 
+/// One log event from a CloudWatch Logs subscription.
+fn cloudwatch_logs(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+    out.str("message", get_str(r, "message").unwrap_or(""));
+    // `owner` is the account that owns the log group (CloudwatchLogs on control messages).
+    let account =
+        get_str(r, "owner").filter(|o| o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit()));
+    write_cloud(out, account.or(scope.account_id), scope.region, None);
+    Mapped {
+        class: &BASE_EVENT,
+        activity: UNKNOWN,
+        severity_id: SEVERITY_INFORMATIONAL,
+        time: r.get("timestamp").and_then(Value::as_i64),
+    }
+}
+
 fn generic_json(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     match MESSAGE_KEYS.iter().find_map(|k| get_str(r, k)) {
         Some(m) => out.str("message", m),
@@ -2355,6 +2376,30 @@ mod tests {
     }
 
     #[test]
+    fn cloudwatch_log_events_keep_their_time_account_group_and_message() {
+        let key = "firehose/2026/11/23/10/cwl-to-s3-1-2026-11-23-10-00-00-a1b2c3d4.gz";
+        let evs = events(
+            LogType::CloudWatchLogs,
+            crate::logs::cloudwatch::samples::FIREHOSE_OBJECT,
+            key,
+        );
+        assert_eq!(evs.len(), 2);
+        let ev = &evs[1];
+        assert_class(ev, 0, 0);
+        assert_eq!(ev["time"], 1_432_826_855_001i64);
+        assert!(ev["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("2 123456789012 eni-"));
+        assert_eq!(ev["cloud"]["account"]["uid"], "123456789012");
+        assert_eq!(ev["metadata"]["product"]["name"], "CloudWatch Logs");
+        // Auto keeps the record, which names the log group and stream.
+        assert_eq!(ev["unmapped"]["record"]["logGroup"], "Example1");
+        assert_eq!(ev["unmapped"]["record"]["logStream"], "logStream1");
+        assert!(ev.get("raw_data").is_none());
+    }
+
+    #[test]
     fn waf_actions_use_only_ocsf_1_3_action_ids() {
         // OCSF 1.3 action_id: 0 Unknown, 1 Allowed, 2 Denied, 99 Other.
         for (waf, action, disposition) in [
@@ -2753,6 +2798,11 @@ mod tests {
     /// Every sample of every log type, through both outputs and every raw mode.
     fn all_samples() -> Vec<(LogType, String, &'static str)> {
         vec![
+            (
+                LogType::CloudWatchLogs,
+                crate::logs::cloudwatch::samples::FIREHOSE_OBJECT.to_owned(),
+                "firehose/x.gz",
+            ),
             (
                 LogType::AlbConnection,
                 elb::samples::ALB_CONNECTIONS.to_owned(),

@@ -37,6 +37,8 @@ fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
     let route53 = json!({"version": "1.100000", "account_id": ACCT, "region": "us-east-1", "vpc_id": "vpc-0a1b2c3d", "query_timestamp": "2026-11-23T10:00:00Z", "query_name": "example.com.", "query_type": "A", "query_class": "IN", "rcode": "NOERROR", "answers": [{"Rdata": "93.184.216.34", "Type": "A", "Class": "IN"}], "srcaddr": "10.0.1.5", "srcport": "53312", "transport": "UDP", "srcids": {"instance": "i-0abcdef1234567890"}}).to_string() + "\n";
     let generic = "{\"level\":\"info\",\"msg\":\"user signed in\",\"ts\":\"2026-11-23T10:00:00Z\"}\n{\"level\":\"warn\",\"msg\":\"slow query\",\"ts\":\"2026-11-23T10:00:01Z\"}\n";
     let text = "plain line one\nplain line two\nplain line three\n";
+    let cw_control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1795428000000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+    let cw_data = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/checkout","logStream":"2026/11/23/[$LATEST]0123456789abcdef","subscriptionFilters":["to-s3"],"logEvents":[{"id":"37836485610295382749103847561029384756102938475610293847","timestamp":1795428001000,"message":"START RequestId: 6f1d2c3b Version: $LATEST"},{"id":"37836485610295382749103847561029384756102938475610293848","timestamp":1795428001250,"message":"{\"level\":\"error\",\"msg\":\"payment declined\"}"}]}"#;
     // ALB connection log entries as the field list documents them: an mTLS success and
     // a rejected client certificate.
     let alb_conn = r#"2026-11-23T10:00:01.123456Z 203.0.113.20 50001 443 TLSv1.3 TLS_AES_128_GCM_SHA256 0.012 "CN=device-17,O=Example Corp" 2026-01-01T00:00:00Z-2027-01-01T00:00:00Z 7A3F01 Success TID_5f2e9c0d1a2b3c4d
@@ -56,6 +58,8 @@ fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
         (format!("AWSLogs/{ACCT}/vpcdnsquerylogs/vpc-0a1b2c3d/{day}/vpc-0a1b2c3d_vpcdnsquerylogs_{ACCT}_20261123T1000Z_a1b2.log.gz"), gzip(route53.as_bytes()), 4003, 1),
         ("apps/web/events.json".to_string(), generic.as_bytes().to_vec(), 0, 2),
         ("apps/web/notes.txt".to_string(), text.as_bytes().to_vec(), 0, 3),
+        // Firehose names objects after the delivery stream and writes each envelope as its own gzip member.
+        ("firehose/2026/11/23/10/cwl-to-s3-1-2026-11-23-10-00-00-6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c".to_string(), [gzip(cw_control.as_bytes()), gzip(cw_data.as_bytes())].concat(), 0, 2),
         (format!("{elb_key}/conn_log.{ACCT}_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_9xk2m1qa.log.gz"), gzip(alb_conn.as_bytes()), 4001, 2),
     ]
 }

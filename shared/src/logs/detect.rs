@@ -287,7 +287,9 @@ fn detect_json_object(body: &[u8], line: &[u8]) -> LogType {
         return LogType::CloudTrail;
     }
     let has = |key: &[u8]| memmem::find(line, key).is_some();
-    if has(b"\"webaclId\"") {
+    if has(b"\"messageType\"") && has(b"\"logEvents\"") {
+        LogType::CloudWatchLogs
+    } else if has(b"\"webaclId\"") {
         LogType::Waf
     } else if has(b"\"schemaVersion\"") && has(b"\"type\"") && has(b"\"service\"") {
         LogType::GuardDuty
@@ -325,10 +327,21 @@ fn detect_text_line(line: &str) -> LogType {
         return LogType::Nlb;
     }
     let mut tokens = line.split(' ');
-    let (t0, t1, t2) = (tokens.next(), tokens.next(), tokens.next());
+    let (t0, t1, t2, t3) = (tokens.next(), tokens.next(), tokens.next(), tokens.next());
     if let (Some(time), Some(name), Some(client)) = (t0, t1, t2) {
         if iso8601_ms(time).is_some() && !name.is_empty() && is_ip_port(client) {
             return LogType::ClassicElb;
+        }
+    }
+    // ALB connection log: time, client IP, client port, listener port.
+    if let (Some(time), Some(ip), Some(port), Some(listener)) = (t0, t1, t2, t3) {
+        let is_port = |p: &str| p.parse::<u16>().is_ok();
+        if iso8601_ms(time).is_some()
+            && ip.parse::<std::net::IpAddr>().is_ok()
+            && is_port(port)
+            && is_port(listener)
+        {
+            return LogType::AlbConnection;
         }
     }
     if is_s3_access_line(line) {
@@ -539,7 +552,12 @@ mod tests {
 
     #[test]
     fn content_detection_recognises_every_sample_format() {
-        let cases: [(&str, LogType); 14] = [
+        let cases: [(&str, LogType); 16] = [
+            (elb::samples::ALB_CONNECTIONS, LogType::AlbConnection),
+            (
+                crate::logs::cloudwatch::samples::FIREHOSE_OBJECT,
+                LogType::CloudWatchLogs,
+            ),
             (cloudtrail::samples::THREE_RECORDS, LogType::CloudTrail),
             ("  { \"Records\" :\n [ ]}", LogType::CloudTrail),
             (vpc_flow::samples::DEFAULT_FILE, LogType::VpcFlow),

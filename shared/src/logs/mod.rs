@@ -6,6 +6,7 @@
 
 pub mod cloudfront;
 pub mod cloudtrail;
+pub mod cloudwatch;
 pub mod detect;
 pub mod elb;
 pub mod json_lines;
@@ -49,6 +50,8 @@ pub enum LogType {
     GuardDuty,
     /// Route 53 Resolver query logs.
     Route53Resolver,
+    /// CloudWatch Logs subscription data written to S3 by Firehose (one record per log event).
+    CloudWatchLogs,
     /// Any other JSON: NDJSON, a top-level array, or concatenated objects.
     Json,
     /// Anything else: one record per non-blank line.
@@ -57,7 +60,7 @@ pub enum LogType {
 
 impl LogType {
     /// Every log type, in declaration order.
-    pub const ALL: [LogType; 13] = [
+    pub const ALL: [LogType; 14] = [
         LogType::CloudTrail,
         LogType::VpcFlow,
         LogType::Alb,
@@ -69,6 +72,7 @@ impl LogType {
         LogType::Waf,
         LogType::GuardDuty,
         LogType::Route53Resolver,
+        LogType::CloudWatchLogs,
         LogType::Json,
         LogType::Text,
     ];
@@ -87,6 +91,7 @@ impl LogType {
             LogType::Waf => "waf",
             LogType::GuardDuty => "guardduty",
             LogType::Route53Resolver => "route53resolver",
+            LogType::CloudWatchLogs => "cwlogs",
             LogType::Json => "json",
             LogType::Text => "text",
         }
@@ -243,6 +248,7 @@ pub fn parse_stream<R: BufRead>(
         LogType::Waf | LogType::GuardDuty | LogType::Route53Resolver | LogType::Json => {
             json_lines::parse(reader, &mut out)?
         }
+        LogType::CloudWatchLogs => cloudwatch::parse(reader, &mut out)?,
         LogType::Text => text::parse(reader, &mut out)?,
     }
     Ok(out.summary)
@@ -388,7 +394,7 @@ mod tests {
             msg.contains("cloudtrail, vpcflow, alb, albconn, nlb, elb, s3access"),
             "{msg}"
         );
-        assert!(msg.ends_with("json, text"), "{msg}");
+        assert!(msg.ends_with("cwlogs, json, text"), "{msg}");
     }
 
     #[test]
