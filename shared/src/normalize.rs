@@ -14,8 +14,9 @@
 //!
 //! Each mapping is written once against [`EventOut`], which has two
 //! implementations: one builds a `serde_json::Value` ([`Normalizer::normalize`])
-//! and one writes JSON text straight into a buffer ([`Normalizer::write_json`]),
-//! the fast path for sinks, which skips building and freeing a tree per event.
+//! and one writes JSON text straight into a `String` ([`Normalizer::write_event`]),
+//! the fast path for sinks, which skips building and freeing a tree per event and
+//! never needs its output re-checked as UTF-8.
 
 use std::net::IpAddr;
 
@@ -217,23 +218,6 @@ impl<'a> Normalizer<'a> {
         }
     }
 
-    /// Appends the event as one line of JSON text (no newline) to `buf`; returns true when the record had no time of its own.
-    ///
-    /// The text parses to the same value [`Self::normalize`] returns; keys are in
-    /// mapping order rather than sorted.
-    pub fn write_json(&self, record: &ParsedRecord, buf: &mut Vec<u8>) -> bool {
-        let mut out = JsonOut::new(buf);
-        let meta = self.event(
-            &mut out,
-            record.index,
-            record.line,
-            Fields::Borrowed(&record.fields),
-            &record.original,
-        );
-        out.finish();
-        meta.time_missing
-    }
-
     fn event(
         &self,
         out: &mut dyn EventOut,
@@ -335,7 +319,7 @@ impl<'a> Normalizer<'a> {
 
     /// Appends the event as one line of JSON text (no newline) to `buf`, and returns
     /// what sinks need besides the text: its uid and time.
-    pub fn write_event(&self, record: &ParsedRecord, buf: &mut Vec<u8>) -> EventMeta {
+    pub fn write_event(&self, record: &ParsedRecord, buf: &mut String) -> EventMeta {
         let mut out = JsonOut::new(buf);
         let meta = self.event(
             &mut out,
@@ -498,9 +482,9 @@ impl EventOut for ValueOut {
     }
 }
 
-/// Writes JSON text into a buffer.
+/// Writes JSON text into a `String`.
 struct JsonOut<'b> {
-    buf: &'b mut Vec<u8>,
+    buf: &'b mut String,
     stack: Vec<Frame>,
 }
 
@@ -515,8 +499,8 @@ struct Frame {
 }
 
 impl<'b> JsonOut<'b> {
-    fn new(buf: &'b mut Vec<u8>) -> Self {
-        buf.push(b'{');
+    fn new(buf: &'b mut String) -> Self {
+        buf.push('{');
         let root = Frame {
             start: buf.len(),
             array: false,
@@ -533,15 +517,15 @@ impl<'b> JsonOut<'b> {
     fn member(&mut self, key: &str) {
         let frame = self.stack.last_mut().expect("root frame");
         if !frame.empty {
-            self.buf.push(b',');
+            self.buf.push(',');
         }
         frame.empty = false;
         if !frame.array {
             // Keys are this module's constant attribute names, which need no escaping.
             debug_assert!(!needs_escape(key), "{key:?}");
-            self.buf.push(b'"');
-            self.buf.extend_from_slice(key.as_bytes());
-            self.buf.extend_from_slice(b"\":");
+            self.buf.push('"');
+            self.buf.push_str(key);
+            self.buf.push_str("\":");
         }
     }
 
@@ -549,7 +533,7 @@ impl<'b> JsonOut<'b> {
         let start = self.buf.len();
         let parent_was_empty = self.stack.last().expect("root frame").empty;
         self.member(key);
-        self.buf.push(if array { b'[' } else { b'{' });
+        self.buf.push(if array { '[' } else { '{' });
         self.stack.push(Frame {
             start,
             array,
@@ -560,16 +544,60 @@ impl<'b> JsonOut<'b> {
 
     fn finish(self) {
         debug_assert_eq!(self.stack.len(), 1, "unclosed container");
-        self.buf.push(b'}');
+        self.buf.push('}');
     }
 }
 
 fn needs_escape(s: &str) -> bool {
-    s.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20)
+    s.bytes().any(|c| ESCAPE[usize::from(c)] != 0)
 }
 
-fn write_json_str(buf: &mut Vec<u8>, s: &str) {
-    serde_json::to_writer(buf, s).expect("writing to a Vec cannot fail");
+/// For each byte, 0 when it stands for itself inside a JSON string, else the letter
+/// of its short escape (`u` for `\u00XX`).
+const ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        table[c] = b'u';
+        c += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+/// Appends `s` as a JSON string literal, copying runs that need no escape in one go.
+fn write_json_str(buf: &mut String, s: &str) {
+    buf.push('"');
+    let mut start = 0;
+    for (i, &byte) in s.as_bytes().iter().enumerate() {
+        let escape = ESCAPE[usize::from(byte)];
+        if escape == 0 {
+            continue;
+        }
+        // Escaped bytes are ASCII, so `i` is a char boundary.
+        buf.push_str(&s[start..i]);
+        match escape {
+            b'u' => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                buf.push_str("\\u00");
+                buf.push(char::from(HEX[usize::from(byte >> 4)]));
+                buf.push(char::from(HEX[usize::from(byte & 0xf)]));
+            }
+            letter => {
+                buf.push('\\');
+                buf.push(char::from(letter));
+            }
+        }
+        start = i + 1;
+    }
+    buf.push_str(&s[start..]);
+    buf.push('"');
 }
 
 impl EventOut for JsonOut<'_> {
@@ -579,40 +607,40 @@ impl EventOut for JsonOut<'_> {
     }
     fn str_parts(&mut self, key: &str, parts: &[&str]) {
         self.member(key);
-        self.buf.push(b'"');
+        self.buf.push('"');
         for part in parts {
             // Only called with this module's constant names, which need no escaping.
             debug_assert!(!needs_escape(part), "{part:?}");
-            self.buf.extend_from_slice(part.as_bytes());
+            self.buf.push_str(part);
         }
-        self.buf.push(b'"');
+        self.buf.push('"');
     }
     fn uint(&mut self, key: &str, v: u64) {
         self.member(key);
-        serde_json::to_writer(&mut *self.buf, &v).expect("writing to a Vec cannot fail");
+        self.buf.push_str(itoa::Buffer::new().format(v));
     }
     fn int(&mut self, key: &str, v: i64) {
         self.member(key);
-        serde_json::to_writer(&mut *self.buf, &v).expect("writing to a Vec cannot fail");
+        self.buf.push_str(itoa::Buffer::new().format(v));
     }
     fn float(&mut self, key: &str, v: f64) {
         if v.is_finite() {
             self.member(key);
-            serde_json::to_writer(&mut *self.buf, &v).expect("writing to a Vec cannot fail");
+            self.buf.push_str(ryu::Buffer::new().format_finite(v));
         }
     }
     fn boolean(&mut self, key: &str, v: bool) {
         self.member(key);
-        self.buf
-            .extend_from_slice(if v { b"true" } else { b"false" });
+        self.buf.push_str(if v { "true" } else { "false" });
     }
     fn map(&mut self, key: &str, v: &Obj) {
         self.member(key);
-        serde_json::to_writer(&mut *self.buf, v).expect("writing to a Vec cannot fail");
+        self.buf
+            .push_str(&serde_json::to_string(v).expect("a JSON map always serializes"));
     }
     fn json_text(&mut self, key: &str, text: &str) {
         self.member(key);
-        self.buf.extend_from_slice(text.as_bytes());
+        self.buf.push_str(text);
     }
     fn open(&mut self, key: &str) {
         self.open_container(key, false);
@@ -626,7 +654,7 @@ impl EventOut for JsonOut<'_> {
             self.buf.truncate(frame.start);
             self.stack.last_mut().expect("root frame").empty = frame.parent_was_empty;
         } else {
-            self.buf.push(if frame.array { b']' } else { b'}' });
+            self.buf.push(if frame.array { ']' } else { '}' });
         }
     }
 }
@@ -2665,9 +2693,8 @@ mod tests {
             keep_raw,
             ..Default::default()
         };
-        let mut buf = Vec::new();
-        Normalizer::new(log_type, &src, opts).write_event(rec, &mut buf);
-        let text = String::from_utf8(buf).unwrap();
+        let mut text = String::new();
+        Normalizer::new(log_type, &src, opts).write_event(rec, &mut text);
         let value = serde_json::from_str(&text).unwrap();
         (text, value)
     }
@@ -2741,14 +2768,32 @@ mod tests {
         assert!(err.contains("auto, unmapped, raw_data or drop"), "{err}");
     }
 
+    #[test]
+    fn string_escaping_matches_serde_json_byte_for_byte() {
+        let mut all_controls: String = (0u8..0x20).map(char::from).collect();
+        all_controls.push('\u{7f}');
+        for s in [
+            "",
+            "plain",
+            "quote \" and backslash \\ and slash /",
+            "tab\there\nnew line\r\u{8}\u{c}",
+            "é ü 日本 🙂 mixed \"\u{1}\"",
+            &all_controls,
+        ] {
+            let mut ours = String::new();
+            write_json_str(&mut ours, s);
+            assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
     fn built(write: impl Fn(&mut dyn EventOut)) -> (Value, Value) {
         let mut value_out = ValueOut::default();
         write(&mut value_out);
-        let mut buf = Vec::new();
+        let mut buf = String::new();
         let mut json_out = JsonOut::new(&mut buf);
         write(&mut json_out);
         json_out.finish();
-        let text: Value = serde_json::from_slice(&buf).expect("writer produced invalid JSON");
+        let text: Value = serde_json::from_str(&buf).expect("writer produced invalid JSON");
         (Value::Object(value_out.finish()), text)
     }
 
@@ -2912,21 +2957,20 @@ mod tests {
                 let normalizer = Normalizer::new(log_type, &src, opts);
                 for record in &got.records {
                     let expected = normalizer.normalize(record);
-                    let mut buf = b"previous line\n".to_vec();
-                    let time_missing = normalizer.write_json(record, &mut buf);
+                    let mut buf = "previous line\n".to_owned();
+                    let time_missing = normalizer.write_event(record, &mut buf).time_missing;
                     let line = buf
-                        .strip_prefix(b"previous line\n")
+                        .strip_prefix("previous line\n")
                         .expect("writer kept earlier bytes");
-                    let written: Value = serde_json::from_slice(line).unwrap_or_else(|e| {
-                        panic!("{log_type}: {e}: {}", String::from_utf8_lossy(line))
-                    });
+                    let written: Value = serde_json::from_str(line)
+                        .unwrap_or_else(|e| panic!("{log_type}: {e}: {line}"));
                     assert_eq!(
                         written, expected.event,
                         "{log_type} record {}",
                         record.index
                     );
                     assert_eq!(time_missing, expected.time_missing);
-                    assert!(!line.contains(&b'\n'), "one line per event");
+                    assert!(!line.contains('\n'), "one line per event");
                 }
             }
         }

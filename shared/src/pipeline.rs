@@ -235,17 +235,15 @@ pub fn process(
             }
             match item {
                 Ok(record) => {
-                    let mut buf = Vec::with_capacity(line_capacity);
-                    let meta = normalizer.write_event(&record, &mut buf);
+                    let mut json = String::with_capacity(line_capacity);
+                    let meta = normalizer.write_event(&record, &mut json);
                     report.records += 1;
                     report.without_time += u64::from(meta.time_missing);
+                    line_capacity = json.len() + 64;
                     records.push(Record {
                         uid: meta.uid,
                         time_ms: meta.time_ms,
-                        json: {
-                            line_capacity = buf.len() + 64;
-                            String::from_utf8(buf).expect("the JSON writer emits UTF-8")
-                        },
+                        json,
                     });
                 }
                 Err(e) => {

@@ -228,13 +228,20 @@ fn emit_scanned(out: &mut Emitter<'_>, scanned: Scanned, buf: &[u8]) -> std::ops
             format!("record is {len} bytes, over the {MAX_VALUE_BYTES}-byte limit"),
             buf,
         ),
-        Scanned::Complete => match serde_json::from_slice(buf) {
-            // serde_json only accepts UTF-8 JSON, so the check below cannot fail.
-            Ok(value) => match std::str::from_utf8(buf) {
-                Ok(original) => emit_value(out, None, value, original),
-                Err(_) => emit_value(out, None, value, &String::from_utf8_lossy(buf)),
+        // One UTF-8 check for the record; parsing from a `str` does not check again.
+        Scanned::Complete => match std::str::from_utf8(buf) {
+            Err(e) => out.malformed(
+                None,
+                format!(
+                    "invalid JSON record: not UTF-8 (invalid byte at offset {})",
+                    e.valid_up_to()
+                ),
+                buf,
+            ),
+            Ok(text) => match serde_json::from_str(text) {
+                Ok(value) => emit_value(out, None, value, text),
+                Err(e) => out.malformed(None, format!("invalid JSON record: {e}"), buf),
             },
-            Err(e) => out.malformed(None, format!("invalid JSON record: {e}"), buf),
         },
     }
 }
