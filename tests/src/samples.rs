@@ -196,6 +196,61 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
+/// Writes an Application Load Balancer connection log: mTLS handshakes, some with a
+/// rejected client certificate.
+pub fn alb_connections(out: &mut impl Write, lines: usize, seed: u64) -> io::Result<()> {
+    let mut rng = Rng::new(seed);
+    for i in 0..lines {
+        let t = START_EPOCH + (i as u64 % 3600);
+        let (latency, status) = match rng.below(8) {
+            0 => ("-".to_string(), "Failed:ClientCertExpired"),
+            1 => ("-".to_string(), "Failed:ClientCertUntrusted"),
+            _ => (format!("0.{:03}", 1 + rng.below(120)), "Success"),
+        };
+        writeln!(
+            out,
+            r#"{} {} {} 443 TLSv1.3 TLS_AES_128_GCM_SHA256 {latency} "CN=device-{},O=Example Corp" 2026-01-01T00:00:00Z-2027-01-01T00:00:00Z {:08X} {status} TID_{:016x}"#,
+            iso(t, rng.below(1_000_000)),
+            rng.public_ip(),
+            1024 + rng.below(60_000),
+            rng.below(500),
+            rng.next_u64() as u32,
+            rng.next_u64()
+        )?;
+    }
+    Ok(())
+}
+
+/// A Firehose object of CloudWatch Logs subscription data: a control message, then
+/// `batches` envelopes of `events` Lambda log lines, each envelope its own gzip member.
+pub fn cloudwatch_firehose(batches: usize, events: usize, seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let control = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1795428000000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+    let mut object = gzip(control.as_bytes());
+    for b in 0..batches {
+        let log_events: Vec<serde_json::Value> = (0..events)
+            .map(|e| {
+                let level = rng.pick(&["info", "info", "warn", "error"]);
+                serde_json::json!({
+                    "id": format!("{:056}", b * events + e),
+                    "timestamp": START_EPOCH as i64 * 1000 + (b * events + e) as i64 * 250,
+                    "message": format!(r#"{{"level":"{level}","msg":"order {} processed","ms":{}}}"#, rng.below(100_000), rng.below(900)),
+                })
+            })
+            .collect();
+        let envelope = serde_json::json!({
+            "messageType": "DATA_MESSAGE",
+            "owner": ACCOUNT,
+            "logGroup": "/aws/lambda/checkout",
+            "logStream": "2026/11/23/[$LATEST]0123456789abcdef0123456789abcdef",
+            "subscriptionFilters": ["to-s3"],
+            "logEvents": log_events,
+        });
+        object.extend(gzip(envelope.to_string().as_bytes()));
+    }
+    object
+}
+
 /// A sample object: where it goes and what it holds.
 #[derive(Debug, Clone)]
 pub struct SampleObject {
@@ -216,6 +271,8 @@ pub fn demo_objects() -> Vec<SampleObject> {
     vpc_flow(&mut vpc, 200, 2).expect("Vec write");
     let mut lb = Vec::new();
     alb(&mut lb, 100, 3).expect("Vec write");
+    let mut conn = Vec::new();
+    alb_connections(&mut conn, 40, 4).expect("Vec write");
     vec![
         SampleObject {
             key: format!("AWSLogs/{ACCOUNT}/CloudTrail/{REGION}/{day}/{ACCOUNT}_CloudTrail_{REGION}_20261123T1000Z_Q9kDx2mP0aBc3dEf.json.gz"),
@@ -230,6 +287,17 @@ pub fn demo_objects() -> Vec<SampleObject> {
         SampleObject {
             key: format!("AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/{day}/{ACCOUNT}_elasticloadbalancing_{REGION}_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_2kfy8e4q.log.gz"),
             body: gzip(&lb),
+            content_encoding: None,
+        },
+        SampleObject {
+            key: format!("AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/{day}/conn_log.{ACCOUNT}_elasticloadbalancing_{REGION}_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_7hq2m9zx.log.gz"),
+            body: gzip(&conn),
+            content_encoding: None,
+        },
+        SampleObject {
+            // Firehose keys follow no AWS convention: the content says what this is.
+            key: "firehose/2026/11/23/10/cwl-to-s3-1-2026-11-23-10-00-00-6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c".to_string(),
+            body: cloudwatch_firehose(3, 10, 5),
             content_encoding: None,
         },
         SampleObject {
@@ -282,5 +350,36 @@ mod tests {
             assert_eq!(line.matches('"').count() % 2, 0, "{line}");
             assert!(line.ends_with(char::is_alphanumeric), "{line}");
         }
+    }
+
+    /// Every record a generator writes parses with the library, with no record errors.
+    fn parses_cleanly(log_type: s3connector::logs::LogType, data: &[u8]) -> u64 {
+        let object = s3connector::object::open(
+            std::io::Cursor::new(data.to_vec()),
+            None,
+            None,
+            "sample",
+            s3connector::object::BombLimits::default(),
+        )
+        .unwrap();
+        let mut records = 0;
+        let summary = s3connector::logs::parse_stream(log_type, object.reader, 0, &mut |item| {
+            item.expect("generated records parse");
+            records += 1;
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(summary.malformed, 0);
+        records
+    }
+
+    #[test]
+    fn alb_connection_and_cloudwatch_samples_parse_record_by_record() {
+        use s3connector::logs::LogType;
+        let mut conn = Vec::new();
+        alb_connections(&mut conn, 20, 4).unwrap();
+        assert_eq!(parses_cleanly(LogType::AlbConnection, &conn), 20);
+        let firehose = cloudwatch_firehose(3, 10, 5);
+        assert_eq!(parses_cleanly(LogType::CloudWatchLogs, &firehose), 30);
     }
 }
