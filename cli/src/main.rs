@@ -277,7 +277,7 @@ async fn parse(
             return Ok(ExitCode::SUCCESS);
         }
         let log_type = resolve_type(&choice, &mut reader)
-            .map_err(|e| format!("{input}: {e}"))?
+            .map_err(|e| format!("{input}: rejected: {e}"))?
             .expect("skip handled above");
         eprintln!(
             "{input}: type {log_type} ({:?} compression)",

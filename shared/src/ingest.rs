@@ -678,7 +678,7 @@ pub async fn process_object(
             .map_err(|e| (None, ObjectError::from(ParseError::Io(e))))?;
             let mut r = opened.reader;
             let log_type = resolve_type(&choice, &mut r)
-                .map_err(|e| (None, ObjectError::from(ParseError::Io(e))))?
+                .map_err(|e| (None, e))?
                 .expect("skips are handled before reading");
             let report = pipeline::process(
                 &mut r,

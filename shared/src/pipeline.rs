@@ -95,16 +95,29 @@ pub fn choose_type(overrides: &TypeOverrides, bucket: &str, key: &str) -> TypeCh
     }
 }
 
-/// Resolves [`TypeChoice::FromContent`] by looking at the buffered head of the stream.
+/// Why a Parquet object is rejected rather than parsed.
+pub const PARQUET_REJECTED: &str = "the object is Apache Parquet (it starts with PAR1), which is not parsed: only text and JSON logs are. Deliver the log as text (for VPC Flow Logs, the plain-text file format), then re-send the notification of the new object";
+
+/// Resolves [`TypeChoice::FromContent`] by looking at the buffered head of the stream,
+/// and rejects any object that is Parquet whatever its key says: its bytes read as
+/// text would be delivered as garbage lines.
 pub fn resolve_type(
     choice: &TypeChoice,
     reader: &mut dyn BufRead,
-) -> std::io::Result<Option<LogType>> {
-    Ok(match choice {
-        TypeChoice::Parse(t) => Some(*t),
-        TypeChoice::Skip(_) => None,
-        TypeChoice::FromContent => Some(detect_by_content(reader.fill_buf()?)),
-    })
+) -> Result<Option<LogType>, ObjectError> {
+    if let TypeChoice::Skip(_) = choice {
+        return Ok(None);
+    }
+    let head = reader
+        .fill_buf()
+        .map_err(|e| ObjectError::from(ParseError::Io(e)))?;
+    if head.starts_with(b"PAR1") {
+        return Err(ObjectError::Permanent(PARQUET_REJECTED.to_string()));
+    }
+    Ok(Some(match choice {
+        TypeChoice::Parse(t) => *t,
+        _ => detect_by_content(head),
+    }))
 }
 
 /// A stable id for one version of an object: hex of SHA-256 over bucket, key, ETag, version.
@@ -373,6 +386,23 @@ mod tests {
         assert!(TypeOverrides::parse("logs=nonsense")
             .unwrap_err()
             .contains("logs=nonsense"));
+    }
+
+    #[test]
+    fn parquet_objects_are_rejected_whatever_the_key_says() {
+        let parquet = b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00";
+        for choice in [TypeChoice::FromContent, TypeChoice::Parse(LogType::VpcFlow)] {
+            let err = resolve_type(&choice, &mut &parquet[..]).unwrap_err();
+            assert!(
+                matches!(&err, ObjectError::Permanent(r) if r.contains("Parquet")),
+                "{err}"
+            );
+        }
+        let text = b"version account-id interface-id\n";
+        assert_eq!(
+            resolve_type(&TypeChoice::FromContent, &mut &text[..]).unwrap(),
+            Some(LogType::VpcFlow)
+        );
     }
 
     #[test]

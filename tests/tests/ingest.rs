@@ -313,6 +313,30 @@ async fn object_deleted_before_processing_is_a_permanent_reject() {
 }
 
 #[tokio::test]
+async fn parquet_flow_logs_are_rejected_with_the_fix_not_parsed_as_text() {
+    let s = scene().await;
+    // VPC Flow Logs in the Parquet file format: magic bytes, then binary pages.
+    let key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_a1b2c3d4.log.parquet");
+    let mut body = b"PAR1".to_vec();
+    body.extend((0u8..=255).cycle().take(4096));
+    body.extend_from_slice(b"PAR1");
+    put(&s, &key, body).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap();
+    let outcome = run(&context(&s, &[]), event).await;
+    assert!(outcome.failed_message_ids.is_empty());
+    assert_eq!(outcome.counts.objects_rejected, 1);
+    assert_eq!(outcome.counts.records_delivered, 0);
+    assert!(output_objects(&s, "source=").await.is_empty());
+    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
+    assert_eq!(r["object"]["key"], key.as_str());
+    let reason = r["reason"].as_str().unwrap();
+    assert!(reason.contains("Parquet") && reason.contains("plain-text"), "{r}");
+}
+
+#[tokio::test]
 async fn malformed_lines_are_rejected_and_the_rest_delivered() {
     let s = scene().await;
     let key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_x.log");

@@ -31,8 +31,6 @@ pub enum KeyDetection {
 pub enum SkipReason {
     /// CloudTrail digest files hold hashes of log files for integrity validation, not events.
     CloudTrailDigest,
-    /// VPC Flow Logs in Parquet; only the text format is parsed.
-    Parquet,
     /// A file AWS services write to test that they can deliver (`ConfigWritabilityCheckFile`, `ELBAccessLogTestFile`).
     DeliveryCheck,
     /// A zero-byte "folder" object whose key ends in `/`.
@@ -43,9 +41,6 @@ impl fmt::Display for SkipReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             SkipReason::CloudTrailDigest => "CloudTrail digest file (integrity hashes, not events)",
-            SkipReason::Parquet => {
-                "Parquet log files are not supported; deliver VPC flow logs as text"
-            }
             SkipReason::DeliveryCheck => "AWS delivery check file, not a log",
             SkipReason::DirectoryMarker => "directory marker object",
         })
@@ -118,7 +113,6 @@ fn detect_aws_logs(key: &str, file: &str) -> Option<KeyDetection> {
     let found = match path.service {
         "CloudTrail" | "CloudTrail-Insight" => KeyDetection::Detected(LogType::CloudTrail),
         "CloudTrail-Digest" => KeyDetection::Skip(SkipReason::CloudTrailDigest),
-        "vpcflowlogs" if file.ends_with(".parquet") => KeyDetection::Skip(SkipReason::Parquet),
         "vpcflowlogs" => KeyDetection::Detected(LogType::VpcFlow),
         "elasticloadbalancing" => {
             elb_kind(file).map_or(KeyDetection::Unknown, KeyDetection::Detected)
@@ -417,7 +411,8 @@ mod tests {
         let text = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.gz";
         assert_eq!(detected(text), KeyDetection::Detected(LogType::VpcFlow));
         let parquet = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.parquet";
-        assert_eq!(detected(parquet), KeyDetection::Skip(SkipReason::Parquet));
+        // Detected by key; the content check rejects it (see pipeline::resolve_type).
+        assert_eq!(detected(parquet), KeyDetection::Detected(LogType::VpcFlow));
         let hive = "flows/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2023/month=11/day=14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.gz";
         assert_eq!(detected(hive), KeyDetection::Detected(LogType::VpcFlow));
         let scope = key_scope(hive);
