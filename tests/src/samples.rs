@@ -209,7 +209,7 @@ pub fn alb_connections(out: &mut impl Write, lines: usize, seed: u64) -> io::Res
         };
         writeln!(
             out,
-            r#"{} {} {} 443 TLSv1.3 TLS_AES_128_GCM_SHA256 {latency} "CN=device-{},O=Example Corp" 2026-01-01T00:00:00Z-2027-01-01T00:00:00Z {:08X} {status} TID_{:016x}"#,
+            r#"{} {} {} 443 TLSv1.3 TLS_AES_128_GCM_SHA256 {latency} "CN=device-{},O=Example Corp" NotBefore=2026-01-01T00:00:00Z;NotAfter=2027-01-01T00:00:00Z {:08X} {status} TID_{:016x}"#,
             iso(t, rng.below(1_000_000)),
             rng.public_ip(),
             1024 + rng.below(60_000),

@@ -41,8 +41,8 @@ fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
     let cw_data = r#"{"messageType":"DATA_MESSAGE","owner":"123456789012","logGroup":"/aws/lambda/checkout","logStream":"2026/11/23/[$LATEST]0123456789abcdef","subscriptionFilters":["to-s3"],"logEvents":[{"id":"37836485610295382749103847561029384756102938475610293847","timestamp":1795428001000,"message":"START RequestId: 6f1d2c3b Version: $LATEST"},{"id":"37836485610295382749103847561029384756102938475610293848","timestamp":1795428001250,"message":"{\"level\":\"error\",\"msg\":\"payment declined\"}"}]}"#;
     // ALB connection log entries as the field list documents them: an mTLS success and
     // a rejected client certificate.
-    let alb_conn = r#"2026-11-23T10:00:01.123456Z 203.0.113.20 50001 443 TLSv1.3 TLS_AES_128_GCM_SHA256 0.012 "CN=device-17,O=Example Corp" 2026-01-01T00:00:00Z-2027-01-01T00:00:00Z 7A3F01 Success TID_5f2e9c0d1a2b3c4d
-2026-11-23T10:00:02.654321Z 198.51.100.9 50002 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 - "CN=old-device" 2024-01-01T00:00:00Z-2025-01-01T00:00:00Z 01 Failed:ClientCertExpired TID_6a7b8c9d0e1f2a3b
+    let alb_conn = r#"2026-11-23T10:00:01.123456Z 203.0.113.20 50001 443 TLSv1.3 TLS_AES_128_GCM_SHA256 0.012 "CN=device-17,O=Example Corp" NotBefore=2026-01-01T00:00:00Z;NotAfter=2027-01-01T00:00:00Z 7A3F01 Success TID_5f2e9c0d1a2b3c4d
+2026-11-23T10:00:02.654321Z 198.51.100.9 50002 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 - "CN=old-device" NotBefore=2024-01-01T00:00:00Z;NotAfter=2025-01-01T00:00:00Z 01 Failed:ClientCertExpired TID_6a7b8c9d0e1f2a3b
 "#;
     let elb_key = format!("AWSLogs/{ACCT}/elasticloadbalancing/us-east-1/{day}");
     vec![
@@ -333,7 +333,10 @@ async fn parquet_flow_logs_are_rejected_with_the_fix_not_parsed_as_text() {
     let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
     assert_eq!(r["object"]["key"], key.as_str());
     let reason = r["reason"].as_str().unwrap();
-    assert!(reason.contains("Parquet") && reason.contains("plain-text"), "{r}");
+    assert!(
+        reason.contains("Parquet") && reason.contains("plain-text"),
+        "{r}"
+    );
 }
 
 #[tokio::test]

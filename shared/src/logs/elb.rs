@@ -134,8 +134,9 @@ const CLASSIC_MIN_FIELDS: usize = 12;
 
 /// ALB connection log fields in the order AWS writes them. `tls_verify_status` is
 /// `Success` or `Failed:<reason>`; `leaf_client_cert_validity` is
-/// `<not before>-<not after>`; `conn_trace_id` also appears in the access log entries of
-/// the requests sent over the connection.
+/// `NotBefore=<time>;NotAfter=<time>`; `conn_trace_id` (added in 2024, so absent from
+/// the first files) also appears in the access log entries of the requests sent over
+/// the connection.
 const CONNECTION_FIELDS: &[(&str, Kind)] = &[
     ("timestamp", Kind::Time),
     ("client_ip", Kind::Ip),
@@ -151,13 +152,16 @@ const CONNECTION_FIELDS: &[(&str, Kind)] = &[
     ("conn_trace_id", Kind::Str),
 ];
 
+/// Connection logs from before `conn_trace_id` end at `tls_verify_status`.
+const CONNECTION_MIN_FIELDS: usize = 11;
+
 impl ElbKind {
     fn layout(self) -> (&'static [(&'static str, Kind)], usize) {
         match self {
             ElbKind::Application => (ALB_FIELDS, ALB_MIN_FIELDS),
             ElbKind::Network => (NLB_FIELDS, NLB_MIN_FIELDS),
             ElbKind::Classic => (CLASSIC_FIELDS, CLASSIC_MIN_FIELDS),
-            ElbKind::Connection => (CONNECTION_FIELDS, CONNECTION_FIELDS.len()),
+            ElbKind::Connection => (CONNECTION_FIELDS, CONNECTION_MIN_FIELDS),
         }
     }
 }
@@ -262,11 +266,11 @@ pub(crate) mod samples {
     /// ALB connection log entries: a verified mTLS connection, a rejected client
     /// certificate, and a plain TCP connection to an HTTP listener over IPv6.
     pub(crate) const ALB_CONNECTIONS: &str = concat!(
-        r#"2023-11-14T23:40:12.123456Z 192.0.2.1 2817 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 "CN=client.example.com,OU=Devices,O=Example Corp,L=Seattle,ST=Washington,C=US" 2023-10-16T21:50:15Z-2024-10-15T21:50:15Z 3F8DF9E1D1A49E3F Success TID_1234abcd5678ef90"#,
+        r#"2023-11-14T23:40:12.123456Z 192.0.2.1 2817 443 TLSv1.2 ECDHE-RSA-AES128-GCM-SHA256 4.036 "CN=client.example.com,OU=Devices,O=Example Corp,L=Seattle,ST=Washington,C=US" NotBefore=2023-10-16T21:50:15Z;NotAfter=2024-10-15T21:50:15Z 3F8DF9E1D1A49E3F Success TID_1234abcd5678ef90"#,
         "\n",
-        r#"2023-11-14T23:40:13.654321Z 198.51.100.7 50123 443 TLSv1.3 TLS_AES_128_GCM_SHA256 - "CN=unknown-device" 2023-01-01T00:00:00Z-2023-06-30T23:59:59Z 01AB Failed:ClientCertExpired TID_aaaabbbbccccdddd"#,
+        r#"2023-11-14T23:40:13.654321Z 198.51.100.7 50123 443 TLSv1.3 TLS_AES_128_GCM_SHA256 - "CN=unknown-device" NotBefore=2023-01-01T00:00:00Z;NotAfter=2023-06-30T23:59:59Z 01AB Failed:ClientCertExpired TID_aaaabbbbccccdddd"#,
         "\n",
-        r#"2023-11-14T23:40:14.000001Z 2001:db8::17 41234 80 - - - - - - - TID_0000111122223333"#,
+        r#"2023-11-14T23:40:14.000001Z 2001:db8::17 41234 80 - - - "-" - - - TID_0000111122223333"#,
         "\n"
     );
     /// Classic ELB TCP listener entry: no HTTP fields.
@@ -300,7 +304,7 @@ mod tests {
         );
         assert_eq!(
             ok["leaf_client_cert_validity"],
-            "2023-10-16T21:50:15Z-2024-10-15T21:50:15Z"
+            "NotBefore=2023-10-16T21:50:15Z;NotAfter=2024-10-15T21:50:15Z"
         );
         assert_eq!(ok["leaf_client_cert_serial_number"], "3F8DF9E1D1A49E3F");
         assert_eq!(ok["tls_verify_status"], "Success");
@@ -319,7 +323,8 @@ mod tests {
         let input = "2023-11-14T23:40:12Z not-an-ip 2817 443 - - - - - - - TID_1\n\
                      - 192.0.2.1 2817 443 - - - - - - - TID_2\n\
                      2023-11-14T23:40:12Z 192.0.2.1 2817 443 TLSv1.2\n\
-                     2023-11-14T23:40:12Z 192.0.2.1 2817 443 - - - - - - - TID_3 future-field\n";
+                     2023-11-14T23:40:12Z 192.0.2.1 2817 443 - - - - - - - TID_3 future-field\n\
+                     2023-11-14T23:40:12Z 192.0.2.1 2817 443 TLSv1.2 AES128-SHA 0.010 \"CN=a\" NotBefore=2023-01-01T00:00:00Z;NotAfter=2024-01-01T00:00:00Z 0A Success\n";
         let got = collect(LogType::AlbConnection, input);
         let reasons: Vec<&str> = got.errors.iter().map(|e| e.reason.as_str()).collect();
         assert_eq!(reasons.len(), 3, "{reasons:?}");
@@ -329,13 +334,16 @@ mod tests {
             "{}",
             reasons[1]
         );
-        assert!(reasons[2].contains("at least 12"), "{}", reasons[2]);
-        // A field AWS appends later is kept, not an error.
-        assert_eq!(got.records.len(), 1);
+        assert!(reasons[2].contains("at least 11"), "{}", reasons[2]);
+        // A field AWS appends later is kept, not an error; a line from before
+        // conn_trace_id existed is complete without it.
+        assert_eq!(got.records.len(), 2);
         assert_eq!(
             got.records[0].fields["extra_fields"],
             json!(["future-field"])
         );
+        assert!(got.records[1].fields.get("conn_trace_id").is_none());
+        assert_eq!(got.records[1].fields["tls_verify_status"], "Success");
     }
 
     #[test]
