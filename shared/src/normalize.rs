@@ -2977,6 +2977,24 @@ mod tests {
     }
 
     #[test]
+    fn resuming_at_any_record_index_yields_exactly_the_remaining_records_of_every_format() {
+        // Continuations resume at a record index: nothing may be lost or repeated.
+        for (log_type, input, _) in all_samples() {
+            let all = crate::logs::test_support::collect(log_type, &input);
+            let total = all.summary.next_index;
+            for start in 0..=total {
+                let resumed = crate::logs::test_support::collect_from(log_type, &input, start)
+                    .unwrap_or_else(|e| panic!("{log_type} from {start}: {e}"));
+                let expected: Vec<_> = all.records.iter().filter(|r| r.index >= start).collect();
+                let got: Vec<_> = resumed.records.iter().collect();
+                assert_eq!(got, expected, "{log_type} resumed at {start}");
+                assert_eq!(resumed.summary.next_index, total, "{log_type} from {start}");
+                assert_eq!(resumed.summary.skipped, start, "{log_type} from {start}");
+            }
+        }
+    }
+
+    #[test]
     fn fallback_time_fills_time_and_processed_time_only_when_record_has_none() {
         let opts = NormalizeOptions {
             fallback_time_ms: Some(1_700_000_000_000),
