@@ -16,8 +16,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use http::header::{
     HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE, LOCATION, RETRY_AFTER,
     USER_AGENT,
@@ -30,7 +28,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::Deserialize;
 
-use super::{BatchSource, Record, SinkError};
+use super::{BatchSource, GzipWriter, Record, SinkError};
 
 const URL_VAR: &str = "S3CONNECTOR_HTTP_URL";
 const PRESET_VAR: &str = "S3CONNECTOR_HTTP_PRESET";
@@ -796,7 +794,7 @@ impl HttpSink {
             return Bytes::copy_from_slice(raw);
         }
         // Level 1: the Lambda is CPU-bound and JSON still shrinks several-fold.
-        let mut encoder = GzEncoder::new(Vec::with_capacity(raw.len() / 4), Compression::fast());
+        let mut encoder = GzipWriter::new(1, raw.len() / 4);
         encoder
             .write_all(raw)
             .expect("writing to a Vec cannot fail");

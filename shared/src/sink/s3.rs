@@ -6,7 +6,7 @@ use std::io::Write;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::{BatchSource, Record, SinkError};
+use super::{BatchSource, GzipWriter, Record, SinkError};
 use crate::logs::detect::key_scope;
 
 /// How output objects are compressed (`S3CONNECTOR_OUTPUT_COMPRESSION`).
@@ -69,39 +69,22 @@ impl OutputCompression {
     /// Compresses records as NDJSON (one event per line) into one self-contained body.
     pub fn encode(self, records: &[Record]) -> Vec<u8> {
         let raw: usize = records.iter().map(|r| r.json.len() + 1).sum();
-        let out = Vec::with_capacity(raw / 8 + 64);
         let result = match self {
-            OutputCompression::Gzip(level) => gzip(out, level, records),
-            OutputCompression::Zstd(level) => zstd::stream::write::Encoder::new(out, level)
-                .and_then(|mut z| {
-                    write_lines(records, |batch| z.write_all(batch))?;
-                    z.finish()
-                }),
+            OutputCompression::Gzip(level) => {
+                let mut gz = GzipWriter::new(level, raw / 8);
+                write_lines(records, |batch| gz.write_all(batch)).and_then(|()| gz.finish())
+            }
+            OutputCompression::Zstd(level) => {
+                zstd::stream::write::Encoder::new(Vec::with_capacity(raw / 8), level).and_then(
+                    |mut z| {
+                        write_lines(records, |batch| z.write_all(batch))?;
+                        z.finish()
+                    },
+                )
+            }
         };
         result.expect("compressing into a Vec cannot fail")
     }
-}
-
-/// One gzip member (RFC 1952) around a raw deflate stream. The CRC is computed here
-/// with `crc32fast` (SIMD) because the zlib-rs backend's own CRC is scalar and costs
-/// as much as level-1 deflate itself.
-fn gzip(mut out: Vec<u8>, level: u32, records: &[Record]) -> std::io::Result<Vec<u8>> {
-    // ID1 ID2, CM=deflate, no flags, no mtime (output must not depend on when it was
-    // written), XFL=0, OS=unknown.
-    out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
-    let mut crc = crc32fast::Hasher::new();
-    let mut size: u64 = 0;
-    let mut deflate = flate2::write::DeflateEncoder::new(out, flate2::Compression::new(level));
-    write_lines(records, |batch| {
-        crc.update(batch);
-        size += batch.len() as u64;
-        deflate.write_all(batch)
-    })?;
-    let mut out = deflate.finish()?;
-    out.extend_from_slice(&crc.finalize().to_le_bytes());
-    // ISIZE is the input size modulo 2^32.
-    out.extend_from_slice(&(size as u32).to_le_bytes());
-    Ok(out)
 }
 
 /// Hands the records as NDJSON to `write` in batches of about 128 KiB, since
