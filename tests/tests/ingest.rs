@@ -246,6 +246,14 @@ async fn every_log_type_is_delivered_record_by_record() {
         )),
         "{ct_key}"
     );
+    // A Firehose key names no account: the partition takes the one the events carry.
+    assert!(
+        outputs.iter().any(|(k, _)| k.starts_with(&format!(
+            "source=cwlogs/account={ACCT}/region=unknown/dt=2026-11-23/"
+        ))),
+        "{:?}",
+        outputs.iter().map(|(k, _)| k).collect::<Vec<_>>()
+    );
 }
 
 #[tokio::test]

@@ -135,18 +135,45 @@ impl S3Sink {
         }
     }
 
-    /// The output key for a chunk whose first record has time `first_time_ms`.
-    pub fn key_for(&self, source: &BatchSource, first_time_ms: Option<i64>) -> String {
+    /// The output key for a chunk starting with record `first`.
+    ///
+    /// Account and region come from the source key's AWS convention; for keys without
+    /// one (Firehose deliveries, arbitrary uploads) from the first event's `cloud`
+    /// object. A chunk always starts with the same record, so retries keep the key.
+    pub fn key_for(&self, source: &BatchSource, first: &Record) -> String {
         let scope = key_scope(&source.key);
-        let day = first_time_ms
+        let day = first
+            .time_ms
             .map(day_of)
             .unwrap_or_else(|| "unknown".to_string());
+        let cloud = if scope.account_id.is_none() || scope.region.is_none() {
+            serde_json::from_str::<serde_json::Value>(&first.json)
+                .ok()
+                .and_then(|event| event.get("cloud").cloned())
+        } else {
+            None
+        };
+        let from_event = |path: &[&str], valid: fn(&str) -> bool| -> Option<String> {
+            let mut v = cloud.as_ref()?;
+            for p in path {
+                v = v.get(p)?;
+            }
+            v.as_str().filter(|s| valid(s)).map(str::to_owned)
+        };
+        let account = scope
+            .account_id
+            .map(str::to_owned)
+            .or_else(|| from_event(&["account", "uid"], is_account_id))
+            .unwrap_or_else(|| "unknown".to_owned());
+        let region = scope
+            .region
+            .map(str::to_owned)
+            .or_else(|| from_event(&["region"], is_region_name))
+            .unwrap_or_else(|| "unknown".to_owned());
         format!(
-            "{}source={}/account={}/region={}/dt={day}/{}-{:05}.json.{}",
+            "{}source={}/account={account}/region={region}/dt={day}/{}-{:05}.json.{}",
             self.prefix,
             source.log_type,
-            scope.account_id.unwrap_or("unknown"),
-            scope.region.unwrap_or("unknown"),
             source.object_id,
             source.chunk,
             self.compression.extension()
@@ -162,7 +189,7 @@ impl S3Sink {
         if records.is_empty() {
             return Ok(0);
         }
-        let key = self.key_for(source, records[0].time_ms);
+        let key = self.key_for(source, &records[0]);
         let body = self.compression.encode(records);
         self.client
             .put_object()
@@ -183,6 +210,20 @@ impl S3Sink {
             })?;
         Ok(records.len() as u64)
     }
+}
+
+/// Twelve digits: the only account value used as a partition.
+fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A region-shaped name (`us-east-1`, `cn-north-1`, `us-gov-west-1`), nothing that could
+/// change the key's path.
+fn is_region_name(s: &str) -> bool {
+    (4..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
 }
 
 /// `YYYY-MM-DD` of an epoch-millisecond time (UTC).
@@ -254,6 +295,69 @@ mod tests {
         assert!(text.ends_with("{\"n\":19999}\n"));
         let zst = OutputCompression::Zstd(3).encode(&records);
         assert_eq!(zstd::decode_all(&zst[..]).unwrap(), expected.as_bytes());
+    }
+
+    fn sink() -> S3Sink {
+        let config = aws_sdk_s3::Config::builder()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .build();
+        S3Sink::new(
+            aws_sdk_s3::Client::from_conf(config),
+            "out".into(),
+            "logs/".into(),
+            OutputCompression::default(),
+        )
+    }
+
+    fn batch(key: &str) -> BatchSource {
+        BatchSource {
+            log_type: "cwlogs".into(),
+            bucket: "src".into(),
+            key: key.into(),
+            chunk: 3,
+            object_id: "abc".into(),
+        }
+    }
+
+    fn record(json: &str) -> Record {
+        Record {
+            uid: "u".into(),
+            time_ms: Some(1_795_428_000_000),
+            json: json.into(),
+        }
+    }
+
+    #[test]
+    fn keys_take_account_and_region_from_the_aws_key_convention_first() {
+        let key = "AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/23/f.log.gz";
+        let first = record(r#"{"cloud":{"region":"us-east-1","account":{"uid":"999999999999"}}}"#);
+        assert_eq!(
+            sink().key_for(&batch(key), &first),
+            "logs/source=cwlogs/account=123456789012/region=eu-west-1/dt=2026-11-23/abc-00003.json.gz"
+        );
+    }
+
+    #[test]
+    fn keys_without_a_convention_take_the_first_events_cloud_when_it_is_well_formed() {
+        let key = "firehose/2026/11/23/10/stream-1-2026-11-23-10-00-00-uuid";
+        let first = record(
+            r#"{"cloud":{"provider":"AWS","region":"ap-south-2","account":{"uid":"123456789012"}}}"#,
+        );
+        assert_eq!(
+            sink().key_for(&batch(key), &first),
+            "logs/source=cwlogs/account=123456789012/region=ap-south-2/dt=2026-11-23/abc-00003.json.gz"
+        );
+        // Values that could reshape the key, or are not what they claim, are not used.
+        let hostile = record(r#"{"cloud":{"region":"../../x","account":{"uid":"12345/../.."}}}"#);
+        assert_eq!(
+            sink().key_for(&batch(key), &hostile),
+            "logs/source=cwlogs/account=unknown/region=unknown/dt=2026-11-23/abc-00003.json.gz"
+        );
+        let no_cloud = record(r#"{"message":"x"}"#);
+        assert!(sink()
+            .key_for(&batch(key), &no_cloud)
+            .contains("/account=unknown/region=unknown/"));
     }
 
     #[test]
