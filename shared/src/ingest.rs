@@ -269,28 +269,32 @@ impl IngestConfig {
                 ))
             }
         };
-        let keep_raw = match lookup("S3CONNECTOR_RAW_MODE") {
-            None => RawMode::default(),
-            Some(v) => v.trim().parse().map_err(|p: String| {
-                invalid(
-                    "S3CONNECTOR_RAW_MODE",
-                    &v,
-                    &p,
-                    "auto, unmapped, raw_data or drop",
-                )
-            })?,
-        };
-        let compression = match lookup("S3CONNECTOR_OUTPUT_COMPRESSION") {
-            None => OutputCompression::default(),
-            Some(v) => v.trim().parse().map_err(|p: String| {
-                invalid(
-                    "S3CONNECTOR_OUTPUT_COMPRESSION",
-                    &v,
-                    &p,
-                    "gzip, gzip:<1-9>, zstd or zstd:<1-19>",
-                )
-            })?,
-        };
+        // A value given by name (`FromStr` with a message naming the valid ones).
+        fn parsed<T: std::str::FromStr<Err = String> + Default>(
+            lookup: &impl Fn(&str) -> Option<String>,
+            var: &'static str,
+            expected: &'static str,
+        ) -> Result<T, ConfigError> {
+            match lookup(var) {
+                None => Ok(T::default()),
+                Some(v) => v.trim().parse().map_err(|problem: String| ConfigError {
+                    var,
+                    value: Some(v.clone()),
+                    problem,
+                    expected,
+                }),
+            }
+        }
+        let keep_raw: RawMode = parsed(
+            &lookup,
+            "S3CONNECTOR_RAW_MODE",
+            "auto, unmapped, raw_data or drop",
+        )?;
+        let compression: OutputCompression = parsed(
+            &lookup,
+            "S3CONNECTOR_OUTPUT_COMPRESSION",
+            "gzip, gzip:<1-9>, zstd or zstd:<1-19>",
+        )?;
         let overrides = match lookup("S3CONNECTOR_LOG_TYPE_OVERRIDES") {
             None => TypeOverrides::default(),
             Some(v) => TypeOverrides::parse(&v).map_err(|p| {

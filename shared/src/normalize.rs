@@ -76,6 +76,21 @@ impl std::str::FromStr for RawMode {
     }
 }
 
+impl RawMode {
+    /// The mode that applies to `log_type`: [`RawMode::Auto`] chosen per source.
+    fn resolve(self, log_type: LogType) -> RawMode {
+        match self {
+            // A CloudWatch Logs record's original is its message; the parsed record
+            // also names the log group and stream, so auto keeps that.
+            RawMode::Auto if is_json_source(log_type) || log_type == LogType::CloudWatchLogs => {
+                RawMode::Unmapped
+            }
+            RawMode::Auto => RawMode::RawData,
+            other => other,
+        }
+    }
+}
+
 /// True for log types whose records are JSON objects (the original is JSON text).
 fn is_json_source(log_type: LogType) -> bool {
     matches!(
@@ -170,6 +185,10 @@ pub struct Normalizer<'a> {
     opts: NormalizeOptions,
     scope: KeyScope<'a>,
     uid_prefix: Sha256,
+    /// `opts.keep_raw` resolved for this log type (never `Auto`).
+    keep_raw: RawMode,
+    /// Whether records' originals are JSON text that can be copied verbatim.
+    json_original: bool,
 }
 
 impl<'a> Normalizer<'a> {
@@ -181,6 +200,8 @@ impl<'a> Normalizer<'a> {
             opts,
             scope: key_scope(&source.key),
             uid_prefix: uid_prefix(source),
+            keep_raw: opts.keep_raw.resolve(log_type),
+            json_original: is_json_source(log_type),
         }
     }
 
@@ -276,17 +297,7 @@ impl<'a> Normalizer<'a> {
         opt_int(out, "processed_time", fallback);
         out.close();
 
-        let json_source = is_json_source(self.log_type);
-        let keep_raw = match self.opts.keep_raw {
-            // A CloudWatch Logs record's original is its message; the parsed record
-            // also names the log group and stream, so auto keeps that.
-            RawMode::Auto if json_source || self.log_type == LogType::CloudWatchLogs => {
-                RawMode::Unmapped
-            }
-            RawMode::Auto => RawMode::RawData,
-            other => other,
-        };
-        if keep_raw == RawMode::RawData {
+        if self.keep_raw == RawMode::RawData {
             out.str("raw_data", original);
         }
         out.open("unmapped");
@@ -298,11 +309,13 @@ impl<'a> Normalizer<'a> {
         out.uint("record_index", index);
         opt_uint(out, "line", line);
         out.close();
-        if keep_raw == RawMode::Unmapped {
+        if self.keep_raw == RawMode::Unmapped {
             // The owned path moves the parsed map, which equals the original's value.
             match (
                 fields,
-                json_source.then(|| verbatim_json(original)).flatten(),
+                self.json_original
+                    .then(|| verbatim_json(original))
+                    .flatten(),
             ) {
                 (Fields::Owned(map), _) => out.map_owned("record", map),
                 (Fields::Borrowed(_), Some(text)) => out.json_text("record", text),

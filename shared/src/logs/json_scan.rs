@@ -255,14 +255,11 @@ pub(crate) fn emit_value(
 ) -> std::ops::ControlFlow<()> {
     match value {
         Value::Object(fields) => out.record(line, fields, original),
-        other => {
-            let text = other.to_string();
-            out.malformed(
-                line,
-                format!("expected a JSON object, found {}", json_kind(&other)),
-                text.as_bytes(),
-            )
-        }
+        other => out.malformed(
+            line,
+            format!("expected a JSON object, found {}", json_kind(&other)),
+            original.as_bytes(),
+        ),
     }
 }
 
