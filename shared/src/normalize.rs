@@ -584,30 +584,56 @@ const ESCAPE: [u8; 256] = {
     table
 };
 
-/// Appends `s` as a JSON string literal, copying runs that need no escape in one go.
+/// Whether any of the 8 bytes of `w` needs escaping: a control byte (< 0x20), `"` or a backslash.
+///
+/// The classic word-at-a-time tests: `(x - 0x01..) & !x & 0x80..` is non-zero exactly
+/// when some byte of `x` is zero (borrows only run on from a byte that really is zero),
+/// and the same form with 0x20 finds a byte below 0x20 (bytes >= 0x80 are masked out by
+/// `!x`, so UTF-8 never matches).
+fn word_needs_escape(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0
+        || has_zero(w ^ (ONES * u64::from(b'"')))
+        || has_zero(w ^ (ONES * u64::from(b'\\')))
+}
+
+/// Appends `s` as a JSON string literal, copying runs that need no escape in one go
+/// and checking 8 bytes at a time for the bytes that do.
 fn write_json_str(buf: &mut String, s: &str) {
     buf.push('"');
+    let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &byte) in s.as_bytes().iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(word) = bytes.get(i..i + 8) {
+            let w = u64::from_le_bytes(word.try_into().expect("8 bytes"));
+            if !word_needs_escape(w) {
+                i += 8;
+                continue;
+            }
+        }
+        let byte = bytes[i];
         let escape = ESCAPE[usize::from(byte)];
-        if escape == 0 {
-            continue;
-        }
-        // Escaped bytes are ASCII, so `i` is a char boundary.
-        buf.push_str(&s[start..i]);
-        match escape {
-            b'u' => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                buf.push_str("\\u00");
-                buf.push(char::from(HEX[usize::from(byte >> 4)]));
-                buf.push(char::from(HEX[usize::from(byte & 0xf)]));
+        if escape != 0 {
+            // Escaped bytes are ASCII, so `i` is a char boundary.
+            buf.push_str(&s[start..i]);
+            match escape {
+                b'u' => {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    buf.push_str("\\u00");
+                    buf.push(char::from(HEX[usize::from(byte >> 4)]));
+                    buf.push(char::from(HEX[usize::from(byte & 0xf)]));
+                }
+                letter => {
+                    buf.push('\\');
+                    buf.push(char::from(letter));
+                }
             }
-            letter => {
-                buf.push('\\');
-                buf.push(char::from(letter));
-            }
+            start = i + 1;
         }
-        start = i + 1;
+        i += 1;
     }
     buf.push_str(&s[start..]);
     buf.push('"');
@@ -2796,6 +2822,52 @@ mod tests {
             let mut ours = String::new();
             write_json_str(&mut ours, s);
             assert_eq!(ours, serde_json::to_string(s).unwrap(), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn escaping_finds_special_bytes_at_every_position_of_a_word() {
+        // The word-at-a-time check must see a special byte wherever it falls in the
+        // 8-byte window, next to ASCII or multi-byte UTF-8, and in the tail after the
+        // last whole word.
+        for special in ['"', '\\', '\n', '\u{0}', '\u{1f}', '\u{7f}', 'é', ' ', '~'] {
+            for fill in ["a", "ü", "日"] {
+                for len in 0..20 {
+                    for at in 0..=len {
+                        let mut s: String = fill.repeat(len);
+                        let byte_at = s.char_indices().nth(at).map_or(s.len(), |(i, _)| i);
+                        s.insert(byte_at, special);
+                        let mut ours = String::new();
+                        write_json_str(&mut ours, &s);
+                        assert_eq!(ours, serde_json::to_string(&s).unwrap(), "{s:?}");
+                    }
+                }
+            }
+        }
+        for w in [0u64, u64::MAX, 0x2020_2020_2020_2020, 0x8080_8080_8080_8080] {
+            assert_eq!(
+                word_needs_escape(w),
+                w.to_le_bytes().iter().any(|&b| ESCAPE[usize::from(b)] != 0),
+                "{w:#x}"
+            );
+        }
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut bytes = [b'a'; 8];
+                bytes[pos] = b;
+                let w = u64::from_le_bytes(bytes);
+                assert_eq!(
+                    word_needs_escape(w),
+                    ESCAPE[usize::from(b)] != 0,
+                    "{b:#x} at {pos}"
+                );
+                // Behind a high byte, which must not mask or fake a match.
+                bytes = [0xc3; 8];
+                bytes[pos] = b;
+                let w = u64::from_le_bytes(bytes);
+                let expected = bytes.iter().any(|&c| ESCAPE[usize::from(c)] != 0);
+                assert_eq!(word_needs_escape(w), expected, "{b:#x} at {pos} among 0xc3");
+            }
         }
     }
 
