@@ -279,10 +279,7 @@ async fn parse(
         let log_type = resolve_type(&choice, &mut reader)
             .map_err(|e| format!("{input}: rejected: {e}"))?
             .expect("skip handled above");
-        eprintln!(
-            "{input}: type {log_type} ({:?} compression)",
-            opened.compression
-        );
+        eprintln!("{input}: type {log_type}, {}", opened.compression);
         let opts = PipelineOptions {
             keep_raw,
             ..PipelineOptions::default()
