@@ -217,6 +217,8 @@ pub struct IngestConfig {
     pub compression: OutputCompression,
     /// `S3CONNECTOR_CHUNK_RECORDS`.
     pub chunk_records: u64,
+    /// `S3CONNECTOR_CHUNK_MAX_BYTES`.
+    pub chunk_bytes: u64,
     /// `S3CONNECTOR_LOG_TYPE_OVERRIDES`.
     pub overrides: TypeOverrides,
     /// `S3CONNECTOR_MAX_DECOMPRESSED_BYTES` and `S3CONNECTOR_MAX_COMPRESSION_RATIO`.
@@ -317,6 +319,13 @@ impl IngestConfig {
                 100,
                 1_000_000,
                 "100 to 1000000",
+            )?,
+            chunk_bytes: number(
+                "S3CONNECTOR_CHUNK_MAX_BYTES",
+                PipelineOptions::default().chunk_bytes,
+                1024 * 1024,
+                1024 * 1024 * 1024,
+                "bytes, 1048576 to 1073741824",
             )?,
             overrides,
             bomb: BombLimits {
@@ -658,6 +667,7 @@ pub async fn process_object(
     let opts = PipelineOptions {
         keep_raw: ctx.settings.keep_raw,
         chunk_records: ctx.settings.chunk_records,
+        chunk_bytes: ctx.settings.chunk_bytes,
         fallback_time_ms,
         ..PipelineOptions::default()
     };
@@ -723,7 +733,7 @@ pub async fn process_object(
             log_type: log_type.as_str().to_string(),
             bucket: object.bucket.clone(),
             key: object.key.clone(),
-            chunk: chunk.number,
+            first_index: chunk.first_index,
             object_id: object_id.clone(),
         };
         match ctx.sink.deliver(&batch, &chunk.records).await {
@@ -877,6 +887,26 @@ mod tests {
             "s3": {"bucket": {"name": "logs"}, "object": {"key": key, "size": 3}}
         }]})
         .to_string()
+    }
+
+    #[test]
+    fn chunk_limits_have_defaults_and_reject_out_of_range_values() {
+        let defaults = IngestConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(
+            (defaults.chunk_records, defaults.chunk_bytes),
+            (20_000, 32 * 1024 * 1024)
+        );
+        let set = |value: &'static str| {
+            IngestConfig::from_lookup(move |k| {
+                (k == "S3CONNECTOR_CHUNK_MAX_BYTES").then(|| value.to_string())
+            })
+        };
+        assert_eq!(set("8388608").unwrap().chunk_bytes, 8 * 1024 * 1024);
+        for bad in ["1000", "lots", "2147483648"] {
+            let err = set(bad).unwrap_err();
+            assert_eq!(err.var, "S3CONNECTOR_CHUNK_MAX_BYTES", "{bad}");
+            assert!(err.to_string().contains("1048576 to 1073741824"), "{err}");
+        }
     }
 
     #[test]

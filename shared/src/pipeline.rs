@@ -1,9 +1,12 @@
 //! From a decompressed object stream to chunks of normalized records: the synchronous
 //! core shared by the ingest function, the CLI and the benchmarks.
 //!
-//! Chunks cut the record index space at fixed boundaries (`chunk k` holds indexes
-//! `k*N .. (k+1)*N`), so the same object always yields the same chunks, with the same
-//! output keys, whether it is processed in one go, retried, or resumed from a chunk edge.
+//! Chunks cut the record index space at fixed boundaries (multiples of N records) and,
+//! between them, after the record that brings a chunk's NDJSON to the byte limit, so
+//! memory stays bounded however large records are. Both cuts depend only on the records
+//! from the chunk's first index on, so the same object always yields the same chunks,
+//! with the same output keys, whether it is processed in one go, retried, or resumed
+//! from a chunk edge.
 
 use std::io::BufRead;
 use std::ops::ControlFlow;
@@ -23,6 +26,9 @@ pub struct PipelineOptions {
     pub keep_raw: RawMode,
     /// Records per chunk (one output object or batch per chunk).
     pub chunk_records: u64,
+    /// Bytes of NDJSON after which a chunk is cut early (it ends with the record that
+    /// reached the limit), bounding memory when records are large.
+    pub chunk_bytes: u64,
     /// How many record errors to keep for the reject record (all are counted).
     pub max_errors_kept: usize,
     /// Time for records that carry none (epoch ms), e.g. the object's event time.
@@ -34,6 +40,7 @@ impl Default for PipelineOptions {
         PipelineOptions {
             keep_raw: RawMode::Auto,
             chunk_records: 20_000,
+            chunk_bytes: 32 * 1024 * 1024,
             max_errors_kept: 100,
             fallback_time_ms: None,
         }
@@ -139,9 +146,7 @@ pub fn object_id(source: &SourceObject) -> String {
 /// One chunk of normalized records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chunk {
-    /// Chunk number: `first_index / chunk_records`.
-    pub number: u32,
-    /// First record index the chunk covers.
+    /// First record index the chunk covers; it names the chunk.
     pub first_index: u64,
     /// One past the last record index the chunk covers.
     pub end_index: u64,
@@ -206,6 +211,7 @@ pub fn process(
     on_chunk: &mut dyn FnMut(Chunk) -> ControlFlow<()>,
 ) -> Result<ObjectReport, ObjectError> {
     let n = opts.chunk_records.max(1);
+    let max_bytes = opts.chunk_bytes.max(1);
     let normalizer = Normalizer::new(
         log_type,
         source,
@@ -215,16 +221,18 @@ pub fn process(
         },
     );
     let mut report = ObjectReport::default();
-    let mut current = start_index / n;
+    // The chunk being filled: its first index, and the record-count boundary it ends at.
+    let mut first = start_index;
+    let window_end = |first: u64| (first / n + 1) * n;
     let mut records: Vec<Record> = Vec::new();
+    let mut bytes = 0u64;
     // Sized from the previous event, so each record allocates once and is never copied.
     let mut line_capacity = 1024;
     let mut stopped = false;
-    let mut flush = |chunk_no: u64, records: &mut Vec<Record>, stopped: &mut bool| {
+    let mut flush = |first: u64, end: u64, records: &mut Vec<Record>, stopped: &mut bool| {
         let chunk = Chunk {
-            number: chunk_no as u32,
-            first_index: chunk_no * n,
-            end_index: (chunk_no + 1) * n,
+            first_index: first,
+            end_index: end,
             records: std::mem::take(records),
         };
         if chunk.records.is_empty() {
@@ -242,9 +250,10 @@ pub fn process(
                 Ok(r) => r.index,
                 Err(e) => e.index,
             };
-            if index / n != current {
-                flush(current, &mut records, &mut stopped)?;
-                current = index / n;
+            if index >= window_end(first) {
+                flush(first, window_end(first), &mut records, &mut stopped)?;
+                first = index / n * n;
+                bytes = 0;
             }
             match item {
                 Ok(record) => {
@@ -253,11 +262,17 @@ pub fn process(
                     report.records += 1;
                     report.without_time += u64::from(meta.time_missing);
                     line_capacity = json.len() + 64;
+                    bytes += json.len() as u64 + 1;
                     records.push(Record {
                         uid: meta.uid,
                         time_ms: meta.time_ms,
                         json,
                     });
+                    if bytes >= max_bytes {
+                        flush(first, index + 1, &mut records, &mut stopped)?;
+                        first = index + 1;
+                        bytes = 0;
+                    }
                 }
                 Err(e) => {
                     report.malformed += 1;
@@ -272,7 +287,7 @@ pub fn process(
     };
     result?;
     if !stopped {
-        let _ = flush(current, &mut records, &mut stopped);
+        let _ = flush(first, window_end(first), &mut records, &mut stopped);
     }
     report.stopped_early = stopped;
     Ok(report)
@@ -310,13 +325,22 @@ mod tests {
             chunk_records: n,
             ..PipelineOptions::default()
         };
+        run_with(text, start, &opts, stop_after)
+    }
+
+    fn run_with(
+        text: &str,
+        start: u64,
+        opts: &PipelineOptions,
+        stop_after: Option<usize>,
+    ) -> (Vec<Chunk>, ObjectReport) {
         let mut chunks = Vec::new();
         let report = process(
             &mut Cursor::new(text.as_bytes()),
             LogType::VpcFlow,
             &source(),
             start,
-            &opts,
+            opts,
             &mut |c| {
                 chunks.push(c);
                 match stop_after {
@@ -333,11 +357,55 @@ mod tests {
     fn chunks_cut_record_indexes_at_fixed_boundaries() {
         let (chunks, report) = run(&vpc(25), 0, 10, None);
         assert_eq!(report.records, 25);
-        let shape: Vec<(u32, u64, usize)> = chunks
+        let shape: Vec<(u64, u64, usize)> = chunks
             .iter()
-            .map(|c| (c.number, c.first_index, c.records.len()))
+            .map(|c| (c.first_index, c.end_index, c.records.len()))
             .collect();
-        assert_eq!(shape, vec![(0, 0, 10), (1, 10, 10), (2, 20, 5)]);
+        assert_eq!(shape, vec![(0, 10, 10), (10, 20, 10), (20, 30, 5)]);
+    }
+
+    #[test]
+    fn chunks_are_also_cut_by_size_and_resume_from_any_edge_identically() {
+        let text = vpc(25);
+        let (whole, _) = run(&text, 0, 10, None);
+        let event_len = whole[0].records[0].json.len() as u64 + 1;
+        // Room for three events and a bit: a chunk ends with the record reaching the limit.
+        let opts = PipelineOptions {
+            chunk_records: 10,
+            chunk_bytes: event_len * 3 + event_len / 2,
+            ..PipelineOptions::default()
+        };
+        let cut = |start: u64| run_with(&text, start, &opts, None).0;
+        let all = cut(0);
+        let shape: Vec<(u64, u64, usize)> = all
+            .iter()
+            .map(|c| (c.first_index, c.end_index, c.records.len()))
+            .collect();
+        // Size cuts every 4 records, and the record-count boundaries at 10 and 20 still hold.
+        assert_eq!(
+            shape,
+            vec![
+                (0, 4, 4),
+                (4, 8, 4),
+                (8, 10, 2),
+                (10, 14, 4),
+                (14, 18, 4),
+                (18, 20, 2),
+                (20, 24, 4),
+                (24, 30, 1)
+            ]
+        );
+        let flat: Vec<&Record> = all.iter().flat_map(|c| &c.records).collect();
+        let whole_flat: Vec<&Record> = whole.iter().flat_map(|c| &c.records).collect();
+        assert_eq!(flat, whole_flat, "cutting changes no record");
+        for (i, chunk) in all.iter().enumerate() {
+            assert_eq!(
+                cut(chunk.first_index),
+                all[i..].to_vec(),
+                "resumed at {}",
+                chunk.first_index
+            );
+        }
     }
 
     #[test]

@@ -274,6 +274,47 @@ async fn redelivered_message_overwrites_with_identical_output() {
 }
 
 #[tokio::test]
+async fn large_records_are_cut_into_byte_bounded_chunks_named_by_their_first_record() {
+    let s = scene().await;
+    // About 2.5 KB of output per record: 1,500 records are several 1 MiB chunks.
+    let mut doc = Vec::new();
+    samples::cloudtrail(&mut doc, 1_500, 7).unwrap();
+    let key = format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/2026/11/23/{ACCT}_CloudTrail_us-east-1_20261123T1100Z_big.json.gz");
+    put(&s, &key, gzip(&doc)).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap();
+    let ctx = context(&s, &[("S3CONNECTOR_CHUNK_MAX_BYTES", "1048576")]);
+    let outcome = run(&ctx, event.clone()).await;
+    assert!(outcome.failed_message_ids.is_empty());
+    assert_eq!(outcome.counts.records_delivered, 1_500);
+    let outputs = output_objects(&s, "source=cloudtrail/").await;
+    assert!(outputs.len() >= 3, "{} chunks", outputs.len());
+    let mut next = 0u64;
+    for (key, text) in &outputs {
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            text.len() < 1_048_576 + 16_384,
+            "{key}: {} bytes",
+            text.len()
+        );
+        // Keys sort in record order: the zero-padded first index names each chunk.
+        assert!(
+            key.ends_with(&format!("-{next:010}.json.gz")),
+            "{key}, expected first record {next}"
+        );
+        for line in &lines {
+            let event: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(event["metadata"]["sequence"], next, "{key}");
+            next += 1;
+        }
+    }
+    assert_eq!(next, 1_500, "every record once, in order");
+    run(&ctx, event).await;
+    assert_eq!(output_objects(&s, "source=cloudtrail/").await, outputs);
+}
+
+#[tokio::test]
 async fn poison_message_yields_a_reject_record_without_failing_the_batch() {
     let s = scene().await;
     let event = json!({"Records": [{

@@ -706,7 +706,7 @@ impl HttpSink {
                     tracing::debug!(
                         bucket = %source.bucket,
                         key = %source.key,
-                        chunk = source.chunk,
+                        chunk = source.first_index,
                         first_record = batch.first,
                         records = count,
                         attempt,
@@ -768,7 +768,7 @@ impl HttpSink {
             tracing::warn!(
                 bucket = %source.bucket,
                 key = %source.key,
-                chunk = source.chunk,
+                chunk = source.first_index,
                 attempt,
                 max_attempts,
                 delay_ms = delay.as_millis() as u64,
@@ -939,9 +939,9 @@ impl HttpSink {
         reason: String,
     ) -> SinkError {
         let mut reason = format!(
-            "{} chunk {}: {reason}",
+            "{} chunk from record {}: {reason}",
             self.config.preset.name(),
-            source.chunk
+            source.first_index
         );
         if delivered > 0 {
             reason.push_str(&format!(
@@ -1306,7 +1306,7 @@ mod tests {
             log_type: "cloudtrail".to_owned(),
             bucket: "logs-bucket".to_owned(),
             key: "AWSLogs/123456789012/CloudTrail/eu-west-1/2024/01/02/file.json.gz".to_owned(),
-            chunk: 3,
+            first_index: 3,
             object_id: "0123456789abcdef".into(),
         }
     }

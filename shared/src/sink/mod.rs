@@ -74,8 +74,8 @@ pub struct BatchSource {
     pub bucket: String,
     /// Source key.
     pub key: String,
-    /// Chunk number within the object (0-based; deterministic).
-    pub chunk: u32,
+    /// First record index of the chunk, which names it (deterministic).
+    pub first_index: u64,
     /// Stable id of the source object version (hash of bucket, key, ETag, version).
     pub object_id: String,
 }

@@ -109,7 +109,7 @@ fn write_lines(
     Ok(())
 }
 
-/// Writes chunks to `s3://<bucket>/<prefix>source=<type>/account=<id>/region=<r>/dt=<day>/<object id>-<chunk>.json.gz`
+/// Writes chunks to `s3://<bucket>/<prefix>source=<type>/account=<id>/region=<r>/dt=<day>/<object id>-<first record index>.json.gz`
 /// (`.json.zst` with zstd).
 #[derive(Debug, Clone)]
 pub struct S3Sink {
@@ -171,11 +171,11 @@ impl S3Sink {
             .or_else(|| from_event(&["region"], is_region_name))
             .unwrap_or_else(|| "unknown".to_owned());
         format!(
-            "{}source={}/account={account}/region={region}/dt={day}/{}-{:05}.json.{}",
+            "{}source={}/account={account}/region={region}/dt={day}/{}-{:010}.json.{}",
             self.prefix,
             source.log_type,
             source.object_id,
-            source.chunk,
+            source.first_index,
             self.compression.extension()
         )
     }
@@ -315,7 +315,7 @@ mod tests {
             log_type: "cwlogs".into(),
             bucket: "src".into(),
             key: key.into(),
-            chunk: 3,
+            first_index: 60_000,
             object_id: "abc".into(),
         }
     }
@@ -334,7 +334,7 @@ mod tests {
         let first = record(r#"{"cloud":{"region":"us-east-1","account":{"uid":"999999999999"}}}"#);
         assert_eq!(
             sink().key_for(&batch(key), &first),
-            "logs/source=cwlogs/account=123456789012/region=eu-west-1/dt=2026-11-23/abc-00003.json.gz"
+            "logs/source=cwlogs/account=123456789012/region=eu-west-1/dt=2026-11-23/abc-0000060000.json.gz"
         );
     }
 
@@ -346,13 +346,13 @@ mod tests {
         );
         assert_eq!(
             sink().key_for(&batch(key), &first),
-            "logs/source=cwlogs/account=123456789012/region=ap-south-2/dt=2026-11-23/abc-00003.json.gz"
+            "logs/source=cwlogs/account=123456789012/region=ap-south-2/dt=2026-11-23/abc-0000060000.json.gz"
         );
         // Values that could reshape the key, or are not what they claim, are not used.
         let hostile = record(r#"{"cloud":{"region":"../../x","account":{"uid":"12345/../.."}}}"#);
         assert_eq!(
             sink().key_for(&batch(key), &hostile),
-            "logs/source=cwlogs/account=unknown/region=unknown/dt=2026-11-23/abc-00003.json.gz"
+            "logs/source=cwlogs/account=unknown/region=unknown/dt=2026-11-23/abc-0000060000.json.gz"
         );
         let no_cloud = record(r#"{"message":"x"}"#);
         assert!(sink()
