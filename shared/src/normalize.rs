@@ -23,10 +23,11 @@ use std::net::IpAddr;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::logs::cloudtrail::{CloudTrailEvent, UserIdentity};
 use crate::logs::detect::{key_scope, KeyScope};
 use crate::logs::timestamp::{clf_ms, date_and_time_ms, iso8601_ms};
 use crate::logs::url_decode::percent_decode;
-use crate::logs::{LogType, ParsedRecord};
+use crate::logs::{Fields, LogType, ParsedRecord};
 
 /// The OCSF schema version events are written against.
 pub const OCSF_VERSION: &str = "1.3.0";
@@ -205,15 +206,14 @@ impl<'a> Normalizer<'a> {
         }
     }
 
-    /// Maps a borrowed record to a `Value`, copying the record where the original is kept.
+    /// Maps a record to an OCSF event as a `Value`.
     pub fn normalize(&self, record: &ParsedRecord) -> NormalizedEvent {
         let mut out = ValueOut::default();
-        let fields = Fields::Borrowed(&record.fields);
         let meta = self.event(
             &mut out,
             record.index,
             record.line,
-            fields,
+            &record.fields,
             &record.original,
         );
         NormalizedEvent {
@@ -222,35 +222,18 @@ impl<'a> Normalizer<'a> {
         }
     }
 
-    /// Maps a record it may consume to a `Value`, which saves copying it into `unmapped.record`.
-    pub fn normalize_owned(&self, record: ParsedRecord) -> NormalizedEvent {
-        let mut out = ValueOut::default();
-        let fields = Fields::Owned(record.fields);
-        let meta = self.event(
-            &mut out,
-            record.index,
-            record.line,
-            fields,
-            &record.original,
-        );
-        NormalizedEvent {
-            event: Value::Object(out.finish()),
-            time_missing: meta.time_missing,
-        }
-    }
-
-    fn event(
-        &self,
-        out: &mut dyn EventOut,
-        index: u64,
-        line: Option<u64>,
-        fields: Fields<'_>,
-        original: &str,
-    ) -> EventMeta {
-        let r = fields.get();
+    /// Writes the class-specific attributes of the source's OCSF class.
+    fn map_fields(&self, out: &mut dyn EventOut, fields: &Fields<'_>, original: &str) -> Mapped {
         let scope = self.scope;
-        let mapped = match self.log_type {
-            LogType::CloudTrail => cloudtrail(r, out),
+        let r = match fields {
+            Fields::Map(map) => map,
+            Fields::CloudTrail(view) => return cloudtrail(view, out),
+        };
+        match self.log_type {
+            // A CloudTrail record kept as a map (an owned record): read its view again.
+            LogType::CloudTrail => {
+                cloudtrail(&serde_json::from_str(original).unwrap_or_default(), out)
+            }
             LogType::VpcFlow => vpc_flow(r, out, scope),
             LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
             LogType::Nlb => nlb(r, out, scope),
@@ -263,7 +246,18 @@ impl<'a> Normalizer<'a> {
             LogType::CloudWatchLogs => cloudwatch_logs(r, out, scope),
             LogType::Json => generic_json(r, out),
             LogType::Text => text(r, out),
-        };
+        }
+    }
+
+    fn event(
+        &self,
+        out: &mut dyn EventOut,
+        index: u64,
+        line: Option<u64>,
+        fields: &Fields<'_>,
+        original: &str,
+    ) -> EventMeta {
+        let mapped = self.map_fields(out, fields, original);
         let class = mapped.class;
         let activity = mapped.activity;
         out.uint("category_uid", class.category_uid);
@@ -310,16 +304,20 @@ impl<'a> Normalizer<'a> {
         opt_uint(out, "line", line);
         out.close();
         if self.keep_raw == RawMode::Unmapped {
-            // The owned path moves the parsed map, which equals the original's value.
             match (
                 fields,
                 self.json_original
                     .then(|| verbatim_json(original))
                     .flatten(),
             ) {
-                (Fields::Owned(map), _) => out.map_owned("record", map),
-                (Fields::Borrowed(_), Some(text)) => out.json_text("record", text),
-                (Fields::Borrowed(map), None) => out.map("record", map),
+                (_, Some(text)) => out.json_text("record", text),
+                (Fields::Map(map), None) => out.map("record", map),
+                // A typed view holds only some fields: the record is its (multi-line) text.
+                (Fields::CloudTrail(_), None) => {
+                    if let Ok(map) = serde_json::from_str::<Obj>(original) {
+                        out.map("record", &map);
+                    }
+                }
             }
         }
         out.close();
@@ -338,7 +336,7 @@ impl<'a> Normalizer<'a> {
             &mut out,
             record.index,
             record.line,
-            Fields::Borrowed(&record.fields),
+            &record.fields,
             &record.original,
         );
         out.finish();
@@ -355,21 +353,6 @@ pub struct EventMeta {
     pub time_ms: Option<i64>,
     /// Whether the record had no time of its own.
     pub time_missing: bool,
-}
-
-/// The record's fields, borrowed or owned so the owned path can move them into the event.
-enum Fields<'r> {
-    Borrowed(&'r Obj),
-    Owned(Obj),
-}
-
-impl Fields<'_> {
-    fn get(&self) -> &Obj {
-        match self {
-            Fields::Borrowed(m) => m,
-            Fields::Owned(m) => m,
-        }
-    }
 }
 
 type Obj = Map<String, Value>;
@@ -392,9 +375,6 @@ trait EventOut {
     fn float(&mut self, key: &str, v: f64);
     fn boolean(&mut self, key: &str, v: bool);
     fn map(&mut self, key: &str, v: &Obj);
-    fn map_owned(&mut self, key: &str, v: Obj) {
-        self.map(key, &v);
-    }
     /// A value given as JSON text known to be valid and free of line breaks.
     fn json_text(&mut self, key: &str, text: &str);
     fn open(&mut self, key: &str);
@@ -468,9 +448,6 @@ impl EventOut for ValueOut {
     }
     fn map(&mut self, key: &str, v: &Obj) {
         self.put(key, Value::Object(v.clone()));
-    }
-    fn map_owned(&mut self, key: &str, v: Obj) {
-        self.put(key, Value::Object(v));
     }
     fn json_text(&mut self, key: &str, text: &str) {
         let value = serde_json::from_str(text).expect("json_text is given parsed JSON");
@@ -1065,16 +1042,18 @@ fn leading_word(s: &str) -> &str {
     &s[..end]
 }
 
-fn cloudtrail(r: &Obj, out: &mut dyn EventOut) -> Mapped {
-    let insight = get_str(r, "eventType") == Some("AwsCloudTrailInsight");
+fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
+    let insight = r.event_type.get() == Some("AwsCloudTrailInsight");
+    let identity = r.user_identity.0.as_ref();
     // An Insights event is about unusual call volume of an API, not a call itself.
     let (operation, service) = if insight {
+        let details = r.insight_details.0.as_ref();
         (
-            path_str(r, &["insightDetails", "eventName"]),
-            path_str(r, &["insightDetails", "eventSource"]),
+            details.and_then(|d| d.event_name.get()),
+            details.and_then(|d| d.event_source.get()),
         )
     } else {
-        (get_str(r, "eventName"), get_str(r, "eventSource"))
+        (r.event_name.get(), r.event_source.get())
     };
     let activity = match operation {
         _ if insight => OTHER,
@@ -1084,25 +1063,25 @@ fn cloudtrail(r: &Obj, out: &mut dyn EventOut) -> Mapped {
 
     out.open("api");
     opt_str(out, "operation", operation);
-    opt_str(out, "version", get_str(r, "apiVersion"));
+    opt_str(out, "version", r.api_version.get());
     out.open("service");
     opt_str(out, "name", service);
     out.close();
     out.open("request");
-    opt_str(out, "uid", get_str(r, "requestID"));
+    opt_str(out, "uid", r.request_id.get());
     out.close();
     out.open("response");
-    opt_str(out, "error", get_str(r, "errorCode"));
-    opt_str(out, "message", get_str(r, "errorMessage"));
+    opt_str(out, "error", r.error_code.get());
+    opt_str(out, "message", r.error_message.get());
     out.close();
     out.close();
 
-    if let Some(identity) = get_obj(r, "userIdentity") {
+    if let Some(identity) = identity {
         cloudtrail_actor(identity, out);
     }
 
     out.open("src_endpoint");
-    if let Some(source) = get_str(r, "sourceIPAddress") {
+    if let Some(source) = r.source_ip_address.get() {
         // AWS services appear by name (`ec2.amazonaws.com`), not by address.
         let key = if source.parse::<IpAddr>().is_ok() {
             "ip"
@@ -1114,31 +1093,33 @@ fn cloudtrail(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     out.close();
 
     out.open("http_request");
-    opt_str(out, "user_agent", get_str(r, "userAgent"));
+    opt_str(out, "user_agent", r.user_agent.get());
     out.close();
 
-    let account =
-        get_str(r, "recipientAccountId").or_else(|| path_str(r, &["userIdentity", "accountId"]));
-    write_cloud(out, account, get_str(r, "awsRegion"), None);
+    let account = r
+        .recipient_account_id
+        .get()
+        .or_else(|| identity.and_then(|i| i.account_id.get()));
+    write_cloud(out, account, r.aws_region.get(), None);
 
     if !insight {
-        match get_str(r, "errorCode") {
+        match r.error_code.get() {
             Some(code) => {
                 write_status(out, 2, "Failure");
                 out.str("status_code", code);
-                opt_str(out, "status_detail", get_str(r, "errorMessage"));
+                opt_str(out, "status_detail", r.error_message.get());
             }
             None => write_status(out, 1, "Success"),
         }
     }
 
-    if let Some(Value::Array(resources)) = r.get("resources") {
+    if !r.resources.0.is_empty() {
         out.open_array("resources");
-        for res in resources.iter().filter_map(Value::as_object) {
+        for res in r.resources.0.iter().filter_map(|res| res.0.as_ref()) {
             out.open("");
-            opt_str(out, "uid", get_str(res, "ARN"));
-            opt_str(out, "type", get_str(res, "type"));
-            write_account(out, get_str(res, "accountId"));
+            opt_str(out, "uid", res.arn.get());
+            opt_str(out, "type", res.kind.get());
+            write_account(out, res.account_id.get());
             out.close();
         }
         out.close();
@@ -1148,15 +1129,16 @@ fn cloudtrail(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         class: &API_ACTIVITY,
         activity,
         severity_id: SEVERITY_INFORMATIONAL,
-        time: get_str(r, "eventTime").and_then(iso8601_ms),
+        time: r.event_time.get().and_then(iso8601_ms),
     }
 }
 
-fn cloudtrail_actor(identity: &Obj, out: &mut dyn EventOut) {
-    let issuer = path(identity, &["sessionContext", "sessionIssuer"]).and_then(Value::as_object);
+fn cloudtrail_actor(identity: &UserIdentity<'_>, out: &mut dyn EventOut) {
+    let context = identity.session_context.0.as_ref();
+    let issuer = context.and_then(|c| c.session_issuer.0.as_ref());
     out.open("actor");
     out.open("user");
-    let user_type = get_str(identity, "type");
+    let user_type = identity.kind.get();
     opt_str(out, "type", user_type);
     if let Some(t) = user_type {
         let type_id = match t {
@@ -1169,33 +1151,34 @@ fn cloudtrail_actor(identity: &Obj, out: &mut dyn EventOut) {
         };
         out.uint("type_id", type_id);
     }
-    opt_str(out, "uid", get_str(identity, "principalId"));
-    opt_str(out, "uid_alt", get_str(identity, "arn"));
+    opt_str(out, "uid", identity.principal_id.get());
+    opt_str(out, "uid_alt", identity.arn.get());
     opt_str(
         out,
         "name",
-        get_str(identity, "userName").or_else(|| issuer.and_then(|i| get_str(i, "userName"))),
+        identity
+            .user_name
+            .get()
+            .or_else(|| issuer.and_then(|i| i.user_name.get())),
     );
-    opt_str(out, "credential_uid", get_str(identity, "accessKeyId"));
-    write_account(out, get_str(identity, "accountId"));
+    opt_str(out, "credential_uid", identity.access_key_id.get());
+    write_account(out, identity.account_id.get());
     out.close();
 
     out.open("session");
-    if let Some(attrs) =
-        path(identity, &["sessionContext", "attributes"]).and_then(Value::as_object)
-    {
+    if let Some(attrs) = context.and_then(|c| c.attributes.0.as_ref()) {
         opt_int(
             out,
             "created_time",
-            get_str(attrs, "creationDate").and_then(iso8601_ms),
+            attrs.creation_date.get().and_then(iso8601_ms),
         );
-        if let Some(mfa) = get_str(attrs, "mfaAuthenticated") {
+        if let Some(mfa) = attrs.mfa_authenticated.get() {
             out.boolean("is_mfa", mfa == "true");
         }
     }
-    opt_str(out, "issuer", issuer.and_then(|i| get_str(i, "arn")));
+    opt_str(out, "issuer", issuer.and_then(|i| i.arn.get()));
     out.close();
-    opt_str(out, "invoked_by", get_str(identity, "invokedBy"));
+    opt_str(out, "invoked_by", identity.invoked_by.get());
     out.close();
 }
 
@@ -2088,6 +2071,12 @@ mod tests {
         assert_eq!(ev["metadata"]["product"]["vendor_name"], "AWS");
     }
 
+    const RAW_MODES: [RawMode; 4] = [
+        RawMode::Auto,
+        RawMode::Unmapped,
+        RawMode::RawData,
+        RawMode::Drop,
+    ];
     const CT_KEY: &str = "AWSLogs/123456789012/CloudTrail/us-east-1/2023/11/14/123456789012_CloudTrail_us-east-1_20231114T1015Z_a1B2c3D4e5F6g7H8.json.gz";
 
     #[test]
@@ -2703,26 +2692,43 @@ mod tests {
     }
 
     #[test]
-    fn normalizer_owned_and_borrowed_paths_produce_identical_events() {
-        let got = collect(LogType::Alb, elb::samples::ALB_HTTPS);
-        let src = source(ELB_KEY);
-        for keep_raw in [
-            RawMode::Auto,
-            RawMode::Unmapped,
-            RawMode::RawData,
-            RawMode::Drop,
+    fn cloudtrail_view_and_owned_map_records_produce_identical_events() {
+        // Records straight from the parser carry the typed view; owned records carry
+        // the map of all fields. Both must map alike, in every raw mode, including a
+        // pretty-printed document whose records cannot be copied verbatim.
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<Value>(cloudtrail::samples::THREE_RECORDS).unwrap(),
+        )
+        .unwrap();
+        let src = source(CT_KEY);
+        for doc in [
+            cloudtrail::samples::THREE_RECORDS,
+            cloudtrail::samples::INSIGHT,
+            &pretty,
         ] {
-            let opts = NormalizeOptions {
-                keep_raw,
-                ..Default::default()
-            };
-            let normalizer = Normalizer::new(LogType::Alb, &src, opts);
-            let borrowed = normalizer.normalize(&got.records[0]);
-            assert_eq!(borrowed, normalizer.normalize_owned(got.records[0].clone()));
-            assert_eq!(
-                borrowed,
-                to_ocsf(LogType::Alb, &got.records[0], &src, &opts)
-            );
+            for keep_raw in RAW_MODES {
+                let opts = NormalizeOptions {
+                    keep_raw,
+                    ..Default::default()
+                };
+                let normalizer = Normalizer::new(LogType::CloudTrail, &src, opts);
+                let mut from_view = Vec::new();
+                crate::logs::parse_stream(LogType::CloudTrail, doc.as_bytes(), 0, &mut |r| {
+                    let r = r.unwrap();
+                    assert!(matches!(r.fields, Fields::CloudTrail(_)));
+                    from_view.push(normalizer.normalize(&r));
+                    std::ops::ControlFlow::Continue(())
+                })
+                .unwrap();
+                let owned = collect(LogType::CloudTrail, doc);
+                let from_map: Vec<_> = owned
+                    .records
+                    .iter()
+                    .map(|r| to_ocsf(LogType::CloudTrail, r, &src, &opts))
+                    .collect();
+                assert!(!from_view.is_empty());
+                assert_eq!(from_view, from_map, "{keep_raw:?}");
+            }
         }
     }
 
@@ -3029,12 +3035,7 @@ mod tests {
             let got = collect(log_type, &input);
             assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
             let src = source(key);
-            for keep_raw in [
-                RawMode::Auto,
-                RawMode::Unmapped,
-                RawMode::RawData,
-                RawMode::Drop,
-            ] {
+            for keep_raw in RAW_MODES {
                 let opts = NormalizeOptions {
                     keep_raw,
                     fallback_time_ms: Some(1),

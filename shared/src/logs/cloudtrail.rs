@@ -8,10 +8,16 @@
 //! `eventType: AwsCloudTrailInsight`; digest files are skipped by key detection
 //! before they get here.
 
+use std::borrow::Cow;
+use std::fmt;
 use std::io::BufRead;
+use std::marker::PhantomData;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
 
 use super::json_scan::{stream_array, JsonScanner};
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), ParseError> {
     let mut s = JsonScanner::new(reader);
@@ -37,7 +43,7 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
                 if s.peek()? != Some(b'[') {
                     return Err(not_cloudtrail("\"Records\" is not an array"));
                 }
-                if stream_array(&mut s, out)? {
+                if stream_array(&mut s, out, decode)? {
                     return Ok(());
                 }
             } else {
@@ -60,6 +66,275 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
         return Err(not_cloudtrail("the document has no \"Records\" array"));
     }
     Ok(())
+}
+
+/// Reads one record of the `Records` array into the fields the OCSF mapping uses.
+pub(crate) fn decode(text: &str) -> Result<Fields<'_>, String> {
+    if !text.starts_with('{') {
+        return super::json_scan::decode_map(text);
+    }
+    serde_json::from_str(text)
+        .map(|view| Fields::CloudTrail(Box::new(view)))
+        .map_err(|e| format!("invalid JSON record: {e}"))
+}
+
+/// The fields of a CloudTrail record that the OCSF mapping reads, with strings
+/// borrowed from the record's text where they hold no escapes.
+///
+/// Reading is as lenient as a JSON map: a field of another type than documented
+/// reads as absent, and unknown fields are skipped (their syntax is still checked).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct CloudTrailEvent<'a> {
+    #[serde(borrow)]
+    pub event_time: Text<'a>,
+    #[serde(borrow)]
+    pub event_type: Text<'a>,
+    #[serde(borrow)]
+    pub event_name: Text<'a>,
+    #[serde(borrow)]
+    pub event_source: Text<'a>,
+    #[serde(borrow)]
+    pub api_version: Text<'a>,
+    #[serde(borrow, rename = "requestID")]
+    pub request_id: Text<'a>,
+    #[serde(borrow)]
+    pub error_code: Text<'a>,
+    #[serde(borrow)]
+    pub error_message: Text<'a>,
+    #[serde(borrow, rename = "sourceIPAddress")]
+    pub source_ip_address: Text<'a>,
+    #[serde(borrow)]
+    pub user_agent: Text<'a>,
+    #[serde(borrow)]
+    pub recipient_account_id: Text<'a>,
+    #[serde(borrow)]
+    pub aws_region: Text<'a>,
+    #[serde(borrow)]
+    pub user_identity: Object<UserIdentity<'a>>,
+    #[serde(borrow)]
+    pub insight_details: Object<InsightDetails<'a>>,
+    #[serde(borrow)]
+    pub resources: List<Object<Resource<'a>>>,
+}
+
+/// `userIdentity`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(borrow, rename = "type")]
+    pub kind: Text<'a>,
+    #[serde(borrow)]
+    pub principal_id: Text<'a>,
+    #[serde(borrow)]
+    pub arn: Text<'a>,
+    #[serde(borrow)]
+    pub account_id: Text<'a>,
+    #[serde(borrow)]
+    pub access_key_id: Text<'a>,
+    #[serde(borrow)]
+    pub user_name: Text<'a>,
+    #[serde(borrow)]
+    pub invoked_by: Text<'a>,
+    #[serde(borrow)]
+    pub session_context: Object<SessionContext<'a>>,
+}
+
+/// `userIdentity.sessionContext`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SessionContext<'a> {
+    #[serde(borrow)]
+    pub session_issuer: Object<SessionIssuer<'a>>,
+    #[serde(borrow)]
+    pub attributes: Object<SessionAttributes<'a>>,
+}
+
+/// `userIdentity.sessionContext.sessionIssuer`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SessionIssuer<'a> {
+    #[serde(borrow)]
+    pub arn: Text<'a>,
+    #[serde(borrow)]
+    pub user_name: Text<'a>,
+}
+
+/// `userIdentity.sessionContext.attributes`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct SessionAttributes<'a> {
+    #[serde(borrow)]
+    pub creation_date: Text<'a>,
+    #[serde(borrow)]
+    pub mfa_authenticated: Text<'a>,
+}
+
+/// `insightDetails` of an Insights event.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+pub struct InsightDetails<'a> {
+    #[serde(borrow)]
+    pub event_name: Text<'a>,
+    #[serde(borrow)]
+    pub event_source: Text<'a>,
+}
+
+/// An element of `resources`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Resource<'a> {
+    #[serde(borrow, rename = "ARN")]
+    pub arn: Text<'a>,
+    #[serde(borrow, rename = "type")]
+    pub kind: Text<'a>,
+    #[serde(borrow, rename = "accountId")]
+    pub account_id: Text<'a>,
+}
+
+/// A string field: `None` when absent or not a string.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Text<'a>(pub Option<Cow<'a, str>>);
+
+impl Text<'_> {
+    /// The string, if the field held one.
+    pub fn get(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+}
+
+/// An object field: `None` when absent or not an object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object<T>(pub Option<T>);
+
+impl<T> Default for Object<T> {
+    fn default() -> Self {
+        Object(None)
+    }
+}
+
+/// An array field: empty when absent or not an array.
+#[derive(Debug, Clone, PartialEq)]
+pub struct List<T>(pub Vec<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(Vec::new())
+    }
+}
+
+/// Skips the rest of a value of an unexpected type, checking its syntax.
+fn skip_map<'de, A: MapAccess<'de>>(mut map: A) -> Result<(), A::Error> {
+    while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+fn skip_seq<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<(), A::Error> {
+    while seq.next_element::<IgnoredAny>()?.is_some() {}
+    Ok(())
+}
+
+/// Visitor methods that read every scalar of an unexpected type as `$none`.
+macro_rules! other_types_are {
+    ($none:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($none)
+        }
+    };
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Text<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v))))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                skip_map(map).map(|()| Text(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                skip_seq(seq).map(|()| Text(None))
+            }
+            other_types_are!(Text(None));
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(|t| Object(Some(t)))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Object(None))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+                skip_seq(seq).map(|()| Object(None))
+            }
+            other_types_are!(Object(None));
+        }
+        d.deserialize_any(V(PhantomData))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = List<T>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(List(items))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(List(Vec::new()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                skip_map(map).map(|()| List(Vec::new()))
+            }
+            other_types_are!(List(Vec::new()));
+        }
+        d.deserialize_any(V(PhantomData))
+    }
 }
 
 fn not_cloudtrail(reason: &str) -> ParseError {
@@ -85,9 +360,11 @@ pub(crate) mod samples {
 mod tests {
     use std::ops::ControlFlow;
 
+    use std::borrow::Cow;
+
     use super::samples::*;
     use crate::logs::test_support::{collect, collect_from};
-    use crate::logs::{parse_stream, LogType, ParseError};
+    use crate::logs::{parse_stream, Fields, LogType, ParseError};
 
     #[test]
     fn cloudtrail_file_with_three_records_streams_each_in_order() {
@@ -200,6 +477,73 @@ mod tests {
             got.errors[0].reason
         );
         assert_eq!(got.errors[0].excerpt, r#"{"eventName":tru}"#);
+    }
+
+    #[test]
+    fn cloudtrail_view_reads_fields_of_unexpected_types_as_absent() {
+        // Wrong types anywhere (a number name, a string identity, an object where a list
+        // belongs, a list where a string belongs) leave the record a record, as a map did.
+        let doc = r#"{"Records":[{"eventName":5,"eventSource":["s3"],"userIdentity":"root","resources":{"ARN":"x"},"requestParameters":{"deep":[1,{"a":null}]},"awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9","eventTime":"2023-11-14T10:16:40Z","recipientAccountId":null,"insightDetails":[1]},{"eventName":"B","userIdentity":{"type":"IAMUser","sessionContext":{"sessionIssuer":7,"attributes":{"mfaAuthenticated":true}}},"resources":[{"ARN":"arn:aws:s3:::b","type":"AWS::S3::Bucket"},3,"x"]}]}"#;
+        let mut seen = 0;
+        parse_stream(LogType::CloudTrail, doc.as_bytes(), 0, &mut |r| {
+            let r = r.unwrap();
+            let Fields::CloudTrail(view) = &r.fields else {
+                panic!("CloudTrail records carry the typed view")
+            };
+            seen += 1;
+            if r.index == 0 {
+                assert_eq!(view.event_name.get(), None);
+                assert_eq!(view.event_source.get(), None);
+                assert!(view.user_identity.0.is_none());
+                assert!(view.resources.0.is_empty());
+                assert!(view.insight_details.0.is_none());
+                assert_eq!(view.aws_region.get(), Some("eu-west-1"));
+                assert_eq!(view.recipient_account_id.get(), None);
+            } else {
+                let identity = view.user_identity.0.as_ref().unwrap();
+                assert_eq!(identity.kind.get(), Some("IAMUser"));
+                let context = identity.session_context.0.as_ref().unwrap();
+                assert!(context.session_issuer.0.is_none());
+                let attributes = context.attributes.0.as_ref().unwrap();
+                assert_eq!(attributes.mfa_authenticated.get(), None);
+                let resources: Vec<_> = view.resources.0.iter().map(|r| r.0.is_some()).collect();
+                assert_eq!(resources, vec![true, false, false]);
+            }
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(seen, 2);
+    }
+
+    #[test]
+    fn cloudtrail_view_borrows_plain_strings_and_unescapes_the_others() {
+        let doc =
+            r#"{"Records":[{"eventName":"GetObject","userAgent":"a \"quoted\" agent\u00e9"}]}"#;
+        parse_stream(LogType::CloudTrail, doc.as_bytes(), 0, &mut |r| {
+            let r = r.unwrap();
+            let Fields::CloudTrail(view) = &r.fields else {
+                panic!("CloudTrail records carry the typed view")
+            };
+            assert!(matches!(
+                view.event_name.0,
+                Some(Cow::Borrowed("GetObject"))
+            ));
+            assert_eq!(view.user_agent.get(), Some("a \"quoted\" agenté"));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn cloudtrail_duplicate_field_is_a_record_error_naming_it() {
+        let doc = r#"{"Records":[{"eventName":"A","eventName":"B"},{"eventName":"C"}]}"#;
+        let got = collect(LogType::CloudTrail, doc);
+        assert_eq!(got.records.len(), 1);
+        assert!(
+            got.errors[0].reason.contains("duplicate field `eventName`"),
+            "{}",
+            got.errors[0].reason
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::json_scan::{JsonScanner, Scanned, MAX_VALUE_BYTES};
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -82,7 +82,7 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
                 continue;
             }
             if out
-                .record(None, fields(&envelope, event), &event.message)
+                .record(None, Fields::Map(fields(&envelope, event)), &event.message)
                 .is_break()
             {
                 return Ok(());

@@ -12,7 +12,7 @@ use std::io::{BufRead, Cursor, Read};
 
 use serde_json::{Map, Value};
 
-use super::json_scan::{stream_array, stream_values, JsonScanner};
+use super::json_scan::{decode_map, stream_array, stream_values, JsonScanner};
 use super::line_reader::{is_blank, parse_lines, LineFormat, LineReader};
 use super::{Emitter, ParseError};
 
@@ -68,9 +68,9 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
     first.push(b'\n');
     let mut scanner = JsonScanner::new(Cursor::new(first).chain(rest));
     if layout == Layout::Concatenated {
-        return stream_values(&mut scanner, out);
+        return stream_values(&mut scanner, out, decode_map);
     }
-    if stream_array(&mut scanner, out)? {
+    if stream_array(&mut scanner, out, decode_map)? {
         return Ok(());
     }
     match scanner.peek()? {

@@ -1,8 +1,8 @@
 //! Finds the bounds of JSON values in a byte stream without parsing them.
 //!
 //! Large JSON documents (a CloudTrail `Records` array, a top-level array of
-//! objects) are cut into one complete value at a time, which is then parsed
-//! with `serde_json::from_slice`. Compared with a serde visitor over
+//! objects) are cut into one complete value at a time, which is then decoded
+//! from a `str` (into CloudTrail's typed view, or a map for other JSON). Compared with a serde visitor over
 //! `serde_json::Deserializer::from_reader` (which reads byte by byte) this
 //! parses CloudTrail about twice as fast, skips records before a resume point
 //! without parsing them, keeps memory bounded by [`MAX_VALUE_BYTES`], and lets
@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::notification::json_kind;
 
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 /// Largest single JSON value kept in memory; a larger one is reported and skipped.
 pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
@@ -220,8 +220,28 @@ impl ScanState {
     }
 }
 
-/// Emits one scanned value: parsed when complete, a record error when too long or invalid.
-fn emit_scanned(out: &mut Emitter<'_>, scanned: Scanned, buf: &[u8]) -> std::ops::ControlFlow<()> {
+/// Reads one JSON record's text into its fields, or says why it is not a record.
+pub(crate) type Decode = for<'t> fn(&'t str) -> Result<Fields<'t>, String>;
+
+/// Any JSON object, parsed whole into a map.
+pub(crate) fn decode_map(text: &str) -> Result<Fields<'_>, String> {
+    match serde_json::from_str(text) {
+        Ok(Value::Object(map)) => Ok(Fields::Map(map)),
+        Ok(other) => Err(format!(
+            "expected a JSON object, found {}",
+            json_kind(&other)
+        )),
+        Err(e) => Err(format!("invalid JSON record: {e}")),
+    }
+}
+
+/// Emits one scanned value: decoded when complete, a record error when too long or invalid.
+fn emit_scanned(
+    out: &mut Emitter<'_>,
+    scanned: Scanned,
+    buf: &[u8],
+    decode: Decode,
+) -> std::ops::ControlFlow<()> {
     match scanned {
         Scanned::TooLong(len) => out.malformed(
             None,
@@ -238,28 +258,11 @@ fn emit_scanned(out: &mut Emitter<'_>, scanned: Scanned, buf: &[u8]) -> std::ops
                 ),
                 buf,
             ),
-            Ok(text) => match serde_json::from_str(text) {
-                Ok(value) => emit_value(out, None, value, text),
-                Err(e) => out.malformed(None, format!("invalid JSON record: {e}"), buf),
+            Ok(text) => match decode(text) {
+                Ok(fields) => out.record(None, fields, text),
+                Err(reason) => out.malformed(None, reason, buf),
             },
         },
-    }
-}
-
-/// Emits an object as a record and anything else as a record error.
-pub(crate) fn emit_value(
-    out: &mut Emitter<'_>,
-    line: Option<u64>,
-    value: Value,
-    original: &str,
-) -> std::ops::ControlFlow<()> {
-    match value {
-        Value::Object(fields) => out.record(line, fields, original),
-        other => out.malformed(
-            line,
-            format!("expected a JSON object, found {}", json_kind(&other)),
-            original.as_bytes(),
-        ),
     }
 }
 
@@ -269,6 +272,7 @@ pub(crate) fn emit_value(
 pub(crate) fn stream_array<R: BufRead>(
     scanner: &mut JsonScanner<R>,
     out: &mut Emitter<'_>,
+    decode: Decode,
 ) -> Result<bool, ParseError> {
     scanner.expect(b'[', "to open the array")?;
     if scanner.peek()? == Some(b']') {
@@ -282,7 +286,7 @@ pub(crate) fn stream_array<R: BufRead>(
             out.skip();
         } else {
             let scanned = scanner.read_value(Some(&mut buf), MAX_VALUE_BYTES)?;
-            if emit_scanned(out, scanned, &buf).is_break() {
+            if emit_scanned(out, scanned, &buf, decode).is_break() {
                 return Ok(true);
             }
         }
@@ -301,6 +305,7 @@ pub(crate) fn stream_array<R: BufRead>(
 pub(crate) fn stream_values<R: BufRead>(
     scanner: &mut JsonScanner<R>,
     out: &mut Emitter<'_>,
+    decode: Decode,
 ) -> Result<(), ParseError> {
     let mut buf = Vec::with_capacity(8192);
     while scanner.peek()?.is_some() {
@@ -310,7 +315,7 @@ pub(crate) fn stream_values<R: BufRead>(
             continue;
         }
         let scanned = scanner.read_value(Some(&mut buf), MAX_VALUE_BYTES)?;
-        if emit_scanned(out, scanned, &buf).is_break() {
+        if emit_scanned(out, scanned, &buf, decode).is_break() {
             break;
         }
     }

@@ -4,7 +4,7 @@ use std::io::{self, BufRead};
 
 use serde_json::{Map, Value};
 
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 /// Longest line kept; the rest of a longer line is read and dropped so one huge line cannot exhaust memory.
 pub(crate) const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
@@ -169,7 +169,7 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
                     line.bytes,
                 ),
                 Ok(text) => match format.parse(text) {
-                    Ok(fields) => out.record(number, fields, text),
+                    Ok(fields) => out.record(number, Fields::Map(fields), text),
                     Err(reason) => out.malformed(number, reason, line.bytes),
                 },
             }

@@ -21,9 +21,11 @@ pub(crate) mod timestamp;
 pub(crate) mod tokenizer;
 pub(crate) mod url_decode;
 
-use std::{fmt, io::BufRead, ops::ControlFlow, str::FromStr};
+use std::{borrow::Cow, fmt, io::BufRead, ops::ControlFlow, str::FromStr};
 
 use serde_json::{Map, Value};
+
+use cloudtrail::CloudTrailEvent;
 
 /// The log families the connector can parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -130,17 +132,64 @@ impl FromStr for LogType {
 }
 
 /// One record parsed from a log object.
+///
+/// Parsers hand records out borrowed from their read buffer, valid for the call that
+/// receives them; [`ParsedRecord::into_owned`] keeps one longer.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ParsedRecord {
+pub struct ParsedRecord<'a> {
     /// 0-based record index within the object; the same input always yields the same index.
     pub index: u64,
     /// 1-based line number, for line-oriented formats.
     pub line: Option<u64>,
     /// The record's fields, named as the source format names them.
-    pub fields: Map<String, Value>,
+    pub fields: Fields<'a>,
     /// The record as the object holds it: the line (without its line break) for
     /// line formats, the JSON text of the record for JSON formats.
-    pub original: String,
+    pub original: Cow<'a, str>,
+}
+
+/// A record's fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fields<'a> {
+    /// Every field by name: line formats, and JSON records parsed whole.
+    Map(Map<String, Value>),
+    /// A CloudTrail record read into the typed view its mapping uses (strings borrowed
+    /// from the record's text, everything else skipped), saving a tree per record.
+    CloudTrail(Box<CloudTrailEvent<'a>>),
+}
+
+impl<'a> ParsedRecord<'a> {
+    /// The same record, owning its text. A CloudTrail view, which borrows that text,
+    /// becomes the map of all its fields, parsed from the original.
+    pub fn into_owned(self) -> ParsedRecord<'static> {
+        let fields = match self.fields {
+            Fields::Map(map) => map,
+            Fields::CloudTrail(_) => match serde_json::from_str(&self.original) {
+                Ok(Value::Object(map)) => map,
+                // The view was read from this very text, so it is a JSON object.
+                _ => unreachable!("a CloudTrail view is read from a JSON object"),
+            },
+        };
+        ParsedRecord {
+            index: self.index,
+            line: self.line,
+            fields: Fields::Map(fields),
+            original: Cow::Owned(self.original.into_owned()),
+        }
+    }
+}
+
+/// Tests read owned records' fields as the map they are.
+#[cfg(test)]
+impl std::ops::Deref for Fields<'_> {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Fields::Map(map) => map,
+            Fields::CloudTrail(_) => panic!("read fields of owned records (`into_owned`)"),
+        }
+    }
 }
 
 /// Why one line or record of an object could not be parsed; the rest of the object still is.
@@ -221,7 +270,7 @@ impl ParseError {
 }
 
 /// Callback that receives each record; returning `ControlFlow::Break` stops the parse after this record.
-pub type EmitFn<'e> = dyn FnMut(Result<ParsedRecord, RecordError>) -> ControlFlow<()> + 'e;
+pub type EmitFn<'e> = dyn FnMut(Result<ParsedRecord<'_>, RecordError>) -> ControlFlow<()> + 'e;
 
 /// Parses `reader` as `log_type`, handing each record from `start_index` on to `emit`.
 ///
@@ -295,7 +344,7 @@ impl<'e> Emitter<'e> {
     pub(crate) fn record(
         &mut self,
         line: Option<u64>,
-        fields: Map<String, Value>,
+        fields: Fields<'_>,
         original: &str,
     ) -> ControlFlow<()> {
         let index = self.summary.next_index;
@@ -304,7 +353,7 @@ impl<'e> Emitter<'e> {
             index,
             line,
             fields,
-            original: original.to_owned(),
+            original: Cow::Borrowed(original),
         }))
     }
 
@@ -324,7 +373,7 @@ impl<'e> Emitter<'e> {
         }))
     }
 
-    fn deliver(&mut self, item: Result<ParsedRecord, RecordError>) -> ControlFlow<()> {
+    fn deliver(&mut self, item: Result<ParsedRecord<'_>, RecordError>) -> ControlFlow<()> {
         self.summary.last_index = Some(self.summary.next_index);
         self.summary.next_index += 1;
         let flow = (self.emit)(item);
@@ -341,7 +390,7 @@ pub(crate) mod test_support {
 
     /// Everything one parse produced, for assertions.
     pub(crate) struct Collected {
-        pub records: Vec<ParsedRecord>,
+        pub records: Vec<ParsedRecord<'static>>,
         pub errors: Vec<RecordError>,
         pub summary: ParseSummary,
     }
@@ -355,7 +404,7 @@ pub(crate) mod test_support {
         let mut errors = Vec::new();
         let summary = parse_stream(log_type, input.as_bytes(), start_index, &mut |item| {
             match item {
-                Ok(r) => records.push(r),
+                Ok(r) => records.push(r.into_owned()),
                 Err(e) => errors.push(e),
             }
             ControlFlow::Continue(())
