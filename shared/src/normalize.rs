@@ -27,6 +27,7 @@ use crate::logs::cloudtrail::{CloudTrailEvent, UserIdentity};
 use crate::logs::detect::{key_scope, KeyScope};
 use crate::logs::timestamp::{clf_ms, date_and_time_ms, iso8601_ms};
 use crate::logs::url_decode::percent_decode;
+use crate::logs::vpc_flow::VpcFlowRecord;
 use crate::logs::{Fields, LogType, ParsedRecord};
 
 /// The OCSF schema version events are written against.
@@ -230,6 +231,7 @@ impl<'a> Normalizer<'a> {
         let r = match fields {
             Fields::Map(map) => map,
             Fields::CloudTrail(view) => return cloudtrail(view, out),
+            Fields::VpcFlow(view) => return vpc_flow(view, out, scope),
         };
         match self.log_type {
             // A CloudTrail record kept as a map (an owned record): read its view again.
@@ -314,6 +316,7 @@ impl<'a> Normalizer<'a> {
             ) {
                 (_, Some(text)) => out.json_text("record", text),
                 (Fields::Map(map), None) => out.map("record", map),
+                (Fields::VpcFlow(view), None) => out.map("record", &view.to_map()),
                 // A typed view holds only some fields: the record is its (multi-line) text.
                 (Fields::CloudTrail(_), None) => {
                     if let Ok(map) = serde_json::from_str::<Obj>(original) {
@@ -779,6 +782,32 @@ fn product_name(log_type: LogType) -> &'static str {
 
 // ---- record accessors --------------------------------------------------------------------
 
+/// Field access for mappings that read either a map or a format's typed record view.
+trait Lookup {
+    /// A string field.
+    fn str(&self, key: &str) -> Option<&str>;
+    /// An unsigned integer field.
+    fn u64(&self, key: &str) -> Option<u64>;
+}
+
+impl Lookup for Obj {
+    fn str(&self, key: &str) -> Option<&str> {
+        get_str(self, key)
+    }
+    fn u64(&self, key: &str) -> Option<u64> {
+        get_u64(self, key)
+    }
+}
+
+impl Lookup for VpcFlowRecord<'_> {
+    fn str(&self, key: &str) -> Option<&str> {
+        self.text(key)
+    }
+    fn u64(&self, key: &str) -> Option<u64> {
+        self.uint(key)
+    }
+}
+
 fn get_str<'a>(r: &'a Obj, key: &str) -> Option<&'a str> {
     r.get(key)?.as_str()
 }
@@ -1200,44 +1229,44 @@ fn protocol_name(num: u64) -> Option<&'static str> {
     })
 }
 
-fn vpc_flow(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
-    let direction = get_str(r, "flow-direction");
+fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+    let direction = r.str("flow-direction");
     // The logged interface is the destination of ingress traffic and the source otherwise.
     let ingress = direction == Some("ingress");
     let interface = |out: &mut dyn EventOut| {
-        opt_str(out, "interface_uid", get_str(r, "interface-id"));
-        opt_str(out, "vpc_uid", get_str(r, "vpc-id"));
-        opt_str(out, "subnet_uid", get_str(r, "subnet-id"));
-        opt_str(out, "instance_uid", get_str(r, "instance-id"));
+        opt_str(out, "interface_uid", r.str("interface-id"));
+        opt_str(out, "vpc_uid", r.str("vpc-id"));
+        opt_str(out, "subnet_uid", r.str("subnet-id"));
+        opt_str(out, "instance_uid", r.str("instance-id"));
     };
     out.open("src_endpoint");
-    opt_str(out, "ip", get_str(r, "srcaddr"));
-    opt_uint(out, "port", get_u64(r, "srcport"));
-    opt_str(out, "svc_name", get_str(r, "pkt-src-aws-service"));
+    opt_str(out, "ip", r.str("srcaddr"));
+    opt_uint(out, "port", r.u64("srcport"));
+    opt_str(out, "svc_name", r.str("pkt-src-aws-service"));
     if !ingress {
         interface(out);
     }
     out.close();
     out.open("dst_endpoint");
-    opt_str(out, "ip", get_str(r, "dstaddr"));
-    opt_uint(out, "port", get_u64(r, "dstport"));
-    opt_str(out, "svc_name", get_str(r, "pkt-dst-aws-service"));
+    opt_str(out, "ip", r.str("dstaddr"));
+    opt_uint(out, "port", r.u64("dstport"));
+    opt_str(out, "svc_name", r.str("pkt-dst-aws-service"));
     if ingress {
         interface(out);
     }
     out.close();
 
     out.open("connection_info");
-    if let Some(proto) = get_u64(r, "protocol") {
+    if let Some(proto) = r.u64("protocol") {
         out.uint("protocol_num", proto);
         opt_str(out, "protocol_name", protocol_name(proto));
     }
-    match get_str(r, "type") {
+    match r.str("type") {
         Some("IPv4") => out.uint("protocol_ver_id", 4),
         Some("IPv6") => out.uint("protocol_ver_id", 6),
         _ => {}
     }
-    opt_uint(out, "tcp_flags", get_u64(r, "tcp-flags"));
+    opt_uint(out, "tcp_flags", r.u64("tcp-flags"));
     match direction {
         Some("ingress") => {
             out.uint("direction_id", 1);
@@ -1252,20 +1281,20 @@ fn vpc_flow(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     out.close();
 
     out.open("traffic");
-    opt_uint(out, "bytes", get_u64(r, "bytes"));
-    opt_uint(out, "packets", get_u64(r, "packets"));
+    opt_uint(out, "bytes", r.u64("bytes"));
+    opt_uint(out, "packets", r.u64("packets"));
     out.close();
 
-    let start = get_u64(r, "start").map(|s| s as i64 * 1000);
+    let start = r.u64("start").map(|s| s as i64 * 1000);
     opt_int(out, "start_time", start);
-    opt_int(out, "end_time", get_u64(r, "end").map(|s| s as i64 * 1000));
+    opt_int(out, "end_time", r.u64("end").map(|s| s as i64 * 1000));
 
-    match get_str(r, "action") {
+    match r.str("action") {
         Some("ACCEPT") => write_action(out, (1, "Allowed"), (1, "Allowed")),
         Some("REJECT") => write_action(out, (2, "Denied"), (2, "Blocked")),
         _ => {}
     }
-    if let Some(status) = get_str(r, "log-status") {
+    if let Some(status) = r.str("log-status") {
         // NODATA: no traffic in the interval; SKIPDATA: records were lost in the interval.
         match status {
             "OK" => write_status(out, 1, "Success"),
@@ -1275,9 +1304,9 @@ fn vpc_flow(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         out.str("status_code", status);
     }
 
-    let account = get_str(r, "account-id").or(scope.account_id);
-    let region = get_str(r, "region").or(scope.region);
-    write_cloud(out, account, region, get_str(r, "az-id"));
+    let account = r.str("account-id").or(scope.account_id);
+    let region = r.str("region").or(scope.region);
+    write_cloud(out, account, region, r.str("az-id"));
 
     Mapped {
         class: &NETWORK_ACTIVITY,
@@ -2694,42 +2723,41 @@ mod tests {
     }
 
     #[test]
-    fn cloudtrail_view_and_owned_map_records_produce_identical_events() {
-        // Records straight from the parser carry the typed view; owned records carry
-        // the map of all fields. Both must map alike, in every raw mode, including a
-        // pretty-printed document whose records cannot be copied verbatim.
+    fn records_from_the_parser_and_owned_records_normalize_identically() {
+        // Records straight from the parser may carry a typed view (CloudTrail, VPC Flow
+        // Logs); owned records carry the map of all fields. Both must map alike, in
+        // every raw mode, including a pretty-printed CloudTrail document whose records
+        // cannot be copied verbatim.
         let pretty = serde_json::to_string_pretty(
             &serde_json::from_str::<Value>(cloudtrail::samples::THREE_RECORDS).unwrap(),
         )
         .unwrap();
-        let src = source(CT_KEY);
-        for doc in [
-            cloudtrail::samples::THREE_RECORDS,
-            cloudtrail::samples::INSIGHT,
-            &pretty,
-        ] {
+        let mut inputs = all_samples();
+        inputs.push((LogType::CloudTrail, pretty, CT_KEY));
+        for (log_type, input, key) in inputs {
+            let src = source(key);
             for keep_raw in RAW_MODES {
                 let opts = NormalizeOptions {
                     keep_raw,
                     ..Default::default()
                 };
-                let normalizer = Normalizer::new(LogType::CloudTrail, &src, opts);
-                let mut from_view = Vec::new();
-                crate::logs::parse_stream(LogType::CloudTrail, doc.as_bytes(), 0, &mut |r| {
-                    let r = r.unwrap();
-                    assert!(matches!(r.fields, Fields::CloudTrail(_)));
-                    from_view.push(normalizer.normalize(&r));
+                let normalizer = Normalizer::new(log_type, &src, opts);
+                let mut from_parser = Vec::new();
+                crate::logs::parse_stream(log_type, input.as_bytes(), 0, &mut |r| {
+                    if let Ok(r) = r {
+                        from_parser.push(normalizer.normalize(&r));
+                    }
                     std::ops::ControlFlow::Continue(())
                 })
                 .unwrap();
-                let owned = collect(LogType::CloudTrail, doc);
-                let from_map: Vec<_> = owned
+                let owned = collect(log_type, &input);
+                let from_owned: Vec<_> = owned
                     .records
                     .iter()
-                    .map(|r| to_ocsf(LogType::CloudTrail, r, &src, &opts))
+                    .map(|r| to_ocsf(log_type, r, &src, &opts))
                     .collect();
-                assert!(!from_view.is_empty());
-                assert_eq!(from_view, from_map, "{keep_raw:?}");
+                assert!(!from_parser.is_empty(), "{log_type}");
+                assert_eq!(from_parser, from_owned, "{log_type} {keep_raw:?}");
             }
         }
     }

@@ -14,7 +14,7 @@ use super::field_value::{is_absent, put_f64, put_uint};
 use super::line_reader::{parse_lines, LineFormat, LineReader};
 use super::timestamp::date_and_time_ms;
 use super::url_decode::percent_decode;
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -114,9 +114,9 @@ impl LineFormat for CloudFrontFormat {
         Ok(true)
     }
 
-    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
+    fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
         match &self.fields {
-            Some(fields) => fields.parse_record(line),
+            Some(fields) => fields.parse_record(line).map(Fields::Map),
             None => Err("record before any #Fields header".to_owned()),
         }
     }

@@ -14,7 +14,7 @@ use super::field_value::{is_absent, put_endpoint, put_f64, put_request, put_str,
 use super::line_reader::{parse_lines, LineFormat, LineReader};
 use super::timestamp::iso8601_ms;
 use super::tokenizer::{tokenize, Span};
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 /// Which load balancer wrote the log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,8 +236,8 @@ struct ElbFormat {
 }
 
 impl LineFormat for ElbFormat {
-    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
-        parse_with(self.kind, line, &mut self.spans)
+    fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
+        parse_with(self.kind, line, &mut self.spans).map(Fields::Map)
     }
 }
 

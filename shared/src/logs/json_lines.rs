@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::json_scan::{decode_map, stream_array, stream_values, JsonScanner};
 use super::line_reader::{is_blank, parse_lines, LineFormat, LineReader};
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 /// Parses one NDJSON line, which must be a JSON object.
 pub fn parse_line(line: &str) -> Result<Map<String, Value>, String> {
@@ -24,8 +24,8 @@ pub fn parse_line(line: &str) -> Result<Map<String, Value>, String> {
 struct JsonLineFormat;
 
 impl LineFormat for JsonLineFormat {
-    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
-        parse_line(line)
+    fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
+        parse_line(line).map(Fields::Map)
     }
 }
 

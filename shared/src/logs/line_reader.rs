@@ -2,8 +2,6 @@
 
 use std::io::{self, BufRead};
 
-use serde_json::{Map, Value};
-
 use super::{Emitter, Fields, ParseError};
 
 /// Longest line kept; the rest of a longer line is read and dropped so one huge line cannot exhaust memory.
@@ -130,7 +128,7 @@ pub(crate) trait LineFormat {
     }
 
     /// Parses one record line, or says what is wrong with it.
-    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String>;
+    fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String>;
 }
 
 /// Reads every line, skipping blank lines and directives, and emits one record or error per remaining line.
@@ -169,7 +167,7 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
                     line.bytes,
                 ),
                 Ok(text) => match format.parse(text) {
-                    Ok(fields) => out.record(number, Fields::Map(fields), text),
+                    Ok(fields) => out.record(number, fields, text),
                     Err(reason) => out.malformed(number, reason, line.bytes),
                 },
             }
@@ -184,6 +182,7 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Map, Value};
 
     fn all_lines(input: &[u8], max: usize) -> Vec<(u64, Vec<u8>, Option<u64>)> {
         // A tiny BufReader capacity makes lines span several fill_buf calls.
@@ -231,13 +230,13 @@ mod tests {
             Ok(line.starts_with(b"#"))
         }
 
-        fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
+        fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
             if line.contains("bad") {
                 return Err("contains bad".to_owned());
             }
             let mut m = Map::new();
             m.insert("up".to_owned(), Value::String(line.to_uppercase()));
-            Ok(m)
+            Ok(Fields::Map(m))
         }
     }
 

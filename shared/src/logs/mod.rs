@@ -26,6 +26,7 @@ use std::{borrow::Cow, fmt, io::BufRead, ops::ControlFlow, str::FromStr};
 use serde_json::{Map, Value};
 
 use cloudtrail::CloudTrailEvent;
+use vpc_flow::VpcFlowRecord;
 
 /// The log families the connector can parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -156,11 +157,13 @@ pub enum Fields<'a> {
     /// A CloudTrail record read into the typed view its mapping uses (strings borrowed
     /// from the record's text, everything else skipped), saving a tree per record.
     CloudTrail(Box<CloudTrailEvent<'a>>),
+    /// A VPC flow log line read by its file's header, looked up by name.
+    VpcFlow(VpcFlowRecord<'a>),
 }
 
 impl<'a> ParsedRecord<'a> {
-    /// The same record, owning its text. A CloudTrail view, which borrows that text,
-    /// becomes the map of all its fields, parsed from the original.
+    /// The same record, owning its text. A typed view, which borrows that text,
+    /// becomes the map of all its fields.
     pub fn into_owned(self) -> ParsedRecord<'static> {
         let fields = match self.fields {
             Fields::Map(map) => map,
@@ -169,6 +172,7 @@ impl<'a> ParsedRecord<'a> {
                 // The view was read from this very text, so it is a JSON object.
                 _ => unreachable!("a CloudTrail view is read from a JSON object"),
             },
+            Fields::VpcFlow(view) => view.to_map(),
         };
         ParsedRecord {
             index: self.index,
@@ -187,7 +191,9 @@ impl std::ops::Deref for Fields<'_> {
     fn deref(&self) -> &Self::Target {
         match self {
             Fields::Map(map) => map,
-            Fields::CloudTrail(_) => panic!("read fields of owned records (`into_owned`)"),
+            Fields::CloudTrail(_) | Fields::VpcFlow(_) => {
+                panic!("read fields of owned records (`into_owned`)")
+            }
         }
     }
 }

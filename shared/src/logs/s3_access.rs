@@ -13,7 +13,7 @@ use super::field_value::{put_str, put_uint, split_request};
 use super::line_reader::{parse_lines, LineFormat, LineReader};
 use super::timestamp::clf_ms;
 use super::tokenizer::{tokenize, Span};
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 #[derive(Clone, Copy)]
 enum Kind {
@@ -110,8 +110,8 @@ struct S3AccessFormat {
 }
 
 impl LineFormat for S3AccessFormat {
-    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
-        parse_with(line, &mut self.spans)
+    fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
+        parse_with(line, &mut self.spans).map(Fields::Map)
     }
 }
 

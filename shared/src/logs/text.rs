@@ -5,15 +5,15 @@ use std::io::BufRead;
 use serde_json::{Map, Value};
 
 use super::line_reader::{parse_lines, LineFormat, LineReader};
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 struct TextFormat;
 
 impl LineFormat for TextFormat {
-    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
+    fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
         let mut m = Map::new();
         m.insert("message".to_owned(), Value::String(line.to_owned()));
-        Ok(m)
+        Ok(Fields::Map(m))
     }
 }
 

@@ -7,12 +7,13 @@
 //! addresses.
 
 use std::io::BufRead;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
 use super::field_value::{is_absent, put_uint};
 use super::line_reader::{parse_lines, LineFormat, LineReader};
-use super::{Emitter, ParseError};
+use super::{Emitter, Fields, ParseError};
 
 /// The default (version 2) format, used when a file has no header line.
 pub const DEFAULT_FIELDS: &[&str] = &[
@@ -153,27 +154,77 @@ impl VpcFlowHeader {
 
     /// Parses one record line by this header's names.
     pub fn parse_record(&self, line: &str) -> Result<Map<String, Value>, String> {
-        let found = line.split_ascii_whitespace().count();
-        if found != self.fields.len() {
+        let values = self.split(line)?;
+        Ok(self.map_of(&values))
+    }
+
+    /// The line's values in header order, once their count and integers are checked.
+    fn split<'t>(&self, line: &'t str) -> Result<Vec<&'t str>, String> {
+        let mut values = Vec::with_capacity(self.fields.len());
+        values.extend(line.split_ascii_whitespace());
+        if values.len() != self.fields.len() {
             return Err(format!(
-                "expected {} fields (from the header), found {found}",
-                self.fields.len()
+                "expected {} fields (from the header), found {}",
+                self.fields.len(),
+                values.len()
             ));
         }
-        let mut m = Map::new();
-        for (value, (name, integer)) in line.split_ascii_whitespace().zip(&self.fields) {
-            if *integer {
-                put_uint(&mut m, name, value)?;
-            } else if !is_absent(value) {
-                m.insert(name.clone(), Value::String(value.to_owned()));
+        for (value, (name, integer)) in values.iter().zip(&self.fields) {
+            if *integer && !is_absent(value) && value.parse::<u64>().is_err() {
+                return Err(format!(
+                    "field `{name}`: expected an unsigned integer, found {value:?}"
+                ));
             }
         }
-        Ok(m)
+        Ok(values)
+    }
+
+    /// All present fields by name, integers as numbers.
+    fn map_of(&self, values: &[&str]) -> Map<String, Value> {
+        let mut m = Map::new();
+        for (value, (name, integer)) in values.iter().zip(&self.fields) {
+            if *integer {
+                put_uint(&mut m, name, value).expect("integers are checked by split");
+            } else if !is_absent(value) {
+                m.insert(name.clone(), Value::String((*value).to_owned()));
+            }
+        }
+        m
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|(n, _)| n == name)
+    }
+}
+
+/// One flow log record read by its file's header: the line's values, looked up by
+/// field name, without building a map per record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VpcFlowRecord<'a> {
+    header: Arc<VpcFlowHeader>,
+    values: Vec<&'a str>,
+}
+
+impl<'a> VpcFlowRecord<'a> {
+    /// The text of field `name` (hyphenated); `None` when it is `-` or not in the file.
+    pub fn text(&self, name: &str) -> Option<&'a str> {
+        let value = self.values[self.header.position(name)?];
+        (!is_absent(value)).then_some(value)
+    }
+
+    /// An integer field (checked when the line was read).
+    pub fn uint(&self, name: &str) -> Option<u64> {
+        self.text(name)?.parse().ok()
+    }
+
+    /// All present fields by name, as [`VpcFlowHeader::parse_record`] gives them.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.header.map_of(&self.values)
     }
 }
 
 struct VpcFlowFormat {
-    header: Option<VpcFlowHeader>,
+    header: Option<Arc<VpcFlowHeader>>,
 }
 
 impl LineFormat for VpcFlowFormat {
@@ -187,21 +238,25 @@ impl LineFormat for VpcFlowFormat {
         })?;
         match VpcFlowHeader::parse(text) {
             Some(header) => {
-                self.header = Some(header);
+                self.header = Some(Arc::new(header));
                 Ok(true)
             }
             None => {
                 // Headerless text (e.g. copied from CloudWatch Logs) uses the default format.
-                self.header = Some(VpcFlowHeader::default_v2());
+                self.header = Some(Arc::new(VpcFlowHeader::default_v2()));
                 Ok(false)
             }
         }
     }
 
-    fn parse(&mut self, line: &str) -> Result<Map<String, Value>, String> {
-        self.header
-            .get_or_insert_with(VpcFlowHeader::default_v2)
-            .parse_record(line)
+    fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
+        let header = self
+            .header
+            .get_or_insert_with(|| Arc::new(VpcFlowHeader::default_v2()));
+        Ok(Fields::VpcFlow(VpcFlowRecord {
+            values: header.split(line)?,
+            header: header.clone(),
+        }))
     }
 }
 
