@@ -326,6 +326,54 @@ pub(crate) fn stream_values<R: BufRead>(
 mod tests {
     use super::*;
 
+    /// Every record and record error of `input`, read through a buffer of `capacity` bytes.
+    fn parsed(
+        log_type: crate::logs::LogType,
+        input: &str,
+        capacity: usize,
+    ) -> (
+        Vec<crate::logs::ParsedRecord<'static>>,
+        Vec<crate::logs::RecordError>,
+    ) {
+        let (mut records, mut errors) = (Vec::new(), Vec::new());
+        let reader = io::BufReader::with_capacity(capacity, input.as_bytes());
+        crate::logs::parse_stream(log_type, reader, 0, &mut |item| {
+            match item {
+                Ok(r) => records.push(r.into_owned()),
+                Err(e) => errors.push(e),
+            }
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        (records, errors)
+    }
+
+    #[test]
+    fn records_are_the_same_whatever_the_read_buffer_size() {
+        // Records and errors must not depend on where buffer refills cut the input.
+        let cloudtrail = r#"{"Records":[
+{"eventName":"A","userAgent":"a \"quoted\" agent"} ,
+42,
+{"eventName":tru},
+{"eventName":"D","nested":{"k":["]","}"]}},{"eventName":"E","bad":"\u00e9"}
+]}"#;
+        let array = "[{\"a\":1}, {\"b\":[1,2]}, \"x\", {\"c\":nul}, {\"d\":{}}]";
+        for (log_type, input) in [
+            (crate::logs::LogType::CloudTrail, cloudtrail),
+            (crate::logs::LogType::Json, array),
+        ] {
+            let whole = parsed(log_type, input, 1 << 16);
+            assert!(!whole.0.is_empty() && !whole.1.is_empty(), "{log_type}");
+            for capacity in [1, 2, 3, 5, 8, 13, 21, 34, 55, 89] {
+                assert_eq!(
+                    parsed(log_type, input, capacity),
+                    whole,
+                    "{log_type} {capacity}"
+                );
+            }
+        }
+    }
+
     fn values(input: &str, chunk: usize) -> Vec<String> {
         let mut scanner = JsonScanner::new(io::BufReader::with_capacity(chunk, input.as_bytes()));
         let mut out = Vec::new();
