@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::field_value::{is_absent, put_uint};
+use super::field_value::is_absent;
 use super::line_reader::{parse_lines, LineFormat, LineReader};
 use super::{Emitter, Fields, ParseError};
 
@@ -183,9 +183,15 @@ impl VpcFlowHeader {
     fn map_of(&self, values: &[&str]) -> Map<String, Value> {
         let mut m = Map::new();
         for (value, (name, integer)) in values.iter().zip(&self.fields) {
+            if is_absent(value) {
+                continue;
+            }
             if *integer {
-                put_uint(&mut m, name, value).expect("integers are checked by split");
-            } else if !is_absent(value) {
+                // `split` checked that these parse.
+                if let Ok(n) = value.parse::<u64>() {
+                    m.insert(name.clone(), Value::Number(n.into()));
+                }
+            } else {
                 m.insert(name.clone(), Value::String((*value).to_owned()));
             }
         }
