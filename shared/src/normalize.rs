@@ -12,7 +12,7 @@
 //! `unmapped.record` and text lines kept as `raw_data`, which keeps every
 //! original byte at the least cost. Field tables per source: `docs/mappings/`.
 //!
-//! Each mapping is written once against [`EventOut`], which has two
+//! Each mapping is written once against `EventOut`, which has two
 //! implementations: one builds a `serde_json::Value` ([`Normalizer::normalize`])
 //! and one writes JSON text straight into a `String` ([`Normalizer::write_event`]),
 //! the fast path for sinks, which skips building and freeing a tree per event and

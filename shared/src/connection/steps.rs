@@ -3,7 +3,7 @@
 //!
 //! Failures are classified by AWS error code and HTTP status (see `diagnosis`); AWS's
 //! message is shown to the user as detail and read only for the documented
-//! "explicit deny in a <policy type>" phrase, which names the policy to edit.
+//! "explicit deny in a `<policy type>`" phrase, which names the policy to edit.
 
 use std::future::Future;
 use std::time::{Duration, Instant};

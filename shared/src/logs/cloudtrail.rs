@@ -1,6 +1,6 @@
 //! CloudTrail log files: one JSON document `{"Records":[ {...}, ... ]}` per object.
 //!
-//! The `Records` array is streamed element by element: [`super::json_scan`]
+//! The `Records` array is streamed element by element: `json_scan`
 //! cuts out one record at a time and only that record is parsed, into a
 //! [`CloudTrailEvent`] view of the fields the OCSF mapping reads, so a
 //! multi-gigabyte file never sits in memory, records before a resume point are
