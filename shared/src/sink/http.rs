@@ -28,7 +28,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use serde::Deserialize;
 
-use super::{BatchSource, GzipWriter, Record, SinkError};
+use super::{BatchSource, Record, SinkError};
 
 const URL_VAR: &str = "S3CONNECTOR_HTTP_URL";
 const PRESET_VAR: &str = "S3CONNECTOR_HTTP_PRESET";
@@ -794,7 +794,10 @@ impl HttpSink {
             return Bytes::copy_from_slice(raw);
         }
         // Level 1: the Lambda is CPU-bound and JSON still shrinks several-fold.
-        let mut encoder = GzipWriter::new(1, raw.len() / 4);
+        let mut encoder = flate2::write::GzEncoder::new(
+            Vec::with_capacity(raw.len() / 4),
+            flate2::Compression::new(1),
+        );
         encoder
             .write_all(raw)
             .expect("writing to a Vec cannot fail");

@@ -6,54 +6,6 @@ pub mod s3;
 pub use http::HttpSink;
 pub use s3::S3Sink;
 
-use std::io::{self, Write};
-
-/// Writes one gzip member (RFC 1952) into a `Vec`: a raw deflate stream between the
-/// header and the CRC-32/size trailer. The CRC comes from `crc32fast` (SIMD) because
-/// the zlib-rs backend computes it scalar, which costs as much as level-1 deflate.
-pub(crate) struct GzipWriter {
-    deflate: flate2::write::DeflateEncoder<Vec<u8>>,
-    crc: crc32fast::Hasher,
-    size: u64,
-}
-
-impl GzipWriter {
-    /// A member at `level` (1 to 9), with room for `capacity` compressed bytes.
-    pub(crate) fn new(level: u32, capacity: usize) -> Self {
-        let mut out = Vec::with_capacity(capacity + 18);
-        // ID1 ID2, CM=deflate, no flags, no mtime (the same input always gives the same
-        // bytes), XFL=0, OS=unknown.
-        out.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255]);
-        GzipWriter {
-            deflate: flate2::write::DeflateEncoder::new(out, flate2::Compression::new(level)),
-            crc: crc32fast::Hasher::new(),
-            size: 0,
-        }
-    }
-
-    /// Ends the member and returns it.
-    pub(crate) fn finish(self) -> io::Result<Vec<u8>> {
-        let mut out = self.deflate.finish()?;
-        out.extend_from_slice(&self.crc.finalize().to_le_bytes());
-        // ISIZE is the input size modulo 2^32.
-        out.extend_from_slice(&(self.size as u32).to_le_bytes());
-        Ok(out)
-    }
-}
-
-impl Write for GzipWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.deflate.write(buf)?;
-        self.crc.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.deflate.flush()
-    }
-}
-
 /// One normalized record ready for delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -132,36 +84,5 @@ impl Sink {
             Sink::S3(s) => s.deliver(source, records).await,
             Sink::Http(h) => h.deliver(source, records).await,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn gzip_writer_output_is_a_valid_member_that_any_decoder_checks() {
-        let data: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
-        let mut gz = GzipWriter::new(1, 0);
-        for part in data.chunks(7_777) {
-            gz.write_all(part).unwrap();
-        }
-        let member = gz.finish().unwrap();
-        // GzDecoder verifies the trailer's CRC-32 and size.
-        let mut back = Vec::new();
-        io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&member[..]), &mut back).unwrap();
-        assert_eq!(back, data);
-        // The same input always gives the same bytes (no timestamp in the header).
-        let mut again = GzipWriter::new(1, 0);
-        again.write_all(&data).unwrap();
-        assert_eq!(again.finish().unwrap(), member);
-        // A corrupted trailer is caught, so the CRC really is the data's.
-        let mut bad = member.clone();
-        let at = bad.len() - 6;
-        bad[at] ^= 0xff;
-        let mut sink = Vec::new();
-        assert!(
-            io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bad[..]), &mut sink).is_err()
-        );
     }
 }
