@@ -126,7 +126,7 @@ fn run_pipeline(kind: LogType, input: &Path, compression: OutputCompression) -> 
         etag: Some("\"0123456789abcdef\"".into()),
         version_id: None,
     };
-    let sink_path = data_dir().join(format!("{kind}-out.json.{}", compression.extension()));
+    let sink_path = output_path(kind, compression);
     let mut sink = BufWriter::new(std::fs::File::create(&sink_path).unwrap());
     let opts = PipelineOptions::default();
     let mut output = 0u64;
@@ -184,7 +184,7 @@ fn pipeline_throughput(kind: LogType, mb: u64) {
         let mut size = (0, 0, 0);
         let ours = best_of(2, || size = run_pipeline(kind, &input, compression));
         let (bytes, records, output) = size;
-        let out_path = data_dir().join(format!("{kind}-out.json.{}", compression.extension()));
+        let out_path = output_path(kind, compression);
         let out = std::fs::metadata(&out_path).map(|m| m.len()).unwrap_or(0);
         println!(
             "{kind} {:.0} MB ({records} records), output {compression:?} {:.0} MB ({:.0} MB of NDJSON): pipeline {:.1} MB/s, gzip -dc {:.1} MB/s, ratio {:.2} (target >= 0.5)",
@@ -210,6 +210,11 @@ fn pipeline_throughput(kind: LogType, mb: u64) {
             baseline.as_secs_f64() / encode_all
         );
     }
+}
+
+/// Where `run_pipeline` writes the compressed output of `kind`.
+fn output_path(kind: LogType, compression: OutputCompression) -> PathBuf {
+    data_dir().join(format!("{kind}-out.json.{}", compression.extension()))
 }
 
 /// The first `limit` bytes of events (whole lines) of an output file, as sink records.

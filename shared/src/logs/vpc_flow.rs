@@ -152,12 +152,6 @@ impl VpcFlowHeader {
         self.fields.iter().map(|(n, _)| n.as_str())
     }
 
-    /// Parses one record line by this header's names.
-    pub fn parse_record(&self, line: &str) -> Result<Map<String, Value>, String> {
-        let values = self.split(line)?;
-        Ok(self.map_of(&values))
-    }
-
     /// The line's values in header order, once their count and integers are checked.
     fn split<'t>(&self, line: &'t str) -> Result<Vec<&'t str>, String> {
         let mut values = Vec::with_capacity(self.fields.len());
@@ -223,7 +217,7 @@ impl<'a> VpcFlowRecord<'a> {
         self.text(name)?.parse().ok()
     }
 
-    /// All present fields by name, as [`VpcFlowHeader::parse_record`] gives them.
+    /// All present fields by name, integers as numbers (what owned records hold).
     pub fn to_map(&self) -> Map<String, Value> {
         self.header.map_of(&self.values)
     }
