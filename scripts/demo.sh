@@ -37,6 +37,8 @@ AWS_REGION=us-east-1
 S3CONNECTOR_OUTPUT_BUCKET=s3connector-demo-output
 S3CONNECTOR_LOG_FORMAT=json
 S3CONNECTOR_LOG_LEVEL=info
+S3CONNECTOR_ALLOWED_ACCOUNTS=123456789012
+S3CONNECTOR_ACCOUNT_EXTERNAL_IDS='{"123456789012":"demo-external-id"}'
 ENV
 set -a; source "$run/lambda.env"; set +a
 
@@ -65,6 +67,11 @@ invoke scan events/scheduled-event.json "$run/scan.json"
 invoke test-connection events/apigw-connection-test.json "$run/connection-ok.json"
 invoke test-connection events/apigw-connection-test-missing-bucket.json "$run/connection-missing.json"
 invoke test-connection events/apigw-connection-test-invalid.json "$run/connection-invalid.json"
+# What the endpoint refuses to do for a caller.
+invoke test-connection events/apigw-connection-test-no-role.json "$run/connection-no-role.json"
+invoke test-connection events/apigw-connection-test-foreign-account.json "$run/connection-foreign-account.json"
+invoke test-connection events/apigw-connection-test-external-id-guess.json "$run/connection-external-id-guess.json"
+invoke test-connection events/apigw-connection-test-wrong-path.json "$run/connection-wrong-path.json"
 sleep 1 # let the last log lines reach watch.log
 
 target/debug/demo summary "$run"

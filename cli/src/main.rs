@@ -8,15 +8,15 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
-use s3connector::config::{Config, LogFormat};
-use s3connector::connection::role_policy::RoleAllowList;
-use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Verdict};
+use s3connector::config::Config;
+use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Trust, Verdict};
 use s3connector::logs::LogType;
 use s3connector::normalize::{RawMode, SourceObject};
 use s3connector::object::{self, BombLimits};
 use s3connector::pipeline::{
     self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
 };
+use s3connector::telemetry::LogFormat;
 use s3connector::{scan, telemetry};
 
 #[derive(Parser)]
@@ -82,6 +82,10 @@ struct TestConnectionArgs {
     /// Key prefix to test under.
     #[arg(long)]
     prefix: Option<String>,
+    /// 12-digit account that should own the bucket (S3 ExpectedBucketOwner); also fills
+    /// in aws:SourceAccount in the queue policy advice.
+    #[arg(long)]
+    expected_bucket_owner: Option<String>,
     /// Role to assume first (any role: the CLI acts as you, not as a shared service).
     #[arg(long)]
     role_arn: Option<String>,
@@ -157,6 +161,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
         Command::TestConnection(args) => {
             let request = ConnectionTestRequest {
                 bucket: args.bucket,
+                expected_bucket_owner: args.expected_bucket_owner,
                 prefix: args.prefix,
                 region: cli.aws.region.clone(),
                 role_arn: args.role_arn,
@@ -169,8 +174,9 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
             .validate()
             .map_err(|e| e.to_string())?;
             let clients = clients(&cli.aws, &config).await?;
-            let any_role = RoleAllowList::parse("arn:*:iam::*:role/*").expect("valid pattern");
-            let verdict = connection::run(&clients, &TestSettings::new(any_role), &request).await;
+            // The CLI acts as the user: their own credentials, any role, their external ID.
+            let settings = TestSettings::new(Trust::LocalUser);
+            let verdict = connection::run(&clients, &settings, &request).await;
             if args.json {
                 println!(
                     "{}",

@@ -17,7 +17,9 @@ use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentia
 use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-use crate::config::{Config, RoleSpec};
+/// Most S3 clients kept per set of credentials, one per region (more than a function
+/// meets in practice: its own region and the few its buckets live in).
+pub const MAX_CACHED_REGIONS: usize = 16;
 
 /// Region used when neither the settings nor the environment name one.
 pub const FALLBACK_REGION: &str = "us-east-1";
@@ -54,6 +56,34 @@ impl fmt::Debug for CredentialSource {
     }
 }
 
+/// A role to assume, with the options STS AssumeRole takes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RoleSpec {
+    /// ARN of the role.
+    pub role_arn: String,
+    /// External ID the role's trust policy requires (treated as a secret).
+    pub external_id: Option<String>,
+    /// Role session name, visible in CloudTrail.
+    pub session_name: String,
+    /// Source identity recorded in CloudTrail for the session.
+    pub source_identity: Option<String>,
+    /// Session duration in seconds (900..43200).
+    pub duration: Duration,
+}
+
+impl fmt::Debug for RoleSpec {
+    // The external ID is a shared secret between the two accounts: keep it out of logs.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoleSpec")
+            .field("role_arn", &self.role_arn)
+            .field("external_id", &self.external_id.as_ref().map(|_| "***"))
+            .field("session_name", &self.session_name)
+            .field("source_identity", &self.source_identity)
+            .field("duration", &self.duration)
+            .finish()
+    }
+}
+
 /// Everything needed to build clients.
 #[derive(Debug, Clone, Default)]
 pub struct ClientSettings {
@@ -65,17 +95,6 @@ pub struct ClientSettings {
     pub credentials: CredentialSource,
     /// Role assumed on top of the base credentials.
     pub assume_role: Option<RoleSpec>,
-}
-
-impl From<&Config> for ClientSettings {
-    fn from(config: &Config) -> Self {
-        ClientSettings {
-            region: config.region.clone(),
-            endpoint_url: config.endpoint_url.clone(),
-            credentials: CredentialSource::DefaultChain,
-            assume_role: config.source_role.clone(),
-        }
-    }
 }
 
 /// Failure to obtain credentials for a role.
@@ -224,23 +243,36 @@ impl Clients {
         self.s3_in(&region)
     }
 
-    /// S3 client for `region`, built once and cached.
+    /// S3 client for `region`, built once and cached. The cache holds at most
+    /// [`MAX_CACHED_REGIONS`] regions; beyond that a client is built for the one call, so
+    /// no sequence of requests can grow it without bound.
     pub fn s3_in(&self, region: &str) -> aws_sdk_s3::Client {
         let mut cache = self
             .inner
             .s3_by_region
             .lock()
-            .expect("client cache poisoned");
-        cache
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let conf = aws_sdk_s3::config::Builder::from(&self.inner.sdk)
-                    .region(Region::new(region.to_string()))
-                    .force_path_style(self.inner.path_style)
-                    .build();
-                aws_sdk_s3::Client::from_conf(conf)
-            })
-            .clone()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = cache.get(region) {
+            return client.clone();
+        }
+        let conf = aws_sdk_s3::config::Builder::from(&self.inner.sdk)
+            .region(Region::new(region.to_string()))
+            .force_path_style(self.inner.path_style)
+            .build();
+        let client = aws_sdk_s3::Client::from_conf(conf);
+        if cache.len() < MAX_CACHED_REGIONS {
+            cache.insert(region.to_string(), client.clone());
+        }
+        client
+    }
+
+    /// How many regions' S3 clients are cached.
+    pub fn cached_s3_regions(&self) -> usize {
+        self.inner
+            .s3_by_region
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .len()
     }
 
     /// SQS client in the default region.
@@ -343,5 +375,33 @@ impl ProvideCredentials for AssumeRoleProvider {
         Self: 'a,
     {
         future::ProvideCredentials::new(self.provide())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn s3_client_cache_is_bounded_whatever_regions_are_asked_for() {
+        let clients = Clients::from_sdk_config(
+            SdkConfig::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
+                .build(),
+            true,
+        );
+        for i in 0..(MAX_CACHED_REGIONS * 4) {
+            let region = format!("xx-test-{i}");
+            let client = clients.s3_in(&region);
+            assert_eq!(
+                client.config().region().map(|r| r.as_ref()),
+                Some(region.as_str())
+            );
+        }
+        assert_eq!(clients.cached_s3_regions(), MAX_CACHED_REGIONS);
+        // A cached region is served from the cache, a new one still gets its own client.
+        clients.s3_in("xx-test-0");
+        assert_eq!(clients.cached_s3_regions(), MAX_CACHED_REGIONS);
     }
 }

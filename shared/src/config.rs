@@ -4,11 +4,18 @@
 //! wrong with the value and the form that is expected. Values of secret variables are
 //! never echoed.
 
-use std::fmt;
+//!
+//! This module is the top of the dependency graph: it reads variables and builds the
+//! types that `aws`, `telemetry` and `connection` define, and none of them imports it.
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::aws::{ClientSettings, CredentialSource, RoleSpec};
 use crate::connection::role_policy::RoleAllowList;
+use crate::connection::trust::{AccountScope, EndpointTrust, ExternalIds};
 use crate::names;
+use crate::telemetry::LogFormat;
 
 /// A configuration value that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -31,43 +38,6 @@ fn shown_value(value: &Option<String>) -> String {
     }
 }
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// One JSON object per line (the default in Lambda).
-    Json,
-    /// Human-readable text (the default elsewhere).
-    Text,
-}
-
-/// A role to assume, with the options STS AssumeRole takes.
-#[derive(Clone, PartialEq, Eq)]
-pub struct RoleSpec {
-    /// ARN of the role.
-    pub role_arn: String,
-    /// External ID the role's trust policy requires (treated as a secret).
-    pub external_id: Option<String>,
-    /// Role session name, visible in CloudTrail.
-    pub session_name: String,
-    /// Source identity recorded in CloudTrail for the session.
-    pub source_identity: Option<String>,
-    /// Session duration in seconds (900..43200).
-    pub duration: Duration,
-}
-
-impl fmt::Debug for RoleSpec {
-    // The external ID is a shared secret between the two accounts: keep it out of logs.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RoleSpec")
-            .field("role_arn", &self.role_arn)
-            .field("external_id", &self.external_id.as_ref().map(|_| "***"))
-            .field("session_name", &self.session_name)
-            .field("source_identity", &self.source_identity)
-            .field("duration", &self.duration)
-            .finish()
-    }
-}
-
 /// Configuration shared by every function and the CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -85,8 +55,19 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter directive, e.g. `info` or `s3connector=debug,info`.
     pub log_level: String,
-    /// Roles the connection test may assume on a caller's behalf.
-    pub allowed_roles: RoleAllowList,
+    /// What the connection-test endpoint may do for its callers.
+    pub connection_trust: EndpointTrust,
+}
+
+impl From<&Config> for ClientSettings {
+    fn from(config: &Config) -> Self {
+        ClientSettings {
+            region: config.region.clone(),
+            endpoint_url: config.endpoint_url.clone(),
+            credentials: CredentialSource::DefaultChain,
+            assume_role: config.source_role.clone(),
+        }
+    }
 }
 
 /// Roles the connection test may assume when no patterns are configured: only roles
@@ -180,14 +161,26 @@ impl Config {
         let patterns = env
             .get("S3CONNECTOR_ALLOWED_ROLE_PATTERNS")
             .unwrap_or_else(|| DEFAULT_ALLOWED_ROLE_PATTERNS.to_string());
-        let allowed_roles = RoleAllowList::parse(&patterns).map_err(|e| ConfigError {
+        let roles = RoleAllowList::parse(&patterns).map_err(|e| ConfigError {
             var: "S3CONNECTOR_ALLOWED_ROLE_PATTERNS",
             value: Some(patterns.clone()),
             problem: e.to_string(),
             expected: "comma-separated role ARN patterns such as arn:aws:iam::*:role/s3connector-*",
         })?;
+        let connection_trust = EndpointTrust {
+            roles,
+            accounts: read_accounts(&env)?,
+            external_ids: read_external_ids(&env)?,
+            allow_function_identity: read_bool(&env, "S3CONNECTOR_ALLOW_FUNCTION_IDENTITY")?,
+            local_endpoints: endpoint_url.is_some(),
+            partition: region
+                .as_deref()
+                .and_then(|r| names::Region::parse(r).ok())
+                .map_or("aws", |r| r.partition())
+                .to_string(),
+        };
         Ok(Config {
-            allowed_roles,
+            connection_trust,
             region,
             endpoint_url,
             source_role,
@@ -196,6 +189,75 @@ impl Config {
             log_format,
             log_level,
         })
+    }
+}
+
+fn read_accounts(env: &Env<'_>) -> Result<AccountScope, ConfigError> {
+    const VAR: &str = "S3CONNECTOR_ALLOWED_ACCOUNTS";
+    const EXPECTED: &str = "comma-separated 12-digit account IDs, or * for every account";
+    let Some(value) = env.get(VAR) else {
+        return Ok(AccountScope::Listed(BTreeSet::new()));
+    };
+    if value.trim() == "*" {
+        return Ok(AccountScope::Any);
+    }
+    value
+        .split(',')
+        .map(str::trim)
+        .map(|id| {
+            if names::is_account_id(id) {
+                Ok(id.to_string())
+            } else {
+                Err(env.invalid(
+                    VAR,
+                    &value,
+                    "holds a value that is not a 12-digit account ID",
+                    EXPECTED,
+                ))
+            }
+        })
+        .collect::<Result<BTreeSet<_>, _>>()
+        .map(AccountScope::Listed)
+}
+
+fn read_external_ids(env: &Env<'_>) -> Result<ExternalIds, ConfigError> {
+    const VAR: &str = "S3CONNECTOR_ACCOUNT_EXTERNAL_IDS";
+    const EXPECTED: &str = r#"a JSON object of account ID (or * for every other account) to external ID, such as {"*":"tenant-7f3a","123456789012":"other-id"}"#;
+    let Some(value) = env.get(VAR) else {
+        return Ok(ExternalIds::default());
+    };
+    // The values are secrets shared with customers: errors never repeat them.
+    let secret_error = |problem: String| ConfigError {
+        var: VAR,
+        value: None,
+        problem,
+        expected: EXPECTED,
+    };
+    let map: BTreeMap<String, String> = serde_json::from_str(&value)
+        .map_err(|_| secret_error("is not a JSON object of strings".into()))?;
+    let mut ids = ExternalIds::default();
+    for (account, id) in map {
+        names::check_external_id(&id).map_err(|rule| {
+            secret_error(format!("has an external ID for {account:?} that {rule}"))
+        })?;
+        if account == "*" {
+            ids.default = Some(id.into());
+        } else if names::is_account_id(&account) {
+            ids.per_account.insert(account, id.into());
+        } else {
+            return Err(secret_error(format!(
+                "has the key {account:?}, which is neither * nor a 12-digit account ID"
+            )));
+        }
+    }
+    Ok(ids)
+}
+
+fn read_bool(env: &Env<'_>, var: &'static str) -> Result<bool, ConfigError> {
+    match env.get(var).as_deref() {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(other) => Err(env.invalid(var, other, "must be true or false", "true or false")),
     }
 }
 
@@ -344,11 +406,22 @@ mod tests {
         assert_eq!(c.log_format, LogFormat::Text);
         assert_eq!(c.log_level, "info");
         assert!(c
-            .allowed_roles
+            .connection_trust
+            .roles
             .allows("arn:aws:iam::123456789012:role/s3connector-reader"));
         assert!(!c
-            .allowed_roles
+            .connection_trust
+            .roles
             .allows("arn:aws:iam::123456789012:role/Admin"));
+        // Fail closed: no account is listed, no identity lent, no emulator URLs.
+        assert_eq!(
+            c.connection_trust.accounts,
+            AccountScope::Listed(BTreeSet::new())
+        );
+        assert!(!c.connection_trust.allow_function_identity);
+        assert!(!c.connection_trust.local_endpoints);
+        assert_eq!(c.connection_trust.partition, "aws");
+        assert_eq!(c.connection_trust.external_ids, ExternalIds::default());
     }
 
     #[test]
@@ -426,6 +499,11 @@ mod tests {
             ("S3CONNECTOR_LOG_FORMAT", "xml"),
             ("S3CONNECTOR_LOG_LEVEL", "loud"),
             ("S3CONNECTOR_ALLOWED_ROLE_PATTERNS", "s3connector-*"),
+            ("S3CONNECTOR_ALLOWED_ACCOUNTS", "123456789012,12345"),
+            ("S3CONNECTOR_ALLOWED_ACCOUNTS", "*,123456789012"),
+            ("S3CONNECTOR_ALLOW_FUNCTION_IDENTITY", "yes"),
+            ("S3CONNECTOR_ACCOUNT_EXTERNAL_IDS", r#"{"123":"abc"}"#),
+            ("S3CONNECTOR_ACCOUNT_EXTERNAL_IDS", "abc"),
         ];
         for (var, value) in cases {
             let err = load(&[(var, value)]).unwrap_err();
@@ -444,5 +522,63 @@ mod tests {
             duration: Duration::from_secs(900),
         };
         assert!(!format!("{role:?}").contains("do-not-print"));
+    }
+
+    #[test]
+    fn connection_trust_reads_accounts_external_ids_and_the_opt_ins() {
+        let c = load(&[
+            ("AWS_REGION", "cn-north-1"),
+            ("AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+            (
+                "S3CONNECTOR_ALLOWED_ACCOUNTS",
+                " 123456789012 ,210987654321",
+            ),
+            (
+                "S3CONNECTOR_ACCOUNT_EXTERNAL_IDS",
+                r#"{"*":"tenant-default","210987654321":"tenant-b"}"#,
+            ),
+            ("S3CONNECTOR_ALLOW_FUNCTION_IDENTITY", "true"),
+        ])
+        .unwrap();
+        let t = &c.connection_trust;
+        assert_eq!(
+            t.accounts,
+            AccountScope::Listed(
+                ["123456789012", "210987654321"]
+                    .map(String::from)
+                    .into_iter()
+                    .collect()
+            )
+        );
+        let id = |a: &str| {
+            t.external_ids
+                .for_account(a)
+                .map(|e| e.expose().to_string())
+        };
+        assert_eq!(id("210987654321").as_deref(), Some("tenant-b"));
+        assert_eq!(id("123456789012").as_deref(), Some("tenant-default"));
+        assert!(t.allow_function_identity);
+        assert!(t.local_endpoints);
+        assert_eq!(t.partition, "aws-cn");
+        assert!(
+            !format!("{c:?}").contains("tenant-"),
+            "external IDs leak into Debug"
+        );
+        let any = load(&[("S3CONNECTOR_ALLOWED_ACCOUNTS", "*")]).unwrap();
+        assert_eq!(any.connection_trust.accounts, AccountScope::Any);
+    }
+
+    #[test]
+    fn invalid_external_id_map_is_not_echoed() {
+        for value in [
+            r#"{"123456789012":"has spaces in the secret"}"#,
+            r#"{"not-an-account":"secret-value"}"#,
+            "secret-value",
+        ] {
+            let err = load(&[("S3CONNECTOR_ACCOUNT_EXTERNAL_IDS", value)]).unwrap_err();
+            assert_eq!(err.var, "S3CONNECTOR_ACCOUNT_EXTERNAL_IDS");
+            let text = err.to_string();
+            assert!(!text.contains("secret"), "{text}");
+        }
     }
 }

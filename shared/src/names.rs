@@ -19,6 +19,61 @@ pub const PARTITIONS: [&str; 7] = [
     "aws-iso-f",
 ];
 
+/// Every region of every partition, as the AWS SDK's endpoint metadata lists them
+/// (aws-sdk-s3 1.157, `partitions.json`). Requests that name a region are held to this
+/// list so that no caller can make the connector build clients for invented regions.
+pub const KNOWN_REGIONS: [&str; 45] = [
+    // aws
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+    // aws-cn
+    "cn-north-1",
+    "cn-northwest-1",
+    // aws-us-gov
+    "us-gov-east-1",
+    "us-gov-west-1",
+    // aws-iso, aws-iso-b, aws-iso-e, aws-iso-f
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isob-west-1",
+    "eu-isoe-west-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+];
+
 /// Shortest AssumeRole session, in seconds.
 pub const MIN_DURATION_SECONDS: u32 = 900;
 /// Longest AssumeRole session, in seconds.
@@ -140,6 +195,11 @@ impl Region {
     /// The name.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether the region is one of [`KNOWN_REGIONS`].
+    pub fn is_known(&self) -> bool {
+        KNOWN_REGIONS.contains(&self.0.as_str())
     }
 
     /// The partition the region belongs to, as used in ARNs.
@@ -267,6 +327,9 @@ pub struct QueueRef {
     pub account: String,
     /// Queue name, including `.fifo` for FIFO queues.
     pub name: String,
+    /// Whether the URL points at a local emulator (`http://localhost:<port>` or
+    /// `http://127.0.0.1:<port>`) rather than an SQS endpoint.
+    pub local: bool,
 }
 
 impl QueueRef {
@@ -284,6 +347,16 @@ impl QueueRef {
         let Some((host, path)) = rest.split_once('/') else {
             return Err(SHAPE.into());
         };
+        // Rules name what is wrong without repeating it: a query or user part may hold a secret.
+        if host.contains('@') {
+            return Err(
+                "must not carry user:password@ (SQS authenticates requests by signature)".into(),
+            );
+        }
+        if path.contains(['?', '#']) {
+            return Err("must not carry a query string or fragment".into());
+        }
+        let local = matches!(host.split_once(':'), Some(("localhost" | "127.0.0.1", _)));
         let region = match host.split_once(':') {
             Some(("localhost" | "127.0.0.1", port)) => {
                 if !is_port(port) {
@@ -330,6 +403,7 @@ impl QueueRef {
             region,
             account: account.to_string(),
             name: name.to_string(),
+            local,
         })
     }
 }
@@ -397,4 +471,56 @@ pub fn check_session_name(name: &str) -> Result<(), &'static str> {
         return Err("must contain only letters, digits and _+=,.@-");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_region_parses_and_belongs_to_a_partition() {
+        for name in KNOWN_REGIONS {
+            let region = Region::parse(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(region.is_known());
+            assert!(PARTITIONS.contains(&region.partition()), "{name}");
+        }
+        let partition = |n: &str| Region::parse(n).unwrap().partition();
+        assert_eq!(partition("cn-northwest-1"), "aws-cn");
+        assert_eq!(partition("us-gov-east-1"), "aws-us-gov");
+        assert_eq!(partition("us-isob-west-1"), "aws-iso-b");
+        assert_eq!(partition("eu-isoe-west-1"), "aws-iso-e");
+        assert_eq!(partition("us-isof-south-1"), "aws-iso-f");
+    }
+
+    #[test]
+    fn well_shaped_but_invented_regions_are_not_known() {
+        for name in ["us-east-9", "eu-fake-1", "ap-southeast-99", "zz-north-1"] {
+            assert!(!Region::parse(name).unwrap().is_known(), "{name}");
+        }
+    }
+
+    #[test]
+    fn queue_url_with_a_secret_in_it_is_refused_without_repeating_it() {
+        for url in [
+            "https://sqs.us-east-1.amazonaws.com/123456789012/ingest?X-Amz-Security-Token=SECRET",
+            "https://user:SECRET@sqs.us-east-1.amazonaws.com/123456789012/ingest",
+            "https://sqs.us-east-1.amazonaws.com/123456789012/ingest#SECRET",
+        ] {
+            let rule = QueueRef::parse(url, None).unwrap_err();
+            assert!(!rule.contains("SECRET"), "{url}: {rule}");
+            assert!(rule.starts_with("must not carry"), "{url}: {rule}");
+        }
+    }
+
+    #[test]
+    fn loopback_queue_urls_are_marked_local() {
+        let local = QueueRef::parse("http://127.0.0.1:4566/123456789012/ingest", None).unwrap();
+        assert!(local.local);
+        let aws = QueueRef::parse(
+            "https://sqs.eu-west-1.amazonaws.com/123456789012/ingest",
+            None,
+        )
+        .unwrap();
+        assert!(!aws.local);
+    }
 }

@@ -2,7 +2,14 @@
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (the default in Lambda).
+    Json,
+    /// Human-readable text (the default elsewhere).
+    Text,
+}
 
 /// Checks that `directive` is a valid log filter, returning the parser's complaint if not.
 pub fn check_filter(directive: &str) -> Result<(), String> {

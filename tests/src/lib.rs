@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub mod fake_aws;
 pub mod samples;
 
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};

@@ -9,12 +9,27 @@ use integration_tests::{create_queue, notify_queue, unique_name, Emulator};
 use s3connector::aws::Clients;
 use s3connector::connection::role_policy::RoleAllowList;
 use s3connector::connection::{
-    self, ConnectionTestRequest, Overall, StepName, StepStatus, TestSettings, Verdict,
+    self, AccountScope, ConnectionTestRequest, EndpointTrust, ExternalIds, Overall, StepName,
+    StepStatus, TestSettings, Trust, Verdict,
 };
 use serde_json::{json, Value};
 
+/// The endpoint's trust as a deployment in moto's default account would set it, with its
+/// own identity lent (most tests here are about the data plane, not about roles).
 fn settings() -> TestSettings {
-    TestSettings::new(RoleAllowList::parse("arn:aws:iam::*:role/s3connector-*").unwrap())
+    TestSettings::new(Trust::Endpoint(EndpointTrust {
+        roles: RoleAllowList::parse("arn:aws:iam::*:role/s3connector-*").unwrap(),
+        accounts: AccountScope::Listed(["123456789012".to_string()].into_iter().collect()),
+        external_ids: ExternalIds {
+            default: None,
+            per_account: [("123456789012".to_string(), "tenant-42".to_string().into())]
+                .into_iter()
+                .collect(),
+        },
+        allow_function_identity: true,
+        local_endpoints: true,
+        partition: "aws".into(),
+    }))
 }
 
 async fn test(clients: &Clients, body: Value) -> Verdict {

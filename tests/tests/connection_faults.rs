@@ -18,10 +18,12 @@ use aws_credential_types::Credentials;
 use aws_smithy_http_client::test_util::infallible_client_fn;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::retry::RetryConfig;
+use integration_tests::fake_aws::{
+    caller_identity, head_bucket_ok, one_object_listing, s3_error, sts_error, Answer,
+};
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
-use s3connector::connection::role_policy::RoleAllowList;
 use s3connector::connection::{
-    self, ConnectionTestRequest, StepName, StepReport, StepStatus, TestSettings, Verdict,
+    self, ConnectionTestRequest, StepName, StepReport, StepStatus, TestSettings, Trust, Verdict,
 };
 use serde_json::{json, Value};
 
@@ -31,45 +33,6 @@ struct Call {
     host: String,
     path: String,
     body: String,
-}
-
-/// A canned answer: status, headers, body.
-type Answer = (u16, Vec<(&'static str, String)>, String);
-
-fn sts_error(status: u16, code: &str, message: &str) -> Answer {
-    (
-        status,
-        vec![("content-type", "text/xml".into())],
-        format!(
-            r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"#
-        ),
-    )
-}
-
-fn s3_error(status: u16, code: &str, message: &str) -> Answer {
-    (
-        status,
-        vec![("content-type", "application/xml".into())],
-        format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{message}</Message><RequestId>4442587FB7D0A2F9</RequestId><HostId>EXAMPLEHostId=</HostId></Error>"#
-        ),
-    )
-}
-
-fn caller_identity() -> Answer {
-    (200, vec![("content-type", "text/xml".into())], r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/alice</Arn><UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>01234567-89ab-cdef-0123-456789abcdef</RequestId></ResponseMetadata></GetCallerIdentityResponse>"#.into())
-}
-
-fn head_bucket_ok() -> Answer {
-    (
-        200,
-        vec![("x-amz-bucket-region", "us-east-1".into())],
-        String::new(),
-    )
-}
-
-fn one_object_listing() -> Answer {
-    (200, vec![("content-type", "application/xml".into())], r#"<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>example-logs</Name><Prefix></Prefix><KeyCount>1</KeyCount><MaxKeys>1</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>logs/a.log.gz</Key><LastModified>2026-11-23T10:00:00.000Z</LastModified><ETag>"0123456789abcdef0123456789abcdef"</ETag><Size>5</Size><StorageClass>STANDARD</StorageClass></Contents></ListBucketResult>"#.into())
 }
 
 /// Clients whose every HTTP call is answered by `route`; SDK retries off to keep tests quick.
@@ -116,8 +79,8 @@ fn fake_clients(route: impl Fn(&Call) -> Answer + Send + Sync + 'static) -> Clie
 }
 
 fn settings() -> TestSettings {
-    let mut s =
-        TestSettings::new(RoleAllowList::parse("arn:aws:iam::*:role/s3connector-*").unwrap());
+    // The CLI's trust: these tests are about diagnosing AWS's answers, not the endpoint's limits.
+    let mut s = TestSettings::new(Trust::LocalUser);
     s.step_timeout = Duration::from_secs(2);
     s
 }

@@ -251,8 +251,25 @@ pub struct DiagnosisContext {
     pub caller_arn: Option<String>,
     /// The KMS key that encrypts the bucket or object, when known.
     pub kms_key_arn: Option<String>,
-    /// Whether the request carried an external ID.
-    pub external_id_supplied: bool,
+    /// Where the external ID of an AssumeRole call came from.
+    pub external_id: ExternalIdUse,
+}
+
+/// Where the external ID sent with `sts:AssumeRole` came from, for the remediation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExternalIdUse {
+    /// The caller sent one (the CLI).
+    Sent,
+    /// The caller sent none (the CLI).
+    NotSent,
+    /// The deployment's own, for the role's account (the endpoint); `sent` is false
+    /// when the deployment has none for that account.
+    Deployment {
+        /// The role's account.
+        account: String,
+        /// Whether the deployment has one for that account.
+        sent: bool,
+    },
 }
 
 // Object-level S3 actions take `bucket/key` resources; every other S3 action the test
@@ -289,10 +306,15 @@ impl DiagnosisContext {
             role_arn,
             caller_arn: None,
             kms_key_arn: None,
-            external_id_supplied: request
+            external_id: if request
                 .role
                 .as_ref()
-                .is_some_and(|r| r.external_id.is_some()),
+                .is_some_and(|r| r.external_id.is_some())
+            {
+                ExternalIdUse::Sent
+            } else {
+                ExternalIdUse::NotSent
+            },
         }
     }
 }
@@ -339,6 +361,7 @@ pub fn diagnose(failure: &Failure, ctx: &DiagnosisContext) -> Diagnosis {
         _ => None,
     };
     let (message, remediation) = explain(category, code, failure, ctx);
+    // The one place AWS's own text joins the message, so no caller repeats it.
     let message = match &failure.detail {
         Some(detail) => format!("{message} AWS said: {detail}"),
         None => message,
@@ -512,10 +535,19 @@ fn explain(
             } else {
                 ""
             };
-            let external_id = if ctx.external_id_supplied {
-                "the request's external_id must equal it exactly"
-            } else {
-                "the request sent no external_id, so set external_id to that value"
+            let external_id = match &ctx.external_id {
+                ExternalIdUse::Sent => "the request's external_id must equal it exactly".to_string(),
+                ExternalIdUse::NotSent => {
+                    "the request sent no external_id, so set external_id to that value".to_string()
+                }
+                ExternalIdUse::Deployment { account, sent: true } => format!(
+                    "it must equal this deployment's external ID for account {account} (the operator's \
+                     S3CONNECTOR_ACCOUNT_EXTERNAL_IDS)"
+                ),
+                ExternalIdUse::Deployment { account, sent: false } => format!(
+                    "this deployment has no external ID for account {account}: ask the operator to \
+                     set it in S3CONNECTOR_ACCOUNT_EXTERNAL_IDS"
+                ),
             };
             (
                 format!("{caller} is not allowed to perform sts:AssumeRole on {role}."),
@@ -772,7 +804,7 @@ mod tests {
         assert_eq!(context.prefix.as_deref(), Some("logs/"));
         assert_eq!(context.region.as_deref(), Some("eu-west-1"));
         assert_eq!(context.role_arn.as_deref(), Some(ROLE));
-        assert!(context.external_id_supplied);
+        assert_eq!(context.external_id, ExternalIdUse::Sent);
     }
 
     #[test]
@@ -875,11 +907,43 @@ mod tests {
     #[test]
     fn denied_assume_role_without_external_id_says_none_was_sent() {
         let context = DiagnosisContext {
-            external_id_supplied: false,
+            external_id: ExternalIdUse::NotSent,
             ..ctx(StepName::AssumeRole, "sts:AssumeRole")
         };
         let d = diagnose(&service("AccessDenied", 403), &context);
         assert_contains(&d.remediation, &["sent no external_id", "sts:ExternalId"]);
+    }
+
+    #[test]
+    fn denied_assume_role_by_the_endpoint_points_at_the_deployments_external_id() {
+        let with_id = DiagnosisContext {
+            external_id: ExternalIdUse::Deployment {
+                account: "123456789012".into(),
+                sent: true,
+            },
+            ..ctx(StepName::AssumeRole, "sts:AssumeRole")
+        };
+        let d = diagnose(&service("AccessDenied", 403), &with_id);
+        assert_contains(
+            &d.remediation,
+            &[
+                "deployment's external ID for account 123456789012",
+                "S3CONNECTOR_ACCOUNT_EXTERNAL_IDS",
+            ],
+        );
+        assert!(!d.remediation.contains("request"), "{}", d.remediation);
+        let without = DiagnosisContext {
+            external_id: ExternalIdUse::Deployment {
+                account: "123456789012".into(),
+                sent: false,
+            },
+            ..with_id
+        };
+        let d = diagnose(&service("AccessDenied", 403), &without);
+        assert_contains(
+            &d.remediation,
+            &["has no external ID for account 123456789012"],
+        );
     }
 
     #[test]

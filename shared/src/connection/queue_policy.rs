@@ -56,21 +56,60 @@ pub fn check(policy: Option<&str>, queue_arn: &str, bucket_arn: &str) -> QueuePo
     best
 }
 
-/// The statement to add to the queue policy, as JSON text.
-pub fn statement_for(queue_arn: &str, bucket_arn: &str, account: Option<&str>) -> String {
-    let mut condition = serde_json::json!({ "ArnLike": { "aws:SourceArn": bucket_arn } });
-    if let Some(a) = account {
-        condition["StringEquals"] = serde_json::json!({ "aws:SourceAccount": a });
+/// The account S3 sends notifications from: the bucket owner's, which `aws:SourceAccount`
+/// must name (Amazon S3 User Guide, "Granting permissions to publish event notification
+/// messages to a destination").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceAccount {
+    /// The caller named the owner (`expected_bucket_owner`), and S3 confirmed it.
+    Known(String),
+    /// Unknown: the statement holds a placeholder naming the bucket.
+    OwnerOf(String),
+}
+
+impl SourceAccount {
+    /// The owner when known, else a placeholder for the owner of `bucket`.
+    pub fn for_bucket(bucket: &str, owner: Option<&str>) -> Self {
+        match owner {
+            Some(account) => SourceAccount::Known(account.to_string()),
+            None => SourceAccount::OwnerOf(bucket.to_string()),
+        }
     }
-    serde_json::json!({
+
+    fn value(&self) -> String {
+        match self {
+            SourceAccount::Known(account) => account.clone(),
+            SourceAccount::OwnerOf(bucket) => format!("<ID of the account that owns {bucket}>"),
+        }
+    }
+
+    /// Words to put after a statement holding the placeholder, if it holds one.
+    pub fn note(&self) -> &'static str {
+        match self {
+            SourceAccount::Known(_) => "",
+            SourceAccount::OwnerOf(_) => {
+                " (aws:SourceAccount is the 12-digit ID of the account that owns the bucket, which is not always the queue's; send expected_bucket_owner to have it filled in)"
+            }
+        }
+    }
+}
+
+/// The statement to add to the queue policy, as JSON text: `s3.amazonaws.com` may call
+/// `sqs:SendMessage` on the queue for this bucket (`aws:SourceArn`) and owner
+/// (`aws:SourceAccount`), followed by [`SourceAccount::note`].
+pub fn statement_for(queue_arn: &str, bucket_arn: &str, account: &SourceAccount) -> String {
+    let statement = serde_json::json!({
         "Sid": "AllowS3Notifications",
         "Effect": "Allow",
         "Principal": { "Service": "s3.amazonaws.com" },
         "Action": "sqs:SendMessage",
         "Resource": queue_arn,
-        "Condition": condition,
-    })
-    .to_string()
+        "Condition": {
+            "ArnLike": { "aws:SourceArn": bucket_arn },
+            "StringEquals": { "aws:SourceAccount": account.value() },
+        },
+    });
+    format!("{statement}{}", account.note())
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -146,7 +185,7 @@ mod tests {
 
     #[test]
     fn documented_s3_notification_policy_allows_the_bucket() {
-        let p = statement_for(QUEUE, BUCKET, Some("123456789012"));
+        let p = statement_for(QUEUE, BUCKET, &SourceAccount::Known("123456789012".into()));
         let doc = policy(serde_json::from_str(&p).unwrap());
         assert_eq!(
             check(Some(&doc), QUEUE, BUCKET),
@@ -227,6 +266,38 @@ mod tests {
         assert_eq!(
             check(Some(&doc), QUEUE, BUCKET),
             QueuePolicyCheck::DoesNotAllow
+        );
+    }
+
+    #[test]
+    fn statement_names_the_bucket_owner_as_source_account_or_says_it_is_unknown() {
+        let known = statement_for(
+            QUEUE,
+            BUCKET,
+            &SourceAccount::for_bucket("example-logs", Some("210987654321")),
+        );
+        let doc: Value = serde_json::from_str(&known).unwrap();
+        assert_eq!(
+            doc["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "210987654321"
+        );
+        let unknown = statement_for(
+            QUEUE,
+            BUCKET,
+            &SourceAccount::for_bucket("example-logs", None),
+        );
+        assert!(
+            unknown.contains(r#""aws:SourceAccount":"<ID of the account that owns example-logs>""#),
+            "{unknown}"
+        );
+        assert!(
+            unknown.ends_with("send expected_bucket_owner to have it filled in)"),
+            "{unknown}"
+        );
+        // Never the queue's own account, which is not always the bucket owner's.
+        assert!(
+            !unknown.contains(r#""aws:SourceAccount":"123456789012""#),
+            "{unknown}"
         );
     }
 }

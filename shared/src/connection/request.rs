@@ -12,8 +12,9 @@ use crate::names::{
 };
 
 /// Fields a request may carry; kept in the order `validate` checks them.
-pub const FIELDS: [&str; 9] = [
+pub const FIELDS: [&str; 10] = [
     "bucket",
+    "expected_bucket_owner",
     "prefix",
     "region",
     "role_arn",
@@ -31,6 +32,9 @@ const S3_KEY_MAX_BYTES: usize = 1024;
 pub struct ConnectionTestRequest {
     /// A bucket name, or `s3://bucket[/prefix]`.
     pub bucket: String,
+    /// The 12-digit account that should own the bucket: sent as S3's `ExpectedBucketOwner`
+    /// on every bucket call, and used as `aws:SourceAccount` in the queue policy advice.
+    pub expected_bucket_owner: Option<String>,
     /// Key prefix to test under; must not repeat a prefix given in the bucket URI.
     pub prefix: Option<String>,
     /// Region of the bucket; the SDK's default applies when absent.
@@ -177,6 +181,8 @@ pub struct RequestedRole {
 pub struct ValidatedRequest {
     /// Bucket to test.
     pub bucket: BucketName,
+    /// Account that should own the bucket (S3 `ExpectedBucketOwner`).
+    pub expected_bucket_owner: Option<String>,
     /// Key prefix to test under, if any (never empty).
     pub prefix: Option<String>,
     /// Region of the bucket, if given.
@@ -235,6 +241,14 @@ impl ConnectionTestRequest {
             }
         }
         let prefix = field_prefix.or(uri_prefix.map(str::to_string));
+        if let Some(owner) = &self.expected_bucket_owner {
+            if !crate::names::is_account_id(owner) {
+                return Err(ValidationError::new(
+                    "expected_bucket_owner",
+                    "must be a 12-digit AWS account ID",
+                ));
+            }
+        }
         let region = self
             .region
             .map(|r| Region::parse(&r))
@@ -253,6 +267,7 @@ impl ConnectionTestRequest {
             .map_err(|rule| ValidationError::new("queue_url", rule))?;
         Ok(ValidatedRequest {
             bucket,
+            expected_bucket_owner: self.expected_bucket_owner,
             prefix,
             region,
             role,
@@ -335,6 +350,7 @@ mod tests {
     fn base() -> ConnectionTestRequest {
         ConnectionTestRequest {
             bucket: "my-bucket".into(),
+            expected_bucket_owner: None,
             prefix: None,
             region: None,
             role_arn: None,

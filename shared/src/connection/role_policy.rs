@@ -68,6 +68,15 @@ impl RoleAllowList {
         &self.patterns
     }
 
+    /// The account IDs written out in full in the patterns (no `*` or `?`): a deployment
+    /// that names an account in a pattern has listed that account.
+    pub fn literal_accounts(&self) -> impl Iterator<Item = &str> {
+        self.patterns
+            .iter()
+            .filter_map(|p| arn_parts(p).map(|parts| parts[4]))
+            .filter(|account| crate::names::is_account_id(account))
+    }
+
     /// Whether `role_arn` matches one of the patterns.
     pub fn allows(&self, role_arn: &str) -> bool {
         role_allowed(&self.patterns, role_arn)

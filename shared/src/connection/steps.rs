@@ -16,40 +16,42 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use tracing::info;
 
-use super::diagnosis::{diagnose, DiagnosisContext, ExplicitDenySource, Failure, FailureKind};
+use super::diagnosis::{
+    diagnose, DiagnosisContext, ExplicitDenySource, ExternalIdUse, Failure, FailureKind,
+};
 use super::queue_policy::{self, QueuePolicyCheck};
 use super::request::ValidatedRequest;
-use super::role_policy::RoleAllowList;
+use super::trust::Trust;
 use super::verdict::{
     planned_steps, skipped_dependents, StepName, StepReport, StepStatus, Verdict,
 };
 use crate::aws::Clients;
-use crate::config::RoleSpec;
 
 /// Limits and policy for a connection test.
 #[derive(Debug, Clone)]
 pub struct TestSettings {
-    /// Longest any one step may take.
+    /// Longest any one AWS call or body read may take.
     pub step_timeout: Duration,
     /// Longest the whole test may take; API Gateway gives up at 30 s.
     pub total_budget: Duration,
-    /// Roles the connector may assume on a caller's behalf.
-    pub allowed_roles: RoleAllowList,
-    /// Session name for roles assumed by the test.
-    pub session_name: String,
+    /// Whose trust the test may use and how far (see [`Trust`]).
+    pub trust: Trust,
 }
 
 impl TestSettings {
-    /// Settings that end well inside API Gateway's 30 s integration timeout.
-    pub fn new(allowed_roles: RoleAllowList) -> Self {
+    /// Settings that end well inside API Gateway's 30 s integration timeout: 5 s per
+    /// call, 24 s in all.
+    pub fn new(trust: Trust) -> Self {
         TestSettings {
             step_timeout: Duration::from_secs(5),
             total_budget: Duration::from_secs(24),
-            allowed_roles,
-            session_name: "s3connector-connection-test".into(),
+            trust,
         }
     }
 }
+
+/// Time kept back from the write test's put and read-back for deleting the beacon.
+const BEACON_DELETE_RESERVE: Duration = Duration::from_secs(3);
 
 /// State that later steps need from earlier ones.
 struct Run<'a> {
@@ -131,14 +133,22 @@ impl Run<'_> {
 
     fn failed_in(&self, f: &Failure, ctx: DiagnosisContext, ms: u64) -> StepReport {
         let mandatory = ctx.step != StepName::Posture;
-        let mut report = diagnose(f, &ctx).report(&ctx, mandatory, ms);
-        if let Some(detail) = &f.detail {
-            report.message = format!("{} (AWS said: {detail})", report.message);
-        }
-        report
+        diagnose(f, &ctx).report(&ctx, mandatory, ms)
     }
 
-    /// Awaits `call` within the step timeout and what is left of the total budget.
+    /// Awaits `work` for at most the step timeout and what is left of the total budget,
+    /// so no AWS call, credential refresh or body read can hold the verdict back.
+    async fn bounded<T>(&self, work: impl Future<Output = T>) -> (Result<T, Failure>, u64) {
+        let started = Instant::now();
+        let left = self.deadline.saturating_duration_since(started);
+        let limit = self.settings.step_timeout.min(left);
+        let result = tokio::time::timeout(limit, work)
+            .await
+            .map_err(|_| Failure::new(FailureKind::Timeout));
+        (result, started.elapsed().as_millis() as u64)
+    }
+
+    /// An AWS call under [`Run::bounded`], its error turned into a [`Failure`].
     async fn timed<T, E>(
         &self,
         call: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
@@ -146,16 +156,18 @@ impl Run<'_> {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let started = Instant::now();
-        let left = self.deadline.saturating_duration_since(started);
-        let limit = self.settings.step_timeout.min(left);
-        let result = match tokio::time::timeout(limit, call).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(failure_of(&e)),
-            Err(_) => Err(Failure::new(FailureKind::Timeout)
-                .with_detail(format!("no answer within {} ms", limit.as_millis()))),
-        };
-        (result, started.elapsed().as_millis() as u64)
+        let (result, ms) = self.bounded(call).await;
+        (result.and_then(|r| r.map_err(|e| failure_of(&e))), ms)
+    }
+
+    /// A streaming body read under [`Run::bounded`].
+    async fn body_of(&self, body: ByteStream) -> (Result<bytes::Bytes, Failure>, u64) {
+        let (result, ms) = self.bounded(body.collect()).await;
+        let result = result.and_then(|r| {
+            r.map(|d| d.into_bytes())
+                .map_err(|_| Failure::new(FailureKind::Dispatch))
+        });
+        (result, ms)
     }
 
     async fn credentials(&mut self) -> StepReport {
@@ -186,38 +198,22 @@ impl Run<'_> {
             unreachable!("the assume_role step is planned only when a role is given")
         };
         let arn = role.arn.as_str();
-        if !self.settings.allowed_roles.allows(arn) {
-            // Refused before any STS call: the endpoint must not act as a confused deputy.
-            return StepReport::new(
-                StepName::AssumeRole,
-                true,
-                StepStatus::Failed,
-                format!("role {arn} is not one this connector may assume"),
-            )
-            .with_remediation(format!(
-                "use a role whose ARN matches one of the allowed patterns ({}), or ask the operator to add a pattern to S3CONNECTOR_ALLOWED_ROLE_PATTERNS",
-                self.settings.allowed_roles.patterns().join(", ")
-            ))
-            .with_error_code("RoleNotAllowed")
-            .with_action("sts:AssumeRole");
-        }
-        let spec = RoleSpec {
-            role_arn: arn.to_string(),
-            external_id: role.external_id.as_ref().map(|e| e.expose().to_string()),
-            session_name: role
-                .session_name
-                .clone()
-                .unwrap_or_else(|| self.settings.session_name.clone()),
-            source_identity: None,
-            duration: Duration::from_secs(u64::from(role.duration_seconds.unwrap_or(900))),
+        // Refused before any STS call: the endpoint must not act as a confused deputy.
+        let spec = match self.settings.trust.role_spec(role) {
+            Ok(spec) => spec,
+            Err(refusal) => {
+                return StepReport::new(
+                    StepName::AssumeRole,
+                    true,
+                    StepStatus::Failed,
+                    refusal.message,
+                )
+                .with_remediation(refusal.remediation)
+                .with_error_code("RoleNotAllowed")
+                .with_action("sts:AssumeRole")
+            }
         };
-        let started = Instant::now();
-        let limit = self
-            .settings
-            .step_timeout
-            .min(self.deadline.saturating_duration_since(started));
-        let result = tokio::time::timeout(limit, self.clients.assume_role(&spec)).await;
-        let ms = started.elapsed().as_millis() as u64;
+        let (result, ms) = self.bounded(self.clients.assume_role(&spec)).await;
         match result {
             Ok(Ok(assumed)) => {
                 self.clients = assumed;
@@ -230,26 +226,39 @@ impl Run<'_> {
                 .with_action("sts:AssumeRole")
                 .with_duration_ms(ms)
             }
-            Ok(Err(e)) => self.failed(
-                &failure_of(&e.source),
-                StepName::AssumeRole,
-                "sts:AssumeRole",
-                ms,
-            ),
-            Err(_) => self.failed(
-                &Failure::new(FailureKind::Timeout),
-                StepName::AssumeRole,
-                "sts:AssumeRole",
-                ms,
-            ),
+            Ok(Err(e)) => {
+                let mut ctx = self.ctx(StepName::AssumeRole, "sts:AssumeRole");
+                if let Trust::Endpoint(_) = &self.settings.trust {
+                    ctx.external_id = ExternalIdUse::Deployment {
+                        account: role.arn.account().to_string(),
+                        sent: spec.external_id.is_some(),
+                    };
+                }
+                self.failed_in(&failure_of(&e.source), ctx, ms)
+            }
+            Err(f) => self.failed(&f, StepName::AssumeRole, "sts:AssumeRole", ms),
         }
+    }
+
+    /// HeadBucket in the current region, with the expected owner when one was given.
+    fn head_bucket(
+        &self,
+    ) -> impl Future<
+        Output = Result<
+            aws_sdk_s3::operation::head_bucket::HeadBucketOutput,
+            SdkError<aws_sdk_s3::operation::head_bucket::HeadBucketError, HttpResponse>,
+        >,
+    > {
+        self.s3()
+            .head_bucket()
+            .bucket(self.req.bucket.as_str())
+            .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
+            .send()
     }
 
     async fn bucket(&mut self) -> StepReport {
         let bucket = self.req.bucket.as_str().to_string();
-        let (result, ms) = self
-            .timed(self.s3().head_bucket().bucket(&bucket).send())
-            .await;
+        let (result, ms) = self.timed(self.head_bucket()).await;
         let given = self.req.region.as_ref().map(|r| r.as_str().to_string());
         match result {
             Ok(out) => {
@@ -273,9 +282,7 @@ impl Run<'_> {
             Err(f) if f.bucket_region.is_some() && f.bucket_region != self.region => {
                 let actual = f.bucket_region.clone().unwrap_or_default();
                 self.region = Some(actual.clone());
-                let (retry, more_ms) = self
-                    .timed(self.s3().head_bucket().bucket(&bucket).send())
-                    .await;
+                let (retry, more_ms) = self.timed(self.head_bucket()).await;
                 match retry {
                     Ok(_) if given.is_some() => StepReport::new(
                         StepName::Bucket,
@@ -311,6 +318,7 @@ impl Run<'_> {
             .s3()
             .list_objects_v2()
             .bucket(self.req.bucket.as_str())
+            .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
             .prefix(&prefix)
             .max_keys(1)
             .send();
@@ -349,7 +357,14 @@ impl Run<'_> {
         // HeadObject needs s3:GetObject but not kms:Decrypt: if it passes and the ranged
         // GET is then denied on an SSE-KMS object, the key policy is what is missing.
         let (head, head_ms) = self
-            .timed(self.s3().head_object().bucket(&bucket).key(&key).send())
+            .timed(
+                self.s3()
+                    .head_object()
+                    .bucket(&bucket)
+                    .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
+                    .key(&key)
+                    .send(),
+            )
             .await;
         let head = match head {
             Ok(h) => h,
@@ -366,26 +381,19 @@ impl Run<'_> {
             .s3()
             .get_object()
             .bucket(&bucket)
+            .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
             .key(&key)
             .range("bytes=0-1023")
             .send();
         let (got, ms) = self.timed(call).await;
         let ms = ms + head_ms;
         let body = match got {
-            Ok(out) => {
-                match tokio::time::timeout(self.settings.step_timeout, out.body.collect()).await {
-                    Ok(Ok(data)) => data.into_bytes(),
-                    _ => {
-                        return self.failed(
-                            &Failure::new(FailureKind::Timeout)
-                                .with_detail("the object body did not arrive"),
-                            StepName::Read,
-                            "s3:GetObject",
-                            ms,
-                        )
-                    }
+            Ok(out) => match self.body_of(out.body).await {
+                (Ok(data), _) => data,
+                (Err(f), body_ms) => {
+                    return self.failed(&f, StepName::Read, "s3:GetObject", ms + body_ms)
                 }
-            }
+            },
             Err(f) => {
                 let denied = matches!(
                     &f.kind,
@@ -434,7 +442,12 @@ impl Run<'_> {
         let mut total_ms = 0;
 
         let (pab, ms) = self
-            .timed(s3.get_public_access_block().bucket(&bucket).send())
+            .timed(
+                s3.get_public_access_block()
+                    .bucket(&bucket)
+                    .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
+                    .send(),
+            )
             .await;
         total_ms += ms;
         match pab {
@@ -471,7 +484,12 @@ impl Run<'_> {
         }
 
         let (enc, ms) = self
-            .timed(s3.get_bucket_encryption().bucket(&bucket).send())
+            .timed(
+                s3.get_bucket_encryption()
+                    .bucket(&bucket)
+                    .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
+                    .send(),
+            )
             .await;
         total_ms += ms;
         match enc {
@@ -511,7 +529,12 @@ impl Run<'_> {
         }
 
         let (ver, ms) = self
-            .timed(s3.get_bucket_versioning().bucket(&bucket).send())
+            .timed(
+                s3.get_bucket_versioning()
+                    .bucket(&bucket)
+                    .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
+                    .send(),
+            )
             .await;
         total_ms += ms;
         match ver {
@@ -576,33 +599,56 @@ impl Run<'_> {
         let beacon =
             format!("s3connector connection test beacon; safe to delete: s3://{bucket}/{key}\n");
         let s3 = self.s3();
+        // Time for the delete is set aside before the put, so a beacon is never written
+        // without the budget to remove it.
+        let deadline = self.deadline;
+        let reserve = self.settings.step_timeout.min(BEACON_DELETE_RESERVE);
+        if deadline.saturating_duration_since(Instant::now()) <= reserve {
+            return self.failed(
+                &Failure::new(FailureKind::Timeout),
+                StepName::WriteTest,
+                "s3:PutObject",
+                0,
+            );
+        }
+        self.deadline = deadline - reserve;
         let put = s3
             .put_object()
             .bucket(&bucket)
+            .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
             .key(&key)
             .body(ByteStream::from(beacon.clone().into_bytes()))
             .send();
         let (put, put_ms) = self.timed(put).await;
         if let Err(f) = put {
+            self.deadline = deadline;
             return self.failed(&f, StepName::WriteTest, "s3:PutObject", put_ms);
         }
         let (got, get_ms) = self
-            .timed(s3.get_object().bucket(&bucket).key(&key).send())
+            .timed(
+                s3.get_object()
+                    .bucket(&bucket)
+                    .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
+                    .key(&key)
+                    .send(),
+            )
             .await;
-        let read_back = match got {
-            Ok(out) => out
-                .body
-                .collect()
-                .await
-                .map(|d| d.into_bytes().to_vec())
-                .ok(),
-            Err(_) => None,
+        let (read_back, body_ms) = match got {
+            Ok(out) => self.body_of(out.body).await,
+            Err(f) => (Err(f), 0),
         };
-        // The beacon is removed whatever the read-back found.
+        // The beacon is removed whatever the read-back found, in the time set aside.
+        self.deadline = deadline;
         let (deleted, del_ms) = self
-            .timed(s3.delete_object().bucket(&bucket).key(&key).send())
+            .timed(
+                s3.delete_object()
+                    .bucket(&bucket)
+                    .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
+                    .key(&key)
+                    .send(),
+            )
             .await;
-        let ms = put_ms + get_ms + del_ms;
+        let ms = put_ms + get_ms + body_ms + del_ms;
         if let Err(f) = deleted {
             let mut report = self.failed(&f, StepName::WriteTest, "s3:DeleteObject", ms);
             report.message = format!(
@@ -611,7 +657,7 @@ impl Run<'_> {
             );
             return report;
         }
-        if read_back.as_deref() != Some(beacon.as_bytes()) {
+        if read_back.as_deref().ok() != Some(beacon.as_bytes()) {
             return StepReport::new(
                 StepName::WriteTest,
                 true,
@@ -657,7 +703,14 @@ impl Run<'_> {
             .and_then(|m| m.get(&QueueAttributeName::Policy))
             .map(String::as_str);
         let bucket_arn = self.req.bucket_arn();
-        let statement = queue_policy::statement_for(&queue_arn, &bucket_arn, Some(&queue.account));
+        let statement = queue_policy::statement_for(
+            &queue_arn,
+            &bucket_arn,
+            &queue_policy::SourceAccount::for_bucket(
+                self.req.bucket.as_str(),
+                self.req.expected_bucket_owner.as_deref(),
+            ),
+        );
 
         let bucket = self.req.bucket.as_str().to_string();
         let (notif, notif_ms) = self
@@ -665,6 +718,7 @@ impl Run<'_> {
                 self.s3()
                     .get_bucket_notification_configuration()
                     .bucket(&bucket)
+                    .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
                     .send(),
             )
             .await;

@@ -237,6 +237,10 @@ async fn summary(dir: &Path) -> Result<(), String> {
         ("connection-ok.json", 200, Some("Successful")),
         ("connection-missing.json", 200, Some("Failed")),
         ("connection-invalid.json", 400, None),
+        ("connection-no-role.json", 400, None),
+        ("connection-foreign-account.json", 200, Some("Failed")),
+        ("connection-external-id-guess.json", 400, None),
+        ("connection-wrong-path.json", 404, None),
     ];
     let mut label = "test-connection";
     for (file, want_status, want_verdict) in checks {
@@ -248,7 +252,7 @@ async fn summary(dir: &Path) -> Result<(), String> {
             Some(_) => format!("HTTP {status} {}", body["status"].as_str().unwrap_or("?")),
             None => format!("HTTP {status} {}", body["error"].as_str().unwrap_or("?")),
         };
-        println!("{label:<16} {file:<25} -> {line}");
+        println!("{label:<16} {file:<34} -> {line}");
         for s in body["steps"].as_array().into_iter().flatten() {
             let mut t = format!(
                 "{:<16}   {:<12} {:<8}",
@@ -266,6 +270,22 @@ async fn summary(dir: &Path) -> Result<(), String> {
             }
         }
         label = "";
+        // The endpoint acts through the named role, and refuses roles outside its accounts.
+        let assume = body["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["name"] == "assume_role");
+        let assume_ok = match file {
+            "connection-ok.json" => assume.is_some_and(|s| s["status"] == "Passed"),
+            "connection-foreign-account.json" => {
+                assume.is_some_and(|s| s["error_code"] == "RoleNotAllowed")
+            }
+            _ => true,
+        };
+        if !assume_ok {
+            problems.push(format!("{file}: unexpected assume_role step {assume:?}"));
+        }
         if status != want_status || body["status"].as_str() != want_verdict {
             problems.push(format!(
                 "{file}: expected HTTP {want_status} {want_verdict:?}, got {line}"
