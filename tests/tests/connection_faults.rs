@@ -244,6 +244,10 @@ async fn access_denied_on_list_names_the_action_and_bucket_arn() {
         fix.contains("s3:ListBucket") && fix.contains("arn:aws:s3:::example-logs"),
         "{fix}"
     );
+    // AWS's own text is shown once, after the diagnosis.
+    let message = &step(&v, StepName::List).message;
+    assert_eq!(message.matches("Access Denied").count(), 1, "{message}");
+    assert_eq!(message.matches("AWS said").count(), 1, "{message}");
 }
 
 #[tokio::test]
