@@ -430,3 +430,29 @@ async fn beacon_body_that_never_arrives_fails_the_write_test_and_the_beacon_is_s
         "the beacon was left behind: {ops:?}"
     );
 }
+
+#[tokio::test]
+async fn unreadable_notification_configuration_is_a_warning_not_a_permission_to_grant() {
+    // Some S3-compatible endpoints answer 200 with a body the SDK cannot parse.
+    let (aws, _) = fake_account(|call| {
+        (call.operation() == "GetBucketNotificationConfiguration").then(|| {
+            Reply::Now((
+                200,
+                vec![("content-type", "application/xml".into())],
+                "<Unexpected><Thing/></Unexpected>".into(),
+            ))
+        })
+    });
+    let clients = clients_for(&aws.url).await;
+    let body = json!({
+        "bucket": "example-logs", "role_arn": ROLE,
+        "queue_url": format!("{}/123456789012/ingest", aws.url)
+    });
+    let (_, verdict) = reply(&event_with(body, None), &clients, &settings(trust(true))).await;
+    let q = step(&verdict, "queue");
+    assert_eq!(q["status"], "Warning", "{verdict:#}");
+    let message = q["message"].as_str().unwrap();
+    assert!(message.contains("could not be read"), "{message}");
+    assert!(!message.contains("notifies it of new objects"), "{message}");
+    assert!(!q["remediation"].as_str().unwrap().contains("may perform"));
+}

@@ -253,6 +253,8 @@ pub struct DiagnosisContext {
     pub kms_key_arn: Option<String>,
     /// Where the external ID of an AssumeRole call came from.
     pub external_id: ExternalIdUse,
+    /// The account the caller said owns the bucket (S3 `ExpectedBucketOwner`), if any.
+    pub expected_bucket_owner: Option<String>,
 }
 
 /// Where the external ID sent with `sts:AssumeRole` came from, for the remediation.
@@ -306,6 +308,7 @@ impl DiagnosisContext {
             role_arn,
             caller_arn: None,
             kms_key_arn: None,
+            expected_bucket_owner: request.expected_bucket_owner.clone(),
             external_id: if request
                 .role
                 .as_ref()
@@ -574,6 +577,14 @@ fn explain(
                     " If bucket {} belongs to another account, its bucket policy must allow this \
                      principal as well; also check that no bucket policy, SCP, permissions \
                      boundary or VPC endpoint policy denies it.",
+                    ctx.bucket
+                ));
+            }
+            if let (true, Some(owner)) = (action.starts_with("s3:"), &ctx.expected_bucket_owner) {
+                // S3 answers 403 AccessDenied when ExpectedBucketOwner does not match.
+                fix.push_str(&format!(
+                    " S3 gives the same answer when bucket {} is not owned by account {owner} \
+                     (expected_bucket_owner): check the owner too.",
                     ctx.bucket
                 ));
             }
@@ -1443,5 +1454,24 @@ mod tests {
             "arn:aws:iam::111122223333:user/alice"
         );
         assert_eq!(policy_principal(CALLER), CALLER_ROLE);
+    }
+
+    #[test]
+    fn denied_bucket_call_with_an_expected_owner_says_the_owner_may_differ() {
+        let context = DiagnosisContext {
+            expected_bucket_owner: Some("210987654321".into()),
+            ..ctx(StepName::Bucket, "s3:ListBucket")
+        };
+        let d = diagnose(&service("AccessDenied", 403), &context);
+        assert_contains(&d.remediation, &["not owned by account 210987654321"]);
+        let without = diagnose(
+            &service("AccessDenied", 403),
+            &ctx(StepName::Bucket, "s3:ListBucket"),
+        );
+        assert!(
+            !without.remediation.contains("not owned by"),
+            "{}",
+            without.remediation
+        );
     }
 }

@@ -572,15 +572,7 @@ impl Run<'_> {
         findings: &mut Vec<String>,
         fixes: &mut Vec<String>,
     ) {
-        // A 2xx answer the SDK could not parse is the endpoint's fault, not a permission
-        // the user can grant (seen with emulators that answer with another root element).
-        if matches!(
-            f.kind,
-            FailureKind::Service {
-                http_status: 200..=299,
-                ..
-            }
-        ) {
+        if is_unparsed_success(f) {
             findings.push(format!("{action}: the answer could not be read"));
             return;
         }
@@ -725,11 +717,15 @@ impl Run<'_> {
         let ms = ms + notif_ms;
         let mut problems = Vec::new();
         let mut fixes = Vec::new();
+        let (mut policy_unscoped, mut notifications_unread) = (false, false);
         match queue_policy::check(policy, &queue_arn, &bucket_arn) {
             QueuePolicyCheck::AllowsBucket => {}
-            QueuePolicyCheck::AllowsUnscoped => fixes.push(format!(
-                "scope the queue policy to this bucket with aws:SourceArn, e.g. {statement}"
-            )),
+            QueuePolicyCheck::AllowsUnscoped => {
+                policy_unscoped = true;
+                fixes.push(format!(
+                    "scope the queue policy to this bucket with aws:SourceArn, e.g. {statement}"
+                ));
+            }
             QueuePolicyCheck::NoPolicy => {
                 problems.push(format!(
                     "queue {queue_arn} has no access policy, so S3 cannot send notifications to it"
@@ -781,6 +777,13 @@ impl Run<'_> {
                     ));
                 }
             }
+            Err(f) if is_unparsed_success(&f) => {
+                notifications_unread = true;
+                fixes.push(
+                    "check the bucket's event notifications by hand: the answer to s3:GetBucketNotification could not be read"
+                        .into(),
+                );
+            }
             Err(f) => {
                 let d = diagnose(&f, &self.ctx(StepName::Queue, "s3:GetBucketNotification"));
                 problems.push(format!(
@@ -791,14 +794,19 @@ impl Run<'_> {
             }
         }
         let (status, message) = if problems.is_empty() {
-            let note = if fixes.is_empty() {
-                ""
+            let notified = if notifications_unread {
+                "; whether the bucket notifies it could not be read"
             } else {
+                ", and the bucket notifies it of new objects"
+            };
+            let wide = if policy_unscoped {
                 " (policy wider than needed)"
+            } else {
+                ""
             };
             (
                 if fixes.is_empty() { StepStatus::Passed } else { StepStatus::Warning },
-                format!("queue {queue_arn} is reachable, its policy lets {bucket_arn} send, and the bucket notifies it of new objects{note}"),
+                format!("queue {queue_arn} is reachable, its policy lets {bucket_arn} send{notified}{wide}"),
             )
         } else {
             (StepStatus::Failed, problems.join("; "))
@@ -812,6 +820,18 @@ impl Run<'_> {
             report.with_remediation(fixes.join("; "))
         }
     }
+}
+
+/// A 2xx answer the SDK could not parse is the endpoint's fault, not a permission the user
+/// can grant (seen with emulators that answer with another root element).
+fn is_unparsed_success(f: &Failure) -> bool {
+    matches!(
+        f.kind,
+        FailureKind::Service {
+            http_status: 200..=299,
+            ..
+        }
+    )
 }
 
 fn error_code_of(f: &Failure) -> Option<&str> {
