@@ -276,6 +276,24 @@ async fn regions_session_caps_and_loopback_queues_are_refused_with_400() {
 }
 
 #[tokio::test]
+async fn queue_urls_carrying_secrets_are_refused_without_echoing_them() {
+    let (aws, calls) = fake_account(|_| None);
+    let clients = clients_for(&aws.url).await;
+    for url in [
+        "https://sqs.us-east-1.amazonaws.com/123456789012/ingest?X-Amz-Security-Token=SECRETTOKEN",
+        "https://admin:SECRETPASS@sqs.us-east-1.amazonaws.com/123456789012/ingest",
+    ] {
+        let body = json!({"bucket": "example-logs", "role_arn": ROLE, "queue_url": url});
+        let (status, reply) =
+            reply(&event_with(body, None), &clients, &settings(trust(false))).await;
+        assert_eq!(status, 400);
+        assert_eq!(reply["field"], "queue_url");
+        assert!(!reply.to_string().contains("SECRET"), "{reply}");
+    }
+    assert!(operations(&calls).is_empty());
+}
+
+#[tokio::test]
 async fn region_requests_cannot_grow_the_client_cache() {
     let (aws, _) = fake_account(|_| None);
     let clients = clients_for(&aws.url).await;
