@@ -182,4 +182,16 @@ mod tests {
         assert_eq!(got.records.len(), 2);
         assert_eq!(got.records[0].index, 2);
     }
+
+    #[test]
+    fn stray_closing_brackets_and_commas_end_as_record_errors_instead_of_spinning() {
+        // Found by the property tests: a value starting with `}` `]` or `,` was read as
+        // zero bytes, so the parser looped on it forever.
+        for input in ["}", "]]]", ",", "} {}", "x,y"] {
+            let got = collect(LogType::CloudWatchLogs, input);
+            assert!(got.records.is_empty(), "{input}");
+            assert!(!got.errors.is_empty(), "{input}");
+            assert!(got.errors.len() <= input.len(), "{input}: {:?}", got.errors);
+        }
+    }
 }

@@ -145,9 +145,13 @@ impl<R: BufRead> JsonScanner<R> {
         let mut total: u64 = 0;
         loop {
             let chunk = self.reader.fill_buf()?;
-            let end = chunk
+            // The first byte always belongs to the value, even a stray `,` `]` or `}`: a
+            // value of zero bytes would leave callers that loop until the end spinning.
+            let from = usize::from(total == 0).min(chunk.len());
+            let end = chunk[from..]
                 .iter()
-                .position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace());
+                .position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace())
+                .map(|i| i + from);
             let used = end.unwrap_or(chunk.len());
             if let Some(buf) = out.as_deref_mut() {
                 let room = limit.saturating_sub(buf.len());
