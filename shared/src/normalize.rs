@@ -3092,6 +3092,29 @@ mod tests {
         }
     }
 
+    /// Every sample of every format with a multi-byte character put at each position:
+    /// no parser or mapping indexes a string in the middle of a character.
+    #[test]
+    fn multibyte_characters_anywhere_in_any_sample_never_panic() {
+        for (log_type, input, key) in all_samples() {
+            let src = source(key);
+            let normalizer = Normalizer::new(log_type, &src, NormalizeOptions::default());
+            for extra in ["é", "€", "😀"] {
+                for (at, _) in input.char_indices().chain([(input.len(), ' ')]) {
+                    let mutated = format!("{}{extra}{}", &input[..at], &input[at..]);
+                    let _ = crate::logs::parse_stream(log_type, mutated.as_bytes(), 0, &mut |r| {
+                        if let Ok(record) = r {
+                            let mut line = String::new();
+                            normalizer.write_event(&record, &mut line);
+                            normalizer.normalize(&record);
+                        }
+                        std::ops::ControlFlow::Continue(())
+                    });
+                }
+            }
+        }
+    }
+
     #[test]
     fn resuming_at_any_record_index_yields_exactly_the_remaining_records_of_every_format() {
         // Continuations resume at a record index: nothing may be lost or repeated.

@@ -667,3 +667,23 @@ async fn http_sink_indexes_every_record_once_in_elasticsearch_even_when_redelive
         .sum();
     assert_eq!(sent as u64, 2 * expected);
 }
+
+#[tokio::test]
+async fn a_key_with_non_ascii_characters_is_delivered_and_fails_nothing() {
+    let s = scene().await;
+    // The key from the bug report, which panicked in key detection and failed the batch.
+    let odd = "logs/€019-02-06-00-00-38-ABCDEFGH";
+    put(&s, odd, b"first line\nsecond line\n".to_vec()).await;
+    put(&s, "logs/ordinary.txt", b"one more line\n".to_vec()).await;
+    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 2)
+        .await
+        .unwrap();
+    let ctx = context(&s, &[]);
+
+    let outcome = run(&ctx, event).await;
+
+    assert!(outcome.failed_message_ids.is_empty(), "{outcome:#?}");
+    assert_eq!(outcome.counts.objects_delivered, 2, "{:#?}", outcome.counts);
+    assert_eq!(outcome.counts.records_delivered, 3);
+    assert!(outcome.objects.iter().any(|o| o.key == odd));
+}

@@ -136,7 +136,7 @@ fn elb_kind(file: &str) -> Option<LogType> {
     if file.starts_with("conn_log.") {
         return Some(LogType::AlbConnection);
     }
-    let after_region = file[at + MARKER.len()..].split_once('_')?.1;
+    let after_region = file.get(at + MARKER.len()..)?.split_once('_')?.1;
     Some(if after_region.starts_with("app.") {
         LogType::Alb
     } else if after_region.starts_with("net.") {
@@ -177,8 +177,13 @@ fn is_s3_access_file(file: &str) -> bool {
         && unique
             .bytes()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-        && stamp_part.len() >= 19
-        && is_shape(&stamp_part[stamp_part.len() - 19..], "dddd-dd-dd-dd-dd-dd")
+        // `get`, not indexing: the prefix glued to the stamp is user text and may end in
+        // a multi-byte character, so 19 bytes back need not be a character boundary.
+        && stamp_part
+            .len()
+            .checked_sub(19)
+            .and_then(|at| stamp_part.get(at..))
+            .is_some_and(|stamp| is_shape(stamp, "dddd-dd-dd-dd-dd-dd"))
 }
 
 /// True when `s` matches `shape`, where `d` is any ASCII digit and other characters match themselves.
@@ -233,7 +238,10 @@ pub fn key_scope(key: &str) -> KeyScope<'_> {
     // `[DestinationPrefix][SourceAccountId]/[SourceRegion]/[SourceBucket]/YYYY/MM/DD/<file>`
     let segments: Vec<&str> = key.split('/').collect();
     if let [.., account, region, _bucket, yyyy, mm, dd, file] = segments[..] {
-        let account = &account[account.len().saturating_sub(12)..];
+        // The destination prefix may be glued to the account ID and end in any character.
+        let account = account
+            .get(account.len().saturating_sub(12)..)
+            .unwrap_or_default();
         if is_s3_access_file(file)
             && is_account_id(account)
             && is_region(region)
@@ -508,6 +516,63 @@ mod tests {
             detected("exports/2019-02-06-00-00-38-0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d"),
             KeyDetection::Unknown
         );
+    }
+
+    #[test]
+    fn s3_access_key_with_multibyte_prefix_is_read_without_panicking() {
+        // The key from the bug report: `€` ends 2 bytes into the 21-byte stamp part.
+        assert_eq!(
+            detected("logs/€019-02-06-00-00-38-ABCDEFGH"),
+            KeyDetection::Unknown
+        );
+        assert_eq!(
+            detected("logs/é2019-02-06-00-00-38-ABCDEFGH"),
+            KeyDetection::Detected(LogType::S3Access)
+        );
+    }
+
+    #[test]
+    fn key_scope_with_multibyte_destination_prefix_is_read_without_panicking() {
+        let file = "2019-02-06-00-00-38-E568B2907131C0C0";
+        // 12 bytes back from the end of `x€12345678901` falls inside the `€`.
+        let cut = format!("x€12345678901/us-west-1/b/2019/02/06/{file}");
+        assert_eq!(key_scope(&cut), KeyScope::default());
+        let glued = format!("logsé123456789012/us-west-1/b/2019/02/06/{file}");
+        let glued = key_scope(&glued);
+        assert_eq!(
+            (glued.account_id, glued.region),
+            (Some("123456789012"), Some("us-west-1"))
+        );
+    }
+
+    #[test]
+    fn elb_file_name_with_multibyte_text_after_the_marker_is_read() {
+        let key = "AWSLogs/123456789012/elasticloadbalancing/us-east-1/2026/11/23/123456789012_elasticloadbalancing_ü_app.€lb_20261123T1000Z_x.log";
+        assert_eq!(detected(key), KeyDetection::Detected(LogType::Alb));
+    }
+
+    /// Every sample key with a multi-byte character put at each position: key
+    /// detection and key scope never index into the middle of a character.
+    #[test]
+    fn keys_with_multibyte_characters_anywhere_never_panic() {
+        let keys = [
+            "logs/2019-02-06-00-00-38-E568B2907131C0C0",
+            "s3-logs/123456789012/us-west-1/awsexamplebucket1/2019/02/06/2019-02-06-00-00-38-E568B2907131C0C0",
+            "AWSLogs/o-aa111bb222/123456789012/CloudTrail/eu-west-1/2023/11/14/f.json.gz",
+            "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2023/11/14/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.1234567890abcdef_20231114T2340Z_172.160.001.192_20sg8hgm.log.gz",
+            "cf-logs/www/EMLARXS9EXAMPLE.2019-12-04-21.0f1e2d3c.gz",
+            "waf/aws-waf-logs-shop/2023/11/14/10/part-0001.gz",
+            "flows/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2023/f.log.gz",
+        ];
+        for key in keys {
+            for extra in ["é", "€", "😀"] {
+                for (at, _) in key.char_indices().chain([(key.len(), ' ')]) {
+                    let mutated = format!("{}{extra}{}", &key[..at], &key[at..]);
+                    let _ = detect_by_key(&mutated);
+                    let _ = key_scope(&mutated);
+                }
+            }
+        }
     }
 
     #[test]

@@ -145,9 +145,13 @@ impl<R: BufRead> JsonScanner<R> {
         let mut total: u64 = 0;
         loop {
             let chunk = self.reader.fill_buf()?;
-            let end = chunk
+            // A value is at least its first byte: a stray `,`, `]` or `}` where a value
+            // should start is read as a (bad) value, so every call moves forward.
+            let skip = usize::from(total == 0 && !chunk.is_empty());
+            let end = chunk[skip..]
                 .iter()
-                .position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace());
+                .position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace())
+                .map(|k| k + skip);
             let used = end.unwrap_or(chunk.len());
             if let Some(buf) = out.as_deref_mut() {
                 let room = limit.saturating_sub(buf.len());
@@ -281,6 +285,11 @@ pub(crate) fn stream_array<R: BufRead>(
     }
     let mut buf = Vec::with_capacity(8192);
     loop {
+        // A trailing comma (`[{...},]`) ends the array like `]` does.
+        if scanner.peek()? == Some(b']') {
+            scanner.bump();
+            return Ok(false);
+        }
         if out.skipping() {
             scanner.read_value(None, 0)?;
             out.skip();
@@ -405,6 +414,27 @@ mod tests {
                 "chunk {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn stray_delimiters_between_values_are_read_as_bad_values_not_looped_on() {
+        // Each used to be read as an empty value without consuming anything: a hang.
+        for input in [
+            "} {\"a\":1}",
+            ", {\"a\":1}",
+            "]{\"a\":1}",
+            "{\"a\":1},{\"a\":2}",
+        ] {
+            let got =
+                crate::logs::test_support::collect(crate::logs::LogType::CloudWatchLogs, input);
+            assert!(!got.errors.is_empty(), "{input}");
+        }
+        let concatenated = "{\n\"n\": 1\n}\n,\n}\n{\n\"n\": 2\n}\n";
+        let json = crate::logs::test_support::collect(crate::logs::LogType::Json, concatenated);
+        assert_eq!((json.records.len(), json.errors.len()), (2, 2));
+        let trailing =
+            crate::logs::test_support::collect(crate::logs::LogType::Json, "[{\"a\":1},\n]");
+        assert_eq!((trailing.records.len(), trailing.errors.len()), (1, 0));
     }
 
     #[test]
