@@ -875,13 +875,22 @@ fn write_endpoint(out: &mut dyn EventOut, key: &str, ip: Option<&str>, port: Opt
 }
 
 fn secs_to_ms(s: f64) -> i64 {
+    // `as` saturates: an absurd input gives i64::MAX, never a wrap or a panic.
     (s * 1000.0).round() as i64
+}
+
+/// Epoch milliseconds of an epoch-seconds counter read from the input; `None` when it
+/// does not fit (a value past the year 292 million is not a time).
+fn epoch_secs_to_ms(s: u64) -> Option<i64> {
+    i64::try_from(s).ok()?.checked_mul(1000)
 }
 
 /// OCSF status for an HTTP response code.
 fn write_http_status(out: &mut dyn EventOut, code: Option<u64>) {
     let Some(code) = code else { return };
-    let (id, name) = if code < 400 {
+    // 000 (CloudFront: the viewer closed the connection before a response) and any
+    // other code outside 100..400 is a failure.
+    let (id, name) = if (100..400).contains(&code) {
         (1, "Success")
     } else {
         (2, "Failure")
@@ -977,8 +986,9 @@ fn write_traffic(out: &mut dyn EventOut, bytes_in: Option<u64>, bytes_out: Optio
     out.open("traffic");
     opt_uint(out, "bytes_in", bytes_in);
     opt_uint(out, "bytes_out", bytes_out);
-    if let (Some(i), Some(o)) = (bytes_in, bytes_out) {
-        out.uint("bytes", i + o);
+    // The counters come from the input: a sum past u64 is left out, not wrapped.
+    if let Some(total) = bytes_in.zip(bytes_out).and_then(|(i, o)| i.checked_add(o)) {
+        out.uint("bytes", total);
     }
     out.close();
 }
@@ -1285,9 +1295,9 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
     opt_uint(out, "packets", r.u64("packets"));
     out.close();
 
-    let start = r.u64("start").map(|s| s as i64 * 1000);
+    let start = r.u64("start").and_then(epoch_secs_to_ms);
     opt_int(out, "start_time", start);
-    opt_int(out, "end_time", r.u64("end").map(|s| s as i64 * 1000));
+    opt_int(out, "end_time", r.u64("end").and_then(epoch_secs_to_ms));
 
     match r.str("action") {
         Some("ACCEPT") => write_action(out, (1, "Allowed"), (1, "Allowed")),
@@ -1606,7 +1616,11 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         get_str(r, "cipher_suite"),
         None,
     );
-    opt_int(out, "duration", get_u64(r, "total_time").map(|t| t as i64));
+    opt_int(
+        out,
+        "duration",
+        get_u64(r, "total_time").and_then(|t| i64::try_from(t).ok()),
+    );
 
     let (ap_region, ap_account) =
         get_str(r, "access_point_arn").map_or((None, None), arn_region_account);
@@ -1787,7 +1801,7 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         class: &HTTP_ACTIVITY,
         activity: http_activity(method),
         severity_id: SEVERITY_INFORMATIONAL,
-        time: get_u64(r, "timestamp").map(|ms| ms as i64),
+        time: get_u64(r, "timestamp").and_then(|ms| i64::try_from(ms).ok()),
     }
 }
 
@@ -3113,6 +3127,49 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn counters_and_times_past_their_range_are_left_out_not_wrapped() {
+        let max = u64::MAX.to_string();
+        let vpc = format!("version start end bytes packets\n2 {max} 9223372036854775807 5 1\n");
+        let ev = first_event(LogType::VpcFlow, &vpc, "flows/a.log");
+        assert!(ev.get("start_time").is_none(), "{ev:#}");
+        assert!(ev.get("end_time").is_none(), "{ev:#}");
+        assert!(ev.get("time").is_none(), "{ev:#}");
+
+        let alb =
+            elb::samples::ALB_HTTPS.replacen(" 200 200 0 57 ", &format!(" 200 200 {max} 57 "), 1);
+        let ev = first_event(LogType::Alb, &alb, ELB_KEY);
+        assert_eq!(ev["traffic"]["bytes_in"], u64::MAX);
+        assert!(ev["traffic"].get("bytes").is_none(), "{ev:#}");
+
+        let s3 = s3_access::samples::GET_VERSIONING.replacen(
+            " 113 - 7 - ",
+            &format!(" 113 - {max} - "),
+            1,
+        );
+        let ev = first_event(
+            LogType::S3Access,
+            &s3,
+            "s3/2019-02-06-00-00-38-E568B2907131C0C0",
+        );
+        assert!(ev.get("duration").is_none(), "{ev:#}");
+
+        let waf = json_lines::samples::WAF_BLOCK.replacen("1576280412771", &max, 1);
+        let ev = first_event(LogType::Waf, &waf, "waf/x.log");
+        assert!(ev.get("time").is_none(), "{ev:#}");
+    }
+
+    #[test]
+    fn http_status_000_and_codes_outside_100_to_399_are_failures() {
+        let input = "#Version: 1.0\n#Fields: date time sc-status\n2019-12-04\t21:02:31\t000\n2019-12-04\t21:02:31\t304\n";
+        let evs = events(LogType::CloudFront, input, "cf/x.gz");
+        assert_eq!(
+            (evs[0]["status_id"].clone(), evs[0]["status"].clone()),
+            (json!(2), json!("Failure"))
+        );
+        assert_eq!(evs[1]["status_id"], 1);
     }
 
     #[test]

@@ -223,7 +223,9 @@ pub fn process(
     let mut report = ObjectReport::default();
     // The chunk being filled: its first index, and the record-count boundary it ends at.
     let mut first = start_index;
-    let window_end = |first: u64| (first / n + 1) * n;
+    // Saturating: `start_index` comes from a queue message, and a hostile one must not
+    // overflow (the object then simply has no records past it).
+    let window_end = |first: u64| (first / n).saturating_add(1).saturating_mul(n);
     let mut records: Vec<Record> = Vec::new();
     let mut bytes = 0u64;
     // Sized from the previous event, so each record allocates once and is never copied.
@@ -414,6 +416,13 @@ mod tests {
         let (resumed, report) = run(&vpc(25), 10, 10, None);
         assert_eq!(report.records, 15);
         assert_eq!(resumed, all[1..].to_vec());
+    }
+
+    #[test]
+    fn a_resume_index_at_the_end_of_the_index_space_yields_nothing_and_does_not_overflow() {
+        let (chunks, report) = run(&vpc(3), u64::MAX, 10, None);
+        assert!(chunks.is_empty());
+        assert_eq!(report.records, 0);
     }
 
     #[test]
