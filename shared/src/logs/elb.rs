@@ -465,6 +465,27 @@ mod tests {
         assert_eq!(tcp["sent_bytes"], 502);
     }
 
+    #[test]
+    fn alb_unescaped_quote_in_user_agent_keeps_the_line() {
+        let line = ALB_HTTPS.replace(r#""curl/7.46.0 \"beta\"""#, r#""curl/7.46.0 "beta""#);
+        let m = parse_line(ElbKind::Application, &line).unwrap();
+        assert_eq!(m["user_agent"], r#"curl/7.46.0 "beta"#);
+        assert_eq!(m["ssl_cipher"], "ECDHE-RSA-AES128-GCM-SHA256");
+        assert_eq!(m["trace_id"], "Root=1-58337281-1d84f3d73c47ec4e58577259");
+        assert_eq!(m["conn_trace_id"], "TID_1234abcd5678ef90");
+        let classic = CLASSIC_HTTP.replace(r#""curl/7.38.0""#, r#""curl "7.38.0""#);
+        let m = parse_line(ElbKind::Classic, &classic).unwrap();
+        assert_eq!(m["user_agent"], r#"curl "7.38.0"#);
+        let conn = ALB_CONNECTIONS
+            .lines()
+            .nth(1)
+            .unwrap()
+            .replace(r#""CN=unknown-device""#, r#""CN=unknown "device""#);
+        let m = parse_line(ElbKind::Connection, &conn).unwrap();
+        assert_eq!(m["leaf_client_cert_subject"], r#"CN=unknown "device"#);
+        assert_eq!(m["tls_verify_status"], "Failed:ClientCertExpired");
+    }
+
     /// A line of `kind`, field by field from `base` (the fields of one of the samples,
     /// as written, quotes included), with `field` written as `value`.
     fn line_with(kind: ElbKind, base: &str, field: &str, value: &str) -> String {

@@ -217,6 +217,25 @@ mod tests {
         assert!(parse_line(short).unwrap_err().contains("found 9"));
     }
 
+    #[test]
+    fn s3_access_unescaped_quotes_in_referrer_and_user_agent_keep_the_line() {
+        let line = GET_OBJECT_DENIED
+            .replace(
+                r#""https://console.aws.amazon.com/""#,
+                r#""https://example.com/?q="x" y""#,
+            )
+            .replace(
+                r#""aws-cli/2.15.0 Python/3.11.6 \"custom agent\"""#,
+                r#""Mozilla/5.0 "stray""#,
+            );
+        let m = parse_line(&line).unwrap();
+        assert_eq!(m["referer"], r#"https://example.com/?q="x" y"#);
+        assert_eq!(m["user_agent"], r#"Mozilla/5.0 "stray"#);
+        assert_eq!(m["signature_version"], "SigV4");
+        assert_eq!(m["tls_version"], "TLSv1.3");
+        assert!(!m.contains_key("extra_fields"));
+    }
+
     /// Each field of `GET_VERSIONING` as written, with `field` written as `value`.
     fn line_with(field: &str, value: &str) -> String {
         let mut spans = Vec::new();
