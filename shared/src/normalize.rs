@@ -212,13 +212,7 @@ impl<'a> Normalizer<'a> {
     /// Maps a record to an OCSF event as a `Value`.
     pub fn normalize(&self, record: &ParsedRecord) -> NormalizedEvent {
         let mut out = ValueOut::default();
-        let meta = self.event(
-            &mut out,
-            record.index,
-            record.line,
-            &record.fields,
-            &record.original,
-        );
+        let meta = self.event(&mut out, record);
         NormalizedEvent {
             event: Value::Object(out.finish()),
             time_missing: meta.time_missing,
@@ -253,14 +247,9 @@ impl<'a> Normalizer<'a> {
         }
     }
 
-    fn event(
-        &self,
-        out: &mut dyn EventOut,
-        index: u64,
-        line: Option<u64>,
-        fields: &Fields<'_>,
-        original: &str,
-    ) -> EventMeta {
+    fn event(&self, out: &mut dyn EventOut, record: &ParsedRecord) -> EventMeta {
+        let (index, line) = (record.index, record.line);
+        let (fields, original) = (&record.fields, record.original.as_ref());
         let mapped = self.map_fields(out, fields, original);
         let class = mapped.class;
         let activity = mapped.activity;
@@ -307,6 +296,10 @@ impl<'a> Normalizer<'a> {
         out.uint("record_index", index);
         opt_uint(out, "line", line);
         out.close();
+        if record.invalid_utf8 {
+            // The source held bytes that are not UTF-8, now U+FFFD in the event's text.
+            out.boolean("invalid_utf8", true);
+        }
         if self.keep_raw == RawMode::Unmapped {
             match (
                 fields,
@@ -337,13 +330,7 @@ impl<'a> Normalizer<'a> {
     /// what sinks need besides the text: its uid and time.
     pub fn write_event(&self, record: &ParsedRecord, buf: &mut String) -> EventMeta {
         let mut out = JsonOut::new(buf);
-        let meta = self.event(
-            &mut out,
-            record.index,
-            record.line,
-            &record.fields,
-            &record.original,
-        );
+        let meta = self.event(&mut out, record);
         out.finish();
         meta
     }
@@ -3159,6 +3146,19 @@ mod tests {
         let waf = json_lines::samples::WAF_BLOCK.replacen("1576280412771", &max, 1);
         let ev = first_event(LogType::Waf, &waf, "waf/x.log");
         assert!(ev.get("time").is_none(), "{ev:#}");
+    }
+
+    #[test]
+    fn records_read_from_invalid_utf8_are_flagged_in_unmapped() {
+        let got = crate::logs::test_support::collect_bytes(LogType::Text, b"ok\nbad \xff byte\n");
+        let src = source("t/x.log");
+        let normalizer = Normalizer::new(LogType::Text, &src, NormalizeOptions::default());
+        let good = normalizer.normalize(&got.records[0]).event;
+        let bad = normalizer.normalize(&got.records[1]).event;
+        assert!(good["unmapped"].get("invalid_utf8").is_none(), "{good:#}");
+        assert_eq!(bad["unmapped"]["invalid_utf8"], true);
+        assert_eq!(bad["message"], "bad \u{fffd} byte");
+        assert_eq!(bad["raw_data"], "bad \u{fffd} byte");
     }
 
     #[test]

@@ -253,20 +253,15 @@ fn emit_scanned(
             buf,
         ),
         // One UTF-8 check for the record; parsing from a `str` does not check again.
-        Scanned::Complete => match std::str::from_utf8(buf) {
-            Err(e) => out.malformed(
-                None,
-                format!(
-                    "invalid JSON record: not UTF-8 (invalid byte at offset {})",
-                    e.valid_up_to()
-                ),
-                buf,
-            ),
-            Ok(text) => match decode(text) {
-                Ok(fields) => out.record(None, fields, text),
+        // Bytes that are not UTF-8 are replaced rather than losing the record.
+        Scanned::Complete => {
+            let invalid_utf8 = std::str::from_utf8(buf).is_err();
+            let text = String::from_utf8_lossy(buf);
+            match decode(&text) {
+                Ok(fields) => out.record_from(None, fields, &text, invalid_utf8),
                 Err(reason) => out.malformed(None, reason, buf),
-            },
-        },
+            }
+        }
     }
 }
 
