@@ -6,12 +6,16 @@
 //! so a poison message is acknowledged (and logged with its reason) instead of burning
 //! retries.
 
+use std::any::Any;
+use std::future::Future;
 use std::ops::ControlFlow;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use futures_util::FutureExt;
 use serde::Serialize;
 use serde_json::Value;
 use tokio_util::io::SyncIoBridge;
@@ -22,7 +26,7 @@ use crate::config::{Config, ConfigError};
 use crate::logs::{LogType, ParseError};
 use crate::normalize::{RawMode, SourceObject};
 use crate::notification::{self, Envelope, Notification, NotificationError, ObjectRef};
-use crate::object::{self, BombLimits};
+use crate::object::{self, BombLimits, ZSTD_WINDOW_LOG_RANGE};
 use crate::pipeline::{
     self, choose_type, resolve_type, Chunk, ObjectError, ObjectReport, PipelineOptions, TypeChoice,
     TypeOverrides,
@@ -343,6 +347,13 @@ impl IngestConfig {
                     1_000_000,
                     "10 to 1000000",
                 )?,
+                zstd_max_window_log: number(
+                    "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG",
+                    u64::from(defaults.zstd_max_window_log),
+                    u64::from(*ZSTD_WINDOW_LOG_RANGE.start()),
+                    u64::from(*ZSTD_WINDOW_LOG_RANGE.end()),
+                    "10 to 31 (the window is 2^n bytes: 25 is 32 MiB)",
+                )? as u32,
                 ..defaults
             },
             queue_url: lookup("S3CONNECTOR_INGEST_QUEUE_URL"),
@@ -534,9 +545,19 @@ async fn process_message(
     for object in n.objects {
         outcome.counts.objects += 1;
         let span = info_span!("object", bucket = %object.bucket, key = %object.key);
-        let result = process_object(ctx, &object, deadline)
-            .instrument(span)
-            .await;
+        let result = match catch_panic(process_object(ctx, &object, deadline))
+            .instrument(span.clone())
+            .await
+        {
+            Ok(result) => result,
+            // A panic is a bug the same input would hit again: reject this object with the
+            // panic's message, and go on with the rest of the batch.
+            Err(panic) => {
+                reject_object(ctx, &object, None, panic_reason(&panic))
+                    .instrument(span)
+                    .await
+            }
+        };
         let c = &mut outcome.counts;
         match &result {
             ObjectResult::Delivered { records, malformed } => {
@@ -606,6 +627,28 @@ async fn reject_object(
         Ok(_) => ObjectResult::Rejected(reason),
         Err(e) => ObjectResult::Failed(e),
     }
+}
+
+/// Runs `work`, turning a panic inside it into `Err` with the panic's message, so one
+/// object that hits a bug cannot fail the other objects of its batch.
+pub async fn catch_panic<T>(work: impl Future<Output = T>) -> Result<T, String> {
+    AssertUnwindSafe(work)
+        .catch_unwind()
+        .await
+        .map_err(|payload| panic_message(payload.as_ref()))
+}
+
+/// The text a panic was raised with (`panic!("...")`, `expect`, an index out of bounds).
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+fn panic_reason(panic: &str) -> String {
+    format!("processing the object panicked ({panic}); this is a bug in s3connector, please report it with this record. The object is rejected so the rest of its batch is still processed")
 }
 
 /// Reads, parses, normalizes and delivers one object.
@@ -749,6 +792,10 @@ pub async fn process_object(
     }
     let parsed = match parser.await {
         Ok(r) => r,
+        Err(e) if e.is_panic() => {
+            let panic = panic_message(e.into_panic().as_ref());
+            return reject_object(ctx, object, None, panic_reason(&panic)).await;
+        }
         Err(e) => return ObjectResult::Failed(format!("the parser task failed: {e}")),
     };
     if let Some(reason) = failure {
@@ -907,6 +954,37 @@ mod tests {
             assert_eq!(err.var, "S3CONNECTOR_CHUNK_MAX_BYTES", "{bad}");
             assert!(err.to_string().contains("1048576 to 1073741824"), "{err}");
         }
+    }
+
+    #[test]
+    fn zstd_window_limit_has_a_default_and_rejects_out_of_range_values() {
+        let defaults = IngestConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(defaults.bomb.zstd_max_window_log, 25);
+        let set = |value: &'static str| {
+            IngestConfig::from_lookup(move |k| {
+                (k == "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG").then(|| value.to_string())
+            })
+        };
+        assert_eq!(set("27").unwrap().bomb.zstd_max_window_log, 27);
+        for bad in ["9", "32", "big"] {
+            let err = set(bad).unwrap_err();
+            assert_eq!(err.var, "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG", "{bad}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_while_processing_is_caught_with_its_message() {
+        assert_eq!(catch_panic(async { 7 }).await, Ok(7));
+        let boom = catch_panic(async { panic!("boom {}", 1) }).await;
+        assert_eq!(boom, Err("boom 1".to_owned()));
+        let sliced = catch_panic(async {
+            let key = String::from("€019");
+            key[1..].len()
+        })
+        .await
+        .unwrap_err();
+        assert!(sliced.contains("char boundary"), "{sliced}");
+        assert!(panic_reason(&sliced).contains("rest of its batch"));
     }
 
     #[test]

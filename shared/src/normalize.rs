@@ -212,13 +212,7 @@ impl<'a> Normalizer<'a> {
     /// Maps a record to an OCSF event as a `Value`.
     pub fn normalize(&self, record: &ParsedRecord) -> NormalizedEvent {
         let mut out = ValueOut::default();
-        let meta = self.event(
-            &mut out,
-            record.index,
-            record.line,
-            &record.fields,
-            &record.original,
-        );
+        let meta = self.event(&mut out, record);
         NormalizedEvent {
             event: Value::Object(out.finish()),
             time_missing: meta.time_missing,
@@ -253,14 +247,9 @@ impl<'a> Normalizer<'a> {
         }
     }
 
-    fn event(
-        &self,
-        out: &mut dyn EventOut,
-        index: u64,
-        line: Option<u64>,
-        fields: &Fields<'_>,
-        original: &str,
-    ) -> EventMeta {
+    fn event(&self, out: &mut dyn EventOut, record: &ParsedRecord) -> EventMeta {
+        let (index, line) = (record.index, record.line);
+        let (fields, original) = (&record.fields, record.original.as_ref());
         let mapped = self.map_fields(out, fields, original);
         let class = mapped.class;
         let activity = mapped.activity;
@@ -307,6 +296,10 @@ impl<'a> Normalizer<'a> {
         out.uint("record_index", index);
         opt_uint(out, "line", line);
         out.close();
+        if record.invalid_utf8 {
+            // The source held bytes that are not UTF-8, now U+FFFD in the event's text.
+            out.boolean("invalid_utf8", true);
+        }
         if self.keep_raw == RawMode::Unmapped {
             match (
                 fields,
@@ -337,13 +330,7 @@ impl<'a> Normalizer<'a> {
     /// what sinks need besides the text: its uid and time.
     pub fn write_event(&self, record: &ParsedRecord, buf: &mut String) -> EventMeta {
         let mut out = JsonOut::new(buf);
-        let meta = self.event(
-            &mut out,
-            record.index,
-            record.line,
-            &record.fields,
-            &record.original,
-        );
+        let meta = self.event(&mut out, record);
         out.finish();
         meta
     }
@@ -875,13 +862,22 @@ fn write_endpoint(out: &mut dyn EventOut, key: &str, ip: Option<&str>, port: Opt
 }
 
 fn secs_to_ms(s: f64) -> i64 {
+    // `as` saturates: an absurd input gives i64::MAX, never a wrap or a panic.
     (s * 1000.0).round() as i64
+}
+
+/// Epoch milliseconds of an epoch-seconds counter read from the input; `None` when it
+/// does not fit (a value past the year 292 million is not a time).
+fn epoch_secs_to_ms(s: u64) -> Option<i64> {
+    i64::try_from(s).ok()?.checked_mul(1000)
 }
 
 /// OCSF status for an HTTP response code.
 fn write_http_status(out: &mut dyn EventOut, code: Option<u64>) {
     let Some(code) = code else { return };
-    let (id, name) = if code < 400 {
+    // 000 (CloudFront: the viewer closed the connection before a response) and any
+    // other code outside 100..400 is a failure.
+    let (id, name) = if (100..400).contains(&code) {
         (1, "Success")
     } else {
         (2, "Failure")
@@ -977,8 +973,9 @@ fn write_traffic(out: &mut dyn EventOut, bytes_in: Option<u64>, bytes_out: Optio
     out.open("traffic");
     opt_uint(out, "bytes_in", bytes_in);
     opt_uint(out, "bytes_out", bytes_out);
-    if let (Some(i), Some(o)) = (bytes_in, bytes_out) {
-        out.uint("bytes", i + o);
+    // The counters come from the input: a sum past u64 is left out, not wrapped.
+    if let Some(total) = bytes_in.zip(bytes_out).and_then(|(i, o)| i.checked_add(o)) {
+        out.uint("bytes", total);
     }
     out.close();
 }
@@ -1285,9 +1282,9 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
     opt_uint(out, "packets", r.u64("packets"));
     out.close();
 
-    let start = r.u64("start").map(|s| s as i64 * 1000);
+    let start = r.u64("start").and_then(epoch_secs_to_ms);
     opt_int(out, "start_time", start);
-    opt_int(out, "end_time", r.u64("end").map(|s| s as i64 * 1000));
+    opt_int(out, "end_time", r.u64("end").and_then(epoch_secs_to_ms));
 
     match r.str("action") {
         Some("ACCEPT") => write_action(out, (1, "Allowed"), (1, "Allowed")),
@@ -1606,7 +1603,11 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         get_str(r, "cipher_suite"),
         None,
     );
-    opt_int(out, "duration", get_u64(r, "total_time").map(|t| t as i64));
+    opt_int(
+        out,
+        "duration",
+        get_u64(r, "total_time").and_then(|t| i64::try_from(t).ok()),
+    );
 
     let (ap_region, ap_account) =
         get_str(r, "access_point_arn").map_or((None, None), arn_region_account);
@@ -1787,7 +1788,7 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         class: &HTTP_ACTIVITY,
         activity: http_activity(method),
         severity_id: SEVERITY_INFORMATIONAL,
-        time: get_u64(r, "timestamp").map(|ms| ms as i64),
+        time: get_u64(r, "timestamp").and_then(|ms| i64::try_from(ms).ok()),
     }
 }
 
@@ -3090,6 +3091,85 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every sample of every format with a multi-byte character put at each position:
+    /// no parser or mapping indexes a string in the middle of a character.
+    #[test]
+    fn multibyte_characters_anywhere_in_any_sample_never_panic() {
+        for (log_type, input, key) in all_samples() {
+            let src = source(key);
+            let normalizer = Normalizer::new(log_type, &src, NormalizeOptions::default());
+            for extra in ["é", "€", "😀"] {
+                for (at, _) in input.char_indices().chain([(input.len(), ' ')]) {
+                    let mutated = format!("{}{extra}{}", &input[..at], &input[at..]);
+                    let _ = crate::logs::parse_stream(log_type, mutated.as_bytes(), 0, &mut |r| {
+                        if let Ok(record) = r {
+                            let mut line = String::new();
+                            normalizer.write_event(&record, &mut line);
+                            normalizer.normalize(&record);
+                        }
+                        std::ops::ControlFlow::Continue(())
+                    });
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn counters_and_times_past_their_range_are_left_out_not_wrapped() {
+        let max = u64::MAX.to_string();
+        let vpc = format!("version start end bytes packets\n2 {max} 9223372036854775807 5 1\n");
+        let ev = first_event(LogType::VpcFlow, &vpc, "flows/a.log");
+        assert!(ev.get("start_time").is_none(), "{ev:#}");
+        assert!(ev.get("end_time").is_none(), "{ev:#}");
+        assert!(ev.get("time").is_none(), "{ev:#}");
+
+        let alb =
+            elb::samples::ALB_HTTPS.replacen(" 200 200 0 57 ", &format!(" 200 200 {max} 57 "), 1);
+        let ev = first_event(LogType::Alb, &alb, ELB_KEY);
+        assert_eq!(ev["traffic"]["bytes_in"], u64::MAX);
+        assert!(ev["traffic"].get("bytes").is_none(), "{ev:#}");
+
+        let s3 = s3_access::samples::GET_VERSIONING.replacen(
+            " 113 - 7 - ",
+            &format!(" 113 - {max} - "),
+            1,
+        );
+        let ev = first_event(
+            LogType::S3Access,
+            &s3,
+            "s3/2019-02-06-00-00-38-E568B2907131C0C0",
+        );
+        assert!(ev.get("duration").is_none(), "{ev:#}");
+
+        let waf = json_lines::samples::WAF_BLOCK.replacen("1576280412771", &max, 1);
+        let ev = first_event(LogType::Waf, &waf, "waf/x.log");
+        assert!(ev.get("time").is_none(), "{ev:#}");
+    }
+
+    #[test]
+    fn records_read_from_invalid_utf8_are_flagged_in_unmapped() {
+        let got = crate::logs::test_support::collect_bytes(LogType::Text, b"ok\nbad \xff byte\n");
+        let src = source("t/x.log");
+        let normalizer = Normalizer::new(LogType::Text, &src, NormalizeOptions::default());
+        let good = normalizer.normalize(&got.records[0]).event;
+        let bad = normalizer.normalize(&got.records[1]).event;
+        assert!(good["unmapped"].get("invalid_utf8").is_none(), "{good:#}");
+        assert_eq!(bad["unmapped"]["invalid_utf8"], true);
+        assert_eq!(bad["message"], "bad \u{fffd} byte");
+        assert_eq!(bad["raw_data"], "bad \u{fffd} byte");
+    }
+
+    #[test]
+    fn http_status_000_and_codes_outside_100_to_399_are_failures() {
+        let input = "#Version: 1.0\n#Fields: date time sc-status\n2019-12-04\t21:02:31\t000\n2019-12-04\t21:02:31\t304\n";
+        let evs = events(LogType::CloudFront, input, "cf/x.gz");
+        assert_eq!(
+            (evs[0]["status_id"].clone(), evs[0]["status"].clone()),
+            (json!(2), json!("Failure"))
+        );
+        assert_eq!(evs[1]["status_id"], 1);
     }
 
     #[test]

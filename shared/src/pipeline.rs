@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
 
-use crate::logs::detect::{detect_by_content, detect_by_key, KeyDetection};
+use crate::logs::detect::{check_text, detect_by_content, detect_by_key, KeyDetection, NotText};
 use crate::logs::{parse_stream, LogType, ParseError, RecordError};
 use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject};
 use crate::object::{BombError, SourceReadError};
@@ -106,8 +106,8 @@ pub fn choose_type(overrides: &TypeOverrides, bucket: &str, key: &str) -> TypeCh
 pub const PARQUET_REJECTED: &str = "the object is Apache Parquet (it starts with PAR1), which is not parsed: only text and JSON logs are. Deliver the log as text (for VPC Flow Logs, the plain-text file format), then re-send the notification of the new object";
 
 /// Resolves [`TypeChoice::FromContent`] by looking at the buffered head of the stream,
-/// and rejects any object that is Parquet whatever its key says: its bytes read as
-/// text would be delivered as garbage lines.
+/// and rejects any object that is Parquet or other binary data whatever its key says:
+/// its bytes read as text would be delivered as garbage lines.
 pub fn resolve_type(
     choice: &TypeChoice,
     reader: &mut dyn BufRead,
@@ -121,9 +121,13 @@ pub fn resolve_type(
     if head.starts_with(b"PAR1") {
         return Err(ObjectError::Permanent(PARQUET_REJECTED.to_string()));
     }
+    let not_text = |e: NotText| ObjectError::Permanent(e.to_string());
     Ok(Some(match choice {
-        TypeChoice::Parse(t) => *t,
-        _ => detect_by_content(head),
+        TypeChoice::Parse(t) => {
+            check_text(head).map_err(not_text)?;
+            *t
+        }
+        _ => detect_by_content(head).map_err(not_text)?,
     }))
 }
 
@@ -223,7 +227,9 @@ pub fn process(
     let mut report = ObjectReport::default();
     // The chunk being filled: its first index, and the record-count boundary it ends at.
     let mut first = start_index;
-    let window_end = |first: u64| (first / n + 1) * n;
+    // Saturating: `start_index` comes from a queue message, and a hostile one must not
+    // overflow (the object then simply has no records past it).
+    let window_end = |first: u64| (first / n).saturating_add(1).saturating_mul(n);
     let mut records: Vec<Record> = Vec::new();
     let mut bytes = 0u64;
     // Sized from the previous event, so each record allocates once and is never copied.
@@ -417,6 +423,13 @@ mod tests {
     }
 
     #[test]
+    fn a_resume_index_at_the_end_of_the_index_space_yields_nothing_and_does_not_overflow() {
+        let (chunks, report) = run(&vpc(3), u64::MAX, 10, None);
+        assert!(chunks.is_empty());
+        assert_eq!(report.records, 0);
+    }
+
+    #[test]
     fn stopping_at_a_chunk_reports_it_and_emits_nothing_after() {
         let (chunks, report) = run(&vpc(25), 0, 10, Some(1));
         assert_eq!(chunks.len(), 1);
@@ -471,6 +484,18 @@ mod tests {
             resolve_type(&TypeChoice::FromContent, &mut &text[..]).unwrap(),
             Some(LogType::VpcFlow)
         );
+    }
+
+    #[test]
+    fn binary_objects_are_rejected_whatever_the_key_says() {
+        let binary: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+        for choice in [TypeChoice::FromContent, TypeChoice::Parse(LogType::Text)] {
+            let err = resolve_type(&choice, &mut &binary[..]).unwrap_err();
+            assert!(
+                matches!(&err, ObjectError::Permanent(r) if r.contains("binary")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

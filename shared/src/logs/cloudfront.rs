@@ -197,6 +197,33 @@ mod tests {
         assert_eq!(got.errors[0].line, Some(5));
     }
 
+    /// CloudFront writes `-` for a field with no value (numbers included), and
+    /// `sc-status` 000 when "the viewer closed the connection before CloudFront could
+    /// respond to the request".
+    #[test]
+    fn cloudfront_documented_special_values_parse() {
+        let header = "#Version: 1.0\n#Fields: date time sc-bytes sc-status cs-bytes time-taken c-port time-to-first-byte sc-content-len sc-range-start sc-range-end cs(User-Agent) cs-uri-stem\n";
+        let input = format!("{header}2019-12-04\t21:02:31\t-\t000\t-\t-\t-\t-\t-\t-\t-\t-\t-\n");
+        let got = collect(LogType::CloudFront, &input);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        let m = &got.records[0].fields;
+        assert_eq!(m["sc-status"], 0);
+        for absent in [
+            "sc-bytes",
+            "cs-bytes",
+            "time-taken",
+            "c-port",
+            "time-to-first-byte",
+            "sc-content-len",
+            "sc-range-start",
+            "sc-range-end",
+            "cs(User-Agent)",
+            "cs-uri-stem",
+        ] {
+            assert!(!m.contains_key(absent), "{absent}: {:?}", m.get(absent));
+        }
+    }
+
     #[test]
     fn cloudfront_bad_date_is_a_record_error() {
         let input = "#Version: 1.0\n#Fields: date time sc-status\n2019-13-04\t21:02:31\t200\n";

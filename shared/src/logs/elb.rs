@@ -10,7 +10,9 @@ use std::io::BufRead;
 
 use serde_json::{Map, Value};
 
-use super::field_value::{is_absent, put_endpoint, put_f64, put_request, put_str, put_uint};
+use super::field_value::{
+    is_absent, put_endpoint, put_f64, put_int, put_request, put_str, put_uint,
+};
 use super::line_reader::{parse_lines, LineFormat, LineReader};
 use super::timestamp::iso8601_ms;
 use super::tokenizer::{tokenize, Span};
@@ -33,6 +35,8 @@ pub enum ElbKind {
 enum Kind {
     Str,
     Uint,
+    /// A signed integer: `-1` is a documented value.
+    Int,
     /// Seconds with a fraction, `-1` when the request never reached a target.
     Seconds,
     /// Milliseconds, written as an integer today but not promised to stay one.
@@ -66,7 +70,9 @@ const ALB_FIELDS: &[(&str, Kind)] = &[
     ("trace_id", Kind::Str),
     ("domain_name", Kind::Str),
     ("chosen_cert_arn", Kind::Str),
-    ("matched_rule_priority", Kind::Uint),
+    // 1 to 50000 for a rule, 0 for the default action, -1 for an error during rules
+    // evaluation, `-` for any other error.
+    ("matched_rule_priority", Kind::Int),
     ("request_creation_time", Kind::Time),
     ("actions_executed", Kind::Str),
     ("redirect_url", Kind::Str),
@@ -191,6 +197,7 @@ fn parse_with(
         match field_kind {
             Kind::Str => put_str(&mut m, name, v),
             Kind::Uint => put_uint(&mut m, name, v)?,
+            Kind::Int => put_int(&mut m, name, v)?,
             Kind::Seconds => put_f64(&mut m, name, v)?,
             Kind::Millis => match put_uint(&mut m, name, v) {
                 Ok(()) => {}
@@ -456,6 +463,208 @@ mod tests {
         assert!(!tcp.contains_key("request_method"));
         assert!(!tcp.contains_key("request_url"));
         assert_eq!(tcp["sent_bytes"], 502);
+    }
+
+    #[test]
+    fn alb_unescaped_quote_in_user_agent_keeps_the_line() {
+        let line = ALB_HTTPS.replace(r#""curl/7.46.0 \"beta\"""#, r#""curl/7.46.0 "beta""#);
+        let m = parse_line(ElbKind::Application, &line).unwrap();
+        assert_eq!(m["user_agent"], r#"curl/7.46.0 "beta"#);
+        assert_eq!(m["ssl_cipher"], "ECDHE-RSA-AES128-GCM-SHA256");
+        assert_eq!(m["trace_id"], "Root=1-58337281-1d84f3d73c47ec4e58577259");
+        assert_eq!(m["conn_trace_id"], "TID_1234abcd5678ef90");
+        let classic = CLASSIC_HTTP.replace(r#""curl/7.38.0""#, r#""curl "7.38.0""#);
+        let m = parse_line(ElbKind::Classic, &classic).unwrap();
+        assert_eq!(m["user_agent"], r#"curl "7.38.0"#);
+        let conn = ALB_CONNECTIONS
+            .lines()
+            .nth(1)
+            .unwrap()
+            .replace(r#""CN=unknown-device""#, r#""CN=unknown "device""#);
+        let m = parse_line(ElbKind::Connection, &conn).unwrap();
+        assert_eq!(m["leaf_client_cert_subject"], r#"CN=unknown "device"#);
+        assert_eq!(m["tls_verify_status"], "Failed:ClientCertExpired");
+    }
+
+    /// A line of `kind`, field by field from `base` (the fields of one of the samples,
+    /// as written, quotes included), with `field` written as `value`.
+    fn line_with(kind: ElbKind, base: &str, field: &str, value: &str) -> String {
+        let mut spans = Vec::new();
+        tokenize(base, &mut spans).unwrap();
+        let (layout, _) = kind.layout();
+        let at = layout
+            .iter()
+            .position(|(name, _)| *name == field)
+            .unwrap_or_else(|| panic!("{field} is not a field of {kind:?}"));
+        let mut written: Vec<String> = spans
+            .iter()
+            .map(|s| {
+                let raw = s.raw(base);
+                if s.is_quoted() {
+                    format!("\"{raw}\"")
+                } else {
+                    raw.to_owned()
+                }
+            })
+            .collect();
+        written[at] = value.to_owned();
+        written.join(" ")
+    }
+
+    /// Each special value the AWS documentation gives for a field, and what it parses to
+    /// (`None`: the field is absent from the record).
+    #[test]
+    fn documented_special_values_of_every_elb_format_parse() {
+        let cases: &[(ElbKind, &str, &str, &str, Option<serde_json::Value>)] = &[
+            // ALB: "If an error occurs during rules evaluation, it is set to -1. For any
+            // other error, it is set to -." 0: the default action was taken.
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "matched_rule_priority",
+                "-1",
+                Some(json!(-1)),
+            ),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "matched_rule_priority",
+                "-",
+                None,
+            ),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "matched_rule_priority",
+                "0",
+                Some(json!(0)),
+            ),
+            // "-1 if the load balancer can't dispatch the request to a target."
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "request_processing_time",
+                "-1",
+                Some(json!(-1.0)),
+            ),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "target_processing_time",
+                "-1",
+                Some(json!(-1.0)),
+            ),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "response_processing_time",
+                "-1",
+                Some(json!(-1.0)),
+            ),
+            // "-" when no connection to a target was made, the target is a Lambda
+            // function, or AWS WAF blocked the request.
+            (ElbKind::Application, ALB_HTTPS, "target", "-", None),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "target_status_code",
+                "-",
+                None,
+            ),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "elb_status_code",
+                "-",
+                None,
+            ),
+            (ElbKind::Application, ALB_HTTPS, "ssl_cipher", "-", None),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "target_group_arn",
+                "-",
+                None,
+            ),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "request_creation_time",
+                "-",
+                None,
+            ),
+            (ElbKind::Application, ALB_HTTPS, "trace_id", "\"-\"", None),
+            (
+                ElbKind::Application,
+                ALB_HTTPS,
+                "target_status_code_list",
+                "\"-\"",
+                None,
+            ),
+            // Classic: the same -1 times, `-` backend and status codes on TCP listeners.
+            (
+                ElbKind::Classic,
+                CLASSIC_HTTP,
+                "request_processing_time",
+                "-1",
+                Some(json!(-1.0)),
+            ),
+            (
+                ElbKind::Classic,
+                CLASSIC_HTTP,
+                "backend_processing_time",
+                "-1",
+                Some(json!(-1.0)),
+            ),
+            (
+                ElbKind::Classic,
+                CLASSIC_HTTP,
+                "response_processing_time",
+                "-1",
+                Some(json!(-1.0)),
+            ),
+            (ElbKind::Classic, CLASSIC_HTTP, "backend", "-", None),
+            (
+                ElbKind::Classic,
+                CLASSIC_HTTP,
+                "backend_status_code",
+                "-",
+                None,
+            ),
+            (ElbKind::Classic, CLASSIC_HTTP, "elb_status_code", "-", None),
+            (ElbKind::Classic, CLASSIC_HTTP, "user_agent", "\"-\"", None),
+            // NLB: `-` when there was no TLS handshake or alert, or no certificate chosen.
+            (ElbKind::Network, NLB_TLS, "tls_handshake_time", "-", None),
+            (ElbKind::Network, NLB_TLS, "connection_time", "-", None),
+            (ElbKind::Network, NLB_TLS, "incoming_tls_alert", "-", None),
+            (ElbKind::Network, NLB_TLS, "chosen_cert_arn", "-", None),
+            (ElbKind::Network, NLB_TLS, "alpn_fe_protocol", "-", None),
+            // ALB connection logs: `-` for fields a plain HTTP connection does not have.
+            (
+                ElbKind::Connection,
+                ALB_CONNECTIONS.lines().next().unwrap(),
+                "tls_handshake_latency",
+                "-",
+                None,
+            ),
+            (
+                ElbKind::Connection,
+                ALB_CONNECTIONS.lines().next().unwrap(),
+                "leaf_client_cert_serial_number",
+                "-",
+                None,
+            ),
+        ];
+        for (kind, base, field, value, expected) in cases {
+            let line = line_with(*kind, base, field, value);
+            let m = parse_line(*kind, &line)
+                .unwrap_or_else(|e| panic!("{kind:?} {field}={value}: {e}\n{line}"));
+            let key = match *field {
+                "target" | "backend" => format!("{field}_ip"),
+                other => other.to_owned(),
+            };
+            assert_eq!(m.get(&key), expected.as_ref(), "{kind:?} {field}={value}");
+        }
     }
 
     #[test]

@@ -18,12 +18,27 @@ pub(crate) fn put_str(m: &mut Map<String, Value>, key: &str, s: &str) {
 
 /// Inserts an unsigned integer field unless it is absent.
 pub(crate) fn put_uint(m: &mut Map<String, Value>, key: &str, s: &str) -> Result<(), String> {
+    put_parsed::<u64>(m, key, s, "an unsigned integer")
+}
+
+/// Inserts a signed integer field unless it is absent: fields whose documented values
+/// include `-1`, such as ALB's `matched_rule_priority` (an error during rules evaluation).
+pub(crate) fn put_int(m: &mut Map<String, Value>, key: &str, s: &str) -> Result<(), String> {
+    put_parsed::<i64>(m, key, s, "an integer")
+}
+
+fn put_parsed<T: std::str::FromStr + Into<Number>>(
+    m: &mut Map<String, Value>,
+    key: &str,
+    s: &str,
+    what: &str,
+) -> Result<(), String> {
     if is_absent(s) {
         return Ok(());
     }
-    let n: u64 = s
+    let n: T = s
         .parse()
-        .map_err(|_| format!("field `{key}`: expected an unsigned integer, found {s:?}"))?;
+        .map_err(|_| format!("field `{key}`: expected {what}, found {s:?}"))?;
     m.insert(key.to_owned(), Value::Number(n.into()));
     Ok(())
 }

@@ -174,6 +174,24 @@ mod tests {
     }
 
     #[test]
+    fn json_records_with_invalid_utf8_are_kept_with_replacement_characters_and_flagged() {
+        let lines = crate::logs::test_support::collect_bytes(
+            LogType::Json,
+            b"{\"a\":\"caf\xe9\"}\n{\"a\":\"ok\"}\n",
+        );
+        let array = crate::logs::test_support::collect_bytes(
+            LogType::Json,
+            b"[{\"a\":\"caf\xe9\"},{\"a\":\"ok\"}]",
+        );
+        for got in [lines, array] {
+            assert!(got.errors.is_empty(), "{:?}", got.errors);
+            assert_eq!(got.records[0].fields["a"], "caf\u{fffd}");
+            assert!(got.records[0].invalid_utf8);
+            assert!(!got.records[1].invalid_utf8);
+        }
+    }
+
+    #[test]
     fn ndjson_with_truncated_first_line_stays_line_oriented() {
         let input = "{\"a\": \"cut\n{\"a\": 2}\n";
         let got = collect(LogType::Json, input);

@@ -145,13 +145,13 @@ impl<R: BufRead> JsonScanner<R> {
         let mut total: u64 = 0;
         loop {
             let chunk = self.reader.fill_buf()?;
-            // The first byte always belongs to the value, even a stray `,` `]` or `}`: a
-            // value of zero bytes would leave callers that loop until the end spinning.
-            let from = usize::from(total == 0).min(chunk.len());
-            let end = chunk[from..]
+            // A value is at least its first byte: a stray `,`, `]` or `}` where a value
+            // should start is read as a (bad) value, so every call moves forward.
+            let skip = usize::from(total == 0 && !chunk.is_empty());
+            let end = chunk[skip..]
                 .iter()
                 .position(|c| matches!(c, b',' | b']' | b'}') || c.is_ascii_whitespace())
-                .map(|i| i + from);
+                .map(|k| k + skip);
             let used = end.unwrap_or(chunk.len());
             if let Some(buf) = out.as_deref_mut() {
                 let room = limit.saturating_sub(buf.len());
@@ -253,20 +253,15 @@ fn emit_scanned(
             buf,
         ),
         // One UTF-8 check for the record; parsing from a `str` does not check again.
-        Scanned::Complete => match std::str::from_utf8(buf) {
-            Err(e) => out.malformed(
-                None,
-                format!(
-                    "invalid JSON record: not UTF-8 (invalid byte at offset {})",
-                    e.valid_up_to()
-                ),
-                buf,
-            ),
-            Ok(text) => match decode(text) {
-                Ok(fields) => out.record(None, fields, text),
+        // Bytes that are not UTF-8 are replaced rather than losing the record.
+        Scanned::Complete => {
+            let invalid_utf8 = std::str::from_utf8(buf).is_err();
+            let text = String::from_utf8_lossy(buf);
+            match decode(&text) {
+                Ok(fields) => out.record_from(None, fields, &text, invalid_utf8),
                 Err(reason) => out.malformed(None, reason, buf),
-            },
-        },
+            }
+        }
     }
 }
 
@@ -285,6 +280,11 @@ pub(crate) fn stream_array<R: BufRead>(
     }
     let mut buf = Vec::with_capacity(8192);
     loop {
+        // A trailing comma (`[{...},]`) ends the array like `]` does.
+        if scanner.peek()? == Some(b']') {
+            scanner.bump();
+            return Ok(false);
+        }
         if out.skipping() {
             scanner.read_value(None, 0)?;
             out.skip();
@@ -409,6 +409,27 @@ mod tests {
                 "chunk {chunk}"
             );
         }
+    }
+
+    #[test]
+    fn stray_delimiters_between_values_are_read_as_bad_values_not_looped_on() {
+        // Each used to be read as an empty value without consuming anything: a hang.
+        for input in [
+            "} {\"a\":1}",
+            ", {\"a\":1}",
+            "]{\"a\":1}",
+            "{\"a\":1},{\"a\":2}",
+        ] {
+            let got =
+                crate::logs::test_support::collect(crate::logs::LogType::CloudWatchLogs, input);
+            assert!(!got.errors.is_empty(), "{input}");
+        }
+        let concatenated = "{\n\"n\": 1\n}\n,\n}\n{\n\"n\": 2\n}\n";
+        let json = crate::logs::test_support::collect(crate::logs::LogType::Json, concatenated);
+        assert_eq!((json.records.len(), json.errors.len()), (2, 2));
+        let trailing =
+            crate::logs::test_support::collect(crate::logs::LogType::Json, "[{\"a\":1},\n]");
+        assert_eq!((trailing.records.len(), trailing.errors.len()), (1, 0));
     }
 
     #[test]

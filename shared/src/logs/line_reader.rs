@@ -157,19 +157,13 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
                 line.bytes,
             )
         } else {
-            match std::str::from_utf8(line.bytes) {
-                Err(e) => out.malformed(
-                    number,
-                    format!(
-                        "line is not valid UTF-8 (invalid byte at offset {})",
-                        e.valid_up_to()
-                    ),
-                    line.bytes,
-                ),
-                Ok(text) => match format.parse(text) {
-                    Ok(fields) => out.record(number, fields, text),
-                    Err(reason) => out.malformed(number, reason, line.bytes),
-                },
+            // Bytes that are not UTF-8 (a Latin-1 user agent, a cut multi-byte character)
+            // are replaced, not a reason to drop the line; the event says so.
+            let invalid_utf8 = std::str::from_utf8(line.bytes).is_err();
+            let text = String::from_utf8_lossy(line.bytes);
+            match format.parse(&text) {
+                Ok(fields) => out.record_from(number, fields, &text, invalid_utf8),
+                Err(reason) => out.malformed(number, reason, line.bytes),
             }
         };
         if flow.is_break() {

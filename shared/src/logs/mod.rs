@@ -147,6 +147,10 @@ pub struct ParsedRecord<'a> {
     /// The record as the object holds it: the line (without its line break) for
     /// line formats, the JSON text of the record for JSON formats.
     pub original: Cow<'a, str>,
+    /// True when the input held bytes that are not UTF-8: each invalid sequence was
+    /// replaced by U+FFFD (as `String::from_utf8_lossy` does) in `original` and the
+    /// fields, so the record is kept instead of dropped, and flagged in its event.
+    pub invalid_utf8: bool,
 }
 
 /// A record's fields.
@@ -176,6 +180,7 @@ impl<'a> ParsedRecord<'a> {
             line: self.line,
             fields: Fields::Map(fields),
             original: Cow::Owned(self.original.into_owned()),
+            invalid_utf8: self.invalid_utf8,
         }
     }
 }
@@ -350,6 +355,18 @@ impl<'e> Emitter<'e> {
         fields: Fields<'_>,
         original: &str,
     ) -> ControlFlow<()> {
+        self.record_from(line, fields, original, false)
+    }
+
+    /// Like [`Self::record`], saying whether `original` was decoded lossily from input
+    /// that was not UTF-8 (see [`ParsedRecord::invalid_utf8`]).
+    pub(crate) fn record_from(
+        &mut self,
+        line: Option<u64>,
+        fields: Fields<'_>,
+        original: &str,
+        invalid_utf8: bool,
+    ) -> ControlFlow<()> {
         let index = self.summary.next_index;
         self.summary.records += 1;
         self.deliver(Ok(ParsedRecord {
@@ -357,6 +374,7 @@ impl<'e> Emitter<'e> {
             line,
             fields,
             original: Cow::Borrowed(original),
+            invalid_utf8,
         }))
     }
 
@@ -403,9 +421,22 @@ pub(crate) mod test_support {
         input: &str,
         start_index: u64,
     ) -> Result<Collected, ParseError> {
+        collect_bytes_from(log_type, input.as_bytes(), start_index)
+    }
+
+    /// Like [`collect`], for input that need not be UTF-8.
+    pub(crate) fn collect_bytes(log_type: LogType, input: &[u8]) -> Collected {
+        collect_bytes_from(log_type, input, 0).expect("object-level parse failure")
+    }
+
+    fn collect_bytes_from(
+        log_type: LogType,
+        input: &[u8],
+        start_index: u64,
+    ) -> Result<Collected, ParseError> {
         let mut records = Vec::new();
         let mut errors = Vec::new();
-        let summary = parse_stream(log_type, input.as_bytes(), start_index, &mut |item| {
+        let summary = parse_stream(log_type, input, start_index, &mut |item| {
             match item {
                 Ok(r) => records.push(r.into_owned()),
                 Err(e) => errors.push(e),

@@ -218,6 +218,78 @@ mod tests {
     }
 
     #[test]
+    fn s3_access_unescaped_quotes_in_referrer_and_user_agent_keep_the_line() {
+        let line = GET_OBJECT_DENIED
+            .replace(
+                r#""https://console.aws.amazon.com/""#,
+                r#""https://example.com/?q="x" y""#,
+            )
+            .replace(
+                r#""aws-cli/2.15.0 Python/3.11.6 \"custom agent\"""#,
+                r#""Mozilla/5.0 "stray""#,
+            );
+        let m = parse_line(&line).unwrap();
+        assert_eq!(m["referer"], r#"https://example.com/?q="x" y"#);
+        assert_eq!(m["user_agent"], r#"Mozilla/5.0 "stray"#);
+        assert_eq!(m["signature_version"], "SigV4");
+        assert_eq!(m["tls_version"], "TLSv1.3");
+        assert!(!m.contains_key("extra_fields"));
+    }
+
+    /// Each field of `GET_VERSIONING` as written, with `field` written as `value`.
+    fn line_with(field: &str, value: &str) -> String {
+        let mut spans = Vec::new();
+        tokenize(GET_VERSIONING, &mut spans).unwrap();
+        let at = FIELDS.iter().position(|(n, _)| *n == field).unwrap();
+        let mut written: Vec<String> = spans
+            .iter()
+            .map(|s| match s.is_quoted() {
+                true => format!("\"{}\"", s.raw(GET_VERSIONING)),
+                false => s.raw(GET_VERSIONING).to_owned(),
+            })
+            .collect();
+        written[at] = value.to_owned();
+        written.join(" ")
+    }
+
+    /// S3 writes `-` for a field with no value: numbers ("Bytes Sent: ... or - if
+    /// zero", object size, times, status) as well as text.
+    #[test]
+    fn s3_access_documented_dash_values_parse_as_absent() {
+        for (field, value) in [
+            ("http_status", "-"),
+            ("bytes_sent", "-"),
+            ("object_size", "-"),
+            ("total_time", "-"),
+            ("turn_around_time", "-"),
+            ("remote_ip", "-"),
+            ("requester", "-"),
+            ("error_code", "-"),
+            ("key", "-"),
+            ("request_uri", "\"-\""),
+            ("referer", "\"-\""),
+            ("user_agent", "\"-\""),
+            ("version_id", "-"),
+            ("host_id", "-"),
+            ("signature_version", "-"),
+            ("cipher_suite", "-"),
+            ("authentication_type", "-"),
+            ("host_header", "-"),
+            ("tls_version", "-"),
+            ("access_point_arn", "-"),
+            ("acl_required", "-"),
+        ] {
+            let line = line_with(field, value);
+            let m = parse_line(&line).unwrap_or_else(|e| panic!("{field}={value}: {e}"));
+            assert!(
+                !m.contains_key(field),
+                "{field}={value}: {:?}",
+                m.get(field)
+            );
+        }
+    }
+
+    #[test]
     fn s3_access_stream_counts_good_and_bad_lines() {
         let input = format!("{GET_VERSIONING}\ngarbage\n{GET_OBJECT_DENIED}\n");
         let got = collect(LogType::S3Access, &input);

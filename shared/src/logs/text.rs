@@ -40,25 +40,17 @@ mod tests {
     }
 
     #[test]
-    fn text_line_with_invalid_utf8_is_a_record_error_and_parsing_continues() {
-        let input = b"ok\n\xff\xfe bad\nok again\n";
-        let mut records = 0;
-        let mut errors = Vec::new();
-        crate::logs::parse_stream(LogType::Text, &input[..], 0, &mut |r| {
-            match r {
-                Ok(_) => records += 1,
-                Err(e) => errors.push(e),
-            }
-            std::ops::ControlFlow::Continue(())
-        })
-        .unwrap();
-        assert_eq!(records, 2);
-        assert_eq!(errors[0].line, Some(2));
-        assert!(
-            errors[0].reason.contains("not valid UTF-8"),
-            "{}",
-            errors[0].reason
+    fn text_line_with_invalid_utf8_is_kept_with_replacement_characters_and_flagged() {
+        let got = crate::logs::test_support::collect_bytes(
+            LogType::Text,
+            b"ok\n\xff\xfe bad\nok again\n",
         );
-        assert_eq!(errors[0].excerpt, "\u{fffd}\u{fffd} bad");
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        let kept = &got.records[1];
+        assert_eq!(kept.line, Some(2));
+        assert_eq!(kept.fields["message"], "\u{fffd}\u{fffd} bad");
+        assert_eq!(kept.original, "\u{fffd}\u{fffd} bad");
+        assert!(kept.invalid_utf8);
+        assert!(!got.records[0].invalid_utf8 && !got.records[2].invalid_utf8);
     }
 }

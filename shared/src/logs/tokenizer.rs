@@ -39,11 +39,28 @@ impl Span {
     }
 }
 
-/// Splits `line` into `out` (cleared first); fails on a quote or bracket that never closes, which is how truncated lines show.
+/// Splits `line` into `out` (cleared first); fails on a quote or bracket that never
+/// closes, which is how truncated lines show.
+///
+/// AWS does not always escape a `"` inside a quoted field (S3 server access logs and ALB
+/// logs copy user agents and referrers as sent), so a quote inside a quoted field is
+/// read the way a careful reader would. A closing quote is one followed by a space or
+/// the end of the line; when the line holds quotes inside fields (anywhere but at a
+/// field's start or end), each quoted field closes at the first such quote after which
+/// the rest of the line reads cleanly (no quote inside an unquoted field, no quoted
+/// field left open), else at the one leaving the fewest such faults. Lines without
+/// stray quotes, nearly all of them, take the direct path.
 pub(crate) fn tokenize(line: &str, out: &mut Vec<Span>) -> Result<(), String> {
     out.clear();
     let b = line.as_bytes();
     let n = b.len();
+    let quotes = unescaped_quotes(b);
+    let mut reader = Reader {
+        b,
+        quotes: &quotes,
+        careful: quotes.iter().any(|&q| is_interior(b, q)),
+        budget: LOOKAHEAD_BUDGET,
+    };
     let mut i = 0;
     while i < n {
         if b[i] == b' ' {
@@ -52,31 +69,22 @@ pub(crate) fn tokenize(line: &str, out: &mut Vec<Span>) -> Result<(), String> {
         }
         let start = i;
         if b[i] == b'"' {
-            let (close, escaped) = closing_quote(b, i + 1).ok_or_else(|| {
+            let close = reader.closing_quote(start).ok_or_else(|| {
                 format!(
                     "quoted field starting at column {} has no closing quote",
                     start + 1
                 )
             })?;
-            if close + 1 == n || b[close + 1] == b' ' {
-                out.push(Span {
-                    start: start + 1,
-                    end: close,
-                    quoted: true,
-                    escaped,
-                });
-                i = close + 1;
-                continue;
-            }
+            let inner = &b[start + 1..close];
             // Several quoted strings glued together, e.g. NLB's `"h2","http/1.1"`: kept as written.
-            let end = plain_end(b, close + 1, start)?;
+            let glued = memchr::memmem::find(inner, b"\",\"").is_some();
             out.push(Span {
-                start,
-                end,
-                quoted: false,
-                escaped: false,
+                start: if glued { start } else { start + 1 },
+                end: if glued { close + 1 } else { close },
+                quoted: !glued,
+                escaped: !glued && memchr::memchr(b'\\', inner).is_some(),
             });
-            i = end;
+            i = close + 1;
             continue;
         }
         let mut j = i;
@@ -89,7 +97,8 @@ pub(crate) fn tokenize(line: &str, out: &mut Vec<Span>) -> Result<(), String> {
             })?;
             j = i + close + 1;
         }
-        let end = plain_end(b, j, start)?;
+        // An unquoted field ends at the next space; a quote inside it is just a character.
+        let end = memchr::memchr(b' ', &b[j..]).map_or(n, |k| j + k);
         out.push(Span {
             start,
             end,
@@ -101,41 +110,140 @@ pub(crate) fn tokenize(line: &str, out: &mut Vec<Span>) -> Result<(), String> {
     Ok(())
 }
 
-/// Finds the quote closing a quoted section whose content starts at `from`; also says whether it holds escapes.
-fn closing_quote(b: &[u8], from: usize) -> Option<(usize, bool)> {
-    let mut j = from;
-    let mut escaped = false;
-    loop {
-        let k = j + memchr::memchr2(b'"', b'\\', &b[j..])?;
-        if b[k] == b'\\' {
-            escaped = true;
-            j = k + 2;
-            if j > b.len() {
-                return None;
-            }
+/// Bytes the careful reading may scan ahead per line, so a hostile line full of quotes
+/// costs linear time; past it, each quoted field closes at its first clean-looking quote.
+const LOOKAHEAD_BUDGET: usize = 1 << 20;
+
+/// Closing quotes considered per quoted field; a field holding more stray quotes than
+/// this followed by spaces is not worth the time of a careful reading.
+const MAX_CANDIDATES: usize = 16;
+
+/// Positions of the quotes in `b` that a backslash does not escape.
+fn unescaped_quotes(b: &[u8]) -> Vec<usize> {
+    let mut quotes = Vec::new();
+    let mut j = 0;
+    while let Some(k) = memchr::memchr2(b'"', b'\\', &b[j..]) {
+        let at = j + k;
+        if b[at] == b'"' {
+            quotes.push(at);
+            j = at + 1;
         } else {
-            return Some((k, escaped));
+            // `\"` and `\\`: the next byte is taken literally.
+            j = at + 2;
+        }
+        if j >= b.len() {
+            break;
         }
     }
+    quotes
 }
 
-/// End of an unquoted field starting its scan at `from`: the next space outside quotes.
-fn plain_end(b: &[u8], from: usize, field_start: usize) -> Result<usize, String> {
-    let mut j = from;
-    loop {
-        match memchr::memchr2(b' ', b'"', &b[j..]) {
-            None => return Ok(b.len()),
-            Some(k) if b[j + k] == b' ' => return Ok(j + k),
-            Some(k) => {
-                let (close, _) = closing_quote(b, j + k + 1).ok_or_else(|| {
-                    format!(
-                        "field starting at column {} has a quote with no closing quote",
-                        field_start + 1
-                    )
-                })?;
-                j = close + 1;
+/// True for a quote that neither starts a field nor ends one.
+fn is_interior(b: &[u8], q: usize) -> bool {
+    let starts = q == 0 || b[q - 1] == b' ';
+    let ends = b.get(q + 1).is_none_or(|&c| c == b' ');
+    !starts && !ends
+}
+
+/// Chooses closing quotes for one line.
+struct Reader<'a> {
+    b: &'a [u8],
+    quotes: &'a [usize],
+    /// The line holds quotes inside fields: closing quotes need a look ahead.
+    careful: bool,
+    /// Bytes left for looking ahead.
+    budget: usize,
+}
+
+impl Reader<'_> {
+    /// Quotes after `open` that are followed by a space or the end of the line, the first
+    /// [`MAX_CANDIDATES`] of them.
+    fn candidates(&self, open: usize) -> impl Iterator<Item = usize> + '_ {
+        let from = self.quotes.partition_point(|&q| q <= open);
+        self.quotes[from..]
+            .iter()
+            .copied()
+            .filter(|&q| self.b.get(q + 1).is_none_or(|&c| c == b' '))
+            .take(MAX_CANDIDATES)
+    }
+
+    /// The quote closing the quoted field opened at `open` (see [`tokenize`]).
+    fn closing_quote(&mut self, open: usize) -> Option<usize> {
+        if !self.careful || self.budget == 0 {
+            return self.first_clean(open);
+        }
+        let mut best: Option<(usize, usize)> = None;
+        let candidates: Vec<usize> = self.candidates(open).collect();
+        for q in candidates {
+            let faults = self.faults_after(q + 1);
+            if faults == 0 {
+                return Some(q);
+            }
+            if best.is_none_or(|(_, fewest)| faults < fewest) {
+                best = Some((q, faults));
+            }
+            if self.budget == 0 {
+                break;
             }
         }
+        best.map(|(q, _)| q)
+    }
+
+    /// The first candidate whose next field looks clean, else the first candidate.
+    fn first_clean(&self, open: usize) -> Option<usize> {
+        let mut first = None;
+        for q in self.candidates(open) {
+            if self.next_field_is_clean(q + 1) {
+                return Some(q);
+            }
+            first.get_or_insert(q);
+        }
+        first
+    }
+
+    /// Whether the field starting after the spaces at `at` is quoted or holds no quote.
+    fn next_field_is_clean(&self, at: usize) -> bool {
+        let b = self.b;
+        let start = at
+            + b[at.min(b.len())..]
+                .iter()
+                .take_while(|&&c| c == b' ')
+                .count();
+        if start >= b.len() || b[start] == b'"' {
+            return true;
+        }
+        let end = memchr::memchr(b' ', &b[start..]).map_or(b.len(), |k| start + k);
+        memchr::memchr(b'"', &b[start..end]).is_none()
+    }
+
+    /// Faults in the rest of the line from `from`, read with [`Self::first_clean`]: an
+    /// unquoted field holding a quote, or a quoted field that never closes.
+    fn faults_after(&mut self, from: usize) -> usize {
+        let b = self.b;
+        let mut faults = 0;
+        let mut i = from;
+        while i < b.len() {
+            if b[i] == b' ' {
+                i += 1;
+                continue;
+            }
+            let next = if b[i] == b'"' {
+                match self.first_clean(i) {
+                    Some(close) => close + 1,
+                    None => {
+                        faults += 1;
+                        b.len()
+                    }
+                }
+            } else {
+                let end = memchr::memchr(b' ', &b[i..]).map_or(b.len(), |k| i + k);
+                faults += usize::from(memchr::memchr(b'"', &b[i..end]).is_some());
+                end
+            };
+            self.budget = self.budget.saturating_sub(next - i);
+            i = next;
+        }
+        faults
     }
 }
 
@@ -216,6 +324,42 @@ mod tests {
         assert!(err.contains("column 5"), "{err}");
         assert!(tokenize(r#"a "ends with backslash\"#, &mut spans).is_err());
         assert!(tokenize("[06/Feb/2019:00:00:38", &mut spans).is_err());
+    }
+
+    #[test]
+    fn unescaped_quotes_inside_a_quoted_field_stay_in_its_value() {
+        for (agent, written) in [
+            // A quoted word at the end, at the start, in the middle.
+            (r#"Mozilla/5.0 "beta""#, r#""Mozilla/5.0 "beta"""#),
+            (r#""beta" Mozilla"#, r#"""beta" Mozilla""#),
+            (r#"Mozilla "x" y"#, r#""Mozilla "x" y""#),
+            // One stray quote, followed by a space or by a letter, or last.
+            (r#"Mozilla 5" screen"#, r#""Mozilla 5" screen""#),
+            (r#"foo "bar"#, r#""foo "bar""#),
+            (r#"a"b"#, r#""a"b""#),
+            (r#"ends with 5""#, r#""ends with 5"""#),
+        ] {
+            let line = format!(r#"before {written} "-" "after field" last"#);
+            assert_eq!(
+                fields(&line),
+                vec!["before", agent, "-", "after field", "last"],
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn when_no_closing_quote_balances_the_rest_the_first_candidate_closes() {
+        // The stray quote is in a later unquoted field, so no choice leaves the rest even.
+        assert_eq!(fields(r#"a "x" b"c d"#), vec!["a", "x", r#"b"c"#, "d"]);
+        let mut spans = Vec::new();
+        let err = tokenize(r#"a "x" "y"#, &mut spans).unwrap_err();
+        assert!(err.contains("column 7"), "{err}");
+    }
+
+    #[test]
+    fn a_quote_inside_an_unquoted_field_is_a_plain_character() {
+        assert_eq!(fields(r#"a b"c d"#), vec!["a", r#"b"c"#, "d"]);
     }
 
     #[test]

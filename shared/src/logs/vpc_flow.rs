@@ -322,6 +322,30 @@ mod tests {
         }
     }
 
+    /// "If a field is not applicable or could not be computed for a specific record,
+    /// the record displays a '-' symbol for that entry": numbers included.
+    #[test]
+    fn vpc_flow_dash_in_any_field_leaves_it_out() {
+        let input = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status tcp-flags traffic-path type pkt-srcaddr pkt-src-aws-service flow-direction reject-reason
+5 123456789010 eni-1 - - - - - - - 1431280876 1431280934 - NODATA - - - - - - -
+";
+        let got = collect(LogType::VpcFlow, input);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        let m = &got.records[0].fields;
+        let present: Vec<&str> = m.keys().map(String::as_str).collect();
+        assert_eq!(
+            present,
+            [
+                "account-id",
+                "end",
+                "interface-id",
+                "log-status",
+                "start",
+                "version"
+            ]
+        );
+    }
+
     #[test]
     fn vpc_flow_custom_header_maps_fields_by_name() {
         let got = collect(LogType::VpcFlow, CUSTOM_FILE);
