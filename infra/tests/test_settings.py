@@ -82,3 +82,10 @@ def test_test_connection_outlives_api_gateway(template):
     fn = template["Resources"]["TestConnectionFunction"]["Properties"]
     assert int(fn["Timeout"]) >= 30
     assert fn["Events"]["ConnectionTests"]["Properties"]["Auth"] == {"Authorizer": "AWS_IAM"}
+
+
+def test_readme_lists_every_parameter(template):
+    readme = (infra.ROOT / "README.md").read_text()
+    deploying = readme[readme.index("## Deploying") :]
+    missing = [p for p in template["Parameters"] if f"| `{p}` (" not in deploying]
+    assert not missing, f"README's Deploying section lacks parameters {missing}"
