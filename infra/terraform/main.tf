@@ -71,8 +71,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "output" {
   rule {
     id     = "expire-scan-parts"
     status = "Enabled"
+    # Part files and reports share scans/<scan_id>/; only objects tagged as parts expire.
     filter {
-      prefix = "${var.output_prefix}scans/"
+      and {
+        prefix = "${var.output_prefix}scans/"
+        tags   = { "s3connector-object" = "scan-part" }
+      }
     }
     expiration {
       days = var.scan_parts_expiration_days

@@ -187,7 +187,7 @@ variable "rejects_expiration_days" {
 }
 
 variable "scan_parts_expiration_days" {
-  description = "Days after which scan part files expire."
+  description = "Days after which scan part files (objects under scans/ tagged s3connector-object=scan-part) expire."
   type        = number
   default     = 30
 }

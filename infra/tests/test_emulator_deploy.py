@@ -37,6 +37,14 @@ NOT_IN_EMULATOR = {
 }
 
 
+def built(binary: str):
+    """A binary built by `cargo build --workspace --bins` (make test builds them first)."""
+    target = os.environ.get("CARGO_TARGET_DIR") or str(infra.ROOT / "target")
+    path = os.path.join(target, "debug", binary)
+    assert os.path.exists(path), f"{path} is missing: run cargo build --workspace --bins first"
+    return path
+
+
 def client(service):
     import boto3
 
@@ -243,7 +251,7 @@ def test_s3_notification_through_the_deployed_queue_is_ingested(stack):
     # Wire the existing bucket with the command the stack prints (SetupNotificationsCommand).
     command = stack["outputs"]["SetupNotificationsCommand"].split()
     assert command[:3] == ["s3connector", "setup", "notifications"]
-    cli = infra.ROOT / "target" / "debug" / "s3connector"
+    cli = built("s3connector")
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": REGION}
     done = subprocess.run([str(cli), *command[1:], "--endpoint-url", ENDPOINT], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
@@ -295,7 +303,7 @@ def test_s3_notification_through_the_deployed_queue_is_ingested(stack):
         "AWS_LAMBDA_LOG_STREAM_NAME": "test",
         "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function}",
     }
-    proc = subprocess.Popen([str(infra.ROOT / "target" / "debug" / "ingest")], env=run_env, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([built("ingest")], env=run_env, stderr=subprocess.PIPE)
     try:
         answered = _RuntimeApi.done.wait(60)
     finally:
