@@ -4,13 +4,19 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
+# cfn-guard (policy rules for the templates) is built from crates.io once, into .tools/.
+CFN_GUARD_VERSION := 3.2.1
+CFN_GUARD := .tools/bin/cfn-guard
+# The SAM CLI lives in its own venv: its pins clash with moto's and checkov's.
+SAM_VENV := .venv-sam
+SAM_CLI_VERSION := 1.150.1
 # Lambda architecture for `make package`: x86_64 or arm64. Templates default to arm64;
 # these build machines only have the x86_64 Rust target, hence the default here.
 ARCH ?= x86_64
 FUNCTIONS := ingest scan test-connection
 LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
 
-.PHONY: help venv build fmt lint test unit integration demo package bench clean
+.PHONY: help venv build fmt lint test unit integration infra demo package deploy bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,6 +29,15 @@ $(VENV)/.installed: requirements-dev.txt
 	cp requirements-dev.txt $@
 
 venv: $(VENV)/.installed ## Create the Python venv with the pinned tools (moto, cargo-lambda, zig, cfn-lint, checkov)
+
+# Built once; a version bump rebuilds it.
+$(CFN_GUARD): Makefile
+	@if [ ! -x $@ ] || ! $@ --version | grep -q '$(CFN_GUARD_VERSION)'; then \
+	  echo "building cfn-guard $(CFN_GUARD_VERSION) into .tools (once)"; \
+	  CARGO_TARGET_DIR=.tools/build cargo install --quiet --locked --root .tools cfn-guard@$(CFN_GUARD_VERSION); \
+	  rm -rf .tools/build; \
+	fi
+	@touch $@
 
 build: ## Build every crate (debug)
 	cargo build --workspace --all-targets
@@ -40,8 +55,12 @@ unit: ## Unit tests only (no emulator)
 integration: venv ## Integration tests against one shared moto server
 	scripts/with-emulator.sh cargo test -p integration-tests
 
-test: venv lint ## Lint, then every unit and integration test
-	scripts/with-emulator.sh cargo test --workspace
+test: venv lint $(CFN_GUARD) ## Lint, then every unit and integration test, and the infra checks
+	scripts/with-emulator.sh sh -c 'cargo test --workspace && cargo build --workspace --bins && $(VENV)/bin/pytest -q infra/tests'
+
+infra: venv $(CFN_GUARD) ## Infra checks only: cfn-lint, checkov, cfn-guard, least privilege, emulator deploy
+	cargo build --workspace --bins
+	scripts/with-emulator.sh $(VENV)/bin/pytest -q infra/tests
 
 demo: venv ## Run the three functions end to end against a local emulator
 	scripts/demo.sh
@@ -50,9 +69,23 @@ package: venv ## Release zips for the three functions (ARCH=x86_64|arm64)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release $(LAMBDA_ARCH_FLAG) --output-format zip $(addprefix --bin ,$(FUNCTIONS))
 	@for f in $(FUNCTIONS); do printf '  %-16s %s bytes\n' "$$f" "$$(stat -c %s target/lambda/$$f/bootstrap.zip)"; done
 
+$(SAM_VENV)/.installed: Makefile
+	rm -rf $(SAM_VENV)
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION) cargo-lambda==1.9.2 ziglang==0.14.1
+	touch $@
+
+deploy: $(SAM_VENV)/.installed ## Build and deploy the SAM stack (guided the first time; then samconfig.toml)
+	cd infra && PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build --beta-features
+	cd infra && if [ -f samconfig.toml ]; then \
+	  PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam deploy; \
+	else \
+	  PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam deploy --guided --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM; \
+	fi
+
 bench: ## Benchmarks (release build)
 	cargo run --release -p bench
 
 clean: ## Remove build output, the venv and run state
 	cargo clean
-	rm -rf $(VENV) .run
+	rm -rf $(VENV) $(SAM_VENV) .run

@@ -17,7 +17,7 @@ use s3connector::pipeline::{
     self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
 };
 use s3connector::telemetry::LogFormat;
-use s3connector::{scan, telemetry};
+use s3connector::{scan, setup, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +72,37 @@ enum Command {
     },
     /// Check step by step that the credentials (or a role) can reach a bucket and queue.
     TestConnection(TestConnectionArgs),
+    /// Wire existing AWS resources to a deployment.
+    #[command(subcommand)]
+    Setup(SetupCommand),
+}
+
+#[derive(Subcommand)]
+enum SetupCommand {
+    /// Add the ingest queue to an existing bucket's notifications, keeping the targets already there.
+    Notifications(SetupNotificationsArgs),
+}
+
+#[derive(Args)]
+struct SetupNotificationsArgs {
+    /// The bucket whose new objects should be ingested.
+    #[arg(long)]
+    bucket: String,
+    /// ARN of the ingest queue (the stack's IngestQueueArn output).
+    #[arg(long)]
+    queue_arn: String,
+    /// Only keys with this prefix notify the queue.
+    #[arg(long)]
+    prefix: Option<String>,
+    /// Only keys with this suffix notify the queue.
+    #[arg(long)]
+    suffix: Option<String>,
+    /// 12-digit account that should own the bucket (S3 ExpectedBucketOwner).
+    #[arg(long)]
+    expected_bucket_owner: Option<String>,
+    /// Print the change without writing it.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 #[derive(Args)]
@@ -190,7 +221,72 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
                 Overall::Failed => ExitCode::from(1),
             })
         }
+        Command::Setup(SetupCommand::Notifications(args)) => {
+            setup_notifications(&cli.aws, &config, args).await
+        }
     }
+}
+
+async fn setup_notifications(
+    flags: &AwsFlags,
+    config: &Config,
+    args: SetupNotificationsArgs,
+) -> Result<ExitCode, String> {
+    let target = setup::QueueTarget {
+        queue_arn: args.queue_arn,
+        prefix: args.prefix,
+        suffix: args.suffix,
+    };
+    setup::validate_queue_arn(&target.queue_arn).map_err(|e| e.to_string())?;
+    let clients = clients(flags, config).await?;
+    let change = match setup::setup_notifications(
+        &clients.s3(),
+        &args.bucket,
+        args.expected_bucket_owner.as_deref(),
+        &target,
+        args.dry_run,
+    )
+    .await
+    {
+        Ok(change) => change,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let filter = |p: &Option<String>, s: &Option<String>| {
+        format!(
+            "prefix={} suffix={}",
+            p.as_deref().unwrap_or("-"),
+            s.as_deref().unwrap_or("-")
+        )
+    };
+    for r in &change.existing {
+        println!("keep  {r}");
+    }
+    match change.plan {
+        setup::Plan::AlreadyPresent => {
+            eprintln!(
+                "bucket {}: the queue is already notified; nothing changed",
+                args.bucket
+            );
+        }
+        setup::Plan::Add { .. } => {
+            println!(
+                "add   Queue {} -> {} events={} {}",
+                setup::RULE_ID,
+                target.queue_arn,
+                setup::INGEST_EVENT,
+                filter(&target.prefix, &target.suffix)
+            );
+            if change.written {
+                eprintln!("bucket {}: notification configuration written", args.bucket);
+            } else {
+                eprintln!("bucket {}: dry run, nothing written", args.bucket);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn clients(flags: &AwsFlags, config: &Config) -> Result<Clients, String> {

@@ -16,5 +16,6 @@ pub mod object;
 pub mod pipeline;
 pub mod reject;
 pub mod scan;
+pub mod setup;
 pub mod sink;
 pub mod telemetry;
