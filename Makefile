@@ -10,7 +10,7 @@ ARCH ?= x86_64
 FUNCTIONS := ingest scan test-connection
 LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
 
-.PHONY: help venv build fmt lint test unit integration demo package bench clean
+.PHONY: help venv build fmt lint test unit integration fuzz demo package bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,11 @@ integration: venv ## Integration tests against one shared moto server
 
 test: venv lint ## Lint, then every unit and integration test
 	scripts/with-emulator.sh cargo test --workspace
+
+# `make test` runs the same property tests with a few hundred cases each.
+FUZZ_CASES ?= 20000
+fuzz: ## Long property-test pass over every input decoder and parser (FUZZ_CASES=20000)
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --workspace --test fuzz -- --nocapture
 
 demo: venv ## Run the three functions end to end against a local emulator
 	scripts/demo.sh
