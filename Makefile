@@ -16,7 +16,7 @@ ARCH ?= x86_64
 FUNCTIONS := ingest scan test-connection
 LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
 
-.PHONY: help venv build fmt lint test unit integration infra demo package deploy bench clean
+.PHONY: help venv build fmt lint test unit integration infra fuzz demo package deploy bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -61,6 +61,11 @@ test: venv lint $(CFN_GUARD) ## Lint, then every unit and integration test, and 
 infra: venv $(CFN_GUARD) ## Infra checks only: cfn-lint, checkov, cfn-guard, least privilege, emulator deploy
 	cargo build --workspace --bins
 	scripts/with-emulator.sh $(VENV)/bin/pytest -q infra/tests
+
+# `make test` runs the same property tests with a few hundred cases each.
+FUZZ_CASES ?= 20000
+fuzz: ## Long property-test pass over every input decoder and parser (FUZZ_CASES=20000)
+	PROPTEST_CASES=$(FUZZ_CASES) cargo test --workspace --test fuzz -- --nocapture
 
 demo: venv ## Run the three functions end to end against a local emulator
 	scripts/demo.sh
