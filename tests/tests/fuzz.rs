@@ -185,7 +185,7 @@ proptest! {
         encoding in prop::option::of(prop::sample::select(vec!["gzip", "zstd", "identity", "br", ""])),
         key in prop::sample::select(vec!["a.gz", "a.zst", "a.log", "a", "a.json.gz"]),
     ) {
-        let limits = BombLimits { max_output_bytes: 1 << 20, max_ratio: 1000, ratio_grace_bytes: 1 << 16 };
+        let limits = BombLimits { max_output_bytes: 1 << 20, max_ratio: 1000, ratio_grace_bytes: 1 << 16, ..BombLimits::default() };
         let _ = object::detect(encoding, None, key, &data);
         if let Ok(mut opened) = object::open(Cursor::new(data), encoding, None, key, limits) {
             let mut sink = Vec::new();
