@@ -279,7 +279,12 @@ async fn parse(
         let log_type = resolve_type(&choice, &mut reader)
             .map_err(|e| format!("{input}: rejected: {e}"))?
             .expect("skip handled above");
-        eprintln!("{input}: type {log_type}, {}", opened.compression);
+        let nested: String = opened
+            .nested
+            .iter()
+            .map(|inner| format!(" around {inner}"))
+            .collect();
+        eprintln!("{input}: type {log_type}, {}{nested}", opened.compression);
         let opts = PipelineOptions {
             keep_raw,
             ..PipelineOptions::default()

@@ -26,7 +26,7 @@ use crate::config::{Config, ConfigError};
 use crate::logs::{LogType, ParseError};
 use crate::normalize::{RawMode, SourceObject};
 use crate::notification::{self, Envelope, Notification, NotificationError, ObjectRef};
-use crate::object::{self, BombLimits};
+use crate::object::{self, BombLimits, ZSTD_WINDOW_LOG_RANGE};
 use crate::pipeline::{
     self, choose_type, resolve_type, Chunk, ObjectError, ObjectReport, PipelineOptions, TypeChoice,
     TypeOverrides,
@@ -347,6 +347,13 @@ impl IngestConfig {
                     1_000_000,
                     "10 to 1000000",
                 )?,
+                zstd_max_window_log: number(
+                    "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG",
+                    u64::from(defaults.zstd_max_window_log),
+                    u64::from(*ZSTD_WINDOW_LOG_RANGE.start()),
+                    u64::from(*ZSTD_WINDOW_LOG_RANGE.end()),
+                    "10 to 31 (the window is 2^n bytes: 25 is 32 MiB)",
+                )? as u32,
                 ..defaults
             },
             queue_url: lookup("S3CONNECTOR_INGEST_QUEUE_URL"),
@@ -946,6 +953,22 @@ mod tests {
             let err = set(bad).unwrap_err();
             assert_eq!(err.var, "S3CONNECTOR_CHUNK_MAX_BYTES", "{bad}");
             assert!(err.to_string().contains("1048576 to 1073741824"), "{err}");
+        }
+    }
+
+    #[test]
+    fn zstd_window_limit_has_a_default_and_rejects_out_of_range_values() {
+        let defaults = IngestConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(defaults.bomb.zstd_max_window_log, 25);
+        let set = |value: &'static str| {
+            IngestConfig::from_lookup(move |k| {
+                (k == "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG").then(|| value.to_string())
+            })
+        };
+        assert_eq!(set("27").unwrap().bomb.zstd_max_window_log, 27);
+        for bad in ["9", "32", "big"] {
+            let err = set(bad).unwrap_err();
+            assert_eq!(err.var, "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG", "{bad}");
         }
     }
 

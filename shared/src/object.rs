@@ -94,16 +94,36 @@ fn from_suffix(key: &str) -> Option<Compression> {
     }
 }
 
-/// Limits on decompressed output, so a small hostile object cannot exhaust the function.
+/// Limits on decompression, so a small hostile object cannot exhaust the function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BombLimits {
-    /// Largest decompressed size accepted for one object.
+    /// Largest decompressed size accepted for one object, per compression layer.
     pub max_output_bytes: u64,
     /// Largest ratio of decompressed to compressed bytes.
     pub max_ratio: u64,
     /// Output below this size is never judged by ratio: tiny files compress absurdly well.
     pub ratio_grace_bytes: u64,
+    /// Largest zstd window accepted, as a power of two (`S3CONNECTOR_ZSTD_MAX_WINDOW_LOG`):
+    /// a zstd decoder allocates the window a frame declares, up to this.
+    pub zstd_max_window_log: u32,
 }
+
+/// Default zstd window limit: 2^25 bytes (32 MiB).
+///
+/// Every standard compression level up to 20 needs at most this (level 19 uses 2^23,
+/// level 20 2^25); only `--ultra` levels 21-22 and `--long` (2^27) need more. Log
+/// shippers that write zstd (Vector, Fluent Bit) use level 3, 2^21 at most. The zstd
+/// library's own default of 2^27 would let one small frame claim 128 MiB, most of a
+/// small Lambda function's memory.
+pub const DEFAULT_ZSTD_MAX_WINDOW_LOG: u32 = 25;
+
+/// Range accepted for [`BombLimits::zstd_max_window_log`]: zstd's own minimum and its
+/// maximum on 64-bit platforms.
+pub const ZSTD_WINDOW_LOG_RANGE: std::ops::RangeInclusive<u32> = 10..=31;
+
+/// Compression layers undone at most: the object's own, and up to two inside it (Firehose
+/// compressing CloudWatch Logs data that is already gzip is two).
+pub const MAX_LAYERS: usize = 3;
 
 impl Default for BombLimits {
     fn default() -> Self {
@@ -111,6 +131,7 @@ impl Default for BombLimits {
             max_output_bytes: 20 * 1024 * 1024 * 1024,
             max_ratio: 1000,
             ratio_grace_bytes: 64 * 1024 * 1024,
+            zstd_max_window_log: DEFAULT_ZSTD_MAX_WINDOW_LOG,
         }
     }
 }
@@ -135,6 +156,18 @@ pub enum BombError {
         output: u64,
         /// Compressed bytes so far.
         input: u64,
+    },
+    /// A zstd frame declares a window larger than the configured limit.
+    #[error("a zstd frame needs a window larger than 2^{max_log} bytes ({} MiB), the limit set by S3CONNECTOR_ZSTD_MAX_WINDOW_LOG; recompress with a smaller window (a level up to 19, no --long) or raise the limit", (1u64 << max_log) / (1024 * 1024))]
+    ZstdWindow {
+        /// The limit, as a power of two.
+        max_log: u32,
+    },
+    /// Compressed data inside compressed data, deeper than [`MAX_LAYERS`].
+    #[error("the object is compressed more than {max} times over (compressed data inside compressed data)")]
+    TooManyLayers {
+        /// The number of layers undone.
+        max: usize,
     },
 }
 
@@ -214,12 +247,21 @@ pub struct Opened {
     pub reader: Box<dyn BufRead + Send>,
     /// The compression that was detected.
     pub compression: Compression,
+    /// Compression found inside it, outermost first, and undone too (found by magic bytes).
+    pub nested: Vec<Compression>,
 }
 
 /// Size of the read buffers: large enough for throughput, small enough to stay flat.
 const BUFFER: usize = 256 * 1024;
 
+type Stream = Box<dyn BufRead + Send>;
+
 /// Wraps a raw object stream: detects the compression and returns a guarded decoder.
+///
+/// Compressed data found inside the decompressed data (by its magic bytes) is
+/// decompressed too, up to [`MAX_LAYERS`] layers in all, each under the same
+/// [`BombLimits`] measured against the object's own bytes: Firehose with GZIP turned on
+/// writes CloudWatch Logs subscription data, itself gzip, as gzip around gzip.
 pub fn open<R: Read + Send + 'static>(
     raw: R,
     content_encoding: Option<&str>,
@@ -235,24 +277,139 @@ pub fn open<R: Read + Send + 'static>(
             count: input.clone(),
         },
     );
-    let head = buffered.fill_buf()?.to_vec();
-    let compression = detect(content_encoding, content_type, key, &head);
-    let decoded: Box<dyn Read + Send> = match compression {
-        // MultiGzDecoder: CloudTrail and Firehose deliver files made of several gzip members.
-        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(buffered)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(buffered)?),
-        Compression::None => Box::new(buffered),
-    };
-    let guarded = Guard {
-        inner: decoded,
-        input,
-        output: 0,
-        limits,
-    };
+    let head = buffered.fill_buf()?;
+    let compression = detect(content_encoding, content_type, key, head);
+    let mut reader = layer(compression, Box::new(buffered), &input, limits)?;
+    let mut nested = Vec::new();
+    while let Some(inner) = by_magic(reader.fill_buf()?) {
+        if nested.len() + 1 >= MAX_LAYERS {
+            return Err(io::Error::other(BombError::TooManyLayers {
+                max: MAX_LAYERS,
+            }));
+        }
+        nested.push(inner);
+        reader = layer(inner, reader, &input, limits)?;
+    }
     Ok(Opened {
-        reader: Box::new(BufReader::with_capacity(BUFFER, guarded)),
+        reader,
         compression,
+        nested,
     })
+}
+
+fn by_magic(head: &[u8]) -> Option<Compression> {
+    if head.starts_with(&GZIP_MAGIC) {
+        Some(Compression::Gzip)
+    } else if head.starts_with(&ZSTD_MAGIC) {
+        Some(Compression::Zstd)
+    } else {
+        None
+    }
+}
+
+/// One decompression layer over `inner`, its output guarded by `limits`.
+fn layer(
+    compression: Compression,
+    inner: Stream,
+    input: &Arc<AtomicU64>,
+    limits: BombLimits,
+) -> io::Result<Stream> {
+    let decoded: Box<dyn Read + Send> = match compression {
+        Compression::Gzip => Box::new(GzipMembers::new(inner)),
+        Compression::Zstd => {
+            let mut decoder = zstd::stream::read::Decoder::with_buffer(inner)?;
+            decoder.window_log_max(limits.zstd_max_window_log)?;
+            Box::new(ZstdWindowGuard {
+                inner: decoder,
+                max_log: limits.zstd_max_window_log,
+            })
+        }
+        Compression::None => Box::new(inner),
+    };
+    Ok(Box::new(BufReader::with_capacity(
+        BUFFER,
+        Guard {
+            inner: decoded,
+            input: input.clone(),
+            output: 0,
+            limits,
+        },
+    )))
+}
+
+/// Reads every gzip member of a stream, one after another, as one stream.
+///
+/// CloudTrail and Firehose deliver files made of several gzip members. Unlike
+/// `flate2`'s `MultiGzDecoder`, whitespace between members is skipped: Firehose's
+/// "new line delimiter" option puts a line break after each record, also when the
+/// records are themselves gzip (CloudWatch Logs subscription data).
+struct GzipMembers<R: BufRead> {
+    /// `None` only while moving from one member to the next.
+    member: Option<flate2::bufread::GzDecoder<R>>,
+}
+
+impl<R: BufRead> GzipMembers<R> {
+    fn new(inner: R) -> Self {
+        GzipMembers {
+            member: Some(flate2::bufread::GzDecoder::new(inner)),
+        }
+    }
+}
+
+impl<R: BufRead> Read for GzipMembers<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(member) = self.member.as_mut() else {
+                return Ok(0);
+            };
+            let n = member.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member ended: skip whitespace, then start the next one, if any.
+            let Some(finished) = self.member.take() else {
+                return Ok(0);
+            };
+            let mut rest = finished.into_inner();
+            loop {
+                let available = rest.fill_buf()?;
+                if available.is_empty() {
+                    return Ok(0);
+                }
+                let blank = available
+                    .iter()
+                    .take_while(|c| c.is_ascii_whitespace())
+                    .count();
+                if blank == 0 {
+                    break;
+                }
+                rest.consume(blank);
+            }
+            self.member = Some(flate2::bufread::GzDecoder::new(rest));
+        }
+    }
+}
+
+/// Names the zstd window limit when a frame asks for more: the library says only "Frame
+/// requires too much memory for decoding".
+struct ZstdWindowGuard<R> {
+    inner: R,
+    max_log: u32,
+}
+
+impl<R: Read> Read for ZstdWindowGuard<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            // zstd reports errors by name only (ZSTD_error_frameParameter_windowTooLarge).
+            if e.to_string().contains("requires too much memory") {
+                io::Error::other(BombError::ZstdWindow {
+                    max_log: self.max_log,
+                })
+            } else {
+                e
+            }
+        })
+    }
 }
 
 #[cfg(test)]
@@ -264,6 +421,15 @@ mod tests {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
+    }
+
+    /// The error of opening, or else of reading: `open` reads the head of the decoded
+    /// data (to find nested compression), so a fault may show in either.
+    fn open_then_read_err(opened: io::Result<Opened>) -> io::Error {
+        match opened {
+            Err(e) => e,
+            Ok(o) => read_all(o).expect_err("reading should fail"),
+        }
     }
 
     fn read_all(o: Opened) -> io::Result<Vec<u8>> {
@@ -364,23 +530,10 @@ mod tests {
     #[test]
     fn source_errors_are_marked_and_truncated_data_is_not() {
         // Detection reads the head in `open`, so the error may surface there or on read.
-        let err = match open(Broken, None, None, "k", BombLimits::default()) {
-            Err(e) => e,
-            Ok(o) => read_all(o).unwrap_err(),
-        };
+        let err = open_then_read_err(open(Broken, None, None, "k", BombLimits::default()));
         assert!(SourceReadError::from_io(&err).is_some(), "{err}");
         let truncated = gzip(&vec![b'x'; 10_000])[..20].to_vec();
-        let err = read_all(
-            open(
-                io::Cursor::new(truncated),
-                None,
-                None,
-                "k.gz",
-                BombLimits::default(),
-            )
-            .unwrap(),
-        )
-        .unwrap_err();
+        let err = open_then_read_err(open_default(truncated, "k.gz"));
         assert!(SourceReadError::from_io(&err).is_none(), "{err}");
     }
 
@@ -391,14 +544,139 @@ mod tests {
             max_output_bytes: u64::MAX,
             max_ratio: 50,
             ratio_grace_bytes: 1024,
+            ..BombLimits::default()
         };
-        let err =
-            read_all(open(io::Cursor::new(data), None, None, "k.gz", limits).unwrap()).unwrap_err();
+        let err = open_then_read_err(open(io::Cursor::new(data), None, None, "k.gz", limits));
         assert!(
             matches!(
                 BombError::from_io(&err),
                 Some(BombError::Ratio { limit: 50, .. })
             ),
+            "{err}"
+        );
+    }
+
+    fn open_default(data: Vec<u8>, key: &str) -> io::Result<Opened> {
+        open(
+            io::Cursor::new(data),
+            None,
+            None,
+            key,
+            BombLimits::default(),
+        )
+    }
+
+    #[test]
+    fn gzip_around_gzip_members_is_decompressed_to_the_inner_text() {
+        // Firehose with GZIP on, delivering CloudWatch Logs data (each record already gzip).
+        let inner = [gzip(b"{\"a\":1}"), gzip(b"{\"b\":2}")].concat();
+        let o = open_default(gzip(&inner), "firehose/2026/11/23/10/stream-1").unwrap();
+        assert_eq!(
+            (o.compression, o.nested.clone()),
+            (Compression::Gzip, vec![Compression::Gzip])
+        );
+        assert_eq!(read_all(o).unwrap(), b"{\"a\":1}{\"b\":2}");
+    }
+
+    #[test]
+    fn zstd_inside_gzip_and_gzip_inside_zstd_are_both_undone() {
+        let zst = zstd::encode_all(&b"inner zstd\n"[..], 3).unwrap();
+        let o = open_default(gzip(&zst), "k.gz").unwrap();
+        assert_eq!(o.nested, vec![Compression::Zstd]);
+        assert_eq!(read_all(o).unwrap(), b"inner zstd\n");
+        let outer = zstd::encode_all(&gzip(b"inner gzip\n")[..], 3).unwrap();
+        let o = open_default(outer, "k.zst").unwrap();
+        assert_eq!(
+            (o.compression, o.nested.clone()),
+            (Compression::Zstd, vec![Compression::Gzip])
+        );
+        assert_eq!(read_all(o).unwrap(), b"inner gzip\n");
+    }
+
+    #[test]
+    fn gzip_members_separated_by_line_breaks_are_all_read() {
+        let inner = [
+            gzip(b"one\n"),
+            b"\n".to_vec(),
+            gzip(b"two\n"),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        let o = open_default(gzip(&inner), "k.gz").unwrap();
+        assert_eq!(read_all(o).unwrap(), b"one\ntwo\n");
+        let o = open_default(inner, "k.gz").unwrap();
+        assert_eq!(read_all(o).unwrap(), b"one\ntwo\n");
+    }
+
+    #[test]
+    fn compression_nested_deeper_than_the_limit_is_refused() {
+        let mut data = b"deep".to_vec();
+        for _ in 0..MAX_LAYERS {
+            data = gzip(&data);
+        }
+        let o = open_default(data.clone(), "k.gz").unwrap();
+        assert_eq!(o.nested.len(), MAX_LAYERS - 1);
+        assert_eq!(read_all(o).unwrap(), b"deep");
+        let err = match open_default(gzip(&data), "k.gz") {
+            Err(e) => e,
+            Ok(_) => panic!("{} layers accepted", MAX_LAYERS + 1),
+        };
+        assert_eq!(
+            BombError::from_io(&err),
+            Some(&BombError::TooManyLayers { max: MAX_LAYERS })
+        );
+    }
+
+    #[test]
+    fn nested_layers_are_each_under_the_bomb_guard() {
+        let limits = BombLimits {
+            max_output_bytes: 1000,
+            ..BombLimits::default()
+        };
+        // The outer layer is small; the inner one would expand past the limit.
+        let data = gzip(&gzip(&vec![b'a'; 5000]));
+        let err = open_then_read_err(open(io::Cursor::new(data), None, None, "k.gz", limits));
+        assert_eq!(
+            BombError::from_io(&err),
+            Some(&BombError::TooLarge { limit: 1000 })
+        );
+    }
+
+    fn zstd_with_window(log: u32) -> Vec<u8> {
+        let mut e = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        e.window_log(log).unwrap();
+        e.write_all(&vec![b'z'; 10_000]).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn zstd_frame_with_a_window_over_the_limit_is_refused_naming_the_setting() {
+        let limits = BombLimits {
+            zstd_max_window_log: 20,
+            ..BombLimits::default()
+        };
+        let within = open(
+            io::Cursor::new(zstd_with_window(20)),
+            None,
+            None,
+            "k.zst",
+            limits,
+        )
+        .unwrap();
+        assert_eq!(read_all(within).unwrap().len(), 10_000);
+        let err = open_then_read_err(open(
+            io::Cursor::new(zstd_with_window(22)),
+            None,
+            None,
+            "k.zst",
+            limits,
+        ));
+        assert_eq!(
+            BombError::from_io(&err),
+            Some(&BombError::ZstdWindow { max_log: 20 })
+        );
+        assert!(
+            err.to_string().contains("S3CONNECTOR_ZSTD_MAX_WINDOW_LOG"),
             "{err}"
         );
     }
@@ -409,9 +687,13 @@ mod tests {
             max_output_bytes: 1000,
             ..BombLimits::default()
         };
-        let err =
-            read_all(open(io::Cursor::new(vec![b'x'; 5000]), None, None, "k", limits).unwrap())
-                .unwrap_err();
+        let err = open_then_read_err(open(
+            io::Cursor::new(vec![b'x'; 5000]),
+            None,
+            None,
+            "k",
+            limits,
+        ));
         assert_eq!(
             BombError::from_io(&err),
             Some(&BombError::TooLarge { limit: 1000 })

@@ -13,7 +13,7 @@ use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
 
-use crate::logs::detect::{detect_by_content, detect_by_key, KeyDetection};
+use crate::logs::detect::{check_text, detect_by_content, detect_by_key, KeyDetection, NotText};
 use crate::logs::{parse_stream, LogType, ParseError, RecordError};
 use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject};
 use crate::object::{BombError, SourceReadError};
@@ -106,8 +106,8 @@ pub fn choose_type(overrides: &TypeOverrides, bucket: &str, key: &str) -> TypeCh
 pub const PARQUET_REJECTED: &str = "the object is Apache Parquet (it starts with PAR1), which is not parsed: only text and JSON logs are. Deliver the log as text (for VPC Flow Logs, the plain-text file format), then re-send the notification of the new object";
 
 /// Resolves [`TypeChoice::FromContent`] by looking at the buffered head of the stream,
-/// and rejects any object that is Parquet whatever its key says: its bytes read as
-/// text would be delivered as garbage lines.
+/// and rejects any object that is Parquet or other binary data whatever its key says:
+/// its bytes read as text would be delivered as garbage lines.
 pub fn resolve_type(
     choice: &TypeChoice,
     reader: &mut dyn BufRead,
@@ -121,9 +121,13 @@ pub fn resolve_type(
     if head.starts_with(b"PAR1") {
         return Err(ObjectError::Permanent(PARQUET_REJECTED.to_string()));
     }
+    let not_text = |e: NotText| ObjectError::Permanent(e.to_string());
     Ok(Some(match choice {
-        TypeChoice::Parse(t) => *t,
-        _ => detect_by_content(head),
+        TypeChoice::Parse(t) => {
+            check_text(head).map_err(not_text)?;
+            *t
+        }
+        _ => detect_by_content(head).map_err(not_text)?,
     }))
 }
 
@@ -480,6 +484,18 @@ mod tests {
             resolve_type(&TypeChoice::FromContent, &mut &text[..]).unwrap(),
             Some(LogType::VpcFlow)
         );
+    }
+
+    #[test]
+    fn binary_objects_are_rejected_whatever_the_key_says() {
+        let binary: Vec<u8> = (0..=255u8).cycle().take(4096).collect();
+        for choice in [TypeChoice::FromContent, TypeChoice::Parse(LogType::Text)] {
+            let err = resolve_type(&choice, &mut &binary[..]).unwrap_err();
+            assert!(
+                matches!(&err, ObjectError::Permanent(r) if r.contains("binary")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -124,6 +124,14 @@ async fn put(s: &Scene, key: &str, body: Vec<u8>) {
         .unwrap();
 }
 
+/// Puts `key` in the logs bucket and returns its notification as the SQS event.
+async fn put_and_receive(s: &Scene, key: &str, body: Vec<u8>) -> Value {
+    put(s, key, body).await;
+    receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
+        .await
+        .unwrap()
+}
+
 async fn run(ctx: &IngestContext, event: Value) -> Outcome {
     ingest::handle(event, ctx, Instant::now() + Duration::from_secs(600)).await
 }
@@ -260,10 +268,7 @@ async fn every_log_type_is_delivered_record_by_record() {
 async fn redelivered_message_overwrites_with_identical_output() {
     let s = scene().await;
     let (key, body, _, _) = fixtures().swap_remove(1);
-    put(&s, &key, body).await;
-    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap();
+    let event = put_and_receive(&s, &key, body).await;
     let ctx = context(&s, &[("S3CONNECTOR_CHUNK_RECORDS", "100")]);
     run(&ctx, event.clone()).await;
     let first = output_objects(&s, "source=").await;
@@ -280,10 +285,7 @@ async fn large_records_are_cut_into_byte_bounded_chunks_named_by_their_first_rec
     let mut doc = Vec::new();
     samples::cloudtrail(&mut doc, 1_500, 7).unwrap();
     let key = format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/2026/11/23/{ACCT}_CloudTrail_us-east-1_20261123T1100Z_big.json.gz");
-    put(&s, &key, gzip(&doc)).await;
-    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap();
+    let event = put_and_receive(&s, &key, gzip(&doc)).await;
     let ctx = context(&s, &[("S3CONNECTOR_CHUNK_MAX_BYTES", "1048576")]);
     let outcome = run(&ctx, event.clone()).await;
     assert!(outcome.failed_message_ids.is_empty());
@@ -337,10 +339,7 @@ async fn poison_message_yields_a_reject_record_without_failing_the_batch() {
 async fn object_deleted_before_processing_is_a_permanent_reject() {
     let s = scene().await;
     let (key, body, _, _) = fixtures().swap_remove(0);
-    put(&s, &key, body).await;
-    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap();
+    let event = put_and_receive(&s, &key, body).await;
     s.clients
         .s3()
         .delete_object()
@@ -369,10 +368,7 @@ async fn parquet_flow_logs_are_rejected_with_the_fix_not_parsed_as_text() {
     let mut body = b"PAR1".to_vec();
     body.extend((0u8..=255).cycle().take(4096));
     body.extend_from_slice(b"PAR1");
-    put(&s, &key, body).await;
-    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap();
+    let event = put_and_receive(&s, &key, body).await;
     let outcome = run(&context(&s, &[]), event).await;
     assert!(outcome.failed_message_ids.is_empty());
     assert_eq!(outcome.counts.objects_rejected, 1);
@@ -395,10 +391,7 @@ async fn malformed_lines_are_rejected_and_the_rest_delivered() {
     let mut vpc = Vec::new();
     samples::vpc_flow(&mut vpc, 5, 3).unwrap();
     vpc.extend_from_slice(b"2 123456789012 eni-truncated\n");
-    put(&s, &key, vpc).await;
-    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap();
+    let event = put_and_receive(&s, &key, vpc).await;
     let outcome = run(&context(&s, &[]), event).await;
     let c = &outcome.counts;
     assert_eq!(
@@ -421,10 +414,7 @@ async fn malformed_lines_are_rejected_and_the_rest_delivered() {
 async fn sink_outage_is_a_transient_failure_reported_in_the_batch() {
     let s = scene().await;
     let (key, body, _, _) = fixtures().swap_remove(2);
-    put(&s, &key, body).await;
-    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap();
+    let event = put_and_receive(&s, &key, body).await;
     // Port 1 on loopback refuses connections: the HTTP endpoint is down.
     let ctx = context(
         &s,
@@ -454,10 +444,7 @@ async fn sink_outage_is_a_transient_failure_reported_in_the_batch() {
 async fn object_running_out_of_time_continues_through_the_queue() {
     let s = scene().await;
     let (key, body, _, count) = fixtures().swap_remove(1);
-    put(&s, &key, body).await;
-    let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap();
+    let event = put_and_receive(&s, &key, body).await;
     let ctx = context(
         &s,
         &[
@@ -686,4 +673,48 @@ async fn a_key_with_non_ascii_characters_is_delivered_and_fails_nothing() {
     assert_eq!(outcome.counts.objects_delivered, 2, "{:#?}", outcome.counts);
     assert_eq!(outcome.counts.records_delivered, 3);
     assert!(outcome.objects.iter().any(|o| o.key == odd));
+}
+
+#[tokio::test]
+async fn firehose_gzip_around_cloudwatch_logs_gzip_is_delivered_event_by_event() {
+    let s = scene().await;
+    let (_, cw_object, _, count) = fixtures().swap_remove(12);
+    // Firehose with its own GZIP compression on: the object is gzip around the gzip
+    // members of the CloudWatch Logs envelopes, which follow each other with no newline.
+    let key = "firehose/2026/11/23/10/cwl-to-s3-2-2026-11-23-10-05-00-0a1b2c3d";
+    let event = put_and_receive(&s, key, gzip(&cw_object)).await;
+
+    let outcome = run(&context(&s, &[]), event).await;
+
+    assert_eq!(outcome.counts.objects_delivered, 1, "{:#?}", outcome.counts);
+    assert_eq!(outcome.counts.records_delivered, count);
+    assert_eq!(outcome.counts.records_rejected, 0);
+    let out = output_objects(&s, "source=cwlogs/").await;
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].1.contains("payment declined"), "{}", out[0].1);
+}
+
+#[tokio::test]
+async fn binary_data_is_rejected_with_the_reason_not_delivered_as_text() {
+    let s = scene().await;
+    // Deterministic bytes that are not text, under a key that says nothing.
+    let mut x: u32 = 0x1234_5678;
+    let blob: Vec<u8> = (0..20_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x >> 24) as u8
+        })
+        .collect();
+    let event = put_and_receive(&s, "uploads/blob.dat", blob).await;
+
+    let outcome = run(&context(&s, &[]), event).await;
+
+    assert_eq!(outcome.counts.objects_rejected, 1, "{:#?}", outcome.counts);
+    assert_eq!(outcome.counts.records_delivered, 0);
+    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    assert_eq!(rejects.len(), 1);
+    assert!(rejects[0].1.contains("binary"), "{}", rejects[0].1);
+    assert!(output_objects(&s, "source=").await.is_empty());
 }

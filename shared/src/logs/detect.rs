@@ -258,8 +258,60 @@ pub fn key_scope(key: &str) -> KeyScope<'_> {
     KeyScope::default()
 }
 
-/// Detects the log type from the first bytes of the decompressed object (a few KiB is plenty).
-pub fn detect_by_content(head: &[u8]) -> LogType {
+/// Why an object's content is not read as a log: every format parsed is text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotText {
+    /// UTF-16 text (Windows tools write it), recognised by its byte order mark.
+    #[error("the object is UTF-16 text (it starts with a UTF-16 byte order mark), and only UTF-8 logs are read: convert it to UTF-8 and re-send its notification")]
+    Utf16,
+    /// Bytes that are not text: compression nothing announced, an archive, an image.
+    #[error("the object's data is binary, not a text log: {percent}% of its first {sample} bytes are control bytes or not UTF-8 (compressed data neither its metadata, key nor first bytes announce, an archive, an image...); its bytes are not delivered as text lines")]
+    Binary {
+        /// Share of the sample that is not text, in percent.
+        percent: usize,
+        /// Bytes looked at.
+        sample: usize,
+    },
+}
+
+/// Bytes looked at to tell text from binary data.
+const TEXT_SAMPLE_BYTES: usize = 8192;
+
+/// Share of non-text bytes from which data is binary. Random (compressed, encrypted)
+/// bytes are about 55% control bytes or invalid UTF-8; text logs, even with Latin-1
+/// bytes in them, a few percent.
+const MAX_NON_TEXT_PERCENT: usize = 30;
+
+/// Checks that the first bytes of a decompressed object are text.
+pub fn check_text(head: &[u8]) -> Result<(), NotText> {
+    if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
+        return Err(NotText::Utf16);
+    }
+    let sample = &head[..head.len().min(TEXT_SAMPLE_BYTES)];
+    // Whitespace and ESC (terminal colours in application logs) are text.
+    let is_control = |c: &u8| {
+        (*c < 0x20 && !matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1b)) || *c == 0x7f
+    };
+    let controls = sample.iter().filter(|c| is_control(c)).count();
+    let invalid: usize = sample.utf8_chunks().map(|c| c.invalid().len()).sum();
+    let non_text = controls + invalid;
+    if non_text * 100 > sample.len() * MAX_NON_TEXT_PERCENT {
+        return Err(NotText::Binary {
+            percent: non_text * 100 / sample.len(),
+            sample: sample.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Detects the log type from the first bytes of the decompressed object (a few KiB is
+/// plenty), or says why they are not a text log.
+pub fn detect_by_content(head: &[u8]) -> Result<LogType, NotText> {
+    check_text(head)?;
+    Ok(detect_text_content(head))
+}
+
+fn detect_text_content(head: &[u8]) -> LogType {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let start = head
         .iter()
@@ -636,7 +688,7 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(
                 detect_by_content(input.as_bytes()),
-                expected,
+                Ok(expected),
                 "{}",
                 &input[..input.len().min(60)]
             );
@@ -645,19 +697,46 @@ mod tests {
 
     #[test]
     fn content_detection_falls_back_to_json_and_text() {
-        assert_eq!(detect_by_content(b"[{\"a\":1}]"), LogType::Json);
-        assert_eq!(detect_by_content(b"\xEF\xBB\xBF{\"a\":1}"), LogType::Json);
+        let detect = |head: &[u8]| detect_by_content(head).unwrap();
+        assert_eq!(detect(b"[{\"a\":1}]"), LogType::Json);
+        assert_eq!(detect(b"\xEF\xBB\xBF{\"a\":1}"), LogType::Json);
         assert_eq!(
-            detect_by_content(b"Nov 14 10:15:02 host sshd[42]: Accepted publickey"),
+            detect(b"Nov 14 10:15:02 host sshd[42]: Accepted publickey"),
             LogType::Text
         );
-        assert_eq!(detect_by_content(b"http is a protocol"), LogType::Text);
+        assert_eq!(detect(b"http is a protocol"), LogType::Text);
         assert_eq!(
-            detect_by_content(b"srcaddr dstaddr\n10.0.0.1 10.0.0.2"),
+            detect(b"srcaddr dstaddr\n10.0.0.1 10.0.0.2"),
             LogType::VpcFlow
         );
-        assert_eq!(detect_by_content(b"start"), LogType::Text);
-        assert_eq!(detect_by_content(b"\xff\xfe binary"), LogType::Text);
-        assert_eq!(detect_by_content(b""), LogType::Text);
+        assert_eq!(detect(b"start"), LogType::Text);
+        assert_eq!(detect(b""), LogType::Text);
+        // Text with a few bytes that are not UTF-8 (Latin-1) and terminal colours is text.
+        assert_eq!(
+            detect(b"caf\xe9 ouvert \x1b[32mOK\x1b[0m at 10:00, cr\xe8me br\xfbl\xe9e\n"),
+            LogType::Text
+        );
+    }
+
+    #[test]
+    fn binary_content_is_refused_with_the_reason() {
+        // A gzip member as the data of a file whose outer compression was undone.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut gz, &[b'x'; 4000]).unwrap();
+        std::io::Write::write_all(&mut gz, "é€ some text\n".repeat(300).as_bytes()).unwrap();
+        let binary = gz.finish().unwrap();
+        for head in [
+            &binary[..],
+            b"\x00\x01\x02\x03abc",
+            b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01",
+        ] {
+            let err = detect_by_content(head).unwrap_err();
+            assert!(matches!(err, NotText::Binary { .. }), "{err}");
+            assert!(err.to_string().contains("binary"), "{err}");
+        }
+        assert_eq!(
+            detect_by_content(b"\xff\xfeh\x00i\x00"),
+            Err(NotText::Utf16)
+        );
     }
 }
