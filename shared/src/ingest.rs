@@ -34,7 +34,7 @@ use crate::pipeline::{
 use crate::reject::{self, RejectRecord};
 use crate::sink::http::{HttpConfigError, HttpSinkConfig};
 use crate::sink::s3::OutputCompression;
-use crate::sink::{BatchSource, HttpSink, S3Sink, Sink};
+use crate::sink::{BatchSource, HttpSink, S3Sink, Sink, SinkError};
 
 /// One SQS message of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -467,6 +467,10 @@ pub enum ObjectResult {
     Failed(String),
 }
 
+/// How long before the invocation's deadline a sink stops retrying, so the function
+/// still has time to report the message for retry instead of timing out mid-batch.
+pub const SINK_TIME_MARGIN: Duration = Duration::from_secs(5);
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -760,8 +764,13 @@ pub async fn process_object(
 
     let mut delivered = 0u64;
     let mut next_index = start_index;
-    let mut failure: Option<String> = None;
+    let mut failure: Option<SinkError> = None;
     let mut out_of_time = false;
+    // The sink gives up this long before the invocation's deadline, leaving time to
+    // report the message for retry instead of Lambda timing out mid-batch.
+    let sink_deadline = deadline
+        .checked_sub(SINK_TIME_MARGIN)
+        .unwrap_or_else(Instant::now);
     while let Some((log_type, chunk)) = rx.recv().await {
         if failure.is_some() || out_of_time {
             continue;
@@ -779,14 +788,14 @@ pub async fn process_object(
             first_index: chunk.first_index,
             object_id: object_id.clone(),
         };
-        match ctx.sink.deliver(&batch, &chunk.records).await {
+        match ctx.sink.deliver(&batch, chunk.records, sink_deadline).await {
             Ok(n) => {
                 delivered += n;
                 next_index = chunk.end_index;
             }
             Err(e) => {
                 stop.store(true, Ordering::Relaxed);
-                failure = Some(e.to_string());
+                failure = Some(e);
             }
         }
     }
@@ -798,8 +807,8 @@ pub async fn process_object(
         }
         Err(e) => return ObjectResult::Failed(format!("the parser task failed: {e}")),
     };
-    if let Some(reason) = failure {
-        return ObjectResult::Failed(reason);
+    if let Some(e) = failure.as_ref().filter(|e| e.is_transient()) {
+        return ObjectResult::Failed(e.to_string());
     }
     let (log_type, report) = match parsed {
         Ok(ok) => ok,
@@ -826,15 +835,23 @@ pub async fn process_object(
             return ObjectResult::Failed(e);
         }
     }
+    let mut resume = object.clone();
+    resume.etag = source_etag;
+    resume.version_id = source_version;
+    resume.start_index = next_index;
+    if let Some(e) = failure {
+        // The sink refused the data for good (HTTP 400, 401, 403, a record larger than
+        // it accepts): retrying cannot help, so the rest of the object is rejected with
+        // the reason, to be replayed from where delivery stopped once the cause is fixed.
+        let reason = format!(
+            "{e}; records {start_index}..{next_index} of the object were delivered before, the rest was not"
+        );
+        return reject_object(ctx, &resume, Some(log_type.as_str().to_string()), reason).await;
+    }
     if out_of_time {
-        let queue = ctx
-            .settings
-            .queue_url
-            .as_deref()
-            .expect("checked before stopping");
-        let mut resume = object.clone();
-        resume.etag = source_etag;
-        resume.version_id = source_version;
+        let Some(queue) = ctx.settings.queue_url.as_deref() else {
+            return ObjectResult::Failed("stopped for time without a continuation queue".into());
+        };
         let body = notification::continuation_body(&resume, next_index);
         if let Err(e) = ctx
             .clients

@@ -718,3 +718,82 @@ async fn binary_data_is_rejected_with_the_reason_not_delivered_as_text() {
     assert!(rejects[0].1.contains("binary"), "{}", rejects[0].1);
     assert!(output_objects(&s, "source=").await.is_empty());
 }
+
+/// An HTTP endpoint on loopback answering every request with `status` and `body`;
+/// returns its URL and the number of requests it answered.
+async fn fixed_status_server(
+    status: &'static str,
+    body: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ingest", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut chunk = [0u8; 65536];
+                let head_end = loop {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&chunk[..n]);
+                    if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break p + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&data[..head_end]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while data.len() < head_end + length {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&chunk[..n]);
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_permanent_http_sink_error_becomes_a_reject_record_not_a_retry() {
+    let s = scene().await;
+    let (key, body, _, _) = fixtures().swap_remove(2);
+    let event = put_and_receive(&s, &key, body).await;
+    let (url, requests) = fixed_status_server("400 Bad Request", r#"{"error":"mapping"}"#).await;
+    let ctx = context(
+        &s,
+        &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
+    );
+
+    let outcome = run(&ctx, event).await;
+
+    assert!(outcome.failed_message_ids.is_empty(), "{outcome:#?}");
+    assert_eq!(outcome.counts.objects_rejected, 1, "{:#?}", outcome.counts);
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a 400 is not retried"
+    );
+    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    assert_eq!(rejects.len(), 1);
+    assert!(rejects[0].1.contains("HTTP 400"), "{}", rejects[0].1);
+}
