@@ -133,6 +133,9 @@ pub struct Outcome {
     pub from_sqs: bool,
     /// Message IDs to report in `batchItemFailures`.
     pub failed_message_ids: Vec<String>,
+    /// What failed transiently (object and reason), for messages of an SQS batch and
+    /// direct invocations alike: non-empty means the input must be retried.
+    pub failures: Vec<String>,
     /// Objects announced, in order.
     pub objects: Vec<ObjectRef>,
     /// Counts for the invocation.
@@ -533,7 +536,13 @@ async fn process_message(
             error!(error = %e, "notification rejected");
             let record =
                 RejectRecord::message(m.message_id.clone(), &m.body, e.to_string(), now_ms());
-            return write_reject(ctx, &record).await.is_err();
+            return match write_reject(ctx, &record).await {
+                Ok(_) => false,
+                Err(e) => {
+                    outcome.failures.push(format!("undecodable message: {e}"));
+                    true
+                }
+            };
         }
     };
     outcome.counts.decoded += 1;
@@ -589,6 +598,9 @@ async fn process_message(
             ObjectResult::Failed(reason) => {
                 c.objects_failed += 1;
                 retry = true;
+                outcome
+                    .failures
+                    .push(format!("s3://{}/{}: {reason}", object.bucket, object.key));
                 error!(bucket = %object.bucket, key = %object.key, reason = %reason, "object failed; the message will be retried");
             }
         }
@@ -889,6 +901,38 @@ pub async fn process_object(
     }
 }
 
+/// A direct invocation that must fail so Lambda retries it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} input(s) failed transiently and must be retried; failing the invocation so Lambda's asynchronous retries and on-failure destination see it. First: {}", .failures.len(), .failures.first().map_or("", String::as_str))]
+pub struct RetryInvocation {
+    /// Each failure: the object and the reason.
+    pub failures: Vec<String>,
+}
+
+/// The function's answer to Lambda for `outcome`.
+///
+/// An SQS batch gets the partial batch response (`{"batchItemFailures":
+/// [{"itemIdentifier": "<message id>"}]}`) naming only the messages to retry. A direct
+/// invocation (S3, SNS or EventBridge) has no such response: when anything failed
+/// transiently it gets an error, so Lambda retries the event and, once retries are
+/// spent, sends it to the on-failure destination; otherwise it gets the counts.
+pub fn lambda_response(outcome: &Outcome) -> Result<Value, RetryInvocation> {
+    if outcome.from_sqs {
+        let failures: Vec<Value> = outcome
+            .failed_message_ids
+            .iter()
+            .map(|id| serde_json::json!({ "itemIdentifier": id }))
+            .collect();
+        return Ok(serde_json::json!({ "batchItemFailures": failures }));
+    }
+    if !outcome.failures.is_empty() {
+        return Err(RetryInvocation {
+            failures: outcome.failures.clone(),
+        });
+    }
+    Ok(serde_json::to_value(&outcome.counts).unwrap_or_default())
+}
+
 /// One CloudWatch Embedded Metric Format line with the invocation's counts.
 pub fn emf_line(c: &Counts, timestamp_ms: i64) -> String {
     let metrics = [
@@ -1017,6 +1061,31 @@ mod tests {
         assert_eq!(
             out.counts.messages,
             out.counts.decoded + out.counts.rejected
+        );
+    }
+
+    #[test]
+    fn direct_invocation_with_a_transient_failure_is_an_error_and_sqs_names_messages() {
+        let direct = Outcome {
+            failures: vec!["s3://logs/a.log: sink down".into()],
+            ..Outcome::default()
+        };
+        let err = lambda_response(&direct).unwrap_err();
+        assert!(
+            err.to_string().contains("s3://logs/a.log: sink down"),
+            "{err}"
+        );
+        let fine = Outcome::default();
+        assert_eq!(lambda_response(&fine).unwrap()["objects"], 0);
+        let sqs = Outcome {
+            from_sqs: true,
+            failed_message_ids: vec!["m2".into()],
+            failures: vec!["s3://logs/b.log: sink down".into()],
+            ..Outcome::default()
+        };
+        assert_eq!(
+            lambda_response(&sqs).unwrap(),
+            json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
         );
     }
 

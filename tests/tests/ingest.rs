@@ -655,6 +655,28 @@ async fn http_sink_indexes_every_record_once_in_elasticsearch_even_when_redelive
     assert_eq!(sent as u64, 2 * expected);
 }
 
+/// An S3 event for `key` in `bucket`, as S3 sends it (the key form-encoded).
+fn s3_event(bucket: &str, key: &str, size: usize) -> Value {
+    let encoded: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-23T10:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": encoded, "size": size}}
+    }]})
+}
+
 #[tokio::test]
 async fn a_key_with_non_ascii_characters_is_delivered_and_fails_nothing() {
     let s = scene().await;
@@ -796,4 +818,36 @@ async fn a_permanent_http_sink_error_becomes_a_reject_record_not_a_retry() {
     let rejects = output_objects(&s, "rejects/kind=object/").await;
     assert_eq!(rejects.len(), 1);
     assert!(rejects[0].1.contains("HTTP 400"), "{}", rejects[0].1);
+}
+
+#[tokio::test]
+async fn a_direct_invocation_that_fails_transiently_answers_lambda_with_an_error() {
+    let s = scene().await;
+    let (key, body, _, _) = fixtures().swap_remove(2);
+    let size = body.len();
+    put(&s, &key, body).await;
+    let ctx = context(
+        &s,
+        &[
+            ("S3CONNECTOR_SINK", "http"),
+            ("S3CONNECTOR_HTTP_URL", "http://127.0.0.1:1/ingest"),
+            ("S3CONNECTOR_HTTP_MAX_ATTEMPTS", "1"),
+        ],
+    );
+
+    let outcome = run(&ctx, s3_event(&s.logs, &key, size)).await;
+
+    assert!(!outcome.from_sqs);
+    assert_eq!(outcome.counts.objects_failed, 1, "{:#?}", outcome.counts);
+    let err = ingest::lambda_response(&outcome).unwrap_err();
+    assert!(err.to_string().contains(&key), "{err}");
+    // Once the endpoint is back, the same direct invocation succeeds with its counts.
+    let (url, _) = fixed_status_server("200 OK", "{}").await;
+    let ctx = context(
+        &s,
+        &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
+    );
+    let outcome = run(&ctx, s3_event(&s.logs, &key, size)).await;
+    let counts = ingest::lambda_response(&outcome).unwrap();
+    assert_eq!(counts["objects_delivered"], 1, "{counts}");
 }
