@@ -865,8 +865,10 @@ pub async fn process_object(
             return ObjectResult::Failed("stopped for time without a continuation queue".into());
         };
         let body = notification::continuation_body(&resume, next_index);
+        // Sent with the function's own identity: the ingest queue is the function's,
+        // and a cross-account source role has no right to send to it.
         if let Err(e) = ctx
-            .clients
+            .output_clients
             .sqs()
             .send_message()
             .queue_url(queue)

@@ -851,3 +851,80 @@ async fn a_direct_invocation_that_fails_transiently_answers_lambda_with_an_error
     let counts = ingest::lambda_response(&outcome).unwrap();
     assert_eq!(counts["objects_delivered"], 1, "{counts}");
 }
+
+#[tokio::test]
+async fn continuations_are_sent_with_the_functions_own_identity_not_the_source_role() {
+    // Two emulators stand for two accounts: the logs live in the source account, read
+    // with the source role's clients; the output bucket and the ingest queue are the
+    // function's own, and only the function's clients reach them.
+    let source_emu = Emulator::start_private();
+    let source_clients = source_emu.clients().await;
+    let own_emu = Emulator::start_private();
+    let own_clients = own_emu.clients().await;
+    let logs = unique_name("it-xacct-src");
+    let output = unique_name("it-xacct-out");
+    source_clients
+        .s3()
+        .create_bucket()
+        .bucket(&logs)
+        .send()
+        .await
+        .unwrap();
+    own_clients
+        .s3()
+        .create_bucket()
+        .bucket(&output)
+        .send()
+        .await
+        .unwrap();
+    let (queue_url, _) = create_queue(&own_clients, &unique_name("it-xacct-ingest"))
+        .await
+        .unwrap();
+    let (key, body, _, _) = fixtures().swap_remove(1);
+    let size = body.len();
+    source_clients
+        .s3()
+        .put_object()
+        .bucket(&logs)
+        .key(&key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+    let vars: Vec<(String, String)> = vec![
+        ("S3CONNECTOR_OUTPUT_BUCKET".into(), output.clone()),
+        ("S3CONNECTOR_INGEST_QUEUE_URL".into(), queue_url.clone()),
+        ("S3CONNECTOR_CHUNK_RECORDS".into(), "100".into()),
+    ];
+    let lookup = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let config = Config::from_lookup(&lookup).unwrap();
+    let settings = IngestConfig::from_lookup(&lookup).unwrap();
+    let ctx = IngestContext::new(
+        &config,
+        settings,
+        source_clients,
+        own_clients.clone(),
+        &lookup,
+    )
+    .unwrap();
+
+    // 30 s left, under the 60 s reserve: the object is handed to a continuation at once.
+    let outcome = ingest::handle(
+        s3_event(&logs, &key, size),
+        &ctx,
+        Instant::now() + Duration::from_secs(30),
+    )
+    .await;
+
+    assert_eq!(outcome.counts.objects_continued, 1, "{outcome:#?}");
+    let received = own_clients
+        .sqs()
+        .receive_message()
+        .queue_url(&queue_url)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let body = received.messages()[0].body().unwrap();
+    assert!(body.contains("s3connector_continuation"), "{body}");
+}
