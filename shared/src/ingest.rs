@@ -34,7 +34,7 @@ use crate::pipeline::{
 use crate::reject::{self, RejectRecord};
 use crate::sink::http::{HttpConfigError, HttpSinkConfig};
 use crate::sink::s3::OutputCompression;
-use crate::sink::{BatchSource, HttpSink, S3Sink, Sink};
+use crate::sink::{BatchSource, HttpSink, S3Sink, Sink, SinkError};
 
 /// One SQS message of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,6 +133,9 @@ pub struct Outcome {
     pub from_sqs: bool,
     /// Message IDs to report in `batchItemFailures`.
     pub failed_message_ids: Vec<String>,
+    /// What failed transiently (object and reason), for messages of an SQS batch and
+    /// direct invocations alike: non-empty means the input must be retried.
+    pub failures: Vec<String>,
     /// Objects announced, in order.
     pub objects: Vec<ObjectRef>,
     /// Counts for the invocation.
@@ -467,6 +470,10 @@ pub enum ObjectResult {
     Failed(String),
 }
 
+/// How long before the invocation's deadline a sink stops retrying, so the function
+/// still has time to report the message for retry instead of timing out mid-batch.
+pub const SINK_TIME_MARGIN: Duration = Duration::from_secs(5);
+
 fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -529,7 +536,13 @@ async fn process_message(
             error!(error = %e, "notification rejected");
             let record =
                 RejectRecord::message(m.message_id.clone(), &m.body, e.to_string(), now_ms());
-            return write_reject(ctx, &record).await.is_err();
+            return match write_reject(ctx, &record).await {
+                Ok(_) => false,
+                Err(e) => {
+                    outcome.failures.push(format!("undecodable message: {e}"));
+                    true
+                }
+            };
         }
     };
     outcome.counts.decoded += 1;
@@ -585,6 +598,9 @@ async fn process_message(
             ObjectResult::Failed(reason) => {
                 c.objects_failed += 1;
                 retry = true;
+                outcome
+                    .failures
+                    .push(format!("s3://{}/{}: {reason}", object.bucket, object.key));
                 error!(bucket = %object.bucket, key = %object.key, reason = %reason, "object failed; the message will be retried");
             }
         }
@@ -760,8 +776,13 @@ pub async fn process_object(
 
     let mut delivered = 0u64;
     let mut next_index = start_index;
-    let mut failure: Option<String> = None;
+    let mut failure: Option<SinkError> = None;
     let mut out_of_time = false;
+    // The sink gives up this long before the invocation's deadline, leaving time to
+    // report the message for retry instead of Lambda timing out mid-batch.
+    let sink_deadline = deadline
+        .checked_sub(SINK_TIME_MARGIN)
+        .unwrap_or_else(Instant::now);
     while let Some((log_type, chunk)) = rx.recv().await {
         if failure.is_some() || out_of_time {
             continue;
@@ -779,14 +800,14 @@ pub async fn process_object(
             first_index: chunk.first_index,
             object_id: object_id.clone(),
         };
-        match ctx.sink.deliver(&batch, &chunk.records).await {
+        match ctx.sink.deliver(&batch, chunk.records, sink_deadline).await {
             Ok(n) => {
                 delivered += n;
                 next_index = chunk.end_index;
             }
             Err(e) => {
                 stop.store(true, Ordering::Relaxed);
-                failure = Some(e.to_string());
+                failure = Some(e);
             }
         }
     }
@@ -798,8 +819,8 @@ pub async fn process_object(
         }
         Err(e) => return ObjectResult::Failed(format!("the parser task failed: {e}")),
     };
-    if let Some(reason) = failure {
-        return ObjectResult::Failed(reason);
+    if let Some(e) = failure.as_ref().filter(|e| e.is_transient()) {
+        return ObjectResult::Failed(e.to_string());
     }
     let (log_type, report) = match parsed {
         Ok(ok) => ok,
@@ -826,18 +847,28 @@ pub async fn process_object(
             return ObjectResult::Failed(e);
         }
     }
+    let mut resume = object.clone();
+    resume.etag = source_etag;
+    resume.version_id = source_version;
+    resume.start_index = next_index;
+    if let Some(e) = failure {
+        // The sink refused the data for good (HTTP 400, 401, 403, a record larger than
+        // it accepts): retrying cannot help, so the rest of the object is rejected with
+        // the reason, to be replayed from where delivery stopped once the cause is fixed.
+        let reason = format!(
+            "{e}; records {start_index}..{next_index} of the object were delivered before, the rest was not"
+        );
+        return reject_object(ctx, &resume, Some(log_type.as_str().to_string()), reason).await;
+    }
     if out_of_time {
-        let queue = ctx
-            .settings
-            .queue_url
-            .as_deref()
-            .expect("checked before stopping");
-        let mut resume = object.clone();
-        resume.etag = source_etag;
-        resume.version_id = source_version;
+        let Some(queue) = ctx.settings.queue_url.as_deref() else {
+            return ObjectResult::Failed("stopped for time without a continuation queue".into());
+        };
         let body = notification::continuation_body(&resume, next_index);
+        // Sent with the function's own identity: the ingest queue is the function's,
+        // and a cross-account source role has no right to send to it.
         if let Err(e) = ctx
-            .clients
+            .output_clients
             .sqs()
             .send_message()
             .queue_url(queue)
@@ -870,6 +901,38 @@ pub async fn process_object(
         records: delivered,
         malformed: report.malformed,
     }
+}
+
+/// A direct invocation that must fail so Lambda retries it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} input(s) failed transiently and must be retried; failing the invocation so Lambda's asynchronous retries and on-failure destination see it. First: {}", .failures.len(), .failures.first().map_or("", String::as_str))]
+pub struct RetryInvocation {
+    /// Each failure: the object and the reason.
+    pub failures: Vec<String>,
+}
+
+/// The function's answer to Lambda for `outcome`.
+///
+/// An SQS batch gets the partial batch response (`{"batchItemFailures":
+/// [{"itemIdentifier": "<message id>"}]}`) naming only the messages to retry. A direct
+/// invocation (S3, SNS or EventBridge) has no such response: when anything failed
+/// transiently it gets an error, so Lambda retries the event and, once retries are
+/// spent, sends it to the on-failure destination; otherwise it gets the counts.
+pub fn lambda_response(outcome: &Outcome) -> Result<Value, RetryInvocation> {
+    if outcome.from_sqs {
+        let failures: Vec<Value> = outcome
+            .failed_message_ids
+            .iter()
+            .map(|id| serde_json::json!({ "itemIdentifier": id }))
+            .collect();
+        return Ok(serde_json::json!({ "batchItemFailures": failures }));
+    }
+    if !outcome.failures.is_empty() {
+        return Err(RetryInvocation {
+            failures: outcome.failures.clone(),
+        });
+    }
+    Ok(serde_json::to_value(&outcome.counts).unwrap_or_default())
 }
 
 /// One CloudWatch Embedded Metric Format line with the invocation's counts.
@@ -1000,6 +1063,31 @@ mod tests {
         assert_eq!(
             out.counts.messages,
             out.counts.decoded + out.counts.rejected
+        );
+    }
+
+    #[test]
+    fn direct_invocation_with_a_transient_failure_is_an_error_and_sqs_names_messages() {
+        let direct = Outcome {
+            failures: vec!["s3://logs/a.log: sink down".into()],
+            ..Outcome::default()
+        };
+        let err = lambda_response(&direct).unwrap_err();
+        assert!(
+            err.to_string().contains("s3://logs/a.log: sink down"),
+            "{err}"
+        );
+        let fine = Outcome::default();
+        assert_eq!(lambda_response(&fine).unwrap()["objects"], 0);
+        let sqs = Outcome {
+            from_sqs: true,
+            failed_message_ids: vec!["m2".into()],
+            failures: vec!["s3://logs/b.log: sink down".into()],
+            ..Outcome::default()
+        };
+        assert_eq!(
+            lambda_response(&sqs).unwrap(),
+            json!({"batchItemFailures": [{"itemIdentifier": "m2"}]})
         );
     }
 

@@ -14,6 +14,7 @@ pub mod normalize;
 pub mod notification;
 pub mod object;
 pub mod pipeline;
+pub mod redact;
 pub mod reject;
 pub mod scan;
 pub mod setup;

@@ -128,7 +128,7 @@ impl RejectRecord {
             records: vec![],
             replay: format!(
                 "fix the cause (or set S3CONNECTOR_LOG_TYPE_OVERRIDES), then send {} to the ingest queue",
-                crate::notification::continuation_body(object, 0)
+                crate::notification::continuation_body(object, object.start_index)
             ),
         }
     }
@@ -173,6 +173,9 @@ impl RejectRecord {
                 h.update((p.len() as u64).to_be_bytes());
                 h.update(p.as_bytes());
             }
+            // Each part of a continued object has its own record: the parts' rejects
+            // must not overwrite each other, and a retried part overwrites its own.
+            h.update(o.start_index.to_be_bytes());
         }
         format!(
             "{prefix}rejects/kind={}/dt={}/{}.json",
@@ -240,6 +243,42 @@ mod tests {
         assert!(a
             .key("out/", 0)
             .starts_with("out/rejects/kind=message/dt=1970-01-01/"));
+    }
+
+    fn object_from(start_index: u64) -> ObjectRef {
+        ObjectRef {
+            bucket: "logs".into(),
+            key: "big.log.gz".into(),
+            version_id: None,
+            size: None,
+            etag: Some("abc".into()),
+            sequencer: None,
+            region: None,
+            event_time: None,
+            event_name: "ObjectCreated:Put".into(),
+            start_index,
+        }
+    }
+
+    #[test]
+    fn each_part_of_a_continued_object_gets_its_own_reject_record() {
+        let errors = [RecordError {
+            index: 0,
+            line: Some(1),
+            reason: "bad".into(),
+            excerpt: "x".into(),
+        }];
+        let first = RejectRecord::records(&object_from(0), "text", 1, &errors, 0);
+        let second = RejectRecord::records(&object_from(20_000), "text", 1, &errors, 0);
+        let second_again = RejectRecord::records(&object_from(20_000), "text", 1, &errors, 0);
+        assert_ne!(first.key("out/", 0), second.key("out/", 0));
+        assert_eq!(second.key("out/", 0), second_again.key("out/", 0));
+        let object = RejectRecord::object(&object_from(20_000), None, "gone".into(), 0);
+        assert!(
+            object.replay.contains("\"start_index\":20000"),
+            "{}",
+            object.replay
+        );
     }
 
     #[test]

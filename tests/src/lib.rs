@@ -35,6 +35,12 @@ impl Emulator {
                 };
             }
         }
+        Self::start_private()
+    }
+
+    /// Starts an emulator of its own, separate from the shared one: a second AWS
+    /// "account" whose resources the first one's clients cannot reach.
+    pub fn start_private() -> Emulator {
         let port = free_port();
         let server = moto_server_path();
         let child = Command::new(&server)

@@ -655,6 +655,28 @@ async fn http_sink_indexes_every_record_once_in_elasticsearch_even_when_redelive
     assert_eq!(sent as u64, 2 * expected);
 }
 
+/// An S3 event for `key` in `bucket`, as S3 sends it (the key form-encoded).
+fn s3_event(bucket: &str, key: &str, size: usize) -> Value {
+    let encoded: String = key
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    json!({"Records": [{
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": "us-east-1",
+        "eventTime": "2026-11-23T10:00:00.000Z",
+        "eventName": "ObjectCreated:Put",
+        "s3": {"bucket": {"name": bucket}, "object": {"key": encoded, "size": size}}
+    }]})
+}
+
 #[tokio::test]
 async fn a_key_with_non_ascii_characters_is_delivered_and_fails_nothing() {
     let s = scene().await;
@@ -719,3 +741,190 @@ async fn binary_data_is_rejected_with_the_reason_not_delivered_as_text() {
     assert!(output_objects(&s, "source=").await.is_empty());
 }
 
+/// An HTTP endpoint on loopback answering every request with `status` and `body`;
+/// returns its URL and the number of requests it answered.
+async fn fixed_status_server(
+    status: &'static str,
+    body: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/ingest", listener.local_addr().unwrap());
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut data = Vec::new();
+                let mut chunk = [0u8; 65536];
+                let head_end = loop {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&chunk[..n]);
+                    if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break p + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&data[..head_end]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while data.len() < head_end + length {
+                    let n = socket.read(&mut chunk).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    data.extend_from_slice(&chunk[..n]);
+                }
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let response = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, count)
+}
+
+#[tokio::test]
+async fn a_permanent_http_sink_error_becomes_a_reject_record_not_a_retry() {
+    let s = scene().await;
+    let (key, body, _, _) = fixtures().swap_remove(2);
+    let event = put_and_receive(&s, &key, body).await;
+    let (url, requests) = fixed_status_server("400 Bad Request", r#"{"error":"mapping"}"#).await;
+    let ctx = context(
+        &s,
+        &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
+    );
+
+    let outcome = run(&ctx, event).await;
+
+    assert!(outcome.failed_message_ids.is_empty(), "{outcome:#?}");
+    assert_eq!(outcome.counts.objects_rejected, 1, "{:#?}", outcome.counts);
+    assert_eq!(
+        requests.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a 400 is not retried"
+    );
+    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    assert_eq!(rejects.len(), 1);
+    assert!(rejects[0].1.contains("HTTP 400"), "{}", rejects[0].1);
+}
+
+#[tokio::test]
+async fn a_direct_invocation_that_fails_transiently_answers_lambda_with_an_error() {
+    let s = scene().await;
+    let (key, body, _, _) = fixtures().swap_remove(2);
+    let size = body.len();
+    put(&s, &key, body).await;
+    let ctx = context(
+        &s,
+        &[
+            ("S3CONNECTOR_SINK", "http"),
+            ("S3CONNECTOR_HTTP_URL", "http://127.0.0.1:1/ingest"),
+            ("S3CONNECTOR_HTTP_MAX_ATTEMPTS", "1"),
+        ],
+    );
+
+    let outcome = run(&ctx, s3_event(&s.logs, &key, size)).await;
+
+    assert!(!outcome.from_sqs);
+    assert_eq!(outcome.counts.objects_failed, 1, "{:#?}", outcome.counts);
+    let err = ingest::lambda_response(&outcome).unwrap_err();
+    assert!(err.to_string().contains(&key), "{err}");
+    // Once the endpoint is back, the same direct invocation succeeds with its counts.
+    let (url, _) = fixed_status_server("200 OK", "{}").await;
+    let ctx = context(
+        &s,
+        &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
+    );
+    let outcome = run(&ctx, s3_event(&s.logs, &key, size)).await;
+    let counts = ingest::lambda_response(&outcome).unwrap();
+    assert_eq!(counts["objects_delivered"], 1, "{counts}");
+}
+
+#[tokio::test]
+async fn continuations_are_sent_with_the_functions_own_identity_not_the_source_role() {
+    // Two emulators stand for two accounts: the logs live in the source account, read
+    // with the source role's clients; the output bucket and the ingest queue are the
+    // function's own, and only the function's clients reach them.
+    let source_emu = Emulator::start_private();
+    let source_clients = source_emu.clients().await;
+    let own_emu = Emulator::start_private();
+    let own_clients = own_emu.clients().await;
+    let logs = unique_name("it-xacct-src");
+    let output = unique_name("it-xacct-out");
+    source_clients
+        .s3()
+        .create_bucket()
+        .bucket(&logs)
+        .send()
+        .await
+        .unwrap();
+    own_clients
+        .s3()
+        .create_bucket()
+        .bucket(&output)
+        .send()
+        .await
+        .unwrap();
+    let (queue_url, _) = create_queue(&own_clients, &unique_name("it-xacct-ingest"))
+        .await
+        .unwrap();
+    let (key, body, _, _) = fixtures().swap_remove(1);
+    let size = body.len();
+    source_clients
+        .s3()
+        .put_object()
+        .bucket(&logs)
+        .key(&key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+    let vars: Vec<(String, String)> = vec![
+        ("S3CONNECTOR_OUTPUT_BUCKET".into(), output.clone()),
+        ("S3CONNECTOR_INGEST_QUEUE_URL".into(), queue_url.clone()),
+        ("S3CONNECTOR_CHUNK_RECORDS".into(), "100".into()),
+    ];
+    let lookup = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    let config = Config::from_lookup(&lookup).unwrap();
+    let settings = IngestConfig::from_lookup(&lookup).unwrap();
+    let ctx = IngestContext::new(
+        &config,
+        settings,
+        source_clients,
+        own_clients.clone(),
+        &lookup,
+    )
+    .unwrap();
+
+    // 30 s left, under the 60 s reserve: the object is handed to a continuation at once.
+    let outcome = ingest::handle(
+        s3_event(&logs, &key, size),
+        &ctx,
+        Instant::now() + Duration::from_secs(30),
+    )
+    .await;
+
+    assert_eq!(outcome.counts.objects_continued, 1, "{outcome:#?}");
+    let received = own_clients
+        .sqs()
+        .receive_message()
+        .queue_url(&queue_url)
+        .wait_time_seconds(2)
+        .send()
+        .await
+        .unwrap();
+    let body = received.messages()[0].body().unwrap();
+    assert!(body.contains("s3connector_continuation"), "{body}");
+}

@@ -2,7 +2,6 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use aws_lambda_events::sqs::SqsBatchResponse;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use s3connector::aws::{ClientSettings, Clients};
 use s3connector::ingest::{self, IngestConfig, IngestContext};
@@ -35,12 +34,5 @@ async fn handler(event: LambdaEvent<Value>, ctx: &IngestContext) -> Result<Value
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
     let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
     let outcome = ingest::handle(event.payload, ctx, Instant::now() + left).await;
-    if !outcome.from_sqs {
-        return Ok(serde_json::to_value(&outcome.counts)?);
-    }
-    let mut response = SqsBatchResponse::default();
-    for id in outcome.failed_message_ids {
-        response.add_failure(id);
-    }
-    Ok(serde_json::to_value(response)?)
+    Ok(ingest::lambda_response(&outcome)?)
 }

@@ -3,6 +3,8 @@
 pub mod http;
 pub mod s3;
 
+use std::time::Instant;
+
 pub use http::HttpSink;
 pub use s3::S3Sink;
 
@@ -75,14 +77,18 @@ pub enum Sink {
 
 impl Sink {
     /// Delivers one chunk of records; returns how many were delivered.
+    ///
+    /// The sink stops retrying before `deadline` with a transient error, so the caller
+    /// can still report the input for retry before its invocation ends.
     pub async fn deliver(
         &self,
         source: &BatchSource,
-        records: &[Record],
+        records: Vec<Record>,
+        deadline: Instant,
     ) -> Result<u64, SinkError> {
         match self {
-            Sink::S3(s) => s.deliver(source, records).await,
-            Sink::Http(h) => h.deliver(source, records).await,
+            Sink::S3(s) => s.deliver(source, records, deadline).await,
+            Sink::Http(h) => h.deliver(source, &records, deadline).await,
         }
     }
 }

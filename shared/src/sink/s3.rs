@@ -2,8 +2,9 @@
 //! deterministic, Athena/Glue-friendly key, so a retry overwrites instead of duplicating.
 
 use std::io::Write;
+use std::time::Instant;
 
-use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{BatchSource, Record, SinkError};
@@ -184,35 +185,61 @@ impl S3Sink {
         )
     }
 
-    /// Writes one chunk as one object; every failure is transient (the data is never at fault).
+    /// Writes one chunk as one object.
+    ///
+    /// Every failure is transient: the data is never at fault, and a permanent problem
+    /// with the output bucket (access denied, no such bucket) is one an operator fixes
+    /// while SQS keeps the messages; the reject records would go to the same bucket.
+    /// Compression runs off the async worker threads; the upload gives up at `deadline`.
     pub async fn deliver(
         &self,
         source: &BatchSource,
-        records: &[Record],
+        records: Vec<Record>,
+        deadline: Instant,
     ) -> Result<u64, SinkError> {
-        if records.is_empty() {
+        let Some(first) = records.first() else {
             return Ok(0);
-        }
-        let key = self.key_for(source, &records[0]);
-        let body = self.compression.encode(records);
-        self.client
+        };
+        let key = self.key_for(source, first);
+        let count = records.len() as u64;
+        let transient = |reason: String| SinkError::Transient {
+            bucket: source.bucket.clone(),
+            key: source.key.clone(),
+            reason,
+        };
+        let body = self
+            .compress(records)
+            .await
+            .map_err(|e| transient(format!("compressing the chunk failed: {e}")))?;
+        let put = self
+            .client
             .put_object()
             .bucket(&self.bucket)
             .key(&key)
             .content_type("application/x-ndjson")
             .body(ByteStream::from(body))
-            .send()
-            .await
-            .map_err(|e: SdkError<_, _>| SinkError::Transient {
-                bucket: source.bucket.clone(),
-                key: source.key.clone(),
-                reason: format!(
-                    "PutObject s3://{}/{key}: {}",
-                    self.bucket,
-                    DisplayErrorContext(&e)
-                ),
-            })?;
-        Ok(records.len() as u64)
+            .send();
+        match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), put).await {
+            Ok(Ok(_)) => Ok(count),
+            Ok(Err(e)) => Err(transient(format!(
+                "PutObject s3://{}/{key}: {}",
+                self.bucket,
+                DisplayErrorContext(&e)
+            ))),
+            Err(_) => Err(transient(format!(
+                "PutObject s3://{}/{key}: the invocation's time ran out before the upload finished",
+                self.bucket
+            ))),
+        }
+    }
+}
+
+impl S3Sink {
+    /// Compresses a chunk on a blocking thread: compressing megabytes of NDJSON on an
+    /// async worker thread would stall its timers and network I/O meanwhile.
+    async fn compress(&self, records: Vec<Record>) -> Result<Vec<u8>, tokio::task::JoinError> {
+        let compression = self.compression;
+        tokio::task::spawn_blocking(move || compression.encode(&records)).await
     }
 }
 
@@ -247,7 +274,7 @@ pub fn day_of(ms: i64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -263,6 +290,48 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    /// `work` finishes only after a 1 ms timer on the same single-threaded runtime has
+    /// fired: it waited on another thread instead of holding the runtime's only one.
+    pub(crate) async fn leaves_the_runtime_free<T>(
+        work: impl std::future::Future<Output = T>,
+    ) -> T {
+        let timer = tokio::spawn(async {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            std::time::Instant::now()
+        });
+        let out = work.await;
+        let done = std::time::Instant::now();
+        let fired = timer.await.unwrap();
+        assert!(fired < done, "the timer waited for the work");
+        out
+    }
+
+    #[tokio::test]
+    async fn chunks_are_compressed_off_the_async_worker_threads() {
+        let client = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                .build(),
+        );
+        let sink = S3Sink::new(
+            client,
+            "out".into(),
+            String::new(),
+            OutputCompression::Gzip(9),
+        );
+        let records: Vec<Record> = (0..20_000)
+            .map(|i| Record {
+                uid: format!("{i}"),
+                time_ms: None,
+                json: format!("{{\"n\":{i},\"pad\":\"{}\"}}", "x".repeat(500)),
+            })
+            .collect();
+        let body = leaves_the_runtime_free(sink.compress(records))
+            .await
+            .unwrap();
+        assert!(!body.is_empty());
     }
 
     #[test]
