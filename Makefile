@@ -4,7 +4,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := .venv
-# cfn-guard (policy rules for the templates) is built from crates.io once, into .tools/.
+# cfn-guard (policy rules for the templates) is built from crates.io once per machine (see below).
 CFN_GUARD_VERSION := 3.2.1
 CFN_GUARD := .tools/bin/cfn-guard
 # The SAM CLI lives in its own venv: its pins clash with moto's and checkov's.
@@ -30,14 +30,17 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed ## Create the Python venv with the pinned tools (moto, cargo-lambda, zig, cfn-lint, checkov)
 
-# Built once; a version bump rebuilds it.
+# Built once per machine into a cache outside the checkout (so every clone and CI run on the
+# machine reuses it), then linked into .tools/; a version bump rebuilds it.
+TOOLS_CACHE ?= $(HOME)/.cache/s3connector/cfn-guard-$(CFN_GUARD_VERSION)
 $(CFN_GUARD): Makefile
-	@if [ ! -x $@ ] || ! $@ --version | grep -q '$(CFN_GUARD_VERSION)'; then \
-	  echo "building cfn-guard $(CFN_GUARD_VERSION) into .tools (once)"; \
-	  CARGO_TARGET_DIR=.tools/build cargo install --quiet --locked --root .tools cfn-guard@$(CFN_GUARD_VERSION); \
-	  rm -rf .tools/build; \
+	@if [ ! -x $(TOOLS_CACHE)/bin/cfn-guard ] || ! $(TOOLS_CACHE)/bin/cfn-guard --version | grep -q '$(CFN_GUARD_VERSION)'; then \
+	  echo "building cfn-guard $(CFN_GUARD_VERSION) into $(TOOLS_CACHE) (once per machine)"; \
+	  CARGO_TARGET_DIR=$(TOOLS_CACHE)/build cargo install --quiet --locked --root $(TOOLS_CACHE) cfn-guard@$(CFN_GUARD_VERSION); \
+	  rm -rf $(TOOLS_CACHE)/build; \
 	fi
-	@touch $@
+	@mkdir -p $(dir $@) && ln -sf $(TOOLS_CACHE)/bin/cfn-guard $@
+	@touch -h $@
 
 build: ## Build every crate (debug)
 	cargo build --workspace --all-targets

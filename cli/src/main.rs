@@ -3,6 +3,8 @@
 //! stdout carries data only; stderr carries progress and reasons. Exit codes: 0 success,
 //! 1 the work ran but failed its purpose, 2 bad usage or configuration.
 
+mod classify;
+
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -64,6 +66,10 @@ enum Command {
         #[arg(long, default_value = "auto")]
         raw: String,
     },
+    /// Find sensitive data (credentials, card numbers, national ids, personal data) in
+    /// files, directories (recursively, gzip and zstd decompressed) or s3://bucket/key.
+    /// Exit 1 when anything is found, 0 when clean.
+    Classify(ClassifyArgs),
     /// List the buckets the credentials can see.
     Scan {
         /// Print one JSON document instead of a table.
@@ -103,6 +109,22 @@ struct SetupNotificationsArgs {
     /// Print the change without writing it.
     #[arg(long)]
     dry_run: bool,
+}
+
+#[derive(Args)]
+struct ClassifyArgs {
+    /// Local file or directory, or s3://bucket/key.
+    #[arg(required_unless_present = "list_detectors")]
+    input: Option<String>,
+    /// Detector ids to run, comma-separated (default: all; see --list-detectors).
+    #[arg(long, value_delimiter = ',')]
+    detectors: Vec<String>,
+    /// Print one JSON document instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// List the detectors and exit.
+    #[arg(long)]
+    list_detectors: bool,
 }
 
 #[derive(Args)]
@@ -168,6 +190,7 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
             log_type,
             raw,
         } => parse(&cli.aws, &config, &input, &log_type, &raw).await,
+        Command::Classify(args) => classify(&cli.aws, &config, args).await,
         Command::Scan { json } => {
             let clients = clients(&cli.aws, &config).await?;
             let buckets = scan::list_buckets(&clients.s3())
@@ -289,6 +312,60 @@ async fn setup_notifications(
     Ok(ExitCode::SUCCESS)
 }
 
+async fn classify(
+    flags: &AwsFlags,
+    config: &Config,
+    args: ClassifyArgs,
+) -> Result<ExitCode, String> {
+    if args.list_detectors {
+        return Ok(classify::list_detectors(args.json));
+    }
+    let input = args
+        .input
+        .expect("clap requires an input without --list-detectors");
+    let classifier = classify::classifier(args.detectors)?;
+    let outcomes = if input.starts_with("s3://") {
+        let Input {
+            source,
+            reader,
+            content_encoding,
+            content_type,
+        } = open_input(flags, config, &input).await?;
+        // The S3 body is bridged from async to a blocking reader: classify off the runtime.
+        let result = tokio::task::spawn_blocking(move || {
+            classify::classify_stream(
+                &classifier,
+                &source.key,
+                reader,
+                content_encoding.as_deref(),
+                content_type.as_deref(),
+            )
+        })
+        .await
+        .map_err(|e| format!("classify task failed: {e}"))?;
+        vec![classify::outcome(input, result)]
+    } else {
+        let files = classify::local_files(std::path::Path::new(&input))?;
+        tokio::task::spawn_blocking(move || {
+            files
+                .into_iter()
+                .map(|path| {
+                    let name = path.display().to_string();
+                    let result = std::fs::File::open(&path)
+                        .map_err(|e| e.to_string())
+                        .and_then(|f| {
+                            classify::classify_stream(&classifier, &name, Box::new(f), None, None)
+                        });
+                    classify::outcome(name, result)
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| format!("classify task failed: {e}"))?
+    };
+    Ok(classify::finish(&outcomes, args.json))
+}
+
 async fn clients(flags: &AwsFlags, config: &Config) -> Result<Clients, String> {
     let mut settings = ClientSettings::from(config);
     if let Some(r) = &flags.region {
@@ -303,6 +380,66 @@ async fn clients(flags: &AwsFlags, config: &Config) -> Result<Clients, String> {
     Clients::load(&settings).await.map_err(|e| e.to_string())
 }
 
+/// An input opened for reading: a local file, stdin, or an S3 object's body.
+struct Input {
+    source: SourceObject,
+    reader: Box<dyn Read + Send>,
+    content_encoding: Option<String>,
+    content_type: Option<String>,
+}
+
+/// Opens a local path, `-` (stdin) or `s3://bucket/key`.
+async fn open_input(flags: &AwsFlags, config: &Config, input: &str) -> Result<Input, String> {
+    match input.strip_prefix("s3://") {
+        Some(rest) => {
+            let (bucket, key) = rest
+                .split_once('/')
+                .filter(|(_, k)| !k.is_empty())
+                .ok_or_else(|| format!("{input}: expected s3://bucket/key"))?;
+            let clients = clients(flags, config).await?;
+            let out = clients
+                .s3()
+                .get_object()
+                .bucket(bucket)
+                .key(key)
+                .send()
+                .await
+                .map_err(|e| format!("{input}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+            Ok(Input {
+                source: SourceObject {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                    etag: out.e_tag.clone(),
+                    version_id: out.version_id.clone(),
+                },
+                content_encoding: out.content_encoding.clone(),
+                content_type: out.content_type.clone(),
+                reader: Box::new(tokio_util::io::SyncIoBridge::new(
+                    out.body.into_async_read(),
+                )),
+            })
+        }
+        None => {
+            let reader: Box<dyn Read + Send> = if input == "-" {
+                Box::new(std::io::stdin())
+            } else {
+                Box::new(std::fs::File::open(input).map_err(|e| format!("{input}: {e}"))?)
+            };
+            Ok(Input {
+                source: SourceObject {
+                    bucket: "local".into(),
+                    key: input.to_string(),
+                    etag: None,
+                    version_id: None,
+                },
+                reader,
+                content_encoding: None,
+                content_type: None,
+            })
+        }
+    }
+}
+
 async fn parse(
     flags: &AwsFlags,
     config: &Config,
@@ -315,49 +452,12 @@ async fn parse(
         "auto" => None,
         t => Some(t.parse::<LogType>().map_err(|e| format!("--type: {e}"))?),
     };
-    let (source, raw_reader, encoding, content_type): (SourceObject, Box<dyn Read + Send>, _, _) =
-        match input.strip_prefix("s3://") {
-            Some(rest) => {
-                let (bucket, key) = rest
-                    .split_once('/')
-                    .filter(|(_, k)| !k.is_empty())
-                    .ok_or_else(|| format!("{input}: expected s3://bucket/key"))?;
-                let clients = clients(flags, config).await?;
-                let out = clients
-                    .s3()
-                    .get_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .send()
-                    .await
-                    .map_err(|e| {
-                        format!("{input}: {}", aws_sdk_s3::error::DisplayErrorContext(&e))
-                    })?;
-                let source = SourceObject {
-                    bucket: bucket.to_string(),
-                    key: key.to_string(),
-                    etag: out.e_tag.clone(),
-                    version_id: out.version_id.clone(),
-                };
-                let (enc, ct) = (out.content_encoding.clone(), out.content_type.clone());
-                let reader = tokio_util::io::SyncIoBridge::new(out.body.into_async_read());
-                (source, Box::new(reader), enc, ct)
-            }
-            None => {
-                let reader: Box<dyn Read + Send> = if input == "-" {
-                    Box::new(std::io::stdin())
-                } else {
-                    Box::new(std::fs::File::open(input).map_err(|e| format!("{input}: {e}"))?)
-                };
-                let source = SourceObject {
-                    bucket: "local".into(),
-                    key: input.to_string(),
-                    etag: None,
-                    version_id: None,
-                };
-                (source, reader, None, None)
-            }
-        };
+    let Input {
+        source,
+        reader: raw_reader,
+        content_encoding: encoding,
+        content_type,
+    } = open_input(flags, config, input).await?;
     let input = input.to_string();
     // Parsing is synchronous and the S3 body is bridged from async: run it off the runtime.
     tokio::task::spawn_blocking(move || {

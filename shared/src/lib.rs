@@ -5,6 +5,7 @@
 //! configuration, build clients once and call into this crate.
 
 pub mod aws;
+pub mod classify;
 pub mod config;
 pub mod connection;
 pub mod ingest;

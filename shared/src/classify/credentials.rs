@@ -1,0 +1,512 @@
+//! Credential detectors: cloud keys, service tokens, private keys, passwords.
+
+use base64::Engine as _;
+
+use super::checksum::entropy;
+use super::detector::{is_word, Candidate, Category, Confidence, Detector, Need, Rule, Verdict};
+
+const HIGH: Need = Need::Alone(Confidence::High);
+
+/// `name = value` and `"name": "value"` assignments whose name says secret; shared by the
+/// AWS secret key and the generic password detectors (AWS is tried first).
+const ASSIGNMENT: &str = r#"(?i)[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credential)[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*["']?[^\s"',;]{8,200}"#;
+
+const AWS_SECRET_DESCRIPTION: &str = "AWS secret access key: 40 base64 characters of high entropy, named as one (aws_secret_access_key = ..., or a keyword nearby)";
+const AWS_SECRET_KEYWORDS: &[&str] = &[
+    "aws_secret_access_key",
+    "secret access key",
+    "secret_access_key",
+    "secretaccesskey",
+    "aws secret",
+];
+
+/// The credential detectors, in the order the pass tries them.
+pub(crate) const DETECTORS: &[Detector] = &[
+    Detector {
+        id: "private_key",
+        category: Category::Credentials,
+        description: "Private key block (PEM PKCS#1/PKCS#8/EC, OpenSSH, PGP): BEGIN and matching END lines around a base64 body, not a header alone",
+        keywords: &[],
+        rule: Rule::Pattern {
+            // The body's alphabet (base64, line breaks, PEM and PGP header lines) keeps the
+            // lazy match inside one block; the window overlap bounds its length.
+            regex: r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\-]{64,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
+            check: private_key,
+        },
+    },
+    Detector {
+        id: "aws_access_key_id",
+        category: Category::Credentials,
+        description: "AWS access key id: AKIA/ASIA/ABIA/ACCA/A3T prefix and 16 base32 characters",
+        keywords: &["aws_access_key_id", "access key", "aws"],
+        rule: Rule::Pattern {
+            regex: r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b",
+            check: whole_high,
+        },
+    },
+    Detector {
+        id: "github_token",
+        category: Category::Credentials,
+        description: "GitHub token: ghp_/gho_/ghu_/ghs_/ghr_ with 36 base62 characters, or github_pat_ fine-grained token",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
+            check: whole_high,
+        },
+    },
+    Detector {
+        id: "gitlab_token",
+        category: Category::Credentials,
+        description: "GitLab personal, project or group access token (glpat- and 20 or more characters)",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\bglpat-[A-Za-z0-9_\-]{20,64}\b",
+            check: whole_high,
+        },
+    },
+    Detector {
+        id: "slack_token",
+        category: Category::Credentials,
+        description: "Slack token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-) or incoming webhook URL",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9\-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}",
+            check: whole_high,
+        },
+    },
+    Detector {
+        id: "stripe_key",
+        category: Category::Credentials,
+        description: "Stripe secret or restricted key (sk_live_, rk_live_, sk_test_, rk_test_)",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{24,99}\b",
+            check: whole_high,
+        },
+    },
+    Detector {
+        id: "google_api_key",
+        category: Category::Credentials,
+        description: "Google API key (AIza and 35 characters)",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\bAIza[0-9A-Za-z_\-]{35}",
+            check: bounded_token,
+        },
+    },
+    Detector {
+        id: "twilio_api_key",
+        category: Category::Credentials,
+        description: "Twilio API key SID (SK and 32 hex digits)",
+        keywords: &["twilio"],
+        rule: Rule::Pattern {
+            regex: r"\bSK[0-9a-f]{32}\b",
+            check: |c| Some(Verdict::whole(c, Need::Alone(Confidence::Medium))),
+        },
+    },
+    Detector {
+        id: "sendgrid_api_key",
+        category: Category::Credentials,
+        description: "SendGrid API key (SG. 22 characters . 43 characters)",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}",
+            check: bounded_token,
+        },
+    },
+    Detector {
+        id: "npm_token",
+        category: Category::Credentials,
+        description: "npm access token (npm_ and 36 base62 characters)",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\bnpm_[A-Za-z0-9]{36}\b",
+            check: whole_high,
+        },
+    },
+    Detector {
+        id: "azure_storage_connection_string",
+        category: Category::Credentials,
+        description: "Azure Storage connection string with an AccountKey (88-character base64 key)",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"DefaultEndpointsProtocol=https?;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/]{86}==",
+            check: whole_high,
+        },
+    },
+    Detector {
+        id: "jwt",
+        category: Category::Credentials,
+        description: "JSON Web Token: three base64url parts whose header decodes to a JSON object with alg",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{10,}",
+            check: jwt,
+        },
+    },
+    Detector {
+        id: "url_password",
+        category: Category::Credentials,
+        description: "Password in a URL (scheme://user:password@host), placeholders excluded",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:@/]{1,64}:[^\s:@/]{1,128}@[A-Za-z0-9.\-]{1,253}",
+            check: url_password,
+        },
+    },
+    Detector {
+        id: "aws_secret_access_key",
+        category: Category::Credentials,
+        description: AWS_SECRET_DESCRIPTION,
+        keywords: AWS_SECRET_KEYWORDS,
+        rule: Rule::Pattern {
+            regex: ASSIGNMENT,
+            check: aws_secret_assignment,
+        },
+    },
+    Detector {
+        id: "generic_secret",
+        category: Category::Credentials,
+        description: "Assignment of a password, secret, token or key (password=..., \"secret\": ...) with a high-entropy value, placeholders excluded",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: ASSIGNMENT,
+            check: generic_secret,
+        },
+    },
+    Detector {
+        id: "aws_secret_access_key",
+        category: Category::Credentials,
+        description: AWS_SECRET_DESCRIPTION,
+        keywords: AWS_SECRET_KEYWORDS,
+        rule: Rule::Pattern {
+            regex: r"[A-Za-z0-9/+]{40}",
+            check: aws_secret_alone,
+        },
+    },
+];
+
+fn whole_high(c: &Candidate<'_>) -> Option<Verdict> {
+    Some(Verdict::whole(c, HIGH))
+}
+
+/// A token whose pattern cannot end on a word boundary (its alphabet has `-`).
+fn bounded_token(c: &Candidate<'_>) -> Option<Verdict> {
+    let next = c.after();
+    let continues = is_word(next) || matches!(next, Some(b'_' | b'-'));
+    (!continues).then(|| Verdict::whole(c, HIGH))
+}
+
+/// A private key block: BEGIN and END name the same key type, and the body holds a
+/// base64 payload (a header line alone, or a `...` placeholder, is not a key).
+fn private_key(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let text = std::str::from_utf8(b).ok()?;
+    let begin_end = text
+        .find("-----\n")
+        .or_else(|| text.find("-----\r\n"))
+        .or_else(|| text[5..].find("-----").map(|i| i + 5))?;
+    let begin_type = text[11..begin_end].trim_end_matches("-----");
+    let end_at = text.rfind("-----END ")?;
+    let end_type = text[end_at + 9..].trim_end_matches('-');
+    if begin_type != end_type {
+        return None;
+    }
+    let body = &text[begin_end..end_at];
+    let payload: usize = body
+        .lines()
+        .filter(|l| !l.contains(':'))
+        .map(|l| {
+            l.bytes()
+                .filter(|x| x.is_ascii_alphanumeric() || matches!(x, b'+' | b'/' | b'='))
+                .count()
+        })
+        .sum();
+    (payload >= 64 && entropy(body.as_bytes()) > 4.0).then(|| Verdict::whole(c, HIGH))
+}
+
+/// JWT: the header is base64url JSON with an `alg` member.
+fn jwt(c: &Candidate<'_>) -> Option<Verdict> {
+    if matches!(c.after(), Some(b'.' | b'-' | b'_')) || is_word(c.after()) {
+        return None;
+    }
+    let b = c.bytes();
+    let header = b.split(|&x| x == b'.').next()?;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.strip_suffix(b"=").unwrap_or(header))
+        .ok()?;
+    let json: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
+    json.get("alg")?;
+    Some(Verdict::whole(c, HIGH))
+}
+
+/// Values that stand for a password rather than being one.
+fn placeholder(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    let starts = |p: &[u8]| lower.starts_with(p);
+    starts(b"${")
+        || starts(b"{{")
+        || starts(b"<")
+        || starts(b"%")
+        || starts(b"$(")
+        || starts(b"[")
+        || lower.iter().all(|&x| x == b'*' || x == b'x' || x == b'.')
+        || [
+            &b"password"[..],
+            b"passwd",
+            b"changeme",
+            b"secret",
+            b"example",
+            b"redacted",
+            b"placeholder",
+            b"your",
+            b"none",
+            b"null",
+            b"true",
+            b"false",
+            b"undefined",
+        ]
+        .iter()
+        .any(|p| lower.starts_with(p))
+}
+
+/// `scheme://user:password@host`: the password is the value; placeholders are skipped.
+fn url_password(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let after_scheme = b.windows(3).position(|w| w == b"://")? + 3;
+    let colon = after_scheme + b[after_scheme..].iter().position(|&x| x == b':')?;
+    let at = colon + b[colon..].iter().position(|&x| x == b'@')?;
+    let password = &b[colon + 1..at];
+    (!placeholder(password)).then(|| Verdict {
+        span: colon + 1..at,
+        need: HIGH,
+    })
+}
+
+/// Splits an assignment candidate into its name and the value's span.
+fn assignment_parts(b: &[u8]) -> Option<(&[u8], std::ops::Range<usize>)> {
+    let op = b.iter().position(|&x| x == b'=' || x == b':')?;
+    let name = &b[..op];
+    let mut start = op + 1;
+    while start < b.len() && matches!(b[start], b' ' | b'\t' | b'"' | b'\'') {
+        start += 1;
+    }
+    Some((name, start..b.len()))
+}
+
+fn base64ish(v: &[u8]) -> bool {
+    v.iter()
+        .all(|&x| x.is_ascii_alphanumeric() || x == b'/' || x == b'+')
+}
+
+/// Mixed case, digits or symbols and high entropy: what a generated AWS secret looks like
+/// (hex digests and words do not pass).
+fn aws_secret_shape(v: &[u8]) -> bool {
+    v.len() == 40
+        && base64ish(v)
+        && v.iter().any(u8::is_ascii_uppercase)
+        && v.iter().any(u8::is_ascii_lowercase)
+        && entropy(v) > 4.0
+}
+
+fn aws_secret_assignment(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let (name, value) = assignment_parts(b)?;
+    let name = name.to_ascii_lowercase();
+    let named = name.windows(6).any(|w| w == b"secret")
+        && (name.windows(3).any(|w| w == b"aws") || name.windows(6).any(|w| w == b"access"));
+    (named && aws_secret_shape(&b[value.clone()])).then_some(Verdict {
+        span: value,
+        need: HIGH,
+    })
+}
+
+fn aws_secret_alone(c: &Candidate<'_>) -> Option<Verdict> {
+    let alone = !is_word(c.before())
+        && !matches!(c.before(), Some(b'/' | b'+'))
+        && !is_word(c.after())
+        && !matches!(c.after(), Some(b'/' | b'+' | b'='));
+    (alone && aws_secret_shape(c.bytes())).then(|| Verdict::whole(c, Need::Keyword))
+}
+
+/// A secret assignment whose value is not a placeholder and has enough entropy to be
+/// generated or chosen (at least 3 bits per character).
+fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let (_, value) = assignment_parts(b)?;
+    let v = &b[value.clone()];
+    let v = v
+        .strip_suffix(b"\"")
+        .or_else(|| v.strip_suffix(b"'"))
+        .unwrap_or(v);
+    if v.len() < 8 || placeholder(v) || entropy(v) < 3.0 {
+        return None;
+    }
+    Some(Verdict {
+        span: value.start..value.start + v.len(),
+        need: Need::Alone(Confidence::Medium),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{assert_clean, assert_finds};
+
+    #[test]
+    fn aws_access_key_ids_are_found_but_not_the_documented_example() {
+        assert_finds(
+            "aws_access_key_id",
+            "key=AKIAZ7Q3XK5LMN2RTV4W ok",
+            "AKIAZ7Q3XK5LMN2RTV4W",
+        );
+        assert_finds(
+            "aws_access_key_id",
+            "ASIAY34FZKBOKMUTVV7A",
+            "ASIAY34FZKBOKMUTVV7A",
+        );
+        assert_clean("aws_access_key_id", "AKIAIOSFODNN7EXAMPLE");
+        assert_clean("aws_access_key_id", "AKIAZ7Q3XK5LMN2RTV4WQ"); // 17 characters after the prefix
+        assert_clean("aws_access_key_id", "AKIAZ7Q3XK5LMN2RTV4"); // 15
+    }
+
+    #[test]
+    fn aws_secret_key_needs_name_or_keyword() {
+        let secret = "k3Jd9Lq0ZpXv7BnT2mWc8RyF5sHa1GeUoI4tNbQx";
+        assert_finds(
+            "aws_secret_access_key",
+            &format!("aws_secret_access_key = {secret}\n"),
+            secret,
+        );
+        assert_finds(
+            "aws_secret_access_key",
+            &format!("AWS secret: \"{secret}\""),
+            secret,
+        );
+        assert_clean("aws_secret_access_key", &format!("checksum {secret}"));
+        assert_clean(
+            "aws_secret_access_key",
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        );
+        assert_clean(
+            "aws_secret_access_key",
+            "aws_secret_access_key = da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        );
+    }
+
+    #[test]
+    fn private_key_block_is_found_but_a_header_alone_is_not() {
+        let body = "MIIEowIBAAKCAQEAvN3fLhYkZ9qC+2xQ7wz4Rk1pT8sVb0nJm6HdGy5aXeUoIiKl\nr7Tq2Wc9Zp3Lk8Mv4Nb1Xs6Jd0Fy5Hg7Qe2Ra9Ut3Yi1Op4As6Df8Gh0Jk2Lz4Xc\n";
+        let pem = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----");
+        assert_finds("private_key", &format!("key:\n{pem}\n"), &pem);
+        let ssh =
+            format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{body}-----END OPENSSH PRIVATE KEY-----");
+        assert_finds("private_key", &ssh, &ssh);
+        let pgp = format!("-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: 1\n\n{body}-----END PGP PRIVATE KEY BLOCK-----");
+        assert_finds("private_key", &pgp, &pgp);
+        assert_clean(
+            "private_key",
+            "grep -- '-----BEGIN RSA PRIVATE KEY-----' file",
+        );
+        assert_clean(
+            "private_key",
+            "-----BEGIN RSA PRIVATE KEY-----\n...\n-----END RSA PRIVATE KEY-----",
+        );
+        assert_clean(
+            "private_key",
+            &format!("-----BEGIN RSA PRIVATE KEY-----\n{body}-----END EC PRIVATE KEY-----"),
+        );
+    }
+
+    #[test]
+    fn jwt_header_must_decode_to_json_with_alg() {
+        let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MjQyIiwibmFtZSI6IkphbmUifQ.Q2xhc3NpZnlUZXN0U2lnbmF0dXJlMDE";
+        assert_finds("jwt", &format!("Authorization: Bearer {jwt}"), jwt);
+        // Header {"typ":"JWT"}: no alg.
+        assert_clean(
+            "jwt",
+            "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiI0MjQyIn0.Q2xhc3NpZnlUZXN0U2ln",
+        );
+        assert_clean(
+            "jwt",
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9garbage.eyJzdWIiOiI0MjQyIn0.Q2xhc3NpZnlUZXN0U2ln",
+        );
+    }
+
+    #[test]
+    fn service_tokens_are_found() {
+        for (id, v) in [
+            ("github_token", "ghp_Xy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk2Lm4"),
+            ("gitlab_token", "glpat-Xy7Qk2Lm9Pz4Rt6Vb1Nc"),
+            (
+                "slack_token",
+                "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+            ),
+            ("stripe_key", "sk_live_51Hc9Xy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3"),
+            ("google_api_key", "AIzaSyXy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk2"),
+            ("twilio_api_key", "SK0123456789abcdef0123456789abcdef"),
+            (
+                "sendgrid_api_key",
+                "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",
+            ),
+            ("npm_token", "npm_Xy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk2Lm4"),
+        ] {
+            assert_finds(id, &format!("token {v} end"), v);
+        }
+        assert_clean("github_token", "ghp_Xy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk2L"); // 35
+        assert_clean("stripe_key", "sk_test_4eC39HqLyjWDarjtT1zdp7dc"); // Stripe's documented key
+        assert_clean(
+            "google_api_key",
+            "AIzaSyXy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk2Lmore",
+        );
+    }
+
+    #[test]
+    fn azure_connection_string_is_found() {
+        let key = format!(
+            "{}==",
+            "Xy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk"
+                .repeat(3)
+                .get(..86)
+                .unwrap()
+        );
+        let s = format!("DefaultEndpointsProtocol=https;AccountName=acme01;AccountKey={key}");
+        assert_finds(
+            "azure_storage_connection_string",
+            &format!("conn=\"{s};EndpointSuffix=core.windows.net\""),
+            &s,
+        );
+        assert_clean(
+            "azure_storage_connection_string",
+            "DefaultEndpointsProtocol=https;AccountName=acme01;AccountKey=short==",
+        );
+    }
+
+    #[test]
+    fn url_passwords_but_not_placeholders() {
+        assert_finds(
+            "url_password",
+            "db postgres://app:Tr0ub4dor3xZ@db.internal:5432/x",
+            "Tr0ub4dor3xZ",
+        );
+        assert_clean(
+            "url_password",
+            "postgres://app:${DB_PASSWORD}@db.internal/x",
+        );
+        assert_clean("url_password", "postgres://app:password@db.internal/x");
+        assert_clean("url_password", "https://example.org/a:b@c"); // no userinfo before the path
+    }
+
+    #[test]
+    fn generic_assignments_with_entropy() {
+        assert_finds("generic_secret", "db_password=Zq8!vR2#mK9x", "Zq8!vR2#mK9x");
+        assert_finds(
+            "generic_secret",
+            "{\"client_secret\": \"f9Kd82LmQz0pXv7B\"}",
+            "f9Kd82LmQz0pXv7B",
+        );
+        assert_clean("generic_secret", "password=changeme123");
+        assert_clean("generic_secret", "password: ${PASSWORD}");
+        assert_clean("generic_secret", "password=aaaaaaaaaaaa");
+        assert_clean("generic_secret", "token: <your-token-here>");
+    }
+}

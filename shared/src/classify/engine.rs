@@ -1,0 +1,1024 @@
+//! The single pass: one multi-pattern regex (literal prefilters, lazy DFA) finds every
+//! detector's candidates in one scan, one Aho-Corasick automaton finds every keyword, and
+//! only candidates are validated. The input is read in bounded windows that overlap, so
+//! memory stays flat and a value across a window edge is found once.
+
+use std::collections::HashSet;
+use std::io::{self, Read};
+use std::ops::Range;
+
+use aho_corasick::AhoCorasick;
+use regex_automata::meta;
+use regex_automata::util::syntax;
+use regex_automata::{Anchored, Input, PatternID};
+
+use super::detector::{is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule};
+use super::findings::{FindingsBuilder, Location, ObjectReport, ObjectStatus, SkipReason};
+use super::mask::ValueHasher;
+use super::{builtin, ClassifyConfig, ClassifyError, CustomDetector};
+
+/// Digit groups with single separators, optionally a `+` or parenthesised area code in
+/// front: the candidates of every number detector and of phone numbers.
+const NUMBER: &str = r"(?:\+ ?|\()?[0-9]+(?:(?:[ \-./]|\) ?|[ \-]?\()[0-9]+)*\)?";
+
+/// Most digit groups a number detector looks at together (the French NIR has seven).
+const MAX_GROUPS: usize = 8;
+/// Longest digit string any number detector accepts.
+const MAX_DIGITS: usize = 19;
+
+/// Documented example values that are never reported: AWS's example keys, the test card
+/// numbers card networks and processors publish, SSA's advertised SSNs, the IBAN
+/// examples of the registry, Stripe's documented test key. Compared after
+/// [`normalize`].
+const ALLOWED: &[&str] = &[
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "4111111111111111",
+    "4012888888881881",
+    "4222222222222",
+    "4242424242424242",
+    "4000056655665556",
+    "5555555555554444",
+    "5105105105105100",
+    "5200828282828210",
+    "2223003122003222",
+    "378282246310005",
+    "371449635398431",
+    "378734493671000",
+    "6011111111111117",
+    "6011000990139424",
+    "3530111333300000",
+    "3566002020360505",
+    "30569309025904",
+    "38520000023237",
+    "6200000000000005",
+    "078-05-1120",
+    "219-09-9999",
+    "GB82WEST12345698765432",
+    "DE89370400440532013000",
+    "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+];
+
+/// Upper-case letters and digits only: what allow-listing and digests compare.
+pub(crate) fn normalize(value: &[u8]) -> Vec<u8> {
+    value
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_uppercase)
+        .collect()
+}
+
+/// A detector as the engine runs it: built in, or configured by the user.
+struct Entry {
+    id: String,
+    category: Category,
+    keywords: Vec<String>,
+    distance: usize,
+    kind: Kind,
+}
+
+enum Kind {
+    Builtin(&'static Detector),
+    Custom,
+}
+
+/// What a pattern slot of the pass stands for.
+enum Slot {
+    /// Detectors sharing one pattern, tried in order.
+    Pattern(Vec<usize>),
+    /// A user's pattern.
+    Custom(usize),
+    /// The shared number run.
+    Number,
+}
+
+/// A keyword found in the window.
+struct Hit {
+    span: Range<usize>,
+    keyword: usize,
+}
+
+/// A compiled set of detectors, ready to classify any number of objects.
+pub struct Classifier {
+    regex: meta::Regex,
+    slots: Vec<Slot>,
+    entries: Vec<Entry>,
+    number_entries: Vec<usize>,
+    phone_entry: Option<usize>,
+    credential_slots: Vec<PatternID>,
+    keywords: Option<AhoCorasick>,
+    keyword_owners: Vec<Vec<usize>>,
+    longest_keyword: usize,
+    allowed: HashSet<Vec<u8>>,
+    phone_regions: Vec<phonenumber::country::Id>,
+    hasher: ValueHasher,
+    config: ClassifyConfig,
+}
+
+impl std::fmt::Debug for Classifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Classifier")
+            .field(
+                "detectors",
+                &self.entries.iter().map(|e| &e.id).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+fn syntax_config() -> syntax::Config {
+    // Bytes, not text: objects need not be UTF-8, and ASCII classes are what the formats use.
+    syntax::Config::new().unicode(false).utf8(false)
+}
+
+/// Compiles patterns into one multi-pattern regex; the error is the compiler's message.
+fn build_regex(patterns: &[&str]) -> Result<meta::Regex, String> {
+    meta::Regex::builder()
+        .syntax(syntax_config())
+        .configure(meta::Config::new().utf8_empty(false))
+        .build_many(patterns)
+        .map_err(|e| e.to_string())
+}
+
+impl Classifier {
+    /// Compiles the configured detectors. Errors name an unknown detector id, a custom
+    /// pattern that does not compile, or an unknown phone region.
+    pub fn new(config: ClassifyConfig) -> Result<Classifier, ClassifyError> {
+        let builtin = builtin();
+        if let Some(wanted) = &config.detectors {
+            for id in wanted {
+                let known =
+                    builtin.iter().any(|d| d.id == id) || config.custom.iter().any(|c| &c.id == id);
+                if !known {
+                    return Err(ClassifyError::UnknownDetector(id.clone()));
+                }
+            }
+        }
+        let selected = |id: &str| {
+            config
+                .detectors
+                .as_ref()
+                .is_none_or(|w| w.iter().any(|x| x == id))
+        };
+
+        let mut entries = Vec::new();
+        let mut slots: Vec<Slot> = Vec::new();
+        let mut patterns: Vec<&str> = Vec::new();
+        let mut credential_slots = Vec::new();
+        let mut number_entries = Vec::new();
+        let mut phone_entry = None;
+        let mut seen_custom = HashSet::new();
+
+        // Users' patterns first: at one position, the earlier pattern wins.
+        for (i, c) in config.custom.iter().enumerate() {
+            if builtin.iter().any(|d| d.id == c.id) || !seen_custom.insert(c.id.clone()) {
+                return Err(ClassifyError::DuplicateDetector(c.id.clone()));
+            }
+            build_regex(&[&c.regex]).map_err(|reason| ClassifyError::CustomPattern {
+                id: c.id.clone(),
+                reason,
+            })?;
+            if !selected(&c.id) {
+                continue;
+            }
+            entries.push(custom_entry(c, config.keyword_distance));
+            slots.push(Slot::Custom(entries.len() - 1));
+            patterns.push(config.custom[i].regex.as_str());
+        }
+        for d in builtin.iter().copied().filter(|d| selected(d.id)) {
+            entries.push(Entry {
+                id: d.id.to_string(),
+                category: d.category,
+                keywords: d.keywords.iter().map(|k| k.to_string()).collect(),
+                distance: config.keyword_distance,
+                kind: Kind::Builtin(d),
+            });
+            let index = entries.len() - 1;
+            match d.rule {
+                Rule::Pattern { regex, .. } => {
+                    let shared = slots
+                        .iter_mut()
+                        .zip(&patterns)
+                        .find_map(|(slot, p)| match slot {
+                            Slot::Pattern(list) if *p == regex => Some(list),
+                            _ => None,
+                        });
+                    match shared {
+                        Some(list) => list.push(index),
+                        None => {
+                            if d.category == Category::Credentials {
+                                credential_slots.push(PatternID::must(patterns.len()));
+                            }
+                            patterns.push(regex);
+                            slots.push(Slot::Pattern(vec![index]));
+                        }
+                    }
+                }
+                Rule::Number { .. } => number_entries.push(index),
+                Rule::Phone => phone_entry = Some(index),
+            }
+        }
+        if !number_entries.is_empty() || phone_entry.is_some() {
+            patterns.push(NUMBER);
+            slots.push(Slot::Number);
+        }
+        let regex = build_regex(&patterns).map_err(ClassifyError::Build)?;
+
+        let mut keyword_list: Vec<String> = Vec::new();
+        let mut keyword_owners: Vec<Vec<usize>> = Vec::new();
+        for (i, e) in entries.iter().enumerate() {
+            for k in &e.keywords {
+                let k = k.to_ascii_lowercase();
+                match keyword_list.iter().position(|x| *x == k) {
+                    Some(p) => keyword_owners[p].push(i),
+                    None => {
+                        keyword_list.push(k);
+                        keyword_owners.push(vec![i]);
+                    }
+                }
+            }
+        }
+        let keywords = if keyword_list.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&keyword_list)
+                    .map_err(|e| ClassifyError::Build(e.to_string()))?,
+            )
+        };
+        let longest_keyword = keyword_list.iter().map(String::len).max().unwrap_or(0);
+
+        let allowed = ALLOWED
+            .iter()
+            .map(|v| v.as_bytes())
+            .chain(config.allow_list.iter().map(|v| v.as_bytes()))
+            .map(normalize)
+            .collect();
+        let phone_regions = config
+            .phone_regions
+            .iter()
+            .map(|r| {
+                r.to_ascii_uppercase()
+                    .parse::<phonenumber::country::Id>()
+                    .map_err(|_| ClassifyError::PhoneRegion(r.clone()))
+            })
+            .collect::<Result<_, _>>()?;
+        let hasher = match &config.hmac_key {
+            Some(k) => ValueHasher::new(k.as_bytes()),
+            None => ValueHasher::random(),
+        };
+        Ok(Classifier {
+            regex,
+            slots,
+            entries,
+            number_entries,
+            phone_entry,
+            credential_slots,
+            keywords,
+            keyword_owners,
+            longest_keyword,
+            allowed,
+            phone_regions,
+            hasher,
+            config,
+        })
+    }
+
+    /// Ids of the detectors this classifier runs.
+    pub fn detector_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.entries.iter().map(|e| e.id.as_str()).collect();
+        ids.dedup();
+        ids
+    }
+
+    /// Classifies bytes already in memory.
+    pub fn classify_bytes(&self, bytes: &[u8]) -> ObjectReport {
+        self.classify_reader(bytes)
+            .expect("reading from a slice cannot fail")
+    }
+
+    /// Classifies a stream in windows of the configured size; memory stays within about
+    /// two windows whatever the stream's length. Binary content is skipped as
+    /// `unsupported type` after its first bytes.
+    pub fn classify_reader<R: Read>(&self, mut reader: R) -> Result<ObjectReport, ClassifyError> {
+        let chunk = self.config.chunk_bytes.max(1024);
+        let overlap = self.config.overlap_bytes.max(256);
+        // Bytes kept before the accepted region so keywords before a value are seen.
+        let context = (self.config.keyword_distance + self.longest_keyword + 16).min(overlap);
+        let mut buf: Vec<u8> = Vec::with_capacity(chunk + overlap);
+        let mut base: u64 = 0;
+        let mut accept_from = 0usize;
+        let mut resume: u64 = 0;
+        let mut eof = false;
+        let mut first = true;
+        let mut lines = LineCounter::default();
+        let mut findings = FindingsBuilder::new(
+            &self.hasher,
+            self.config.max_locations,
+            self.config.max_samples,
+        );
+        loop {
+            while !eof && buf.len() < chunk + overlap {
+                let old = buf.len();
+                buf.resize(chunk + overlap, 0);
+                let n = loop {
+                    match reader.read(&mut buf[old..]) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(ClassifyError::Read(e)),
+                    }
+                };
+                buf.truncate(old + n);
+                eof = n == 0;
+            }
+            if first {
+                first = false;
+                if looks_binary(&buf[..buf.len().min(8192)]) {
+                    tracing::debug!(reason = %SkipReason::UnsupportedType, "object skipped");
+                    return Ok(ObjectReport {
+                        status: ObjectStatus::Skipped,
+                        reason: Some(SkipReason::UnsupportedType),
+                        bytes: buf.len() as u64,
+                        findings: Vec::new(),
+                    });
+                }
+            }
+            let accept_end = if eof { buf.len() } else { buf.len() - overlap };
+            let mut window = Window {
+                hay: &buf,
+                base,
+                accept: accept_from..accept_end,
+                hits: self.keyword_hits(&buf),
+                lines: &mut lines,
+                findings: &mut findings,
+            };
+            self.scan_window(&mut window, &mut resume);
+            if eof {
+                break;
+            }
+            let keep_from = accept_end.saturating_sub(context);
+            lines.advance(&buf, base, base + keep_from as u64);
+            buf.drain(..keep_from);
+            base += keep_from as u64;
+            accept_from = accept_end - keep_from;
+        }
+        let findings = findings.finish();
+        tracing::debug!(
+            bytes = base + buf.len() as u64,
+            findings = findings.len(),
+            "object classified"
+        );
+        Ok(ObjectReport {
+            status: ObjectStatus::Complete,
+            reason: None,
+            bytes: base + buf.len() as u64,
+            findings,
+        })
+    }
+
+    fn keyword_hits(&self, hay: &[u8]) -> Vec<Hit> {
+        let Some(ac) = &self.keywords else {
+            return Vec::new();
+        };
+        let mut hits: Vec<Hit> = ac
+            .find_overlapping_iter(hay)
+            .filter(|m| {
+                let before = m.start().checked_sub(1).map(|i| hay[i]);
+                !is_word(before) && !is_word(hay.get(m.end()).copied())
+            })
+            .map(|m| Hit {
+                span: m.range(),
+                keyword: m.pattern().as_usize(),
+            })
+            .collect();
+        hits.sort_by_key(|h| h.span.start);
+        hits
+    }
+
+    /// Whether one of the entry's keywords lies within its distance of `span`.
+    fn keyword_near(&self, hits: &[Hit], entry: usize, span: &Range<usize>) -> bool {
+        let distance = self.entries[entry].distance;
+        let lo = span.start.saturating_sub(distance + self.longest_keyword);
+        let first = hits.partition_point(|h| h.span.start < lo);
+        hits[first..]
+            .iter()
+            .take_while(|h| h.span.start <= span.end + distance)
+            .any(|h| {
+                let near = if h.span.end <= span.start {
+                    span.start - h.span.end <= distance
+                } else {
+                    h.span.start < span.end || h.span.start - span.end <= distance
+                };
+                near && self.keyword_owners[h.keyword].contains(&entry)
+            })
+    }
+
+    fn scan_window(&self, w: &mut Window<'_, '_>, resume: &mut u64) {
+        let hay = w.hay;
+        let mut pos = w.accept.start;
+        while pos < hay.len() {
+            let Some(m) = self.regex.search(&Input::new(hay).range(pos..)) else {
+                break;
+            };
+            if m.start() >= w.accept.end {
+                break;
+            }
+            if m.is_empty() {
+                pos = m.end() + 1;
+                continue;
+            }
+            pos = m.end();
+            if w.base + (m.start() as u64) < *resume {
+                continue;
+            }
+            let span = m.range();
+            let next = match &self.slots[m.pattern().as_usize()] {
+                Slot::Custom(entry) => {
+                    let need = if self.entries[*entry].keywords.is_empty() {
+                        Need::Alone(Confidence::Medium)
+                    } else {
+                        Need::Keyword
+                    };
+                    self.report(w, *entry, span.clone(), need);
+                    span.end
+                }
+                Slot::Pattern(list) => self.pattern_candidate(w, list, span.clone()),
+                Slot::Number => {
+                    self.number_run(w, span.clone());
+                    span.end
+                }
+            };
+            pos = next.max(span.start + 1);
+            *resume = w.base + pos as u64;
+        }
+    }
+
+    /// Tries the detectors sharing a pattern in order; the first reported wins. Returns
+    /// where the scan continues: after the candidate, or at the value when a credential
+    /// pattern also matches there (so `"token": "ghp_..."` is a GitHub token, not a
+    /// generic secret).
+    fn pattern_candidate(
+        &self,
+        w: &mut Window<'_, '_>,
+        list: &[usize],
+        span: Range<usize>,
+    ) -> usize {
+        let candidate = Candidate {
+            hay: w.hay,
+            span: span.clone(),
+        };
+        for &entry in list {
+            let Kind::Builtin(Detector {
+                rule: Rule::Pattern { check, .. },
+                ..
+            }) = self.entries[entry].kind
+            else {
+                continue;
+            };
+            let Some(verdict) = check(&candidate) else {
+                continue;
+            };
+            let value = span.start + verdict.span.start..span.start + verdict.span.end;
+            if value.start > span.start && self.credential_at(w.hay, value.start) {
+                return value.start;
+            }
+            if self.report(w, entry, value, verdict.need) {
+                return span.end;
+            }
+        }
+        span.end
+    }
+
+    fn credential_at(&self, hay: &[u8], at: usize) -> bool {
+        self.credential_slots.iter().any(|&pid| {
+            let input = Input::new(hay).range(at..).anchored(Anchored::Pattern(pid));
+            self.regex.search(&input).is_some()
+        })
+    }
+
+    /// Cuts a number run into digit groups and tries windows of consecutive groups,
+    /// longest first, against every number detector; then the whole run as a phone number
+    /// when no window was claimed.
+    fn number_run(&self, w: &mut Window<'_, '_>, span: Range<usize>) {
+        let hay = w.hay;
+        let candidate = Candidate {
+            hay,
+            span: span.clone(),
+        };
+        // Glued to a word on either side: an id, a hash, a version, not a number.
+        if is_word(candidate.before())
+            || is_word(candidate.after())
+            || candidate.before() == Some(b'.')
+        {
+            return;
+        }
+        let mut groups: Vec<Range<usize>> = Vec::new();
+        let mut i = span.start;
+        while i < span.end {
+            if hay[i].is_ascii_digit() {
+                let start = i;
+                while i < span.end && hay[i].is_ascii_digit() {
+                    i += 1;
+                }
+                groups.push(start..i);
+            } else {
+                i += 1;
+            }
+        }
+        let mut claimed = false;
+        let mut g = 0;
+        while g < groups.len() {
+            let mut advanced = false;
+            let last = (g + MAX_GROUPS - 1).min(groups.len() - 1);
+            for end in (g..=last).rev() {
+                if self.number_window(w, &groups[g..=end]) {
+                    claimed = true;
+                    g = end + 1;
+                    advanced = true;
+                    break;
+                }
+            }
+            if !advanced {
+                g += 1;
+            }
+        }
+        if !claimed {
+            if let Some(entry) = self.phone_entry {
+                self.phone(w, entry, span, groups.iter().map(|r| r.len()).sum());
+            }
+        }
+    }
+
+    /// Tries one window of digit groups against the number detectors; true when one
+    /// reported it.
+    fn number_window(&self, w: &mut Window<'_, '_>, groups: &[Range<usize>]) -> bool {
+        let hay = w.hay;
+        let mut separators = Vec::with_capacity(groups.len());
+        for pair in groups.windows(2) {
+            let gap = &hay[pair[0].end..pair[1].start];
+            match gap {
+                [s @ (b' ' | b'-' | b'.' | b'/')] => separators.push(*s),
+                _ => return false,
+            }
+        }
+        let total: usize = groups.iter().map(|r| r.len()).sum();
+        if total > MAX_DIGITS {
+            return false;
+        }
+        let mut digits = Vec::with_capacity(total);
+        for r in groups {
+            digits.extend_from_slice(&hay[r.clone()]);
+        }
+        let sizes: Vec<usize> = groups.iter().map(|r| r.len()).collect();
+        let view = Digits {
+            digits: &digits,
+            groups: &sizes,
+            separator: separators.first().copied(),
+            uniform: separators.windows(2).all(|p| p[0] == p[1]),
+            separators: &separators,
+        };
+        let span = groups[0].start..groups[groups.len() - 1].end;
+        let mut reported = false;
+        for &entry in &self.number_entries {
+            let Kind::Builtin(Detector {
+                rule: Rule::Number { check },
+                ..
+            }) = self.entries[entry].kind
+            else {
+                continue;
+            };
+            if let Some(need) = check(&view) {
+                reported |= self.report(w, entry, span.clone(), need);
+            }
+        }
+        reported
+    }
+
+    /// The whole run as a phone number: E.164 with `+`, or national in a configured
+    /// region; unformatted national digits need a keyword.
+    fn phone(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, digits: usize) {
+        if !(7..=15).contains(&digits) {
+            return;
+        }
+        let raw = &w.hay[span.clone()];
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return;
+        };
+        let international = raw[0] == b'+';
+        let valid = if international {
+            phonenumber::parse(None, text).is_ok_and(|n| phonenumber::is_valid(&n))
+        } else {
+            self.phone_regions.iter().any(|&r| {
+                phonenumber::parse(Some(r), text).is_ok_and(|n| phonenumber::is_valid(&n))
+            })
+        };
+        if !valid {
+            return;
+        }
+        let need = if international {
+            Need::Alone(Confidence::Medium)
+        } else if raw.iter().any(|b| !b.is_ascii_digit()) {
+            Need::Alone(Confidence::Low)
+        } else {
+            Need::Keyword
+        };
+        self.report(w, entry, span, need);
+    }
+
+    /// Applies keyword and allow-list rules and records the match; true when recorded.
+    fn report(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, need: Need) -> bool {
+        let keyword = self.keyword_near(&w.hits, entry, &span);
+        let confidence = match (need, keyword) {
+            (_, true) => Confidence::High,
+            (Need::Alone(c), false) => c,
+            (Need::Keyword, false) => return false,
+        };
+        let value = &w.hay[span.clone()];
+        let normalized = normalize(value);
+        if self.allowed.contains(&normalized) {
+            return false;
+        }
+        let offset = w.base + span.start as u64;
+        let (line, column) = w.lines.position(w.hay, w.base, offset);
+        let e = &self.entries[entry];
+        w.findings.add(
+            &e.id,
+            e.category,
+            confidence,
+            Location {
+                line,
+                column,
+                offset,
+                length: value.len() as u64,
+            },
+            value,
+            &normalized,
+        );
+        true
+    }
+}
+
+fn custom_entry(c: &CustomDetector, default_distance: usize) -> Entry {
+    Entry {
+        id: c.id.clone(),
+        category: c.category,
+        keywords: c.keywords.clone(),
+        distance: c.max_distance.unwrap_or(default_distance),
+        kind: Kind::Custom,
+    }
+}
+
+/// One window of the stream as the pass sees it.
+struct Window<'a, 'h> {
+    hay: &'a [u8],
+    /// Offset of `hay[0]` in the object.
+    base: u64,
+    /// Candidates starting here are this window's; the rest are context.
+    accept: Range<usize>,
+    hits: Vec<Hit>,
+    lines: &'a mut LineCounter,
+    findings: &'a mut FindingsBuilder<'h>,
+}
+
+/// Line numbers for offsets that only move forward.
+#[derive(Debug)]
+struct LineCounter {
+    line: u64,
+    line_start: u64,
+    counted_to: u64,
+}
+
+impl Default for LineCounter {
+    fn default() -> Self {
+        LineCounter {
+            line: 1,
+            line_start: 0,
+            counted_to: 0,
+        }
+    }
+}
+
+impl LineCounter {
+    /// Counts newlines up to `to` (an object offset inside the buffer).
+    fn advance(&mut self, hay: &[u8], base: u64, to: u64) {
+        if to <= self.counted_to {
+            return;
+        }
+        let from = (self.counted_to.saturating_sub(base)) as usize;
+        let end = (to - base) as usize;
+        for i in memchr::memchr_iter(b'\n', &hay[from..end]) {
+            self.line += 1;
+            self.line_start = base + (from + i) as u64 + 1;
+        }
+        self.counted_to = to;
+    }
+
+    /// Line and column (both from 1) of an offset.
+    fn position(&mut self, hay: &[u8], base: u64, offset: u64) -> (u64, u64) {
+        self.advance(hay, base, offset);
+        (self.line, offset.saturating_sub(self.line_start) + 1)
+    }
+}
+
+/// NUL bytes or many control characters in the first bytes: not text.
+fn looks_binary(head: &[u8]) -> bool {
+    if head.contains(&0) {
+        return true;
+    }
+    let control = head
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c | 0x1b))
+        .count();
+    control * 10 > head.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    fn classifier(config: ClassifyConfig) -> Classifier {
+        Classifier::new(ClassifyConfig {
+            hmac_key: Some("k".into()),
+            ..config
+        })
+        .unwrap()
+    }
+
+    fn small_windows() -> ClassifyConfig {
+        ClassifyConfig {
+            chunk_bytes: 1024,
+            overlap_bytes: 256,
+            ..ClassifyConfig::default()
+        }
+    }
+
+    const CARD: &str = "4539 5787 6362 1486";
+
+    #[test]
+    fn value_across_every_window_edge_is_found_once_with_right_position() {
+        let c = classifier(small_windows());
+        // Slide the value over the first window edges, one byte at a time.
+        for pad in 1000..1320 {
+            let mut text = "x".repeat(pad);
+            text.push_str("\ncard ");
+            let offset = text.len();
+            text.push_str(CARD);
+            text.push('\n');
+            text.push_str(&"y ".repeat(700));
+            let r = c.classify_reader(text.as_bytes()).unwrap();
+            let f: Vec<_> = r
+                .findings
+                .iter()
+                .filter(|f| f.detector == "credit_card")
+                .collect();
+            assert_eq!(f.len(), 1, "pad {pad}: {:?}", r.findings);
+            assert_eq!(f[0].count, 1, "pad {pad}");
+            let loc = &f[0].locations[0];
+            assert_eq!(
+                (loc.offset, loc.line, loc.column),
+                (offset as u64, 2, 6),
+                "pad {pad}"
+            );
+            assert_eq!(
+                f[0].confidence,
+                Confidence::High,
+                "pad {pad}: keyword before the edge"
+            );
+        }
+    }
+
+    #[test]
+    fn many_values_in_a_long_stream_are_all_counted() {
+        let c = classifier(small_windows());
+        let line = format!("user jane.doe@example.org paid {CARD}\n");
+        let text = line.repeat(2000);
+        let r = c.classify_reader(text.as_bytes()).unwrap();
+        let count = |id: &str| {
+            r.findings
+                .iter()
+                .find(|f| f.detector == id)
+                .map_or(0, |f| f.count)
+        };
+        assert_eq!(count("email"), 2000);
+        assert_eq!(count("credit_card"), 2000);
+        let card = r
+            .findings
+            .iter()
+            .find(|f| f.detector == "credit_card")
+            .unwrap();
+        assert_eq!(card.locations.len(), 10);
+        assert_eq!(card.locations[9].line, 10);
+        assert_eq!(card.samples.len(), 1, "one distinct value, one sample");
+        assert_eq!(r.bytes, text.len() as u64);
+    }
+
+    #[test]
+    fn binary_content_is_skipped_as_unsupported_type() {
+        let c = classifier(ClassifyConfig::default());
+        let mut bytes = b"\x7fELF\x02\x01\x01\0\0\0".to_vec();
+        bytes.extend_from_slice(CARD.as_bytes());
+        let r = c.classify_bytes(&bytes);
+        assert_eq!(r.status, ObjectStatus::Skipped);
+        assert_eq!(r.reason, Some(SkipReason::UnsupportedType));
+        assert!(r.findings.is_empty());
+    }
+
+    #[test]
+    fn random_bytes_and_odd_utf8_never_panic() {
+        let c = classifier(small_windows());
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let pieces: [&[u8]; 12] = [
+            b"\xff\xfe",
+            b"\xe2\x82",
+            "é€😀".as_bytes(),
+            b"4539 5787 ",
+            b"-----BEGIN RSA PRIVATE KEY-----\n",
+            b"@",
+            b"::",
+            b"password=",
+            b"eyJ",
+            b"+44 ",
+            b"\n",
+            b"AKIA",
+        ];
+        for round in 0..400 {
+            let len = (next() % 3000) as usize;
+            let mut input = Vec::with_capacity(len);
+            while input.len() < len {
+                let r = next();
+                if r % 3 == 0 {
+                    input.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()]);
+                } else {
+                    // Printable-heavy so the text path, not the binary skip, is exercised.
+                    input.push(if r % 5 == 0 {
+                        (r >> 16) as u8
+                    } else {
+                        b' ' + (r >> 16) as u8 % 95
+                    });
+                }
+            }
+            input.retain(|&b| b != 0 || round % 2 == 0);
+            let r = c.classify_reader(&input[..]).unwrap();
+            for f in &r.findings {
+                for l in &f.locations {
+                    assert!(l.offset + l.length <= input.len() as u64);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn detector_selection_runs_only_the_named_detectors() {
+        let c = classifier(ClassifyConfig {
+            detectors: Some(vec!["email".into()]),
+            ..ClassifyConfig::default()
+        });
+        let r = c.classify_bytes(format!("a@b.example.org {CARD}").as_bytes());
+        let ids: Vec<_> = r.findings.iter().map(|f| f.detector.as_str()).collect();
+        assert_eq!(ids, ["email"]);
+        assert!(matches!(
+            Classifier::new(ClassifyConfig {
+                detectors: Some(vec!["nope".into()]),
+                ..ClassifyConfig::default()
+            }),
+            Err(ClassifyError::UnknownDetector(id)) if id == "nope"
+        ));
+    }
+
+    #[test]
+    fn custom_detector_with_keyword_and_distance() {
+        let c = classifier(ClassifyConfig {
+            custom: vec![CustomDetector {
+                id: "employee_id".into(),
+                regex: r"\bEMP-[0-9]{6}\b".into(),
+                keywords: vec!["employee".into()],
+                max_distance: Some(10),
+                category: Category::Personal,
+            }],
+            ..ClassifyConfig::default()
+        });
+        let near = c.classify_bytes(b"employee: EMP-123456");
+        assert_eq!(near.findings[0].detector, "employee_id");
+        assert_eq!(near.findings[0].confidence, Confidence::High);
+        let far = c.classify_bytes(b"employee record of the year: EMP-123456");
+        assert!(far.findings.is_empty(), "{:?}", far.findings);
+        let bad = Classifier::new(ClassifyConfig {
+            custom: vec![CustomDetector {
+                id: "broken".into(),
+                regex: "(".into(),
+                keywords: vec![],
+                max_distance: None,
+                category: Category::Personal,
+            }],
+            ..ClassifyConfig::default()
+        });
+        assert!(matches!(bad, Err(ClassifyError::CustomPattern { id, .. }) if id == "broken"));
+    }
+
+    #[test]
+    fn user_allow_list_suppresses_a_value_in_any_formatting() {
+        let c = classifier(ClassifyConfig {
+            allow_list: vec!["4539-5787-6362-1486".into()],
+            ..ClassifyConfig::default()
+        });
+        assert!(c.classify_bytes(CARD.as_bytes()).findings.is_empty());
+    }
+
+    #[test]
+    fn keyword_distance_is_configurable() {
+        let text = format!("SSN{}536228726", " ".repeat(40));
+        let default = classifier(ClassifyConfig::default());
+        assert!(default.classify_bytes(text.as_bytes()).findings.is_empty());
+        let wide = classifier(ClassifyConfig {
+            keyword_distance: 50,
+            ..ClassifyConfig::default()
+        });
+        assert_eq!(
+            wide.classify_bytes(text.as_bytes()).findings[0].detector,
+            "us_ssn"
+        );
+    }
+
+    #[test]
+    fn specific_token_inside_an_assignment_wins_over_generic_secret() {
+        let c = classifier(ClassifyConfig::default());
+        let r = c.classify_bytes(b"{\"token\": \"ghp_Xy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk2Lm4\"}");
+        let ids: Vec<_> = r.findings.iter().map(|f| f.detector.as_str()).collect();
+        assert_eq!(ids, ["github_token"]);
+    }
+
+    /// A writer the test's tracing subscriber appends to.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl io::Write for Captured {
+        fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn no_planted_value_appears_unmasked_in_output_or_logs() {
+        let planted = [
+            "4539578763621486",
+            "536-22-8726",
+            "jane.doe@mail.example.org",
+            "AKIAZ7Q3XK5LMN2RTV4W",
+            "k3Jd9Lq0ZpXv7BnT2mWc8RyF5sHa1GeUoI4tNbQx",
+            "DE44500105175407324931",
+            "Zq8!vR2#mK9x",
+            "+44 20 7946 0958",
+        ];
+        let text = format!(
+            "card {}\nssn {}\nmail {}\nkey {}\naws_secret_access_key = {}\niban {}\npassword={}\ntel {}\n",
+            planted[0], planted[1], planted[2], planted[3], planted[4], planted[5], planted[6], planted[7]
+        );
+        let logs = Captured::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        // With one dispatcher registered, tracing takes a callsite's interest from the
+        // default of whichever thread meets it first (tests run in parallel, without
+        // subscribers); with two, it asks every registered dispatcher.
+        let _second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        let report = tracing::subscriber::with_default(subscriber, || {
+            classifier(ClassifyConfig::default()).classify_bytes(text.as_bytes())
+        });
+        assert_eq!(
+            report.findings.len(),
+            planted.len(),
+            "{:?}",
+            report.findings
+        );
+        let json = serde_json::to_string(&report).unwrap();
+        let debug = format!("{report:?}");
+        let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+        assert!(logs.contains("object classified"), "logs captured: {logs}");
+        for v in planted {
+            for (what, out) in [("json", &json), ("debug", &debug), ("logs", &logs)] {
+                assert!(!out.contains(v), "{v} appears in {what}");
+                let compact = normalize(v.as_bytes());
+                assert!(
+                    !out.contains(std::str::from_utf8(&compact).unwrap()),
+                    "{v} (normalized) appears in {what}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Personal data detectors: email, phone numbers, IP addresses, dates of birth, US
+//! passport and driver's licence numbers.
+
+use std::net::Ipv6Addr;
+
+use super::checksum::{number, valid_date};
+use super::detector::{
+    is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule, Verdict,
+};
+
+/// Shared pattern of the letter-prefixed passport and licence numbers.
+const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,13}\b";
+
+const PASSPORT_DESCRIPTION: &str =
+    "US passport number: 9 digits, or a letter and 8 digits, next to a passport keyword";
+
+const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, next to a licence keyword";
+
+const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
+
+const LICENCE_KEYWORDS: &[&str] = &[
+    "driver's license",
+    "drivers license",
+    "driver license",
+    "driver's licence",
+    "driving licence",
+    "driving license",
+    "dl#",
+    "dl no",
+    "license number",
+    "licence number",
+    "dln",
+];
+
+/// The personal data detectors, in the order the pass tries them.
+pub(crate) const DETECTORS: &[Detector] = &[
+    Detector {
+        id: "email",
+        category: Category::Personal,
+        description: "Email address (RFC 5322 dot-atom local part, DNS labels, alphabetic TLD)",
+        keywords: &["email", "e-mail", "mail"],
+        rule: Rule::Pattern {
+            regex: r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}\b",
+            check: email,
+        },
+    },
+    Detector {
+        id: "phone_number",
+        category: Category::Personal,
+        description: "Phone number in E.164 or a national format of the configured regions, parsed and validated by libphonenumber's metadata (phonenumber crate)",
+        keywords: &["phone", "tel", "telephone", "mobile", "cell", "fax", "call"],
+        rule: Rule::Phone,
+    },
+    Detector {
+        id: "ipv4_address",
+        category: Category::Personal,
+        description: "IPv4 address: four octets 0-255 without leading zeros, not a version string (v1.2.3.4, version 1.2.3.4) or part of a longer dotted number",
+        keywords: &["ip", "ip address", "client", "source", "remote", "addr"],
+        rule: Rule::Pattern {
+            regex: r"\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b",
+            check: ipv4,
+        },
+    },
+    Detector {
+        id: "ipv6_address",
+        category: Category::Personal,
+        description: "IPv6 address (RFC 4291 text forms, validated by the standard library parser)",
+        keywords: &["ip", "ipv6", "ip address", "client", "source", "remote", "addr"],
+        rule: Rule::Pattern {
+            regex: r"(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}",
+            check: ipv6,
+        },
+    },
+    Detector {
+        id: "date_of_birth",
+        category: Category::Personal,
+        description: "Date of birth: a real date (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) between 1900 and 2099 next to a birth keyword",
+        keywords: &["dob", "date of birth", "birth date", "birthdate", "birthday", "born", "d.o.b", "geburtsdatum", "fecha de nacimiento", "date de naissance"],
+        rule: Rule::Pattern {
+            regex: r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4})\b",
+            check: date_of_birth,
+        },
+    },
+    Detector {
+        id: "us_passport",
+        category: Category::Personal,
+        description: PASSPORT_DESCRIPTION,
+        keywords: PASSPORT_KEYWORDS,
+        rule: Rule::Pattern {
+            regex: LETTERS_DIGITS,
+            check: passport_letter,
+        },
+    },
+    Detector {
+        id: "us_passport",
+        category: Category::Personal,
+        description: PASSPORT_DESCRIPTION,
+        keywords: PASSPORT_KEYWORDS,
+        rule: Rule::Number { check: passport_digits },
+    },
+    Detector {
+        id: "us_drivers_license",
+        category: Category::Personal,
+        description: LICENCE_DESCRIPTION,
+        keywords: LICENCE_KEYWORDS,
+        rule: Rule::Pattern {
+            regex: LETTERS_DIGITS,
+            check: licence_letters,
+        },
+    },
+    Detector {
+        id: "us_drivers_license",
+        category: Category::Personal,
+        description: LICENCE_DESCRIPTION,
+        keywords: LICENCE_KEYWORDS,
+        rule: Rule::Number { check: licence_digits },
+    },
+];
+
+/// Email: no leading, trailing or doubled dot in the local part; labels do not start or
+/// end with a hyphen.
+fn email(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let at = b.iter().position(|&x| x == b'@')?;
+    let (local, domain) = (&b[..at], &b[at + 1..]);
+    let bad_local =
+        local.starts_with(b".") || local.ends_with(b".") || local.windows(2).any(|w| w == b"..");
+    let bad_label = domain
+        .split(|&x| x == b'.')
+        .any(|l| l.is_empty() || l.starts_with(b"-") || l.ends_with(b"-"));
+    (!bad_local && !bad_label).then(|| Verdict::whole(c, Need::Alone(Confidence::High)))
+}
+
+/// IPv4: octets in range without leading zeros; not preceded by `v` or a `version`
+/// keyword, and not one part of a longer dotted run (an OID, a 5-part version).
+fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let octets_ok = b
+        .split(|&x| x == b'.')
+        .all(|o| !o.is_empty() && (o.len() == 1 || o[0] != b'0') && number(o) <= 255);
+    let dotted_before = c.before() == Some(b'.') || is_word(c.before());
+    let dotted_after =
+        c.after() == Some(b'.') && c.hay.get(c.span.end + 1).is_some_and(u8::is_ascii_digit);
+    let before = c.preceding(12).to_ascii_lowercase();
+    let versioned = matches!(c.before(), Some(b'v' | b'V'))
+        || before.windows(7).any(|w| w == b"version")
+        || before.ends_with(b"ver ");
+    (octets_ok && !dotted_before && !dotted_after && !versioned)
+        .then(|| Verdict::whole(c, Need::Alone(Confidence::Medium)))
+}
+
+/// IPv6: what `std::net::Ipv6Addr` parses, with at least three groups holding digits
+/// (so `a::b` in code and `12:30:45` times are left alone), standing alone as a word.
+fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let text = std::str::from_utf8(b).ok()?;
+    let groups = text.split(':').filter(|g| !g.is_empty()).count();
+    let alone = !is_word(c.before())
+        && !matches!(c.before(), Some(b':' | b'.'))
+        && !is_word(c.after())
+        && !matches!(c.after(), Some(b'.'));
+    (groups >= 3 && alone && text.parse::<Ipv6Addr>().is_ok())
+        .then(|| Verdict::whole(c, Need::Alone(Confidence::Medium)))
+}
+
+/// A plausible birth date: a real date in 1900-2099, day-first or month-first.
+fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let parts: Vec<&[u8]> = b.split(|x| !x.is_ascii_digit()).collect();
+    let [a, m, d] = parts.as_slice() else {
+        return None;
+    };
+    let real = if a.len() == 4 {
+        valid_date(number(a), number(m), number(d)) && (1900..=2099).contains(&number(a))
+    } else {
+        let year = number(d);
+        (1900..=2099).contains(&year)
+            && (valid_date(year, number(m), number(a)) || valid_date(year, number(a), number(m)))
+    };
+    real.then(|| Verdict::whole(c, Need::Keyword))
+}
+
+fn passport_letter(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    (b.len() == 9 && b[1].is_ascii_digit()).then(|| Verdict::whole(c, Need::Keyword))
+}
+
+fn passport_digits(d: &Digits<'_>) -> Option<Need> {
+    (d.plain() && d.digits.len() == 9).then_some(Need::Keyword)
+}
+
+fn licence_letters(c: &Candidate<'_>) -> Option<Verdict> {
+    Some(Verdict::whole(c, Need::Keyword))
+}
+
+fn licence_digits(d: &Digits<'_>) -> Option<Need> {
+    (d.plain() && (7..=13).contains(&d.digits.len())).then_some(Need::Keyword)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{assert_clean, assert_finds};
+
+    #[test]
+    fn emails_are_found_and_malformed_ones_are_not() {
+        assert_finds(
+            "email",
+            "contact: jane.doe+tag@mail.example.org.",
+            "jane.doe+tag@mail.example.org",
+        );
+        assert_clean("email", "contact: jane..doe@example.org");
+        assert_clean("email", "contact: jane@-example.org");
+        assert_clean("email", "contact: jane@example");
+    }
+
+    #[test]
+    fn phone_numbers_are_validated_by_the_library() {
+        assert_finds(
+            "phone_number",
+            "call +44 20 7946 0958 now",
+            "+44 20 7946 0958",
+        );
+        assert_finds("phone_number", "tel: (201) 555-0123", "(201) 555-0123");
+        assert_finds("phone_number", "mobile +1 650-253-0000", "+1 650-253-0000");
+        assert_clean("phone_number", "call +44 20 7946 09"); // too short for the UK
+        assert_clean("phone_number", "tel: (099) 555-0123"); // no US area code starts with 0
+        assert_clean("phone_number", "took 2024 1234 ms"); // plain digits, no keyword
+    }
+
+    #[test]
+    fn ipv4_addresses_but_not_versions_or_oids() {
+        assert_finds("ipv4_address", "from 203.0.113.45 port", "203.0.113.45");
+        for text in [
+            "version 1.2.3.4 released",
+            "agent v10.2.0.1",
+            "oid 1.3.6.1.4.1.311",
+            "bad 256.1.1.1",
+            "bad 01.2.3.4",
+        ] {
+            assert_clean("ipv4_address", text);
+        }
+    }
+
+    #[test]
+    fn ipv6_addresses_but_not_times_or_paths() {
+        assert_finds(
+            "ipv6_address",
+            "from 2001:db8:85a3::8a2e:370:7334 port",
+            "2001:db8:85a3::8a2e:370:7334",
+        );
+        assert_clean("ipv6_address", "at 12:30:45 today");
+        assert_clean("ipv6_address", "std::io::Read");
+        assert_clean("ipv6_address", "mac 00:1a:2b:3c:4d:5e");
+    }
+
+    #[test]
+    fn date_of_birth_needs_keyword_and_real_date() {
+        assert_finds("date_of_birth", "DOB: 1985-07-23", "1985-07-23");
+        assert_finds("date_of_birth", "born on 23/07/1985", "23/07/1985");
+        assert_clean("date_of_birth", "shipped 1985-07-23");
+        assert_clean("date_of_birth", "DOB: 1985-02-30");
+    }
+
+    #[test]
+    fn passport_and_licence_need_their_keywords() {
+        assert_finds("us_passport", "Passport No: 912803456", "912803456");
+        assert_finds("us_passport", "passport A12345678", "A12345678");
+        assert_clean("us_passport", "invoice 912803456");
+        assert_finds(
+            "us_drivers_license",
+            "Driver's License: D1234567",
+            "D1234567",
+        );
+        assert_clean("us_drivers_license", "part D1234567");
+    }
+}
