@@ -22,7 +22,7 @@ trap 'echo "demo: interrupted" >&2; exit 130' INT TERM
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "building the functions and the demo driver"
-cargo build --quiet -p ingest -p scan -p test-connection -p integration-tests --bin demo
+cargo build --quiet --workspace --bins
 
 step "starting the local AWS emulator"
 scripts/emulator.sh start "$run"
@@ -73,5 +73,10 @@ invoke test-connection events/apigw-connection-test-foreign-account.json "$run/c
 invoke test-connection events/apigw-connection-test-external-id-guess.json "$run/connection-external-id-guess.json"
 invoke test-connection events/apigw-connection-test-wrong-path.json "$run/connection-wrong-path.json"
 sleep 1 # let the last log lines reach watch.log
+
+step "classifying a file with planted sensitive values (samples are masked)"
+target/debug/demo planted "$run/planted.log"
+rc=0; target/debug/s3connector classify "$run/planted.log" --json >"$run/classify.json" 2>>"$run/invoke.log" || rc=$?
+[[ $rc == 1 ]] || { echo "demo: classify exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 
 target/debug/demo summary "$run"

@@ -246,6 +246,16 @@ variable "max_compression_ratio" {
   default     = 1000
 }
 
+variable "zstd_max_window_log" {
+  description = "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG: largest zstd window accepted, as a power of two (25 = 32 MiB)."
+  type        = number
+  default     = 25
+  validation {
+    condition     = var.zstd_max_window_log >= 10 && var.zstd_max_window_log <= 31
+    error_message = "zstd_max_window_log must be 10 to 31."
+  }
+}
+
 variable "time_reserve_seconds" {
   description = "S3CONNECTOR_TIME_RESERVE_SECONDS: time kept before the timeout."
   type        = number
