@@ -471,7 +471,8 @@ pub enum ObjectResult {
 }
 
 /// How long before the invocation's deadline a sink stops retrying, so the function
-/// still has time to report the message for retry instead of timing out mid-batch.
+/// still has time to report the message for retry instead of timing out mid-batch
+/// (at most a quarter of the time left when the object starts).
 pub const SINK_TIME_MARGIN: Duration = Duration::from_secs(5);
 
 fn now_ms() -> i64 {
@@ -779,9 +780,12 @@ pub async fn process_object(
     let mut failure: Option<SinkError> = None;
     let mut out_of_time = false;
     // The sink gives up this long before the invocation's deadline, leaving time to
-    // report the message for retry instead of Lambda timing out mid-batch.
+    // report the message for retry instead of Lambda timing out mid-batch. A short
+    // invocation (Lambda's default timeout is 3 s) keeps a quarter of what is left instead,
+    // so it can still deliver.
+    let left_now = deadline.saturating_duration_since(Instant::now());
     let sink_deadline = deadline
-        .checked_sub(SINK_TIME_MARGIN)
+        .checked_sub(SINK_TIME_MARGIN.min(left_now / 4))
         .unwrap_or_else(Instant::now);
     while let Some((log_type, chunk)) = rx.recv().await {
         if failure.is_some() || out_of_time {

@@ -32,7 +32,15 @@ async fn main() -> Result<(), Error> {
 
 async fn handler(event: LambdaEvent<Value>, ctx: &IngestContext) -> Result<Value, Error> {
     let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
-    let left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
+    let mut left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
+    // Lambda always sends a deadline in the future; a local runtime emulator may not send one.
+    if left.is_zero() {
+        tracing::warn!(
+            deadline_ms = event.context.deadline,
+            "the runtime sent no future deadline; assuming Lambda's longest timeout, 900 s"
+        );
+        left = Duration::from_secs(900);
+    }
     let outcome = ingest::handle(event.payload, ctx, Instant::now() + left).await;
     Ok(ingest::lambda_response(&outcome)?)
 }
