@@ -4,6 +4,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
+use integration_tests::fake_aws::{FakeAws, Reply};
 use integration_tests::samples::{self, gzip};
 use integration_tests::{create_queue, notify_queue, receive_as_sqs_event, unique_name, Emulator};
 use s3connector::aws::Clients;
@@ -741,58 +742,29 @@ async fn binary_data_is_rejected_with_the_reason_not_delivered_as_text() {
     assert!(output_objects(&s, "source=").await.is_empty());
 }
 
-/// An HTTP endpoint on loopback answering every request with `status` and `body`;
-/// returns its URL and the number of requests it answered.
-async fn fixed_status_server(
-    status: &'static str,
+/// An HTTP endpoint on loopback (the test harness's fake server) answering every request
+/// with `status` and `body`; returns the server (keep it alive), its URL and the number of
+/// requests it answered.
+fn fixed_status_server(
+    status: u16,
     body: &'static str,
-) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/ingest", listener.local_addr().unwrap());
+) -> (
+    FakeAws,
+    String,
+    std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let seen = count.clone();
-    tokio::spawn(async move {
-        loop {
-            let (mut socket, _) = listener.accept().await.unwrap();
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut data = Vec::new();
-                let mut chunk = [0u8; 65536];
-                let head_end = loop {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    data.extend_from_slice(&chunk[..n]);
-                    if let Some(p) = data.windows(4).position(|w| w == b"\r\n\r\n") {
-                        break p + 4;
-                    }
-                };
-                let head = String::from_utf8_lossy(&data[..head_end]).to_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                while data.len() < head_end + length {
-                    let n = socket.read(&mut chunk).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    data.extend_from_slice(&chunk[..n]);
-                }
-                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
-        }
+    let server = FakeAws::start(move |_| {
+        seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Reply::Now((
+            status,
+            vec![("content-type", "application/json".into())],
+            body.into(),
+        ))
     });
-    (url, count)
+    let url = format!("{}/ingest", server.url);
+    (server, url, count)
 }
 
 #[tokio::test]
@@ -800,7 +772,7 @@ async fn a_permanent_http_sink_error_becomes_a_reject_record_not_a_retry() {
     let s = scene().await;
     let (key, body, _, _) = fixtures().swap_remove(2);
     let event = put_and_receive(&s, &key, body).await;
-    let (url, requests) = fixed_status_server("400 Bad Request", r#"{"error":"mapping"}"#).await;
+    let (_server, url, requests) = fixed_status_server(400, r#"{"error":"mapping"}"#);
     let ctx = context(
         &s,
         &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
@@ -842,7 +814,7 @@ async fn a_direct_invocation_that_fails_transiently_answers_lambda_with_an_error
     let err = ingest::lambda_response(&outcome).unwrap_err();
     assert!(err.to_string().contains(&key), "{err}");
     // Once the endpoint is back, the same direct invocation succeeds with its counts.
-    let (url, _) = fixed_status_server("200 OK", "{}").await;
+    let (_server, url, _) = fixed_status_server(200, "{}");
     let ctx = context(
         &s,
         &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
