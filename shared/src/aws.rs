@@ -165,6 +165,22 @@ impl fmt::Debug for Clients {
     }
 }
 
+/// How long a connection may take to open (the SDK's default, kept explicit).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+/// How long a call may wait for the first byte of its response, after which the SDK
+/// retries it (a transient error): an endpoint that accepts a request and never answers
+/// must not hold an invocation until Lambda's own timeout. Long enough for SQS long
+/// polling (20 s at most).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// The timeouts every client gets: [`CONNECT_TIMEOUT`] and [`READ_TIMEOUT`]. No
+/// operation timeout: uploads of large chunks legitimately take long while sending.
+fn timeouts() -> aws_config::timeout::TimeoutConfig {
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(CONNECT_TIMEOUT)
+        .read_timeout(READ_TIMEOUT)
+        .build()
+}
+
 impl Clients {
     /// Loads the SDK configuration and, if a role is configured, assumes it once eagerly
     /// so that a wrong role or external ID fails here with its STS error.
@@ -172,7 +188,9 @@ impl Clients {
         let region = RegionProviderChain::first_try(settings.region.clone().map(Region::new))
             .or_default_provider()
             .or_else(Region::from_static(FALLBACK_REGION));
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(region);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(region)
+            .timeout_config(timeouts());
         if let Some(url) = &settings.endpoint_url {
             loader = loader.endpoint_url(url);
         }
@@ -225,6 +243,22 @@ impl Clients {
             .credentials_provider(SharedCredentialsProvider::new(provider))
             .build();
         Ok(Clients::from_sdk_config(sdk, self.inner.path_style))
+    }
+
+    /// The clients' read timeout ([`READ_TIMEOUT`] unless configured otherwise): also how
+    /// long an object body may send nothing before reading it fails.
+    pub fn read_timeout(&self) -> Duration {
+        self.inner
+            .sdk
+            .timeout_config()
+            .and_then(|t| t.read_timeout())
+            .unwrap_or(READ_TIMEOUT)
+    }
+
+    /// These clients with other timeouts (tests use short ones to meet faults quickly).
+    pub fn with_timeouts(&self, timeouts: aws_config::timeout::TimeoutConfig) -> Clients {
+        let sdk = self.inner.sdk.to_builder().timeout_config(timeouts).build();
+        Clients::from_sdk_config(sdk, self.inner.path_style)
     }
 
     /// The region these clients use by default.

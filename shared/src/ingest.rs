@@ -735,7 +735,11 @@ pub async fn process_object(
     let start_index = object.start_index;
     let stop = Arc::new(AtomicBool::new(false));
     let (tx, mut rx) = tokio::sync::mpsc::channel::<(LogType, Chunk)>(2);
-    let reader = out.body.into_async_read();
+    // A body that stops arriving fails the read (a transient source error) instead of
+    // holding the invocation until Lambda kills it.
+    let mut reader = tokio_io_timeout::TimeoutReader::new(out.body.into_async_read());
+    reader.set_timeout(Some(ctx.clients.read_timeout()));
+    let reader = Box::pin(reader);
     let key = object.key.clone();
     let parse_stop = stop.clone();
     let (source_etag, source_version) = (source.etag.clone(), source.version_id.clone());

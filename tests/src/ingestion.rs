@@ -59,7 +59,13 @@ impl Scene {
         let mut vars: Vec<(String, String)> =
             vec![("S3CONNECTOR_OUTPUT_BUCKET".into(), self.output.clone())];
         vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let lookup = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        // Later settings win, so `extra` can replace the output bucket.
+        let lookup = move |k: &str| {
+            vars.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        };
         let config = Config::from_lookup(&lookup).unwrap();
         let settings = IngestConfig::from_lookup(&lookup).unwrap();
         IngestContext::new(&config, settings, clients.clone(), clients.clone(), &lookup).unwrap()
@@ -86,11 +92,16 @@ impl Scene {
     /// Every object under `prefix` in the output bucket (all pages): key and
     /// decompressed text, sorted by key.
     pub async fn output_objects(&self, prefix: &str) -> Vec<(String, String)> {
+        self.objects_in(&self.output, prefix).await
+    }
+
+    /// [`Self::output_objects`] of any bucket.
+    pub async fn objects_in(&self, bucket: &str, prefix: &str) -> Vec<(String, String)> {
         let s3 = self.clients.s3();
         let mut keys = Vec::new();
         let mut pages = s3
             .list_objects_v2()
-            .bucket(&self.output)
+            .bucket(bucket)
             .prefix(prefix)
             .into_paginator()
             .send();
@@ -106,7 +117,7 @@ impl Scene {
         for key in keys {
             let bytes = s3
                 .get_object()
-                .bucket(&self.output)
+                .bucket(bucket)
                 .key(&key)
                 .send()
                 .await
@@ -133,7 +144,12 @@ impl Scene {
 
     /// Every event the S3 sink delivered (all `source=` objects), parsed.
     pub async fn delivered_events(&self) -> Vec<Value> {
-        self.output_objects("source=")
+        self.events_in(&self.output).await
+    }
+
+    /// [`Self::delivered_events`] of any bucket the sink wrote to.
+    pub async fn events_in(&self, bucket: &str) -> Vec<Value> {
+        self.objects_in(bucket, "source=")
             .await
             .iter()
             .flat_map(|(key, text)| {

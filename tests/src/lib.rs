@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod fake_aws;
+pub mod fault_proxy;
 pub mod ingestion;
 pub mod samples;
 
