@@ -16,7 +16,7 @@ ARCH ?= x86_64
 FUNCTIONS := ingest scan test-connection
 LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
 
-.PHONY: help venv build fmt lint test unit integration infra fuzz demo package deploy bench clean
+.PHONY: help venv build fmt lint test load unit integration infra fuzz demo package deploy bench clean
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -58,8 +58,13 @@ unit: ## Unit tests only (no emulator)
 integration: venv ## Integration tests against one shared moto server
 	scripts/with-emulator.sh cargo test -p integration-tests
 
+# `make test` runs the load test with 1,000 objects; `make load` with the full 5,000.
+LOAD_OBJECTS ?= 5000
 test: venv lint $(CFN_GUARD) ## Lint, then every unit and integration test, and the infra checks
-	scripts/with-emulator.sh sh -c 'cargo test --workspace && cargo build --workspace --bins && $(VENV)/bin/pytest -q infra/tests'
+	S3CONNECTOR_LOAD_OBJECTS=1000 scripts/with-emulator.sh sh -c 'cargo test --workspace && cargo build --workspace --bins && $(VENV)/bin/pytest -q infra/tests'
+
+load: venv ## Ingestion load test: LOAD_OBJECTS objects drained by concurrent handlers, then reconciled
+	S3CONNECTOR_LOAD_OBJECTS=$(LOAD_OBJECTS) scripts/with-emulator.sh cargo test --workspace --test load -- --nocapture
 
 infra: venv $(CFN_GUARD) ## Infra checks only: cfn-lint, checkov, cfn-guard, least privilege, emulator deploy
 	cargo build --workspace --bins
