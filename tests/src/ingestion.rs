@@ -11,7 +11,7 @@ use s3connector::config::Config;
 use s3connector::ingest::{self, IngestConfig, IngestContext, Outcome};
 use serde_json::{json, Value};
 
-use crate::{create_queue, notify_queue, unique_name, Emulator};
+use crate::{create_queue, notify_queue, receive_as_sqs_event, unique_name, Emulator};
 
 /// Buckets and queue of one test, on the emulator.
 pub struct Scene {
@@ -87,6 +87,14 @@ impl Scene {
             .send()
             .await
             .unwrap_or_else(|e| panic!("put {key}: {e:?}"));
+    }
+
+    /// Puts `key` in the logs bucket and returns its notification as the SQS event.
+    pub async fn put_and_receive(&self, key: &str, body: Vec<u8>) -> Value {
+        self.put(key, body).await;
+        receive_as_sqs_event(&self.clients, &self.queue_url, &self.queue_arn, 1)
+            .await
+            .unwrap()
     }
 
     /// Every object under `prefix` in the output bucket (all pages): key and

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::fake_aws::{FakeAws, Reply};
+use integration_tests::ingestion::{run, s3_event, Scene};
 use integration_tests::samples::{self, gzip};
-use integration_tests::{create_queue, notify_queue, receive_as_sqs_event, unique_name, Emulator};
-use s3connector::aws::Clients;
+use integration_tests::{create_queue, receive_as_sqs_event, unique_name, Emulator};
 use s3connector::config::Config;
-use s3connector::ingest::{self, IngestConfig, IngestContext, Outcome};
+use s3connector::ingest::{self, IngestConfig, IngestContext};
 use serde_json::{json, Value};
 
 const ACCT: &str = "123456789012";
@@ -65,129 +65,17 @@ fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
     ]
 }
 
-struct Scene {
-    _emu: Emulator,
-    clients: Clients,
-    logs: String,
-    output: String,
-    queue_url: String,
-    queue_arn: String,
-}
-
-async fn scene() -> Scene {
-    let emu = Emulator::start();
-    let clients = emu.clients().await;
-    let logs = unique_name("it-src");
-    let output = unique_name("it-out");
-    for b in [&logs, &output] {
-        clients.s3().create_bucket().bucket(b).send().await.unwrap();
-    }
-    let (queue_url, queue_arn) = create_queue(&clients, &unique_name("it-ingest"))
-        .await
-        .unwrap();
-    notify_queue(&clients, &logs, &queue_arn).await.unwrap();
-    Scene {
-        _emu: emu,
-        clients,
-        logs,
-        output,
-        queue_url,
-        queue_arn,
-    }
-}
-
-fn context(s: &Scene, extra: &[(&str, &str)]) -> IngestContext {
-    let mut vars: Vec<(String, String)> =
-        vec![("S3CONNECTOR_OUTPUT_BUCKET".into(), s.output.clone())];
-    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let lookup = move |k: &str| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
-    let config = Config::from_lookup(&lookup).unwrap();
-    let settings = IngestConfig::from_lookup(&lookup).unwrap();
-    IngestContext::new(
-        &config,
-        settings,
-        s.clients.clone(),
-        s.clients.clone(),
-        &lookup,
-    )
-    .unwrap()
-}
-
-async fn put(s: &Scene, key: &str, body: Vec<u8>) {
-    s.clients
-        .s3()
-        .put_object()
-        .bucket(&s.logs)
-        .key(key)
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .unwrap();
-}
-
-/// Puts `key` in the logs bucket and returns its notification as the SQS event.
-async fn put_and_receive(s: &Scene, key: &str, body: Vec<u8>) -> Value {
-    put(s, key, body).await;
-    receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 1)
-        .await
-        .unwrap()
-}
-
-async fn run(ctx: &IngestContext, event: Value) -> Outcome {
-    ingest::handle(event, ctx, Instant::now() + Duration::from_secs(600)).await
-}
-
-/// Every object under `prefix` in the output bucket: key and decompressed text.
-async fn output_objects(s: &Scene, prefix: &str) -> Vec<(String, String)> {
-    let s3 = s.clients.s3();
-    let listed = s3
-        .list_objects_v2()
-        .bucket(&s.output)
-        .prefix(prefix)
-        .send()
-        .await
-        .unwrap();
-    let mut out = Vec::new();
-    for o in listed.contents() {
-        let key = o.key().unwrap().to_string();
-        let bytes = s3
-            .get_object()
-            .bucket(&s.output)
-            .key(&key)
-            .send()
-            .await
-            .unwrap()
-            .body
-            .collect()
-            .await
-            .unwrap()
-            .into_bytes();
-        let text = if key.ends_with(".gz") {
-            let mut t = String::new();
-            flate2::read::MultiGzDecoder::new(&bytes[..])
-                .read_to_string(&mut t)
-                .unwrap();
-            t
-        } else {
-            String::from_utf8(bytes.to_vec()).unwrap()
-        };
-        out.push((key, text));
-    }
-    out.sort();
-    out
-}
-
 #[tokio::test]
 async fn every_log_type_is_delivered_record_by_record() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let fixtures = fixtures();
     for (key, body, _, _) in &fixtures {
-        put(&s, key, body.clone()).await;
+        s.put(key, body.clone()).await;
     }
     let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, fixtures.len())
         .await
         .unwrap();
-    let ctx = context(&s, &[]);
+    let ctx = s.context(&[]);
     let outcome = run(&ctx, event).await;
     assert!(
         outcome.failed_message_ids.is_empty(),
@@ -199,7 +87,7 @@ async fn every_log_type_is_delivered_record_by_record() {
     assert_eq!(c.records_rejected, 0, "{c:#?}");
     assert_eq!(c.records_in, c.records_delivered + c.records_rejected);
 
-    let outputs = output_objects(&s, "source=").await;
+    let outputs = s.output_objects("source=").await;
     let events: Vec<Value> = outputs
         .iter()
         .flat_map(|(_, text)| {
@@ -267,31 +155,31 @@ async fn every_log_type_is_delivered_record_by_record() {
 
 #[tokio::test]
 async fn redelivered_message_overwrites_with_identical_output() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let (key, body, _, _) = fixtures().swap_remove(1);
-    let event = put_and_receive(&s, &key, body).await;
-    let ctx = context(&s, &[("S3CONNECTOR_CHUNK_RECORDS", "100")]);
+    let event = s.put_and_receive(&key, body).await;
+    let ctx = s.context(&[("S3CONNECTOR_CHUNK_RECORDS", "100")]);
     run(&ctx, event.clone()).await;
-    let first = output_objects(&s, "source=").await;
+    let first = s.output_objects("source=").await;
     let again = run(&ctx, event).await;
     assert!(again.failed_message_ids.is_empty());
-    assert_eq!(output_objects(&s, "source=").await, first);
+    assert_eq!(s.output_objects("source=").await, first);
     assert_eq!(first.len(), 1);
 }
 
 #[tokio::test]
 async fn large_records_are_cut_into_byte_bounded_chunks_named_by_their_first_record() {
-    let s = scene().await;
+    let s = Scene::new().await;
     // About 2.5 KB of output per record: 1,500 records are several 1 MiB chunks.
     let mut doc = Vec::new();
     samples::cloudtrail(&mut doc, 1_500, 7).unwrap();
     let key = format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/2026/11/23/{ACCT}_CloudTrail_us-east-1_20261123T1100Z_big.json.gz");
-    let event = put_and_receive(&s, &key, gzip(&doc)).await;
-    let ctx = context(&s, &[("S3CONNECTOR_CHUNK_MAX_BYTES", "1048576")]);
+    let event = s.put_and_receive(&key, gzip(&doc)).await;
+    let ctx = s.context(&[("S3CONNECTOR_CHUNK_MAX_BYTES", "1048576")]);
     let outcome = run(&ctx, event.clone()).await;
     assert!(outcome.failed_message_ids.is_empty());
     assert_eq!(outcome.counts.records_delivered, 1_500);
-    let outputs = output_objects(&s, "source=cloudtrail/").await;
+    let outputs = s.output_objects("source=cloudtrail/").await;
     assert!(outputs.len() >= 3, "{} chunks", outputs.len());
     let mut next = 0u64;
     for (key, text) in &outputs {
@@ -314,21 +202,21 @@ async fn large_records_are_cut_into_byte_bounded_chunks_named_by_their_first_rec
     }
     assert_eq!(next, 1_500, "every record once, in order");
     run(&ctx, event).await;
-    assert_eq!(output_objects(&s, "source=cloudtrail/").await, outputs);
+    assert_eq!(s.output_objects("source=cloudtrail/").await, outputs);
 }
 
 #[tokio::test]
 async fn poison_message_yields_a_reject_record_without_failing_the_batch() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let event = json!({"Records": [{
         "messageId": "poison-1", "receiptHandle": "x", "body": "{\"not\": \"a notification\"}",
         "attributes": {}, "messageAttributes": {}, "eventSource": "aws:sqs",
         "eventSourceARN": s.queue_arn, "awsRegion": "us-east-1"
     }]});
-    let outcome = run(&context(&s, &[]), event).await;
+    let outcome = run(&s.context(&[]), event).await;
     assert!(outcome.failed_message_ids.is_empty());
     assert_eq!(outcome.counts.rejected, 1);
-    let rejects = output_objects(&s, "rejects/kind=message/").await;
+    let rejects = s.output_objects("rejects/kind=message/").await;
     assert_eq!(rejects.len(), 1);
     let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
     assert_eq!(r["message_id"], "poison-1");
@@ -338,9 +226,9 @@ async fn poison_message_yields_a_reject_record_without_failing_the_batch() {
 
 #[tokio::test]
 async fn object_deleted_before_processing_is_a_permanent_reject() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let (key, body, _, _) = fixtures().swap_remove(0);
-    let event = put_and_receive(&s, &key, body).await;
+    let event = s.put_and_receive(&key, body).await;
     s.clients
         .s3()
         .delete_object()
@@ -349,10 +237,10 @@ async fn object_deleted_before_processing_is_a_permanent_reject() {
         .send()
         .await
         .unwrap();
-    let outcome = run(&context(&s, &[]), event).await;
+    let outcome = run(&s.context(&[]), event).await;
     assert!(outcome.failed_message_ids.is_empty());
     assert_eq!(outcome.counts.objects_rejected, 1);
-    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    let rejects = s.output_objects("rejects/kind=object/").await;
     let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
     assert_eq!(r["object"]["key"], key.as_str());
     assert!(
@@ -363,19 +251,19 @@ async fn object_deleted_before_processing_is_a_permanent_reject() {
 
 #[tokio::test]
 async fn parquet_flow_logs_are_rejected_with_the_fix_not_parsed_as_text() {
-    let s = scene().await;
+    let s = Scene::new().await;
     // VPC Flow Logs in the Parquet file format: magic bytes, then binary pages.
     let key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_a1b2c3d4.log.parquet");
     let mut body = b"PAR1".to_vec();
     body.extend((0u8..=255).cycle().take(4096));
     body.extend_from_slice(b"PAR1");
-    let event = put_and_receive(&s, &key, body).await;
-    let outcome = run(&context(&s, &[]), event).await;
+    let event = s.put_and_receive(&key, body).await;
+    let outcome = run(&s.context(&[]), event).await;
     assert!(outcome.failed_message_ids.is_empty());
     assert_eq!(outcome.counts.objects_rejected, 1);
     assert_eq!(outcome.counts.records_delivered, 0);
-    assert!(output_objects(&s, "source=").await.is_empty());
-    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    assert!(s.output_objects("source=").await.is_empty());
+    let rejects = s.output_objects("rejects/kind=object/").await;
     let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
     assert_eq!(r["object"]["key"], key.as_str());
     let reason = r["reason"].as_str().unwrap();
@@ -387,19 +275,19 @@ async fn parquet_flow_logs_are_rejected_with_the_fix_not_parsed_as_text() {
 
 #[tokio::test]
 async fn malformed_lines_are_rejected_and_the_rest_delivered() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_x.log");
     let mut vpc = Vec::new();
     samples::vpc_flow(&mut vpc, 5, 3).unwrap();
     vpc.extend_from_slice(b"2 123456789012 eni-truncated\n");
-    let event = put_and_receive(&s, &key, vpc).await;
-    let outcome = run(&context(&s, &[]), event).await;
+    let event = s.put_and_receive(&key, vpc).await;
+    let outcome = run(&s.context(&[]), event).await;
     let c = &outcome.counts;
     assert_eq!(
         (c.records_in, c.records_delivered, c.records_rejected),
         (6, 5, 1)
     );
-    let rejects = output_objects(&s, "rejects/kind=records/").await;
+    let rejects = s.output_objects("rejects/kind=records/").await;
     let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
     assert_eq!(r["records"][0]["line"], 7);
     assert!(
@@ -413,18 +301,15 @@ async fn malformed_lines_are_rejected_and_the_rest_delivered() {
 
 #[tokio::test]
 async fn sink_outage_is_a_transient_failure_reported_in_the_batch() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let (key, body, _, _) = fixtures().swap_remove(2);
-    let event = put_and_receive(&s, &key, body).await;
+    let event = s.put_and_receive(&key, body).await;
     // Port 1 on loopback refuses connections: the HTTP endpoint is down.
-    let ctx = context(
-        &s,
-        &[
-            ("S3CONNECTOR_SINK", "http"),
-            ("S3CONNECTOR_HTTP_URL", "http://127.0.0.1:1/ingest"),
-            ("S3CONNECTOR_HTTP_MAX_ATTEMPTS", "1"),
-        ],
-    );
+    let ctx = s.context(&[
+        ("S3CONNECTOR_SINK", "http"),
+        ("S3CONNECTOR_HTTP_URL", "http://127.0.0.1:1/ingest"),
+        ("S3CONNECTOR_HTTP_MAX_ATTEMPTS", "1"),
+    ]);
     let outcome = run(&ctx, event.clone()).await;
     let ids: Vec<String> = event["Records"]
         .as_array()
@@ -436,28 +321,25 @@ async fn sink_outage_is_a_transient_failure_reported_in_the_batch() {
     assert_eq!(outcome.failed_message_ids, ids);
     assert_eq!(outcome.counts.objects_failed, 1);
     assert!(
-        output_objects(&s, "rejects/").await.is_empty(),
+        s.output_objects("rejects/").await.is_empty(),
         "a transient failure is not a reject"
     );
 }
 
 #[tokio::test]
 async fn object_running_out_of_time_continues_through_the_queue() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let (key, body, _, count) = fixtures().swap_remove(1);
-    let event = put_and_receive(&s, &key, body).await;
-    let ctx = context(
-        &s,
-        &[
-            ("S3CONNECTOR_CHUNK_RECORDS", "100"),
-            ("S3CONNECTOR_INGEST_QUEUE_URL", &s.queue_url),
-            ("S3CONNECTOR_TIME_RESERVE_SECONDS", "60"),
-        ],
-    );
+    let event = s.put_and_receive(&key, body).await;
+    let ctx = s.context(&[
+        ("S3CONNECTOR_CHUNK_RECORDS", "100"),
+        ("S3CONNECTOR_INGEST_QUEUE_URL", &s.queue_url),
+        ("S3CONNECTOR_TIME_RESERVE_SECONDS", "60"),
+    ]);
     // 30 s left, less than the 60 s reserve: nothing is delivered, a continuation is sent.
     let first = ingest::handle(event, &ctx, Instant::now() + Duration::from_secs(30)).await;
     assert_eq!(first.counts.objects_continued, 1, "{:#?}", first.counts);
-    assert!(output_objects(&s, "source=").await.is_empty());
+    assert!(s.output_objects("source=").await.is_empty());
     let sqs = s.clients.sqs();
     let received = sqs
         .receive_message()
@@ -581,27 +463,24 @@ async fn bulk_server() -> BulkServer {
 
 #[tokio::test]
 async fn http_sink_indexes_every_record_once_in_elasticsearch_even_when_redelivered() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let fixtures = fixtures();
     let (ct, alb) = (fixtures[0].clone(), fixtures[2].clone());
     let expected = ct.3 + alb.3;
     for (key, body, _, _) in [&ct, &alb] {
-        put(&s, key, body.clone()).await;
+        s.put(key, body.clone()).await;
     }
     let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 2)
         .await
         .unwrap();
     let server = bulk_server().await;
-    let ctx = context(
-        &s,
-        &[
-            ("S3CONNECTOR_SINK", "http"),
-            ("S3CONNECTOR_HTTP_PRESET", "elasticsearch"),
-            ("S3CONNECTOR_HTTP_URL", &server.url),
-            ("S3CONNECTOR_HTTP_TOKEN", "test-api-key"),
-            ("S3CONNECTOR_HTTP_MAX_BATCH_RECORDS", "4"),
-        ],
-    );
+    let ctx = s.context(&[
+        ("S3CONNECTOR_SINK", "http"),
+        ("S3CONNECTOR_HTTP_PRESET", "elasticsearch"),
+        ("S3CONNECTOR_HTTP_URL", &server.url),
+        ("S3CONNECTOR_HTTP_TOKEN", "test-api-key"),
+        ("S3CONNECTOR_HTTP_MAX_BATCH_RECORDS", "4"),
+    ]);
 
     let first = run(&ctx, event.clone()).await;
     assert!(first.failed_message_ids.is_empty(), "{first:?}");
@@ -636,7 +515,7 @@ async fn http_sink_indexes_every_record_once_in_elasticsearch_even_when_redelive
         }
     }
     assert!(
-        output_objects(&s, "").await.is_empty(),
+        s.output_objects("").await.is_empty(),
         "nothing goes to the output bucket: no rejects, no S3 output"
     );
 
@@ -656,39 +535,18 @@ async fn http_sink_indexes_every_record_once_in_elasticsearch_even_when_redelive
     assert_eq!(sent as u64, 2 * expected);
 }
 
-/// An S3 event for `key` in `bucket`, as S3 sends it (the key form-encoded).
-fn s3_event(bucket: &str, key: &str, size: usize) -> Value {
-    let encoded: String = key
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
-            b' ' => "+".to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect();
-    json!({"Records": [{
-        "eventVersion": "2.1",
-        "eventSource": "aws:s3",
-        "awsRegion": "us-east-1",
-        "eventTime": "2026-11-23T10:00:00.000Z",
-        "eventName": "ObjectCreated:Put",
-        "s3": {"bucket": {"name": bucket}, "object": {"key": encoded, "size": size}}
-    }]})
-}
-
 #[tokio::test]
 async fn a_key_with_non_ascii_characters_is_delivered_and_fails_nothing() {
-    let s = scene().await;
+    let s = Scene::new().await;
     // The key from the bug report, which panicked in key detection and failed the batch.
     let odd = "logs/€019-02-06-00-00-38-ABCDEFGH";
-    put(&s, odd, b"first line\nsecond line\n".to_vec()).await;
-    put(&s, "logs/ordinary.txt", b"one more line\n".to_vec()).await;
+    s.put(odd, b"first line\nsecond line\n".to_vec()).await;
+    s.put("logs/ordinary.txt", b"one more line\n".to_vec())
+        .await;
     let event = receive_as_sqs_event(&s.clients, &s.queue_url, &s.queue_arn, 2)
         .await
         .unwrap();
-    let ctx = context(&s, &[]);
+    let ctx = s.context(&[]);
 
     let outcome = run(&ctx, event).await;
 
@@ -700,26 +558,26 @@ async fn a_key_with_non_ascii_characters_is_delivered_and_fails_nothing() {
 
 #[tokio::test]
 async fn firehose_gzip_around_cloudwatch_logs_gzip_is_delivered_event_by_event() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let (_, cw_object, _, count) = fixtures().swap_remove(12);
     // Firehose with its own GZIP compression on: the object is gzip around the gzip
     // members of the CloudWatch Logs envelopes, which follow each other with no newline.
     let key = "firehose/2026/11/23/10/cwl-to-s3-2-2026-11-23-10-05-00-0a1b2c3d";
-    let event = put_and_receive(&s, key, gzip(&cw_object)).await;
+    let event = s.put_and_receive(key, gzip(&cw_object)).await;
 
-    let outcome = run(&context(&s, &[]), event).await;
+    let outcome = run(&s.context(&[]), event).await;
 
     assert_eq!(outcome.counts.objects_delivered, 1, "{:#?}", outcome.counts);
     assert_eq!(outcome.counts.records_delivered, count);
     assert_eq!(outcome.counts.records_rejected, 0);
-    let out = output_objects(&s, "source=cwlogs/").await;
+    let out = s.output_objects("source=cwlogs/").await;
     assert_eq!(out.len(), 1, "{out:?}");
     assert!(out[0].1.contains("payment declined"), "{}", out[0].1);
 }
 
 #[tokio::test]
 async fn binary_data_is_rejected_with_the_reason_not_delivered_as_text() {
-    let s = scene().await;
+    let s = Scene::new().await;
     // Deterministic bytes that are not text, under a key that says nothing.
     let mut x: u32 = 0x1234_5678;
     let blob: Vec<u8> = (0..20_000)
@@ -730,16 +588,16 @@ async fn binary_data_is_rejected_with_the_reason_not_delivered_as_text() {
             (x >> 24) as u8
         })
         .collect();
-    let event = put_and_receive(&s, "uploads/blob.dat", blob).await;
+    let event = s.put_and_receive("uploads/blob.dat", blob).await;
 
-    let outcome = run(&context(&s, &[]), event).await;
+    let outcome = run(&s.context(&[]), event).await;
 
     assert_eq!(outcome.counts.objects_rejected, 1, "{:#?}", outcome.counts);
     assert_eq!(outcome.counts.records_delivered, 0);
-    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    let rejects = s.output_objects("rejects/kind=object/").await;
     assert_eq!(rejects.len(), 1);
     assert!(rejects[0].1.contains("binary"), "{}", rejects[0].1);
-    assert!(output_objects(&s, "source=").await.is_empty());
+    assert!(s.output_objects("source=").await.is_empty());
 }
 
 /// An HTTP endpoint on loopback (the test harness's fake server) answering every request
@@ -769,14 +627,11 @@ fn fixed_status_server(
 
 #[tokio::test]
 async fn a_permanent_http_sink_error_becomes_a_reject_record_not_a_retry() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let (key, body, _, _) = fixtures().swap_remove(2);
-    let event = put_and_receive(&s, &key, body).await;
+    let event = s.put_and_receive(&key, body).await;
     let (_server, url, requests) = fixed_status_server(400, r#"{"error":"mapping"}"#);
-    let ctx = context(
-        &s,
-        &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
-    );
+    let ctx = s.context(&[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)]);
 
     let outcome = run(&ctx, event).await;
 
@@ -787,25 +642,22 @@ async fn a_permanent_http_sink_error_becomes_a_reject_record_not_a_retry() {
         1,
         "a 400 is not retried"
     );
-    let rejects = output_objects(&s, "rejects/kind=object/").await;
+    let rejects = s.output_objects("rejects/kind=object/").await;
     assert_eq!(rejects.len(), 1);
     assert!(rejects[0].1.contains("HTTP 400"), "{}", rejects[0].1);
 }
 
 #[tokio::test]
 async fn a_direct_invocation_that_fails_transiently_answers_lambda_with_an_error() {
-    let s = scene().await;
+    let s = Scene::new().await;
     let (key, body, _, _) = fixtures().swap_remove(2);
     let size = body.len();
-    put(&s, &key, body).await;
-    let ctx = context(
-        &s,
-        &[
-            ("S3CONNECTOR_SINK", "http"),
-            ("S3CONNECTOR_HTTP_URL", "http://127.0.0.1:1/ingest"),
-            ("S3CONNECTOR_HTTP_MAX_ATTEMPTS", "1"),
-        ],
-    );
+    s.put(&key, body).await;
+    let ctx = s.context(&[
+        ("S3CONNECTOR_SINK", "http"),
+        ("S3CONNECTOR_HTTP_URL", "http://127.0.0.1:1/ingest"),
+        ("S3CONNECTOR_HTTP_MAX_ATTEMPTS", "1"),
+    ]);
 
     let outcome = run(&ctx, s3_event(&s.logs, &key, size)).await;
 
@@ -815,10 +667,7 @@ async fn a_direct_invocation_that_fails_transiently_answers_lambda_with_an_error
     assert!(err.to_string().contains(&key), "{err}");
     // Once the endpoint is back, the same direct invocation succeeds with its counts.
     let (_server, url, _) = fixed_status_server(200, "{}");
-    let ctx = context(
-        &s,
-        &[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)],
-    );
+    let ctx = s.context(&[("S3CONNECTOR_SINK", "http"), ("S3CONNECTOR_HTTP_URL", &url)]);
     let outcome = run(&ctx, s3_event(&s.logs, &key, size)).await;
     let counts = ingest::lambda_response(&outcome).unwrap();
     assert_eq!(counts["objects_delivered"], 1, "{counts}");
