@@ -7,37 +7,9 @@ use std::borrow::Cow;
 /// Invalid sequences are kept literally, and a result that is not UTF-8 falls
 /// back to the input, so decoding never loses what AWS wrote.
 pub(crate) fn percent_decode(s: &str) -> Cow<'_, str> {
-    let Some(first) = memchr::memchr(b'%', s.as_bytes()) else {
-        return Cow::Borrowed(s);
-    };
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    out.extend_from_slice(&b[..first]);
-    let mut i = first;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex_value(b[i + 1]), hex_value(b[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(decoded) => Cow::Owned(decoded),
-        Err(_) => Cow::Borrowed(s),
-    }
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8()
+        .unwrap_or(Cow::Borrowed(s))
 }
 
 #[cfg(test)]
