@@ -456,7 +456,13 @@ pub enum ObjectResult {
     /// Not processed on purpose.
     Skipped(String),
     /// Permanently unprocessable; a reject record was written.
-    Rejected(String),
+    Rejected {
+        /// Why.
+        reason: String,
+        /// Records delivered before the object turned out unprocessable (corrupt data
+        /// after the first chunks, a sink that refused the rest); they stay delivered.
+        delivered: u64,
+    },
     /// Delivered up to `next_index`; a continuation message will finish it.
     Continued {
         /// Records delivered in this invocation.
@@ -592,8 +598,10 @@ async fn process_message(
                 c.skipped += 1;
                 info!(bucket = %object.bucket, key = %object.key, reason = %reason, "object skipped");
             }
-            ObjectResult::Rejected(reason) => {
+            ObjectResult::Rejected { reason, delivered } => {
                 c.objects_rejected += 1;
+                c.records_in += delivered;
+                c.records_delivered += delivered;
                 warn!(bucket = %object.bucket, key = %object.key, reason = %reason, "object rejected");
             }
             ObjectResult::Failed(reason) => {
@@ -639,9 +647,20 @@ async fn reject_object(
     log_type: Option<String>,
     reason: String,
 ) -> ObjectResult {
+    reject_object_after(ctx, object, log_type, reason, 0).await
+}
+
+/// [`reject_object`] once `delivered` records of it were delivered already.
+async fn reject_object_after(
+    ctx: &IngestContext,
+    object: &ObjectRef,
+    log_type: Option<String>,
+    reason: String,
+    delivered: u64,
+) -> ObjectResult {
     let record = RejectRecord::object(object, log_type, reason.clone(), now_ms());
     match write_reject(ctx, &record).await {
-        Ok(_) => ObjectResult::Rejected(reason),
+        Ok(_) => ObjectResult::Rejected { reason, delivered },
         Err(e) => ObjectResult::Failed(e),
     }
 }
@@ -833,13 +852,19 @@ pub async fn process_object(
     let (log_type, report) = match parsed {
         Ok(ok) => ok,
         Err((log_type, ObjectError::Permanent(reason))) => {
-            return reject_object(
+            let reason = if delivered > 0 {
+                format!("{reason}; records {start_index}..{next_index} of the object were delivered before")
+            } else {
+                reason
+            };
+            return reject_object_after(
                 ctx,
                 object,
                 log_type.map(|t| t.as_str().to_string()),
                 reason,
+                delivered,
             )
-            .await
+            .await;
         }
         Err((_, ObjectError::Transient(reason))) => return ObjectResult::Failed(reason),
     };
@@ -866,7 +891,14 @@ pub async fn process_object(
         let reason = format!(
             "{e}; records {start_index}..{next_index} of the object were delivered before, the rest was not"
         );
-        return reject_object(ctx, &resume, Some(log_type.as_str().to_string()), reason).await;
+        return reject_object_after(
+            ctx,
+            &resume,
+            Some(log_type.as_str().to_string()),
+            reason,
+            delivered,
+        )
+        .await;
     }
     if out_of_time {
         let Some(queue) = ctx.settings.queue_url.as_deref() else {

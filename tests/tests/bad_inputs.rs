@@ -26,6 +26,9 @@ enum Expect {
     },
     /// Nothing delivered; an object reject whose reason contains the text.
     ObjectRejected(&'static str),
+    /// Whole chunks delivered until the data broke, then an object reject whose reason
+    /// contains the text and names exactly the records delivered before.
+    RejectedAfterChunks(&'static str),
     /// An object with nothing in it: no event, no reject, counted as delivered.
     Empty,
     /// The message itself rejected (not a notification we can decode), reason containing the text.
@@ -104,6 +107,10 @@ fn zstd_bomb(unit: &[u8], len: usize) -> Vec<u8> {
 /// stops them.
 const MAX_RATIO: &str = "100";
 
+/// Records per output chunk in this corpus: small, so that an object can break after
+/// some chunks were delivered.
+const CHUNK_RECORDS: u64 = 100;
+
 fn trail_key(name: &str) -> String {
     format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/2026/11/23/{ACCT}_CloudTrail_us-east-1_20261123T1000Z_{name}.json.gz")
 }
@@ -122,6 +129,12 @@ fn corpus() -> Vec<Case> {
     let truncated = {
         let whole = gzip(&trail);
         whole[..whole.len() / 2].to_vec()
+    };
+    let truncated_late = {
+        let mut many = Vec::new();
+        samples::vpc_flow(&mut many, 3000, 3).unwrap();
+        let whole = gzip(&many);
+        whole[..whole.len() * 7 / 10].to_vec()
     };
     let mut invalid_utf8 = b"user=alice action=login\n".to_vec();
     invalid_utf8.extend_from_slice(b"user=\xff\xfebob action=\xc3(login\n");
@@ -146,6 +159,7 @@ fn corpus() -> Vec<Case> {
         case("good flow logs", &flow_key("good"), gzip(&flows), Expect::Delivered(30)),
         // Compression faults.
         case("truncated gzip", &trail_key("truncated"), truncated, Expect::ObjectRejected("corrupt or truncated")),
+        case("gzip truncated after some chunks", &flow_key("truncatedlate"), truncated_late, Expect::RejectedAfterChunks("corrupt or truncated")),
         case("gzip bomb of text", "uploads/bomb.log.gz", gzip_bomb(b"x", 100 << 20), Expect::ObjectRejected("compression ratio passed 100:1")),
         case("zstd bomb of text", "uploads/bomb.log.zst", zstd_bomb(b"x", 100 << 20), Expect::ObjectRejected("compression ratio passed 100:1")),
         case("gzip bomb of NUL bytes", "uploads/zeros.log.gz", gzip_bomb(&[0], 100 << 20), Expect::ObjectRejected("binary")),
@@ -196,7 +210,11 @@ async fn every_bad_input_has_its_exact_outcome_and_the_rest_of_the_batch_is_deli
         };
         records.push(sqs_record(&format!("m{i}"), &body, &s.queue_arn));
     }
-    let ctx = s.context(&[("S3CONNECTOR_MAX_COMPRESSION_RATIO", MAX_RATIO)]);
+    let chunk = CHUNK_RECORDS.to_string();
+    let ctx = s.context(&[
+        ("S3CONNECTOR_MAX_COMPRESSION_RATIO", MAX_RATIO),
+        ("S3CONNECTOR_CHUNK_RECORDS", &chunk),
+    ]);
 
     let outcome = run(&ctx, json!({ "Records": records })).await;
 
@@ -245,6 +263,20 @@ async fn every_bad_input_has_its_exact_outcome_and_the_rest_of_the_batch_is_deli
                     && mine.len() == 1
                     && mine[0]["kind"] == "object"
                     && mine[0]["reason"].as_str().unwrap_or("").contains(reason)
+            }
+            Expect::RejectedAfterChunks(reason) => {
+                let said = mine
+                    .first()
+                    .and_then(|r| r["reason"].as_str())
+                    .unwrap_or("");
+                delivered > 0
+                    && delivered % CHUNK_RECORDS == 0
+                    && mine.len() == 1
+                    && mine[0]["kind"] == "object"
+                    && said.contains(reason)
+                    && said.contains(&format!(
+                        "records 0..{delivered} of the object were delivered before"
+                    ))
             }
             Expect::MessageRejected(reason) => {
                 mine.len() == 1
