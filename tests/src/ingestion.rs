@@ -6,6 +6,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
+use futures_util::StreamExt;
 use s3connector::aws::Clients;
 use s3connector::config::Config;
 use s3connector::ingest::{self, IngestConfig, IngestContext, Outcome};
@@ -121,31 +122,38 @@ impl Scene {
                     .filter_map(|o| o.key().map(String::from)),
             );
         }
-        let mut out = Vec::new();
-        for key in keys {
-            let bytes = s3
-                .get_object()
-                .bucket(bucket)
-                .key(&key)
-                .send()
-                .await
-                .unwrap()
-                .body
-                .collect()
-                .await
-                .unwrap()
-                .into_bytes();
-            let text = if key.ends_with(".gz") {
-                let mut t = String::new();
-                flate2::read::MultiGzDecoder::new(&bytes[..])
-                    .read_to_string(&mut t)
-                    .unwrap();
-                t
-            } else {
-                String::from_utf8(bytes.to_vec()).unwrap()
-            };
-            out.push((key, text));
-        }
+        // Fetched several at a time: load tests read thousands of objects back.
+        let mut out: Vec<(String, String)> = futures_util::stream::iter(keys)
+            .map(|key| {
+                let s3 = s3.clone();
+                async move {
+                    let bytes = s3
+                        .get_object()
+                        .bucket(bucket)
+                        .key(&key)
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("get {key}: {e:?}"))
+                        .body
+                        .collect()
+                        .await
+                        .unwrap()
+                        .into_bytes();
+                    let text = if key.ends_with(".gz") {
+                        let mut t = String::new();
+                        flate2::read::MultiGzDecoder::new(&bytes[..])
+                            .read_to_string(&mut t)
+                            .unwrap();
+                        t
+                    } else {
+                        String::from_utf8(bytes.to_vec()).unwrap()
+                    };
+                    (key, text)
+                }
+            })
+            .buffer_unordered(8)
+            .collect()
+            .await;
         out.sort();
         out
     }
