@@ -114,14 +114,45 @@ fn verbatim_json(original: &str) -> Option<&str> {
     (text.starts_with('{') && text.ends_with('}') && one_line).then_some(text)
 }
 
+/// Where the time of a record without one of its own comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The S3 object's `LastModified` (when the log object was written).
+    #[default]
+    ObjectLastModified,
+    /// A local file's modification time (the CLI).
+    FileModified,
+    /// The time the notification says the object was created (when no `LastModified` is known).
+    NotificationTime,
+}
+
+impl TimeSource {
+    /// The `metadata.labels` entry naming this source, e.g. `time_source:object_last_modified`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeSource::ObjectLastModified => "time_source:object_last_modified",
+            TimeSource::FileModified => "time_source:file_modified",
+            TimeSource::NotificationTime => "time_source:notification_event_time",
+        }
+    }
+}
+
+/// `metadata.labels` entry of an event whose record had no time and no object time was
+/// known: `time` is then when the event was processed.
+pub const PROCESSED_TIME_LABEL: &str = "time_source:processed_time";
+
 /// Normalization settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NormalizeOptions {
     /// Where the original record goes.
     pub keep_raw: RawMode,
-    /// Time (epoch ms) to use for records with no time of their own, also written to
-    /// `metadata.processed_time`; when `None` such events have no `time` and are flagged.
+    /// Time (epoch ms) of the object, for records with no time of their own: their
+    /// `time` and `metadata.logged_time`, with `metadata.labels` naming
+    /// [`NormalizeOptions::fallback_time_source`]. When `None` such events take the
+    /// processing time (labelled [`PROCESSED_TIME_LABEL`]): OCSF requires `time`.
     pub fallback_time_ms: Option<i64>,
+    /// What [`NormalizeOptions::fallback_time_ms`] is.
+    pub fallback_time_source: TimeSource,
 }
 
 /// An OCSF event and whether the record had a usable time of its own.
@@ -130,8 +161,7 @@ pub struct NormalizedEvent {
     /// The OCSF event object.
     pub event: Value,
     /// True when the record had no parseable timestamp: `time` is then the
-    /// fallback time if one was configured, and absent otherwise (OCSF requires
-    /// `time`, so the caller must then set it, with `metadata.processed_time`).
+    /// object's time if one was given, else the processing time (see [`NormalizeOptions`]).
     pub time_missing: bool,
 }
 
@@ -193,6 +223,9 @@ pub struct Normalizer<'a> {
     keep_raw: RawMode,
     /// Whether records' originals are JSON text that can be copied verbatim.
     json_original: bool,
+    /// The load balancer (`app/<name>/<id>`) the object key names, for logs whose
+    /// records do not (ALB connection logs).
+    load_balancer: Option<String>,
 }
 
 impl<'a> Normalizer<'a> {
@@ -206,6 +239,7 @@ impl<'a> Normalizer<'a> {
             uid_prefix: uid_prefix(source),
             keep_raw: opts.keep_raw.resolve(log_type),
             json_original: is_json_source(log_type),
+            load_balancer: load_balancer_from_key(&source.key),
         }
     }
 
@@ -235,7 +269,7 @@ impl<'a> Normalizer<'a> {
             LogType::VpcFlow => vpc_flow(r, out, scope),
             LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
             LogType::Nlb => nlb(r, out, scope),
-            LogType::AlbConnection => alb_connection(r, out, scope),
+            LogType::AlbConnection => alb_connection(r, out, scope, self.load_balancer.as_deref()),
             LogType::S3Access => s3_access(r, out, scope),
             LogType::CloudFront => cloudfront(r, out),
             LogType::Waf => waf(r, out),
@@ -263,14 +297,19 @@ impl<'a> Normalizer<'a> {
         out.str_parts("type_name", &[class.name, ": ", activity.name]);
         out.uint("severity_id", mapped.severity_id);
         out.str("severity", severity_name(mapped.severity_id));
-        let fallback = if mapped.time.is_none() {
-            self.opts.fallback_time_ms
-        } else {
-            None
+        // OCSF requires `time`: a record without one takes the object's, else the
+        // processing time, and `metadata.labels` says which.
+        let (time, fallback) = match (mapped.time, self.opts.fallback_time_ms) {
+            (Some(t), _) => (t, None),
+            (None, Some(object_time)) => (
+                object_time,
+                Some((self.opts.fallback_time_source.label(), false)),
+            ),
+            (None, None) => (now_ms(), Some((PROCESSED_TIME_LABEL, true))),
         };
-        let time = mapped.time.or(fallback);
-        opt_int(out, "time", time);
+        out.int("time", time);
         let uid = uid_finish(self.uid_prefix.clone(), index);
+        let profiles = out.profiles();
 
         out.open("metadata");
         out.str("version", OCSF_VERSION);
@@ -281,7 +320,26 @@ impl<'a> Normalizer<'a> {
         out.str("uid", &uid);
         out.str("log_name", self.log_type.as_str());
         out.uint("sequence", index);
-        opt_int(out, "processed_time", fallback);
+        out.open_array("profiles");
+        for (bit, name) in PROFILES {
+            if profiles & bit != 0 {
+                out.str("", name);
+            }
+        }
+        out.close();
+        if let Some((label, processed)) = fallback {
+            out.int(
+                if processed {
+                    "processed_time"
+                } else {
+                    "logged_time"
+                },
+                time,
+            );
+            out.open_array("labels");
+            out.str("", label);
+            out.close();
+        }
         out.close();
 
         if self.keep_raw == RawMode::RawData {
@@ -321,7 +379,7 @@ impl<'a> Normalizer<'a> {
         out.close();
         EventMeta {
             uid,
-            time_ms: time,
+            time_ms: Some(time),
             time_missing: mapped.time.is_none(),
         }
     }
@@ -336,6 +394,19 @@ impl<'a> Normalizer<'a> {
     }
 }
 
+/// The load balancer an ELB log object's name gives, as its logs write it:
+/// `[conn_log.]<account>_elasticloadbalancing_<region>_app.my-alb.50dc6c495c0c9188_...`
+/// gives `app/my-alb/50dc6c495c0c9188`. Load balancer names hold no dots.
+fn load_balancer_from_key(key: &str) -> Option<String> {
+    let name = key.rsplit('/').next()?;
+    let name = name.strip_prefix("conn_log.").unwrap_or(name);
+    let mut parts = name.split('_');
+    let (_account, service, _region) = (parts.next()?, parts.next()?, parts.next()?);
+    let lb = parts.next()?;
+    (service == "elasticloadbalancing" && lb.matches('.').count() == 2)
+        .then(|| lb.replace('.', "/"))
+}
+
 /// A written event's identity and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventMeta {
@@ -348,6 +419,23 @@ pub struct EventMeta {
 }
 
 type Obj = Map<String, Value>;
+
+/// Now, in epoch milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The OCSF profile whose attributes an event carries (`cloud`, `action_id`...): bits
+/// an [`EventOut`] collects, written to `metadata.profiles` (a strict consumer rejects
+/// a profile's attributes on an event that does not declare the profile).
+const PROFILE_CLOUD: u8 = 1;
+const PROFILE_SECURITY_CONTROL: u8 = 2;
+const PROFILES: [(u8, &str); 2] = [
+    (PROFILE_CLOUD, "cloud"),
+    (PROFILE_SECURITY_CONTROL, "security_control"),
+];
 
 // ---- event output --------------------------------------------------------------------
 
@@ -364,7 +452,6 @@ trait EventOut {
     }
     fn uint(&mut self, key: &str, v: u64);
     fn int(&mut self, key: &str, v: i64);
-    fn float(&mut self, key: &str, v: f64);
     fn boolean(&mut self, key: &str, v: bool);
     fn map(&mut self, key: &str, v: &Obj);
     /// A value given as JSON text known to be valid and free of line breaks.
@@ -372,6 +459,13 @@ trait EventOut {
     fn open(&mut self, key: &str);
     fn open_array(&mut self, key: &str);
     fn close(&mut self);
+    /// Closes an object that stays in the event even when empty (`{}`), for an
+    /// attribute the class requires when the source has nothing to put in it.
+    fn close_keep(&mut self);
+    /// Declares that the event uses a profile's attributes (`PROFILE_*` bits).
+    fn declare(&mut self, profile: u8);
+    /// The profiles declared so far.
+    fn profiles(&self) -> u8;
 }
 
 fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
@@ -380,8 +474,9 @@ fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
     }
 }
 
+/// A counter from the input; one past `i64::MAX` is left out (OCSF's `long_t` is signed).
 fn opt_uint(out: &mut dyn EventOut, key: &str, v: Option<u64>) {
-    if let Some(v) = v {
+    if let Some(v) = v.filter(|v| i64::try_from(*v).is_ok()) {
         out.uint(key, v);
     }
 }
@@ -395,6 +490,7 @@ fn opt_int(out: &mut dyn EventOut, key: &str, v: Option<i64>) {
 /// Builds a `serde_json::Value` tree.
 #[derive(Default)]
 struct ValueOut {
+    profiles: u8,
     root: Obj,
     /// Open containers with the key they will be stored under.
     stack: Vec<(String, Value)>,
@@ -430,11 +526,6 @@ impl EventOut for ValueOut {
     fn int(&mut self, key: &str, v: i64) {
         self.put(key, v.into());
     }
-    fn float(&mut self, key: &str, v: f64) {
-        if let Some(n) = serde_json::Number::from_f64(v) {
-            self.put(key, Value::Number(n));
-        }
-    }
     fn boolean(&mut self, key: &str, v: bool) {
         self.put(key, v.into());
     }
@@ -462,10 +553,21 @@ impl EventOut for ValueOut {
             self.put(&key, container);
         }
     }
+    fn close_keep(&mut self) {
+        let (key, container) = self.stack.pop().expect("close without open");
+        self.put(&key, container);
+    }
+    fn declare(&mut self, profile: u8) {
+        self.profiles |= profile;
+    }
+    fn profiles(&self) -> u8 {
+        self.profiles
+    }
 }
 
 /// Writes JSON text into a `String`.
 struct JsonOut<'b> {
+    profiles: u8,
     buf: &'b mut String,
     stack: Vec<Frame>,
 }
@@ -490,6 +592,7 @@ impl<'b> JsonOut<'b> {
             parent_was_empty: true,
         };
         JsonOut {
+            profiles: 0,
             buf,
             stack: vec![root],
         }
@@ -631,12 +734,6 @@ impl EventOut for JsonOut<'_> {
         self.member(key);
         self.buf.push_str(itoa::Buffer::new().format(v));
     }
-    fn float(&mut self, key: &str, v: f64) {
-        if v.is_finite() {
-            self.member(key);
-            self.buf.push_str(ryu::Buffer::new().format_finite(v));
-        }
-    }
     fn boolean(&mut self, key: &str, v: bool) {
         self.member(key);
         self.buf.push_str(if v { "true" } else { "false" });
@@ -664,6 +761,17 @@ impl EventOut for JsonOut<'_> {
         } else {
             self.buf.push(if frame.array { ']' } else { '}' });
         }
+    }
+    fn close_keep(&mut self) {
+        let frame = self.stack.pop().expect("close without open");
+        // `member` already marked the parent non-empty when the key was written.
+        self.buf.push(if frame.array { ']' } else { '}' });
+    }
+    fn declare(&mut self, profile: u8) {
+        self.profiles |= profile;
+    }
+    fn profiles(&self) -> u8 {
+        self.profiles
     }
 }
 
@@ -832,6 +940,7 @@ fn write_cloud(
     region: Option<&str>,
     zone: Option<&str>,
 ) {
+    out.declare(PROFILE_CLOUD);
     out.open("cloud");
     out.str("provider", "AWS");
     opt_str(out, "region", region);
@@ -885,6 +994,33 @@ fn write_http_status(out: &mut dyn EventOut, code: Option<u64>) {
     out.uint("status_id", id);
     out.str("status", name);
     out.str("status_code", &code.to_string());
+}
+
+/// `connection_info.direction_id` (required in the object): 0 Unknown, 1 Inbound, 2 Outbound.
+fn write_direction(out: &mut dyn EventOut, id: u64) {
+    out.uint("direction_id", id);
+    out.str(
+        "direction",
+        match id {
+            1 => "Inbound",
+            2 => "Outbound",
+            _ => "Unknown",
+        },
+    );
+}
+
+/// `http_response` (required in HTTP Activity, with `code`): the response code, or 0
+/// when the log has none (the request was not answered, or by another component),
+/// as CloudFront logs `000` for a viewer that left before the response.
+fn write_http_response(
+    out: &mut dyn EventOut,
+    code: Option<u64>,
+    more: impl FnOnce(&mut dyn EventOut),
+) {
+    out.open("http_response");
+    out.uint("code", code.unwrap_or(0));
+    more(out);
+    out.close();
 }
 
 fn write_status(out: &mut dyn EventOut, id: u64, name: &str) {
@@ -973,14 +1109,18 @@ fn write_traffic(out: &mut dyn EventOut, bytes_in: Option<u64>, bytes_out: Optio
     out.open("traffic");
     opt_uint(out, "bytes_in", bytes_in);
     opt_uint(out, "bytes_out", bytes_out);
-    // The counters come from the input: a sum past u64 is left out, not wrapped.
-    if let Some(total) = bytes_in.zip(bytes_out).and_then(|(i, o)| i.checked_add(o)) {
-        out.uint("bytes", total);
-    }
+    // The counters come from the input: a sum past the range is left out, not wrapped.
+    opt_uint(
+        out,
+        "bytes",
+        bytes_in.zip(bytes_out).and_then(|(i, o)| i.checked_add(o)),
+    );
     out.close();
 }
 
+/// The security control's decision (profile `security_control`, which requires `action_id`).
 fn write_action(out: &mut dyn EventOut, action: (u64, &str), disposition: (u64, &str)) {
+    out.declare(PROFILE_SECURITY_CONTROL);
     out.uint("action_id", action.0);
     out.str("action", action.1);
     out.uint("disposition_id", disposition.0);
@@ -1100,16 +1240,25 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     out.close();
     out.open("response");
     opt_str(out, "error", r.error_code.get());
-    opt_str(out, "message", r.error_message.get());
+    opt_str(out, "error_message", r.error_message.get());
     out.close();
     out.close();
 
-    if let Some(identity) = identity {
-        cloudtrail_actor(identity, out);
+    match identity {
+        Some(identity) => cloudtrail_actor(identity, out),
+        // An Insights event has no caller: CloudTrail Insights produced it.
+        None if insight => {
+            out.open("actor");
+            out.str("app_name", "CloudTrail Insights");
+            out.close();
+        }
+        None => {}
     }
 
     out.open("src_endpoint");
-    if let Some(source) = r.source_ip_address.get() {
+    if insight {
+        out.str("svc_name", "cloudtrail.amazonaws.com");
+    } else if let Some(source) = r.source_ip_address.get() {
         // AWS services appear by name (`ec2.amazonaws.com`), not by address.
         let key = if source.parse::<IpAddr>().is_ok() {
             "ip"
@@ -1131,14 +1280,7 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     write_cloud(out, account, r.aws_region.get(), None);
 
     if !insight {
-        match r.error_code.get() {
-            Some(code) => {
-                write_status(out, 2, "Failure");
-                out.str("status_code", code);
-                opt_str(out, "status_detail", r.error_message.get());
-            }
-            None => write_status(out, 1, "Success"),
-        }
+        cloudtrail_outcome(r, operation, out);
     }
 
     if !r.resources.0.is_empty() {
@@ -1161,37 +1303,80 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     }
 }
 
+/// `status_id` / `status` / `status_code` / `status_detail` of a CloudTrail record
+/// (table: `docs/mappings/cloudtrail.md`, "Outcome"). A failed call has `errorCode`
+/// (and usually `errorMessage`); a sign-in event writes its result under its own name
+/// in `responseElements` and a failure's reason in `errorMessage`, with no `errorCode`.
+fn cloudtrail_outcome(r: &CloudTrailEvent<'_>, operation: Option<&str>, out: &mut dyn EventOut) {
+    let sign_in = operation
+        .zip(r.response_elements.0.as_ref())
+        .and_then(|(op, result)| result.of(op));
+    let message = r.error_message.get();
+    match (r.error_code.get(), sign_in) {
+        (Some(code), _) => {
+            write_status(out, 2, "Failure");
+            out.str("status_code", code);
+            opt_str(out, "status_detail", message);
+        }
+        (None, Some("Success")) => write_status(out, 1, "Success"),
+        (None, Some("Failure")) => {
+            write_status(out, 2, "Failure");
+            out.str("status_code", "Failure");
+            opt_str(out, "status_detail", message);
+        }
+        (None, Some(other)) => {
+            write_status(out, 99, other);
+            out.str("status_code", other);
+            opt_str(out, "status_detail", message);
+        }
+        // An error message without a code is still a failure's reason.
+        (None, None) if message.is_some() => {
+            write_status(out, 2, "Failure");
+            opt_str(out, "status_detail", message);
+        }
+        (None, None) => write_status(out, 1, "Success"),
+    }
+}
+
 fn cloudtrail_actor(identity: &UserIdentity<'_>, out: &mut dyn EventOut) {
     let context = identity.session_context.0.as_ref();
     let issuer = context.and_then(|c| c.session_issuer.0.as_ref());
     out.open("actor");
-    out.open("user");
     let user_type = identity.kind.get();
-    opt_str(out, "type", user_type);
-    if let Some(t) = user_type {
-        let type_id = match t {
-            "IAMUser" | "AssumedRole" | "FederatedUser" | "IdentityCenterUser" | "SAMLUser"
-            | "WebIdentityUser" => 1,
-            "Root" => 2,
-            "AWSService" => 3,
-            "Unknown" => 0,
-            _ => 99,
-        };
-        out.uint("type_id", type_id);
+    let name = identity
+        .user_name
+        .get()
+        .or_else(|| issuer.and_then(|i| i.user_name.get()))
+        // An AWS service acting on its own is named by its principal (`ec2.amazonaws.com`).
+        .or_else(|| {
+            (user_type == Some("AWSService"))
+                .then(|| identity.invoked_by.get())
+                .flatten()
+        });
+    let account = identity.account_id.get();
+    // OCSF tells users apart by uid, name or account: a user with none is left out.
+    let identified = identity.principal_id.get().or(name).or(account).is_some();
+    if identified {
+        out.open("user");
+        opt_str(out, "type", user_type);
+        if let Some(t) = user_type {
+            let type_id = match t {
+                "IAMUser" | "AssumedRole" | "FederatedUser" | "IdentityCenterUser" | "SAMLUser"
+                | "WebIdentityUser" => 1,
+                "Root" => 2,
+                "AWSService" => 3,
+                "Unknown" => 0,
+                _ => 99,
+            };
+            out.uint("type_id", type_id);
+        }
+        opt_str(out, "uid", identity.principal_id.get());
+        opt_str(out, "uid_alt", identity.arn.get());
+        opt_str(out, "name", name);
+        opt_str(out, "credential_uid", identity.access_key_id.get());
+        write_account(out, account);
+        out.close();
     }
-    opt_str(out, "uid", identity.principal_id.get());
-    opt_str(out, "uid_alt", identity.arn.get());
-    opt_str(
-        out,
-        "name",
-        identity
-            .user_name
-            .get()
-            .or_else(|| issuer.and_then(|i| i.user_name.get())),
-    );
-    opt_str(out, "credential_uid", identity.access_key_id.get());
-    write_account(out, identity.account_id.get());
-    out.close();
 
     out.open("session");
     if let Some(attrs) = context.and_then(|c| c.attributes.0.as_ref()) {
@@ -1228,8 +1413,10 @@ fn protocol_name(num: u64) -> Option<&'static str> {
 
 fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     let direction = r.str("flow-direction");
-    // The logged interface is the destination of ingress traffic and the source otherwise.
-    let ingress = direction == Some("ingress");
+    // The logged interface is the destination of ingress traffic and the source otherwise;
+    // a record without addresses (NODATA, SKIPDATA) is about the interface alone, which
+    // then is the destination (Network Activity requires `dst_endpoint`).
+    let ingress = direction == Some("ingress") || r.str("dstaddr").is_none();
     let interface = |out: &mut dyn EventOut| {
         opt_str(out, "interface_uid", r.str("interface-id"));
         opt_str(out, "vpc_uid", r.str("vpc-id"));
@@ -1273,7 +1460,7 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
             out.uint("direction_id", 2);
             out.str("direction", "Outbound");
         }
-        _ => {}
+        _ => write_direction(out, 0),
     }
     out.close();
 
@@ -1323,21 +1510,31 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         ("backend_ip", "backend_port", "backend_processing_time")
     };
     let method = get_str(r, "request_method");
-    out.open("http_request");
-    opt_str(out, "http_method", method);
-    if let Some(url) = get_str(r, "request_url") {
-        write_url(out, url, None);
-    }
-    opt_str(out, "user_agent", get_str(r, "user_agent"));
-    opt_str(out, "version", get_str(r, "request_protocol"));
-    opt_str(out, "uid", get_str(r, "trace_id"));
-    out.close();
-
     let code = get_u64(r, "elb_status_code");
-    out.open("http_response");
-    opt_uint(out, "code", code);
-    out.close();
-    write_http_status(out, code);
+    // A Classic ELB TCP or SSL listener logs connections, with `- - - ` for the request
+    // and no status codes: that is Network Activity, as NLB entries are.
+    let tcp = log_type == LogType::ClassicElb && method.is_none() && code.is_none();
+    if !tcp {
+        let url = get_str(r, "request_url");
+        let (agent, version, trace) = (
+            get_str(r, "user_agent"),
+            get_str(r, "request_protocol"),
+            get_str(r, "trace_id"),
+        );
+        // HTTP Activity requires the object; a request too malformed to read
+        // (`- - - `) leaves it empty.
+        out.open("http_request");
+        opt_str(out, "http_method", method);
+        if let Some(url) = url {
+            write_url(out, url, None);
+        }
+        opt_str(out, "user_agent", agent);
+        opt_str(out, "version", version);
+        opt_str(out, "uid", trace);
+        out.close_keep();
+        write_http_response(out, code, |_| {});
+        write_http_status(out, code);
+    }
     opt_str(out, "status_detail", get_str(r, "error_reason"));
 
     write_endpoint(
@@ -1346,12 +1543,16 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         get_str(r, "client_ip"),
         get_u64(r, "client_port"),
     );
-    write_endpoint(
-        out,
-        "dst_endpoint",
-        get_str(r, target_ip),
-        get_u64(r, target_port),
-    );
+    // The target; when the request reached none, the load balancer that answered.
+    out.open("dst_endpoint");
+    match get_str(r, target_ip) {
+        Some(ip) => {
+            out.str("ip", ip);
+            opt_uint(out, "port", get_u64(r, target_port));
+        }
+        None => opt_str(out, "name", get_str(r, "elb")),
+    }
+    out.close();
     write_tls(
         out,
         get_str(r, "ssl_protocol"),
@@ -1360,9 +1561,17 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
     );
     write_traffic(out, get_u64(r, "received_bytes"), get_u64(r, "sent_bytes"));
     // The same id is the connection log's `conn_trace_id`: both land in connection_info.uid.
-    out.open("connection_info");
-    opt_str(out, "uid", get_str(r, "conn_trace_id"));
-    out.close();
+    let conn = get_str(r, "conn_trace_id");
+    if conn.is_some() || tcp {
+        out.open("connection_info");
+        write_direction(out, 1);
+        opt_str(out, "uid", conn);
+        if tcp {
+            out.uint("protocol_num", 6);
+            out.str("protocol_name", "tcp");
+        }
+        out.close();
+    }
 
     let times = [
         get_f64(r, "request_processing_time"),
@@ -1384,9 +1593,14 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         None,
     );
 
+    let (class, activity) = if tcp {
+        (&NETWORK_ACTIVITY, activity(2, "Close"))
+    } else {
+        (&HTTP_ACTIVITY, http_activity(method))
+    };
     Mapped {
-        class: &HTTP_ACTIVITY,
-        activity: http_activity(method),
+        class,
+        activity,
         severity_id: SEVERITY_INFORMATIONAL,
         time: get_str(r, "time").and_then(iso8601_ms),
     }
@@ -1394,15 +1608,28 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
 
 /// NLB logs describe TLS connections with no HTTP data, so they map to Network Activity.
 /// One TLS (or plain TCP) connection attempt to an ALB listener.
-fn alb_connection(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+fn alb_connection(
+    r: &Obj,
+    out: &mut dyn EventOut,
+    scope: KeyScope<'_>,
+    load_balancer: Option<&str>,
+) -> Mapped {
     write_endpoint(
         out,
         "src_endpoint",
         get_str(r, "client_ip"),
         get_u64(r, "client_port"),
     );
-    write_endpoint(out, "dst_endpoint", None, get_u64(r, "listener_port"));
+    // The record names no load balancer; its object key does (`app/<name>/<id>`).
+    out.open("dst_endpoint");
+    match load_balancer {
+        Some(lb) => out.str("name", lb),
+        None => out.str("svc_name", "elasticloadbalancing"),
+    }
+    opt_uint(out, "port", get_u64(r, "listener_port"));
+    out.close();
     out.open("connection_info");
+    write_direction(out, 1);
     out.uint("protocol_num", 6);
     out.str("protocol_name", "tcp");
     opt_str(out, "uid", get_str(r, "conn_trace_id"));
@@ -1450,6 +1677,7 @@ fn nlb(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         get_u64(r, "destination_port"),
     );
     out.open("connection_info");
+    write_direction(out, 1);
     out.uint("protocol_num", 6);
     out.str("protocol_name", "tcp");
     out.close();
@@ -1527,6 +1755,9 @@ fn s3_host_region(host: &str) -> Option<&str> {
 
 fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     let operation = get_str(r, "operation");
+    let code = get_u64(r, "http_status");
+    // API Activity has no `http_response` or `tls`: the status goes to `api.response`;
+    // the TLS version and cipher stay in the original record (`raw_data` / `unmapped`).
     out.open("api");
     opt_str(out, "operation", operation);
     out.open("service");
@@ -1536,6 +1767,7 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     opt_str(out, "uid", get_str(r, "request_id"));
     out.close();
     out.open("response");
+    opt_uint(out, "code", code);
     opt_str(out, "error", get_str(r, "error_code"));
     out.close();
     out.close();
@@ -1549,6 +1781,7 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         }
         // S3 logs `-` for unauthenticated requests.
         None => {
+            out.str("name", "anonymous");
             out.str("type", "Anonymous");
             out.uint("type_id", 99);
         }
@@ -1567,11 +1800,6 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     opt_str(out, "user_agent", get_str(r, "user_agent"));
     opt_str(out, "referrer", get_str(r, "referer"));
     out.close();
-    let code = get_u64(r, "http_status");
-    out.open("http_response");
-    opt_uint(out, "code", code);
-    out.close();
-
     let error = get_str(r, "error_code");
     if code.is_some_and(|c| c >= 400) || error.is_some() {
         write_status(out, 2, "Failure");
@@ -1597,12 +1825,6 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         }
         out.close();
     }
-    write_tls(
-        out,
-        get_str(r, "tls_version"),
-        get_str(r, "cipher_suite"),
-        None,
-    );
     opt_int(
         out,
         "duration",
@@ -1655,20 +1877,22 @@ fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     opt_str(out, "version", get_str(r, "cs-protocol-version"));
     opt_str(out, "uid", get_str(r, "x-edge-request-id"));
     if let Some(xff) = get_str(r, "x-forwarded-for") {
+        // Only addresses: a proxy may write `unknown` or a port; the field stays in the record.
         out.open_array("x_forwarded_for");
-        for ip in xff.split(',') {
-            out.str("", ip.trim());
+        for ip in xff.split(',').map(str::trim) {
+            if ip.parse::<IpAddr>().is_ok() {
+                out.str("", ip);
+            }
         }
         out.close();
     }
-    out.close();
+    out.close_keep();
 
     let code = get_u64(r, "sc-status");
-    out.open("http_response");
-    opt_uint(out, "code", code);
-    opt_str(out, "content_type", get_str(r, "sc-content-type"));
-    opt_uint(out, "length", get_u64(r, "sc-content-len"));
-    out.close();
+    write_http_response(out, code, |out| {
+        opt_str(out, "content_type", get_str(r, "sc-content-type"));
+        opt_uint(out, "length", get_u64(r, "sc-content-len"));
+    });
     write_http_status(out, code);
     opt_str(
         out,
@@ -1682,8 +1906,12 @@ fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         get_str(r, "c-ip"),
         get_u64(r, "c-port"),
     );
+    // The distribution's domain; CloudFront itself when the log has no host fields.
     out.open("dst_endpoint");
-    opt_str(out, "hostname", get_str(r, "cs(Host)"));
+    match get_str(r, "cs(Host)").or(host) {
+        Some(h) => out.str("hostname", h),
+        None => out.str("svc_name", "cloudfront"),
+    }
     out.close();
     write_tls(
         out,
@@ -1752,11 +1980,21 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         out.close();
     }
     out.close();
-    out.close();
+    out.close_keep();
 
-    out.open("http_response");
-    opt_uint(out, "code", get_u64(r, "responseCodeSent"));
-    out.close();
+    // WAF logs the response only when it answered itself: `responseCodeSent` for a
+    // custom response, else its documented defaults (Block 403, CAPTCHA 405, Challenge
+    // 202). A request it let through was answered by the origin, whose code is in the
+    // ALB, CloudFront or API Gateway log: 0 here (see docs/mappings/waf.md).
+    let action = get_str(r, "action");
+    let answered = match action {
+        Some("BLOCK") => Some(403),
+        Some("CAPTCHA") => Some(405),
+        Some("CHALLENGE") => Some(202),
+        _ => None,
+    };
+    let code = get_u64(r, "responseCodeSent").or(answered);
+    write_http_response(out, code, |_| {});
 
     out.open("src_endpoint");
     opt_str(out, "ip", get_str(req, "clientIp"));
@@ -1765,21 +2003,32 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     out.close();
     out.close();
 
+    // The protected resource: its host, the kind of source (`ALB`, `CF`, `APIGW`...) and its id.
+    out.open("dst_endpoint");
+    opt_str(out, "hostname", header("host"));
+    opt_str(out, "svc_name", get_str(r, "httpSourceName"));
+    opt_str(out, "uid", get_str(r, "httpSourceId"));
+    out.close();
+
     // OCSF 1.3 has only Unknown/Allowed/Denied/Other actions and says dispositions
     // conform to Allowed or Denied: a counted request went through; a CAPTCHA or
     // challenge action stopped the request (WAF answers with the puzzle instead).
-    match get_str(r, "action") {
-        Some("ALLOW") => write_action(out, (1, "Allowed"), (1, "Allowed")),
-        Some("BLOCK") => write_action(out, (2, "Denied"), (2, "Blocked")),
-        Some("COUNT") => write_action(out, (1, "Allowed"), (20, "Count")),
-        Some("CAPTCHA") => write_action(out, (2, "Denied"), (22, "Captcha")),
-        Some("CHALLENGE") => write_action(out, (2, "Denied"), (23, "Challenge")),
-        _ => {}
+    let decided = match action {
+        Some("ALLOW") => Some(((1, "Allowed"), (1, "Allowed"))),
+        Some("BLOCK") => Some(((2, "Denied"), (2, "Blocked"))),
+        Some("COUNT") => Some(((1, "Allowed"), (20, "Count"))),
+        Some("CAPTCHA") => Some(((2, "Denied"), (22, "Captcha"))),
+        Some("CHALLENGE") => Some(((2, "Denied"), (23, "Challenge"))),
+        Some(_) => Some(((99, "Other"), (99, "Other"))),
+        None => None,
+    };
+    if let Some((action, disposition)) = decided {
+        write_action(out, action, disposition);
+        out.open("firewall_rule");
+        opt_str(out, "uid", get_str(r, "terminatingRuleId"));
+        opt_str(out, "type", get_str(r, "terminatingRuleType"));
+        out.close();
     }
-    out.open("firewall_rule");
-    opt_str(out, "uid", get_str(r, "terminatingRuleId"));
-    opt_str(out, "type", get_str(r, "terminatingRuleType"));
-    out.close();
 
     let (region, account) = get_str(r, "webaclId").map_or((None, None), arn_region_account);
     write_cloud(out, account, region, None);
@@ -1856,6 +2105,8 @@ fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
 
     if let Some(transport) = get_str(r, "transport") {
         out.open("connection_info");
+        // Resolver logs do not say which side of the VPC the querier is on.
+        write_direction(out, 0);
         if transport.eq_ignore_ascii_case("udp") {
             out.uint("protocol_num", 17);
             out.str("protocol_name", "udp");
@@ -1868,15 +2119,20 @@ fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         out.close();
     }
 
-    match get_str(r, "firewall_rule_action") {
-        Some("ALLOW") => write_action(out, (1, "Allowed"), (1, "Allowed")),
-        Some("BLOCK") => write_action(out, (2, "Denied"), (2, "Blocked")),
-        Some("ALERT") => write_action(out, (1, "Allowed"), (19, "Alert")),
-        _ => {}
+    // DNS Firewall's decision, when a rule matched the query.
+    let decided = match get_str(r, "firewall_rule_action") {
+        Some("ALLOW") => Some(((1, "Allowed"), (1, "Allowed"))),
+        Some("BLOCK") => Some(((2, "Denied"), (2, "Blocked"))),
+        Some("ALERT") => Some(((1, "Allowed"), (19, "Alert"))),
+        Some(_) => Some(((99, "Other"), (99, "Other"))),
+        None => None,
+    };
+    if let Some((action, disposition)) = decided {
+        write_action(out, action, disposition);
+        out.open("firewall_rule");
+        opt_str(out, "uid", get_str(r, "firewall_rule_group_id"));
+        out.close();
     }
-    out.open("firewall_rule");
-    opt_str(out, "uid", get_str(r, "firewall_rule_group_id"));
-    out.close();
 
     let account = get_str(r, "account_id").or(scope.account_id);
     let region = get_str(r, "region").or(scope.region);
@@ -1905,14 +2161,70 @@ fn guardduty_severity_id(severity: f64) -> u64 {
     }
 }
 
-const GUARDDUTY_RESOURCE_IDS: &[&[&str]] = &[
-    &["instanceDetails", "instanceId"],
-    &["accessKeyDetails", "accessKeyId"],
-    &["eksClusterDetails", "arn"],
-    &["ecsClusterDetails", "arn"],
-    &["rdsDbInstanceDetails", "dbInstanceArn"],
-    &["lambdaDetails", "functionArn"],
+/// GuardDuty's resource detail blocks (API Reference, `Resource`): the `resourceType`
+/// naming the block, the block, and the fields holding the resource's uid and name.
+/// `s3BucketDetails` is an array with one entry per bucket.
+const GUARDDUTY_RESOURCES: &[(&str, &str, &str, &str)] = &[
+    ("AccessKey", "accessKeyDetails", "accessKeyId", "userName"),
+    ("Instance", "instanceDetails", "instanceId", ""),
+    ("S3Bucket", "s3BucketDetails", "arn", "name"),
+    ("EKSCluster", "eksClusterDetails", "arn", "name"),
+    ("ECSCluster", "ecsClusterDetails", "arn", "name"),
+    ("Container", "containerDetails", "id", "name"),
+    (
+        "RDSDBInstance",
+        "rdsDbInstanceDetails",
+        "dbInstanceArn",
+        "dbInstanceIdentifier",
+    ),
+    (
+        "RDSLimitlessDB",
+        "rdsLimitlessDbDetails",
+        "dbShardGroupArn",
+        "dbShardGroupIdentifier",
+    ),
+    ("Lambda", "lambdaDetails", "functionArn", "functionName"),
+    ("EBSSnapshot", "ebsSnapshotDetails", "snapshotArn", ""),
+    ("EC2Image", "ec2ImageDetails", "imageArn", ""),
+    (
+        "RecoveryPoint",
+        "recoveryPointDetails",
+        "recoveryPointArn",
+        "backupVaultName",
+    ),
 ];
+
+/// One OCSF resource per GuardDuty detail block present, each with its own type, uid
+/// and name and the block as `data`; the block `resourceType` names comes first.
+fn guardduty_resources(r: &Obj, resource: &Obj, out: &mut dyn EventOut) {
+    let named = get_str(resource, "resourceType");
+    let mut order: Vec<&(&str, &str, &str, &str)> = GUARDDUTY_RESOURCES.iter().collect();
+    order.sort_by_key(|(kind, ..)| Some(*kind) != named);
+    out.open_array("resources");
+    for (kind, block, uid, name) in order {
+        let blocks: Vec<&Obj> = match resource.get(*block) {
+            Some(Value::Object(b)) => vec![b],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+            _ => continue,
+        };
+        for b in blocks {
+            let (uid, name) = (get_str(b, uid), get_str(b, name));
+            // OCSF needs a uid or a name to tell the resource apart.
+            if uid.or(name).is_none() {
+                continue;
+            }
+            out.open("");
+            out.str("type", kind);
+            opt_str(out, "uid", uid);
+            opt_str(out, "name", name);
+            opt_str(out, "region", get_str(r, "region"));
+            opt_str(out, "cloud_partition", get_str(r, "partition"));
+            out.map("data", b);
+            out.close();
+        }
+    }
+    out.close();
+}
 
 fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     let created = get_str(r, "createdAt").and_then(iso8601_ms);
@@ -1947,36 +2259,23 @@ fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         "last_seen_time",
         path_str(r, &["service", "eventLastSeen"]).and_then(iso8601_ms),
     );
+    out.close();
+    // How many times GuardDuty saw the activity (the event's `count`).
     opt_uint(
         out,
         "count",
         path(r, &["service", "count"]).and_then(Value::as_u64),
     );
-    out.close();
 
     if let Some(resource) = get_obj(r, "resource") {
-        let uid = GUARDDUTY_RESOURCE_IDS
-            .iter()
-            .find_map(|p| path_str(resource, p))
-            .or_else(|| {
-                let buckets = resource.get("s3BucketDetails")?.as_array()?;
-                get_str(buckets.first()?.as_object()?, "arn")
-            });
-        out.open_array("resources");
-        out.open("");
-        opt_str(out, "type", get_str(resource, "resourceType"));
-        opt_str(out, "uid", uid);
-        opt_str(out, "region", get_str(r, "region"));
-        opt_str(out, "cloud_partition", get_str(r, "partition"));
-        out.map("data", resource);
-        out.close();
-        out.close();
+        guardduty_resources(r, resource, out);
     }
 
     let severity = get_f64(r, "severity");
-    if let Some(s) = severity {
-        // The finding's own score, kept next to the OCSF band it maps to.
-        out.float("risk_score", s);
+    if let Some(s) = severity.filter(|s| s.is_finite() && *s >= 0.0) {
+        // OCSF's risk_score is an integer: GuardDuty's 0.0-10.0 severity times ten
+        // (8.2 -> 82), kept next to the OCSF band it maps to.
+        out.uint("risk_score", (s * 10.0).round().min(1000.0) as u64);
     }
     write_cloud(out, get_str(r, "accountId"), get_str(r, "region"), None);
 
@@ -2071,7 +2370,8 @@ mod tests {
 
     use super::*;
     use crate::logs::test_support::collect;
-    use crate::logs::{cloudfront, cloudtrail, elb, json_lines, s3_access, vpc_flow};
+    use crate::logs::{cloudfront, cloudtrail, cloudwatch, elb, json_lines, s3_access, vpc_flow};
+    use crate::ocsf_check::tests::assert_valid;
 
     fn source(key: &str) -> SourceObject {
         SourceObject {
@@ -2086,13 +2386,56 @@ mod tests {
         events(log_type, input, key).remove(0)
     }
 
+    /// The events of `input`, each checked against the OCSF schema first.
     fn events(log_type: LogType, input: &str, key: &str) -> Vec<Value> {
         let got = collect(log_type, input);
         assert!(got.errors.is_empty(), "{:?}", got.errors);
         got.records
             .iter()
             .map(|r| to_ocsf(log_type, r, &source(key), &NormalizeOptions::default()).event)
+            .inspect(assert_valid)
             .collect()
+    }
+
+    /// Every sample of every format, in every raw mode, is an event a strict OCSF
+    /// consumer accepts (the per-mapping tests validate their own inputs as well).
+    #[test]
+    fn every_sample_of_every_format_is_valid_ocsf() {
+        let mut samples = all_samples();
+        // Lines without a time of their own take the fallback time.
+        samples.push((
+            LogType::Json,
+            "{\"level\":\"info\"}\n".into(),
+            "apps/x.json",
+        ));
+        samples.push((LogType::Text, "no time here\n".into(), "apps/x.log"));
+        let covered: std::collections::HashSet<LogType> = samples.iter().map(|s| s.0).collect();
+        for t in LogType::ALL {
+            assert!(covered.contains(&t), "no sample of {t}");
+        }
+        let fallback = NormalizeOptions {
+            fallback_time_ms: Some(1_700_000_000_000),
+            ..NormalizeOptions::default()
+        };
+        for (log_type, input, key) in &samples {
+            let got = collect(*log_type, input);
+            assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
+            assert!(!got.records.is_empty(), "{log_type}");
+            for record in &got.records {
+                for keep_raw in RAW_MODES {
+                    let opts = NormalizeOptions {
+                        keep_raw,
+                        ..fallback
+                    };
+                    let source = source(key);
+                    let normalizer = Normalizer::new(*log_type, &source, opts);
+                    assert_valid(&normalizer.normalize(record).event);
+                    let mut line = String::new();
+                    normalizer.write_event(record, &mut line);
+                    assert_valid(&serde_json::from_str(&line).unwrap());
+                }
+            }
+        }
     }
 
     fn assert_class(ev: &Value, class_uid: u64, activity_id: u64) {
@@ -2109,6 +2452,7 @@ mod tests {
         RawMode::RawData,
         RawMode::Drop,
     ];
+    const VPC_KEY: &str = "AWSLogs/123456789010/vpcflowlogs/us-east-1/2014/12/14/123456789010_vpcflowlogs_us-east-1_fl-1234abcd_20141214T0410Z_fe123456.log.gz";
     const CT_KEY: &str = "AWSLogs/123456789012/CloudTrail/us-east-1/2023/11/14/123456789012_CloudTrail_us-east-1_20231114T1015Z_a1B2c3D4e5F6g7H8.json.gz";
 
     #[test]
@@ -2230,8 +2574,15 @@ mod tests {
         );
         assert_eq!(evs[1]["action"], "Denied");
         assert_eq!(evs[1]["disposition"], "Blocked");
+        // Regression: a record without traffic is about the interface, which is then
+        // the destination Network Activity requires.
         let nodata = &evs[2];
-        assert!(nodata.get("dst_endpoint").is_none());
+        assert_eq!(
+            nodata["dst_endpoint"],
+            json!({"interface_uid": "eni-1235b8ca123456789"})
+        );
+        assert!(nodata.get("src_endpoint").is_none());
+        assert!(nodata.get("action_id").is_none());
         assert_eq!(nodata["status_code"], "NODATA");
         assert_eq!(nodata["time"], 1_431_280_876_000i64);
     }
@@ -2279,7 +2630,28 @@ mod tests {
         assert!(ev.get("duration").is_none());
         assert_eq!(ev["status_id"], 2);
         assert_eq!(ev["src_endpoint"]["ip"], "2001:db8:85a3::8a2e:370:7334");
-        assert!(ev.get("dst_endpoint").is_none());
+        // No target: the load balancer that answered is the destination.
+        assert_eq!(
+            ev["dst_endpoint"],
+            json!({"name": "app/my-loadbalancer/50dc6c495c0c9188"})
+        );
+        assert_eq!(ev["http_response"]["code"], 503);
+    }
+
+    /// Regression: a request ALB could not read (`- - - `, the documented 400 entry)
+    /// is still HTTP Activity with its required objects.
+    #[test]
+    fn alb_malformed_request_keeps_the_required_http_objects() {
+        let line = r#"http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - -1 -1 -1 400 - 0 0 "- http://www.example.com:80- -" "-" - - - "-" "-" "-" - 2018-11-30T22:22:48.364000Z "-" "-" "-" "-" "-" "-" "-" "-" "-" -"#;
+        let ev = first_event(LogType::Alb, line, ELB_KEY);
+        assert_class(&ev, 4002, 0);
+        assert_eq!(ev["http_response"]["code"], 400);
+        assert_eq!(ev["status_id"], 2);
+        assert!(ev["http_request"].is_object(), "{ev:#}");
+        assert_eq!(
+            ev["dst_endpoint"]["name"],
+            "app/my-loadbalancer/50dc6c495c0c9188"
+        );
     }
 
     #[test]
@@ -2294,7 +2666,7 @@ mod tests {
     }
 
     #[test]
-    fn classic_elb_tcp_entry_maps_with_unknown_http_activity() {
+    fn classic_elb_tcp_entry_maps_to_network_activity() {
         let evs = events(
             LogType::ClassicElb,
             &format!(
@@ -2306,8 +2678,12 @@ mod tests {
         );
         assert_class(&evs[0], 4002, 3);
         assert_eq!(evs[0]["dst_endpoint"]["ip"], "10.0.0.1");
-        assert_class(&evs[1], 4002, 0);
+        // A TCP listener logs connections, not requests: Network Activity, like NLB.
+        assert_class(&evs[1], 4001, 2);
         assert_eq!(evs[1]["time"], 1_431_560_383_945i64);
+        assert!(evs[1].get("http_request").is_none());
+        assert_eq!(evs[1]["connection_info"]["protocol_name"], "tcp");
+        assert_eq!(evs[1]["traffic"]["bytes_in"], 57);
     }
 
     #[test]
@@ -2439,7 +2815,12 @@ mod tests {
         assert_class(ok, 4001, 1);
         assert_eq!(ok["time"], 1_700_005_212_123i64);
         assert_eq!(ok["src_endpoint"], json!({"ip": "192.0.2.1", "port": 2817}));
-        assert_eq!(ok["dst_endpoint"], json!({"port": 443}));
+        // The record names no load balancer: the destination is the one the key names.
+        assert_eq!(
+            ok["dst_endpoint"],
+            json!({"name": "app/my-loadbalancer/50dc6c495c0c9188", "port": 443})
+        );
+        assert_eq!(ok["connection_info"]["direction_id"], 1);
         assert_eq!(ok["connection_info"]["uid"], "TID_1234abcd5678ef90");
         assert_eq!(ok["tls"]["version"], "TLSv1.2");
         assert_eq!(ok["status_id"], 1);
@@ -2625,7 +3006,10 @@ mod tests {
     }
 
     #[test]
-    fn record_without_time_omits_time_and_flags_it() {
+    fn record_without_any_time_takes_the_processing_time_and_flags_it() {
+        // Regression: text and JSON lines without a time had no `time`, which every
+        // OCSF class requires.
+        let before = now_ms();
         let got = collect(LogType::Text, "no timestamp here\n");
         let n = to_ocsf(
             LogType::Text,
@@ -2633,8 +3017,15 @@ mod tests {
             &source("x.log"),
             &NormalizeOptions::default(),
         );
+        assert_valid(&n.event);
         assert!(n.time_missing);
-        assert!(n.event.get("time").is_none());
+        let time = n.event["time"].as_i64().unwrap();
+        assert!(time >= before && time <= now_ms(), "{time}");
+        assert_eq!(n.event["metadata"]["processed_time"], time);
+        assert_eq!(
+            n.event["metadata"]["labels"],
+            json!(["time_source:processed_time"])
+        );
         let json_rec = collect(LogType::Json, r#"{"message":"x"}"#);
         let n = to_ocsf(
             LogType::Json,
@@ -2740,6 +3131,7 @@ mod tests {
             for keep_raw in RAW_MODES {
                 let opts = NormalizeOptions {
                     keep_raw,
+                    fallback_time_ms: Some(1_700_000_000_000),
                     ..Default::default()
                 };
                 let normalizer = Normalizer::new(log_type, &src, opts);
@@ -3070,6 +3462,7 @@ mod tests {
                 let opts = NormalizeOptions {
                     keep_raw,
                     fallback_time_ms: Some(1),
+                    ..NormalizeOptions::default()
                 };
                 let normalizer = Normalizer::new(log_type, &src, opts);
                 for record in &got.records {
@@ -3119,17 +3512,24 @@ mod tests {
     #[test]
     fn counters_and_times_past_their_range_are_left_out_not_wrapped() {
         let max = u64::MAX.to_string();
-        let vpc = format!("version start end bytes packets\n2 {max} 9223372036854775807 5 1\n");
+        let vpc = format!(
+            "version interface-id start end bytes packets\n2 eni-1 {max} 9223372036854775807 5 1\n"
+        );
         let ev = first_event(LogType::VpcFlow, &vpc, "flows/a.log");
         assert!(ev.get("start_time").is_none(), "{ev:#}");
         assert!(ev.get("end_time").is_none(), "{ev:#}");
-        assert!(ev.get("time").is_none(), "{ev:#}");
+        assert_eq!(
+            ev["metadata"]["labels"],
+            json!(["time_source:processed_time"]),
+            "{ev:#}"
+        );
 
         let alb =
             elb::samples::ALB_HTTPS.replacen(" 200 200 0 57 ", &format!(" 200 200 {max} 57 "), 1);
         let ev = first_event(LogType::Alb, &alb, ELB_KEY);
-        assert_eq!(ev["traffic"]["bytes_in"], u64::MAX);
+        assert!(ev["traffic"].get("bytes_in").is_none(), "{ev:#}");
         assert!(ev["traffic"].get("bytes").is_none(), "{ev:#}");
+        assert_eq!(ev["traffic"]["bytes_out"], 57);
 
         let s3 = s3_access::samples::GET_VERSIONING.replacen(
             " 113 - 7 - ",
@@ -3145,7 +3545,11 @@ mod tests {
 
         let waf = json_lines::samples::WAF_BLOCK.replacen("1576280412771", &max, 1);
         let ev = first_event(LogType::Waf, &waf, "waf/x.log");
-        assert!(ev.get("time").is_none(), "{ev:#}");
+        assert_eq!(
+            ev["metadata"]["labels"],
+            json!(["time_source:processed_time"]),
+            "{ev:#}"
+        );
     }
 
     #[test]
@@ -3191,19 +3595,31 @@ mod tests {
     }
 
     #[test]
-    fn fallback_time_fills_time_and_processed_time_only_when_record_has_none() {
-        let opts = NormalizeOptions {
-            fallback_time_ms: Some(1_700_000_000_000),
-            ..Default::default()
-        };
-        let undated = collect(LogType::Text, "no timestamp\n");
-        let n = to_ocsf(LogType::Text, &undated.records[0], &source("x.log"), &opts);
-        assert!(n.time_missing);
-        assert_eq!(n.event["time"], 1_700_000_000_000i64);
-        assert_eq!(n.event["metadata"]["processed_time"], 1_700_000_000_000i64);
-        let dated = collect(LogType::Text, "2023-11-14T10:15:02Z up\n");
-        let n = to_ocsf(LogType::Text, &dated.records[0], &source("x.log"), &opts);
-        assert_eq!(n.event["time"], 1_699_956_902_000i64);
-        assert!(n.event["metadata"].get("processed_time").is_none());
+    fn object_time_fills_time_and_metadata_says_so_only_when_record_has_none() {
+        for (time_source, label) in [
+            (
+                TimeSource::ObjectLastModified,
+                "time_source:object_last_modified",
+            ),
+            (TimeSource::FileModified, "time_source:file_modified"),
+        ] {
+            let opts = NormalizeOptions {
+                fallback_time_ms: Some(1_700_000_000_000),
+                fallback_time_source: time_source,
+                ..Default::default()
+            };
+            let undated = collect(LogType::Text, "no timestamp\n");
+            let n = to_ocsf(LogType::Text, &undated.records[0], &source("x.log"), &opts);
+            assert_valid(&n.event);
+            assert!(n.time_missing);
+            assert_eq!(n.event["time"], 1_700_000_000_000i64);
+            assert_eq!(n.event["metadata"]["logged_time"], 1_700_000_000_000i64);
+            assert_eq!(n.event["metadata"]["labels"], json!([label]));
+            let dated = collect(LogType::Text, "2023-11-14T10:15:02Z up\n");
+            let n = to_ocsf(LogType::Text, &dated.records[0], &source("x.log"), &opts);
+            assert_eq!(n.event["time"], 1_699_956_902_000i64);
+            assert!(n.event["metadata"].get("logged_time").is_none());
+            assert!(n.event["metadata"].get("labels").is_none());
+        }
     }
 }

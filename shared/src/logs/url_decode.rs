@@ -31,6 +31,36 @@ pub(crate) fn percent_decode(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// Decodes `\xHH` escapes, which CloudFront writes for spaces and other bytes in
+/// header values (`x-forwarded-for` holds `192.0.2.1,\x20198.51.100.2`).
+///
+/// Like [`percent_decode`], an invalid escape stays literal and a result that is not
+/// UTF-8 falls back to the input.
+pub(crate) fn hex_unescape(s: &str) -> Cow<'_, str> {
+    let Some(first) = memchr::memmem::find(s.as_bytes(), b"\\x") else {
+        return Cow::Borrowed(s);
+    };
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&b[..first]);
+    let mut i = first;
+    while i < b.len() {
+        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' {
+            if let (Some(h), Some(l)) = (hex_value(b[i + 2]), hex_value(b[i + 3])) {
+                out.push(h << 4 | l);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    match String::from_utf8(out) {
+        Ok(decoded) => Cow::Owned(decoded),
+        Err(_) => Cow::Borrowed(s),
+    }
+}
+
 fn hex_value(c: u8) -> Option<u8> {
     match c {
         b'0'..=b'9' => Some(c - b'0'),
@@ -62,6 +92,19 @@ mod tests {
     #[test]
     fn non_utf8_result_falls_back_to_input() {
         assert_eq!(percent_decode("bad%FFbyte"), "bad%FFbyte");
+    }
+
+    #[test]
+    fn hex_escapes_are_decoded_and_invalid_ones_kept() {
+        // CloudFront's x-forwarded-for as it appears in real standard logs.
+        assert_eq!(
+            hex_unescape(r"192.0.2.1,\x20198.51.100.2"),
+            "192.0.2.1, 198.51.100.2"
+        );
+        assert_eq!(hex_unescape(r"a\x2"), r"a\x2");
+        assert_eq!(hex_unescape(r"a\xzz\x41"), r"a\xzzA");
+        assert_eq!(hex_unescape(r"bad\xFF"), r"bad\xFF");
+        assert!(matches!(hex_unescape("198.51.100.2"), Cow::Borrowed(_)));
     }
 
     #[test]
