@@ -2964,6 +2964,237 @@ mod tests {
         assert_eq!(ev["cloud"]["account"]["uid"], "123456789012");
     }
 
+    /// One CloudTrail record from the documented sign-in event shape, with the given
+    /// error fields and response elements.
+    fn cloudtrail_record(event_name: &str, extra: &str) -> String {
+        format!(
+            r#"{{"Records":[{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","principalId":"AIDACKCEVSQ6C2EXAMPLE","arn":"arn:aws:iam::123456789012:user/JohnDoe","accountId":"123456789012","userName":"JohnDoe"}},"eventTime":"2021-07-23T21:44:15Z","eventSource":"signin.amazonaws.com","eventName":"{event_name}","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.0","userAgent":"Mozilla/5.0","requestParameters":null,"eventID":"d5ab2e8c-7b86-4ff4-9b0e-2e5c0d2a6f0a","readOnly":false,"eventType":"AwsConsoleSignIn","managementEvent":true,"recipientAccountId":"123456789012"{extra}}}]}}"#
+        )
+    }
+
+    /// One test per row of the CloudTrail outcome table in docs/mappings/cloudtrail.md.
+    #[test]
+    fn cloudtrail_outcome_follows_error_fields_and_sign_in_results() {
+        let rows: [(&str, &str, u64, &str, Option<&str>, Option<&str>); 7] = [
+            // Regression: a failed console sign-in came out as Success.
+            (
+                "ConsoleLogin",
+                r#","errorMessage":"Failed authentication","responseElements":{"ConsoleLogin":"Failure"}"#,
+                2,
+                "Failure",
+                Some("Failure"),
+                Some("Failed authentication"),
+            ),
+            (
+                "ConsoleLogin",
+                r#","responseElements":{"ConsoleLogin":"Success"}"#,
+                1,
+                "Success",
+                None,
+                None,
+            ),
+            (
+                "SwitchRole",
+                r#","responseElements":{"SwitchRole":"Failure"}"#,
+                2,
+                "Failure",
+                Some("Failure"),
+                None,
+            ),
+            (
+                "DeleteBucket",
+                r#","errorCode":"AccessDenied","errorMessage":"Access Denied","responseElements":null"#,
+                2,
+                "Failure",
+                Some("AccessDenied"),
+                Some("Access Denied"),
+            ),
+            (
+                "GetSigninToken",
+                r#","errorMessage":"Session expired","responseElements":null"#,
+                2,
+                "Failure",
+                None,
+                Some("Session expired"),
+            ),
+            (
+                "CheckMfa",
+                r#","responseElements":{"CheckMfa":"Pending"}"#,
+                99,
+                "Pending",
+                Some("Pending"),
+                None,
+            ),
+            (
+                "DescribeInstances",
+                r#","responseElements":{"ConsoleLogin":"Failure"}"#,
+                1,
+                "Success",
+                None,
+                None,
+            ),
+        ];
+        for (name, extra, id, status, code, detail) in rows {
+            let ev = first_event(LogType::CloudTrail, &cloudtrail_record(name, extra), CT_KEY);
+            assert_eq!(ev["status_id"], id, "{name} {extra}");
+            assert_eq!(ev["status"], status, "{name} {extra}");
+            assert_eq!(
+                ev.get("status_code").and_then(Value::as_str),
+                code,
+                "{name} {extra}"
+            );
+            assert_eq!(
+                ev.get("status_detail").and_then(Value::as_str),
+                detail,
+                "{name} {extra}"
+            );
+        }
+        let ev = first_event(
+            LogType::CloudTrail,
+            &cloudtrail_record(
+                "DeleteBucket",
+                r#","errorCode":"AccessDenied","errorMessage":"Access Denied""#,
+            ),
+            CT_KEY,
+        );
+        assert_eq!(
+            ev["api"]["response"],
+            json!({"error": "AccessDenied", "error_message": "Access Denied"})
+        );
+    }
+
+    /// Regression: S3 server access logs wrote `http_response` and `tls`, which API
+    /// Activity does not define; the status belongs in `api.response`.
+    #[test]
+    fn s3_access_status_goes_to_api_response_and_nothing_undefined_is_written() {
+        let ev = first_event(
+            LogType::S3Access,
+            s3_access::samples::GET_OBJECT_DENIED,
+            "s3/2019-02-06-00-00-38-A1",
+        );
+        assert_eq!(
+            ev["api"]["response"],
+            json!({"code": 403, "error": "AccessDenied"})
+        );
+        assert!(
+            ev.get("http_response").is_none() && ev.get("tls").is_none(),
+            "{ev:#}"
+        );
+        assert_eq!(
+            (ev["status_id"].clone(), ev["status_code"].clone()),
+            (json!(2), json!("AccessDenied"))
+        );
+        // Unauthenticated requests: the requester is `-`.
+        let anonymous = s3_access::samples::GET_VERSIONING.replacen(
+            " 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be ",
+            " 192.0.2.3 - ",
+            1,
+        );
+        let ev = first_event(LogType::S3Access, &anonymous, "s3/2019-02-06-00-00-38-A1");
+        assert_eq!(
+            ev["actor"]["user"],
+            json!({"name": "anonymous", "type": "Anonymous", "type_id": 99})
+        );
+        assert_eq!(ev["status_id"], 1);
+    }
+
+    /// One test per row of the WAF table in docs/mappings/waf.md (response code,
+    /// action, disposition) and regression for the required objects WAF events missed.
+    #[test]
+    fn waf_events_have_the_response_waf_sent_and_the_protected_resource() {
+        for (action, sent, code) in [
+            ("BLOCK", "null", 403),
+            ("BLOCK", "451", 451),
+            ("CAPTCHA", "null", 405),
+            ("CHALLENGE", "null", 202),
+            ("ALLOW", "null", 0),
+            ("COUNT", "200", 200),
+        ] {
+            let line = json_lines::samples::WAF_BLOCK
+                .replace("\"BLOCK\"", &format!("\"{action}\""))
+                .replace(
+                    "\"responseCodeSent\":null",
+                    &format!("\"responseCodeSent\":{sent}"),
+                );
+            let ev = first_event(LogType::Waf, &line, "waf/f.log");
+            assert_eq!(
+                ev["http_response"],
+                json!({"code": code}),
+                "{action} {sent}"
+            );
+            assert_eq!(
+                ev["dst_endpoint"],
+                json!({"hostname": "shop.example.com", "svc_name": "ALB", "uid": "111122223333-app/my-alb/1234567890abcdef"})
+            );
+            assert_eq!(
+                ev["metadata"]["profiles"],
+                json!(["cloud", "security_control"])
+            );
+        }
+    }
+
+    /// Regression: the resource uid came from the first detail block present, not
+    /// from the one `resourceType` names; now one resource per block, named one first.
+    #[test]
+    fn guardduty_writes_one_resource_per_detail_block_the_named_one_first() {
+        let finding = json!({
+            "schemaVersion": "2.0", "accountId": "123456789012", "region": "us-east-1", "partition": "aws",
+            "id": "a1b2", "arn": "arn:aws:guardduty:us-east-1:123456789012:detector/d1/finding/a1b2",
+            "type": "Policy:S3/BucketBlockPublicAccessDisabled", "severity": 2.5,
+            "createdAt": "2024-01-10T08:05:35.000Z", "updatedAt": "2024-01-10T08:05:35.000Z",
+            "title": "Amazon S3 Block Public Access was disabled for S3 bucket amzn-s3-demo-bucket.",
+            "resource": {
+                "resourceType": "S3Bucket",
+                "accessKeyDetails": {"accessKeyId": "ASIAIOSFODNN7EXAMPLE", "principalId": "AROA:alice", "userName": "alice", "userType": "AssumedRole"},
+                "s3BucketDetails": [
+                    {"arn": "arn:aws:s3:::amzn-s3-demo-bucket", "name": "amzn-s3-demo-bucket", "type": "Destination"},
+                    {"arn": "arn:aws:s3:::amzn-s3-demo-bucket2", "name": "amzn-s3-demo-bucket2", "type": "Destination"}
+                ]
+            },
+            "service": {"serviceName": "guardduty", "count": 2}
+        })
+        .to_string();
+        let ev = first_event(LogType::GuardDuty, &finding, "gd/x.jsonl");
+        let got: Vec<(&str, &str)> = ev["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["type"].as_str().unwrap(), r["uid"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("S3Bucket", "arn:aws:s3:::amzn-s3-demo-bucket"),
+                ("S3Bucket", "arn:aws:s3:::amzn-s3-demo-bucket2"),
+                ("AccessKey", "ASIAIOSFODNN7EXAMPLE"),
+            ]
+        );
+        assert_eq!(ev["resources"][2]["name"], "alice");
+        assert_eq!(ev["resources"][2]["data"]["userType"], "AssumedRole");
+        // Regression: risk_score was the float severity; OCSF has an integer.
+        assert_eq!(ev["risk_score"], 25);
+        assert_eq!(ev["count"], 2);
+    }
+
+    /// Regression: CloudFront writes `\x20` for the space between proxy addresses.
+    #[test]
+    fn cloudfront_hex_escapes_are_decoded_so_forwarded_addresses_are_ips() {
+        let input = "#Version: 1.0\n#Fields: date time c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) x-forwarded-for\n2019-12-04\t21:02:31\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\thttps://www.example.com/a\\x20b\t203.0.113.7,\\x20198.51.100.2,\\x20unknown\n";
+        let ev = first_event(
+            LogType::CloudFront,
+            input,
+            "cf/E2EXAMPLE.2019-12-04-21.a1.gz",
+        );
+        assert_eq!(
+            ev["http_request"]["x_forwarded_for"],
+            json!(["203.0.113.7", "198.51.100.2"])
+        );
+        assert_eq!(
+            ev["http_request"]["referrer"],
+            "https://www.example.com/a b"
+        );
+    }
+
     #[test]
     fn guardduty_severity_bands_follow_guardduty_ranges() {
         let cases = [

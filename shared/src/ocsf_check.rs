@@ -469,7 +469,10 @@ pub(crate) mod tests {
             p.contains(&"metadata.sequence: \"3\" is not a integer_t".to_string()),
             "{p:?}"
         );
-        assert!(p.contains(&"count: 1099511627776 is not a integer_t".to_string()), "{p:?}");
+        assert!(
+            p.contains(&"count: 1099511627776 is not a integer_t".to_string()),
+            "{p:?}"
+        );
         assert_eq!(p.len(), 5, "{p:?}");
     }
 
