@@ -1417,17 +1417,31 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
     // a record without addresses (NODATA, SKIPDATA) is about the interface alone, which
     // then is the destination (Network Activity requires `dst_endpoint`).
     let ingress = direction == Some("ingress") || r.str("dstaddr").is_none();
+    // A Transit Gateway flow record names both sides' VPC, subnet, ENI and zone.
+    let tgw = r.str("tgw-id").is_some();
     let interface = |out: &mut dyn EventOut| {
         opt_str(out, "interface_uid", r.str("interface-id"));
         opt_str(out, "vpc_uid", r.str("vpc-id"));
         opt_str(out, "subnet_uid", r.str("subnet-id"));
         opt_str(out, "instance_uid", r.str("instance-id"));
     };
+    let tgw_side = |out: &mut dyn EventOut, side: &str| {
+        for (attr, field) in [
+            ("vpc_uid", "vpc-id"),
+            ("subnet_uid", "subnet-id"),
+            ("interface_uid", "eni"),
+            ("zone", "az-id"),
+        ] {
+            opt_str(out, attr, r.str(&["tgw-", side, "-", field].concat()));
+        }
+    };
     out.open("src_endpoint");
     opt_str(out, "ip", r.str("srcaddr"));
     opt_uint(out, "port", r.u64("srcport"));
     opt_str(out, "svc_name", r.str("pkt-src-aws-service"));
-    if !ingress {
+    if tgw {
+        tgw_side(out, "src");
+    } else if !ingress {
         interface(out);
     }
     out.close();
@@ -1435,7 +1449,9 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
     opt_str(out, "ip", r.str("dstaddr"));
     opt_uint(out, "port", r.u64("dstport"));
     opt_str(out, "svc_name", r.str("pkt-dst-aws-service"));
-    if ingress {
+    if tgw {
+        tgw_side(out, "dst");
+    } else if ingress {
         interface(out);
     }
     out.close();
@@ -3176,6 +3192,23 @@ mod tests {
         assert_eq!(ev["count"], 2);
     }
 
+    #[test]
+    fn transit_gateway_flow_records_name_both_sides() {
+        let ev = first_event(
+            LogType::VpcFlow,
+            vpc_flow::samples::TRANSIT_GATEWAY_FILE,
+            "tgw/flows.log",
+        );
+        assert_class(&ev, 4001, 6);
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({"ip": "10.0.1.5", "port": 49152, "vpc_uid": "vpc-0d1da8ef7f5bf7a3e", "subnet_uid": "subnet-0a1b2c3d4e5f6a7b8", "interface_uid": "eni-0a1b2c3d4e5f6a7b8", "zone": "use1-az1"})
+        );
+        assert_eq!(ev["dst_endpoint"]["vpc_uid"], "vpc-0b2a2b0a8f5d3a1e1");
+        assert_eq!(ev["connection_info"]["direction_id"], 2);
+        assert_eq!(ev["cloud"]["region"], "us-east-1");
+    }
+
     /// Regression: CloudFront writes `\x20` for the space between proxy addresses.
     #[test]
     fn cloudfront_hex_escapes_are_decoded_so_forwarded_addresses_are_ips() {
@@ -3588,6 +3621,11 @@ mod tests {
     /// Every sample of every log type, through both outputs and every raw mode.
     fn all_samples() -> Vec<(LogType, String, &'static str)> {
         vec![
+            (
+                LogType::VpcFlow,
+                vpc_flow::samples::TRANSIT_GATEWAY_FILE.to_owned(),
+                "tgw/flows.log",
+            ),
             (
                 LogType::CloudWatchLogs,
                 crate::logs::cloudwatch::samples::FIREHOSE_OBJECT.to_owned(),
