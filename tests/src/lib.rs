@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub mod fake_aws;
+pub mod ocsf;
 pub mod samples;
 
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};

@@ -96,6 +96,7 @@ fn parse_and_normalize(log_type: LogType, data: &[u8]) {
             NormalizeOptions {
                 keep_raw,
                 fallback_time_ms: Some(1_795_428_000_000),
+                ..NormalizeOptions::default()
             },
         );
         let (mut delivered, mut rejected) = (0u64, 0u64);

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::fake_aws::{FakeAws, Reply};
+use integration_tests::ocsf::assert_valid_ocsf;
 use integration_tests::samples::{self, gzip};
 use integration_tests::{create_queue, notify_queue, receive_as_sqs_event, unique_name, Emulator};
 use s3connector::aws::Clients;
@@ -236,6 +237,7 @@ async fn every_log_type_is_delivered_record_by_record() {
             );
             assert_eq!(e["metadata"]["uid"].as_str().unwrap().len(), 64, "{key}");
             assert!(e["time"].as_i64().is_some(), "time of {key}: {e}");
+            assert_valid_ocsf(e);
         }
     }
     let uids: std::collections::HashSet<&str> = events
