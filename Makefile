@@ -44,9 +44,18 @@ $(CFN_GUARD): Makefile
 
 # The OCSF schema table the event validation tests read, compiled from the schema source
 # (github.com/ocsf/ocsf-schema, tag v1.3.0) with ocsf-lib. Committed: tests need no network.
+# ocsf-lib lives in its own venv: its pins clash with the tools in requirements-dev.txt.
 OCSF_SCHEMA_DIR ?= ../shared/ocsf-schema-1.3.0
-ocsf-table: venv ## Regenerate shared/ocsf/schema-1.3.0.json from OCSF_SCHEMA_DIR
-	$(VENV)/bin/python scripts/ocsf-schema-table.py $(OCSF_SCHEMA_DIR) > shared/ocsf/schema-1.3.0.json.tmp
+OCSF_VENV := .venv-ocsf
+OCSF_LIB_VERSION := 0.10.4
+$(OCSF_VENV)/.installed: Makefile
+	rm -rf $(OCSF_VENV)
+	python3 -m venv $(OCSF_VENV)
+	$(OCSF_VENV)/bin/pip install --quiet --disable-pip-version-check ocsf-lib==$(OCSF_LIB_VERSION)
+	touch $@
+
+ocsf-table: $(OCSF_VENV)/.installed ## Regenerate shared/ocsf/schema-1.3.0.json from OCSF_SCHEMA_DIR
+	$(OCSF_VENV)/bin/python scripts/ocsf-schema-table.py $(OCSF_SCHEMA_DIR) > shared/ocsf/schema-1.3.0.json.tmp
 	mv shared/ocsf/schema-1.3.0.json.tmp shared/ocsf/schema-1.3.0.json
 
 build: ## Build every crate (debug)
