@@ -254,7 +254,13 @@ impl<'a> Normalizer<'a> {
     }
 
     /// Writes the class-specific attributes of the source's OCSF class.
-    fn map_fields(&self, out: &mut dyn EventOut, fields: &Fields<'_>, original: &str) -> Mapped {
+    fn map_fields(
+        &self,
+        out: &mut dyn EventOut,
+        fields: &Fields<'_>,
+        original: &str,
+        uid: &str,
+    ) -> Mapped {
         let scope = self.scope;
         let r = match fields {
             Fields::Map(map) => map,
@@ -273,7 +279,7 @@ impl<'a> Normalizer<'a> {
             LogType::S3Access => s3_access(r, out, scope),
             LogType::CloudFront => cloudfront(r, out),
             LogType::Waf => waf(r, out),
-            LogType::GuardDuty => guardduty(r, out),
+            LogType::GuardDuty => guardduty(r, out, uid),
             LogType::Route53Resolver => route53(r, out, scope),
             LogType::CloudWatchLogs => cloudwatch_logs(r, out, scope),
             LogType::Json => generic_json(r, out),
@@ -284,7 +290,8 @@ impl<'a> Normalizer<'a> {
     fn event(&self, out: &mut dyn EventOut, record: &ParsedRecord) -> EventMeta {
         let (index, line) = (record.index, record.line);
         let (fields, original) = (&record.fields, record.original.as_ref());
-        let mapped = self.map_fields(out, fields, original);
+        let uid = uid_finish(self.uid_prefix.clone(), index);
+        let mapped = self.map_fields(out, fields, original, &uid);
         let class = mapped.class;
         let activity = mapped.activity;
         out.uint("category_uid", class.category_uid);
@@ -308,7 +315,6 @@ impl<'a> Normalizer<'a> {
             (None, None) => (now_ms(), Some((PROCESSED_TIME_LABEL, true))),
         };
         out.int("time", time);
-        let uid = uid_finish(self.uid_prefix.clone(), index);
         let profiles = out.profiles();
 
         out.open("metadata");
@@ -470,6 +476,14 @@ trait EventOut {
 
 fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
     if let Some(v) = v.filter(|v| !v.is_empty()) {
+        out.str(key, v);
+    }
+}
+
+/// An address from the input, only when it is one (OCSF's `ip_t`): anything else (a
+/// damaged or custom value) stays in the original record.
+fn opt_ip(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
+    if let Some(v) = v.filter(|v| v.parse::<IpAddr>().is_ok()) {
         out.str(key, v);
     }
 }
@@ -965,7 +979,7 @@ fn arn_region_account(arn: &str) -> (Option<&str>, Option<&str>) {
 
 fn write_endpoint(out: &mut dyn EventOut, key: &str, ip: Option<&str>, port: Option<u64>) {
     out.open(key);
-    opt_str(out, "ip", ip);
+    opt_ip(out, "ip", ip);
     opt_uint(out, "port", port);
     out.close();
 }
@@ -1028,6 +1042,18 @@ fn write_status(out: &mut dyn EventOut, id: u64, name: &str) {
     out.str("status", name);
 }
 
+/// `http_request.http_method`: OCSF 1.3 defines CONNECT, DELETE, GET, HEAD, OPTIONS,
+/// POST, PUT and TRACE. Another method (PATCH, WebDAV's PROPFIND...) is left out here;
+/// `activity_id` still tells PATCH apart, and the original record keeps the method.
+fn write_http_method(out: &mut dyn EventOut, method: Option<&str>) {
+    const DEFINED: [&str; 8] = [
+        "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "TRACE",
+    ];
+    if let Some(m) = method.and_then(|m| DEFINED.iter().find(|d| d.eq_ignore_ascii_case(m))) {
+        out.str("http_method", m);
+    }
+}
+
 fn http_activity(method: Option<&str>) -> Activity {
     const METHODS: [(&str, Activity); 9] = [
         ("GET", activity(3, "Get")),
@@ -1036,7 +1062,9 @@ fn http_activity(method: Option<&str>) -> Activity {
         ("HEAD", activity(4, "Head")),
         ("DELETE", activity(2, "Delete")),
         ("OPTIONS", activity(5, "Options")),
-        ("PATCH", activity(9, "Patch")),
+        // OCSF 1.3 HTTP Activity defines no Patch activity: Other,
+        // named by the method.
+        ("PATCH", activity(99, "Patch")),
         ("CONNECT", activity(1, "Connect")),
         ("TRACE", activity(8, "Trace")),
     ];
@@ -1125,6 +1153,21 @@ fn write_action(out: &mut dyn EventOut, action: (u64, &str), disposition: (u64, 
     out.str("action", action.1);
     out.uint("disposition_id", disposition.0);
     out.str("disposition", disposition.1);
+}
+
+/// The name written where a class requires an attribute the record does not have
+/// (an API operation, an actor, an endpoint): documented per source in docs/mappings/.
+const UNKNOWN_NAME: &str = "unknown";
+
+/// `actor.user` of a record that names no caller.
+fn write_unknown_user(out: &mut dyn EventOut) {
+    out.open("actor");
+    out.open("user");
+    out.str("name", UNKNOWN_NAME);
+    out.str("type", "Unknown");
+    out.uint("type_id", 0);
+    out.close();
+    out.close();
 }
 
 fn write_account(out: &mut dyn EventOut, account: Option<&str>) {
@@ -1230,7 +1273,8 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     };
 
     out.open("api");
-    opt_str(out, "operation", operation);
+    // Required in `api`: a record without one says `unknown` (activity 0 Unknown).
+    out.str("operation", operation.unwrap_or(UNKNOWN_NAME));
     opt_str(out, "version", r.api_version.get());
     out.open("service");
     opt_str(out, "name", service);
@@ -1244,15 +1288,34 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     out.close();
     out.close();
 
+    // API Activity requires an actor OCSF can tell apart (a user's uid, name or account,
+    // or invoked_by, or a session issuer).
+    let identified = identity.is_some_and(|i| {
+        let issuer = i
+            .session_context
+            .0
+            .as_ref()
+            .and_then(|c| c.session_issuer.0.as_ref());
+        [
+            i.principal_id.get(),
+            i.user_name.get(),
+            i.account_id.get(),
+            i.invoked_by.get(),
+            issuer.and_then(|s| s.arn.get()),
+            issuer.and_then(|s| s.user_name.get()),
+        ]
+        .iter()
+        .any(Option::is_some)
+    });
     match identity {
-        Some(identity) => cloudtrail_actor(identity, out),
+        Some(identity) if identified => cloudtrail_actor(identity, out),
         // An Insights event has no caller: CloudTrail Insights produced it.
-        None if insight => {
+        _ if insight => {
             out.open("actor");
             out.str("app_name", "CloudTrail Insights");
             out.close();
         }
-        None => {}
+        _ => write_unknown_user(out),
     }
 
     out.open("src_endpoint");
@@ -1266,6 +1329,9 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
             "svc_name"
         };
         out.str(key, source);
+    } else {
+        // Required in API Activity; the record names no caller address.
+        out.str("name", UNKNOWN_NAME);
     }
     out.close();
 
@@ -1416,7 +1482,8 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
     // The logged interface is the destination of ingress traffic and the source otherwise;
     // a record without addresses (NODATA, SKIPDATA) is about the interface alone, which
     // then is the destination (Network Activity requires `dst_endpoint`).
-    let ingress = direction == Some("ingress") || r.str("dstaddr").is_none();
+    let dstaddr = r.str("dstaddr").filter(|a| a.parse::<IpAddr>().is_ok());
+    let ingress = direction == Some("ingress") || dstaddr.is_none();
     // A Transit Gateway flow record names both sides' VPC, subnet, ENI and zone.
     let tgw = r.str("tgw-id").is_some();
     let interface = |out: &mut dyn EventOut| {
@@ -1436,7 +1503,7 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
         }
     };
     out.open("src_endpoint");
-    opt_str(out, "ip", r.str("srcaddr"));
+    opt_ip(out, "ip", r.str("srcaddr"));
     opt_uint(out, "port", r.u64("srcport"));
     opt_str(out, "svc_name", r.str("pkt-src-aws-service"));
     if tgw {
@@ -1446,13 +1513,27 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
     }
     out.close();
     out.open("dst_endpoint");
-    opt_str(out, "ip", r.str("dstaddr"));
+    opt_ip(out, "ip", r.str("dstaddr"));
     opt_uint(out, "port", r.u64("dstport"));
     opt_str(out, "svc_name", r.str("pkt-dst-aws-service"));
     if tgw {
         tgw_side(out, "dst");
     } else if ingress {
         interface(out);
+    }
+    // A custom format with no address, interface or instance says nothing of the
+    // destination Network Activity requires: it is named `unknown`.
+    let named = dstaddr.is_some()
+        || ["pkt-dst-aws-service", "tgw-dst-eni"]
+            .iter()
+            .chain(if ingress {
+                &["interface-id", "instance-id"][..]
+            } else {
+                &[]
+            })
+            .any(|f| r.str(f).is_some());
+    if !named {
+        out.str("name", "unknown");
     }
     out.close();
 
@@ -1540,7 +1621,7 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         // HTTP Activity requires the object; a request too malformed to read
         // (`- - - `) leaves it empty.
         out.open("http_request");
-        opt_str(out, "http_method", method);
+        write_http_method(out, method);
         if let Some(url) = url {
             write_url(out, url, None);
         }
@@ -1561,12 +1642,15 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
     );
     // The target; when the request reached none, the load balancer that answered.
     out.open("dst_endpoint");
-    match get_str(r, target_ip) {
+    match get_str(r, target_ip).filter(|ip| ip.parse::<IpAddr>().is_ok()) {
         Some(ip) => {
             out.str("ip", ip);
             opt_uint(out, "port", get_u64(r, target_port));
         }
-        None => opt_str(out, "name", get_str(r, "elb")),
+        None => match get_str(r, "elb") {
+            Some(lb) => out.str("name", lb),
+            None => out.str("svc_name", "elasticloadbalancing"),
+        },
     }
     out.close();
     write_tls(
@@ -1775,7 +1859,8 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     // API Activity has no `http_response` or `tls`: the status goes to `api.response`;
     // the TLS version and cipher stay in the original record (`raw_data` / `unmapped`).
     out.open("api");
-    opt_str(out, "operation", operation);
+    // Required in `api`: a record without one says `unknown` (activity 0 Unknown).
+    out.str("operation", operation.unwrap_or(UNKNOWN_NAME));
     out.open("service");
     out.str("name", "s3.amazonaws.com");
     out.close();
@@ -1805,10 +1890,15 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     out.close();
     out.close();
 
-    write_endpoint(out, "src_endpoint", get_str(r, "remote_ip"), None);
+    out.open("src_endpoint");
+    match get_str(r, "remote_ip").filter(|ip| ip.parse::<IpAddr>().is_ok()) {
+        Some(ip) => out.str("ip", ip),
+        None => out.str("name", UNKNOWN_NAME),
+    }
+    out.close();
 
     out.open("http_request");
-    opt_str(out, "http_method", get_str(r, "request_method"));
+    write_http_method(out, get_str(r, "request_method"));
     if let Some(p) = get_str(r, "request_path") {
         write_url(out, p, get_str(r, "host_header"));
     }
@@ -1868,7 +1958,7 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
 fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     let method = get_str(r, "cs-method");
     out.open("http_request");
-    opt_str(out, "http_method", method);
+    write_http_method(out, method);
 
     let scheme = get_str(r, "cs-protocol");
     let host = get_str(r, "x-host-header").or_else(|| get_str(r, "cs(Host)"));
@@ -1971,7 +2061,7 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
 
     let method = get_str(req, "httpMethod");
     out.open("http_request");
-    opt_str(out, "http_method", method);
+    write_http_method(out, method);
     let uri = get_str(req, "uri");
     let args = get_str(req, "args").filter(|a| !a.is_empty());
     out.open("url");
@@ -2013,7 +2103,7 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     write_http_response(out, code, |_| {});
 
     out.open("src_endpoint");
-    opt_str(out, "ip", get_str(req, "clientIp"));
+    opt_ip(out, "ip", get_str(req, "clientIp"));
     out.open("location");
     opt_str(out, "country", get_str(req, "country"));
     out.close();
@@ -2022,7 +2112,8 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     // The protected resource: its host, the kind of source (`ALB`, `CF`, `APIGW`...) and its id.
     out.open("dst_endpoint");
     opt_str(out, "hostname", header("host"));
-    opt_str(out, "svc_name", get_str(r, "httpSourceName"));
+    // Without a source name, the destination known is a resource WAF protects.
+    out.str("svc_name", get_str(r, "httpSourceName").unwrap_or("waf"));
     opt_str(out, "uid", get_str(r, "httpSourceId"));
     out.close();
 
@@ -2113,7 +2204,7 @@ fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         .and_then(|p| p.parse().ok())
         .or_else(|| get_u64(r, "srcport"));
     out.open("src_endpoint");
-    opt_str(out, "ip", get_str(r, "srcaddr"));
+    opt_ip(out, "ip", get_str(r, "srcaddr"));
     opt_uint(out, "port", port);
     opt_str(out, "vpc_uid", get_str(r, "vpc_id"));
     opt_str(out, "instance_uid", path_str(r, &["srcids", "instance"]));
@@ -2242,7 +2333,8 @@ fn guardduty_resources(r: &Obj, resource: &Obj, out: &mut dyn EventOut) {
     out.close();
 }
 
-fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+/// `event_uid` (the event's `metadata.uid`) stands in for a finding without an id.
+fn guardduty(r: &Obj, out: &mut dyn EventOut, event_uid: &str) -> Mapped {
     let created = get_str(r, "createdAt").and_then(iso8601_ms);
     let updated = get_str(r, "updatedAt").and_then(iso8601_ms);
     let archived = path(r, &["service", "archived"]).and_then(Value::as_bool) == Some(true);
@@ -2254,9 +2346,21 @@ fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         activity(1, "Create")
     };
 
+    // `uid` and `title` are required: every GuardDuty finding has them, and a record
+    // without them keeps the event's uid and the finding type (or a generic title).
     out.open("finding_info");
-    opt_str(out, "uid", get_str(r, "arn").or_else(|| get_str(r, "id")));
-    opt_str(out, "title", get_str(r, "title"));
+    out.str(
+        "uid",
+        get_str(r, "arn")
+            .or_else(|| get_str(r, "id"))
+            .unwrap_or(event_uid),
+    );
+    out.str(
+        "title",
+        get_str(r, "title")
+            .or_else(|| get_str(r, "type"))
+            .unwrap_or("GuardDuty finding"),
+    );
     opt_str(out, "desc", get_str(r, "description"));
     if let Some(t) = get_str(r, "type") {
         out.open_array("types");
@@ -3207,6 +3311,35 @@ mod tests {
         assert_eq!(ev["dst_endpoint"]["vpc_uid"], "vpc-0b2a2b0a8f5d3a1e1");
         assert_eq!(ev["connection_info"]["direction_id"], 2);
         assert_eq!(ev["cloud"]["region"], "us-east-1");
+    }
+
+    /// Regression (found by validating the property tests' events): OCSF 1.3 defines no
+    /// PATCH `http_method`, and a damaged address is no `ip_t`.
+    #[test]
+    fn undefined_http_methods_and_damaged_addresses_are_left_to_the_original_record() {
+        let patch = elb::samples::ALB_HTTPS.replacen("\"GET ", "\"PATCH ", 1);
+        let ev = first_event(LogType::Alb, &patch, ELB_KEY);
+        assert_class(&ev, 4002, 99);
+        assert_eq!(ev["activity_name"], "Patch");
+        assert!(ev["http_request"].get("http_method").is_none(), "{ev:#}");
+        let damaged = vpc_flow::samples::DEFAULT_FILE.replacen("172.31.16.139", "172.31..139", 1);
+        let ev = first_event(LogType::VpcFlow, &damaged, VPC_KEY);
+        assert!(ev["src_endpoint"].get("ip").is_none(), "{ev:#}");
+    }
+
+    /// API Activity requires `api.operation`, `actor` and `src_endpoint`: a CloudTrail
+    /// record without them says `unknown` (docs/mappings/cloudtrail.md).
+    #[test]
+    fn cloudtrail_record_without_caller_or_operation_is_still_valid() {
+        let ev = first_event(
+            LogType::CloudTrail,
+            r#"{"Records":[{"eventTime":"2023-11-14T10:00:00Z","eventSource":"s3.amazonaws.com"}]}"#,
+            CT_KEY,
+        );
+        assert_class(&ev, 6003, 0);
+        assert_eq!(ev["api"]["operation"], "unknown");
+        assert_eq!(ev["actor"]["user"]["name"], "unknown");
+        assert_eq!(ev["src_endpoint"], json!({"name": "unknown"}));
     }
 
     /// Regression: CloudFront writes `\x20` for the space between proxy addresses.
