@@ -2490,7 +2490,7 @@ mod tests {
 
     use super::*;
     use crate::logs::test_support::collect;
-    use crate::logs::{cloudfront, cloudtrail, cloudwatch, elb, json_lines, s3_access, vpc_flow};
+    use crate::logs::{cloudfront, cloudtrail, elb, json_lines, s3_access, vpc_flow};
     use crate::ocsf_check::tests::assert_valid;
 
     fn source(key: &str) -> SourceObject {
@@ -3095,7 +3095,16 @@ mod tests {
     /// One test per row of the CloudTrail outcome table in docs/mappings/cloudtrail.md.
     #[test]
     fn cloudtrail_outcome_follows_error_fields_and_sign_in_results() {
-        let rows: [(&str, &str, u64, &str, Option<&str>, Option<&str>); 7] = [
+        // (eventName, extra fields, status_id, status, status_code, status_detail)
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            u64,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let rows: [Row<'_>; 7] = [
             // Regression: a failed console sign-in came out as Success.
             (
                 "ConsoleLogin",

@@ -130,6 +130,20 @@ impl Schema {
             .map(|c| c.name.as_str())
     }
 
+    /// `Err` with every violation, one per line, when `event` breaks the schema.
+    pub fn check(&self, event: &Value) -> Result<(), String> {
+        let found = self.validate(event);
+        if found.is_empty() {
+            return Ok(());
+        }
+        let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
+        Err(format!(
+            "not valid OCSF {}:\n  {}\n{event}",
+            self.version,
+            lines.join("\n  ")
+        ))
+    }
+
     /// Every way `event` breaks the schema; empty when a strict consumer accepts it.
     pub fn validate(&self, event: &Value) -> Vec<Violation> {
         let mut walk = Walk {
@@ -383,17 +397,9 @@ pub(crate) mod tests {
 
     /// Panics with every violation when `event` is not valid OCSF.
     pub(crate) fn assert_valid(event: &Value) {
-        let found = schema().validate(event);
-        assert!(
-            found.is_empty(),
-            "not valid OCSF {}:\n  {}\n{event:#}",
-            schema().version,
-            found
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n  ")
-        );
+        if let Err(report) = schema().check(event) {
+            panic!("{report}");
+        }
     }
 
     fn problems(event: &Value) -> Vec<String> {

@@ -7,28 +7,7 @@ use std::borrow::Cow;
 /// Invalid sequences are kept literally, and a result that is not UTF-8 falls
 /// back to the input, so decoding never loses what AWS wrote.
 pub(crate) fn percent_decode(s: &str) -> Cow<'_, str> {
-    let Some(first) = memchr::memchr(b'%', s.as_bytes()) else {
-        return Cow::Borrowed(s);
-    };
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    out.extend_from_slice(&b[..first]);
-    let mut i = first;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex_value(b[i + 1]), hex_value(b[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(decoded) => Cow::Owned(decoded),
-        Err(_) => Cow::Borrowed(s),
-    }
+    decode_hex_escapes(s, b"%")
 }
 
 /// Decodes `\xHH` escapes, which CloudFront writes for spaces and other bytes in
@@ -37,18 +16,27 @@ pub(crate) fn percent_decode(s: &str) -> Cow<'_, str> {
 /// Like [`percent_decode`], an invalid escape stays literal and a result that is not
 /// UTF-8 falls back to the input.
 pub(crate) fn hex_unescape(s: &str) -> Cow<'_, str> {
-    let Some(first) = memchr::memmem::find(s.as_bytes(), b"\\x") else {
+    decode_hex_escapes(s, b"\\x")
+}
+
+/// Replaces each `marker` followed by two hex digits with the byte they spell.
+fn decode_hex_escapes<'a>(s: &'a str, marker: &[u8]) -> Cow<'a, str> {
+    let b = s.as_bytes();
+    let Some(first) = memchr::memmem::find(b, marker) else {
         return Cow::Borrowed(s);
     };
-    let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     out.extend_from_slice(&b[..first]);
     let mut i = first;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' {
-            if let (Some(h), Some(l)) = (hex_value(b[i + 2]), hex_value(b[i + 3])) {
+        if b[i..].starts_with(marker) {
+            let digits = i + marker.len();
+            if let (Some(h), Some(l)) = (
+                b.get(digits).copied().and_then(hex_value),
+                b.get(digits + 1).copied().and_then(hex_value),
+            ) {
                 out.push(h << 4 | l);
-                i += 4;
+                i = digits + 2;
                 continue;
             }
         }
