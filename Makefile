@@ -16,7 +16,7 @@ ARCH ?= x86_64
 FUNCTIONS := ingest scan test-connection
 LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
 
-.PHONY: help venv build fmt lint test load unit integration infra fuzz demo package deploy bench clean
+.PHONY: help venv build fmt lint test load unit integration infra fuzz demo package deploy bench clean ocsf-table
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,22 @@ $(CFN_GUARD): Makefile
 	fi
 	@mkdir -p $(dir $@) && ln -sf $(TOOLS_CACHE)/bin/cfn-guard $@
 	@touch -h $@
+
+# The OCSF schema table the event validation tests read, compiled from the schema source
+# (github.com/ocsf/ocsf-schema, tag v1.3.0) with ocsf-lib. Committed: tests need no network.
+# ocsf-lib lives in its own venv: its pins clash with the tools in requirements-dev.txt.
+OCSF_SCHEMA_DIR ?= ../shared/ocsf-schema-1.3.0
+OCSF_VENV := .venv-ocsf
+OCSF_LIB_VERSION := 0.10.4
+$(OCSF_VENV)/.installed: Makefile
+	rm -rf $(OCSF_VENV)
+	python3 -m venv $(OCSF_VENV)
+	$(OCSF_VENV)/bin/pip install --quiet --disable-pip-version-check ocsf-lib==$(OCSF_LIB_VERSION)
+	touch $@
+
+ocsf-table: $(OCSF_VENV)/.installed ## Regenerate shared/ocsf/schema-1.3.0.json from OCSF_SCHEMA_DIR
+	$(OCSF_VENV)/bin/python scripts/ocsf-schema-table.py $(OCSF_SCHEMA_DIR) > shared/ocsf/schema-1.3.0.json.tmp
+	mv shared/ocsf/schema-1.3.0.json.tmp shared/ocsf/schema-1.3.0.json
 
 build: ## Build every crate (debug)
 	cargo build --workspace --all-targets

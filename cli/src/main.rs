@@ -13,7 +13,7 @@ use s3connector::aws::{ClientSettings, Clients, CredentialSource};
 use s3connector::config::Config;
 use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Trust, Verdict};
 use s3connector::logs::LogType;
-use s3connector::normalize::{RawMode, SourceObject};
+use s3connector::normalize::{RawMode, SourceObject, TimeSource};
 use s3connector::object::{self, BombLimits};
 use s3connector::pipeline::{
     self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
@@ -330,6 +330,7 @@ async fn classify(
             reader,
             content_encoding,
             content_type,
+            ..
         } = open_input(flags, config, &input).await?;
         // The S3 body is bridged from async to a blocking reader: classify off the runtime.
         let result = tokio::task::spawn_blocking(move || {
@@ -386,6 +387,8 @@ struct Input {
     reader: Box<dyn Read + Send>,
     content_encoding: Option<String>,
     content_type: Option<String>,
+    /// When the object or file was last written (epoch ms), the time of records without one.
+    modified: Option<(i64, TimeSource)>,
 }
 
 /// Opens a local path, `-` (stdin) or `s3://bucket/key`.
@@ -414,16 +417,28 @@ async fn open_input(flags: &AwsFlags, config: &Config, input: &str) -> Result<In
                 },
                 content_encoding: out.content_encoding.clone(),
                 content_type: out.content_type.clone(),
+                modified: out
+                    .last_modified
+                    .and_then(|t| t.to_millis().ok())
+                    .map(|ms| (ms, TimeSource::ObjectLastModified)),
                 reader: Box::new(tokio_util::io::SyncIoBridge::new(
                     out.body.into_async_read(),
                 )),
             })
         }
         None => {
-            let reader: Box<dyn Read + Send> = if input == "-" {
-                Box::new(std::io::stdin())
+            let (reader, modified): (Box<dyn Read + Send>, _) = if input == "-" {
+                (Box::new(std::io::stdin()), None)
             } else {
-                Box::new(std::fs::File::open(input).map_err(|e| format!("{input}: {e}"))?)
+                let file = std::fs::File::open(input).map_err(|e| format!("{input}: {e}"))?;
+                let modified = file
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .and_then(|d| i64::try_from(d.as_millis()).ok())
+                    .map(|ms| (ms, TimeSource::FileModified));
+                (Box::new(file), modified)
             };
             Ok(Input {
                 source: SourceObject {
@@ -435,6 +450,7 @@ async fn open_input(flags: &AwsFlags, config: &Config, input: &str) -> Result<In
                 reader,
                 content_encoding: None,
                 content_type: None,
+                modified,
             })
         }
     }
@@ -457,6 +473,7 @@ async fn parse(
         reader: raw_reader,
         content_encoding: encoding,
         content_type,
+        modified,
     } = open_input(flags, config, input).await?;
     let input = input.to_string();
     // Parsing is synchronous and the S3 body is bridged from async: run it off the runtime.
@@ -489,6 +506,8 @@ async fn parse(
         eprintln!("{input}: type {log_type}, {}{nested}", opened.compression);
         let opts = PipelineOptions {
             keep_raw,
+            fallback_time_ms: modified.map(|m| m.0),
+            fallback_time_source: modified.map_or(TimeSource::default(), |m| m.1),
             ..PipelineOptions::default()
         };
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());

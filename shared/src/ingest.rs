@@ -24,7 +24,7 @@ use tracing::{debug, error, info, info_span, warn, Instrument};
 use crate::aws::Clients;
 use crate::config::{Config, ConfigError};
 use crate::logs::{LogType, ParseError};
-use crate::normalize::{RawMode, SourceObject};
+use crate::normalize::{RawMode, SourceObject, TimeSource};
 use crate::notification::{self, Envelope, Notification, NotificationError, ObjectRef};
 use crate::object::{self, BombLimits, ZSTD_WINDOW_LOG_RANGE};
 use crate::pipeline::{
@@ -739,15 +739,25 @@ pub async fn process_object(
     };
     let object_id = pipeline::object_id(&source);
     let (encoding, content_type) = (out.content_encoding.clone(), out.content_type.clone());
-    let fallback_time_ms = object
-        .event_time
-        .as_deref()
-        .and_then(crate::logs::timestamp::iso8601_ms);
+    // Records without a time of their own take the object's LastModified (when the log
+    // object was written), else the notification's event time.
+    let last_modified = out.last_modified.and_then(|t| t.to_millis().ok());
+    let (fallback_time_ms, fallback_time_source) = match last_modified {
+        Some(ms) => (Some(ms), TimeSource::ObjectLastModified),
+        None => (
+            object
+                .event_time
+                .as_deref()
+                .and_then(crate::logs::timestamp::iso8601_ms),
+            TimeSource::NotificationTime,
+        ),
+    };
     let opts = PipelineOptions {
         keep_raw: ctx.settings.keep_raw,
         chunk_records: ctx.settings.chunk_records,
         chunk_bytes: ctx.settings.chunk_bytes,
         fallback_time_ms,
+        fallback_time_source,
         ..PipelineOptions::default()
     };
     let limits = ctx.settings.bomb;

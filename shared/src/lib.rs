@@ -14,6 +14,7 @@ pub mod names;
 pub mod normalize;
 pub mod notification;
 pub mod object;
+pub mod ocsf_check;
 pub mod pipeline;
 pub mod redact;
 pub mod reject;

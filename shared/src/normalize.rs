@@ -114,14 +114,45 @@ fn verbatim_json(original: &str) -> Option<&str> {
     (text.starts_with('{') && text.ends_with('}') && one_line).then_some(text)
 }
 
+/// Where the time of a record without one of its own comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TimeSource {
+    /// The S3 object's `LastModified` (when the log object was written).
+    #[default]
+    ObjectLastModified,
+    /// A local file's modification time (the CLI).
+    FileModified,
+    /// The time the notification says the object was created (when no `LastModified` is known).
+    NotificationTime,
+}
+
+impl TimeSource {
+    /// The `metadata.labels` entry naming this source, e.g. `time_source:object_last_modified`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TimeSource::ObjectLastModified => "time_source:object_last_modified",
+            TimeSource::FileModified => "time_source:file_modified",
+            TimeSource::NotificationTime => "time_source:notification_event_time",
+        }
+    }
+}
+
+/// `metadata.labels` entry of an event whose record had no time and no object time was
+/// known: `time` is then when the event was processed.
+pub const PROCESSED_TIME_LABEL: &str = "time_source:processed_time";
+
 /// Normalization settings.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct NormalizeOptions {
     /// Where the original record goes.
     pub keep_raw: RawMode,
-    /// Time (epoch ms) to use for records with no time of their own, also written to
-    /// `metadata.processed_time`; when `None` such events have no `time` and are flagged.
+    /// Time (epoch ms) of the object, for records with no time of their own: their
+    /// `time` and `metadata.logged_time`, with `metadata.labels` naming
+    /// [`NormalizeOptions::fallback_time_source`]. When `None` such events take the
+    /// processing time (labelled [`PROCESSED_TIME_LABEL`]): OCSF requires `time`.
     pub fallback_time_ms: Option<i64>,
+    /// What [`NormalizeOptions::fallback_time_ms`] is.
+    pub fallback_time_source: TimeSource,
 }
 
 /// An OCSF event and whether the record had a usable time of its own.
@@ -130,8 +161,7 @@ pub struct NormalizedEvent {
     /// The OCSF event object.
     pub event: Value,
     /// True when the record had no parseable timestamp: `time` is then the
-    /// fallback time if one was configured, and absent otherwise (OCSF requires
-    /// `time`, so the caller must then set it, with `metadata.processed_time`).
+    /// object's time if one was given, else the processing time (see [`NormalizeOptions`]).
     pub time_missing: bool,
 }
 
@@ -193,6 +223,9 @@ pub struct Normalizer<'a> {
     keep_raw: RawMode,
     /// Whether records' originals are JSON text that can be copied verbatim.
     json_original: bool,
+    /// The load balancer (`app/<name>/<id>`) the object key names, for logs whose
+    /// records do not (ALB connection logs).
+    load_balancer: Option<String>,
 }
 
 impl<'a> Normalizer<'a> {
@@ -206,6 +239,7 @@ impl<'a> Normalizer<'a> {
             uid_prefix: uid_prefix(source),
             keep_raw: opts.keep_raw.resolve(log_type),
             json_original: is_json_source(log_type),
+            load_balancer: load_balancer_from_key(&source.key),
         }
     }
 
@@ -220,7 +254,13 @@ impl<'a> Normalizer<'a> {
     }
 
     /// Writes the class-specific attributes of the source's OCSF class.
-    fn map_fields(&self, out: &mut dyn EventOut, fields: &Fields<'_>, original: &str) -> Mapped {
+    fn map_fields(
+        &self,
+        out: &mut dyn EventOut,
+        fields: &Fields<'_>,
+        original: &str,
+        uid: &str,
+    ) -> Mapped {
         let scope = self.scope;
         let r = match fields {
             Fields::Map(map) => map,
@@ -235,11 +275,11 @@ impl<'a> Normalizer<'a> {
             LogType::VpcFlow => vpc_flow(r, out, scope),
             LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
             LogType::Nlb => nlb(r, out, scope),
-            LogType::AlbConnection => alb_connection(r, out, scope),
+            LogType::AlbConnection => alb_connection(r, out, scope, self.load_balancer.as_deref()),
             LogType::S3Access => s3_access(r, out, scope),
             LogType::CloudFront => cloudfront(r, out),
             LogType::Waf => waf(r, out),
-            LogType::GuardDuty => guardduty(r, out),
+            LogType::GuardDuty => guardduty(r, out, uid),
             LogType::Route53Resolver => route53(r, out, scope),
             LogType::CloudWatchLogs => cloudwatch_logs(r, out, scope),
             LogType::Json => generic_json(r, out),
@@ -250,7 +290,8 @@ impl<'a> Normalizer<'a> {
     fn event(&self, out: &mut dyn EventOut, record: &ParsedRecord) -> EventMeta {
         let (index, line) = (record.index, record.line);
         let (fields, original) = (&record.fields, record.original.as_ref());
-        let mapped = self.map_fields(out, fields, original);
+        let uid = uid_finish(self.uid_prefix.clone(), index);
+        let mapped = self.map_fields(out, fields, original, &uid);
         let class = mapped.class;
         let activity = mapped.activity;
         out.uint("category_uid", class.category_uid);
@@ -263,14 +304,18 @@ impl<'a> Normalizer<'a> {
         out.str_parts("type_name", &[class.name, ": ", activity.name]);
         out.uint("severity_id", mapped.severity_id);
         out.str("severity", severity_name(mapped.severity_id));
-        let fallback = if mapped.time.is_none() {
-            self.opts.fallback_time_ms
-        } else {
-            None
+        // OCSF requires `time`: a record without one takes the object's, else the
+        // processing time, and `metadata.labels` says which.
+        let (time, fallback) = match (mapped.time, self.opts.fallback_time_ms) {
+            (Some(t), _) => (t, None),
+            (None, Some(object_time)) => (
+                object_time,
+                Some((self.opts.fallback_time_source.label(), false)),
+            ),
+            (None, None) => (now_ms(), Some((PROCESSED_TIME_LABEL, true))),
         };
-        let time = mapped.time.or(fallback);
-        opt_int(out, "time", time);
-        let uid = uid_finish(self.uid_prefix.clone(), index);
+        out.int("time", time);
+        let profiles = out.profiles();
 
         out.open("metadata");
         out.str("version", OCSF_VERSION);
@@ -281,7 +326,26 @@ impl<'a> Normalizer<'a> {
         out.str("uid", &uid);
         out.str("log_name", self.log_type.as_str());
         out.uint("sequence", index);
-        opt_int(out, "processed_time", fallback);
+        out.open_array("profiles");
+        for (bit, name) in PROFILES {
+            if profiles & bit != 0 {
+                out.str("", name);
+            }
+        }
+        out.close();
+        if let Some((label, processed)) = fallback {
+            out.int(
+                if processed {
+                    "processed_time"
+                } else {
+                    "logged_time"
+                },
+                time,
+            );
+            out.open_array("labels");
+            out.str("", label);
+            out.close();
+        }
         out.close();
 
         if self.keep_raw == RawMode::RawData {
@@ -321,7 +385,7 @@ impl<'a> Normalizer<'a> {
         out.close();
         EventMeta {
             uid,
-            time_ms: time,
+            time_ms: Some(time),
             time_missing: mapped.time.is_none(),
         }
     }
@@ -336,6 +400,19 @@ impl<'a> Normalizer<'a> {
     }
 }
 
+/// The load balancer an ELB log object's name gives, as its logs write it:
+/// `[conn_log.]<account>_elasticloadbalancing_<region>_app.my-alb.50dc6c495c0c9188_...`
+/// gives `app/my-alb/50dc6c495c0c9188`. Load balancer names hold no dots.
+fn load_balancer_from_key(key: &str) -> Option<String> {
+    let name = key.rsplit('/').next()?;
+    let name = name.strip_prefix("conn_log.").unwrap_or(name);
+    let mut parts = name.split('_');
+    let (_account, service, _region) = (parts.next()?, parts.next()?, parts.next()?);
+    let lb = parts.next()?;
+    (service == "elasticloadbalancing" && lb.matches('.').count() == 2)
+        .then(|| lb.replace('.', "/"))
+}
+
 /// A written event's identity and time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventMeta {
@@ -348,6 +425,23 @@ pub struct EventMeta {
 }
 
 type Obj = Map<String, Value>;
+
+/// Now, in epoch milliseconds.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The OCSF profile whose attributes an event carries (`cloud`, `action_id`...): bits
+/// an [`EventOut`] collects, written to `metadata.profiles` (a strict consumer rejects
+/// a profile's attributes on an event that does not declare the profile).
+const PROFILE_CLOUD: u8 = 1;
+const PROFILE_SECURITY_CONTROL: u8 = 2;
+const PROFILES: [(u8, &str); 2] = [
+    (PROFILE_CLOUD, "cloud"),
+    (PROFILE_SECURITY_CONTROL, "security_control"),
+];
 
 // ---- event output --------------------------------------------------------------------
 
@@ -364,7 +458,6 @@ trait EventOut {
     }
     fn uint(&mut self, key: &str, v: u64);
     fn int(&mut self, key: &str, v: i64);
-    fn float(&mut self, key: &str, v: f64);
     fn boolean(&mut self, key: &str, v: bool);
     fn map(&mut self, key: &str, v: &Obj);
     /// A value given as JSON text known to be valid and free of line breaks.
@@ -372,6 +465,13 @@ trait EventOut {
     fn open(&mut self, key: &str);
     fn open_array(&mut self, key: &str);
     fn close(&mut self);
+    /// Closes an object that stays in the event even when empty (`{}`), for an
+    /// attribute the class requires when the source has nothing to put in it.
+    fn close_keep(&mut self);
+    /// Declares that the event uses a profile's attributes (`PROFILE_*` bits).
+    fn declare(&mut self, profile: u8);
+    /// The profiles declared so far.
+    fn profiles(&self) -> u8;
 }
 
 fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
@@ -380,8 +480,17 @@ fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
     }
 }
 
+/// An address from the input, only when it is one (OCSF's `ip_t`): anything else (a
+/// damaged or custom value) stays in the original record.
+fn opt_ip(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
+    if let Some(v) = v.filter(|v| v.parse::<IpAddr>().is_ok()) {
+        out.str(key, v);
+    }
+}
+
+/// A counter from the input; one past `i64::MAX` is left out (OCSF's `long_t` is signed).
 fn opt_uint(out: &mut dyn EventOut, key: &str, v: Option<u64>) {
-    if let Some(v) = v {
+    if let Some(v) = v.filter(|v| i64::try_from(*v).is_ok()) {
         out.uint(key, v);
     }
 }
@@ -395,6 +504,7 @@ fn opt_int(out: &mut dyn EventOut, key: &str, v: Option<i64>) {
 /// Builds a `serde_json::Value` tree.
 #[derive(Default)]
 struct ValueOut {
+    profiles: u8,
     root: Obj,
     /// Open containers with the key they will be stored under.
     stack: Vec<(String, Value)>,
@@ -430,11 +540,6 @@ impl EventOut for ValueOut {
     fn int(&mut self, key: &str, v: i64) {
         self.put(key, v.into());
     }
-    fn float(&mut self, key: &str, v: f64) {
-        if let Some(n) = serde_json::Number::from_f64(v) {
-            self.put(key, Value::Number(n));
-        }
-    }
     fn boolean(&mut self, key: &str, v: bool) {
         self.put(key, v.into());
     }
@@ -462,10 +567,21 @@ impl EventOut for ValueOut {
             self.put(&key, container);
         }
     }
+    fn close_keep(&mut self) {
+        let (key, container) = self.stack.pop().expect("close without open");
+        self.put(&key, container);
+    }
+    fn declare(&mut self, profile: u8) {
+        self.profiles |= profile;
+    }
+    fn profiles(&self) -> u8 {
+        self.profiles
+    }
 }
 
 /// Writes JSON text into a `String`.
 struct JsonOut<'b> {
+    profiles: u8,
     buf: &'b mut String,
     stack: Vec<Frame>,
 }
@@ -490,6 +606,7 @@ impl<'b> JsonOut<'b> {
             parent_was_empty: true,
         };
         JsonOut {
+            profiles: 0,
             buf,
             stack: vec![root],
         }
@@ -631,12 +748,6 @@ impl EventOut for JsonOut<'_> {
         self.member(key);
         self.buf.push_str(itoa::Buffer::new().format(v));
     }
-    fn float(&mut self, key: &str, v: f64) {
-        if v.is_finite() {
-            self.member(key);
-            self.buf.push_str(ryu::Buffer::new().format_finite(v));
-        }
-    }
     fn boolean(&mut self, key: &str, v: bool) {
         self.member(key);
         self.buf.push_str(if v { "true" } else { "false" });
@@ -664,6 +775,17 @@ impl EventOut for JsonOut<'_> {
         } else {
             self.buf.push(if frame.array { ']' } else { '}' });
         }
+    }
+    fn close_keep(&mut self) {
+        let frame = self.stack.pop().expect("close without open");
+        // `member` already marked the parent non-empty when the key was written.
+        self.buf.push(if frame.array { ']' } else { '}' });
+    }
+    fn declare(&mut self, profile: u8) {
+        self.profiles |= profile;
+    }
+    fn profiles(&self) -> u8 {
+        self.profiles
     }
 }
 
@@ -832,6 +954,7 @@ fn write_cloud(
     region: Option<&str>,
     zone: Option<&str>,
 ) {
+    out.declare(PROFILE_CLOUD);
     out.open("cloud");
     out.str("provider", "AWS");
     opt_str(out, "region", region);
@@ -856,7 +979,7 @@ fn arn_region_account(arn: &str) -> (Option<&str>, Option<&str>) {
 
 fn write_endpoint(out: &mut dyn EventOut, key: &str, ip: Option<&str>, port: Option<u64>) {
     out.open(key);
-    opt_str(out, "ip", ip);
+    opt_ip(out, "ip", ip);
     opt_uint(out, "port", port);
     out.close();
 }
@@ -887,9 +1010,48 @@ fn write_http_status(out: &mut dyn EventOut, code: Option<u64>) {
     out.str("status_code", &code.to_string());
 }
 
+/// `connection_info.direction_id` (required in the object): 0 Unknown, 1 Inbound, 2 Outbound.
+fn write_direction(out: &mut dyn EventOut, id: u64) {
+    out.uint("direction_id", id);
+    out.str(
+        "direction",
+        match id {
+            1 => "Inbound",
+            2 => "Outbound",
+            _ => "Unknown",
+        },
+    );
+}
+
+/// `http_response` (required in HTTP Activity, with `code`): the response code, or 0
+/// when the log has none (the request was not answered, or by another component),
+/// as CloudFront logs `000` for a viewer that left before the response.
+fn write_http_response(
+    out: &mut dyn EventOut,
+    code: Option<u64>,
+    more: impl FnOnce(&mut dyn EventOut),
+) {
+    out.open("http_response");
+    out.uint("code", code.unwrap_or(0));
+    more(out);
+    out.close();
+}
+
 fn write_status(out: &mut dyn EventOut, id: u64, name: &str) {
     out.uint("status_id", id);
     out.str("status", name);
+}
+
+/// `http_request.http_method`: OCSF 1.3 defines CONNECT, DELETE, GET, HEAD, OPTIONS,
+/// POST, PUT and TRACE. Another method (PATCH, WebDAV's PROPFIND...) is left out here;
+/// `activity_id` still tells PATCH apart, and the original record keeps the method.
+fn write_http_method(out: &mut dyn EventOut, method: Option<&str>) {
+    const DEFINED: [&str; 8] = [
+        "CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "TRACE",
+    ];
+    if let Some(m) = method.and_then(|m| DEFINED.iter().find(|d| d.eq_ignore_ascii_case(m))) {
+        out.str("http_method", m);
+    }
 }
 
 fn http_activity(method: Option<&str>) -> Activity {
@@ -900,7 +1062,9 @@ fn http_activity(method: Option<&str>) -> Activity {
         ("HEAD", activity(4, "Head")),
         ("DELETE", activity(2, "Delete")),
         ("OPTIONS", activity(5, "Options")),
-        ("PATCH", activity(9, "Patch")),
+        // OCSF 1.3 HTTP Activity defines no Patch activity: Other,
+        // named by the method.
+        ("PATCH", activity(99, "Patch")),
         ("CONNECT", activity(1, "Connect")),
         ("TRACE", activity(8, "Trace")),
     ];
@@ -973,18 +1137,37 @@ fn write_traffic(out: &mut dyn EventOut, bytes_in: Option<u64>, bytes_out: Optio
     out.open("traffic");
     opt_uint(out, "bytes_in", bytes_in);
     opt_uint(out, "bytes_out", bytes_out);
-    // The counters come from the input: a sum past u64 is left out, not wrapped.
-    if let Some(total) = bytes_in.zip(bytes_out).and_then(|(i, o)| i.checked_add(o)) {
-        out.uint("bytes", total);
-    }
+    // The counters come from the input: a sum past the range is left out, not wrapped.
+    opt_uint(
+        out,
+        "bytes",
+        bytes_in.zip(bytes_out).and_then(|(i, o)| i.checked_add(o)),
+    );
     out.close();
 }
 
+/// The security control's decision (profile `security_control`, which requires `action_id`).
 fn write_action(out: &mut dyn EventOut, action: (u64, &str), disposition: (u64, &str)) {
+    out.declare(PROFILE_SECURITY_CONTROL);
     out.uint("action_id", action.0);
     out.str("action", action.1);
     out.uint("disposition_id", disposition.0);
     out.str("disposition", disposition.1);
+}
+
+/// The name written where a class requires an attribute the record does not have
+/// (an API operation, an actor, an endpoint): documented per source in docs/mappings/.
+const UNKNOWN_NAME: &str = "unknown";
+
+/// `actor.user` of a record that names no caller.
+fn write_unknown_user(out: &mut dyn EventOut) {
+    out.open("actor");
+    out.open("user");
+    out.str("name", UNKNOWN_NAME);
+    out.str("type", "Unknown");
+    out.uint("type_id", 0);
+    out.close();
+    out.close();
 }
 
 fn write_account(out: &mut dyn EventOut, account: Option<&str>) {
@@ -1090,7 +1273,8 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     };
 
     out.open("api");
-    opt_str(out, "operation", operation);
+    // Required in `api`: a record without one says `unknown` (activity 0 Unknown).
+    out.str("operation", operation.unwrap_or(UNKNOWN_NAME));
     opt_str(out, "version", r.api_version.get());
     out.open("service");
     opt_str(out, "name", service);
@@ -1100,16 +1284,44 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     out.close();
     out.open("response");
     opt_str(out, "error", r.error_code.get());
-    opt_str(out, "message", r.error_message.get());
+    opt_str(out, "error_message", r.error_message.get());
     out.close();
     out.close();
 
-    if let Some(identity) = identity {
-        cloudtrail_actor(identity, out);
+    // API Activity requires an actor OCSF can tell apart (a user's uid, name or account,
+    // or invoked_by, or a session issuer).
+    let identified = identity.is_some_and(|i| {
+        let issuer = i
+            .session_context
+            .0
+            .as_ref()
+            .and_then(|c| c.session_issuer.0.as_ref());
+        [
+            i.principal_id.get(),
+            i.user_name.get(),
+            i.account_id.get(),
+            i.invoked_by.get(),
+            issuer.and_then(|s| s.arn.get()),
+            issuer.and_then(|s| s.user_name.get()),
+        ]
+        .iter()
+        .any(Option::is_some)
+    });
+    match identity {
+        Some(identity) if identified => cloudtrail_actor(identity, out),
+        // An Insights event has no caller: CloudTrail Insights produced it.
+        _ if insight => {
+            out.open("actor");
+            out.str("app_name", "CloudTrail Insights");
+            out.close();
+        }
+        _ => write_unknown_user(out),
     }
 
     out.open("src_endpoint");
-    if let Some(source) = r.source_ip_address.get() {
+    if insight {
+        out.str("svc_name", "cloudtrail.amazonaws.com");
+    } else if let Some(source) = r.source_ip_address.get() {
         // AWS services appear by name (`ec2.amazonaws.com`), not by address.
         let key = if source.parse::<IpAddr>().is_ok() {
             "ip"
@@ -1117,6 +1329,9 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
             "svc_name"
         };
         out.str(key, source);
+    } else {
+        // Required in API Activity; the record names no caller address.
+        out.str("name", UNKNOWN_NAME);
     }
     out.close();
 
@@ -1131,14 +1346,7 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     write_cloud(out, account, r.aws_region.get(), None);
 
     if !insight {
-        match r.error_code.get() {
-            Some(code) => {
-                write_status(out, 2, "Failure");
-                out.str("status_code", code);
-                opt_str(out, "status_detail", r.error_message.get());
-            }
-            None => write_status(out, 1, "Success"),
-        }
+        cloudtrail_outcome(r, operation, out);
     }
 
     if !r.resources.0.is_empty() {
@@ -1161,37 +1369,80 @@ fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Mapped {
     }
 }
 
+/// `status_id` / `status` / `status_code` / `status_detail` of a CloudTrail record
+/// (table: `docs/mappings/cloudtrail.md`, "Outcome"). A failed call has `errorCode`
+/// (and usually `errorMessage`); a sign-in event writes its result under its own name
+/// in `responseElements` and a failure's reason in `errorMessage`, with no `errorCode`.
+fn cloudtrail_outcome(r: &CloudTrailEvent<'_>, operation: Option<&str>, out: &mut dyn EventOut) {
+    let sign_in = operation
+        .zip(r.response_elements.0.as_ref())
+        .and_then(|(op, result)| result.of(op));
+    let message = r.error_message.get();
+    match (r.error_code.get(), sign_in) {
+        (Some(code), _) => {
+            write_status(out, 2, "Failure");
+            out.str("status_code", code);
+            opt_str(out, "status_detail", message);
+        }
+        (None, Some("Success")) => write_status(out, 1, "Success"),
+        (None, Some("Failure")) => {
+            write_status(out, 2, "Failure");
+            out.str("status_code", "Failure");
+            opt_str(out, "status_detail", message);
+        }
+        (None, Some(other)) => {
+            write_status(out, 99, other);
+            out.str("status_code", other);
+            opt_str(out, "status_detail", message);
+        }
+        // An error message without a code is still a failure's reason.
+        (None, None) if message.is_some() => {
+            write_status(out, 2, "Failure");
+            opt_str(out, "status_detail", message);
+        }
+        (None, None) => write_status(out, 1, "Success"),
+    }
+}
+
 fn cloudtrail_actor(identity: &UserIdentity<'_>, out: &mut dyn EventOut) {
     let context = identity.session_context.0.as_ref();
     let issuer = context.and_then(|c| c.session_issuer.0.as_ref());
     out.open("actor");
-    out.open("user");
     let user_type = identity.kind.get();
-    opt_str(out, "type", user_type);
-    if let Some(t) = user_type {
-        let type_id = match t {
-            "IAMUser" | "AssumedRole" | "FederatedUser" | "IdentityCenterUser" | "SAMLUser"
-            | "WebIdentityUser" => 1,
-            "Root" => 2,
-            "AWSService" => 3,
-            "Unknown" => 0,
-            _ => 99,
-        };
-        out.uint("type_id", type_id);
+    let name = identity
+        .user_name
+        .get()
+        .or_else(|| issuer.and_then(|i| i.user_name.get()))
+        // An AWS service acting on its own is named by its principal (`ec2.amazonaws.com`).
+        .or_else(|| {
+            (user_type == Some("AWSService"))
+                .then(|| identity.invoked_by.get())
+                .flatten()
+        });
+    let account = identity.account_id.get();
+    // OCSF tells users apart by uid, name or account: a user with none is left out.
+    let identified = identity.principal_id.get().or(name).or(account).is_some();
+    if identified {
+        out.open("user");
+        opt_str(out, "type", user_type);
+        if let Some(t) = user_type {
+            let type_id = match t {
+                "IAMUser" | "AssumedRole" | "FederatedUser" | "IdentityCenterUser" | "SAMLUser"
+                | "WebIdentityUser" => 1,
+                "Root" => 2,
+                "AWSService" => 3,
+                "Unknown" => 0,
+                _ => 99,
+            };
+            out.uint("type_id", type_id);
+        }
+        opt_str(out, "uid", identity.principal_id.get());
+        opt_str(out, "uid_alt", identity.arn.get());
+        opt_str(out, "name", name);
+        opt_str(out, "credential_uid", identity.access_key_id.get());
+        write_account(out, account);
+        out.close();
     }
-    opt_str(out, "uid", identity.principal_id.get());
-    opt_str(out, "uid_alt", identity.arn.get());
-    opt_str(
-        out,
-        "name",
-        identity
-            .user_name
-            .get()
-            .or_else(|| issuer.and_then(|i| i.user_name.get())),
-    );
-    opt_str(out, "credential_uid", identity.access_key_id.get());
-    write_account(out, identity.account_id.get());
-    out.close();
 
     out.open("session");
     if let Some(attrs) = context.and_then(|c| c.attributes.0.as_ref()) {
@@ -1228,28 +1479,61 @@ fn protocol_name(num: u64) -> Option<&'static str> {
 
 fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     let direction = r.str("flow-direction");
-    // The logged interface is the destination of ingress traffic and the source otherwise.
-    let ingress = direction == Some("ingress");
+    // The logged interface is the destination of ingress traffic and the source otherwise;
+    // a record without addresses (NODATA, SKIPDATA) is about the interface alone, which
+    // then is the destination (Network Activity requires `dst_endpoint`).
+    let dstaddr = r.str("dstaddr").filter(|a| a.parse::<IpAddr>().is_ok());
+    let ingress = direction == Some("ingress") || dstaddr.is_none();
+    // A Transit Gateway flow record names both sides' VPC, subnet, ENI and zone.
+    let tgw = r.str("tgw-id").is_some();
     let interface = |out: &mut dyn EventOut| {
         opt_str(out, "interface_uid", r.str("interface-id"));
         opt_str(out, "vpc_uid", r.str("vpc-id"));
         opt_str(out, "subnet_uid", r.str("subnet-id"));
         opt_str(out, "instance_uid", r.str("instance-id"));
     };
+    let tgw_side = |out: &mut dyn EventOut, side: &str| {
+        for (attr, field) in [
+            ("vpc_uid", "vpc-id"),
+            ("subnet_uid", "subnet-id"),
+            ("interface_uid", "eni"),
+            ("zone", "az-id"),
+        ] {
+            opt_str(out, attr, r.str(&["tgw-", side, "-", field].concat()));
+        }
+    };
     out.open("src_endpoint");
-    opt_str(out, "ip", r.str("srcaddr"));
+    opt_ip(out, "ip", r.str("srcaddr"));
     opt_uint(out, "port", r.u64("srcport"));
     opt_str(out, "svc_name", r.str("pkt-src-aws-service"));
-    if !ingress {
+    if tgw {
+        tgw_side(out, "src");
+    } else if !ingress {
         interface(out);
     }
     out.close();
     out.open("dst_endpoint");
-    opt_str(out, "ip", r.str("dstaddr"));
+    opt_ip(out, "ip", r.str("dstaddr"));
     opt_uint(out, "port", r.u64("dstport"));
     opt_str(out, "svc_name", r.str("pkt-dst-aws-service"));
-    if ingress {
+    if tgw {
+        tgw_side(out, "dst");
+    } else if ingress {
         interface(out);
+    }
+    // A custom format with no address, interface or instance says nothing of the
+    // destination Network Activity requires: it is named `unknown`.
+    let named = dstaddr.is_some()
+        || ["pkt-dst-aws-service", "tgw-dst-eni"]
+            .iter()
+            .chain(if ingress {
+                &["interface-id", "instance-id"][..]
+            } else {
+                &[]
+            })
+            .any(|f| r.str(f).is_some());
+    if !named {
+        out.str("name", "unknown");
     }
     out.close();
 
@@ -1273,7 +1557,7 @@ fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Map
             out.uint("direction_id", 2);
             out.str("direction", "Outbound");
         }
-        _ => {}
+        _ => write_direction(out, 0),
     }
     out.close();
 
@@ -1323,21 +1607,31 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         ("backend_ip", "backend_port", "backend_processing_time")
     };
     let method = get_str(r, "request_method");
-    out.open("http_request");
-    opt_str(out, "http_method", method);
-    if let Some(url) = get_str(r, "request_url") {
-        write_url(out, url, None);
-    }
-    opt_str(out, "user_agent", get_str(r, "user_agent"));
-    opt_str(out, "version", get_str(r, "request_protocol"));
-    opt_str(out, "uid", get_str(r, "trace_id"));
-    out.close();
-
     let code = get_u64(r, "elb_status_code");
-    out.open("http_response");
-    opt_uint(out, "code", code);
-    out.close();
-    write_http_status(out, code);
+    // A Classic ELB TCP or SSL listener logs connections, with `- - - ` for the request
+    // and no status codes: that is Network Activity, as NLB entries are.
+    let tcp = log_type == LogType::ClassicElb && method.is_none() && code.is_none();
+    if !tcp {
+        let url = get_str(r, "request_url");
+        let (agent, version, trace) = (
+            get_str(r, "user_agent"),
+            get_str(r, "request_protocol"),
+            get_str(r, "trace_id"),
+        );
+        // HTTP Activity requires the object; a request too malformed to read
+        // (`- - - `) leaves it empty.
+        out.open("http_request");
+        write_http_method(out, method);
+        if let Some(url) = url {
+            write_url(out, url, None);
+        }
+        opt_str(out, "user_agent", agent);
+        opt_str(out, "version", version);
+        opt_str(out, "uid", trace);
+        out.close_keep();
+        write_http_response(out, code, |_| {});
+        write_http_status(out, code);
+    }
     opt_str(out, "status_detail", get_str(r, "error_reason"));
 
     write_endpoint(
@@ -1346,12 +1640,19 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         get_str(r, "client_ip"),
         get_u64(r, "client_port"),
     );
-    write_endpoint(
-        out,
-        "dst_endpoint",
-        get_str(r, target_ip),
-        get_u64(r, target_port),
-    );
+    // The target; when the request reached none, the load balancer that answered.
+    out.open("dst_endpoint");
+    match get_str(r, target_ip).filter(|ip| ip.parse::<IpAddr>().is_ok()) {
+        Some(ip) => {
+            out.str("ip", ip);
+            opt_uint(out, "port", get_u64(r, target_port));
+        }
+        None => match get_str(r, "elb") {
+            Some(lb) => out.str("name", lb),
+            None => out.str("svc_name", "elasticloadbalancing"),
+        },
+    }
+    out.close();
     write_tls(
         out,
         get_str(r, "ssl_protocol"),
@@ -1360,9 +1661,17 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
     );
     write_traffic(out, get_u64(r, "received_bytes"), get_u64(r, "sent_bytes"));
     // The same id is the connection log's `conn_trace_id`: both land in connection_info.uid.
-    out.open("connection_info");
-    opt_str(out, "uid", get_str(r, "conn_trace_id"));
-    out.close();
+    let conn = get_str(r, "conn_trace_id");
+    if conn.is_some() || tcp {
+        out.open("connection_info");
+        write_direction(out, 1);
+        opt_str(out, "uid", conn);
+        if tcp {
+            out.uint("protocol_num", 6);
+            out.str("protocol_name", "tcp");
+        }
+        out.close();
+    }
 
     let times = [
         get_f64(r, "request_processing_time"),
@@ -1384,9 +1693,14 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
         None,
     );
 
+    let (class, activity) = if tcp {
+        (&NETWORK_ACTIVITY, activity(2, "Close"))
+    } else {
+        (&HTTP_ACTIVITY, http_activity(method))
+    };
     Mapped {
-        class: &HTTP_ACTIVITY,
-        activity: http_activity(method),
+        class,
+        activity,
         severity_id: SEVERITY_INFORMATIONAL,
         time: get_str(r, "time").and_then(iso8601_ms),
     }
@@ -1394,15 +1708,28 @@ fn elb_http(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>, log_type: LogT
 
 /// NLB logs describe TLS connections with no HTTP data, so they map to Network Activity.
 /// One TLS (or plain TCP) connection attempt to an ALB listener.
-fn alb_connection(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
+fn alb_connection(
+    r: &Obj,
+    out: &mut dyn EventOut,
+    scope: KeyScope<'_>,
+    load_balancer: Option<&str>,
+) -> Mapped {
     write_endpoint(
         out,
         "src_endpoint",
         get_str(r, "client_ip"),
         get_u64(r, "client_port"),
     );
-    write_endpoint(out, "dst_endpoint", None, get_u64(r, "listener_port"));
+    // The record names no load balancer; its object key does (`app/<name>/<id>`).
+    out.open("dst_endpoint");
+    match load_balancer {
+        Some(lb) => out.str("name", lb),
+        None => out.str("svc_name", "elasticloadbalancing"),
+    }
+    opt_uint(out, "port", get_u64(r, "listener_port"));
+    out.close();
     out.open("connection_info");
+    write_direction(out, 1);
     out.uint("protocol_num", 6);
     out.str("protocol_name", "tcp");
     opt_str(out, "uid", get_str(r, "conn_trace_id"));
@@ -1450,6 +1777,7 @@ fn nlb(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         get_u64(r, "destination_port"),
     );
     out.open("connection_info");
+    write_direction(out, 1);
     out.uint("protocol_num", 6);
     out.str("protocol_name", "tcp");
     out.close();
@@ -1527,8 +1855,12 @@ fn s3_host_region(host: &str) -> Option<&str> {
 
 fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     let operation = get_str(r, "operation");
+    let code = get_u64(r, "http_status");
+    // API Activity has no `http_response` or `tls`: the status goes to `api.response`;
+    // the TLS version and cipher stay in the original record (`raw_data` / `unmapped`).
     out.open("api");
-    opt_str(out, "operation", operation);
+    // Required in `api`: a record without one says `unknown` (activity 0 Unknown).
+    out.str("operation", operation.unwrap_or(UNKNOWN_NAME));
     out.open("service");
     out.str("name", "s3.amazonaws.com");
     out.close();
@@ -1536,6 +1868,7 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     opt_str(out, "uid", get_str(r, "request_id"));
     out.close();
     out.open("response");
+    opt_uint(out, "code", code);
     opt_str(out, "error", get_str(r, "error_code"));
     out.close();
     out.close();
@@ -1549,6 +1882,7 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         }
         // S3 logs `-` for unauthenticated requests.
         None => {
+            out.str("name", "anonymous");
             out.str("type", "Anonymous");
             out.uint("type_id", 99);
         }
@@ -1556,10 +1890,15 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     out.close();
     out.close();
 
-    write_endpoint(out, "src_endpoint", get_str(r, "remote_ip"), None);
+    out.open("src_endpoint");
+    match get_str(r, "remote_ip").filter(|ip| ip.parse::<IpAddr>().is_ok()) {
+        Some(ip) => out.str("ip", ip),
+        None => out.str("name", UNKNOWN_NAME),
+    }
+    out.close();
 
     out.open("http_request");
-    opt_str(out, "http_method", get_str(r, "request_method"));
+    write_http_method(out, get_str(r, "request_method"));
     if let Some(p) = get_str(r, "request_path") {
         write_url(out, p, get_str(r, "host_header"));
     }
@@ -1567,11 +1906,6 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     opt_str(out, "user_agent", get_str(r, "user_agent"));
     opt_str(out, "referrer", get_str(r, "referer"));
     out.close();
-    let code = get_u64(r, "http_status");
-    out.open("http_response");
-    opt_uint(out, "code", code);
-    out.close();
-
     let error = get_str(r, "error_code");
     if code.is_some_and(|c| c >= 400) || error.is_some() {
         write_status(out, 2, "Failure");
@@ -1597,12 +1931,6 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         }
         out.close();
     }
-    write_tls(
-        out,
-        get_str(r, "tls_version"),
-        get_str(r, "cipher_suite"),
-        None,
-    );
     opt_int(
         out,
         "duration",
@@ -1630,7 +1958,7 @@ fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
 fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     let method = get_str(r, "cs-method");
     out.open("http_request");
-    opt_str(out, "http_method", method);
+    write_http_method(out, method);
 
     let scheme = get_str(r, "cs-protocol");
     let host = get_str(r, "x-host-header").or_else(|| get_str(r, "cs(Host)"));
@@ -1655,20 +1983,22 @@ fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     opt_str(out, "version", get_str(r, "cs-protocol-version"));
     opt_str(out, "uid", get_str(r, "x-edge-request-id"));
     if let Some(xff) = get_str(r, "x-forwarded-for") {
+        // Only addresses: a proxy may write `unknown` or a port; the field stays in the record.
         out.open_array("x_forwarded_for");
-        for ip in xff.split(',') {
-            out.str("", ip.trim());
+        for ip in xff.split(',').map(str::trim) {
+            if ip.parse::<IpAddr>().is_ok() {
+                out.str("", ip);
+            }
         }
         out.close();
     }
-    out.close();
+    out.close_keep();
 
     let code = get_u64(r, "sc-status");
-    out.open("http_response");
-    opt_uint(out, "code", code);
-    opt_str(out, "content_type", get_str(r, "sc-content-type"));
-    opt_uint(out, "length", get_u64(r, "sc-content-len"));
-    out.close();
+    write_http_response(out, code, |out| {
+        opt_str(out, "content_type", get_str(r, "sc-content-type"));
+        opt_uint(out, "length", get_u64(r, "sc-content-len"));
+    });
     write_http_status(out, code);
     opt_str(
         out,
@@ -1682,8 +2012,12 @@ fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         get_str(r, "c-ip"),
         get_u64(r, "c-port"),
     );
+    // The distribution's domain; CloudFront itself when the log has no host fields.
     out.open("dst_endpoint");
-    opt_str(out, "hostname", get_str(r, "cs(Host)"));
+    match get_str(r, "cs(Host)").or(host) {
+        Some(h) => out.str("hostname", h),
+        None => out.str("svc_name", "cloudfront"),
+    }
     out.close();
     write_tls(
         out,
@@ -1727,7 +2061,7 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
 
     let method = get_str(req, "httpMethod");
     out.open("http_request");
-    opt_str(out, "http_method", method);
+    write_http_method(out, method);
     let uri = get_str(req, "uri");
     let args = get_str(req, "args").filter(|a| !a.is_empty());
     out.open("url");
@@ -1752,34 +2086,56 @@ fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         out.close();
     }
     out.close();
-    out.close();
+    out.close_keep();
 
-    out.open("http_response");
-    opt_uint(out, "code", get_u64(r, "responseCodeSent"));
-    out.close();
+    // WAF logs the response only when it answered itself: `responseCodeSent` for a
+    // custom response, else its documented defaults (Block 403, CAPTCHA 405, Challenge
+    // 202). A request it let through was answered by the origin, whose code is in the
+    // ALB, CloudFront or API Gateway log: 0 here (see docs/mappings/waf.md).
+    let action = get_str(r, "action");
+    let answered = match action {
+        Some("BLOCK") => Some(403),
+        Some("CAPTCHA") => Some(405),
+        Some("CHALLENGE") => Some(202),
+        _ => None,
+    };
+    let code = get_u64(r, "responseCodeSent").or(answered);
+    write_http_response(out, code, |_| {});
 
     out.open("src_endpoint");
-    opt_str(out, "ip", get_str(req, "clientIp"));
+    opt_ip(out, "ip", get_str(req, "clientIp"));
     out.open("location");
     opt_str(out, "country", get_str(req, "country"));
     out.close();
     out.close();
 
+    // The protected resource: its host, the kind of source (`ALB`, `CF`, `APIGW`...) and its id.
+    out.open("dst_endpoint");
+    opt_str(out, "hostname", header("host"));
+    // Without a source name, the destination known is a resource WAF protects.
+    out.str("svc_name", get_str(r, "httpSourceName").unwrap_or("waf"));
+    opt_str(out, "uid", get_str(r, "httpSourceId"));
+    out.close();
+
     // OCSF 1.3 has only Unknown/Allowed/Denied/Other actions and says dispositions
     // conform to Allowed or Denied: a counted request went through; a CAPTCHA or
     // challenge action stopped the request (WAF answers with the puzzle instead).
-    match get_str(r, "action") {
-        Some("ALLOW") => write_action(out, (1, "Allowed"), (1, "Allowed")),
-        Some("BLOCK") => write_action(out, (2, "Denied"), (2, "Blocked")),
-        Some("COUNT") => write_action(out, (1, "Allowed"), (20, "Count")),
-        Some("CAPTCHA") => write_action(out, (2, "Denied"), (22, "Captcha")),
-        Some("CHALLENGE") => write_action(out, (2, "Denied"), (23, "Challenge")),
-        _ => {}
+    let decided = match action {
+        Some("ALLOW") => Some(((1, "Allowed"), (1, "Allowed"))),
+        Some("BLOCK") => Some(((2, "Denied"), (2, "Blocked"))),
+        Some("COUNT") => Some(((1, "Allowed"), (20, "Count"))),
+        Some("CAPTCHA") => Some(((2, "Denied"), (22, "Captcha"))),
+        Some("CHALLENGE") => Some(((2, "Denied"), (23, "Challenge"))),
+        Some(_) => Some(((99, "Other"), (99, "Other"))),
+        None => None,
+    };
+    if let Some((action, disposition)) = decided {
+        write_action(out, action, disposition);
+        out.open("firewall_rule");
+        opt_str(out, "uid", get_str(r, "terminatingRuleId"));
+        opt_str(out, "type", get_str(r, "terminatingRuleType"));
+        out.close();
     }
-    out.open("firewall_rule");
-    opt_str(out, "uid", get_str(r, "terminatingRuleId"));
-    opt_str(out, "type", get_str(r, "terminatingRuleType"));
-    out.close();
 
     let (region, account) = get_str(r, "webaclId").map_or((None, None), arn_region_account);
     write_cloud(out, account, region, None);
@@ -1848,7 +2204,7 @@ fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         .and_then(|p| p.parse().ok())
         .or_else(|| get_u64(r, "srcport"));
     out.open("src_endpoint");
-    opt_str(out, "ip", get_str(r, "srcaddr"));
+    opt_ip(out, "ip", get_str(r, "srcaddr"));
     opt_uint(out, "port", port);
     opt_str(out, "vpc_uid", get_str(r, "vpc_id"));
     opt_str(out, "instance_uid", path_str(r, &["srcids", "instance"]));
@@ -1856,6 +2212,8 @@ fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
 
     if let Some(transport) = get_str(r, "transport") {
         out.open("connection_info");
+        // Resolver logs do not say which side of the VPC the querier is on.
+        write_direction(out, 0);
         if transport.eq_ignore_ascii_case("udp") {
             out.uint("protocol_num", 17);
             out.str("protocol_name", "udp");
@@ -1868,15 +2226,20 @@ fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
         out.close();
     }
 
-    match get_str(r, "firewall_rule_action") {
-        Some("ALLOW") => write_action(out, (1, "Allowed"), (1, "Allowed")),
-        Some("BLOCK") => write_action(out, (2, "Denied"), (2, "Blocked")),
-        Some("ALERT") => write_action(out, (1, "Allowed"), (19, "Alert")),
-        _ => {}
+    // DNS Firewall's decision, when a rule matched the query.
+    let decided = match get_str(r, "firewall_rule_action") {
+        Some("ALLOW") => Some(((1, "Allowed"), (1, "Allowed"))),
+        Some("BLOCK") => Some(((2, "Denied"), (2, "Blocked"))),
+        Some("ALERT") => Some(((1, "Allowed"), (19, "Alert"))),
+        Some(_) => Some(((99, "Other"), (99, "Other"))),
+        None => None,
+    };
+    if let Some((action, disposition)) = decided {
+        write_action(out, action, disposition);
+        out.open("firewall_rule");
+        opt_str(out, "uid", get_str(r, "firewall_rule_group_id"));
+        out.close();
     }
-    out.open("firewall_rule");
-    opt_str(out, "uid", get_str(r, "firewall_rule_group_id"));
-    out.close();
 
     let account = get_str(r, "account_id").or(scope.account_id);
     let region = get_str(r, "region").or(scope.region);
@@ -1905,16 +2268,73 @@ fn guardduty_severity_id(severity: f64) -> u64 {
     }
 }
 
-const GUARDDUTY_RESOURCE_IDS: &[&[&str]] = &[
-    &["instanceDetails", "instanceId"],
-    &["accessKeyDetails", "accessKeyId"],
-    &["eksClusterDetails", "arn"],
-    &["ecsClusterDetails", "arn"],
-    &["rdsDbInstanceDetails", "dbInstanceArn"],
-    &["lambdaDetails", "functionArn"],
+/// GuardDuty's resource detail blocks (API Reference, `Resource`): the `resourceType`
+/// naming the block, the block, and the fields holding the resource's uid and name.
+/// `s3BucketDetails` is an array with one entry per bucket.
+const GUARDDUTY_RESOURCES: &[(&str, &str, &str, &str)] = &[
+    ("AccessKey", "accessKeyDetails", "accessKeyId", "userName"),
+    ("Instance", "instanceDetails", "instanceId", ""),
+    ("S3Bucket", "s3BucketDetails", "arn", "name"),
+    ("EKSCluster", "eksClusterDetails", "arn", "name"),
+    ("ECSCluster", "ecsClusterDetails", "arn", "name"),
+    ("Container", "containerDetails", "id", "name"),
+    (
+        "RDSDBInstance",
+        "rdsDbInstanceDetails",
+        "dbInstanceArn",
+        "dbInstanceIdentifier",
+    ),
+    (
+        "RDSLimitlessDB",
+        "rdsLimitlessDbDetails",
+        "dbShardGroupArn",
+        "dbShardGroupIdentifier",
+    ),
+    ("Lambda", "lambdaDetails", "functionArn", "functionName"),
+    ("EBSSnapshot", "ebsSnapshotDetails", "snapshotArn", ""),
+    ("EC2Image", "ec2ImageDetails", "imageArn", ""),
+    (
+        "RecoveryPoint",
+        "recoveryPointDetails",
+        "recoveryPointArn",
+        "backupVaultName",
+    ),
 ];
 
-fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+/// One OCSF resource per GuardDuty detail block present, each with its own type, uid
+/// and name and the block as `data`; the block `resourceType` names comes first.
+fn guardduty_resources(r: &Obj, resource: &Obj, out: &mut dyn EventOut) {
+    let named = get_str(resource, "resourceType");
+    let mut order: Vec<&(&str, &str, &str, &str)> = GUARDDUTY_RESOURCES.iter().collect();
+    order.sort_by_key(|(kind, ..)| Some(*kind) != named);
+    out.open_array("resources");
+    for (kind, block, uid, name) in order {
+        let blocks: Vec<&Obj> = match resource.get(*block) {
+            Some(Value::Object(b)) => vec![b],
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_object).collect(),
+            _ => continue,
+        };
+        for b in blocks {
+            let (uid, name) = (get_str(b, uid), get_str(b, name));
+            // OCSF needs a uid or a name to tell the resource apart.
+            if uid.or(name).is_none() {
+                continue;
+            }
+            out.open("");
+            out.str("type", kind);
+            opt_str(out, "uid", uid);
+            opt_str(out, "name", name);
+            opt_str(out, "region", get_str(r, "region"));
+            opt_str(out, "cloud_partition", get_str(r, "partition"));
+            out.map("data", b);
+            out.close();
+        }
+    }
+    out.close();
+}
+
+/// `event_uid` (the event's `metadata.uid`) stands in for a finding without an id.
+fn guardduty(r: &Obj, out: &mut dyn EventOut, event_uid: &str) -> Mapped {
     let created = get_str(r, "createdAt").and_then(iso8601_ms);
     let updated = get_str(r, "updatedAt").and_then(iso8601_ms);
     let archived = path(r, &["service", "archived"]).and_then(Value::as_bool) == Some(true);
@@ -1926,9 +2346,21 @@ fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         activity(1, "Create")
     };
 
+    // `uid` and `title` are required: every GuardDuty finding has them, and a record
+    // without them keeps the event's uid and the finding type (or a generic title).
     out.open("finding_info");
-    opt_str(out, "uid", get_str(r, "arn").or_else(|| get_str(r, "id")));
-    opt_str(out, "title", get_str(r, "title"));
+    out.str(
+        "uid",
+        get_str(r, "arn")
+            .or_else(|| get_str(r, "id"))
+            .unwrap_or(event_uid),
+    );
+    out.str(
+        "title",
+        get_str(r, "title")
+            .or_else(|| get_str(r, "type"))
+            .unwrap_or("GuardDuty finding"),
+    );
     opt_str(out, "desc", get_str(r, "description"));
     if let Some(t) = get_str(r, "type") {
         out.open_array("types");
@@ -1947,36 +2379,23 @@ fn guardduty(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         "last_seen_time",
         path_str(r, &["service", "eventLastSeen"]).and_then(iso8601_ms),
     );
+    out.close();
+    // How many times GuardDuty saw the activity (the event's `count`).
     opt_uint(
         out,
         "count",
         path(r, &["service", "count"]).and_then(Value::as_u64),
     );
-    out.close();
 
     if let Some(resource) = get_obj(r, "resource") {
-        let uid = GUARDDUTY_RESOURCE_IDS
-            .iter()
-            .find_map(|p| path_str(resource, p))
-            .or_else(|| {
-                let buckets = resource.get("s3BucketDetails")?.as_array()?;
-                get_str(buckets.first()?.as_object()?, "arn")
-            });
-        out.open_array("resources");
-        out.open("");
-        opt_str(out, "type", get_str(resource, "resourceType"));
-        opt_str(out, "uid", uid);
-        opt_str(out, "region", get_str(r, "region"));
-        opt_str(out, "cloud_partition", get_str(r, "partition"));
-        out.map("data", resource);
-        out.close();
-        out.close();
+        guardduty_resources(r, resource, out);
     }
 
     let severity = get_f64(r, "severity");
-    if let Some(s) = severity {
-        // The finding's own score, kept next to the OCSF band it maps to.
-        out.float("risk_score", s);
+    if let Some(s) = severity.filter(|s| s.is_finite() && *s >= 0.0) {
+        // OCSF's risk_score is an integer: GuardDuty's 0.0-10.0 severity times ten
+        // (8.2 -> 82), kept next to the OCSF band it maps to.
+        out.uint("risk_score", (s * 10.0).round().min(1000.0) as u64);
     }
     write_cloud(out, get_str(r, "accountId"), get_str(r, "region"), None);
 
@@ -2072,6 +2491,7 @@ mod tests {
     use super::*;
     use crate::logs::test_support::collect;
     use crate::logs::{cloudfront, cloudtrail, elb, json_lines, s3_access, vpc_flow};
+    use crate::ocsf_check::tests::assert_valid;
 
     fn source(key: &str) -> SourceObject {
         SourceObject {
@@ -2086,13 +2506,56 @@ mod tests {
         events(log_type, input, key).remove(0)
     }
 
+    /// The events of `input`, each checked against the OCSF schema first.
     fn events(log_type: LogType, input: &str, key: &str) -> Vec<Value> {
         let got = collect(log_type, input);
         assert!(got.errors.is_empty(), "{:?}", got.errors);
         got.records
             .iter()
             .map(|r| to_ocsf(log_type, r, &source(key), &NormalizeOptions::default()).event)
+            .inspect(assert_valid)
             .collect()
+    }
+
+    /// Every sample of every format, in every raw mode, is an event a strict OCSF
+    /// consumer accepts (the per-mapping tests validate their own inputs as well).
+    #[test]
+    fn every_sample_of_every_format_is_valid_ocsf() {
+        let mut samples = all_samples();
+        // Lines without a time of their own take the fallback time.
+        samples.push((
+            LogType::Json,
+            "{\"level\":\"info\"}\n".into(),
+            "apps/x.json",
+        ));
+        samples.push((LogType::Text, "no time here\n".into(), "apps/x.log"));
+        let covered: std::collections::HashSet<LogType> = samples.iter().map(|s| s.0).collect();
+        for t in LogType::ALL {
+            assert!(covered.contains(&t), "no sample of {t}");
+        }
+        let fallback = NormalizeOptions {
+            fallback_time_ms: Some(1_700_000_000_000),
+            ..NormalizeOptions::default()
+        };
+        for (log_type, input, key) in &samples {
+            let got = collect(*log_type, input);
+            assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
+            assert!(!got.records.is_empty(), "{log_type}");
+            for record in &got.records {
+                for keep_raw in RAW_MODES {
+                    let opts = NormalizeOptions {
+                        keep_raw,
+                        ..fallback
+                    };
+                    let source = source(key);
+                    let normalizer = Normalizer::new(*log_type, &source, opts);
+                    assert_valid(&normalizer.normalize(record).event);
+                    let mut line = String::new();
+                    normalizer.write_event(record, &mut line);
+                    assert_valid(&serde_json::from_str(&line).unwrap());
+                }
+            }
+        }
     }
 
     fn assert_class(ev: &Value, class_uid: u64, activity_id: u64) {
@@ -2109,6 +2572,7 @@ mod tests {
         RawMode::RawData,
         RawMode::Drop,
     ];
+    const VPC_KEY: &str = "AWSLogs/123456789010/vpcflowlogs/us-east-1/2014/12/14/123456789010_vpcflowlogs_us-east-1_fl-1234abcd_20141214T0410Z_fe123456.log.gz";
     const CT_KEY: &str = "AWSLogs/123456789012/CloudTrail/us-east-1/2023/11/14/123456789012_CloudTrail_us-east-1_20231114T1015Z_a1B2c3D4e5F6g7H8.json.gz";
 
     #[test]
@@ -2230,8 +2694,15 @@ mod tests {
         );
         assert_eq!(evs[1]["action"], "Denied");
         assert_eq!(evs[1]["disposition"], "Blocked");
+        // Regression: a record without traffic is about the interface, which is then
+        // the destination Network Activity requires.
         let nodata = &evs[2];
-        assert!(nodata.get("dst_endpoint").is_none());
+        assert_eq!(
+            nodata["dst_endpoint"],
+            json!({"interface_uid": "eni-1235b8ca123456789"})
+        );
+        assert!(nodata.get("src_endpoint").is_none());
+        assert!(nodata.get("action_id").is_none());
         assert_eq!(nodata["status_code"], "NODATA");
         assert_eq!(nodata["time"], 1_431_280_876_000i64);
     }
@@ -2279,7 +2750,28 @@ mod tests {
         assert!(ev.get("duration").is_none());
         assert_eq!(ev["status_id"], 2);
         assert_eq!(ev["src_endpoint"]["ip"], "2001:db8:85a3::8a2e:370:7334");
-        assert!(ev.get("dst_endpoint").is_none());
+        // No target: the load balancer that answered is the destination.
+        assert_eq!(
+            ev["dst_endpoint"],
+            json!({"name": "app/my-loadbalancer/50dc6c495c0c9188"})
+        );
+        assert_eq!(ev["http_response"]["code"], 503);
+    }
+
+    /// Regression: a request ALB could not read (`- - - `, the documented 400 entry)
+    /// is still HTTP Activity with its required objects.
+    #[test]
+    fn alb_malformed_request_keeps_the_required_http_objects() {
+        let line = r#"http 2018-11-30T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 - -1 -1 -1 400 - 0 0 "- http://www.example.com:80- -" "-" - - - "-" "-" "-" - 2018-11-30T22:22:48.364000Z "-" "-" "-" "-" "-" "-" "-" "-" "-" -"#;
+        let ev = first_event(LogType::Alb, line, ELB_KEY);
+        assert_class(&ev, 4002, 0);
+        assert_eq!(ev["http_response"]["code"], 400);
+        assert_eq!(ev["status_id"], 2);
+        assert!(ev["http_request"].is_object(), "{ev:#}");
+        assert_eq!(
+            ev["dst_endpoint"]["name"],
+            "app/my-loadbalancer/50dc6c495c0c9188"
+        );
     }
 
     #[test]
@@ -2294,7 +2786,7 @@ mod tests {
     }
 
     #[test]
-    fn classic_elb_tcp_entry_maps_with_unknown_http_activity() {
+    fn classic_elb_tcp_entry_maps_to_network_activity() {
         let evs = events(
             LogType::ClassicElb,
             &format!(
@@ -2306,8 +2798,12 @@ mod tests {
         );
         assert_class(&evs[0], 4002, 3);
         assert_eq!(evs[0]["dst_endpoint"]["ip"], "10.0.0.1");
-        assert_class(&evs[1], 4002, 0);
+        // A TCP listener logs connections, not requests: Network Activity, like NLB.
+        assert_class(&evs[1], 4001, 2);
         assert_eq!(evs[1]["time"], 1_431_560_383_945i64);
+        assert!(evs[1].get("http_request").is_none());
+        assert_eq!(evs[1]["connection_info"]["protocol_name"], "tcp");
+        assert_eq!(evs[1]["traffic"]["bytes_in"], 57);
     }
 
     #[test]
@@ -2439,7 +2935,12 @@ mod tests {
         assert_class(ok, 4001, 1);
         assert_eq!(ok["time"], 1_700_005_212_123i64);
         assert_eq!(ok["src_endpoint"], json!({"ip": "192.0.2.1", "port": 2817}));
-        assert_eq!(ok["dst_endpoint"], json!({"port": 443}));
+        // The record names no load balancer: the destination is the one the key names.
+        assert_eq!(
+            ok["dst_endpoint"],
+            json!({"name": "app/my-loadbalancer/50dc6c495c0c9188", "port": 443})
+        );
+        assert_eq!(ok["connection_info"]["direction_id"], 1);
         assert_eq!(ok["connection_info"]["uid"], "TID_1234abcd5678ef90");
         assert_eq!(ok["tls"]["version"], "TLSv1.2");
         assert_eq!(ok["status_id"], 1);
@@ -2583,6 +3084,292 @@ mod tests {
         assert_eq!(ev["cloud"]["account"]["uid"], "123456789012");
     }
 
+    /// One CloudTrail record from the documented sign-in event shape, with the given
+    /// error fields and response elements.
+    fn cloudtrail_record(event_name: &str, extra: &str) -> String {
+        format!(
+            r#"{{"Records":[{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","principalId":"AIDACKCEVSQ6C2EXAMPLE","arn":"arn:aws:iam::123456789012:user/JohnDoe","accountId":"123456789012","userName":"JohnDoe"}},"eventTime":"2021-07-23T21:44:15Z","eventSource":"signin.amazonaws.com","eventName":"{event_name}","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.0","userAgent":"Mozilla/5.0","requestParameters":null,"eventID":"d5ab2e8c-7b86-4ff4-9b0e-2e5c0d2a6f0a","readOnly":false,"eventType":"AwsConsoleSignIn","managementEvent":true,"recipientAccountId":"123456789012"{extra}}}]}}"#
+        )
+    }
+
+    /// One test per row of the CloudTrail outcome table in docs/mappings/cloudtrail.md.
+    #[test]
+    fn cloudtrail_outcome_follows_error_fields_and_sign_in_results() {
+        // (eventName, extra fields, status_id, status, status_code, status_detail)
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            u64,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+        );
+        let rows: [Row<'_>; 7] = [
+            // Regression: a failed console sign-in came out as Success.
+            (
+                "ConsoleLogin",
+                r#","errorMessage":"Failed authentication","responseElements":{"ConsoleLogin":"Failure"}"#,
+                2,
+                "Failure",
+                Some("Failure"),
+                Some("Failed authentication"),
+            ),
+            (
+                "ConsoleLogin",
+                r#","responseElements":{"ConsoleLogin":"Success"}"#,
+                1,
+                "Success",
+                None,
+                None,
+            ),
+            (
+                "SwitchRole",
+                r#","responseElements":{"SwitchRole":"Failure"}"#,
+                2,
+                "Failure",
+                Some("Failure"),
+                None,
+            ),
+            (
+                "DeleteBucket",
+                r#","errorCode":"AccessDenied","errorMessage":"Access Denied","responseElements":null"#,
+                2,
+                "Failure",
+                Some("AccessDenied"),
+                Some("Access Denied"),
+            ),
+            (
+                "GetSigninToken",
+                r#","errorMessage":"Session expired","responseElements":null"#,
+                2,
+                "Failure",
+                None,
+                Some("Session expired"),
+            ),
+            (
+                "CheckMfa",
+                r#","responseElements":{"CheckMfa":"Pending"}"#,
+                99,
+                "Pending",
+                Some("Pending"),
+                None,
+            ),
+            (
+                "DescribeInstances",
+                r#","responseElements":{"ConsoleLogin":"Failure"}"#,
+                1,
+                "Success",
+                None,
+                None,
+            ),
+        ];
+        for (name, extra, id, status, code, detail) in rows {
+            let ev = first_event(LogType::CloudTrail, &cloudtrail_record(name, extra), CT_KEY);
+            assert_eq!(ev["status_id"], id, "{name} {extra}");
+            assert_eq!(ev["status"], status, "{name} {extra}");
+            assert_eq!(
+                ev.get("status_code").and_then(Value::as_str),
+                code,
+                "{name} {extra}"
+            );
+            assert_eq!(
+                ev.get("status_detail").and_then(Value::as_str),
+                detail,
+                "{name} {extra}"
+            );
+        }
+        let ev = first_event(
+            LogType::CloudTrail,
+            &cloudtrail_record(
+                "DeleteBucket",
+                r#","errorCode":"AccessDenied","errorMessage":"Access Denied""#,
+            ),
+            CT_KEY,
+        );
+        assert_eq!(
+            ev["api"]["response"],
+            json!({"error": "AccessDenied", "error_message": "Access Denied"})
+        );
+    }
+
+    /// Regression: S3 server access logs wrote `http_response` and `tls`, which API
+    /// Activity does not define; the status belongs in `api.response`.
+    #[test]
+    fn s3_access_status_goes_to_api_response_and_nothing_undefined_is_written() {
+        let ev = first_event(
+            LogType::S3Access,
+            s3_access::samples::GET_OBJECT_DENIED,
+            "s3/2019-02-06-00-00-38-A1",
+        );
+        assert_eq!(
+            ev["api"]["response"],
+            json!({"code": 403, "error": "AccessDenied"})
+        );
+        assert!(
+            ev.get("http_response").is_none() && ev.get("tls").is_none(),
+            "{ev:#}"
+        );
+        assert_eq!(
+            (ev["status_id"].clone(), ev["status_code"].clone()),
+            (json!(2), json!("AccessDenied"))
+        );
+        // Unauthenticated requests: the requester is `-`.
+        let anonymous = s3_access::samples::GET_VERSIONING.replacen(
+            " 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be ",
+            " 192.0.2.3 - ",
+            1,
+        );
+        let ev = first_event(LogType::S3Access, &anonymous, "s3/2019-02-06-00-00-38-A1");
+        assert_eq!(
+            ev["actor"]["user"],
+            json!({"name": "anonymous", "type": "Anonymous", "type_id": 99})
+        );
+        assert_eq!(ev["status_id"], 1);
+    }
+
+    /// One test per row of the WAF table in docs/mappings/waf.md (response code,
+    /// action, disposition) and regression for the required objects WAF events missed.
+    #[test]
+    fn waf_events_have_the_response_waf_sent_and_the_protected_resource() {
+        for (action, sent, code) in [
+            ("BLOCK", "null", 403),
+            ("BLOCK", "451", 451),
+            ("CAPTCHA", "null", 405),
+            ("CHALLENGE", "null", 202),
+            ("ALLOW", "null", 0),
+            ("COUNT", "200", 200),
+        ] {
+            let line = json_lines::samples::WAF_BLOCK
+                .replace("\"BLOCK\"", &format!("\"{action}\""))
+                .replace(
+                    "\"responseCodeSent\":null",
+                    &format!("\"responseCodeSent\":{sent}"),
+                );
+            let ev = first_event(LogType::Waf, &line, "waf/f.log");
+            assert_eq!(
+                ev["http_response"],
+                json!({"code": code}),
+                "{action} {sent}"
+            );
+            assert_eq!(
+                ev["dst_endpoint"],
+                json!({"hostname": "shop.example.com", "svc_name": "ALB", "uid": "111122223333-app/my-alb/1234567890abcdef"})
+            );
+            assert_eq!(
+                ev["metadata"]["profiles"],
+                json!(["cloud", "security_control"])
+            );
+        }
+    }
+
+    /// Regression: the resource uid came from the first detail block present, not
+    /// from the one `resourceType` names; now one resource per block, named one first.
+    #[test]
+    fn guardduty_writes_one_resource_per_detail_block_the_named_one_first() {
+        let finding = json!({
+            "schemaVersion": "2.0", "accountId": "123456789012", "region": "us-east-1", "partition": "aws",
+            "id": "a1b2", "arn": "arn:aws:guardduty:us-east-1:123456789012:detector/d1/finding/a1b2",
+            "type": "Policy:S3/BucketBlockPublicAccessDisabled", "severity": 2.5,
+            "createdAt": "2024-01-10T08:05:35.000Z", "updatedAt": "2024-01-10T08:05:35.000Z",
+            "title": "Amazon S3 Block Public Access was disabled for S3 bucket amzn-s3-demo-bucket.",
+            "resource": {
+                "resourceType": "S3Bucket",
+                "accessKeyDetails": {"accessKeyId": "ASIAIOSFODNN7EXAMPLE", "principalId": "AROA:alice", "userName": "alice", "userType": "AssumedRole"},
+                "s3BucketDetails": [
+                    {"arn": "arn:aws:s3:::amzn-s3-demo-bucket", "name": "amzn-s3-demo-bucket", "type": "Destination"},
+                    {"arn": "arn:aws:s3:::amzn-s3-demo-bucket2", "name": "amzn-s3-demo-bucket2", "type": "Destination"}
+                ]
+            },
+            "service": {"serviceName": "guardduty", "count": 2}
+        })
+        .to_string();
+        let ev = first_event(LogType::GuardDuty, &finding, "gd/x.jsonl");
+        let got: Vec<(&str, &str)> = ev["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["type"].as_str().unwrap(), r["uid"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("S3Bucket", "arn:aws:s3:::amzn-s3-demo-bucket"),
+                ("S3Bucket", "arn:aws:s3:::amzn-s3-demo-bucket2"),
+                ("AccessKey", "ASIAIOSFODNN7EXAMPLE"),
+            ]
+        );
+        assert_eq!(ev["resources"][2]["name"], "alice");
+        assert_eq!(ev["resources"][2]["data"]["userType"], "AssumedRole");
+        // Regression: risk_score was the float severity; OCSF has an integer.
+        assert_eq!(ev["risk_score"], 25);
+        assert_eq!(ev["count"], 2);
+    }
+
+    #[test]
+    fn transit_gateway_flow_records_name_both_sides() {
+        let ev = first_event(
+            LogType::VpcFlow,
+            vpc_flow::samples::TRANSIT_GATEWAY_FILE,
+            "tgw/flows.log",
+        );
+        assert_class(&ev, 4001, 6);
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({"ip": "10.0.1.5", "port": 49152, "vpc_uid": "vpc-0d1da8ef7f5bf7a3e", "subnet_uid": "subnet-0a1b2c3d4e5f6a7b8", "interface_uid": "eni-0a1b2c3d4e5f6a7b8", "zone": "use1-az1"})
+        );
+        assert_eq!(ev["dst_endpoint"]["vpc_uid"], "vpc-0b2a2b0a8f5d3a1e1");
+        assert_eq!(ev["connection_info"]["direction_id"], 2);
+        assert_eq!(ev["cloud"]["region"], "us-east-1");
+    }
+
+    /// Regression (found by validating the property tests' events): OCSF 1.3 defines no
+    /// PATCH `http_method`, and a damaged address is no `ip_t`.
+    #[test]
+    fn undefined_http_methods_and_damaged_addresses_are_left_to_the_original_record() {
+        let patch = elb::samples::ALB_HTTPS.replacen("\"GET ", "\"PATCH ", 1);
+        let ev = first_event(LogType::Alb, &patch, ELB_KEY);
+        assert_class(&ev, 4002, 99);
+        assert_eq!(ev["activity_name"], "Patch");
+        assert!(ev["http_request"].get("http_method").is_none(), "{ev:#}");
+        let damaged = vpc_flow::samples::DEFAULT_FILE.replacen("172.31.16.139", "172.31..139", 1);
+        let ev = first_event(LogType::VpcFlow, &damaged, VPC_KEY);
+        assert!(ev["src_endpoint"].get("ip").is_none(), "{ev:#}");
+    }
+
+    /// API Activity requires `api.operation`, `actor` and `src_endpoint`: a CloudTrail
+    /// record without them says `unknown` (docs/mappings/cloudtrail.md).
+    #[test]
+    fn cloudtrail_record_without_caller_or_operation_is_still_valid() {
+        let ev = first_event(
+            LogType::CloudTrail,
+            r#"{"Records":[{"eventTime":"2023-11-14T10:00:00Z","eventSource":"s3.amazonaws.com"}]}"#,
+            CT_KEY,
+        );
+        assert_class(&ev, 6003, 0);
+        assert_eq!(ev["api"]["operation"], "unknown");
+        assert_eq!(ev["actor"]["user"]["name"], "unknown");
+        assert_eq!(ev["src_endpoint"], json!({"name": "unknown"}));
+    }
+
+    /// Regression: CloudFront writes `\x20` for the space between proxy addresses.
+    #[test]
+    fn cloudfront_hex_escapes_are_decoded_so_forwarded_addresses_are_ips() {
+        let input = "#Version: 1.0\n#Fields: date time c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) x-forwarded-for\n2019-12-04\t21:02:31\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\thttps://www.example.com/a\\x20b\t203.0.113.7,\\x20198.51.100.2,\\x20unknown\n";
+        let ev = first_event(
+            LogType::CloudFront,
+            input,
+            "cf/E2EXAMPLE.2019-12-04-21.a1.gz",
+        );
+        assert_eq!(
+            ev["http_request"]["x_forwarded_for"],
+            json!(["203.0.113.7", "198.51.100.2"])
+        );
+        assert_eq!(
+            ev["http_request"]["referrer"],
+            "https://www.example.com/a b"
+        );
+    }
+
     #[test]
     fn guardduty_severity_bands_follow_guardduty_ranges() {
         let cases = [
@@ -2625,7 +3412,10 @@ mod tests {
     }
 
     #[test]
-    fn record_without_time_omits_time_and_flags_it() {
+    fn record_without_any_time_takes_the_processing_time_and_flags_it() {
+        // Regression: text and JSON lines without a time had no `time`, which every
+        // OCSF class requires.
+        let before = now_ms();
         let got = collect(LogType::Text, "no timestamp here\n");
         let n = to_ocsf(
             LogType::Text,
@@ -2633,8 +3423,15 @@ mod tests {
             &source("x.log"),
             &NormalizeOptions::default(),
         );
+        assert_valid(&n.event);
         assert!(n.time_missing);
-        assert!(n.event.get("time").is_none());
+        let time = n.event["time"].as_i64().unwrap();
+        assert!(time >= before && time <= now_ms(), "{time}");
+        assert_eq!(n.event["metadata"]["processed_time"], time);
+        assert_eq!(
+            n.event["metadata"]["labels"],
+            json!(["time_source:processed_time"])
+        );
         let json_rec = collect(LogType::Json, r#"{"message":"x"}"#);
         let n = to_ocsf(
             LogType::Json,
@@ -2740,6 +3537,7 @@ mod tests {
             for keep_raw in RAW_MODES {
                 let opts = NormalizeOptions {
                     keep_raw,
+                    fallback_time_ms: Some(1_700_000_000_000),
                     ..Default::default()
                 };
                 let normalizer = Normalizer::new(log_type, &src, opts);
@@ -2966,6 +3764,11 @@ mod tests {
     fn all_samples() -> Vec<(LogType, String, &'static str)> {
         vec![
             (
+                LogType::VpcFlow,
+                vpc_flow::samples::TRANSIT_GATEWAY_FILE.to_owned(),
+                "tgw/flows.log",
+            ),
+            (
                 LogType::CloudWatchLogs,
                 crate::logs::cloudwatch::samples::FIREHOSE_OBJECT.to_owned(),
                 "firehose/x.gz",
@@ -3070,6 +3873,7 @@ mod tests {
                 let opts = NormalizeOptions {
                     keep_raw,
                     fallback_time_ms: Some(1),
+                    ..NormalizeOptions::default()
                 };
                 let normalizer = Normalizer::new(log_type, &src, opts);
                 for record in &got.records {
@@ -3119,17 +3923,24 @@ mod tests {
     #[test]
     fn counters_and_times_past_their_range_are_left_out_not_wrapped() {
         let max = u64::MAX.to_string();
-        let vpc = format!("version start end bytes packets\n2 {max} 9223372036854775807 5 1\n");
+        let vpc = format!(
+            "version interface-id start end bytes packets\n2 eni-1 {max} 9223372036854775807 5 1\n"
+        );
         let ev = first_event(LogType::VpcFlow, &vpc, "flows/a.log");
         assert!(ev.get("start_time").is_none(), "{ev:#}");
         assert!(ev.get("end_time").is_none(), "{ev:#}");
-        assert!(ev.get("time").is_none(), "{ev:#}");
+        assert_eq!(
+            ev["metadata"]["labels"],
+            json!(["time_source:processed_time"]),
+            "{ev:#}"
+        );
 
         let alb =
             elb::samples::ALB_HTTPS.replacen(" 200 200 0 57 ", &format!(" 200 200 {max} 57 "), 1);
         let ev = first_event(LogType::Alb, &alb, ELB_KEY);
-        assert_eq!(ev["traffic"]["bytes_in"], u64::MAX);
+        assert!(ev["traffic"].get("bytes_in").is_none(), "{ev:#}");
         assert!(ev["traffic"].get("bytes").is_none(), "{ev:#}");
+        assert_eq!(ev["traffic"]["bytes_out"], 57);
 
         let s3 = s3_access::samples::GET_VERSIONING.replacen(
             " 113 - 7 - ",
@@ -3145,7 +3956,11 @@ mod tests {
 
         let waf = json_lines::samples::WAF_BLOCK.replacen("1576280412771", &max, 1);
         let ev = first_event(LogType::Waf, &waf, "waf/x.log");
-        assert!(ev.get("time").is_none(), "{ev:#}");
+        assert_eq!(
+            ev["metadata"]["labels"],
+            json!(["time_source:processed_time"]),
+            "{ev:#}"
+        );
     }
 
     #[test]
@@ -3191,19 +4006,31 @@ mod tests {
     }
 
     #[test]
-    fn fallback_time_fills_time_and_processed_time_only_when_record_has_none() {
-        let opts = NormalizeOptions {
-            fallback_time_ms: Some(1_700_000_000_000),
-            ..Default::default()
-        };
-        let undated = collect(LogType::Text, "no timestamp\n");
-        let n = to_ocsf(LogType::Text, &undated.records[0], &source("x.log"), &opts);
-        assert!(n.time_missing);
-        assert_eq!(n.event["time"], 1_700_000_000_000i64);
-        assert_eq!(n.event["metadata"]["processed_time"], 1_700_000_000_000i64);
-        let dated = collect(LogType::Text, "2023-11-14T10:15:02Z up\n");
-        let n = to_ocsf(LogType::Text, &dated.records[0], &source("x.log"), &opts);
-        assert_eq!(n.event["time"], 1_699_956_902_000i64);
-        assert!(n.event["metadata"].get("processed_time").is_none());
+    fn object_time_fills_time_and_metadata_says_so_only_when_record_has_none() {
+        for (time_source, label) in [
+            (
+                TimeSource::ObjectLastModified,
+                "time_source:object_last_modified",
+            ),
+            (TimeSource::FileModified, "time_source:file_modified"),
+        ] {
+            let opts = NormalizeOptions {
+                fallback_time_ms: Some(1_700_000_000_000),
+                fallback_time_source: time_source,
+                ..Default::default()
+            };
+            let undated = collect(LogType::Text, "no timestamp\n");
+            let n = to_ocsf(LogType::Text, &undated.records[0], &source("x.log"), &opts);
+            assert_valid(&n.event);
+            assert!(n.time_missing);
+            assert_eq!(n.event["time"], 1_700_000_000_000i64);
+            assert_eq!(n.event["metadata"]["logged_time"], 1_700_000_000_000i64);
+            assert_eq!(n.event["metadata"]["labels"], json!([label]));
+            let dated = collect(LogType::Text, "2023-11-14T10:15:02Z up\n");
+            let n = to_ocsf(LogType::Text, &dated.records[0], &source("x.log"), &opts);
+            assert_eq!(n.event["time"], 1_699_956_902_000i64);
+            assert!(n.event["metadata"].get("logged_time").is_none());
+            assert!(n.event["metadata"].get("labels").is_none());
+        }
     }
 }

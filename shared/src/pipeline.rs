@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::logs::detect::{check_text, detect_by_content, detect_by_key, KeyDetection, NotText};
 use crate::logs::{parse_stream, LogType, ParseError, RecordError};
-use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject};
+use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject, TimeSource};
 use crate::object::{BombError, SourceReadError};
 use crate::sink::Record;
 
@@ -31,8 +31,11 @@ pub struct PipelineOptions {
     pub chunk_bytes: u64,
     /// How many record errors to keep for the reject record (all are counted).
     pub max_errors_kept: usize,
-    /// Time for records that carry none (epoch ms), e.g. the object's event time.
+    /// Time for records that carry none (epoch ms): the object's `LastModified`, or a
+    /// local file's modification time.
     pub fallback_time_ms: Option<i64>,
+    /// What `fallback_time_ms` is (named in the events' `metadata.labels`).
+    pub fallback_time_source: TimeSource,
 }
 
 impl Default for PipelineOptions {
@@ -43,6 +46,7 @@ impl Default for PipelineOptions {
             chunk_bytes: 32 * 1024 * 1024,
             max_errors_kept: 100,
             fallback_time_ms: None,
+            fallback_time_source: TimeSource::ObjectLastModified,
         }
     }
 }
@@ -222,6 +226,7 @@ pub fn process(
         NormalizeOptions {
             keep_raw: opts.keep_raw,
             fallback_time_ms: opts.fallback_time_ms,
+            fallback_time_source: opts.fallback_time_source,
         },
     );
     let mut report = ObjectReport::default();

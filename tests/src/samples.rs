@@ -373,6 +373,51 @@ mod tests {
         records
     }
 
+    /// Every event the demo's logs produce is valid OCSF 1.3.0 (the demo ingests these).
+    #[test]
+    fn every_demo_log_normalizes_to_valid_ocsf() {
+        use s3connector::normalize::SourceObject;
+        use s3connector::pipeline::{self, PipelineOptions, TypeChoice, TypeOverrides};
+        let mut events = 0;
+        for object in demo_objects() {
+            let source = SourceObject {
+                bucket: "demo-logs".into(),
+                key: object.key.clone(),
+                etag: Some("\"0123456789abcdef0123456789abcdef\"".into()),
+                version_id: None,
+            };
+            let Ok(opened) = s3connector::object::open(
+                std::io::Cursor::new(object.body.clone()),
+                object.content_encoding,
+                None,
+                &object.key,
+                s3connector::object::BombLimits::default(),
+            ) else {
+                continue; // the demo's corrupt object, rejected before parsing
+            };
+            let mut reader = opened.reader;
+            let choice = pipeline::choose_type(&TypeOverrides::default(), "demo-logs", &object.key);
+            if matches!(choice, TypeChoice::Skip(_)) {
+                continue;
+            }
+            let Ok(Some(log_type)) = pipeline::resolve_type(&choice, &mut reader) else {
+                continue;
+            };
+            let opts = PipelineOptions {
+                fallback_time_ms: Some(1_795_428_000_000),
+                ..PipelineOptions::default()
+            };
+            let _ = pipeline::process(&mut reader, log_type, &source, 0, &opts, &mut |chunk| {
+                for r in &chunk.records {
+                    crate::ocsf::assert_valid_ocsf(&serde_json::from_str(&r.json).unwrap());
+                    events += 1;
+                }
+                std::ops::ControlFlow::Continue(())
+            });
+        }
+        assert!(events > 300, "{events}");
+    }
+
     #[test]
     fn alb_connection_and_cloudwatch_samples_parse_record_by_record() {
         use s3connector::logs::LogType;

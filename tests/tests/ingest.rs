@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::fake_aws::{FakeAws, Reply};
 use integration_tests::ingestion::{run, s3_event, Scene};
+use integration_tests::ocsf::assert_valid_ocsf;
 use integration_tests::samples::{self, gzip};
 use integration_tests::{create_queue, receive_as_sqs_event, unique_name, Emulator};
 use s3connector::config::Config;
@@ -15,8 +16,9 @@ use serde_json::{json, Value};
 const ACCT: &str = "123456789012";
 
 /// One object per supported log type, at the key AWS delivers it to, with the OCSF
-/// class its records must map to and how many records it holds.
-fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
+/// classes its records must map to (by record index; one entry covers every record)
+/// and how many records it holds.
+fn fixtures() -> Vec<(String, Vec<u8>, &'static [u64], u64)> {
     let day = "2026/11/23";
     let mut ct = Vec::new();
     samples::cloudtrail(&mut ct, 7, 11).unwrap();
@@ -47,21 +49,21 @@ fn fixtures() -> Vec<(String, Vec<u8>, u64, u64)> {
 "#;
     let elb_key = format!("AWSLogs/{ACCT}/elasticloadbalancing/us-east-1/{day}");
     vec![
-        (format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/{day}/{ACCT}_CloudTrail_us-east-1_20261123T1000Z_abcDEF123.json.gz"), gzip(&ct), 6003, 7),
-        (format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/{day}/{ACCT}_vpcflowlogs_us-east-1_fl-0a1b2c3d_20261123T1000Z_5b2c1d0e.log.gz"), gzip(&vpc), 4001, 40),
-        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_2kfy8e4q.log.gz"), gzip(&alb), 4002, 15),
-        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_net.my-nlb.c6e77e28c25b2234_20261123T1000Z_a1b2c3d4.log.gz"), gzip(nlb.as_bytes()), 4001, 1),
-        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_my-loadbalancer_20261123T1000Z_172.160.001.192_20sg8hgm.log"), elb.as_bytes().to_vec(), 4002, 2),
-        ("s3-access/2026-11-23-10-00-00-A1B2C3D4E5F60718".to_string(), s3access.as_bytes().to_vec(), 6003, 1),
-        ("cloudfront/E2EXAMPLE123.2019-12-04-21.a1b2c3d4.gz".to_string(), gzip(cloudfront.as_bytes()), 4002, 1),
-        (format!("AWSLogs/{ACCT}/WAFLogs/us-east-1/my-acl/2026/11/23/10/00/{ACCT}_waflogs_us-east-1_my-acl_20261123T1000Z_a1b2.log.gz"), gzip(waf.as_bytes()), 4002, 1),
-        (format!("AWSLogs/{ACCT}/GuardDuty/us-east-1/{day}/6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d.jsonl.gz"), gzip(guardduty.as_bytes()), 2004, 1),
-        (format!("AWSLogs/{ACCT}/vpcdnsquerylogs/vpc-0a1b2c3d/{day}/vpc-0a1b2c3d_vpcdnsquerylogs_{ACCT}_20261123T1000Z_a1b2.log.gz"), gzip(route53.as_bytes()), 4003, 1),
-        ("apps/web/events.json".to_string(), generic.as_bytes().to_vec(), 0, 2),
-        ("apps/web/notes.txt".to_string(), text.as_bytes().to_vec(), 0, 3),
+        (format!("AWSLogs/{ACCT}/CloudTrail/us-east-1/{day}/{ACCT}_CloudTrail_us-east-1_20261123T1000Z_abcDEF123.json.gz"), gzip(&ct), &[6003], 7),
+        (format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/{day}/{ACCT}_vpcflowlogs_us-east-1_fl-0a1b2c3d_20261123T1000Z_5b2c1d0e.log.gz"), gzip(&vpc), &[4001], 40),
+        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_2kfy8e4q.log.gz"), gzip(&alb), &[4002], 15),
+        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_net.my-nlb.c6e77e28c25b2234_20261123T1000Z_a1b2c3d4.log.gz"), gzip(nlb.as_bytes()), &[4001], 1),
+        (format!("{elb_key}/{ACCT}_elasticloadbalancing_us-east-1_my-loadbalancer_20261123T1000Z_172.160.001.192_20sg8hgm.log"), elb.as_bytes().to_vec(), &[4002, 4001], 2),
+        ("s3-access/2026-11-23-10-00-00-A1B2C3D4E5F60718".to_string(), s3access.as_bytes().to_vec(), &[6003], 1),
+        ("cloudfront/E2EXAMPLE123.2019-12-04-21.a1b2c3d4.gz".to_string(), gzip(cloudfront.as_bytes()), &[4002], 1),
+        (format!("AWSLogs/{ACCT}/WAFLogs/us-east-1/my-acl/2026/11/23/10/00/{ACCT}_waflogs_us-east-1_my-acl_20261123T1000Z_a1b2.log.gz"), gzip(waf.as_bytes()), &[4002], 1),
+        (format!("AWSLogs/{ACCT}/GuardDuty/us-east-1/{day}/6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d.jsonl.gz"), gzip(guardduty.as_bytes()), &[2004], 1),
+        (format!("AWSLogs/{ACCT}/vpcdnsquerylogs/vpc-0a1b2c3d/{day}/vpc-0a1b2c3d_vpcdnsquerylogs_{ACCT}_20261123T1000Z_a1b2.log.gz"), gzip(route53.as_bytes()), &[4003], 1),
+        ("apps/web/events.json".to_string(), generic.as_bytes().to_vec(), &[0], 2),
+        ("apps/web/notes.txt".to_string(), text.as_bytes().to_vec(), &[0], 3),
         // Firehose names objects after the delivery stream and writes each envelope as its own gzip member.
-        ("firehose/2026/11/23/10/cwl-to-s3-1-2026-11-23-10-00-00-6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c".to_string(), [gzip(cw_control.as_bytes()), gzip(cw_data.as_bytes())].concat(), 0, 2),
-        (format!("{elb_key}/conn_log.{ACCT}_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_9xk2m1qa.log.gz"), gzip(alb_conn.as_bytes()), 4001, 2),
+        ("firehose/2026/11/23/10/cwl-to-s3-1-2026-11-23-10-00-00-6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c".to_string(), [gzip(cw_control.as_bytes()), gzip(cw_data.as_bytes())].concat(), &[0], 2),
+        (format!("{elb_key}/conn_log.{ACCT}_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_9xk2m1qa.log.gz"), gzip(alb_conn.as_bytes()), &[4001], 2),
     ]
 }
 
@@ -96,7 +98,7 @@ async fn every_log_type_is_delivered_record_by_record() {
                 .collect::<Vec<_>>()
         })
         .collect();
-    for (key, _, class_uid, count) in &fixtures {
+    for (key, _, class_uids, count) in &fixtures {
         let mine: Vec<&Value> = events
             .iter()
             .filter(|e| e["unmapped"]["source_object"]["key"] == key.as_str())
@@ -117,13 +119,18 @@ async fn every_log_type_is_delivered_record_by_record() {
             "record indexes of {key}"
         );
         for e in mine {
+            let index = e["unmapped"]["source_object"]["record_index"]
+                .as_u64()
+                .unwrap() as usize;
+            let class_uid = class_uids[index.min(class_uids.len() - 1)];
             assert_eq!(
                 e["class_uid"].as_u64(),
-                Some(*class_uid),
+                Some(class_uid),
                 "class of {key}: {e}"
             );
             assert_eq!(e["metadata"]["uid"].as_str().unwrap().len(), 64, "{key}");
             assert!(e["time"].as_i64().is_some(), "time of {key}: {e}");
+            assert_valid_ocsf(e);
         }
     }
     let uids: std::collections::HashSet<&str> = events

@@ -4,7 +4,9 @@
 //! and read by the `#Fields:` names, which are kept as keys verbatim (e.g.
 //! `cs(User-Agent)`). CloudFront URL-encodes `cs-uri-stem` and `cs(User-Agent)`;
 //! both are decoded here, while the query string and cookie stay encoded as
-//! they appear on the wire.
+//! they appear on the wire. Header values (`x-forwarded-for`, `cs(Referer)`,
+//! `cs(User-Agent)`) can also hold `\xHH` escapes for spaces and other bytes (a
+//! proxy chain is logged as `192.0.2.1,\x20198.51.100.2`): those are decoded too.
 
 use std::io::BufRead;
 
@@ -13,7 +15,7 @@ use serde_json::{Map, Value};
 use super::field_value::{is_absent, put_f64, put_uint};
 use super::line_reader::{parse_lines, LineFormat, LineReader};
 use super::timestamp::date_and_time_ms;
-use super::url_decode::percent_decode;
+use super::url_decode::{hex_unescape, percent_decode};
 use super::{Emitter, Fields, ParseError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +24,8 @@ enum Kind {
     Uint,
     Seconds,
     UrlEncoded,
+    /// A header value that may hold `\xHH` escapes.
+    HexEscaped,
 }
 
 fn kind_of(name: &str) -> Kind {
@@ -30,6 +34,7 @@ fn kind_of(name: &str) -> Kind {
         | "sc-range-end" => Kind::Uint,
         "time-taken" | "time-to-first-byte" => Kind::Seconds,
         "cs-uri-stem" | "cs(User-Agent)" => Kind::UrlEncoded,
+        "x-forwarded-for" | "cs(Referer)" => Kind::HexEscaped,
         _ => Kind::Str,
     }
 }
@@ -70,9 +75,16 @@ impl CloudFrontFields {
                     m.insert(name.clone(), Value::String(value.to_owned()));
                 }
                 Kind::UrlEncoded => {
+                    let decoded = percent_decode(value);
                     m.insert(
                         name.clone(),
-                        Value::String(percent_decode(value).into_owned()),
+                        Value::String(hex_unescape(&decoded).into_owned()),
+                    );
+                }
+                Kind::HexEscaped => {
+                    m.insert(
+                        name.clone(),
+                        Value::String(hex_unescape(value).into_owned()),
                     );
                 }
                 Kind::Uint => put_uint(&mut m, name, value)?,

@@ -117,6 +117,40 @@ pub struct CloudTrailEvent<'a> {
     pub insight_details: Object<InsightDetails<'a>>,
     #[serde(borrow)]
     pub resources: List<Object<Resource<'a>>>,
+    #[serde(borrow)]
+    pub response_elements: Object<SignInResult<'a>>,
+}
+
+/// The result AWS sign-in events write in `responseElements`, named after the event:
+/// `{"ConsoleLogin": "Failure"}` (CloudTrail User Guide, "AWS Management Console
+/// sign-in events"). Other API calls' response elements are not read here.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct SignInResult<'a> {
+    #[serde(borrow, rename = "ConsoleLogin")]
+    pub console_login: Text<'a>,
+    #[serde(borrow, rename = "SwitchRole")]
+    pub switch_role: Text<'a>,
+    #[serde(borrow, rename = "ExitRole")]
+    pub exit_role: Text<'a>,
+    #[serde(borrow, rename = "RenewRole")]
+    pub renew_role: Text<'a>,
+    #[serde(borrow, rename = "CheckMfa")]
+    pub check_mfa: Text<'a>,
+}
+
+impl SignInResult<'_> {
+    /// The result (`Success`, `Failure`) written under the event's own name.
+    pub fn of(&self, event_name: &str) -> Option<&str> {
+        match event_name {
+            "ConsoleLogin" => self.console_login.get(),
+            "SwitchRole" => self.switch_role.get(),
+            "ExitRole" => self.exit_role.get(),
+            "RenewRole" => self.renew_role.get(),
+            "CheckMfa" => self.check_mfa.get(),
+            _ => None,
+        }
+    }
 }
 
 /// `userIdentity`.

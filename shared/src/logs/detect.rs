@@ -374,11 +374,16 @@ fn detect_text_line(line: &str) -> LogType {
             return LogType::Alb;
         }
     }
-    if line
-        .strip_prefix("tls 2.0 ")
-        .is_some_and(starts_with_iso_time)
-    {
-        return LogType::Nlb;
+    // NLB: `tls <log format version> <time> ...`; versions 1.0 and 2.0 are documented.
+    if let Some((version, rest)) = line.strip_prefix("tls ").and_then(|r| r.split_once(' ')) {
+        let is_version = version.split_once('.').is_some_and(|(a, b)| {
+            [a, b]
+                .iter()
+                .all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_digit()))
+        });
+        if is_version && starts_with_iso_time(rest) {
+            return LogType::Nlb;
+        }
     }
     let mut tokens = line.split(' ');
     let (t0, t1, t2, t3) = (tokens.next(), tokens.next(), tokens.next(), tokens.next());
@@ -693,6 +698,27 @@ mod tests {
                 &input[..input.len().min(60)]
             );
         }
+    }
+
+    /// Regression: Transit Gateway flow logs and NLB access logs in format 1.0 were
+    /// detected as text when the key follows no AWS convention (a file checked with
+    /// `s3connector parse` before deploying). Inputs from the AWS documentation.
+    #[test]
+    fn transit_gateway_flow_logs_and_nlb_format_1_0_are_detected_by_content() {
+        assert_eq!(
+            detect_by_content(vpc_flow::samples::TRANSIT_GATEWAY_FILE.as_bytes()),
+            Ok(LogType::VpcFlow)
+        );
+        let nlb_1_0 = "tls 1.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341 172.100.100.185:443 5 2 98 246 - arn:aws:acm:us-east-2:671290407336:certificate/2a108f19-aded-46b0-8493-c63eb1ef4a99 - ECDHE-RSA-AES128-SHA tlsv12 - my-network-loadbalancer-c6e77e28c25b2234.elb.us-east-2.amazonaws.com\n";
+        assert_eq!(detect_by_content(nlb_1_0.as_bytes()), Ok(LogType::Nlb));
+        assert_eq!(
+            detect_by_content(b"tls is a protocol 2018-12-20T02:59:40"),
+            Ok(LogType::Text)
+        );
+        assert_eq!(
+            detect_by_content(b"tls 1. 2018-12-20T02:59:40 x"),
+            Ok(LogType::Text)
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub const DEFAULT_FIELDS: &[&str] = &[
     "log-status",
 ];
 
-/// Every field name VPC Flow Logs defines (versions 2 to 8).
+/// Every field name VPC Flow Logs defines (versions 2 to 8), and Transit Gateway flow logs'.
 pub const KNOWN_FIELDS: &[&str] = &[
     "version",
     "account-id",
@@ -75,6 +75,26 @@ pub const KNOWN_FIELDS: &[&str] = &[
     "ecs-task-arn",
     "ecs-task-id",
     "reject-reason",
+    // Transit Gateway flow logs (Amazon VPC Transit Gateways guide, "Transit Gateway
+    // Flow Logs records"): the same format, read by the same header.
+    "resource-type",
+    "tgw-id",
+    "tgw-attachment-id",
+    "tgw-src-vpc-account-id",
+    "tgw-dst-vpc-account-id",
+    "tgw-src-vpc-id",
+    "tgw-dst-vpc-id",
+    "tgw-src-subnet-id",
+    "tgw-dst-subnet-id",
+    "tgw-src-eni",
+    "tgw-dst-eni",
+    "tgw-src-az-id",
+    "tgw-dst-az-id",
+    "tgw-pair-attachment-id",
+    "packets-lost-no-route",
+    "packets-lost-blackhole",
+    "packets-lost-mtu-exceeded",
+    "packets-lost-ttl-expired",
 ];
 
 /// Fields whose values are integers; everything else stays a string (account IDs keep leading zeros).
@@ -89,6 +109,10 @@ const INTEGER_FIELDS: &[&str] = &[
     "end",
     "tcp-flags",
     "traffic-path",
+    "packets-lost-no-route",
+    "packets-lost-blackhole",
+    "packets-lost-mtu-exceeded",
+    "packets-lost-ttl-expired",
 ];
 
 /// True for a name VPC Flow Logs defines; underscores are accepted for hyphens.
@@ -270,6 +294,11 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
 
 #[cfg(test)]
 pub(crate) mod samples {
+    /// A Transit Gateway flow log file with every field of the documented default format.
+    pub(crate) const TRANSIT_GATEWAY_FILE: &str = "version resource-type account-id tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service pkt-dst-aws-service
+6 TransitGateway 123456789010 tgw-0f0fd4bc2b4e8ec8c tgw-attach-0a3e3bd1ec7c9c8d2 123456789010 123456789010 vpc-0d1da8ef7f5bf7a3e vpc-0b2a2b0a8f5d3a1e1 subnet-0a1b2c3d4e5f6a7b8 subnet-0b1c2d3e4f5a6b7c8 eni-0a1b2c3d4e5f6a7b8 eni-0b1c2d3e4f5a6b7c9 use1-az1 use1-az2 tgw-attach-0b3e3bd1ec7c9c8d3 10.0.1.5 10.1.2.7 49152 443 6 10 5200 1659370001 1659370061 OK IPv4 0 0 0 0 2 us-east-1 egress - -
+";
+
     /// Default v2 header, an accepted and a rejected flow, then NODATA and SKIPDATA records.
     pub(crate) const DEFAULT_FILE: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status
 2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK

@@ -148,7 +148,26 @@ async fn output_summary() -> Result<Vec<(String, String)>, String> {
                 &mut text,
             )
             .map_err(|e| e.to_string())?;
-            format!("{} OCSF records", text.lines().count())
+            // Each event is checked as a strict OCSF consumer would (make ocsf-table).
+            let schema = integration_tests::ocsf::schema();
+            let invalid: Vec<String> = text
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter_map(|e| schema.validate(&e).first().map(ToString::to_string))
+                .collect();
+            match invalid.first() {
+                None => format!(
+                    "{} OCSF records, all valid OCSF {}",
+                    text.lines().count(),
+                    schema.version
+                ),
+                Some(first) => format!(
+                    "{} OCSF records, {} NOT valid OCSF {}: {first}",
+                    text.lines().count(),
+                    invalid.len(),
+                    schema.version
+                ),
+            }
         } else {
             "reject record".to_string()
         };
@@ -195,6 +214,11 @@ async fn summary(dir: &Path) -> Result<(), String> {
     }
     if failures != Some(0) {
         problems.push(format!("ingest returned {ingest}"));
+    }
+    for (key, what) in &outputs {
+        if what.contains("NOT valid") {
+            problems.push(format!("s3://{OUTPUT_BUCKET}/{key}: {what}"));
+        }
     }
     // Every sample object is delivered except the one truncated on purpose.
     let expected_delivered = samples::demo_objects().len() as u64 - 1;
