@@ -51,6 +51,7 @@ pub fn list_detectors(json: bool) -> ExitCode {
 /// rule's thresholds.
 pub fn classifier(
     detectors: Vec<String>,
+    max_locations: usize,
     min_distinct: u64,
     min_share: f64,
 ) -> Result<Arc<Classifier>, String> {
@@ -63,6 +64,7 @@ pub fn classifier(
             "--column-min-share: {min_share} is not a share between 0 and 1"
         ));
     }
+    config.max_locations = max_locations;
     config.column_min_distinct = min_distinct;
     config.column_min_share = min_share;
     Classifier::new(config)

@@ -127,6 +127,9 @@ struct ClassifyArgs {
     /// Parquet rows, spreadsheet rows); a cut object is PARTIAL.
     #[arg(long)]
     max_rows: Option<u64>,
+    /// Locations kept per finding (the count is always complete).
+    #[arg(long, default_value_t = 10)]
+    max_locations: usize,
     /// Column rule: distinct values a column needs before it is labelled.
     #[arg(long, default_value_t = 8)]
     column_min_distinct: u64,
@@ -339,6 +342,7 @@ async fn classify(
         .expect("clap requires an input without --list-detectors");
     let classifier = classify::classifier(
         args.detectors,
+        args.max_locations,
         args.column_min_distinct,
         args.column_min_share,
     )?;

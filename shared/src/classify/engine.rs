@@ -107,8 +107,9 @@ pub struct Classifier {
     number_entries: Vec<usize>,
     phone_entry: Option<usize>,
     credential_slots: Vec<PatternID>,
-    /// Beginnings of long values (see `credentials::LONG_VALUE_OPENERS`).
-    openers: Option<meta::Regex>,
+    /// Beginnings of long values (see `credentials::LONG_VALUE_OPENERS`), and the pattern
+    /// of the detector each begins.
+    openers: Option<(meta::Regex, Vec<PatternID>)>,
     keywords: Option<AhoCorasick>,
     keyword_owners: Vec<Vec<usize>>,
     longest_keyword: usize,
@@ -226,15 +227,25 @@ impl Classifier {
             slots.push(Slot::Number);
         }
         let regex = build_regex(&patterns).map_err(ClassifyError::Build)?;
-        let opener_patterns: Vec<&str> = super::credentials::LONG_VALUE_OPENERS
-            .iter()
-            .filter(|(id, _)| entries.iter().any(|e| e.id == *id))
-            .map(|(_, p)| *p)
-            .collect();
+        let mut opener_patterns = Vec::new();
+        let mut opener_pids = Vec::new();
+        for (id, opener) in super::credentials::LONG_VALUE_OPENERS {
+            let slot = slots.iter().position(|s| match s {
+                Slot::Pattern(list) => list.iter().any(|&e| entries[e].id == *id),
+                _ => false,
+            });
+            if let Some(slot) = slot {
+                opener_patterns.push(*opener);
+                opener_pids.push(PatternID::must(slot));
+            }
+        }
         let openers = if opener_patterns.is_empty() {
             None
         } else {
-            Some(build_regex(&opener_patterns).map_err(ClassifyError::Build)?)
+            Some((
+                build_regex(&opener_patterns).map_err(ClassifyError::Build)?,
+                opener_pids,
+            ))
         };
 
         let mut keyword_list: Vec<String> = Vec::new();
@@ -530,6 +541,13 @@ impl Classifier {
 
     fn scan_window(&self, w: &mut Window<'_, '_>, resume: &mut u64) {
         let hay = w.hay;
+        if w.can_defer {
+            // A long value the buffer cut: this window stops before it, the next starts at it.
+            if let Some(at) = self.open_long_value(w, *resume) {
+                w.accept.end = at;
+                w.deferred = Some(at);
+            }
+        }
         let mut pos = w.accept.start;
         while pos < hay.len() {
             let Some(m) = self.regex.search(&Input::new(hay).range(pos..)) else {
@@ -571,16 +589,13 @@ impl Classifier {
             pos = next.max(span.start + 1);
             *resume = w.base + pos as u64;
         }
-        if w.can_defer {
-            w.deferred = self.open_long_value(w, *resume);
-        }
     }
 
     /// The first beginning of a long value (a private key block, a JWT) in the accepted
-    /// region, after `resume`, that runs to the end of the bytes: the buffer may have cut
-    /// it.
+    /// region, after `resume`, that runs to the end of the bytes and has no whole match
+    /// there yet: the buffer may have cut it.
     fn open_long_value(&self, w: &Window<'_, '_>, resume: u64) -> Option<usize> {
-        let openers = self.openers.as_ref()?;
+        let (openers, pids) = self.openers.as_ref()?;
         let from = w
             .accept
             .start
@@ -590,7 +605,13 @@ impl Classifier {
             if m.start() >= w.accept.end {
                 break;
             }
-            if m.end() == w.hay.len() {
+            if m.end() < w.hay.len() {
+                continue;
+            }
+            let whole = Input::new(w.hay)
+                .range(m.start()..)
+                .anchored(Anchored::Pattern(pids[m.pattern().as_usize()]));
+            if self.regex.search(&whole).is_none() {
                 return Some(m.start());
             }
         }

@@ -698,7 +698,6 @@ mod tests {
             "né à Ajaccio, NIR 1 85 05 2A 123 456 33",
             "1 85 05 2A 123 456 33",
         );
-        assert_finds("fr_nir", "n° sécu 2690618045012", "2690618045012");
         assert_finds("fr_nir", "INSEE: 269062B04501205", "269062B04501205");
         assert_finds("fr_nir", "nir 185052a12345633", "185052a12345633");
         // The key of 2A computed as 20 (no substitution), and 2A with 2B's key.

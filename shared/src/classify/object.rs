@@ -221,3 +221,144 @@ impl Drop for Spool {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::classify::engine::normalize;
+    use crate::classify::tests::shared;
+
+    const PLANTED: [&str; 5] = [
+        "4539578763621486",
+        "536228726",
+        "jane.doe@mail.example.org",
+        "AKIAZ7Q3XK5LMN2RTV4W",
+        "DE44500105175407324931",
+    ];
+
+    fn assert_masked(report: &ObjectReport) {
+        let json = serde_json::to_string(report).unwrap();
+        for v in PLANTED {
+            assert!(!json.contains(v), "{v} appears in {json}");
+            let compact = normalize(v.as_bytes());
+            assert!(!json.contains(std::str::from_utf8(&compact).unwrap()));
+        }
+    }
+
+    #[test]
+    fn no_planted_value_appears_unmasked_in_structured_reports() {
+        let [card, ssn, email, key, iban] = PLANTED;
+        let csv = format!("card,ssn,email,key,iban\n{card},{ssn},{email},{key},{iban}\n");
+        let r = shared()
+            .classify_stream(
+                &ObjectFormat::Csv { delimiter: b',' },
+                csv.as_bytes(),
+                &SampleLimits::NONE,
+            )
+            .unwrap();
+        assert_eq!(r.findings.len(), 5, "{:?}", r.findings);
+        assert_masked(&r);
+        let json = format!(
+            r#"{{"card": "{card}", "ssn": {ssn}, "contact": {{"email": "{email}"}}, "aws_access_key_id": "{key}", "iban": "{iban}"}}"#
+        );
+        for format in [ObjectFormat::Json, ObjectFormat::JsonLines] {
+            let r = shared()
+                .classify_stream(&format, json.as_bytes(), &SampleLimits::NONE)
+                .unwrap();
+            assert_eq!(r.findings.len(), 5, "{format:?}: {:?}", r.findings);
+            assert_masked(&r);
+        }
+    }
+
+    #[test]
+    fn classify_object_undoes_compression_and_picks_the_format() {
+        let csv = "name,email\nJane,jane.doe@mail.example.org\n";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(csv.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let r = shared()
+            .classify_object(
+                std::io::Cursor::new(gz),
+                "exports/people.csv.gz",
+                None,
+                None,
+                &SampleLimits::NONE,
+                BombLimits::default(),
+                &std::env::temp_dir(),
+                1 << 20,
+            )
+            .unwrap();
+        assert_eq!(r.format, "csv");
+        let l = &r.findings[0].locations[0];
+        assert_eq!(l.column_name.as_deref(), Some("email"));
+        let zst = zstd::encode_all(csv.as_bytes(), 3).unwrap();
+        let r = shared()
+            .classify_object(
+                std::io::Cursor::new(zst),
+                "exports/people.csv.zst",
+                None,
+                None,
+                &SampleLimits::NONE,
+                BombLimits::default(),
+                &std::env::temp_dir(),
+                1 << 20,
+            )
+            .unwrap();
+        assert_eq!(r.format, "csv");
+        assert_eq!(r.findings.len(), 1);
+        // A random-access format larger than the spool limit is skipped, not read.
+        let dir = std::env::temp_dir().join(format!("s3c-spool-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut big = b"PAR1".to_vec();
+        big.resize(4096, b'x');
+        let r = shared()
+            .classify_object(
+                std::io::Cursor::new(big),
+                "t.parquet",
+                None,
+                None,
+                &SampleLimits::NONE,
+                BombLimits::default(),
+                &dir,
+                1000,
+            )
+            .unwrap();
+        assert_eq!(r.status, ObjectStatus::Skipped);
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "spool removed");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn streams_refuse_random_access_formats_and_skip_unsupported() {
+        let err = shared()
+            .classify_stream(&ObjectFormat::Parquet, &b"PAR1"[..], &SampleLimits::NONE)
+            .unwrap_err();
+        assert!(matches!(err, ClassifyError::NeedsFile("parquet")));
+        let r = shared()
+            .classify_stream(
+                &ObjectFormat::Unsupported("pdf".into()),
+                &b"%PDF"[..],
+                &SampleLimits::NONE,
+            )
+            .unwrap();
+        assert_eq!(r.status, ObjectStatus::Skipped);
+        assert_eq!(r.reason, Some(SkipReason::UnsupportedType));
+        assert_eq!(r.detail.as_deref(), Some("pdf"));
+        let text = "mail jane.doe@mail.example.org\n".repeat(100);
+        let r = shared()
+            .classify_stream(
+                &ObjectFormat::Text,
+                text.as_bytes(),
+                &SampleLimits {
+                    max_bytes: Some(310),
+                    max_rows: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(r.status, ObjectStatus::Partial);
+        assert_eq!(r.bytes, 310);
+        assert_eq!(r.findings[0].count, 10);
+    }
+}
