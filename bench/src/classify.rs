@@ -46,21 +46,21 @@ impl Rng {
     pub fn new(seed: u64) -> Rng {
         Rng(seed | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
     fn digits(&mut self, n: usize) -> String {
         (0..n)
             .map(|_| char::from(b'0' + self.below(10) as u8))
             .collect()
     }
-    fn from(&mut self, alphabet: &[u8], n: usize) -> String {
+    fn pick(&mut self, alphabet: &[u8], n: usize) -> String {
         (0..n)
             .map(|_| char::from(alphabet[self.below(alphabet.len() as u64) as usize]))
             .collect()
@@ -148,12 +148,12 @@ fn valid(rng: &mut Rng, detector: &str) -> String {
                 group4(&iban, " ")
             }
         }
-        "aws_access_key_id" => format!("AKIA{}", rng.from(B32, 16)),
-        "github_token" => format!("ghp_{}", rng.from(B62, 36)),
+        "aws_access_key_id" => format!("AKIA{}", rng.pick(B32, 16)),
+        "github_token" => format!("ghp_{}", rng.pick(B62, 36)),
         "email" => format!(
             "{}.{}{}@mail{}.example.org",
-            rng.from(b"abcdefghijklmnopqrstuvwxyz", 5),
-            rng.from(b"abcdefghijklmnopqrstuvwxyz", 7),
+            rng.pick(b"abcdefghijklmnopqrstuvwxyz", 5),
+            rng.pick(b"abcdefghijklmnopqrstuvwxyz", 7),
             rng.below(1000),
             rng.below(50)
         ),
@@ -176,7 +176,7 @@ fn near_miss(rng: &mut Rng, detector: &str) -> String {
         }
         "iban" => iban_de(rng, false),
         "aws_access_key_id" => format!("AKIA{}", rng.digits(16)),
-        "github_token" => format!("ghp_{}", rng.from(b"abcdef0123", 20)),
+        "github_token" => format!("ghp_{}", rng.pick(b"abcdef0123", 20)),
         "email" => format!("user{}@localhost", rng.below(100)),
         other => unreachable!("no generator for {other}"),
     }
@@ -198,11 +198,11 @@ fn decoy(rng: &mut Rng) -> String {
     match rng.below(6) {
         0 => format!(
             "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
-            rng.next() as u32,
+            rng.next_u64() as u32,
             rng.below(65536),
             rng.below(4096),
             rng.below(4096),
-            rng.next() & 0xffff_ffff_ffff
+            rng.next_u64() & 0xffff_ffff_ffff
         ),
         1 => format!("v{}.{}.{}", rng.below(10), rng.below(40), rng.below(200)),
         2 => format!(
@@ -216,9 +216,9 @@ fn decoy(rng: &mut Rng) -> String {
         3 => format!("order {}", 1_000_000_000 + rng.below(8_999_999_999)),
         4 => format!(
             "{:016x}{:016x}{:08x}",
-            rng.next(),
-            rng.next(),
-            rng.next() as u32
+            rng.next_u64(),
+            rng.next_u64(),
+            rng.next_u64() as u32
         ),
         _ => format!("sku {}-{}", rng.below(1000), rng.below(100)),
     }
