@@ -112,7 +112,13 @@ deploy: $(SAM_VENV)/.installed ## Build and deploy the SAM stack (guided the fir
 	  PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam deploy --guided --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM; \
 	fi
 
-bench: ## Benchmarks (release build)
+# ripgrep is the baseline of the classification benchmark (Debian's package, pinned).
+RIPGREP_VERSION := 13.0.0-4+b2
+bench: ## Benchmarks (release build; installs Debian's ripgrep as the classification baseline)
+	@if ! dpkg-query -W -f='$${Version}' ripgrep 2>/dev/null | grep -qx '$(RIPGREP_VERSION)'; then \
+	  apt-get install -y --no-install-recommends ripgrep=$(RIPGREP_VERSION); \
+	fi
+	cargo build --release --bins
 	cargo run --release -p bench
 
 clean: ## Remove build output, the venv and run state

@@ -74,9 +74,11 @@ invoke test-connection events/apigw-connection-test-external-id-guess.json "$run
 invoke test-connection events/apigw-connection-test-wrong-path.json "$run/connection-wrong-path.json"
 sleep 1 # let the last log lines reach watch.log
 
-step "classifying a file with planted sensitive values (samples are masked)"
-target/debug/demo planted "$run/planted.log"
-rc=0; target/debug/s3connector classify "$run/planted.log" --json >"$run/classify.json" 2>>"$run/invoke.log" || rc=$?
+step "classifying a log and a gzip CSV export with planted sensitive values (samples are masked, CSV columns labelled)"
+mkdir -p "$run/classify-in"
+target/debug/demo planted "$run/classify-in/planted.log"
+target/debug/demo planted-csv "$run/classify-in/customers.csv.gz"
+rc=0; target/debug/s3connector classify "$run/classify-in" --json >"$run/classify.json" 2>>"$run/invoke.log" || rc=$?
 [[ $rc == 1 ]] || { echo "demo: classify exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 
 target/debug/demo summary "$run"

@@ -3,7 +3,11 @@
 //!
 //! `make bench` runs everything; `S3CONNECTOR_BENCH_MB` (default 250) sets the size of
 //! the throughput inputs and `S3CONNECTOR_BENCH_RSS_MB` (default 1024) the large object
-//! of the memory check. Generated inputs are cached under `bench/data/`.
+//! of the memory check, `S3CONNECTOR_BENCH_CLASSIFY_MB` (default 100) the classification
+//! corpus (`--classify` runs that benchmark alone). Generated inputs are cached under
+//! `bench/data/`.
+
+mod classify;
 
 use std::hint::black_box;
 use std::io::{BufRead, BufWriter, Write};
@@ -35,6 +39,11 @@ fn main() {
             return;
         }
     }
+    if args.first().map(String::as_str) == Some("--classify") {
+        // Only the classification benchmark.
+        classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());
+        return;
+    }
     let mb = env_u64("S3CONNECTOR_BENCH_MB", 250);
     let rss_mb = env_u64("S3CONNECTOR_BENCH_RSS_MB", 1024);
     println!("s3connector benchmarks (one core, release build)");
@@ -43,6 +52,7 @@ fn main() {
         pipeline_throughput(kind, mb);
     }
     peak_memory(LogType::VpcFlow, 10, rss_mb);
+    classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {

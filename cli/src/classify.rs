@@ -1,16 +1,22 @@
-//! `s3connector classify`: classify local files, directories or one S3 object and print
-//! the findings as a table or one JSON document.
+//! `s3connector classify`: classify local files, directories, S3 objects or every object
+//! under an S3 prefix, and print the findings and labelled columns as a table or one JSON
+//! document.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use aws_sdk_s3::Client;
 use s3connector::classify::{
     builtin_detectors, Classifier, ClassifyConfig, Finding, ObjectReport, ObjectStatus,
+    SampleLimits,
 };
-use s3connector::object::{self, BombLimits};
+use s3connector::object::BombLimits;
 use serde::Serialize;
+
+/// Largest random-access object (Parquet, xlsx, docx) spooled to a temporary file.
+pub const MAX_SPOOL_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// One classified input: its report, or why it could not be read.
 #[derive(Serialize)]
@@ -41,12 +47,26 @@ pub fn list_detectors(json: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Builds the classifier from the environment and the `--detectors` list.
-pub fn classifier(detectors: Vec<String>) -> Result<Arc<Classifier>, String> {
+/// Builds the classifier from the environment, the `--detectors` list and the column
+/// rule's thresholds.
+pub fn classifier(
+    detectors: Vec<String>,
+    max_locations: usize,
+    min_distinct: u64,
+    min_share: f64,
+) -> Result<Arc<Classifier>, String> {
     let mut config = ClassifyConfig::from_env();
     if !detectors.is_empty() {
         config.detectors = Some(detectors);
     }
+    if !(0.0..=1.0).contains(&min_share) {
+        return Err(format!(
+            "--column-min-share: {min_share} is not a share between 0 and 1"
+        ));
+    }
+    config.max_locations = max_locations;
+    config.column_min_distinct = min_distinct;
+    config.column_min_share = min_share;
     Classifier::new(config)
         .map(Arc::new)
         .map_err(|e| e.to_string())
@@ -78,34 +98,152 @@ pub fn local_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-/// Decompresses (gzip, zstd, by suffix and magic bytes) and classifies one stream.
+/// Decompresses (gzip, zstd, by metadata, suffix and magic bytes), detects the format
+/// and classifies one object; random-access formats are spooled to the temp directory.
 pub fn classify_stream(
     classifier: &Classifier,
     name: &str,
     raw: Box<dyn Read + Send>,
     content_encoding: Option<&str>,
     content_type: Option<&str>,
+    limits: &SampleLimits,
 ) -> Result<ObjectReport, String> {
-    let opened = object::open(
-        raw,
-        content_encoding,
-        content_type,
-        name,
-        BombLimits::default(),
-    )
-    .map_err(|e| e.to_string())?;
     classifier
-        .classify_reader(opened.reader)
+        .classify_object(
+            raw,
+            name,
+            content_encoding,
+            content_type,
+            limits,
+            BombLimits::default(),
+            &std::env::temp_dir(),
+            MAX_SPOOL_BYTES,
+        )
         .map_err(|e| e.to_string())
+}
+
+/// Classifies local files one after another.
+pub fn classify_files(
+    classifier: &Classifier,
+    files: Vec<PathBuf>,
+    limits: &SampleLimits,
+) -> Vec<Outcome> {
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path.display().to_string();
+            let result = std::fs::File::open(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|f| classify_stream(classifier, &name, Box::new(f), None, None, limits));
+            outcome(name, result)
+        })
+        .collect()
+}
+
+/// Keys to classify for `s3://bucket/key-or-prefix`: the key itself when it names an
+/// object, else every object under it as a prefix (all pages of ListObjectsV2; folder
+/// markers ending in `/` left out).
+pub async fn s3_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {
+    if !prefix.is_empty() && !prefix.ends_with('/') {
+        match s3.head_object().bucket(bucket).key(prefix).send().await {
+            Ok(_) => return Ok(vec![prefix.to_string()]),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
+            Err(e) => {
+                return Err(format!(
+                    "s3://{bucket}/{prefix}: {}",
+                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                ))
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            format!(
+                "s3://{bucket}/{prefix}: listing failed: {}",
+                aws_sdk_s3::error::DisplayErrorContext(&e)
+            )
+        })?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .filter(|k| !k.ends_with('/'))
+                .map(str::to_string),
+        );
+    }
+    if keys.is_empty() {
+        return Err(format!(
+            "s3://{bucket}/{prefix}: no object with this key or prefix"
+        ));
+    }
+    Ok(keys)
+}
+
+/// Downloads and classifies S3 objects one after another (the body is streamed, bridged
+/// to a blocking reader off the runtime).
+pub async fn classify_s3(
+    s3: &Client,
+    classifier: &Arc<Classifier>,
+    bucket: &str,
+    keys: Vec<String>,
+    limits: SampleLimits,
+) -> Vec<Outcome> {
+    let mut outcomes = Vec::with_capacity(keys.len());
+    for key in keys {
+        let name = format!("s3://{bucket}/{key}");
+        let result = match s3.get_object().bucket(bucket).key(&key).send().await {
+            Err(e) => Err(format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e))),
+            Ok(out) => {
+                let classifier = classifier.clone();
+                let encoding = out.content_encoding.clone();
+                let content_type = out.content_type.clone();
+                let reader: Box<dyn Read + Send> = Box::new(tokio_util::io::SyncIoBridge::new(
+                    out.body.into_async_read(),
+                ));
+                let task_key = key.clone();
+                tokio::task::spawn_blocking(move || {
+                    classify_stream(
+                        &classifier,
+                        &task_key,
+                        reader,
+                        encoding.as_deref(),
+                        content_type.as_deref(),
+                        &limits,
+                    )
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("classify task failed: {e}")))
+            }
+        };
+        outcomes.push(outcome(name, result));
+    }
+    outcomes
 }
 
 /// Records one input's result, saying on stderr what was skipped or failed.
 pub fn outcome(path: String, result: Result<ObjectReport, String>) -> Outcome {
     match result {
         Ok(report) => {
-            if report.status == ObjectStatus::Skipped {
-                let reason = report.reason.map_or("skipped".into(), |r| r.to_string());
-                eprintln!("{path}: skipped: {reason}");
+            let detail = report
+                .detail
+                .as_deref()
+                .map_or(String::new(), |d| format!(" ({d})"));
+            match report.status {
+                ObjectStatus::Skipped => {
+                    let reason = report.reason.map_or("skipped".into(), |r| r.to_string());
+                    eprintln!("{path}: skipped: {reason}{detail}");
+                }
+                ObjectStatus::Partial => {
+                    eprintln!("{path}: partial: read up to a sampling limit{detail}")
+                }
+                ObjectStatus::Complete => {}
             }
             Outcome {
                 path,
@@ -150,12 +288,8 @@ pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
         );
         for o in outcomes {
             for f in o.findings() {
-                let locations: Vec<String> = f
-                    .locations
-                    .iter()
-                    .take(3)
-                    .map(|l| format!("{}:{}", l.line, l.column))
-                    .collect();
+                let locations: Vec<String> =
+                    f.locations.iter().take(3).map(|l| l.short()).collect();
                 println!(
                     "{:<40}  {:<32}  {:<10}  {:>5}  {:<24}  {}",
                     o.path,
@@ -164,6 +298,28 @@ pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
                     f.count,
                     locations.join(","),
                     f.samples.first().map_or("", |s| s.masked.as_str())
+                );
+            }
+        }
+        let labelled: Vec<_> = outcomes
+            .iter()
+            .filter_map(|o| o.report.as_ref().map(|r| (o, r)))
+            .flat_map(|(o, r)| r.columns.iter().map(move |c| (o, c)))
+            .collect();
+        if !labelled.is_empty() {
+            println!();
+            println!(
+                "{:<40}  {:<32}  {:<32}  {:>7}  DISTINCT",
+                "FILE", "COLUMN", "DETECTOR", "MATCHED"
+            );
+            for (o, c) in labelled {
+                println!(
+                    "{:<40}  {:<32}  {:<32}  {:>7}  {}",
+                    o.path,
+                    c.column,
+                    c.detector,
+                    format!("{}/{}", c.matched, c.sampled),
+                    c.distinct
                 );
             }
         }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
+use s3connector::classify::SampleLimits;
 use s3connector::config::Config;
 use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Trust, Verdict};
 use s3connector::logs::LogType;
@@ -113,12 +114,28 @@ struct SetupNotificationsArgs {
 
 #[derive(Args)]
 struct ClassifyArgs {
-    /// Local file or directory, or s3://bucket/key.
+    /// Local file or directory, s3://bucket/key, or s3://bucket/prefix (every object under it).
     #[arg(required_unless_present = "list_detectors")]
     input: Option<String>,
     /// Detector ids to run, comma-separated (default: all; see --list-detectors).
     #[arg(long, value_delimiter = ',')]
     detectors: Vec<String>,
+    /// Read at most this many (decompressed) bytes per object; a cut object is PARTIAL.
+    #[arg(long)]
+    max_bytes: Option<u64>,
+    /// Read at most this many records per structured object (CSV rows, JSON lines,
+    /// Parquet rows, spreadsheet rows); a cut object is PARTIAL.
+    #[arg(long)]
+    max_rows: Option<u64>,
+    /// Locations kept per finding (the count is always complete).
+    #[arg(long, default_value_t = 10)]
+    max_locations: usize,
+    /// Column rule: distinct values a column needs before it is labelled.
+    #[arg(long, default_value_t = 8)]
+    column_min_distinct: u64,
+    /// Column rule: share of a column's non-empty values that must match (0 to 1).
+    #[arg(long, default_value_t = 0.6)]
+    column_min_share: f64,
     /// Print one JSON document instead of a table.
     #[arg(long)]
     json: bool,
@@ -323,46 +340,29 @@ async fn classify(
     let input = args
         .input
         .expect("clap requires an input without --list-detectors");
-    let classifier = classify::classifier(args.detectors)?;
-    let outcomes = if input.starts_with("s3://") {
-        let Input {
-            source,
-            reader,
-            content_encoding,
-            content_type,
-            ..
-        } = open_input(flags, config, &input).await?;
-        // The S3 body is bridged from async to a blocking reader: classify off the runtime.
-        let result = tokio::task::spawn_blocking(move || {
-            classify::classify_stream(
-                &classifier,
-                &source.key,
-                reader,
-                content_encoding.as_deref(),
-                content_type.as_deref(),
-            )
-        })
-        .await
-        .map_err(|e| format!("classify task failed: {e}"))?;
-        vec![classify::outcome(input, result)]
+    let classifier = classify::classifier(
+        args.detectors,
+        args.max_locations,
+        args.column_min_distinct,
+        args.column_min_share,
+    )?;
+    let limits = SampleLimits {
+        max_bytes: args.max_bytes,
+        max_rows: args.max_rows,
+    };
+    let outcomes = if let Some(rest) = input.strip_prefix("s3://") {
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        if bucket.is_empty() {
+            return Err(format!("{input}: expected s3://bucket[/key-or-prefix]"));
+        }
+        let s3 = clients(flags, config).await?.s3();
+        let keys = classify::s3_keys(&s3, bucket, prefix).await?;
+        classify::classify_s3(&s3, &classifier, bucket, keys, limits).await
     } else {
         let files = classify::local_files(std::path::Path::new(&input))?;
-        tokio::task::spawn_blocking(move || {
-            files
-                .into_iter()
-                .map(|path| {
-                    let name = path.display().to_string();
-                    let result = std::fs::File::open(&path)
-                        .map_err(|e| e.to_string())
-                        .and_then(|f| {
-                            classify::classify_stream(&classifier, &name, Box::new(f), None, None)
-                        });
-                    classify::outcome(name, result)
-                })
-                .collect()
-        })
-        .await
-        .map_err(|e| format!("classify task failed: {e}"))?
+        tokio::task::spawn_blocking(move || classify::classify_files(&classifier, files, &limits))
+            .await
+            .map_err(|e| format!("classify task failed: {e}"))?
     };
     Ok(classify::finish(&outcomes, args.json))
 }

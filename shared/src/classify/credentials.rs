@@ -20,6 +20,18 @@ const AWS_SECRET_KEYWORDS: &[&str] = &[
     "aws secret",
 ];
 
+/// Detectors whose values can be longer than the window overlap and whose pattern does
+/// not match at all when cut short, with a pattern matching (greedily) any beginning of
+/// such a value: when one reaches the end of a window's bytes, the engine reads further
+/// before deciding. (A match that itself reaches the end is deferred for every detector.)
+pub(crate) const LONG_VALUE_OPENERS: &[(&str, &str)] = &[
+    (
+        "private_key",
+        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\-]*",
+    ),
+    ("jwt", r"\beyJ[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*){0,2}"),
+];
+
 /// The credential detectors, in the order the pass tries them.
 pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
@@ -29,7 +41,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         keywords: &[],
         rule: Rule::Pattern {
             // The body's alphabet (base64, line breaks, PEM and PGP header lines) keeps the
-            // lazy match inside one block; the window overlap bounds its length.
+            // lazy match inside one block; `max_value_bytes` bounds its length.
             regex: r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\-]{64,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
             check: private_key,
         },

@@ -12,6 +12,7 @@ use regex_automata::meta;
 use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 
+use super::batch::{Batch, Columns};
 use super::detector::{is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule};
 use super::findings::{FindingsBuilder, Location, ObjectReport, ObjectStatus, SkipReason};
 use super::mask::ValueHasher;
@@ -106,6 +107,9 @@ pub struct Classifier {
     number_entries: Vec<usize>,
     phone_entry: Option<usize>,
     credential_slots: Vec<PatternID>,
+    /// Beginnings of long values (see `credentials::LONG_VALUE_OPENERS`), and the pattern
+    /// of the detector each begins.
+    openers: Option<(meta::Regex, Vec<PatternID>)>,
     keywords: Option<AhoCorasick>,
     keyword_owners: Vec<Vec<usize>>,
     longest_keyword: usize,
@@ -223,6 +227,26 @@ impl Classifier {
             slots.push(Slot::Number);
         }
         let regex = build_regex(&patterns).map_err(ClassifyError::Build)?;
+        let mut opener_patterns = Vec::new();
+        let mut opener_pids = Vec::new();
+        for (id, opener) in super::credentials::LONG_VALUE_OPENERS {
+            let slot = slots.iter().position(|s| match s {
+                Slot::Pattern(list) => list.iter().any(|&e| entries[e].id == *id),
+                _ => false,
+            });
+            if let Some(slot) = slot {
+                opener_patterns.push(*opener);
+                opener_pids.push(PatternID::must(slot));
+            }
+        }
+        let openers = if opener_patterns.is_empty() {
+            None
+        } else {
+            Some((
+                build_regex(&opener_patterns).map_err(ClassifyError::Build)?,
+                opener_pids,
+            ))
+        };
 
         let mut keyword_list: Vec<String> = Vec::new();
         let mut keyword_owners: Vec<Vec<usize>> = Vec::new();
@@ -276,6 +300,7 @@ impl Classifier {
             number_entries,
             phone_entry,
             credential_slots,
+            openers,
             keywords,
             keyword_owners,
             longest_keyword,
@@ -300,29 +325,73 @@ impl Classifier {
     }
 
     /// Classifies a stream in windows of the configured size; memory stays within about
-    /// two windows whatever the stream's length. Binary content is skipped as
-    /// `unsupported type` after its first bytes.
-    pub fn classify_reader<R: Read>(&self, mut reader: R) -> Result<ObjectReport, ClassifyError> {
+    /// two windows whatever the stream's length (plus `max_value_bytes` while a long value
+    /// crosses a window edge). Binary content is skipped as `unsupported type` after its
+    /// first bytes.
+    pub fn classify_reader<R: Read>(&self, reader: R) -> Result<ObjectReport, ClassifyError> {
+        let mut findings = self.findings_builder();
+        let end = self.scan_stream(reader, &mut findings)?;
+        let findings = findings.finish();
+        Ok(match end {
+            StreamEnd::Binary => {
+                tracing::debug!(reason = %SkipReason::UnsupportedType, "object skipped");
+                ObjectReport::skipped(SkipReason::UnsupportedType, None, "text")
+            }
+            StreamEnd::Read(bytes) => {
+                tracing::debug!(bytes, findings = findings.len(), "object classified");
+                ObjectReport {
+                    status: ObjectStatus::Complete,
+                    reason: None,
+                    detail: None,
+                    format: "text",
+                    bytes,
+                    rows: None,
+                    findings,
+                    columns: Vec::new(),
+                }
+            }
+        })
+    }
+
+    /// A findings collector with this classifier's digest key and limits.
+    pub(crate) fn findings_builder(&self) -> FindingsBuilder<'_> {
+        FindingsBuilder::new(
+            &self.hasher,
+            self.config.max_locations,
+            self.config.max_samples,
+        )
+    }
+
+    /// The configuration the classifier was built with.
+    pub(crate) fn config(&self) -> &ClassifyConfig {
+        &self.config
+    }
+
+    /// Streams `reader` through the pass in overlapping windows, adding to `findings`.
+    pub(crate) fn scan_stream<R: Read>(
+        &self,
+        mut reader: R,
+        findings: &mut FindingsBuilder<'_>,
+    ) -> Result<StreamEnd, ClassifyError> {
         let chunk = self.config.chunk_bytes.max(1024);
         let overlap = self.config.overlap_bytes.max(256);
+        // A window grows up to this while a value that may be longer than the overlap
+        // crosses its edge.
+        let cap = chunk + overlap + self.config.max_value_bytes.max(overlap);
         // Bytes kept before the accepted region so keywords before a value are seen.
         let context = (self.config.keyword_distance + self.longest_keyword + 16).min(overlap);
         let mut buf: Vec<u8> = Vec::with_capacity(chunk + overlap);
+        let mut target = chunk + overlap;
         let mut base: u64 = 0;
         let mut accept_from = 0usize;
         let mut resume: u64 = 0;
         let mut eof = false;
         let mut first = true;
         let mut lines = LineCounter::default();
-        let mut findings = FindingsBuilder::new(
-            &self.hasher,
-            self.config.max_locations,
-            self.config.max_samples,
-        );
         loop {
-            while !eof && buf.len() < chunk + overlap {
+            while !eof && buf.len() < target {
                 let old = buf.len();
-                buf.resize(chunk + overlap, 0);
+                buf.resize(target, 0);
                 let n = loop {
                     match reader.read(&mut buf[old..]) {
                         Ok(n) => break n,
@@ -336,13 +405,7 @@ impl Classifier {
             if first {
                 first = false;
                 if looks_binary(&buf[..buf.len().min(8192)]) {
-                    tracing::debug!(reason = %SkipReason::UnsupportedType, "object skipped");
-                    return Ok(ObjectReport {
-                        status: ObjectStatus::Skipped,
-                        reason: Some(SkipReason::UnsupportedType),
-                        bytes: buf.len() as u64,
-                        findings: Vec::new(),
-                    });
+                    return Ok(StreamEnd::Binary);
                 }
             }
             let accept_end = if eof { buf.len() } else { buf.len() - overlap };
@@ -352,30 +415,83 @@ impl Classifier {
                 accept: accept_from..accept_end,
                 hits: self.keyword_hits(&buf),
                 lines: &mut lines,
-                findings: &mut findings,
+                findings,
+                fields: None,
+                can_defer: !eof && buf.len() < cap,
+                deferred: None,
             };
             self.scan_window(&mut window, &mut resume);
+            let deferred = window.deferred;
             if eof {
                 break;
             }
+            // A value that may continue past the buffer: the next window starts at it.
+            let accept_end = deferred.unwrap_or(accept_end);
             let keep_from = accept_end.saturating_sub(context);
             lines.advance(&buf, base, base + keep_from as u64);
             buf.drain(..keep_from);
             base += keep_from as u64;
             accept_from = accept_end - keep_from;
+            target = match deferred {
+                Some(_) => (buf.len() + chunk).min(cap).max(chunk + overlap),
+                None => chunk + overlap,
+            };
         }
-        let findings = findings.finish();
-        tracing::debug!(
-            bytes = base + buf.len() as u64,
-            findings = findings.len(),
-            "object classified"
-        );
-        Ok(ObjectReport {
-            status: ObjectStatus::Complete,
-            reason: None,
-            bytes: base + buf.len() as u64,
+        Ok(StreamEnd::Read(base + buf.len() as u64))
+    }
+
+    /// Runs the pass over a batch of structured values: each match is placed by its
+    /// field, keywords count within its record or in its column's name, and matched
+    /// values count towards the column rule.
+    pub(crate) fn scan_batch(
+        &self,
+        batch: &Batch,
+        columns: &mut Columns,
+        findings: &mut FindingsBuilder<'_>,
+    ) {
+        let mut lines = LineCounter::default();
+        let mut resume = 0;
+        let mut window = Window {
+            hay: &batch.text,
+            base: 0,
+            accept: 0..batch.text.len(),
+            hits: self.keyword_hits(&batch.text),
+            lines: &mut lines,
             findings,
-        })
+            fields: Some(FieldsView { batch, columns }),
+            can_defer: false,
+            deferred: None,
+        };
+        self.scan_window(&mut window, &mut resume);
+    }
+
+    /// Entries (detector indexes) whose keywords occur in a column name or JSON key,
+    /// the name read as words (`customerSSN`, `card_number`, `e-mail` count).
+    pub(crate) fn keyword_entries(&self, name: &str) -> Vec<usize> {
+        let Some(ac) = &self.keywords else {
+            return Vec::new();
+        };
+        let words = name_words(name);
+        let hay = words.as_bytes();
+        let mut out: Vec<usize> = Vec::new();
+        for m in ac.find_overlapping_iter(hay) {
+            let before = m.start().checked_sub(1).map(|i| hay[i]);
+            if is_word(before) || is_word(hay.get(m.end()).copied()) {
+                continue;
+            }
+            for &e in &self.keyword_owners[m.pattern().as_usize()] {
+                if !out.contains(&e) {
+                    out.push(e);
+                }
+            }
+        }
+        out
+    }
+
+    /// Id and category of an entry.
+    pub(crate) fn entry_info(&self, entry: usize) -> (&str, Category) {
+        let e = &self.entries[entry];
+        (&e.id, e.category)
     }
 
     fn keyword_hits(&self, hay: &[u8]) -> Vec<Hit> {
@@ -397,8 +513,15 @@ impl Classifier {
         hits
     }
 
-    /// Whether one of the entry's keywords lies within its distance of `span`.
-    fn keyword_near(&self, hits: &[Hit], entry: usize, span: &Range<usize>) -> bool {
+    /// Whether one of the entry's keywords lies within its distance of `span` (and
+    /// inside `bounds`, the value's record in structured data).
+    fn keyword_near(
+        &self,
+        hits: &[Hit],
+        entry: usize,
+        span: &Range<usize>,
+        bounds: Option<&Range<usize>>,
+    ) -> bool {
         let distance = self.entries[entry].distance;
         let lo = span.start.saturating_sub(distance + self.longest_keyword);
         let first = hits.partition_point(|h| h.span.start < lo);
@@ -411,12 +534,20 @@ impl Classifier {
                 } else {
                     h.span.start < span.end || h.span.start - span.end <= distance
                 };
-                near && self.keyword_owners[h.keyword].contains(&entry)
+                near && bounds.is_none_or(|b| b.start <= h.span.start && h.span.end <= b.end)
+                    && self.keyword_owners[h.keyword].contains(&entry)
             })
     }
 
     fn scan_window(&self, w: &mut Window<'_, '_>, resume: &mut u64) {
         let hay = w.hay;
+        if w.can_defer {
+            // A long value the buffer cut: this window stops before it, the next starts at it.
+            if let Some(at) = self.open_long_value(w, *resume) {
+                w.accept.end = at;
+                w.deferred = Some(at);
+            }
+        }
         let mut pos = w.accept.start;
         while pos < hay.len() {
             let Some(m) = self.regex.search(&Input::new(hay).range(pos..)) else {
@@ -432,6 +563,11 @@ impl Classifier {
             pos = m.end();
             if w.base + (m.start() as u64) < *resume {
                 continue;
+            }
+            if w.can_defer && m.end() == hay.len() {
+                // The value may go on past the buffer: decide in the next window.
+                w.deferred = Some(m.start());
+                return;
             }
             let span = m.range();
             let next = match &self.slots[m.pattern().as_usize()] {
@@ -453,6 +589,33 @@ impl Classifier {
             pos = next.max(span.start + 1);
             *resume = w.base + pos as u64;
         }
+    }
+
+    /// The first beginning of a long value (a private key block, a JWT) in the accepted
+    /// region, after `resume`, that runs to the end of the bytes and has no whole match
+    /// there yet: the buffer may have cut it.
+    fn open_long_value(&self, w: &Window<'_, '_>, resume: u64) -> Option<usize> {
+        let (openers, pids) = self.openers.as_ref()?;
+        let from = w
+            .accept
+            .start
+            .max(resume.saturating_sub(w.base) as usize)
+            .min(w.accept.end);
+        for m in openers.find_iter(Input::new(w.hay).range(from..)) {
+            if m.start() >= w.accept.end {
+                break;
+            }
+            if m.end() < w.hay.len() {
+                continue;
+            }
+            let whole = Input::new(w.hay)
+                .range(m.start()..)
+                .anchored(Anchored::Pattern(pids[m.pattern().as_usize()]));
+            if self.regex.search(&whole).is_none() {
+                return Some(m.start());
+            }
+        }
+        None
     }
 
     /// Tries the detectors sharing a pattern in order; the first reported wins. Returns
@@ -629,7 +792,15 @@ impl Classifier {
 
     /// Applies keyword and allow-list rules and records the match; true when recorded.
     fn report(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, need: Need) -> bool {
-        let keyword = self.keyword_near(&w.hits, entry, &span);
+        let field = w.fields.as_ref().map(|f| f.batch.field_at(span.start));
+        let keyword = match (&w.fields, field) {
+            (Some(f), Some(i)) => {
+                let field = &f.batch.fields[i];
+                f.columns.has_keyword(field.column, entry)
+                    || self.keyword_near(&w.hits, entry, &span, Some(&field.record))
+            }
+            _ => self.keyword_near(&w.hits, entry, &span, None),
+        };
         let confidence = match (need, keyword) {
             (_, true) => Confidence::High,
             (Need::Alone(c), false) => c,
@@ -640,22 +811,21 @@ impl Classifier {
         if self.allowed.contains(&normalized) {
             return false;
         }
-        let offset = w.base + span.start as u64;
-        let (line, column) = w.lines.position(w.hay, w.base, offset);
+        let location = match (&mut w.fields, field) {
+            (Some(f), Some(i)) => {
+                let field = &f.batch.fields[i];
+                f.columns.matched(field.column, entry, field.serial);
+                f.batch.location(i, &span, f.columns)
+            }
+            _ => {
+                let offset = w.base + span.start as u64;
+                let (line, column) = w.lines.position(w.hay, w.base, offset);
+                Location::text(line, column, offset, span.len() as u64)
+            }
+        };
         let e = &self.entries[entry];
-        w.findings.add(
-            &e.id,
-            e.category,
-            confidence,
-            Location {
-                line,
-                column,
-                offset,
-                length: value.len() as u64,
-            },
-            value,
-            &normalized,
-        );
+        w.findings
+            .add(&e.id, e.category, confidence, location, value, &normalized);
         true
     }
 }
@@ -680,6 +850,46 @@ struct Window<'a, 'h> {
     hits: Vec<Hit>,
     lines: &'a mut LineCounter,
     findings: &'a mut FindingsBuilder<'h>,
+    /// The fields of a structured batch, when the window is one.
+    fields: Option<FieldsView<'a>>,
+    /// Whether a value reaching the buffer's end may be left to the next window.
+    can_defer: bool,
+    /// Where the next window must start accepting, when a value was left to it.
+    deferred: Option<usize>,
+}
+
+/// A batch's fields and the columns they count towards.
+struct FieldsView<'a> {
+    batch: &'a Batch,
+    columns: &'a mut Columns,
+}
+
+/// How a stream ended.
+pub(crate) enum StreamEnd {
+    /// Its first bytes were binary: nothing was classified.
+    Binary,
+    /// Read to the end: this many bytes.
+    Read(u64),
+}
+
+/// A column name or key as lower-case words: `customerSSN` and `card_number` become
+/// `customer ssn` and `card number`.
+fn name_words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    let mut prev: Option<char> = None;
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            if let Some(p) = prev {
+                let camel = p.is_lowercase() && c.is_uppercase();
+                if camel || !p.is_alphanumeric() {
+                    out.push(' ');
+                }
+            }
+            out.extend(c.to_lowercase());
+        }
+        prev = Some(c);
+    }
+    out
 }
 
 /// Line numbers for offsets that only move forward.
@@ -723,7 +933,7 @@ impl LineCounter {
 }
 
 /// NUL bytes or many control characters in the first bytes: not text.
-fn looks_binary(head: &[u8]) -> bool {
+pub(crate) fn looks_binary(head: &[u8]) -> bool {
     if head.contains(&0) {
         return true;
     }
@@ -737,6 +947,8 @@ fn looks_binary(head: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
+
+    use base64::Engine as _;
 
     use super::*;
 
@@ -789,6 +1001,65 @@ mod tests {
                 "pad {pad}: keyword before the edge"
             );
         }
+    }
+
+    /// Values far longer than the 256-byte overlap (a 2 KiB private key block, a long
+    /// JWT whose match ends in a repetition), slid over the first window edges.
+    #[test]
+    fn values_longer_than_the_overlap_across_a_window_edge_are_found_whole() {
+        let c = classifier(small_windows());
+        let line = "MIIEowIBAAKCAQEAvN3fLhYkZ9qC+2xQ7wz4Rk1pT8sVb0nJm6HdGy5aXeUoIiKl\n";
+        let pem = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\n{}-----END RSA PRIVATE KEY-----",
+            line.repeat(32)
+        );
+        assert!(pem.len() > 2000);
+        let claims = format!("{{\"sub\":\"{}\"}}", "a".repeat(600));
+        let jwt = format!(
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.{}.Q2xhc3NpZnlUZXN0U2lnbmF0dXJlMDE",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims)
+        );
+        assert!(jwt.len() > 700);
+        for (id, value) in [("private_key", &pem), ("jwt", &jwt)] {
+            for pad in (0..1400).step_by(37) {
+                let mut text = "x ".repeat(pad / 2);
+                text.push('\n');
+                let offset = text.len();
+                text.push_str(value);
+                text.push('\n');
+                text.push_str(&"y ".repeat(900));
+                let r = c.classify_reader(text.as_bytes()).unwrap();
+                let f = r
+                    .findings
+                    .iter()
+                    .find(|f| f.detector == id)
+                    .unwrap_or_else(|| panic!("{id} missed at pad {pad}: {:?}", r.findings));
+                assert_eq!(f.count, 1, "{id} pad {pad}");
+                let loc = &f.locations[0];
+                assert_eq!(
+                    (loc.offset, loc.length),
+                    (offset as u64, value.len() as u64),
+                    "{id} pad {pad}"
+                );
+                assert_eq!(r.bytes, text.len() as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_value_is_followed_only_up_to_max_value_bytes() {
+        // An opening without its end: the window grows up to the limit, then moves on;
+        // values after it are still found.
+        let c = classifier(ClassifyConfig {
+            max_value_bytes: 4096,
+            ..small_windows()
+        });
+        let mut text = String::from("-----BEGIN RSA PRIVATE KEY-----\n");
+        text.push_str(&"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo0NTY3\n".repeat(400));
+        text.push_str("mail jane.doe@mail.example.org\n");
+        let r = c.classify_reader(text.as_bytes()).unwrap();
+        let ids: Vec<_> = r.findings.iter().map(|f| f.detector.as_str()).collect();
+        assert_eq!(ids, ["email"]);
     }
 
     #[test]

@@ -9,16 +9,96 @@ use super::detector::{Category, Confidence};
 use super::mask::{mask, ValueHasher};
 
 /// Where a value was found.
+///
+/// In text (and in the text of a Word document) `line`, `column` and `offset` place the
+/// value itself. In structured formats the structured fields place it (`row` and
+/// `column_name` for CSV, Parquet and spreadsheets, `json_path` for JSON, `sheet` and
+/// `cell` for spreadsheets); `line` and `offset` are then those of the record's first byte
+/// in the decompressed object (0 for Parquet and spreadsheets, which have no lines), and
+/// `column` is the value's first byte within its field, from 1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
     /// Line number, from 1.
     pub line: u64,
-    /// Column of the first byte, from 1, counted in bytes from the line start.
+    /// Column of the first byte, from 1, counted in bytes from the line start (the field
+    /// start in structured formats).
     pub column: u64,
-    /// Offset of the first byte in the (decompressed) object.
+    /// Offset of the first byte in the (decompressed) object (the record's in structured
+    /// formats).
     pub offset: u64,
     /// Length of the value in bytes.
     pub length: u64,
+    /// Record number, from 1: CSV data row (header excluded), JSON line, Parquet row,
+    /// spreadsheet row, top-level element of a JSON array.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row: Option<u64>,
+    /// Column name: the CSV header or `column N`, the Parquet column path, the
+    /// spreadsheet header or column letter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column_name: Option<String>,
+    /// JSON path of the value (`$.customer.cards[2].number`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_path: Option<String>,
+    /// Spreadsheet sheet name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// Spreadsheet cell reference (`B7`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
+}
+
+impl Location {
+    /// A location in text.
+    pub fn text(line: u64, column: u64, offset: u64, length: u64) -> Location {
+        Location {
+            line,
+            column,
+            offset,
+            length,
+            row: None,
+            column_name: None,
+            json_path: None,
+            sheet: None,
+            cell: None,
+        }
+    }
+
+    /// A short readable form: `line:column` in text, else the structured fields
+    /// (`Sheet1!B7`, `row 12 ssn`, `$.a.b`).
+    pub fn short(&self) -> String {
+        if let (Some(sheet), Some(cell)) = (&self.sheet, &self.cell) {
+            return format!("{sheet}!{cell}");
+        }
+        if let Some(path) = &self.json_path {
+            return match self.row {
+                Some(row) => format!("{row}:{path}"),
+                None => path.clone(),
+            };
+        }
+        match (self.row, &self.column_name) {
+            (Some(row), Some(name)) => format!("{row}:{name}"),
+            _ => format!("{}:{}", self.line, self.column),
+        }
+    }
+}
+
+/// A column (CSV, Parquet or spreadsheet column, or JSON path with array indexes as
+/// `[*]`) labelled with a detector by Purview's column rule: enough distinct sampled
+/// values, and a large enough share of the non-empty sampled values matching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ColumnLabel {
+    /// The column name or JSON path; for spreadsheets `sheet!name`.
+    pub column: String,
+    /// Detector id.
+    pub detector: String,
+    /// Its category.
+    pub category: Category,
+    /// Non-empty values sampled in the column.
+    pub sampled: u64,
+    /// Sampled values in which the detector found a value.
+    pub matched: u64,
+    /// Distinct sampled values, counted up to the rule's minimum.
+    pub distinct: u64,
 }
 
 /// A masked value and its keyed digest.
@@ -53,6 +133,8 @@ pub struct Finding {
 pub enum ObjectStatus {
     /// Read to the end.
     Complete,
+    /// Read up to a sampling limit (bytes or rows): findings cover what was read.
+    Partial,
     /// Not classified; see the reason.
     Skipped,
 }
@@ -61,14 +143,18 @@ pub enum ObjectStatus {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SkipReason {
-    /// Binary content the text detectors cannot read.
+    /// Binary content the text detectors cannot read, or a format that is not read.
     UnsupportedType,
+    /// The content is not what its format says (a corrupt Parquet footer, a workbook
+    /// that is not a zip).
+    Malformed,
 }
 
 impl std::fmt::Display for SkipReason {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             SkipReason::UnsupportedType => "unsupported type",
+            SkipReason::Malformed => "malformed",
         })
     }
 }
@@ -76,15 +162,43 @@ impl std::fmt::Display for SkipReason {
 /// The classification of one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ObjectReport {
-    /// Complete or skipped.
+    /// Complete, partial or skipped.
     pub status: ObjectStatus,
     /// Why it was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<SkipReason>,
-    /// Decompressed bytes read.
+    /// What was skipped or went wrong, in words (`pdf`, the parser's message).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The format it was read as (`text`, `csv`, `json_lines`, `json`, `parquet`, `xlsx`,
+    /// `docx`, `unsupported`).
+    pub format: &'static str,
+    /// Decompressed bytes read (for Parquet and spreadsheets: bytes of cell text).
     pub bytes: u64,
+    /// Records read, for formats that have them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
     /// Findings, ordered by detector id.
     pub findings: Vec<Finding>,
+    /// Columns labelled by the column rule, in column order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<ColumnLabel>,
+}
+
+impl ObjectReport {
+    /// A skipped object.
+    pub fn skipped(reason: SkipReason, detail: Option<String>, format: &'static str) -> Self {
+        ObjectReport {
+            status: ObjectStatus::Skipped,
+            reason: Some(reason),
+            detail,
+            format,
+            bytes: 0,
+            rows: None,
+            findings: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
 }
 
 /// Collects matches into findings as the engine reports them.

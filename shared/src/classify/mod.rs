@@ -7,21 +7,31 @@
 //! families live in `credentials`, `financial`, `personal` and `national_id`; the pass in
 //! `engine`.
 
+mod batch;
 mod checksum;
+mod columnar;
 mod credentials;
+mod delimited;
 mod detector;
 mod engine;
 mod financial;
 mod findings;
+mod format;
+mod json;
 mod mask;
 mod national_id;
+mod object;
+mod office;
 mod personal;
 
 use serde::Deserialize;
 
 pub use detector::{Category, Confidence, DetectorInfo};
 pub use engine::Classifier;
-pub use findings::{Finding, Location, ObjectReport, ObjectStatus, Sample, SkipReason};
+pub use findings::{
+    ColumnLabel, Finding, Location, ObjectReport, ObjectStatus, Sample, SkipReason,
+};
+pub use format::{ObjectFormat, SampleLimits};
 pub use mask::{mask, ValueHasher};
 
 /// Environment variable holding the HMAC key for value digests.
@@ -103,8 +113,18 @@ pub struct ClassifyConfig {
     pub hmac_key: Option<String>,
     /// Bytes read per window.
     pub chunk_bytes: usize,
-    /// Bytes each window shares with the next; longer than any value a detector finds.
+    /// Bytes each window shares with the next; longer than most values a detector finds.
     pub overlap_bytes: usize,
+    /// Longest value followed across a window edge: a window grows by up to this much
+    /// while a value that may be longer than the overlap (a private key block, a long
+    /// token) crosses its edge.
+    pub max_value_bytes: usize,
+    /// Column rule: distinct sampled values a column needs before it is labelled
+    /// (Purview: 8).
+    pub column_min_distinct: u64,
+    /// Column rule: share of the non-empty sampled values that must match, 0 to 1
+    /// (Purview: 0.6).
+    pub column_min_share: f64,
 }
 
 impl Default for ClassifyConfig {
@@ -120,6 +140,9 @@ impl Default for ClassifyConfig {
             hmac_key: None,
             chunk_bytes: 1024 * 1024,
             overlap_bytes: 16 * 1024,
+            max_value_bytes: 1024 * 1024,
+            column_min_distinct: 8,
+            column_min_share: 0.6,
         }
     }
 }
@@ -160,6 +183,10 @@ pub enum ClassifyError {
     /// Reading the object failed.
     #[error("reading the object failed: {0}")]
     Read(#[source] std::io::Error),
+    /// A file-only format (Parquet, xlsx, docx) was given as a stream, or a stream format
+    /// as a file the caller should have streamed.
+    #[error("{0} must be read from a file (random access); spool it first")]
+    NeedsFile(&'static str),
 }
 
 #[cfg(test)]
@@ -168,7 +195,7 @@ pub(crate) mod tests {
 
     use super::*;
 
-    fn shared() -> &'static Classifier {
+    pub(crate) fn shared() -> &'static Classifier {
         static C: OnceLock<Classifier> = OnceLock::new();
         C.get_or_init(|| {
             Classifier::new(ClassifyConfig {

@@ -118,8 +118,18 @@ pub(crate) const DETECTORS: &[Detector] = &[
         id: "fr_nir",
         category: Category::NationalId,
         description: "French NIR (numero de securite sociale): 13 digits and a key of 97 minus the number modulo 97 (INSEE); unformatted needs a keyword",
-        keywords: &["nir", "securite sociale", "sécurité sociale", "numero de securite sociale", "insee"],
+        keywords: FR_NIR_KEYWORDS,
         rule: Rule::Number { check: fr_nir },
+    },
+    Detector {
+        id: "fr_nir",
+        category: Category::NationalId,
+        description: "French NIR born in Corsica: department 2A or 2B, key computed with 2A read as 19 and 2B as 18 (INSEE)",
+        keywords: FR_NIR_KEYWORDS,
+        rule: Rule::Pattern {
+            regex: r"\b[12] ?[0-9]{2} ?[0-9]{2} ?2[ABab] ?[0-9]{3} ?[0-9]{3} ?[0-9]{2}\b",
+            check: fr_nir_corsica,
+        },
     },
     Detector {
         id: "de_tax_id",
@@ -131,10 +141,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "sg_nric",
         category: Category::NationalId,
-        description: "Singapore NRIC/FIN (S, T, F, G series): weighted check letter (ICA)",
+        description: "Singapore NRIC/FIN (S, T, F, G and M series): weighted check letter (ICA; M series from 2022: offset 3, letters KLJNPQRTUWX)",
         keywords: &["nric", "fin", "identity card"],
         rule: Rule::Pattern {
-            regex: r"\b[STFG][0-9]{7}[A-Z]\b",
+            regex: r"\b[STFGM][0-9]{7}[A-Z]\b",
             check: sg_nric,
         },
     },
@@ -155,6 +165,14 @@ pub(crate) const DETECTORS: &[Detector] = &[
             check: fi_hetu,
         },
     },
+];
+
+const FR_NIR_KEYWORDS: &[&str] = &[
+    "nir",
+    "securite sociale",
+    "sécurité sociale",
+    "numero de securite sociale",
+    "insee",
 ];
 
 fn digit(d: &[u8], i: usize) -> u32 {
@@ -402,6 +420,44 @@ fn fr_nir(d: &Digits<'_>) -> Option<Need> {
     }
 }
 
+/// French NIR of a person born in Corsica (department 2A or 2B): for the key, INSEE
+/// reads 2A as 19 and 2B as 18 (the number less 1 000 000 or 2 000 000). Unspaced needs a
+/// keyword; spaced as `1 85 05 2A 123 456 78`, medium.
+fn fr_nir_corsica(c: &Candidate<'_>) -> Option<Verdict> {
+    let raw = c.bytes();
+    let compact: Vec<u8> = raw.iter().copied().filter(|&b| b != b' ').collect();
+    if compact.len() != 15 {
+        return None;
+    }
+    let month = number(&compact[3..5]);
+    if !matches!(month, 1..=12 | 20 | 30..=99) {
+        return None;
+    }
+    let mut digits = compact.clone();
+    digits[5..7].copy_from_slice(match compact[6].to_ascii_uppercase() {
+        b'A' => b"19",
+        _ => b"18",
+    });
+    let key = number(&digits[13..]);
+    if mod97(digits[..13].iter().copied()).map(|r| 97 - r) != Some(key) {
+        return None;
+    }
+    let spaces: Vec<usize> = raw
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b' ')
+        .map(|(i, _)| i)
+        .collect();
+    let need = if spaces.is_empty() {
+        Need::Keyword
+    } else if spaces == [1, 4, 7, 10, 14, 18] {
+        MEDIUM
+    } else {
+        return None;
+    };
+    Some(Verdict::whole(c, need))
+}
+
 /// German Steuer-IdNr (BZSt, § 139b AO): first digit not 0; in the first ten digits one
 /// digit appears two or three times and the others at most once; check digit ISO 7064
 /// MOD 11,10.
@@ -440,19 +496,20 @@ fn de_tax_id(d: &Digits<'_>) -> Option<Need> {
 fn sg_nric(c: &Candidate<'_>) -> Option<Verdict> {
     const W: [u32; 7] = [2, 7, 6, 5, 4, 3, 2];
     let b = c.bytes();
-    let mut sum: u32 = W
+    let sum: u32 = W
         .iter()
         .enumerate()
         .map(|(i, w)| w * u32::from(b[i + 1] - b'0'))
         .sum();
-    if matches!(b[0], b'T' | b'G') {
-        sum += 4;
-    }
-    let table: &[u8; 11] = match b[0] {
-        b'S' | b'T' => b"JZIHGFEDCBA",
-        _ => b"XWUTRQPNMLK",
+    let letter = match b[0] {
+        b'S' => b"JZIHGFEDCBA"[(sum % 11) as usize],
+        b'T' => b"JZIHGFEDCBA"[((sum + 4) % 11) as usize],
+        b'F' => b"XWUTRQPNMLK"[(sum % 11) as usize],
+        b'G' => b"XWUTRQPNMLK"[((sum + 4) % 11) as usize],
+        // M series (2022): offset 3, P = 11 - (sum mod 11), letter P of KLJNPQRTUWX.
+        _ => b"KLJNPQRTUWX"[(10 - (sum + 3) % 11) as usize],
     };
-    (table[(sum % 11) as usize] == b[8]).then(|| Verdict::whole(c, MEDIUM))
+    (letter == b[8]).then(|| Verdict::whole(c, MEDIUM))
 }
 
 /// Polish PESEL (Ustawa o ewidencji ludnosci): weights 1,3,7,9,1,3,7,9,1,3; the month
@@ -635,6 +692,24 @@ mod tests {
     }
 
     #[test]
+    fn nir_born_in_corsica_reads_2a_as_19_and_2b_as_18() {
+        assert_finds(
+            "fr_nir",
+            "né à Ajaccio, NIR 1 85 05 2A 123 456 33",
+            "1 85 05 2A 123 456 33",
+        );
+        assert_finds("fr_nir", "INSEE: 269062B04501205", "269062B04501205");
+        assert_finds("fr_nir", "nir 185052a12345633", "185052a12345633");
+        // The key of 2A computed as 20 (no substitution), and 2A with 2B's key.
+        assert_clean("fr_nir", "NIR 1 85 05 2A 123 456 06");
+        assert_clean("fr_nir", "NIR 1 85 05 2B 123 456 33");
+        // Unspaced without a keyword, month 13, an odd layout.
+        assert_clean("fr_nir", "ref 185052A12345633");
+        assert_clean("fr_nir", "NIR 1 85 13 2A 123 456 33");
+        assert_clean("fr_nir", "NIR 1 8505 2A 123456 33");
+    }
+
+    #[test]
     fn german_tax_id_repetition_and_check_digit() {
         assert_finds("de_tax_id", "Steuer-IdNr 65929970489", "65929970489");
         assert_clean("de_tax_id", "Steuer-IdNr 65929970488");
@@ -646,6 +721,17 @@ mod tests {
         assert_finds("sg_nric", "NRIC S1234567D", "S1234567D");
         assert_finds("sg_nric", "FIN G1234567X", "G1234567X");
         assert_clean("sg_nric", "NRIC S1234567A");
+    }
+
+    #[test]
+    fn fin_m_series_check_letter() {
+        // 2022 M series: weights 2,7,6,5,4,3,2, offset 3, P = 11 - sum mod 11 indexes
+        // KLJNPQRTUWX from 1.
+        assert_finds("sg_nric", "FIN M1234567K", "M1234567K");
+        assert_finds("sg_nric", "work pass M7654321J", "M7654321J");
+        assert_clean("sg_nric", "FIN M1234567L");
+        assert_clean("sg_nric", "FIN M1234567I");
+        assert_clean("sg_nric", "FIN M1234567X");
     }
 
     #[test]

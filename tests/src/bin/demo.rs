@@ -26,8 +26,12 @@ async fn main() -> ExitCode {
     {
         ["seed", dir] => seed(Path::new(dir)).await,
         ["planted", file] => std::fs::write(file, planted_text()).map_err(|e| e.to_string()),
+        ["planted-csv", file] => planted_csv(Path::new(file)),
         ["summary", dir] => summary(Path::new(dir)).await,
-        _ => Err("usage: demo seed <dir> | demo planted <file> | demo summary <dir>".to_string()),
+        _ => Err(
+            "usage: demo seed <dir> | demo planted <file> | demo planted-csv <file.csv.gz> | demo summary <dir>"
+                .to_string(),
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -346,16 +350,83 @@ fn planted_text() -> String {
     )
 }
 
-/// Prints the classifier's findings and checks each planted value was found, and masked.
+/// SSNs for the CSV demo: valid, unformatted, so only the column name `ssn` makes them
+/// findings.
+const CSV_SSNS: [&str; 10] = [
+    "536228726",
+    "212458769",
+    "345678902",
+    "123450987",
+    "456789013",
+    "567890124",
+    "234567891",
+    "321654987",
+    "654321789",
+    "401223344",
+];
+
+/// A gzip CSV export: a customer id, an email and an unformatted SSN per row.
+fn planted_csv(path: &Path) -> Result<(), String> {
+    use std::io::Write;
+    let mut csv = String::from("customer_id,email,ssn\n");
+    for (i, ssn) in CSV_SSNS.iter().enumerate() {
+        csv.push_str(&format!("{},customer{i}@example.org,{ssn}\n", 700_100 + i));
+    }
+    let file = std::fs::File::create(path).map_err(|e| e.to_string())?;
+    let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    gz.write_all(csv.as_bytes()).map_err(|e| e.to_string())?;
+    gz.finish().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Prints the classifier's findings and labelled columns, and checks each planted value
+/// was found and masked, and the CSV export's columns were labelled.
 fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String> {
     let text = std::fs::read_to_string(dir.join("classify.json")).map_err(|e| e.to_string())?;
     let report: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    let findings: Vec<&Value> = report["objects"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|o| o["findings"].as_array().into_iter().flatten())
-        .collect();
+    let objects: Vec<&Value> = report["objects"].as_array().into_iter().flatten().collect();
+    let of = |suffix: &str| {
+        objects
+            .iter()
+            .find(|o| o["path"].as_str().is_some_and(|p| p.ends_with(suffix)))
+            .copied()
+    };
+    let csv = of(".csv.gz").ok_or("classify did not report the CSV export")?;
+    let mut labels = Vec::new();
+    for c in csv["columns"].as_array().into_iter().flatten() {
+        let label = format!(
+            "{} -> {} ({}/{} values)",
+            c["column"].as_str().unwrap_or("?"),
+            c["detector"].as_str().unwrap_or("?"),
+            c["matched"],
+            c["sampled"]
+        );
+        println!("{:<16} column {label}", "classify csv.gz");
+        labels.push(label);
+    }
+    for (column, detector) in [("email", "email"), ("ssn", "us_ssn")] {
+        if !labels
+            .iter()
+            .any(|l| l.starts_with(&format!("{column} -> {detector} ")))
+        {
+            problems.push(format!(
+                "classify did not label the CSV column {column} as {detector}"
+            ));
+        }
+    }
+    if labels.len() != 2 {
+        problems.push(format!(
+            "classify labelled {} CSV columns, 2 expected",
+            labels.len()
+        ));
+    }
+    for ssn in CSV_SSNS {
+        if text.contains(ssn) {
+            problems.push("classify output shows a CSV SSN unmasked".to_string());
+        }
+    }
+    let log = of("planted.log").ok_or("classify did not report planted.log")?;
+    let findings: Vec<&Value> = log["findings"].as_array().into_iter().flatten().collect();
     let mut label = "classify";
     for f in &findings {
         println!(

@@ -1,0 +1,299 @@
+//! Structured values through the single pass: readers (CSV, JSON, Parquet, spreadsheets)
+//! hand values with their place to an [`ObjectScan`], which packs them into a batch of
+//! text (one value per line), runs the pass over each full batch, places every match by
+//! its field, and keeps per-column counts for Purview's column rule.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+
+use super::detector::Category;
+use super::engine::Classifier;
+use super::findings::{ColumnLabel, FindingsBuilder, Location, ObjectReport, ObjectStatus};
+
+/// Where a structured value sits, besides its column.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Place {
+    /// Record number, from 1.
+    pub row: Option<u64>,
+    /// Line of the record's first byte (0 where the format has no lines).
+    pub line: u64,
+    /// Offset of the record's first byte in the decompressed object.
+    pub offset: u64,
+    /// Exact JSON path.
+    pub json_path: Option<String>,
+    /// Spreadsheet cell reference.
+    pub cell: Option<String>,
+}
+
+/// One value in a batch.
+pub(crate) struct Field {
+    /// Its bytes in the batch text.
+    pub span: Range<usize>,
+    /// Its record's bytes in the batch text: keywords count only inside it.
+    pub record: Range<usize>,
+    /// Index in [`Columns`].
+    pub column: usize,
+    /// Number of the value in the object, so a value counts once per detector.
+    pub serial: u64,
+    pub place: Place,
+}
+
+/// Values packed as lines of text, with their fields in order.
+#[derive(Default)]
+pub(crate) struct Batch {
+    pub text: Vec<u8>,
+    pub fields: Vec<Field>,
+    /// First field and first byte of the record being added.
+    record_field: usize,
+    record_start: usize,
+}
+
+impl Batch {
+    /// The field holding batch offset `at` (the last one starting at or before it).
+    pub fn field_at(&self, at: usize) -> usize {
+        self.fields
+            .partition_point(|f| f.span.start <= at)
+            .saturating_sub(1)
+    }
+
+    /// The location of a match `span` (batch offsets) inside field `i`.
+    pub fn location(&self, i: usize, span: &Range<usize>, columns: &Columns) -> Location {
+        let f = &self.fields[i];
+        let column = &columns.columns[f.column];
+        Location {
+            line: f.place.line,
+            column: (span.start.saturating_sub(f.span.start) + 1) as u64,
+            offset: f.place.offset,
+            length: span.len() as u64,
+            row: f.place.row,
+            column_name: column.shown_name.clone(),
+            json_path: f.place.json_path.clone(),
+            sheet: column.sheet.clone(),
+            cell: f.place.cell.clone(),
+        }
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.fields.clear();
+        self.record_field = 0;
+        self.record_start = 0;
+    }
+}
+
+/// One column (or normalised JSON path) and its counts.
+struct Column {
+    /// Key in the report (`name`, `sheet!name`, `$.a[*].b`).
+    key: String,
+    /// Shown as the location's `column_name` (not for JSON paths, which have their own).
+    shown_name: Option<String>,
+    sheet: Option<String>,
+    /// Entries whose keywords are in the name.
+    keyword_entries: Vec<usize>,
+    sampled: u64,
+    /// Hashes of distinct values, up to the rule's minimum.
+    distinct: HashSet<u64>,
+    /// Per entry: values matched, and the serial of the last value counted.
+    matched: HashMap<usize, (u64, u64)>,
+}
+
+/// The columns of one object.
+#[derive(Default)]
+pub(crate) struct Columns {
+    columns: Vec<Column>,
+    index: HashMap<String, usize>,
+}
+
+impl Columns {
+    /// Whether the column's name carries a keyword of `entry`.
+    pub fn has_keyword(&self, column: usize, entry: usize) -> bool {
+        self.columns[column].keyword_entries.contains(&entry)
+    }
+
+    /// Counts a match of `entry` in value `serial` of `column` (once per value).
+    pub fn matched(&mut self, column: usize, entry: usize, serial: u64) {
+        let m = self.columns[column]
+            .matched
+            .entry(entry)
+            .or_insert((0, u64::MAX));
+        if m.1 != serial {
+            m.0 += 1;
+            m.1 = serial;
+        }
+    }
+}
+
+/// Classification of one structured object in progress.
+pub(crate) struct ObjectScan<'c> {
+    classifier: &'c Classifier,
+    findings: FindingsBuilder<'c>,
+    batch: Batch,
+    columns: Columns,
+    serial: u64,
+    flush_at: usize,
+    min_distinct: usize,
+    /// Value bytes added.
+    pub bytes: u64,
+    /// Records ended.
+    pub rows: u64,
+}
+
+impl<'c> ObjectScan<'c> {
+    pub fn new(classifier: &'c Classifier) -> Self {
+        let config = classifier.config();
+        ObjectScan {
+            classifier,
+            findings: classifier.findings_builder(),
+            batch: Batch::default(),
+            columns: Columns::default(),
+            serial: 0,
+            flush_at: config.chunk_bytes.max(1024),
+            min_distinct: usize::try_from(config.column_min_distinct).unwrap_or(usize::MAX),
+            bytes: 0,
+            rows: 0,
+        }
+    }
+
+    /// The index of a column, added on first use. `key` identifies it in the report;
+    /// `shown` is the name locations carry; keywords are looked up in `words`.
+    pub fn column(
+        &mut self,
+        key: &str,
+        shown: Option<&str>,
+        sheet: Option<&str>,
+        words: &str,
+    ) -> usize {
+        if let Some(&i) = self.columns.index.get(key) {
+            return i;
+        }
+        let i = self.columns.columns.len();
+        self.columns.columns.push(Column {
+            key: key.to_string(),
+            shown_name: shown.map(str::to_string),
+            sheet: sheet.map(str::to_string),
+            keyword_entries: self.classifier.keyword_entries(words),
+            sampled: 0,
+            distinct: HashSet::new(),
+            matched: HashMap::new(),
+        });
+        self.columns.index.insert(key.to_string(), i);
+        i
+    }
+
+    /// Adds one value of the current record. Empty values count for nothing.
+    pub fn value(&mut self, column: usize, value: &[u8], place: Place) {
+        let trimmed = value.trim_ascii();
+        if trimmed.is_empty() {
+            return;
+        }
+        self.bytes += value.len() as u64;
+        let c = &mut self.columns.columns[column];
+        c.sampled += 1;
+        if c.distinct.len() < self.min_distinct {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            trimmed.hash(&mut h);
+            c.distinct.insert(h.finish());
+        }
+        let start = self.batch.text.len();
+        self.batch.text.extend_from_slice(value);
+        self.batch.fields.push(Field {
+            span: start..self.batch.text.len(),
+            record: 0..0,
+            column,
+            serial: self.serial,
+            place,
+        });
+        self.batch.text.push(b'\n');
+        self.serial += 1;
+    }
+
+    /// A point to [`ObjectScan::rollback`] to: the values added so far.
+    pub fn mark(&self) -> (usize, usize) {
+        (self.batch.text.len(), self.batch.fields.len())
+    }
+
+    /// Drops the values added since `mark` from the batch (a line that turned out not to
+    /// be JSON, to be classified as text instead). Column counts are kept.
+    pub fn rollback(&mut self, mark: (usize, usize)) {
+        if mark.1 <= self.batch.fields.len() && mark.0 <= self.batch.text.len() {
+            self.batch.text.truncate(mark.0);
+            self.batch.fields.truncate(mark.1);
+        }
+    }
+
+    /// Ends the current record: its values' keyword bounds are set, and the batch is run
+    /// through the pass once it is full.
+    pub fn end_record(&mut self) {
+        let record = self.batch.record_start..self.batch.text.len();
+        for f in &mut self.batch.fields[self.batch.record_field..] {
+            f.record = record.clone();
+        }
+        self.batch.record_field = self.batch.fields.len();
+        self.batch.record_start = self.batch.text.len();
+        self.rows += 1;
+        if self.batch.text.len() >= self.flush_at {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.batch.record_field < self.batch.fields.len() {
+            // Values of an unfinished record (a cut document): close it first.
+            let record = self.batch.record_start..self.batch.text.len();
+            for f in &mut self.batch.fields[self.batch.record_field..] {
+                f.record = record.clone();
+            }
+        }
+        if !self.batch.fields.is_empty() {
+            self.classifier
+                .scan_batch(&self.batch, &mut self.columns, &mut self.findings);
+        }
+        self.batch.clear();
+    }
+
+    /// Runs what is left and builds the report, labelling columns by the rule.
+    pub fn finish(mut self, status: ObjectStatus, format: &'static str) -> ObjectReport {
+        self.flush();
+        let config = self.classifier.config();
+        let mut labels = Vec::new();
+        for c in &self.columns.columns {
+            if c.sampled == 0 || (c.distinct.len() as u64) < config.column_min_distinct {
+                continue;
+            }
+            let mut matched: Vec<(&usize, &(u64, u64))> = c.matched.iter().collect();
+            matched.sort_by_key(|(e, (n, _))| (std::cmp::Reverse(*n), **e));
+            for (&entry, &(n, _)) in matched {
+                if (n as f64) >= config.column_min_share * c.sampled as f64 {
+                    let (id, category): (&str, Category) = self.classifier.entry_info(entry);
+                    labels.push(ColumnLabel {
+                        column: c.key.clone(),
+                        detector: id.to_string(),
+                        category,
+                        sampled: c.sampled,
+                        matched: n,
+                        distinct: c.distinct.len() as u64,
+                    });
+                }
+            }
+        }
+        let findings = self.findings.finish();
+        tracing::debug!(
+            format,
+            rows = self.rows,
+            findings = findings.len(),
+            columns = labels.len(),
+            "object classified"
+        );
+        ObjectReport {
+            status,
+            reason: None,
+            detail: None,
+            format,
+            bytes: self.bytes,
+            rows: Some(self.rows),
+            findings,
+            columns: labels,
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! JSON documents and JSON lines, classified per value and per JSON path: the document is
+//! walked as it is parsed (never built in memory), every string and number is a value at
+//! its path, the key names count as keywords, and a path with its array indexes written
+//! `[*]` is a column for the column rule.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader, Read};
+
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+
+use super::batch::{ObjectScan, Place};
+use super::engine::{looks_binary, Classifier};
+use super::findings::{ObjectReport, ObjectStatus, SkipReason};
+use super::format::SampleLimits;
+use super::ClassifyError;
+
+/// Arrays at this depth or above end a record with each element (the rows of
+/// `[{...}, {...}]` and of `{"Records": [...]}`), and so do the root object's members.
+const RECORD_DEPTH: usize = 2;
+
+/// The place of the value being read: exact and normalised paths, kept as strings that
+/// grow and shrink with the walk.
+struct Walker<'s, 'c> {
+    scan: &'s mut ObjectScan<'c>,
+    /// `$.a.b[3].c`.
+    exact: String,
+    /// `$.a.b[*].c`: the column.
+    column: String,
+    /// The nearest key: what keywords are looked up in.
+    keys: Vec<String>,
+    depth: usize,
+    /// Row of the values: the JSON line, or the root array's element.
+    row: Option<u64>,
+    line: u64,
+    offset: u64,
+    /// Root array elements finished, and the most allowed.
+    elements: u64,
+    max_rows: Option<u64>,
+    /// Set when `max_rows` stopped the walk.
+    stopped: bool,
+    /// Whether array elements and root members end records (a JSON document; a JSON
+    /// line is one record).
+    records: bool,
+    number: String,
+}
+
+impl<'s, 'c> Walker<'s, 'c> {
+    fn new(scan: &'s mut ObjectScan<'c>) -> Self {
+        Walker {
+            scan,
+            exact: String::from("$"),
+            column: String::from("$"),
+            keys: Vec::new(),
+            depth: 0,
+            row: None,
+            line: 0,
+            offset: 0,
+            elements: 0,
+            max_rows: None,
+            stopped: false,
+            records: false,
+            number: String::new(),
+        }
+    }
+
+    fn value(&mut self, bytes: &[u8]) {
+        let key = self.keys.last().map_or("", String::as_str);
+        let column = self.scan.column(&self.column, None, None, key);
+        let place = Place {
+            row: self.row,
+            line: self.line,
+            offset: self.offset,
+            json_path: Some(self.exact.clone()),
+            cell: None,
+        };
+        self.scan.value(column, bytes, place);
+    }
+
+    fn number(&mut self, write: impl FnOnce(&mut String)) {
+        let mut n = std::mem::take(&mut self.number);
+        n.clear();
+        write(&mut n);
+        self.value(n.as_bytes());
+        self.number = n;
+    }
+}
+
+/// Writes a key in path syntax: `.name`, or `["odd key"]`.
+fn push_key(path: &mut String, key: &str) {
+    let plain = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if plain {
+        path.push('.');
+        path.push_str(key);
+    } else {
+        path.push_str("[\"");
+        for c in key.chars() {
+            match c {
+                '"' | '\\' => {
+                    path.push('\\');
+                    path.push(c);
+                }
+                c if c.is_control() => {
+                    let _ = write!(path, "\\u{:04x}", c as u32);
+                }
+                c => path.push(c),
+            }
+        }
+        path.push_str("\"]");
+    }
+}
+
+/// One JSON value at the walker's place.
+struct Node<'w, 's, 'c>(&'w mut Walker<'s, 'c>);
+
+impl<'de> DeserializeSeed<'de> for Node<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+/// The error a walk stops with when `max_rows` is reached.
+const STOP: &str = "s3connector: row limit reached";
+
+impl<'de> Visitor<'de> for Node<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.value(v.as_bytes());
+        Ok(())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<(), E> {
+        self.0.number(|s| {
+            let _ = write!(s, "{v}");
+        });
+        Ok(())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<(), E> {
+        self.0.number(|s| {
+            let _ = write!(s, "{v}");
+        });
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.0.number(|s| {
+            let _ = write!(s, "{v}");
+        });
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let w = self.0;
+        let root = w.depth == 0;
+        w.depth += 1;
+        let (exact_len, column_len) = (w.exact.len(), w.column.len());
+        w.column.push_str("[*]");
+        let mut i: u64 = 0;
+        loop {
+            if root {
+                if w.max_rows.is_some_and(|max| w.elements >= max) {
+                    w.stopped = true;
+                    return Err(serde::de::Error::custom(STOP));
+                }
+                w.row = Some(i + 1);
+            }
+            let _ = write!(w.exact, "[{i}]");
+            let more = seq.next_element_seed(Node(w))?.is_some();
+            w.exact.truncate(exact_len);
+            if !more {
+                break;
+            }
+            if w.records && w.depth <= RECORD_DEPTH {
+                w.scan.end_record();
+            }
+            if root {
+                w.elements += 1;
+            }
+            i += 1;
+        }
+        w.column.truncate(column_len);
+        w.depth -= 1;
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let w = self.0;
+        w.depth += 1;
+        let (exact_len, column_len) = (w.exact.len(), w.column.len());
+        while let Some(key) = map.next_key::<String>()? {
+            push_key(&mut w.exact, &key);
+            push_key(&mut w.column, &key);
+            w.keys.push(key);
+            map.next_value_seed(Node(w))?;
+            w.keys.pop();
+            w.exact.truncate(exact_len);
+            w.column.truncate(column_len);
+            if w.records && w.depth == 1 {
+                w.scan.end_record();
+            }
+        }
+        w.depth -= 1;
+        Ok(())
+    }
+}
+
+impl Classifier {
+    /// Classifies one JSON document streamed from `reader`. `limits.max_rows` counts the
+    /// root array's elements. A document that is not JSON ends the walk: what was read
+    /// is reported `PARTIAL` with the parser's message.
+    pub(crate) fn classify_json<R: Read>(
+        &self,
+        reader: R,
+        limits: &SampleLimits,
+    ) -> Result<ObjectReport, ClassifyError> {
+        let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+        if looks_binary(binary_head(&mut buffered)?) {
+            return Ok(skipped("json"));
+        }
+        let mut scan = ObjectScan::new(self);
+        let mut walker = Walker::new(&mut scan);
+        walker.max_rows = limits.max_rows;
+        walker.records = true;
+        let mut de = serde_json::Deserializer::from_reader(buffered);
+        let result = Node(&mut walker)
+            .deserialize(&mut de)
+            .and_then(|()| de.end());
+        let stopped = walker.stopped;
+        let elements = walker.elements;
+        let (status, detail) = match result {
+            Ok(()) => (ObjectStatus::Complete, None),
+            Err(_) if stopped => (ObjectStatus::Partial, None),
+            Err(e) if e.is_io() => {
+                return Err(ClassifyError::Read(std::io::Error::other(e.to_string())))
+            }
+            Err(e) => (ObjectStatus::Partial, Some(format!("invalid JSON: {e}"))),
+        };
+        scan.rows = elements;
+        let mut report = scan.finish(status, "json");
+        report.detail = detail;
+        Ok(report)
+    }
+
+    /// Classifies JSON lines: each line one document (its row is its line number). A line
+    /// that is not JSON is classified as one text value at path `$`.
+    pub(crate) fn classify_json_lines<R: Read>(
+        &self,
+        reader: R,
+        limits: &SampleLimits,
+    ) -> Result<ObjectReport, ClassifyError> {
+        let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+        if looks_binary(binary_head(&mut buffered)?) {
+            return Ok(skipped("json_lines"));
+        }
+        let mut scan = ObjectScan::new(self);
+        let mut line = Vec::new();
+        let mut number: u64 = 0;
+        let mut offset: u64 = 0;
+        let mut records: u64 = 0;
+        let mut status = ObjectStatus::Complete;
+        loop {
+            line.clear();
+            let n = buffered
+                .read_until(b'\n', &mut line)
+                .map_err(ClassifyError::Read)?;
+            if n == 0 {
+                break;
+            }
+            number += 1;
+            let start = offset;
+            offset += n as u64;
+            let text = line.trim_ascii();
+            if text.is_empty() {
+                continue;
+            }
+            if limits.max_rows.is_some_and(|max| records >= max) {
+                status = ObjectStatus::Partial;
+                break;
+            }
+            records += 1;
+            let mark = scan.mark();
+            let mut walker = Walker::new(&mut scan);
+            walker.row = Some(number);
+            walker.line = number;
+            walker.offset = start;
+            let mut de = serde_json::Deserializer::from_slice(text);
+            // Deep lines hit the parser's recursion limit; the values read so far stay.
+            let parsed = Node(&mut walker)
+                .deserialize(&mut de)
+                .and_then(|()| de.end());
+            if parsed.is_err() {
+                scan.rollback(mark);
+                let mut walker = Walker::new(&mut scan);
+                walker.row = Some(number);
+                walker.line = number;
+                walker.offset = start;
+                walker.value(text);
+            }
+            scan.end_record();
+        }
+        scan.rows = records;
+        Ok(scan.finish(status, "json_lines"))
+    }
+}
+
+fn binary_head<R: Read>(r: &mut BufReader<R>) -> Result<&[u8], ClassifyError> {
+    let head = r.fill_buf().map_err(ClassifyError::Read)?;
+    Ok(&head[..head.len().min(8192)])
+}
+
+fn skipped(format: &'static str) -> ObjectReport {
+    ObjectReport::skipped(
+        SkipReason::UnsupportedType,
+        Some("binary content".into()),
+        format,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::tests::shared;
+    use crate::classify::{Finding, ObjectFormat};
+
+    fn run(format: ObjectFormat, text: &str, limits: SampleLimits) -> ObjectReport {
+        shared()
+            .classify_stream(&format, text.as_bytes(), &limits)
+            .unwrap()
+    }
+
+    fn finding<'a>(r: &'a ObjectReport, id: &str) -> &'a Finding {
+        r.findings
+            .iter()
+            .find(|f| f.detector == id)
+            .unwrap_or_else(|| panic!("no {id} in {:?}", r.findings))
+    }
+
+    #[test]
+    fn json_document_values_have_their_path_and_keys_are_keywords() {
+        let text = r#"{"Records": [
+            {"user": {"name": "Jane", "ssn": "536228726", "cards": ["4539 5787 6362 1486"]}},
+            {"user": {"name": "John", "ssn": 212458769, "odd key": "jane.doe@mail.example.org"}}
+        ]}"#;
+        let r = run(ObjectFormat::Json, text, SampleLimits::NONE);
+        assert_eq!(r.status, ObjectStatus::Complete, "{r:?}");
+        let ssn = finding(&r, "us_ssn");
+        let paths: Vec<_> = ssn
+            .locations
+            .iter()
+            .map(|l| l.json_path.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            ["$.Records[0].user.ssn", "$.Records[1].user.ssn"],
+            "a number value is a value too"
+        );
+        let card = &finding(&r, "credit_card").locations[0];
+        assert_eq!(
+            card.json_path.as_deref(),
+            Some("$.Records[0].user.cards[0]")
+        );
+        let email = &finding(&r, "email").locations[0];
+        assert_eq!(
+            email.json_path.as_deref(),
+            Some("$.Records[1].user[\"odd key\"]")
+        );
+    }
+
+    #[test]
+    fn json_array_rows_column_rule_and_row_limit() {
+        let mut text = String::from("[");
+        for i in 0..12 {
+            if i > 0 {
+                text.push(',');
+            }
+            text.push_str(&format!(
+                r#"{{"id": {i}, "contact": {{"email": "user{i}@mail.example.org"}}}}"#
+            ));
+        }
+        text.push(']');
+        let r = run(ObjectFormat::Json, &text, SampleLimits::NONE);
+        assert_eq!(r.rows, Some(12));
+        let l = &finding(&r, "email").locations[3];
+        assert_eq!(l.row, Some(4));
+        assert_eq!(l.json_path.as_deref(), Some("$[3].contact.email"));
+        assert_eq!(r.columns.len(), 1, "{:?}", r.columns);
+        assert_eq!(r.columns[0].column, "$[*].contact.email");
+        let cut = run(
+            ObjectFormat::Json,
+            &text,
+            SampleLimits {
+                max_rows: Some(5),
+                max_bytes: None,
+            },
+        );
+        assert_eq!(cut.status, ObjectStatus::Partial);
+        assert_eq!(finding(&cut, "email").count, 5);
+    }
+
+    #[test]
+    fn invalid_or_cut_json_is_partial_with_what_was_read() {
+        let r = run(
+            ObjectFormat::Json,
+            r#"{"email": "jane.doe@mail.example.org", "x": tru"#,
+            SampleLimits::NONE,
+        );
+        assert_eq!(r.status, ObjectStatus::Partial);
+        assert!(r.detail.as_deref().unwrap().starts_with("invalid JSON"));
+        assert_eq!(finding(&r, "email").count, 1);
+    }
+
+    #[test]
+    fn json_lines_rows_are_lines_and_bad_lines_are_text() {
+        let text = "{\"ip\": \"10.1.2.3\", \"msg\": \"ok\"}\n\n\
+                    not json: card 4539 5787 6362 1486\n\
+                    {\"user\": {\"email\": \"jane.doe@mail.example.org\"}}\n";
+        let r = run(ObjectFormat::JsonLines, text, SampleLimits::NONE);
+        assert_eq!(r.rows, Some(3));
+        let card = &finding(&r, "credit_card").locations[0];
+        assert_eq!((card.row, card.line), (Some(3), 3));
+        assert_eq!(card.json_path.as_deref(), Some("$"));
+        let email = &finding(&r, "email").locations[0];
+        assert_eq!(email.row, Some(4));
+        assert_eq!(email.json_path.as_deref(), Some("$.user.email"));
+        assert_eq!(email.offset, text.find("{\"user\"").unwrap() as u64);
+    }
+
+    #[test]
+    fn clean_json_has_no_findings() {
+        let mut text = String::new();
+        for i in 0..300 {
+            text.push_str(&format!(
+                r#"{{"event_id": "{:08x}-1c2d-4e5f-8a9b-{:012x}", "order": {}, "version": "2.{}.{}", "ts": "2024-05-{:02}T10:{:02}:00Z", "sha": "{:040x}", "amount": {}.{:02}}}"#,
+                i * 7919,
+                i * 104_729,
+                900_000 + i,
+                i % 10,
+                i % 7,
+                i % 28 + 1,
+                i % 60,
+                (i as u128) * 0x1234_5678_9abc_def1,
+                i * 13,
+                i % 100
+            ));
+            text.push('\n');
+        }
+        let r = run(ObjectFormat::JsonLines, &text, SampleLimits::NONE);
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        assert_eq!(r.rows, Some(300));
+    }
+}

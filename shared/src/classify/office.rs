@@ -1,0 +1,592 @@
+//! Office Open XML documents: Excel workbooks (`.xlsx`, read cell by cell with calamine,
+//! classified per value and per column, the first row naming the columns when it reads
+//! as a header) and Word documents (`.docx`, the text of `word/document.xml` streamed
+//! through the text pass, one paragraph per line).
+
+use std::io::{self, BufReader, Read};
+use std::path::Path;
+
+use calamine::{DataRef, Reader, Xlsx};
+use quick_xml::events::Event;
+
+use super::batch::{ObjectScan, Place};
+use super::engine::{Classifier, StreamEnd};
+use super::findings::{ObjectReport, ObjectStatus, SkipReason};
+use super::format::SampleLimits;
+use super::object::Limited;
+use super::ClassifyError;
+
+/// Longest header cell taken as a column name.
+const MAX_HEADER_NAME: usize = 64;
+
+impl Classifier {
+    /// Classifies every sheet of an Excel workbook. Locations carry the sheet, the cell
+    /// (`B7`), the row and the column name (the header cell, else the column letter);
+    /// columns are `sheet!name`. `limits.max_rows` counts rows over the whole workbook,
+    /// `limits.max_bytes` cell text. A file that is not a readable workbook is `SKIPPED`
+    /// as `malformed`.
+    pub(crate) fn classify_xlsx(
+        &self,
+        path: &Path,
+        limits: &SampleLimits,
+    ) -> Result<ObjectReport, ClassifyError> {
+        let file = std::fs::File::open(path).map_err(ClassifyError::Read)?;
+        let mut book = match Xlsx::new(BufReader::new(file)) {
+            Ok(b) => b,
+            Err(e) => return Ok(malformed("xlsx", &e)),
+        };
+        let mut scan = ObjectScan::new(self);
+        let mut status = ObjectStatus::Complete;
+        let mut detail = None;
+        let mut rows: u64 = 0;
+        'sheets: for sheet in book.sheet_names() {
+            let mut cells = match book.worksheet_cells_reader(&sheet) {
+                Ok(c) => c,
+                Err(e) => {
+                    status = ObjectStatus::Partial;
+                    detail = Some(format!("sheet {sheet:?} could not be read: {e}"));
+                    continue;
+                }
+            };
+            let mut sheet_rows = SheetRows::default();
+            loop {
+                let cell = match cells.next_cell() {
+                    Ok(Some(cell)) => cell,
+                    Ok(None) => break,
+                    Err(e) => {
+                        status = ObjectStatus::Partial;
+                        detail = Some(format!("sheet {sheet:?} could not be read: {e}"));
+                        break;
+                    }
+                };
+                let (row, col) = cell.get_position();
+                let Some(text) = cell_text(cell.get_value()) else {
+                    continue;
+                };
+                if sheet_rows.current != Some(row) {
+                    if let Some(pending) = sheet_rows.pending_header.take() {
+                        if self.flush_first_row(&mut scan, &sheet, &mut sheet_rows, pending) {
+                            rows += 1;
+                        }
+                    } else if sheet_rows.current.is_some() {
+                        scan.end_record();
+                    }
+                    if limits.max_rows.is_some_and(|max| rows >= max)
+                        || limits.max_bytes.is_some_and(|max| scan.bytes >= max)
+                    {
+                        status = ObjectStatus::Partial;
+                        break 'sheets;
+                    }
+                    sheet_rows.current = Some(row);
+                    if sheet_rows.first.is_none() {
+                        // The first row waits: it is a header or data once it is whole.
+                        sheet_rows.first = Some(row);
+                        sheet_rows.pending_header = Some(Vec::new());
+                    } else {
+                        rows += 1;
+                    }
+                }
+                if let Some(pending) = &mut sheet_rows.pending_header {
+                    pending.push((col, text.into_owned()));
+                    continue;
+                }
+                let column = self.sheet_column(&mut scan, &sheet, &sheet_rows, col);
+                let place = Place {
+                    row: Some(u64::from(row) + 1),
+                    cell: Some(cell_ref(row, col)),
+                    ..Place::default()
+                };
+                scan.value(column, text.as_bytes(), place);
+            }
+            if let Some(pending) = sheet_rows.pending_header.take() {
+                if self.flush_first_row(&mut scan, &sheet, &mut sheet_rows, pending) {
+                    rows += 1;
+                }
+            } else {
+                scan.end_record();
+            }
+        }
+        scan.rows = rows;
+        let mut report = scan.finish(status, "xlsx");
+        report.detail = detail;
+        Ok(report)
+    }
+
+    /// The first row of a sheet, whole: a header (names the columns) or data (then
+    /// classified, and true is returned).
+    fn flush_first_row(
+        &self,
+        scan: &mut ObjectScan<'_>,
+        sheet: &str,
+        rows: &mut SheetRows,
+        cells: Vec<(u32, String)>,
+    ) -> bool {
+        let first = rows.first.unwrap_or(0);
+        let names: Vec<&str> = cells.iter().map(|(_, t)| t.trim()).collect();
+        let header = !names.is_empty()
+            && names.iter().enumerate().all(|(i, n)| {
+                !n.is_empty()
+                    && n.len() <= MAX_HEADER_NAME
+                    && n.chars().any(char::is_alphabetic)
+                    && !n.contains('@')
+                    && !names[..i].contains(n)
+            })
+            && self
+                .classify_bytes(names.join("\n").as_bytes())
+                .findings
+                .is_empty();
+        if header {
+            rows.names = cells
+                .iter()
+                .map(|(c, t)| (*c, t.trim().to_string()))
+                .collect();
+            return false;
+        }
+        for (col, text) in cells {
+            let column = self.sheet_column(scan, sheet, rows, col);
+            let place = Place {
+                row: Some(u64::from(first) + 1),
+                cell: Some(cell_ref(first, col)),
+                ..Place::default()
+            };
+            scan.value(column, text.as_bytes(), place);
+        }
+        scan.end_record();
+        true
+    }
+
+    fn sheet_column(
+        &self,
+        scan: &mut ObjectScan<'_>,
+        sheet: &str,
+        rows: &SheetRows,
+        col: u32,
+    ) -> usize {
+        let name = rows
+            .names
+            .iter()
+            .find(|(c, _)| *c == col)
+            .map_or_else(|| column_letters(col), |(_, n)| n.clone());
+        scan.column(&format!("{sheet}!{name}"), Some(&name), Some(sheet), &name)
+    }
+
+    /// Classifies the text of a Word document's body, paragraphs as lines: locations are
+    /// line (paragraph), column and offset in that text. A file that is not a readable
+    /// Word document is `SKIPPED` as `malformed`.
+    pub(crate) fn classify_docx(
+        &self,
+        path: &Path,
+        limits: &SampleLimits,
+    ) -> Result<ObjectReport, ClassifyError> {
+        let file = std::fs::File::open(path).map_err(ClassifyError::Read)?;
+        let mut archive = match zip::ZipArchive::new(BufReader::new(file)) {
+            Ok(a) => a,
+            Err(e) => return Ok(malformed("docx", &e)),
+        };
+        let part = match archive.by_name("word/document.xml") {
+            Ok(p) => p,
+            Err(e) => return Ok(malformed("docx", &e)),
+        };
+        let mut text = Limited::new(DocxText::new(part), limits.max_bytes);
+        let mut findings = self.findings_builder();
+        let end = self.scan_stream(&mut text, &mut findings);
+        let bytes = match end {
+            Ok(StreamEnd::Read(bytes)) => bytes,
+            Ok(StreamEnd::Binary) => {
+                return Ok(malformed("docx", &"its text has binary content"));
+            }
+            Err(ClassifyError::Read(e)) if e.kind() == io::ErrorKind::InvalidData => {
+                return Ok(malformed("docx", &e));
+            }
+            Err(e) => return Err(e),
+        };
+        let report = ObjectReport {
+            status: ObjectStatus::Complete,
+            reason: None,
+            detail: None,
+            format: "docx",
+            bytes,
+            rows: None,
+            findings: findings.finish(),
+            columns: Vec::new(),
+        };
+        Ok(text.mark(report))
+    }
+}
+
+/// Where a sheet's reading is.
+#[derive(Default)]
+struct SheetRows {
+    current: Option<u32>,
+    first: Option<u32>,
+    pending_header: Option<Vec<(u32, String)>>,
+    names: Vec<(u32, String)>,
+}
+
+/// A cell's text: strings as they are, whole numbers without a fraction (`4539578763621486`,
+/// not `4.539578763621486e15`); booleans, dates, errors and empty cells have none.
+fn cell_text<'a>(value: &'a DataRef<'_>) -> Option<std::borrow::Cow<'a, str>> {
+    use std::borrow::Cow;
+    match value {
+        DataRef::String(s) | DataRef::DateTimeIso(s) => Some(Cow::Borrowed(s.as_str())),
+        DataRef::SharedString(s) => Some(Cow::Borrowed(s)),
+        DataRef::Int(i) => Some(Cow::Owned(i.to_string())),
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e18 => {
+            Some(Cow::Owned(format!("{}", *f as i64)))
+        }
+        DataRef::Float(f) => Some(Cow::Owned(f.to_string())),
+        _ => None,
+    }
+}
+
+/// `A`, `B`, ... `Z`, `AA` for a zero-based column.
+fn column_letters(col: u32) -> String {
+    let mut n = col + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        out.push(b'A' + r as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// `B7` for zero-based row 6, column 1.
+fn cell_ref(row: u32, col: u32) -> String {
+    format!("{}{}", column_letters(col), u64::from(row) + 1)
+}
+
+fn malformed(format: &'static str, e: &dyn std::fmt::Display) -> ObjectReport {
+    ObjectReport::skipped(
+        SkipReason::Malformed,
+        Some(format!("not a readable {format} file: {e}")),
+        format,
+    )
+}
+
+/// The text of `word/document.xml` as a stream: the runs' text (`w:t`), tabs, breaks,
+/// and a line end after each paragraph (`w:p`).
+struct DocxText<R: Read> {
+    xml: quick_xml::Reader<BufReader<R>>,
+    event: Vec<u8>,
+    out: Vec<u8>,
+    pos: usize,
+    in_text: bool,
+    done: bool,
+}
+
+impl<R: Read> DocxText<R> {
+    fn new(part: R) -> Self {
+        DocxText {
+            xml: quick_xml::Reader::from_reader(BufReader::with_capacity(64 * 1024, part)),
+            event: Vec::new(),
+            out: Vec::new(),
+            pos: 0,
+            in_text: false,
+            done: false,
+        }
+    }
+
+    /// Reads XML events until some text is produced or the part ends.
+    fn fill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.pos = 0;
+        while self.out.is_empty() && !self.done {
+            self.event.clear();
+            let event = self
+                .xml
+                .read_event_into(&mut self.event)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            match event {
+                Event::Start(e) if e.local_name().as_ref() == b"t" => self.in_text = true,
+                Event::End(e) => match e.local_name().as_ref() {
+                    b"t" => self.in_text = false,
+                    b"p" => self.out.push(b'\n'),
+                    _ => {}
+                },
+                Event::Empty(e) => match e.local_name().as_ref() {
+                    b"tab" => self.out.push(b'\t'),
+                    b"br" | b"cr" => self.out.push(b'\n'),
+                    _ => {}
+                },
+                Event::Text(t) if self.in_text => {
+                    let text = t
+                        .decode()
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    self.out.extend_from_slice(text.as_bytes());
+                }
+                Event::GeneralRef(r) if self.in_text => {
+                    let name = r
+                        .decode()
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+                    if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
+                        self.out.extend_from_slice(s.as_bytes());
+                    } else if let Ok(Some(c)) = r.resolve_char_ref() {
+                        let mut b = [0u8; 4];
+                        self.out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
+                    }
+                }
+                Event::Eof => self.done = true,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: Read> Read for DocxText<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.out.len() {
+            self.fill()?;
+        }
+        let n = (self.out.len() - self.pos).min(buf.len());
+        buf[..n].copy_from_slice(&self.out[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Minimal Office Open XML files for tests: what Excel and Word need to open them, and
+/// what calamine and the docx reader read.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use std::io::Write;
+    use std::path::Path;
+
+    use zip::write::SimpleFileOptions;
+
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+
+    fn write_zip(path: &Path, parts: &[(&str, String)]) {
+        let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+        let options =
+            SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, body) in parts {
+            zip.start_file(*name, options).unwrap();
+            zip.write_all(body.as_bytes()).unwrap();
+        }
+        zip.finish().unwrap();
+    }
+
+    /// A workbook with one sheet per entry; cells are inline strings, rows from 1.
+    pub fn xlsx(path: &Path, sheets: &[(&str, Vec<Vec<String>>)]) {
+        let mut parts = vec![
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#.to_string(),
+            ),
+            (
+                "_rels/.rels",
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string(),
+            ),
+        ];
+        let mut book = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#,
+        );
+        let mut rels = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">"#,
+        );
+        let mut sheet_parts = Vec::new();
+        for (i, (name, rows)) in sheets.iter().enumerate() {
+            let n = i + 1;
+            book.push_str(&format!(
+                r#"<sheet name="{}" sheetId="{n}" r:id="rId{n}"/>"#,
+                escape(name)
+            ));
+            rels.push_str(&format!(
+                r#"<Relationship Id="rId{n}" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{n}.xml"/>"#
+            ));
+            let mut xml = String::from(
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#,
+            );
+            for (r, row) in rows.iter().enumerate() {
+                xml.push_str(&format!(r#"<row r="{}">"#, r + 1));
+                for (c, value) in row.iter().enumerate() {
+                    let cell = format!("{}{}", super::column_letters(c as u32), r + 1);
+                    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+                        xml.push_str(&format!(r#"<c r="{cell}"><v>{value}</v></c>"#));
+                    } else {
+                        xml.push_str(&format!(
+                            r#"<c r="{cell}" t="inlineStr"><is><t>{}</t></is></c>"#,
+                            escape(value)
+                        ));
+                    }
+                }
+                xml.push_str("</row>");
+            }
+            xml.push_str("</sheetData></worksheet>");
+            sheet_parts.push((format!("xl/worksheets/sheet{n}.xml"), xml));
+        }
+        book.push_str("</sheets></workbook>");
+        rels.push_str("</Relationships>");
+        parts.push(("xl/workbook.xml", book));
+        parts.push(("xl/_rels/workbook.xml.rels", rels));
+        let names: Vec<String> = sheet_parts.iter().map(|(n, _)| n.clone()).collect();
+        for (i, (_, xml)) in sheet_parts.into_iter().enumerate() {
+            parts.push((names[i].as_str(), xml));
+        }
+        write_zip(path, &parts);
+    }
+
+    /// A Word document with one paragraph per entry; each paragraph's text is split into
+    /// two runs in its middle, as Word does after edits.
+    pub fn docx(path: &Path, paragraphs: &[&str]) {
+        let mut body = String::new();
+        for p in paragraphs {
+            let mid = p
+                .char_indices()
+                .nth(p.chars().count() / 2)
+                .map_or(0, |(i, _)| i);
+            let (a, b) = p.split_at(mid);
+            body.push_str(&format!(
+                r#"<w:p><w:r><w:t xml:space="preserve">{}</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t xml:space="preserve">{}</w:t></w:r></w:p>"#,
+                escape(a),
+                escape(b)
+            ));
+        }
+        let document = format!(
+            r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>{body}</w:body></w:document>"#
+        );
+        write_zip(
+            path,
+            &[
+                (
+                    "[Content_Types].xml",
+                    r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#.to_string(),
+                ),
+                ("word/document.xml", document),
+            ],
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::classify::tests::shared;
+    use crate::classify::{Finding, ObjectFormat};
+
+    fn temp(name: &str) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!("s3c-office-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join(name)
+    }
+
+    fn finding<'a>(r: &'a ObjectReport, id: &str) -> &'a Finding {
+        r.findings
+            .iter()
+            .find(|f| f.detector == id)
+            .unwrap_or_else(|| panic!("no {id} in {:?}", r.findings))
+    }
+
+    fn people() -> Vec<Vec<String>> {
+        let mut rows = vec![vec!["Name".to_string(), "Email".into(), "Notes".into()]];
+        for i in 0..9 {
+            rows.push(vec![
+                format!("Person {i}"),
+                format!("user{i}@mail.example.org"),
+                if i == 3 {
+                    "paid with 4539578763621486".into()
+                } else {
+                    format!("note {i}")
+                },
+            ]);
+        }
+        rows
+    }
+
+    #[test]
+    fn xlsx_cells_have_sheet_cell_row_and_header_name() {
+        let path = temp("book.xlsx");
+        let lookalikes: Vec<Vec<String>> = (0..20)
+            .map(|i| vec![format!("{}", 100_000 + i), format!("SKU-{i:04}")])
+            .collect();
+        fixtures::xlsx(&path, &[("People", people()), ("Stock", lookalikes)]);
+        let head = std::fs::read(&path).unwrap();
+        let format = ObjectFormat::detect("book.xlsx", &head[..4]);
+        assert_eq!(format, ObjectFormat::Xlsx);
+        let r = shared()
+            .classify_file(&format, &path, &SampleLimits::NONE)
+            .unwrap();
+        assert_eq!(r.status, ObjectStatus::Complete, "{r:?}");
+        assert_eq!(
+            r.rows,
+            Some(9 + 20),
+            "header row excluded; Stock has no header"
+        );
+        let card = &finding(&r, "credit_card").locations[0];
+        assert_eq!(card.sheet.as_deref(), Some("People"));
+        assert_eq!(card.cell.as_deref(), Some("C5"));
+        assert_eq!(card.row, Some(5));
+        assert_eq!(card.column_name.as_deref(), Some("Notes"));
+        assert_eq!(card.column, 11, "byte of the value in the cell, from 1");
+        let email = finding(&r, "email");
+        assert_eq!(email.count, 9);
+        let labels: Vec<_> = r
+            .columns
+            .iter()
+            .map(|c| (c.column.as_str(), c.detector.as_str()))
+            .collect();
+        assert_eq!(labels, [("People!Email", "email")]);
+        assert_eq!(r.findings.len(), 2, "nothing in Stock: {:?}", r.findings);
+        let cut = shared()
+            .classify_file(
+                &format,
+                &path,
+                &SampleLimits {
+                    max_rows: Some(4),
+                    max_bytes: None,
+                },
+            )
+            .unwrap();
+        assert_eq!(cut.status, ObjectStatus::Partial);
+        assert_eq!(finding(&cut, "email").count, 4);
+    }
+
+    #[test]
+    fn docx_text_is_classified_by_paragraph() {
+        let path = temp("memo.docx");
+        fixtures::docx(
+            &path,
+            &[
+                "Quarterly memo",
+                "Employee SSN: 536-22-8726 & co",
+                "card 4539 5787 6362 1486",
+            ],
+        );
+        let head = std::fs::read(&path).unwrap();
+        let format = ObjectFormat::detect("memo.docx", &head[..4]);
+        assert_eq!(format, ObjectFormat::Docx);
+        let r = shared()
+            .classify_file(&format, &path, &SampleLimits::NONE)
+            .unwrap();
+        assert_eq!(r.status, ObjectStatus::Complete, "{r:?}");
+        let ssn = &finding(&r, "us_ssn").locations[0];
+        assert_eq!((ssn.line, ssn.column), (2, 15));
+        let card = &finding(&r, "credit_card").locations[0];
+        assert_eq!(
+            (card.line, card.column),
+            (3, 6),
+            "the value is split over two runs"
+        );
+        let clean = temp("clean.docx");
+        fixtures::docx(
+            &clean,
+            &["Version 2.4.1 released on 2024-05-01.", "Order 100234."],
+        );
+        let r = shared()
+            .classify_file(&format, &clean, &SampleLimits::NONE)
+            .unwrap();
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        std::fs::write(&clean, b"PK\x03\x04 not a zip").unwrap();
+        let r = shared()
+            .classify_file(&format, &clean, &SampleLimits::NONE)
+            .unwrap();
+        assert_eq!(r.reason, Some(SkipReason::Malformed));
+    }
+}
