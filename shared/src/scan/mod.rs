@@ -1,5 +1,7 @@
 //! Scans: discover buckets and (in later stages) classify their content.
 
+pub mod inventory;
+pub mod manifest;
 pub mod report;
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};

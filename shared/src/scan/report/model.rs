@@ -107,6 +107,17 @@ pub enum BucketStatus {
     Failed,
 }
 
+impl BucketStatus {
+    /// The code as written in reports (`COMPLETE`, `PARTIAL`, `FAILED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BucketStatus::Complete => "COMPLETE",
+            BucketStatus::Partial => "PARTIAL",
+            BucketStatus::Failed => "FAILED",
+        }
+    }
+}
+
 /// How a bucket's objects were enumerated.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(tag = "source", rename_all = "snake_case")]
@@ -311,6 +322,8 @@ pub struct Container {
     pub size_bytes: u64,
     /// Number of objects under `data_path`.
     pub object_count: u64,
+    /// Whether size and count cover every object (false: the listing limit was reached).
+    pub counts_complete: bool,
     /// Why the schema could not be inferred, if it could not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -337,6 +350,17 @@ pub enum ObjectStatus {
     Partial,
     /// Not classified; see the reason.
     Skipped,
+}
+
+impl ObjectStatus {
+    /// The code as written in reports (`COMPLETE`, `PARTIAL`, `SKIPPED`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectStatus::Complete => "COMPLETE",
+            ObjectStatus::Partial => "PARTIAL",
+            ObjectStatus::Skipped => "SKIPPED",
+        }
+    }
 }
 
 /// Why an object was skipped (or only partly read). Codes in Macie's style.

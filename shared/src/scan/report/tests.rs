@@ -2,6 +2,8 @@
 //! buckets whose findings come from the real classifier over planted values.
 
 use super::*;
+use std::path::Path;
+
 use crate::classify::{Category, Classifier, ClassifyConfig};
 
 /// Planted card number (Luhn-valid test number).
@@ -309,4 +311,44 @@ fn serialized_report_and_parts_hold_no_planted_value() {
     for v in PLANTED {
         assert!(!text.contains(v), "report holds {v} unmasked");
     }
+}
+
+#[test]
+fn write_dir_writes_every_file_without_an_unmasked_value() {
+    let dir = std::env::temp_dir().join(format!("s3c-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let paths = write_dir(&sample_report(), &dir).unwrap();
+    let names: Vec<String> = paths
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "report.json",
+            "findings.csv",
+            "findings.ocsf.json",
+            "report.html"
+        ]
+    );
+    for p in &paths {
+        let body = std::fs::read_to_string(p).unwrap();
+        assert!(!body.is_empty(), "{} empty", p.display());
+        for v in PLANTED {
+            assert!(!body.contains(v), "{} holds {v}", p.display());
+        }
+    }
+    let back: ScanReport =
+        serde_json::from_str(&std::fs::read_to_string(&paths[0]).unwrap()).unwrap();
+    assert_eq!(back, sample_report());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn write_dir_names_a_missing_directory() {
+    let err = write_dir(&sample_report(), Path::new("/nonexistent/s3c")).unwrap_err();
+    assert!(
+        err.to_string().contains("/nonexistent/s3c/report.json"),
+        "{err}"
+    );
 }
