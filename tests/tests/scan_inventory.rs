@@ -177,7 +177,7 @@ async fn collect(
 async fn latest_complete_csv_report_is_read_with_keys_decoded() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let s3 = clients.s3();
+    let s3 = &clients.s3();
     let dest = unique_name("it-inventory");
     s3.create_bucket().bucket(&dest).send().await.unwrap();
     let cfg = InventoryConfig {
@@ -260,7 +260,7 @@ async fn latest_complete_csv_report_is_read_with_keys_decoded() {
 async fn parquet_report_is_read_by_column_name() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let s3 = clients.s3();
+    let s3 = &clients.s3();
     let dest = unique_name("it-inventory-pq");
     s3.create_bucket().bucket(&dest).send().await.unwrap();
     let cfg = InventoryConfig {
@@ -304,7 +304,7 @@ async fn parquet_report_is_read_by_column_name() {
 async fn corrupt_data_file_and_missing_report_are_reported() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let s3 = clients.s3();
+    let s3 = &clients.s3();
     let dest = unique_name("it-inventory-bad");
     s3.create_bucket().bucket(&dest).send().await.unwrap();
     let cfg = InventoryConfig {
@@ -354,7 +354,7 @@ async fn corrupt_data_file_and_missing_report_are_reported() {
 async fn openmetadata_manifest_entries_become_containers_with_schemas() {
     let emu = Emulator::start();
     let clients = emu.clients().await;
-    let s3 = clients.s3();
+    let s3 = &clients.s3();
     let bucket = unique_name("it-manifest");
     s3.create_bucket().bucket(&bucket).send().await.unwrap();
     put(s3, &bucket, "openmetadata.json", br#"{"entries": [

@@ -205,14 +205,12 @@ pub enum InventoryError {
         prefix: String,
     },
     /// An S3 call failed.
-    #[error("{operation} s3://{bucket}/{key} failed: {detail}{}", action.map(|a| format!(" (grant {a} on the inventory destination)")).unwrap_or_default())]
+    #[error("{operation} {uri} failed: {detail}{}", action.map(|a| format!(" (grant {a} on the inventory destination)")).unwrap_or_default())]
     S3 {
         /// API operation.
         operation: &'static str,
-        /// Bucket.
-        bucket: String,
-        /// Key or prefix.
-        key: String,
+        /// `s3://bucket/key` (or prefix).
+        uri: String,
         /// AWS error code.
         code: Option<String>,
         /// IAM action the call needs, for access errors.
@@ -314,8 +312,7 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
     let denied = matches!(code.as_deref(), Some("AccessDenied" | "AllAccessDisabled"));
     InventoryError::S3 {
         operation,
-        bucket: bucket.to_string(),
-        key: key.to_string(),
+        uri: format!("s3://{bucket}/{key}"),
         action: denied.then_some(action),
         transient: crate::aws::is_transient(e),
         detail: DisplayErrorContext(e).to_string(),
@@ -387,8 +384,7 @@ async fn get_bytes(
     }
     let body = resp.body.collect().await.map_err(|e| InventoryError::S3 {
         operation: "GetObject",
-        bucket: bucket.into(),
-        key: key.into(),
+        uri: format!("s3://{bucket}/{key}"),
         code: None,
         action: None,
         detail: e.to_string(),
@@ -536,8 +532,7 @@ pub async fn fetch_file(
     let mut body = resp.body;
     while let Some(chunk) = body.try_next().await.map_err(|e| InventoryError::S3 {
         operation: "GetObject",
-        bucket: bucket.clone(),
-        key: entry.key.clone(),
+        uri: format!("s3://{bucket}/{}", entry.key),
         code: None,
         action: None,
         detail: e.to_string(),

@@ -84,14 +84,12 @@ pub enum ManifestError {
         reason: String,
     },
     /// An S3 call failed.
-    #[error("{operation} s3://{bucket}/{key} failed: {detail}")]
+    #[error("{operation} {uri} failed: {detail} (grant {action})")]
     S3 {
         /// API operation.
         operation: &'static str,
-        /// Bucket.
-        bucket: String,
-        /// Key or prefix.
-        key: String,
+        /// `s3://bucket/key` (or prefix).
+        uri: String,
         /// AWS error code.
         code: Option<String>,
         /// IAM action the call needs.
@@ -139,8 +137,7 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
 ) -> ManifestError {
     ManifestError::S3 {
         operation,
-        bucket: bucket.into(),
-        key: key.into(),
+        uri: format!("s3://{bucket}/{key}"),
         code: e.code().map(str::to_string),
         action,
         detail: DisplayErrorContext(e).to_string(),
@@ -185,8 +182,7 @@ pub async fn read_containers(
         .await
         .map_err(|e| ManifestError::S3 {
             operation: "GetObject",
-            bucket: bucket.into(),
-            key: MANIFEST_KEY.into(),
+            uri: format!("s3://{bucket}/{MANIFEST_KEY}"),
             code: None,
             action: "s3:GetObject",
             detail: e.to_string(),

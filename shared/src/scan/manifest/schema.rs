@@ -171,7 +171,7 @@ pub fn infer_text(
         "json" | "jsonl" | "ndjson" => infer_json_lines(complete, max_rows),
         "csv" | "tsv" => {
             let delimiter = match separator {
-                Some(s) if s == "\\t" => b'\t',
+                Some("\\t") => b'\t',
                 Some(s) if s.len() == 1 => s.as_bytes()[0],
                 Some(s) => return Err(format!("separator {s:?} is not a single byte")),
                 None if format == "tsv" => b'\t',
