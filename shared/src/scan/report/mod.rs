@@ -17,11 +17,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use model::{
-    BucketMetadata, BucketPart, BucketReport, BucketStatus, BucketTotals, Column, ConfigSummary,
-    Container, DefaultEncryption, DeletedObject, Enumeration, FindingLocation, FindingRecord,
-    MaskedSample, ObjectMetadata, ObjectResult, ObjectStatus, PostureWarning, PublicAccessBlock,
-    ScanHeader, ScanIssue, ScanMode, ScanReport, Sensitivity, SizeSource, SkipReason, Totals,
-    WarningCode, REPORT_FORMAT_VERSION,
+    BucketMetadata, BucketPart, BucketReport, BucketStatus, BucketTotals, Column, ColumnLabel,
+    ConfigSummary, Container, DefaultEncryption, DeletedObject, Enumeration, FindingLocation,
+    FindingRecord, MaskedSample, ObjectMetadata, ObjectResult, ObjectStatus, PostureWarning,
+    PublicAccessBlock, ScanHeader, ScanIssue, ScanMode, ScanReport, Sensitivity, SizeSource,
+    SkipReason, Totals, WarningCode, REPORT_FORMAT_VERSION,
 };
 
 /// Everything: the [`ScanReport`] as JSON.

@@ -539,6 +539,9 @@ pub struct ObjectResult {
     pub bytes_read: u64,
     /// Findings, ordered by detector.
     pub findings: Vec<FindingRecord>,
+    /// Columns labelled with a detector (structured formats).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub column_labels: Vec<ColumnLabel>,
 }
 
 impl ObjectResult {
@@ -683,29 +686,57 @@ impl ObjectResult {
         report: &crate::classify::ObjectReport,
     ) -> ObjectResult {
         let value = serde_json::to_value(report).unwrap_or_default();
-        let status = value
-            .get("status")
-            .cloned()
-            .and_then(|s| serde_json::from_value(s).ok())
-            .unwrap_or(ObjectStatus::Complete);
-        let reason = value
-            .get("reason")
-            .and_then(serde_json::Value::as_str)
-            .map(SkipReason::from_classifier);
+        ObjectResult::from_report_value(metadata, format, &value)
+    }
+
+    /// The result from the serde form of a classifier report (`status`, `reason`,
+    /// `detail`, `format`, `bytes`, `findings`, `columns`), so fields the classifier adds
+    /// flow through by name.
+    pub fn from_report_value(
+        metadata: ObjectMetadata,
+        format: Option<String>,
+        value: &serde_json::Value,
+    ) -> ObjectResult {
+        let field = |name: &str| value.get(name).cloned();
+        let text = |name: &str| value.get(name).and_then(serde_json::Value::as_str);
         ObjectResult {
             metadata,
-            format,
-            status,
-            reason,
-            message: None,
-            bytes_read: report.bytes,
-            findings: report
-                .findings
-                .iter()
-                .map(FindingRecord::from_classifier)
-                .collect(),
+            format: format.or_else(|| text("format").map(str::to_string)),
+            status: field("status")
+                .and_then(|s| serde_json::from_value(s).ok())
+                .unwrap_or(ObjectStatus::Complete),
+            reason: text("reason").map(SkipReason::from_classifier),
+            message: text("detail").map(str::to_string),
+            bytes_read: value
+                .get("bytes")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0),
+            findings: field("findings")
+                .and_then(|f| serde_json::from_value(f).ok())
+                .unwrap_or_default(),
+            column_labels: field("columns")
+                .and_then(|c| serde_json::from_value(c).ok())
+                .unwrap_or_default(),
         }
     }
+}
+
+/// A column of a structured object labelled with a detector (Purview's rule: enough
+/// distinct values, a large enough share matching).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnLabel {
+    /// Column name or JSON path.
+    pub column: String,
+    /// Detector id.
+    pub detector: String,
+    /// Its category.
+    pub category: Category,
+    /// Values sampled in the column.
+    pub sampled: u64,
+    /// Values that matched.
+    pub matched: u64,
+    /// Distinct values sampled.
+    pub distinct: u64,
 }
 
 /// An object recorded by the previous completed scan of the same scope and gone now.

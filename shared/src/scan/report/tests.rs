@@ -352,3 +352,32 @@ fn write_dir_names_a_missing_directory() {
         "{err}"
     );
 }
+
+#[test]
+fn structured_classifier_reports_keep_locations_detail_and_column_labels() {
+    // The serde form of the classifier's structured report (PARTIAL, CSV column).
+    let value = serde_json::json!({
+        "status": "PARTIAL", "reason": "malformed", "detail": "row 9 has 3 fields",
+        "format": "csv", "bytes": 120, "rows": 8,
+        "findings": [{
+            "detector": "email", "category": "personal", "confidence": "high", "count": 8,
+            "locations": [{"line": 2, "column": 7, "offset": 20, "length": 17,
+                           "row": 1, "column_name": "email"}],
+            "samples": [{"masked": "jo*************rg", "hmac": "ab"}]
+        }],
+        "columns": [{"column": "email", "detector": "email", "category": "personal",
+                     "sampled": 8, "matched": 8, "distinct": 8}]
+    });
+    let o = ObjectResult::from_report_value(meta("t.csv", 120), None, &value);
+    assert_eq!(o.status, ObjectStatus::Partial);
+    assert_eq!(o.reason, Some(SkipReason::InvalidContent));
+    assert_eq!(o.message.as_deref(), Some("row 9 has 3 fields"));
+    assert_eq!(o.format.as_deref(), Some("csv"));
+    assert_eq!(o.bytes_read, 120);
+    assert_eq!(
+        o.findings[0].locations[0].describe(),
+        "row 1, column \"email\""
+    );
+    assert_eq!(o.column_labels[0].column, "email");
+    assert_eq!(o.column_labels[0].category, Category::Personal);
+}
