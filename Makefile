@@ -16,7 +16,7 @@ ARCH ?= x86_64
 FUNCTIONS := ingest scan test-connection
 LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
 
-.PHONY: help venv build fmt lint test load unit integration infra fuzz demo package deploy bench clean ocsf-table
+.PHONY: help venv chromium build fmt lint test load unit integration infra fuzz demo package deploy bench clean ocsf-table
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,6 +29,17 @@ $(VENV)/.installed: requirements-dev.txt
 	cp requirements-dev.txt $@
 
 venv: $(VENV)/.installed ## Create the Python venv with the pinned tools (moto, cargo-lambda, zig, cfn-lint, checkov)
+
+# Headless Chromium for the report.html test (tests/tests/report_html.rs): Debian's package,
+# pinned to one major version (apt keeps only the current security build of it).
+CHROMIUM_MAJOR := 148
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+chromium: ## Install Debian's chromium (pinned major version) for the report.html browser test
+	@if chromium --version 2>/dev/null | grep -q '^Chromium $(CHROMIUM_MAJOR)\.'; then :; else \
+	  echo "installing chromium $(CHROMIUM_MAJOR).* from apt"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends 'chromium=$(CHROMIUM_MAJOR).*'; \
+	fi
 
 # Built once per machine into a cache outside the checkout (so every clone and CI run on the
 # machine reuses it), then linked into .tools/; a version bump rebuilds it.
@@ -71,12 +82,12 @@ lint: ## Check formatting and clippy (warnings are errors)
 unit: ## Unit tests only (no emulator)
 	cargo test --workspace --lib --bins
 
-integration: venv ## Integration tests against one shared moto server
+integration: venv chromium ## Integration tests against one shared moto server
 	scripts/with-emulator.sh cargo test -p integration-tests
 
 # `make test` runs the load test with 1,000 objects; `make load` with the full 5,000.
 LOAD_OBJECTS ?= 5000
-test: venv lint $(CFN_GUARD) ## Lint, then every unit and integration test, and the infra checks
+test: venv chromium lint $(CFN_GUARD) ## Lint, then every unit and integration test, and the infra checks
 	S3CONNECTOR_LOAD_OBJECTS=1000 scripts/with-emulator.sh sh -c 'cargo test --workspace && cargo build --workspace --bins && $(VENV)/bin/pytest -q infra/tests'
 
 load: venv ## Ingestion load test: LOAD_OBJECTS objects drained by concurrent handlers, then reconciled

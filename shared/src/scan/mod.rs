@@ -1,5 +1,9 @@
 //! Scans: discover buckets and (in later stages) classify their content.
 
+pub mod inventory;
+pub mod manifest;
+pub mod report;
+
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Serialize;
 use serde_json::Value;
