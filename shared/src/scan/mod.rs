@@ -24,6 +24,8 @@ pub mod store;
 pub mod task;
 pub mod work;
 
+pub mod report;
+
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Serialize;
 use serde_json::Value;
