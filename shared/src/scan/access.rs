@@ -59,6 +59,17 @@ impl AccessIssue {
         }
     }
 
+    /// The report's form of the issue, for the object `key` when it concerns one.
+    pub fn to_report(&self, key: Option<&str>) -> super::report::ScanIssue {
+        super::report::ScanIssue {
+            operation: self.operation.clone(),
+            key: key.map(str::to_string),
+            code: self.error_code.clone(),
+            action: Some(self.action.clone()),
+            message: self.message.clone(),
+        }
+    }
+
     /// Whether AWS answered that the object's KMS key refused.
     pub fn is_kms(&self) -> bool {
         self.error_code

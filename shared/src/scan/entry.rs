@@ -58,6 +58,6 @@ async fn plan_with(ctx: &ScanContext, config: ScanConfig) -> Result<Value, ScanE
         "plan": ctx.store.location(&plan::plan_key(&plan.scan_id)),
         "buckets": plan.buckets.len(),
         "units": plan.units.len(),
-        "unreadable": plan.buckets.iter().filter(|b| b.unreadable.is_some()).map(|b| &b.metadata.name).collect::<Vec<_>>(),
+        "unreadable": plan.buckets.iter().filter(|b| b.unreadable.is_some()).map(|b| &b.name).collect::<Vec<_>>(),
     }))
 }

@@ -19,6 +19,7 @@ pub mod finalize;
 pub mod plan;
 pub mod read;
 pub mod record;
+pub mod reports;
 pub mod select;
 pub mod store;
 pub mod task;
@@ -228,7 +229,6 @@ mod tests {
             baseline: None,
             folders: Vec::new(),
             bounds: vec!["a".into()],
-            counts: record::Counts::default(),
         };
         let body = serde_json::to_string(&task::TaskMessage {
             s3connector_scan_task: t.clone(),

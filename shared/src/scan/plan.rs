@@ -8,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
 use super::access::AccessIssue;
-use super::bucket::{bucket_region, read_metadata, BucketMetadata};
+use super::bucket::{bucket_region, read_metadata};
 use super::config::{ScanConfig, ScanMode};
 use super::context::ScanContext;
-use super::record::Counts;
+use super::report::BucketMetadata;
 use super::task::{Baseline, Task, Unit};
 use super::ScanError;
 
@@ -38,8 +38,13 @@ pub struct PlannedBucket {
     /// Account ID, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_id: Option<String>,
+    /// Bucket name.
+    pub name: String,
     /// Metadata and posture.
     pub metadata: BucketMetadata,
+    /// Metadata calls that failed (the bucket is still scanned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<AccessIssue>,
     /// Ids of the units its objects are listed in (none when unreadable).
     pub units: Vec<String>,
     /// Why its objects cannot be listed; the scan goes on without them.
@@ -184,12 +189,12 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                     buckets.push(PlannedBucket {
                         role_arn: role.clone(),
                         account_id: account.account_id.clone(),
+                        name: b.name.clone(),
                         metadata: BucketMetadata {
-                            name: b.name.clone(),
-                            region: String::new(),
-                            created: b.created.clone(),
+                            created_at: b.created.clone(),
                             ..BucketMetadata::default()
                         },
+                        issues: Vec::new(),
                         units: Vec::new(),
                         unreadable: Some(issue),
                     });
@@ -200,25 +205,17 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 continue;
             }
             let s3 = clients.s3_in(&region);
-            let metadata = read_metadata(&s3, &b.name, &region, b.created.clone()).await;
+            let (metadata, issues) = read_metadata(&s3, &b.name, &region, b.created.clone()).await;
             let mut planned = PlannedBucket {
                 role_arn: role.clone(),
                 account_id: account.account_id.clone(),
+                name: b.name.clone(),
                 metadata,
+                issues,
                 units: Vec::new(),
                 unreadable: None,
             };
-            match bucket_units(
-                &s3,
-                &config,
-                &scope,
-                &role,
-                &account.account_id,
-                &b.name,
-                &region,
-            )
-            .await
-            {
+            match bucket_units(&s3, &scope, &role, &account.account_id, &b.name, &region).await {
                 Ok(list) => {
                     planned.units = list.iter().map(|u| u.id.clone()).collect();
                     units.extend(list);
@@ -266,7 +263,6 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 baseline,
                 folders: Vec::new(),
                 bounds: Vec::new(),
-                counts: Counts::default(),
             })
             .await
             .map_err(ScanError::Queue)?;
@@ -282,7 +278,6 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
 /// doubles as the check that the objects can be listed at all.
 async fn bucket_units(
     s3: &aws_sdk_s3::Client,
-    config: &ScanConfig,
     scope: &super::config::Scope,
     role: &Option<String>,
     account_id: &Option<String>,
@@ -333,7 +328,6 @@ async fn bucket_units(
             root_only,
         )
     };
-    let _ = config;
     if shard {
         let mut units = vec![unit("", true)];
         units.extend(top.iter().map(|p| unit(p, false)));

@@ -8,44 +8,11 @@ use std::time::Instant;
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
-use crate::classify::{Classifier, ObjectStatus};
-use crate::object::{self, BombLimits};
+use crate::classify::Classifier;
+use crate::object::{self, BombLimits, SourceReadError};
 
 use super::access::AccessIssue;
-use super::record::{FindingRecord, ObjectResult, SkipReason};
-
-/// What reading one object gave.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ReadOutcome {
-    /// Content type S3 returned.
-    pub content_type: Option<String>,
-    /// Server-side encryption S3 returned.
-    pub encryption: Option<String>,
-    /// KMS key of SSE-KMS objects.
-    pub kms_key_id: Option<String>,
-    /// Complete, partial or skipped.
-    pub result: Option<ObjectResult>,
-    /// Skip reason.
-    pub reason: Option<SkipReason>,
-    /// AWS error code behind a skip.
-    pub error_code: Option<String>,
-    /// What went wrong (no content).
-    pub error: Option<String>,
-    /// Decompressed bytes classified.
-    pub bytes: u64,
-    /// Findings.
-    pub findings: Vec<FindingRecord>,
-}
-
-impl ReadOutcome {
-    fn skipped(reason: SkipReason) -> Self {
-        ReadOutcome {
-            result: Some(ObjectResult::Skipped),
-            reason: Some(reason),
-            ..ReadOutcome::default()
-        }
-    }
-}
+use super::report::{ObjectMetadata, ObjectResult, ObjectStatus, SkipReason};
 
 /// The task's time ran out while reading.
 #[derive(Debug, thiserror::Error)]
@@ -98,59 +65,47 @@ pub struct ReadLimits {
     pub deadline: Option<Instant>,
 }
 
-/// Reads `key` at `etag` and classifies it.
+/// Reads the object `meta` describes, pinned to its listed ETag (`If-Match`, so a change
+/// since the listing is `OBJECT_CHANGED`, not a mix of versions), and classifies it.
+/// Content type and encryption from the response are added to the metadata.
 pub async fn read_and_classify(
     s3: &aws_sdk_s3::Client,
     classifier: Arc<Classifier>,
     bucket: &str,
-    key: &str,
-    etag: Option<&str>,
+    mut meta: ObjectMetadata,
     limits: ReadLimits,
-) -> ReadOutcome {
-    let resource = format!("arn:aws:s3:::{bucket}/{key}");
+) -> ObjectResult {
+    let resource = format!("arn:aws:s3:::{bucket}/{}", meta.key);
     let got = s3
         .get_object()
         .bucket(bucket)
-        .key(key)
-        .set_if_match(etag.map(str::to_string))
+        .key(&meta.key)
+        .set_if_match(meta.etag.clone())
         .send()
         .await;
     let out = match got {
         Ok(o) => o,
         Err(e) => {
             let issue = AccessIssue::from_sdk("GetObject", "s3:GetObject", &resource, &e);
-            let mut o = match e.code() {
-                Some("PreconditionFailed" | "NoSuchKey") => {
-                    ReadOutcome::skipped(SkipReason::ChangedDuringScan)
-                }
-                Some("InvalidObjectState") => {
-                    ReadOutcome::skipped(SkipReason::ArchivedStorageClass)
-                }
-                _ if issue.is_kms() => ReadOutcome::skipped(SkipReason::KmsDenied),
-                _ if issue.is_denied() => denied_reason(s3, bucket, key).await,
-                _ => {
-                    let mut o = ReadOutcome::skipped(SkipReason::Unreadable);
-                    o.error = Some(issue.message.clone());
-                    o
-                }
+            let reason = match e.code() {
+                Some("PreconditionFailed") => SkipReason::ObjectChanged,
+                Some("NoSuchKey") => SkipReason::ObjectNotFound,
+                Some("InvalidObjectState") => SkipReason::ArchivedStorageClass,
+                _ if issue.is_kms() => SkipReason::KmsAccessDenied,
+                _ if issue.is_denied() => denied_reason(s3, bucket, &mut meta).await,
+                _ => SkipReason::ReadError,
             };
-            o.error_code = issue.error_code.clone();
-            if o.reason != Some(SkipReason::Unreadable) {
-                o.error = Some(issue.message);
-            }
-            return o;
+            let code = issue.error_code.as_deref().unwrap_or("no AWS error code");
+            return ObjectResult::skipped(meta, reason, Some(format!("{code}: {}", issue.message)));
         }
     };
-    let mut outcome = ReadOutcome {
-        content_type: out.content_type().map(str::to_string),
-        encryption: out.server_side_encryption().map(|s| s.as_str().to_string()),
-        kms_key_id: out.ssekms_key_id().map(str::to_string),
-        ..ReadOutcome::default()
-    };
+    meta.content_type = out.content_type().map(str::to_string);
+    meta.encryption = out.server_side_encryption().map(|s| s.as_str().to_string());
+    meta.kms_key_id = out.ssekms_key_id().map(str::to_string);
     let encoding = out.content_encoding().map(str::to_string);
-    let content_type = outcome.content_type.clone();
+    let content_type = meta.content_type.clone();
     let body = tokio_util::io::SyncIoBridge::new(out.body.into_async_read());
-    let key_owned = key.to_string();
+    let key = meta.key.clone();
     let truncated = Arc::new(AtomicBool::new(false));
     let flag = truncated.clone();
     let joined =
@@ -159,7 +114,7 @@ pub async fn read_and_classify(
                 body,
                 encoding.as_deref(),
                 content_type.as_deref(),
-                &key_owned,
+                &key,
                 BombLimits::default(),
             )?;
             let reader = Sample {
@@ -176,55 +131,52 @@ pub async fn read_and_classify(
         .await;
     match joined {
         Ok(Ok(report)) => {
-            outcome.bytes = report.bytes;
-            if report.status == ObjectStatus::Skipped {
-                outcome.result = Some(ObjectResult::Skipped);
-                outcome.reason = Some(SkipReason::UnsupportedType);
-            } else {
-                outcome.findings = report
-                    .findings
-                    .iter()
-                    .map(FindingRecord::from_finding)
-                    .collect();
-                outcome.result = Some(if truncated.load(Ordering::Relaxed) {
-                    ObjectResult::Partial
-                } else {
-                    ObjectResult::Complete
-                });
+            let mut result = ObjectResult::classified(meta, None, &report);
+            if result.status == ObjectStatus::Complete && truncated.load(Ordering::Relaxed) {
+                result.status = ObjectStatus::Partial;
+                result.message = Some(format!(
+                    "sampled: the first {} decompressed bytes",
+                    limits.max_bytes.unwrap_or(0)
+                ));
             }
+            result
         }
-        Ok(Err(e)) if is_deadline(&e) => {
-            outcome.result = Some(ObjectResult::Skipped);
-            outcome.reason = Some(SkipReason::TimeBudget);
+        Ok(Err(e)) if is_deadline(&e) => ObjectResult::skipped(
+            meta,
+            SkipReason::TimeBudget,
+            Some("the task's time ran out while reading; the next scan reads it again".into()),
+        ),
+        // The bytes could not be fetched (network, stream reset): a read error. Anything
+        // else the decoders raised is about the content: corrupt or a decompression bomb.
+        Ok(Err(e)) if SourceReadError::from_io(&e).is_some() => {
+            ObjectResult::skipped(meta, SkipReason::ReadError, Some(e.to_string()))
         }
-        Ok(Err(e)) => {
-            outcome.result = Some(ObjectResult::Skipped);
-            outcome.reason = Some(SkipReason::Unreadable);
-            outcome.error = Some(e.to_string());
-        }
-        Err(join) => {
-            outcome.result = Some(ObjectResult::Skipped);
-            outcome.reason = Some(SkipReason::Unreadable);
-            outcome.error = Some(format!("classification failed: {join}"));
-        }
+        Ok(Err(e)) => ObjectResult::skipped(meta, SkipReason::InvalidContent, Some(e.to_string())),
+        Err(join) => ObjectResult::skipped(
+            meta,
+            SkipReason::ReadError,
+            Some(format!("classification failed: {join}")),
+        ),
     }
-    outcome
 }
 
 /// GetObject was denied: HeadObject (same `s3:GetObject` permission, no KMS) tells a KMS
-/// denial (the object is SSE-KMS and readable as metadata) from a plain one.
-async fn denied_reason(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> ReadOutcome {
-    match s3.head_object().bucket(bucket).key(key).send().await {
+/// denial (the object is SSE-KMS and its metadata readable) from a plain one.
+async fn denied_reason(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    meta: &mut ObjectMetadata,
+) -> SkipReason {
+    match s3.head_object().bucket(bucket).key(&meta.key).send().await {
         Ok(h)
             if h.server_side_encryption()
                 .is_some_and(|s| s.as_str().starts_with("aws:kms")) =>
         {
-            let mut o = ReadOutcome::skipped(SkipReason::KmsDenied);
-            o.encryption = h.server_side_encryption().map(|s| s.as_str().to_string());
-            o.kms_key_id = h.ssekms_key_id().map(str::to_string);
-            o
+            meta.encryption = h.server_side_encryption().map(|s| s.as_str().to_string());
+            meta.kms_key_id = h.ssekms_key_id().map(str::to_string);
+            SkipReason::KmsAccessDenied
         }
-        _ => ReadOutcome::skipped(SkipReason::AccessDenied),
+        _ => SkipReason::AccessDenied,
     }
 }
 

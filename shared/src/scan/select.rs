@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::config::{Sampling, ScanConfig, Scope};
-use super::record::{NotSelected, ObjectRecord, ObjectResult, SkipReason};
+use super::record::{Listed, NotSelected};
+use super::report::{ObjectMetadata, SkipReason};
 use super::task::FolderCount;
 
 /// The folder of a key: everything up to and including its last `/` (empty at the root).
@@ -86,70 +87,53 @@ impl FolderSampler {
     }
 }
 
-/// A baseline entry: what the last completed scan saw of a key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Seen {
-    /// ETag then.
-    pub etag: Option<String>,
-    /// Size then.
-    pub size: u64,
-    /// Whether it was classified then (or is to be retried: skipped for a transient reason).
-    pub settled: bool,
+/// What to do with one listed object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Not read, by the config's or the mode's choice.
+    NotSelected(NotSelected),
+    /// Selected but not readable as it is (storage class, size).
+    Skip(SkipReason),
+    /// Read and classify it.
+    Read,
 }
 
-impl Seen {
-    /// From a baseline part's record.
-    pub fn of(r: &ObjectRecord) -> Seen {
-        let settled = match (r.not_selected, r.result, r.reason) {
-            (Some(NotSelected::Unchanged), _, _) => true,
-            (Some(_), _, _) => false,
-            (None, Some(ObjectResult::Complete | ObjectResult::Partial), _) => true,
-            (None, Some(ObjectResult::Skipped), Some(reason)) => !reason.retry_next_time(),
-            _ => false,
-        };
-        Seen {
-            etag: r.etag.clone(),
-            size: r.size,
-            settled,
-        }
-    }
-}
+/// Storage classes whose objects need a restore before GetObject.
+const ARCHIVED: &[&str] = &["GLACIER", "DEEP_ARCHIVE"];
 
-/// Decides one listed object. Sets `not_selected`, or a skip reason known before reading
-/// (storage class, size); leaves both empty when the object is to be read.
+/// Decides one listed object: scope, then (incremental) change since the baseline, then
+/// per-folder sampling, then storage class and size. `baseline` is `Some(entry)` in an
+/// incremental scan (`Some(None)`: the baseline did not have the key).
 pub fn decide(
-    record: &mut ObjectRecord,
+    meta: &ObjectMetadata,
     config: &ScanConfig,
     scope: &Scope,
-    baseline: Option<Option<&Seen>>,
+    baseline: Option<Option<&Listed>>,
     sampler: &mut FolderSampler,
-) {
-    if !scope.prefixes.matches(&record.key) || !scope.file_type_matches(&record.key) {
-        record.not_selected = Some(NotSelected::OutOfScope);
-        return;
+) -> Decision {
+    if !scope.prefixes.matches(&meta.key) || !scope.file_type_matches(&meta.key) {
+        return Decision::NotSelected(NotSelected::OutOfScope);
     }
-    // Incremental: `Some(Some(seen))` when the baseline had the key, `Some(None)` when new.
     if let Some(Some(seen)) = baseline {
-        if seen.settled && seen.etag == record.etag && seen.size == record.size {
-            record.not_selected = Some(NotSelected::Unchanged);
-            return;
+        if seen.settled && seen.etag == meta.etag && seen.size == meta.size {
+            return Decision::NotSelected(NotSelected::Unchanged);
         }
     }
-    if !sampler.admit(&record.key, &config.sampling) {
-        record.not_selected = Some(NotSelected::SampledOut);
-        return;
+    if !sampler.admit(&meta.key, &config.sampling) {
+        return Decision::NotSelected(NotSelected::SampledOut);
     }
-    if !config
-        .storage_classes
-        .iter()
-        .any(|c| *c == record.storage_class)
-    {
-        record.skip(SkipReason::ArchivedStorageClass);
-        return;
+    let class = meta.storage_class.as_deref().unwrap_or("STANDARD");
+    if !config.storage_classes.iter().any(|c| c == class) {
+        return Decision::Skip(if ARCHIVED.contains(&class) {
+            SkipReason::ArchivedStorageClass
+        } else {
+            SkipReason::StorageClassNotSelected
+        });
     }
-    if record.size > config.max_object_size {
-        record.skip(SkipReason::TooLarge);
+    if meta.size > config.max_object_size {
+        return Decision::Skip(SkipReason::FileExceedsSizeLimit);
     }
+    Decision::Read
 }
 
 #[cfg(test)]
@@ -157,14 +141,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn rec(key: &str, size: u64, class: &str) -> ObjectRecord {
-        ObjectRecord::listed(
-            key.into(),
+    fn meta(key: &str, size: u64, class: &str) -> ObjectMetadata {
+        ObjectMetadata {
+            key: key.into(),
             size,
-            None,
-            Some("\"e\"".into()),
-            Some(class.into()),
-        )
+            etag: Some("\"e\"".into()),
+            storage_class: Some(class.into()),
+            ..ObjectMetadata::default()
+        }
     }
 
     #[test]
@@ -186,56 +170,63 @@ mod tests {
         let scope = config.scope();
         let mut sampler = FolderSampler::default();
         let mut run = |key: &str, size: u64, class: &str| {
-            let mut r = rec(key, size, class);
-            decide(&mut r, &config, &scope, None, &mut sampler);
-            (r.not_selected, r.reason)
+            decide(&meta(key, size, class), &config, &scope, None, &mut sampler)
         };
-        assert_eq!(run("tmp/a", 1, "STANDARD").0, Some(NotSelected::OutOfScope));
+        use Decision::*;
         assert_eq!(
-            run("a/1", 1, "GLACIER").1,
-            Some(SkipReason::ArchivedStorageClass)
+            run("tmp/a", 1, "STANDARD"),
+            NotSelected(super::NotSelected::OutOfScope)
         );
-        assert_eq!(run("a/2", 101, "STANDARD").1, Some(SkipReason::TooLarge));
+        assert_eq!(
+            run("a/1", 1, "GLACIER"),
+            Skip(SkipReason::ArchivedStorageClass)
+        );
+        assert_eq!(
+            run("a/2", 101, "STANDARD"),
+            Skip(SkipReason::FileExceedsSizeLimit)
+        );
         assert_eq!(
             run("a/3", 1, "STANDARD"),
-            (Some(NotSelected::SampledOut), None)
+            NotSelected(super::NotSelected::SampledOut)
         );
         // Partitioned folder: the first, then one in two.
-        assert_eq!(run("p/dt=1/a", 1, "STANDARD"), (None, None));
+        assert_eq!(run("p/dt=1/a", 1, "STANDARD"), Read);
         assert_eq!(
-            run("p/dt=1/b", 1, "STANDARD").0,
-            Some(NotSelected::SampledOut)
+            run("p/dt=1/b", 1, "STANDARD"),
+            NotSelected(super::NotSelected::SampledOut)
         );
-        assert_eq!(run("p/dt=1/c", 1, "STANDARD"), (None, None));
+        assert_eq!(run("p/dt=1/c", 1, "STANDARD"), Read);
+        assert_eq!(
+            run("q/x", 1, "OUTPOSTS"),
+            Skip(SkipReason::StorageClassNotSelected)
+        );
     }
 
     #[test]
-    fn unchanged_objects_are_not_selected_unless_they_were_skipped_for_a_transient_reason() {
+    fn unchanged_objects_are_not_selected_unless_unsettled() {
         let config = ScanConfig::default();
         let scope = config.scope();
         let mut sampler = FolderSampler::default();
-        let settled = Seen {
+        let settled = Listed {
+            key: "a".into(),
             etag: Some("\"e\"".into()),
             size: 1,
+            last_modified: None,
             settled: true,
         };
-        let mut r = rec("a", 1, "STANDARD");
-        decide(&mut r, &config, &scope, Some(Some(&settled)), &mut sampler);
-        assert_eq!(r.not_selected, Some(NotSelected::Unchanged));
-        let retry = Seen {
+        let m = meta("a", 1, "STANDARD");
+        let mut run = |seen: &Listed| decide(&m, &config, &scope, Some(Some(seen)), &mut sampler);
+        assert_eq!(run(&settled), Decision::NotSelected(NotSelected::Unchanged));
+        let retry = Listed {
             settled: false,
             ..settled.clone()
         };
-        let mut r = rec("a", 1, "STANDARD");
-        decide(&mut r, &config, &scope, Some(Some(&retry)), &mut sampler);
-        assert_eq!(r.not_selected, None);
-        let changed = Seen {
+        assert_eq!(run(&retry), Decision::Read);
+        let changed = Listed {
             etag: Some("\"f\"".into()),
             ..settled
         };
-        let mut r = rec("a", 1, "STANDARD");
-        decide(&mut r, &config, &scope, Some(Some(&changed)), &mut sampler);
-        assert_eq!(r.not_selected, None);
+        assert_eq!(run(&changed), Decision::Read);
     }
 
     #[test]

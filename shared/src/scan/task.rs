@@ -105,9 +105,6 @@ pub struct Task {
     /// Last key of every finished slice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bounds: Vec<String>,
-    /// Counters of the finished slices.
-    #[serde(default)]
-    pub counts: super::record::Counts,
 }
 
 /// The completed scan an incremental scan compares a unit against.

@@ -18,8 +18,9 @@ use super::config::ScanMode;
 use super::context::{Progress, ScanContext};
 use super::plan::{checkpoint_key, now, Checkpoint};
 use super::read::{read_and_classify, ReadLimits};
-use super::record::{Counts, DeletedObject, ObjectRecord, Part, UnitSummary};
-use super::select::{decide, FolderSampler, Seen};
+use super::record::{settles, Listed, NotSelected, Part, UnitSummary};
+use super::report::{BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus};
+use super::select::{decide, Decision, FolderSampler};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task};
 use super::ScanError;
@@ -66,7 +67,7 @@ pub async fn run_task(
     let clients = match ctx.clients_for(unit.role_arn.as_deref()).await {
         Ok(c) => c,
         Err(issue) if issue.transient => return Err(ScanError::Access(issue)),
-        Err(issue) => return finish_unit(ctx, &task, task.counts.clone(), Some(issue)).await,
+        Err(issue) => return finish_unit(ctx, &task, Some(issue)).await,
     };
     let s3 = clients.s3_in(&unit.region);
     let classifier = classifier_for(ctx, &task)?;
@@ -99,7 +100,7 @@ pub async fn run_task(
                 return Err(ScanError::Access(issue));
             }
             warn!(bucket = %unit.bucket, code = issue.error_code.as_deref(), "listing failed: {}", issue.message);
-            return finish_unit(ctx, &task, task.counts.clone(), Some(issue)).await;
+            return finish_unit(ctx, &task, Some(issue)).await;
         }
     };
     let truncated = page.is_truncated() == Some(true);
@@ -112,9 +113,7 @@ pub async fn run_task(
 
     let scope = config.scope();
     let mut sampler = FolderSampler::resume(&task.folders);
-    let mut records: Vec<ObjectRecord> = Vec::new();
     let listed = page.contents();
-    let mut stopped_early = false;
     // The baseline's objects in this page's key range (to the end when it is the last page).
     let page_end = if truncated {
         listed
@@ -140,60 +139,90 @@ pub async fn run_task(
         }
         _ => None,
     };
+    let mut part = BucketPart {
+        account_id: unit.account_id.clone(),
+        bucket: unit.bucket.clone(),
+        sequence: u64::from(task.slice),
+        ..BucketPart::default()
+    };
+    let mut listing: Vec<Listed> = Vec::new();
+    let mut last_key: Option<String> = None;
+    let mut stopped_early = false;
     for o in listed {
-        if !records.is_empty() && stop_between.is_some_and(|s| Instant::now() >= s) {
+        if last_key.is_some() && stop_between.is_some_and(|s| Instant::now() >= s) {
             stopped_early = true;
             break;
         }
         let Some(key) = o.key() else { continue };
-        let mut record = ObjectRecord::listed(
-            key.to_string(),
-            o.size().unwrap_or(0).max(0) as u64,
-            o.last_modified().map(|t| t.to_string()),
-            o.e_tag().map(str::to_string),
-            o.storage_class().map(|c| c.as_str().to_string()),
-        );
-        let seen = baseline_entries
-            .as_ref()
-            .map(|m| m.get(key).map(|(seen, _)| seen));
-        decide(&mut record, config, &scope, seen, &mut sampler);
-        if record.not_selected.is_none() && record.result.is_none() {
-            let out = read_and_classify(
-                &s3,
-                classifier.clone(),
-                &unit.bucket,
-                key,
-                record.etag.as_deref(),
-                ReadLimits {
-                    max_bytes: Some(config.sampling.max_bytes_per_object).filter(|b| *b > 0),
-                    deadline: stop_reading,
-                },
-            )
-            .await;
-            record.content_type = out.content_type;
-            record.encryption = out.encryption;
-            record.kms_key_id = out.kms_key_id;
-            record.result = out.result;
-            record.reason = out.reason;
-            record.error_code = out.error_code;
-            record.error = out.error;
-            record.bytes_classified = out.bytes;
-            record.findings = out.findings;
-        } else if record.not_selected.is_none() {
-            head_metadata(&s3, &unit.bucket, &mut record).await;
-        }
-        ctx.report(Progress::Object {
-            bucket: unit.bucket.clone(),
-            bytes: record.bytes_classified,
-            classified: matches!(
-                record.result,
-                Some(super::record::ObjectResult::Complete | super::record::ObjectResult::Partial)
+        last_key = Some(key.to_string());
+        let meta = ObjectMetadata {
+            key: key.to_string(),
+            version_id: None,
+            size: o.size().unwrap_or(0).max(0) as u64,
+            last_modified: o.last_modified().map(|t| t.to_string()),
+            etag: o.e_tag().map(str::to_string),
+            storage_class: Some(
+                o.storage_class()
+                    .map_or("STANDARD".to_string(), |c| c.as_str().to_string()),
             ),
-        });
-        records.push(record);
+            ..ObjectMetadata::default()
+        };
+        let seen = baseline_entries.as_ref().map(|m| m.get(key));
+        let decision = decide(&meta, config, &scope, seen, &mut sampler);
+        if decision == Decision::NotSelected(NotSelected::OutOfScope) {
+            continue;
+        }
+        part.objects_seen += 1;
+        part.bytes_seen += meta.size;
+        let mut entry = Listed {
+            key: meta.key.clone(),
+            etag: meta.etag.clone(),
+            size: meta.size,
+            last_modified: meta.last_modified.clone(),
+            settled: true,
+        };
+        let result = match decision {
+            Decision::NotSelected(_) => {
+                part.objects_not_selected += 1;
+                None
+            }
+            Decision::Skip(reason) => {
+                let mut meta = meta;
+                head_metadata(&s3, &unit.bucket, &mut meta).await;
+                Some(ObjectResult::skipped(meta, reason, None))
+            }
+            Decision::Read => Some(
+                read_and_classify(
+                    &s3,
+                    classifier.clone(),
+                    &unit.bucket,
+                    meta,
+                    ReadLimits {
+                        max_bytes: Some(config.sampling.max_bytes_per_object).filter(|b| *b > 0),
+                        deadline: stop_reading,
+                    },
+                )
+                .await,
+            ),
+        };
+        if let Some(r) = result {
+            entry.settled = settles(&r);
+            ctx.report(Progress::Object {
+                bucket: unit.bucket.clone(),
+                bytes: r.bytes_read,
+                classified: r.status != ObjectStatus::Skipped,
+            });
+            part.objects.push(r);
+        } else {
+            ctx.report(Progress::Object {
+                bucket: unit.bucket.clone(),
+                bytes: 0,
+                classified: false,
+            });
+        }
+        listing.push(entry);
     }
     let unit_done = !truncated && !stopped_early;
-    let last_key = records.last().map(|r| r.key.clone());
     // Where this slice ends: the last object handled, or past the last common prefix a
     // root-only listing rolled up (whichever sorts later).
     let mut bound = last_key
@@ -207,37 +236,33 @@ pub async fn run_task(
             }
         }
     }
-
-    let deleted: Vec<DeletedObject> = match &baseline_entries {
-        Some(entries) => {
-            let current: std::collections::HashSet<&str> =
-                records.iter().map(|r| r.key.as_str()).collect();
-            entries
-                .iter()
-                .filter(|(k, _)| unit_done || k.as_str() <= bound.as_str())
-                .filter(|(k, _)| !current.contains(k.as_str()))
-                .map(|(_, (_, d))| d.clone())
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    let mut counts = task.counts.clone();
-    for r in &records {
-        counts.add(r);
+    if let Some(entries) = &baseline_entries {
+        let current: std::collections::HashSet<&str> =
+            listing.iter().map(|r| r.key.as_str()).collect();
+        part.deleted = entries
+            .values()
+            .filter(|e| unit_done || e.key.as_str() <= bound.as_str())
+            .filter(|e| !current.contains(e.key.as_str()))
+            .map(|e| DeletedObject {
+                key: e.key.clone(),
+                etag: e.etag.clone(),
+                last_modified: e.last_modified.clone(),
+            })
+            .collect();
     }
-    counts.deleted += deleted.len() as u64;
-    let part = Part {
+    part.last = unit_done;
+    let objects = listing.len();
+    let record = Part {
         scan_id: task.scan_id.clone(),
         unit_id: unit.id.clone(),
         slice: task.slice,
-        objects: records,
-        deleted,
+        report: part,
+        listing,
     };
-    let objects = part.objects.len();
     ctx.store
         .put_json(
             &part_key(&task.scan_id, &unit.id, task.slice),
-            &part,
+            &record,
             Some(PART_TAG),
         )
         .await
@@ -251,7 +276,6 @@ pub async fn run_task(
             start_after: Some(bound.clone()),
             folders: sampler.carry(&bound),
             bounds,
-            counts,
             ..task
         };
         ctx.queue.send(next).await.map_err(ScanError::Queue)?;
@@ -262,7 +286,7 @@ pub async fn run_task(
         });
     }
     let task = Task { bounds, ..task };
-    let mut outcome = finish_unit(ctx, &task, counts, None).await?;
+    let mut outcome = finish_unit(ctx, &task, None).await?;
     outcome.objects = objects;
     Ok(outcome)
 }
@@ -271,19 +295,13 @@ fn classifier_for(ctx: &ScanContext, task: &Task) -> Result<Arc<Classifier>, Sca
     ctx.classifier(&task.config)
 }
 
-/// Records content type and encryption of an object skipped before reading (HeadObject);
-/// a failure leaves them unknown.
-async fn head_metadata(s3: &aws_sdk_s3::Client, bucket: &str, record: &mut ObjectRecord) {
-    if let Ok(h) = s3
-        .head_object()
-        .bucket(bucket)
-        .key(&record.key)
-        .send()
-        .await
-    {
-        record.content_type = h.content_type().map(str::to_string);
-        record.encryption = h.server_side_encryption().map(|s| s.as_str().to_string());
-        record.kms_key_id = h.ssekms_key_id().map(str::to_string);
+/// Records content type and encryption of an object skipped before reading (HeadObject,
+/// which archived objects answer too); a failure leaves them unknown.
+async fn head_metadata(s3: &aws_sdk_s3::Client, bucket: &str, meta: &mut ObjectMetadata) {
+    if let Ok(h) = s3.head_object().bucket(bucket).key(&meta.key).send().await {
+        meta.content_type = h.content_type().map(str::to_string);
+        meta.encryption = h.server_side_encryption().map(|s| s.as_str().to_string());
+        meta.kms_key_id = h.ssekms_key_id().map(str::to_string);
     }
 }
 
@@ -292,13 +310,12 @@ async fn head_metadata(s3: &aws_sdk_s3::Client, bucket: &str, record: &mut Objec
 async fn finish_unit(
     ctx: &ScanContext,
     task: &Task,
-    counts: Counts,
     issue: Option<AccessIssue>,
 ) -> Result<TaskOutcome, ScanError> {
     let summary = UnitSummary {
         scan_id: task.scan_id.clone(),
         unit: task.unit.clone(),
-        counts,
+        slices: task.bounds.len() as u32,
         bounds: task.bounds.clone(),
         finished_at: now(),
         issue: issue.clone(),
@@ -331,7 +348,7 @@ async fn finish_unit(
     })
 }
 
-type BaselineEntries = BTreeMap<String, (Seen, DeletedObject)>;
+type BaselineEntries = BTreeMap<String, Listed>;
 
 /// The baseline's objects with keys after `after` (and up to `upto`, when given), from
 /// the part files whose key ranges overlap it; `None` when one of those parts is gone.
@@ -362,16 +379,11 @@ async fn load_baseline(
             warn!(location = %ctx.store.location(&key), "baseline part missing; slice scanned in full");
             return Ok(None);
         };
-        for r in part.objects {
+        for r in part.listing {
             let in_range = after.is_none_or(|s| r.key.as_str() > s)
                 && upto.is_none_or(|l| r.key.as_str() <= l);
             if in_range {
-                let deleted = DeletedObject {
-                    key: r.key.clone(),
-                    etag: r.etag.clone(),
-                    size: r.size,
-                };
-                out.insert(r.key.clone(), (Seen::of(&r), deleted));
+                out.insert(r.key.clone(), r);
             }
         }
     }
