@@ -222,7 +222,8 @@ impl Store {
         self.put(key, body, tag).await
     }
 
-    /// Keys under `dir` (relative, e.g. `scans/x/units/`), sorted.
+    /// Keys directly under `dir` (relative, e.g. `scans/x/units/`; not those in folders
+    /// below it), sorted.
     pub async fn list(&self, dir: &str) -> Result<Vec<String>, StoreError> {
         match self {
             Store::S3 {
@@ -237,6 +238,7 @@ impl Store {
                         .list_objects_v2()
                         .bucket(bucket)
                         .prefix(format!("{prefix}{dir}"))
+                        .delimiter("/")
                         .set_continuation_token(token.take())
                         .send()
                         .await

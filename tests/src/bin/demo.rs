@@ -25,7 +25,9 @@ async fn main() -> ExitCode {
         .as_slice()
     {
         ["seed", dir] => seed(Path::new(dir)).await,
-        ["planted", file] => std::fs::write(file, planted_text()).map_err(|e| e.to_string()),
+        ["planted", file] => {
+            std::fs::write(file, samples::planted_text()).map_err(|e| e.to_string())
+        }
         ["summary", dir] => summary(Path::new(dir)).await,
         _ => Err("usage: demo seed <dir> | demo planted <file> | demo summary <dir>".to_string()),
     };
@@ -304,24 +306,6 @@ async fn summary(dir: &Path) -> Result<(), String> {
 }
 
 /// Sensitive values planted in the classification demo: valid-format, not documented examples.
-const PLANTED: [(&str, &str); 4] = [
-    ("email", "alice.smith@example.org"),
-    ("credit_card", "4539 1488 0343 6467"),
-    ("aws_access_key_id", "AKIAZ7QW3RTY5UIOP2AS"),
-    ("us_ssn", "536-22-1234"),
-];
-
-fn planted_text() -> String {
-    let [email, card, key, ssn] = PLANTED.map(|(_, v)| v);
-    format!(
-        "2026-11-23T10:00:00Z INFO signup user=alice email={email}\n\
-         2026-11-23T10:00:01Z DEBUG payment card {card} accepted order=88231 build=1.4.22\n\
-         aws_access_key_id = {key}\n\
-         ssn: {ssn}\n\
-         2026-11-23T10:00:02Z INFO request id 3f2b8c1e-9d4a-4b7e-8a61-2c5d0f9e7a13 took 12 ms\n"
-    )
-}
-
 /// Prints the classifier's findings and checks each planted value was found, and masked.
 fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String> {
     let text = std::fs::read_to_string(dir.join("classify.json")).map_err(|e| e.to_string())?;
@@ -345,7 +329,7 @@ fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String
         );
         label = "";
     }
-    for (detector, value) in PLANTED {
+    for (detector, value) in samples::PLANTED {
         if !findings.iter().any(|f| f["detector"] == detector) {
             problems.push(format!("classify did not find the planted {detector}"));
         }
@@ -355,11 +339,11 @@ fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String
             ));
         }
     }
-    if findings.len() != PLANTED.len() {
+    if findings.len() != samples::PLANTED.len() {
         problems.push(format!(
             "classify reported {} findings for {} planted values (decoys must not match)",
             findings.len(),
-            PLANTED.len()
+            samples::PLANTED.len()
         ));
     }
     Ok(())
