@@ -170,7 +170,7 @@ fn print_summary(report: &ScanReport) {
             }
         }
     }
-    top.sort_by(|a, b| b.3.cmp(&a.3));
+    top.sort_by_key(|f| std::cmp::Reverse(f.3));
     if !top.is_empty() {
         println!();
         println!(
@@ -201,8 +201,11 @@ fn print_summary(report: &ScanReport) {
 #[derive(Clone)]
 struct Bars {
     multi: MultiProgress,
-    by_bucket: Arc<Mutex<HashMap<String, (ProgressBar, u64, u64)>>>,
+    by_bucket: Arc<Mutex<HashMap<String, BucketBar>>>,
 }
+
+/// A bucket's progress line, its objects handled and bytes classified.
+type BucketBar = (ProgressBar, u64, u64);
 
 impl Bars {
     fn new() -> Bars {

@@ -93,7 +93,7 @@ async fn full_scan_finds_planted_values_where_they_are_and_nothing_in_clean_file
     for b in [&data, &clean] {
         clients.s3().create_bucket().bucket(b).send().await.unwrap();
     }
-    let [email, card, key, ssn] = samples::PLANTED.map(|(_, v)| v);
+    let [email, card, key, _] = samples::PLANTED.map(|(_, v)| v);
     put(
         &clients,
         &data,
@@ -334,7 +334,7 @@ async fn skips_are_reported_with_their_reason() {
         &clients,
         &bucket,
         "image.bin",
-        vec![0u8, 159, 146, 150, 0, 1, 2, 3, 255, 0, 0, 0].repeat(64),
+        [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 0, 0, 0].repeat(64),
     )
     .await;
     clients

@@ -42,9 +42,7 @@ impl AccessIssue {
             ),
             Some(Category::NoSuchBucket) => format!("{resource} does not exist (deleted since it was listed?)"),
             Some(Category::WrongRegion) => format!("{resource} is in another region than the one called"),
-            Some(Category::AssumeRoleDenied) => format!(
-                "the role cannot be assumed: check its trust policy names the scan function's role and the external ID"
-            ),
+            Some(Category::AssumeRoleDenied) => "the role cannot be assumed: check its trust policy names the scan function's role and the external ID".to_string(),
             _ => format!(
                 "{operation} on {resource} failed: {}",
                 DisplayErrorContext(e)

@@ -62,8 +62,11 @@ pub struct ScanContext {
     /// Progress observer.
     pub progress: Option<ProgressFn>,
     assumed: Arc<Mutex<HashMap<String, Clients>>>,
-    classifier: Arc<Mutex<Option<(String, Arc<Classifier>)>>>,
+    classifier: Arc<Mutex<Option<CachedClassifier>>>,
 }
+
+/// The classifier last built, with the detector settings it was built from.
+type CachedClassifier = (String, Arc<Classifier>);
 
 impl std::fmt::Debug for ScanContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
