@@ -47,17 +47,23 @@ async fn put(clients: &Clients, bucket: &str, key: &str, body: Vec<u8>) {
         .unwrap();
 }
 
-/// A context whose store is an output bucket in the emulator (conditional writes and all).
-async fn context(emu: &Emulator) -> (ScanContext, Clients) {
-    let clients = emu.clients().await;
-    let out = unique_name("it-scan-out");
+/// Creates a bucket with a name no other test uses.
+async fn new_bucket(clients: &Clients, prefix: &str) -> String {
+    let name = unique_name(prefix);
     clients
         .s3()
         .create_bucket()
-        .bucket(&out)
+        .bucket(&name)
         .send()
         .await
         .unwrap();
+    name
+}
+
+/// A context whose store is an output bucket in the emulator (conditional writes and all).
+async fn context(emu: &Emulator) -> (ScanContext, Clients) {
+    let clients = emu.clients().await;
+    let out = new_bucket(&clients, "it-scan-out").await;
     let store = Store::S3 {
         client: clients.s3(),
         bucket: out,
@@ -88,11 +94,8 @@ fn findings_of<'a>(report: &'a ScanReport, bucket: &str, key: &str) -> Vec<(&'a 
 async fn full_scan_finds_planted_values_where_they_are_and_nothing_in_clean_files() {
     let emu = Emulator::start();
     let (ctx, clients) = context(&emu).await;
-    let data = unique_name("it-scan-data");
-    let clean = unique_name("it-scan-clean");
-    for b in [&data, &clean] {
-        clients.s3().create_bucket().bucket(b).send().await.unwrap();
-    }
+    let data = new_bucket(&clients, "it-scan-data").await;
+    let clean = new_bucket(&clients, "it-scan-clean").await;
     let [email, card, key, _] = samples::PLANTED.map(|(_, v)| v);
     put(
         &clients,
@@ -200,14 +203,7 @@ async fn full_scan_finds_planted_values_where_they_are_and_nothing_in_clean_file
 async fn incremental_scan_reads_only_the_changed_object_and_reports_the_deleted_one() {
     let emu = Emulator::start();
     let (ctx, clients) = context(&emu).await;
-    let bucket = unique_name("it-scan-incr");
-    clients
-        .s3()
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let bucket = new_bucket(&clients, "it-scan-incr").await;
     for i in 0..6 {
         put(
             &clients,
@@ -273,14 +269,7 @@ async fn incremental_scan_reads_only_the_changed_object_and_reports_the_deleted_
 async fn continuations_cover_the_bucket_key_by_key_once() {
     let emu = Emulator::start();
     let (ctx, clients) = context(&emu).await;
-    let bucket = unique_name("it-scan-slices");
-    clients
-        .s3()
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let bucket = new_bucket(&clients, "it-scan-slices").await;
     let mut keys = BTreeSet::new();
     for i in 0..23 {
         // Folders and odd characters, so the listing order is S3's and not insertion order.
@@ -321,14 +310,7 @@ async fn continuations_cover_the_bucket_key_by_key_once() {
 async fn skips_are_reported_with_their_reason() {
     let emu = Emulator::start();
     let (ctx, clients) = context(&emu).await;
-    let bucket = unique_name("it-scan-skips");
-    clients
-        .s3()
-        .create_bucket()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
+    let bucket = new_bucket(&clients, "it-scan-skips").await;
     put(&clients, &bucket, "big.txt", vec![b'a'; 2048]).await;
     put(
         &clients,
@@ -463,4 +445,84 @@ async fn a_bucket_the_role_cannot_list_is_reported_with_code_and_action_and_the_
         assert!(actions.contains(a), "{a} missing from {actions:?}");
     }
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_function_entry_plans_to_sqs_and_works_the_tasks_it_receives() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let out = new_bucket(&clients, "it-scan-fn-out").await;
+    let data = new_bucket(&clients, "it-scan-fn-data").await;
+    for i in 0..7 {
+        put(
+            &clients,
+            &data,
+            &format!("k{i}.txt"),
+            format!("value {i}\n").into_bytes(),
+        )
+        .await;
+    }
+    let (queue_url, _) = integration_tests::create_queue(&clients, &unique_name("it-scan-tasks"))
+        .await
+        .unwrap();
+    let store = Store::S3 {
+        client: clients.s3(),
+        bucket: out,
+        prefix: String::new(),
+    };
+    let queue = TaskQueue::Sqs {
+        client: clients.sqs(),
+        url: queue_url.clone(),
+    };
+    let ctx = ScanContext::new(clients.clone(), Vec::new(), store, queue);
+    let base = json!({"objects_per_task": 3});
+    // A manual invoke narrows the base config to one bucket.
+    let planned = s3connector::scan::entry::handle(
+        &ctx,
+        &base,
+        json!({"buckets": {"include": [data]}}),
+        None,
+    )
+    .await
+    .unwrap();
+    let scan_id = planned["scan_id"].as_str().unwrap().to_string();
+    let mut invocations = 0;
+    loop {
+        let got = clients
+            .sqs()
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(1)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let Some(m) = got.messages().first() else {
+            break;
+        };
+        let event = json!({"Records": [{"eventSource": "aws:sqs", "body": m.body().unwrap()}]});
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+        s3connector::scan::entry::handle(&ctx, &base, event, Some(deadline))
+            .await
+            .unwrap();
+        clients
+            .sqs()
+            .delete_message()
+            .queue_url(&queue_url)
+            .receipt_handle(m.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+        invocations += 1;
+    }
+    assert_eq!(invocations, 3, "7 objects, 3 per slice");
+    let report: ScanReport = ctx
+        .store
+        .get_json(&report_key(&scan_id))
+        .await
+        .unwrap()
+        .expect("report.json written by the last task");
+    assert_eq!(report.buckets.len(), 1);
+    assert_eq!(report.buckets[0].totals.objects_classified, 7);
+    assert_eq!(report.buckets[0].status, BucketStatus::Complete);
 }

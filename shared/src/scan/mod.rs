@@ -20,6 +20,7 @@ pub mod plan;
 pub mod read;
 pub mod record;
 pub mod reports;
+pub mod scope;
 pub mod select;
 pub mod store;
 pub mod task;

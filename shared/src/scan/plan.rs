@@ -76,7 +76,7 @@ pub fn plan_key(scan_id: &str) -> String {
 
 /// Key of a unit's incremental checkpoint.
 pub fn checkpoint_key(unit_id: &str) -> String {
-    format!("checkpoints/{unit_id}.json")
+    format!("scans/checkpoints/{unit_id}.json")
 }
 
 /// A unit's checkpoint: the last completed scan of that scope, advanced only when the
@@ -278,7 +278,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
 /// doubles as the check that the objects can be listed at all.
 async fn bucket_units(
     s3: &aws_sdk_s3::Client,
-    scope: &super::config::Scope,
+    scope: &super::scope::Scope,
     role: &Option<String>,
     account_id: &Option<String>,
     bucket: &str,

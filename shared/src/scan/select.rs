@@ -3,9 +3,10 @@
 
 use std::collections::HashMap;
 
-use super::config::{Sampling, ScanConfig, Scope};
+use super::config::{Sampling, ScanConfig};
 use super::record::{Listed, NotSelected};
 use super::report::{ObjectMetadata, SkipReason};
+use super::scope::Scope;
 use super::task::FolderCount;
 
 /// The folder of a key: everything up to and including its last `/` (empty at the root).
