@@ -42,8 +42,13 @@ S3CONNECTOR_ACCOUNT_EXTERNAL_IDS='{"123456789012":"demo-external-id"}'
 ENV
 set -a; source "$run/lambda.env"; set +a
 
-step "seeding buckets, queue and generated logs"
+step "seeding buckets, queues, generated logs and planted sensitive values"
 target/debug/demo seed "$run"
+# The scan function queues its tasks on the scan queue the seed created; it scans the
+# seeded buckets only.
+cat "$run/scan.env" >>"$run/lambda.env"
+echo "S3CONNECTOR_SCAN_CONFIG='{\"buckets\":{\"include\":[\"s3connector-demo-data\",\"s3connector-demo-logs\"]},\"sampling\":{\"max_bytes_per_object\":1048576},\"deadline_margin_seconds\":5}'" >>"$run/lambda.env"
+set -a; source "$run/lambda.env"; set +a
 
 step "starting cargo lambda watch (the Lambda runtime interface emulator)"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -64,6 +69,13 @@ invoke() { # function, event file, output file
 step "invoking the functions"
 invoke ingest "$run/ingest-event.json" "$run/ingest.json"
 invoke scan events/scheduled-event.json "$run/scan.json"
+# Lambda's SQS event source, played by the driver: one task per invocation until none is left.
+tasks=0
+while target/debug/demo next-scan-task "$run/scan-task.json" 2>/dev/null; do
+  tasks=$((tasks + 1))
+  [[ $tasks -le 50 ]] || { echo "demo: the scan queued more than 50 tasks" >&2; exit 1; }
+  invoke scan "$run/scan-task.json" "$run/scan-task-$tasks.json"
+done
 invoke test-connection events/apigw-connection-test.json "$run/connection-ok.json"
 invoke test-connection events/apigw-connection-test-missing-bucket.json "$run/connection-missing.json"
 invoke test-connection events/apigw-connection-test-invalid.json "$run/connection-invalid.json"
@@ -80,5 +92,9 @@ target/debug/demo planted "$run/classify-in/planted.log"
 target/debug/demo planted-csv "$run/classify-in/customers.csv.gz"
 rc=0; target/debug/s3connector classify "$run/classify-in" --json >"$run/classify.json" 2>>"$run/invoke.log" || rc=$?
 [[ $rc == 1 ]] || { echo "demo: classify exited $rc; 1 (findings made) was expected" >&2; exit 1; }
+
+step "scanning the seeded data bucket from the CLI (the same plan and work, tasks in memory)"
+rc=0; target/debug/s3connector scan --bucket s3connector-demo-data --out "$run/cli-scan" 2>>"$run/invoke.log" || rc=$?
+[[ $rc == 1 ]] || { echo "demo: scan exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 
 target/debug/demo summary "$run"

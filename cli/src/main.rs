@@ -4,6 +4,7 @@
 //! 1 the work ran but failed its purpose, 2 bad usage or configuration.
 
 mod classify;
+mod scan;
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -20,7 +21,7 @@ use s3connector::pipeline::{
     self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
 };
 use s3connector::telemetry::LogFormat;
-use s3connector::{scan, setup, telemetry};
+use s3connector::{setup, telemetry};
 
 #[derive(Parser)]
 #[command(
@@ -71,8 +72,11 @@ enum Command {
     /// files, directories (recursively, gzip and zstd decompressed) or s3://bucket/key.
     /// Exit 1 when anything is found, 0 when clean.
     Classify(ClassifyArgs),
+    /// Scan buckets for sensitive data (the scan function's plan and work, in this
+    /// process): reports in --out, a summary table on stdout. Exit 1 when anything is found.
+    Scan(ScanCliArgs),
     /// List the buckets the credentials can see.
-    Scan {
+    Buckets {
         /// Print one JSON document instead of a table.
         #[arg(long)]
         json: bool,
@@ -110,6 +114,28 @@ struct SetupNotificationsArgs {
     /// Print the change without writing it.
     #[arg(long)]
     dry_run: bool,
+}
+
+#[derive(Args)]
+struct ScanCliArgs {
+    /// Scan config (JSON; the same document as S3CONNECTOR_SCAN_CONFIG).
+    #[arg(long)]
+    config: Option<std::path::PathBuf>,
+    /// Bucket name or glob to scan (repeatable; replaces the config's buckets.include).
+    #[arg(long = "bucket")]
+    buckets: Vec<String>,
+    /// Key prefix to scan (repeatable; replaces the config's prefixes.include).
+    #[arg(long = "prefix")]
+    prefixes: Vec<String>,
+    /// Classify only objects created or changed since the last completed scan in --out.
+    #[arg(long)]
+    incremental: bool,
+    /// Directory for reports, part files and incremental checkpoints.
+    #[arg(long, default_value = "s3connector-scan")]
+    out: std::path::PathBuf,
+    /// Print the totals as one JSON document instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -208,9 +234,24 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
             raw,
         } => parse(&cli.aws, &config, &input, &log_type, &raw).await,
         Command::Classify(args) => classify(&cli.aws, &config, args).await,
-        Command::Scan { json } => {
+        Command::Scan(args) => {
             let clients = clients(&cli.aws, &config).await?;
-            let buckets = scan::list_buckets(&clients.s3())
+            let hmac = std::env::var(s3connector::classify::HMAC_KEY_ENV)
+                .ok()
+                .filter(|k| !k.is_empty());
+            let args = scan::ScanArgs {
+                config: args.config,
+                buckets: args.buckets,
+                prefixes: args.prefixes,
+                incremental: args.incremental,
+                out: args.out,
+                json: args.json,
+            };
+            scan::run(clients, args, hmac).await
+        }
+        Command::Buckets { json } => {
+            let clients = clients(&cli.aws, &config).await?;
+            let buckets = s3connector::scan::list_buckets(&clients.s3())
                 .await
                 .map_err(|e| e.to_string())?;
             if json {

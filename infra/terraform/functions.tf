@@ -108,6 +108,10 @@ resource "aws_lambda_function" "scan" {
       S3CONNECTOR_ROLE_ARN          = var.scan_role_arn
       S3CONNECTOR_EXTERNAL_ID       = var.scan_external_id
       S3CONNECTOR_ROLE_SESSION_NAME = local.has_scan_role ? var.role_session_name : ""
+      S3CONNECTOR_SCAN_QUEUE_URL    = aws_sqs_queue.scan.url
+      S3CONNECTOR_SCAN_CONFIG       = var.scan_config
+      S3CONNECTOR_SCAN_CONFIG_URI   = var.scan_config_uri
+      S3CONNECTOR_CLASSIFY_HMAC_KEY = var.classify_hmac_key
     })
   }
 }

@@ -99,6 +99,58 @@ data "aws_iam_policy_document" "scan" {
     actions   = ["sts:AssumeRole"]
     resources = var.scan_role_patterns
   }
+  statement {
+    sid       = "SendScanTasks"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.scan.arn]
+  }
+  statement {
+    sid       = "ReadWriteScanOutput"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"]
+    resources = ["${aws_s3_bucket.output.arn}/${var.output_prefix}*"]
+  }
+  statement {
+    sid       = "ListScanOutput"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.output.arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${var.output_prefix}scans/*"]
+    }
+  }
+  statement {
+    sid = "ReadScannedBuckets"
+    actions = [
+      "s3:ListBucket",
+      "s3:GetBucketLocation",
+      "s3:GetEncryptionConfiguration",
+      "s3:GetBucketPublicAccessBlock",
+      "s3:GetBucketPolicyStatus",
+      "s3:GetBucketVersioning",
+      "s3:GetBucketOwnershipControls",
+      "s3:GetBucketTagging",
+    ]
+    resources = ["arn:${data.aws_partition.this.partition}:s3:::${var.scan_bucket_pattern}"]
+  }
+  statement {
+    sid       = "ReadScannedObjects"
+    actions   = ["s3:GetObject"]
+    resources = ["arn:${data.aws_partition.this.partition}:s3:::${var.scan_bucket_pattern}/*"]
+  }
+  dynamic "statement" {
+    for_each = local.output_kms ? [1] : []
+    content {
+      sid       = "OutputKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.output_kms_key_arn]
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = [local.s3_via_service]
+      }
+    }
+  }
 }
 
 data "aws_iam_policy_document" "test_connection" {

@@ -355,6 +355,43 @@ variable "scan_scope" {
   }
 }
 
+variable "scan_config" {
+  description = "S3CONNECTOR_SCAN_CONFIG: the scan config (JSON); empty uses scan_config_uri or the defaults."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.scan_config == "" || can(jsondecode(var.scan_config))
+    error_message = "scan_config must be JSON or empty."
+  }
+}
+
+variable "scan_config_uri" {
+  description = "S3CONNECTOR_SCAN_CONFIG_URI: s3://bucket/key of the scan config, read at cold start."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.scan_config_uri == "" || can(regex("^s3://[a-z0-9.-]{3,63}/.+$", var.scan_config_uri))
+    error_message = "scan_config_uri must be s3://bucket/key or empty."
+  }
+}
+
+variable "scan_bucket_pattern" {
+  description = "Bucket names (a pattern, * for every bucket) in this account scan may read with its own role."
+  type        = string
+  default     = "*"
+  validation {
+    condition     = can(regex("^[a-z0-9.*?-]{1,63}$", var.scan_bucket_pattern))
+    error_message = "scan_bucket_pattern must be a bucket name pattern."
+  }
+}
+
+variable "classify_hmac_key" {
+  description = "S3CONNECTOR_CLASSIFY_HMAC_KEY: key of the HMAC digests of findings; empty uses a random key per cold start."
+  type        = string
+  default     = ""
+  sensitive   = true
+}
+
 variable "scan_role_arn" {
   description = "S3CONNECTOR_ROLE_ARN for scan: the scanned-account role. Empty scans with the function's own role."
   type        = string

@@ -22,8 +22,6 @@ SETTINGS_NOT_DEPLOYED = {
     "S3CONNECTOR_TEST_EXTERNAL_ID": "cli only",
     # Points integration tests at the shared emulator.
     "S3CONNECTOR_TEST_ENDPOINT": "tests only",
-    # The classifier's HMAC key: only `s3connector classify` classifies until scans do (issue 13).
-    "S3CONNECTOR_CLASSIFY_HMAC_KEY": "cli only until scans classify",
 }
 
 

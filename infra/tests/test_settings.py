@@ -57,7 +57,7 @@ def test_every_parameter_is_described_and_constrained(template):
 
 
 def test_secrets_are_no_echo(template):
-    for name in ("HttpToken", "AccountExternalIds", "SourceExternalId", "ScanExternalId"):
+    for name in ("HttpToken", "AccountExternalIds", "SourceExternalId", "ScanExternalId", "ClassifyHmacKey"):
         assert template["Parameters"][name].get("NoEcho") is True, name
 
 

@@ -314,6 +314,26 @@ pub fn demo_objects() -> Vec<SampleObject> {
     ]
 }
 
+/// Sensitive values planted in demo and test data, by the detector that should find them.
+pub const PLANTED: [(&str, &str); 4] = [
+    ("email", "alice.smith@example.org"),
+    ("credit_card", "4539 1488 0343 6467"),
+    ("aws_access_key_id", "AKIAZ7QW3RTY5UIOP2AS"),
+    ("us_ssn", "536-22-1234"),
+];
+
+/// A log with the [`PLANTED`] values on lines 1 to 4, in that order, among clean lines.
+pub fn planted_text() -> String {
+    let [email, card, key, ssn] = PLANTED.map(|(_, v)| v);
+    format!(
+        "2026-11-23T10:00:00Z INFO signup user=alice email={email}\n\
+         2026-11-23T10:00:01Z DEBUG payment card {card} accepted order=88231 build=1.4.22\n\
+         aws_access_key_id = {key}\n\
+         ssn: {ssn}\n\
+         2026-11-23T10:00:02Z INFO request id 3f2b8c1e-9d4a-4b7e-8a61-2c5d0f9e7a13 took 12 ms\n"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

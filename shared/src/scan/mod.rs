@@ -1,4 +1,30 @@
-//! Scans: discover buckets and (in later stages) classify their content.
+//! Scans: discover buckets, read their metadata and posture, classify their objects (full
+//! or incremental, sampled), and write reports a person can read.
+//!
+//! A scan is planned once ([`plan::plan`]: accounts, buckets, metadata, `plan.json`, one
+//! task per unit), worked in bounded slices ([`work::run_task`], one per SQS message or
+//! in memory for the CLI), and finished exactly once by the last task
+//! ([`finalize::finish_if_last`]). Concerns live in their own modules: `config` (the scan
+//! config and its scope), `bucket` (metadata), `select` (which objects are read),
+//! `read` (reading and classifying one object), `record` (part files and counters),
+//! `store` (output location), `task` (tasks and queues), `access` (AWS failures with the
+//! action to grant).
+
+pub mod access;
+pub mod bucket;
+pub mod config;
+pub mod context;
+pub mod entry;
+pub mod finalize;
+pub mod plan;
+pub mod read;
+pub mod record;
+pub mod reports;
+pub mod scope;
+pub mod select;
+pub mod store;
+pub mod task;
+pub mod work;
 
 pub mod inventory;
 pub mod manifest;
@@ -25,10 +51,13 @@ pub struct BucketInfo {
 /// What started the scan function.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
-    /// The EventBridge schedule (`detail-type: Scheduled Event`).
+    /// The EventBridge schedule (`detail-type: Scheduled Event`): plan with the base config.
     Schedule,
-    /// A manual invocation, with its payload (overrides for the scan).
+    /// A manual invocation or an EventBridge Scheduler input, with its payload (overrides
+    /// merged over the base config).
     Manual(Value),
+    /// Scan tasks from the scan queue (SQS records whose bodies are task messages).
+    Tasks(Vec<task::Task>),
 }
 
 /// Failure of a scan step.
@@ -47,18 +76,38 @@ pub enum ScanError {
     /// The event is not one the scan function accepts.
     #[error("unsupported scan trigger: {0}")]
     UnsupportedTrigger(String),
+    /// The scan config is invalid.
+    #[error(transparent)]
+    Config(#[from] config::ScanConfigError),
+    /// The scan config could not be loaded.
+    #[error("could not load the scan config: {0}")]
+    ConfigSource(String),
+    /// Reading or writing the scan's files failed.
+    #[error(transparent)]
+    Store(store::StoreError),
+    /// A task could not be queued.
+    #[error(transparent)]
+    Queue(task::QueueError),
+    /// A transient AWS failure (retried through the queue).
+    #[error("{}: {}", .0.operation, .0.message)]
+    Access(access::AccessIssue),
+    /// The classifier could not be built.
+    #[error("could not build the classifier: {0}")]
+    Classifier(String),
+    /// A task names a scan whose plan is gone.
+    #[error("the scan's plan {0} is missing")]
+    PlanMissing(String),
 }
 
 impl ScanError {
     /// Whether retrying later can help.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            ScanError::ListBuckets {
-                transient: true,
-                ..
-            }
-        )
+        match self {
+            ScanError::ListBuckets { transient, .. } => *transient,
+            ScanError::Access(issue) => issue.transient,
+            ScanError::Store(_) | ScanError::Queue(_) => true,
+            _ => false,
+        }
     }
 }
 
@@ -73,9 +122,27 @@ pub fn classify(event: Value) -> Result<Trigger, ScanError> {
         .and_then(|r| r.get("eventSource"))
         .and_then(Value::as_str);
     if let Some(source) = first_source {
-        return Err(ScanError::UnsupportedTrigger(format!(
-            "records from {source}: this version plans scans from the schedule or a manual invoke only"
-        )));
+        if source != "aws:sqs" {
+            return Err(ScanError::UnsupportedTrigger(format!(
+                "records from {source}: scans take scan tasks from SQS, the schedule or a manual invoke"
+            )));
+        }
+        let records = event
+            .get("Records")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut tasks = Vec::new();
+        for (i, r) in records.iter().enumerate() {
+            let body = r.get("body").and_then(Value::as_str).unwrap_or_default();
+            let message: task::TaskMessage = serde_json::from_str(body).map_err(|e| {
+                ScanError::UnsupportedTrigger(format!(
+                    "SQS record {i} is not a scan task message ({e})"
+                ))
+            })?;
+            tasks.push(message.s3connector_scan_task);
+        }
+        return Ok(Trigger::Tasks(tasks));
     }
     match event {
         Value::Object(_) | Value::Null => Ok(Trigger::Manual(event)),
@@ -144,9 +211,33 @@ mod tests {
     }
 
     #[test]
-    fn sqs_records_are_refused_with_reason() {
+    fn sqs_records_that_are_not_tasks_are_refused_with_reason() {
         let event = json!({"Records": [{"eventSource": "aws:sqs", "body": "{}"}]});
         let err = classify(event).unwrap_err();
-        assert!(err.to_string().contains("aws:sqs"), "{err}");
+        assert!(err.to_string().contains("not a scan task"), "{err}");
+        let event = json!({"Records": [{"eventSource": "aws:s3"}]});
+        assert!(classify(event).unwrap_err().to_string().contains("aws:s3"));
+    }
+
+    #[test]
+    fn sqs_task_messages_become_tasks() {
+        let unit = task::Unit::new(None, None, "b", "us-east-1", "", false);
+        let t = task::Task {
+            scan_id: "s".into(),
+            started_at: "2026-11-29T00:00:00.000Z".into(),
+            config: config::ScanConfig::default(),
+            unit,
+            slice: 3,
+            start_after: Some("k".into()),
+            baseline: None,
+            folders: Vec::new(),
+            bounds: vec!["a".into()],
+        };
+        let body = serde_json::to_string(&task::TaskMessage {
+            s3connector_scan_task: t.clone(),
+        })
+        .unwrap();
+        let event = json!({"Records": [{"eventSource": "aws:sqs", "body": body}]});
+        assert_eq!(classify(event).unwrap(), Trigger::Tasks(vec![t]));
     }
 }

@@ -14,6 +14,8 @@ use serde_json::{json, Value};
 const LOG_BUCKET: &str = "s3connector-demo-logs";
 const OUTPUT_BUCKET: &str = "s3connector-demo-output";
 const QUEUE: &str = "s3connector-demo-ingest";
+const DATA_BUCKET: &str = "s3connector-demo-data";
+const SCAN_QUEUE: &str = "s3connector-demo-scan";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -25,11 +27,14 @@ async fn main() -> ExitCode {
         .as_slice()
     {
         ["seed", dir] => seed(Path::new(dir)).await,
-        ["planted", file] => std::fs::write(file, planted_text()).map_err(|e| e.to_string()),
+        ["planted", file] => {
+            std::fs::write(file, samples::planted_text()).map_err(|e| e.to_string())
+        }
         ["planted-csv", file] => planted_csv(Path::new(file)),
         ["summary", dir] => summary(Path::new(dir)).await,
+        ["next-scan-task", file] => next_scan_task(Path::new(file)).await,
         _ => Err(
-            "usage: demo seed <dir> | demo planted <file> | demo planted-csv <file.csv.gz> | demo summary <dir>"
+            "usage: demo seed <dir> | demo planted <file> | demo planted-csv <file.csv.gz> | demo next-scan-task <file> | demo summary <dir>"
                 .to_string(),
         ),
     };
@@ -57,6 +62,7 @@ async fn seed(dir: &Path) -> Result<(), String> {
     }
     let (queue_url, queue_arn) = create_queue(&clients, QUEUE).await?;
     notify_queue(&clients, LOG_BUCKET, &queue_arn).await?;
+    seed_scan(&clients, dir).await?;
     eprintln!("demo: bucket {LOG_BUCKET} notifies queue {QUEUE} of every new object");
 
     let objects = samples::demo_objects();
@@ -90,6 +96,161 @@ async fn seed(dir: &Path) -> Result<(), String> {
         "demo: {} messages received from {QUEUE}, saved as the ingest event",
         messages
     );
+    Ok(())
+}
+
+/// A bucket with planted sensitive values (text, CSV, NDJSON, gzip) and a clean file, and
+/// the scan queue; the queue URL goes to `scan.env` for the function's environment.
+async fn seed_scan(clients: &Clients, dir: &Path) -> Result<(), String> {
+    let s3 = clients.s3();
+    s3.create_bucket()
+        .bucket(DATA_BUCKET)
+        .send()
+        .await
+        .map_err(|e| format!("create bucket {DATA_BUCKET}: {e:?}"))?;
+    let [email, card, key, _] = samples::PLANTED.map(|(_, v)| v);
+    let objects: Vec<(&str, Vec<u8>)> = vec![
+        ("notes/planted.log", samples::planted_text().into_bytes()),
+        (
+            "exports/customers.csv",
+            format!("id,name,card\n1,Ann,{card}\n2,Bob,none\n").into_bytes(),
+        ),
+        (
+            "events/signups.ndjson",
+            format!("{{\"event\":\"signup\",\"email\":\"{email}\"}}\n").into_bytes(),
+        ),
+        (
+            "logs/app.log.gz",
+            samples::gzip(format!("boot ok\naws_access_key_id = {key}\n").as_bytes()),
+        ),
+        ("docs/readme.txt", b"Nothing sensitive here.\n".to_vec()),
+    ];
+    for (k, body) in objects {
+        s3.put_object()
+            .bucket(DATA_BUCKET)
+            .key(k)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| format!("put {k}: {e:?}"))?;
+    }
+    let (scan_queue_url, _) = create_queue(clients, SCAN_QUEUE).await?;
+    std::fs::write(
+        dir.join("scan.env"),
+        format!("S3CONNECTOR_SCAN_QUEUE_URL={scan_queue_url}\n"),
+    )
+    .map_err(|e| e.to_string())?;
+    eprintln!("demo: bucket {DATA_BUCKET} holds planted values; scan tasks go to {SCAN_QUEUE}");
+    Ok(())
+}
+
+/// Takes one task from the scan queue as the SQS event Lambda would deliver (batch size 1)
+/// and acknowledges it; fails with "empty" when the queue has none.
+async fn next_scan_task(file: &Path) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let clients = Clients::load(&ClientSettings::from(&config))
+        .await
+        .map_err(|e| e.to_string())?;
+    let sqs = clients.sqs();
+    let url = std::env::var("S3CONNECTOR_SCAN_QUEUE_URL").map_err(|_| "no scan queue URL")?;
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(1)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .map_err(|e| format!("receive from {url}: {e:?}"))?;
+    let Some(m) = got.messages().first() else {
+        return Err("empty".into());
+    };
+    let event = json!({"Records": [{
+        "messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
+        "body": m.body().unwrap_or_default(), "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {}, "eventSource": "aws:sqs",
+        "eventSourceARN": format!("arn:aws:sqs:us-east-1:123456789012:{SCAN_QUEUE}"),
+        "awsRegion": "us-east-1"}]});
+    write_json(&file.to_path_buf(), &event)?;
+    sqs.delete_message()
+        .queue_url(&url)
+        .set_receipt_handle(m.receipt_handle().map(str::to_string))
+        .send()
+        .await
+        .map_err(|e| format!("delete from {url}: {e:?}"))?;
+    Ok(())
+}
+
+/// Prints where the scan's reports are and its top findings; checks every planted value
+/// was found and none appears unmasked.
+async fn scan_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String> {
+    let planned = read_json(&dir.join("scan.json"))?;
+    let scan_id = planned["scan_id"].as_str().unwrap_or("?").to_string();
+    println!(
+        "scan             planned {scan_id}: {} buckets, {} units -> {}",
+        planned["buckets"],
+        planned["units"],
+        planned["plan"].as_str().unwrap_or("?")
+    );
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let clients = Clients::load(&ClientSettings::from(&config))
+        .await
+        .map_err(|e| e.to_string())?;
+    let key = format!("scans/{scan_id}/report.json");
+    let out = clients
+        .s3()
+        .get_object()
+        .bucket(OUTPUT_BUCKET)
+        .key(&key)
+        .send()
+        .await
+        .map_err(|e| format!("the scan wrote no report at s3://{OUTPUT_BUCKET}/{key}: {e:?}"))?;
+    let bytes = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_vec();
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let report: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+    println!("{:<16} reports: s3://{OUTPUT_BUCKET}/scans/{scan_id}/", "");
+    let mut found = Vec::new();
+    for b in report["buckets"].as_array().into_iter().flatten() {
+        let t = &b["totals"];
+        println!(
+            "{:<16} {:<28} {:<8} {} objects, {} classified, {} skipped, {} findings",
+            "",
+            b["name"].as_str().unwrap_or("?"),
+            b["status"].as_str().unwrap_or("?"),
+            t["objects_seen"],
+            t["objects_classified"],
+            t["objects_skipped"],
+            t["findings"]
+        );
+        for o in b["objects"].as_array().into_iter().flatten() {
+            for f in o["findings"].as_array().into_iter().flatten() {
+                let detector = f["detector"].as_str().unwrap_or("?").to_string();
+                println!(
+                    "{:<16}   {:<24} {:<22} line {} sample {}",
+                    "",
+                    o["key"].as_str().unwrap_or("?"),
+                    detector,
+                    f["locations"][0]["line"],
+                    f["samples"][0]["masked"].as_str().unwrap_or("?")
+                );
+                found.push(detector);
+            }
+        }
+    }
+    for (detector, value) in samples::PLANTED {
+        if !found.iter().any(|d| d == detector) {
+            problems.push(format!("the scan did not find the planted {detector}"));
+        }
+        if text.contains(value) {
+            problems.push(format!(
+                "the scan report shows the planted {detector} unmasked"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -132,6 +293,9 @@ async fn output_summary() -> Result<Vec<(String, String)>, String> {
     let mut out = Vec::new();
     for o in listed.contents() {
         let key = o.key().unwrap_or_default().to_string();
+        if key.starts_with("scans/") {
+            continue; // the scan's files, summarised on their own
+        }
         let body = s3
             .get_object()
             .bucket(OUTPUT_BUCKET)
@@ -243,24 +407,7 @@ async fn summary(dir: &Path) -> Result<(), String> {
         problems.push("no reject record for the corrupt object".into());
     }
 
-    let scan = read_json(&dir.join("scan.json"))?;
-    let names: Vec<&str> = scan["buckets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|b| b["name"].as_str())
-        .collect();
-    println!(
-        "scan             {} trigger -> {} buckets visible: {}",
-        scan["trigger"].as_str().unwrap_or("?"),
-        names.len(),
-        names.join(", ")
-    );
-    for b in [LOG_BUCKET, OUTPUT_BUCKET] {
-        if !names.contains(&b) {
-            problems.push(format!("scan did not list {b}"));
-        }
-    }
+    scan_summary(dir, &mut problems).await?;
 
     let checks = [
         ("connection-ok.json", 200, Some("Successful")),
@@ -329,25 +476,6 @@ async fn summary(dir: &Path) -> Result<(), String> {
     } else {
         Err(format!("demo found problems:\n  {}", problems.join("\n  ")))
     }
-}
-
-/// Sensitive values planted in the classification demo: valid-format, not documented examples.
-const PLANTED: [(&str, &str); 4] = [
-    ("email", "alice.smith@example.org"),
-    ("credit_card", "4539 1488 0343 6467"),
-    ("aws_access_key_id", "AKIAZ7QW3RTY5UIOP2AS"),
-    ("us_ssn", "536-22-1234"),
-];
-
-fn planted_text() -> String {
-    let [email, card, key, ssn] = PLANTED.map(|(_, v)| v);
-    format!(
-        "2026-11-23T10:00:00Z INFO signup user=alice email={email}\n\
-         2026-11-23T10:00:01Z DEBUG payment card {card} accepted order=88231 build=1.4.22\n\
-         aws_access_key_id = {key}\n\
-         ssn: {ssn}\n\
-         2026-11-23T10:00:02Z INFO request id 3f2b8c1e-9d4a-4b7e-8a61-2c5d0f9e7a13 took 12 ms\n"
-    )
 }
 
 /// SSNs for the CSV demo: valid, unformatted, so only the column name `ssn` makes them
@@ -440,7 +568,7 @@ fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String
         );
         label = "";
     }
-    for (detector, value) in PLANTED {
+    for (detector, value) in samples::PLANTED {
         if !findings.iter().any(|f| f["detector"] == detector) {
             problems.push(format!("classify did not find the planted {detector}"));
         }
@@ -450,11 +578,11 @@ fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String
             ));
         }
     }
-    if findings.len() != PLANTED.len() {
+    if findings.len() != samples::PLANTED.len() {
         problems.push(format!(
             "classify reported {} findings for {} planted values (decoys must not match)",
             findings.len(),
-            PLANTED.len()
+            samples::PLANTED.len()
         ));
     }
     Ok(())

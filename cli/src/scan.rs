@@ -1,0 +1,256 @@
+//! `s3connector scan`: plan and work a whole scan in this process (tasks in memory), with
+//! progress per bucket on stderr, a summary table on stdout and the reports in `--out`.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use s3connector::aws::Clients;
+use s3connector::scan::config::ScanConfig;
+use s3connector::scan::context::{Progress, ScanContext};
+use s3connector::scan::finalize::report_key;
+use s3connector::scan::report::ScanReport;
+use s3connector::scan::store::Store;
+use s3connector::scan::task::TaskQueue;
+use s3connector::scan::{plan, work};
+use serde_json::{json, Value};
+
+/// The command's options.
+pub struct ScanArgs {
+    /// Scan config file (JSON).
+    pub config: Option<PathBuf>,
+    /// Buckets (names or globs) replacing the config's include list.
+    pub buckets: Vec<String>,
+    /// Prefixes replacing the config's include list.
+    pub prefixes: Vec<String>,
+    /// Incremental mode.
+    pub incremental: bool,
+    /// Report directory.
+    pub out: PathBuf,
+    /// Print the report's totals as JSON instead of a table.
+    pub json: bool,
+}
+
+/// The config file with the flags applied over it; errors name the field.
+pub fn effective_config(args: &ScanArgs) -> Result<ScanConfig, String> {
+    let mut doc: Value = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            serde_json::from_str(&text)
+                .map_err(|e| format!("{}: not a JSON document: {e}", path.display()))?
+        }
+        None => json!({}),
+    };
+    let mut overrides = json!({});
+    if !args.buckets.is_empty() {
+        overrides["buckets"] = json!({ "include": args.buckets });
+    }
+    if !args.prefixes.is_empty() {
+        overrides["prefixes"] = json!({ "include": args.prefixes });
+    }
+    if args.incremental {
+        overrides["mode"] = json!("incremental");
+    }
+    s3connector::scan::config::merge(&mut doc, overrides);
+    ScanConfig::from_value(doc).map_err(|e| e.to_string())
+}
+
+/// Runs the scan; exit 1 when findings were made, 0 when none.
+pub async fn run(
+    clients: Clients,
+    args: ScanArgs,
+    hmac_key: Option<String>,
+) -> Result<ExitCode, String> {
+    let config = effective_config(&args)?;
+    let store = Store::Local(args.out.clone());
+    let queue = TaskQueue::memory();
+    let mut ctx = ScanContext::new(
+        clients,
+        config.accounts.clone(),
+        store.clone(),
+        queue.clone(),
+    );
+    ctx.hmac_key = hmac_key;
+    let bars = Bars::new();
+    let observer = bars.clone();
+    ctx.progress = Some(Arc::new(move |p: &Progress| observer.update(p)));
+
+    let plan = plan::plan(&ctx, config).await.map_err(|e| e.to_string())?;
+    for b in &plan.buckets {
+        if let Some(issue) = &b.unreadable {
+            eprintln!(
+                "{}: not scanned: {} (error code {}, grant {})",
+                b.name,
+                issue.message,
+                issue.error_code.as_deref().unwrap_or("none"),
+                issue.action
+            );
+        }
+    }
+    for a in plan.accounts.iter().filter(|a| a.issue.is_some()) {
+        let issue = a.issue.as_ref().expect("filtered");
+        eprintln!(
+            "{}: not scanned: {}",
+            a.role_arn.as_deref().unwrap_or("own credentials"),
+            issue.message
+        );
+    }
+    while let Some(task) = queue.pop() {
+        work::run_task(&ctx, task, None)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    bars.finish();
+    let report: ScanReport = store
+        .get_json(&report_key(&plan.scan_id))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the scan finished without writing its report")?;
+    if args.json {
+        println!(
+            "{}",
+            json!({"scan_id": report.scan_id, "reports": store.location(&format!("scans/{}/", report.scan_id)), "totals": report.totals})
+        );
+    } else {
+        print_summary(&report);
+    }
+    eprintln!(
+        "reports: {}",
+        store.location(&format!("scans/{}/", report.scan_id))
+    );
+    Ok(if report.totals.sums.findings > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn print_summary(report: &ScanReport) {
+    println!(
+        "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:<11}  SKIPPED BY REASON",
+        "BUCKET", "STATUS", "OBJECTS", "CLASSIFIED", "SKIPPED", "FINDINGS", "SENSITIVITY"
+    );
+    for b in &report.buckets {
+        let t = &b.totals;
+        let reasons: Vec<String> = t
+            .skipped_by_reason
+            .iter()
+            .map(|(r, n)| format!("{r}={n}"))
+            .collect();
+        println!(
+            "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:<11}  {}",
+            b.name,
+            format!("{:?}", b.status).to_uppercase(),
+            t.objects_seen,
+            t.objects_classified,
+            t.objects_skipped,
+            t.findings,
+            t.sensitivity.as_str(),
+            reasons.join(" ")
+        );
+    }
+    let mut top: Vec<(&str, &str, &str, u64, String, &str)> = Vec::new();
+    for b in &report.buckets {
+        for o in &b.objects {
+            for f in &o.findings {
+                top.push((
+                    &b.name,
+                    &o.metadata.key,
+                    &f.detector,
+                    f.count,
+                    f.locations
+                        .first()
+                        .map(|l| l.describe())
+                        .unwrap_or_default(),
+                    f.samples.first().map_or("", |s| s.masked.as_str()),
+                ));
+            }
+        }
+    }
+    top.sort_by_key(|f| std::cmp::Reverse(f.3));
+    if !top.is_empty() {
+        println!();
+        println!(
+            "{:<30}  {:<40}  {:<28}  {:>5}  {:<24}  SAMPLE",
+            "BUCKET", "KEY", "DETECTOR", "COUNT", "FIRST LOCATION"
+        );
+        for (bucket, key, detector, count, location, sample) in top.iter().take(20) {
+            println!(
+                "{bucket:<30}  {key:<40}  {detector:<28}  {count:>5}  {location:<24}  {sample}"
+            );
+        }
+    }
+    let t = &report.totals;
+    println!();
+    println!(
+        "{} bucket(s), {} object(s) seen, {} classified, {} skipped, {} not selected, {} deleted, {} finding(s)",
+        t.buckets,
+        t.sums.objects_seen,
+        t.sums.objects_classified,
+        t.sums.objects_skipped,
+        t.sums.objects_not_selected,
+        t.sums.objects_deleted,
+        t.sums.findings
+    );
+}
+
+/// One progress line per bucket: objects and bytes classified.
+#[derive(Clone)]
+struct Bars {
+    multi: MultiProgress,
+    by_bucket: Arc<Mutex<HashMap<String, BucketBar>>>,
+}
+
+/// A bucket's progress line, its objects handled and bytes classified.
+type BucketBar = (ProgressBar, u64, u64);
+
+impl Bars {
+    fn new() -> Bars {
+        Bars {
+            multi: MultiProgress::new(),
+            by_bucket: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn update(&self, p: &Progress) {
+        let mut map = self.by_bucket.lock().unwrap_or_else(|e| e.into_inner());
+        let bucket = match p {
+            Progress::Slice { bucket, .. }
+            | Progress::Object { bucket, .. }
+            | Progress::UnitDone { bucket } => bucket,
+        };
+        let entry = map.entry(bucket.clone()).or_insert_with(|| {
+            let bar = self.multi.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {prefix:<40} {msg}")
+                    .expect("template is valid"),
+            );
+            bar.set_prefix(bucket.clone());
+            (bar, 0, 0)
+        });
+        if let Progress::Object { bytes, .. } = p {
+            entry.1 += 1;
+            entry.2 += bytes;
+        }
+        entry.0.set_message(format!(
+            "{} objects, {} classified",
+            entry.1,
+            indicatif::HumanBytes(entry.2)
+        ));
+        entry.0.tick();
+    }
+
+    fn finish(&self) {
+        for (bar, _, _) in self
+            .by_bucket
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+        {
+            bar.finish();
+        }
+    }
+}

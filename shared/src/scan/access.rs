@@ -1,0 +1,133 @@
+//! AWS failures during a scan, reported with the AWS error code and the IAM action to
+//! grant. Categories come from the connection test's code table (by code, never by message).
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use serde::{Deserialize, Serialize};
+
+use crate::connection::diagnosis::{category_for_code, Category};
+
+/// One failed call on a bucket or account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessIssue {
+    /// The S3/STS operation, e.g. `ListObjectsV2`.
+    pub operation: String,
+    /// The IAM action it needs, e.g. `s3:ListBucket`.
+    pub action: String,
+    /// AWS error code (`AccessDenied`, `NoSuchBucket`...), when AWS answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// What it means for the user, and what to do.
+    pub message: String,
+    /// Whether retrying later can help.
+    pub transient: bool,
+}
+
+impl AccessIssue {
+    /// Builds the issue for an SDK error of `operation` needing `action` on `resource`.
+    pub fn from_sdk<E, R>(operation: &str, action: &str, resource: &str, e: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let code = e.code().map(str::to_string);
+        let category = code.as_deref().and_then(category_for_code);
+        let transient = matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
+            || category.is_some_and(Category::is_retryable);
+        let message = match category {
+            Some(Category::AccessDenied | Category::ExplicitDeny) => format!(
+                "{operation} was denied: grant {action} on {resource} to the scanning role (or lift the deny in the bucket policy or SCP)"
+            ),
+            Some(Category::KmsAccess) => format!(
+                "{operation} failed on the KMS key: grant kms:Decrypt on the bucket's key to the scanning role in the key policy"
+            ),
+            Some(Category::NoSuchBucket) => format!("{resource} does not exist (deleted since it was listed?)"),
+            Some(Category::WrongRegion) => format!("{resource} is in another region than the one called"),
+            Some(Category::AssumeRoleDenied) => "the role cannot be assumed: check its trust policy names the scan function's role and the external ID".to_string(),
+            _ => format!(
+                "{operation} on {resource} failed: {}",
+                DisplayErrorContext(e)
+            ),
+        };
+        AccessIssue {
+            operation: operation.to_string(),
+            action: action.to_string(),
+            error_code: code,
+            message,
+            transient,
+        }
+    }
+
+    /// The report's form of the issue, for the object `key` when it concerns one.
+    pub fn to_report(&self, key: Option<&str>) -> super::report::ScanIssue {
+        super::report::ScanIssue {
+            operation: self.operation.clone(),
+            key: key.map(str::to_string),
+            code: self.error_code.clone(),
+            action: Some(self.action.clone()),
+            message: self.message.clone(),
+        }
+    }
+
+    /// Whether AWS answered that the object's KMS key refused.
+    pub fn is_kms(&self) -> bool {
+        self.error_code
+            .as_deref()
+            .and_then(category_for_code)
+            .is_some_and(|c| c == Category::KmsAccess)
+    }
+
+    /// Whether AWS answered with an access denial.
+    pub fn is_denied(&self) -> bool {
+        self.error_code
+            .as_deref()
+            .and_then(category_for_code)
+            .is_some_and(|c| matches!(c, Category::AccessDenied | Category::ExplicitDeny))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn service_error(code: &str) -> SdkError<ListObjectsV2Error, Response> {
+        let meta = ErrorMetadata::builder()
+            .code(code)
+            .message("Access Denied")
+            .build();
+        SdkError::service_error(
+            ListObjectsV2Error::generic(meta),
+            Response::new(StatusCode::try_from(403).unwrap(), SdkBody::empty()),
+        )
+    }
+
+    #[test]
+    fn denial_names_code_and_action_to_grant() {
+        let i = AccessIssue::from_sdk(
+            "ListObjectsV2",
+            "s3:ListBucket",
+            "arn:aws:s3:::b",
+            &service_error("AccessDenied"),
+        );
+        assert_eq!(i.error_code.as_deref(), Some("AccessDenied"));
+        assert!(
+            i.message.contains("grant s3:ListBucket on arn:aws:s3:::b"),
+            "{}",
+            i.message
+        );
+        assert!(i.is_denied() && !i.is_kms() && !i.transient);
+        let k = AccessIssue::from_sdk(
+            "GetObject",
+            "s3:GetObject",
+            "k",
+            &service_error("KMS.DisabledException"),
+        );
+        assert!(k.is_kms());
+        assert!(k.message.contains("kms:Decrypt"));
+        let t = AccessIssue::from_sdk("GetObject", "s3:GetObject", "k", &service_error("SlowDown"));
+        assert!(t.transient);
+    }
+}

@@ -1,0 +1,351 @@
+//! Planning a scan: per account assume the role, list and filter buckets, read their
+//! metadata, write `scans/<scan_id>/plan.json` and queue one task per unit (a bucket, an
+//! include prefix, or a top-level prefix of a bucket the config marks large).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use tracing::{info, warn};
+
+use super::access::AccessIssue;
+use super::bucket::{bucket_region, read_metadata};
+use super::config::{ScanConfig, ScanMode};
+use super::context::ScanContext;
+use super::report::BucketMetadata;
+use super::task::{Baseline, Task, Unit};
+use super::ScanError;
+
+/// One account of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountPlan {
+    /// The role scanned through; `None` for the caller's own credentials.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// The account ID, when STS said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Why the account could not be scanned (role not assumable, ListBuckets denied).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issue: Option<AccessIssue>,
+}
+
+/// One bucket of the plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedBucket {
+    /// The account's role (`None`: own credentials).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Account ID, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Bucket name.
+    pub name: String,
+    /// Metadata and posture.
+    pub metadata: BucketMetadata,
+    /// Metadata calls that failed (the bucket is still scanned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<AccessIssue>,
+    /// Ids of the units its objects are listed in (none when unreadable).
+    pub units: Vec<String>,
+    /// Why its objects cannot be listed; the scan goes on without them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreadable: Option<AccessIssue>,
+}
+
+/// `scans/<scan_id>/plan.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Scan id: UTC start time and a random suffix, e.g. `20261129T213000Z-3f9a1c2b`.
+    pub scan_id: String,
+    /// Start time (RFC 3339).
+    pub started_at: String,
+    /// Effective config (no external IDs).
+    pub config: ScanConfig,
+    /// Accounts.
+    pub accounts: Vec<AccountPlan>,
+    /// Buckets in scope.
+    pub buckets: Vec<PlannedBucket>,
+    /// Every unit queued.
+    pub units: Vec<Unit>,
+}
+
+/// Key of a scan's plan.
+pub fn plan_key(scan_id: &str) -> String {
+    format!("scans/{scan_id}/plan.json")
+}
+
+/// Key of a unit's incremental checkpoint.
+pub fn checkpoint_key(unit_id: &str) -> String {
+    format!("scans/checkpoints/{unit_id}.json")
+}
+
+/// A unit's checkpoint: the last completed scan of that scope, advanced only when the
+/// unit's last slice is done.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    /// The completed scan and its slice bounds.
+    pub baseline: Baseline,
+    /// When it completed (RFC 3339).
+    pub completed_at: String,
+}
+
+/// A new scan id.
+pub fn new_scan_id() -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let t = crate::reject::rfc3339(ms);
+    // 2026-11-29T21:30:00.123Z -> 20261129T213000Z
+    let compact: String = t[..19].chars().filter(|c| *c != '-' && *c != ':').collect();
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{compact}Z-{}", &id[..8])
+}
+
+/// Now, RFC 3339.
+pub fn now() -> String {
+    let ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    crate::reject::rfc3339(ms)
+}
+
+/// Plans a scan and queues its tasks. The plan is written before any task is queued, so
+/// every task can count the units against it. A scan with no unit is finalized here.
+pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanError> {
+    let scan_id = new_scan_id();
+    let started_at = now();
+    let scope = config.scope();
+    let mut accounts = Vec::new();
+    let mut buckets = Vec::new();
+    let mut units = Vec::new();
+    let roles: Vec<Option<String>> = if config.accounts.is_empty() {
+        vec![None]
+    } else {
+        config
+            .accounts
+            .iter()
+            .map(|a| Some(a.role_arn.clone()))
+            .collect()
+    };
+    for role in roles {
+        let mut account = AccountPlan {
+            role_arn: role.clone(),
+            account_id: None,
+            issue: None,
+        };
+        let clients = match ctx.clients_for(role.as_deref()).await {
+            Ok(c) => c,
+            Err(issue) => {
+                warn!(
+                    role = role.as_deref(),
+                    code = issue.error_code.as_deref(),
+                    "account skipped: {}",
+                    issue.message
+                );
+                account.issue = Some(issue);
+                accounts.push(account);
+                continue;
+            }
+        };
+        account.account_id = clients
+            .sts()
+            .get_caller_identity()
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.account().map(str::to_string));
+        let listed = match super::list_buckets(&clients.s3()).await {
+            Ok(l) => l,
+            Err(ScanError::ListBuckets {
+                code,
+                detail,
+                transient,
+            }) => {
+                account.issue = Some(AccessIssue {
+                    operation: "ListBuckets".into(),
+                    action: "s3:ListAllMyBuckets".into(),
+                    error_code: code,
+                    message: format!("could not list buckets: {detail} (grant s3:ListAllMyBuckets to the scanning role)"),
+                    transient,
+                });
+                accounts.push(account);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let regions = config
+            .accounts
+            .iter()
+            .find(|a| Some(&a.role_arn) == role.as_ref())
+            .map(|a| a.regions.clone())
+            .unwrap_or_default();
+        for b in listed {
+            if !scope.buckets.matches(&b.name) {
+                continue;
+            }
+            let region = match bucket_region(&clients.s3(), &b.name, b.region.as_deref()).await {
+                Ok(r) => r,
+                Err(issue) => {
+                    buckets.push(PlannedBucket {
+                        role_arn: role.clone(),
+                        account_id: account.account_id.clone(),
+                        name: b.name.clone(),
+                        metadata: BucketMetadata {
+                            created_at: b.created.clone(),
+                            ..BucketMetadata::default()
+                        },
+                        issues: Vec::new(),
+                        units: Vec::new(),
+                        unreadable: Some(issue),
+                    });
+                    continue;
+                }
+            };
+            if !regions.is_empty() && !regions.contains(&region) {
+                continue;
+            }
+            let s3 = clients.s3_in(&region);
+            let (metadata, issues) = read_metadata(&s3, &b.name, &region, b.created.clone()).await;
+            let mut planned = PlannedBucket {
+                role_arn: role.clone(),
+                account_id: account.account_id.clone(),
+                name: b.name.clone(),
+                metadata,
+                issues,
+                units: Vec::new(),
+                unreadable: None,
+            };
+            match bucket_units(&s3, &scope, &role, &account.account_id, &b.name, &region).await {
+                Ok(list) => {
+                    planned.units = list.iter().map(|u| u.id.clone()).collect();
+                    units.extend(list);
+                }
+                Err(issue) => {
+                    warn!(bucket = %b.name, code = issue.error_code.as_deref(), "bucket not listable: {}", issue.message);
+                    planned.unreadable = Some(issue);
+                }
+            }
+            buckets.push(planned);
+        }
+        accounts.push(account);
+    }
+    let plan = Plan {
+        scan_id: scan_id.clone(),
+        started_at: started_at.clone(),
+        config: config.clone(),
+        accounts,
+        buckets,
+        units: units.clone(),
+    };
+    ctx.store
+        .put_json(&plan_key(&scan_id), &plan, None)
+        .await
+        .map_err(ScanError::Store)?;
+    info!(scan_id = %scan_id, buckets = plan.buckets.len(), units = units.len(), "scan planned");
+    for unit in units {
+        let baseline = match config.mode {
+            ScanMode::Full => None,
+            ScanMode::Incremental => ctx
+                .store
+                .get_json::<Checkpoint>(&checkpoint_key(&unit.id))
+                .await
+                .map_err(ScanError::Store)?
+                .map(|c| c.baseline),
+        };
+        ctx.queue
+            .send(Task {
+                scan_id: scan_id.clone(),
+                started_at: started_at.clone(),
+                config: config.clone(),
+                unit,
+                slice: 0,
+                start_after: None,
+                baseline,
+                folders: Vec::new(),
+                bounds: Vec::new(),
+            })
+            .await
+            .map_err(ScanError::Queue)?;
+    }
+    if plan.units.is_empty() {
+        super::finalize::finish_if_last(ctx, &scan_id).await?;
+    }
+    Ok(plan)
+}
+
+/// The units of one bucket: one per listing prefix, and for a large bucket scanned whole,
+/// one per top-level prefix plus one for the keys at its root. Listing the top level
+/// doubles as the check that the objects can be listed at all.
+async fn bucket_units(
+    s3: &aws_sdk_s3::Client,
+    scope: &super::scope::Scope,
+    role: &Option<String>,
+    account_id: &Option<String>,
+    bucket: &str,
+    region: &str,
+) -> Result<Vec<Unit>, AccessIssue> {
+    let prefixes = scope.prefixes.listing_prefixes();
+    let shard = scope.is_large(bucket) && prefixes == [String::new()];
+    let mut token = None;
+    let mut top = Vec::new();
+    loop {
+        let mut req = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .max_keys(if shard { 1000 } else { 1 })
+            .set_continuation_token(token.take());
+        if shard {
+            req = req.delimiter("/");
+        }
+        let page = req.send().await.map_err(|e| {
+            AccessIssue::from_sdk(
+                "ListObjectsV2",
+                "s3:ListBucket",
+                &format!("arn:aws:s3:::{bucket}"),
+                &e,
+            )
+        })?;
+        if !shard {
+            break;
+        }
+        top.extend(
+            page.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix().map(str::to_string)),
+        );
+        match page.next_continuation_token() {
+            Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),
+            _ => break,
+        }
+    }
+    let unit = |prefix: &str, root_only: bool| {
+        Unit::new(
+            role.clone(),
+            account_id.clone(),
+            bucket,
+            region,
+            prefix,
+            root_only,
+        )
+    };
+    if shard {
+        let mut units = vec![unit("", true)];
+        units.extend(top.iter().map(|p| unit(p, false)));
+        return Ok(units);
+    }
+    Ok(prefixes.iter().map(|p| unit(p, false)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scan_ids_sort_by_time_and_are_unique() {
+        let a = new_scan_id();
+        let b = new_scan_id();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), "20261129T213000Z-3f9a1c2b".len(), "{a}");
+        assert!(a.as_bytes()[8] == b'T' && a.contains("Z-"), "{a}");
+    }
+}

@@ -1,0 +1,528 @@
+//! Scans against the emulator: planted values found with the right detector and location
+//! (text, CSV, NDJSON, gzip), nothing in clean files; incremental scans after a change and
+//! a deletion; continuation across slices with no object missed or counted twice; and a
+//! bucket the role cannot read, reported with its error code and the action to grant.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_s3::primitives::ByteStream;
+use integration_tests::fake_aws::{FakeAws, Reply};
+use integration_tests::{samples, unique_name, Emulator};
+use s3connector::aws::Clients;
+use s3connector::scan::config::ScanConfig;
+use s3connector::scan::context::ScanContext;
+use s3connector::scan::finalize::{lock_key, report_key};
+use s3connector::scan::report::{BucketStatus, ObjectStatus, ScanReport, SkipReason};
+use s3connector::scan::store::Store;
+use s3connector::scan::task::TaskQueue;
+use s3connector::scan::{plan, work};
+use serde_json::{json, Value};
+
+/// Runs a whole scan with tasks in memory; returns the report and its raw text.
+async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String) {
+    let config = ScanConfig::from_value(config).expect("valid scan config");
+    let plan = plan::plan(ctx, config).await.expect("plan");
+    while let Some(task) = ctx.queue.pop() {
+        work::run_task(ctx, task, None).await.expect("task");
+    }
+    let raw = ctx
+        .store
+        .get(&report_key(&plan.scan_id))
+        .await
+        .unwrap()
+        .expect("the last task wrote report.json");
+    let text = String::from_utf8(raw).unwrap();
+    (serde_json::from_str(&text).unwrap(), text)
+}
+
+async fn put(clients: &Clients, bucket: &str, key: &str, body: Vec<u8>) {
+    clients
+        .s3()
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Creates a bucket with a name no other test uses.
+async fn new_bucket(clients: &Clients, prefix: &str) -> String {
+    let name = unique_name(prefix);
+    clients
+        .s3()
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .unwrap();
+    name
+}
+
+/// A context whose store is an output bucket in the emulator (conditional writes and all).
+async fn context(emu: &Emulator) -> (ScanContext, Clients) {
+    let clients = emu.clients().await;
+    let out = new_bucket(&clients, "it-scan-out").await;
+    let store = Store::S3 {
+        client: clients.s3(),
+        bucket: out,
+        prefix: "s3connector/".into(),
+    };
+    let mut ctx = ScanContext::new(clients.clone(), Vec::new(), store, TaskQueue::memory());
+    ctx.hmac_key = Some("integration-test-key".into());
+    (ctx, clients)
+}
+
+fn findings_of<'a>(report: &'a ScanReport, bucket: &str, key: &str) -> Vec<(&'a str, u64, u64)> {
+    report
+        .buckets
+        .iter()
+        .filter(|b| b.name == bucket)
+        .flat_map(|b| &b.objects)
+        .filter(|o| o.metadata.key == key)
+        .flat_map(|o| &o.findings)
+        .flat_map(|f| {
+            f.locations
+                .iter()
+                .map(move |l| (f.detector.as_str(), l.line, l.column))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn full_scan_finds_planted_values_where_they_are_and_nothing_in_clean_files() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let data = new_bucket(&clients, "it-scan-data").await;
+    let clean = new_bucket(&clients, "it-scan-clean").await;
+    let [email, card, key, _] = samples::PLANTED.map(|(_, v)| v);
+    put(
+        &clients,
+        &data,
+        "notes/planted.txt",
+        samples::planted_text().into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &data,
+        "exports/customers.csv",
+        format!("id,name,card\n1,Ann,{card}\n").into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &data,
+        "events/2026/signups.ndjson",
+        format!("{{\"event\":\"signup\",\"user\":\"bob\"}}\n{{\"event\":\"signup\",\"email\":\"{email}\"}}\n").into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &data,
+        "logs/app.log.gz",
+        samples::gzip(format!("boot ok\nconfig loaded\naws_access_key_id = {key}\n").as_bytes()),
+    )
+    .await;
+    put(
+        &clients,
+        &data,
+        "docs/readme.txt",
+        b"Nothing sensitive here.\nBuild 1.4.22 passed.\n".to_vec(),
+    )
+    .await;
+    put(
+        &clients,
+        &clean,
+        "a/metrics.csv",
+        b"host,cpu\nweb-1,0.42\nweb-2,0.17\n".to_vec(),
+    )
+    .await;
+
+    let (report, text) = scan(&ctx, json!({"buckets": {"include": [data, clean]}})).await;
+
+    let planted = findings_of(&report, &data, "notes/planted.txt");
+    for (detector, line) in [
+        ("email", 1),
+        ("credit_card", 2),
+        ("aws_access_key_id", 3),
+        ("us_ssn", 4),
+    ] {
+        assert!(
+            planted.iter().any(|(d, l, _)| *d == detector && *l == line),
+            "{detector} not found on line {line}: {planted:?}"
+        );
+    }
+    let csv = findings_of(&report, &data, "exports/customers.csv");
+    assert!(
+        csv.iter().any(|(d, l, _)| *d == "credit_card" && *l == 2),
+        "{csv:?}"
+    );
+    let ndjson = findings_of(&report, &data, "events/2026/signups.ndjson");
+    assert!(
+        ndjson.iter().any(|(d, l, _)| *d == "email" && *l == 2),
+        "{ndjson:?}"
+    );
+    let gz = findings_of(&report, &data, "logs/app.log.gz");
+    assert_eq!(
+        gz.first().map(|f| (f.0, f.1)),
+        Some(("aws_access_key_id", 3)),
+        "{gz:?}"
+    );
+    assert!(findings_of(&report, &data, "docs/readme.txt").is_empty());
+    assert!(findings_of(&report, &clean, "a/metrics.csv").is_empty());
+
+    for b in &report.buckets {
+        assert_eq!(b.status, BucketStatus::Complete, "{}", b.name);
+        assert!(
+            b.objects.iter().all(|o| o.status == ObjectStatus::Complete),
+            "{:?}",
+            b.objects
+        );
+    }
+    let data_report = report.buckets.iter().find(|b| b.name == data).unwrap();
+    assert_eq!(data_report.totals.objects_seen, 5);
+    assert_eq!(data_report.metadata.object_count, Some(5));
+    assert_eq!(data_report.metadata.region.as_deref(), Some("us-east-1"));
+    for (_, value) in samples::PLANTED {
+        assert!(
+            !text.contains(value),
+            "report.json holds an unmasked {value}"
+        );
+    }
+    // The lock that made this task the only writer is in place: a second claim loses.
+    assert!(!ctx
+        .store
+        .put_if_absent(&lock_key(&report.scan_id), b"again".to_vec())
+        .await
+        .unwrap());
+}
+
+#[tokio::test]
+async fn incremental_scan_reads_only_the_changed_object_and_reports_the_deleted_one() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-incr").await;
+    for i in 0..6 {
+        put(
+            &clients,
+            &bucket,
+            &format!("d/file-{i}.txt"),
+            format!("line {i}\n").into_bytes(),
+        )
+        .await;
+    }
+    let config =
+        json!({"buckets": {"include": [bucket]}, "mode": "incremental", "objects_per_task": 4});
+    let (first, _) = scan(&ctx, config.clone()).await;
+    assert_eq!(
+        first.totals.sums.objects_classified, 6,
+        "no baseline yet: everything is read"
+    );
+
+    let [_, card, _, _] = samples::PLANTED.map(|(_, v)| v);
+    put(
+        &clients,
+        &bucket,
+        "d/file-2.txt",
+        format!("changed\ncard {card}\n").into_bytes(),
+    )
+    .await;
+    clients
+        .s3()
+        .delete_object()
+        .bucket(&bucket)
+        .key("d/file-4.txt")
+        .send()
+        .await
+        .unwrap();
+
+    let (second, _) = scan(&ctx, config).await;
+    let b = &second.buckets[0];
+    let classified: Vec<&str> = b.objects.iter().map(|o| o.metadata.key.as_str()).collect();
+    assert_eq!(classified, vec!["d/file-2.txt"]);
+    assert_eq!(
+        b.totals.objects_not_selected, 4,
+        "unchanged objects are not read"
+    );
+    assert_eq!(
+        b.deleted.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(),
+        vec!["d/file-4.txt"]
+    );
+    assert!(findings_of(&second, &bucket, "d/file-2.txt")
+        .iter()
+        .any(|f| f.0 == "credit_card"));
+
+    // Nothing changed since: nothing is read, nothing deleted.
+    let (third, _) = scan(
+        &ctx,
+        json!({"buckets": {"include": [bucket]}, "mode": "incremental"}),
+    )
+    .await;
+    assert_eq!(third.totals.sums.objects_classified, 0);
+    assert_eq!(third.totals.sums.objects_deleted, 0);
+    assert_eq!(third.totals.sums.objects_not_selected, 5);
+}
+
+#[tokio::test]
+async fn continuations_cover_the_bucket_key_by_key_once() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-slices").await;
+    let mut keys = BTreeSet::new();
+    for i in 0..23 {
+        // Folders and odd characters, so the listing order is S3's and not insertion order.
+        let key = format!("{}/obj {i:02}+ü.txt", ["a", "b/c", "b", "z"][i % 4]);
+        put(&clients, &bucket, &key, format!("row {i}\n").into_bytes()).await;
+        keys.insert(key);
+    }
+    let (report, _) = scan(
+        &ctx,
+        json!({"buckets": {"include": [bucket]}, "objects_per_task": 5, "storage_classes": ["STANDARD"]}),
+    )
+    .await;
+    let b = &report.buckets[0];
+    let mut seen: Vec<String> = b.objects.iter().map(|o| o.metadata.key.clone()).collect();
+    let count = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), count, "an object was recorded twice");
+    assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), keys);
+    assert_eq!(b.totals.objects_seen, 23);
+    let parts = ctx
+        .store
+        .list(&format!("scans/{}/parts/", report.scan_id))
+        .await
+        .unwrap();
+    assert!(parts.is_empty(), "parts live one level down, per unit");
+    let units = ctx
+        .store
+        .list(&format!("scans/{}/units/", report.scan_id))
+        .await
+        .unwrap();
+    assert_eq!(units.len(), 1);
+    let summary: Value = ctx.store.get_json(&units[0]).await.unwrap().unwrap();
+    assert_eq!(summary["slices"], 5, "23 objects, 5 per slice");
+}
+
+#[tokio::test]
+async fn skips_are_reported_with_their_reason() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-skips").await;
+    put(&clients, &bucket, "big.txt", vec![b'a'; 2048]).await;
+    put(
+        &clients,
+        &bucket,
+        "image.bin",
+        [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 0, 0, 0].repeat(64),
+    )
+    .await;
+    clients
+        .s3()
+        .put_object()
+        .bucket(&bucket)
+        .key("cold.txt")
+        .storage_class(aws_sdk_s3::types::StorageClass::Glacier)
+        .body(ByteStream::from_static(b"cold"))
+        .send()
+        .await
+        .unwrap();
+    put(&clients, &bucket, "sampled.txt", vec![b'x'; 300]).await;
+    let (report, _) = scan(
+        &ctx,
+        json!({"buckets": {"include": [bucket]}, "max_object_size": 1024,
+               "sampling": {"max_bytes_per_object": 100}}),
+    )
+    .await;
+    let by_key = |k: &str| {
+        report.buckets[0]
+            .objects
+            .iter()
+            .find(|o| o.metadata.key == k)
+            .unwrap_or_else(|| panic!("{k} not in the report"))
+    };
+    assert_eq!(
+        by_key("big.txt").reason,
+        Some(SkipReason::FileExceedsSizeLimit)
+    );
+    assert_eq!(
+        by_key("image.bin").reason,
+        Some(SkipReason::UnsupportedFileType)
+    );
+    assert_eq!(
+        by_key("cold.txt").reason,
+        Some(SkipReason::ArchivedStorageClass)
+    );
+    assert_eq!(by_key("sampled.txt").status, ObjectStatus::Partial);
+    assert_eq!(by_key("sampled.txt").bytes_read, 100);
+    assert_eq!(report.buckets[0].totals.objects_skipped, 3);
+}
+
+/// S3 answers for a world of two buckets, one whose objects the role may not list. The
+/// emulator does not enforce IAM, so the denial comes from this loopback fake, through the
+/// real SDK.
+fn denying_s3(call: &integration_tests::fake_aws::FakeCall) -> Reply {
+    let xml = |status: u16, body: &str| {
+        Reply::Now((
+            status,
+            vec![("content-type", "application/xml".to_string())],
+            body.to_string(),
+        ))
+    };
+    let denied = || {
+        xml(
+            403,
+            "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+        )
+    };
+    let path = call.path.as_str();
+    if call.method == "GET" && (path == "/" || path.starts_with("/?")) {
+        return xml(200, "<ListAllMyBucketsResult><Buckets>\
+            <Bucket><Name>locked-data</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>\
+            <Bucket><Name>open-data</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>\
+            </Buckets><Owner><ID>o</ID></Owner></ListAllMyBucketsResult>");
+    }
+    if path.starts_with("/open-data") && path.contains("list-type=2") {
+        return xml(200, "<ListBucketResult><Name>open-data</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>");
+    }
+    denied()
+}
+
+#[tokio::test]
+async fn a_bucket_the_role_cannot_list_is_reported_with_code_and_action_and_the_scan_goes_on() {
+    let fake = FakeAws::start(denying_s3);
+    let dir = std::env::temp_dir().join(unique_name("it-scan-denied"));
+    let settings = s3connector::aws::ClientSettings {
+        region: Some("us-east-1".into()),
+        endpoint_url: Some(fake.url.clone()),
+        credentials: s3connector::aws::CredentialSource::Static {
+            access_key_id: "testing".into(),
+            secret_access_key: "testing".into(),
+            session_token: None,
+        },
+        assume_role: None,
+    };
+    let clients = Clients::load(&settings).await.unwrap();
+    let ctx = ScanContext::new(
+        clients,
+        Vec::new(),
+        Store::Local(dir.clone()),
+        TaskQueue::memory(),
+    );
+    let (report, _) = scan(&ctx, json!({})).await;
+    let locked = report
+        .buckets
+        .iter()
+        .find(|b| b.name == "locked-data")
+        .unwrap();
+    assert_eq!(locked.status, BucketStatus::Failed);
+    let list_error = locked
+        .errors
+        .iter()
+        .find(|e| e.operation == "ListObjectsV2")
+        .expect("the listing denial is reported");
+    assert_eq!(list_error.code.as_deref(), Some("AccessDenied"));
+    assert_eq!(list_error.action.as_deref(), Some("s3:ListBucket"));
+    let open = report
+        .buckets
+        .iter()
+        .find(|b| b.name == "open-data")
+        .unwrap();
+    assert_eq!(open.status, BucketStatus::Complete, "{:?}", open.errors);
+    // Its metadata calls were denied too: each is reported with its own action.
+    let actions: BTreeSet<&str> = open
+        .errors
+        .iter()
+        .filter_map(|e| e.action.as_deref())
+        .collect();
+    for a in [
+        "s3:GetEncryptionConfiguration",
+        "s3:GetBucketPublicAccessBlock",
+        "s3:GetBucketTagging",
+    ] {
+        assert!(actions.contains(a), "{a} missing from {actions:?}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn the_function_entry_plans_to_sqs_and_works_the_tasks_it_receives() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let out = new_bucket(&clients, "it-scan-fn-out").await;
+    let data = new_bucket(&clients, "it-scan-fn-data").await;
+    for i in 0..7 {
+        put(
+            &clients,
+            &data,
+            &format!("k{i}.txt"),
+            format!("value {i}\n").into_bytes(),
+        )
+        .await;
+    }
+    let (queue_url, _) = integration_tests::create_queue(&clients, &unique_name("it-scan-tasks"))
+        .await
+        .unwrap();
+    let store = Store::S3 {
+        client: clients.s3(),
+        bucket: out,
+        prefix: String::new(),
+    };
+    let queue = TaskQueue::Sqs {
+        client: clients.sqs(),
+        url: queue_url.clone(),
+    };
+    let ctx = ScanContext::new(clients.clone(), Vec::new(), store, queue);
+    let base = json!({"objects_per_task": 3});
+    // A manual invoke narrows the base config to one bucket.
+    let planned = s3connector::scan::entry::handle(
+        &ctx,
+        &base,
+        json!({"buckets": {"include": [data]}}),
+        None,
+    )
+    .await
+    .unwrap();
+    let scan_id = planned["scan_id"].as_str().unwrap().to_string();
+    let mut invocations = 0;
+    loop {
+        let got = clients
+            .sqs()
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(1)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap();
+        let Some(m) = got.messages().first() else {
+            break;
+        };
+        let event = json!({"Records": [{"eventSource": "aws:sqs", "body": m.body().unwrap()}]});
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(900);
+        s3connector::scan::entry::handle(&ctx, &base, event, Some(deadline))
+            .await
+            .unwrap();
+        clients
+            .sqs()
+            .delete_message()
+            .queue_url(&queue_url)
+            .receipt_handle(m.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+        invocations += 1;
+    }
+    assert_eq!(invocations, 3, "7 objects, 3 per slice");
+    let report: ScanReport = ctx
+        .store
+        .get_json(&report_key(&scan_id))
+        .await
+        .unwrap()
+        .expect("report.json written by the last task");
+    assert_eq!(report.buckets.len(), 1);
+    assert_eq!(report.buckets[0].totals.objects_classified, 7);
+    assert_eq!(report.buckets[0].status, BucketStatus::Complete);
+}
