@@ -12,13 +12,16 @@ use s3connector::aws::Clients;
 use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::ScanContext;
 use s3connector::scan::finalize::{lock_key, report_key};
+use s3connector::scan::report::ReportFile;
 use s3connector::scan::report::{BucketStatus, ObjectStatus, ScanReport, SkipReason};
+use s3connector::scan::reports::report_file_key;
 use s3connector::scan::store::Store;
 use s3connector::scan::task::TaskQueue;
 use s3connector::scan::{plan, work};
 use serde_json::{json, Value};
 
-/// Runs a whole scan with tasks in memory; returns the report and its raw text.
+/// Runs a whole scan with tasks in memory; returns the report and the text of all four
+/// report files (report.json, findings.csv, findings.ocsf.json, report.html) together.
 async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String) {
     let config = ScanConfig::from_value(config).expect("valid scan config");
     let plan = plan::plan(ctx, config).await.expect("plan");
@@ -31,8 +34,18 @@ async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String) {
         .await
         .unwrap()
         .expect("the last task wrote report.json");
-    let text = String::from_utf8(raw).unwrap();
-    (serde_json::from_str(&text).unwrap(), text)
+    let report = serde_json::from_slice(&raw).unwrap();
+    let mut text = String::new();
+    for file in ReportFile::ALL {
+        let bytes = ctx
+            .store
+            .get(&report_file_key(&plan.scan_id, file))
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("the last task wrote {}", file.name()));
+        text.push_str(&String::from_utf8(bytes).unwrap());
+    }
+    (report, text)
 }
 
 async fn put(clients: &Clients, bucket: &str, key: &str, body: Vec<u8>) {

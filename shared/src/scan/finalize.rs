@@ -24,7 +24,7 @@ pub fn lock_key(scan_id: &str) -> String {
 
 /// Key of `report.json`.
 pub fn report_key(scan_id: &str) -> String {
-    format!("scans/{scan_id}/report.json")
+    super::reports::report_file_key(scan_id, super::report::ReportFile::Json)
 }
 
 /// Writes the reports if every unit of `scan_id` is done and this caller wins the lock.

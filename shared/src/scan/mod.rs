@@ -97,6 +97,9 @@ pub enum ScanError {
     /// A task names a scan whose plan is gone.
     #[error("the scan's plan {0} is missing")]
     PlanMissing(String),
+    /// A report file could not be rendered.
+    #[error(transparent)]
+    Report(report::ReportError),
 }
 
 impl ScanError {

@@ -2,53 +2,34 @@
 //! under the bomb limits, the byte sample limit and the task's deadline.
 
 use std::io::{self, Read};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
-use crate::classify::Classifier;
-use crate::object::{self, BombLimits, SourceReadError};
+use crate::classify::{Classifier, SampleLimits};
+use crate::object::{BombLimits, SourceReadError};
 
 use super::access::AccessIssue;
-use super::report::{ObjectMetadata, ObjectResult, ObjectStatus, SkipReason};
+use super::report::{ObjectMetadata, ObjectResult, SkipReason};
 
 /// The task's time ran out while reading.
 #[derive(Debug, thiserror::Error)]
 #[error("the task's time budget ran out")]
 struct DeadlineReached;
 
-/// Limits the decompressed bytes classified and stops at the deadline.
-struct Sample<R> {
+/// Stops reading an object's bytes at the task's deadline.
+struct UntilDeadline<R> {
     inner: R,
-    remaining: Option<u64>,
-    truncated: Arc<AtomicBool>,
     deadline: Option<Instant>,
 }
 
-impl<R: Read> Read for Sample<R> {
+impl<R: Read> Read for UntilDeadline<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.deadline.is_some_and(|d| Instant::now() >= d) {
             return Err(io::Error::new(io::ErrorKind::TimedOut, DeadlineReached));
         }
-        match self.remaining {
-            None => self.inner.read(buf),
-            Some(0) => {
-                // At the limit: one byte more means the object was cut.
-                let mut probe = [0u8; 1];
-                if self.inner.read(&mut probe)? > 0 {
-                    self.truncated.store(true, Ordering::Relaxed);
-                }
-                Ok(0)
-            }
-            Some(left) => {
-                let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-                let n = self.inner.read(&mut buf[..want])?;
-                self.remaining = Some(left - n as u64);
-                Ok(n)
-            }
-        }
+        self.inner.read(buf)
     }
 }
 
@@ -61,6 +42,10 @@ fn is_deadline(e: &io::Error) -> bool {
 pub struct ReadLimits {
     /// Decompressed bytes classified (`None`: all).
     pub max_bytes: Option<u64>,
+    /// Rows classified per structured file (`None`: all).
+    pub max_rows: Option<u64>,
+    /// Largest random-access object (Parquet, xlsx, docx) spooled to local disk to be read.
+    pub max_spool_bytes: u64,
     /// Stop reading at this instant.
     pub deadline: Option<Instant>,
 }
@@ -106,41 +91,37 @@ pub async fn read_and_classify(
     let content_type = meta.content_type.clone();
     let body = tokio_util::io::SyncIoBridge::new(out.body.into_async_read());
     let key = meta.key.clone();
-    let truncated = Arc::new(AtomicBool::new(false));
-    let flag = truncated.clone();
+    // The deadline applies to the bytes as they arrive; the byte and row limits to the
+    // decompressed content, where the classifier reports PARTIAL when they cut it.
+    let raw = UntilDeadline {
+        inner: body,
+        deadline: limits.deadline,
+    };
+    let sample = SampleLimits {
+        max_bytes: limits.max_bytes,
+        max_rows: limits.max_rows,
+    };
     let joined =
         tokio::task::spawn_blocking(move || -> io::Result<crate::classify::ObjectReport> {
-            let opened = object::open(
-                body,
-                encoding.as_deref(),
-                content_type.as_deref(),
-                &key,
-                BombLimits::default(),
-            )?;
-            let reader = Sample {
-                inner: opened.reader,
-                remaining: limits.max_bytes,
-                truncated: flag,
-                deadline: limits.deadline,
-            };
-            classifier.classify_reader(reader).map_err(|e| match e {
-                crate::classify::ClassifyError::Read(io) => io,
-                other => io::Error::other(other.to_string()),
-            })
+            classifier
+                .classify_object(
+                    raw,
+                    &key,
+                    encoding.as_deref(),
+                    content_type.as_deref(),
+                    &sample,
+                    BombLimits::default(),
+                    &std::env::temp_dir(),
+                    limits.max_spool_bytes,
+                )
+                .map_err(|e| match e {
+                    crate::classify::ClassifyError::Read(io) => io,
+                    other => io::Error::other(other.to_string()),
+                })
         })
         .await;
     match joined {
-        Ok(Ok(report)) => {
-            let mut result = ObjectResult::classified(meta, None, &report);
-            if result.status == ObjectStatus::Complete && truncated.load(Ordering::Relaxed) {
-                result.status = ObjectStatus::Partial;
-                result.message = Some(format!(
-                    "sampled: the first {} decompressed bytes",
-                    limits.max_bytes.unwrap_or(0)
-                ));
-            }
-            result
-        }
+        Ok(Ok(report)) => ObjectResult::classified(meta, None, &report),
         Ok(Err(e)) if is_deadline(&e) => ObjectResult::skipped(
             meta,
             SkipReason::TimeBudget,
@@ -185,38 +166,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sample_marks_truncation_only_when_more_bytes_follow() {
-        let flag = Arc::new(AtomicBool::new(false));
-        let mut s = Sample {
-            inner: &b"abcdef"[..],
-            remaining: Some(6),
-            truncated: flag.clone(),
-            deadline: None,
-        };
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        assert_eq!(out, b"abcdef");
-        assert!(!flag.load(Ordering::Relaxed));
-
-        let flag = Arc::new(AtomicBool::new(false));
-        let mut s = Sample {
-            inner: &b"abcdefgh"[..],
-            remaining: Some(6),
-            truncated: flag.clone(),
-            deadline: None,
-        };
-        let mut out = Vec::new();
-        s.read_to_end(&mut out).unwrap();
-        assert_eq!(out, b"abcdef");
-        assert!(flag.load(Ordering::Relaxed));
-    }
-
-    #[test]
-    fn sample_stops_at_the_deadline() {
-        let mut s = Sample {
+    fn reading_stops_at_the_deadline() {
+        let mut s = UntilDeadline {
             inner: &b"abc"[..],
-            remaining: None,
-            truncated: Arc::new(AtomicBool::new(false)),
             deadline: Some(Instant::now()),
         };
         let e = s.read(&mut [0u8; 3]).unwrap_err();

@@ -199,6 +199,8 @@ pub async fn run_task(
                     meta,
                     ReadLimits {
                         max_bytes: Some(config.sampling.max_bytes_per_object).filter(|b| *b > 0),
+                        max_rows: Some(config.sampling.max_rows_per_file).filter(|r| *r > 0),
+                        max_spool_bytes: config.max_object_size,
                         deadline: stop_reading,
                     },
                 )
