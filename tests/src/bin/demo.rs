@@ -229,12 +229,18 @@ async fn scan_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), Stri
         for o in b["objects"].as_array().into_iter().flatten() {
             for f in o["findings"].as_array().into_iter().flatten() {
                 let detector = f["detector"].as_str().unwrap_or("?").to_string();
+                // Structured files are located by JSON path or column; text by line.
+                let at = &f["locations"][0];
+                let place = match (at["json_path"].as_str(), at["column_name"].as_str()) {
+                    (Some(path), _) => format!("at {path}"),
+                    (None, Some(column)) => format!("row {} column {column}", at["row"]),
+                    _ => format!("line {}", at["line"]),
+                };
                 println!(
-                    "{:<16}   {:<24} {:<22} line {} sample {}",
+                    "{:<16}   {:<24} {:<22} {place} sample {}",
                     "",
                     o["key"].as_str().unwrap_or("?"),
                     detector,
-                    f["locations"][0]["line"],
                     f["samples"][0]["masked"].as_str().unwrap_or("?")
                 );
                 found.push(detector);
