@@ -31,14 +31,23 @@ $(VENV)/.installed: requirements-dev.txt
 venv: $(VENV)/.installed ## Create the Python venv with the pinned tools (moto, cargo-lambda, zig, cfn-lint, checkov)
 
 # Headless Chromium for the report.html test (tests/tests/report_html.rs): Debian's package,
-# pinned to one major version (apt keeps only the current security build of it).
-CHROMIUM_MAJOR := 148
+# pinned to one major version. Debian keeps only the newest security build of chromium, so
+# when the pinned major is gone from the archive the current one is installed instead, with a
+# warning to bump CHROMIUM_MAJOR (the test uses only stable headless features: DOM dump and
+# screenshot), rather than failing every run on a fresh machine.
+CHROMIUM_MAJOR := 156
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 chromium: ## Install Debian's chromium (pinned major version) for the report.html browser test
 	@if chromium --version 2>/dev/null | grep -q '^Chromium $(CHROMIUM_MAJOR)\.'; then :; else \
 	  echo "installing chromium $(CHROMIUM_MAJOR).* from apt"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends 'chromium=$(CHROMIUM_MAJOR).*'; \
+	  if apt-cache madison chromium | awk '{print $$3}' | grep -q '^$(CHROMIUM_MAJOR)\.'; then \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends 'chromium=$(CHROMIUM_MAJOR).*'; \
+	  else \
+	    echo "warning: Debian no longer carries chromium $(CHROMIUM_MAJOR).*; installing its current build (bump CHROMIUM_MAJOR)" >&2; \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; \
+	  fi; \
+	  chromium --version; \
 	fi
 
 # Built once per machine into a cache outside the checkout (so every clone and CI run on the
