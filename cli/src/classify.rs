@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use aws_sdk_s3::Client;
+use s3connector::classify::s3::classify_s3_object;
 use s3connector::classify::{
     builtin_detectors, Classifier, ClassifyConfig, Finding, ObjectReport, ObjectStatus,
     SampleLimits,
@@ -140,54 +141,8 @@ pub fn classify_files(
         .collect()
 }
 
-/// Keys to classify for `s3://bucket/key-or-prefix`: the key itself when it names an
-/// object, else every object under it as a prefix (all pages of ListObjectsV2; folder
-/// markers ending in `/` left out).
-pub async fn s3_keys(s3: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {
-    if !prefix.is_empty() && !prefix.ends_with('/') {
-        match s3.head_object().bucket(bucket).key(prefix).send().await {
-            Ok(_) => return Ok(vec![prefix.to_string()]),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
-            Err(e) => {
-                return Err(format!(
-                    "s3://{bucket}/{prefix}: {}",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
-                ))
-            }
-        }
-    }
-    let mut keys = Vec::new();
-    let mut pages = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .prefix(prefix)
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| {
-            format!(
-                "s3://{bucket}/{prefix}: listing failed: {}",
-                aws_sdk_s3::error::DisplayErrorContext(&e)
-            )
-        })?;
-        keys.extend(
-            page.contents()
-                .iter()
-                .filter_map(|o| o.key())
-                .filter(|k| !k.ends_with('/'))
-                .map(str::to_string),
-        );
-    }
-    if keys.is_empty() {
-        return Err(format!(
-            "s3://{bucket}/{prefix}: no object with this key or prefix"
-        ));
-    }
-    Ok(keys)
-}
-
-/// Downloads and classifies S3 objects one after another (the body is streamed, bridged
-/// to a blocking reader off the runtime).
+/// Downloads and classifies S3 objects one after another (each body streamed, bridged to
+/// a blocking reader off the runtime).
 pub async fn classify_s3(
     s3: &Client,
     classifier: &Arc<Classifier>,
@@ -197,32 +152,18 @@ pub async fn classify_s3(
 ) -> Vec<Outcome> {
     let mut outcomes = Vec::with_capacity(keys.len());
     for key in keys {
-        let name = format!("s3://{bucket}/{key}");
-        let result = match s3.get_object().bucket(bucket).key(&key).send().await {
-            Err(e) => Err(format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e))),
-            Ok(out) => {
-                let classifier = classifier.clone();
-                let encoding = out.content_encoding.clone();
-                let content_type = out.content_type.clone();
-                let reader: Box<dyn Read + Send> = Box::new(tokio_util::io::SyncIoBridge::new(
-                    out.body.into_async_read(),
-                ));
-                let task_key = key.clone();
-                tokio::task::spawn_blocking(move || {
-                    classify_stream(
-                        &classifier,
-                        &task_key,
-                        reader,
-                        encoding.as_deref(),
-                        content_type.as_deref(),
-                        &limits,
-                    )
-                })
-                .await
-                .unwrap_or_else(|e| Err(format!("classify task failed: {e}")))
-            }
-        };
-        outcomes.push(outcome(name, result));
+        let result = classify_s3_object(
+            s3,
+            classifier,
+            bucket,
+            &key,
+            limits,
+            &std::env::temp_dir(),
+            MAX_SPOOL_BYTES,
+        )
+        .await
+        .map_err(|e| e.to_string());
+        outcomes.push(outcome(format!("s3://{bucket}/{key}"), result));
     }
     outcomes
 }

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
+use s3connector::classify::s3::LIST_PAGE_SIZE;
 use s3connector::classify::SampleLimits;
 use s3connector::config::Config;
 use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Trust, Verdict};
@@ -397,7 +398,9 @@ async fn classify(
             return Err(format!("{input}: expected s3://bucket[/key-or-prefix]"));
         }
         let s3 = clients(flags, config).await?.s3();
-        let keys = classify::s3_keys(&s3, bucket, prefix).await?;
+        let keys = s3connector::classify::s3::object_keys(&s3, bucket, prefix, LIST_PAGE_SIZE)
+            .await
+            .map_err(|e| e.to_string())?;
         classify::classify_s3(&s3, &classifier, bucket, keys, limits).await
     } else {
         let files = classify::local_files(std::path::Path::new(&input))?;

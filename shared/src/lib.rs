@@ -8,6 +8,7 @@ pub mod aws;
 pub mod classify;
 pub mod config;
 pub mod connection;
+pub mod deadline;
 pub mod ingest;
 pub mod logs;
 pub mod names;

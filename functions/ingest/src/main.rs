@@ -1,9 +1,8 @@
 //! Lambda entry point for log ingestion: SQS (or direct S3/SNS/EventBridge) events in.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use s3connector::aws::{ClientSettings, Clients};
+use s3connector::deadline::deadline_from_epoch_ms;
 use s3connector::ingest::{self, IngestConfig, IngestContext};
 use s3connector::{config::Config, telemetry};
 use serde_json::Value;
@@ -31,16 +30,7 @@ async fn main() -> Result<(), Error> {
 }
 
 async fn handler(event: LambdaEvent<Value>, ctx: &IngestContext) -> Result<Value, Error> {
-    let now_ms = SystemTime::now().duration_since(UNIX_EPOCH)?.as_millis() as u64;
-    let mut left = Duration::from_millis(event.context.deadline.saturating_sub(now_ms));
-    // Lambda always sends a deadline in the future; a local runtime emulator may not send one.
-    if left.is_zero() {
-        tracing::warn!(
-            deadline_ms = event.context.deadline,
-            "the runtime sent no future deadline; assuming Lambda's longest timeout, 900 s"
-        );
-        left = Duration::from_secs(900);
-    }
-    let outcome = ingest::handle(event.payload, ctx, Instant::now() + left).await;
+    let deadline = deadline_from_epoch_ms(event.context.deadline);
+    let outcome = ingest::handle(event.payload, ctx, deadline).await;
     Ok(ingest::lambda_response(&outcome)?)
 }

@@ -23,6 +23,7 @@ mod national_id;
 mod object;
 mod office;
 mod personal;
+pub mod s3;
 
 use serde::Deserialize;
 

@@ -1,7 +1,7 @@
 //! The scan function's entry: plan on the schedule or a manual invoke, work tasks from the
 //! scan queue. The Lambda crate only builds the context and calls [`handle`].
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use serde_json::{json, Value};
 
@@ -9,26 +9,7 @@ use super::config::ScanConfig;
 use super::context::ScanContext;
 use super::{classify, plan, work, ScanError, Trigger};
 
-/// Lambda's longest timeout, assumed when the runtime sends no deadline in the future.
-pub const LONGEST_TIMEOUT: Duration = Duration::from_secs(900);
-
-/// Converts Lambda's deadline (milliseconds since the Unix epoch) to an instant. Lambda
-/// always sends one in the future; a local runtime emulator may not, and then the longest
-/// Lambda timeout is assumed (with a warning).
-pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Instant {
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
-    let mut left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
-    if left.is_zero() {
-        tracing::warn!(
-            deadline_ms,
-            "the runtime sent no future deadline; assuming Lambda's longest timeout, 900 s"
-        );
-        left = LONGEST_TIMEOUT;
-    }
-    Instant::now() + left
-}
+pub use crate::deadline::{deadline_from_epoch_ms, LONGEST_TIMEOUT};
 
 /// Handles one invocation. `base` is the deployment's scan config document.
 ///

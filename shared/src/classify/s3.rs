@@ -1,0 +1,186 @@
+//! Classifying S3 objects directly (`s3connector classify s3://bucket/prefix`): which keys a
+//! URI names, and one object's classification from a streamed GetObject body.
+//!
+//! Scans go through `scan::read`, which adds ETag pinning, skip reasons and deadlines; this
+//! is the plain path for a person pointing the classifier at a bucket.
+
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::Client;
+
+use super::{Classifier, ObjectReport, SampleLimits};
+use crate::object::BombLimits;
+
+/// ListObjectsV2's largest (and default) page, in keys.
+pub const LIST_PAGE_SIZE: i32 = 1000;
+
+/// Why the objects of an `s3://` URI could not be listed or classified.
+#[derive(Debug, thiserror::Error)]
+pub enum S3ClassifyError {
+    /// HeadObject on the exact key failed with something other than 404.
+    #[error("s3://{bucket}/{key}: {reason}")]
+    Head {
+        /// Bucket.
+        bucket: String,
+        /// Key tried as an object.
+        key: String,
+        /// The SDK's error with its context (AWS error code and message).
+        reason: String,
+    },
+    /// ListObjectsV2 failed (access denied, no such bucket...).
+    #[error("s3://{bucket}/{prefix}: listing failed: {reason}")]
+    List {
+        /// Bucket.
+        bucket: String,
+        /// Prefix listed.
+        prefix: String,
+        /// The SDK's error with its context.
+        reason: String,
+    },
+    /// Neither an object with this key nor any object under it as a prefix.
+    #[error("s3://{bucket}/{prefix}: no object with this key or prefix")]
+    NothingThere {
+        /// Bucket.
+        bucket: String,
+        /// Key or prefix.
+        prefix: String,
+    },
+    /// GetObject failed.
+    #[error("s3://{bucket}/{key}: {reason}")]
+    Get {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// The SDK's error with its context.
+        reason: String,
+    },
+    /// The body could not be read, decoded or classified.
+    #[error("s3://{bucket}/{key}: {reason}")]
+    Classify {
+        /// Bucket.
+        bucket: String,
+        /// Key.
+        key: String,
+        /// What went wrong (read error, decompression bomb, corrupt file...).
+        reason: String,
+    },
+}
+
+/// Keys that `s3://bucket/key_or_prefix` names: the key itself when an object has exactly
+/// that key (HeadObject), else every object under it as a prefix, through every page of
+/// ListObjectsV2 (`page_size` keys a page, at most [`LIST_PAGE_SIZE`]), in listing order.
+/// Folder markers (keys ending in `/`) are left out.
+///
+/// Errors: HeadObject or ListObjectsV2 refused (with the AWS code), or nothing there.
+pub async fn object_keys(
+    s3: &Client,
+    bucket: &str,
+    key_or_prefix: &str,
+    page_size: i32,
+) -> Result<Vec<String>, S3ClassifyError> {
+    if !key_or_prefix.is_empty() && !key_or_prefix.ends_with('/') {
+        match s3
+            .head_object()
+            .bucket(bucket)
+            .key(key_or_prefix)
+            .send()
+            .await
+        {
+            Ok(_) => return Ok(vec![key_or_prefix.to_string()]),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_not_found()) => {}
+            Err(e) => {
+                return Err(S3ClassifyError::Head {
+                    bucket: bucket.into(),
+                    key: key_or_prefix.into(),
+                    reason: DisplayErrorContext(&e).to_string(),
+                })
+            }
+        }
+    }
+    let mut keys = Vec::new();
+    let mut pages = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(key_or_prefix)
+        .max_keys(page_size.clamp(1, LIST_PAGE_SIZE))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| S3ClassifyError::List {
+            bucket: bucket.into(),
+            prefix: key_or_prefix.into(),
+            reason: DisplayErrorContext(&e).to_string(),
+        })?;
+        keys.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key())
+                .filter(|k| !k.ends_with('/'))
+                .map(str::to_string),
+        );
+    }
+    if keys.is_empty() {
+        return Err(S3ClassifyError::NothingThere {
+            bucket: bucket.into(),
+            prefix: key_or_prefix.into(),
+        });
+    }
+    Ok(keys)
+}
+
+/// Classifies one object: GetObject, the body streamed (decompressed by Content-Encoding,
+/// suffix or magic bytes; random-access formats spooled to `spool_dir`, at most
+/// `max_spool_bytes`) through [`Classifier::classify_object`] on a blocking thread.
+pub async fn classify_s3_object(
+    s3: &Client,
+    classifier: &Arc<Classifier>,
+    bucket: &str,
+    key: &str,
+    limits: SampleLimits,
+    spool_dir: &Path,
+    max_spool_bytes: u64,
+) -> Result<ObjectReport, S3ClassifyError> {
+    let out = s3
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| S3ClassifyError::Get {
+            bucket: bucket.into(),
+            key: key.into(),
+            reason: DisplayErrorContext(&e).to_string(),
+        })?;
+    let classifier = classifier.clone();
+    let encoding = out.content_encoding.clone();
+    let content_type = out.content_type.clone();
+    let reader: Box<dyn Read + Send> = Box::new(tokio_util::io::SyncIoBridge::new(
+        out.body.into_async_read(),
+    ));
+    let (name, spool_dir) = (key.to_string(), spool_dir.to_path_buf());
+    let classified = tokio::task::spawn_blocking(move || {
+        classifier
+            .classify_object(
+                reader,
+                &name,
+                encoding.as_deref(),
+                content_type.as_deref(),
+                &limits,
+                BombLimits::default(),
+                &spool_dir,
+                max_spool_bytes,
+            )
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .unwrap_or_else(|e| Err(format!("classify task failed: {e}")));
+    classified.map_err(|reason| S3ClassifyError::Classify {
+        bucket: bucket.into(),
+        key: key.into(),
+        reason,
+    })
+}
