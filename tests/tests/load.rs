@@ -7,6 +7,7 @@
 
 use std::collections::HashSet;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,8 @@ use serde_json::{json, Value};
 const ACCT: &str = "123456789012";
 /// Handler instances draining the queue at once.
 const INSTANCES: usize = 4;
+/// Objects put and not yet handled at most: objects arrive while the instances drain.
+const BACKLOG: usize = 200;
 
 /// What one object must become.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,38 +124,34 @@ async fn thousands_of_objects_drained_by_concurrent_handlers_reconcile_exactly()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5000);
     let s = Arc::new(Scene::new().await);
-    let begun = Instant::now();
-    let fates: HashMap<String, Fate> = stream::iter(0..count)
-        .map(|i| {
-            let s = s.clone();
-            async move {
-                let (key, body, fate) = object(i);
-                s.put(&key, body).await;
-                (key, fate)
-            }
-        })
-        .buffer_unordered(16)
-        .collect()
-        .await;
 
-    eprintln!("load: {count} objects put in {:?}", begun.elapsed());
-
-    // Several handler instances drain the queue, as concurrent Lambda invocations do:
-    // each deletes the messages it handled and leaves failed ones for redelivery.
-    // SQS delivers at least once: a message may reach two instances; output keys are
-    // deterministic, so that must not duplicate anything.
+    // Several handler instances drain the queue while the objects arrive, as concurrent
+    // Lambda invocations do: each deletes the messages it handled and leaves failed ones
+    // for redelivery. SQS delivers at least once: a message may reach two instances;
+    // output keys are deterministic, so that must not duplicate anything. (Draining while
+    // putting, with at most BACKLOG objects put and not yet handled, also keeps the
+    // emulator's queue short: moto recounts every message of a queue on each SendMessage
+    // and ReceiveMessage, so a queue thousands deep slows it quadratically.)
     let handled = Arc::new(Mutex::new(HashSet::new()));
+    let handled_count = Arc::new(AtomicUsize::new(0));
+    let all_put = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let workers: Vec<_> = (0..INSTANCES)
         .map(|_| {
-            let (s, handled) = (s.clone(), handled.clone());
+            let (s, handled, all_put) = (s.clone(), handled.clone(), all_put.clone());
+            let handled_count = handled_count.clone();
             tokio::spawn(async move {
                 let ctx = s.context(&[]);
                 let mut idle = 0;
                 let mut failed = Vec::new();
-                while idle < 3 && started.elapsed() < Duration::from_secs(1200) {
+                // Stop after three empty receives in a row once every object is put.
+                while !(all_put.load(Ordering::SeqCst) && idle >= 3)
+                    && started.elapsed() < Duration::from_secs(3600)
+                {
                     let Some((event, handles)) = receive(&s).await else {
-                        idle += 1;
+                        if all_put.load(Ordering::SeqCst) {
+                            idle += 1;
+                        }
                         continue;
                     };
                     idle = 0;
@@ -169,10 +168,11 @@ async fn thousands_of_objects_drained_by_concurrent_handlers_reconcile_exactly()
                                 .unwrap()
                         })
                         .collect();
-                    handled
-                        .lock()
-                        .unwrap()
-                        .extend(handles.iter().map(|(id, _)| id.clone()));
+                    {
+                        let mut handled = handled.lock().unwrap();
+                        handled.extend(handles.iter().map(|(id, _)| id.clone()));
+                        handled_count.store(handled.len(), Ordering::SeqCst);
+                    }
                     if !done.is_empty() {
                         let out = s
                             .clients
@@ -202,6 +202,25 @@ async fn thousands_of_objects_drained_by_concurrent_handlers_reconcile_exactly()
             })
         })
         .collect();
+
+    let fates: HashMap<String, Fate> = stream::iter(0..count)
+        .map(|i| {
+            let (s, handled_count) = (s.clone(), handled_count.clone());
+            async move {
+                while i > handled_count.load(Ordering::SeqCst) + BACKLOG {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                let (key, body, fate) = object(i);
+                s.put(&key, body).await;
+                (key, fate)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    all_put.store(true, Ordering::SeqCst);
+    eprintln!("load: {count} objects put in {:?}", started.elapsed());
+
     let mut failed = Vec::new();
     for w in workers {
         failed.extend(w.await.unwrap());
@@ -234,7 +253,10 @@ async fn thousands_of_objects_drained_by_concurrent_handlers_reconcile_exactly()
         .map(String::as_str);
     assert_eq!(visible, Some("0"), "messages left in the queue");
 
-    eprintln!("load: queue drained in {:?}", started.elapsed());
+    eprintln!(
+        "load: queue drained {:?} after the first put",
+        started.elapsed()
+    );
 
     // Reconcile against the source.
     let mut delivered: BTreeMap<String, u64> = BTreeMap::new();
