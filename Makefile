@@ -16,7 +16,7 @@ ARCH ?= x86_64
 FUNCTIONS := ingest scan test-connection
 LAMBDA_ARCH_FLAG := $(if $(filter arm64,$(ARCH)),--arm64,$(if $(filter x86_64,$(ARCH)),--x86-64,$(error ARCH must be x86_64 or arm64)))
 
-.PHONY: help venv chromium build fmt lint test load unit integration infra fuzz demo package deploy bench clean ocsf-table
+.PHONY: help venv chromium build fmt lint test load unit integration infra fuzz demo package deploy deploy-emulator bench clean ocsf-table
 
 help: ## List the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-12s %s\n", $$1, $$2}'
@@ -132,6 +132,9 @@ deploy: $(SAM_VENV)/.installed ## Build and deploy the SAM stack (guided the fir
 	else \
 	  PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam deploy --guided --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM; \
 	fi
+
+deploy-emulator: venv $(SAM_VENV)/.installed ## sam build + sam deploy of the stack into a local moto server (no AWS account needed)
+	ARCH=$(ARCH) scripts/deploy-emulator.sh
 
 # ripgrep is the baseline of the classification benchmark (Debian's package, pinned).
 RIPGREP_VERSION := 13.0.0-4+b2

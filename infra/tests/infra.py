@@ -34,10 +34,13 @@ def load_template(path: Path = SAM_TEMPLATE) -> dict[str, Any]:
     return template
 
 
-def transformed_template(code_uri: str = "s3://s3connector-code/function.zip") -> dict[str, Any]:
-    """The SAM template after the SAM transform, as CloudFormation would run it.
+def transformed_template(
+    code_uri: str | None = "s3://s3connector-code/function.zip", path: Path = SAM_TEMPLATE
+) -> dict[str, Any]:
+    """The SAM template at `path` after the SAM transform, as CloudFormation would run it.
 
-    Local CodeUri paths are replaced by an S3 URI first, as `sam package` would."""
+    With `code_uri`, local CodeUri paths are replaced by that S3 URI first, as `sam package`
+    would; with None, the template must already be packaged (`sam package` output)."""
     import os
 
     from samtranslator.translator.transform import transform
@@ -45,9 +48,9 @@ def transformed_template(code_uri: str = "s3://s3connector-code/function.zip") -
     # The transform fills in pseudo parameters from a region; any region will do.
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
-    template = copy.deepcopy(load_template())
+    template = copy.deepcopy(load_template(path))
     for resource in template["Resources"].values():
-        if resource["Type"] == "AWS::Serverless::Function":
+        if resource["Type"] == "AWS::Serverless::Function" and code_uri is not None:
             resource["Properties"]["CodeUri"] = code_uri
     template = _plain(template)
 
