@@ -125,12 +125,20 @@ $(SAM_VENV)/.installed: Makefile
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION) cargo-lambda==1.9.2 ziglang==0.14.1
 	touch $@
 
-deploy: $(SAM_VENV)/.installed ## Build and deploy the SAM stack (guided the first time; then samconfig.toml)
-	cd infra && PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build --beta-features
+deploy: $(SAM_VENV)/.installed ## Build and deploy the SAM stack for ARCH (guided the first time; then samconfig.toml)
+	@# The binaries are built for ARCH and the stack's Architecture parameter must match them:
+	@# refuse an ARCH that differs from the one saved in samconfig.toml.
+	@if [ -f infra/samconfig.toml ]; then \
+	  saved=$$(grep -o 'Architecture=[^ ]*' infra/samconfig.toml | head -1 | tr -d '"\\' | cut -d= -f2); \
+	  if [ -n "$$saved" ] && [ "$$saved" != "$(ARCH)" ]; then \
+	    echo "error: the stack in infra/samconfig.toml runs $$saved; run make deploy ARCH=$$saved (or change Architecture with sam deploy --guided)" >&2; exit 2; \
+	  fi; \
+	fi
+	cd infra && PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam build --beta-features --parameter-overrides Architecture=$(ARCH)
 	cd infra && if [ -f samconfig.toml ]; then \
 	  PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam deploy; \
 	else \
-	  PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam deploy --guided --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM; \
+	  PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" sam deploy --guided --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM --parameter-overrides Architecture=$(ARCH); \
 	fi
 
 deploy-emulator: venv $(SAM_VENV)/.installed ## sam build + sam deploy of the stack into a local moto server (no AWS account needed)
