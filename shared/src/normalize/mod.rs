@@ -40,7 +40,7 @@ mod out;
 mod route53;
 mod s3_access;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod uid;
 mod value_out;
 mod vpc_flow;
