@@ -46,7 +46,7 @@ mod value_out;
 mod vpc_flow;
 mod waf;
 
-pub use self::classification::OCSF_VERSION;
+pub use self::classification::{log_type_classes, OCSF_VERSION};
 pub use self::normalizer::{to_ocsf, EventMeta, Normalizer};
 pub use self::options::{
     NormalizeOptions, NormalizedEvent, RawMode, SourceObject, TimeSource, PROCESSED_TIME_LABEL,

@@ -92,6 +92,11 @@ fn parquet_rows_equal_the_ndjson_events_for_every_sample() {
                 assert_eq!(row_groups, 1);
                 assert_eq!(events.len(), file.rows);
                 assert!(events.iter().all(|e| e["class_uid"] == file.class_uid));
+                assert!(
+                    crate::normalize::log_type_classes(log_type).contains(&file.class_uid),
+                    "{log_type} wrote class {}",
+                    file.class_uid
+                );
                 got.extend(events);
             }
             let mut want: Vec<Value> = recs
