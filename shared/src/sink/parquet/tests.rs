@@ -183,12 +183,12 @@ fn attributes_without_a_column_and_unknown_classes_are_errors_not_dropped() {
 fn parquet_schema_doc_matches_the_code() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/parquet-schema.md");
     let want = schema::schema_markdown();
-    if std::env::var_os("S3CONNECTOR_WRITE_DOCS").is_some() {
+    if std::env::var_os("WRITE_DOCS").is_some() {
         std::fs::write(path, &want).unwrap();
     }
     let got = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
         got == want,
-        "docs/parquet-schema.md is out of date: run S3CONNECTOR_WRITE_DOCS=1 cargo test -p s3connector parquet_schema_doc"
+        "docs/parquet-schema.md is out of date: run WRITE_DOCS=1 cargo test -p s3connector parquet_schema_doc"
     );
 }
