@@ -8,6 +8,7 @@
 //! `bench/data/`.
 
 mod classify;
+mod parquet;
 
 use std::hint::black_box;
 use std::io::{BufRead, BufWriter, Write};
@@ -38,6 +39,13 @@ fn main() {
             println!("{}", peak_rss_kib());
             return;
         }
+        if flag == "--peak-rss-parquet" {
+            let kind = kind.parse::<LogType>().expect("a log type");
+            let input = ensure_input(kind, mb.parse().expect("a size in MB"));
+            parquet::run(kind, &input);
+            println!("{}", peak_rss_kib());
+            return;
+        }
     }
     if args.first().map(String::as_str) == Some("--classify") {
         // Only the classification benchmark.
@@ -52,6 +60,10 @@ fn main() {
         pipeline_throughput(kind, mb);
     }
     peak_memory(LogType::VpcFlow, 10, rss_mb);
+    for kind in [LogType::CloudTrail, LogType::VpcFlow] {
+        parquet::throughput(kind, mb);
+    }
+    parquet::peak_memory(LogType::VpcFlow, 10, rss_mb);
     classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());
 }
 
