@@ -201,8 +201,11 @@ const COMMON: &[(&str, Ty)] = &[
     ("unmapped", Json),
 ];
 
+/// Named members of a struct: `(attribute, type)`.
+pub type Members = &'static [(&'static str, Ty)];
+
 /// The OCSF classes the mappings emit: uid, name, and the attributes beyond [`COMMON`].
-pub const CLASSES: &[(u64, &str, &[(&str, Ty)])] = &[
+pub const CLASSES: &[(u64, &str, Members)] = &[
     (0, "Base Event", &[]),
     (
         2004,
