@@ -14,6 +14,7 @@ use s3connector::aws::{ClientSettings, Clients, CredentialSource};
 use s3connector::classify::SampleLimits;
 use s3connector::config::Config;
 use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Trust, Verdict};
+use s3connector::ingest::IngestConfig;
 use s3connector::logs::LogType;
 use s3connector::normalize::{RawMode, SourceObject, TimeSource};
 use s3connector::object::{self, BombLimits};
@@ -21,7 +22,7 @@ use s3connector::pipeline::{
     self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
 };
 use s3connector::sink::layout::OutputFormat;
-use s3connector::sink::s3::{ChunkWriter, OutputCompression};
+use s3connector::sink::s3::ChunkWriter;
 use s3connector::sink::BatchSource;
 use s3connector::telemetry::LogFormat;
 use s3connector::{setup, telemetry};
@@ -531,6 +532,20 @@ async fn parse(
     out: Option<std::path::PathBuf>,
 ) -> Result<ExitCode, String> {
     let keep_raw: RawMode = raw.parse().map_err(|e| format!("--raw: {e}"))?;
+    let settings = IngestConfig::from_lookup(|k| match k {
+        // The format is the flag's; the sink kind does not apply to files.
+        "S3CONNECTOR_OUTPUT_FORMAT" => Some(
+            match format {
+                OutputFormat::Ndjson => "ndjson",
+                OutputFormat::Parquet => "parquet",
+            }
+            .to_owned(),
+        ),
+        "S3CONNECTOR_SINK" => None,
+        _ => std::env::var(k).ok().filter(|v| !v.trim().is_empty()),
+    })
+    .map_err(|e| e.to_string())?;
+    let output_prefix = config.output_prefix.clone();
     let forced = match log_type {
         "auto" => None,
         t => Some(t.parse::<LogType>().map_err(|e| format!("--type: {e}"))?),
@@ -578,9 +593,13 @@ async fn parse(
             ..PipelineOptions::default()
         };
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        // The deployment's own output settings (S3CONNECTOR_OUTPUT_COMPRESSION, _LAYOUT,
+        // _SECURITY_LAKE_SOURCES, _PREFIX) from the environment, so the files and keys
+        // are the S3 sink's; --format chooses the format.
         let writer = ChunkWriter {
             format,
-            ..ChunkWriter::ndjson(String::new(), OutputCompression::default())
+            layout: settings.layout,
+            ..ChunkWriter::ndjson(output_prefix, settings.compression)
         };
         let object_id = pipeline::object_id(&source);
         let mut written = 0usize;
