@@ -47,7 +47,8 @@ target/debug/demo seed "$run"
 # The scan function queues its tasks on the scan queue the seed created; it scans the
 # seeded buckets only.
 cat "$run/scan.env" >>"$run/lambda.env"
-echo "S3CONNECTOR_SCAN_CONFIG='{\"buckets\":{\"include\":[\"s3connector-demo-data\",\"s3connector-demo-logs\"]},\"sampling\":{\"max_bytes_per_object\":1048576},\"deadline_margin_seconds\":5}'" >>"$run/lambda.env"
+# The data bucket is enumerated from its S3 Inventory report (seeded), the logs bucket listed.
+echo "S3CONNECTOR_SCAN_CONFIG='{\"buckets\":{\"include\":[\"s3connector-demo-data\",\"s3connector-demo-logs\"]},\"sampling\":{\"max_bytes_per_object\":1048576},\"deadline_margin_seconds\":5,\"inventories\":[{\"bucket\":\"s3connector-demo-data\",\"id\":\"daily\",\"destination_bucket\":\"s3connector-demo-inventory\"}]}'" >>"$run/lambda.env"
 set -a; source "$run/lambda.env"; set +a
 
 step "starting cargo lambda watch (the Lambda runtime interface emulator)"

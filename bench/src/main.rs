@@ -4,11 +4,13 @@
 //! `make bench` runs everything; `S3CONNECTOR_BENCH_MB` (default 250) sets the size of
 //! the throughput inputs and `S3CONNECTOR_BENCH_RSS_MB` (default 1024) the large object
 //! of the memory check, `S3CONNECTOR_BENCH_CLASSIFY_MB` (default 100) the classification
-//! corpus (`--classify` runs that benchmark alone, `--parquet` the OCSF Parquet output rows). Generated inputs are cached under
+//! corpus (`--classify` runs that benchmark alone, `--parquet` the OCSF Parquet output rows,
+//! `--scan` the scan benchmarks, see `scan.rs`). Generated inputs are cached under
 //! `bench/data/`.
 
 mod classify;
 mod parquet;
+mod scan;
 
 use std::hint::black_box;
 use std::io::{BufRead, BufWriter, Write};
@@ -60,6 +62,11 @@ fn main() {
         );
         return;
     }
+    if args.first().map(String::as_str) == Some("--scan") {
+        // Only the scan benchmarks (emulator).
+        scan::scan_benchmarks();
+        return;
+    }
     if args.first().map(String::as_str) == Some("--classify") {
         // Only the classification benchmark.
         classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());
@@ -78,6 +85,7 @@ fn main() {
     }
     parquet::peak_memory(LogType::VpcFlow, 10, rss_mb);
     classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());
+    scan::scan_benchmarks();
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {

@@ -89,9 +89,11 @@ data "aws_iam_policy_document" "scan" {
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
     resources = [aws_sqs_queue.scan.arn]
   }
+  # Account-level reads of the plan: buckets, the account's Block Public Access, bucket
+  # size and object count (CloudWatch storage metrics). None has a resource type.
   statement {
     sid       = "ListBuckets"
-    actions   = ["s3:ListAllMyBuckets"]
+    actions   = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "cloudwatch:GetMetricStatistics"]
     resources = ["*"]
   }
   statement {

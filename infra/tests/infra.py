@@ -235,13 +235,14 @@ def permissions_table() -> dict[str, Any]:
 
 
 def sdk_operation_names() -> set[str]:
-    """Every operation name of the SDK services the code uses (S3, SQS, STS, KMS), in the
+    """Every operation name of the SDK services the code uses (S3, S3 Control, SQS, STS, KMS,
+    CloudWatch), in the
     snake_case the Rust SDK gives them, from botocore's service models."""
     import botocore.session
 
     session = botocore.session.get_session()
     names = set()
-    for service in ("s3", "sqs", "sts", "kms"):
+    for service in ("s3", "s3control", "sqs", "sts", "kms", "cloudwatch"):
         for op in session.get_service_model(service).operation_names:
             names.add(re.sub(r"(?<!^)(?=[A-Z])", "_", op).lower())
     return names

@@ -193,6 +193,7 @@ def test_scanned_account_role_trusts_only_the_scanner_with_external_id():
         "s3:ListAllMyBuckets", "s3:ListBucket", "s3:GetBucketLocation", "s3:GetObject",
         "s3:GetEncryptionConfiguration", "s3:GetBucketVersioning", "s3:GetBucketPolicyStatus",
         "s3:GetBucketTagging", "s3:GetBucketOwnershipControls", "kms:Decrypt", "s3:PutObject",
+        "s3:GetAccountPublicAccessBlock", "cloudwatch:GetMetricStatistics",
     ):
         assert needed in actions, needed
     stmts = {s.get("Sid"): s for p in role["Policies"] for s in infra.statements(p["PolicyDocument"])}

@@ -322,9 +322,47 @@ impl Clients {
         aws_sdk_sqs::Client::from_conf(conf)
     }
 
+    /// CloudWatch client for `region` (storage metrics are published in the bucket's region).
+    pub fn cloudwatch_in(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        let conf = aws_sdk_cloudwatch::config::Builder::from(&self.inner.sdk)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_cloudwatch::Client::from_conf(conf)
+    }
+
+    /// S3 Control client for `region`. S3 Control puts the account id in the host name
+    /// (`<account>.s3-control.<region>.amazonaws.com`); with an endpoint override (an
+    /// emulator, addressed path-style like S3 here) requests go to the override as is,
+    /// the account id travelling in the `x-amz-account-id` header.
+    pub fn s3control_in(&self, region: &str) -> aws_sdk_s3control::Client {
+        let mut conf = aws_sdk_s3control::config::Builder::from(&self.inner.sdk)
+            .region(Region::new(region.to_string()));
+        if let (true, Some(url)) = (self.inner.path_style, self.inner.sdk.endpoint_url()) {
+            conf = conf.endpoint_resolver(FixedEndpoint(url.to_string()));
+        }
+        aws_sdk_s3control::Client::from_conf(conf.build())
+    }
+
     /// STS client in the default region (regional STS endpoints are the SDK default).
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.inner.sdk)
+    }
+}
+
+/// An S3 Control endpoint that is the override URL itself (see [`Clients::s3control_in`]).
+#[derive(Debug)]
+struct FixedEndpoint(String);
+
+impl aws_sdk_s3control::config::endpoint::ResolveEndpoint for FixedEndpoint {
+    fn resolve_endpoint<'a>(
+        &'a self,
+        _params: &'a aws_sdk_s3control::config::endpoint::Params,
+    ) -> aws_sdk_s3control::config::endpoint::EndpointFuture<'a> {
+        aws_sdk_s3control::config::endpoint::EndpointFuture::ready(Ok(
+            aws_smithy_types::endpoint::Endpoint::builder()
+                .url(self.0.clone())
+                .build(),
+        ))
     }
 }
 

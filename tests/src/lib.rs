@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 pub mod fake_aws;
 pub mod fault_proxy;
 pub mod ingestion;
+pub mod inventory_reports;
 pub mod ocsf;
 pub mod samples;
 

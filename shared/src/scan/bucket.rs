@@ -99,7 +99,10 @@ pub async fn read_metadata(
                         restrict_public_buckets: c.restrict_public_buckets().unwrap_or(false),
                     })
         }
-        Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => {}
+        // No configuration: every setting is off (the account's may still block).
+        Err(e) if e.code() == Some("NoSuchPublicAccessBlockConfiguration") => {
+            m.public_access_block = Some(PublicAccessBlock::default())
+        }
         Err(e) => issues.push(AccessIssue::from_sdk(
             "GetPublicAccessBlock",
             "s3:GetBucketPublicAccessBlock",

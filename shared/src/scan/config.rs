@@ -18,6 +18,7 @@
 //!               "max_objects_per_prefix": 1000, "partition_share": 0.01},
 //!  "storage_classes": ["STANDARD", "INTELLIGENT_TIERING"],
 //!  "max_object_size": 104857600,
+//!  "inventories": [{"bucket": "logs-2026", "id": "daily", "destination_bucket": "inv-reports"}],
 //!  "output": {"bucket": "my-reports", "prefix": "s3connector/"}}
 //! ```
 
@@ -30,6 +31,9 @@ use crate::classify::{ClassifyConfig, CustomDetector};
 use crate::names;
 
 use super::scope::{compile, Scope};
+
+pub mod inventories;
+pub use inventories::InventorySource;
 
 /// Environment variable holding the scan configuration document.
 pub const SCAN_CONFIG_ENV: &str = "S3CONNECTOR_SCAN_CONFIG";
@@ -235,6 +239,9 @@ pub struct ScanConfig {
     /// Seconds kept in reserve before the Lambda deadline: a task stops at an object
     /// boundary when less than this remains.
     pub deadline_margin_seconds: u32,
+    /// Buckets enumerated from their latest S3 Inventory report instead of listing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inventories: Vec<InventorySource>,
     /// Where reports go.
     pub output: OutputConfig,
 }
@@ -257,6 +264,7 @@ impl Default for ScanConfig {
             max_object_size: 256 * 1024 * 1024,
             objects_per_task: 1000,
             deadline_margin_seconds: 60,
+            inventories: Vec::new(),
             output: OutputConfig::default(),
         }
     }
@@ -428,6 +436,7 @@ impl ScanConfig {
                 "must be at most 600 (a Lambda task runs for at most 900 s)",
             ));
         }
+        inventories::validate(&self.inventories)?;
         if let Some(b) = &self.output.bucket {
             names::BucketName::parse(b)
                 .map_err(|rule| ScanConfigError::new("output.bucket", rule))?;
@@ -478,6 +487,11 @@ impl ScanConfig {
             hmac_key,
             ..ClassifyConfig::default()
         }
+    }
+
+    /// The S3 Inventory the config names for `bucket`, if any.
+    pub fn inventory_for(&self, bucket: &str) -> Option<&InventorySource> {
+        self.inventories.iter().find(|s| s.bucket == bucket)
     }
 
     /// The compiled include/exclude matchers.

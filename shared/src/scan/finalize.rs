@@ -5,7 +5,16 @@
 //!
 //! S3 is strongly consistent for a write followed by a list, so of the units finishing
 //! last at least one sees every summary; the conditional write then picks exactly one.
+//!
+//! The lock is not a bare flag: it names its owner (the finishing task: unit and slice)
+//! and says whether the reports are all written ([`ReportsLock`]). A winner that fails
+//! while writing returns a transient error, so SQS delivers its task again; the
+//! redelivered task finds the lock in its own name still `writing` and writes the
+//! reports again. Report keys are fixed per scan and the report is assembled from the
+//! same plan and part files, so rewriting is idempotent. Only then is the lock marked
+//! `done`, and every later finisher leaves the reports alone.
 
+use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use super::config::ScanMode;
@@ -27,9 +36,42 @@ pub fn report_key(scan_id: &str) -> String {
     super::reports::report_file_key(scan_id, super::report::ReportFile::Json)
 }
 
-/// Writes the reports if every unit of `scan_id` is done and this caller wins the lock.
-/// Returns whether it wrote them.
-pub async fn finish_if_last(ctx: &ScanContext, scan_id: &str) -> Result<bool, ScanError> {
+/// What `reports.lock` holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportsLock {
+    /// The task that won the lock (`<unit id>/<slice>`, or `plan` for a scan with no
+    /// unit): the one that writes the reports, on every delivery of its message.
+    pub owner: String,
+    /// `writing` until every report file is stored, then `done`.
+    pub state: LockState,
+    /// When the lock was taken or last changed (RFC 3339).
+    pub at: String,
+}
+
+/// Progress of the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LockState {
+    /// The owner is writing the reports (or failed while writing, and its task will be
+    /// delivered again).
+    Writing,
+    /// Every report file is written.
+    Done,
+}
+
+/// The lock owner name of a task that finishes `unit_id` with slice `slice`.
+pub fn owner_of(unit_id: &str, slice: u32) -> String {
+    format!("{unit_id}/{slice}")
+}
+
+/// Writes the reports if every unit of `scan_id` is done and this caller (`owner`, see
+/// [`owner_of`]) wins the lock or already holds it unfinished. Returns whether it wrote
+/// them.
+pub async fn finish_if_last(
+    ctx: &ScanContext,
+    scan_id: &str,
+    owner: &str,
+) -> Result<bool, ScanError> {
     let plan: Plan = ctx
         .store
         .get_json(&plan_key(scan_id))
@@ -44,16 +86,43 @@ pub async fn finish_if_last(ctx: &ScanContext, scan_id: &str) -> Result<bool, Sc
     if done.len() < plan.units.len() {
         return Ok(false);
     }
+    let lock = |state| {
+        serde_json::to_vec(&ReportsLock {
+            owner: owner.to_string(),
+            state,
+            at: now(),
+        })
+        .expect("the lock serialises")
+    };
     let won = ctx
         .store
-        .put_if_absent(&lock_key(scan_id), now().into_bytes())
+        .put_if_absent(&lock_key(scan_id), lock(LockState::Writing))
         .await
         .map_err(ScanError::Store)?;
     if !won {
-        return Ok(false);
+        // Someone holds it. Resume only an unfinished write in our own name: our task's
+        // earlier delivery failed while writing.
+        let held: Option<ReportsLock> = ctx
+            .store
+            .get_json(&lock_key(scan_id))
+            .await
+            .map_err(ScanError::Store)?;
+        match held {
+            Some(l) if l.owner == owner && l.state == LockState::Writing => {
+                info!(
+                    scan_id,
+                    owner, "resuming the reports this task's earlier delivery did not finish"
+                );
+            }
+            _ => return Ok(false),
+        }
     }
     let report = assemble(ctx, &plan, &done).await?;
     super::reports::write(ctx, &report).await?;
+    ctx.store
+        .put(&lock_key(scan_id), lock(LockState::Done), None)
+        .await
+        .map_err(ScanError::Store)?;
     info!(
         scan_id,
         buckets = report.totals.buckets,

@@ -130,6 +130,18 @@ impl InventoryReport {
     pub fn manifest_uri(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.manifest_key)
     }
+
+    /// The folder holding `manifest.json` (for [`report_in`]).
+    pub fn folder(&self) -> &str {
+        self.manifest_key
+            .strip_suffix("manifest.json")
+            .unwrap_or(&self.manifest_key)
+    }
+
+    /// `creationTimestamp` in epoch milliseconds (validated when the report was read).
+    pub fn created_ms(&self) -> i64 {
+        self.manifest.creation_timestamp.trim().parse().unwrap_or(0)
+    }
 }
 
 /// One object (or version, or delete marker) of an inventory report. Fields absent from
@@ -434,43 +446,56 @@ pub async fn latest_report(
     // Timestamps in this layout sort as strings.
     folders.sort_unstable_by(|a, b| b.cmp(a));
     for folder in folders {
-        let checksum_key = format!("{folder}manifest.checksum");
-        let Some(checksum) = get_bytes(s3, &bucket, &checksum_key, 1024).await? else {
-            continue; // Not complete yet (or abandoned): try the previous report.
-        };
-        let manifest_key = format!("{folder}manifest.json");
-        let Some(bytes) = get_bytes(s3, &bucket, &manifest_key, MAX_MANIFEST_BYTES).await? else {
-            continue;
-        };
-        let manifest = parse_manifest(&bucket, &manifest_key, &bytes, &checksum)?;
-        if manifest.file_format == FileFormat::Orc {
-            return Err(InventoryError::UnsupportedFormat {
-                bucket,
-                key: manifest_key,
-                format: FileFormat::Orc,
-            });
+        if let Some(report) = report_in(s3, &bucket, &folder).await? {
+            return Ok(report);
         }
-        let created_at = manifest
-            .creation_timestamp
-            .trim()
-            .parse::<i64>()
-            .map(crate::reject::rfc3339)
-            .map_err(|_| InventoryError::Manifest {
-                bucket: bucket.clone(),
-                key: manifest_key.clone(),
-                reason: format!(
-                    "creationTimestamp {:?} is not epoch milliseconds",
-                    manifest.creation_timestamp
-                ),
-            })?;
-        return Ok(InventoryReport {
-            bucket,
-            manifest_key,
-            created_at,
-            manifest,
-        });
     }
     Err(InventoryError::NoReport { bucket, prefix })
+}
+
+/// The report in one timestamp folder (`.../<YYYY-MM-DDTHH-MMZ>/`), verified against its
+/// `manifest.checksum`; `Ok(None)` when it is not complete (no checksum or no manifest).
+/// ORC reports are refused. A scan reads its pinned report again with this in every slice.
+pub async fn report_in(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    folder: &str,
+) -> Result<Option<InventoryReport>, InventoryError> {
+    let checksum_key = format!("{folder}manifest.checksum");
+    let Some(checksum) = get_bytes(s3, bucket, &checksum_key, 1024).await? else {
+        return Ok(None); // Not complete yet (or abandoned).
+    };
+    let manifest_key = format!("{folder}manifest.json");
+    let Some(bytes) = get_bytes(s3, bucket, &manifest_key, MAX_MANIFEST_BYTES).await? else {
+        return Ok(None);
+    };
+    let manifest = parse_manifest(bucket, &manifest_key, &bytes, &checksum)?;
+    if manifest.file_format == FileFormat::Orc {
+        return Err(InventoryError::UnsupportedFormat {
+            bucket: bucket.to_string(),
+            key: manifest_key,
+            format: FileFormat::Orc,
+        });
+    }
+    let created_at = manifest
+        .creation_timestamp
+        .trim()
+        .parse::<i64>()
+        .map(crate::reject::rfc3339)
+        .map_err(|_| InventoryError::Manifest {
+            bucket: bucket.to_string(),
+            key: manifest_key.clone(),
+            reason: format!(
+                "creationTimestamp {:?} is not epoch milliseconds",
+                manifest.creation_timestamp
+            ),
+        })?;
+    Ok(Some(InventoryReport {
+        bucket: bucket.to_string(),
+        manifest_key,
+        created_at,
+        manifest,
+    }))
 }
 
 /// A data file downloaded to local disk whose size and MD5 matched the manifest.

@@ -11,17 +11,21 @@
 //! action to grant).
 
 pub mod access;
+pub mod account;
 pub mod bucket;
 pub mod config;
 pub mod context;
 pub mod entry;
 pub mod finalize;
+pub mod inventory_slice;
 pub mod plan;
 pub mod read;
 pub mod record;
 pub mod reports;
 pub mod scope;
 pub mod select;
+pub mod slice;
+pub mod storage_metrics;
 pub mod store;
 pub mod task;
 pub mod work;
@@ -234,7 +238,9 @@ mod tests {
             start_after: Some("k".into()),
             baseline: None,
             folders: Vec::new(),
-            bounds: vec!["a".into()],
+            baseline_part: 2,
+            inventory: None,
+            read_manifest: false,
         };
         let body = serde_json::to_string(&task::TaskMessage {
             s3connector_scan_task: t.clone(),

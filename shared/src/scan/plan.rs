@@ -11,7 +11,8 @@ use super::access::AccessIssue;
 use super::bucket::{bucket_region, read_metadata};
 use super::config::{ScanConfig, ScanMode};
 use super::context::ScanContext;
-use super::report::BucketMetadata;
+use super::report::{BucketMetadata, SizeSource};
+use super::storage_metrics::size_and_count;
 use super::task::{Baseline, Task, Unit};
 use super::ScanError;
 
@@ -173,6 +174,14 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
             }
             Err(e) => return Err(e),
         };
+        // The account's Block Public Access applies to all its buckets: read once.
+        let account_bpa = match &account.account_id {
+            Some(id) => {
+                let region = clients.region().unwrap_or("us-east-1").to_string();
+                Some(super::account::public_access_block(&clients.s3control_in(&region), id).await)
+            }
+            None => None,
+        };
         let regions = config
             .accounts
             .iter()
@@ -205,7 +214,24 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 continue;
             }
             let s3 = clients.s3_in(&region);
-            let (metadata, issues) = read_metadata(&s3, &b.name, &region, b.created.clone()).await;
+            let (mut metadata, mut issues) =
+                read_metadata(&s3, &b.name, &region, b.created.clone()).await;
+            match &account_bpa {
+                Some(Ok(bpa)) => metadata.account_public_access_block = Some(*bpa),
+                Some(Err(issue)) => issues.push(issue.clone()),
+                None => {}
+            }
+            let cloudwatch = clients.cloudwatch_in(&region);
+            match size_and_count(&cloudwatch, &b.name, SystemTime::now()).await {
+                Ok(Some((size, count))) => {
+                    metadata.size_bytes = Some(size);
+                    metadata.object_count = Some(count);
+                    metadata.size_source = Some(SizeSource::Cloudwatch);
+                }
+                // No datapoint yet: the listing (or inventory) counts instead.
+                Ok(None) => {}
+                Err(issue) => issues.push(issue),
+            }
             let mut planned = PlannedBucket {
                 role_arn: role.clone(),
                 account_id: account.account_id.clone(),
@@ -215,7 +241,18 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 units: Vec::new(),
                 unreadable: None,
             };
-            match bucket_units(&s3, &scope, &role, &account.account_id, &b.name, &region).await {
+            let by_inventory = config.inventory_for(&b.name).is_some();
+            match bucket_units(
+                &s3,
+                &scope,
+                by_inventory,
+                &role,
+                &account.account_id,
+                &b.name,
+                &region,
+            )
+            .await
+            {
                 Ok(list) => {
                     planned.units = list.iter().map(|u| u.id.clone()).collect();
                     units.extend(list);
@@ -242,7 +279,10 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
         .await
         .map_err(ScanError::Store)?;
     info!(scan_id = %scan_id, buckets = plan.buckets.len(), units = units.len(), "scan planned");
+    let mut manifest_read = std::collections::HashSet::new();
     for unit in units {
+        // One unit per bucket reads its openmetadata.json containers.
+        let read_manifest = manifest_read.insert((unit.role_arn.clone(), unit.bucket.clone()));
         let baseline = match config.mode {
             ScanMode::Full => None,
             ScanMode::Incremental => ctx
@@ -250,7 +290,8 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 .get_json::<Checkpoint>(&checkpoint_key(&unit.id))
                 .await
                 .map_err(ScanError::Store)?
-                .map(|c| c.baseline),
+                .map(|c| c.baseline)
+                .filter(|b| b.slices > 0),
         };
         ctx.queue
             .send(Task {
@@ -262,30 +303,40 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 start_after: None,
                 baseline,
                 folders: Vec::new(),
-                bounds: Vec::new(),
+                baseline_part: 0,
+                inventory: None,
+                read_manifest,
             })
             .await
             .map_err(ScanError::Queue)?;
     }
     if plan.units.is_empty() {
-        super::finalize::finish_if_last(ctx, &scan_id).await?;
+        super::finalize::finish_if_last(ctx, &scan_id, "plan").await?;
     }
     Ok(plan)
 }
 
 /// The units of one bucket: one per listing prefix, and for a large bucket scanned whole,
-/// one per top-level prefix plus one for the keys at its root. Listing the top level
-/// doubles as the check that the objects can be listed at all.
+/// one per top-level prefix plus one for the keys at its root. A bucket enumerated from
+/// its S3 Inventory is one unit (the report covers the whole bucket; the scope filters
+/// its records). Listing the top level doubles as the check that the objects can be
+/// listed at all.
+#[allow(clippy::too_many_arguments)]
 async fn bucket_units(
     s3: &aws_sdk_s3::Client,
     scope: &super::scope::Scope,
+    by_inventory: bool,
     role: &Option<String>,
     account_id: &Option<String>,
     bucket: &str,
     region: &str,
 ) -> Result<Vec<Unit>, AccessIssue> {
-    let prefixes = scope.prefixes.listing_prefixes();
-    let shard = scope.is_large(bucket) && prefixes == [String::new()];
+    let prefixes = if by_inventory {
+        vec![String::new()]
+    } else {
+        scope.prefixes.listing_prefixes()
+    };
+    let shard = !by_inventory && scope.is_large(bucket) && prefixes == [String::new()];
     let mut token = None;
     let mut top = Vec::new();
     loop {

@@ -3,9 +3,9 @@
 //! A part file (`scans/<scan_id>/parts/<unit_id>/<slice>.json`) holds the slice's
 //! [`BucketPart`] (the report's own shape: objects classified or skipped, deletions,
 //! errors, counts) and the slice's whole listing, in key order: the baseline the next
-//! incremental scan of the unit compares against. A unit summary
-//! (`scans/<scan_id>/units/<unit_id>.json`) marks the unit finished and keeps its slice
-//! bounds.
+//! incremental scan of the unit compares against, with the slice's upper key bound. A
+//! unit summary (`scans/<scan_id>/units/<unit_id>.json`) marks the unit finished and
+//! counts its slices.
 
 use serde::{Deserialize, Serialize};
 
@@ -76,6 +76,10 @@ pub struct Part {
     pub report: BucketPart,
     /// Every object listed in scope, in key order (the next incremental scan's baseline).
     pub listing: Vec<Listed>,
+    /// The slice's upper bound: it covers keys after the previous slice's bound up to and
+    /// including this one (the unit's last slice: everything after).
+    #[serde(default)]
+    pub bound: String,
 }
 
 /// A finished unit: written once its last slice is done.
@@ -87,9 +91,6 @@ pub struct UnitSummary {
     pub unit: Unit,
     /// Slices written.
     pub slices: u32,
-    /// The last key of each slice, in slice order (slice `i` covers keys after
-    /// `bounds[i-1]` up to and including `bounds[i]`; the last slice also everything after).
-    pub bounds: Vec<String>,
     /// When the unit finished (RFC 3339).
     pub finished_at: String,
     /// Why the unit could not be listed to the end (its role or listing was refused);

@@ -102,9 +102,24 @@ pub struct Task {
     /// Folder sampling state, for the folders enclosing `start_after`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub folders: Vec<FolderCount>,
-    /// Last key of every finished slice.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bounds: Vec<String>,
+    /// Incremental scans: the first baseline part that may hold keys after
+    /// `start_after` (baseline parts are read in key order, so a task carries one index,
+    /// not the baseline's slice bounds, and its size stays constant however many slices
+    /// a unit takes).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub baseline_part: u32,
+    /// Where the unit's S3 Inventory report continues (`None`: the unit is listed, or
+    /// this is its first slice, which decides).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<super::inventory_slice::InventoryCursor>,
+    /// Whether the first slice reads the bucket's `openmetadata.json` containers (set by
+    /// the plan on one unit per bucket).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_manifest: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// The completed scan an incremental scan compares a unit against.
@@ -112,8 +127,10 @@ pub struct Task {
 pub struct Baseline {
     /// Its scan id.
     pub scan_id: String,
-    /// The last key of each of its slices (see [`super::record::UnitSummary::bounds`]).
-    pub bounds: Vec<String>,
+    /// How many slices (part files, each with its [`super::record::Part::bound`]) it
+    /// wrote for the unit. `0` (a checkpoint of an older format): no usable baseline.
+    #[serde(default)]
+    pub slices: u32,
 }
 
 /// The SQS message body of a task: `{"s3connector_scan_task": {...}}`.

@@ -16,11 +16,16 @@ use crate::classify::Classifier;
 use super::access::AccessIssue;
 use super::config::ScanMode;
 use super::context::{Progress, ScanContext};
+use super::inventory_slice::{in_key_order, InventoryCursor, Position};
+use super::manifest::{self, ManifestError, ManifestLimits};
 use super::plan::{checkpoint_key, now, Checkpoint};
 use super::read::{read_and_classify, ReadLimits};
 use super::record::{settles, Listed, NotSelected, Part, UnitSummary};
-use super::report::{BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus};
+use super::report::{
+    BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus, ScanIssue,
+};
 use super::select::{decide, Decision, FolderSampler};
+use super::slice::{inventory_slice, list_slice, Slice};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task};
 use super::ScanError;
@@ -67,7 +72,7 @@ pub async fn run_task(
     let clients = match ctx.clients_for(unit.role_arn.as_deref()).await {
         Ok(c) => c,
         Err(issue) if issue.transient => return Err(ScanError::Access(issue)),
-        Err(issue) => return finish_unit(ctx, &task, Some(issue)).await,
+        Err(issue) => return finish_unit(ctx, &task, task.slice, Some(issue), true).await,
     };
     let s3 = clients.s3_in(&unit.region);
     let classifier = classifier_for(ctx, &task)?;
@@ -78,60 +83,61 @@ pub async fn run_task(
             .unwrap_or(d)
     });
 
-    let mut req = s3
-        .list_objects_v2()
-        .bucket(&unit.bucket)
-        .prefix(&unit.prefix)
-        .max_keys(config.objects_per_task as i32)
-        .set_start_after(task.start_after.clone());
-    if unit.root_only {
-        req = req.delimiter("/");
-    }
-    let page = match req.send().await {
-        Ok(p) => p,
-        Err(e) => {
-            let issue = AccessIssue::from_sdk(
-                "ListObjectsV2",
-                "s3:ListBucket",
-                &format!("arn:aws:s3:::{}", unit.bucket),
-                &e,
-            );
+    let enumerated = match inventory_slice(&s3, &task).await {
+        Ok(Some(Ok(slice))) => Ok(slice),
+        Ok(Some(Err(fallback))) => {
+            warn!(bucket = %unit.bucket, "{}", fallback.message);
+            list_slice(&s3, &task).await.map(|s| Slice {
+                fallback: Some(fallback),
+                ..s
+            })
+        }
+        Ok(None) => list_slice(&s3, &task).await,
+        Err(issue) => Err(issue),
+    };
+    let slice = match enumerated {
+        Ok(s) => s,
+        Err(issue) => {
             if issue.transient {
                 return Err(ScanError::Access(issue));
             }
-            warn!(bucket = %unit.bucket, code = issue.error_code.as_deref(), "listing failed: {}", issue.message);
-            return finish_unit(ctx, &task, Some(issue)).await;
+            warn!(bucket = %unit.bucket, code = issue.error_code.as_deref(), "enumeration failed: {}", issue.message);
+            return finish_unit(ctx, &task, task.slice, Some(issue), true).await;
         }
     };
-    let truncated = page.is_truncated() == Some(true);
-    let last_prefix = page
-        .common_prefixes()
-        .iter()
-        .filter_map(|p| p.prefix())
-        .next_back()
-        .map(str::to_string);
+    let truncated = slice.more;
+    let last_prefix = slice.last_prefix.clone();
+    // An inventory report out of key order cannot be cut into key ranges: the slice
+    // bounds would not partition the keys, so no baseline is compared or kept.
+    let unordered = slice.inventory.as_ref().is_some_and(|(c, _)| {
+        c.unordered
+            || !in_key_order(
+                task.start_after.as_deref(),
+                slice.objects.iter().map(|(m, _)| m.key.as_str()),
+            )
+    });
 
     let scope = config.scope();
     let mut sampler = FolderSampler::resume(&task.folders);
-    let listed = page.contents();
-    // The baseline's objects in this page's key range (to the end when it is the last page).
+    // The baseline's objects in this slice's key range (to the end when it is the last).
     let page_end = if truncated {
-        listed
+        slice
+            .objects
             .last()
-            .and_then(|o| o.key())
-            .map(str::to_string)
+            .map(|(m, _)| m.key.clone())
             .into_iter()
             .chain(last_prefix.as_deref().map(past_prefix))
             .max()
     } else {
         None
     };
-    let baseline_entries = match (&task.baseline, config.mode) {
-        (Some(b), ScanMode::Incremental) => {
+    let loaded = match (&task.baseline, config.mode) {
+        (Some(b), ScanMode::Incremental) if !unordered => {
             load_baseline(
                 ctx,
                 b,
                 &unit.id,
+                task.baseline_part,
                 task.start_after.as_deref(),
                 page_end.as_deref(),
             )
@@ -139,35 +145,48 @@ pub async fn run_task(
         }
         _ => None,
     };
+    let (baseline_entries, baseline_bounds) = match loaded {
+        Some((entries, bounds)) => (Some(entries), bounds),
+        None => (None, Vec::new()),
+    };
     let mut part = BucketPart {
         account_id: unit.account_id.clone(),
         bucket: unit.bucket.clone(),
         sequence: u64::from(task.slice),
+        enumeration: slice
+            .inventory
+            .as_ref()
+            .map(|(c, _)| c.report.enumeration()),
+        errors: slice.fallback.clone().into_iter().collect(),
         ..BucketPart::default()
     };
+    if unordered && !task.inventory.as_ref().is_some_and(|c| c.unordered) {
+        part.errors.push(ScanIssue {
+            operation: "S3 Inventory".into(),
+            key: None,
+            code: Some("InventoryNotInKeyOrder".into()),
+            action: None,
+            message: "the inventory report's keys are not in key order: this scan compares \
+                      no incremental baseline for the rest of the bucket and keeps none"
+                .into(),
+        });
+    }
+    if task.read_manifest && task.slice == 0 {
+        read_containers(&s3, &unit.bucket, &mut part).await;
+    }
     let mut listing: Vec<Listed> = Vec::new();
     let mut last_key: Option<String> = None;
+    let mut last_position: Option<Position> = None;
     let mut stopped_early = false;
-    for o in listed {
+    for (meta, position) in slice.objects {
         if last_key.is_some() && stop_between.is_some_and(|s| Instant::now() >= s) {
             stopped_early = true;
             break;
         }
-        let Some(key) = o.key() else { continue };
-        last_key = Some(key.to_string());
-        let meta = ObjectMetadata {
-            key: key.to_string(),
-            version_id: None,
-            size: o.size().unwrap_or(0).max(0) as u64,
-            last_modified: o.last_modified().map(|t| t.to_string()),
-            etag: o.e_tag().map(str::to_string),
-            storage_class: Some(
-                o.storage_class()
-                    .map_or("STANDARD".to_string(), |c| c.as_str().to_string()),
-            ),
-            ..ObjectMetadata::default()
-        };
-        let seen = baseline_entries.as_ref().map(|m| m.get(key));
+        let key = meta.key.clone();
+        last_key = Some(key.clone());
+        last_position = position;
+        let seen = baseline_entries.as_ref().map(|m| m.get(&key));
         let decision = decide(&meta, config, &scope, seen, &mut sampler);
         if decision == Decision::NotSelected(NotSelected::OutOfScope) {
             continue;
@@ -252,6 +271,23 @@ pub async fn run_task(
             })
             .collect();
     }
+    // The inventory continues after the last object handled (or the slice's end).
+    let next_inventory = slice.inventory.map(|(cursor, end)| InventoryCursor {
+        position: if stopped_early {
+            last_position.unwrap_or(cursor.position)
+        } else {
+            end
+        },
+        unordered,
+        ..cursor
+    });
+    if unit_done {
+        if let Some(c) = &next_inventory {
+            // The whole report was read: the bucket's size and count as of the report.
+            part.object_count = Some(c.position.objects);
+            part.size_bytes = Some(c.position.bytes);
+        }
+    }
     part.last = unit_done;
     let objects = listing.len();
     let record = Part {
@@ -260,6 +296,7 @@ pub async fn run_task(
         slice: task.slice,
         report: part,
         listing,
+        bound: bound.clone(),
     };
     ctx.store
         .put_json(
@@ -269,15 +306,21 @@ pub async fn run_task(
         )
         .await
         .map_err(ScanError::Store)?;
-    info!(scan_id = %task.scan_id, bucket = %unit.bucket, prefix = %unit.prefix, slice = task.slice, objects, unit_done, "slice done");
-    let mut bounds = task.bounds.clone();
-    bounds.push(bound.clone());
+    info!(scan_id = %task.scan_id, bucket = %unit.bucket, prefix = %unit.prefix, slice = task.slice, objects, unit_done, inventory = next_inventory.is_some(), "slice done");
     if !unit_done {
+        // The next slice's baseline starts at the first part reaching past this bound.
+        let baseline_part = baseline_bounds
+            .iter()
+            .find(|(_, b)| b.as_str() >= bound.as_str())
+            .or(baseline_bounds.last())
+            .map_or(task.baseline_part, |(j, _)| *j);
         let next = Task {
             slice: task.slice + 1,
             start_after: Some(bound.clone()),
             folders: sampler.carry(&bound),
-            bounds,
+            baseline_part,
+            inventory: next_inventory,
+            read_manifest: false,
             ..task
         };
         ctx.queue.send(next).await.map_err(ScanError::Queue)?;
@@ -287,10 +330,33 @@ pub async fn run_task(
             reports_written: false,
         });
     }
-    let task = Task { bounds, ..task };
-    let mut outcome = finish_unit(ctx, &task, None).await?;
+    let slices = task.slice + 1;
+    let mut outcome = finish_unit(ctx, &task, slices, None, !unordered).await?;
     outcome.objects = objects;
     Ok(outcome)
+}
+
+/// Reads the bucket's `openmetadata.json` containers into the part; a manifest that
+/// cannot be read is one of the bucket's errors.
+async fn read_containers(s3: &aws_sdk_s3::Client, bucket: &str, part: &mut BucketPart) {
+    match manifest::read_containers(s3, bucket, &ManifestLimits::default()).await {
+        Ok(Some(containers)) => part.containers = containers,
+        Ok(None) => {}
+        Err(e) => {
+            let (code, action) = match &e {
+                ManifestError::S3 { code, action, .. } => (code.clone(), Some(action.to_string())),
+                ManifestError::Invalid { .. } => (None, None),
+            };
+            warn!(bucket, "openmetadata.json not read: {e}");
+            part.errors.push(ScanIssue {
+                operation: "ReadStorageManifest".into(),
+                key: Some(manifest::MANIFEST_KEY.into()),
+                code,
+                action,
+                message: e.to_string(),
+            });
+        }
+    }
 }
 
 fn classifier_for(ctx: &ScanContext, task: &Task) -> Result<Arc<Classifier>, ScanError> {
@@ -308,17 +374,19 @@ async fn head_metadata(s3: &aws_sdk_s3::Client, bucket: &str, meta: &mut ObjectM
 }
 
 /// Writes the unit summary, advances its checkpoint (only now: the unit is complete and
-/// readable), and writes the reports if every unit of the scan is done.
+/// readable, and `keep_baseline`: its slice bounds partition its keys), and writes the
+/// reports if every unit of the scan is done.
 async fn finish_unit(
     ctx: &ScanContext,
     task: &Task,
+    slices: u32,
     issue: Option<AccessIssue>,
+    keep_baseline: bool,
 ) -> Result<TaskOutcome, ScanError> {
     let summary = UnitSummary {
         scan_id: task.scan_id.clone(),
         unit: task.unit.clone(),
-        slices: task.bounds.len() as u32,
-        bounds: task.bounds.clone(),
+        slices,
         finished_at: now(),
         issue: issue.clone(),
     };
@@ -326,11 +394,11 @@ async fn finish_unit(
         .put_json(&unit_key(&task.scan_id, &task.unit.id), &summary, None)
         .await
         .map_err(ScanError::Store)?;
-    if issue.is_none() {
+    if issue.is_none() && keep_baseline {
         let checkpoint = Checkpoint {
             baseline: Baseline {
                 scan_id: task.scan_id.clone(),
-                bounds: task.bounds.clone(),
+                slices,
             },
             completed_at: summary.finished_at.clone(),
         };
@@ -342,7 +410,8 @@ async fn finish_unit(
     ctx.report(Progress::UnitDone {
         bucket: task.unit.bucket.clone(),
     });
-    let reports_written = super::finalize::finish_if_last(ctx, &task.scan_id).await?;
+    let owner = super::finalize::owner_of(&task.unit.id, task.slice);
+    let reports_written = super::finalize::finish_if_last(ctx, &task.scan_id, &owner).await?;
     Ok(TaskOutcome {
         objects: 0,
         unit_done: true,
@@ -352,24 +421,22 @@ async fn finish_unit(
 
 type BaselineEntries = BTreeMap<String, Listed>;
 
-/// The baseline's objects with keys after `after` (and up to `upto`, when given), from
-/// the part files whose key ranges overlap it; `None` when one of those parts is gone.
+/// The baseline's objects with keys after `after` (and up to `upto`, when given), read
+/// from its part files in slice order from `first` (the first one that may hold keys
+/// after `after`) until one reaches `upto`; with the bound of each part read, so the next
+/// slice knows where to start. `None` when one of those parts is gone.
 async fn load_baseline(
     ctx: &ScanContext,
     baseline: &Baseline,
     unit_id: &str,
+    first: u32,
     after: Option<&str>,
     upto: Option<&str>,
-) -> Result<Option<BaselineEntries>, ScanError> {
-    let n = baseline.bounds.len();
+) -> Result<Option<(BaselineEntries, Vec<(u32, String)>)>, ScanError> {
     let mut out = BTreeMap::new();
-    for j in 0..n {
-        let upper_ok = j == n - 1 || after.is_none_or(|s| baseline.bounds[j].as_str() > s);
-        let lower_ok = j == 0 || upto.is_none_or(|l| baseline.bounds[j - 1].as_str() < l);
-        if !(upper_ok && lower_ok) {
-            continue;
-        }
-        let key = part_key(&baseline.scan_id, unit_id, j as u32);
+    let mut bounds = Vec::new();
+    for j in first..baseline.slices {
+        let key = part_key(&baseline.scan_id, unit_id, j);
         let Some(part) = ctx
             .store
             .get_json::<Part>(&key)
@@ -388,8 +455,13 @@ async fn load_baseline(
                 out.insert(r.key.clone(), r);
             }
         }
+        let reaches = upto.is_some_and(|l| part.bound.as_str() >= l);
+        bounds.push((j, part.bound));
+        if reaches {
+            break;
+        }
     }
-    Ok(Some(out))
+    Ok(Some((out, bounds)))
 }
 
 #[cfg(test)]

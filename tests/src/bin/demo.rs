@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use aws_sdk_s3::primitives::ByteStream;
+use integration_tests::inventory_reports::{csv_row, put_csv_report};
 use integration_tests::{create_queue, notify_queue, receive_as_sqs_event, samples};
 use s3connector::aws::{ClientSettings, Clients};
 use s3connector::config::Config;
@@ -16,6 +17,8 @@ const OUTPUT_BUCKET: &str = "s3connector-demo-output";
 const QUEUE: &str = "s3connector-demo-ingest";
 const DATA_BUCKET: &str = "s3connector-demo-data";
 const SCAN_QUEUE: &str = "s3connector-demo-scan";
+/// Where the data bucket's S3 Inventory reports are delivered.
+const INVENTORY_BUCKET: &str = "s3connector-demo-inventory";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -128,15 +131,20 @@ async fn seed_scan(clients: &Clients, dir: &Path) -> Result<(), String> {
         ),
         ("docs/readme.txt", b"Nothing sensitive here.\n".to_vec()),
     ];
+    let mut inventory_rows = String::new();
     for (k, body) in objects {
-        s3.put_object()
+        let size = body.len() as u64;
+        let put = s3
+            .put_object()
             .bucket(DATA_BUCKET)
             .key(k)
             .body(ByteStream::from(body))
             .send()
             .await
             .map_err(|e| format!("put {k}: {e:?}"))?;
+        inventory_rows.push_str(&csv_row(DATA_BUCKET, k, size, put.e_tag().unwrap_or("")));
     }
+    seed_scan_sources(clients, &inventory_rows).await?;
     let (scan_queue_url, _) = create_queue(clients, SCAN_QUEUE).await?;
     std::fs::write(
         dir.join("scan.env"),
@@ -180,6 +188,66 @@ async fn next_scan_task(file: &Path) -> Result<(), String> {
         .send()
         .await
         .map_err(|e| format!("delete from {url}: {e:?}"))?;
+    Ok(())
+}
+
+/// What the scan reads besides the objects: the data bucket's S3 Inventory report (the
+/// scan config names it, so the bucket is enumerated from it instead of listed), its
+/// `openmetadata.json` container, and the account's Block Public Access (two of four
+/// settings on, so the posture combines account and bucket settings).
+async fn seed_scan_sources(clients: &Clients, inventory_rows: &str) -> Result<(), String> {
+    let s3 = clients.s3();
+    s3.create_bucket()
+        .bucket(INVENTORY_BUCKET)
+        .send()
+        .await
+        .map_err(|e| format!("create bucket {INVENTORY_BUCKET}: {e:?}"))?;
+    let created_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?
+        .as_millis() as i64;
+    put_csv_report(
+        &s3,
+        INVENTORY_BUCKET,
+        &format!("{DATA_BUCKET}/daily/"),
+        DATA_BUCKET,
+        "2026-12-01T00-00Z",
+        created_ms,
+        &[inventory_rows.to_string()],
+    )
+    .await;
+    s3.put_object()
+        .bucket(DATA_BUCKET)
+        .key("openmetadata.json")
+        .body(ByteStream::from_static(
+            br#"{"entries": [{"dataPath": "exports", "structureFormat": "csv", "separator": ","}]}"#,
+        ))
+        .send()
+        .await
+        .map_err(|e| format!("put openmetadata.json: {e:?}"))?;
+    let account = clients
+        .sts()
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| format!("get caller identity: {e:?}"))?
+        .account()
+        .unwrap_or("123456789012")
+        .to_string();
+    clients
+        .s3control_in("us-east-1")
+        .put_public_access_block()
+        .account_id(&account)
+        .public_access_block_configuration(
+            aws_sdk_s3control::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(|e| format!("put the account's Block Public Access: {e:?}"))?;
+    eprintln!("demo: {DATA_BUCKET} has an S3 Inventory report in {INVENTORY_BUCKET} and an openmetadata.json; account {account} blocks public ACLs");
     Ok(())
 }
 
@@ -229,6 +297,59 @@ async fn scan_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), Stri
             t["objects_skipped"],
             t["findings"]
         );
+        let m = &b["metadata"];
+        let enumeration = match b["enumeration"]["source"].as_str() {
+            Some("inventory") => format!(
+                "S3 Inventory {}",
+                b["enumeration"]["manifest"].as_str().unwrap_or("?")
+            ),
+            _ => "ListObjectsV2".to_string(),
+        };
+        println!(
+            "{:<16}   enumerated by {enumeration}; {} objects, {} bytes (from {})",
+            "",
+            m["object_count"],
+            m["size_bytes"],
+            m["size_source"].as_str().unwrap_or("?")
+        );
+        for c in b["containers"].as_array().into_iter().flatten() {
+            let columns: Vec<String> = c["columns"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|c| {
+                    format!(
+                        "{} {}",
+                        c["name"].as_str().unwrap_or("?"),
+                        c["data_type"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            println!(
+                "{:<16}   container {} ({}): {}",
+                "",
+                c["data_path"].as_str().unwrap_or("?"),
+                c["structure_format"].as_str().unwrap_or("?"),
+                columns.join(", ")
+            );
+        }
+        for w in b["warnings"].as_array().into_iter().flatten() {
+            println!(
+                "{:<16}   posture {}: {}",
+                "",
+                w["code"].as_str().unwrap_or("?"),
+                w["message"].as_str().unwrap_or("?")
+            );
+        }
+        if b["name"] == DATA_BUCKET && b["enumeration"]["source"] != "inventory" {
+            problems.push(format!(
+                "the scan listed {DATA_BUCKET} instead of reading its inventory: {}",
+                b["errors"]
+            ));
+        }
+        if b["name"] == DATA_BUCKET && b["containers"].as_array().is_none_or(|c| c.is_empty()) {
+            problems.push("the scan report shows no openmetadata.json container".into());
+        }
         for o in b["objects"].as_array().into_iter().flatten() {
             for f in o["findings"].as_array().into_iter().flatten() {
                 let detector = f["detector"].as_str().unwrap_or("?").to_string();

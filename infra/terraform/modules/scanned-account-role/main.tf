@@ -95,7 +95,7 @@ data "aws_iam_policy_document" "read" {
   #checkov:skip=CKV_AWS_108:Reading objects is the purpose of a data scan; the resource is the named bucket, or every bucket when the user chooses all.
   statement {
     sid       = "ListBuckets"
-    actions   = ["s3:ListAllMyBuckets"]
+    actions   = ["s3:ListAllMyBuckets", "s3:GetAccountPublicAccessBlock", "cloudwatch:GetMetricStatistics"]
     resources = ["*"]
   }
   statement {

@@ -36,6 +36,7 @@ pub fn render(report: &ScanReport) -> String {
     head(&mut h, report);
     summary(&mut h, report);
     buckets(&mut h, report);
+    settings(&mut h, report);
     posture(&mut h, report);
     chart(&mut h, report);
     findings(&mut h, report);
@@ -255,6 +256,61 @@ fn buckets(h: &mut String, r: &ScanReport) {
             counts(t.findings_by_category.iter().map(|(k, n)| (k.as_str(), *n))),
             t.objects_deleted,
             t.errors,
+        );
+    }
+    h.push_str("</tbody></table></section>\n");
+}
+
+/// Block Public Access settings as one cell: `on` (all four), `off`, or the ones on.
+fn bpa(p: Option<super::model::PublicAccessBlock>) -> String {
+    match p {
+        None => "not read".into(),
+        Some(p) if p.all_on() => "all on".into(),
+        Some(p) if p.off_settings().len() == 4 => "all off".into(),
+        Some(p) => format!("off: {}", p.off_settings().join(", ")),
+    }
+}
+
+/// How each bucket was enumerated, its size and count and where they come from, and its
+/// Block Public Access settings at bucket and account level.
+fn settings(h: &mut String, r: &ScanReport) {
+    h.push_str(
+        "<section id=\"settings\"><h2>Bucket settings</h2><table id=\"settings-table\"><thead><tr>\
+         <th>Bucket</th><th>Enumerated by</th><th data-numeric>Objects</th><th data-numeric>Size (bytes)</th>\
+         <th>Size from</th><th>Block Public Access (bucket)</th><th>Block Public Access (account)</th>\
+         </tr></thead><tbody>",
+    );
+    for b in &r.buckets {
+        let m = &b.metadata;
+        let enumeration = match &b.enumeration {
+            super::model::Enumeration::Listing => "ListObjectsV2".to_string(),
+            super::model::Enumeration::Inventory {
+                manifest,
+                created_at,
+            } => format!(
+                "S3 Inventory <span class=\"mono\">{}</span> ({})",
+                text(manifest),
+                text(created_at)
+            ),
+        };
+        let source = m
+            .size_source
+            .and_then(|s| serde_json::to_value(s).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let number = |n: Option<u64>| n.map_or("&ndash;".to_string(), |n| n.to_string());
+        let _ = write!(
+            h,
+            "<tr data-bucket=\"{}\"><td class=\"mono\">{}</td><td>{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            attr(&bucket_label(b)),
+            text(&b.name),
+            enumeration,
+            number(m.object_count),
+            number(m.size_bytes),
+            text(&source),
+            text(&bpa(m.public_access_block)),
+            text(&bpa(m.account_public_access_block)),
         );
     }
     h.push_str("</tbody></table></section>\n");

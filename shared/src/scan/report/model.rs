@@ -247,6 +247,31 @@ impl PublicAccessBlock {
             && self.block_public_policy
             && self.restrict_public_buckets
     }
+
+    /// The settings S3 applies when this level and `other` are both configured: each is
+    /// on when either level turns it on (S3 User Guide, "Blocking public access").
+    pub fn or(&self, other: &PublicAccessBlock) -> PublicAccessBlock {
+        PublicAccessBlock {
+            block_public_acls: self.block_public_acls || other.block_public_acls,
+            ignore_public_acls: self.ignore_public_acls || other.ignore_public_acls,
+            block_public_policy: self.block_public_policy || other.block_public_policy,
+            restrict_public_buckets: self.restrict_public_buckets || other.restrict_public_buckets,
+        }
+    }
+
+    /// The S3 names of the settings that are off.
+    pub fn off_settings(&self) -> Vec<&'static str> {
+        [
+            (self.block_public_acls, "BlockPublicAcls"),
+            (self.ignore_public_acls, "IgnorePublicAcls"),
+            (self.block_public_policy, "BlockPublicPolicy"),
+            (self.restrict_public_buckets, "RestrictPublicBuckets"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| !on)
+        .map(|(_, name)| name)
+        .collect()
+    }
 }
 
 /// Source of a bucket's size and object count.

@@ -20,16 +20,30 @@ pub fn warnings(m: &BucketMetadata, sensitivity: Sensitivity) -> Vec<PostureWarn
                 .into(),
         );
     }
-    let blocked = |p: &Option<super::model::PublicAccessBlock>| p.is_some_and(|p| p.all_on());
-    let known = m.public_access_block.is_some() || m.account_public_access_block.is_some();
-    let not_blocked =
-        known && !blocked(&m.public_access_block) && !blocked(&m.account_public_access_block);
+    // S3 applies a setting when either the bucket or its account turns it on.
+    let effective = match (m.public_access_block, m.account_public_access_block) {
+        (Some(b), Some(a)) => Some(b.or(&a)),
+        (b, a) => b.or(a),
+    };
+    let off = effective.map(|e| e.off_settings()).unwrap_or_default();
+    let not_blocked = !off.is_empty();
     if not_blocked {
+        let scope = match (m.public_access_block, m.account_public_access_block) {
+            (Some(_), Some(_)) => "the bucket nor its account",
+            (Some(_), None) => "the bucket (its account's settings were not read)",
+            _ => "the account (the bucket's settings were not read)",
+        };
         push(
             WarningCode::PublicAccessNotBlocked,
-            "Block Public Access is not fully on for the bucket or its account; turn on all \
-             four settings"
-                .into(),
+            format!(
+                "Block Public Access {} neither on for {scope}; turn on all four settings \
+                 (on the account to cover every bucket)",
+                if off.len() == 1 {
+                    format!("setting {} is", off[0])
+                } else {
+                    format!("settings {} are", off.join(", "))
+                }
+            ),
         );
     }
     if sensitive && (public_policy || not_blocked) {
@@ -141,6 +155,46 @@ mod tests {
             codes(&warnings(&m, Sensitivity::Low)),
             [WarningCode::PublicAccessNotBlocked]
         );
+    }
+
+    #[test]
+    fn bucket_and_account_settings_combine_per_setting() {
+        let mut m = locked_down();
+        // Each level turns on two settings: together all four are on.
+        m.public_access_block = Some(PublicAccessBlock {
+            block_public_acls: true,
+            ignore_public_acls: true,
+            ..PublicAccessBlock::default()
+        });
+        m.account_public_access_block = Some(PublicAccessBlock {
+            block_public_policy: true,
+            restrict_public_buckets: true,
+            ..PublicAccessBlock::default()
+        });
+        assert!(warnings(&m, Sensitivity::High).is_empty());
+        // RestrictPublicBuckets off at both levels: named in the warning.
+        m.account_public_access_block = Some(PublicAccessBlock {
+            block_public_policy: true,
+            ..PublicAccessBlock::default()
+        });
+        let w = warnings(&m, Sensitivity::None);
+        assert_eq!(codes(&w), [WarningCode::PublicAccessNotBlocked]);
+        assert!(
+            w[0].message.contains("setting RestrictPublicBuckets is"),
+            "{}",
+            w[0].message
+        );
+        assert!(w[0].message.contains("nor its account"), "{}", w[0].message);
+        // Account not read: the bucket's own settings decide, and the message says so.
+        m.account_public_access_block = None;
+        let w = warnings(&m, Sensitivity::None);
+        assert!(
+            w[0].message
+                .contains("BlockPublicPolicy, RestrictPublicBuckets"),
+            "{}",
+            w[0].message
+        );
+        assert!(w[0].message.contains("were not read"), "{}", w[0].message);
     }
 
     #[test]

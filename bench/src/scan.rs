@@ -1,0 +1,330 @@
+//! Scan benchmarks against the emulator (a private moto server, started here so `make
+//! test` never pays for it), each with a baseline measured in the same run:
+//!
+//! - classification throughput of a whole scan (plan, then every task in one worker):
+//!   10,000 small objects and a few large ones, objects and MB per second, against
+//!   plainly downloading the same objects (GetObject, body read) in the same order;
+//! - listing: keys per second enumerated from a 100,000-object bucket by the scan's
+//!   ListObjectsV2 paging, against `aws s3api list-objects-v2` paging the same bucket;
+//! - S3 Inventory: records per second a scan slice reads from a 100,000-record CSV
+//!   report (download, MD5, gunzip, parse), the per-object cost of enumerating from an
+//!   inventory instead of listing.
+//!
+//! Sizes: `S3CONNECTOR_BENCH_SCAN_SMALL` (10000), `S3CONNECTOR_BENCH_SCAN_LARGE_MB`
+//! (4 objects of 16 MB), `S3CONNECTOR_BENCH_LIST_KEYS` (100000); 0 skips that part.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::primitives::ByteStream;
+use futures_util::stream::{self, StreamExt};
+use integration_tests::inventory_reports::{csv_row, put_csv_report};
+use integration_tests::{samples, Emulator};
+use s3connector::aws::Clients;
+use s3connector::scan::config::ScanConfig;
+use s3connector::scan::context::ScanContext;
+use s3connector::scan::inventory_slice::{self, Position};
+use s3connector::scan::store::Store;
+use s3connector::scan::task::{TaskQueue, Unit};
+use s3connector::scan::{plan, work};
+use serde_json::json;
+
+use crate::env_u64;
+
+/// Puts `objects` with `concurrency` requests in flight.
+async fn seed(s3: &aws_sdk_s3::Client, bucket: &str, objects: Vec<(String, Vec<u8>)>) {
+    stream::iter(objects)
+        .for_each_concurrent(32, |(key, body)| async move {
+            s3.put_object()
+                .bucket(bucket)
+                .key(&key)
+                .body(ByteStream::from(body))
+                .send()
+                .await
+                .expect("seed put");
+        })
+        .await;
+}
+
+async fn bucket(s3: &aws_sdk_s3::Client, name: &str) {
+    s3.create_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .expect("create bucket");
+}
+
+/// A small object: a log-like text, one in ten with a planted card number.
+fn small_object(i: usize) -> Vec<u8> {
+    let mut text = format!("2026-12-07T00:00:{:02}Z request {i} ok user=u{i}\n", i % 60);
+    text.push_str("GET /index.html 200 1532 bytes from 10.0.0.1\n");
+    if i % 10 == 0 {
+        text.push_str(&format!("payment card {}\n", samples::PLANTED[1].1));
+    }
+    text.repeat(8).into_bytes()
+}
+
+/// Scans `bucket` with one worker; returns the elapsed time, objects classified and
+/// bytes read.
+async fn scan_once(ctx: &ScanContext, bucket: &str) -> (Duration, u64, u64) {
+    let config = ScanConfig::from_value(json!({"buckets": {"include": [bucket]}})).unwrap();
+    let started = Instant::now();
+    let planned = plan::plan(ctx, config).await.expect("plan");
+    while let Some(task) = ctx.queue.pop() {
+        work::run_task(ctx, task, None).await.expect("task");
+    }
+    let elapsed = started.elapsed();
+    let report: s3connector::scan::report::ScanReport = ctx
+        .store
+        .get_json(&s3connector::scan::finalize::report_key(&planned.scan_id))
+        .await
+        .unwrap()
+        .expect("report written");
+    let b = &report.buckets[0];
+    let bytes = b.objects.iter().map(|o| o.bytes_read).sum();
+    (elapsed, b.totals.objects_classified, bytes)
+}
+
+/// Downloads every object of `bucket` in key order, one at a time.
+async fn download_all(s3: &aws_sdk_s3::Client, bucket: &str) -> (Duration, u64) {
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    let mut token = None;
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(bucket)
+            .set_continuation_token(token.take())
+            .send()
+            .await
+            .unwrap();
+        for o in page.contents() {
+            let body = s3
+                .get_object()
+                .bucket(bucket)
+                .key(o.key().unwrap())
+                .send()
+                .await
+                .unwrap()
+                .body
+                .collect()
+                .await
+                .unwrap();
+            bytes += body.into_bytes().len() as u64;
+        }
+        match page.next_continuation_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    (started.elapsed(), bytes)
+}
+
+fn context(clients: &Clients, dir: &Path) -> ScanContext {
+    let store = Store::Local(dir.to_path_buf());
+    ScanContext::new(clients.clone(), Vec::new(), store, TaskQueue::memory())
+}
+
+async fn throughput(clients: &Clients, name: &str, label: &str, out: &Path) {
+    let s3 = clients.s3();
+    let (scan_time, objects, bytes) = scan_once(&context(clients, out), name).await;
+    let (get_time, got) = download_all(&s3, name).await;
+    let per_s = |n: f64, d: Duration| n / d.as_secs_f64();
+    println!(
+        "scan {label}: {objects} objects classified, {:.1} MB read in {:.1} s: {:.0} objects/s, \
+         {:.1} MB/s ({:.2} ms/object); GetObject alone {:.0} objects/s, {:.1} MB/s; ratio {:.2}",
+        bytes as f64 / 1e6,
+        scan_time.as_secs_f64(),
+        per_s(objects as f64, scan_time),
+        per_s(bytes as f64 / 1e6, scan_time),
+        scan_time.as_secs_f64() * 1e3 / objects.max(1) as f64,
+        per_s(objects as f64, get_time),
+        per_s(got as f64 / 1e6, get_time),
+        get_time.as_secs_f64() / scan_time.as_secs_f64(),
+    );
+}
+
+async fn listing(clients: &Clients, emu: &Emulator, keys: usize) {
+    let s3 = clients.s3();
+    let name = "bench-listing";
+    bucket(&s3, name).await;
+    let objects = (0..keys)
+        .map(|i| (format!("logs/{:03}/{i:08}.json", i % 997), Vec::new()))
+        .collect();
+    seed(&s3, name, objects).await;
+    // The scan's listing: the same ListObjectsV2 pages a task requests (1,000 keys).
+    let started = Instant::now();
+    let (mut listed, mut pages, mut after) = (0usize, 0usize, None::<String>);
+    loop {
+        let page = s3
+            .list_objects_v2()
+            .bucket(name)
+            .max_keys(1000)
+            .set_start_after(after.take())
+            .send()
+            .await
+            .unwrap();
+        pages += 1;
+        listed += page.contents().len();
+        match (page.is_truncated(), page.contents().last()) {
+            (Some(true), Some(o)) => after = o.key().map(str::to_string),
+            _ => break,
+        }
+    }
+    let ours = started.elapsed();
+    assert_eq!(listed, keys);
+    let aws = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/aws");
+    let started = Instant::now();
+    let out = Command::new(&aws)
+        .args([
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            name,
+            "--page-size",
+            "1000",
+        ])
+        .args(["--query", "length(Contents)", "--output", "text"])
+        .args(["--endpoint-url", &emu.endpoint, "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap_or_else(|e| panic!("{} ({e}): run `make venv`", aws.display()));
+    let cli = started.elapsed();
+    // The CLI applies --query to each page it fetches: one count per page.
+    let counted: usize = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.trim().parse::<usize>().ok())
+        .sum();
+    assert_eq!(
+        counted,
+        keys,
+        "aws s3api listed {counted}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!(
+        "listing {keys} keys: scan paging {:.0} keys/s ({pages} pages, {:.1} ms/page), aws s3api list-objects-v2 {:.0} keys/s, ratio {:.2} (target >= 1)",
+        keys as f64 / ours.as_secs_f64(),
+        ours.as_secs_f64() * 1e3 / pages as f64,
+        keys as f64 / cli.as_secs_f64(),
+        cli.as_secs_f64() / ours.as_secs_f64(),
+    );
+}
+
+async fn inventory(clients: &Clients, records: usize) {
+    let s3 = clients.s3();
+    let (source, dest) = ("bench-inventory-source", "bench-inventory-dest");
+    bucket(&s3, dest).await;
+    let prefix = format!("{source}/daily/");
+    // Ten data files, as S3 splits large reports.
+    let files: Vec<String> = (0..10)
+        .map(|f| {
+            (f * records / 10..(f + 1) * records / 10)
+                .map(|i| {
+                    csv_row(
+                        source,
+                        &format!("logs/{:03}/{i:08}.json", i % 997),
+                        512,
+                        "5d41402abc4b2a76b9719d911017c592",
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    put_csv_report(
+        &s3,
+        dest,
+        &prefix,
+        source,
+        "2026-12-07T00-00Z",
+        1_796_601_600_000,
+        &files,
+    )
+    .await;
+    let report =
+        s3connector::scan::inventory::report_in(&s3, dest, &format!("{prefix}2026-12-07T00-00Z/"))
+            .await
+            .unwrap()
+            .expect("report");
+    let unit = Unit::new(None, None, source, "us-east-1", "", false);
+    let started = Instant::now();
+    let slice = inventory_slice::read_slice(
+        &s3,
+        &report,
+        &unit,
+        Position::default(),
+        usize::MAX,
+        &std::env::temp_dir(),
+    )
+    .await
+    .unwrap();
+    let elapsed = started.elapsed();
+    assert_eq!(slice.objects.len(), records);
+    println!(
+        "inventory {records} records (10 CSV.gz files): {:.0} records/s read by a scan slice ({:.2} µs/record)",
+        records as f64 / elapsed.as_secs_f64(),
+        elapsed.as_secs_f64() * 1e6 / records as f64,
+    );
+}
+
+/// Runs every scan benchmark.
+pub fn scan_benchmarks() {
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async {
+        let emu = Emulator::start_private();
+        let clients = emu.clients().await;
+        let s3 = clients.s3();
+        let out = tempfile::tempdir().expect("temp dir");
+
+        let small = env_u64("S3CONNECTOR_BENCH_SCAN_SMALL", 10_000) as usize;
+        if small > 0 {
+            bucket(&s3, "bench-scan-small").await;
+            seed(
+                &s3,
+                "bench-scan-small",
+                (0..small)
+                    .map(|i| (format!("app/{:02}/{i:06}.log", i % 50), small_object(i)))
+                    .collect(),
+            )
+            .await;
+            throughput(
+                &clients,
+                "bench-scan-small",
+                &format!("{small} small objects"),
+                out.path(),
+            )
+            .await;
+        }
+        let large_mb = env_u64("S3CONNECTOR_BENCH_SCAN_LARGE_MB", 16) as usize;
+        bucket(&s3, "bench-scan-large").await;
+        // Clean log text with one planted card number per MB, as findings are in real logs:
+        // sparse (a value on every line is another benchmark, of the findings' reporting).
+        let large: Vec<(String, Vec<u8>)> = (0..4)
+            .map(|i| {
+                let clean = small_object(i * 10 + 1);
+                let per_mb = 1_000_000 / clean.len();
+                let mut body = Vec::with_capacity(large_mb * 1_000_000);
+                for _ in 0..large_mb {
+                    body.extend(clean.repeat(per_mb));
+                    body.extend(small_object(0));
+                }
+                (format!("exports/large-{i}.log"), body)
+            })
+            .collect();
+        seed(&s3, "bench-scan-large", large).await;
+        throughput(
+            &clients,
+            "bench-scan-large",
+            &format!("4 objects of {large_mb} MB"),
+            out.path(),
+        )
+        .await;
+
+        let keys = env_u64("S3CONNECTOR_BENCH_LIST_KEYS", 100_000) as usize;
+        if keys > 0 {
+            listing(&clients, &emu, keys).await;
+            inventory(&clients, keys).await;
+        }
+    });
+}
