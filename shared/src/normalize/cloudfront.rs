@@ -1,0 +1,155 @@
+//! CloudFront standard logs to OCSF HTTP Activity (4002).
+
+use super::classification::{Mapped, HTTP_ACTIVITY, SEVERITY_INFORMATIONAL};
+use super::lookup::{get_f64, get_str, get_u64, Obj};
+use super::objects::{
+    http_activity, secs_to_ms, write_cloud, write_endpoint, write_http_method, write_http_response,
+    write_http_status, write_tls, write_traffic,
+};
+use super::out::{opt_int, opt_str, opt_uint, EventOut};
+use crate::logs::timestamp::date_and_time_ms;
+use std::net::IpAddr;
+
+pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    let method = get_str(r, "cs-method");
+    out.open("http_request");
+    write_http_method(out, method);
+
+    let scheme = get_str(r, "cs-protocol");
+    let host = get_str(r, "x-host-header").or_else(|| get_str(r, "cs(Host)"));
+    let path = get_str(r, "cs-uri-stem");
+    let query = get_str(r, "cs-uri-query");
+    out.open("url");
+    if let (Some(scheme), Some(host)) = (scheme, host) {
+        let mut full = [scheme, "://", host, path.unwrap_or("")].concat();
+        if let Some(q) = query {
+            full.push('?');
+            full.push_str(q);
+        }
+        out.str("url_string", &full);
+    }
+    opt_str(out, "scheme", scheme);
+    opt_str(out, "hostname", host);
+    opt_str(out, "path", path);
+    opt_str(out, "query_string", query);
+    out.close();
+    opt_str(out, "user_agent", get_str(r, "cs(User-Agent)"));
+    opt_str(out, "referrer", get_str(r, "cs(Referer)"));
+    opt_str(out, "version", get_str(r, "cs-protocol-version"));
+    opt_str(out, "uid", get_str(r, "x-edge-request-id"));
+    if let Some(xff) = get_str(r, "x-forwarded-for") {
+        // Only addresses: a proxy may write `unknown` or a port; the field stays in the record.
+        out.open_array("x_forwarded_for");
+        for ip in xff.split(',').map(str::trim) {
+            if ip.parse::<IpAddr>().is_ok() {
+                out.str("", ip);
+            }
+        }
+        out.close();
+    }
+    out.close_keep();
+
+    let code = get_u64(r, "sc-status");
+    write_http_response(out, code, |out| {
+        opt_str(out, "content_type", get_str(r, "sc-content-type"));
+        opt_uint(out, "length", get_u64(r, "sc-content-len"));
+    });
+    write_http_status(out, code);
+    opt_str(
+        out,
+        "status_detail",
+        get_str(r, "x-edge-detailed-result-type"),
+    );
+
+    write_endpoint(
+        out,
+        "src_endpoint",
+        get_str(r, "c-ip"),
+        get_u64(r, "c-port"),
+    );
+    // The distribution's domain; CloudFront itself when the log has no host fields.
+    out.open("dst_endpoint");
+    match get_str(r, "cs(Host)").or(host) {
+        Some(h) => out.str("hostname", h),
+        None => out.str("svc_name", "cloudfront"),
+    }
+    out.close();
+    write_tls(
+        out,
+        get_str(r, "ssl-protocol"),
+        get_str(r, "ssl-cipher"),
+        None,
+    );
+    write_traffic(out, get_u64(r, "cs-bytes"), get_u64(r, "sc-bytes"));
+    opt_int(out, "duration", get_f64(r, "time-taken").map(secs_to_ms));
+    // CloudFront is global; its logs name no account or region.
+    write_cloud(out, None, None, None);
+
+    let time = match (get_str(r, "date"), get_str(r, "time")) {
+        (Some(d), Some(t)) => date_and_time_ms(d, t),
+        _ => None,
+    };
+    Mapped {
+        class: &HTTP_ACTIVITY,
+        activity: http_activity(method),
+        severity_id: SEVERITY_INFORMATIONAL,
+        time,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::logs::{cloudfront, LogType};
+    use crate::normalize::test_support::{assert_class, events, first_event};
+    use serde_json::json;
+
+    #[test]
+    fn cloudfront_maps_to_http_activity_with_rebuilt_url() {
+        let evs = events(
+            LogType::CloudFront,
+            cloudfront::samples::FILE,
+            "E2QWRUHAPOMQZL.2019-12-04-21.a1b2c3d4.gz",
+        );
+        let ev = &evs[0];
+        assert_class(ev, 4002, 3);
+        assert_eq!(ev["time"], 1_575_493_351_000i64);
+        assert_eq!(
+            ev["http_request"]["url"]["url_string"],
+            "https://www.example.com/images/café menu.png?size=large&v=2"
+        );
+        assert_eq!(
+            ev["http_request"]["user_agent"],
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64)"
+        );
+        assert_eq!(ev["http_response"]["code"], 200);
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({ "ip": "192.0.2.100", "port": 11040 })
+        );
+        assert_eq!(ev["duration"], 1);
+        assert_eq!(
+            evs[1]["http_request"]["x_forwarded_for"],
+            json!(["198.51.100.7"])
+        );
+        assert_eq!(evs[1]["status_id"], 2);
+    }
+
+    /// Regression: CloudFront writes `\x20` for the space between proxy addresses.
+    #[test]
+    fn cloudfront_hex_escapes_are_decoded_so_forwarded_addresses_are_ips() {
+        let input = "#Version: 1.0\n#Fields: date time c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) x-forwarded-for\n2019-12-04\t21:02:31\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\thttps://www.example.com/a\\x20b\t203.0.113.7,\\x20198.51.100.2,\\x20unknown\n";
+        let ev = first_event(
+            LogType::CloudFront,
+            input,
+            "cf/E2EXAMPLE.2019-12-04-21.a1.gz",
+        );
+        assert_eq!(
+            ev["http_request"]["x_forwarded_for"],
+            json!(["203.0.113.7", "198.51.100.2"])
+        );
+        assert_eq!(
+            ev["http_request"]["referrer"],
+            "https://www.example.com/a b"
+        );
+    }
+}

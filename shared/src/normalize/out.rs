@@ -1,0 +1,94 @@
+//! The sink-neutral event writer every mapping writes to.
+
+use super::lookup::Obj;
+use std::net::IpAddr;
+
+/// Receives an event as it is mapped.
+///
+/// Objects and arrays are opened and closed around their members; one closed
+/// with no members disappears, so mappings never write empty objects. Inside
+/// an array, keys are ignored.
+pub(super) trait EventOut {
+    fn str(&mut self, key: &str, v: &str);
+    /// A string given in pieces, saving a temporary allocation on the text path.
+    fn str_parts(&mut self, key: &str, parts: &[&str]) {
+        self.str(key, &parts.concat());
+    }
+    fn uint(&mut self, key: &str, v: u64);
+    fn int(&mut self, key: &str, v: i64);
+    fn boolean(&mut self, key: &str, v: bool);
+    fn map(&mut self, key: &str, v: &Obj);
+    /// A value given as JSON text known to be valid and free of line breaks.
+    fn json_text(&mut self, key: &str, text: &str);
+    fn open(&mut self, key: &str);
+    fn open_array(&mut self, key: &str);
+    fn close(&mut self);
+    /// Closes an object that stays in the event even when empty (`{}`), for an
+    /// attribute the class requires when the source has nothing to put in it.
+    fn close_keep(&mut self);
+    /// Declares that the event uses a profile's attributes (`PROFILE_*` bits).
+    fn declare(&mut self, profile: u8);
+    /// The profiles declared so far.
+    fn profiles(&self) -> u8;
+}
+
+pub(super) fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
+    if let Some(v) = v.filter(|v| !v.is_empty()) {
+        out.str(key, v);
+    }
+}
+
+/// An address from the input, only when it is one (OCSF's `ip_t`): anything else (a
+/// damaged or custom value) stays in the original record.
+pub(super) fn opt_ip(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
+    if let Some(v) = v.filter(|v| v.parse::<IpAddr>().is_ok()) {
+        out.str(key, v);
+    }
+}
+
+/// A counter from the input; one past `i64::MAX` is left out (OCSF's `long_t` is signed).
+pub(super) fn opt_uint(out: &mut dyn EventOut, key: &str, v: Option<u64>) {
+    if let Some(v) = v.filter(|v| i64::try_from(*v).is_ok()) {
+        out.uint(key, v);
+    }
+}
+
+pub(super) fn opt_int(out: &mut dyn EventOut, key: &str, v: Option<i64>) {
+    if let Some(v) = v {
+        out.int(key, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::normalize::test_support::built;
+    use serde_json::json;
+
+    #[test]
+    fn empty_objects_and_arrays_are_left_out_by_both_outputs() {
+        let (value, text) = built(|out| {
+            out.open("first_empty");
+            out.open("nested_empty");
+            out.close();
+            out.close();
+            out.str("kept", "x");
+            out.open_array("empty_list");
+            out.close();
+            out.open("partly");
+            out.open("empty");
+            out.close();
+            out.uint("n", 1);
+            out.close();
+            out.open_array("list");
+            out.str("", "a\"b");
+            out.open("");
+            out.boolean("flag", true);
+            out.close();
+            out.close();
+        });
+        let expected =
+            json!({ "kept": "x", "partly": { "n": 1 }, "list": ["a\"b", { "flag": true }] });
+        assert_eq!(value, expected);
+        assert_eq!(text, expected);
+    }
+}
