@@ -187,6 +187,18 @@ fn flow_parquet_type(field: &str) -> &'static str {
 /// Panics on a line whose field count differs from the header's or whose integer field
 /// does not parse: it converts well-formed samples.
 pub fn vpc_flow_parquet(text: &str, rows_per_group: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    vpc_flow_parquet_to(&mut buf, text.as_bytes(), rows_per_group).expect("convert");
+    buf
+}
+
+/// [`vpc_flow_parquet`] streaming: reads the text file from `text` and writes the Parquet
+/// file to `out`, holding one row group at a time.
+pub fn vpc_flow_parquet_to(
+    out: impl Write + Send,
+    text: impl io::BufRead,
+    rows_per_group: usize,
+) -> io::Result<()> {
     use std::sync::Arc;
 
     use parquet::basic::Compression as Codec;
@@ -196,15 +208,8 @@ pub fn vpc_flow_parquet(text: &str, rows_per_group: usize) -> Vec<u8> {
     use parquet::schema::parser::parse_message_type;
 
     let mut lines = text.lines();
-    let fields: Vec<&str> = lines
-        .next()
-        .expect("a header line")
-        .split_whitespace()
-        .collect();
-    let rows: Vec<Vec<&str>> = lines
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let header = lines.next().expect("a header line")?;
+    let fields: Vec<&str> = header.split_whitespace().collect();
     let mut schema = String::from("message flow_log {\n");
     for f in &fields {
         let ty = flow_parquet_type(f);
@@ -218,18 +223,35 @@ pub fn vpc_flow_parquet(text: &str, rows_per_group: usize) -> Vec<u8> {
     let props = WriterProperties::builder()
         .set_compression(Codec::GZIP(Default::default()))
         .build();
-    let mut buf = Vec::new();
     let mut w = SerializedFileWriter::new(
-        &mut buf,
+        out,
         Arc::new(parse_message_type(&schema).expect("flow log schema")),
         Arc::new(props),
     )
-    .expect("parquet writer");
-    for group in rows.chunks(rows_per_group.max(1)) {
-        let mut rg = w.next_row_group().expect("row group");
+    .map_err(io::Error::other)?;
+    let mut group: Vec<String> = Vec::with_capacity(rows_per_group.max(1));
+    loop {
+        group.clear();
+        for line in lines.by_ref() {
+            let line = line?;
+            if !line.trim().is_empty() {
+                group.push(line);
+            }
+            if group.len() == rows_per_group.max(1) {
+                break;
+            }
+        }
+        if group.is_empty() {
+            break;
+        }
+        let rows: Vec<Vec<&str>> = group
+            .iter()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        let mut rg = w.next_row_group().map_err(io::Error::other)?;
         let mut column = 0;
-        while let Some(mut col) = rg.next_column().expect("column") {
-            let cells: Vec<Option<&str>> = group
+        while let Some(mut col) = rg.next_column().map_err(io::Error::other)? {
+            let cells: Vec<Option<&str>> = rows
                 .iter()
                 .map(|r| Some(r[column]).filter(|v| *v != "-"))
                 .collect();
@@ -250,14 +272,14 @@ pub fn vpc_flow_parquet(text: &str, rows_per_group: usize) -> Vec<u8> {
                         .write_batch(&v, Some(&defs), None)
                 }
             }
-            .expect("write column");
-            col.close().expect("close column");
+            .map_err(io::Error::other)?;
+            col.close().map_err(io::Error::other)?;
             column += 1;
         }
-        rg.close().expect("close row group");
+        rg.close().map_err(io::Error::other)?;
     }
-    w.close().expect("close file");
-    buf
+    w.close().map_err(io::Error::other)?;
+    Ok(())
 }
 
 /// Writes an Application Load Balancer access log.
