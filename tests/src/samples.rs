@@ -415,6 +415,13 @@ pub fn demo_objects() -> Vec<SampleObject> {
             content_encoding: None,
         },
         SampleObject {
+            // The same flows in VPC Flow Logs' Parquet file format, Hive-compatible prefixes
+            // and hourly partitions: the events are those of the text file above.
+            key: format!("AWSLogs/aws-account-id={ACCOUNT}/aws-service=vpcflowlogs/aws-region={REGION}/year=2026/month=11/day=23/hour=10/{ACCOUNT}_vpcflowlogs_{REGION}_fl-0a1b2c3d4e5f67890_20261123T1000Z_7c3d2e1f.log.parquet"),
+            body: vpc_flow_parquet(std::str::from_utf8(&vpc).expect("generated text"), 64),
+            content_encoding: None,
+        },
+        SampleObject {
             // Firehose keys follow no AWS convention: the content says what this is.
             key: "firehose/2026/11/23/10/cwl-to-s3-1-2026-11-23-10-00-00-6f1d2c3b-4a5e-4f60-8b7c-9d0e1f2a3b4c".to_string(),
             body: cloudwatch_firehose(3, 10, 5),

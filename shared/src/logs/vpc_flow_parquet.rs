@@ -22,7 +22,9 @@ use std::sync::Arc;
 use parquet::basic::Type as PhysicalType;
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{ByteArray, DataType};
-use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedFileReader};
+use parquet::file::reader::{
+    ChunkReader, FileReader, Length, RowGroupReader, SerializedFileReader,
+};
 
 use super::vpc_flow::{is_known_field, VpcFlowHeader, VpcFlowRecord};
 use super::{Emitter, Fields, ParseError};
@@ -60,7 +62,20 @@ pub(crate) fn parse<R: BufRead>(
     out: &mut Emitter<'_>,
 ) -> Result<(), ParseError> {
     let file = spool(&mut reader, limits)?;
-    parse_file(file, out)
+    // The parquet crate asserts on some inconsistent metadata instead of returning an
+    // error; what `parse_file` does not check first must still reject the object with
+    // its reason, not end the process or the batch.
+    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_file(file, out)));
+    read.unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(invalid(format!(
+            "the Parquet reader refused the file: {message}"
+        )))
+    })
 }
 
 /// Copies `reader` to an anonymous temporary file (removed by the OS when closed, even
@@ -107,6 +122,7 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
     file: F,
     out: &mut Emitter<'_>,
 ) -> Result<(), ParseError> {
+    let file_len = file.len();
     let reader = SerializedFileReader::new(file).map_err(|e| invalid(format!("{e}")))?;
     let columns = columns(&reader)?;
     let header = Arc::new(VpcFlowHeader::from_columns(
@@ -121,6 +137,7 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
             out.skip_many(rows);
             continue;
         }
+        check_chunks(reader.metadata().row_group(group), group, file_len)?;
         let row_group = reader
             .get_row_group(group)
             .map_err(|e| invalid(format!("row group {group}: {e}")))?;
@@ -133,6 +150,33 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
         if read != rows {
             return Err(invalid(format!(
                 "row group {group} declares {rows} rows but its columns hold {read}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Every column chunk of a row group lies within the file (the parquet crate asserts
+/// this, so a damaged footer would otherwise panic).
+fn check_chunks(
+    row_group: &parquet::file::metadata::RowGroupMetaData,
+    group: usize,
+    file_len: u64,
+) -> Result<(), ParseError> {
+    for column in row_group.columns() {
+        let start = column
+            .dictionary_page_offset()
+            .unwrap_or(column.data_page_offset());
+        let len = column.compressed_size();
+        let inside = u64::try_from(start)
+            .ok()
+            .zip(u64::try_from(len).ok())
+            .and_then(|(start, len)| start.checked_add(len))
+            .is_some_and(|end| end <= file_len);
+        if !inside {
+            return Err(invalid(format!(
+                "row group {group}, column `{}`: its chunk (offset {start}, {len} bytes) is not within the file's {file_len} bytes",
+                column.column_path().string()
             )));
         }
     }
