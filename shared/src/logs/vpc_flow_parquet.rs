@@ -22,9 +22,7 @@ use std::sync::Arc;
 use parquet::basic::Type as PhysicalType;
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{ByteArray, DataType};
-use parquet::file::reader::{
-    ChunkReader, FileReader, Length, RowGroupReader, SerializedFileReader,
-};
+use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedFileReader};
 
 use super::vpc_flow::{is_known_field, VpcFlowHeader, VpcFlowRecord};
 use super::{Emitter, Fields, ParseError};
