@@ -97,4 +97,15 @@ step "scanning the seeded data bucket from the CLI (the same plan and work, task
 rc=0; target/debug/s3connector scan --bucket s3connector-demo-data --out "$run/cli-scan" 2>>"$run/invoke.log" || rc=$?
 [[ $rc == 1 ]] || { echo "demo: scan exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 
+step "writing OCSF Parquet from a VPC Flow Log with the CLI (what the S3 sink writes with S3CONNECTOR_OUTPUT_FORMAT=parquet), queried with DuckDB"
+mkdir -p "$run/parquet"
+target/debug/demo vpc-log "$run/parquet/flows.log"
+target/debug/s3connector parse "$run/parquet/flows.log" --type vpcflow --format parquet --out "$run/parquet/flows.parquet" 2>>"$run/invoke.log"
+.venv/bin/python - "$run/parquet" <<'PY'
+import sys, duckdb
+files = f"read_parquet('{sys.argv[1]}/*.parquet')"
+print(duckdb.sql(f"SELECT class_uid, class_name, count(*) AS events, min(time) AS first_ms, max(time) AS last_ms FROM {files} GROUP BY ALL"))
+print(duckdb.sql(f"SELECT src_endpoint.ip AS src_ip, disposition, count(*) AS flows, sum(traffic.bytes) AS bytes FROM {files} GROUP BY ALL ORDER BY flows DESC LIMIT 5"))
+PY
+
 target/debug/demo summary "$run"

@@ -4,11 +4,13 @@
 //! `make bench` runs everything; `S3CONNECTOR_BENCH_MB` (default 250) sets the size of
 //! the throughput inputs and `S3CONNECTOR_BENCH_RSS_MB` (default 1024) the large object
 //! of the memory check, `S3CONNECTOR_BENCH_CLASSIFY_MB` (default 100) the classification
-//! corpus (`--classify` runs that benchmark alone). `S3CONNECTOR_BENCH_ONLY` (a comma
-//! list of `notification`, `cloudtrail`, `vpcflow`, `vpcflow-parquet`, `rss`, `classify`)
-//! runs only those parts. Generated inputs are cached under `bench/data/`.
+//! corpus (`--classify` runs that benchmark alone, `--parquet` the OCSF Parquet output
+//! rows). `S3CONNECTOR_BENCH_ONLY` (a comma list of `notification`, `cloudtrail`,
+//! `vpcflow`, `vpcflow-parquet`, `rss`, `parquet-output`, `classify`) runs only those parts.
+//! Generated inputs are cached under `bench/data/`.
 
 mod classify;
+mod parquet;
 
 use std::hint::black_box;
 use std::io::{BufRead, BufWriter, Write};
@@ -45,6 +47,26 @@ fn main() {
             println!("{}", peak_rss_kib());
             return;
         }
+        if flag == "--peak-rss-parquet" {
+            let kind = kind.parse::<LogType>().expect("a log type");
+            let input = ensure_input(kind, mb.parse().expect("a size in MB"));
+            parquet::run(kind, &input);
+            println!("{}", peak_rss_kib());
+            return;
+        }
+    }
+    if args.first().map(String::as_str) == Some("--parquet") {
+        // Only the OCSF Parquet output rows.
+        let mb = env_u64("S3CONNECTOR_BENCH_MB", 250);
+        for kind in [LogType::CloudTrail, LogType::VpcFlow] {
+            parquet::throughput(kind, mb);
+        }
+        parquet::peak_memory(
+            LogType::VpcFlow,
+            10,
+            env_u64("S3CONNECTOR_BENCH_RSS_MB", 1024),
+        );
+        return;
     }
     if args.first().map(String::as_str) == Some("--classify") {
         // Only the classification benchmark.
@@ -70,6 +92,12 @@ fn main() {
     if run("rss") {
         peak_memory(LogType::VpcFlow.as_str(), 10, rss_mb);
         peak_memory(PARQUET, 10, rss_mb);
+    }
+    if run("parquet-output") {
+        for kind in [LogType::CloudTrail, LogType::VpcFlow] {
+            parquet::throughput(kind, mb);
+        }
+        parquet::peak_memory(LogType::VpcFlow, 10, rss_mb);
     }
     if run("classify") {
         classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());

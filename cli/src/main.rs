@@ -14,12 +14,16 @@ use s3connector::aws::{ClientSettings, Clients, CredentialSource};
 use s3connector::classify::SampleLimits;
 use s3connector::config::Config;
 use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Trust, Verdict};
+use s3connector::ingest::IngestConfig;
 use s3connector::logs::LogType;
 use s3connector::normalize::{RawMode, SourceObject, TimeSource};
 use s3connector::object::{self, BombLimits};
 use s3connector::pipeline::{
     self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
 };
+use s3connector::sink::layout::OutputFormat;
+use s3connector::sink::s3::ChunkWriter;
+use s3connector::sink::BatchSource;
 use s3connector::telemetry::LogFormat;
 use s3connector::{setup, telemetry};
 
@@ -67,6 +71,16 @@ enum Command {
         /// text lines as raw_data), unmapped, raw_data or drop.
         #[arg(long, default_value = "auto")]
         raw: String,
+        /// Output format: ndjson, or parquet (OCSF Parquet, what the S3 sink writes with
+        /// S3CONNECTOR_OUTPUT_FORMAT=parquet; needs --out).
+        #[arg(long, default_value = "ndjson")]
+        format: String,
+        /// Write the objects the S3 sink would write for this input to FILE (gzip NDJSON
+        /// or Parquet) instead of NDJSON on stdout. An input of several chunks, or a
+        /// Parquet chunk of several OCSF classes, gives several files: FILE, then
+        /// FILE's name with -1, -2... before its extension.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
     },
     /// Find sensitive data (credentials, card numbers, national ids, personal data) in
     /// files, directories (recursively, gzip and zstd decompressed) or s3://bucket/key.
@@ -232,7 +246,18 @@ async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
             input,
             log_type,
             raw,
-        } => parse(&cli.aws, &config, &input, &log_type, &raw).await,
+            format,
+            out,
+        } => {
+            let format: OutputFormat = format.parse().map_err(|e| format!("--format: {e}"))?;
+            if format == OutputFormat::Parquet && out.is_none() {
+                return Err(
+                    "--format parquet needs --out FILE (Parquet is not written to a terminal)"
+                        .into(),
+                );
+            }
+            parse(&cli.aws, &config, &input, &log_type, &raw, format, out).await
+        }
         Command::Classify(args) => classify(&cli.aws, &config, args).await,
         Command::Scan(args) => {
             let clients = clients(&cli.aws, &config).await?;
@@ -503,8 +528,24 @@ async fn parse(
     input: &str,
     log_type: &str,
     raw: &str,
+    format: OutputFormat,
+    out: Option<std::path::PathBuf>,
 ) -> Result<ExitCode, String> {
     let keep_raw: RawMode = raw.parse().map_err(|e| format!("--raw: {e}"))?;
+    let settings = IngestConfig::from_lookup(|k| match k {
+        // The format is the flag's; the sink kind does not apply to files.
+        "S3CONNECTOR_OUTPUT_FORMAT" => Some(
+            match format {
+                OutputFormat::Ndjson => "ndjson",
+                OutputFormat::Parquet => "parquet",
+            }
+            .to_owned(),
+        ),
+        "S3CONNECTOR_SINK" => None,
+        _ => std::env::var(k).ok().filter(|v| !v.trim().is_empty()),
+    })
+    .map_err(|e| e.to_string())?;
+    let output_prefix = config.output_prefix.clone();
     let forced = match log_type {
         "auto" => None,
         t => Some(t.parse::<LogType>().map_err(|e| format!("--type: {e}"))?),
@@ -552,15 +593,60 @@ async fn parse(
             ..PipelineOptions::default()
         };
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        // The deployment's own output settings (S3CONNECTOR_OUTPUT_COMPRESSION, _LAYOUT,
+        // _SECURITY_LAKE_SOURCES, _PREFIX) from the environment, so the files and keys
+        // are the S3 sink's; --format chooses the format.
+        let writer = ChunkWriter {
+            format,
+            layout: settings.layout,
+            ..ChunkWriter::ndjson(output_prefix, settings.compression)
+        };
+        let object_id = pipeline::object_id(&source);
+        let mut written = 0usize;
+        let mut failure: Option<String> = None;
         let report = pipeline::process(&mut reader, log_type, &source, 0, &opts, &mut |chunk| {
-            for r in &chunk.records {
-                if writeln!(stdout, "{}", r.json).is_err() {
+            let Some(out) = &out else {
+                for r in &chunk.records {
+                    if writeln!(stdout, "{}", r.json).is_err() {
+                        return std::ops::ControlFlow::Break(());
+                    }
+                }
+                return std::ops::ControlFlow::Continue(());
+            };
+            let batch = BatchSource {
+                log_type: log_type.as_str().to_owned(),
+                bucket: source.bucket.clone(),
+                key: source.key.clone(),
+                first_index: chunk.first_index,
+                object_id: object_id.clone(),
+            };
+            let objects = match writer.objects(&batch, &chunk.records) {
+                Ok(objects) => objects,
+                Err(e) => {
+                    failure = Some(format!("{input}: {e}"));
                     return std::ops::ControlFlow::Break(());
                 }
+            };
+            for object in objects {
+                let path = numbered(out, written);
+                written += 1;
+                if let Err(e) = std::fs::write(&path, &object.body) {
+                    failure = Some(format!("writing {}: {e}", path.display()));
+                    return std::ops::ControlFlow::Break(());
+                }
+                eprintln!(
+                    "{input}: {} records to {} (the S3 sink's key: {})",
+                    object.records,
+                    path.display(),
+                    object.key
+                );
             }
             std::ops::ControlFlow::Continue(())
         });
         let _ = stdout.flush();
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
         let report = report.map_err(|e| format!("{input}: rejected: {e}"))?;
         for e in &report.errors {
             eprintln!(
@@ -582,6 +668,22 @@ async fn parse(
     })
     .await
     .map_err(|e| format!("parse task failed: {e}"))?
+}
+
+/// `out` for the first output file, then `out` with `-<n>` before its extension.
+fn numbered(out: &std::path::Path, n: usize) -> std::path::PathBuf {
+    if n == 0 {
+        return out.to_path_buf();
+    }
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match out.extension() {
+        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{n}"),
+    };
+    out.with_file_name(name)
 }
 
 fn decode_notification(file: &str) -> Result<ExitCode, String> {

@@ -40,6 +40,9 @@ resource "aws_lambda_function" "ingest" {
       S3CONNECTOR_SINK                   = var.sink
       S3CONNECTOR_RAW_MODE               = var.raw_mode
       S3CONNECTOR_OUTPUT_COMPRESSION     = var.output_compression
+      S3CONNECTOR_OUTPUT_FORMAT          = var.output_format
+      S3CONNECTOR_OUTPUT_LAYOUT          = var.output_layout
+      S3CONNECTOR_SECURITY_LAKE_SOURCES  = var.security_lake_sources
       S3CONNECTOR_CHUNK_RECORDS          = tostring(var.chunk_records)
       S3CONNECTOR_CHUNK_MAX_BYTES        = tostring(var.chunk_max_bytes)
       S3CONNECTOR_LOG_TYPE_OVERRIDES     = var.log_type_overrides

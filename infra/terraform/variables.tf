@@ -150,6 +150,36 @@ variable "output_compression" {
   }
 }
 
+variable "output_format" {
+  description = "S3CONNECTOR_OUTPUT_FORMAT: ndjson, or parquet (OCSF Parquet, S3 sink only)."
+  type        = string
+  default     = "ndjson"
+  validation {
+    condition     = contains(["ndjson", "parquet"], var.output_format)
+    error_message = "output_format must be ndjson or parquet."
+  }
+}
+
+variable "output_layout" {
+  description = "S3CONNECTOR_OUTPUT_LAYOUT: partitioned, or security-lake (ext/<source>/region=/accountId=/eventDay=; needs parquet)."
+  type        = string
+  default     = "partitioned"
+  validation {
+    condition     = contains(["partitioned", "security-lake"], var.output_layout)
+    error_message = "output_layout must be partitioned or security-lake."
+  }
+}
+
+variable "security_lake_sources" {
+  description = "S3CONNECTOR_SECURITY_LAKE_SOURCES: custom source names, <log type>=<name> or <log type>:<class_uid>=<name>, comma separated."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_:=,-]*$", var.security_lake_sources))
+    error_message = "security_lake_sources must be <log type>[:<class_uid>]=<name> entries separated by commas."
+  }
+}
+
 variable "raw_mode" {
   description = "S3CONNECTOR_RAW_MODE: where the original record goes."
   type        = string

@@ -33,6 +33,7 @@ use crate::pipeline::{
 };
 use crate::reject::{self, RejectRecord};
 use crate::sink::http::{HttpConfigError, HttpSinkConfig};
+use crate::sink::layout::{OutputFormat, OutputLayout};
 use crate::sink::s3::OutputCompression;
 use crate::sink::{BatchSource, HttpSink, S3Sink, Sink, SinkError};
 
@@ -220,8 +221,12 @@ pub struct IngestConfig {
     pub sink: SinkKind,
     /// `S3CONNECTOR_RAW_MODE`.
     pub keep_raw: RawMode,
-    /// `S3CONNECTOR_OUTPUT_COMPRESSION` (S3 sink).
+    /// `S3CONNECTOR_OUTPUT_COMPRESSION` (S3 sink, NDJSON).
     pub compression: OutputCompression,
+    /// `S3CONNECTOR_OUTPUT_FORMAT` (S3 sink): `ndjson` or `parquet`.
+    pub format: OutputFormat,
+    /// `S3CONNECTOR_OUTPUT_LAYOUT` (S3 sink), with `S3CONNECTOR_SECURITY_LAKE_SOURCES`.
+    pub layout: OutputLayout,
     /// `S3CONNECTOR_CHUNK_RECORDS`.
     pub chunk_records: u64,
     /// `S3CONNECTOR_CHUNK_MAX_BYTES`.
@@ -306,6 +311,45 @@ impl IngestConfig {
             "S3CONNECTOR_OUTPUT_COMPRESSION",
             "gzip, gzip:<1-9>, zstd or zstd:<1-19>",
         )?;
+        let format: OutputFormat =
+            parsed(&lookup, "S3CONNECTOR_OUTPUT_FORMAT", "ndjson or parquet")?;
+        if sink == SinkKind::Http && format == OutputFormat::Parquet {
+            return Err(invalid(
+                "S3CONNECTOR_OUTPUT_FORMAT",
+                "parquet",
+                "applies to the S3 sink only: HTTP endpoints receive NDJSON",
+                "ndjson when S3CONNECTOR_SINK=http",
+            ));
+        }
+        let layout = match lookup("S3CONNECTOR_OUTPUT_LAYOUT")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("partitioned") => OutputLayout::Partitioned,
+            Some("security-lake") => {
+                if format != OutputFormat::Parquet {
+                    return Err(invalid(
+                        "S3CONNECTOR_OUTPUT_LAYOUT",
+                        "security-lake",
+                        "needs S3CONNECTOR_OUTPUT_FORMAT=parquet: Security Lake accepts only OCSF Parquet",
+                        "partitioned, or security-lake with parquet",
+                    ));
+                }
+                OutputLayout::SecurityLake(parsed(
+                    &lookup,
+                    "S3CONNECTOR_SECURITY_LAKE_SOURCES",
+                    "<log type>=<name> or <log type>:<class_uid>=<name>, comma separated",
+                )?)
+            }
+            Some(v) => {
+                return Err(invalid(
+                    "S3CONNECTOR_OUTPUT_LAYOUT",
+                    v,
+                    "must be partitioned or security-lake",
+                    "partitioned or security-lake",
+                ))
+            }
+        };
         let overrides = match lookup("S3CONNECTOR_LOG_TYPE_OVERRIDES") {
             None => TypeOverrides::default(),
             Some(v) => TypeOverrides::parse(&v).map_err(|p| {
@@ -322,6 +366,8 @@ impl IngestConfig {
             sink,
             keep_raw,
             compression,
+            format,
+            layout,
             chunk_records: number(
                 "S3CONNECTOR_CHUNK_RECORDS",
                 20_000,
@@ -425,12 +471,15 @@ impl IngestContext {
             expected: "the name of the output bucket",
         })?;
         let sink = match settings.sink {
-            SinkKind::S3 => Sink::S3(S3Sink::new(
-                output_clients.s3(),
-                output_bucket.clone(),
-                config.output_prefix.clone(),
-                settings.compression,
-            )),
+            SinkKind::S3 => Sink::S3(
+                S3Sink::new(
+                    output_clients.s3(),
+                    output_bucket.clone(),
+                    config.output_prefix.clone(),
+                    settings.compression,
+                )
+                .with_output(settings.format, settings.layout.clone()),
+            ),
             SinkKind::Http => {
                 let http = HttpSinkConfig::from_lookup(&lookup)?.ok_or(ConfigError {
                     var: "S3CONNECTOR_HTTP_URL",
@@ -1191,5 +1240,69 @@ mod tests {
             .starts_with("AWSLogs/123456789012/GuardDuty/"));
         let test = announce(sample("s3-test-event.json"));
         assert_eq!(test.counts.test_events, 1);
+    }
+
+    #[test]
+    fn output_format_and_layout_are_checked_against_the_sink() {
+        let config = |pairs: &[(&str, &str)]| {
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            IngestConfig::from_lookup(move |k| {
+                pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+            })
+        };
+        let default = config(&[]).unwrap();
+        assert_eq!(
+            (default.format, default.layout),
+            (OutputFormat::Ndjson, OutputLayout::Partitioned)
+        );
+        let lake = config(&[
+            ("S3CONNECTOR_OUTPUT_FORMAT", "parquet"),
+            ("S3CONNECTOR_OUTPUT_LAYOUT", "security-lake"),
+            (
+                "S3CONNECTOR_SECURITY_LAKE_SOURCES",
+                "cloudtrail=CloudTrailS3",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(lake.format, OutputFormat::Parquet);
+        assert_eq!(
+            lake.layout,
+            OutputLayout::SecurityLake("cloudtrail=CloudTrailS3".parse().unwrap())
+        );
+        for (pairs, var) in [
+            (
+                &[
+                    ("S3CONNECTOR_SINK", "http"),
+                    ("S3CONNECTOR_OUTPUT_FORMAT", "parquet"),
+                ][..],
+                "S3CONNECTOR_OUTPUT_FORMAT",
+            ),
+            (
+                &[("S3CONNECTOR_OUTPUT_FORMAT", "csv")][..],
+                "S3CONNECTOR_OUTPUT_FORMAT",
+            ),
+            (
+                &[("S3CONNECTOR_OUTPUT_LAYOUT", "security-lake")][..],
+                "S3CONNECTOR_OUTPUT_LAYOUT",
+            ),
+            (
+                &[("S3CONNECTOR_OUTPUT_LAYOUT", "flat")][..],
+                "S3CONNECTOR_OUTPUT_LAYOUT",
+            ),
+            (
+                &[
+                    ("S3CONNECTOR_OUTPUT_FORMAT", "parquet"),
+                    ("S3CONNECTOR_OUTPUT_LAYOUT", "security-lake"),
+                    ("S3CONNECTOR_SECURITY_LAKE_SOURCES", "elb=Elb"),
+                ][..],
+                "S3CONNECTOR_SECURITY_LAKE_SOURCES",
+            ),
+        ] {
+            let err = config(pairs).unwrap_err();
+            assert_eq!(err.var, var, "{pairs:?}: {err}");
+        }
     }
 }

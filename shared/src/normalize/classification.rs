@@ -113,3 +113,17 @@ pub(super) fn product_name(log_type: LogType) -> &'static str {
         LogType::Text => "Text log in S3",
     }
 }
+
+/// The OCSF classes (`class_uid`) a log type's events can have: one for every type but
+/// Classic ELB, whose HTTP entries are HTTP Activity and TCP/SSL entries Network Activity.
+pub fn log_type_classes(log_type: LogType) -> &'static [u64] {
+    match log_type {
+        LogType::CloudTrail | LogType::S3Access => &[API_ACTIVITY.uid],
+        LogType::VpcFlow | LogType::Nlb | LogType::AlbConnection => &[NETWORK_ACTIVITY.uid],
+        LogType::Alb | LogType::CloudFront | LogType::Waf => &[HTTP_ACTIVITY.uid],
+        LogType::ClassicElb => &[HTTP_ACTIVITY.uid, NETWORK_ACTIVITY.uid],
+        LogType::Route53Resolver => &[DNS_ACTIVITY.uid],
+        LogType::GuardDuty => &[DETECTION_FINDING.uid],
+        LogType::CloudWatchLogs | LogType::Json | LogType::Text => &[BASE_EVENT.uid],
+    }
+}

@@ -40,13 +40,13 @@ mod out;
 mod route53;
 mod s3_access;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 mod uid;
 mod value_out;
 mod vpc_flow;
 mod waf;
 
-pub use self::classification::OCSF_VERSION;
+pub use self::classification::{log_type_classes, OCSF_VERSION};
 pub use self::normalizer::{to_ocsf, EventMeta, Normalizer};
 pub use self::options::{
     NormalizeOptions, NormalizedEvent, RawMode, SourceObject, TimeSource, PROCESSED_TIME_LABEL,

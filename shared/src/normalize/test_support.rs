@@ -13,7 +13,7 @@ use crate::logs::{
 use crate::ocsf_check::tests::assert_valid;
 use serde_json::Value;
 
-pub(super) fn source(key: &str) -> SourceObject {
+pub(crate) fn source(key: &str) -> SourceObject {
     SourceObject {
         bucket: "central-logs".into(),
         key: key.into(),
@@ -45,7 +45,7 @@ pub(super) fn assert_class(ev: &Value, class_uid: u64, activity_id: u64) {
     assert_eq!(ev["metadata"]["product"]["vendor_name"], "AWS");
 }
 
-pub(super) const RAW_MODES: [RawMode; 4] = [
+pub(crate) const RAW_MODES: [RawMode; 4] = [
     RawMode::Auto,
     RawMode::Unmapped,
     RawMode::RawData,
@@ -84,7 +84,7 @@ pub(super) fn built(write: impl Fn(&mut dyn EventOut)) -> (Value, Value) {
 }
 
 /// Every sample of every log type, through both outputs and every raw mode.
-pub(super) fn all_samples() -> Vec<(LogType, String, &'static str)> {
+pub(crate) fn all_samples() -> Vec<(LogType, String, &'static str)> {
     vec![
         (
             LogType::VpcFlow,

@@ -1,6 +1,8 @@
 //! Where normalized records go: the S3 output bucket (default) or an HTTP endpoint.
 
 pub mod http;
+pub mod layout;
+pub mod parquet;
 pub mod s3;
 
 use std::time::Instant;

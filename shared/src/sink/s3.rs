@@ -1,5 +1,6 @@
-//! The S3 sink: one compressed NDJSON object per chunk of an input object, at a
-//! deterministic, Athena/Glue-friendly key, so a retry overwrites instead of duplicating.
+//! The S3 sink: one compressed NDJSON object (or one OCSF Parquet file per class) per
+//! chunk of an input object, at a deterministic, Athena/Glue-friendly key, so a retry
+//! overwrites instead of duplicating.
 
 use std::io::Write;
 use std::time::Instant;
@@ -7,8 +8,11 @@ use std::time::Instant;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 
+use super::layout::{event_day, OutputFormat, OutputLayout};
+use super::parquet::{self, ParquetError};
 use super::{BatchSource, Record, SinkError};
 use crate::logs::detect::key_scope;
+use crate::logs::LogType;
 
 /// How output objects are compressed (`S3CONNECTOR_OUTPUT_COMPRESSION`).
 ///
@@ -114,38 +118,54 @@ fn write_lines(
     Ok(())
 }
 
-/// Writes chunks to `s3://<bucket>/<prefix>source=<type>/account=<id>/region=<r>/dt=<day>/<object id>-<first record index>.json.gz`
-/// (`.json.zst` with zstd).
-#[derive(Debug, Clone)]
-pub struct S3Sink {
-    client: aws_sdk_s3::Client,
-    bucket: String,
-    prefix: String,
-    compression: OutputCompression,
+/// The objects a chunk becomes (keys and bodies), with no client: the S3 sink uploads
+/// them, and `s3connector parse` writes them to files, so both write the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkWriter {
+    /// Key prefix (empty or ending in `/`).
+    pub prefix: String,
+    /// NDJSON compression.
+    pub compression: OutputCompression,
+    /// NDJSON or Parquet.
+    pub format: OutputFormat,
+    /// Partitioned or Security Lake keys.
+    pub layout: OutputLayout,
 }
 
-impl S3Sink {
-    /// A sink writing under `prefix` (empty or ending in `/`) of `bucket`.
-    pub fn new(
-        client: aws_sdk_s3::Client,
-        bucket: String,
-        prefix: String,
-        compression: OutputCompression,
-    ) -> Self {
-        S3Sink {
-            client,
-            bucket,
+/// One object to write for a chunk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputObject {
+    /// Key under the output bucket.
+    pub key: String,
+    /// The object's bytes.
+    pub body: Vec<u8>,
+    /// Its `Content-Type`.
+    pub content_type: &'static str,
+    /// How many records it holds.
+    pub records: u64,
+}
+
+/// Account, region and `YYYY-MM-DD` day of a chunk's output partition.
+struct Partition {
+    account: String,
+    region: String,
+    day: String,
+}
+
+impl ChunkWriter {
+    /// NDJSON in the partitioned layout, compressed with `compression`.
+    pub fn ndjson(prefix: String, compression: OutputCompression) -> Self {
+        ChunkWriter {
             prefix,
             compression,
+            format: OutputFormat::Ndjson,
+            layout: OutputLayout::Partitioned,
         }
     }
 
-    /// The output key for a chunk starting with record `first`.
-    ///
-    /// Account and region come from the source key's AWS convention; for keys without
-    /// one (Firehose deliveries, arbitrary uploads) from the first event's `cloud`
-    /// object. A chunk always starts with the same record, so retries keep the key.
-    pub fn key_for(&self, source: &BatchSource, first: &Record) -> String {
+    /// Account and region from the source key's AWS convention; for keys without one
+    /// (Firehose deliveries, arbitrary uploads) from the `first` event's `cloud` object.
+    fn partition(&self, source: &BatchSource, first: &Record) -> Partition {
         let scope = key_scope(&source.key);
         let day = first
             .time_ms
@@ -175,6 +195,21 @@ impl S3Sink {
             .map(str::to_owned)
             .or_else(|| from_event(&["region"], is_region_name))
             .unwrap_or_else(|| "unknown".to_owned());
+        Partition {
+            account,
+            region,
+            day,
+        }
+    }
+
+    /// The NDJSON output key for a chunk starting with record `first`. A chunk always
+    /// starts with the same record, so retries keep the key.
+    pub fn key_for(&self, source: &BatchSource, first: &Record) -> String {
+        let Partition {
+            account,
+            region,
+            day,
+        } = self.partition(source, first);
         format!(
             "{}source={}/account={account}/region={region}/dt={day}/{}-{:010}.json.{}",
             self.prefix,
@@ -185,60 +220,201 @@ impl S3Sink {
         )
     }
 
-    /// Writes one chunk as one object.
+    /// The Parquet key of a chunk's class `class_uid`, whose first record is `first`;
+    /// `several` when the chunk holds more than one class (the name then says which).
+    fn parquet_key(
+        &self,
+        source: &BatchSource,
+        first: &Record,
+        class_uid: u64,
+        several: bool,
+    ) -> String {
+        let Partition {
+            account,
+            region,
+            day,
+        } = self.partition(source, first);
+        let name = format!("{}-{:010}", source.object_id, source.first_index);
+        match &self.layout {
+            OutputLayout::Partitioned => {
+                let class = if several {
+                    format!("-{class_uid}")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{}source={}/account={account}/region={region}/dt={day}/{name}{class}.parquet",
+                    self.prefix, source.log_type
+                )
+            }
+            OutputLayout::SecurityLake(sources) => {
+                let source_name = match source.log_type.parse::<LogType>() {
+                    Ok(log_type) => sources.name(log_type, class_uid),
+                    Err(_) => format!("{}-{class_uid}", source.log_type),
+                };
+                format!(
+                    "{}ext/{source_name}/region={region}/accountId={account}/eventDay={}/{name}.parquet",
+                    self.prefix,
+                    event_day(&day)
+                )
+            }
+        }
+    }
+
+    /// The objects one chunk becomes: one NDJSON object, or one Parquet file per OCSF class.
+    pub fn objects(
+        &self,
+        source: &BatchSource,
+        records: &[Record],
+    ) -> Result<Vec<OutputObject>, ParquetError> {
+        let Some(first) = records.first() else {
+            return Ok(Vec::new());
+        };
+        match self.format {
+            OutputFormat::Ndjson => Ok(vec![OutputObject {
+                key: self.key_for(source, first),
+                body: self.compression.encode(records),
+                content_type: "application/x-ndjson",
+                records: records.len() as u64,
+            }]),
+            OutputFormat::Parquet => {
+                let files = parquet::encode(records)?;
+                let several = files.len() > 1;
+                Ok(files
+                    .into_iter()
+                    .map(|file| OutputObject {
+                        key: self.parquet_key(
+                            source,
+                            &records[file.first],
+                            file.class_uid,
+                            several,
+                        ),
+                        body: file.body,
+                        content_type: "application/vnd.apache.parquet",
+                        records: file.rows as u64,
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// Writes chunks to `s3://<bucket>/<prefix>source=<type>/account=<id>/region=<r>/dt=<day>/<object id>-<first record index>.json.gz`
+/// (`.json.zst` with zstd, `.parquet` with Parquet; Security Lake keys per [`OutputLayout`]).
+#[derive(Debug, Clone)]
+pub struct S3Sink {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    writer: ChunkWriter,
+}
+
+impl S3Sink {
+    /// A sink writing NDJSON under `prefix` (empty or ending in `/`) of `bucket`.
+    pub fn new(
+        client: aws_sdk_s3::Client,
+        bucket: String,
+        prefix: String,
+        compression: OutputCompression,
+    ) -> Self {
+        S3Sink {
+            client,
+            bucket,
+            writer: ChunkWriter::ndjson(prefix, compression),
+        }
+    }
+
+    /// The same sink writing `format` objects under `layout`'s keys.
+    pub fn with_output(mut self, format: OutputFormat, layout: OutputLayout) -> Self {
+        self.writer.format = format;
+        self.writer.layout = layout;
+        self
+    }
+
+    /// The NDJSON output key for a chunk starting with record `first` (see [`ChunkWriter::key_for`]).
+    pub fn key_for(&self, source: &BatchSource, first: &Record) -> String {
+        self.writer.key_for(source, first)
+    }
+
+    /// Writes one chunk as its objects (one, or one per OCSF class with Parquet).
     ///
-    /// Every failure is transient: the data is never at fault, and a permanent problem
+    /// Upload failures are transient: the data is never at fault, and a permanent problem
     /// with the output bucket (access denied, no such bucket) is one an operator fixes
-    /// while SQS keeps the messages; the reject records would go to the same bucket.
-    /// Compression runs off the async worker threads; the upload gives up at `deadline`.
+    /// while SQS keeps the messages; the reject records would go to the same bucket. A
+    /// chunk Parquet cannot encode is permanent (retrying gives the same result).
+    /// Encoding runs off the async worker threads; the upload gives up at `deadline`.
     pub async fn deliver(
         &self,
         source: &BatchSource,
         records: Vec<Record>,
         deadline: Instant,
     ) -> Result<u64, SinkError> {
-        let Some(first) = records.first() else {
+        if records.is_empty() {
             return Ok(0);
-        };
-        let key = self.key_for(source, first);
+        }
         let count = records.len() as u64;
         let transient = |reason: String| SinkError::Transient {
             bucket: source.bucket.clone(),
             key: source.key.clone(),
             reason,
         };
-        let body = self
-            .compress(records)
+        let objects = self
+            .encode(source.clone(), records)
             .await
-            .map_err(|e| transient(format!("compressing the chunk failed: {e}")))?;
-        let put = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .content_type("application/x-ndjson")
-            .body(ByteStream::from(body))
-            .send();
-        match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), put).await {
-            Ok(Ok(_)) => Ok(count),
-            Ok(Err(e)) => Err(transient(format!(
-                "PutObject s3://{}/{key}: {}",
-                self.bucket,
-                DisplayErrorContext(&e)
-            ))),
-            Err(_) => Err(transient(format!(
-                "PutObject s3://{}/{key}: the invocation's time ran out before the upload finished",
-                self.bucket
-            ))),
+            .map_err(|e| transient(format!("encoding the chunk failed: {e}")))?
+            .map_err(|e| SinkError::Permanent {
+                bucket: source.bucket.clone(),
+                key: source.key.clone(),
+                reason: e.to_string(),
+            })?;
+        for object in objects {
+            let key = object.key;
+            let put = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(&key)
+                .content_type(object.content_type)
+                .body(ByteStream::from(object.body))
+                .send();
+            match tokio::time::timeout(deadline.saturating_duration_since(Instant::now()), put)
+                .await
+            {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    return Err(transient(format!(
+                        "PutObject s3://{}/{key}: {}",
+                        self.bucket,
+                        DisplayErrorContext(&e)
+                    )))
+                }
+                Err(_) => {
+                    return Err(transient(format!(
+                        "PutObject s3://{}/{key}: the invocation's time ran out before the upload finished",
+                        self.bucket
+                    )))
+                }
+            }
         }
+        Ok(count)
     }
 }
 
 impl S3Sink {
-    /// Compresses a chunk on a blocking thread: compressing megabytes of NDJSON on an
-    /// async worker thread would stall its timers and network I/O meanwhile.
+    /// Encodes a chunk on a blocking thread: compressing megabytes of NDJSON or
+    /// encoding Parquet on an async worker thread would stall its timers and network I/O.
+    async fn encode(
+        &self,
+        source: BatchSource,
+        records: Vec<Record>,
+    ) -> Result<Result<Vec<OutputObject>, ParquetError>, tokio::task::JoinError> {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || writer.objects(&source, &records)).await
+    }
+
+    /// Compresses a chunk as NDJSON on a blocking thread.
+    #[cfg(test)]
     async fn compress(&self, records: Vec<Record>) -> Result<Vec<u8>, tokio::task::JoinError> {
-        let compression = self.compression;
+        let compression = self.writer.compression;
         tokio::task::spawn_blocking(move || compression.encode(&records)).await
     }
 }
@@ -450,5 +626,78 @@ pub(crate) mod tests {
         assert_eq!(day_of(0), "1970-01-01");
         assert_eq!(day_of(1_795_428_000_000), "2026-11-23");
         assert_eq!(day_of(951_782_400_000), "2000-02-29");
+    }
+
+    fn lake_writer(sources: &str) -> ChunkWriter {
+        ChunkWriter {
+            prefix: String::new(),
+            compression: OutputCompression::default(),
+            format: OutputFormat::Parquet,
+            layout: OutputLayout::SecurityLake(sources.parse().unwrap()),
+        }
+    }
+
+    fn ocsf(class_uid: u64, time: i64) -> Record {
+        Record {
+            uid: format!("{class_uid}-{time}"),
+            time_ms: Some(time),
+            json: format!(r#"{{"class_uid":{class_uid},"time":{time}}}"#),
+        }
+    }
+
+    #[test]
+    fn parquet_keys_keep_the_ndjson_partition_and_name_each_class_of_a_mixed_chunk() {
+        let key = "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/23/f.log.gz";
+        let mut source = batch(key);
+        source.log_type = "elb".into();
+        let writer = ChunkWriter {
+            format: OutputFormat::Parquet,
+            ..ChunkWriter::ndjson("logs/".into(), OutputCompression::default())
+        };
+        let one = writer
+            .objects(&source, &[ocsf(4002, 1_795_428_000_000)])
+            .unwrap();
+        assert_eq!(
+            one.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
+            ["logs/source=elb/account=123456789012/region=eu-west-1/dt=2026-11-23/abc-0000060000.parquet"]
+        );
+        let mixed = writer
+            .objects(
+                &source,
+                &[ocsf(4002, 1_795_428_000_000), ocsf(4001, 1_795_428_000_001)],
+            )
+            .unwrap();
+        let keys: Vec<&str> = mixed.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "logs/source=elb/account=123456789012/region=eu-west-1/dt=2026-11-23/abc-0000060000-4001.parquet",
+                "logs/source=elb/account=123456789012/region=eu-west-1/dt=2026-11-23/abc-0000060000-4002.parquet",
+            ]
+        );
+        assert!(mixed
+            .iter()
+            .all(|o| o.body.starts_with(b"PAR1") && o.records == 1));
+    }
+
+    #[test]
+    fn security_lake_keys_put_each_class_under_its_own_source() {
+        let key = "AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/23/f.log.gz";
+        let mut source = batch(key);
+        source.log_type = "elb".into();
+        let objects = lake_writer("elb:4001=ElbTcp")
+            .objects(
+                &source,
+                &[ocsf(4002, 1_795_428_000_000), ocsf(4001, 1_795_428_000_001)],
+            )
+            .unwrap();
+        let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "ext/ElbTcp/region=eu-west-1/accountId=123456789012/eventDay=20261123/abc-0000060000.parquet",
+                "ext/elb-4002/region=eu-west-1/accountId=123456789012/eventDay=20261123/abc-0000060000.parquet",
+            ]
+        );
     }
 }

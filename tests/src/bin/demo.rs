@@ -31,10 +31,13 @@ async fn main() -> ExitCode {
             std::fs::write(file, samples::planted_text()).map_err(|e| e.to_string())
         }
         ["planted-csv", file] => planted_csv(Path::new(file)),
+        ["vpc-log", file] => std::fs::File::create(file)
+            .and_then(|mut f| samples::vpc_flow(&mut f, 5_000, 7))
+            .map_err(|e| format!("{file}: {e}")),
         ["summary", dir] => summary(Path::new(dir)).await,
         ["next-scan-task", file] => next_scan_task(Path::new(file)).await,
         _ => Err(
-            "usage: demo seed <dir> | demo planted <file> | demo planted-csv <file.csv.gz> | demo next-scan-task <file> | demo summary <dir>"
+            "usage: demo seed <dir> | demo planted <file> | demo planted-csv <file.csv.gz> | demo vpc-log <file> | demo next-scan-task <file> | demo summary <dir>"
                 .to_string(),
         ),
     };

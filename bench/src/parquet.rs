@@ -1,0 +1,126 @@
+//! OCSF Parquet output rows of the benchmark: the whole pipeline writing what the S3 sink
+//! writes with `S3CONNECTOR_OUTPUT_FORMAT=parquet` (zstd), as a ratio to `gzip -dc` of
+//! the same input in the same run, its output bytes per input byte, and peak RSS.
+
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use s3connector::logs::LogType;
+use s3connector::normalize::SourceObject;
+use s3connector::object::{self, BombLimits};
+use s3connector::pipeline::{self, PipelineOptions};
+use s3connector::sink::layout::OutputFormat;
+use s3connector::sink::s3::{ChunkWriter, OutputCompression};
+use s3connector::sink::BatchSource;
+
+use super::{best_of, data_dir, ensure_input, CountingReader};
+
+/// Runs the pipeline on `input` writing Parquet to a local file: (input bytes, records, output bytes).
+pub fn run(kind: LogType, input: &Path) -> (u64, u64, u64) {
+    let file = std::fs::File::open(input).expect("open bench input");
+    let key = input.file_name().unwrap().to_string_lossy().to_string();
+    let opened = object::open(file, None, None, &key, BombLimits::default()).expect("open");
+    let mut reader = CountingReader {
+        inner: opened.reader,
+        read: 0,
+    };
+    let source = SourceObject {
+        bucket: "bench".into(),
+        key: format!("AWSLogs/123456789012/{kind}/us-east-1/2026/11/23/{key}"),
+        etag: Some("\"0123456789abcdef\"".into()),
+        version_id: None,
+    };
+    let writer = ChunkWriter {
+        format: OutputFormat::Parquet,
+        ..ChunkWriter::ndjson(String::new(), OutputCompression::default())
+    };
+    let object_id = pipeline::object_id(&source);
+    let out_path = data_dir().join(format!("{kind}-out.parquet"));
+    let mut sink = BufWriter::new(std::fs::File::create(&out_path).unwrap());
+    let mut output = 0u64;
+    let report = pipeline::process(
+        &mut reader,
+        kind,
+        &source,
+        0,
+        &PipelineOptions::default(),
+        &mut |chunk| {
+            let batch = BatchSource {
+                log_type: kind.as_str().into(),
+                bucket: source.bucket.clone(),
+                key: source.key.clone(),
+                first_index: chunk.first_index,
+                object_id: object_id.clone(),
+            };
+            for object in writer
+                .objects(&batch, &chunk.records)
+                .expect("Parquet encodes")
+            {
+                output += object.body.len() as u64;
+                sink.write_all(&object.body).expect("local sink write");
+            }
+            ControlFlow::Continue(())
+        },
+    )
+    .expect("bench input parses");
+    sink.flush().expect("flush sink");
+    (reader.read, report.records, output)
+}
+
+/// Pipeline to Parquet against `gzip -dc` of the same input.
+pub fn throughput(kind: LogType, mb: u64) {
+    let input = ensure_input(kind, mb);
+    let baseline = best_of(3, || {
+        let status = Command::new("gzip")
+            .arg("-dc")
+            .arg(&input)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("gzip is installed");
+        assert!(status.success());
+    });
+    let mbps = |bytes: u64, d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
+    let mut size = (0, 0, 0);
+    let ours = best_of(2, || size = run(kind, &input));
+    let (bytes, records, output) = size;
+    println!(
+        "{kind} {:.0} MB ({records} records), output Parquet zstd {:.1} MB ({:.3} bytes per input byte): pipeline {:.1} MB/s, gzip -dc {:.1} MB/s, ratio {:.2} (target >= 0.5)",
+        bytes as f64 / 1e6,
+        output as f64 / 1e6,
+        output as f64 / bytes.max(1) as f64,
+        mbps(bytes, ours),
+        mbps(bytes, baseline),
+        baseline.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
+/// Peak RSS writing Parquet for a small and a large object (child processes).
+pub fn peak_memory(kind: LogType, small_mb: u64, large_mb: u64) {
+    let exe = std::env::current_exe().expect("own path");
+    let measure = |mb: u64| -> u64 {
+        let out = Command::new(&exe)
+            .args(["--peak-rss-parquet", kind.as_str(), &mb.to_string()])
+            .output()
+            .expect("run child");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("peak RSS in KiB")
+    };
+    let small = measure(small_mb);
+    let large = measure(large_mb);
+    println!(
+        "{kind} to Parquet peak RSS: {small_mb} MB object {:.1} MiB, {large_mb} MB object {:.1} MiB, ratio {:.2} (target <= 1.5)",
+        small as f64 / 1024.0,
+        large as f64 / 1024.0,
+        large as f64 / small as f64
+    );
+}

@@ -1,0 +1,194 @@
+use ::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::logs::test_support::collect;
+use crate::normalize::test_support::{all_samples, source, RAW_MODES};
+use crate::normalize::{NormalizeOptions, Normalizer};
+use crate::ocsf_check::tests::assert_valid;
+
+/// The events of one sample as the pipeline hands them to a sink.
+fn records(
+    log_type: crate::logs::LogType,
+    input: &str,
+    key: &str,
+    opts: NormalizeOptions,
+) -> Vec<Record> {
+    let got = collect(log_type, input);
+    assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
+    let src = source(key);
+    let normalizer = Normalizer::new(log_type, &src, opts);
+    got.records
+        .iter()
+        .map(|r| {
+            let mut json = String::new();
+            let meta = normalizer.write_event(r, &mut json);
+            Record {
+                uid: meta.uid,
+                time_ms: meta.time_ms,
+                json,
+            }
+        })
+        .collect()
+}
+
+/// A Parquet file's rows as JSON events, `json_t` columns parsed back into objects:
+/// what a reader of the file sees, in the shape of the NDJSON event.
+pub(crate) fn read_back(body: &[u8]) -> (arrow_schema::SchemaRef, usize, Vec<Value>) {
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(body)).unwrap();
+    let row_groups = reader.metadata().num_row_groups();
+    let schema = reader.schema().clone();
+    let reader = reader.build().unwrap();
+    let mut events = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let mut writer = arrow_json::LineDelimitedWriter::new(Vec::new());
+        writer.write_batches(&[&batch]).unwrap();
+        writer.finish().unwrap();
+        for line in String::from_utf8(writer.into_inner()).unwrap().lines() {
+            let mut ev: Value = serde_json::from_str(line).unwrap();
+            if let Some(text) = ev.get("unmapped").and_then(Value::as_str) {
+                ev["unmapped"] = serde_json::from_str(text).unwrap();
+            }
+            if let Some(list) = ev.get_mut("resources").and_then(Value::as_array_mut) {
+                for r in list {
+                    if let Some(text) = r.get("data").and_then(Value::as_str) {
+                        r["data"] = serde_json::from_str(text).unwrap();
+                    }
+                }
+            }
+            events.push(ev);
+        }
+    }
+    (schema, row_groups, events)
+}
+
+/// Every sample of every format in every raw mode: the Parquet rows, read back, are the
+/// NDJSON events field for field (nothing dropped, nothing retyped), valid OCSF, and
+/// every file has its class's full schema.
+#[test]
+fn parquet_rows_equal_the_ndjson_events_for_every_sample() {
+    let fallback = NormalizeOptions {
+        fallback_time_ms: Some(1_700_000_000_000),
+        ..NormalizeOptions::default()
+    };
+    for (log_type, input, key) in all_samples() {
+        for keep_raw in RAW_MODES {
+            let opts = NormalizeOptions {
+                keep_raw,
+                ..fallback
+            };
+            let recs = records(log_type, &input, key, opts);
+            let files = encode(&recs).unwrap();
+            let mut got: Vec<Value> = Vec::new();
+            for file in &files {
+                let (schema, row_groups, events) = read_back(&file.body);
+                assert_eq!(
+                    schema,
+                    schema::class_schema(file.class_uid).unwrap(),
+                    "{log_type}"
+                );
+                assert_eq!(row_groups, 1);
+                assert_eq!(events.len(), file.rows);
+                assert!(events.iter().all(|e| e["class_uid"] == file.class_uid));
+                assert!(
+                    crate::normalize::log_type_classes(log_type).contains(&file.class_uid),
+                    "{log_type} wrote class {}",
+                    file.class_uid
+                );
+                got.extend(events);
+            }
+            let mut want: Vec<Value> = recs
+                .iter()
+                .map(|r| serde_json::from_str(&r.json).unwrap())
+                .collect();
+            let by_uid = |e: &Value| e["metadata"]["uid"].as_str().unwrap().to_owned();
+            got.sort_by_key(by_uid);
+            want.sort_by_key(by_uid);
+            assert_eq!(got.len(), want.len(), "{log_type} {keep_raw:?}");
+            for (g, w) in got.iter().zip(&want) {
+                assert_eq!(g, w, "{log_type} {keep_raw:?}");
+                assert_valid(g);
+            }
+        }
+    }
+}
+
+fn event(class_uid: u64, time: i64, uid: &str) -> Record {
+    Record {
+        uid: uid.into(),
+        time_ms: Some(time),
+        json: json!({
+            "class_uid": class_uid, "time": time, "metadata": {"uid": uid},
+            "unmapped": {"source_object": {"key": "k"}},
+        })
+        .to_string(),
+    }
+}
+
+#[test]
+fn rows_are_sorted_by_time_per_class_and_the_bytes_are_deterministic() {
+    let recs = vec![
+        event(4001, 30, "c"),
+        event(4002, 5, "h"),
+        event(4001, 10, "a"),
+        event(4001, 10, "b"),
+    ];
+    let files = encode(&recs).unwrap();
+    assert_eq!(
+        files
+            .iter()
+            .map(|f| (f.class_uid, f.first, f.rows))
+            .collect::<Vec<_>>(),
+        [(4001, 0, 3), (4002, 1, 1)]
+    );
+    let (_, _, network) = read_back(&files[0].body);
+    let order: Vec<&str> = network
+        .iter()
+        .map(|e| e["metadata"]["uid"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["a", "b", "c"]);
+    // A retried chunk overwrites its objects with the same bytes.
+    assert_eq!(encode(&recs).unwrap(), files);
+}
+
+#[test]
+fn attributes_without_a_column_and_unknown_classes_are_errors_not_dropped() {
+    let mut rec = event(4001, 1, "x");
+    rec.json = json!({"class_uid": 4001, "time": 1, "not_ocsf": 1}).to_string();
+    let err = encode(&[rec]).unwrap_err();
+    assert!(
+        matches!(&err, ParquetError::Encode { class_uid: 4001, reason } if reason.contains("not_ocsf")),
+        "{err}"
+    );
+    let err = encode(&[event(9999, 1, "y")]).unwrap_err();
+    assert_eq!(
+        err,
+        ParquetError::UnknownClass {
+            uid: "y".into(),
+            class_uid: 9999
+        }
+    );
+    let mut broken = event(4001, 1, "z");
+    broken.json = "not json".into();
+    assert!(matches!(
+        encode(&[broken]),
+        Err(ParquetError::BadEvent { .. })
+    ));
+}
+
+/// `docs/parquet-schema.md` is generated from the schema tables.
+#[test]
+fn parquet_schema_doc_matches_the_code() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/parquet-schema.md");
+    let want = schema::schema_markdown();
+    if std::env::var_os("WRITE_DOCS").is_some() {
+        std::fs::write(path, &want).unwrap();
+    }
+    let got = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        got == want,
+        "docs/parquet-schema.md is out of date: run WRITE_DOCS=1 cargo test -p s3connector parquet_schema_doc"
+    );
+}
