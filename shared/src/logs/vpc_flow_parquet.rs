@@ -60,18 +60,22 @@ pub(crate) fn parse<R: BufRead>(
     out: &mut Emitter<'_>,
 ) -> Result<(), ParseError> {
     let file = spool(&mut reader, limits)?;
-    // The parquet crate asserts on some inconsistent metadata instead of returning an
-    // error; what `parse_file` does not check first must still reject the object with
-    // its reason, not end the process or the batch.
-    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| parse_file(file, out)));
-    read.unwrap_or_else(|panic| {
+    parse_file(file, out)
+}
+
+/// Runs a call into the parquet crate, which asserts on some inconsistent data instead
+/// of returning an error: such a panic becomes that error, so a damaged object is
+/// rejected with its reason rather than ending the batch. Only the crate's own calls
+/// are guarded, never the caller's record callback.
+fn guarded<T>(call: impl FnOnce() -> parquet::errors::Result<T>) -> parquet::errors::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
             .map(|s| (*s).to_owned())
             .or_else(|| panic.downcast_ref::<String>().cloned())
             .unwrap_or_default();
-        Err(invalid(format!(
-            "the Parquet reader refused the file: {message}"
+        Err(parquet::errors::ParquetError::General(format!(
+            "the Parquet reader refused the data: {message}"
         )))
     })
 }
@@ -121,7 +125,8 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
     out: &mut Emitter<'_>,
 ) -> Result<(), ParseError> {
     let file_len = file.len();
-    let reader = SerializedFileReader::new(file).map_err(|e| invalid(format!("{e}")))?;
+    let reader =
+        guarded(|| SerializedFileReader::new(file)).map_err(|e| invalid(format!("{e}")))?;
     let columns = columns(&reader)?;
     let header = Arc::new(VpcFlowHeader::from_columns(
         columns.iter().map(|c| c.name.as_str()),
@@ -136,8 +141,7 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
             continue;
         }
         check_chunks(reader.metadata().row_group(group), group, file_len)?;
-        let row_group = reader
-            .get_row_group(group)
+        let row_group = guarded(|| reader.get_row_group(group))
             .map_err(|e| invalid(format!("row group {group}: {e}")))?;
         let read = read_row_group(row_group.as_ref(), group, &columns, &header, out)?;
         if out.summary.stopped_early {
@@ -317,20 +321,18 @@ fn read_row_group(
     };
     let mut batches = Vec::with_capacity(columns.len());
     for (i, spec) in columns.iter().enumerate() {
-        let reader = match row_group
-            .get_column_reader(i)
-            .map_err(|e| corrupt(&spec.name, e))?
-        {
-            ColumnReader::Int32ColumnReader(r) => TypedReader::Int32(r, Vec::new()),
-            ColumnReader::Int64ColumnReader(r) => TypedReader::Int64(r, Vec::new()),
-            ColumnReader::ByteArrayColumnReader(r) => TypedReader::Bytes(r, Vec::new()),
-            _ => {
-                return Err(invalid(format!(
-                    "column `{}` is {}; flow log columns are INT_32, INT_64 or STRING",
-                    spec.name, spec.physical
-                )))
-            }
-        };
+        let reader =
+            match guarded(|| row_group.get_column_reader(i)).map_err(|e| corrupt(&spec.name, e))? {
+                ColumnReader::Int32ColumnReader(r) => TypedReader::Int32(r, Vec::new()),
+                ColumnReader::Int64ColumnReader(r) => TypedReader::Int64(r, Vec::new()),
+                ColumnReader::ByteArrayColumnReader(r) => TypedReader::Bytes(r, Vec::new()),
+                _ => {
+                    return Err(invalid(format!(
+                        "column `{}` is {}; flow log columns are INT_32, INT_64 or STRING",
+                        spec.name, spec.physical
+                    )))
+                }
+            };
         batches.push(ColumnBatch {
             reader,
             defs: Vec::new(),
@@ -343,7 +345,7 @@ fn read_row_group(
     loop {
         let mut rows = None;
         for (batch, spec) in batches.iter_mut().zip(columns) {
-            let n = batch.fill(BATCH_ROWS).map_err(|e| corrupt(&spec.name, e))?;
+            let n = guarded(|| batch.fill(BATCH_ROWS)).map_err(|e| corrupt(&spec.name, e))?;
             match rows {
                 None => rows = Some(n),
                 Some(r) if r != n => {
