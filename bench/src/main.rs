@@ -4,9 +4,11 @@
 //! `make bench` runs everything; `S3CONNECTOR_BENCH_MB` (default 250) sets the size of
 //! the throughput inputs and `S3CONNECTOR_BENCH_RSS_MB` (default 1024) the large object
 //! of the memory check, `S3CONNECTOR_BENCH_CLASSIFY_MB` (default 100) the classification
-//! corpus (`--classify` runs that benchmark alone, `--parquet` the OCSF Parquet output rows,
-//! `--scan` the scan benchmarks, see `scan.rs`). Generated inputs are cached under
-//! `bench/data/`.
+//! corpus (`--classify` runs that benchmark alone, `--parquet` the OCSF Parquet output
+//! rows, `--scan` the scan benchmarks, see `scan.rs`). `S3CONNECTOR_BENCH_ONLY` (a comma
+//! list of `notification`, `cloudtrail`, `vpcflow`, `vpcflow-parquet`, `rss`,
+//! `parquet-output`, `classify`, `scan`) runs only those parts.
+//! Generated inputs are cached under `bench/data/`.
 
 mod classify;
 mod parquet;
@@ -34,8 +36,14 @@ fn main() {
     if let [flag, kind, mb] = args.as_slice() {
         if flag == "--peak-rss" {
             // Child mode: process one generated object and report this process's peak RSS.
-            let kind = kind.parse::<LogType>().expect("a log type");
             let mb: u64 = mb.parse().expect("a size in MB");
+            if kind == PARQUET {
+                let (input, _) = ensure_parquet_input(mb);
+                run_pipeline(LogType::VpcFlow, &input, OutputCompression::default());
+                println!("{}", peak_rss_kib());
+                return;
+            }
+            let kind = kind.parse::<LogType>().expect("a log type");
             let input = ensure_input(kind, mb);
             run_pipeline(kind, &input, OutputCompression::default());
             println!("{}", peak_rss_kib());
@@ -74,18 +82,96 @@ fn main() {
     }
     let mb = env_u64("S3CONNECTOR_BENCH_MB", 250);
     let rss_mb = env_u64("S3CONNECTOR_BENCH_RSS_MB", 1024);
+    let only = std::env::var("S3CONNECTOR_BENCH_ONLY").unwrap_or_default();
+    let run = |part: &str| only.is_empty() || only.split(',').any(|p| p.trim() == part);
     println!("s3connector benchmarks (one core, release build)");
-    notification_decoding();
-    for kind in [LogType::CloudTrail, LogType::VpcFlow] {
-        pipeline_throughput(kind, mb);
+    if run("notification") {
+        notification_decoding();
     }
-    peak_memory(LogType::VpcFlow, 10, rss_mb);
     for kind in [LogType::CloudTrail, LogType::VpcFlow] {
-        parquet::throughput(kind, mb);
+        if run(kind.as_str()) {
+            pipeline_throughput(kind, mb);
+        }
     }
-    parquet::peak_memory(LogType::VpcFlow, 10, rss_mb);
-    classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());
-    scan::scan_benchmarks();
+    if run(PARQUET) {
+        parquet_throughput(mb);
+    }
+    if run("rss") {
+        peak_memory(LogType::VpcFlow.as_str(), 10, rss_mb);
+        peak_memory(PARQUET, 10, rss_mb);
+    }
+    if run("parquet-output") {
+        for kind in [LogType::CloudTrail, LogType::VpcFlow] {
+            parquet::throughput(kind, mb);
+        }
+        parquet::peak_memory(LogType::VpcFlow, 10, rss_mb);
+    }
+    if run("classify") {
+        classify::classify_vs_ripgrep(env_u64("S3CONNECTOR_BENCH_CLASSIFY_MB", 100), &data_dir());
+    }
+    if run("scan") {
+        scan::scan_benchmarks();
+    }
+}
+
+/// The name of the VPC Flow Logs Parquet input in arguments and `S3CONNECTOR_BENCH_ONLY`.
+const PARQUET: &str = "vpcflow-parquet";
+
+/// The flows of [`ensure_input`]'s VPC Flow Logs file of `mb` MB as a Parquet file (as
+/// VPC Flow Logs' Parquet delivery writes it, 100,000 rows per row group), made once and
+/// cached; with the size of the same flows as text.
+fn ensure_parquet_input(mb: u64) -> (PathBuf, u64) {
+    let text = ensure_input(LogType::VpcFlow, mb);
+    let path = data_dir().join(format!("{PARQUET}-{mb}mb.log.parquet"));
+    let gunzip = || {
+        std::io::BufReader::new(flate2::read::MultiGzDecoder::new(
+            std::fs::File::open(&text).expect("open bench input"),
+        ))
+    };
+    let text_bytes = std::io::copy(&mut gunzip(), &mut std::io::sink()).expect("read bench input");
+    if !path.exists() {
+        let partial = path.with_extension("partial");
+        let file = BufWriter::new(std::fs::File::create(&partial).expect("create bench input"));
+        samples::vpc_flow_parquet_to(file, gunzip(), 100_000).expect("write Parquet input");
+        std::fs::rename(&partial, &path).expect("rename bench input");
+    }
+    (path, text_bytes)
+}
+
+/// VPC Flow Logs delivered as Parquet to NDJSON: throughput in MB of flows (the size the
+/// same flows have as text) per second, against `gzip -dc` of those flows as text.
+fn parquet_throughput(mb: u64) {
+    let (input, text_bytes) = ensure_parquet_input(mb);
+    let text_input = ensure_input(LogType::VpcFlow, mb);
+    let baseline = best_of(3, || {
+        let status = Command::new("gzip")
+            .arg("-dc")
+            .arg(&text_input)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("gzip is installed");
+        assert!(status.success());
+    });
+    let mbps = |bytes: u64, d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
+    let compression = OutputCompression::default();
+    let mut size = (0, 0, 0);
+    let ours = best_of(2, || {
+        size = run_pipeline(LogType::VpcFlow, &input, compression)
+    });
+    let (parquet_bytes, records, output) = size;
+    let out = std::fs::metadata(output_path(LogType::VpcFlow, compression))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    println!(
+        "{PARQUET} {:.0} MB of Parquet ({:.0} MB of flows as text, {records} records), output {compression:?} {:.0} MB ({:.0} MB of NDJSON): pipeline {:.1} MB/s of flows, gzip -dc of the text {:.1} MB/s, ratio {:.2}",
+        parquet_bytes as f64 / 1e6,
+        text_bytes as f64 / 1e6,
+        out as f64 / 1e6,
+        output as f64 / 1e6,
+        mbps(text_bytes, ours),
+        mbps(text_bytes, baseline),
+        baseline.as_secs_f64() / ours.as_secs_f64()
+    );
 }
 
 fn env_u64(name: &str, default: u64) -> u64 {
@@ -289,11 +375,11 @@ fn output_sample(path: &Path, limit: u64) -> Vec<Record> {
     records
 }
 
-fn peak_memory(kind: LogType, small_mb: u64, large_mb: u64) {
+fn peak_memory(kind: &str, small_mb: u64, large_mb: u64) {
     let exe = std::env::current_exe().expect("own path");
     let measure = |mb: u64| -> u64 {
         let out = Command::new(&exe)
-            .args(["--peak-rss", kind.as_str(), &mb.to_string()])
+            .args(["--peak-rss", kind, &mb.to_string()])
             .output()
             .expect("run child");
         assert!(

@@ -49,6 +49,7 @@ resource "aws_lambda_function" "ingest" {
       S3CONNECTOR_MAX_DECOMPRESSED_BYTES = tostring(var.max_decompressed_bytes)
       S3CONNECTOR_MAX_COMPRESSION_RATIO  = tostring(var.max_compression_ratio)
       S3CONNECTOR_ZSTD_MAX_WINDOW_LOG    = tostring(var.zstd_max_window_log)
+      S3CONNECTOR_MAX_SPOOL_BYTES        = tostring(var.max_spool_bytes)
       S3CONNECTOR_TIME_RESERVE_SECONDS   = tostring(var.time_reserve_seconds)
       S3CONNECTOR_HTTP_URL               = var.http_url
       S3CONNECTOR_HTTP_PRESET            = var.http_preset

@@ -270,6 +270,12 @@ variable "max_decompressed_bytes" {
   default     = 21474836480
 }
 
+variable "max_spool_bytes" {
+  description = "S3CONNECTOR_MAX_SPOOL_BYTES: largest VPC flow log Parquet object copied to /tmp to be read; keep it within the function's ephemeral storage."
+  type        = number
+  default     = 419430400
+}
+
 variable "max_compression_ratio" {
   description = "S3CONNECTOR_MAX_COMPRESSION_RATIO: ratio at which an object is rejected as a bomb."
   type        = number

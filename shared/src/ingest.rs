@@ -23,7 +23,7 @@ use tracing::{debug, error, info, info_span, warn, Instrument};
 
 use crate::aws::Clients;
 use crate::config::{Config, ConfigError};
-use crate::logs::{LogType, ParseError};
+use crate::logs::{LogType, ParseError, SpoolLimits};
 use crate::normalize::{RawMode, SourceObject, TimeSource};
 use crate::notification::{self, Envelope, Notification, NotificationError, ObjectRef};
 use crate::object::{self, BombLimits, ZSTD_WINDOW_LOG_RANGE};
@@ -239,6 +239,8 @@ pub struct IngestConfig {
     pub queue_url: Option<String>,
     /// `S3CONNECTOR_TIME_RESERVE_SECONDS`: stop starting new chunks when less time is left.
     pub time_reserve: Duration,
+    /// `S3CONNECTOR_MAX_SPOOL_BYTES`: largest Parquet flow log object copied to `/tmp` to be read.
+    pub max_spool_bytes: u64,
 }
 
 impl IngestConfig {
@@ -413,6 +415,13 @@ impl IngestConfig {
                 600,
                 "5 to 600 seconds",
             )?),
+            max_spool_bytes: number(
+                "S3CONNECTOR_MAX_SPOOL_BYTES",
+                crate::logs::vpc_flow_parquet::DEFAULT_MAX_SPOOL_BYTES,
+                1024 * 1024,
+                u64::MAX,
+                "bytes, at least 1048576 (and within the function's ephemeral storage)",
+            )?,
         })
     }
 }
@@ -807,6 +816,10 @@ pub async fn process_object(
         chunk_bytes: ctx.settings.chunk_bytes,
         fallback_time_ms,
         fallback_time_source,
+        spool: SpoolLimits {
+            dir: None,
+            max_bytes: ctx.settings.max_spool_bytes,
+        },
         ..PipelineOptions::default()
     };
     let limits = ctx.settings.bomb;

@@ -13,8 +13,10 @@ use std::ops::ControlFlow;
 
 use sha2::{Digest, Sha256};
 
-use crate::logs::detect::{check_text, detect_by_content, detect_by_key, KeyDetection, NotText};
-use crate::logs::{parse_stream, LogType, ParseError, RecordError};
+use crate::logs::detect::{
+    check_text, detect_by_content, detect_by_key, is_parquet, KeyDetection, NotText,
+};
+use crate::logs::{parse_stream_with, LogType, ParseError, RecordError, SpoolLimits};
 use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject, TimeSource};
 use crate::object::{BombError, SourceReadError};
 use crate::sink::Record;
@@ -36,6 +38,8 @@ pub struct PipelineOptions {
     pub fallback_time_ms: Option<i64>,
     /// What `fallback_time_ms` is (named in the events' `metadata.labels`).
     pub fallback_time_source: TimeSource,
+    /// The local copy a Parquet flow log object is read from (Parquet needs random access).
+    pub spool: SpoolLimits,
 }
 
 impl Default for PipelineOptions {
@@ -47,6 +51,7 @@ impl Default for PipelineOptions {
             max_errors_kept: 100,
             fallback_time_ms: None,
             fallback_time_source: TimeSource::ObjectLastModified,
+            spool: SpoolLimits::default(),
         }
     }
 }
@@ -106,12 +111,14 @@ pub fn choose_type(overrides: &TypeOverrides, bucket: &str, key: &str) -> TypeCh
     }
 }
 
-/// Why a Parquet object is rejected rather than parsed.
-pub const PARQUET_REJECTED: &str = "the object is Apache Parquet (it starts with PAR1), which is not parsed: only text and JSON logs are. Deliver the log as text (for VPC Flow Logs, the plain-text file format), then re-send the notification of the new object";
+/// Why a Parquet object of another log type is rejected rather than parsed.
+pub const PARQUET_REJECTED: &str = "the object is Apache Parquet (it starts with PAR1), which is read only for VPC Flow Logs: other logs are parsed as text and JSON. Deliver the log as text, or correct the log type override that names it, then re-send the notification of the new object";
 
 /// Resolves [`TypeChoice::FromContent`] by looking at the buffered head of the stream,
-/// and rejects any object that is Parquet or other binary data whatever its key says:
-/// its bytes read as text would be delivered as garbage lines.
+/// and rejects any object that is binary data whatever its key says: its bytes read as
+/// text would be delivered as garbage lines. Parquet (`PAR1`) is VPC Flow Logs' columnar
+/// delivery: read as such when the key says VPC flow or nothing (the reader refuses a
+/// file whose columns are not flow log fields), rejected for any other type.
 pub fn resolve_type(
     choice: &TypeChoice,
     reader: &mut dyn BufRead,
@@ -122,8 +129,13 @@ pub fn resolve_type(
     let head = reader
         .fill_buf()
         .map_err(|e| ObjectError::from(ParseError::Io(e)))?;
-    if head.starts_with(b"PAR1") {
-        return Err(ObjectError::Permanent(PARQUET_REJECTED.to_string()));
+    if is_parquet(head) {
+        return match choice {
+            TypeChoice::Parse(LogType::VpcFlow) | TypeChoice::FromContent => {
+                Ok(Some(LogType::VpcFlow))
+            }
+            _ => Err(ObjectError::Permanent(PARQUET_REJECTED.to_string())),
+        };
     }
     let not_text = |e: NotText| ObjectError::Permanent(e.to_string());
     Ok(Some(match choice {
@@ -294,7 +306,7 @@ pub fn process(
             }
             ControlFlow::Continue(())
         };
-        parse_stream(log_type, reader, start_index, &mut emit)
+        parse_stream_with(log_type, reader, start_index, &opts.spool, &mut emit)
     };
     result?;
     if !stopped {
@@ -475,12 +487,18 @@ mod tests {
     }
 
     #[test]
-    fn parquet_objects_are_rejected_whatever_the_key_says() {
+    fn parquet_objects_are_read_as_vpc_flow_logs_and_rejected_as_any_other_type() {
         let parquet = b"PAR1\x15\x04\x15\x10\x15\x14L\x15\x02\x15\x00\x12\x00\x00";
         for choice in [TypeChoice::FromContent, TypeChoice::Parse(LogType::VpcFlow)] {
-            let err = resolve_type(&choice, &mut &parquet[..]).unwrap_err();
+            assert_eq!(
+                resolve_type(&choice, &mut &parquet[..]).unwrap(),
+                Some(LogType::VpcFlow)
+            );
+        }
+        for other in [LogType::CloudTrail, LogType::Text, LogType::Json] {
+            let err = resolve_type(&TypeChoice::Parse(other), &mut &parquet[..]).unwrap_err();
             assert!(
-                matches!(&err, ObjectError::Permanent(r) if r.contains("Parquet")),
+                matches!(&err, ObjectError::Permanent(r) if r.contains("only for VPC Flow Logs")),
                 "{err}"
             );
         }

@@ -162,6 +162,126 @@ pub fn vpc_flow(out: &mut impl Write, lines: usize, seed: u64) -> io::Result<()>
     Ok(())
 }
 
+/// The Parquet physical type AWS gives a flow log field ("Parquet data type" in the VPC
+/// user guide's "Flow log records" table): INT_32, INT_64, else STRING.
+fn flow_parquet_type(field: &str) -> &'static str {
+    match field {
+        "version" | "srcport" | "dstport" | "protocol" | "tcp-flags" | "traffic-path" => "INT32",
+        "packets"
+        | "bytes"
+        | "start"
+        | "end"
+        | "packets-lost-no-route"
+        | "packets-lost-blackhole"
+        | "packets-lost-mtu-exceeded"
+        | "packets-lost-ttl-expired" => "INT64",
+        _ => "BYTE_ARRAY",
+    }
+}
+
+/// The same flows as a text flow log file (header line first), written as VPC Flow Logs'
+/// Parquet delivery writes them: one optional column per field in header order, named
+/// with underscores (`account_id`), typed INT_32 / INT_64 / STRING as AWS documents, a
+/// `-` written as null, GZIP pages, `rows_per_group` rows per row group.
+///
+/// Panics on a line whose field count differs from the header's or whose integer field
+/// does not parse: it converts well-formed samples.
+pub fn vpc_flow_parquet(text: &str, rows_per_group: usize) -> Vec<u8> {
+    let mut buf = Vec::new();
+    vpc_flow_parquet_to(&mut buf, text.as_bytes(), rows_per_group).expect("convert");
+    buf
+}
+
+/// [`vpc_flow_parquet`] streaming: reads the text file from `text` and writes the Parquet
+/// file to `out`, holding one row group at a time.
+pub fn vpc_flow_parquet_to(
+    out: impl Write + Send,
+    text: impl io::BufRead,
+    rows_per_group: usize,
+) -> io::Result<()> {
+    use std::sync::Arc;
+
+    use parquet::basic::Compression as Codec;
+    use parquet::data_type::{ByteArray, ByteArrayType, Int32Type, Int64Type};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    let mut lines = text.lines();
+    let header = lines.next().expect("a header line")?;
+    let fields: Vec<&str> = header.split_whitespace().collect();
+    let mut schema = String::from("message flow_log {\n");
+    for f in &fields {
+        let ty = flow_parquet_type(f);
+        let annotation = if ty == "BYTE_ARRAY" { " (STRING)" } else { "" };
+        schema.push_str(&format!(
+            "  OPTIONAL {ty} {}{annotation};\n",
+            f.replace('-', "_")
+        ));
+    }
+    schema.push('}');
+    let props = WriterProperties::builder()
+        .set_compression(Codec::GZIP(Default::default()))
+        .build();
+    let mut w = SerializedFileWriter::new(
+        out,
+        Arc::new(parse_message_type(&schema).expect("flow log schema")),
+        Arc::new(props),
+    )
+    .map_err(io::Error::other)?;
+    let mut group: Vec<String> = Vec::with_capacity(rows_per_group.max(1));
+    loop {
+        group.clear();
+        for line in lines.by_ref() {
+            let line = line?;
+            if !line.trim().is_empty() {
+                group.push(line);
+            }
+            if group.len() == rows_per_group.max(1) {
+                break;
+            }
+        }
+        if group.is_empty() {
+            break;
+        }
+        let rows: Vec<Vec<&str>> = group
+            .iter()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        let mut rg = w.next_row_group().map_err(io::Error::other)?;
+        let mut column = 0;
+        while let Some(mut col) = rg.next_column().map_err(io::Error::other)? {
+            let cells: Vec<Option<&str>> = rows
+                .iter()
+                .map(|r| Some(r[column]).filter(|v| *v != "-"))
+                .collect();
+            let defs: Vec<i16> = cells.iter().map(|c| i16::from(c.is_some())).collect();
+            let present = cells.iter().flatten();
+            match flow_parquet_type(fields[column]) {
+                "INT32" => {
+                    let v: Vec<i32> = present.map(|c| c.parse().expect("INT_32")).collect();
+                    col.typed::<Int32Type>().write_batch(&v, Some(&defs), None)
+                }
+                "INT64" => {
+                    let v: Vec<i64> = present.map(|c| c.parse().expect("INT_64")).collect();
+                    col.typed::<Int64Type>().write_batch(&v, Some(&defs), None)
+                }
+                _ => {
+                    let v: Vec<ByteArray> = present.map(|c| ByteArray::from(*c)).collect();
+                    col.typed::<ByteArrayType>()
+                        .write_batch(&v, Some(&defs), None)
+                }
+            }
+            .map_err(io::Error::other)?;
+            col.close().map_err(io::Error::other)?;
+            column += 1;
+        }
+        rg.close().map_err(io::Error::other)?;
+    }
+    w.close().map_err(io::Error::other)?;
+    Ok(())
+}
+
 /// Writes an Application Load Balancer access log.
 pub fn alb(out: &mut impl Write, lines: usize, seed: u64) -> io::Result<()> {
     let mut rng = Rng::new(seed);
@@ -292,6 +412,13 @@ pub fn demo_objects() -> Vec<SampleObject> {
         SampleObject {
             key: format!("AWSLogs/{ACCOUNT}/elasticloadbalancing/{REGION}/{day}/conn_log.{ACCOUNT}_elasticloadbalancing_{REGION}_app.my-alb.50dc6c495c0c9188_20261123T1000Z_198.51.100.7_7hq2m9zx.log.gz"),
             body: gzip(&conn),
+            content_encoding: None,
+        },
+        SampleObject {
+            // The same flows in VPC Flow Logs' Parquet file format, Hive-compatible prefixes
+            // and hourly partitions: the events are those of the text file above.
+            key: format!("AWSLogs/aws-account-id={ACCOUNT}/aws-service=vpcflowlogs/aws-region={REGION}/year=2026/month=11/day=23/hour=10/{ACCOUNT}_vpcflowlogs_{REGION}_fl-0a1b2c3d4e5f67890_20261123T1000Z_7c3d2e1f.log.parquet"),
+            body: vpc_flow_parquet(std::str::from_utf8(&vpc).expect("generated text"), 64),
             content_encoding: None,
         },
         SampleObject {

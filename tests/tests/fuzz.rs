@@ -55,19 +55,46 @@ fn seeds() -> Vec<Vec<u8>> {
 
 /// A seed with up to `edits` random edits: replace, insert or delete bytes, or truncate.
 fn mutated() -> impl Strategy<Value = Vec<u8>> {
-    let seeds = seeds();
+    edited(seeds(), 0, false)
+}
+
+/// VPC flow log files in the Parquet format (the same flows as the text seeds, default
+/// and custom fields, one and several row groups), to drive the Parquet reader.
+fn parquet_seeds() -> Vec<Vec<u8>> {
+    let mut text = Vec::new();
+    samples::vpc_flow(&mut text, 12, 7).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    let custom = "version srcaddr dstaddr srcport dstport protocol bytes packets start end action log-status flow-direction traffic-path tcp-flags pkt-dst-aws-service\n\
+        5 10.0.0.1 52.95.1.1 49152 443 6 840 10 1795428000 1795428060 ACCEPT OK egress 2 19 S3\n\
+        5 - - - - - - - 1795428000 1795428060 - NODATA - - - -\n";
+    vec![
+        samples::vpc_flow_parquet(&text, 5),
+        samples::vpc_flow_parquet(&text, 100),
+        samples::vpc_flow_parquet(custom, 1),
+    ]
+}
+
+/// One of `seeds` with up to eight random edits at or after byte `keep` (replace,
+/// insert or delete a byte, or truncate). With `footer`, half the edits fall in the last
+/// 256 bytes, so a Parquet footer (its schema and row group metadata) is hit often.
+fn edited(seeds: Vec<Vec<u8>>, keep: usize, footer: bool) -> impl Strategy<Value = Vec<u8>> {
     (
         0..seeds.len(),
-        prop::collection::vec((0u8..4, any::<usize>(), any::<u8>()), 0..8),
+        prop::collection::vec((0u8..4, any::<bool>(), any::<usize>(), any::<u8>()), 0..8),
     )
         .prop_map(move |(i, edits)| {
             let mut data = seeds[i].clone();
-            for (kind, at, byte) in edits {
-                if data.is_empty() {
+            for (kind, tail, at, byte) in edits {
+                if data.len() <= keep {
                     data.push(byte);
                     continue;
                 }
-                let at = at % data.len();
+                let span = data.len() - keep;
+                let at = if footer && tail {
+                    data.len() - 1 - at % span.min(256)
+                } else {
+                    keep + at % span
+                };
                 match kind {
                     0 => data[at] = byte,
                     1 => data.insert(at, byte),
@@ -208,6 +235,11 @@ proptest! {
     #[test]
     fn every_parser_survives_edited_real_samples(data in mutated(), which in 0..LogType::ALL.len()) {
         parse_and_normalize(LogType::ALL[which], &data);
+    }
+
+    #[test]
+    fn parquet_flow_log_reader_survives_edited_files(data in edited(parquet_seeds(), 4, true)) {
+        parse_and_normalize(LogType::VpcFlow, &data);
     }
 
     #[test]

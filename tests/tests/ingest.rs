@@ -256,11 +256,66 @@ async fn object_deleted_before_processing_is_a_permanent_reject() {
     );
 }
 
+/// The event without what names its source object: the uid (a hash of the object's key),
+/// `unmapped.source_object` (bucket, key, ETag, line).
+fn without_source_object(mut event: Value) -> Value {
+    event["metadata"].as_object_mut().unwrap().remove("uid");
+    event["unmapped"]
+        .as_object_mut()
+        .unwrap()
+        .remove("source_object");
+    event
+}
+
 #[tokio::test]
-async fn parquet_flow_logs_are_rejected_with_the_fix_not_parsed_as_text() {
+async fn parquet_flow_logs_give_the_events_of_the_same_flows_in_text() {
     let s = Scene::new().await;
-    // VPC Flow Logs in the Parquet file format: magic bytes, then binary pages.
+    let mut text = Vec::new();
+    samples::vpc_flow(&mut text, 700, 21).unwrap();
+    let parquet = samples::vpc_flow_parquet(std::str::from_utf8(&text).unwrap(), 256);
+    let name = format!("{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_a1b2c3d4");
+    let text_key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{name}.log.gz");
+    // Parquet delivery with Hive-compatible prefixes and hourly partitions.
+    let parquet_key = format!("AWSLogs/aws-account-id={ACCT}/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=23/hour=10/{name}.log.parquet");
+    let ctx = s.context(&[]);
+    for (key, body) in [(&text_key, gzip(&text)), (&parquet_key, parquet)] {
+        let event = s.put_and_receive(key, body).await;
+        let outcome = run(&ctx, event).await;
+        assert!(outcome.failed_message_ids.is_empty(), "{key}");
+        let c = &outcome.counts;
+        assert_eq!((c.records_delivered, c.records_rejected), (700, 0), "{key}");
+        assert_eq!(c.objects_rejected, 0, "{key}");
+    }
+    let mut by_key: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for event in s.delivered_events().await {
+        let key = event["unmapped"]["source_object"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        by_key.entry(key).or_default().push(event);
+    }
+    let mut sorted = |key: &str| {
+        let mut events = by_key.remove(key).unwrap_or_default();
+        events.sort_by_key(|e| e["metadata"]["sequence"].as_u64());
+        events
+    };
+    let (from_text, from_parquet) = (sorted(&text_key), sorted(&parquet_key));
+    assert_eq!(from_parquet.len(), 700);
+    for (t, p) in from_text.iter().zip(&from_parquet) {
+        assert_valid_ocsf(p);
+        assert!(p["unmapped"]["source_object"].get("line").is_none());
+        assert_eq!(
+            without_source_object(p.clone()),
+            without_source_object(t.clone())
+        );
+    }
+}
+
+#[tokio::test]
+async fn corrupt_parquet_flow_logs_are_rejected_with_the_reason_not_parsed_as_text() {
+    let s = Scene::new().await;
     let key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_a1b2c3d4.log.parquet");
+    // Magic bytes, then noise where the pages and the footer should be.
     let mut body = b"PAR1".to_vec();
     body.extend((0u8..=255).cycle().take(4096));
     body.extend_from_slice(b"PAR1");
@@ -275,7 +330,30 @@ async fn parquet_flow_logs_are_rejected_with_the_fix_not_parsed_as_text() {
     assert_eq!(r["object"]["key"], key.as_str());
     let reason = r["reason"].as_str().unwrap();
     assert!(
-        reason.contains("Parquet") && reason.contains("plain-text"),
+        reason.starts_with("unreadable VPC flow log Parquet file:"),
+        "{r}"
+    );
+}
+
+#[tokio::test]
+async fn parquet_over_the_spool_limit_is_rejected_naming_the_setting() {
+    let s = Scene::new().await;
+    let mut text = Vec::new();
+    samples::vpc_flow(&mut text, 120_000, 22).unwrap();
+    let parquet = samples::vpc_flow_parquet(std::str::from_utf8(&text).unwrap(), 50_000);
+    assert!(parquet.len() > 1024 * 1024, "{}", parquet.len());
+    let key = format!("AWSLogs/{ACCT}/vpcflowlogs/us-east-1/2026/11/23/{ACCT}_vpcflowlogs_us-east-1_fl-1_20261123T1000Z_big.log.parquet");
+    let event = s.put_and_receive(&key, parquet).await;
+    let ctx = s.context(&[("S3CONNECTOR_MAX_SPOOL_BYTES", "1048576")]);
+    let outcome = run(&ctx, event).await;
+    assert_eq!(outcome.counts.objects_rejected, 1);
+    let rejects = s.output_objects("rejects/kind=object/").await;
+    let r: Value = serde_json::from_str(&rejects[0].1).unwrap();
+    assert!(
+        r["reason"]
+            .as_str()
+            .unwrap()
+            .contains("S3CONNECTOR_MAX_SPOOL_BYTES"),
         "{r}"
     );
 }

@@ -44,7 +44,7 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
                 if s.peek()? != Some(b'[') {
                     return Err(not_cloudtrail("\"Records\" is not an array"));
                 }
-                if stream_array(&mut s, out, decode)? {
+                if stream_array(&mut s, out, decode, Some(decode_prefix))? {
                     return Ok(());
                 }
             } else {
@@ -77,6 +77,17 @@ pub(crate) fn decode(text: &str) -> Result<Fields<'_>, String> {
     serde_json::from_str(text)
         .map(|view| Fields::CloudTrail(Box::new(view)))
         .map_err(|e| format!("invalid JSON record: {e}"))
+}
+
+/// [`decode`] of the record object at the start of `text`, with its length; `None`
+/// when `text` does not start with a whole valid object (see `json_scan::DecodePrefix`).
+pub(crate) fn decode_prefix(text: &str) -> Option<(Fields<'_>, usize)> {
+    if !text.starts_with('{') {
+        return None;
+    }
+    let mut values = serde_json::Deserializer::from_str(text).into_iter::<CloudTrailEvent>();
+    let view = values.next()?.ok()?;
+    Some((Fields::CloudTrail(Box::new(view)), values.byte_offset()))
 }
 
 /// The fields of a CloudTrail record that the OCSF mapping reads, with strings
@@ -400,6 +411,42 @@ mod tests {
     use super::samples::*;
     use crate::logs::test_support::{collect, collect_from};
     use crate::logs::{parse_stream, Fields, LogType, ParseError};
+
+    /// Records decoded in place from the read buffer and records scanned out of it (across
+    /// buffer edges, pretty-printed, not UTF-8, malformed) are the same records.
+    #[test]
+    fn cloudtrail_records_are_the_same_whatever_the_read_buffer_holds() {
+        let first = THREE_RECORDS.lines().nth(1).unwrap().trim_end_matches(',');
+        let mut input = b"{\"Records\": [ ".to_vec();
+        for record in [
+            first.as_bytes(),
+            b"{\"eventName\": \"Get\",\n  \"awsRegion\": \"us-east-1\"}",
+            b"{\"eventName\":\"bad \xff byte\"}",
+            b"{\"eventName\": }",
+            b"[1]",
+            first.as_bytes(),
+        ] {
+            input.extend_from_slice(record);
+            input.extend_from_slice(b" ,\n ");
+        }
+        input.extend_from_slice(b"{\"eventName\":\"Last\"} ]}");
+        let read = |capacity: usize| {
+            let mut got = Vec::new();
+            let reader = std::io::BufReader::with_capacity(capacity, &input[..]);
+            let summary = parse_stream(LogType::CloudTrail, reader, 0, &mut |item| {
+                got.push(item.map(|r| r.into_owned()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+            (got, summary)
+        };
+        let whole = read(input.len());
+        assert_eq!((whole.1.records, whole.1.malformed), (5, 2));
+        assert!(whole.0[2].as_ref().unwrap().invalid_utf8);
+        for capacity in [1, 7, 64, 700, 1500] {
+            assert_eq!(read(capacity), whole, "buffer of {capacity} bytes");
+        }
+    }
 
     #[test]
     fn cloudtrail_file_with_three_records_streams_each_in_order() {

@@ -67,6 +67,9 @@ pub fn detect_by_key(key: &str) -> KeyDetection {
     {
         return KeyDetection::Detected(LogType::Waf);
     }
+    if is_vpc_flow_file(file) {
+        return KeyDetection::Detected(LogType::VpcFlow);
+    }
     if is_cloudfront_file(file) {
         return KeyDetection::Detected(LogType::CloudFront);
     }
@@ -144,6 +147,24 @@ fn elb_kind(file: &str) -> Option<LogType> {
     } else {
         LogType::ClassicElb
     })
+}
+
+/// `<account>_vpcflowlogs_<region>_<flow-log-id>_<YYYYMMDDTHHmmZ>_<hash>.log[.gz|.parquet]`,
+/// the name VPC Flow Logs gives its files, kept when they are copied under another prefix.
+fn is_vpc_flow_file(file: &str) -> bool {
+    let Some((account, rest)) = file.split_once("_vpcflowlogs_") else {
+        return false;
+    };
+    is_account_id(account)
+        && [".log", ".log.gz", ".log.parquet"]
+            .iter()
+            .any(|suffix| rest.ends_with(suffix))
+}
+
+/// True when `head`, the first decompressed bytes of an object, opens an Apache Parquet
+/// file (magic `PAR1`): VPC Flow Logs' Parquet file format.
+pub fn is_parquet(head: &[u8]) -> bool {
+    head.starts_with(b"PAR1")
 }
 
 /// `<distribution-id>.YYYY-MM-DD-HH.<unique>.gz`, distribution IDs being upper-case and starting with `E`.
@@ -472,12 +493,23 @@ mod tests {
     }
 
     #[test]
-    fn vpc_flow_text_keys_are_detected_and_parquet_is_skipped() {
+    fn vpc_flow_text_and_parquet_keys_are_detected() {
         let text = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.gz";
         assert_eq!(detected(text), KeyDetection::Detected(LogType::VpcFlow));
         let parquet = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.parquet";
-        // Detected by key; the content check rejects it (see pipeline::resolve_type).
+        // Read as Parquet once its first bytes say so (see pipeline::resolve_type).
         assert_eq!(detected(parquet), KeyDetection::Detected(LogType::VpcFlow));
+        // Hourly partitions add a segment; a file copied elsewhere keeps its AWS name.
+        let hourly = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/10/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.parquet";
+        assert_eq!(detected(hourly), KeyDetection::Detected(LogType::VpcFlow));
+        let copied = "archive/flows/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.parquet";
+        assert_eq!(detected(copied), KeyDetection::Detected(LogType::VpcFlow));
+        assert_eq!(
+            detected("archive/notes_vpcflowlogs_x.txt"),
+            KeyDetection::Unknown
+        );
+        assert!(is_parquet(b"PAR1\x15\x04"));
+        assert!(!is_parquet(b"version account-id"));
         let hive = "flows/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2023/month=11/day=14/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20231114T1015Z_fe123456.log.gz";
         assert_eq!(detected(hive), KeyDetection::Detected(LogType::VpcFlow));
         let scope = key_scope(hive);

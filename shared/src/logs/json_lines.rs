@@ -70,7 +70,7 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
     if layout == Layout::Concatenated {
         return stream_values(&mut scanner, out, decode_map);
     }
-    if stream_array(&mut scanner, out, decode_map)? {
+    if stream_array(&mut scanner, out, decode_map, None)? {
         return Ok(());
     }
     match scanner.peek()? {

@@ -39,6 +39,19 @@ impl<R: BufRead> JsonScanner<R> {
         JsonScanner { reader, offset: 0 }
     }
 
+    /// The bytes the reader holds (reading more only when it holds none).
+    pub(crate) fn buffered(&mut self) -> io::Result<&[u8]> {
+        loop {
+            match self.reader.fill_buf() {
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        // Filled above: this returns the buffered bytes without reading.
+        self.reader.fill_buf()
+    }
+
     /// The next non-whitespace byte, left unconsumed; `None` at the end of the input.
     pub(crate) fn peek(&mut self) -> io::Result<Option<u8>> {
         loop {
@@ -227,6 +240,12 @@ impl ScanState {
 /// Reads one JSON record's text into its fields, or says why it is not a record.
 pub(crate) type Decode = for<'t> fn(&'t str) -> Result<Fields<'t>, String>;
 
+/// Reads the JSON object at the start of `text` (more may follow) into its fields and
+/// returns them with the object's length, or `None` when `text` does not start with a
+/// complete, valid object: the caller then scans the value out and uses [`Decode`].
+/// Parsing straight from the read buffer saves a scan and a copy per record.
+pub(crate) type DecodePrefix = for<'t> fn(&'t str) -> Option<(Fields<'t>, usize)>;
+
 /// Any JSON object, parsed whole into a map.
 pub(crate) fn decode_map(text: &str) -> Result<Fields<'_>, String> {
     match serde_json::from_str(text) {
@@ -255,8 +274,10 @@ fn emit_scanned(
         // One UTF-8 check for the record; parsing from a `str` does not check again.
         // Bytes that are not UTF-8 are replaced rather than losing the record.
         Scanned::Complete => {
-            let invalid_utf8 = std::str::from_utf8(buf).is_err();
-            let text = String::from_utf8_lossy(buf);
+            let (text, invalid_utf8) = match std::str::from_utf8(buf) {
+                Ok(text) => (std::borrow::Cow::Borrowed(text), false),
+                Err(_) => (String::from_utf8_lossy(buf), true),
+            };
             match decode(&text) {
                 Ok(fields) => out.record_from(None, fields, &text, invalid_utf8),
                 Err(reason) => out.malformed(None, reason, buf),
@@ -266,12 +287,14 @@ fn emit_scanned(
 }
 
 /// Streams the elements of the array starting at the next byte, emitting each one.
+/// With `prefix`, an object held whole in the read buffer is decoded in place.
 ///
 /// Returns `Ok(true)` when the caller stopped early.
 pub(crate) fn stream_array<R: BufRead>(
     scanner: &mut JsonScanner<R>,
     out: &mut Emitter<'_>,
     decode: Decode,
+    prefix: Option<DecodePrefix>,
 ) -> Result<bool, ParseError> {
     scanner.expect(b'[', "to open the array")?;
     if scanner.peek()? == Some(b']') {
@@ -279,19 +302,40 @@ pub(crate) fn stream_array<R: BufRead>(
         return Ok(false);
     }
     let mut buf = Vec::with_capacity(8192);
+    // Offset before which the read buffer is not decoded in place again (see below).
+    let mut retry_at = 0u64;
     loop {
         // A trailing comma (`[{...},]`) ends the array like `]` does.
         if scanner.peek()? == Some(b']') {
             scanner.bump();
             return Ok(false);
         }
-        if out.skipping() {
-            scanner.read_value(None, 0)?;
-            out.skip();
-        } else {
-            let scanned = scanner.read_value(Some(&mut buf), MAX_VALUE_BYTES)?;
-            if emit_scanned(out, scanned, &buf, decode).is_break() {
+        let mut decoded = 0;
+        if let Some(prefix) = prefix.filter(|_| !out.skipping() && scanner.offset >= retry_at) {
+            // `peek` left the element's first byte at the start of the buffer.
+            let bytes = scanner.buffered()?;
+            let held = bytes.len() as u64;
+            let (len, stopped) = decode_buffered(bytes, out, prefix);
+            if len == 0 {
+                // Not one element held whole and valid here: no second try in this buffer.
+                retry_at = scanner.offset + held;
+            }
+            scanner.consume(len);
+            if stopped {
                 return Ok(true);
+            }
+            decoded = len;
+        }
+        // Otherwise the elements held in the buffer were read, up to the `,` or `]` after the last.
+        if decoded == 0 {
+            if out.skipping() {
+                scanner.read_value(None, 0)?;
+                out.skip();
+            } else {
+                let scanned = scanner.read_value(Some(&mut buf), MAX_VALUE_BYTES)?;
+                if emit_scanned(out, scanned, &buf, decode).is_break() {
+                    return Ok(true);
+                }
             }
         }
         match scanner.peek()? {
@@ -303,6 +347,40 @@ pub(crate) fn stream_array<R: BufRead>(
             found => return Err(scanner.unexpected(found, "`,` or `]` after an array element")),
         }
     }
+}
+
+/// Emits the array elements held whole in `bytes` (the read buffer, starting at an
+/// element), decoded in place with `prefix`: one UTF-8 check for the buffer, no scan and
+/// no copy per element. Stops before the first element it cannot decode whole (left,
+/// with the `,` before it, to the scanning path) and returns the bytes to consume up to
+/// the end of the last element emitted, and whether the caller stopped.
+fn decode_buffered(bytes: &[u8], out: &mut Emitter<'_>, prefix: DecodePrefix) -> (usize, bool) {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // Up to a character cut by the buffer's end, or an invalid byte (whose element
+        // then takes the lossy path).
+        Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+    };
+    let skip_space = |from: usize| {
+        from + text.as_bytes()[from..]
+            .iter()
+            .position(|c| !c.is_ascii_whitespace())
+            .unwrap_or(text.len() - from)
+    };
+    let (mut done, mut at) = (0, 0);
+    while let Some((fields, len)) = prefix(&text[at..]) {
+        let end = at + len;
+        if out.record(None, fields, &text[at..end]).is_break() {
+            return (end, true);
+        }
+        done = end;
+        let comma = skip_space(done);
+        if text.as_bytes().get(comma) != Some(&b',') {
+            break;
+        }
+        at = skip_space(comma + 1);
+    }
+    (done, false)
 }
 
 /// Streams top-level JSON values one after another (`{...}{...}` or pretty-printed objects).

@@ -13,6 +13,7 @@ pub mod json_lines;
 pub mod s3_access;
 pub mod text;
 pub mod vpc_flow;
+pub mod vpc_flow_parquet;
 
 pub(crate) mod field_value;
 pub(crate) mod json_scan;
@@ -27,6 +28,7 @@ use serde_json::{Map, Value};
 
 use cloudtrail::CloudTrailEvent;
 use vpc_flow::VpcFlowRecord;
+pub use vpc_flow_parquet::SpoolLimits;
 
 /// The log families the connector can parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -256,6 +258,32 @@ pub enum ParseError {
         /// 1-based line number of the header.
         line: u64,
     },
+    /// A Parquet object whose footer, schema or pages cannot be read as a flow log file.
+    #[error("unreadable VPC flow log Parquet file: {reason}")]
+    InvalidParquet {
+        /// What was wrong: the footer, a column's type, or the row group and column of a corrupt page.
+        reason: String,
+    },
+    /// A Parquet object none of whose columns is a VPC flow log field.
+    #[error("not a VPC flow log Parquet file: none of its columns ({columns}) is a flow log field; only VPC Flow Logs are read as Parquet")]
+    NotVpcFlowParquet {
+        /// The first column names.
+        columns: String,
+    },
+    /// A Parquet object (read from a local copy, as Parquet needs random access) is larger than allowed.
+    #[error("the Parquet object is larger than the {max_bytes} bytes that may be copied to local disk to read it (S3CONNECTOR_MAX_SPOOL_BYTES; on Lambda, also raise the function's ephemeral storage)")]
+    SpoolLimit {
+        /// The limit, in bytes.
+        max_bytes: u64,
+    },
+    /// The local copy of a Parquet object could not be written.
+    #[error("copying the Parquet object to local disk under {dir} failed: {source}; raise the function's ephemeral storage or lower S3CONNECTOR_MAX_SPOOL_BYTES")]
+    Spool {
+        /// The directory of the copy.
+        dir: String,
+        /// The file system's error.
+        source: std::io::Error,
+    },
     /// A CloudFront record line came before any `#Fields:` header.
     #[error("CloudFront log has a record on line {line} before any `#Fields:` header; standard logs start with `#Version:` and `#Fields:` lines")]
     MissingCloudFrontFields {
@@ -286,15 +314,32 @@ pub type EmitFn<'e> = dyn FnMut(Result<ParsedRecord<'_>, RecordError>) -> Contro
 /// handed over, so indexes stay the same whichever offset a caller resumes from.
 /// The record passed to the call that returns `Break` counts as delivered:
 /// resume with [`ParseSummary::next_index`].
+///
+/// VPC Flow Logs are read as text, or as Parquet when the object starts with `PAR1`
+/// (copied to a temporary file within the default [`SpoolLimits`]; see [`parse_stream_with`]).
 pub fn parse_stream<R: BufRead>(
     log_type: LogType,
     reader: R,
     start_index: u64,
     emit: &mut EmitFn<'_>,
 ) -> Result<ParseSummary, ParseError> {
+    parse_stream_with(log_type, reader, start_index, &SpoolLimits::default(), emit)
+}
+
+/// Like [`parse_stream`], with the limits of the local copy a Parquet object is read from.
+pub fn parse_stream_with<R: BufRead>(
+    log_type: LogType,
+    mut reader: R,
+    start_index: u64,
+    spool: &SpoolLimits,
+    emit: &mut EmitFn<'_>,
+) -> Result<ParseSummary, ParseError> {
     let mut out = Emitter::new(emit, start_index);
     match log_type {
         LogType::CloudTrail => cloudtrail::parse(reader, &mut out)?,
+        LogType::VpcFlow if detect::is_parquet(reader.fill_buf()?) => {
+            vpc_flow_parquet::parse(reader, spool, &mut out)?
+        }
         LogType::VpcFlow => vpc_flow::parse(reader, &mut out)?,
         LogType::Alb => elb::parse(reader, elb::ElbKind::Application, &mut out)?,
         LogType::AlbConnection => elb::parse(reader, elb::ElbKind::Connection, &mut out)?,
@@ -347,6 +392,17 @@ impl<'e> Emitter<'e> {
     pub(crate) fn skip(&mut self) {
         self.summary.next_index += 1;
         self.summary.skipped += 1;
+    }
+
+    /// True when the next `n` records all fall before `start_index`.
+    pub(crate) fn skipping_at_least(&self, n: u64) -> bool {
+        self.summary.next_index.saturating_add(n) <= self.start_index
+    }
+
+    /// Counts `n` records as skipped without reading them (see [`Self::skipping_at_least`]).
+    pub(crate) fn skip_many(&mut self, n: u64) {
+        self.summary.next_index += n;
+        self.summary.skipped += n;
     }
 
     pub(crate) fn record(
@@ -429,7 +485,7 @@ pub(crate) mod test_support {
         collect_bytes_from(log_type, input, 0).expect("object-level parse failure")
     }
 
-    fn collect_bytes_from(
+    pub(crate) fn collect_bytes_from(
         log_type: LogType,
         input: &[u8],
         start_index: u64,

@@ -160,6 +160,12 @@ impl VpcFlowHeader {
         any_known.then(|| Self::from_names(line.split_ascii_whitespace()))
     }
 
+    /// The layout of a Parquet flow log file, from its column names in file order
+    /// (underscores read as hyphens, as in a header line).
+    pub fn from_columns<'a>(names: impl Iterator<Item = &'a str>) -> Self {
+        Self::from_names(names)
+    }
+
     fn from_names<'a>(names: impl Iterator<Item = &'a str>) -> Self {
         let fields = names
             .map(|n| {
@@ -177,7 +183,7 @@ impl VpcFlowHeader {
     }
 
     /// The line's values in header order, once their count and integers are checked.
-    fn split<'t>(&self, line: &'t str) -> Result<Vec<&'t str>, String> {
+    pub(crate) fn split<'t>(&self, line: &'t str) -> Result<Vec<&'t str>, String> {
         let mut values = Vec::with_capacity(self.fields.len());
         values.extend(line.split_ascii_whitespace());
         if values.len() != self.fields.len() {
@@ -230,6 +236,11 @@ pub struct VpcFlowRecord<'a> {
 }
 
 impl<'a> VpcFlowRecord<'a> {
+    /// A record of `values` in `header`'s order, as [`VpcFlowHeader::split`] returns them.
+    pub(crate) fn new(header: Arc<VpcFlowHeader>, values: Vec<&'a str>) -> Self {
+        VpcFlowRecord { header, values }
+    }
+
     /// The text of field `name` (hyphenated); `None` when it is `-` or not in the file.
     pub fn text(&self, name: &str) -> Option<&'a str> {
         let value = self.values[self.header.position(name)?];

@@ -1,7 +1,7 @@
 //! [`EventOut`] that writes one line of JSON text.
 
 use super::lookup::Obj;
-use super::out::EventOut;
+use super::out::{ConstantStrs, EventOut};
 
 /// Writes JSON text into a `String`.
 pub(super) struct JsonOut<'b> {
@@ -207,6 +207,19 @@ impl EventOut for JsonOut<'_> {
     }
     fn declare(&mut self, profile: u8) {
         self.profiles |= profile;
+    }
+    fn constant_strs(&mut self, members: &ConstantStrs) {
+        let json = members.json();
+        if json.is_empty() {
+            return;
+        }
+        let frame = self.stack.last_mut().expect("root frame");
+        debug_assert!(!frame.array, "members go in an object");
+        if !frame.empty {
+            self.buf.push(',');
+        }
+        frame.empty = false;
+        self.buf.push_str(json);
     }
     fn profiles(&self) -> u8 {
         self.profiles

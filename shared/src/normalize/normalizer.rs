@@ -14,7 +14,7 @@ use super::options::{
     is_json_source, verbatim_json, NormalizeOptions, NormalizedEvent, RawMode, SourceObject,
     PROCESSED_TIME_LABEL,
 };
-use super::out::{opt_str, opt_uint, EventOut};
+use super::out::{opt_uint, ConstantStrs, EventOut};
 use super::route53::route53;
 use super::s3_access::s3_access;
 use super::uid::{bare_etag, uid_finish, uid_prefix};
@@ -41,7 +41,6 @@ pub fn to_ocsf(
 /// Normalizes the records of one source object, doing the per-object work (key scope, uid prefix) once.
 pub struct Normalizer<'a> {
     log_type: LogType,
-    source: &'a SourceObject,
     opts: NormalizeOptions,
     scope: KeyScope<'a>,
     uid_prefix: Sha256,
@@ -52,6 +51,8 @@ pub struct Normalizer<'a> {
     /// The load balancer (`app/<name>/<id>`) the object key names, for logs whose
     /// records do not (ALB connection logs).
     load_balancer: Option<String>,
+    /// `unmapped.source_object`'s bucket, key, ETag and version, the same in every event.
+    source_object: ConstantStrs,
 }
 
 impl<'a> Normalizer<'a> {
@@ -59,13 +60,29 @@ impl<'a> Normalizer<'a> {
     pub fn new(log_type: LogType, source: &'a SourceObject, opts: NormalizeOptions) -> Self {
         Normalizer {
             log_type,
-            source,
             opts,
             scope: key_scope(&source.key),
             uid_prefix: uid_prefix(source),
             keep_raw: opts.keep_raw.resolve(log_type),
             json_original: is_json_source(log_type),
             load_balancer: load_balancer_from_key(&source.key),
+            source_object: ConstantStrs::new(&[
+                ("bucket", Some(&source.bucket)),
+                ("key", Some(&source.key)),
+                // Written only when not empty, as `opt_str` does.
+                (
+                    "etag",
+                    source
+                        .etag
+                        .as_deref()
+                        .map(bare_etag)
+                        .filter(|e| !e.is_empty()),
+                ),
+                (
+                    "version_id",
+                    source.version_id.as_deref().filter(|v| !v.is_empty()),
+                ),
+            ]),
         }
     }
 
@@ -179,10 +196,7 @@ impl<'a> Normalizer<'a> {
         }
         out.open("unmapped");
         out.open("source_object");
-        out.str("bucket", &self.source.bucket);
-        out.str("key", &self.source.key);
-        opt_str(out, "etag", self.source.etag.as_deref().map(bare_etag));
-        opt_str(out, "version_id", self.source.version_id.as_deref());
+        out.constant_strs(&self.source_object);
         out.uint("record_index", index);
         opt_uint(out, "line", line);
         out.close();

@@ -30,6 +30,47 @@ pub(super) trait EventOut {
     fn declare(&mut self, profile: u8);
     /// The profiles declared so far.
     fn profiles(&self) -> u8;
+    /// String members that are the same in every event of a source object, as
+    /// [`Self::str`] writes them; the text writer copies their JSON, rendered once per object.
+    fn constant_strs(&mut self, members: &ConstantStrs) {
+        for (key, value) in &members.members {
+            self.str(key, value);
+        }
+    }
+}
+
+/// String members written unchanged into every event of one source object (its bucket,
+/// key, ETag), with their JSON text (`"bucket":"...","key":"..."`) rendered once.
+#[derive(Debug, Clone, Default)]
+pub(super) struct ConstantStrs {
+    members: Vec<(&'static str, String)>,
+    json: String,
+}
+
+impl ConstantStrs {
+    /// The members whose value is present, in order.
+    pub(super) fn new(members: &[(&'static str, Option<&str>)]) -> Self {
+        let members: Vec<(&'static str, String)> = members
+            .iter()
+            .filter_map(|(k, v)| Some((*k, (*v)?.to_owned())))
+            .collect();
+        let mut json = String::new();
+        for (i, (key, value)) in members.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push('"');
+            json.push_str(key);
+            json.push_str("\":");
+            super::json_out::write_json_str(&mut json, value);
+        }
+        ConstantStrs { members, json }
+    }
+
+    /// The members as JSON object members, without braces; empty when there are none.
+    pub(super) fn json(&self) -> &str {
+        &self.json
+    }
 }
 
 pub(super) fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {

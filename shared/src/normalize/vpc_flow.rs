@@ -55,6 +55,26 @@ pub(super) fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<
     } else if !ingress {
         interface(out);
     }
+    // A custom format with a source port (or VPC, subnet, zone) but no address, service,
+    // interface or instance says nothing OCSF can tell the endpoint by: it is `unknown`.
+    let (side, other): (&[&str], &[&str]) = match (tgw, ingress) {
+        (true, _) => (
+            &["tgw-src-eni"],
+            &["tgw-src-vpc-id", "tgw-src-subnet-id", "tgw-src-az-id"],
+        ),
+        (false, false) => (&["interface-id", "instance-id"], &["vpc-id", "subnet-id"]),
+        (false, true) => (&[], &[]),
+    };
+    let src_named = r
+        .str("srcaddr")
+        .is_some_and(|a| a.parse::<IpAddr>().is_ok())
+        || r.str("pkt-src-aws-service").is_some()
+        || side.iter().any(|f| r.str(f).is_some());
+    let src_other = r.u64("srcport").is_some_and(|p| i64::try_from(p).is_ok())
+        || other.iter().any(|f| r.str(f).is_some());
+    if !src_named && src_other {
+        out.str("name", "unknown");
+    }
     out.close();
     out.open("dst_endpoint");
     opt_ip(out, "ip", r.str("dstaddr"));
@@ -184,6 +204,23 @@ mod tests {
         assert!(nodata.get("action_id").is_none());
         assert_eq!(nodata["status_code"], "NODATA");
         assert_eq!(nodata["time"], 1_431_280_876_000i64);
+    }
+
+    /// Found by the Parquet fuzz target (a column renamed by damage): a source with only a
+    /// port is named `unknown`, as OCSF requires an endpoint it can tell apart.
+    #[test]
+    fn vpc_flow_source_with_a_port_and_no_address_is_named_unknown() {
+        let input = "version dstaddr srcport dstport protocol start end action log-status flow-direction\n5 52.95.1.1 49152 443 6 1795428000 1795428060 ACCEPT OK egress\n";
+        let ev = first_event(LogType::VpcFlow, input, "flows/x.log");
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({"port": 49152, "name": "unknown"})
+        );
+        // A record with nothing about the source still has no src_endpoint.
+        let nodata = "version dstaddr start end log-status\n5 - 1795428000 1795428060 NODATA\n";
+        assert!(first_event(LogType::VpcFlow, nodata, "flows/x.log")
+            .get("src_endpoint")
+            .is_none());
     }
 
     #[test]
