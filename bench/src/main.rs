@@ -376,10 +376,16 @@ fn output_sample(path: &Path, limit: u64) -> Vec<Record> {
 }
 
 fn peak_memory(kind: &str, small_mb: u64, large_mb: u64) {
+    peak_memory_of("--peak-rss", kind, kind, small_mb, large_mb);
+}
+
+/// Runs this benchmark as a child with `flag kind MB` for a small and a large object, each
+/// child printing its peak RSS in KiB, and prints both with their ratio under `label`.
+pub(crate) fn peak_memory_of(flag: &str, kind: &str, label: &str, small_mb: u64, large_mb: u64) {
     let exe = std::env::current_exe().expect("own path");
     let measure = |mb: u64| -> u64 {
         let out = Command::new(&exe)
-            .args(["--peak-rss", kind, &mb.to_string()])
+            .args([flag, kind, &mb.to_string()])
             .output()
             .expect("run child");
         assert!(
@@ -395,7 +401,7 @@ fn peak_memory(kind: &str, small_mb: u64, large_mb: u64) {
     let small = measure(small_mb);
     let large = measure(large_mb);
     println!(
-        "{kind} peak RSS: {small_mb} MB object {:.1} MiB, {large_mb} MB object {:.1} MiB, ratio {:.2} (target <= 1.5)",
+        "{label} peak RSS: {small_mb} MB object {:.1} MiB, {large_mb} MB object {:.1} MiB, ratio {:.2} (target <= 1.5)",
         small as f64 / 1024.0,
         large as f64 / 1024.0,
         large as f64 / small as f64

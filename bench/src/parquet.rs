@@ -99,28 +99,11 @@ pub fn throughput(kind: LogType, mb: u64) {
 
 /// Peak RSS writing Parquet for a small and a large object (child processes).
 pub fn peak_memory(kind: LogType, small_mb: u64, large_mb: u64) {
-    let exe = std::env::current_exe().expect("own path");
-    let measure = |mb: u64| -> u64 {
-        let out = Command::new(&exe)
-            .args(["--peak-rss-parquet", kind.as_str(), &mb.to_string()])
-            .output()
-            .expect("run child");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .parse()
-            .expect("peak RSS in KiB")
-    };
-    let small = measure(small_mb);
-    let large = measure(large_mb);
-    println!(
-        "{kind} to Parquet peak RSS: {small_mb} MB object {:.1} MiB, {large_mb} MB object {:.1} MiB, ratio {:.2} (target <= 1.5)",
-        small as f64 / 1024.0,
-        large as f64 / 1024.0,
-        large as f64 / small as f64
+    crate::peak_memory_of(
+        "--peak-rss-parquet",
+        kind.as_str(),
+        &format!("{kind} to Parquet"),
+        small_mb,
+        large_mb,
     );
 }
