@@ -23,6 +23,8 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 
 step "building the functions and the demo driver"
 cargo build --quiet --workspace --bins
+# The binaries just built (CARGO_TARGET_DIR, when set, moves them).
+bin="${CARGO_TARGET_DIR:-target}/debug"
 
 step "starting the local AWS emulator"
 scripts/emulator.sh start "$run"
@@ -43,7 +45,7 @@ ENV
 set -a; source "$run/lambda.env"; set +a
 
 step "seeding buckets, queues, generated logs and planted sensitive values"
-target/debug/demo seed "$run"
+"$bin"/demo seed "$run"
 # The scan function queues its tasks on the scan queue the seed created; it scans the
 # seeded buckets only.
 cat "$run/scan.env" >>"$run/lambda.env"
@@ -72,7 +74,7 @@ invoke ingest "$run/ingest-event.json" "$run/ingest.json"
 invoke scan events/scheduled-event.json "$run/scan.json"
 # Lambda's SQS event source, played by the driver: one task per invocation until none is left.
 tasks=0
-while target/debug/demo next-scan-task "$run/scan-task.json" 2>/dev/null; do
+while "$bin"/demo next-scan-task "$run/scan-task.json" 2>/dev/null; do
   tasks=$((tasks + 1))
   [[ $tasks -le 50 ]] || { echo "demo: the scan queued more than 50 tasks" >&2; exit 1; }
   invoke scan "$run/scan-task.json" "$run/scan-task-$tasks.json"
@@ -89,19 +91,19 @@ sleep 1 # let the last log lines reach watch.log
 
 step "classifying a log and a gzip CSV export with planted sensitive values (samples are masked, CSV columns labelled)"
 mkdir -p "$run/classify-in"
-target/debug/demo planted "$run/classify-in/planted.log"
-target/debug/demo planted-csv "$run/classify-in/customers.csv.gz"
-rc=0; target/debug/s3connector classify "$run/classify-in" --json >"$run/classify.json" 2>>"$run/invoke.log" || rc=$?
+"$bin"/demo planted "$run/classify-in/planted.log"
+"$bin"/demo planted-csv "$run/classify-in/customers.csv.gz"
+rc=0; "$bin"/s3connector classify "$run/classify-in" --json >"$run/classify.json" 2>>"$run/invoke.log" || rc=$?
 [[ $rc == 1 ]] || { echo "demo: classify exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 
 step "scanning the seeded data bucket from the CLI (the same plan and work, tasks in memory)"
-rc=0; target/debug/s3connector scan --bucket s3connector-demo-data --out "$run/cli-scan" 2>>"$run/invoke.log" || rc=$?
+rc=0; "$bin"/s3connector scan --bucket s3connector-demo-data --out "$run/cli-scan" 2>>"$run/invoke.log" || rc=$?
 [[ $rc == 1 ]] || { echo "demo: scan exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 
 step "writing OCSF Parquet from a VPC Flow Log with the CLI (what the S3 sink writes with S3CONNECTOR_OUTPUT_FORMAT=parquet), queried with DuckDB"
 mkdir -p "$run/parquet"
-target/debug/demo vpc-log "$run/parquet/flows.log"
-target/debug/s3connector parse "$run/parquet/flows.log" --type vpcflow --format parquet --out "$run/parquet/flows.parquet" 2>>"$run/invoke.log"
+"$bin"/demo vpc-log "$run/parquet/flows.log"
+"$bin"/s3connector parse "$run/parquet/flows.log" --type vpcflow --format parquet --out "$run/parquet/flows.parquet" 2>>"$run/invoke.log"
 .venv/bin/python - "$run/parquet" <<'PY'
 import sys, duckdb
 files = f"read_parquet('{sys.argv[1]}/*.parquet')"
@@ -109,4 +111,4 @@ print(duckdb.sql(f"SELECT class_uid, class_name, count(*) AS events, min(time) A
 print(duckdb.sql(f"SELECT src_endpoint.ip AS src_ip, disposition, count(*) AS flows, sum(traffic.bytes) AS bytes FROM {files} GROUP BY ALL ORDER BY flows DESC LIMIT 5"))
 PY
 
-target/debug/demo summary "$run"
+"$bin"/demo summary "$run"
