@@ -450,6 +450,17 @@ impl ProvideCredentials for AssumeRoleProvider {
     }
 }
 
+/// A key or prefix from a ListObjectsV2 response requested with `EncodingType=url`, decoded.
+///
+/// Every listing asks S3 to URL-encode names in its answer: XML 1.0 cannot carry some
+/// characters a key may hold (control characters such as U+0001), and one such key would
+/// otherwise make the whole page unreadable ("Listing object keys programmatically" and
+/// ListObjectsV2 `encoding-type`, Amazon S3 API Reference). S3 encodes as form data (`+` is a
+/// space), as in event notifications. A name that does not decode to UTF-8 is kept as sent.
+pub fn listed_name(raw: &str) -> String {
+    crate::notification::decode_key(raw).unwrap_or_else(|| raw.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -475,5 +486,14 @@ mod tests {
         // A cached region is served from the cache, a new one still gets its own client.
         clients.s3_in("xx-test-0");
         assert_eq!(clients.cached_s3_regions(), MAX_CACHED_REGIONS);
+    }
+
+    #[test]
+    fn listed_names_decode_as_s3_encodes_them() {
+        assert_eq!(listed_name("logs/a+b%2Bc%20d"), "logs/a b+c d");
+        assert_eq!(listed_name("zz/%01"), "zz/\u{1}");
+        assert_eq!(listed_name("k%E2%82%AC"), "k€");
+        // Not UTF-8 once decoded: kept as S3 sent it.
+        assert_eq!(listed_name("bad%FF"), "bad%FF");
     }
 }

@@ -163,3 +163,26 @@ async fn objects_are_classified_from_their_streamed_bodies_with_masked_samples_o
         "{missing}"
     );
 }
+
+#[tokio::test]
+async fn keys_xml_cannot_carry_are_listed_through_url_encoding() {
+    let emu = Emulator::start();
+    let s3 = emu.clients().await.s3();
+    let bucket = unique_name("it-classify-s3");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    // A control character (XML 1.0 cannot carry it), `+`, a space, `%` and a non-ASCII
+    // character: one such key must not make the listing unreadable for the others.
+    let mut keys = vec![
+        "odd/\u{1}ctl.txt".to_string(),
+        "odd/a+b.txt".to_string(),
+        "odd/a b.txt".to_string(),
+        "odd/100%.txt".to_string(),
+        "odd/€uro.txt".to_string(),
+    ];
+    for key in &keys {
+        put(&s3, &bucket, key, b"x\n".to_vec()).await;
+    }
+    keys.sort();
+    let listed = object_keys(&s3, &bucket, "odd/", 2).await.unwrap();
+    assert_eq!(listed, keys);
+}

@@ -10,6 +10,7 @@ use std::ops::Range;
 use super::detector::Category;
 use super::engine::Classifier;
 use super::findings::{ColumnLabel, FindingsBuilder, Location, ObjectReport, ObjectStatus};
+use super::mask::mask;
 
 /// Where a structured value sits, besides its column.
 #[derive(Debug, Clone, Default)]
@@ -140,6 +141,13 @@ pub(crate) struct ObjectScan<'c> {
 }
 
 impl<'c> ObjectScan<'c> {
+    /// Whether a detector reports a value in `text` (a JSON key or column name that is
+    /// itself data, such as a map keyed by email address): such names are masked wherever
+    /// a location would show them.
+    pub fn is_sensitive_name(&self, text: &str) -> bool {
+        self.classifier.finds_any(text.as_bytes())
+    }
+
     pub fn new(classifier: &'c Classifier) -> Self {
         let config = classifier.config();
         ObjectScan {
@@ -168,9 +176,18 @@ impl<'c> ObjectScan<'c> {
             return i;
         }
         let i = self.columns.columns.len();
+        // A name that is itself data (a first row of values taken for a header, a column
+        // named by a value) is kept only masked: labels and locations show it.
+        let safe = |name: &str| {
+            if self.is_sensitive_name(name) {
+                mask(name)
+            } else {
+                name.to_string()
+            }
+        };
         self.columns.columns.push(Column {
-            key: key.to_string(),
-            shown_name: shown.map(str::to_string),
+            key: safe(key),
+            shown_name: shown.map(safe),
             sheet: sheet.map(str::to_string),
             keyword_entries: self.classifier.keyword_entries(words),
             sampled: 0,

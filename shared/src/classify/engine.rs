@@ -465,6 +465,27 @@ impl Classifier {
         self.scan_window(&mut window, &mut resume);
     }
 
+    /// Whether any detector reports a value in `hay` (a short text such as a JSON key),
+    /// with the same validation, allow-lists and keyword rules as a scan.
+    pub(crate) fn finds_any(&self, hay: &[u8]) -> bool {
+        let mut findings = self.findings_builder();
+        let mut lines = LineCounter::default();
+        let mut resume = 0;
+        let mut window = Window {
+            hay,
+            base: 0,
+            accept: 0..hay.len(),
+            hits: self.keyword_hits(hay),
+            lines: &mut lines,
+            findings: &mut findings,
+            fields: None,
+            can_defer: false,
+            deferred: None,
+        };
+        self.scan_window(&mut window, &mut resume);
+        !findings.finish().is_empty()
+    }
+
     /// Entries (detector indexes) whose keywords occur in a column name or JSON key,
     /// the name read as words (`customerSSN`, `card_number`, `e-mail` count).
     pub(crate) fn keyword_entries(&self, name: &str) -> Vec<usize> {

@@ -3,6 +3,7 @@
 //! its path, the key names count as keywords, and a path with its array indexes written
 //! `[*]` is a column for the column rule.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 
@@ -12,6 +13,7 @@ use super::batch::{ObjectScan, Place};
 use super::engine::{looks_binary, Classifier};
 use super::findings::{ObjectReport, ObjectStatus, SkipReason};
 use super::format::SampleLimits;
+use super::mask::mask;
 use super::ClassifyError;
 
 /// Arrays at this depth or above end a record with each element (the rows of
@@ -42,6 +44,8 @@ struct Walker<'s, 'c> {
     /// line is one record).
     records: bool,
     number: String,
+    /// Keys already judged: whether a detector reports a value in them.
+    sensitive_keys: HashMap<String, bool>,
 }
 
 impl<'s, 'c> Walker<'s, 'c> {
@@ -60,6 +64,7 @@ impl<'s, 'c> Walker<'s, 'c> {
             stopped: false,
             records: false,
             number: String::new(),
+            sensitive_keys: HashMap::new(),
         }
     }
 
@@ -82,6 +87,25 @@ impl<'s, 'c> Walker<'s, 'c> {
         write(&mut n);
         self.value(n.as_bytes());
         self.number = n;
+    }
+}
+
+/// Most distinct keys remembered per object; past it keys are judged again each time.
+const MAX_REMEMBERED_KEYS: usize = 10_000;
+
+impl Walker<'_, '_> {
+    /// Whether `key` holds data a detector reports (a map keyed by email address, card
+    /// number or access key id): it is then classified as a value at the map's path and
+    /// shown masked in every path, so no location reveals it.
+    fn key_is_sensitive(&mut self, key: &str) -> bool {
+        if let Some(known) = self.sensitive_keys.get(key) {
+            return *known;
+        }
+        let sensitive = self.scan.is_sensitive_name(key);
+        if self.sensitive_keys.len() < MAX_REMEMBERED_KEYS {
+            self.sensitive_keys.insert(key.to_string(), sensitive);
+        }
+        sensitive
     }
 }
 
@@ -199,6 +223,14 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         w.depth += 1;
         let (exact_len, column_len) = (w.exact.len(), w.column.len());
         while let Some(key) = map.next_key::<String>()? {
+            let key = if w.key_is_sensitive(&key) {
+                // Reported as a value found in the map's keys, at the map's own path;
+                // below it, the key appears masked.
+                w.value(key.as_bytes());
+                mask(&key)
+            } else {
+                key
+            };
             push_key(&mut w.exact, &key);
             push_key(&mut w.column, &key);
             w.keys.push(key);
@@ -434,6 +466,43 @@ mod tests {
         assert_eq!(email.row, Some(4));
         assert_eq!(email.json_path.as_deref(), Some("$.user.email"));
         assert_eq!(email.offset, text.find("{\"user\"").unwrap() as u64);
+    }
+
+    #[test]
+    fn values_used_as_keys_are_found_and_never_shown_in_paths() {
+        let doc = r#"{"users": {"jane.doe@corp-mail.net": {"card": "4539526018159083"}, "4556737586899855": {"note": "x"}, "AKIA4QWERTYZ5XCVBN7M": {"role": "admin"}}}"#;
+        for format in [ObjectFormat::Json, ObjectFormat::JsonLines] {
+            let r = run(format.clone(), doc, SampleLimits::NONE);
+            let text = serde_json::to_string(&r).unwrap();
+            for value in [
+                "jane.doe@corp-mail.net",
+                "4556737586899855",
+                "AKIA4QWERTYZ5XCVBN7M",
+                "4539526018159083",
+            ] {
+                assert!(!text.contains(value), "{value} unmasked in {text}");
+            }
+            let email = finding(&r, "email");
+            assert!(
+                email.locations[0]
+                    .json_path
+                    .as_deref()
+                    .unwrap()
+                    .ends_with("$.users"),
+                "{email:?}"
+            );
+            let cards = finding(&r, "credit_card");
+            assert_eq!(cards.count, 2, "{cards:?}");
+            assert!(
+                cards.locations.iter().any(|l| l
+                    .json_path
+                    .as_deref()
+                    .unwrap()
+                    .starts_with("$.users[\"ja")),
+                "{cards:?}"
+            );
+            finding(&r, "aws_access_key_id");
+        }
     }
 
     #[test]

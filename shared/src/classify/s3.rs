@@ -4,6 +4,7 @@
 //! Scans go through `scan::read`, which adds ETag pinning, skip reasons and deadlines; this
 //! is the plain path for a person pointing the classifier at a bucket.
 
+use crate::aws::listed_name;
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
@@ -104,6 +105,7 @@ pub async fn object_keys(
     let mut keys = Vec::new();
     let mut pages = s3
         .list_objects_v2()
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
         .bucket(bucket)
         .prefix(key_or_prefix)
         .max_keys(page_size.clamp(1, LIST_PAGE_SIZE))
@@ -119,8 +121,8 @@ pub async fn object_keys(
             page.contents()
                 .iter()
                 .filter_map(|o| o.key())
-                .filter(|k| !k.ends_with('/'))
-                .map(str::to_string),
+                .map(listed_name)
+                .filter(|k| !k.ends_with('/')),
         );
     }
     if keys.is_empty() {

@@ -5,6 +5,7 @@
 //! message is shown to the user as detail and read only for the documented
 //! "explicit deny in a `<policy type>`" phrase, which names the policy to edit.
 
+use crate::aws::listed_name;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
@@ -317,6 +318,7 @@ impl Run<'_> {
         let call = self
             .s3()
             .list_objects_v2()
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .bucket(self.req.bucket.as_str())
             .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
             .prefix(&prefix)
@@ -330,7 +332,7 @@ impl Run<'_> {
                     .contents()
                     .first()
                     .and_then(|o| o.key())
-                    .map(str::to_string);
+                    .map(listed_name);
                 let message = match &self.first_key {
                     Some(key) => format!("listed {place}: first object is {key}"),
                     None => format!("listed {place}: no objects there yet"),

@@ -16,6 +16,7 @@
 //! spooled to disk (Parquet needs random access) and read record by record. ORC reports
 //! are refused with a clear error.
 
+use crate::aws::listed_name;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -424,6 +425,7 @@ pub async fn latest_report(
     loop {
         let page = s3
             .list_objects_v2()
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .bucket(&bucket)
             .prefix(&prefix)
             .delimiter("/")
@@ -432,10 +434,12 @@ pub async fn latest_report(
             .await
             .map_err(|e| s3_error("ListObjectsV2", "s3:ListBucket", &bucket, &prefix, &e))?;
         for p in page.common_prefixes() {
-            let Some(full) = p.prefix() else { continue };
-            let name = full[prefix.len().min(full.len())..].trim_end_matches('/');
-            if is_report_folder(name) {
-                folders.push(full.to_string());
+            let Some(full) = p.prefix().map(listed_name) else {
+                continue;
+            };
+            let name = full.strip_prefix(prefix.as_str()).unwrap_or(&full);
+            if is_report_folder(name.trim_end_matches('/')) {
+                folders.push(full.clone());
             }
         }
         match page.next_continuation_token() {

@@ -14,6 +14,7 @@
 
 pub mod schema;
 
+use crate::aws::listed_name;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
 use serde::Deserialize;
 
@@ -231,6 +232,7 @@ async fn container(
     'pages: loop {
         let page = s3
             .list_objects_v2()
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .bucket(bucket)
             .prefix(&prefix)
             .set_continuation_token(token.take())
@@ -238,9 +240,9 @@ async fn container(
             .await
             .map_err(|e| s3_error("ListObjectsV2", "s3:ListBucket", bucket, &prefix, &e))?;
         for o in page.contents() {
-            let key = o.key().unwrap_or_default();
+            let key = listed_name(o.key().unwrap_or_default());
             let size = o.size().unwrap_or(0).max(0) as u64;
-            let relative = &key[prefix.len().min(key.len())..];
+            let relative = key.strip_prefix(prefix.as_str()).unwrap_or(&key);
             let counted = match &format {
                 Some(f) => schema::is_data_file(relative, f),
                 None => unstructured_match(relative, &entry.unstructured_formats, entry.depth),

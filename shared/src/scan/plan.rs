@@ -2,6 +2,7 @@
 //! metadata, write `scans/<scan_id>/plan.json` and queue one task per unit (a bucket, an
 //! include prefix, or a top-level prefix of a bucket the config marks large).
 
+use crate::aws::listed_name;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -342,6 +343,7 @@ async fn bucket_units(
     loop {
         let mut req = s3
             .list_objects_v2()
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
             .bucket(bucket)
             .max_keys(if shard { 1000 } else { 1 })
             .set_continuation_token(token.take());
@@ -362,7 +364,7 @@ async fn bucket_units(
         top.extend(
             page.common_prefixes()
                 .iter()
-                .filter_map(|p| p.prefix().map(str::to_string)),
+                .filter_map(|p| p.prefix().map(listed_name)),
         );
         match page.next_continuation_token() {
             Some(t) if page.is_truncated() == Some(true) => token = Some(t.to_string()),

@@ -2,6 +2,7 @@
 //! or the next records of the unit's S3 Inventory report (see [`super::inventory_slice`]),
 //! falling back to listing, with the reason, when the first slice finds no usable report.
 
+use crate::aws::listed_name;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::access::AccessIssue;
@@ -31,6 +32,7 @@ pub(super) async fn list_slice(s3: &aws_sdk_s3::Client, task: &Task) -> Result<S
     let unit = &task.unit;
     let mut req = s3
         .list_objects_v2()
+        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
         .bucket(&unit.bucket)
         .prefix(&unit.prefix)
         .max_keys(task.config.objects_per_task as i32)
@@ -51,7 +53,7 @@ pub(super) async fn list_slice(s3: &aws_sdk_s3::Client, task: &Task) -> Result<S
         .iter()
         .filter_map(|o| {
             let meta = ObjectMetadata {
-                key: o.key()?.to_string(),
+                key: listed_name(o.key()?),
                 version_id: None,
                 size: o.size().unwrap_or(0).max(0) as u64,
                 last_modified: o.last_modified().map(|t| t.to_string()),

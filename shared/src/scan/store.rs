@@ -1,6 +1,7 @@
 //! Where a scan keeps its files: the output bucket under its prefix (Lambda), or a local
 //! directory (the CLI's `--out`). Keys are relative (`scans/<scan_id>/plan.json`).
 
+use crate::aws::listed_name;
 use std::path::{Path, PathBuf};
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
@@ -236,6 +237,7 @@ impl Store {
                 loop {
                     let page = client
                         .list_objects_v2()
+                        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
                         .bucket(bucket)
                         .prefix(format!("{prefix}{dir}"))
                         .delimiter("/")
@@ -251,7 +253,10 @@ impl Store {
                             )
                         })?;
                     for o in page.contents() {
-                        if let Some(k) = o.key().and_then(|k| k.strip_prefix(prefix.as_str())) {
+                        let key = o.key().map(listed_name);
+                        if let Some(k) =
+                            key.as_deref().and_then(|k| k.strip_prefix(prefix.as_str()))
+                        {
                             keys.push(k.to_string());
                         }
                     }
