@@ -19,7 +19,7 @@ use std::io::{self, BufRead, Read, Seek, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use parquet::basic::Type as PhysicalType;
+use parquet::basic::{ConvertedType, Type as PhysicalType};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{ByteArray, DataType};
 use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedFileReader};
@@ -218,6 +218,28 @@ fn columns<F: ChunkReader + 'static>(
         ) {
             return Err(invalid(format!(
                 "column `{name}` is {physical}; flow log columns are INT_32, INT_64 or STRING"
+            )));
+        }
+        // A value with a logical type (a timestamp, a date, a decimal) is not the number
+        // or text a flow log field holds: reading its raw integer would give wrong values.
+        let converted = column.converted_type();
+        if !matches!(
+            converted,
+            ConvertedType::NONE
+                | ConvertedType::UTF8
+                | ConvertedType::ENUM
+                | ConvertedType::INT_8
+                | ConvertedType::INT_16
+                | ConvertedType::INT_32
+                | ConvertedType::INT_64
+                | ConvertedType::UINT_8
+                | ConvertedType::UINT_16
+                | ConvertedType::UINT_32
+                | ConvertedType::UINT_64
+        ) {
+            return Err(invalid(format!(
+                "column `{name}` is {physical} ({converted}); flow log columns are plain \
+                 INT_32, INT_64 or STRING"
             )));
         }
         specs.push(ColumnSpec {
@@ -603,6 +625,29 @@ mod tests {
             |_| "BYTE_ARRAY",
         );
         assert!(reason(&float).contains("column `bytes` is DOUBLE"));
+        for (schema, shown) in [
+            (
+                "OPTIONAL INT64 start (TIMESTAMP_MICROS);",
+                "column `start` is INT64 (TIMESTAMP_MICROS)",
+            ),
+            (
+                "OPTIONAL INT32 start (DATE);",
+                "column `start` is INT32 (DATE)",
+            ),
+            (
+                "OPTIONAL INT64 bytes (DECIMAL(18,2));",
+                "column `bytes` is INT64 (DECIMAL)",
+            ),
+        ] {
+            let typed = write(
+                &format!("message m {{ OPTIONAL BYTE_ARRAY srcaddr (STRING); {schema} }}"),
+                &[],
+                2,
+                |_| "BYTE_ARRAY",
+            );
+            let why = reason(&typed);
+            assert!(why.contains(shown), "{why}");
+        }
         let nested = write(
             "message m { OPTIONAL group src { OPTIONAL BYTE_ARRAY srcaddr (STRING); } }",
             &[],
