@@ -194,9 +194,17 @@ impl VpcFlowHeader {
             ));
         }
         for (value, (name, integer)) in values.iter().zip(&self.fields) {
-            if *integer && !is_absent(value) && value.parse::<u64>().is_err() {
+            if !*integer || is_absent(value) {
+                continue;
+            }
+            let Ok(n) = value.parse::<u64>() else {
                 return Err(format!(
                     "field `{name}`: expected an unsigned integer, found {value:?}"
+                ));
+            };
+            if let Some(max) = largest_value(name).filter(|max| n > *max) {
+                return Err(format!(
+                    "field `{name}`: {n} is out of range (at most {max})"
                 ));
             }
         }
@@ -224,6 +232,20 @@ impl VpcFlowHeader {
 
     fn position(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|(n, _)| n == name)
+    }
+}
+
+/// The largest value a flow log field can hold, where its definition bounds it: ports are
+/// 16-bit, `protocol` is the 8-bit IANA protocol number, `start` and `end` are Unix seconds
+/// (a larger number is not a date a flow can have: milliseconds or microseconds written by
+/// something else). Other integer fields are counts.
+fn largest_value(name: &str) -> Option<u64> {
+    match name {
+        "srcport" | "dstport" => Some(u64::from(u16::MAX)),
+        "protocol" => Some(u64::from(u8::MAX)),
+        // 9999-12-31T23:59:59Z.
+        "start" | "end" => Some(253_402_300_799),
+        _ => None,
     }
 }
 
@@ -330,6 +352,29 @@ mod tests {
     use super::*;
     use crate::logs::test_support::collect;
     use crate::logs::LogType;
+
+    #[test]
+    fn values_outside_a_fields_range_reject_the_line_with_the_reason() {
+        let header = VpcFlowHeader::parse(DEFAULT_FILE.lines().next().unwrap()).unwrap();
+        for (line, reason) in [
+            (
+                "2 123456789012 eni-1 10.0.0.1 10.0.0.2 2064100000 22 6 20 4249 1796630400 1796630460 ACCEPT OK",
+                "field `srcport`: 2064100000 is out of range (at most 65535)",
+            ),
+            (
+                "2 123456789012 eni-1 10.0.0.1 10.0.0.2 20641 22 300 20 4249 1796630400 1796630460 ACCEPT OK",
+                "field `protocol`: 300 is out of range (at most 255)",
+            ),
+            (
+                "2 123456789012 eni-1 10.0.0.1 10.0.0.2 20641 22 6 20 4249 1796630400000000 1796630460 ACCEPT OK",
+                "field `start`: 1796630400000000 is out of range (at most 253402300799)",
+            ),
+        ] {
+            assert_eq!(header.split(line).unwrap_err(), reason);
+        }
+        let edge = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 65535 0 255 20 4249 1796630400 1796630460 ACCEPT OK";
+        assert!(header.split(edge).is_ok());
+    }
 
     #[test]
     fn vpc_flow_default_header_maps_fields_with_numbers_as_numbers() {
