@@ -55,9 +55,12 @@ pub struct SecurityLakeSources {
     names: BTreeMap<(&'static str, u64), String>,
 }
 
-/// Security Lake's rule for custom source names: 1 to 64 of `A-Za-z0-9_-`.
+/// Security Lake's rule for custom source names: `A-Za-z0-9_-`, 1 to 20 of them. The API
+/// accepts 64, but CreateCustomLogSource names the provider role
+/// `AmazonSecurityLake-Provider-<source>-<region>` and asks for at most 20 characters so
+/// that name stays within IAM's 64 (Security Lake API Reference, CreateCustomLogSource).
 fn valid_source_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
+    (1..=20).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
@@ -96,7 +99,7 @@ impl std::str::FromStr for SecurityLakeSources {
             let name = name.trim();
             if !valid_source_name(name) {
                 return Err(format!(
-                    "source name {name:?} must be 1 to 64 letters, digits, '_' or '-'"
+                    "source name {name:?} must be 1 to 20 letters, digits, '_' or '-' (Security Lake names the provider role after it)"
                 ));
             }
             names.insert((log_type.as_str(), class_uid), name.to_owned());
@@ -172,6 +175,8 @@ mod tests {
             ("elb=Elb", "several classes"),
             ("cloudtrail:4001=x", "class_uid"),
             ("cloudtrail=a/b", "letters"),
+            // 23 characters: the provider role's name would pass IAM's 64.
+            ("cloudtrail=CloudTrailManagementLog", "1 to 20"),
             ("nosuchtype=x", "nosuchtype"),
             ("cloudtrail", "is not"),
             // One name for two classes: Security Lake holds one class per source.
@@ -180,6 +185,11 @@ mod tests {
             let err = bad.parse::<SecurityLakeSources>().unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
         }
+        let longest: SecurityLakeSources = "cloudtrail=CloudTrailManagement".parse().unwrap();
+        assert_eq!(
+            longest.name(LogType::CloudTrail, 6003),
+            "CloudTrailManagement"
+        );
         // Two log types of one class may share a source.
         let shared: SecurityLakeSources = "vpcflow=Flows,nlb=Flows".parse().unwrap();
         assert_eq!(shared.name(LogType::Nlb, 4001), "Flows");
