@@ -239,13 +239,19 @@ impl<W: Write> Write for CountingWriter<W> {
     }
 }
 
-/// Decompress, parse, normalize and compress each chunk with the S3 sink's encoder into
-/// a local file. Returns (uncompressed input bytes, records, uncompressed output bytes).
-fn run_pipeline(kind: LogType, input: &Path, compression: OutputCompression) -> (u64, u64, u64) {
+/// Opens a generated input as the pipeline reads an object (decompressed by its name),
+/// counting the bytes read, with the source object it stands for under the AWS key layout.
+pub(crate) fn open_input(
+    kind: LogType,
+    input: &Path,
+) -> (
+    CountingReader<Box<dyn std::io::BufRead + Send>>,
+    SourceObject,
+) {
     let file = std::fs::File::open(input).expect("open bench input");
     let key = input.file_name().unwrap().to_string_lossy().to_string();
     let opened = object::open(file, None, None, &key, BombLimits::default()).expect("open");
-    let mut reader = CountingReader {
+    let reader = CountingReader {
         inner: opened.reader,
         read: 0,
     };
@@ -255,6 +261,13 @@ fn run_pipeline(kind: LogType, input: &Path, compression: OutputCompression) -> 
         etag: Some("\"0123456789abcdef\"".into()),
         version_id: None,
     };
+    (reader, source)
+}
+
+/// Decompress, parse, normalize and compress each chunk with the S3 sink's encoder into
+/// a local file. Returns (uncompressed input bytes, records, uncompressed output bytes).
+fn run_pipeline(kind: LogType, input: &Path, compression: OutputCompression) -> (u64, u64, u64) {
+    let (mut reader, source) = open_input(kind, input);
     let sink_path = output_path(kind, compression);
     let mut sink = BufWriter::new(std::fs::File::create(&sink_path).unwrap());
     let opts = PipelineOptions::default();
@@ -274,7 +287,7 @@ fn run_pipeline(kind: LogType, input: &Path, compression: OutputCompression) -> 
     (reader.read, report.records, output)
 }
 
-struct CountingReader<R> {
+pub(crate) struct CountingReader<R> {
     inner: R,
     read: u64,
 }

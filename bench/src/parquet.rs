@@ -9,30 +9,16 @@ use std::process::Command;
 use std::time::Duration;
 
 use s3connector::logs::LogType;
-use s3connector::normalize::SourceObject;
-use s3connector::object::{self, BombLimits};
 use s3connector::pipeline::{self, PipelineOptions};
 use s3connector::sink::layout::OutputFormat;
 use s3connector::sink::s3::{ChunkWriter, OutputCompression};
 use s3connector::sink::BatchSource;
 
-use super::{best_of, data_dir, ensure_input, CountingReader};
+use super::{best_of, data_dir, ensure_input, open_input};
 
 /// Runs the pipeline on `input` writing Parquet to a local file: (input bytes, records, output bytes).
 pub fn run(kind: LogType, input: &Path) -> (u64, u64, u64) {
-    let file = std::fs::File::open(input).expect("open bench input");
-    let key = input.file_name().unwrap().to_string_lossy().to_string();
-    let opened = object::open(file, None, None, &key, BombLimits::default()).expect("open");
-    let mut reader = CountingReader {
-        inner: opened.reader,
-        read: 0,
-    };
-    let source = SourceObject {
-        bucket: "bench".into(),
-        key: format!("AWSLogs/123456789012/{kind}/us-east-1/2026/11/23/{key}"),
-        etag: Some("\"0123456789abcdef\"".into()),
-        version_id: None,
-    };
+    let (mut reader, source) = open_input(kind, input);
     let writer = ChunkWriter {
         format: OutputFormat::Parquet,
         ..ChunkWriter::ndjson(String::new(), OutputCompression::default())

@@ -15,6 +15,7 @@ pub mod ingestion;
 pub mod inventory_reports;
 pub mod ocsf;
 pub mod samples;
+pub mod scanning;
 
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
 

@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::fake_aws::{FakeAws, Reply};
+use integration_tests::scanning::{new_bucket, put, run_scan, scan_context};
 use integration_tests::{samples, unique_name, Emulator};
 use s3connector::aws::Clients;
-use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::ScanContext;
 use s3connector::scan::finalize::{lock_key, report_key};
 use s3connector::scan::report::ReportFile;
@@ -17,24 +17,12 @@ use s3connector::scan::report::{BucketStatus, ObjectStatus, ScanReport, SkipReas
 use s3connector::scan::reports::report_file_key;
 use s3connector::scan::store::Store;
 use s3connector::scan::task::TaskQueue;
-use s3connector::scan::{plan, work};
 use serde_json::{json, Value};
 
 /// Runs a whole scan with tasks in memory; returns the report and the text of all four
 /// report files (report.json, findings.csv, findings.ocsf.json, report.html) together.
 async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String) {
-    let config = ScanConfig::from_value(config).expect("valid scan config");
-    let plan = plan::plan(ctx, config).await.expect("plan");
-    while let Some(task) = ctx.queue.pop() {
-        work::run_task(ctx, task, None).await.expect("task");
-    }
-    let raw = ctx
-        .store
-        .get(&report_key(&plan.scan_id))
-        .await
-        .unwrap()
-        .expect("the last task wrote report.json");
-    let report = serde_json::from_slice(&raw).unwrap();
+    let (plan, report) = run_scan(ctx, config, |_| {}).await;
     let mut text = String::new();
     for file in ReportFile::ALL {
         let bytes = ctx
@@ -48,43 +36,10 @@ async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String) {
     (report, text)
 }
 
-async fn put(clients: &Clients, bucket: &str, key: &str, body: Vec<u8>) {
-    clients
-        .s3()
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .unwrap();
-}
-
-/// Creates a bucket with a name no other test uses.
-async fn new_bucket(clients: &Clients, prefix: &str) -> String {
-    let name = unique_name(prefix);
-    clients
-        .s3()
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .unwrap();
-    name
-}
-
 /// A context whose store is an output bucket in the emulator (conditional writes and all).
 async fn context(emu: &Emulator) -> (ScanContext, Clients) {
     let clients = emu.clients().await;
-    let out = new_bucket(&clients, "it-scan-out").await;
-    let store = Store::S3 {
-        client: clients.s3(),
-        bucket: out,
-        prefix: "s3connector/".into(),
-    };
-    let mut ctx = ScanContext::new(clients.clone(), Vec::new(), store, TaskQueue::memory());
-    ctx.hmac_key = Some("integration-test-key".into());
-    (ctx, clients)
+    (scan_context(&clients, "it-scan-out").await, clients)
 }
 
 fn findings_of<'a>(report: &'a ScanReport, bucket: &str, key: &str) -> Vec<(&'a str, u64, u64)> {

@@ -3,27 +3,22 @@
 //! however far the unit has gone (SQS takes 256 KB). An incremental scan sliced
 //! differently from its baseline still finds exactly the changed, new and deleted objects.
 
-use aws_sdk_s3::primitives::ByteStream;
+use integration_tests::scanning::{put, run_scan};
 use integration_tests::{unique_name, Emulator};
-use s3connector::aws::Clients;
 use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::ScanContext;
-use s3connector::scan::finalize::report_key;
 use s3connector::scan::report::ScanReport;
 use s3connector::scan::store::Store;
 use s3connector::scan::task::{TaskMessage, TaskQueue};
-use s3connector::scan::{plan, work};
 use serde_json::json;
 
 /// Runs a scan; returns the report, the number of tasks and the largest SQS message
 /// body among them, less the length of its start key (which varies with the keys).
 async fn scan(ctx: &ScanContext, bucket: &str, per_task: u32) -> (ScanReport, usize, usize) {
-    let config = ScanConfig::from_value(json!({
-        "buckets": {"include": [bucket]}, "mode": "incremental", "objects_per_task": per_task}))
-    .unwrap();
-    let plan = plan::plan(ctx, config).await.unwrap();
+    let config = json!({
+        "buckets": {"include": [bucket]}, "mode": "incremental", "objects_per_task": per_task});
     let (mut tasks, mut largest) = (0, 0);
-    while let Some(task) = ctx.queue.pop() {
+    let (_, report) = run_scan(ctx, config, |task| {
         let key_len = task.start_after.as_deref().map_or(0, str::len);
         let body = serde_json::to_string(&TaskMessage {
             s3connector_scan_task: task.clone(),
@@ -31,27 +26,9 @@ async fn scan(ctx: &ScanContext, bucket: &str, per_task: u32) -> (ScanReport, us
         .unwrap();
         largest = largest.max(body.len() - key_len);
         tasks += 1;
-        work::run_task(ctx, task, None).await.unwrap();
-    }
-    let report = ctx
-        .store
-        .get_json(&report_key(&plan.scan_id))
-        .await
-        .unwrap()
-        .unwrap();
+    })
+    .await;
     (report, tasks, largest)
-}
-
-async fn put(clients: &Clients, bucket: &str, key: &str, body: String) {
-    clients
-        .s3()
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body.into_bytes()))
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -94,7 +71,7 @@ async fn task_messages_stay_small_over_many_slices_and_incremental_scans_reslice
     );
 
     // Change one, delete two, add one; rescan with a different slice size.
-    put(&clients, &data, "k05.txt", "changed\n".into()).await;
+    put(&clients, &data, "k05.txt", "changed\n").await;
     for k in ["k17.txt", "k33.txt"] {
         s3.delete_object()
             .bucket(&data)
@@ -103,7 +80,7 @@ async fn task_messages_stay_small_over_many_slices_and_incremental_scans_reslice
             .await
             .unwrap();
     }
-    put(&clients, &data, "k40.txt", "new\n".into()).await;
+    put(&clients, &data, "k40.txt", "new\n").await;
     let (second, _, _) = scan(&ctx, &data, 7).await;
     let b = &second.buckets[0];
     let read: Vec<&str> = b.objects.iter().map(|o| o.metadata.key.as_str()).collect();

@@ -6,36 +6,21 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::inventory_reports::{csv_row, put_csv_report};
-use integration_tests::{samples, unique_name, Emulator};
+use integration_tests::scanning::{new_bucket, put, run_scan, scan_context};
+use integration_tests::{samples, Emulator};
 use s3connector::aws::Clients;
-use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::ScanContext;
-use s3connector::scan::finalize::report_key;
 use s3connector::scan::report::{
     BucketReport, Enumeration, ReportFile, ScanReport, SizeSource, WarningCode,
 };
 use s3connector::scan::reports::report_file_key;
-use s3connector::scan::store::Store;
-use s3connector::scan::task::TaskQueue;
-use s3connector::scan::{plan, work};
 use serde_json::{json, Value};
 
 /// Runs a whole scan with tasks in memory; returns the report, the HTML page and the
 /// number of part files (slices) written.
 async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String, usize) {
-    let config = ScanConfig::from_value(config).expect("valid scan config");
-    let plan = plan::plan(ctx, config).await.expect("plan");
-    while let Some(task) = ctx.queue.pop() {
-        work::run_task(ctx, task, None).await.expect("task");
-    }
-    let raw = ctx
-        .store
-        .get(&report_key(&plan.scan_id))
-        .await
-        .unwrap()
-        .expect("the last task wrote report.json");
+    let (plan, report) = run_scan(ctx, config, |_| {}).await;
     let html = ctx
         .store
         .get(&report_file_key(&plan.scan_id, ReportFile::Html))
@@ -51,51 +36,11 @@ async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String, usize) {
             .unwrap()
             .len();
     }
-    (
-        serde_json::from_slice(&raw).unwrap(),
-        String::from_utf8(html).unwrap(),
-        parts,
-    )
-}
-
-/// Puts an object and returns its ETag.
-async fn put(clients: &Clients, bucket: &str, key: &str, body: Vec<u8>) -> String {
-    clients
-        .s3()
-        .put_object()
-        .bucket(bucket)
-        .key(key)
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .unwrap()
-        .e_tag()
-        .unwrap()
-        .to_string()
-}
-
-async fn new_bucket(clients: &Clients, prefix: &str) -> String {
-    let name = unique_name(prefix);
-    clients
-        .s3()
-        .create_bucket()
-        .bucket(&name)
-        .send()
-        .await
-        .unwrap();
-    name
+    (report, String::from_utf8(html).unwrap(), parts)
 }
 
 async fn context(clients: &Clients) -> ScanContext {
-    let out = new_bucket(clients, "it-src-out").await;
-    let store = Store::S3 {
-        client: clients.s3(),
-        bucket: out,
-        prefix: "s3connector/".into(),
-    };
-    let mut ctx = ScanContext::new(clients.clone(), Vec::new(), store, TaskQueue::memory());
-    ctx.hmac_key = Some("integration-test-key".into());
-    ctx
+    scan_context(clients, "it-src-out").await
 }
 
 fn now_ms() -> i64 {
