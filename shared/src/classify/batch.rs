@@ -3,8 +3,7 @@
 //! text (one value per line), runs the pass over each full batch, places every match by
 //! its field, and keeps per-column counts for Purview's column rule.
 
-use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::BuildHasher;
 use std::ops::Range;
 
 use super::detector::Category;
@@ -13,8 +12,8 @@ use super::findings::{ColumnLabel, FindingsBuilder, Location, ObjectReport, Obje
 use super::mask::mask;
 
 /// Where a structured value sits, besides its column.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Place {
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Place<'a> {
     /// Record number, from 1.
     pub row: Option<u64>,
     /// Line of the record's first byte (0 where the format has no lines).
@@ -22,9 +21,20 @@ pub(crate) struct Place {
     /// Offset of the record's first byte in the decompressed object.
     pub offset: u64,
     /// Exact JSON path.
-    pub json_path: Option<String>,
+    pub json_path: Option<&'a str>,
     /// Spreadsheet cell reference.
-    pub cell: Option<String>,
+    pub cell: Option<&'a str>,
+}
+
+/// A [`Place`] as a batch keeps it: its names are ranges of the batch's `names`, so
+/// adding a value allocates nothing of its own.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Kept {
+    row: Option<u64>,
+    line: u64,
+    offset: u64,
+    json_path: Option<Range<usize>>,
+    cell: Option<Range<usize>>,
 }
 
 /// One value in a batch.
@@ -37,7 +47,7 @@ pub(crate) struct Field {
     pub column: usize,
     /// Number of the value in the object, so a value counts once per detector.
     pub serial: u64,
-    pub place: Place,
+    pub place: Kept,
 }
 
 /// Values packed as lines of text, with their fields in order.
@@ -45,6 +55,8 @@ pub(crate) struct Field {
 pub(crate) struct Batch {
     pub text: Vec<u8>,
     pub fields: Vec<Field>,
+    /// The JSON paths and cell references of the fields, one after another.
+    names: String,
     /// First field and first byte of the record being added.
     record_field: usize,
     record_start: usize,
@@ -62,6 +74,7 @@ impl Batch {
     pub fn location(&self, i: usize, span: &Range<usize>, columns: &Columns) -> Location {
         let f = &self.fields[i];
         let column = &columns.columns[f.column];
+        let name = |r: &Option<Range<usize>>| r.clone().map(|r| self.names[r].to_string());
         Location {
             line: f.place.line,
             column: (span.start.saturating_sub(f.span.start) + 1) as u64,
@@ -69,19 +82,23 @@ impl Batch {
             length: span.len() as u64,
             row: f.place.row,
             column_name: column.shown_name.clone(),
-            json_path: f.place.json_path.clone(),
+            json_path: name(&f.place.json_path),
             sheet: column.sheet.clone(),
-            cell: f.place.cell.clone(),
+            cell: name(&f.place.cell),
         }
     }
 
     fn clear(&mut self) {
         self.text.clear();
         self.fields.clear();
+        self.names.clear();
         self.record_field = 0;
         self.record_start = 0;
     }
 }
+
+/// Hashes values for the distinct count (fixed, so counts do not vary between runs).
+const DISTINCT: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
 /// One column (or normalised JSON path) and its counts.
 struct Column {
@@ -94,16 +111,16 @@ struct Column {
     keyword_entries: Vec<usize>,
     sampled: u64,
     /// Hashes of distinct values, up to the rule's minimum.
-    distinct: HashSet<u64>,
+    distinct: foldhash::HashSet<u64>,
     /// Per entry: values matched, and the serial of the last value counted.
-    matched: HashMap<usize, (u64, u64)>,
+    matched: foldhash::HashMap<usize, (u64, u64)>,
 }
 
 /// The columns of one object.
 #[derive(Default)]
 pub(crate) struct Columns {
     columns: Vec<Column>,
-    index: HashMap<String, usize>,
+    index: foldhash::HashMap<String, usize>,
 }
 
 impl Columns {
@@ -191,15 +208,15 @@ impl<'c> ObjectScan<'c> {
             sheet: sheet.map(str::to_string),
             keyword_entries: self.classifier.keyword_entries(words),
             sampled: 0,
-            distinct: HashSet::new(),
-            matched: HashMap::new(),
+            distinct: foldhash::HashSet::default(),
+            matched: foldhash::HashMap::default(),
         });
         self.columns.index.insert(key.to_string(), i);
         i
     }
 
     /// Adds one value of the current record. Empty values count for nothing.
-    pub fn value(&mut self, column: usize, value: &[u8], place: Place) {
+    pub fn value(&mut self, column: usize, value: &[u8], place: Place<'_>) {
         let trimmed = value.trim_ascii();
         if trimmed.is_empty() {
             return;
@@ -208,10 +225,23 @@ impl<'c> ObjectScan<'c> {
         let c = &mut self.columns.columns[column];
         c.sampled += 1;
         if c.distinct.len() < self.min_distinct {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            trimmed.hash(&mut h);
-            c.distinct.insert(h.finish());
+            c.distinct.insert(DISTINCT.hash_one(trimmed));
         }
+        let names = &mut self.batch.names;
+        let mut keep = |name: Option<&str>| {
+            name.map(|n| {
+                let start = names.len();
+                names.push_str(n);
+                start..names.len()
+            })
+        };
+        let place = Kept {
+            row: place.row,
+            line: place.line,
+            offset: place.offset,
+            json_path: keep(place.json_path),
+            cell: keep(place.cell),
+        };
         let start = self.batch.text.len();
         self.batch.text.extend_from_slice(value);
         self.batch.fields.push(Field {

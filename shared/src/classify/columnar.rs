@@ -71,7 +71,13 @@ impl Classifier {
 }
 
 /// Adds the values of `field` at column `path` (whose last name is `leaf`).
-fn visit(scan: &mut ObjectScan<'_>, path: &mut String, leaf: &str, field: &Field, place: &Place) {
+fn visit(
+    scan: &mut ObjectScan<'_>,
+    path: &mut String,
+    leaf: &str,
+    field: &Field,
+    place: &Place<'_>,
+) {
     let mut number = itoa::Buffer::new();
     let text: Option<&[u8]> = match field {
         Field::Str(s) => Some(s.as_bytes()),
@@ -116,7 +122,7 @@ fn visit(scan: &mut ObjectScan<'_>, path: &mut String, leaf: &str, field: &Field
     };
     if let Some(text) = text {
         let column = scan.column(path, Some(path), None, leaf);
-        scan.value(column, text, place.clone());
+        scan.value(column, text, *place);
     }
 }
 

@@ -143,13 +143,18 @@ pub(crate) enum Rule {
         regex: &'static str,
         check: fn(&Candidate<'_>) -> Option<Verdict>,
     },
-    /// Windows of the shared number-run pattern (digit groups with separators).
+    /// Windows of the shared number runs (digit groups with separators).
     Number {
         check: fn(&Digits<'_>) -> Option<Need>,
+        /// Fewest digits `check` accepts: runs with fewer are passed over unchecked.
+        min_digits: usize,
     },
-    /// A whole number run parsed as a phone number.
+    /// A whole number run parsed as a phone number ([`PHONE_MIN_DIGITS`] to 15 digits).
     Phone,
 }
+
+/// Fewest digits of a phone number the engine parses (E.164 allows up to 15).
+pub(crate) const PHONE_MIN_DIGITS: usize = 7;
 
 /// A built-in detector.
 pub(crate) struct Detector {

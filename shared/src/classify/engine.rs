@@ -1,7 +1,10 @@
 //! The single pass: one multi-pattern regex (literal prefilters, lazy DFA) finds every
-//! detector's candidates in one scan, one Aho-Corasick automaton finds every keyword, and
-//! only candidates are validated. The input is read in bounded windows that overlap, so
-//! memory stays flat and a value across a window edge is found once.
+//! pattern detector's candidates and a byte scan finds the number runs every number
+//! detector shares ([`super::numbers`]); the two streams of candidates are taken in order
+//! of position, as one leftmost-first regex would give them. Only candidates are
+//! validated, and keywords are looked for only around a candidate that needs them, with
+//! one Aho-Corasick automaton for every keyword. The input is read in bounded windows
+//! that overlap, so memory stays flat and a value across a window edge is found once.
 
 use std::collections::HashSet;
 use std::io::{self, Read};
@@ -13,14 +16,12 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 
 use super::batch::{Batch, Columns};
-use super::detector::{is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule};
+use super::detector::{
+    is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule, PHONE_MIN_DIGITS,
+};
 use super::findings::{FindingsBuilder, Location, ObjectReport, ObjectStatus, SkipReason};
 use super::mask::ValueHasher;
 use super::{builtin, ClassifyConfig, ClassifyError, CustomDetector};
-
-/// Digit groups with single separators, optionally a `+` or parenthesised area code in
-/// front: the candidates of every number detector and of phone numbers.
-const NUMBER: &str = r"(?:\+ ?|\()?[0-9]+(?:(?:[ \-./]|\) ?|[ \-]?\()[0-9]+)*\)?";
 
 /// Most digit groups a number detector looks at together (the French NIR has seven).
 const MAX_GROUPS: usize = 8;
@@ -89,15 +90,10 @@ enum Slot {
     Pattern(Vec<usize>),
     /// A user's pattern.
     Custom(usize),
-    /// The shared number run.
-    Number,
 }
 
-/// A keyword found in the window.
-struct Hit {
-    span: Range<usize>,
-    keyword: usize,
-}
+/// The digit groups of a number run; runs of more groups than this spill to the heap.
+type SmallGroups = smallvec::SmallVec<[Range<usize>; 16]>;
 
 /// A compiled set of detectors, ready to classify any number of objects.
 pub struct Classifier {
@@ -106,6 +102,9 @@ pub struct Classifier {
     entries: Vec<Entry>,
     number_entries: Vec<usize>,
     phone_entry: Option<usize>,
+    /// Fewest digits any selected number detector (or the phone detector) accepts;
+    /// `usize::MAX` when none is selected, so number runs are not looked for.
+    min_number_digits: usize,
     credential_slots: Vec<PatternID>,
     /// Beginnings of long values (see `credentials::LONG_VALUE_OPENERS`), and the pattern
     /// of the detector each begins.
@@ -171,6 +170,7 @@ impl Classifier {
         let mut credential_slots = Vec::new();
         let mut number_entries = Vec::new();
         let mut phone_entry = None;
+        let mut min_number_digits = usize::MAX;
         let mut seen_custom = HashSet::new();
 
         // Users' patterns first: at one position, the earlier pattern wins.
@@ -218,13 +218,15 @@ impl Classifier {
                         }
                     }
                 }
-                Rule::Number { .. } => number_entries.push(index),
-                Rule::Phone => phone_entry = Some(index),
+                Rule::Number { min_digits, .. } => {
+                    number_entries.push(index);
+                    min_number_digits = min_number_digits.min(min_digits);
+                }
+                Rule::Phone => {
+                    phone_entry = Some(index);
+                    min_number_digits = min_number_digits.min(PHONE_MIN_DIGITS);
+                }
             }
-        }
-        if !number_entries.is_empty() || phone_entry.is_some() {
-            patterns.push(NUMBER);
-            slots.push(Slot::Number);
         }
         let regex = build_regex(&patterns).map_err(ClassifyError::Build)?;
         let mut opener_patterns = Vec::new();
@@ -299,6 +301,7 @@ impl Classifier {
             entries,
             number_entries,
             phone_entry,
+            min_number_digits,
             credential_slots,
             openers,
             keywords,
@@ -413,7 +416,6 @@ impl Classifier {
                 hay: &buf,
                 base,
                 accept: accept_from..accept_end,
-                hits: self.keyword_hits(&buf),
                 lines: &mut lines,
                 findings,
                 fields: None,
@@ -455,7 +457,6 @@ impl Classifier {
             hay: &batch.text,
             base: 0,
             accept: 0..batch.text.len(),
-            hits: self.keyword_hits(&batch.text),
             lines: &mut lines,
             findings,
             fields: Some(FieldsView { batch, columns }),
@@ -475,7 +476,6 @@ impl Classifier {
             hay,
             base: 0,
             accept: 0..hay.len(),
-            hits: self.keyword_hits(hay),
             lines: &mut lines,
             findings: &mut findings,
             fields: None,
@@ -515,49 +515,62 @@ impl Classifier {
         (&e.id, e.category)
     }
 
-    fn keyword_hits(&self, hay: &[u8]) -> Vec<Hit> {
-        let Some(ac) = &self.keywords else {
-            return Vec::new();
-        };
-        let mut hits: Vec<Hit> = ac
-            .find_overlapping_iter(hay)
-            .filter(|m| {
-                let before = m.start().checked_sub(1).map(|i| hay[i]);
-                !is_word(before) && !is_word(hay.get(m.end()).copied())
-            })
-            .map(|m| Hit {
-                span: m.range(),
-                keyword: m.pattern().as_usize(),
-            })
-            .collect();
-        hits.sort_by_key(|h| h.span.start);
-        hits
-    }
-
-    /// Whether one of the entry's keywords lies within its distance of `span` (and
-    /// inside `bounds`, the value's record in structured data).
+    /// Whether one of the entry's keywords lies within its distance of `span` in `hay`
+    /// (and inside `bounds`, the value's record in structured data). Only the bytes that
+    /// can hold such a keyword are searched, so keywords cost nothing where no candidate is.
     fn keyword_near(
         &self,
-        hits: &[Hit],
+        hay: &[u8],
         entry: usize,
         span: &Range<usize>,
         bounds: Option<&Range<usize>>,
     ) -> bool {
-        let distance = self.entries[entry].distance;
-        let lo = span.start.saturating_sub(distance + self.longest_keyword);
-        let first = hits.partition_point(|h| h.span.start < lo);
-        hits[first..]
-            .iter()
-            .take_while(|h| h.span.start <= span.end + distance)
-            .any(|h| {
-                let near = if h.span.end <= span.start {
-                    span.start - h.span.end <= distance
-                } else {
-                    h.span.start < span.end || h.span.start - span.end <= distance
-                };
-                near && bounds.is_none_or(|b| b.start <= h.span.start && h.span.end <= b.end)
-                    && self.keyword_owners[h.keyword].contains(&entry)
-            })
+        let Some(ac) = &self.keywords else {
+            return false;
+        };
+        let e = &self.entries[entry];
+        if e.keywords.is_empty() {
+            return false;
+        }
+        let distance = e.distance;
+        let mut lo = span.start.saturating_sub(distance + self.longest_keyword);
+        let mut hi = span
+            .end
+            .saturating_add(distance + self.longest_keyword)
+            .min(hay.len());
+        if let Some(b) = bounds {
+            lo = lo.max(b.start);
+            hi = hi.min(b.end);
+        }
+        if lo >= hi {
+            return false;
+        }
+        ac.find_overlapping_iter(&hay[lo..hi]).any(|m| {
+            let (start, end) = (lo + m.start(), lo + m.end());
+            // Word boundaries are judged on the whole text, not the searched slice.
+            if is_word(start.checked_sub(1).map(|i| hay[i])) || is_word(hay.get(end).copied()) {
+                return false;
+            }
+            let near = if end <= span.start {
+                span.start - end <= distance
+            } else {
+                start < span.end || start - span.end <= distance
+            };
+            near && self.keyword_owners[m.pattern().as_usize()].contains(&entry)
+        })
+    }
+
+    /// The next regex candidate starting at or after `from` (empty matches, which only a
+    /// user's pattern can give, are passed over).
+    fn next_pattern(&self, hay: &[u8], mut from: usize) -> Option<(Range<usize>, PatternID)> {
+        while from <= hay.len() {
+            let m = self.regex.search(&Input::new(hay).range(from..))?;
+            if !m.is_empty() {
+                return Some((m.range(), m.pattern()));
+            }
+            from = m.end() + 1;
+        }
+        None
     }
 
     fn scan_window(&self, w: &mut Window<'_, '_>, resume: &mut u64) {
@@ -569,30 +582,43 @@ impl Classifier {
                 w.deferred = Some(at);
             }
         }
+        let numbers = self.min_number_digits != usize::MAX;
         let mut pos = w.accept.start;
+        // The next candidate of each stream, looked for again once `pos` passes its start.
+        let mut pattern: Option<(Range<usize>, PatternID)> = None;
+        let mut number: Option<Range<usize>> = None;
+        let (mut patterns_left, mut numbers_left) = (!self.slots.is_empty(), numbers);
         while pos < hay.len() {
-            let Some(m) = self.regex.search(&Input::new(hay).range(pos..)) else {
-                break;
+            if patterns_left && pattern.as_ref().is_none_or(|(r, _)| r.start < pos) {
+                pattern = self.next_pattern(hay, pos);
+                patterns_left = pattern.is_some();
+            }
+            if numbers_left && number.as_ref().is_none_or(|r| r.start < pos) {
+                number = super::numbers::next_run(hay, pos);
+                numbers_left = number.is_some();
+            }
+            // At one position a pattern comes first, as the number run was the regex's
+            // last pattern.
+            let (span, slot) = match (&pattern, &number) {
+                (Some((p, id)), Some(n)) if p.start <= n.start => (p.clone(), Some(*id)),
+                (_, Some(n)) => (n.clone(), None),
+                (Some((p, id)), None) => (p.clone(), Some(*id)),
+                (None, None) => break,
             };
-            if m.start() >= w.accept.end {
+            if span.start >= w.accept.end {
                 break;
             }
-            if m.is_empty() {
-                pos = m.end() + 1;
+            pos = span.end;
+            if w.base + (span.start as u64) < *resume {
                 continue;
             }
-            pos = m.end();
-            if w.base + (m.start() as u64) < *resume {
-                continue;
-            }
-            if w.can_defer && m.end() == hay.len() {
+            if w.can_defer && span.end == hay.len() {
                 // The value may go on past the buffer: decide in the next window.
-                w.deferred = Some(m.start());
+                w.deferred = Some(span.start);
                 return;
             }
-            let span = m.range();
-            let next = match &self.slots[m.pattern().as_usize()] {
-                Slot::Custom(entry) => {
+            let next = match slot.map(|id| &self.slots[id.as_usize()]) {
+                Some(Slot::Custom(entry)) => {
                     let need = if self.entries[*entry].keywords.is_empty() {
                         Need::Alone(Confidence::Medium)
                     } else {
@@ -601,8 +627,8 @@ impl Classifier {
                     self.report(w, *entry, span.clone(), need);
                     span.end
                 }
-                Slot::Pattern(list) => self.pattern_candidate(w, list, span.clone()),
-                Slot::Number => {
+                Some(Slot::Pattern(list)) => self.pattern_candidate(w, list, span.clone()),
+                None => {
                     self.number_run(w, span.clone());
                     span.end
                 }
@@ -698,7 +724,9 @@ impl Classifier {
         {
             return;
         }
-        let mut groups: Vec<Range<usize>> = Vec::new();
+        // Digit groups: kept on the stack for the common run, which is short.
+        let mut groups: SmallGroups = SmallGroups::new();
+        let mut digits = 0;
         let mut i = span.start;
         while i < span.end {
             if hay[i].is_ascii_digit() {
@@ -706,10 +734,15 @@ impl Classifier {
                 while i < span.end && hay[i].is_ascii_digit() {
                     i += 1;
                 }
+                digits += i - start;
                 groups.push(start..i);
             } else {
                 i += 1;
             }
+        }
+        if digits < self.min_number_digits {
+            // Too short for every selected number detector (a time, a count, a version).
+            return;
         }
         let mut claimed = false;
         let mut g = 0;
@@ -730,7 +763,7 @@ impl Classifier {
         }
         if !claimed {
             if let Some(entry) = self.phone_entry {
-                self.phone(w, entry, span, groups.iter().map(|r| r.len()).sum());
+                self.phone(w, entry, span, digits);
             }
         }
     }
@@ -739,40 +772,46 @@ impl Classifier {
     /// reported it.
     fn number_window(&self, w: &mut Window<'_, '_>, groups: &[Range<usize>]) -> bool {
         let hay = w.hay;
-        let mut separators = Vec::with_capacity(groups.len());
-        for pair in groups.windows(2) {
-            let gap = &hay[pair[0].end..pair[1].start];
-            match gap {
-                [s @ (b' ' | b'-' | b'.' | b'/')] => separators.push(*s),
+        let total: usize = groups.iter().map(|r| r.len()).sum();
+        if total > MAX_DIGITS || total < self.min_number_digits {
+            return false;
+        }
+        let mut separators = [0u8; MAX_GROUPS];
+        for (k, pair) in groups.windows(2).enumerate() {
+            match hay[pair[0].end..pair[1].start] {
+                [s @ (b' ' | b'-' | b'.' | b'/')] => separators[k] = s,
                 _ => return false,
             }
         }
-        let total: usize = groups.iter().map(|r| r.len()).sum();
-        if total > MAX_DIGITS {
-            return false;
+        let separators = &separators[..groups.len() - 1];
+        let mut digits = [0u8; MAX_DIGITS];
+        let mut sizes = [0usize; MAX_GROUPS];
+        let mut n = 0;
+        for (k, r) in groups.iter().enumerate() {
+            digits[n..n + r.len()].copy_from_slice(&hay[r.clone()]);
+            n += r.len();
+            sizes[k] = r.len();
         }
-        let mut digits = Vec::with_capacity(total);
-        for r in groups {
-            digits.extend_from_slice(&hay[r.clone()]);
-        }
-        let sizes: Vec<usize> = groups.iter().map(|r| r.len()).collect();
         let view = Digits {
-            digits: &digits,
-            groups: &sizes,
+            digits: &digits[..n],
+            groups: &sizes[..groups.len()],
             separator: separators.first().copied(),
             uniform: separators.windows(2).all(|p| p[0] == p[1]),
-            separators: &separators,
+            separators,
         };
         let span = groups[0].start..groups[groups.len() - 1].end;
         let mut reported = false;
         for &entry in &self.number_entries {
             let Kind::Builtin(Detector {
-                rule: Rule::Number { check },
+                rule: Rule::Number { check, min_digits },
                 ..
             }) = self.entries[entry].kind
             else {
                 continue;
             };
+            if n < *min_digits {
+                continue;
+            }
             if let Some(need) = check(&view) {
                 reported |= self.report(w, entry, span.clone(), need);
             }
@@ -783,7 +822,7 @@ impl Classifier {
     /// The whole run as a phone number: E.164 with `+`, or national in a configured
     /// region; unformatted national digits need a keyword.
     fn phone(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, digits: usize) {
-        if !(7..=15).contains(&digits) {
+        if !(PHONE_MIN_DIGITS..=15).contains(&digits) {
             return;
         }
         let raw = &w.hay[span.clone()];
@@ -818,9 +857,9 @@ impl Classifier {
             (Some(f), Some(i)) => {
                 let field = &f.batch.fields[i];
                 f.columns.has_keyword(field.column, entry)
-                    || self.keyword_near(&w.hits, entry, &span, Some(&field.record))
+                    || self.keyword_near(w.hay, entry, &span, Some(&field.record))
             }
-            _ => self.keyword_near(&w.hits, entry, &span, None),
+            _ => self.keyword_near(w.hay, entry, &span, None),
         };
         let confidence = match (need, keyword) {
             (_, true) => Confidence::High,
@@ -868,7 +907,6 @@ struct Window<'a, 'h> {
     base: u64,
     /// Candidates starting here are this window's; the rest are context.
     accept: Range<usize>,
-    hits: Vec<Hit>,
     lines: &'a mut LineCounter,
     findings: &'a mut FindingsBuilder<'h>,
     /// The fields of a structured batch, when the window is one.

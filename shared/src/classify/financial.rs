@@ -10,7 +10,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::Financial,
         description: "Payment card number: issuer prefix and length (Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro), consistent separators, Luhn",
         keywords: &["card", "credit card", "card number", "cc", "visa", "mastercard", "amex", "pan", "cardholder"],
-        rule: Rule::Number { check: card },
+        rule: Rule::Number {
+            check: card,
+            min_digits: 12,
+        },
     },
     Detector {
         id: "iban",

@@ -3,7 +3,6 @@
 //! its path, the key names count as keywords, and a path with its array indexes written
 //! `[*]` is a column for the column rule.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read};
 
@@ -28,8 +27,11 @@ struct Walker<'s, 'c> {
     exact: String,
     /// `$.a.b[*].c`: the column.
     column: String,
-    /// The nearest key: what keywords are looked up in.
+    /// The keys from the root to the value (`keys[..open]`; the nearest is what keywords
+    /// are looked up in). The strings are kept and reused, so reading a key allocates
+    /// nothing once the walk has seen its depth.
     keys: Vec<String>,
+    open: usize,
     depth: usize,
     /// Row of the values: the JSON line, or the root array's element.
     row: Option<u64>,
@@ -45,7 +47,7 @@ struct Walker<'s, 'c> {
     records: bool,
     number: String,
     /// Keys already judged: whether a detector reports a value in them.
-    sensitive_keys: HashMap<String, bool>,
+    sensitive_keys: foldhash::HashMap<String, bool>,
 }
 
 impl<'s, 'c> Walker<'s, 'c> {
@@ -55,6 +57,7 @@ impl<'s, 'c> Walker<'s, 'c> {
             exact: String::from("$"),
             column: String::from("$"),
             keys: Vec::new(),
+            open: 0,
             depth: 0,
             row: None,
             line: 0,
@@ -64,18 +67,32 @@ impl<'s, 'c> Walker<'s, 'c> {
             stopped: false,
             records: false,
             number: String::new(),
-            sensitive_keys: HashMap::new(),
+            sensitive_keys: foldhash::HashMap::default(),
         }
     }
 
+    /// Starts a new document (a JSON line) at the root; what was learnt about keys stays.
+    fn restart(&mut self, row: u64, offset: u64) {
+        self.exact.truncate(1);
+        self.column.truncate(1);
+        self.open = 0;
+        self.depth = 0;
+        self.row = Some(row);
+        self.line = row;
+        self.offset = offset;
+    }
+
     fn value(&mut self, bytes: &[u8]) {
-        let key = self.keys.last().map_or("", String::as_str);
+        let key = match self.open {
+            0 => "",
+            n => self.keys[n - 1].as_str(),
+        };
         let column = self.scan.column(&self.column, None, None, key);
         let place = Place {
             row: self.row,
             line: self.line,
             offset: self.offset,
-            json_path: Some(self.exact.clone()),
+            json_path: Some(&self.exact),
             cell: None,
         };
         self.scan.value(column, bytes, place);
@@ -133,6 +150,28 @@ fn push_key(path: &mut String, key: &str) {
             }
         }
         path.push_str("\"]");
+    }
+}
+
+/// Reads a map key into a kept string.
+struct KeyInto<'b>(&'b mut String);
+
+impl<'de> DeserializeSeed<'de> for KeyInto<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeyInto<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.clear();
+        self.0.push_str(v);
+        Ok(())
     }
 }
 
@@ -222,20 +261,30 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         let w = self.0;
         w.depth += 1;
         let (exact_len, column_len) = (w.exact.len(), w.column.len());
-        while let Some(key) = map.next_key::<String>()? {
-            let key = if w.key_is_sensitive(&key) {
+        let slot = w.open;
+        if w.keys.len() == slot {
+            w.keys.push(String::new());
+        }
+        loop {
+            let mut key = std::mem::take(&mut w.keys[slot]);
+            let more = map.next_key_seed(KeyInto(&mut key));
+            if !matches!(more, Ok(Some(()))) {
+                w.keys[slot] = key;
+                more?;
+                break;
+            }
+            if w.key_is_sensitive(&key) {
                 // Reported as a value found in the map's keys, at the map's own path;
                 // below it, the key appears masked.
                 w.value(key.as_bytes());
-                mask(&key)
-            } else {
-                key
-            };
+                key = mask(&key);
+            }
             push_key(&mut w.exact, &key);
             push_key(&mut w.column, &key);
-            w.keys.push(key);
+            w.keys[slot] = key;
+            w.open = slot + 1;
             map.next_value_seed(Node(w))?;
-            w.keys.pop();
+            w.open = slot;
             w.exact.truncate(exact_len);
             w.column.truncate(column_len);
             if w.records && w.depth == 1 {
@@ -296,6 +345,7 @@ impl Classifier {
             return Ok(skipped("json_lines"));
         }
         let mut scan = ObjectScan::new(self);
+        let mut walker = Walker::new(&mut scan);
         let mut line = Vec::new();
         let mut number: u64 = 0;
         let mut offset: u64 = 0;
@@ -321,26 +371,21 @@ impl Classifier {
                 break;
             }
             records += 1;
-            let mark = scan.mark();
-            let mut walker = Walker::new(&mut scan);
-            walker.row = Some(number);
-            walker.line = number;
-            walker.offset = start;
+            let mark = walker.scan.mark();
+            walker.restart(number, start);
             let mut de = serde_json::Deserializer::from_slice(text);
             // Deep lines hit the parser's recursion limit; the values read so far stay.
             let parsed = Node(&mut walker)
                 .deserialize(&mut de)
                 .and_then(|()| de.end());
             if parsed.is_err() {
-                scan.rollback(mark);
-                let mut walker = Walker::new(&mut scan);
-                walker.row = Some(number);
-                walker.line = number;
-                walker.offset = start;
+                walker.scan.rollback(mark);
+                walker.restart(number, start);
                 walker.value(text);
             }
-            scan.end_record();
+            walker.scan.end_record();
         }
+        drop(walker);
         scan.rows = records;
         Ok(scan.finish(status, "json_lines"))
     }

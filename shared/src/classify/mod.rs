@@ -20,6 +20,7 @@ mod format;
 mod json;
 mod mask;
 mod national_id;
+mod numbers;
 mod object;
 mod office;
 mod personal;

@@ -13,14 +13,20 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::NationalId,
         description: "US Social Security number: area not 000/666/9xx, group not 00, serial not 0000 (SSA); unformatted needs a keyword",
         keywords: &["ssn", "ssn#", "social security", "social security number", "social sec"],
-        rule: Rule::Number { check: us_ssn },
+        rule: Rule::Number {
+            check: us_ssn,
+            min_digits: 9,
+        },
     },
     Detector {
         id: "us_itin",
         category: Category::NationalId,
         description: "US Individual Taxpayer Identification Number: 9xx with group 50-65, 70-88, 90-92 or 94-99 (IRS); unformatted needs a keyword",
         keywords: &["itin", "taxpayer identification", "tax id"],
-        rule: Rule::Number { check: us_itin },
+        rule: Rule::Number {
+            check: us_itin,
+            min_digits: 9,
+        },
     },
     Detector {
         id: "uk_nino",
@@ -37,14 +43,20 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::NationalId,
         description: "UK NHS number: 10 digits, modulus 11 check digit (NHS Data Dictionary); needs a keyword",
         keywords: &["nhs", "nhs number", "nhs no", "national health service"],
-        rule: Rule::Number { check: uk_nhs },
+        rule: Rule::Number {
+            check: uk_nhs,
+            min_digits: 10,
+        },
     },
     Detector {
         id: "ca_sin",
         category: Category::NationalId,
         description: "Canadian Social Insurance Number: 9 digits, Luhn (ESDC); needs a keyword",
         keywords: &["sin", "social insurance", "social insurance number", "numero d'assurance sociale", "nas"],
-        rule: Rule::Number { check: ca_sin },
+        rule: Rule::Number {
+            check: ca_sin,
+            min_digits: 9,
+        },
     },
     Detector {
         id: "es_dni",
@@ -81,7 +93,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::NationalId,
         description: "Indian Aadhaar number: 12 digits, first 2-9, Verhoeff check (UIDAI); unformatted needs a keyword",
         keywords: &["aadhaar", "aadhar", "uid", "uidai"],
-        rule: Rule::Number { check: in_aadhaar },
+        rule: Rule::Number {
+            check: in_aadhaar,
+            min_digits: 12,
+        },
     },
     Detector {
         id: "in_pan",
@@ -98,28 +113,40 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::NationalId,
         description: "Australian Tax File Number: 8 or 9 digits, weighted modulus 11 (ATO); needs a keyword",
         keywords: &["tfn", "tax file number", "tax file"],
-        rule: Rule::Number { check: au_tfn },
+        rule: Rule::Number {
+            check: au_tfn,
+            min_digits: 8,
+        },
     },
     Detector {
         id: "au_medicare",
         category: Category::NationalId,
         description: "Australian Medicare number: 10 or 11 digits, first 2-6, weighted check digit (Services Australia); needs a keyword",
         keywords: &["medicare"],
-        rule: Rule::Number { check: au_medicare },
+        rule: Rule::Number {
+            check: au_medicare,
+            min_digits: 10,
+        },
     },
     Detector {
         id: "br_cpf",
         category: Category::NationalId,
         description: "Brazilian CPF: 11 digits, two modulus 11 check digits (Receita Federal); unformatted needs a keyword",
         keywords: &["cpf", "cadastro de pessoas"],
-        rule: Rule::Number { check: br_cpf },
+        rule: Rule::Number {
+            check: br_cpf,
+            min_digits: 11,
+        },
     },
     Detector {
         id: "fr_nir",
         category: Category::NationalId,
         description: "French NIR (numero de securite sociale): 13 digits and a key of 97 minus the number modulo 97 (INSEE); unformatted needs a keyword",
         keywords: FR_NIR_KEYWORDS,
-        rule: Rule::Number { check: fr_nir },
+        rule: Rule::Number {
+            check: fr_nir,
+            min_digits: 15,
+        },
     },
     Detector {
         id: "fr_nir",
@@ -136,7 +163,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::NationalId,
         description: "German tax identification number (Steuer-IdNr): 11 digits, digit-repetition rule and ISO 7064 MOD 11,10 (BZSt); needs a keyword",
         keywords: &["steuer-id", "steueridentifikationsnummer", "steuer-idnr", "idnr", "tax id", "steuernummer"],
-        rule: Rule::Number { check: de_tax_id },
+        rule: Rule::Number {
+            check: de_tax_id,
+            min_digits: 11,
+        },
     },
     Detector {
         id: "sg_nric",
@@ -153,7 +183,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::NationalId,
         description: "Polish PESEL: 11 digits, birth date with century in the month, weighted check digit; needs a keyword",
         keywords: &["pesel"],
-        rule: Rule::Number { check: pl_pesel },
+        rule: Rule::Number {
+            check: pl_pesel,
+            min_digits: 11,
+        },
     },
     Detector {
         id: "fi_hetu",

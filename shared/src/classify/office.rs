@@ -91,9 +91,10 @@ impl Classifier {
                     continue;
                 }
                 let column = self.sheet_column(&mut scan, &sheet, &sheet_rows, col);
+                let cell = cell_ref(row, col);
                 let place = Place {
                     row: Some(u64::from(row) + 1),
-                    cell: Some(cell_ref(row, col)),
+                    cell: Some(&cell),
                     ..Place::default()
                 };
                 scan.value(column, text.as_bytes(), place);
@@ -144,9 +145,10 @@ impl Classifier {
         }
         for (col, text) in cells {
             let column = self.sheet_column(scan, sheet, rows, col);
+            let cell = cell_ref(first, col);
             let place = Place {
                 row: Some(u64::from(first) + 1),
-                cell: Some(cell_ref(first, col)),
+                cell: Some(&cell),
                 ..Place::default()
             };
             scan.value(column, text.as_bytes(), place);

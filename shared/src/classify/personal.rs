@@ -96,7 +96,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::Personal,
         description: PASSPORT_DESCRIPTION,
         keywords: PASSPORT_KEYWORDS,
-        rule: Rule::Number { check: passport_digits },
+        rule: Rule::Number {
+            check: passport_digits,
+            min_digits: 9,
+        },
     },
     Detector {
         id: "us_drivers_license",
@@ -113,7 +116,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::Personal,
         description: LICENCE_DESCRIPTION,
         keywords: LICENCE_KEYWORDS,
-        rule: Rule::Number { check: licence_digits },
+        rule: Rule::Number {
+            check: licence_digits,
+            min_digits: 7,
+        },
     },
 ];
 
