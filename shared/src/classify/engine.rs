@@ -134,11 +134,20 @@ fn syntax_config() -> syntax::Config {
     syntax::Config::new().unicode(false).utf8(false)
 }
 
+/// Memory for the lazy DFA's states per classifier. With every detector selected the
+/// default 2 MiB fills on ordinary text and the DFA is rebuilt over and over (a fifth of
+/// the time on the bench corpus); states are only allocated as the text needs them.
+const LAZY_DFA_CACHE_BYTES: usize = 16 << 20;
+
 /// Compiles patterns into one multi-pattern regex; the error is the compiler's message.
 fn build_regex(patterns: &[&str]) -> Result<meta::Regex, String> {
     meta::Regex::builder()
         .syntax(syntax_config())
-        .configure(meta::Config::new().utf8_empty(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .hybrid_cache_capacity(LAZY_DFA_CACHE_BYTES),
+        )
         .build_many(patterns)
         .map_err(|e| e.to_string())
 }
@@ -830,6 +839,12 @@ impl Classifier {
             return;
         };
         let international = raw[0] == b'+';
+        let plain = raw.iter().all(u8::is_ascii_digit);
+        if !international && plain && !self.keyword_for(w, entry, &span) {
+            // Unformatted national digits count only with a keyword: parsing them (the
+            // library's costliest case, and most digit runs in logs) is not needed.
+            return;
+        }
         let valid = if international {
             phonenumber::parse(None, text).is_ok_and(|n| phonenumber::is_valid(&n))
         } else {
@@ -842,7 +857,7 @@ impl Classifier {
         }
         let need = if international {
             Need::Alone(Confidence::Medium)
-        } else if raw.iter().any(|b| !b.is_ascii_digit()) {
+        } else if !plain {
             Need::Alone(Confidence::Low)
         } else {
             Need::Keyword
@@ -850,17 +865,23 @@ impl Classifier {
         self.report(w, entry, span, need);
     }
 
+    /// Whether the entry has a keyword for the value at `span`: in its column's name, or
+    /// within its distance (inside the value's record in structured data).
+    fn keyword_for(&self, w: &Window<'_, '_>, entry: usize, span: &Range<usize>) -> bool {
+        match &w.fields {
+            Some(f) => {
+                let field = &f.batch.fields[f.batch.field_at(span.start)];
+                f.columns.has_keyword(field.column, entry)
+                    || self.keyword_near(w.hay, entry, span, Some(&field.record))
+            }
+            None => self.keyword_near(w.hay, entry, span, None),
+        }
+    }
+
     /// Applies keyword and allow-list rules and records the match; true when recorded.
     fn report(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, need: Need) -> bool {
         let field = w.fields.as_ref().map(|f| f.batch.field_at(span.start));
-        let keyword = match (&w.fields, field) {
-            (Some(f), Some(i)) => {
-                let field = &f.batch.fields[i];
-                f.columns.has_keyword(field.column, entry)
-                    || self.keyword_near(w.hay, entry, &span, Some(&field.record))
-            }
-            _ => self.keyword_near(w.hay, entry, &span, None),
-        };
+        let keyword = self.keyword_for(w, entry, &span);
         let confidence = match (need, keyword) {
             (_, true) => Confidence::High,
             (Need::Alone(c), false) => c,
