@@ -109,6 +109,8 @@ struct Column {
     sheet: Option<String>,
     /// Entries whose keywords are in the name.
     keyword_entries: Vec<usize>,
+    /// `name=` when the name says secret: written before each value in the batch text.
+    assignment: Option<Vec<u8>>,
     sampled: u64,
     /// Hashes of distinct values, up to the rule's minimum.
     distinct: foldhash::HashSet<u64>,
@@ -207,6 +209,10 @@ impl<'c> ObjectScan<'c> {
             shown_name: shown.map(safe),
             sheet: sheet.map(str::to_string),
             keyword_entries: self.classifier.keyword_entries(words),
+            assignment: super::credentials::secret_assignment_name(words).map(|mut n| {
+                n.push('=');
+                n.into_bytes()
+            }),
             sampled: 0,
             distinct: foldhash::HashSet::default(),
             matched: foldhash::HashMap::default(),
@@ -242,6 +248,10 @@ impl<'c> ObjectScan<'c> {
             json_path: keep(place.json_path),
             cell: keep(place.cell),
         };
+        if let Some(name) = &c.assignment {
+            // Outside the field: matches are placed by their value, which is inside it.
+            self.batch.text.extend_from_slice(name);
+        }
         let start = self.batch.text.len();
         self.batch.text.extend_from_slice(value);
         self.batch.fields.push(Field {

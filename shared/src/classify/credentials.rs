@@ -7,9 +7,44 @@ use super::detector::{is_word, Candidate, Category, Confidence, Detector, Need, 
 
 const HIGH: Need = Need::Alone(Confidence::High);
 
+/// Words that make a name a secret's name (as a regex alternation).
+macro_rules! secret_names {
+    () => {
+        r"password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credential"
+    };
+}
+
 /// `name = value` and `"name": "value"` assignments whose name says secret; shared by the
 /// AWS secret key and the generic password detectors (AWS is tried first).
-const ASSIGNMENT: &str = r#"(?i)[A-Za-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credential)[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*["']?[^\s"',;]{8,200}"#;
+const ASSIGNMENT: &str = concat!(
+    r#"(?i)[A-Za-z0-9_.\-]*(?:"#,
+    secret_names!(),
+    r#")[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*["']?[^\s"',;]{8,200}"#
+);
+
+/// For a column name or JSON key that says secret (`password`, `api_key`, `DbSecret`), the
+/// name as it would stand on the left of an assignment; `None` for other names. A value
+/// under such a name is classified as that assignment (`api_key=<value>`), so structured
+/// data, where the name is not in the value's text, is held to the same rules as text.
+pub(crate) fn secret_assignment_name(name: &str) -> Option<String> {
+    static SECRET_NAME: std::sync::LazyLock<regex_automata::meta::Regex> =
+        std::sync::LazyLock::new(|| {
+            regex_automata::meta::Regex::new(concat!("(?i)", secret_names!()))
+                .expect("a valid pattern")
+        });
+    // Characters an assignment's name cannot hold become `_` (so `API Key` is `API_Key`).
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    SECRET_NAME.is_match(&plain).then_some(plain)
+}
 
 const AWS_SECRET_DESCRIPTION: &str = "AWS secret access key: 40 base64 characters of high entropy, named as one (aws_secret_access_key = ..., or a keyword nearby)";
 const AWS_SECRET_KEYWORDS: &[&str] = &[

@@ -154,6 +154,27 @@ mod tests {
             .unwrap_or_else(|| panic!("no {id} in {:?}", r.findings))
     }
 
+    #[test]
+    fn values_in_secret_named_columns_are_classified_as_assignments() {
+        let r = csv("user,password,api_key,comment\n\
+             bob,Zq8!vR2#mK9xLp4,Tq4mZ8vL2pXw9RkB,Zq8vR2mK9xLp4Tq4\n\
+             amy,changeme,${API_KEY},hello\n");
+        let f = finding(&r, "generic_secret");
+        let places: Vec<_> = f
+            .locations
+            .iter()
+            .map(|l| (l.row, l.column_name.clone().unwrap(), l.column))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (Some(1), "password".to_string(), 1),
+                (Some(1), "api_key".to_string(), 1)
+            ]
+        );
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+    }
+
     const SSNS: [&str; 10] = [
         "536228726",
         "212458769",

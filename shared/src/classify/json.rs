@@ -423,6 +423,43 @@ mod tests {
             .unwrap_or_else(|| panic!("no {id} in {:?}", r.findings))
     }
 
+    /// A secret's name is the key, not in the value's text: the value is held to the
+    /// same rules as `key=value` in text (placeholders and low entropy pass, specific
+    /// tokens keep their own detector).
+    #[test]
+    fn values_under_secret_keys_are_classified_as_assignments() {
+        let text = r#"{"db": {"host": "db.internal", "password": "Zq8!vR2#mK9xLp4"},
+            "DbSecret": "k3Jd9Lq0ZpXv7BnT", "api key": "Tq4mZ8vL2pXw9RkB",
+            "AWS_SECRET_ACCESS_KEY": "k3Jd9Lq0ZpXv7BnT2mWc8RyF5sHa1GeUoI4tNbQx",
+            "token": "ghp_Xy7Qk2Lm9Pz4Rt6Vb1Nc8Wd3Fs5Gh0Jk2Lm4",
+            "pwd": "${DB_PASSWORD}", "passwd": "changeme", "secret_hint": "aaaaaaaaaaaa",
+            "notes": "Zq8vR2mK9xLp4Tq4"}"#;
+        for format in [ObjectFormat::Json, ObjectFormat::JsonLines] {
+            let one_line = text.replace('\n', " ");
+            let r = run(format.clone(), &one_line, SampleLimits::NONE);
+            let paths = |id: &str| -> Vec<String> {
+                finding(&r, id)
+                    .locations
+                    .iter()
+                    .map(|l| l.json_path.clone().unwrap())
+                    .collect()
+            };
+            assert_eq!(
+                paths("generic_secret"),
+                ["$.db.password", "$.DbSecret", "$[\"api key\"]"],
+                "{format:?}"
+            );
+            assert_eq!(paths("aws_secret_access_key"), ["$.AWS_SECRET_ACCESS_KEY"]);
+            assert_eq!(paths("github_token"), ["$.token"]);
+            let json = serde_json::to_string(&r).unwrap();
+            for planted in ["Zq8!vR2#mK9xLp4", "k3Jd9Lq0ZpXv7BnT", "Tq4mZ8vL2pXw9RkB"] {
+                assert!(!json.contains(planted), "{planted} unmasked");
+            }
+            let l = &finding(&r, "generic_secret").locations[0];
+            assert_eq!((l.column, l.length), (1, 15), "placed on the value itself");
+        }
+    }
+
     #[test]
     fn json_document_values_have_their_path_and_keys_are_keywords() {
         let text = r#"{"Records": [
