@@ -144,6 +144,51 @@ pub fn is_transient<E: ProvideErrorMetadata>(
     }
 }
 
+/// One line saying why an AWS call failed, without the SDK's debug dump: `<code>: <AWS
+/// message>` when the service answered, else what went wrong on the way (timeout,
+/// connection, unreadable response). Safe to print: AWS messages name resources, never
+/// object content.
+pub fn error_summary<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_string(),
+                (None, Some(message)) => message.to_string(),
+                (None, None) => "the service refused the request without an error code".into(),
+            }
+        }
+        SdkError::TimeoutError(_) => "the request timed out".into(),
+        SdkError::DispatchFailure(d) => {
+            let reason = if d.is_io() {
+                "network error"
+            } else if d.is_timeout() {
+                "timed out"
+            } else {
+                "could not send"
+            };
+            format!("{reason}: {}", innermost(e))
+        }
+        SdkError::ResponseError(_) => format!("unreadable response: {}", innermost(e)),
+        SdkError::ConstructionFailure(_) => format!("invalid request: {}", innermost(e)),
+        _ => innermost(e),
+    }
+}
+
+/// The message of an error's innermost source (the root cause, e.g. `Connection refused`).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
 /// SDK clients built from one set of credentials, cheap to clone.
 #[derive(Clone)]
 pub struct Clients {

@@ -535,7 +535,7 @@ pub async fn load_base(
                 SCAN_CONFIG_URI_ENV,
                 format!(
                     "{uri} could not be read ({}); grant s3:GetObject on it",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                    crate::aws::error_summary(&e)
                 ),
             )
         })?;

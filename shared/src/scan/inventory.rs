@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use futures_util::Stream;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -328,7 +328,7 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         uri: format!("s3://{bucket}/{key}"),
         action: denied.then_some(action),
         transient: crate::aws::is_transient(e),
-        detail: DisplayErrorContext(e).to_string(),
+        detail: crate::aws::error_summary(e),
         code,
     }
 }

@@ -69,6 +69,10 @@ pub struct Plan {
     pub buckets: Vec<PlannedBucket>,
     /// Every unit queued.
     pub units: Vec<Unit>,
+    /// Bucket include patterns of the config that matched no bucket the credentials
+    /// list (most likely a typo, or a bucket of an account that was not scanned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_bucket_patterns: Vec<String>,
 }
 
 /// Key of a scan's plan.
@@ -120,6 +124,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
     let mut accounts = Vec::new();
     let mut buckets = Vec::new();
     let mut units = Vec::new();
+    let mut listed_names: Vec<String> = Vec::new();
     let roles: Vec<Option<String>> = if config.accounts.is_empty() {
         vec![None]
     } else {
@@ -189,6 +194,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
             .find(|a| Some(&a.role_arn) == role.as_ref())
             .map(|a| a.regions.clone())
             .unwrap_or_default();
+        listed_names.extend(listed.iter().map(|b| b.name.clone()));
         for b in listed {
             if !scope.buckets.matches(&b.name) {
                 continue;
@@ -274,6 +280,9 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
         accounts,
         buckets,
         units: units.clone(),
+        unmatched_bucket_patterns: scope
+            .buckets
+            .unmatched_includes(listed_names.iter().map(String::as_str)),
     };
     ctx.store
         .put_json(&plan_key(&scan_id), &plan, None)

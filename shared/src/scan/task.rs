@@ -192,7 +192,7 @@ impl TaskQueue {
                     .await
                     .map_err(|e| QueueError {
                         queue: url.clone(),
-                        detail: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
+                        detail: crate::aws::error_summary(&e),
                     })?;
                 Ok(())
             }
