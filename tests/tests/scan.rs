@@ -413,7 +413,9 @@ async fn the_function_entry_plans_to_sqs_and_works_the_tasks_it_receives() {
         url: queue_url.clone(),
     };
     let ctx = ScanContext::new(clients.clone(), Vec::new(), store, queue);
-    let base = json!({"objects_per_task": 3});
+    // One slice per invocation, so every continuation goes through the queue (by default
+    // a task works slices until its deadline margin).
+    let base = json!({"objects_per_task": 3, "slices_per_task": 1});
     // A manual invoke narrows the base config to one bucket.
     let planned = s3connector::scan::entry::handle(
         &ctx,

@@ -46,6 +46,20 @@ impl AccessIssue {
         }
     }
 
+    /// A failed ListObjectsV2 on `bucket` (IAM action `s3:ListBucket` on the bucket ARN).
+    pub fn listing<E, R>(bucket: &str, e: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        AccessIssue::from_sdk(
+            "ListObjectsV2",
+            "s3:ListBucket",
+            &format!("arn:aws:s3:::{bucket}"),
+            e,
+        )
+    }
+
     /// The issue on one line for a terminal: what failed and what to do, then the AWS
     /// error code and the IAM action, e.g. `ListObjectsV2 was denied: grant ... (error
     /// code AccessDenied, IAM action s3:ListBucket)`.

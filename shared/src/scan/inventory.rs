@@ -537,7 +537,20 @@ pub async fn fetch_file(
             record: 0,
             reason: format!("the manifest has no file {index}"),
         })?;
-    let bucket = &report.bucket;
+    fetch_entry(s3, &report.bucket, entry, report.manifest.file_format, dir).await
+}
+
+/// Downloads one data file (`entry` of a verified manifest, in `bucket`) into `dir`,
+/// streamed to disk with its MD5 computed on the way (memory stays flat whatever the
+/// file's size), and checks size and MD5 against the manifest's.
+pub async fn fetch_entry(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    entry: &ManifestFile,
+    format: FileFormat,
+    dir: &Path,
+) -> Result<VerifiedFile, InventoryError> {
+    let bucket = &bucket.to_string();
     let resp = s3
         .get_object()
         .bucket(bucket)
@@ -553,7 +566,7 @@ pub async fn fetch_file(
     let file = VerifiedFile {
         path: path.clone(),
         key: entry.key.clone(),
-        format: report.manifest.file_format,
+        format,
     };
     let mut out = BufWriter::new(File::create(&path).map_err(spool)?);
     let mut md5 = Md5::new();

@@ -13,6 +13,7 @@
 pub mod access;
 pub mod account;
 pub mod bucket;
+pub mod bucket_finish;
 pub mod config;
 pub mod context;
 pub mod entry;
