@@ -3,7 +3,7 @@
 //! request is on the wire while the task classifies the page before), or the next
 //! records of an inventory file unit's data file ([`inventory_slice`]).
 
-use crate::aws::listed_name;
+use crate::aws::{listed_name, listed_name_owned};
 
 use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
 use tokio::task::JoinHandle;
@@ -153,7 +153,7 @@ fn page_of(out: ListObjectsV2Output) -> Page {
         .unwrap_or_default()
         .into_iter()
         .filter_map(|o| {
-            let key = listed_name(o.key.as_deref()?);
+            let key = listed_name_owned(o.key?);
             let storage_class = o
                 .storage_class
                 .map_or_else(|| "STANDARD".to_string(), |c| c.as_str().to_string());
