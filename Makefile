@@ -92,7 +92,7 @@ unit: ## Unit tests only (no emulator)
 	cargo test --workspace --lib --bins
 
 integration: venv chromium ## Integration tests against one shared moto server
-	scripts/with-emulator.sh cargo test -p integration-tests
+	scripts/with-emulator.sh cargo test --workspace --test '*'
 
 # `make test` runs the full 5,000-object load test (about 3 minutes); `make load` runs it
 # alone, LOAD_OBJECTS to change the count.

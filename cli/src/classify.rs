@@ -73,30 +73,55 @@ pub fn classifier(
         .map_err(|e| e.to_string())
 }
 
-/// Files under `path` (the path itself when it is a file), in name order.
-pub fn local_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+/// Files under `path` (the path itself when it is a file), in name order, following
+/// symbolic links (each directory once); and an error outcome for each entry that cannot
+/// be read as a file (a broken link, a socket, a directory that cannot be listed), so
+/// nothing in scope is left out silently. `Err` when `path` itself does not exist.
+pub fn local_files(path: &Path) -> Result<(Vec<PathBuf>, Vec<Outcome>), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+        return Ok((vec![path.to_path_buf()], Vec::new()));
     }
-    let mut out = Vec::new();
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    let mut visited = std::collections::HashSet::new();
     let mut pending = vec![path.to_path_buf()];
     while let Some(dir) = pending.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        // A link back up the tree would otherwise be walked for ever.
+        if !visited.insert(std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone())) {
+            continue;
+        }
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                unreadable.push(outcome(dir.display().to_string(), Err(e.to_string())));
+                continue;
+            }
+        };
         for entry in entries {
-            let entry = entry.map_err(|e| format!("{}: {e}", dir.display()))?;
-            let kind = entry
-                .file_type()
-                .map_err(|e| format!("{}: {e}", entry.path().display()))?;
-            if kind.is_dir() {
-                pending.push(entry.path());
-            } else if kind.is_file() {
-                out.push(entry.path());
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    unreadable.push(outcome(dir.display().to_string(), Err(e.to_string())));
+                    continue;
+                }
+            };
+            let path = entry.path();
+            // metadata() follows links: a link to a file is that file.
+            match std::fs::metadata(&path) {
+                Ok(m) if m.is_dir() => pending.push(path),
+                Ok(m) if m.is_file() => files.push(path),
+                Ok(_) => unreadable.push(outcome(
+                    path.display().to_string(),
+                    Err("not a regular file (socket, device or pipe)".into()),
+                )),
+                Err(e) => unreadable.push(outcome(path.display().to_string(), Err(e.to_string()))),
             }
         }
     }
-    out.sort();
-    Ok(out)
+    files.sort();
+    unreadable.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((files, unreadable))
 }
 
 /// Decompresses (gzip, zstd, by metadata, suffix and magic bytes), detects the format
@@ -207,19 +232,25 @@ impl Outcome {
     fn findings(&self) -> &[Finding] {
         self.report.as_ref().map_or(&[], |r| &r.findings)
     }
+
+    /// Whether the input could not be read: an error, or content malformed for its format.
+    fn is_unread(&self) -> bool {
+        self.error.is_some() || self.report.as_ref().is_some_and(ObjectReport::is_unread)
+    }
 }
 
-/// Prints the outcomes and returns the exit code: 1 when anything was found or an input
-/// could not be read, 0 when everything read was clean.
+/// Prints the outcomes and returns the exit code ([`crate::exit`]): 1 when anything was
+/// found, else 3 when an input could not be read, else 0.
 pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
     let findings: usize = outcomes.iter().map(|o| o.findings().len()).sum();
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    let unread = outcomes.iter().filter(|o| o.is_unread()).count();
     if json {
         println!(
             "{}",
             serde_json::json!({
                 "objects": outcomes,
-                "summary": { "objects": outcomes.len(), "findings": findings, "errors": failed },
+                "summary": { "objects": outcomes.len(), "findings": findings, "errors": failed, "unread": unread },
             })
         );
     } else {
@@ -269,9 +300,23 @@ pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
             outcomes.len()
         );
     }
-    if findings > 0 || failed > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    if unread > 0 {
+        let names: Vec<&str> = outcomes
+            .iter()
+            .filter(|o| o.is_unread())
+            .map(|o| o.path.as_str())
+            .take(5)
+            .collect();
+        let more = unread.saturating_sub(names.len());
+        eprintln!(
+            "incomplete: {unread} input(s) could not be read: {}{}",
+            names.join(", "),
+            if more > 0 {
+                format!(" and {more} more (see the lines above)")
+            } else {
+                String::new()
+            }
+        );
     }
+    crate::exit::verdict(findings > 0, unread > 0)
 }

@@ -1,9 +1,11 @@
 //! `s3connector`: run the connector's library locally.
 //!
 //! stdout carries data only; stderr carries progress and reasons. Exit codes: 0 success,
-//! 1 the work ran but failed its purpose, 2 bad usage or configuration.
+//! 1 the work ran but failed its purpose (for `classify` and `scan`: findings), 2 bad
+//! usage or configuration, and for `classify` and `scan` 3 incomplete (see [`exit`]).
 
 mod classify;
+mod exit;
 mod scan;
 
 use std::io::{Read, Write};
@@ -32,7 +34,10 @@ use s3connector::{setup, telemetry};
 #[command(
     name = "s3connector",
     version,
-    about = "Run the s3connector library locally: decode notifications, list buckets, test connections."
+    about = "Run the s3connector library locally: decode notifications, list buckets, test connections.",
+    after_help = "Exit codes: 0 success; 1 the work ran but failed its purpose (classify, scan: \
+findings; test-connection: a Failed verdict; parse: malformed records); 2 bad usage or \
+configuration; 3 (classify, scan) incomplete: no findings, but something in scope could not be read."
 )]
 struct Cli {
     #[command(flatten)]
@@ -85,10 +90,13 @@ enum Command {
     },
     /// Find sensitive data (credentials, card numbers, national ids, personal data) in
     /// files, directories (recursively, gzip and zstd decompressed) or s3://bucket/key.
-    /// Exit 1 when anything is found, 0 when clean.
+    /// Exit 1 when anything is found, 0 when clean, 3 when a file could not be read.
+    #[command(after_help = exit::HELP)]
     Classify(ClassifyArgs),
     /// Scan buckets for sensitive data (the scan function's plan and work, in this
-    /// process): reports in --out, a summary table on stdout. Exit 1 when anything is found.
+    /// process): reports in --out, a summary table on stdout. Exit 1 when anything is
+    /// found, 0 when clean and complete, 3 when something could not be read.
+    #[command(after_help = exit::HELP)]
     Scan(ScanCliArgs),
     /// List the buckets the credentials can see.
     Buckets {
@@ -227,7 +235,7 @@ async fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             eprintln!("error: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(exit::USAGE);
         }
     };
     telemetry::init(LogFormat::Text, &config.log_level);
@@ -235,7 +243,7 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
-            ExitCode::from(2)
+            ExitCode::from(exit::USAGE)
         }
     }
 }
@@ -428,10 +436,18 @@ async fn classify(
             .map_err(|e| e.to_string())?;
         classify::classify_s3(&s3, &classifier, bucket, keys, limits).await
     } else {
-        let files = classify::local_files(std::path::Path::new(&input))?;
+        let (files, unreadable) = classify::local_files(std::path::Path::new(&input))?;
+        if files.is_empty() && unreadable.is_empty() {
+            return Err(format!(
+                "{input}: no file there to classify (an empty directory)"
+            ));
+        }
         tokio::task::spawn_blocking(move || classify::classify_files(&classifier, files, &limits))
             .await
             .map_err(|e| format!("classify task failed: {e}"))?
+            .into_iter()
+            .chain(unreadable)
+            .collect()
     };
     Ok(classify::finish(&outcomes, args.json))
 }
@@ -476,7 +492,17 @@ async fn open_input(flags: &AwsFlags, config: &Config, input: &str) -> Result<In
                 .key(key)
                 .send()
                 .await
-                .map_err(|e| format!("{input}: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| {
+                    format!(
+                        "{input}: {}",
+                        s3connector::connection::diagnosis::failure_line(
+                            "GetObject",
+                            "s3:GetObject",
+                            input,
+                            &e
+                        )
+                    )
+                })?;
             Ok(Input {
                 source: SourceObject {
                     bucket: bucket.to_string(),

@@ -11,6 +11,7 @@ use s3connector::aws::Clients;
 use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::{Progress, ScanContext};
 use s3connector::scan::finalize::report_key;
+use s3connector::scan::plan::AccountPlan;
 use s3connector::scan::report::ScanReport;
 use s3connector::scan::store::Store;
 use s3connector::scan::task::TaskQueue;
@@ -58,13 +59,20 @@ pub fn effective_config(args: &ScanArgs) -> Result<ScanConfig, String> {
     ScanConfig::from_value(doc).map_err(|e| e.to_string())
 }
 
-/// Runs the scan; exit 1 when findings were made, 0 when none.
+/// Rows of the findings table printed; the rest are in `findings.csv`.
+pub const TOP_FINDINGS: usize = 20;
+
+/// Runs the scan. Exit codes ([`crate::exit`]): 1 when findings were made; else 3 when
+/// something in scope could not be read (a bucket not listed or not finished, objects
+/// denied or unreadable, an account not scanned, a task that failed); else 0. A scope
+/// that matches no bucket at all is a usage error (`Err`, exit 2).
 pub async fn run(
     clients: Clients,
     args: ScanArgs,
     hmac_key: Option<String>,
 ) -> Result<ExitCode, String> {
     let config = effective_config(&args)?;
+    let incremental = config.mode == s3connector::scan::config::ScanMode::Incremental;
     let store = Store::Local(args.out.clone());
     let queue = TaskQueue::memory();
     let mut ctx = ScanContext::new(
@@ -78,57 +86,99 @@ pub async fn run(
     let observer = bars.clone();
     ctx.progress = Some(Arc::new(move |p: &Progress| observer.update(p)));
 
-    let plan = plan::plan(&ctx, config).await.map_err(|e| e.to_string())?;
+    let plan = match plan::plan(&ctx, config).await {
+        Ok(plan) => plan,
+        Err(e) => return Ok(incomplete(&format!("the scan could not be planned: {e}"))),
+    };
     for b in &plan.buckets {
         if let Some(issue) = &b.unreadable {
-            eprintln!(
-                "{}: not scanned: {} (error code {}, grant {})",
-                b.name,
-                issue.message,
-                issue.error_code.as_deref().unwrap_or("none"),
-                issue.action
-            );
+            eprintln!("{}: not scanned: {}", b.name, issue.line());
         }
     }
-    for a in plan.accounts.iter().filter(|a| a.issue.is_some()) {
+    let unscanned: Vec<&AccountPlan> = plan.accounts.iter().filter(|a| a.issue.is_some()).collect();
+    for a in &unscanned {
         let issue = a.issue.as_ref().expect("filtered");
         eprintln!(
             "{}: not scanned: {}",
             a.role_arn.as_deref().unwrap_or("own credentials"),
-            issue.message
+            issue.line()
+        );
+    }
+    for pattern in &plan.unmatched_bucket_patterns {
+        eprintln!("warning: bucket pattern {pattern:?} matches no bucket the credentials can list");
+    }
+    if plan.buckets.is_empty() && unscanned.is_empty() {
+        return Err(
+            "no bucket matched the scope (check --bucket and the config's buckets.include)".into(),
         );
     }
     while let Some(task) = queue.pop() {
-        work::run_task(&ctx, task, None)
-            .await
-            .map_err(|e| e.to_string())?;
+        if let Err(e) = work::run_task(&ctx, task, None).await {
+            bars.finish();
+            return Ok(incomplete(&format!("a scan task failed: {e}")));
+        }
     }
     bars.finish();
-    let report: ScanReport = store
-        .get_json(&report_key(&plan.scan_id))
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the scan finished without writing its report")?;
+    let report: ScanReport = match store.get_json(&report_key(&plan.scan_id)).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(incomplete("the scan finished without writing its report")),
+        Err(e) => return Ok(incomplete(&format!("the report could not be read: {e}"))),
+    };
+    let folder = store.location(&format!("scans/{}/", report.scan_id));
+    let unread = report.unread();
     if args.json {
         println!(
             "{}",
-            json!({"scan_id": report.scan_id, "reports": store.location(&format!("scans/{}/", report.scan_id)), "totals": report.totals})
+            json!({"scan_id": report.scan_id, "reports": folder, "totals": report.totals,
+                   "unread": {"buckets_failed": unread.buckets_failed,
+                              "buckets_partial": unread.buckets_partial,
+                              "objects": unread.objects(),
+                              "accounts": unscanned.len()}})
         );
     } else {
-        print_summary(&report);
+        print_summary(&report, &folder);
     }
-    eprintln!(
-        "reports: {}",
-        store.location(&format!("scans/{}/", report.scan_id))
-    );
-    Ok(if report.totals.sums.findings > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    let mut gaps = unread.lines();
+    if !unscanned.is_empty() {
+        gaps.push(format!(
+            "{} account(s) not scanned (see above)",
+            unscanned.len()
+        ));
+    }
+    for gap in &gaps {
+        eprintln!("incomplete: {gap}");
+    }
+    if incremental && gaps.is_empty() && nothing_changed(&report) {
+        eprintln!(
+            "nothing changed since the last completed scan: {} object(s) unchanged, none new, changed or deleted",
+            report.totals.sums.objects_not_selected
+        );
+    }
+    eprintln!("reports: {folder}");
+    Ok(crate::exit::verdict(
+        report.totals.sums.findings > 0,
+        !gaps.is_empty(),
+    ))
 }
 
-fn print_summary(report: &ScanReport) {
+/// Says why the scan stopped and returns [`crate::exit::INCOMPLETE`].
+fn incomplete(reason: &str) -> ExitCode {
+    eprintln!("error: {reason}");
+    ExitCode::from(crate::exit::INCOMPLETE)
+}
+
+/// An incremental scan that found every object unchanged: nothing classified, skipped
+/// or deleted, and at least one object compared.
+fn nothing_changed(report: &ScanReport) -> bool {
+    let t = &report.totals.sums;
+    t.objects_seen > 0
+        && t.objects_classified == 0
+        && t.objects_skipped == 0
+        && t.objects_deleted == 0
+        && t.objects_not_selected == t.objects_seen
+}
+
+fn print_summary(report: &ScanReport, folder: &str) {
     println!(
         "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:<11}  SKIPPED BY REASON",
         "BUCKET", "STATUS", "OBJECTS", "CLASSIFIED", "SKIPPED", "FINDINGS", "SENSITIVITY"
@@ -143,7 +193,7 @@ fn print_summary(report: &ScanReport) {
         println!(
             "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:<11}  {}",
             b.name,
-            format!("{:?}", b.status).to_uppercase(),
+            b.status.as_str(),
             t.objects_seen,
             t.objects_classified,
             t.objects_skipped,
@@ -177,10 +227,13 @@ fn print_summary(report: &ScanReport) {
             "{:<30}  {:<40}  {:<28}  {:>5}  {:<24}  SAMPLE",
             "BUCKET", "KEY", "DETECTOR", "COUNT", "FIRST LOCATION"
         );
-        for (bucket, key, detector, count, location, sample) in top.iter().take(20) {
+        for (bucket, key, detector, count, location, sample) in top.iter().take(TOP_FINDINGS) {
             println!(
                 "{bucket:<30}  {key:<40}  {detector:<28}  {count:>5}  {location:<24}  {sample}"
             );
+        }
+        if let Some(more) = truncated_note(top.len(), folder) {
+            println!("{more}");
         }
     }
     let t = &report.totals;
@@ -195,6 +248,17 @@ fn print_summary(report: &ScanReport) {
         t.sums.objects_deleted,
         t.sums.findings
     );
+}
+
+/// The line under a findings table cut at [`TOP_FINDINGS`] rows: how many rows are not
+/// shown and where the full list is (`None` when nothing was cut).
+fn truncated_note(rows: usize, folder: &str) -> Option<String> {
+    (rows > TOP_FINDINGS).then(|| {
+        format!(
+            "... {} more finding row(s) not shown (the {TOP_FINDINGS} largest are above); all {rows} are in {folder}findings.csv and {folder}report.html",
+            rows - TOP_FINDINGS
+        )
+    })
 }
 
 /// One progress line per bucket: objects and bytes classified.
@@ -252,5 +316,18 @@ impl Bars {
         {
             bar.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_findings_table_says_how_many_rows_and_where_the_rest_are() {
+        assert_eq!(truncated_note(TOP_FINDINGS, "out/scans/s/"), None);
+        let note = truncated_note(TOP_FINDINGS + 7, "out/scans/s/").unwrap();
+        assert!(note.contains("7 more finding row(s)"), "{note}");
+        assert!(note.contains("out/scans/s/findings.csv"), "{note}");
     }
 }

@@ -144,6 +144,51 @@ pub fn is_transient<E: ProvideErrorMetadata>(
     }
 }
 
+/// One line saying why an AWS call failed, without the SDK's debug dump: `<code>: <AWS
+/// message>` when the service answered, else what went wrong on the way (timeout,
+/// connection, unreadable response). Safe to print: AWS messages name resources, never
+/// object content.
+pub fn error_summary<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    match e {
+        SdkError::ServiceError(s) => {
+            let err = s.err();
+            match (err.code(), err.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_string(),
+                (None, Some(message)) => message.to_string(),
+                (None, None) => "the service refused the request without an error code".into(),
+            }
+        }
+        SdkError::TimeoutError(_) => "the request timed out".into(),
+        SdkError::DispatchFailure(d) => {
+            let reason = if d.is_io() {
+                "network error"
+            } else if d.is_timeout() {
+                "timed out"
+            } else {
+                "could not send"
+            };
+            format!("{reason}: {}", innermost(e))
+        }
+        SdkError::ResponseError(_) => format!("unreadable response: {}", innermost(e)),
+        SdkError::ConstructionFailure(_) => format!("invalid request: {}", innermost(e)),
+        _ => innermost(e),
+    }
+}
+
+/// The message of an error's innermost source (the root cause, e.g. `Connection refused`).
+fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cur: &(dyn std::error::Error + 'static) = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
 /// SDK clients built from one set of credentials, cheap to clone.
 #[derive(Clone)]
 pub struct Clients {
@@ -458,12 +503,32 @@ impl ProvideCredentials for AssumeRoleProvider {
 /// ListObjectsV2 `encoding-type`, Amazon S3 API Reference). S3 encodes as form data (`+` is a
 /// space), as in event notifications. A name that does not decode to UTF-8 is kept as sent.
 pub fn listed_name(raw: &str) -> String {
+    if !raw.contains(['%', '+']) {
+        return raw.to_string();
+    }
     crate::notification::decode_key(raw).unwrap_or_else(|| raw.to_string())
+}
+
+/// [`listed_name`] of an owned name: a name with nothing encoded (most keys) is returned
+/// as it is, without copying; the listing of a 1,000-key page does no per-key work then.
+pub fn listed_name_owned(raw: String) -> String {
+    if !raw.contains(['%', '+']) {
+        return raw;
+    }
+    crate::notification::decode_key(&raw).unwrap_or(raw)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listed_names_are_decoded_only_when_encoded() {
+        assert_eq!(listed_name_owned("logs/a.json".into()), "logs/a.json");
+        assert_eq!(listed_name_owned("a+b%2Bc%C3%BC".into()), "a b+cü");
+        assert_eq!(listed_name("a+b"), "a b");
+        assert_eq!(listed_name("%FF"), "%FF", "not UTF-8: kept as sent");
+    }
 
     #[tokio::test]
     async fn s3_client_cache_is_bounded_whatever_regions_are_asked_for() {

@@ -348,3 +348,34 @@ pub fn healthy_account(call: &FakeCall) -> Answer {
         ),
     }
 }
+
+/// S3 answers for a world of two buckets, one whose objects the role may not list. The
+/// emulator does not enforce IAM, so the denial comes from this loopback fake, through the
+/// real SDK. Buckets: `locked-data` (every call denied) and `open-data` (empty; its
+/// metadata calls denied).
+pub fn denying_s3(call: &FakeCall) -> Reply {
+    let xml = |status: u16, body: &str| {
+        Reply::Now((
+            status,
+            vec![("content-type", "application/xml".to_string())],
+            body.to_string(),
+        ))
+    };
+    let denied = || {
+        xml(
+            403,
+            "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
+        )
+    };
+    let path = call.path.as_str();
+    if call.method == "GET" && (path == "/" || path.starts_with("/?")) {
+        return xml(200, "<ListAllMyBucketsResult><Buckets>\
+            <Bucket><Name>locked-data</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>\
+            <Bucket><Name>open-data</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>\
+            </Buckets><Owner><ID>o</ID></Owner></ListAllMyBucketsResult>");
+    }
+    if path.starts_with("/open-data") && path.contains("list-type=2") {
+        return xml(200, "<ListBucketResult><Name>open-data</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>");
+    }
+    denied()
+}

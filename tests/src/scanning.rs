@@ -78,3 +78,21 @@ pub async fn run_scan(
         .expect("the last task wrote report.json");
     (plan, serde_json::from_slice(&raw).unwrap())
 }
+
+/// Now, epoch milliseconds (report creation times relative to the test's run).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The report's bucket `name`; panics when the report has none.
+pub fn bucket_named<'a>(
+    r: &'a ScanReport,
+    name: &str,
+) -> &'a s3connector::scan::report::BucketReport {
+    r.buckets
+        .iter()
+        .find(|b| b.name == name)
+        .unwrap_or_else(|| panic!("bucket {name} not in the report"))
+}

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_s3::primitives::ByteStream;
-use integration_tests::fake_aws::{FakeAws, Reply};
+use integration_tests::fake_aws::FakeAws;
 use integration_tests::scanning::{new_bucket, put, run_scan, scan_context};
 use integration_tests::{samples, unique_name, Emulator};
 use s3connector::aws::Clients;
@@ -328,39 +328,9 @@ async fn skips_are_reported_with_their_reason() {
     assert_eq!(report.buckets[0].totals.objects_skipped, 3);
 }
 
-/// S3 answers for a world of two buckets, one whose objects the role may not list. The
-/// emulator does not enforce IAM, so the denial comes from this loopback fake, through the
-/// real SDK.
-fn denying_s3(call: &integration_tests::fake_aws::FakeCall) -> Reply {
-    let xml = |status: u16, body: &str| {
-        Reply::Now((
-            status,
-            vec![("content-type", "application/xml".to_string())],
-            body.to_string(),
-        ))
-    };
-    let denied = || {
-        xml(
-            403,
-            "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>",
-        )
-    };
-    let path = call.path.as_str();
-    if call.method == "GET" && (path == "/" || path.starts_with("/?")) {
-        return xml(200, "<ListAllMyBucketsResult><Buckets>\
-            <Bucket><Name>locked-data</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>\
-            <Bucket><Name>open-data</Name><CreationDate>2026-01-01T00:00:00.000Z</CreationDate><BucketRegion>us-east-1</BucketRegion></Bucket>\
-            </Buckets><Owner><ID>o</ID></Owner></ListAllMyBucketsResult>");
-    }
-    if path.starts_with("/open-data") && path.contains("list-type=2") {
-        return xml(200, "<ListBucketResult><Name>open-data</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>");
-    }
-    denied()
-}
-
 #[tokio::test]
 async fn a_bucket_the_role_cannot_list_is_reported_with_code_and_action_and_the_scan_goes_on() {
-    let fake = FakeAws::start(denying_s3);
+    let fake = FakeAws::start(integration_tests::fake_aws::denying_s3);
     let dir = std::env::temp_dir().join(unique_name("it-scan-denied"));
     let settings = s3connector::aws::ClientSettings {
         region: Some("us-east-1".into()),
@@ -443,7 +413,9 @@ async fn the_function_entry_plans_to_sqs_and_works_the_tasks_it_receives() {
         url: queue_url.clone(),
     };
     let ctx = ScanContext::new(clients.clone(), Vec::new(), store, queue);
-    let base = json!({"objects_per_task": 3});
+    // One slice per invocation, so every continuation goes through the queue (by default
+    // a task works slices until its deadline margin).
+    let base = json!({"objects_per_task": 3, "slices_per_task": 1});
     // A manual invoke narrows the base config to one bucket.
     let planned = s3connector::scan::entry::handle(
         &ctx,

@@ -16,7 +16,8 @@ use serde_json::json;
 /// body among them, less the length of its start key (which varies with the keys).
 async fn scan(ctx: &ScanContext, bucket: &str, per_task: u32) -> (ScanReport, usize, usize) {
     let config = json!({
-        "buckets": {"include": [bucket]}, "mode": "incremental", "objects_per_task": per_task});
+        "buckets": {"include": [bucket]}, "mode": "incremental", "objects_per_task": per_task,
+        "slices_per_task": 1});
     let (mut tasks, mut largest) = (0, 0);
     let (_, report) = run_scan(ctx, config, |task| {
         let key_len = task.start_after.as_deref().map_or(0, str::len);
@@ -107,6 +108,7 @@ fn first_task_size(bucket: &str) -> usize {
         baseline: Some(s3connector::scan::task::Baseline {
             scan_id: "20261207T000000Z-00000000".into(),
             slices: 40,
+            changed_since: None,
         }),
         folders: Vec::new(),
         baseline_part: 0,

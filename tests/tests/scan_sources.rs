@@ -4,16 +4,14 @@
 //! reports; CloudWatch storage metrics (which moto publishes for its buckets, as S3 does)
 //! and the account's Block Public Access in the plan.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use integration_tests::inventory_reports::{csv_row, put_csv_report};
-use integration_tests::scanning::{new_bucket, put, run_scan, scan_context};
+use integration_tests::scanning::{
+    bucket_named as bucket, new_bucket, now_ms, put, run_scan, scan_context,
+};
 use integration_tests::{samples, Emulator};
 use s3connector::aws::Clients;
 use s3connector::scan::context::ScanContext;
-use s3connector::scan::report::{
-    BucketReport, Enumeration, ReportFile, ScanReport, SizeSource, WarningCode,
-};
+use s3connector::scan::report::{Enumeration, ReportFile, ScanReport, SizeSource, WarningCode};
 use s3connector::scan::reports::report_file_key;
 use serde_json::{json, Value};
 
@@ -41,20 +39,6 @@ async fn scan(ctx: &ScanContext, config: Value) -> (ScanReport, String, usize) {
 
 async fn context(clients: &Clients) -> ScanContext {
     scan_context(clients, "it-src-out").await
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-fn bucket<'a>(r: &'a ScanReport, name: &str) -> &'a BucketReport {
-    r.buckets
-        .iter()
-        .find(|b| b.name == name)
-        .expect("bucket in report")
 }
 
 #[tokio::test]

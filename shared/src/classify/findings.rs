@@ -186,6 +186,12 @@ pub struct ObjectReport {
 }
 
 impl ObjectReport {
+    /// Whether the object could not be read (malformed for its format), as opposed to
+    /// read in full, cut at a sampling limit, or left out as a type no detector reads.
+    pub fn is_unread(&self) -> bool {
+        self.status == ObjectStatus::Skipped && self.reason == Some(SkipReason::Malformed)
+    }
+
     /// A skipped object.
     pub fn skipped(reason: SkipReason, detail: Option<String>, format: &'static str) -> Self {
         ObjectReport {

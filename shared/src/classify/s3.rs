@@ -9,10 +9,10 @@ use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 
-use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::Client;
 
 use super::{Classifier, ObjectReport, SampleLimits};
+use crate::connection::diagnosis::failure_line;
 use crate::object::BombLimits;
 
 /// ListObjectsV2's largest (and default) page, in keys.
@@ -97,7 +97,12 @@ pub async fn object_keys(
                 return Err(S3ClassifyError::Head {
                     bucket: bucket.into(),
                     key: key_or_prefix.into(),
-                    reason: DisplayErrorContext(&e).to_string(),
+                    reason: failure_line(
+                        "HeadObject",
+                        "s3:GetObject",
+                        &format!("s3://{bucket}/{key_or_prefix}"),
+                        &e,
+                    ),
                 })
             }
         }
@@ -115,7 +120,12 @@ pub async fn object_keys(
         let page = page.map_err(|e| S3ClassifyError::List {
             bucket: bucket.into(),
             prefix: key_or_prefix.into(),
-            reason: DisplayErrorContext(&e).to_string(),
+            reason: failure_line(
+                "ListObjectsV2",
+                "s3:ListBucket",
+                &format!("arn:aws:s3:::{bucket}"),
+                &e,
+            ),
         })?;
         keys.extend(
             page.contents()
@@ -155,7 +165,12 @@ pub async fn classify_s3_object(
         .map_err(|e| S3ClassifyError::Get {
             bucket: bucket.into(),
             key: key.into(),
-            reason: DisplayErrorContext(&e).to_string(),
+            reason: failure_line(
+                "GetObject",
+                "s3:GetObject",
+                &format!("s3://{bucket}/{key}"),
+                &e,
+            ),
         })?;
     let classifier = classifier.clone();
     let encoding = out.content_encoding.clone();

@@ -139,6 +139,69 @@ pub fn category_for_code(code: &str) -> Option<Category> {
     exact.or_else(by_prefix).map(|(_, category)| *category)
 }
 
+/// What a failed call means for the person running a scan or `classify`, in one line:
+/// `operation` (`ListObjectsV2`) needing IAM `action` (`s3:ListBucket`) on `resource` (an
+/// ARN or `s3://` URI) failed with `category` (from [`category_for_code`]); `summary` is
+/// the AWS code and message (or the transport failure) for the categories this does not
+/// explain.
+pub fn failure_message(
+    operation: &str,
+    action: &str,
+    resource: &str,
+    category: Option<Category>,
+    summary: &str,
+) -> String {
+    match category {
+        Some(Category::AccessDenied | Category::ExplicitDeny) => format!(
+            "{operation} was denied: grant {action} on {resource} to the scanning role (or lift the deny in the bucket policy or SCP)"
+        ),
+        Some(Category::KmsAccess) => format!(
+            "{operation} failed on the KMS key: grant kms:Decrypt on the bucket's key to the scanning role in the key policy"
+        ),
+        Some(Category::NoSuchBucket) => {
+            format!("{resource} does not exist (deleted since it was listed?)")
+        }
+        Some(Category::WrongRegion) => {
+            format!("{resource} is in another region than the one called")
+        }
+        Some(Category::AssumeRoleDenied) => "the role cannot be assumed: check its trust policy names the scan function's role and the external ID".to_string(),
+        _ => format!("{operation} on {resource} failed: {summary}"),
+    }
+}
+
+/// `message` followed by the AWS error code and the IAM action, as the CLI prints a
+/// failed call: `... (error code AccessDenied, IAM action s3:ListBucket)`.
+pub fn with_code_and_action(message: &str, code: Option<&str>, action: &str) -> String {
+    format!(
+        "{message} (error code {}, IAM action {action})",
+        code.unwrap_or("none")
+    )
+}
+
+/// [`failure_message`] for an SDK error, with its code and the action: one line, never
+/// the SDK's debug dump.
+pub fn failure_line<E, R>(
+    operation: &str,
+    action: &str,
+    resource: &str,
+    e: &aws_sdk_s3::error::SdkError<E, R>,
+) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    use aws_sdk_s3::error::ProvideErrorMetadata;
+    let code = e.code();
+    let message = failure_message(
+        operation,
+        action,
+        resource,
+        code.and_then(category_for_code),
+        &crate::aws::error_summary(e),
+    );
+    with_code_and_action(&message, code, action)
+}
+
 /// Which policy holds an explicit deny, as AWS reports it in newer error responses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -1,10 +1,13 @@
 //! AWS failures during a scan, reported with the AWS error code and the IAM action to
 //! grant. Categories come from the connection test's code table (by code, never by message).
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use serde::{Deserialize, Serialize};
 
-use crate::connection::diagnosis::{category_for_code, Category};
+use crate::aws::error_summary;
+use crate::connection::diagnosis::{
+    category_for_code, failure_message, with_code_and_action, Category,
+};
 
 /// One failed call on a bucket or account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,27 +30,13 @@ impl AccessIssue {
     pub fn from_sdk<E, R>(operation: &str, action: &str, resource: &str, e: &SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + 'static,
     {
         let code = e.code().map(str::to_string);
         let category = code.as_deref().and_then(category_for_code);
         let transient = matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
             || category.is_some_and(Category::is_retryable);
-        let message = match category {
-            Some(Category::AccessDenied | Category::ExplicitDeny) => format!(
-                "{operation} was denied: grant {action} on {resource} to the scanning role (or lift the deny in the bucket policy or SCP)"
-            ),
-            Some(Category::KmsAccess) => format!(
-                "{operation} failed on the KMS key: grant kms:Decrypt on the bucket's key to the scanning role in the key policy"
-            ),
-            Some(Category::NoSuchBucket) => format!("{resource} does not exist (deleted since it was listed?)"),
-            Some(Category::WrongRegion) => format!("{resource} is in another region than the one called"),
-            Some(Category::AssumeRoleDenied) => "the role cannot be assumed: check its trust policy names the scan function's role and the external ID".to_string(),
-            _ => format!(
-                "{operation} on {resource} failed: {}",
-                DisplayErrorContext(e)
-            ),
-        };
+        let message = failure_message(operation, action, resource, category, &error_summary(e));
         AccessIssue {
             operation: operation.to_string(),
             action: action.to_string(),
@@ -55,6 +44,27 @@ impl AccessIssue {
             message,
             transient,
         }
+    }
+
+    /// A failed ListObjectsV2 on `bucket` (IAM action `s3:ListBucket` on the bucket ARN).
+    pub fn listing<E, R>(bucket: &str, e: &SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        AccessIssue::from_sdk(
+            "ListObjectsV2",
+            "s3:ListBucket",
+            &format!("arn:aws:s3:::{bucket}"),
+            e,
+        )
+    }
+
+    /// The issue on one line for a terminal: what failed and what to do, then the AWS
+    /// error code and the IAM action, e.g. `ListObjectsV2 was denied: grant ... (error
+    /// code AccessDenied, IAM action s3:ListBucket)`.
+    pub fn line(&self) -> String {
+        with_code_and_action(&self.message, self.error_code.as_deref(), &self.action)
     }
 
     /// The report's form of the issue, for the object `key` when it concerns one.

@@ -239,11 +239,21 @@ pub struct ScanConfig {
     /// Seconds kept in reserve before the Lambda deadline: a task stops at an object
     /// boundary when less than this remains.
     pub deadline_margin_seconds: u32,
+    /// Slices one task works before it queues its continuation (0: as many as the time
+    /// left before the deadline margin allows; the CLI then works a unit in one task).
+    /// Within a task the next ListObjectsV2 page is requested while the current one is
+    /// classified, and an inventory data file is downloaded once.
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub slices_per_task: u32,
     /// Buckets enumerated from their latest S3 Inventory report instead of listing.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub inventories: Vec<InventorySource>,
     /// Where reports go.
     pub output: OutputConfig,
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Default for ScanConfig {
@@ -264,6 +274,7 @@ impl Default for ScanConfig {
             max_object_size: 256 * 1024 * 1024,
             objects_per_task: 1000,
             deadline_margin_seconds: 60,
+            slices_per_task: 0,
             inventories: Vec::new(),
             output: OutputConfig::default(),
         }
@@ -535,7 +546,7 @@ pub async fn load_base(
                 SCAN_CONFIG_URI_ENV,
                 format!(
                     "{uri} could not be read ({}); grant s3:GetObject on it",
-                    aws_sdk_s3::error::DisplayErrorContext(&e)
+                    crate::aws::error_summary(&e)
                 ),
             )
         })?;

@@ -78,51 +78,24 @@ pub async fn finish_if_last(
         .await
         .map_err(ScanError::Store)?
         .ok_or_else(|| ScanError::PlanMissing(ctx.store.location(&plan_key(scan_id))))?;
-    let done = ctx
-        .store
-        .list(&format!("scans/{scan_id}/units/"))
-        .await
-        .map_err(ScanError::Store)?;
-    if done.len() < plan.units.len() {
+    let finished = super::bucket_finish::finished_units(ctx, scan_id).await?;
+    let have: std::collections::HashSet<&str> = finished.iter().map(String::as_str).collect();
+    if !super::bucket_finish::required_units(&plan)
+        .iter()
+        .all(|id| have.contains(id.as_str()))
+    {
         return Ok(false);
     }
-    let lock = |state| {
-        serde_json::to_vec(&ReportsLock {
-            owner: owner.to_string(),
-            state,
-            at: now(),
-        })
-        .expect("the lock serialises")
-    };
-    let won = ctx
-        .store
-        .put_if_absent(&lock_key(scan_id), lock(LockState::Writing))
-        .await
-        .map_err(ScanError::Store)?;
-    if !won {
-        // Someone holds it. Resume only an unfinished write in our own name: our task's
-        // earlier delivery failed while writing.
-        let held: Option<ReportsLock> = ctx
-            .store
-            .get_json(&lock_key(scan_id))
-            .await
-            .map_err(ScanError::Store)?;
-        match held {
-            Some(l) if l.owner == owner && l.state == LockState::Writing => {
-                info!(
-                    scan_id,
-                    owner, "resuming the reports this task's earlier delivery did not finish"
-                );
-            }
-            _ => return Ok(false),
-        }
+    if !take_lock(ctx, &lock_key(scan_id), owner).await? {
+        return Ok(false);
     }
+    let done: Vec<String> = finished
+        .iter()
+        .map(|id| super::work::unit_key(scan_id, id))
+        .collect();
     let report = assemble(ctx, &plan, &done).await?;
     super::reports::write(ctx, &report).await?;
-    ctx.store
-        .put(&lock_key(scan_id), lock(LockState::Done), None)
-        .await
-        .map_err(ScanError::Store)?;
+    release_lock(ctx, &lock_key(scan_id), owner).await?;
     info!(
         scan_id,
         buckets = report.totals.buckets,
@@ -130,6 +103,48 @@ pub async fn finish_if_last(
         "scan finished; reports written"
     );
     Ok(true)
+}
+
+/// Takes the lock at `key` for `owner` (a conditional write, `If-None-Match: *`), or
+/// finds it already held by `owner` unfinished (an earlier delivery of the same task
+/// failed while working under it). Returns whether the caller should do the work.
+pub async fn take_lock(ctx: &ScanContext, key: &str, owner: &str) -> Result<bool, ScanError> {
+    let won = ctx
+        .store
+        .put_if_absent(key, lock_body(owner, LockState::Writing))
+        .await
+        .map_err(ScanError::Store)?;
+    if won {
+        return Ok(true);
+    }
+    let held: Option<ReportsLock> = ctx.store.get_json(key).await.map_err(ScanError::Store)?;
+    match held {
+        Some(l) if l.owner == owner && l.state == LockState::Writing => {
+            info!(
+                key,
+                owner, "resuming the work this task's earlier delivery did not finish"
+            );
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
+}
+
+/// Marks the lock at `key`, held by `owner`, done: later finishers leave the work alone.
+pub async fn release_lock(ctx: &ScanContext, key: &str, owner: &str) -> Result<(), ScanError> {
+    ctx.store
+        .put(key, lock_body(owner, LockState::Done), None)
+        .await
+        .map_err(ScanError::Store)
+}
+
+fn lock_body(owner: &str, state: LockState) -> Vec<u8> {
+    serde_json::to_vec(&ReportsLock {
+        owner: owner.to_string(),
+        state,
+        at: now(),
+    })
+    .expect("the lock serialises")
 }
 
 /// Builds the report from the plan, the unit summaries (`unit_keys`) and every part file.
@@ -173,6 +188,7 @@ pub async fn assemble(
         .iter()
         .map(|b| {
             let mut errors: Vec<_> = b.issues.iter().map(|i| i.to_report(None)).collect();
+            errors.extend(b.notes.iter().cloned());
             errors.extend(b.unreadable.iter().map(|i| i.to_report(None)));
             let mut unit_failed = false;
             for u in units.iter().filter(|u| b.units.contains(&u.unit.id)) {

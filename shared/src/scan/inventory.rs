@@ -21,7 +21,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use futures_util::Stream;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -328,7 +328,7 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         uri: format!("s3://{bucket}/{key}"),
         action: denied.then_some(action),
         transient: crate::aws::is_transient(e),
-        detail: DisplayErrorContext(e).to_string(),
+        detail: crate::aws::error_summary(e),
         code,
     }
 }
@@ -537,7 +537,20 @@ pub async fn fetch_file(
             record: 0,
             reason: format!("the manifest has no file {index}"),
         })?;
-    let bucket = &report.bucket;
+    fetch_entry(s3, &report.bucket, entry, report.manifest.file_format, dir).await
+}
+
+/// Downloads one data file (`entry` of a verified manifest, in `bucket`) into `dir`,
+/// streamed to disk with its MD5 computed on the way (memory stays flat whatever the
+/// file's size), and checks size and MD5 against the manifest's.
+pub async fn fetch_entry(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    entry: &ManifestFile,
+    format: FileFormat,
+    dir: &Path,
+) -> Result<VerifiedFile, InventoryError> {
+    let bucket = &bucket.to_string();
     let resp = s3
         .get_object()
         .bucket(bucket)
@@ -553,7 +566,7 @@ pub async fn fetch_file(
     let file = VerifiedFile {
         path: path.clone(),
         key: entry.key.clone(),
-        format: report.manifest.file_format,
+        format,
     };
     let mut out = BufWriter::new(File::create(&path).map_err(spool)?);
     let mut md5 = Md5::new();

@@ -1,14 +1,19 @@
-//! One slice of a unit enumerated from its S3 Inventory report instead of ListObjectsV2.
+//! Inventory file units: a bucket named in the config's `inventories` is enumerated from
+//! its S3 Inventory report, one unit per data file of the report, so N workers read N
+//! files in parallel.
 //!
-//! The first slice of a unit whose bucket the config names in `inventories` finds the
-//! latest complete report ([`super::inventory::latest_report`]) and pins it: every later
-//! slice reads that same report (its folder, verified again against `manifest.checksum`),
-//! so a report delivered mid-scan cannot make an object counted twice or missed. A slice
-//! continues from an [`InventoryCursor`] (data file index and records consumed in it),
-//! takes up to the inventory's `records_per_task` current objects under the unit's
-//! prefix, and returns the cursor right after each of them, so a task that stops early at
-//! an object boundary resumes exactly there. When the report is missing, stale or unreadable at the first
-//! slice, the unit is listed instead and the part says why ([`fallback_issue`]).
+//! The plan finds the latest complete report ([`pin`]: `manifest.json` verified against
+//! `manifest.checksum`, not older than `max_age_hours`) and queues one unit per entry of
+//! its `files` ([`files_of`]), each carrying the file's key, size and MD5 from the
+//! verified manifest, so a task never reads the manifest again. A task downloads its
+//! file once ([`OpenFile::open`]: streamed to a local file while its MD5 is computed,
+//! then checked against the manifest's, so memory stays flat), and reads it slice after
+//! slice (`records_per_task` current objects each) for as long as its time allows; a
+//! task that must stop before the Lambda deadline queues its continuation with the
+//! record offset reached ([`Position`]), and the next task downloads the file again and
+//! skips that many records, so no record is lost or counted twice. When the report is
+//! missing, stale or unreadable at plan time, the bucket is listed instead and the report
+//! says why ([`fallback_issue`]).
 
 use std::path::Path;
 
@@ -16,9 +21,10 @@ use serde::{Deserialize, Serialize};
 
 use super::access::AccessIssue;
 use super::config::InventorySource;
-use super::inventory::{self, InventoryError, InventoryReport};
+use super::inventory::{
+    self, FileFormat, InventoryError, InventoryReport, ManifestFile, Records, VerifiedFile,
+};
 use super::report::{Enumeration, ObjectMetadata, ScanIssue};
-use super::task::Unit;
 
 /// The report a unit is enumerated from, pinned at its first slice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,41 +47,37 @@ impl PinnedReport {
     }
 }
 
-/// A position in a pinned report, and what was counted before it.
+/// A position in a data file of a pinned report, and what was counted before it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// Index of the data file in the manifest's `files`.
     pub file: usize,
     /// Records of that file already consumed.
     pub record: u64,
-    /// Current objects of the whole report before this position (every prefix).
+    /// Current objects of the file before this position.
     pub objects: u64,
     /// Their bytes.
     pub bytes: u64,
 }
 
-/// Where the next slice of an inventory-enumerated unit starts.
+/// Where the next slice of an inventory file unit starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InventoryCursor {
     /// The pinned report.
     pub report: PinnedReport,
     /// The position in it.
     pub position: Position,
-    /// Set once a key came out of key order (S3 does not document the report's order):
-    /// slice bounds then do not partition the keys, so no incremental baseline is kept.
-    #[serde(default)]
-    pub unordered: bool,
 }
 
-/// What one slice read.
+/// What one slice read from a data file.
 #[derive(Debug, Default)]
 pub struct InventorySlice {
-    /// Current objects under the unit's prefix, each with the position right after it.
+    /// Current objects, each with the position right after it.
     pub objects: Vec<(ObjectMetadata, Position)>,
-    /// The position after the last record read, or `None` when the report is done.
+    /// The position after the last record read, or `None` when the file is done.
     pub next: Option<Position>,
-    /// Position at the end of the slice (equal to `next` unless the report is done),
-    /// for the report-wide object and byte counts.
+    /// Position at the end of the slice (equal to `next` unless the file is done), for
+    /// the file's object and byte counts.
     pub end: Position,
 }
 
@@ -123,12 +125,6 @@ pub async fn pin(
     Ok((pinned, report))
 }
 
-/// Whether `key` belongs to `unit` (its prefix; only root keys for a root-only unit).
-fn in_unit(unit: &Unit, key: &str) -> bool {
-    key.strip_prefix(unit.prefix.as_str())
-        .is_some_and(|rest| !unit.root_only || !rest.contains('/'))
-}
-
 /// The report model's metadata for a record: ETag quoted as ListObjectsV2 returns it, so
 /// `If-Match` reads and incremental comparisons treat both sources alike.
 fn metadata(record: &inventory::InventoryRecord) -> ObjectMetadata {
@@ -140,51 +136,112 @@ fn metadata(record: &inventory::InventoryRecord) -> ObjectMetadata {
     meta
 }
 
-/// Reads up to `max` current objects of `unit` from `report`, from `from`. Data files
-/// are downloaded into `dir` and MD5-verified before use; a slice may cross files.
-pub async fn read_slice(
-    s3: &aws_sdk_s3::Client,
-    report: &InventoryReport,
-    unit: &Unit,
-    from: Position,
-    max: usize,
-    dir: &Path,
-) -> Result<InventorySlice, InventoryError> {
-    let mut out = InventorySlice::default();
-    let mut pos = from;
-    while pos.file < report.manifest.files.len() {
-        let file = inventory::fetch_file(s3, report, pos.file, dir).await?;
-        let records = inventory::read_file(&file, &report.manifest)?;
-        let mut index = 0u64;
-        for r in records {
-            let r = r?;
-            index += 1;
-            if index <= pos.record {
-                continue;
+/// One data file of a pinned report: what an inventory file unit reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryFile {
+    /// The report the file belongs to.
+    pub report: PinnedReport,
+    /// Index of the file in the manifest's `files`.
+    pub index: usize,
+    /// Key, size and MD5 as the verified manifest lists them.
+    pub entry: ManifestFile,
+    /// CSV or Parquet.
+    pub format: FileFormat,
+    /// The manifest's `fileSchema` (CSV column order).
+    pub file_schema: String,
+}
+
+/// Every data file of `report` (pinned as `pinned`), one unit's worth each.
+pub fn files_of(pinned: &PinnedReport, report: &InventoryReport) -> Vec<InventoryFile> {
+    report
+        .manifest
+        .files
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| InventoryFile {
+            report: pinned.clone(),
+            index,
+            entry: entry.clone(),
+            format: report.manifest.file_format,
+            file_schema: report.manifest.file_schema.clone(),
+        })
+        .collect()
+}
+
+/// A data file downloaded and verified, read record by record: kept open across the
+/// slices of one task so the file is downloaded once per task.
+pub struct OpenFile {
+    records: Records,
+    /// Records consumed so far (the offset a continuation starts from).
+    consumed: u64,
+    /// Removes the local copy when dropped.
+    _file: VerifiedFile,
+}
+
+impl OpenFile {
+    /// Downloads `file` into `dir`, verifies its size and MD5 against the manifest, and
+    /// skips its first `skip` records (where an earlier task stopped).
+    pub async fn open(
+        s3: &aws_sdk_s3::Client,
+        file: &InventoryFile,
+        skip: u64,
+        dir: &Path,
+    ) -> Result<OpenFile, InventoryError> {
+        let verified =
+            inventory::fetch_entry(s3, &file.report.bucket, &file.entry, file.format, dir).await?;
+        let mut records = inventory::read_path(
+            &verified.path,
+            &verified.key,
+            verified.format,
+            &file.file_schema,
+        )?;
+        let mut consumed = 0;
+        while consumed < skip {
+            match records.next() {
+                Some(r) => {
+                    r?;
+                    consumed += 1;
+                }
+                None => break,
             }
-            pos.record = index;
+        }
+        Ok(OpenFile {
+            records,
+            consumed,
+            _file: verified,
+        })
+    }
+
+    /// Records consumed so far.
+    pub fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    /// Reads up to `max` current objects from the file's current record (`from` counts
+    /// what came before it), each with the position right after it.
+    pub fn read(&mut self, from: Position, max: usize) -> Result<InventorySlice, InventoryError> {
+        let mut out = InventorySlice::default();
+        let mut pos = from;
+        pos.record = self.consumed;
+        for r in self.records.by_ref() {
+            let r = r?;
+            self.consumed += 1;
+            pos.record = self.consumed;
             if !r.is_current_object() {
                 continue;
             }
             pos.objects += 1;
             pos.bytes += r.size.unwrap_or(0);
-            if in_unit(unit, &r.key) {
-                out.objects.push((metadata(&r), pos));
-                if out.objects.len() >= max {
-                    out.next = Some(pos);
-                    out.end = pos;
-                    return Ok(out);
-                }
+            out.objects.push((metadata(&r), pos));
+            if out.objects.len() >= max.max(1) {
+                out.next = Some(pos);
+                out.end = pos;
+                return Ok(out);
             }
         }
-        pos = Position {
-            file: pos.file + 1,
-            record: 0,
-            ..pos
-        };
+        out.end = pos;
+        Ok(out)
     }
-    out.end = pos;
-    Ok(out)
 }
 
 /// A failure reading a pinned report in a later slice, as an access issue of the unit
@@ -203,53 +260,9 @@ pub fn issue_of(e: &InventoryError) -> AccessIssue {
     }
 }
 
-/// Whether `keys` ascend strictly, all after `after`.
-pub fn in_key_order<'a>(after: Option<&str>, keys: impl IntoIterator<Item = &'a str>) -> bool {
-    let mut prev = after;
-    for k in keys {
-        if prev.is_some_and(|p| k <= p) {
-            return false;
-        }
-        prev = Some(k);
-    }
-    true
-}
-
-/// Reads the pinned report again (verified against its checksum), for a later slice.
-pub async fn reopen(
-    s3: &aws_sdk_s3::Client,
-    pinned: &PinnedReport,
-) -> Result<InventoryReport, InventoryError> {
-    inventory::report_in(s3, &pinned.bucket, &pinned.folder)
-        .await?
-        .ok_or_else(|| InventoryError::NoReport {
-            bucket: pinned.bucket.clone(),
-            prefix: pinned.folder.clone(),
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn unit_membership_follows_prefix_and_root_only() {
-        let whole = Unit::new(None, None, "b", "us-east-1", "", false);
-        let root = Unit::new(None, None, "b", "us-east-1", "", true);
-        let logs = Unit::new(None, None, "b", "us-east-1", "logs/", false);
-        assert!(in_unit(&whole, "a/b.txt"));
-        assert!(in_unit(&root, "top.txt") && !in_unit(&root, "a/b.txt"));
-        assert!(in_unit(&logs, "logs/x") && !in_unit(&logs, "other/x"));
-    }
-
-    #[test]
-    fn key_order_is_strict_and_starts_after_the_previous_bound() {
-        assert!(in_key_order(None, ["a", "b", "c"]));
-        assert!(in_key_order(Some("a"), ["b"]));
-        assert!(!in_key_order(Some("b"), ["b"]));
-        assert!(!in_key_order(None, ["a", "c", "b"]));
-        assert!(in_key_order(Some("z"), []));
-    }
 
     #[test]
     fn inventory_etags_are_quoted_like_listing_etags() {

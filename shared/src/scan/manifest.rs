@@ -15,7 +15,7 @@
 pub mod schema;
 
 use crate::aws::listed_name;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use serde::Deserialize;
 
 use crate::scan::report::{Column, Container};
@@ -141,7 +141,7 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
         uri: format!("s3://{bucket}/{key}"),
         code: e.code().map(str::to_string),
         action,
-        detail: DisplayErrorContext(e).to_string(),
+        detail: crate::aws::error_summary(e),
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod access;
 pub mod account;
 pub mod bucket;
+pub mod bucket_finish;
 pub mod config;
 pub mod context;
 pub mod entry;
@@ -34,7 +35,7 @@ pub mod inventory;
 pub mod manifest;
 pub mod report;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use serde::Serialize;
 use serde_json::Value;
 use tracing::info;
@@ -173,7 +174,7 @@ pub async fn list_buckets(s3: &aws_sdk_s3::Client) -> Result<Vec<BucketInfo>, Sc
             .map_err(|e| ScanError::ListBuckets {
                 code: e.code().map(str::to_string),
                 transient: crate::aws::is_transient(&e),
-                detail: DisplayErrorContext(&e).to_string(),
+                detail: crate::aws::error_summary(&e),
             })?;
         for b in page.buckets() {
             buckets.push(BucketInfo {

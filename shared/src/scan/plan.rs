@@ -12,7 +12,8 @@ use super::access::AccessIssue;
 use super::bucket::{bucket_region, read_metadata};
 use super::config::{ScanConfig, ScanMode};
 use super::context::ScanContext;
-use super::report::{BucketMetadata, SizeSource};
+use super::inventory_slice::{fallback_issue, files_of, pin, InventoryFile};
+use super::report::{BucketMetadata, ScanIssue, SizeSource};
 use super::storage_metrics::size_and_count;
 use super::task::{Baseline, Task, Unit};
 use super::ScanError;
@@ -52,6 +53,10 @@ pub struct PlannedBucket {
     /// Why its objects cannot be listed; the scan goes on without them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unreadable: Option<AccessIssue>,
+    /// What the bucket's report should say besides errors of calls, e.g. why its S3
+    /// Inventory report was not used (`InventoryFallback`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<ScanIssue>,
 }
 
 /// `scans/<scan_id>/plan.json`.
@@ -69,6 +74,10 @@ pub struct Plan {
     pub buckets: Vec<PlannedBucket>,
     /// Every unit queued.
     pub units: Vec<Unit>,
+    /// Bucket include patterns of the config that matched no bucket the credentials
+    /// list (most likely a typo, or a bucket of an account that was not scanned).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unmatched_bucket_patterns: Vec<String>,
 }
 
 /// Key of a scan's plan.
@@ -120,6 +129,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
     let mut accounts = Vec::new();
     let mut buckets = Vec::new();
     let mut units = Vec::new();
+    let mut listed_names: Vec<String> = Vec::new();
     let roles: Vec<Option<String>> = if config.accounts.is_empty() {
         vec![None]
     } else {
@@ -189,6 +199,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
             .find(|a| Some(&a.role_arn) == role.as_ref())
             .map(|a| a.regions.clone())
             .unwrap_or_default();
+        listed_names.extend(listed.iter().map(|b| b.name.clone()));
         for b in listed {
             if !scope.buckets.matches(&b.name) {
                 continue;
@@ -207,6 +218,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                         issues: Vec::new(),
                         units: Vec::new(),
                         unreadable: Some(issue),
+                        notes: Vec::new(),
                     });
                     continue;
                 }
@@ -241,19 +253,36 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 issues,
                 units: Vec::new(),
                 unreadable: None,
+                notes: Vec::new(),
             };
-            let by_inventory = config.inventory_for(&b.name).is_some();
-            match bucket_units(
-                &s3,
-                &scope,
-                by_inventory,
-                &role,
-                &account.account_id,
-                &b.name,
-                &region,
-            )
-            .await
-            {
+            let files = match config.inventory_for(&b.name) {
+                Some(source) => match inventory_files(&s3, source).await {
+                    Ok(files) => files,
+                    Err(reason) => {
+                        warn!(bucket = %b.name, "{reason}");
+                        planned.notes.push(fallback_issue(source, &reason));
+                        Vec::new()
+                    }
+                },
+                None => Vec::new(),
+            };
+            let listed = if files.is_empty() {
+                bucket_units(&s3, &scope, &role, &account.account_id, &b.name, &region).await
+            } else {
+                Ok(files
+                    .into_iter()
+                    .map(|f| {
+                        Unit::for_inventory_file(
+                            role.clone(),
+                            account.account_id.clone(),
+                            &b.name,
+                            &region,
+                            f,
+                        )
+                    })
+                    .collect())
+            };
+            match listed {
                 Ok(list) => {
                     planned.units = list.iter().map(|u| u.id.clone()).collect();
                     units.extend(list);
@@ -274,6 +303,9 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
         accounts,
         buckets,
         units: units.clone(),
+        unmatched_bucket_patterns: scope
+            .buckets
+            .unmatched_includes(listed_names.iter().map(String::as_str)),
     };
     ctx.store
         .put_json(&plan_key(&scan_id), &plan, None)
@@ -284,15 +316,21 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
     for unit in units {
         // One unit per bucket reads its openmetadata.json containers.
         let read_manifest = manifest_read.insert((unit.role_arn.clone(), unit.bucket.clone()));
+        // An inventory file unit compares against its bucket's checkpoint (by time).
+        let scope_id = match unit.inventory {
+            Some(_) => unit.bucket_scope_id(),
+            None => unit.id.clone(),
+        };
         let baseline = match config.mode {
             ScanMode::Full => None,
             ScanMode::Incremental => ctx
                 .store
-                .get_json::<Checkpoint>(&checkpoint_key(&unit.id))
+                .get_json::<Checkpoint>(&checkpoint_key(&scope_id))
                 .await
                 .map_err(ScanError::Store)?
                 .map(|c| c.baseline)
-                .filter(|b| b.slices > 0),
+                .filter(|b| b.slices > 0)
+                .filter(|b| unit.inventory.is_none() || b.changed_since.is_some()),
         };
         ctx.queue
             .send(Task {
@@ -317,27 +355,40 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
     Ok(plan)
 }
 
-/// The units of one bucket: one per listing prefix, and for a large bucket scanned whole,
-/// one per top-level prefix plus one for the keys at its root. A bucket enumerated from
-/// its S3 Inventory is one unit (the report covers the whole bucket; the scope filters
-/// its records). Listing the top level doubles as the check that the objects can be
-/// listed at all.
-#[allow(clippy::too_many_arguments)]
+/// The data files of the bucket's latest usable S3 Inventory report, one unit's worth
+/// each ([`super::inventory_slice`]); `Err` with the reason the bucket is listed instead
+/// (no complete report, too old, unreadable, or one without data files).
+async fn inventory_files(
+    s3: &aws_sdk_s3::Client,
+    source: &super::config::InventorySource,
+) -> Result<Vec<InventoryFile>, String> {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let (pinned, report) = pin(s3, source, now_ms).await?;
+    let files = files_of(&pinned, &report);
+    if files.is_empty() {
+        return Err(format!(
+            "the report {} lists no data file",
+            report.manifest_uri()
+        ));
+    }
+    Ok(files)
+}
+
+/// The units of one listed bucket: one per listing prefix, and for a large bucket scanned
+/// whole, one per top-level prefix plus one for the keys at its root. Listing the top
+/// level doubles as the check that the objects can be listed at all.
 async fn bucket_units(
     s3: &aws_sdk_s3::Client,
     scope: &super::scope::Scope,
-    by_inventory: bool,
     role: &Option<String>,
     account_id: &Option<String>,
     bucket: &str,
     region: &str,
 ) -> Result<Vec<Unit>, AccessIssue> {
-    let prefixes = if by_inventory {
-        vec![String::new()]
-    } else {
-        scope.prefixes.listing_prefixes()
-    };
-    let shard = !by_inventory && scope.is_large(bucket) && prefixes == [String::new()];
+    let prefixes = scope.prefixes.listing_prefixes();
+    let shard = scope.is_large(bucket) && prefixes == [String::new()];
     let mut token = None;
     let mut top = Vec::new();
     loop {
@@ -350,14 +401,10 @@ async fn bucket_units(
         if shard {
             req = req.delimiter("/");
         }
-        let page = req.send().await.map_err(|e| {
-            AccessIssue::from_sdk(
-                "ListObjectsV2",
-                "s3:ListBucket",
-                &format!("arn:aws:s3:::{bucket}"),
-                &e,
-            )
-        })?;
+        let page = req
+            .send()
+            .await
+            .map_err(|e| AccessIssue::listing(bucket, &e))?;
         if !shard {
             break;
         }

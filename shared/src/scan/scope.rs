@@ -41,6 +41,7 @@ pub(super) fn compile(field: &str, patterns: &[String]) -> Result<GlobSet, ScanC
 #[derive(Debug, Clone)]
 pub struct Matcher {
     include: GlobSet,
+    include_patterns: Vec<String>,
     include_empty: bool,
     exclude: GlobSet,
     case_insensitive: bool,
@@ -61,6 +62,7 @@ impl Matcher {
         };
         Matcher {
             include: compile("", &fold(&p.include)).expect("validated"),
+            include_patterns: p.include.clone(),
             include_empty: p.include.is_empty(),
             exclude: compile("", &fold(&p.exclude)).expect("validated"),
             case_insensitive,
@@ -75,6 +77,28 @@ impl Matcher {
             name.to_string()
         };
         (self.include_empty || self.include.is_match(&name)) && !self.exclude.is_match(&name)
+    }
+
+    /// The include patterns (as configured) that match none of `names`: a name or glob
+    /// that selects nothing, most likely a typo.
+    pub fn unmatched_includes<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut matched = vec![false; self.include_patterns.len()];
+        for name in names {
+            let name = if self.case_insensitive {
+                name.to_ascii_lowercase()
+            } else {
+                name.to_string()
+            };
+            for i in self.include.matches(&name) {
+                matched[i] = true;
+            }
+        }
+        self.include_patterns
+            .iter()
+            .zip(matched)
+            .filter(|(_, m)| !m)
+            .map(|(p, _)| p.clone())
+            .collect()
     }
 
     /// Whether any of `names` is included and none excluded.
@@ -211,6 +235,23 @@ mod tests {
         assert!(!s.file_type_matches("a/b"));
         assert!(s.is_large("big-data"));
         assert!(!s.is_large("small"));
+    }
+
+    #[test]
+    fn include_patterns_that_match_no_bucket_are_named() {
+        let c =
+            ScanConfig::from_value(json!({"buckets": {"include": ["logs-*", "typo", "exact"]}}))
+                .unwrap();
+        let s = c.scope();
+        let unmatched = s
+            .buckets
+            .unmatched_includes(["logs-prod", "exact", "other"]);
+        assert_eq!(unmatched, ["typo"]);
+        assert!(ScanConfig::default()
+            .scope()
+            .buckets
+            .unmatched_includes(["a"])
+            .is_empty());
     }
 
     #[test]

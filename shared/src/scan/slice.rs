@@ -1,146 +1,238 @@
-//! Where a slice's objects come from: a ListObjectsV2 page after the task's start key,
-//! or the next records of the unit's S3 Inventory report (see [`super::inventory_slice`]),
-//! falling back to listing, with the reason, when the first slice finds no usable report.
+//! Where a slice's objects come from: the next ListObjectsV2 page of a listed unit
+//! ([`Lister`], which requests each page as soon as the previous one arrived, so the
+//! request is on the wire while the task classifies the page before), or the next
+//! records of an inventory file unit's data file ([`inventory_slice`]).
 
-use crate::aws::listed_name;
-use std::time::{SystemTime, UNIX_EPOCH};
+use crate::aws::{listed_name, listed_name_owned};
+
+use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
+use tokio::task::JoinHandle;
 
 use super::access::AccessIssue;
-use super::inventory_slice::{
-    self, fallback_issue, pin, read_slice, reopen, InventoryCursor, Position,
-};
-use super::report::{ObjectMetadata, ScanIssue};
-use super::task::Task;
+use super::inventory_slice::{self, InventoryCursor, OpenFile, Position};
+use super::report::ObjectMetadata;
+use super::task::{Task, Unit};
 
-/// The objects of one slice, from ListObjectsV2 or the unit's S3 Inventory report.
-pub(super) struct Slice {
-    /// Objects in key order (listing) or report order (inventory), each with the report
+/// The objects of one slice, from ListObjectsV2 or an inventory data file.
+pub struct Slice {
+    /// Objects in key order (listing) or file order (inventory), each with the file
     /// position right after it (inventory only).
-    pub(super) objects: Vec<(ObjectMetadata, Option<Position>)>,
+    pub objects: Vec<(ObjectMetadata, Option<Position>)>,
     /// Whether objects remain after this slice.
-    pub(super) more: bool,
+    pub more: bool,
     /// The last common prefix a root-only listing rolled up.
-    pub(super) last_prefix: Option<String>,
-    /// The report the unit is read from, and the position after the slice.
-    pub(super) inventory: Option<(InventoryCursor, Position)>,
-    /// Why the bucket's inventory was not used, when it was not.
-    pub(super) fallback: Option<ScanIssue>,
+    pub last_prefix: Option<String>,
+    /// The data file's cursor, and the position after the slice (inventory only).
+    pub inventory: Option<(InventoryCursor, Position)>,
 }
 
-/// Lists the slice after `task.start_after`.
-pub(super) async fn list_slice(s3: &aws_sdk_s3::Client, task: &Task) -> Result<Slice, AccessIssue> {
-    let unit = &task.unit;
-    let mut req = s3
-        .list_objects_v2()
-        .encoding_type(aws_sdk_s3::types::EncodingType::Url)
-        .bucket(&unit.bucket)
-        .prefix(&unit.prefix)
-        .max_keys(task.config.objects_per_task as i32)
-        .set_start_after(task.start_after.clone());
-    if unit.root_only {
-        req = req.delimiter("/");
+/// One ListObjectsV2 page, converted, and the token of the next one.
+struct Page {
+    slice: Slice,
+    next_token: Option<String>,
+}
+
+/// Pages of one listed unit in key order, `page_size` keys each, from a start key. The
+/// request for page k+1 is sent as soon as page k has arrived (continuation tokens make
+/// the pages strictly sequential on the wire), so it runs while the caller works on page
+/// k; a prefetched page that is never asked for is abandoned when the lister drops.
+pub struct Lister {
+    s3: aws_sdk_s3::Client,
+    unit: Unit,
+    page_size: i32,
+    next: Option<JoinHandle<Result<Page, AccessIssue>>>,
+    /// The start key the first page was requested after (to tell whether a task may use
+    /// this lister: its next page must start where the task does).
+    resumes_after: Option<String>,
+}
+
+impl Drop for Lister {
+    fn drop(&mut self) {
+        if let Some(h) = self.next.take() {
+            h.abort();
+        }
     }
-    let page = req.send().await.map_err(|e| {
-        AccessIssue::from_sdk(
-            "ListObjectsV2",
-            "s3:ListBucket",
-            &format!("arn:aws:s3:::{}", unit.bucket),
-            &e,
-        )
-    })?;
-    let objects = page
-        .contents()
+}
+
+impl Lister {
+    /// Starts listing `unit` after `start_after` (the first request is sent at once).
+    pub fn start(
+        s3: &aws_sdk_s3::Client,
+        unit: &Unit,
+        page_size: u32,
+        start_after: Option<String>,
+    ) -> Lister {
+        let page_size = i32::try_from(page_size).unwrap_or(1000).clamp(1, 1000);
+        let mut lister = Lister {
+            s3: s3.clone(),
+            unit: unit.clone(),
+            page_size,
+            next: None,
+            resumes_after: start_after.clone(),
+        };
+        lister.request(start_after, None);
+        lister
+    }
+
+    /// Whether the next page this lister returns starts after `start_after` in `unit`.
+    pub fn continues(&self, unit: &Unit, start_after: Option<&str>) -> bool {
+        self.unit.id == unit.id && self.resumes_after.as_deref() == start_after
+    }
+
+    fn request(&mut self, start_after: Option<String>, token: Option<String>) {
+        let mut req = self
+            .s3
+            .list_objects_v2()
+            .encoding_type(aws_sdk_s3::types::EncodingType::Url)
+            .bucket(&self.unit.bucket)
+            .prefix(&self.unit.prefix)
+            .max_keys(self.page_size)
+            .set_start_after(start_after)
+            .set_continuation_token(token);
+        if self.unit.root_only {
+            req = req.delimiter("/");
+        }
+        let bucket = self.unit.bucket.clone();
+        self.next = Some(tokio::spawn(async move {
+            let out = req
+                .send()
+                .await
+                .map_err(|e| AccessIssue::listing(&bucket, &e))?;
+            Ok(page_of(out))
+        }));
+    }
+
+    /// The next page (`None` after the last), sending the request for the one after it
+    /// before returning.
+    pub async fn next_page(&mut self) -> Result<Option<Slice>, AccessIssue> {
+        let Some(handle) = self.next.take() else {
+            return Ok(None);
+        };
+        let page = handle.await.map_err(|e| AccessIssue {
+            operation: "ListObjectsV2".into(),
+            action: "s3:ListBucket".into(),
+            error_code: None,
+            message: format!("the listing task failed: {e}"),
+            transient: true,
+        })??;
+        // Where the task's next slice starts: the last key, or past the last common
+        // prefix a root-only listing rolled up, whichever sorts later (as `work` bounds
+        // a slice).
+        let mut bound = page
+            .slice
+            .objects
+            .last()
+            .map(|(m, _)| m.key.clone())
+            .or_else(|| self.resumes_after.clone());
+        if let Some(p) = page.slice.last_prefix.as_deref().map(past_prefix) {
+            if bound.as_deref().is_none_or(|b| p.as_str() > b) {
+                bound = Some(p);
+            }
+        }
+        self.resumes_after = bound;
+        if let Some(token) = page.next_token.filter(|_| page.slice.more) {
+            self.request(None, Some(token));
+        }
+        Ok(Some(page.slice))
+    }
+}
+
+/// Converts one ListObjectsV2 answer: keys URL-decoded (the request asks for
+/// `EncodingType=url`), ETag, size, time and storage class as the report records them.
+fn page_of(out: ListObjectsV2Output) -> Page {
+    let more = out.is_truncated() == Some(true);
+    let last_prefix = out
+        .common_prefixes()
         .iter()
+        .filter_map(|p| p.prefix())
+        .next_back()
+        .map(listed_name);
+    let next_token = out.next_continuation_token().map(str::to_string);
+    let objects = out
+        .contents
+        .unwrap_or_default()
+        .into_iter()
         .filter_map(|o| {
+            let key = listed_name_owned(o.key?);
+            let storage_class = o
+                .storage_class
+                .map_or_else(|| "STANDARD".to_string(), |c| c.as_str().to_string());
             let meta = ObjectMetadata {
-                key: listed_name(o.key()?),
+                key,
                 version_id: None,
-                size: o.size().unwrap_or(0).max(0) as u64,
-                last_modified: o.last_modified().map(|t| t.to_string()),
-                etag: o.e_tag().map(str::to_string),
-                storage_class: Some(
-                    o.storage_class()
-                        .map_or("STANDARD".to_string(), |c| c.as_str().to_string()),
-                ),
+                size: o.size.unwrap_or(0).max(0) as u64,
+                last_modified: o.last_modified.map(|t| t.to_string()),
+                etag: o.e_tag,
+                storage_class: Some(storage_class),
                 ..ObjectMetadata::default()
             };
             Some((meta, None))
         })
         .collect();
-    Ok(Slice {
-        objects,
-        more: page.is_truncated() == Some(true),
-        last_prefix: page
-            .common_prefixes()
-            .iter()
-            .filter_map(|p| p.prefix())
-            .next_back()
-            .map(str::to_string),
-        inventory: None,
-        fallback: None,
-    })
+    Page {
+        slice: Slice {
+            objects,
+            more,
+            last_prefix,
+            inventory: None,
+        },
+        next_token,
+    }
 }
 
-/// Reads the slice from the unit's S3 Inventory report: the pinned one for a later
-/// slice, the latest complete one for the first. `Ok(Err(reason))`: the first slice found
-/// no usable report, and the unit is listed instead.
+/// Reads the task's slice from its inventory file unit's data file: from the open file
+/// when `open` is at the task's position (an earlier slice of the same task), else after
+/// downloading and verifying the file again and skipping to the task's record offset.
 pub(super) async fn inventory_slice(
     s3: &aws_sdk_s3::Client,
     task: &Task,
-) -> Result<Option<Result<Slice, ScanIssue>>, AccessIssue> {
-    let Some(source) = task.config.inventory_for(&task.unit.bucket) else {
-        return Ok(None);
-    };
-    let max = source.records_per_task as usize;
-    let dir = std::env::temp_dir();
-    let (cursor, report) = match (&task.inventory, Some(source)) {
-        (Some(cursor), _) => {
-            let report = reopen(s3, &cursor.report)
-                .await
-                .map_err(|e| inventory_slice::issue_of(&e))?;
-            (cursor.clone(), report)
-        }
-        (None, Some(source)) if task.slice == 0 => {
-            let now_ms = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as i64);
-            match pin(s3, source, now_ms).await {
-                Ok((pinned, report)) => (
-                    InventoryCursor {
-                        report: pinned,
-                        position: Position::default(),
-                        unordered: false,
-                    },
-                    report,
-                ),
-                Err(reason) => return Ok(Some(Err(fallback_issue(source, &reason)))),
-            }
-        }
-        _ => return Ok(None),
-    };
-    let read = read_slice(s3, &report, &task.unit, cursor.position, max, &dir).await;
-    let slice = match read {
-        Ok(s) => s,
-        // Nothing was read from the report yet: list the unit instead.
-        Err(e) if task.inventory.is_none() && !e.is_transient() => {
-            let source = task
-                .config
-                .inventory_for(&task.unit.bucket)
-                .expect("first slice of an inventory unit");
-            return Ok(Some(Err(fallback_issue(source, &e.to_string()))));
-        }
-        Err(e) => return Err(inventory_slice::issue_of(&e)),
-    };
-    let more = slice.next.is_some();
-    Ok(Some(Ok(Slice {
-        objects: slice
+    open: &mut Option<OpenFile>,
+) -> Result<Slice, AccessIssue> {
+    let file = task
+        .unit
+        .inventory
+        .as_ref()
+        .expect("only inventory file units are read from a data file");
+    let cursor = task.inventory.clone().unwrap_or_else(|| InventoryCursor {
+        report: file.report.clone(),
+        position: Position {
+            file: file.index,
+            ..Position::default()
+        },
+    });
+    let at = cursor.position.record;
+    if open.as_ref().is_none_or(|f| f.consumed() != at) {
+        let opened = OpenFile::open(s3, file, at, &std::env::temp_dir())
+            .await
+            .map_err(|e| inventory_slice::issue_of(&e))?;
+        *open = Some(opened);
+    }
+    let reader = open.as_mut().expect("opened above");
+    let max = task
+        .config
+        .inventory_for(&task.unit.bucket)
+        .map_or(inventory_slice_default(), |s| s.records_per_task as usize);
+    let read = reader
+        .read(cursor.position, max)
+        .map_err(|e| inventory_slice::issue_of(&e))?;
+    Ok(Slice {
+        objects: read
             .objects
             .into_iter()
             .map(|(m, p)| (m, Some(p)))
             .collect(),
-        more,
+        more: read.next.is_some(),
         last_prefix: None,
-        inventory: Some((cursor, slice.end)),
-        fallback: None,
-    })))
+        inventory: Some((cursor, read.end)),
+    })
+}
+
+fn inventory_slice_default() -> usize {
+    super::config::inventories::DEFAULT_RECORDS_PER_TASK as usize
+}
+
+/// The key after which a listing resumes past everything under a common prefix: the
+/// prefix followed by the largest code point, which sorts after every key below it.
+pub(super) fn past_prefix(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
 }

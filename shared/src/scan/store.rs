@@ -4,7 +4,7 @@
 use crate::aws::listed_name;
 use std::path::{Path, PathBuf};
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 
 /// A scan output location.
@@ -121,7 +121,7 @@ impl Store {
                     Err(e) => Err(self.err(
                         "write",
                         key,
-                        DisplayErrorContext(&e).to_string(),
+                        crate::aws::error_summary(&e),
                         e.code().map(str::to_string),
                     )),
                 }
@@ -186,7 +186,7 @@ impl Store {
                     Err(e) => Err(self.err(
                         "read",
                         key,
-                        DisplayErrorContext(&e).to_string(),
+                        crate::aws::error_summary(&e),
                         e.code().map(str::to_string),
                     )),
                 }
@@ -248,7 +248,7 @@ impl Store {
                             self.err(
                                 "list",
                                 dir,
-                                DisplayErrorContext(&e).to_string(),
+                                crate::aws::error_summary(&e),
                                 e.code().map(str::to_string),
                             )
                         })?;

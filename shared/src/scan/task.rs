@@ -34,6 +34,10 @@ pub struct Unit {
     /// bucket split by top-level prefix.
     #[serde(default)]
     pub root_only: bool,
+    /// The S3 Inventory data file the unit reads instead of listing (an inventory file
+    /// unit; its bucket has one unit per data file of the pinned report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<super::inventory_slice::InventoryFile>,
 }
 
 impl Unit {
@@ -64,8 +68,47 @@ impl Unit {
             region: region.to_string(),
             prefix: prefix.to_string(),
             root_only,
+            inventory: None,
         }
     }
+
+    /// The unit reading data file `file` of the bucket's pinned S3 Inventory report; its
+    /// id is the bucket's with the file's key (unique per report, so never reused).
+    pub fn for_inventory_file(
+        role_arn: Option<String>,
+        account_id: Option<String>,
+        bucket: &str,
+        region: &str,
+        file: super::inventory_slice::InventoryFile,
+    ) -> Unit {
+        let mut unit = Unit::new(role_arn, account_id, bucket, region, "", false);
+        unit.id = derived_id(&unit.id, &file.entry.key);
+        unit.inventory = Some(file);
+        unit
+    }
+
+    /// Id of the bucket an inventory file unit belongs to, as one scope across scans:
+    /// its incremental checkpoint and the finish of its bucket are keyed by it.
+    pub fn bucket_scope_id(&self) -> String {
+        let whole = Unit::new(
+            self.role_arn.clone(),
+            None,
+            &self.bucket,
+            &self.region,
+            "",
+            false,
+        );
+        derived_id(&whole.id, "s3-inventory")
+    }
+}
+
+/// A 16-hex-digit id derived from `base` and `extra`.
+fn derived_id(base: &str, extra: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(base.as_bytes());
+    h.update([0]);
+    h.update(extra.as_bytes());
+    hex::encode(&h.finalize()[..8])
 }
 
 /// Objects classified so far in a folder (key prefix up to its last `/`), for
@@ -131,6 +174,11 @@ pub struct Baseline {
     /// wrote for the unit. `0` (a checkpoint of an older format): no usable baseline.
     #[serde(default)]
     pub slices: u32,
+    /// For an S3 Inventory bucket (whose file units compare by time, see
+    /// `bucket_finish::ChangedSince`): objects last modified at or after this time
+    /// (RFC 3339) count as changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changed_since: Option<String>,
 }
 
 /// The SQS message body of a task: `{"s3connector_scan_task": {...}}`.
@@ -192,7 +240,7 @@ impl TaskQueue {
                     .await
                     .map_err(|e| QueueError {
                         queue: url.clone(),
-                        detail: aws_sdk_sqs::error::DisplayErrorContext(&e).to_string(),
+                        detail: crate::aws::error_summary(&e),
                     })?;
                 Ok(())
             }

@@ -16,7 +16,7 @@ use crate::classify::Classifier;
 use super::access::AccessIssue;
 use super::config::ScanMode;
 use super::context::{Progress, ScanContext};
-use super::inventory_slice::{in_key_order, InventoryCursor, Position};
+use super::inventory_slice::{InventoryCursor, OpenFile, Position};
 use super::manifest::{self, ManifestError, ManifestLimits};
 use super::plan::{checkpoint_key, now, Checkpoint};
 use super::read::{read_and_classify, ReadLimits};
@@ -25,7 +25,7 @@ use super::report::{
     BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus, ScanIssue,
 };
 use super::select::{decide, Decision, FolderSampler};
-use super::slice::{inventory_slice, list_slice, Slice};
+use super::slice::{inventory_slice, past_prefix, Lister, Slice};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task};
 use super::ScanError;
@@ -51,72 +51,143 @@ pub struct TaskOutcome {
     pub reports_written: bool,
 }
 
-/// The key after which a listing resumes past everything under a common prefix: the
-/// prefix followed by the largest code point, which sorts after every key below it.
-fn past_prefix(prefix: &str) -> String {
-    format!("{prefix}\u{10FFFF}")
+/// What a task reads its slices from, kept across the slices it works: a listing one
+/// page ahead, or an inventory data file downloaded once.
+#[derive(Default)]
+struct Sources {
+    lister: Option<Lister>,
+    file: Option<OpenFile>,
 }
 
-/// Works one task. `deadline` is the Lambda deadline (`None`: no limit, the CLI).
+/// How a slice ended.
+enum SliceEnd {
+    /// The unit is finished (its summary written).
+    UnitDone(TaskOutcome),
+    /// The unit goes on with `next`; `stopped_early`: the slice stopped at the deadline.
+    Continue {
+        next: Box<Task>,
+        objects: usize,
+        stopped_early: bool,
+    },
+}
+
+/// Works one task: its slice, then (time and `slices_per_task` allowing) the slices
+/// after it in the same invocation, the next ListObjectsV2 page requested while the
+/// current one is classified and an inventory data file read on from where the last
+/// slice stopped. The continuation is queued only when the task stops before the unit
+/// is done. `deadline` is the Lambda deadline (`None`: no limit, the CLI).
 pub async fn run_task(
     ctx: &ScanContext,
     task: Task,
     deadline: Option<Instant>,
 ) -> Result<TaskOutcome, ScanError> {
     let unit = task.unit.clone();
-    let config = &task.config;
-    ctx.report(Progress::Slice {
-        bucket: unit.bucket.clone(),
-        slice: task.slice,
-    });
     let clients = match ctx.clients_for(unit.role_arn.as_deref()).await {
         Ok(c) => c,
         Err(issue) if issue.transient => return Err(ScanError::Access(issue)),
-        Err(issue) => return finish_unit(ctx, &task, task.slice, Some(issue), true).await,
+        Err(issue) => return finish_unit(ctx, &task, task.slice, Some(issue)).await,
     };
     let s3 = clients.s3_in(&unit.region);
     let classifier = classifier_for(ctx, &task)?;
-    let margin = Duration::from_secs(u64::from(config.deadline_margin_seconds));
-    let stop_between = deadline.map(|d| d.checked_sub(margin).unwrap_or(d));
-    let stop_reading = deadline.map(|d| {
-        d.checked_sub(Duration::from_secs(5).max(margin / 4))
-            .unwrap_or(d)
-    });
-
-    let enumerated = match inventory_slice(&s3, &task).await {
-        Ok(Some(Ok(slice))) => Ok(slice),
-        Ok(Some(Err(fallback))) => {
-            warn!(bucket = %unit.bucket, "{}", fallback.message);
-            list_slice(&s3, &task).await.map(|s| Slice {
-                fallback: Some(fallback),
-                ..s
+    let margin = Duration::from_secs(u64::from(task.config.deadline_margin_seconds));
+    let limits = Limits {
+        stop_between: deadline.map(|d| d.checked_sub(margin).unwrap_or(d)),
+        stop_reading: deadline.map(|d| {
+            d.checked_sub(Duration::from_secs(5).max(margin / 4))
+                .unwrap_or(d)
+        }),
+    };
+    let max_slices = task.config.slices_per_task;
+    let mut sources = Sources::default();
+    let mut task = task;
+    let mut objects = 0;
+    let mut worked = 0u32;
+    loop {
+        ctx.report(Progress::Slice {
+            bucket: unit.bucket.clone(),
+            slice: task.slice,
+        });
+        let enumerated = if unit.inventory.is_some() {
+            inventory_slice(&s3, &task, &mut sources.file).await
+        } else {
+            let lister = match sources.lister.take() {
+                Some(l) if l.continues(&unit, task.start_after.as_deref()) => l,
+                _ => Lister::start(
+                    &s3,
+                    &unit,
+                    task.config.objects_per_task,
+                    task.start_after.clone(),
+                ),
+            };
+            sources.lister.insert(lister).next_page().await.map(|page| {
+                page.unwrap_or(Slice {
+                    objects: Vec::new(),
+                    more: false,
+                    last_prefix: None,
+                    inventory: None,
+                })
             })
-        }
-        Ok(None) => list_slice(&s3, &task).await,
-        Err(issue) => Err(issue),
-    };
-    let slice = match enumerated {
-        Ok(s) => s,
-        Err(issue) => {
-            if issue.transient {
-                return Err(ScanError::Access(issue));
+        };
+        let slice = match enumerated {
+            Ok(s) => s,
+            Err(issue) => {
+                if issue.transient {
+                    return Err(ScanError::Access(issue));
+                }
+                warn!(bucket = %unit.bucket, code = issue.error_code.as_deref(), "enumeration failed: {}", issue.message);
+                let mut outcome = finish_unit(ctx, &task, task.slice, Some(issue)).await?;
+                outcome.objects = objects;
+                return Ok(outcome);
             }
-            warn!(bucket = %unit.bucket, code = issue.error_code.as_deref(), "enumeration failed: {}", issue.message);
-            return finish_unit(ctx, &task, task.slice, Some(issue), true).await;
+        };
+        worked += 1;
+        match work_slice(ctx, task, &s3, &classifier, slice, &limits).await? {
+            SliceEnd::UnitDone(mut outcome) => {
+                outcome.objects += objects;
+                return Ok(outcome);
+            }
+            SliceEnd::Continue {
+                next,
+                objects: n,
+                stopped_early,
+            } => {
+                objects += n;
+                let out_of_time = limits.stop_between.is_some_and(|s| Instant::now() >= s);
+                if stopped_early || out_of_time || (max_slices > 0 && worked >= max_slices) {
+                    ctx.queue.send(*next).await.map_err(ScanError::Queue)?;
+                    return Ok(TaskOutcome {
+                        objects,
+                        unit_done: false,
+                        reports_written: false,
+                    });
+                }
+                task = *next;
+            }
         }
-    };
+    }
+}
+
+/// When a task stops: between objects, and while reading one.
+struct Limits {
+    stop_between: Option<Instant>,
+    stop_reading: Option<Instant>,
+}
+
+/// Works one slice: decides and classifies its objects, writes its part file, and
+/// finishes the unit or returns the task of the next slice.
+async fn work_slice(
+    ctx: &ScanContext,
+    task: Task,
+    s3: &aws_sdk_s3::Client,
+    classifier: &Arc<Classifier>,
+    slice: Slice,
+    limits: &Limits,
+) -> Result<SliceEnd, ScanError> {
+    let unit = task.unit.clone();
+    let config = &task.config;
+    let by_file = unit.inventory.is_some();
     let truncated = slice.more;
     let last_prefix = slice.last_prefix.clone();
-    // An inventory report out of key order cannot be cut into key ranges: the slice
-    // bounds would not partition the keys, so no baseline is compared or kept.
-    let unordered = slice.inventory.as_ref().is_some_and(|(c, _)| {
-        c.unordered
-            || !in_key_order(
-                task.start_after.as_deref(),
-                slice.objects.iter().map(|(m, _)| m.key.as_str()),
-            )
-    });
-
     let scope = config.scope();
     let mut sampler = FolderSampler::resume(&task.folders);
     // The baseline's objects in this slice's key range (to the end when it is the last).
@@ -131,8 +202,10 @@ pub async fn run_task(
     } else {
         None
     };
+    // An inventory file unit compares against its bucket's baseline by time and the
+    // baseline's unsettled keys (its keys are in no range of their own).
     let loaded = match (&task.baseline, config.mode) {
-        (Some(b), ScanMode::Incremental) if !unordered => {
+        (Some(b), ScanMode::Incremental) if !by_file => {
             load_baseline(
                 ctx,
                 b,
@@ -142,6 +215,12 @@ pub async fn run_task(
                 page_end.as_deref(),
             )
             .await?
+        }
+        _ => None,
+    };
+    let changed = match (&task.baseline, config.mode) {
+        (Some(b), ScanMode::Incremental) if by_file => {
+            super::bucket_finish::ChangedSince::load(ctx, b, &unit).await?
         }
         _ => None,
     };
@@ -156,37 +235,30 @@ pub async fn run_task(
         enumeration: slice
             .inventory
             .as_ref()
+            .filter(|_| task.slice == 0)
             .map(|(c, _)| c.report.enumeration()),
-        errors: slice.fallback.clone().into_iter().collect(),
         ..BucketPart::default()
     };
-    if unordered && !task.inventory.as_ref().is_some_and(|c| c.unordered) {
-        part.errors.push(ScanIssue {
-            operation: "S3 Inventory".into(),
-            key: None,
-            code: Some("InventoryNotInKeyOrder".into()),
-            action: None,
-            message: "the inventory report's keys are not in key order: this scan compares \
-                      no incremental baseline for the rest of the bucket and keeps none"
-                .into(),
-        });
-    }
     if task.read_manifest && task.slice == 0 {
-        read_containers(&s3, &unit.bucket, &mut part).await;
+        read_containers(s3, &unit.bucket, &mut part).await;
     }
     let mut listing: Vec<Listed> = Vec::new();
     let mut last_key: Option<String> = None;
     let mut last_position: Option<Position> = None;
     let mut stopped_early = false;
     for (meta, position) in slice.objects {
-        if last_key.is_some() && stop_between.is_some_and(|s| Instant::now() >= s) {
+        if last_key.is_some() && limits.stop_between.is_some_and(|s| Instant::now() >= s) {
             stopped_early = true;
             break;
         }
         let key = meta.key.clone();
         last_key = Some(key.clone());
         last_position = position;
-        let seen = baseline_entries.as_ref().map(|m| m.get(&key));
+        let by_time = changed.as_ref().map(|c| c.baseline_entry(&meta));
+        let seen = match &by_time {
+            Some(entry) => Some(entry.as_ref()),
+            None => baseline_entries.as_ref().map(|m| m.get(&key)),
+        };
         let decision = decide(&meta, config, &scope, seen, &mut sampler);
         if decision == Decision::NotSelected(NotSelected::OutOfScope) {
             continue;
@@ -194,7 +266,7 @@ pub async fn run_task(
         part.objects_seen += 1;
         part.bytes_seen += meta.size;
         let mut entry = Listed {
-            key: meta.key.clone(),
+            key,
             etag: meta.etag.clone(),
             size: meta.size,
             last_modified: meta.last_modified.clone(),
@@ -207,12 +279,12 @@ pub async fn run_task(
             }
             Decision::Skip(reason) => {
                 let mut meta = meta;
-                head_metadata(&s3, &unit.bucket, &mut meta).await;
+                head_metadata(s3, &unit.bucket, &mut meta).await;
                 Some(ObjectResult::skipped(meta, reason, None))
             }
             Decision::Read => Some(
                 read_and_classify(
-                    &s3,
+                    s3,
                     classifier.clone(),
                     &unit.bucket,
                     meta,
@@ -220,7 +292,7 @@ pub async fn run_task(
                         max_bytes: Some(config.sampling.max_bytes_per_object).filter(|b| *b > 0),
                         max_rows: Some(config.sampling.max_rows_per_file).filter(|r| *r > 0),
                         max_spool_bytes: config.max_object_size,
-                        deadline: stop_reading,
+                        deadline: limits.stop_reading,
                     },
                 )
                 .await,
@@ -245,7 +317,8 @@ pub async fn run_task(
     }
     let unit_done = !truncated && !stopped_early;
     // Where this slice ends: the last object handled, or past the last common prefix a
-    // root-only listing rolled up (whichever sorts later).
+    // root-only listing rolled up (whichever sorts later). Inventory file units keep
+    // their file order, so their bound only names the last key.
     let mut bound = last_key
         .clone()
         .or_else(|| task.start_after.clone())
@@ -271,19 +344,19 @@ pub async fn run_task(
             })
             .collect();
     }
-    // The inventory continues after the last object handled (or the slice's end).
+    // The file continues after the last object handled (or the slice's end).
     let next_inventory = slice.inventory.map(|(cursor, end)| InventoryCursor {
         position: if stopped_early {
             last_position.unwrap_or(cursor.position)
         } else {
             end
         },
-        unordered,
         ..cursor
     });
     if unit_done {
         if let Some(c) = &next_inventory {
-            // The whole report was read: the bucket's size and count as of the report.
+            // The whole file was read: its objects and bytes, summed over the bucket's
+            // files into the bucket's size and count as of the report.
             part.object_count = Some(c.position.objects);
             part.size_bytes = Some(c.position.bytes);
         }
@@ -323,17 +396,16 @@ pub async fn run_task(
             read_manifest: false,
             ..task
         };
-        ctx.queue.send(next).await.map_err(ScanError::Queue)?;
-        return Ok(TaskOutcome {
+        return Ok(SliceEnd::Continue {
+            next: Box::new(next),
             objects,
-            unit_done: false,
-            reports_written: false,
+            stopped_early,
         });
     }
     let slices = task.slice + 1;
-    let mut outcome = finish_unit(ctx, &task, slices, None, !unordered).await?;
+    let mut outcome = finish_unit(ctx, &task, slices, None).await?;
     outcome.objects = objects;
-    Ok(outcome)
+    Ok(SliceEnd::UnitDone(outcome))
 }
 
 /// Reads the bucket's `openmetadata.json` containers into the part; a manifest that
@@ -381,7 +453,6 @@ async fn finish_unit(
     task: &Task,
     slices: u32,
     issue: Option<AccessIssue>,
-    keep_baseline: bool,
 ) -> Result<TaskOutcome, ScanError> {
     let summary = UnitSummary {
         scan_id: task.scan_id.clone(),
@@ -394,11 +465,13 @@ async fn finish_unit(
         .put_json(&unit_key(&task.scan_id, &task.unit.id), &summary, None)
         .await
         .map_err(ScanError::Store)?;
-    if issue.is_none() && keep_baseline {
+    // An inventory file unit's id lives one scan: its bucket keeps the checkpoint.
+    if issue.is_none() && task.unit.inventory.is_none() {
         let checkpoint = Checkpoint {
             baseline: Baseline {
                 scan_id: task.scan_id.clone(),
                 slices,
+                changed_since: None,
             },
             completed_at: summary.finished_at.clone(),
         };
@@ -406,6 +479,9 @@ async fn finish_unit(
             .put_json(&checkpoint_key(&task.unit.id), &checkpoint, None)
             .await
             .map_err(ScanError::Store)?;
+    }
+    if task.unit.inventory.is_some() {
+        super::bucket_finish::finish_bucket_if_last(ctx, task).await?;
     }
     ctx.report(Progress::UnitDone {
         bucket: task.unit.bucket.clone(),
@@ -470,6 +546,7 @@ mod tests {
 
     #[test]
     fn past_prefix_sorts_after_every_key_under_the_prefix() {
+        use super::super::slice::past_prefix;
         let p = past_prefix("a/");
         assert!(p.as_str() > "a/zzzz\u{FFFF}");
         assert!(p.as_str() < "a0");

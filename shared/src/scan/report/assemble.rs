@@ -45,10 +45,17 @@ impl ScanReport {
             if let Some(e) = p.enumeration {
                 b.enumeration = e;
             }
-            if p.object_count.is_some() {
-                b.metadata.object_count = p.object_count;
-                b.metadata.size_bytes = p.size_bytes;
-                b.metadata.size_source = Some(SizeSource::Inventory);
+            // Each inventory data file's unit counts its own objects: the bucket's size
+            // and count as of the report are their sums.
+            if let Some(n) = p.object_count {
+                if b.metadata.size_source != Some(SizeSource::Inventory) {
+                    b.metadata.object_count = Some(0);
+                    b.metadata.size_bytes = Some(0);
+                    b.metadata.size_source = Some(SizeSource::Inventory);
+                }
+                b.metadata.object_count = Some(b.metadata.object_count.unwrap_or(0) + n);
+                b.metadata.size_bytes =
+                    Some(b.metadata.size_bytes.unwrap_or(0) + p.size_bytes.unwrap_or(0));
             }
             b.totals.objects_seen += p.objects_seen;
             b.totals.bytes_seen += p.bytes_seen;

@@ -7,6 +7,7 @@
 //! only masked samples and keyed digests.
 
 mod assemble;
+mod completeness;
 pub mod findings_csv;
 pub mod html;
 pub mod model;
@@ -16,6 +17,7 @@ pub mod posture;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use completeness::Unread;
 pub use model::{
     BucketMetadata, BucketPart, BucketReport, BucketStatus, BucketTotals, Column, ColumnLabel,
     ConfigSummary, Container, DefaultEncryption, DeletedObject, Enumeration, FindingLocation,

@@ -866,10 +866,11 @@ pub struct BucketPart {
     /// Set when the part learned how the bucket is enumerated (first part).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enumeration: Option<Enumeration>,
-    /// Size and count the part learned (from the inventory), merged into metadata.
+    /// Objects the part's S3 Inventory data file lists (set on an inventory file unit's
+    /// last part); the bucket's count is the sum over its files.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub object_count: Option<u64>,
-    /// See `object_count`.
+    /// Their bytes; see `object_count`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub size_bytes: Option<u64>,
     /// Objects enumerated in scope by this part.

@@ -1,0 +1,163 @@
+//! The exit-code contract of `classify` and `scan`, run as a user runs them: 0 clean and
+//! complete, 1 findings, 2 bad usage or a scope that matches nothing, 3 incomplete. Errors
+//! are one line with the AWS error code and the IAM action, never the SDK's debug dump.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use integration_tests::fake_aws::{denying_s3, FakeAws};
+use integration_tests::scanning::{new_bucket, put};
+use integration_tests::{unique_name, Emulator};
+
+/// Runs the CLI against `endpoint` (when given) with dummy keys.
+fn s3connector(endpoint: Option<&str>, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3connector"));
+    if let Some(url) = endpoint {
+        cmd.args(["--endpoint-url", url, "--region", "us-east-1"]);
+    }
+    cmd.args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("the CLI runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(unique_name(name));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn classify_of_only_an_unreadable_file_exits_3_and_names_it() {
+    let dir = temp_dir("cli-unreadable");
+    let file = dir.join("broken.parquet");
+    std::fs::write(&file, b"PAR1 this is no parquet footer").unwrap();
+    let out = s3connector(None, &["classify", path(&file)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("incomplete: 1 input(s) could not be read"),
+        "{err}"
+    );
+    assert!(err.contains("broken.parquet"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn classify_of_a_clean_directory_exits_0_and_a_broken_link_in_it_exits_3() {
+    let dir = temp_dir("cli-clean");
+    std::fs::write(dir.join("notes.txt"), b"nothing to see here\n").unwrap();
+    let out = s3connector(None, &["classify", path(&dir)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    std::os::unix::fs::symlink(dir.join("gone.txt"), dir.join("link.txt")).unwrap();
+    let out = s3connector(None, &["classify", path(&dir)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("link.txt"),
+        "a broken link is not left out silently: {err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn classify_of_an_empty_directory_is_a_usage_error() {
+    let dir = temp_dir("cli-empty");
+    let out = s3connector(None, &["classify", path(&dir)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no file there to classify"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn scan_with_an_unlistable_bucket_exits_3_with_one_line_code_and_action() {
+    let fake = FakeAws::start(denying_s3);
+    let out_dir = temp_dir("cli-scan-denied");
+    let out = s3connector(Some(&fake.url), &["scan", "--out", path(&out_dir)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("locked-data: not scanned:"))
+        .unwrap_or_else(|| panic!("no line for the denied bucket: {err}"));
+    assert!(line.contains("grant s3:ListBucket"), "{line}");
+    assert!(
+        line.contains("error code AccessDenied, IAM action s3:ListBucket"),
+        "{line}"
+    );
+    assert!(
+        err.contains("incomplete: 1 bucket(s) not listed: locked-data"),
+        "{err}"
+    );
+    for dump in ["ErrorMetadata", "Error {", "request_id"] {
+        assert!(
+            !err.contains(dump),
+            "SDK debug output {dump:?} printed: {err}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
+#[test]
+fn scan_of_a_bucket_pattern_that_matches_nothing_warns_and_exits_2() {
+    let fake = FakeAws::start(denying_s3);
+    let out_dir = temp_dir("cli-scan-nomatch");
+    let out = s3connector(
+        Some(&fake.url),
+        &["scan", "--bucket", "no-such-*", "--out", path(&out_dir)],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bucket pattern \"no-such-*\" matches no bucket"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incremental_scan_with_no_change_exits_0_and_says_nothing_changed() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let bucket = new_bucket(&clients, "cli-incr").await;
+    put(
+        &clients,
+        &bucket,
+        "a.txt",
+        b"plain text, nothing sensitive\n".to_vec(),
+    )
+    .await;
+    put(&clients, &bucket, "b/c.txt", b"more plain text\n".to_vec()).await;
+    let out_dir = temp_dir("cli-incr-out");
+    let args = [
+        "scan",
+        "--incremental",
+        "--bucket",
+        bucket.as_str(),
+        "--out",
+        path(&out_dir),
+    ];
+    let first = s3connector(Some(&emu.endpoint), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(!stderr(&first).contains("nothing changed"));
+    let second = s3connector(Some(&emu.endpoint), &args);
+    let err = stderr(&second);
+    assert_eq!(second.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("nothing changed since the last completed scan: 2 object(s) unchanged"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(out_dir);
+}
