@@ -18,22 +18,42 @@ pub(super) const TIME_KEYS: &[&str] = &[
 ];
 pub(super) const MESSAGE_KEYS: &[&str] = &["message", "msg", "log"];
 
-/// Epoch ms from a string time or an epoch number (seconds, or milliseconds when that large).
+/// Epoch ms from a string time (ISO 8601, or an epoch number written as a string) or an
+/// epoch number, in seconds, milliseconds, microseconds or nanoseconds by its magnitude,
+/// as Elastic's and Datadog's pipelines read them: below 1e11 seconds (the year 5138),
+/// then milliseconds below 1e14, microseconds below 1e17, nanoseconds above. So
+/// `1700000000`, `1700000000123`, `1700000000123456` and `1700000000123456789` are
+/// the same millisecond, never a date tens of thousands of years away.
 pub(super) fn generic_time(v: &Value) -> Option<i64> {
     match v {
-        Value::String(s) => iso8601_ms(s),
-        Value::Number(n) => {
-            let n = n.as_f64()?;
-            // 1e11 seconds is the year 5138: anything larger is milliseconds.
-            if n > 1e11 {
-                Some(n as i64)
-            } else if n > 0.0 {
-                Some(secs_to_ms(n))
-            } else {
-                None
-            }
-        }
+        Value::String(s) => iso8601_ms(s).or_else(|| {
+            let digits = s.trim();
+            let numeric = !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                && digits.bytes().filter(|&b| b == b'.').count() <= 1;
+            numeric
+                .then(|| digits.parse::<f64>().ok())
+                .flatten()
+                .and_then(epoch_number_ms)
+        }),
+        Value::Number(n) => epoch_number_ms(n.as_f64()?),
         _ => None,
+    }
+}
+
+/// Milliseconds from an epoch number whose unit is told by its magnitude (see
+/// [`generic_time`]); `None` for zero, negative and non-finite numbers.
+fn epoch_number_ms(n: f64) -> Option<i64> {
+    if !n.is_finite() || n <= 0.0 {
+        None
+    } else if n < 1e11 {
+        Some(secs_to_ms(n))
+    } else if n < 1e14 {
+        Some(n as i64)
+    } else if n < 1e17 {
+        Some((n / 1e3) as i64)
+    } else {
+        Some((n / 1e6) as i64)
     }
 }
 
@@ -71,6 +91,7 @@ pub(super) fn text(r: &Obj, out: &mut dyn EventOut) -> Mapped {
 mod tests {
     use crate::logs::LogType;
     use crate::normalize::test_support::{assert_class, first_event};
+    use serde_json::json;
 
     #[test]
     fn generic_json_and_text_map_to_base_event_with_message() {
@@ -82,6 +103,31 @@ mod tests {
         assert_class(&json_ev, 0, 0);
         assert_eq!(json_ev["message"], "service started");
         assert_eq!(json_ev["time"], 1_700_000_000_000i64);
+        // The unit of an epoch number is told by its magnitude; numbers in strings too.
+        for ts in [
+            "1700000000.123",
+            "1700000000123",
+            "1700000000123456",
+            "1700000000123456789",
+            "\"1700000000123456\"",
+            "\"1700000000.123\"",
+        ] {
+            let ev = first_event(
+                LogType::Json,
+                &format!(r#"{{"ts":{ts},"msg":"m"}}"#),
+                "app/x.json",
+            );
+            assert_eq!(ev["time"], 1_700_000_000_123i64, "ts {ts}");
+        }
+        for ts in [
+            json!(0),
+            json!(-5),
+            json!("12ab"),
+            json!("1.2.3"),
+            json!(""),
+        ] {
+            assert_eq!(super::generic_time(&ts), None, "{ts}");
+        }
         let text_ev = first_event(
             LogType::Text,
             "2023-11-14T10:15:02Z host sshd[42]: Accepted publickey\n",
