@@ -11,7 +11,7 @@ use aws_sdk_s3::Client;
 use s3connector::classify::s3::classify_s3_object;
 use s3connector::classify::{
     builtin_detectors, Classifier, ClassifyConfig, Finding, ObjectReport, ObjectStatus,
-    SampleLimits,
+    SampleLimits, SkipReason,
 };
 use s3connector::object::BombLimits;
 use serde::Serialize;
@@ -205,6 +205,9 @@ pub fn outcome(path: String, result: Result<ObjectReport, String>) -> Outcome {
                 ObjectStatus::Skipped => {
                     let reason = report.reason.map_or("skipped".into(), |r| r.to_string());
                     eprintln!("{path}: skipped: {reason}{detail}");
+                }
+                ObjectStatus::Partial if report.reason == Some(SkipReason::Malformed) => {
+                    eprintln!("{path}: partial: malformed{detail}")
                 }
                 ObjectStatus::Partial => {
                     eprintln!("{path}: partial: read up to a sampling limit{detail}")

@@ -65,7 +65,8 @@ pub const TOP_FINDINGS: usize = 20;
 /// Runs the scan. Exit codes ([`crate::exit`]): 1 when findings were made; else 3 when
 /// something in scope could not be read (a bucket not listed or not finished, objects
 /// denied or unreadable, an account not scanned, a task that failed); else 0. A scope
-/// that matches no bucket at all is a usage error (`Err`, exit 2).
+/// that matches no bucket at all, or prefixes that match no object in the buckets, is a
+/// usage error (`Err`, exit 2).
 pub async fn run(
     clients: Clients,
     args: ScanArgs,
@@ -73,6 +74,7 @@ pub async fn run(
 ) -> Result<ExitCode, String> {
     let config = effective_config(&args)?;
     let incremental = config.mode == s3connector::scan::config::ScanMode::Incremental;
+    let prefixes = config.prefixes.include.clone();
     let store = Store::Local(args.out.clone());
     let queue = TaskQueue::memory();
     let mut ctx = ScanContext::new(
@@ -155,6 +157,12 @@ pub async fn run(
         );
     }
     eprintln!("reports: {folder}");
+    if !prefixes.is_empty() && gaps.is_empty() && report.totals.sums.objects_seen == 0 {
+        // A prefix that matches nothing is a mistyped scope, not a clean result.
+        return Err(format!(
+            "no object in the scanned bucket(s) matched the prefixes {prefixes:?} (check --prefix and the config's prefixes.include)"
+        ));
+    }
     Ok(crate::exit::verdict(
         report.totals.sums.findings > 0,
         !gaps.is_empty(),

@@ -159,5 +159,37 @@ async fn an_incremental_scan_with_no_change_exits_0_and_says_nothing_changed() {
         err.contains("nothing changed since the last completed scan: 2 object(s) unchanged"),
         "{err}"
     );
+    // A mistyped prefix is a usage error, not a clean scan.
+    let typo = s3connector(
+        Some(&emu.endpoint),
+        &[
+            "scan",
+            "--bucket",
+            bucket.as_str(),
+            "--prefix",
+            "nothing-here/",
+            "--out",
+            path(&out_dir),
+        ],
+    );
+    let err = stderr(&typo);
+    assert_eq!(typo.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("matched the prefixes [\"nothing-here/\"]"),
+        "{err}"
+    );
+    let matched = s3connector(
+        Some(&emu.endpoint),
+        &[
+            "scan",
+            "--bucket",
+            bucket.as_str(),
+            "--prefix",
+            "b/",
+            "--out",
+            path(&out_dir),
+        ],
+    );
+    assert_eq!(matched.status.code(), Some(0), "{}", stderr(&matched));
     let _ = std::fs::remove_dir_all(out_dir);
 }

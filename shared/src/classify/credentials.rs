@@ -399,6 +399,31 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
 mod tests {
     use super::super::tests::{assert_clean, assert_finds};
 
+    /// Values of 40 characters and more are AWS-secret shaped; under a name that is not
+    /// AWS's they are still generic secrets (a trial found every such value missed).
+    #[test]
+    fn long_assigned_secrets_are_generic_secrets_when_not_named_as_aws_keys() {
+        let values = [
+            "KKEpYEZAmggQBwBAD3UdRPPgdzUvZ3gpmmICiBlr",
+            "KKEpYEZAmggQBwBAD3UdRPPgdzUvZ3gpmmICiBlrQ7xT",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        ];
+        for v in values {
+            for text in [
+                format!("token={v}"),
+                format!("password: {v}"),
+                format!("SECRET_KEY_BASE=\"{v}\""),
+            ] {
+                assert_finds("generic_secret", &text, v);
+            }
+        }
+        assert_finds(
+            "aws_secret_access_key",
+            "aws_secret_access_key = KKEpYEZAmggQBwBAD3UdRPPgdzUvZ3gpmmICiBlr",
+            "KKEpYEZAmggQBwBAD3UdRPPgdzUvZ3gpmmICiBlr",
+        );
+    }
+
     #[test]
     fn aws_access_key_ids_are_found_but_not_the_documented_example() {
         assert_finds(

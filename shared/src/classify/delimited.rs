@@ -33,6 +33,9 @@ impl Classifier {
                 "csv",
             ));
         }
+        // With CRLF line ends the csv crate places a record at the `\n` ending the line
+        // before it (and on that line); the first line tells which ends the file uses.
+        let crlf = memchr::memchr(b'\n', head).is_some_and(|i| i > 0 && head[i - 1] == b'\r');
         let mut csv = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -63,7 +66,11 @@ impl Classifier {
                 break;
             }
             rows += 1;
-            let (line, offset) = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+            let (line, offset) = match record.position() {
+                Some(p) if crlf && p.byte() > 0 => (p.line() + 1, p.byte() + 1),
+                Some(p) => (p.line(), p.byte()),
+                None => (0, 0),
+            };
             for (i, value) in record.iter().enumerate() {
                 while columns.len() <= i {
                     let n = columns.len();
@@ -206,6 +213,12 @@ mod tests {
         assert_eq!(l.line, 3);
         assert_eq!(l.offset, text.find("1001,").unwrap() as u64);
         assert_eq!(l.length, 9);
+        // The same rows with CRLF line ends (RFC 4180, Excel's export) are placed alike.
+        let crlf = text.replace('\n', "\r\n");
+        let c = csv(&crlf);
+        let l = &finding(&c, "us_ssn").locations[1];
+        assert_eq!((l.row, l.line), (Some(2), 3));
+        assert_eq!(l.offset, crlf.find("1001,").unwrap() as u64);
         let labels: Vec<_> = r
             .columns
             .iter()

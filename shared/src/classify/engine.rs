@@ -700,7 +700,7 @@ impl Classifier {
                 continue;
             };
             let value = span.start + verdict.span.start..span.start + verdict.span.end;
-            if value.start > span.start && self.credential_at(w.hay, value.start) {
+            if value.start > span.start && self.credential_at(w, value.start) {
                 return value.start;
             }
             if self.report(w, entry, value, verdict.need) {
@@ -710,10 +710,41 @@ impl Classifier {
         span.end
     }
 
-    fn credential_at(&self, hay: &[u8], at: usize) -> bool {
+    /// Whether a credential detector would report the value starting at `at` on its own
+    /// (its check passes, and its keyword is near when it needs one): then that detector,
+    /// not the generic assignment, names the value. A bare shape that needs a keyword it
+    /// does not have (40 base64 characters as an AWS secret) does not take the value away.
+    fn credential_at(&self, w: &Window<'_, '_>, at: usize) -> bool {
         self.credential_slots.iter().any(|&pid| {
-            let input = Input::new(hay).range(at..).anchored(Anchored::Pattern(pid));
-            self.regex.search(&input).is_some()
+            let input = Input::new(w.hay)
+                .range(at..)
+                .anchored(Anchored::Pattern(pid));
+            let Some(m) = self.regex.search(&input) else {
+                return false;
+            };
+            let Slot::Pattern(list) = &self.slots[pid.as_usize()] else {
+                return false;
+            };
+            let candidate = Candidate {
+                hay: w.hay,
+                span: m.range(),
+            };
+            list.iter().any(|&entry| {
+                let Kind::Builtin(Detector {
+                    rule: Rule::Pattern { check, .. },
+                    ..
+                }) = self.entries[entry].kind
+                else {
+                    return false;
+                };
+                check(&candidate).is_some_and(|v| match v.need {
+                    Need::Alone(_) => true,
+                    Need::Keyword => {
+                        let value = m.start() + v.span.start..m.start() + v.span.end;
+                        self.keyword_for(w, entry, &value)
+                    }
+                })
+            })
         })
     }
 

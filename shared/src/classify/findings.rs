@@ -186,10 +186,11 @@ pub struct ObjectReport {
 }
 
 impl ObjectReport {
-    /// Whether the object could not be read (malformed for its format), as opposed to
-    /// read in full, cut at a sampling limit, or left out as a type no detector reads.
+    /// Whether the object could not be read, or not in full (malformed for its format),
+    /// as opposed to read in full, cut at a sampling limit, or left out as a type no
+    /// detector reads.
     pub fn is_unread(&self) -> bool {
-        self.status == ObjectStatus::Skipped && self.reason == Some(SkipReason::Malformed)
+        self.status != ObjectStatus::Complete && self.reason == Some(SkipReason::Malformed)
     }
 
     /// A skipped object.

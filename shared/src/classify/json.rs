@@ -298,14 +298,16 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
 
 impl Classifier {
     /// Classifies one JSON document streamed from `reader`. `limits.max_rows` counts the
-    /// root array's elements. A document that is not JSON ends the walk: what was read
-    /// is reported `PARTIAL` with the parser's message.
+    /// root array's elements. A document that is not strict JSON (comments, trailing
+    /// commas, cut short: configuration files) is classified again from its start as text,
+    /// with the parser's message as detail; past [`REPLAY_BYTES`] it cannot be, and what
+    /// was read is reported `PARTIAL`, reason `malformed`.
     pub(crate) fn classify_json<R: Read>(
         &self,
         reader: R,
         limits: &SampleLimits,
     ) -> Result<ObjectReport, ClassifyError> {
-        let mut buffered = BufReader::with_capacity(256 * 1024, reader);
+        let mut buffered = BufReader::with_capacity(256 * 1024, Recording::new(reader));
         if looks_binary(binary_head(&mut buffered)?) {
             return Ok(skipped("json"));
         }
@@ -313,22 +315,41 @@ impl Classifier {
         let mut walker = Walker::new(&mut scan);
         walker.max_rows = limits.max_rows;
         walker.records = true;
-        let mut de = serde_json::Deserializer::from_reader(buffered);
+        let mut de = serde_json::Deserializer::from_reader(&mut buffered);
         let result = Node(&mut walker)
             .deserialize(&mut de)
             .and_then(|()| de.end());
+        drop(de);
         let stopped = walker.stopped;
         let elements = walker.elements;
-        let (status, detail) = match result {
-            Ok(()) => (ObjectStatus::Complete, None),
-            Err(_) if stopped => (ObjectStatus::Partial, None),
+        let (status, reason, detail) = match result {
+            Ok(()) => (ObjectStatus::Complete, None, None),
+            Err(_) if stopped => (ObjectStatus::Partial, None, None),
             Err(e) if e.is_io() => {
                 return Err(ClassifyError::Read(std::io::Error::other(e.to_string())))
             }
-            Err(e) => (ObjectStatus::Partial, Some(format!("invalid JSON: {e}"))),
+            Err(e) => {
+                let recording = buffered.into_inner();
+                if let Some(read) = recording.kept {
+                    // Not strict JSON (comments, trailing commas: JSONC configuration
+                    // files): the whole object again, as text, so nothing in it is missed.
+                    let rest = std::io::Cursor::new(read).chain(recording.inner);
+                    let mut report = self.classify_reader(rest)?;
+                    report.detail = Some(format!("not strict JSON ({e}): classified as text"));
+                    return Ok(report);
+                }
+                (
+                    ObjectStatus::Partial,
+                    Some(SkipReason::Malformed),
+                    Some(format!(
+                        "invalid JSON: {e}; the rest of the object was not read"
+                    )),
+                )
+            }
         };
         scan.rows = elements;
         let mut report = scan.finish(status, "json");
+        report.reason = reason;
         report.detail = detail;
         Ok(report)
     }
@@ -391,6 +412,47 @@ impl Classifier {
     }
 }
 
+/// Bytes of a JSON document kept as it is read, so that a document that turns out not to
+/// be strict JSON is classified again as text from its start (beyond this it is reported
+/// partial and malformed instead).
+const REPLAY_BYTES: usize = 8 << 20;
+
+/// A reader that keeps what it reads, up to [`REPLAY_BYTES`].
+struct Recording<R> {
+    inner: R,
+    /// Everything read so far; `None` once that passed `limit`.
+    kept: Option<Vec<u8>>,
+    limit: usize,
+}
+
+impl<R> Recording<R> {
+    fn new(inner: R) -> Self {
+        Self::with_limit(inner, REPLAY_BYTES)
+    }
+
+    fn with_limit(inner: R, limit: usize) -> Self {
+        Recording {
+            inner,
+            kept: Some(Vec::new()),
+            limit,
+        }
+    }
+}
+
+impl<R: Read> Read for Recording<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(kept) = &mut self.kept {
+            if kept.len() + n <= self.limit {
+                kept.extend_from_slice(&buf[..n]);
+            } else {
+                self.kept = None;
+            }
+        }
+        Ok(n)
+    }
+}
+
 fn binary_head<R: Read>(r: &mut BufReader<R>) -> Result<&[u8], ClassifyError> {
     let head = r.fill_buf().map_err(ClassifyError::Read)?;
     Ok(&head[..head.len().min(8192)])
@@ -421,6 +483,24 @@ mod tests {
             .iter()
             .find(|f| f.detector == id)
             .unwrap_or_else(|| panic!("no {id} in {:?}", r.findings))
+    }
+
+    /// Configuration files with comments and trailing commas are not strict JSON: read as
+    /// text, every value in them is still found (a trial found all of them missed).
+    #[test]
+    fn a_document_that_is_not_strict_json_is_classified_as_text() {
+        let text = "{\n  // local settings\n  \"db\": { \"password\": \"Zq8vLm2pX9wKq4Rt\" },\n  \"aws\": \"AKIAHBRPOIGF3CBFNOBM\",\n  \"cards\": [\"4539 5787 6362 1486\",],\n}\n";
+        let r = run(ObjectFormat::Json, text, SampleLimits::NONE);
+        assert_eq!(r.status, ObjectStatus::Complete, "{r:?}");
+        assert_eq!(r.format, "text");
+        assert!(r.detail.as_deref().unwrap().starts_with("not strict JSON"));
+        for (id, line) in [
+            ("generic_secret", 3),
+            ("aws_access_key_id", 4),
+            ("credit_card", 5),
+        ] {
+            assert_eq!(finding(&r, id).locations[0].line, line, "{id}");
+        }
     }
 
     /// A secret's name is the key, not in the value's text: the value is held to the
@@ -523,15 +603,25 @@ mod tests {
     }
 
     #[test]
-    fn invalid_or_cut_json_is_partial_with_what_was_read() {
+    fn invalid_or_cut_json_is_read_again_as_text() {
         let r = run(
             ObjectFormat::Json,
             r#"{"email": "jane.doe@mail.example.org", "x": tru"#,
             SampleLimits::NONE,
         );
-        assert_eq!(r.status, ObjectStatus::Partial);
-        assert!(r.detail.as_deref().unwrap().starts_with("invalid JSON"));
+        assert_eq!((r.status, r.format), (ObjectStatus::Complete, "text"));
+        assert!(r.detail.as_deref().unwrap().starts_with("not strict JSON"));
         assert_eq!(finding(&r, "email").count, 1);
+    }
+
+    #[test]
+    fn the_replay_copy_is_dropped_past_its_limit() {
+        let mut small = Recording::with_limit(&b"0123456789"[..], 16);
+        std::io::copy(&mut small, &mut std::io::sink()).unwrap();
+        assert_eq!(small.kept.as_deref(), Some(&b"0123456789"[..]));
+        let mut large = Recording::with_limit(&b"0123456789"[..], 5);
+        std::io::copy(&mut large, &mut std::io::sink()).unwrap();
+        assert!(large.kept.is_none());
     }
 
     #[test]
