@@ -32,7 +32,10 @@ pub fn run(kind: LogType, input: &Path) -> (u64, u64, u64) {
         kind,
         &source,
         0,
-        &PipelineOptions::default(),
+        &PipelineOptions {
+            format: OutputFormat::Parquet,
+            ..PipelineOptions::default()
+        },
         &mut |chunk| {
             let batch = BatchSource {
                 log_type: kind.as_str().into(),
@@ -42,7 +45,7 @@ pub fn run(kind: LogType, input: &Path) -> (u64, u64, u64) {
                 object_id: object_id.clone(),
             };
             for object in writer
-                .objects(&batch, &chunk.records)
+                .objects(&batch, chunk.events)
                 .expect("Parquet encodes")
             {
                 output += object.body.len() as u64;

@@ -3,10 +3,68 @@
 use super::lookup::Obj;
 use super::out::{ConstantStrs, EventOut};
 
-/// Writes JSON text into a `String`.
-pub(super) struct JsonOut<'b> {
+/// Where JSON text goes: a `String`, or a [`TextLen`] that only counts its bytes.
+pub(super) trait TextBuf {
+    fn push(&mut self, c: char);
+    fn push_str(&mut self, s: &str);
+    fn len(&self) -> usize;
+    fn truncate(&mut self, len: usize);
+}
+
+impl TextBuf for String {
+    fn push(&mut self, c: char) {
+        String::push(self, c);
+    }
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    fn len(&self) -> usize {
+        String::len(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        String::truncate(self, len);
+    }
+}
+
+impl<T: TextBuf + ?Sized> TextBuf for &mut T {
+    fn push(&mut self, c: char) {
+        (**self).push(c);
+    }
+    fn push_str(&mut self, s: &str) {
+        (**self).push_str(s);
+    }
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    fn truncate(&mut self, len: usize) {
+        (**self).truncate(len);
+    }
+}
+
+/// The length in bytes of the text written to it, which it does not keep: the size an
+/// event's NDJSON line would have, for chunk cuts, without rendering it.
+#[derive(Debug, Default)]
+pub(super) struct TextLen(pub(super) usize);
+
+impl TextBuf for TextLen {
+    fn push(&mut self, c: char) {
+        self.0 += c.len_utf8();
+    }
+    fn push_str(&mut self, s: &str) {
+        self.0 += s.len();
+    }
+    fn len(&self) -> usize {
+        self.0
+    }
+    fn truncate(&mut self, len: usize) {
+        self.0 = len;
+    }
+}
+
+/// Writes JSON text into a [`TextBuf`] (by default a borrowed `String`).
+pub(super) struct JsonOut<B: TextBuf> {
     profiles: u8,
-    buf: &'b mut String,
+    buf: B,
     stack: Vec<Frame>,
 }
 
@@ -20,8 +78,8 @@ pub(super) struct Frame {
     parent_was_empty: bool,
 }
 
-impl<'b> JsonOut<'b> {
-    pub(super) fn new(buf: &'b mut String) -> Self {
+impl<B: TextBuf> JsonOut<B> {
+    pub(super) fn new(mut buf: B) -> Self {
         buf.push('{');
         let root = Frame {
             start: buf.len(),
@@ -65,9 +123,16 @@ impl<'b> JsonOut<'b> {
         });
     }
 
-    pub(super) fn finish(self) {
+    /// Closes the event's object and gives back the buffer.
+    pub(super) fn finish(mut self) -> B {
         debug_assert_eq!(self.stack.len(), 1, "unclosed container");
         self.buf.push('}');
+        self.buf
+    }
+
+    /// Whether no member has been written at the event's top level yet.
+    pub(super) fn is_empty(&self) -> bool {
+        self.stack.len() == 1 && self.stack[0].empty
     }
 }
 
@@ -111,7 +176,7 @@ pub(super) fn word_needs_escape(w: u64) -> bool {
 
 /// Appends `s` as a JSON string literal, copying runs that need no escape in one go
 /// and checking 8 bytes at a time for the bytes that do.
-pub(super) fn write_json_str(buf: &mut String, s: &str) {
+pub(super) fn write_json_str(buf: &mut impl TextBuf, s: &str) {
     buf.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -149,10 +214,10 @@ pub(super) fn write_json_str(buf: &mut String, s: &str) {
     buf.push('"');
 }
 
-impl EventOut for JsonOut<'_> {
+impl<B: TextBuf> EventOut for JsonOut<B> {
     fn str(&mut self, key: &str, v: &str) {
         self.member(key);
-        write_json_str(self.buf, v);
+        write_json_str(&mut self.buf, v);
     }
     fn str_parts(&mut self, key: &str, parts: &[&str]) {
         self.member(key);

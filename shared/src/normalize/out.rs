@@ -67,6 +67,11 @@ impl ConstantStrs {
         ConstantStrs { members, json }
     }
 
+    /// The members whose value is present, in order.
+    pub(super) fn members(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.members.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
     /// The members as JSON object members, without braces; empty when there are none.
     pub(super) fn json(&self) -> &str {
         &self.json
