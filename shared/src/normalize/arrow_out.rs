@@ -43,6 +43,8 @@ pub struct ClassColumns {
     /// Each row's `time` (epoch ms; `None` sorts first), in write order.
     pub times: Vec<Option<i64>>,
     columns: Vec<Column>,
+    /// The top-level member written after each (see [`ArrowOut::find`]).
+    succ: Vec<Succ>,
 }
 
 /// Why an event could not be written as Arrow columns (a defect of the mapping, not of the data).
@@ -119,6 +121,7 @@ impl ColumnEvents {
                     first: self.len,
                     times: Vec::new(),
                     columns: members.iter().map(|(n, ty)| Column::new(n, *ty)).collect(),
+                    succ: successors(members.len()),
                 });
                 self.classes.len() - 1
             }
@@ -128,10 +131,12 @@ impl ColumnEvents {
             row: class.times.len(),
             class_uid,
             columns: &mut class.columns,
+            root_succ: &mut class.succ,
             stack: Vec::new(),
             text: None,
             len: JsonOut::new(TextLen::default()),
             profiles: 0,
+            root_prev: usize::MAX,
             written_class: None,
             error: None,
         })
@@ -173,9 +178,14 @@ impl ClassColumns {
         let schema: SchemaRef = schema::class_schema(self.class_uid).ok_or_else(|| {
             ArrowError::SchemaError(format!("class {} has no schema", self.class_uid))
         })?;
+        let rows = self.times.len();
         let arrays = self
             .columns
             .into_iter()
+            .map(|mut c| {
+                c.complete(rows);
+                c
+            })
             .zip(schema.fields())
             .map(|(c, f)| c.into_array(f.data_type()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -183,18 +193,18 @@ impl ClassColumns {
     }
 }
 
-/// A string column's storage: Arrow's offsets and validity, and the bytes.
+/// A string column's storage: Arrow's offsets and validity, and the values' text.
 #[derive(Debug, Clone, PartialEq)]
 struct Strings {
     spans: Spans,
-    bytes: Vec<u8>,
+    bytes: String,
 }
 
 impl Strings {
     fn new() -> Self {
         Strings {
             spans: Spans::new(),
-            bytes: Vec::new(),
+            bytes: String::new(),
         }
     }
 
@@ -203,9 +213,14 @@ impl Strings {
     }
 
     fn push(&mut self, v: &str) -> Result<(), String> {
-        self.bytes.extend_from_slice(v.as_bytes());
+        self.bytes.push_str(v);
+        self.end_value(self.len())
+    }
+
+    /// Ends the value of row `slot` at the end of the text (nulls before it).
+    fn end_value(&mut self, slot: usize) -> Result<(), String> {
         self.spans
-            .push(self.spans.valid.len(), self.bytes.len())
+            .push(slot, self.bytes.len())
             .map_err(|_| "a string column holds more than 2 GiB in one chunk".to_owned())
     }
 
@@ -221,7 +236,7 @@ impl Strings {
     fn into_array(self) -> Result<ArrayRef, ArrowError> {
         Ok(Arc::new(StringArray::try_new(
             OffsetBuffer::new(ScalarBuffer::from(self.spans.offsets)),
-            self.bytes.into(),
+            self.bytes.into_bytes().into(),
             nulls(&self.spans.valid),
         )?))
     }
@@ -290,12 +305,16 @@ enum Kind {
     Obj {
         valid: Vec<bool>,
         members: Vec<Column>,
+        /// The member written after each (see [`ArrowOut::find`]).
+        succ: Vec<Succ>,
     },
     ObjList {
         lists: Spans,
         /// The elements' validity (always valid: empty elements are left out).
         valid: Vec<bool>,
         members: Vec<Column>,
+        /// The member written after each (see [`ArrowOut::find`]).
+        succ: Vec<Succ>,
     },
 }
 
@@ -329,11 +348,13 @@ impl Column {
             Ty::Obj(m) => Kind::Obj {
                 valid: Vec::new(),
                 members: members(m),
+                succ: successors(m.len()),
             },
             Ty::ObjList(m) => Kind::ObjList {
                 lists: Spans::new(),
                 valid: Vec::new(),
                 members: members(m),
+                succ: successors(m.len()),
             },
         };
         Column { name, kind }
@@ -367,14 +388,31 @@ impl Column {
                 }
             }
             Kind::StrList { lists, .. } | Kind::ObjList { lists, .. } => lists.pad(len),
-            Kind::Obj { valid, members } => {
+            Kind::Obj { valid, .. } => {
                 if valid.len() < len {
                     valid.resize(len, false);
                 }
+            }
+        }
+    }
+
+    /// Pads the column to `len` rows and every member to its parent's length: values
+    /// are padded only when a later one is written, so the last rows' nulls are added here.
+    fn complete(&mut self, len: usize) {
+        self.pad(len);
+        match &mut self.kind {
+            Kind::Obj { members, .. } => {
                 for m in members {
-                    m.pad(len);
+                    m.complete(len);
                 }
             }
+            Kind::ObjList { valid, members, .. } => {
+                let elements = valid.len();
+                for m in members {
+                    m.complete(elements);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -394,7 +432,7 @@ impl Column {
                 let elements = lists.truncate(len);
                 values.truncate(elements);
             }
-            Kind::Obj { valid, members } => {
+            Kind::Obj { valid, members, .. } => {
                 valid.truncate(len);
                 for m in members {
                     m.truncate(len);
@@ -404,6 +442,7 @@ impl Column {
                 lists,
                 valid,
                 members,
+                ..
             } => {
                 let elements = lists.truncate(len);
                 valid.truncate(elements);
@@ -438,7 +477,7 @@ impl Column {
                     nulls(&lists.valid),
                 )?)
             }
-            (Kind::Obj { valid, members }, DataType::Struct(fields)) => {
+            (Kind::Obj { valid, members, .. }, DataType::Struct(fields)) => {
                 Arc::new(struct_array(fields, members, &valid)?)
             }
             (
@@ -446,6 +485,7 @@ impl Column {
                     lists,
                     valid,
                     members,
+                    ..
                 },
                 DataType::List(field),
             ) => {
@@ -463,6 +503,19 @@ impl Column {
             _ => return Err(mismatch(name)),
         })
     }
+}
+
+/// What [`ArrowOut::find`] remembers after a member: the key written next last time,
+/// and the member it named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Succ {
+    key: Option<&'static str>,
+    index: u16,
+}
+
+/// A successor table for `n` members: entry `n` is for the first member written.
+fn successors(n: usize) -> Vec<Succ> {
+    vec![Succ::default(); n + 1]
 }
 
 fn struct_array(
@@ -497,6 +550,8 @@ struct Frame {
     slot: usize,
     /// Whether anything was written in it.
     written: bool,
+    /// The member last found in it (see [`ArrowOut::find`]); `usize::MAX` before any.
+    prev: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -509,12 +564,14 @@ enum FrameKind {
 
 /// A `json_t` value being written as JSON text.
 struct Text {
+    /// Writes into the column's own text, so the value is not copied again.
     json: JsonOut<String>,
+    /// Where the value starts in that text.
+    start: usize,
     /// Containers opened inside it and not closed.
     depth: usize,
     /// The `json_t` column's index in the enclosing members.
     index: usize,
-    key: String,
 }
 
 /// Writes one event into a class's columns (see the module documentation).
@@ -527,11 +584,37 @@ pub(super) struct ArrowOut<'c> {
     /// The event's NDJSON length, counted as the text writer would write it.
     len: JsonOut<TextLen>,
     profiles: u8,
+    /// The top-level member last found (see [`ArrowOut::find`]); `usize::MAX` before any.
+    root_prev: usize,
+    /// The class's successor table of top-level members.
+    root_succ: &'c mut Vec<Succ>,
     /// The `class_uid` the event wrote.
     written_class: Option<u64>,
     /// The first attribute without a column, kept until the row ends: it may belong
     /// to another class, which the row is then written again as.
     error: Option<String>,
+}
+
+/// The members of the innermost open object and its successor table ([`ArrowOut::find`]).
+fn container<'a>(
+    columns: &'a mut [Column],
+    root_succ: &'a mut [Succ],
+    stack: &[Frame],
+) -> Option<(&'a mut [Column], &'a mut [Succ])> {
+    let mut found = (columns, root_succ);
+    for frame in stack {
+        if frame.kind == FrameKind::List {
+            continue;
+        }
+        let column = found.0.get_mut(frame.index?)?;
+        found = match &mut column.kind {
+            Kind::Obj { members, succ, .. } | Kind::ObjList { members, succ, .. } => {
+                (members, succ)
+            }
+            _ => return None,
+        };
+    }
+    Some(found)
 }
 
 /// The members of the innermost open object (`columns` itself at the top): a list
@@ -561,6 +644,8 @@ impl ArrowOut<'_> {
             written_class,
             error,
             len,
+            stack,
+            text,
             ..
         } = self;
         match written_class {
@@ -590,8 +675,15 @@ impl ArrowOut<'_> {
                 reason,
             });
         }
-        for column in columns.iter_mut() {
-            column.pad(row + 1);
+        if !stack.is_empty() || text.is_some() {
+            for column in columns.iter_mut() {
+                column.truncate(row);
+            }
+            return RowEnd::Failed(ColumnError::Attribute {
+                uid: uid.to_owned(),
+                class_uid,
+                reason: "a container is left open".into(),
+            });
         }
         RowEnd::Kept(len.finish().0)
     }
@@ -642,7 +734,7 @@ impl ArrowOut<'_> {
     }
 
     /// Finds `key` in the innermost open object; notes an error when there is none.
-    fn member(&mut self, key: &str) -> Option<usize> {
+    fn member(&mut self, key: &'static str) -> Option<usize> {
         if let Some(missing) = self.stack.last().and_then(|f| f.missing.clone()) {
             self.fail(missing);
             return None;
@@ -656,8 +748,34 @@ impl ArrowOut<'_> {
     }
 
     /// Finds `key` in the innermost open object.
-    fn find(&mut self, key: &str) -> Option<usize> {
-        members(self.columns, &self.stack).and_then(|m| m.iter().position(|c| c.name == key))
+    ///
+    /// Mappings write an object's members in the same order event after event, with
+    /// constant keys (`'static`, so one address always holds the same name): each object
+    /// (and the top level) keeps, per member, the key written after it last time and the
+    /// member that key named. The same key at the same address is that member again, with
+    /// no name compared; otherwise the names are scanned and the successor learned.
+    fn find(&mut self, key: &'static str) -> Option<usize> {
+        let prev = self.stack.last().map_or(self.root_prev, |f| f.prev);
+        let (members, succ) = container(self.columns, self.root_succ, &self.stack)?;
+        let memo = succ.get_mut(prev.min(members.len()))?;
+        let found = match memo.key {
+            Some(known) if std::ptr::eq(known, key) => usize::from(memo.index),
+            _ => {
+                let found = members.iter().position(|c| c.name == key)?;
+                if let Ok(index) = u16::try_from(found) {
+                    *memo = Succ {
+                        key: Some(key),
+                        index,
+                    };
+                }
+                found
+            }
+        };
+        match self.stack.last_mut() {
+            Some(frame) => frame.prev = found,
+            None => self.root_prev = found,
+        }
+        Some(found)
     }
 
     /// A frame for a container without a column; what is written in it is `missing`.
@@ -668,6 +786,7 @@ impl ArrowOut<'_> {
             kind: FrameKind::Obj,
             slot: self.slot(),
             written: false,
+            prev: usize::MAX,
         }
     }
 
@@ -695,7 +814,7 @@ impl ArrowOut<'_> {
 
     /// Writes a scalar: into the member `key` of the innermost object, or as the next
     /// element of the innermost list.
-    fn scalar(&mut self, key: &str, value: Scalar<'_>) {
+    fn scalar(&mut self, key: &'static str, value: Scalar<'_>) {
         if let Some(text) = &mut self.text {
             value.write_to(&mut text.json, key);
             return;
@@ -758,7 +877,7 @@ impl ArrowOut<'_> {
         }
     }
 
-    fn open_container(&mut self, key: &str, array: bool) {
+    fn open_container(&mut self, key: &'static str, array: bool) {
         if let Some(text) = &mut self.text {
             text.depth += 1;
             if array {
@@ -794,6 +913,7 @@ impl ArrowOut<'_> {
                         kind: FrameKind::Obj,
                         slot: element,
                         written: false,
+                        prev: usize::MAX,
                     }
                 }
                 None => {
@@ -821,6 +941,7 @@ impl ArrowOut<'_> {
                 kind: FrameKind::Obj,
                 slot,
                 written: false,
+                prev: usize::MAX,
             },
             (Some(Kind::StrList { .. } | Kind::ObjList { .. }), true) => Frame {
                 index: Some(index),
@@ -828,14 +949,23 @@ impl ArrowOut<'_> {
                 kind: FrameKind::List,
                 slot,
                 written: false,
+                prev: usize::MAX,
             },
             (Some(Kind::Json(_)), false) => {
-                // Written as the text the NDJSON writer writes for it (and counted when closed).
+                // Written as the text the NDJSON writer writes for it, straight into the
+                // column's text (and counted when closed).
+                let Some(Kind::Json(strings)) =
+                    members(self.columns, &self.stack).map(|m| &mut m[index].kind)
+                else {
+                    return;
+                };
+                let buf = std::mem::take(&mut strings.bytes);
+                self.len.open(key);
                 self.text = Some(Text {
-                    json: JsonOut::new(String::new()),
+                    start: buf.len(),
+                    json: JsonOut::new(buf),
                     depth: 0,
                     index,
-                    key: key.to_owned(),
                 });
                 return;
             }
@@ -860,24 +990,33 @@ impl ArrowOut<'_> {
     /// Closes the `json_t` value being written as text; `keep` writes it even when empty.
     fn close_text(&mut self, text: Text, keep: bool) {
         let empty = text.json.is_empty();
-        let body = text.json.finish();
-        if empty && !keep {
-            return;
+        let mut buf = text.json.finish();
+        let written = !empty || keep;
+        if written {
+            // The members, without the braces the counter's own container has.
+            self.len.raw_members(&buf[text.start + 1..buf.len() - 1]);
         }
-        self.len.json_text(&text.key, &body);
+        if keep {
+            self.len.close_keep();
+        } else {
+            self.len.close();
+        }
         let slot = self.slot();
         let Some(column) = members(self.columns, &self.stack).map(|m| &mut m[text.index]) else {
             return;
         };
-        if column.len() > slot {
-            let path = self.path(&text.key);
-            self.fail(format!("attribute {path} is written twice"));
+        let (name, twice) = (column.name, column.len() > slot);
+        let Kind::Json(strings) = &mut column.kind else {
             return;
+        };
+        if !written || twice {
+            buf.truncate(text.start);
         }
-        column.pad(slot);
-        let result = match &mut column.kind {
-            Kind::Json(s) => s.push(&body),
-            _ => Ok(()),
+        strings.bytes = buf;
+        let result = match (twice, written) {
+            (true, _) => Err(format!("attribute {} is written twice", self.path(name))),
+            (false, true) => strings.end_value(slot),
+            (false, false) => return,
         };
         match result {
             Ok(()) => self.mark_written(),
@@ -942,16 +1081,8 @@ impl ArrowOut<'_> {
                 }
             }
             // An element of a list of objects: its members are complete.
-            (
-                Kind::ObjList {
-                    valid, members: m, ..
-                },
-                FrameKind::Obj,
-            ) if in_list => {
+            (Kind::ObjList { valid, .. }, FrameKind::Obj) if in_list => {
                 valid.push(true);
-                for member in m.iter_mut() {
-                    member.pad(frame.slot + 1);
-                }
                 Ok(())
             }
             (Kind::StrList { lists, values }, FrameKind::List) => {
@@ -1000,7 +1131,7 @@ impl Scalar<'_> {
     }
 
     /// Writes the value to `out` as member `key`.
-    fn write_to(self, out: &mut dyn EventOut, key: &str) {
+    fn write_to<O: EventOut + ?Sized>(self, out: &mut O, key: &'static str) {
         match self {
             Scalar::Str(v) => out.str(key, v),
             Scalar::Parts(parts) => out.str_parts(key, parts),
@@ -1015,7 +1146,7 @@ impl Scalar<'_> {
 
 impl ArrowOut<'_> {
     /// Counts `value` in the NDJSON length and writes it to its column.
-    fn write(&mut self, key: &str, value: Scalar<'_>) {
+    fn write(&mut self, key: &'static str, value: Scalar<'_>) {
         if self.text.is_none() {
             value.write_to(&mut self.len, key);
         }
@@ -1024,13 +1155,13 @@ impl ArrowOut<'_> {
 }
 
 impl EventOut for ArrowOut<'_> {
-    fn str(&mut self, key: &str, v: &str) {
+    fn str(&mut self, key: &'static str, v: &str) {
         self.write(key, Scalar::Str(v));
     }
-    fn str_parts(&mut self, key: &str, parts: &[&str]) {
+    fn str_parts(&mut self, key: &'static str, parts: &[&str]) {
         self.write(key, Scalar::Parts(parts));
     }
-    fn uint(&mut self, key: &str, v: u64) {
+    fn uint(&mut self, key: &'static str, v: u64) {
         if self.text.is_none() && self.stack.is_empty() && key == "class_uid" {
             self.written_class = Some(v);
             if v != self.class_uid {
@@ -1040,22 +1171,22 @@ impl EventOut for ArrowOut<'_> {
         }
         self.write(key, Scalar::Uint(v));
     }
-    fn int(&mut self, key: &str, v: i64) {
+    fn int(&mut self, key: &'static str, v: i64) {
         self.write(key, Scalar::Int(v));
     }
-    fn boolean(&mut self, key: &str, v: bool) {
+    fn boolean(&mut self, key: &'static str, v: bool) {
         self.write(key, Scalar::Bool(v));
     }
-    fn map(&mut self, key: &str, v: &Obj) {
+    fn map(&mut self, key: &'static str, v: &Obj) {
         self.write(key, Scalar::Map(v));
     }
-    fn json_text(&mut self, key: &str, text: &str) {
+    fn json_text(&mut self, key: &'static str, text: &str) {
         self.write(key, Scalar::Json(text));
     }
-    fn open(&mut self, key: &str) {
+    fn open(&mut self, key: &'static str) {
         self.open_container(key, false);
     }
-    fn open_array(&mut self, key: &str) {
+    fn open_array(&mut self, key: &'static str) {
         self.open_container(key, true);
     }
     fn close(&mut self) {
@@ -1088,7 +1219,7 @@ impl ColumnEvents {
     /// Appends an event given as JSON text, written member by member as a mapping would
     /// (for tests of what the sink does with events no mapping writes).
     pub(crate) fn push_json_text(&mut self, uid: &str, time_ms: Option<i64>, text: &str) {
-        fn write(out: &mut dyn EventOut, key: &str, value: &serde_json::Value) {
+        fn write(out: &mut dyn EventOut, key: &'static str, value: &serde_json::Value) {
             use serde_json::Value;
             match value {
                 Value::Null => {}
@@ -1109,11 +1240,15 @@ impl ColumnEvents {
                 Value::Object(members) => {
                     out.open(key);
                     for (k, v) in members {
-                        write(out, k, v);
+                        write(out, static_key(k), v);
                     }
                     out.close();
                 }
             }
+        }
+        /// Keys are `'static` (a mapping's constants); these tests' few are leaked.
+        fn static_key(key: &str) -> &'static str {
+            Box::leak(key.to_owned().into_boxed_str())
         }
         let event = serde_json::from_str::<serde_json::Value>(text).ok();
         let members = event.as_ref().and_then(serde_json::Value::as_object);
@@ -1130,7 +1265,7 @@ impl ColumnEvents {
             return;
         };
         for (k, v) in members {
-            write(&mut out, k, v);
+            write(&mut out, static_key(k), v);
         }
         match out.end(uid) {
             RowEnd::Kept(_) => self.commit(class_uid, time_ms),

@@ -130,6 +130,21 @@ impl<B: TextBuf> JsonOut<B> {
         self.buf
     }
 
+    /// Appends `json`, object members already rendered (`"a":1,"b":2`, no braces), to
+    /// the innermost open object; nothing when it is empty.
+    pub(super) fn raw_members(&mut self, json: &str) {
+        if json.is_empty() {
+            return;
+        }
+        let frame = self.stack.last_mut().expect("root frame");
+        debug_assert!(!frame.array, "members go in an object");
+        if !frame.empty {
+            self.buf.push(',');
+        }
+        frame.empty = false;
+        self.buf.push_str(json);
+    }
+
     /// Whether no member has been written at the event's top level yet.
     pub(super) fn is_empty(&self) -> bool {
         self.stack.len() == 1 && self.stack[0].empty
@@ -215,11 +230,11 @@ pub(super) fn write_json_str(buf: &mut impl TextBuf, s: &str) {
 }
 
 impl<B: TextBuf> EventOut for JsonOut<B> {
-    fn str(&mut self, key: &str, v: &str) {
+    fn str(&mut self, key: &'static str, v: &str) {
         self.member(key);
         write_json_str(&mut self.buf, v);
     }
-    fn str_parts(&mut self, key: &str, parts: &[&str]) {
+    fn str_parts(&mut self, key: &'static str, parts: &[&str]) {
         self.member(key);
         self.buf.push('"');
         for part in parts {
@@ -229,31 +244,31 @@ impl<B: TextBuf> EventOut for JsonOut<B> {
         }
         self.buf.push('"');
     }
-    fn uint(&mut self, key: &str, v: u64) {
+    fn uint(&mut self, key: &'static str, v: u64) {
         self.member(key);
         self.buf.push_str(itoa::Buffer::new().format(v));
     }
-    fn int(&mut self, key: &str, v: i64) {
+    fn int(&mut self, key: &'static str, v: i64) {
         self.member(key);
         self.buf.push_str(itoa::Buffer::new().format(v));
     }
-    fn boolean(&mut self, key: &str, v: bool) {
+    fn boolean(&mut self, key: &'static str, v: bool) {
         self.member(key);
         self.buf.push_str(if v { "true" } else { "false" });
     }
-    fn map(&mut self, key: &str, v: &Obj) {
+    fn map(&mut self, key: &'static str, v: &Obj) {
         self.member(key);
         self.buf
             .push_str(&serde_json::to_string(v).expect("a JSON map always serializes"));
     }
-    fn json_text(&mut self, key: &str, text: &str) {
+    fn json_text(&mut self, key: &'static str, text: &str) {
         self.member(key);
         self.buf.push_str(text);
     }
-    fn open(&mut self, key: &str) {
+    fn open(&mut self, key: &'static str) {
         self.open_container(key, false);
     }
-    fn open_array(&mut self, key: &str) {
+    fn open_array(&mut self, key: &'static str) {
         self.open_container(key, true);
     }
     fn close(&mut self) {
@@ -274,17 +289,7 @@ impl<B: TextBuf> EventOut for JsonOut<B> {
         self.profiles |= profile;
     }
     fn constant_strs(&mut self, members: &ConstantStrs) {
-        let json = members.json();
-        if json.is_empty() {
-            return;
-        }
-        let frame = self.stack.last_mut().expect("root frame");
-        debug_assert!(!frame.array, "members go in an object");
-        if !frame.empty {
-            self.buf.push(',');
-        }
-        frame.empty = false;
-        self.buf.push_str(json);
+        self.raw_members(members.json());
     }
     fn profiles(&self) -> u8 {
         self.profiles
