@@ -24,7 +24,8 @@ use super::schema::{self, Ty};
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ColumnEvents {
     classes: Vec<ClassColumns>,
-    /// Events written so far (rows of all classes).
+    /// Events handed over so far ([`Self::begin`]): the rows of all classes, and any
+    /// event a defect kept out.
     len: usize,
     /// The first defect met (an attribute without a column, a class without a schema);
     /// once set, nothing more is written.
@@ -77,12 +78,12 @@ pub enum ColumnError {
 }
 
 impl ColumnEvents {
-    /// Events written.
+    /// Events handed over: the rows of all classes, and any event a defect kept out.
     pub fn len(&self) -> usize {
         self.len
     }
 
-    /// Whether no event was written.
+    /// Whether no event was handed over.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -118,7 +119,7 @@ impl ColumnEvents {
                 let members = schema::class_columns(class_uid)?;
                 self.classes.push(ClassColumns {
                     class_uid,
-                    first: self.len,
+                    first: 0,
                     times: Vec::new(),
                     columns: members.iter().map(|(n, ty)| Column::new(n, *ty)).collect(),
                     succ: successors(members.len()),
@@ -147,13 +148,19 @@ impl ColumnEvents {
         if let Some(index) = self.classes.iter().position(|c| c.class_uid == class_uid) {
             let class = &mut self.classes[index];
             if class.times.is_empty() {
-                // Columns made for a guess that turned out wrong are older than their first row.
-                class.first = self.len;
+                // The event being written ([`Self::begin`] counted it).
+                class.first = self.len.saturating_sub(1);
             }
             class.times.push(time_ms);
             self.last = Some(index);
-            self.len += 1;
         }
+    }
+
+    /// Counts an event handed over, written or not: a chunk whose every event met a
+    /// defect is not empty, so it reaches the encoder, which reports the defect, instead
+    /// of being passed over as a chunk without events.
+    pub(super) fn begin(&mut self) {
+        self.len += 1;
     }
 
     /// Records a defect: the chunk keeps no more events.
@@ -1250,6 +1257,7 @@ impl ColumnEvents {
         fn static_key(key: &str) -> &'static str {
             Box::leak(key.to_owned().into_boxed_str())
         }
+        self.begin();
         let event = serde_json::from_str::<serde_json::Value>(text).ok();
         let members = event.as_ref().and_then(serde_json::Value::as_object);
         let class = members.and_then(|m| m.get("class_uid")?.as_u64());
@@ -1283,6 +1291,7 @@ mod tests {
     /// Writes one event as the normalizer does: into the guessed class, then again
     /// into the class it wrote. Returns its NDJSON length, or `None` on a defect.
     fn write(columns: &mut ColumnEvents, event: impl Fn(&mut dyn EventOut)) -> Option<usize> {
+        columns.begin();
         let mut class = columns.guess(4001);
         for _ in 0..2 {
             let mut out = columns.row(class)?;
@@ -1368,6 +1377,10 @@ mod tests {
             let mut columns = ColumnEvents::default();
             assert_eq!(write(&mut columns, event), None, "{want}");
             assert!(error(&columns).contains(want), "{}", error(&columns));
+            // Regression: a chunk whose only event failed counted no events, so the
+            // pipeline passed it over as empty and the event was lost without a word.
+            assert_eq!(columns.len(), 1);
+            assert!(!columns.is_empty());
             assert!(columns.into_classes().is_err());
         }
     }

@@ -242,6 +242,7 @@ impl<'a> Normalizer<'a> {
         record: &ParsedRecord,
         columns: &mut ColumnEvents,
     ) -> (EventMeta, u64) {
+        columns.begin();
         if columns.error().is_none() {
             let mut class = columns.guess(log_type_classes(self.log_type)[0]);
             // A second attempt writes the event as the class it turned out to be.
