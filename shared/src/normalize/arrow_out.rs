@@ -4,10 +4,14 @@
 //! A mapping writes its class-specific attributes before `class_uid`, so a row is
 //! written into the class the previous event had (at first, the log type's first class)
 //! and, when `class_uid` turns out to be another, rolled back and written again into the
-//! right one. Columns are plain vectors, padded with nulls at the end of each row, which
-//! makes the roll-back a truncation. `json_t` columns (`unmapped`, `resources[].data`)
-//! receive the JSON text the NDJSON writer would write for them. An attribute with no
-//! column is an error, never dropped: it poisons the chunk, whose encoding then fails.
+//! right one. Columns are plain vectors (offsets, bytes, values, validity), padded with
+//! nulls only when a later value is written or the batch is made, so a roll-back is a
+//! truncation; they become Arrow arrays without a copy. `json_t` columns (`unmapped`,
+//! `resources[].data`) receive the JSON text the NDJSON writer would write for them. The
+//! writer also counts the bytes the event's NDJSON line would have, for chunk cuts. An
+//! attribute with no column is an error, never dropped: it poisons the chunk, whose
+//! encoding then fails; a container without a column that stays empty is no error, as
+//! the NDJSON writer leaves it out.
 
 use std::sync::Arc;
 
