@@ -28,7 +28,7 @@ use s3connector::normalize::SourceObject;
 use s3connector::object::{self, BombLimits};
 use s3connector::pipeline::{self, PipelineOptions};
 use s3connector::sink::s3::OutputCompression;
-use s3connector::sink::Record;
+use s3connector::sink::{Events, Record};
 use serde_json::json;
 
 fn main() {
@@ -273,12 +273,11 @@ fn run_pipeline(kind: LogType, input: &Path, compression: OutputCompression) -> 
     let opts = PipelineOptions::default();
     let mut output = 0u64;
     let report = pipeline::process(&mut reader, kind, &source, 0, &opts, &mut |chunk| {
-        output += chunk
-            .records
-            .iter()
-            .map(|r| r.json.len() as u64 + 1)
-            .sum::<u64>();
-        sink.write_all(&compression.encode(&chunk.records))
+        let Events::Ndjson(records) = &chunk.events else {
+            unreachable!("the default pipeline options give NDJSON");
+        };
+        output += records.iter().map(|r| r.json.len() as u64 + 1).sum::<u64>();
+        sink.write_all(&compression.encode(records))
             .expect("local sink write");
         ControlFlow::Continue(())
     })

@@ -26,7 +26,7 @@ use s3connector::pipeline::{
 };
 use s3connector::sink::layout::OutputFormat;
 use s3connector::sink::s3::ChunkWriter;
-use s3connector::sink::BatchSource;
+use s3connector::sink::{BatchSource, Events};
 use s3connector::telemetry::LogFormat;
 use s3connector::{setup, telemetry};
 
@@ -615,10 +615,19 @@ async fn parse(
             .map(|inner| format!(" around {inner}"))
             .collect();
         eprintln!("{input}: type {log_type}, {}{nested}", opened.compression);
+        // Chunks are cut by the deployment's S3CONNECTOR_CHUNK_RECORDS and
+        // _CHUNK_MAX_BYTES, so --out files are the objects the S3 sink would write.
         let opts = PipelineOptions {
             keep_raw,
+            chunk_records: settings.chunk_records,
+            chunk_bytes: settings.chunk_bytes,
             fallback_time_ms: modified.map(|m| m.0),
             fallback_time_source: modified.map_or(TimeSource::default(), |m| m.1),
+            format: if out.is_some() {
+                format
+            } else {
+                OutputFormat::Ndjson
+            },
             ..PipelineOptions::default()
         };
         let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
@@ -635,9 +644,11 @@ async fn parse(
         let mut failure: Option<String> = None;
         let report = pipeline::process(&mut reader, log_type, &source, 0, &opts, &mut |chunk| {
             let Some(out) = &out else {
-                for r in &chunk.records {
-                    if writeln!(stdout, "{}", r.json).is_err() {
-                        return std::ops::ControlFlow::Break(());
+                if let Events::Ndjson(records) = &chunk.events {
+                    for r in records {
+                        if writeln!(stdout, "{}", r.json).is_err() {
+                            return std::ops::ControlFlow::Break(());
+                        }
                     }
                 }
                 return std::ops::ControlFlow::Continue(());
@@ -649,7 +660,7 @@ async fn parse(
                 first_index: chunk.first_index,
                 object_id: object_id.clone(),
             };
-            let objects = match writer.objects(&batch, &chunk.records) {
+            let objects = match writer.objects(&batch, chunk.events) {
                 Ok(objects) => objects,
                 Err(e) => {
                     failure = Some(format!("{input}: {e}"));
@@ -678,12 +689,7 @@ async fn parse(
         }
         let report = report.map_err(|e| format!("{input}: rejected: {e}"))?;
         for e in &report.errors {
-            eprintln!(
-                "{input}: line {}: {} ({})",
-                e.line.map_or("?".into(), |l| l.to_string()),
-                e.reason,
-                e.excerpt
-            );
+            eprintln!("{input}: {}: {} ({})", e.place(), e.reason, e.excerpt);
         }
         eprintln!(
             "{input}: {} records, {} malformed",

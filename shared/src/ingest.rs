@@ -814,6 +814,10 @@ pub async fn process_object(
         keep_raw: ctx.settings.keep_raw,
         chunk_records: ctx.settings.chunk_records,
         chunk_bytes: ctx.settings.chunk_bytes,
+        format: match ctx.sink {
+            Sink::S3(_) => ctx.settings.format,
+            Sink::Http(_) => OutputFormat::Ndjson,
+        },
         fallback_time_ms,
         fallback_time_source,
         spool: SpoolLimits {
@@ -899,7 +903,7 @@ pub async fn process_object(
             first_index: chunk.first_index,
             object_id: object_id.clone(),
         };
-        match ctx.sink.deliver(&batch, chunk.records, sink_deadline).await {
+        match ctx.sink.deliver(&batch, chunk.events, sink_deadline).await {
             Ok(n) => {
                 delivered += n;
                 next_index = chunk.end_index;

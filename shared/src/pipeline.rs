@@ -17,9 +17,11 @@ use crate::logs::detect::{
     check_text, detect_by_content, detect_by_key, is_parquet, KeyDetection, NotText,
 };
 use crate::logs::{parse_stream_with, LogType, ParseError, RecordError, SpoolLimits};
+use crate::normalize::ColumnEvents;
 use crate::normalize::{NormalizeOptions, Normalizer, RawMode, SourceObject, TimeSource};
 use crate::object::{BombError, SourceReadError};
-use crate::sink::Record;
+use crate::sink::layout::OutputFormat;
+use crate::sink::{Events, Record};
 
 /// How records are normalized and grouped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +42,8 @@ pub struct PipelineOptions {
     pub fallback_time_source: TimeSource,
     /// The local copy a Parquet flow log object is read from (Parquet needs random access).
     pub spool: SpoolLimits,
+    /// The form chunks carry their events in: NDJSON lines, or Arrow columns for Parquet.
+    pub format: OutputFormat,
 }
 
 impl Default for PipelineOptions {
@@ -52,6 +56,7 @@ impl Default for PipelineOptions {
             fallback_time_ms: None,
             fallback_time_source: TimeSource::ObjectLastModified,
             spool: SpoolLimits::default(),
+            format: OutputFormat::Ndjson,
         }
     }
 }
@@ -170,8 +175,8 @@ pub struct Chunk {
     pub first_index: u64,
     /// One past the last record index the chunk covers.
     pub end_index: u64,
-    /// The records (malformed ones are not here; they are counted in the report).
-    pub records: Vec<Record>,
+    /// The events (malformed records are not here; they are counted in the report).
+    pub events: Events,
 }
 
 /// What processing an object found.
@@ -247,18 +252,22 @@ pub fn process(
     // Saturating: `start_index` comes from a queue message, and a hostile one must not
     // overflow (the object then simply has no records past it).
     let window_end = |first: u64| (first / n).saturating_add(1).saturating_mul(n);
-    let mut records: Vec<Record> = Vec::new();
+    let empty = || match opts.format {
+        OutputFormat::Ndjson => Events::Ndjson(Vec::new()),
+        OutputFormat::Parquet => Events::Columns(ColumnEvents::default()),
+    };
+    let mut events = empty();
     let mut bytes = 0u64;
     // Sized from the previous event, so each record allocates once and is never copied.
     let mut line_capacity = 1024;
     let mut stopped = false;
-    let mut flush = |first: u64, end: u64, records: &mut Vec<Record>, stopped: &mut bool| {
+    let mut flush = |first: u64, end: u64, events: &mut Events, stopped: &mut bool| {
         let chunk = Chunk {
             first_index: first,
             end_index: end,
-            records: std::mem::take(records),
+            events: std::mem::replace(events, empty()),
         };
-        if chunk.records.is_empty() {
+        if chunk.events.is_empty() {
             return ControlFlow::Continue(());
         }
         let flow = on_chunk(chunk);
@@ -274,25 +283,37 @@ pub fn process(
                 Err(e) => e.index,
             };
             if index >= window_end(first) {
-                flush(first, window_end(first), &mut records, &mut stopped)?;
+                flush(first, window_end(first), &mut events, &mut stopped)?;
                 first = index / n * n;
                 bytes = 0;
             }
             match item {
                 Ok(record) => {
-                    let mut json = String::with_capacity(line_capacity);
-                    let meta = normalizer.write_event(&record, &mut json);
+                    let meta = match &mut events {
+                        Events::Ndjson(records) => {
+                            let mut json = String::with_capacity(line_capacity);
+                            let meta = normalizer.write_event(&record, &mut json);
+                            line_capacity = json.len() + 64;
+                            bytes += json.len() as u64 + 1;
+                            let time_missing = meta.time_missing;
+                            records.push(Record {
+                                uid: meta.uid,
+                                time_ms: meta.time_ms,
+                                json,
+                            });
+                            time_missing
+                        }
+                        Events::Columns(columns) => {
+                            // Counted as the NDJSON line would be, so the cuts are the same.
+                            let (meta, len) = normalizer.write_columns(&record, columns);
+                            bytes += len;
+                            meta.time_missing
+                        }
+                    };
                     report.records += 1;
-                    report.without_time += u64::from(meta.time_missing);
-                    line_capacity = json.len() + 64;
-                    bytes += json.len() as u64 + 1;
-                    records.push(Record {
-                        uid: meta.uid,
-                        time_ms: meta.time_ms,
-                        json,
-                    });
+                    report.without_time += u64::from(meta);
                     if bytes >= max_bytes {
-                        flush(first, index + 1, &mut records, &mut stopped)?;
+                        flush(first, index + 1, &mut events, &mut stopped)?;
                         first = index + 1;
                         bytes = 0;
                     }
@@ -310,7 +331,7 @@ pub fn process(
     };
     result?;
     if !stopped {
-        let _ = flush(first, window_end(first), &mut records, &mut stopped);
+        let _ = flush(first, window_end(first), &mut events, &mut stopped);
     }
     report.stopped_early = stopped;
     Ok(report)
@@ -320,6 +341,14 @@ pub fn process(
 mod tests {
     use super::*;
     use std::io::Cursor;
+
+    /// The NDJSON lines of a chunk (the pipeline's default output).
+    fn records(chunk: &Chunk) -> &[Record] {
+        match &chunk.events {
+            Events::Ndjson(records) => records,
+            Events::Columns(_) => panic!("NDJSON chunks expected"),
+        }
+    }
 
     fn source() -> SourceObject {
         SourceObject {
@@ -382,7 +411,7 @@ mod tests {
         assert_eq!(report.records, 25);
         let shape: Vec<(u64, u64, usize)> = chunks
             .iter()
-            .map(|c| (c.first_index, c.end_index, c.records.len()))
+            .map(|c| (c.first_index, c.end_index, c.events.len()))
             .collect();
         assert_eq!(shape, vec![(0, 10, 10), (10, 20, 10), (20, 30, 5)]);
     }
@@ -391,7 +420,7 @@ mod tests {
     fn chunks_are_also_cut_by_size_and_resume_from_any_edge_identically() {
         let text = vpc(25);
         let (whole, _) = run(&text, 0, 10, None);
-        let event_len = whole[0].records[0].json.len() as u64 + 1;
+        let event_len = records(&whole[0])[0].json.len() as u64 + 1;
         // Room for three events and a bit: a chunk ends with the record reaching the limit.
         let opts = PipelineOptions {
             chunk_records: 10,
@@ -402,7 +431,7 @@ mod tests {
         let all = cut(0);
         let shape: Vec<(u64, u64, usize)> = all
             .iter()
-            .map(|c| (c.first_index, c.end_index, c.records.len()))
+            .map(|c| (c.first_index, c.end_index, c.events.len()))
             .collect();
         // Size cuts every 4 records, and the record-count boundaries at 10 and 20 still hold.
         assert_eq!(
@@ -418,8 +447,8 @@ mod tests {
                 (24, 30, 1)
             ]
         );
-        let flat: Vec<&Record> = all.iter().flat_map(|c| &c.records).collect();
-        let whole_flat: Vec<&Record> = whole.iter().flat_map(|c| &c.records).collect();
+        let flat: Vec<&Record> = all.iter().flat_map(records).collect();
+        let whole_flat: Vec<&Record> = whole.iter().flat_map(records).collect();
         assert_eq!(flat, whole_flat, "cutting changes no record");
         for (i, chunk) in all.iter().enumerate() {
             assert_eq!(
@@ -459,7 +488,7 @@ mod tests {
         text.push_str("2 123456789012 truncated\n");
         let (chunks, report) = run(&text, 0, 100, None);
         assert_eq!((report.records, report.malformed), (3, 1));
-        assert_eq!(chunks[0].records.len(), 3);
+        assert_eq!(chunks[0].events.len(), 3);
         assert!(
             report.errors[0].reason.contains("fields"),
             "{}",
@@ -471,8 +500,8 @@ mod tests {
     fn uids_are_stable_across_runs() {
         let (a, _) = run(&vpc(5), 0, 10, None);
         let (b, _) = run(&vpc(5), 0, 10, None);
-        assert_eq!(a[0].records[3].uid, b[0].records[3].uid);
-        assert_ne!(a[0].records[3].uid, a[0].records[4].uid);
+        assert_eq!(records(&a[0])[3].uid, records(&b[0])[3].uid);
+        assert_ne!(records(&a[0])[3].uid, records(&a[0])[4].uid);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::logs::RecordError;
+use crate::logs::{ParquetRow, RecordError};
 use crate::notification::ObjectRef;
 use crate::sink::s3::day_of;
 
@@ -39,6 +39,9 @@ pub struct RejectedLine {
     pub index: u64,
     /// Line number, where meaningful.
     pub line: Option<u64>,
+    /// Row group and row, for Parquet input.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parquet_row: Option<ParquetRow>,
     /// Why it was rejected.
     pub reason: String,
     /// The start of the bad input.
@@ -50,6 +53,7 @@ impl From<&RecordError> for RejectedLine {
         RejectedLine {
             index: e.index,
             line: e.line,
+            parquet_row: e.parquet_row,
             reason: e.reason.clone(),
             excerpt: e.excerpt.clone(),
         }
@@ -265,6 +269,7 @@ mod tests {
         let errors = [RecordError {
             index: 0,
             line: Some(1),
+            parquet_row: None,
             reason: "bad".into(),
             excerpt: "x".into(),
         }];

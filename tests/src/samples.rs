@@ -555,7 +555,10 @@ mod tests {
                 ..PipelineOptions::default()
             };
             let _ = pipeline::process(&mut reader, log_type, &source, 0, &opts, &mut |chunk| {
-                for r in &chunk.records {
+                let s3connector::sink::Events::Ndjson(records) = &chunk.events else {
+                    panic!("the default pipeline options give NDJSON");
+                };
+                for r in records {
                     crate::ocsf::assert_valid_ocsf(&serde_json::from_str(&r.json).unwrap());
                     events += 1;
                 }

@@ -13,7 +13,7 @@ use s3connector::normalize::SourceObject;
 use s3connector::pipeline::{self, PipelineOptions};
 use s3connector::sink::layout::OutputFormat;
 use s3connector::sink::s3::{ChunkWriter, OutputCompression};
-use s3connector::sink::{BatchSource, Record};
+use s3connector::sink::{BatchSource, Events, Record};
 use serde_json::Value;
 
 /// The venv's Python (`S3CONNECTOR_TEST_PYTHON` overrides it).
@@ -62,8 +62,13 @@ fn cloudtrail_input() -> String {
     format!("{{\"Records\":[{}]}}", records.join(","))
 }
 
-/// The records the pipeline hands the sink for `input`, in chunks of 16.
-fn chunks(log_type: LogType, key: &str, input: &str) -> (SourceObject, Vec<(u64, Vec<Record>)>) {
+/// The chunks the pipeline hands the sink for `input`, in chunks of 16, in `format`'s form.
+fn chunks(
+    log_type: LogType,
+    key: &str,
+    input: &str,
+    format: OutputFormat,
+) -> (SourceObject, Vec<(u64, Events)>) {
     let source = SourceObject {
         bucket: "central-logs".into(),
         key: key.into(),
@@ -72,6 +77,7 @@ fn chunks(log_type: LogType, key: &str, input: &str) -> (SourceObject, Vec<(u64,
     };
     let opts = PipelineOptions {
         chunk_records: 16,
+        format,
         ..PipelineOptions::default()
     };
     let mut out = Vec::new();
@@ -82,7 +88,7 @@ fn chunks(log_type: LogType, key: &str, input: &str) -> (SourceObject, Vec<(u64,
         0,
         &opts,
         &mut |chunk| {
-            out.push((chunk.first_index, chunk.records));
+            out.push((chunk.first_index, chunk.events));
             std::ops::ControlFlow::Continue(())
         },
     )
@@ -91,35 +97,63 @@ fn chunks(log_type: LogType, key: &str, input: &str) -> (SourceObject, Vec<(u64,
     (source, out)
 }
 
-/// Writes the Parquet objects of every chunk into `dir`; returns the NDJSON events.
+/// Writes the Parquet objects of every chunk into `dir`; returns the NDJSON events of
+/// the same input (the pipeline's other output, cut into the same chunks).
 fn write_parquet(log_type: LogType, key: &str, input: &str, dir: &Path) -> Vec<Value> {
     std::fs::create_dir_all(dir).unwrap();
-    let (source, chunks) = chunks(log_type, key, input);
+    let (source, chunks) = chunks(log_type, key, input, OutputFormat::Parquet);
+    let (_, ndjson) = chunks_ndjson(log_type, key, input);
+    assert_eq!(
+        chunks
+            .iter()
+            .map(|(first, e)| (*first, e.len()))
+            .collect::<Vec<_>>(),
+        ndjson
+            .iter()
+            .map(|(first, r)| (*first, r.len()))
+            .collect::<Vec<_>>(),
+        "both outputs cut the same chunks"
+    );
     let writer = ChunkWriter {
         format: OutputFormat::Parquet,
         ..ChunkWriter::ndjson(String::new(), OutputCompression::default())
     };
-    let mut events = Vec::new();
-    for (first_index, records) in &chunks {
+    for (first_index, events) in chunks {
         let batch = BatchSource {
             log_type: log_type.as_str().into(),
             bucket: source.bucket.clone(),
             key: source.key.clone(),
-            first_index: *first_index,
+            first_index,
             object_id: pipeline::object_id(&source),
         };
-        for object in writer.objects(&batch, records).unwrap() {
+        for object in writer.objects(&batch, events).unwrap() {
             assert!(object.key.ends_with(".parquet"), "{}", object.key);
             let name = object.key.rsplit('/').next().unwrap();
             std::fs::write(dir.join(name), &object.body).unwrap();
         }
-        events.extend(
-            records
-                .iter()
-                .map(|r| serde_json::from_str::<Value>(&r.json).unwrap()),
-        );
     }
-    events
+    ndjson
+        .iter()
+        .flat_map(|(_, records)| records)
+        .map(|r| serde_json::from_str::<Value>(&r.json).unwrap())
+        .collect()
+}
+
+/// The NDJSON lines of `input`'s chunks.
+fn chunks_ndjson(
+    log_type: LogType,
+    key: &str,
+    input: &str,
+) -> (SourceObject, Vec<(u64, Vec<Record>)>) {
+    let (source, chunks) = chunks(log_type, key, input, OutputFormat::Ndjson);
+    let chunks = chunks
+        .into_iter()
+        .map(|(first, events)| match events {
+            Events::Ndjson(records) => (first, records),
+            Events::Columns(_) => panic!("NDJSON asked for"),
+        })
+        .collect();
+    (source, chunks)
 }
 
 const QUERIES: &str = r#"

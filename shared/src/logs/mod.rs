@@ -10,6 +10,7 @@ pub mod cloudwatch;
 pub mod detect;
 pub mod elb;
 pub mod json_lines;
+mod parquet_pages;
 pub mod s3_access;
 pub mod text;
 pub mod vpc_flow;
@@ -209,10 +210,37 @@ pub struct RecordError {
     pub index: u64,
     /// 1-based line number, for line-oriented formats.
     pub line: Option<u64>,
+    /// The row, for Parquet input.
+    pub parquet_row: Option<ParquetRow>,
     /// What was wrong, naming the field where there is one.
     pub reason: String,
     /// The first 200 characters of the bad input.
     pub excerpt: String,
+}
+
+/// Where a row of a Parquet file is: its row group and its row within that group, both
+/// counted from 0 as Parquet readers count them (DuckDB's `file_row_number` is the rows
+/// of the earlier groups plus `row`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ParquetRow {
+    /// Row group index.
+    pub row_group: u64,
+    /// Row index within the row group.
+    pub row: u64,
+}
+
+impl RecordError {
+    /// Where the record is, for messages: `line 12`, `row group 0, row 5`, or `record 7`
+    /// (the record index) when the format has neither.
+    pub fn place(&self) -> String {
+        match (self.line, self.parquet_row) {
+            (Some(line), _) => format!("line {line}"),
+            (None, Some(ParquetRow { row_group, row })) => {
+                format!("row group {row_group}, row {row}")
+            }
+            (None, None) => format!("record {}", self.index),
+        }
+    }
 }
 
 /// Counts from one [`parse_stream`] call.
@@ -440,11 +468,32 @@ impl<'e> Emitter<'e> {
         reason: String,
         input: &[u8],
     ) -> ControlFlow<()> {
+        self.malformed_at(line, None, reason, input)
+    }
+
+    /// A malformed row of a Parquet file.
+    pub(crate) fn malformed_row(
+        &mut self,
+        row: ParquetRow,
+        reason: String,
+        input: &[u8],
+    ) -> ControlFlow<()> {
+        self.malformed_at(None, Some(row), reason, input)
+    }
+
+    fn malformed_at(
+        &mut self,
+        line: Option<u64>,
+        parquet_row: Option<ParquetRow>,
+        reason: String,
+        input: &[u8],
+    ) -> ControlFlow<()> {
         let index = self.summary.next_index;
         self.summary.malformed += 1;
         self.deliver(Err(RecordError {
             index,
             line,
+            parquet_row,
             reason,
             excerpt: excerpt(input),
         }))

@@ -231,7 +231,16 @@ impl VpcFlowHeader {
     }
 
     fn position(&self, name: &str) -> Option<usize> {
-        self.fields.iter().position(|(n, _)| n == name)
+        // Several names share a length (`srcaddr`, `dstport`, `version`...): their first
+        // and last bytes tell most apart without a byte comparison per candidate, which
+        // showed in profiles (a mapping looks up about 30 fields per record).
+        let (first, last) = (name.as_bytes().first(), name.as_bytes().last());
+        self.fields.iter().position(|(n, _)| {
+            n.len() == name.len()
+                && n.as_bytes().first() == first
+                && n.as_bytes().last() == last
+                && n == name
+        })
     }
 }
 

@@ -13,7 +13,9 @@
 //! Parquet locates its columns from a footer at the end of the file, so the object is
 //! spooled to an anonymous temporary file first (bounded by [`SpoolLimits`]); it is then
 //! read row group by row group and page by page through column readers, a batch of rows
-//! at a time: memory holds one batch and one page per column, not the object.
+//! at a time: memory holds one batch and one page per column, not the object. Each row
+//! group's page headers are checked first ([`super::parquet_pages`]), so a damaged file
+//! cannot make the reader allocate a page of any size it claims.
 
 use std::io::{self, BufRead, Read, Seek, Write};
 use std::path::PathBuf;
@@ -24,8 +26,9 @@ use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{ByteArray, DataType};
 use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedFileReader};
 
+use super::parquet_pages::{check_pages, MAX_PAGE_BYTES};
 use super::vpc_flow::{is_known_field, VpcFlowHeader, VpcFlowRecord};
-use super::{Emitter, Fields, ParseError};
+use super::{Emitter, Fields, ParquetRow, ParseError};
 
 /// Default [`SpoolLimits::max_bytes`]: fits Lambda's default 512 MB of `/tmp` with room
 /// to spare. AWS delivers a flow log file at least every 10 minutes, far smaller.
@@ -125,8 +128,9 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
     out: &mut Emitter<'_>,
 ) -> Result<(), ParseError> {
     let file_len = file.len();
+    let file = Shared(Arc::new(file));
     let reader =
-        guarded(|| SerializedFileReader::new(file)).map_err(|e| invalid(format!("{e}")))?;
+        guarded(|| SerializedFileReader::new(file.clone())).map_err(|e| invalid(format!("{e}")))?;
     let columns = columns(&reader)?;
     let header = Arc::new(VpcFlowHeader::from_columns(
         columns.iter().map(|c| c.name.as_str()),
@@ -141,6 +145,13 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
             continue;
         }
         check_chunks(reader.metadata().row_group(group), group, file_len)?;
+        check_pages(
+            &file,
+            reader.metadata().row_group(group),
+            group,
+            MAX_PAGE_BYTES,
+        )
+        .map_err(invalid)?;
         let row_group = guarded(|| reader.get_row_group(group))
             .map_err(|e| invalid(format!("row group {group}: {e}")))?;
         let read = read_row_group(row_group.as_ref(), group, &columns, &header, out)?;
@@ -183,6 +194,33 @@ fn check_chunks(
         }
     }
     Ok(())
+}
+
+/// A file shared by the Parquet reader and the page check.
+struct Shared<F>(Arc<F>);
+
+impl<F> Clone for Shared<F> {
+    fn clone(&self) -> Self {
+        Shared(self.0.clone())
+    }
+}
+
+impl<F: ChunkReader> parquet::file::reader::Length for Shared<F> {
+    fn len(&self) -> u64 {
+        self.0.len()
+    }
+}
+
+impl<F: ChunkReader> ChunkReader for Shared<F> {
+    type T = F::T;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        self.0.get_read(start)
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<bytes::Bytes> {
+        self.0.get_bytes(start, length)
+    }
 }
 
 fn invalid(reason: String) -> ParseError {
@@ -404,12 +442,16 @@ fn read_row_group(
                     spaced = Some(i);
                 }
             }
+            let at = ParquetRow {
+                row_group: group as u64,
+                row: total + row as u64,
+            };
             let flow = if let Some(i) = spaced {
                 let reason = format!(
                     "column `{}`: the value holds whitespace, which no flow log field does",
                     columns[i].name
                 );
-                out.malformed(None, reason, line.as_bytes())
+                out.malformed_row(at, reason, line.as_bytes())
             } else {
                 match header.split(&line) {
                     Ok(values) => out.record_from(
@@ -418,7 +460,7 @@ fn read_row_group(
                         &line,
                         lossy,
                     ),
-                    Err(reason) => out.malformed(None, reason, line.as_bytes()),
+                    Err(reason) => out.malformed_row(at, reason, line.as_bytes()),
                 }
             };
             if flow.is_break() {
@@ -657,12 +699,84 @@ mod tests {
         assert!(reason(&nested).contains("column `src.srcaddr` is nested"));
     }
 
+    /// Varint bytes of `v` (Thrift compact protocol), `width` long (padded, as a
+    /// non-minimal encoding still decodes).
+    fn varint(v: u64, width: usize) -> Vec<u8> {
+        (0..width)
+            .map(|i| {
+                let b = ((v >> (7 * i)) & 0x7f) as u8;
+                if i + 1 < width {
+                    b | 0x80
+                } else {
+                    b
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_claiming_a_huge_size_is_refused_before_anything_is_allocated() {
+        // Snappy zero-fills the whole claimed size before decompressing: 2 GiB here,
+        // for a file of a few hundred bytes.
+        let text = DEFAULT_FILE;
+        let good = to_parquet(text, 4);
+        let reader = SerializedFileReader::new(bytes::Bytes::from(good.clone())).unwrap();
+        let column = reader.metadata().row_group(0).column(0).clone();
+        let start = column
+            .dictionary_page_offset()
+            .unwrap_or(column.data_page_offset()) as usize;
+        // The header starts with its type (field 1), then the two sizes (fields 2, 3), as
+        // every writer puts them: rewrite the uncompressed size as a 5-byte varint and
+        // shorten the compressed size by what that adds, so the next page stays in place.
+        let mut at = start;
+        let field = |at: &mut usize| {
+            assert_eq!(good[*at], 0x15, "an i32 field");
+            *at += 1;
+            let begin = *at;
+            while good[*at] & 0x80 != 0 {
+                *at += 1;
+            }
+            *at += 1;
+            (begin, *at)
+        };
+        field(&mut at);
+        let (unc_begin, unc_end) = field(&mut at);
+        let (comp_begin, comp_end) = field(&mut at);
+        let mut comp = 0u64;
+        for (i, b) in good[comp_begin..comp_end].iter().enumerate() {
+            comp |= u64::from(b & 0x7f) << (7 * i);
+        }
+        let comp = (comp >> 1) as i64;
+        let added = 5 - (unc_end - unc_begin) as i64;
+        let huge = (i32::MAX as u64) << 1;
+        let header_len = super::super::parquet_pages::page_sizes(&good[start..])
+            .unwrap()
+            .header_len as usize;
+        let data = start + header_len;
+        let mut bad = good[..unc_begin].to_vec();
+        bad.extend(varint(huge, 5));
+        bad.push(0x15);
+        bad.extend(varint(((comp - added) as u64) << 1, comp_end - comp_begin));
+        bad.extend(&good[comp_end..data]);
+        bad.extend(&good[data + added as usize..]);
+        assert_eq!(bad.len(), good.len());
+        let why = reason(&bad);
+        assert!(
+            why.contains("row group 0, column `version`: the page at offset")
+                && why.contains("claims 2147483647 bytes uncompressed"),
+            "{why}"
+        );
+        // The untouched file reads.
+        assert!(collect_bytes(LogType::VpcFlow, &good).errors.is_empty());
+    }
+
     #[test]
     fn bad_values_reject_their_row_and_keep_the_rest() {
         let rows = vec![
             vec!["2", "10.0.0.1", "-1"],
             vec!["2", "10.0.0.1 10.0.0.2", "443"],
             vec!["2", "", "443"],
+            vec!["2", "10.0.0.3", "-2"],
         ];
         let bytes = write(
             "message m { OPTIONAL INT32 version; OPTIONAL BYTE_ARRAY srcaddr (STRING); OPTIONAL INT32 dstport; }",
@@ -671,7 +785,24 @@ mod tests {
             |i| ["INT32", "BYTE_ARRAY", "INT32"][i],
         );
         let got = collect_bytes(LogType::VpcFlow, &bytes);
-        assert_eq!(got.errors.len(), 2, "{:?}", got.errors);
+        assert_eq!(got.errors.len(), 3, "{:?}", got.errors);
+        // Each names its row group and row, as a line number would in text.
+        let places: Vec<String> = got.errors.iter().map(|e| e.place()).collect();
+        assert_eq!(
+            places,
+            [
+                "row group 0, row 0",
+                "row group 0, row 1",
+                "row group 1, row 1"
+            ]
+        );
+        assert_eq!(
+            got.errors[2].parquet_row,
+            Some(ParquetRow {
+                row_group: 1,
+                row: 1
+            })
+        );
         assert!(got.errors[0]
             .reason
             .contains("`dstport`: expected an unsigned integer"));

@@ -3,10 +3,68 @@
 use super::lookup::Obj;
 use super::out::{ConstantStrs, EventOut};
 
-/// Writes JSON text into a `String`.
-pub(super) struct JsonOut<'b> {
+/// Where JSON text goes: a `String`, or a [`TextLen`] that only counts its bytes.
+pub(super) trait TextBuf {
+    fn push(&mut self, c: char);
+    fn push_str(&mut self, s: &str);
+    fn len(&self) -> usize;
+    fn truncate(&mut self, len: usize);
+}
+
+impl TextBuf for String {
+    fn push(&mut self, c: char) {
+        String::push(self, c);
+    }
+    fn push_str(&mut self, s: &str) {
+        String::push_str(self, s);
+    }
+    fn len(&self) -> usize {
+        String::len(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        String::truncate(self, len);
+    }
+}
+
+impl<T: TextBuf + ?Sized> TextBuf for &mut T {
+    fn push(&mut self, c: char) {
+        (**self).push(c);
+    }
+    fn push_str(&mut self, s: &str) {
+        (**self).push_str(s);
+    }
+    fn len(&self) -> usize {
+        (**self).len()
+    }
+    fn truncate(&mut self, len: usize) {
+        (**self).truncate(len);
+    }
+}
+
+/// The length in bytes of the text written to it, which it does not keep: the size an
+/// event's NDJSON line would have, for chunk cuts, without rendering it.
+#[derive(Debug, Default)]
+pub(super) struct TextLen(pub(super) usize);
+
+impl TextBuf for TextLen {
+    fn push(&mut self, c: char) {
+        self.0 += c.len_utf8();
+    }
+    fn push_str(&mut self, s: &str) {
+        self.0 += s.len();
+    }
+    fn len(&self) -> usize {
+        self.0
+    }
+    fn truncate(&mut self, len: usize) {
+        self.0 = len;
+    }
+}
+
+/// Writes JSON text into a [`TextBuf`] (by default a borrowed `String`).
+pub(super) struct JsonOut<B: TextBuf> {
     profiles: u8,
-    buf: &'b mut String,
+    buf: B,
     stack: Vec<Frame>,
 }
 
@@ -20,8 +78,8 @@ pub(super) struct Frame {
     parent_was_empty: bool,
 }
 
-impl<'b> JsonOut<'b> {
-    pub(super) fn new(buf: &'b mut String) -> Self {
+impl<B: TextBuf> JsonOut<B> {
+    pub(super) fn new(mut buf: B) -> Self {
         buf.push('{');
         let root = Frame {
             start: buf.len(),
@@ -65,9 +123,31 @@ impl<'b> JsonOut<'b> {
         });
     }
 
-    pub(super) fn finish(self) {
+    /// Closes the event's object and gives back the buffer.
+    pub(super) fn finish(mut self) -> B {
         debug_assert_eq!(self.stack.len(), 1, "unclosed container");
         self.buf.push('}');
+        self.buf
+    }
+
+    /// Appends `json`, object members already rendered (`"a":1,"b":2`, no braces), to
+    /// the innermost open object; nothing when it is empty.
+    pub(super) fn raw_members(&mut self, json: &str) {
+        if json.is_empty() {
+            return;
+        }
+        let frame = self.stack.last_mut().expect("root frame");
+        debug_assert!(!frame.array, "members go in an object");
+        if !frame.empty {
+            self.buf.push(',');
+        }
+        frame.empty = false;
+        self.buf.push_str(json);
+    }
+
+    /// Whether no member has been written at the event's top level yet.
+    pub(super) fn is_empty(&self) -> bool {
+        self.stack.len() == 1 && self.stack[0].empty
     }
 }
 
@@ -111,7 +191,7 @@ pub(super) fn word_needs_escape(w: u64) -> bool {
 
 /// Appends `s` as a JSON string literal, copying runs that need no escape in one go
 /// and checking 8 bytes at a time for the bytes that do.
-pub(super) fn write_json_str(buf: &mut String, s: &str) {
+pub(super) fn write_json_str(buf: &mut impl TextBuf, s: &str) {
     buf.push('"');
     let bytes = s.as_bytes();
     let mut start = 0;
@@ -149,12 +229,12 @@ pub(super) fn write_json_str(buf: &mut String, s: &str) {
     buf.push('"');
 }
 
-impl EventOut for JsonOut<'_> {
-    fn str(&mut self, key: &str, v: &str) {
+impl<B: TextBuf> EventOut for JsonOut<B> {
+    fn str(&mut self, key: &'static str, v: &str) {
         self.member(key);
-        write_json_str(self.buf, v);
+        write_json_str(&mut self.buf, v);
     }
-    fn str_parts(&mut self, key: &str, parts: &[&str]) {
+    fn str_parts(&mut self, key: &'static str, parts: &[&str]) {
         self.member(key);
         self.buf.push('"');
         for part in parts {
@@ -164,31 +244,31 @@ impl EventOut for JsonOut<'_> {
         }
         self.buf.push('"');
     }
-    fn uint(&mut self, key: &str, v: u64) {
+    fn uint(&mut self, key: &'static str, v: u64) {
         self.member(key);
         self.buf.push_str(itoa::Buffer::new().format(v));
     }
-    fn int(&mut self, key: &str, v: i64) {
+    fn int(&mut self, key: &'static str, v: i64) {
         self.member(key);
         self.buf.push_str(itoa::Buffer::new().format(v));
     }
-    fn boolean(&mut self, key: &str, v: bool) {
+    fn boolean(&mut self, key: &'static str, v: bool) {
         self.member(key);
         self.buf.push_str(if v { "true" } else { "false" });
     }
-    fn map(&mut self, key: &str, v: &Obj) {
+    fn map(&mut self, key: &'static str, v: &Obj) {
         self.member(key);
         self.buf
             .push_str(&serde_json::to_string(v).expect("a JSON map always serializes"));
     }
-    fn json_text(&mut self, key: &str, text: &str) {
+    fn json_text(&mut self, key: &'static str, text: &str) {
         self.member(key);
         self.buf.push_str(text);
     }
-    fn open(&mut self, key: &str) {
+    fn open(&mut self, key: &'static str) {
         self.open_container(key, false);
     }
-    fn open_array(&mut self, key: &str) {
+    fn open_array(&mut self, key: &'static str) {
         self.open_container(key, true);
     }
     fn close(&mut self) {
@@ -209,17 +289,7 @@ impl EventOut for JsonOut<'_> {
         self.profiles |= profile;
     }
     fn constant_strs(&mut self, members: &ConstantStrs) {
-        let json = members.json();
-        if json.is_empty() {
-            return;
-        }
-        let frame = self.stack.last_mut().expect("root frame");
-        debug_assert!(!frame.array, "members go in an object");
-        if !frame.empty {
-            self.buf.push(',');
-        }
-        frame.empty = false;
-        self.buf.push_str(json);
+        self.raw_members(members.json());
     }
     fn profiles(&self) -> u8 {
         self.profiles

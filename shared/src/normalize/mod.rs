@@ -12,18 +12,21 @@
 //! `unmapped.record` and text lines kept as `raw_data`, which keeps every
 //! original byte at the least cost. Field tables per source: `docs/mappings/`.
 //!
-//! Each mapping is written once against `EventOut`, which has two
-//! implementations: one builds a `serde_json::Value` ([`Normalizer::normalize`])
-//! and one writes JSON text straight into a `String` ([`Normalizer::write_event`]),
-//! the fast path for sinks, which skips building and freeing a tree per event and
-//! never needs its output re-checked as UTF-8.
+//! Each mapping is written once against `EventOut`, which has three
+//! implementations: one builds a `serde_json::Value` ([`Normalizer::normalize`]),
+//! one writes JSON text straight into a `String` ([`Normalizer::write_event`]), the
+//! fast path for NDJSON sinks, which skips building and freeing a tree per event and
+//! never needs its output re-checked as UTF-8, and one appends to the Arrow columns
+//! of the event's class ([`Normalizer::write_columns`], [`schema`]) for Parquet.
 //!
 //! Layout: the OCSF building blocks (`classification`, `options`, `uid`, `lookup`,
 //! `objects` for attributes several sources share, `normalizer` for what every event
 //! has), one mapping module per source (`cloudtrail`, `vpc_flow`, `elb`, `s3_access`,
 //! `cloudfront`, `waf`, `route53`, `guardduty`, `cloudwatch_logs`, `generic`), and the
-//! writers behind `EventOut` (`out`), one per file (`json_out`, `value_out`).
+//! writers behind `EventOut` (`out`), one per file (`json_out`, `value_out`,
+//! `arrow_out`), and the Arrow schema of each class (`schema`).
 
+mod arrow_out;
 mod classification;
 mod cloudfront;
 mod cloudtrail;
@@ -39,6 +42,7 @@ mod options;
 mod out;
 mod route53;
 mod s3_access;
+pub mod schema;
 #[cfg(test)]
 pub(crate) mod test_support;
 mod uid;
@@ -46,6 +50,7 @@ mod value_out;
 mod vpc_flow;
 mod waf;
 
+pub use self::arrow_out::{ClassColumns, ColumnError, ColumnEvents};
 pub use self::classification::{log_type_classes, OCSF_VERSION};
 pub use self::normalizer::{to_ocsf, EventMeta, Normalizer};
 pub use self::options::{

@@ -1,14 +1,17 @@
 //! The per-object normalizer: runs a source mapping, then writes the attributes every
 //! event has (classification, `time`, `metadata`, `raw_data`, `unmapped`).
 
-use super::classification::{product_name, severity_name, Mapped, OCSF_VERSION, PROFILES};
+use super::arrow_out::{ColumnError, ColumnEvents, RowEnd};
+use super::classification::{
+    log_type_classes, product_name, severity_name, Mapped, OCSF_VERSION, PROFILES,
+};
 use super::cloudfront::cloudfront;
 use super::cloudtrail::cloudtrail;
 use super::cloudwatch_logs::cloudwatch_logs;
 use super::elb::{alb_connection, elb_http, nlb};
 use super::generic::{generic_json, text};
 use super::guardduty::guardduty;
-use super::json_out::JsonOut;
+use super::json_out::{JsonOut, TextLen};
 use super::lookup::Obj;
 use super::options::{
     is_json_source, verbatim_json, NormalizeOptions, NormalizedEvent, RawMode, SourceObject,
@@ -228,6 +231,47 @@ impl<'a> Normalizer<'a> {
             time_ms: Some(time),
             time_missing: mapped.time.is_none(),
         }
+    }
+
+    /// Appends the event as a row of its OCSF class's Arrow columns, and returns its
+    /// uid and time with the bytes its NDJSON line (newline included) would have, so
+    /// chunks are cut where the NDJSON output cuts them. A defect (an attribute without
+    /// a column) is kept in `columns`, whose chunk then fails to encode.
+    pub fn write_columns(
+        &self,
+        record: &ParsedRecord,
+        columns: &mut ColumnEvents,
+    ) -> (EventMeta, u64) {
+        columns.begin();
+        if columns.error().is_none() {
+            let mut class = columns.guess(log_type_classes(self.log_type)[0]);
+            // A second attempt writes the event as the class it turned out to be.
+            for _ in 0..2 {
+                let Some(mut out) = columns.row(class) else {
+                    break;
+                };
+                let meta = self.event(&mut out, record);
+                match out.end(&meta.uid) {
+                    RowEnd::Kept(len) => {
+                        columns.commit(class, meta.time_ms);
+                        return (meta, len as u64 + 1);
+                    }
+                    RowEnd::Again(other) => class = other,
+                    RowEnd::Failed(e) => {
+                        columns.fail(e);
+                        break;
+                    }
+                }
+            }
+            if columns.error().is_none() {
+                columns.fail(ColumnError::NoClass {
+                    uid: uid_finish(self.uid_prefix.clone(), record.index),
+                });
+            }
+        }
+        let mut out = JsonOut::new(TextLen::default());
+        let meta = self.event(&mut out, record);
+        (meta, out.finish().0 as u64 + 1)
     }
 
     /// Appends the event as one line of JSON text (no newline) to `buf`, and returns

@@ -37,7 +37,7 @@ pub(super) fn arn_region_account(arn: &str) -> (Option<&str>, Option<&str>) {
 
 pub(super) fn write_endpoint(
     out: &mut dyn EventOut,
-    key: &str,
+    key: &'static str,
     ip: Option<&str>,
     port: Option<u64>,
 ) {

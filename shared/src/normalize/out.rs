@@ -9,19 +9,19 @@ use std::net::IpAddr;
 /// with no members disappears, so mappings never write empty objects. Inside
 /// an array, keys are ignored.
 pub(super) trait EventOut {
-    fn str(&mut self, key: &str, v: &str);
+    fn str(&mut self, key: &'static str, v: &str);
     /// A string given in pieces, saving a temporary allocation on the text path.
-    fn str_parts(&mut self, key: &str, parts: &[&str]) {
+    fn str_parts(&mut self, key: &'static str, parts: &[&str]) {
         self.str(key, &parts.concat());
     }
-    fn uint(&mut self, key: &str, v: u64);
-    fn int(&mut self, key: &str, v: i64);
-    fn boolean(&mut self, key: &str, v: bool);
-    fn map(&mut self, key: &str, v: &Obj);
+    fn uint(&mut self, key: &'static str, v: u64);
+    fn int(&mut self, key: &'static str, v: i64);
+    fn boolean(&mut self, key: &'static str, v: bool);
+    fn map(&mut self, key: &'static str, v: &Obj);
     /// A value given as JSON text known to be valid and free of line breaks.
-    fn json_text(&mut self, key: &str, text: &str);
-    fn open(&mut self, key: &str);
-    fn open_array(&mut self, key: &str);
+    fn json_text(&mut self, key: &'static str, text: &str);
+    fn open(&mut self, key: &'static str);
+    fn open_array(&mut self, key: &'static str);
     fn close(&mut self);
     /// Closes an object that stays in the event even when empty (`{}`), for an
     /// attribute the class requires when the source has nothing to put in it.
@@ -67,13 +67,18 @@ impl ConstantStrs {
         ConstantStrs { members, json }
     }
 
+    /// The members whose value is present, in order.
+    pub(super) fn members(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        self.members.iter().map(|(k, v)| (*k, v.as_str()))
+    }
+
     /// The members as JSON object members, without braces; empty when there are none.
     pub(super) fn json(&self) -> &str {
         &self.json
     }
 }
 
-pub(super) fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
+pub(super) fn opt_str(out: &mut dyn EventOut, key: &'static str, v: Option<&str>) {
     if let Some(v) = v.filter(|v| !v.is_empty()) {
         out.str(key, v);
     }
@@ -81,20 +86,20 @@ pub(super) fn opt_str(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
 
 /// An address from the input, only when it is one (OCSF's `ip_t`): anything else (a
 /// damaged or custom value) stays in the original record.
-pub(super) fn opt_ip(out: &mut dyn EventOut, key: &str, v: Option<&str>) {
+pub(super) fn opt_ip(out: &mut dyn EventOut, key: &'static str, v: Option<&str>) {
     if let Some(v) = v.filter(|v| v.parse::<IpAddr>().is_ok()) {
         out.str(key, v);
     }
 }
 
 /// A counter from the input; one past `i64::MAX` is left out (OCSF's `long_t` is signed).
-pub(super) fn opt_uint(out: &mut dyn EventOut, key: &str, v: Option<u64>) {
+pub(super) fn opt_uint(out: &mut dyn EventOut, key: &'static str, v: Option<u64>) {
     if let Some(v) = v.filter(|v| i64::try_from(*v).is_ok()) {
         out.uint(key, v);
     }
 }
 
-pub(super) fn opt_int(out: &mut dyn EventOut, key: &str, v: Option<i64>) {
+pub(super) fn opt_int(out: &mut dyn EventOut, key: &'static str, v: Option<i64>) {
     if let Some(v) = v {
         out.int(key, v);
     }

@@ -34,29 +34,29 @@ impl ValueOut {
 }
 
 impl EventOut for ValueOut {
-    fn str(&mut self, key: &str, v: &str) {
+    fn str(&mut self, key: &'static str, v: &str) {
         self.put(key, Value::String(v.to_owned()));
     }
-    fn uint(&mut self, key: &str, v: u64) {
+    fn uint(&mut self, key: &'static str, v: u64) {
         self.put(key, v.into());
     }
-    fn int(&mut self, key: &str, v: i64) {
+    fn int(&mut self, key: &'static str, v: i64) {
         self.put(key, v.into());
     }
-    fn boolean(&mut self, key: &str, v: bool) {
+    fn boolean(&mut self, key: &'static str, v: bool) {
         self.put(key, v.into());
     }
-    fn map(&mut self, key: &str, v: &Obj) {
+    fn map(&mut self, key: &'static str, v: &Obj) {
         self.put(key, Value::Object(v.clone()));
     }
-    fn json_text(&mut self, key: &str, text: &str) {
+    fn json_text(&mut self, key: &'static str, text: &str) {
         let value = serde_json::from_str(text).expect("json_text is given parsed JSON");
         self.put(key, value);
     }
-    fn open(&mut self, key: &str) {
+    fn open(&mut self, key: &'static str) {
         self.stack.push((key.to_owned(), Value::Object(Map::new())));
     }
-    fn open_array(&mut self, key: &str) {
+    fn open_array(&mut self, key: &'static str) {
         self.stack.push((key.to_owned(), Value::Array(Vec::new())));
     }
     fn close(&mut self) {

@@ -21,6 +21,30 @@ pub struct Record {
     pub json: String,
 }
 
+/// A chunk's events in the form its output format takes them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Events {
+    /// One line of OCSF NDJSON per event (NDJSON output, HTTP sinks).
+    Ndjson(Vec<Record>),
+    /// The events as Arrow columns per OCSF class (Parquet output): no JSON text is rendered.
+    Columns(crate::normalize::ColumnEvents),
+}
+
+impl Events {
+    /// How many events.
+    pub fn len(&self) -> usize {
+        match self {
+            Events::Ndjson(records) => records.len(),
+            Events::Columns(columns) => columns.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// What a batch came from, for keys, sourcetypes and error messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BatchSource {
@@ -78,19 +102,26 @@ pub enum Sink {
 }
 
 impl Sink {
-    /// Delivers one chunk of records; returns how many were delivered.
+    /// Delivers one chunk of events; returns how many were delivered.
     ///
     /// The sink stops retrying before `deadline` with a transient error, so the caller
-    /// can still report the input for retry before its invocation ends.
+    /// can still report the input for retry before its invocation ends. HTTP sinks take
+    /// NDJSON only (the configuration refuses Parquet with them): columns are refused
+    /// as a permanent error.
     pub async fn deliver(
         &self,
         source: &BatchSource,
-        records: Vec<Record>,
+        events: Events,
         deadline: Instant,
     ) -> Result<u64, SinkError> {
-        match self {
-            Sink::S3(s) => s.deliver(source, records, deadline).await,
-            Sink::Http(h) => h.deliver(source, &records, deadline).await,
+        match (self, events) {
+            (Sink::S3(s), events) => s.deliver(source, events, deadline).await,
+            (Sink::Http(h), Events::Ndjson(records)) => h.deliver(source, &records, deadline).await,
+            (Sink::Http(_), Events::Columns(_)) => Err(SinkError::Permanent {
+                bucket: source.bucket.clone(),
+                key: source.key.clone(),
+                reason: "HTTP endpoints receive NDJSON, not Parquet columns".into(),
+            }),
         }
     }
 }

@@ -9,8 +9,8 @@ use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::layout::{event_day, OutputFormat, OutputLayout};
-use super::parquet::{self, ParquetError};
-use super::{BatchSource, Record, SinkError};
+use super::parquet::{self, FirstEvent, ParquetError};
+use super::{BatchSource, Events, Record, SinkError};
 use crate::logs::detect::key_scope;
 use crate::logs::LogType;
 
@@ -164,36 +164,31 @@ impl ChunkWriter {
     }
 
     /// Account and region from the source key's AWS convention; for keys without one
-    /// (Firehose deliveries, arbitrary uploads) from the `first` event's `cloud` object.
-    fn partition(&self, source: &BatchSource, first: &Record) -> Partition {
+    /// (Firehose deliveries, arbitrary uploads) from the first event's `cloud` object,
+    /// which `cloud` gives as (`account.uid`, `region`); the day from its `time_ms`.
+    fn partition(
+        &self,
+        source: &BatchSource,
+        time_ms: Option<i64>,
+        cloud: impl FnOnce() -> (Option<String>, Option<String>),
+    ) -> Partition {
         let scope = key_scope(&source.key);
-        let day = first
-            .time_ms
-            .map(day_of)
-            .unwrap_or_else(|| "unknown".to_string());
-        let cloud = if scope.account_id.is_none() || scope.region.is_none() {
-            serde_json::from_str::<serde_json::Value>(&first.json)
-                .ok()
-                .and_then(|event| event.get("cloud").cloned())
+        let day = time_ms.map(day_of).unwrap_or_else(|| "unknown".to_string());
+        let (event_account, event_region) = if scope.account_id.is_none() || scope.region.is_none()
+        {
+            cloud()
         } else {
-            None
-        };
-        let from_event = |path: &[&str], valid: fn(&str) -> bool| -> Option<String> {
-            let mut v = cloud.as_ref()?;
-            for p in path {
-                v = v.get(p)?;
-            }
-            v.as_str().filter(|s| valid(s)).map(str::to_owned)
+            (None, None)
         };
         let account = scope
             .account_id
             .map(str::to_owned)
-            .or_else(|| from_event(&["account", "uid"], is_account_id))
+            .or_else(|| event_account.filter(|a| is_account_id(a)))
             .unwrap_or_else(|| "unknown".to_owned());
         let region = scope
             .region
             .map(str::to_owned)
-            .or_else(|| from_event(&["region"], is_region_name))
+            .or_else(|| event_region.filter(|r| is_region_name(r)))
             .unwrap_or_else(|| "unknown".to_owned());
         Partition {
             account,
@@ -209,7 +204,18 @@ impl ChunkWriter {
             account,
             region,
             day,
-        } = self.partition(source, first);
+        } = self.partition(source, first.time_ms, || {
+            let event = serde_json::from_str::<serde_json::Value>(&first.json).ok();
+            let cloud = event.as_ref().and_then(|e| e.get("cloud"));
+            let text = |path: &[&str]| -> Option<String> {
+                let mut v = cloud?;
+                for p in path {
+                    v = v.get(p)?;
+                }
+                v.as_str().map(str::to_owned)
+            };
+            (text(&["account", "uid"]), text(&["region"]))
+        });
         format!(
             "{}source={}/account={account}/region={region}/dt={day}/{}-{:010}.json.{}",
             self.prefix,
@@ -220,12 +226,12 @@ impl ChunkWriter {
         )
     }
 
-    /// The Parquet key of a chunk's class `class_uid`, whose first record is `first`;
+    /// The Parquet key of a chunk's class `class_uid`, whose first event is `first`;
     /// `several` when the chunk holds more than one class (the name then says which).
     fn parquet_key(
         &self,
         source: &BatchSource,
-        first: &Record,
+        first: &FirstEvent,
         class_uid: u64,
         several: bool,
     ) -> String {
@@ -233,7 +239,9 @@ impl ChunkWriter {
             account,
             region,
             day,
-        } = self.partition(source, first);
+        } = self.partition(source, first.time_ms, || {
+            (first.account.clone(), first.region.clone())
+        });
         let name = format!("{}-{:010}", source.object_id, source.first_index);
         match &self.layout {
             OutputLayout::Partitioned => {
@@ -261,34 +269,32 @@ impl ChunkWriter {
         }
     }
 
-    /// The objects one chunk becomes: one NDJSON object, or one Parquet file per OCSF class.
+    /// The objects one chunk becomes: one NDJSON object, or one Parquet file per OCSF
+    /// class, as the events come (the pipeline makes them in the form `format` names).
     pub fn objects(
         &self,
         source: &BatchSource,
-        records: &[Record],
+        events: Events,
     ) -> Result<Vec<OutputObject>, ParquetError> {
-        let Some(first) = records.first() else {
-            return Ok(Vec::new());
-        };
-        match self.format {
-            OutputFormat::Ndjson => Ok(vec![OutputObject {
-                key: self.key_for(source, first),
-                body: self.compression.encode(records),
-                content_type: "application/x-ndjson",
-                records: records.len() as u64,
-            }]),
-            OutputFormat::Parquet => {
-                let files = parquet::encode(records)?;
+        match events {
+            Events::Ndjson(records) => {
+                let Some(first) = records.first() else {
+                    return Ok(Vec::new());
+                };
+                Ok(vec![OutputObject {
+                    key: self.key_for(source, first),
+                    body: self.compression.encode(&records),
+                    content_type: "application/x-ndjson",
+                    records: records.len() as u64,
+                }])
+            }
+            Events::Columns(columns) => {
+                let files = parquet::encode(columns)?;
                 let several = files.len() > 1;
                 Ok(files
                     .into_iter()
                     .map(|file| OutputObject {
-                        key: self.parquet_key(
-                            source,
-                            &records[file.first],
-                            file.class_uid,
-                            several,
-                        ),
+                        key: self.parquet_key(source, &file.first_event, file.class_uid, several),
                         body: file.body,
                         content_type: "application/vnd.apache.parquet",
                         records: file.rows as u64,
@@ -345,20 +351,20 @@ impl S3Sink {
     pub async fn deliver(
         &self,
         source: &BatchSource,
-        records: Vec<Record>,
+        events: Events,
         deadline: Instant,
     ) -> Result<u64, SinkError> {
-        if records.is_empty() {
+        if events.is_empty() {
             return Ok(0);
         }
-        let count = records.len() as u64;
+        let count = events.len() as u64;
         let transient = |reason: String| SinkError::Transient {
             bucket: source.bucket.clone(),
             key: source.key.clone(),
             reason,
         };
         let objects = self
-            .encode(source.clone(), records)
+            .encode(source.clone(), events)
             .await
             .map_err(|e| transient(format!("encoding the chunk failed: {e}")))?
             .map_err(|e| SinkError::Permanent {
@@ -405,10 +411,10 @@ impl S3Sink {
     async fn encode(
         &self,
         source: BatchSource,
-        records: Vec<Record>,
+        events: Events,
     ) -> Result<Result<Vec<OutputObject>, ParquetError>, tokio::task::JoinError> {
         let writer = self.writer.clone();
-        tokio::task::spawn_blocking(move || writer.objects(&source, &records)).await
+        tokio::task::spawn_blocking(move || writer.objects(&source, events)).await
     }
 
     /// Compresses a chunk as NDJSON on a blocking thread.
@@ -637,12 +643,17 @@ pub(crate) mod tests {
         }
     }
 
-    fn ocsf(class_uid: u64, time: i64) -> Record {
-        Record {
-            uid: format!("{class_uid}-{time}"),
-            time_ms: Some(time),
-            json: format!(r#"{{"class_uid":{class_uid},"time":{time}}}"#),
+    /// Minimal events of these classes and times, as Arrow columns.
+    fn ocsf(events: &[(u64, i64)]) -> Events {
+        let mut columns = crate::normalize::ColumnEvents::default();
+        for (class_uid, time) in events {
+            columns.push_json_text(
+                &format!("{class_uid}-{time}"),
+                Some(*time),
+                &format!(r#"{{"class_uid":{class_uid},"time":{time}}}"#),
+            );
         }
+        Events::Columns(columns)
     }
 
     #[test]
@@ -655,7 +666,7 @@ pub(crate) mod tests {
             ..ChunkWriter::ndjson("logs/".into(), OutputCompression::default())
         };
         let one = writer
-            .objects(&source, &[ocsf(4002, 1_795_428_000_000)])
+            .objects(&source, ocsf(&[(4002, 1_795_428_000_000)]))
             .unwrap();
         assert_eq!(
             one.iter().map(|o| o.key.as_str()).collect::<Vec<_>>(),
@@ -664,7 +675,7 @@ pub(crate) mod tests {
         let mixed = writer
             .objects(
                 &source,
-                &[ocsf(4002, 1_795_428_000_000), ocsf(4001, 1_795_428_000_001)],
+                ocsf(&[(4002, 1_795_428_000_000), (4001, 1_795_428_000_001)]),
             )
             .unwrap();
         let keys: Vec<&str> = mixed.iter().map(|o| o.key.as_str()).collect();
@@ -688,7 +699,7 @@ pub(crate) mod tests {
         let objects = lake_writer("elb:4001=ElbTcp")
             .objects(
                 &source,
-                &[ocsf(4002, 1_795_428_000_000), ocsf(4001, 1_795_428_000_001)],
+                ocsf(&[(4002, 1_795_428_000_000), (4001, 1_795_428_000_001)]),
             )
             .unwrap();
         let keys: Vec<&str> = objects.iter().map(|o| o.key.as_str()).collect();

@@ -4,32 +4,55 @@ use serde_json::{json, Value};
 use super::*;
 use crate::logs::test_support::collect;
 use crate::normalize::test_support::{all_samples, source, RAW_MODES};
+use crate::normalize::ColumnEvents;
 use crate::normalize::{NormalizeOptions, Normalizer};
 use crate::ocsf_check::tests::assert_valid;
+use crate::sink::Record;
 
-/// The events of one sample as the pipeline hands them to a sink.
+/// The events of one sample as the pipeline hands them to a sink: NDJSON lines, and
+/// the same events written as Arrow columns.
 fn records(
     log_type: crate::logs::LogType,
     input: &str,
     key: &str,
     opts: NormalizeOptions,
-) -> Vec<Record> {
+) -> (Vec<Record>, ColumnEvents) {
     let got = collect(log_type, input);
     assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
     let src = source(key);
     let normalizer = Normalizer::new(log_type, &src, opts);
-    got.records
+    let mut columns = ColumnEvents::default();
+    let records = got
+        .records
         .iter()
         .map(|r| {
             let mut json = String::new();
             let meta = normalizer.write_event(r, &mut json);
+            let (column_meta, len) = normalizer.write_columns(r, &mut columns);
+            assert_eq!(column_meta.uid, meta.uid);
+            assert_eq!(
+                len,
+                json.len() as u64 + 1,
+                "the NDJSON length is counted exactly"
+            );
             Record {
                 uid: meta.uid,
                 time_ms: meta.time_ms,
                 json,
             }
         })
-        .collect()
+        .collect();
+    assert_eq!(columns.error(), None, "{log_type}");
+    (records, columns)
+}
+
+/// Events given as JSON text, written into columns member by member.
+fn columns_of(records: &[Record]) -> ColumnEvents {
+    let mut columns = ColumnEvents::default();
+    for r in records {
+        columns.push_json_text(&r.uid, r.time_ms, &r.json);
+    }
+    columns
 }
 
 /// A Parquet file's rows as JSON events, `json_t` columns parsed back into objects:
@@ -79,8 +102,8 @@ fn parquet_rows_equal_the_ndjson_events_for_every_sample() {
                 keep_raw,
                 ..fallback
             };
-            let recs = records(log_type, &input, key, opts);
-            let files = encode(&recs).unwrap();
+            let (recs, columns) = records(log_type, &input, key, opts);
+            let files = encode(columns).unwrap();
             let mut got: Vec<Value> = Vec::new();
             for file in &files {
                 let (schema, row_groups, events) = read_back(&file.body);
@@ -135,7 +158,7 @@ fn rows_are_sorted_by_time_per_class_and_the_bytes_are_deterministic() {
         event(4001, 10, "a"),
         event(4001, 10, "b"),
     ];
-    let files = encode(&recs).unwrap();
+    let files = encode(columns_of(&recs)).unwrap();
     assert_eq!(
         files
             .iter()
@@ -150,19 +173,19 @@ fn rows_are_sorted_by_time_per_class_and_the_bytes_are_deterministic() {
         .collect();
     assert_eq!(order, ["a", "b", "c"]);
     // A retried chunk overwrites its objects with the same bytes.
-    assert_eq!(encode(&recs).unwrap(), files);
+    assert_eq!(encode(columns_of(&recs)).unwrap(), files);
 }
 
 #[test]
 fn attributes_without_a_column_and_unknown_classes_are_errors_not_dropped() {
     let mut rec = event(4001, 1, "x");
     rec.json = json!({"class_uid": 4001, "time": 1, "not_ocsf": 1}).to_string();
-    let err = encode(&[rec]).unwrap_err();
+    let err = encode(columns_of(&[rec])).unwrap_err();
     assert!(
         matches!(&err, ParquetError::Encode { class_uid: 4001, reason } if reason.contains("not_ocsf")),
         "{err}"
     );
-    let err = encode(&[event(9999, 1, "y")]).unwrap_err();
+    let err = encode(columns_of(&[event(9999, 1, "y")])).unwrap_err();
     assert_eq!(
         err,
         ParquetError::UnknownClass {
@@ -173,7 +196,7 @@ fn attributes_without_a_column_and_unknown_classes_are_errors_not_dropped() {
     let mut broken = event(4001, 1, "z");
     broken.json = "not json".into();
     assert!(matches!(
-        encode(&[broken]),
+        encode(columns_of(&[broken])),
         Err(ParquetError::BadEvent { .. })
     ));
 }

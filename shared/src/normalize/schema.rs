@@ -347,7 +347,7 @@ pub fn schema_markdown() -> String {
     }
     let mut out = String::from(
         "# OCSF Parquet schema\n\n\
-         Generated from `shared/src/sink/parquet/schema.rs` (a test checks this page matches it;\n\
+         Generated from `shared/src/normalize/schema.rs` (a test checks this page matches it;\n\
          `WRITE_DOCS=1 cargo test -p s3connector parquet_schema_doc` rewrites it).\n\n\
          With `S3CONNECTOR_OUTPUT_FORMAT=parquet` the S3 sink writes one Parquet file per OCSF\n\
          class per chunk (zstd, one row group, rows sorted by `time`). Every file of a class has\n\
