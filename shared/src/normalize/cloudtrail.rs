@@ -186,7 +186,11 @@ pub(super) fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Map
             out.open("");
             opt_str(out, "uid", res.arn.get());
             opt_str(out, "type", res.kind.get());
+            // The account that owns the resource: OCSF 1.3's resource_details has no
+            // `account`, but its `owner` (a user) has one.
+            out.open("owner");
             write_account(out, res.account_id.get());
+            out.close();
             out.close();
         }
         out.close();
@@ -353,6 +357,12 @@ mod tests {
         assert_eq!(delete["status_code"], "AccessDenied");
         assert_eq!(delete["api"]["response"]["error"], "AccessDenied");
         assert_eq!(delete["resources"][0]["uid"], "arn:aws:s3:::prod-logs");
+        // CloudTrail's resource accountId is its owner's account (resource_details has
+        // no `account` in OCSF 1.3); Parquet output had refused such events.
+        assert_eq!(
+            delete["resources"][0]["owner"]["account"]["uid"],
+            "123456789012"
+        );
     }
 
     #[test]

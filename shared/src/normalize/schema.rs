@@ -120,6 +120,7 @@ const RESOURCES: Ty = ObjList(&[
     ("region", Str),
     ("cloud_partition", Str),
     ("data", Json),
+    ("owner", Obj(&[("account", ACCOUNT)])),
 ]);
 
 const ACTOR: Ty = Obj(&[
