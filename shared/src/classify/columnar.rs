@@ -5,6 +5,8 @@
 use std::path::Path;
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
+
+use crate::logs::parquet_pages::{check_file, guarded, MAX_PAGE_BYTES};
 use parquet::record::Field;
 
 use super::batch::{ObjectScan, Place};
@@ -23,11 +25,18 @@ impl Classifier {
         limits: &SampleLimits,
     ) -> Result<ObjectReport, ClassifyError> {
         let file = std::fs::File::open(path).map_err(ClassifyError::Read)?;
-        let reader = match SerializedFileReader::new(file) {
+        let file_len = file.metadata().map_err(ClassifyError::Read)?.len();
+        let probe = file.try_clone().map_err(ClassifyError::Read)?;
+        let reader = match guarded(|| SerializedFileReader::new(file)) {
             Ok(r) => r,
             Err(e) => return Ok(malformed(e)),
         };
-        let rows = match reader.get_row_iter(None) {
+        // A damaged or hostile file can claim pages of gigabytes, which the parquet
+        // crate would allocate: every page is checked before any is read.
+        if let Err(e) = check_file(&probe, reader.metadata(), file_len, MAX_PAGE_BYTES) {
+            return Ok(malformed(e));
+        }
+        let rows = match guarded(|| reader.get_row_iter(None)) {
             Ok(rows) => rows,
             Err(e) => return Ok(malformed(e)),
         };
@@ -36,7 +45,11 @@ impl Classifier {
         let mut detail = None;
         let mut n: u64 = 0;
         let mut path = String::new();
-        for row in rows {
+        let mut rows = rows;
+        loop {
+            let Some(row) = guarded(|| Ok(rows.next())).unwrap_or_else(|e| Some(Err(e))) else {
+                break;
+            };
             if limits.max_rows.is_some_and(|max| n >= max)
                 || limits.max_bytes.is_some_and(|max| scan.bytes >= max)
             {
@@ -126,7 +139,7 @@ fn visit(
     }
 }
 
-fn malformed(e: parquet::errors::ParquetError) -> ObjectReport {
+fn malformed(e: impl std::fmt::Display) -> ObjectReport {
     ObjectReport::skipped(
         SkipReason::Malformed,
         Some(format!("not a readable Parquet file: {e}")),
@@ -246,6 +259,21 @@ mod tests {
             .unwrap();
         assert_eq!(r.status, ObjectStatus::Skipped);
         assert_eq!(r.reason, Some(SkipReason::Malformed));
+
+        // A page claiming 2 GiB is refused before the parquet crate allocates it.
+        let huge = dir.join("huge.parquet");
+        let good = std::fs::read(&path).unwrap();
+        let bad = crate::logs::parquet_pages::test_support::claim_huge_first_page(&good);
+        std::fs::write(&huge, bad).unwrap();
+        let r = shared()
+            .classify_file(&format, &huge, &SampleLimits::NONE)
+            .unwrap();
+        assert_eq!(r.reason, Some(SkipReason::Malformed), "{r:?}");
+        let detail = r.detail.unwrap();
+        assert!(
+            detail.contains("claims 2147483647 bytes uncompressed"),
+            "{detail}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -10,7 +10,7 @@ pub mod cloudwatch;
 pub mod detect;
 pub mod elb;
 pub mod json_lines;
-mod parquet_pages;
+pub(crate) mod parquet_pages;
 pub mod s3_access;
 pub mod text;
 pub mod vpc_flow;

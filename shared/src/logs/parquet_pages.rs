@@ -26,6 +26,68 @@ pub const MAX_PAGE_BYTES: u64 = 128 * 1024 * 1024;
 /// (statistics hold at most a min and a max value), so a longer one is refused.
 const HEADER_WINDOW: u64 = 256 * 1024;
 
+/// Runs a call into the parquet crate, which asserts on some inconsistent data instead
+/// of returning an error: such a panic becomes that error, so a damaged object is
+/// rejected with its reason rather than ending the batch. Only the crate's own calls
+/// are guarded, never the caller's record callback.
+pub(crate) fn guarded<T>(
+    call: impl FnOnce() -> parquet::errors::Result<T>,
+) -> parquet::errors::Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(parquet::errors::ParquetError::General(format!(
+            "the Parquet reader refused the data: {message}"
+        )))
+    })
+}
+
+/// Every column chunk of a row group lies within the file (the parquet crate asserts
+/// this, so a damaged footer would otherwise panic). The error names the row group and
+/// column.
+pub(crate) fn check_chunks(
+    row_group: &RowGroupMetaData,
+    group: usize,
+    file_len: u64,
+) -> Result<(), String> {
+    for column in row_group.columns() {
+        let start = column
+            .dictionary_page_offset()
+            .unwrap_or(column.data_page_offset());
+        let len = column.compressed_size();
+        let inside = u64::try_from(start)
+            .ok()
+            .zip(u64::try_from(len).ok())
+            .and_then(|(start, len)| start.checked_add(len))
+            .is_some_and(|end| end <= file_len);
+        if !inside {
+            return Err(format!(
+                "row group {group}, column `{}`: its chunk (offset {start}, {len} bytes) is not within the file's {file_len} bytes",
+                column.column_path().string()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every row group of a file before any page is read: column chunks within the
+/// file ([`check_chunks`]) and no page over `max_page_bytes` ([`check_pages`]).
+pub(crate) fn check_file<F: ChunkReader>(
+    file: &F,
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    file_len: u64,
+    max_page_bytes: u64,
+) -> Result<(), String> {
+    for (group, row_group) in metadata.row_groups().iter().enumerate() {
+        check_chunks(row_group, group, file_len)?;
+        check_pages(file, row_group, group, max_page_bytes)?;
+    }
+    Ok(())
+}
+
 /// What a page header says of its page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PageSizes {
@@ -331,5 +393,68 @@ mod tests {
         }
         // A list claiming billions of elements fails at once.
         assert!(page_sizes(&[0x19, 0xf5, 0xff, 0xff, 0xff, 0x0f]).is_err());
+    }
+}
+
+/// Crafted files for the readers' tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    fn varint(v: u64, width: usize) -> Vec<u8> {
+        (0..width)
+            .map(|i| {
+                let b = ((v >> (7 * i)) & 0x7f) as u8;
+                if i + 1 < width {
+                    b | 0x80
+                } else {
+                    b
+                }
+            })
+            .collect()
+    }
+
+    /// `good` (a Parquet file) with its first page claiming 2 GiB uncompressed, the same
+    /// length, every other byte in place: what a hostile or damaged file looks like.
+    pub(crate) fn claim_huge_first_page(good: &[u8]) -> Vec<u8> {
+        let reader = SerializedFileReader::new(bytes::Bytes::from(good.to_vec())).unwrap();
+        let column = reader.metadata().row_group(0).column(0).clone();
+        let start = column
+            .dictionary_page_offset()
+            .unwrap_or(column.data_page_offset()) as usize;
+        // The header starts with its type (field 1), then the two sizes (fields 2, 3), as
+        // every writer puts them: rewrite the uncompressed size as a 5-byte varint and
+        // shorten the compressed size by what that adds, so the next page stays in place.
+        let mut at = start;
+        let field = |at: &mut usize| {
+            assert_eq!(good[*at], 0x15, "an i32 field");
+            *at += 1;
+            let begin = *at;
+            while good[*at] & 0x80 != 0 {
+                *at += 1;
+            }
+            *at += 1;
+            (begin, *at)
+        };
+        field(&mut at);
+        let (unc_begin, unc_end) = field(&mut at);
+        let (comp_begin, comp_end) = field(&mut at);
+        let mut comp = 0u64;
+        for (i, b) in good[comp_begin..comp_end].iter().enumerate() {
+            comp |= u64::from(b & 0x7f) << (7 * i);
+        }
+        let comp = (comp >> 1) as i64;
+        let added = 5 - (unc_end - unc_begin) as i64;
+        let huge = (i32::MAX as u64) << 1;
+        let header_len = super::page_sizes(&good[start..]).unwrap().header_len as usize;
+        let data = start + header_len;
+        let mut bad = good[..unc_begin].to_vec();
+        bad.extend(varint(huge, 5));
+        bad.push(0x15);
+        bad.extend(varint(((comp - added) as u64) << 1, comp_end - comp_begin));
+        bad.extend(&good[comp_end..data]);
+        bad.extend(&good[data + added as usize..]);
+        assert_eq!(bad.len(), good.len());
+        bad
     }
 }

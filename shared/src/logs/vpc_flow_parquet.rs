@@ -26,7 +26,7 @@ use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{ByteArray, DataType};
 use parquet::file::reader::{ChunkReader, FileReader, RowGroupReader, SerializedFileReader};
 
-use super::parquet_pages::{check_pages, MAX_PAGE_BYTES};
+use super::parquet_pages::{check_chunks, check_pages, guarded, MAX_PAGE_BYTES};
 use super::vpc_flow::{is_known_field, VpcFlowHeader, VpcFlowRecord};
 use super::{Emitter, Fields, ParquetRow, ParseError};
 
@@ -64,23 +64,6 @@ pub(crate) fn parse<R: BufRead>(
 ) -> Result<(), ParseError> {
     let file = spool(&mut reader, limits)?;
     parse_file(file, out)
-}
-
-/// Runs a call into the parquet crate, which asserts on some inconsistent data instead
-/// of returning an error: such a panic becomes that error, so a damaged object is
-/// rejected with its reason rather than ending the batch. Only the crate's own calls
-/// are guarded, never the caller's record callback.
-fn guarded<T>(call: impl FnOnce() -> parquet::errors::Result<T>) -> parquet::errors::Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(call)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(parquet::errors::ParquetError::General(format!(
-            "the Parquet reader refused the data: {message}"
-        )))
-    })
 }
 
 /// Copies `reader` to an anonymous temporary file (removed by the OS when closed, even
@@ -144,7 +127,7 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
             out.skip_many(rows);
             continue;
         }
-        check_chunks(reader.metadata().row_group(group), group, file_len)?;
+        check_chunks(reader.metadata().row_group(group), group, file_len).map_err(invalid)?;
         check_pages(
             &file,
             reader.metadata().row_group(group),
@@ -163,33 +146,6 @@ pub(crate) fn parse_file<F: ChunkReader + 'static>(
         if read != rows {
             return Err(invalid(format!(
                 "row group {group} declares {rows} rows but its columns hold {read}"
-            )));
-        }
-    }
-    Ok(())
-}
-
-/// Every column chunk of a row group lies within the file (the parquet crate asserts
-/// this, so a damaged footer would otherwise panic).
-fn check_chunks(
-    row_group: &parquet::file::metadata::RowGroupMetaData,
-    group: usize,
-    file_len: u64,
-) -> Result<(), ParseError> {
-    for column in row_group.columns() {
-        let start = column
-            .dictionary_page_offset()
-            .unwrap_or(column.data_page_offset());
-        let len = column.compressed_size();
-        let inside = u64::try_from(start)
-            .ok()
-            .zip(u64::try_from(len).ok())
-            .and_then(|(start, len)| start.checked_add(len))
-            .is_some_and(|end| end <= file_len);
-        if !inside {
-            return Err(invalid(format!(
-                "row group {group}, column `{}`: its chunk (offset {start}, {len} bytes) is not within the file's {file_len} bytes",
-                column.column_path().string()
             )));
         }
     }
@@ -701,65 +657,12 @@ mod tests {
 
     /// Varint bytes of `v` (Thrift compact protocol), `width` long (padded, as a
     /// non-minimal encoding still decodes).
-    fn varint(v: u64, width: usize) -> Vec<u8> {
-        (0..width)
-            .map(|i| {
-                let b = ((v >> (7 * i)) & 0x7f) as u8;
-                if i + 1 < width {
-                    b | 0x80
-                } else {
-                    b
-                }
-            })
-            .collect()
-    }
-
     #[test]
     fn a_page_claiming_a_huge_size_is_refused_before_anything_is_allocated() {
         // Snappy zero-fills the whole claimed size before decompressing: 2 GiB here,
         // for a file of a few hundred bytes.
-        let text = DEFAULT_FILE;
-        let good = to_parquet(text, 4);
-        let reader = SerializedFileReader::new(bytes::Bytes::from(good.clone())).unwrap();
-        let column = reader.metadata().row_group(0).column(0).clone();
-        let start = column
-            .dictionary_page_offset()
-            .unwrap_or(column.data_page_offset()) as usize;
-        // The header starts with its type (field 1), then the two sizes (fields 2, 3), as
-        // every writer puts them: rewrite the uncompressed size as a 5-byte varint and
-        // shorten the compressed size by what that adds, so the next page stays in place.
-        let mut at = start;
-        let field = |at: &mut usize| {
-            assert_eq!(good[*at], 0x15, "an i32 field");
-            *at += 1;
-            let begin = *at;
-            while good[*at] & 0x80 != 0 {
-                *at += 1;
-            }
-            *at += 1;
-            (begin, *at)
-        };
-        field(&mut at);
-        let (unc_begin, unc_end) = field(&mut at);
-        let (comp_begin, comp_end) = field(&mut at);
-        let mut comp = 0u64;
-        for (i, b) in good[comp_begin..comp_end].iter().enumerate() {
-            comp |= u64::from(b & 0x7f) << (7 * i);
-        }
-        let comp = (comp >> 1) as i64;
-        let added = 5 - (unc_end - unc_begin) as i64;
-        let huge = (i32::MAX as u64) << 1;
-        let header_len = super::super::parquet_pages::page_sizes(&good[start..])
-            .unwrap()
-            .header_len as usize;
-        let data = start + header_len;
-        let mut bad = good[..unc_begin].to_vec();
-        bad.extend(varint(huge, 5));
-        bad.push(0x15);
-        bad.extend(varint(((comp - added) as u64) << 1, comp_end - comp_begin));
-        bad.extend(&good[comp_end..data]);
-        bad.extend(&good[data + added as usize..]);
-        assert_eq!(bad.len(), good.len());
+        let good = to_parquet(DEFAULT_FILE, 4);
+        let bad = super::super::parquet_pages::test_support::claim_huge_first_page(&good);
         let why = reason(&bad);
         assert!(
             why.contains("row group 0, column `version`: the page at offset")
