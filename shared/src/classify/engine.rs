@@ -21,6 +21,7 @@ use super::detector::{
 };
 use super::findings::{FindingsBuilder, Location, ObjectReport, ObjectStatus, SkipReason};
 use super::mask::ValueHasher;
+use super::personal::PhoneRegion;
 use super::{builtin, ClassifyConfig, ClassifyError, CustomDetector};
 
 /// Most digit groups a number detector looks at together (the French NIR has seven).
@@ -113,7 +114,7 @@ pub struct Classifier {
     keyword_owners: Vec<Vec<usize>>,
     longest_keyword: usize,
     allowed: HashSet<Vec<u8>>,
-    phone_regions: Vec<phonenumber::country::Id>,
+    phone_regions: Vec<PhoneRegion>,
     hasher: ValueHasher,
     config: ClassifyConfig,
 }
@@ -294,11 +295,7 @@ impl Classifier {
         let phone_regions = config
             .phone_regions
             .iter()
-            .map(|r| {
-                r.to_ascii_uppercase()
-                    .parse::<phonenumber::country::Id>()
-                    .map_err(|_| ClassifyError::PhoneRegion(r.clone()))
-            })
+            .map(|r| PhoneRegion::new(r).ok_or_else(|| ClassifyError::PhoneRegion(r.clone())))
             .collect::<Result<_, _>>()?;
         let hasher = match &config.hmac_key {
             Some(k) => ValueHasher::new(k.as_bytes()),
@@ -879,9 +876,12 @@ impl Classifier {
         let valid = if international {
             phonenumber::parse(None, text).is_ok_and(|n| phonenumber::is_valid(&n))
         } else {
-            self.phone_regions.iter().any(|&r| {
-                phonenumber::parse(Some(r), text).is_ok_and(|n| phonenumber::is_valid(&n))
-            })
+            self.phone_regions
+                .iter()
+                .filter(|r| r.may_hold(raw, digits))
+                .any(|r| {
+                    phonenumber::parse(Some(r.id), text).is_ok_and(|n| phonenumber::is_valid(&n))
+                })
         };
         if !valid {
             return;

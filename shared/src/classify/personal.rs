@@ -203,6 +203,73 @@ fn licence_digits(d: &Digits<'_>) -> Option<Need> {
     (d.plain() && (7..=13).contains(&d.digits.len())).then_some(Need::Keyword)
 }
 
+/// A region national phone numbers are parsed in, with what such a number can look like
+/// as written, from libphonenumber's metadata: a digit run that cannot be one (an HTTP
+/// status and a byte count, `200 1532`) is passed over without calling the parser, which
+/// is the costliest step of the phone detector.
+#[derive(Debug, Clone)]
+pub(crate) struct PhoneRegion {
+    pub id: phonenumber::country::Id,
+    /// Digit counts a written national number can have: the possible lengths of the
+    /// region's national significant numbers, alone and after the trunk prefix.
+    digits: Vec<usize>,
+    /// Whether national numbers are written with a leading `0` trunk prefix (most of
+    /// Europe: `020 7946 0958`); NANP's `1` is optional and not required.
+    trunk_zero: bool,
+}
+
+impl PhoneRegion {
+    /// The region of a CLDR code (`US`, `gb`); `None` for an unknown one.
+    pub(crate) fn new(code: &str) -> Option<PhoneRegion> {
+        let id = code
+            .to_ascii_uppercase()
+            .parse::<phonenumber::country::Id>()
+            .ok()?;
+        let meta = phonenumber::metadata::DATABASE.by_id(id.as_ref())?;
+        let prefix = meta.national_prefix().unwrap_or("");
+        // The union over the number types is-valid accepts (the general description's
+        // own list is often left empty in the metadata).
+        use phonenumber::Type as T;
+        let kinds = [
+            T::Unknown,
+            T::FixedLine,
+            T::Mobile,
+            T::TollFree,
+            T::PremiumRate,
+            T::SharedCost,
+            T::PersonalNumber,
+            T::Voip,
+            T::Pager,
+            T::Uan,
+            T::Voicemail,
+        ];
+        let mut digits: Vec<usize> = kinds
+            .iter()
+            .filter_map(|&k| meta.descriptors().get(k))
+            .flat_map(|d| d.possible_length().iter())
+            .flat_map(|&l| [usize::from(l), usize::from(l) + prefix.len()])
+            .collect();
+        if digits.is_empty() {
+            // No lengths known: let the parser decide every candidate.
+            digits.extend(super::detector::PHONE_MIN_DIGITS..=15);
+        }
+        digits.sort_unstable();
+        digits.dedup();
+        Some(PhoneRegion {
+            id,
+            digits,
+            trunk_zero: prefix == "0",
+        })
+    }
+
+    /// Whether a national candidate `raw` of `digits` digits may be a number of the
+    /// region (then the parser decides).
+    pub(crate) fn may_hold(&self, raw: &[u8], digits: usize) -> bool {
+        let first = raw.iter().find(|b| b.is_ascii_digit());
+        self.digits.contains(&digits) && (!self.trunk_zero || first == Some(&b'0'))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tests::{assert_clean, assert_finds};
@@ -278,5 +345,24 @@ mod tests {
             "D1234567",
         );
         assert_clean("us_drivers_license", "part D1234567");
+    }
+
+    #[test]
+    fn phone_regions_pass_over_runs_that_cannot_be_their_numbers() {
+        let us = super::PhoneRegion::new("us").unwrap();
+        let gb = super::PhoneRegion::new("GB").unwrap();
+        assert!(us.may_hold(b"(212) 555-0100", 10));
+        assert!(us.may_hold(b"1-800-555-0100", 11));
+        assert!(!us.may_hold(b"200 1532", 7));
+        assert!(gb.may_hold(b"020 7946 0958", 11));
+        assert!(gb.may_hold(b"07700 900123", 11));
+        assert!(!gb.may_hold(b"200 1532", 7), "no trunk prefix");
+        assert!(super::PhoneRegion::new("XX").is_none());
+        // The access-log shape is not parsed, and real numbers still are.
+        assert_clean(
+            "phone_number",
+            "\"GET /index.html HTTP/1.1\" 200 1532 \"-\"",
+        );
+        assert_finds("phone_number", "call 020 7946 0958 today", "020 7946 0958");
     }
 }
