@@ -194,10 +194,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "url_password",
         category: Category::Credentials,
-        description: "Password in a URL (scheme://user:password@host), placeholders excluded",
+        description: "Password in a URL (scheme://user:password@host, the user may be empty), placeholders excluded",
         keywords: &[],
         rule: Rule::Pattern {
-            regex: r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:@/]{1,64}:[^\s:@/]{1,128}@[A-Za-z0-9.\-]{1,253}",
+            regex: r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:@/]{0,64}:[^\s:@/]{1,128}@[A-Za-z0-9.\-]{1,253}",
             check: url_password,
         },
     },
@@ -565,6 +565,12 @@ mod tests {
             "postgres://app:${DB_PASSWORD}@db.internal/x",
         );
         assert_clean("url_password", "postgres://app:password@db.internal/x");
+        // Redis and others take a password with no user name.
+        assert_finds(
+            "url_password",
+            "REDIS_URL=redis://:p4ssw0rdRedis99@cache:6379/0",
+            "p4ssw0rdRedis99",
+        );
         assert_clean("url_password", "https://example.org/a:b@c"); // no userinfo before the path
     }
 
