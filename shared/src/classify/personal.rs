@@ -54,7 +54,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "ipv4_address",
         category: Category::Personal,
-        description: "IPv4 address: four octets 0-255 without leading zeros, not a version string (v1.2.3.4, version 1.2.3.4) or part of a longer dotted number",
+        description: "IPv4 address: four octets 0-255 without leading zeros, not a version string (v1.2.3.4, version 1.2.3.4, build=1.2.3.4, agent/1.2.3.4) or part of a longer dotted number",
         keywords: &["ip", "ip address", "client", "source", "remote", "addr"],
         rule: Rule::Pattern {
             regex: r"\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b",
@@ -137,8 +137,20 @@ fn email(c: &Candidate<'_>) -> Option<Verdict> {
     (!bad_local && !bad_label).then(|| Verdict::whole(c, Need::Alone(Confidence::High)))
 }
 
-/// IPv4: octets in range without leading zeros; not preceded by `v` or a `version`
-/// keyword, and not one part of a longer dotted run (an OID, a 5-part version).
+/// Words that make a dotted number after them a version, not an address.
+const VERSION_WORDS: &[&[u8]] = &[
+    b"ver",
+    b"build",
+    b"release",
+    b"rev",
+    b"revision",
+    b"firmware",
+    b"fw",
+];
+
+/// IPv4: octets in range without leading zeros; not a version (after `v`, `version`,
+/// `build=`, `release:`... or as a product token `agent/1.2.3.4`), and not one part of a
+/// longer dotted run (an OID, a 5-part version).
 fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let octets_ok = b
@@ -147,10 +159,22 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
     let dotted_before = c.before() == Some(b'.') || is_word(c.before());
     let dotted_after =
         c.after() == Some(b'.') && c.hay.get(c.span.end + 1).is_some_and(u8::is_ascii_digit);
-    let before = c.preceding(12).to_ascii_lowercase();
+    let before = c.preceding(16).to_ascii_lowercase();
+    // The word just before, past separators (`build=`, `release: `, `rev "`).
+    let kept = before
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t' | b'=' | b':' | b'"' | b'\''))
+        .map_or(0, |i| i + 1);
+    let lead = &before[..kept];
+    let named_version = VERSION_WORDS.iter().any(|w| {
+        lead.ends_with(w) && !is_word(lead.len().checked_sub(w.len() + 1).map(|i| lead[i]))
+    });
+    // A product token (`agent/1.2.3.4`), not a URL's host (`http://10.0.0.1`).
+    let product = c.before() == Some(b'/') && is_word(c.preceding(2).first().copied());
     let versioned = matches!(c.before(), Some(b'v' | b'V'))
         || before.windows(7).any(|w| w == b"version")
-        || before.ends_with(b"ver ");
+        || named_version
+        || product;
     (octets_ok && !dotted_before && !dotted_after && !versioned)
         .then(|| Verdict::whole(c, Need::Alone(Confidence::Medium)))
 }
@@ -303,9 +327,16 @@ mod tests {
     #[test]
     fn ipv4_addresses_but_not_versions_or_oids() {
         assert_finds("ipv4_address", "from 203.0.113.45 port", "203.0.113.45");
+        assert_finds("ipv4_address", "src=10.1.2.3 dst", "10.1.2.3");
+        assert_finds("ipv4_address", "GET http://10.1.2.3/health", "10.1.2.3");
+        assert_finds("ipv4_address", "reverse 10.1.2.3", "10.1.2.3");
         for text in [
             "version 1.2.3.4 released",
             "agent v10.2.0.1",
+            "build=1.2.3.4",
+            "release: 2.0.0.1",
+            "fw \"4.1.0.2\"",
+            "User-Agent: Foo/1.2.3.4 (Linux)",
             "oid 1.3.6.1.4.1.311",
             "bad 256.1.1.1",
             "bad 01.2.3.4",
