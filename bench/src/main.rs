@@ -311,15 +311,7 @@ impl<R: std::io::BufRead> std::io::BufRead for CountingReader<R> {
 
 fn pipeline_throughput(kind: LogType, mb: u64) {
     let input = ensure_input(kind, mb);
-    let baseline = best_of(3, || {
-        let status = Command::new("gzip")
-            .arg("-dc")
-            .arg(&input)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("gzip is installed");
-        assert!(status.success());
-    });
+    let baseline = gunzip_time(&input);
     let mbps = |bytes: u64, d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
     for compression in [OutputCompression::default(), OutputCompression::Zstd(1)] {
         let mut size = (0, 0, 0);
@@ -469,6 +461,19 @@ fn notification_decoding() {
         mbps(baseline),
         baseline.as_secs_f64() / decoder.as_secs_f64()
     );
+}
+
+/// The baseline of every throughput row: `gzip -dc` of `input` to nowhere, best of three.
+fn gunzip_time(input: &Path) -> Duration {
+    best_of(3, || {
+        let status = Command::new("gzip")
+            .arg("-dc")
+            .arg(input)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("gzip is installed");
+        assert!(status.success());
+    })
 }
 
 fn best_of(runs: usize, mut f: impl FnMut()) -> Duration {

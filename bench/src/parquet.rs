@@ -5,7 +5,6 @@
 use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use s3connector::logs::LogType;
@@ -84,15 +83,7 @@ pub fn run(kind: LogType, input: &Path) -> Run {
 /// Pipeline to Parquet against `gzip -dc` of the same input.
 pub fn throughput(kind: LogType, mb: u64) {
     let input = ensure_input(kind, mb);
-    let baseline = best_of(3, || {
-        let status = Command::new("gzip")
-            .arg("-dc")
-            .arg(&input)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .expect("gzip is installed");
-        assert!(status.success());
-    });
+    let baseline = crate::gunzip_time(&input);
     let mbps = |bytes: u64, d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
     let mut last = Run::default();
     let ours = best_of(2, || last = run(kind, &input));

@@ -17,7 +17,8 @@ use regex_automata::{Anchored, Input, PatternID};
 
 use super::batch::{Batch, Columns};
 use super::detector::{
-    is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule, PHONE_MIN_DIGITS,
+    is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule, Verdict,
+    PHONE_MIN_DIGITS,
 };
 use super::findings::{FindingsBuilder, Location, ObjectReport, ObjectStatus, SkipReason};
 use super::mask::ValueHasher;
@@ -292,11 +293,16 @@ impl Classifier {
             .chain(config.allow_list.iter().map(|v| v.as_bytes()))
             .map(normalize)
             .collect();
+        // Regions are checked always; their metadata (libphonenumber's database, slow to
+        // load) only when the phone detector runs.
         let phone_regions = config
             .phone_regions
             .iter()
-            .map(|r| PhoneRegion::new(r).ok_or_else(|| ClassifyError::PhoneRegion(r.clone())))
-            .collect::<Result<_, _>>()?;
+            .map(|r| {
+                PhoneRegion::new(r, phone_entry.is_some())
+                    .ok_or_else(|| ClassifyError::PhoneRegion(r.clone()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let hasher = match &config.hmac_key {
             Some(k) => ValueHasher::new(k.as_bytes()),
             None => ValueHasher::random(),
@@ -686,14 +692,7 @@ impl Classifier {
             span: span.clone(),
         };
         for &entry in list {
-            let Kind::Builtin(Detector {
-                rule: Rule::Pattern { check, .. },
-                ..
-            }) = self.entries[entry].kind
-            else {
-                continue;
-            };
-            let Some(verdict) = check(&candidate) else {
+            let Some(verdict) = self.pattern_verdict(entry, &candidate) else {
                 continue;
             };
             let value = span.start + verdict.span.start..span.start + verdict.span.end;
@@ -705,6 +704,17 @@ impl Classifier {
             }
         }
         span.end
+    }
+
+    /// The verdict of a built-in pattern detector's check on a candidate of its pattern.
+    fn pattern_verdict(&self, entry: usize, candidate: &Candidate<'_>) -> Option<Verdict> {
+        match self.entries[entry].kind {
+            Kind::Builtin(Detector {
+                rule: Rule::Pattern { check, .. },
+                ..
+            }) => check(candidate),
+            _ => None,
+        }
     }
 
     /// Whether a credential detector would report the value starting at `at` on its own
@@ -727,20 +737,14 @@ impl Classifier {
                 span: m.range(),
             };
             list.iter().any(|&entry| {
-                let Kind::Builtin(Detector {
-                    rule: Rule::Pattern { check, .. },
-                    ..
-                }) = self.entries[entry].kind
-                else {
-                    return false;
-                };
-                check(&candidate).is_some_and(|v| match v.need {
-                    Need::Alone(_) => true,
-                    Need::Keyword => {
-                        let value = m.start() + v.span.start..m.start() + v.span.end;
-                        self.keyword_for(w, entry, &value)
-                    }
-                })
+                self.pattern_verdict(entry, &candidate)
+                    .is_some_and(|v| match v.need {
+                        Need::Alone(_) => true,
+                        Need::Keyword => {
+                            let value = m.start() + v.span.start..m.start() + v.span.end;
+                            self.keyword_for(w, entry, &value)
+                        }
+                    })
             })
         })
     }

@@ -243,12 +243,21 @@ pub(crate) struct PhoneRegion {
 }
 
 impl PhoneRegion {
-    /// The region of a CLDR code (`US`, `gb`); `None` for an unknown one.
-    pub(crate) fn new(code: &str) -> Option<PhoneRegion> {
+    /// The region of a CLDR code (`US`, `gb`); `None` for an unknown one. Without
+    /// `metadata` the code is only checked and no digit count is known (nothing is
+    /// parsed with such a region: the phone detector is not running).
+    pub(crate) fn new(code: &str, metadata: bool) -> Option<PhoneRegion> {
         let id = code
             .to_ascii_uppercase()
             .parse::<phonenumber::country::Id>()
             .ok()?;
+        if !metadata {
+            return Some(PhoneRegion {
+                id,
+                digits: Vec::new(),
+                trunk_zero: false,
+            });
+        }
         let meta = phonenumber::metadata::DATABASE.by_id(id.as_ref())?;
         let prefix = meta.national_prefix().unwrap_or("");
         // The union over the number types is-valid accepts (the general description's
@@ -380,15 +389,16 @@ mod tests {
 
     #[test]
     fn phone_regions_pass_over_runs_that_cannot_be_their_numbers() {
-        let us = super::PhoneRegion::new("us").unwrap();
-        let gb = super::PhoneRegion::new("GB").unwrap();
+        let us = super::PhoneRegion::new("us", true).unwrap();
+        let gb = super::PhoneRegion::new("GB", true).unwrap();
         assert!(us.may_hold(b"(212) 555-0100", 10));
         assert!(us.may_hold(b"1-800-555-0100", 11));
         assert!(!us.may_hold(b"200 1532", 7));
         assert!(gb.may_hold(b"020 7946 0958", 11));
         assert!(gb.may_hold(b"07700 900123", 11));
         assert!(!gb.may_hold(b"200 1532", 7), "no trunk prefix");
-        assert!(super::PhoneRegion::new("XX").is_none());
+        assert!(super::PhoneRegion::new("XX", true).is_none());
+        assert!(super::PhoneRegion::new("XX", false).is_none());
         // The access-log shape is not parsed, and real numbers still are.
         assert_clean(
             "phone_number",
