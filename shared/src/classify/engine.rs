@@ -16,6 +16,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 
 use super::batch::{Batch, Columns};
+use super::candidates::{Config as SearchSyntax, Next, Searchers, BEFORE_DIGITS};
 use super::detector::{
     is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule, Verdict,
     PHONE_MIN_DIGITS,
@@ -99,7 +100,10 @@ type SmallGroups = smallvec::SmallVec<[Range<usize>; 16]>;
 
 /// A compiled set of detectors, ready to classify any number of objects.
 pub struct Classifier {
+    /// Every pattern, in slot order: for anchored tries at a known position.
     regex: meta::Regex,
+    /// The same patterns split for searching (see [`super::candidates`]).
+    searchers: Searchers,
     slots: Vec<Slot>,
     entries: Vec<Entry>,
     number_entries: Vec<usize>,
@@ -131,7 +135,7 @@ impl std::fmt::Debug for Classifier {
     }
 }
 
-fn syntax_config() -> syntax::Config {
+pub(crate) fn syntax_config() -> syntax::Config {
     // Bytes, not text: objects need not be UTF-8, and ASCII classes are what the formats use.
     syntax::Config::new().unicode(false).utf8(false)
 }
@@ -142,7 +146,7 @@ fn syntax_config() -> syntax::Config {
 const LAZY_DFA_CACHE_BYTES: usize = 16 << 20;
 
 /// Compiles patterns into one multi-pattern regex; the error is the compiler's message.
-fn build_regex(patterns: &[&str]) -> Result<meta::Regex, String> {
+pub(crate) fn build_regex(patterns: &[&str]) -> Result<meta::Regex, String> {
     meta::Regex::builder()
         .syntax(syntax_config())
         .configure(
@@ -240,6 +244,23 @@ impl Classifier {
             }
         }
         let regex = build_regex(&patterns).map_err(ClassifyError::Build)?;
+        let before_digits: Vec<Option<&'static [usize]>> = slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Pattern(list) => BEFORE_DIGITS
+                    .iter()
+                    .find(|(id, _)| list.iter().any(|&e| entries[e].id == *id))
+                    .map(|(_, offsets)| *offsets),
+                Slot::Custom(_) => None,
+            })
+            .collect();
+        let searchers = Searchers::new(
+            &patterns,
+            &before_digits,
+            &SearchSyntax(syntax_config()),
+            build_regex,
+        )
+        .map_err(ClassifyError::Build)?;
         let mut opener_patterns = Vec::new();
         let mut opener_pids = Vec::new();
         for (id, opener) in super::credentials::LONG_VALUE_OPENERS {
@@ -309,6 +330,7 @@ impl Classifier {
         };
         Ok(Classifier {
             regex,
+            searchers,
             slots,
             entries,
             number_entries,
@@ -572,19 +594,6 @@ impl Classifier {
         })
     }
 
-    /// The next regex candidate starting at or after `from` (empty matches, which only a
-    /// user's pattern can give, are passed over).
-    fn next_pattern(&self, hay: &[u8], mut from: usize) -> Option<(Range<usize>, PatternID)> {
-        while from <= hay.len() {
-            let m = self.regex.search(&Input::new(hay).range(from..))?;
-            if !m.is_empty() {
-                return Some((m.range(), m.pattern()));
-            }
-            from = m.end() + 1;
-        }
-        None
-    }
-
     fn scan_window(&self, w: &mut Window<'_, '_>, resume: &mut u64) {
         let hay = w.hay;
         if w.can_defer {
@@ -596,26 +605,12 @@ impl Classifier {
         }
         let numbers = self.min_number_digits != usize::MAX;
         let mut pos = w.accept.start;
-        // The next candidate of each stream, looked for again once `pos` passes its start.
-        let mut pattern: Option<(Range<usize>, PatternID)> = None;
-        let mut number: Option<Range<usize>> = None;
-        let (mut patterns_left, mut numbers_left) = (!self.slots.is_empty(), numbers);
+        let mut cursor = self.searchers.cursor();
         while pos < hay.len() {
-            if patterns_left && pattern.as_ref().is_none_or(|(r, _)| r.start < pos) {
-                pattern = self.next_pattern(hay, pos);
-                patterns_left = pattern.is_some();
-            }
-            if numbers_left && number.as_ref().is_none_or(|r| r.start < pos) {
-                number = super::numbers::next_run(hay, pos);
-                numbers_left = number.is_some();
-            }
-            // At one position a pattern comes first, as the number run was the regex's
-            // last pattern.
-            let (span, slot) = match (&pattern, &number) {
-                (Some((p, id)), Some(n)) if p.start <= n.start => (p.clone(), Some(*id)),
-                (_, Some(n)) => (n.clone(), None),
-                (Some((p, id)), None) => (p.clone(), Some(*id)),
-                (None, None) => break,
+            let (span, slot) = match cursor.next(&self.searchers, &self.regex, hay, pos, numbers) {
+                Some(Next::Pattern(span, id)) => (span, Some(id)),
+                Some(Next::Number(span)) => (span, None),
+                None => break,
             };
             if span.start >= w.accept.end {
                 break;

@@ -8,6 +8,7 @@
 //! `engine`.
 
 mod batch;
+mod candidates;
 mod checksum;
 mod columnar;
 mod credentials;
