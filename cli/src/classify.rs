@@ -294,7 +294,11 @@ pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
                     c.column,
                     c.detector,
                     format!("{}/{}", c.matched, c.sampled),
-                    c.distinct
+                    if c.distinct_capped {
+                        format!("{}+", c.distinct)
+                    } else {
+                        c.distinct.to_string()
+                    }
                 );
             }
         }

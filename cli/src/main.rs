@@ -169,12 +169,13 @@ struct ClassifyArgs {
     /// Detector ids to run, comma-separated (default: all; see --list-detectors).
     #[arg(long, value_delimiter = ',')]
     detectors: Vec<String>,
-    /// Read at most this many (decompressed) bytes per object; a cut object is PARTIAL.
-    #[arg(long)]
+    /// Read at most this many (decompressed) bytes per object, at least 1; a cut object is
+    /// PARTIAL.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_bytes: Option<u64>,
     /// Read at most this many records per structured object (CSV rows, JSON lines,
-    /// Parquet rows, spreadsheet rows); a cut object is PARTIAL.
-    #[arg(long)]
+    /// Parquet rows, spreadsheet rows), at least 1; a cut object is PARTIAL.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     max_rows: Option<u64>,
     /// Locations kept per finding (the count is always complete).
     #[arg(long, default_value_t = 10)]

@@ -72,6 +72,19 @@ fn classify_of_a_clean_directory_exits_0_and_a_broken_link_in_it_exits_3() {
 }
 
 #[test]
+fn classify_with_a_zero_row_or_byte_limit_is_a_usage_error() {
+    let dir = temp_dir("cli-zero-limit");
+    std::fs::write(dir.join("a.csv"), "email\njane@example.org\n").unwrap();
+    for flag in ["--max-rows", "--max-bytes"] {
+        let out = s3connector(None, &["classify", flag, "0", path(&dir)]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{flag}: {err}");
+        assert!(err.contains(flag) && err.contains("0"), "{flag}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn classify_of_an_empty_directory_is_a_usage_error() {
     let dir = temp_dir("cli-empty");
     let out = s3connector(None, &["classify", path(&dir)]);

@@ -97,6 +97,10 @@ impl Batch {
     }
 }
 
+/// Most distinct values counted per column (or the rule's minimum, if higher): labels
+/// report the count, and a column with more shows this many, marked as capped.
+pub(crate) const DISTINCT_COUNTED: usize = 1000;
+
 /// Hashes values for the distinct count (fixed, so counts do not vary between runs).
 const DISTINCT: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
@@ -112,7 +116,7 @@ struct Column {
     /// `name=` when the name says secret: written before each value in the batch text.
     assignment: Option<Vec<u8>>,
     sampled: u64,
-    /// Hashes of distinct values, up to the rule's minimum.
+    /// Hashes of distinct values, up to [`DISTINCT_COUNTED`] (or the rule's minimum).
     distinct: foldhash::HashSet<u64>,
     /// Per entry: values matched, and the serial of the last value counted.
     matched: foldhash::HashMap<usize, (u64, u64)>,
@@ -152,7 +156,7 @@ pub(crate) struct ObjectScan<'c> {
     columns: Columns,
     serial: u64,
     flush_at: usize,
-    min_distinct: usize,
+    distinct_counted: usize,
     /// Value bytes added.
     pub bytes: u64,
     /// Records ended.
@@ -176,7 +180,9 @@ impl<'c> ObjectScan<'c> {
             columns: Columns::default(),
             serial: 0,
             flush_at: config.chunk_bytes.max(1024),
-            min_distinct: usize::try_from(config.column_min_distinct).unwrap_or(usize::MAX),
+            distinct_counted: usize::try_from(config.column_min_distinct)
+                .unwrap_or(usize::MAX)
+                .max(DISTINCT_COUNTED),
             bytes: 0,
             rows: 0,
         }
@@ -230,7 +236,7 @@ impl<'c> ObjectScan<'c> {
         self.bytes += value.len() as u64;
         let c = &mut self.columns.columns[column];
         c.sampled += 1;
-        if c.distinct.len() < self.min_distinct {
+        if c.distinct.len() < self.distinct_counted {
             c.distinct.insert(DISTINCT.hash_one(trimmed));
         }
         let names = &mut self.batch.names;
@@ -330,6 +336,7 @@ impl<'c> ObjectScan<'c> {
                         sampled: c.sampled,
                         matched: n,
                         distinct: c.distinct.len() as u64,
+                        distinct_capped: c.distinct.len() >= self.distinct_counted,
                     });
                 }
             }

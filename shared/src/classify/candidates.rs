@@ -25,12 +25,14 @@ use regex_automata::{meta, Anchored, Input, PatternID};
 use regex_syntax::hir::literal::Extractor;
 use regex_syntax::hir::{Hir, HirKind};
 
+use super::detector::is_word;
 use super::numbers;
 
 /// Detectors whose every match starts this many bytes (one of the list) before the first
 /// digit of a number run: letters, maybe a separator, then digits. A letter ends a number
 /// run, so those digits always begin one, and trying the pattern anchored there finds the
-/// same matches as searching for it.
+/// same matches as searching for it. Every match also starts with an upper-case ASCII
+/// letter at a word boundary, which is checked before the pattern is tried.
 pub(crate) const BEFORE_DIGITS: &[(&str, &[usize])] = &[
     ("iban", &[2]),
     ("uk_nino", &[2, 3]),
@@ -274,7 +276,10 @@ impl Cursor {
                 let Some(at) = digit.checked_sub(n).filter(|&at| at >= pos) else {
                     continue;
                 };
-                if self.anchored.as_ref().is_some_and(|(r, _)| r.start < at) {
+                if self.anchored.as_ref().is_some_and(|(r, _)| r.start < at)
+                    || !hay[at].is_ascii_uppercase()
+                    || at.checked_sub(1).is_some_and(|b| is_word(Some(hay[b])))
+                {
                     continue;
                 }
                 let input = Input::new(hay).range(at..).anchored(Anchored::Pattern(id));

@@ -97,8 +97,10 @@ pub struct ColumnLabel {
     pub sampled: u64,
     /// Sampled values in which the detector found a value.
     pub matched: u64,
-    /// Distinct sampled values, counted up to the rule's minimum.
+    /// Distinct sampled values, counted up to 1,000 (or the rule's minimum, if higher).
     pub distinct: u64,
+    /// Whether counting stopped at that cap: the column has at least `distinct` values.
+    pub distinct_capped: bool,
 }
 
 /// A masked value and its keyed digest.

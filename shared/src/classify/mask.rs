@@ -7,15 +7,32 @@ use sha2::Sha256;
 /// Most characters shown at each end of a masked value.
 pub const MAX_VISIBLE_EACH_END: usize = 2;
 
+/// Longest value masked character for character; a longer one (a private key block, a
+/// JWT) is shown as [`LONG_VALUE_STARS`] stars and its length.
+pub const MAX_MASKED_CHARS: usize = 64;
+
+/// Stars standing for the hidden middle of a value longer than [`MAX_MASKED_CHARS`].
+pub const LONG_VALUE_STARS: usize = 24;
+
 /// Masks a value: at most two leading and two trailing characters stay visible, and never
-/// more than a third of the value in total; every other character becomes `*`.
+/// more than a third of the value in total; every other character becomes `*`. A value
+/// longer than [`MAX_MASKED_CHARS`] keeps its ends, [`LONG_VALUE_STARS`] stars between
+/// them, and its length in characters.
 ///
-/// `4539578763621486` becomes `45************86`; `AB12` becomes `A***`.
+/// `4539578763621486` becomes `45************86`; `AB12` becomes `A***`; a 1,700-character
+/// private key block becomes `--************************-- (1700 chars)`.
 pub fn mask(value: &str) -> String {
     let chars: Vec<char> = value.chars().collect();
     let budget = chars.len() / 3;
     let lead = MAX_VISIBLE_EACH_END.min(budget.div_ceil(2));
     let trail = MAX_VISIBLE_EACH_END.min(budget - lead);
+    if chars.len() > MAX_MASKED_CHARS {
+        let mut out: String = chars[..lead].iter().collect();
+        out.extend(std::iter::repeat_n('*', LONG_VALUE_STARS));
+        out.extend(&chars[chars.len() - trail..]);
+        out.push_str(&format!(" ({} chars)", chars.len()));
+        return out;
+    }
     chars
         .iter()
         .enumerate()
@@ -96,6 +113,20 @@ mod tests {
                 "len {len}: {visible} visible"
             );
         }
+    }
+
+    #[test]
+    fn long_values_are_shown_as_their_ends_and_length() {
+        let key = format!(
+            "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----",
+            "MIIEowIBAAKCAQEA".repeat(100)
+        );
+        let n = key.chars().count();
+        assert_eq!(mask(&key), format!("--{}-- ({n} chars)", "*".repeat(24)));
+        let exactly = "x".repeat(MAX_MASKED_CHARS);
+        assert_eq!(mask(&exactly).len(), MAX_MASKED_CHARS);
+        let longer = "y".repeat(MAX_MASKED_CHARS + 1);
+        assert_eq!(mask(&longer), format!("yy{}yy (65 chars)", "*".repeat(24)));
     }
 
     #[test]

@@ -760,8 +760,11 @@ pub struct ColumnLabel {
     pub sampled: u64,
     /// Values that matched.
     pub matched: u64,
-    /// Distinct values sampled.
+    /// Distinct values sampled, counted up to 1,000 (or the rule's minimum, if higher).
     pub distinct: u64,
+    /// Whether counting stopped at that cap (absent in reports of older versions).
+    #[serde(default)]
+    pub distinct_capped: bool,
 }
 
 /// An object recorded by the previous completed scan of the same scope and gone now.
