@@ -1,10 +1,11 @@
-//! The single pass: one multi-pattern regex (literal prefilters, lazy DFA) finds every
-//! pattern detector's candidates and a byte scan finds the number runs every number
-//! detector shares ([`super::numbers`]); the two streams of candidates are taken in order
-//! of position, as one leftmost-first regex would give them. Only candidates are
-//! validated, and keywords are looked for only around a candidate that needs them, with
-//! one Aho-Corasick automaton for every keyword. The input is read in bounded windows
-//! that overlap, so memory stays flat and a value across a window edge is found once.
+//! The single pass: shared searchers ([`super::candidates`]: literal prefilters, an inner
+//! byte, a lazy DFA for the rest) find every pattern detector's candidates and a byte scan
+//! finds the number runs every number detector shares ([`super::numbers`]); the candidates
+//! are taken in order of position, as one leftmost-first regex of every pattern would give
+//! them. Only candidates are validated, and keywords are looked for only around a candidate
+//! that needs them, with one Aho-Corasick automaton for every keyword. The input is read in
+//! bounded windows that overlap, so memory stays flat and a value across a window edge is
+//! found once.
 
 use std::collections::HashSet;
 use std::io::{self, Read};
