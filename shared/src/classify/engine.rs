@@ -787,6 +787,9 @@ impl Classifier {
             let mut advanced = false;
             let last = (g + MAX_GROUPS - 1).min(groups.len() - 1);
             for end in (g..=last).rev() {
+                if continued(hay, &groups, g, end) {
+                    continue;
+                }
                 if self.number_window(w, &groups[g..=end]) {
                     claimed = true;
                     g = end + 1;
@@ -940,6 +943,25 @@ impl Classifier {
             .add(&e.id, e.category, confidence, location, value, &normalized);
         true
     }
+}
+
+/// Whether the formatted window `groups[first..=last]` is only part of a longer number of
+/// the same format: a group of the same size joined by the same separator comes right
+/// before or after it (the first 12 digits of `4539 5787 6362 1480` are not an Aadhaar
+/// number). A single group, or a neighbour of another size or separator (`1486 12/27`),
+/// does not continue it.
+fn continued(hay: &[u8], groups: &[Range<usize>], first: usize, last: usize) -> bool {
+    if first == last {
+        return false;
+    }
+    let separator = &hay[groups[first].end..groups[first + 1].start];
+    let joins = |a: usize, b: usize| hay[groups[a].end..groups[b].start] == *separator;
+    let before =
+        first > 0 && joins(first - 1, first) && groups[first - 1].len() == groups[first].len();
+    let after = last + 1 < groups.len()
+        && joins(last, last + 1)
+        && groups[last + 1].len() == groups[last].len();
+    before || after
 }
 
 fn custom_entry(c: &CustomDetector, default_distance: usize) -> Entry {

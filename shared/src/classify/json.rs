@@ -128,10 +128,14 @@ impl Walker<'_, '_> {
 
 /// Writes a key in path syntax: `.name`, or `["odd key"]`.
 fn push_key(path: &mut String, key: &str) {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    // Most keys are ASCII: judged byte by byte, without decoding characters.
     let plain = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+        && if key.is_ascii() {
+            key.bytes().all(|b| word(char::from(b)))
+        } else {
+            key.chars().all(word)
+        };
     if plain {
         path.push('.');
         path.push_str(key);

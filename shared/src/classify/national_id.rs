@@ -682,6 +682,14 @@ mod tests {
         assert_clean("in_aadhaar", "aadhaar 2341 2341 2345");
         assert_clean("in_aadhaar", "aadhaar 1341 2341 2342");
         assert_clean("in_aadhaar", "code 234123412346");
+        // The first or last twelve digits of a longer number of the same format.
+        assert_clean("in_aadhaar", "aadhaar 2341 2341 2346 1234");
+        assert_clean("in_aadhaar", "aadhaar 1234 2341 2341 2346");
+        assert_finds(
+            "in_aadhaar",
+            "aadhaar 2341 2341 2346 12/27",
+            "2341 2341 2346",
+        );
     }
 
     #[test]
