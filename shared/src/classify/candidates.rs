@@ -252,6 +252,23 @@ impl Cursor {
         }
     }
 
+    /// The leftmost pattern candidate that starts inside `run` after its first byte, at
+    /// the start of a digit group or word (not inside a group of digits): a value that the
+    /// run would otherwise swallow (the address in `count 3 192.168.1.10`).
+    pub(crate) fn pattern_inside(
+        &self,
+        hay: &[u8],
+        run: &Range<usize>,
+    ) -> Option<(Range<usize>, PatternID)> {
+        self.next
+            .iter()
+            .flatten()
+            .filter(|(r, _)| r.start > run.start && r.start < run.end)
+            .filter(|(r, _)| !hay[r.start - 1].is_ascii_digit())
+            .min_by_key(|(r, id)| (r.start, *id))
+            .cloned()
+    }
+
     /// Tries the patterns found from number runs just before the current run, keeping the
     /// leftmost match that starts at or after `pos`.
     fn try_before_digits(&mut self, s: &Searchers, regex: &meta::Regex, hay: &[u8], pos: usize) {

@@ -625,21 +625,26 @@ impl Classifier {
                 w.deferred = Some(span.start);
                 return;
             }
-            let next = match slot.map(|id| &self.slots[id.as_usize()]) {
-                Some(Slot::Custom(entry)) => {
-                    let need = if self.entries[*entry].keywords.is_empty() {
-                        Need::Alone(Confidence::Medium)
-                    } else {
-                        Need::Keyword
-                    };
-                    self.report(w, *entry, span.clone(), need);
-                    span.end
-                }
-                Some(Slot::Pattern(list)) => self.pattern_candidate(w, list, span.clone()),
-                None => {
-                    self.number_run(w, span.clone());
-                    span.end
-                }
+            let next = match slot {
+                Some(id) => self.slot_candidate(w, id, span.clone()),
+                None => match cursor.pattern_inside(hay, &span) {
+                    // A value inside the run (`count 3 192.168.1.10`) that is reported on
+                    // its own: the run ends before it, and the value is taken next.
+                    Some((inner, id)) if self.would_report(w, id, &inner) => {
+                        let head_end = hay[..inner.start]
+                            .iter()
+                            .rposition(|b| b.is_ascii_digit() || *b == b')')
+                            .map_or(span.start, |i| i + 1);
+                        if head_end > span.start {
+                            self.number_run(w, span.start..head_end);
+                        }
+                        self.slot_candidate(w, id, inner)
+                    }
+                    _ => {
+                        self.number_run(w, span.clone());
+                        span.end
+                    }
+                },
             };
             pos = next.max(span.start + 1);
             *resume = w.base + pos as u64;
@@ -671,6 +676,48 @@ impl Classifier {
             }
         }
         None
+    }
+
+    /// Takes a candidate of pattern slot `id`; returns where the scan continues.
+    fn slot_candidate(&self, w: &mut Window<'_, '_>, id: PatternID, span: Range<usize>) -> usize {
+        match &self.slots[id.as_usize()] {
+            Slot::Custom(entry) => {
+                let need = if self.entries[*entry].keywords.is_empty() {
+                    Need::Alone(Confidence::Medium)
+                } else {
+                    Need::Keyword
+                };
+                self.report(w, *entry, span.clone(), need);
+                span.end
+            }
+            Slot::Pattern(list) => self.pattern_candidate(w, list, span),
+        }
+    }
+
+    /// Whether a candidate of pattern slot `id` would be reported on its own: a detector's
+    /// check passes, and its keyword is near when it needs one.
+    fn would_report(&self, w: &Window<'_, '_>, id: PatternID, span: &Range<usize>) -> bool {
+        let list = match &self.slots[id.as_usize()] {
+            Slot::Custom(entry) => {
+                return self.entries[*entry].keywords.is_empty()
+                    || self.keyword_for(w, *entry, span);
+            }
+            Slot::Pattern(list) => list,
+        };
+        let candidate = Candidate {
+            hay: w.hay,
+            span: span.clone(),
+        };
+        list.iter().any(|&entry| {
+            self.pattern_verdict(entry, &candidate)
+                .is_some_and(|v| match v.need {
+                    Need::Alone(_) => true,
+                    Need::Keyword => {
+                        let value = span.start + v.span.start..span.start + v.span.end;
+                        self.keyword_for(w, entry, &value)
+                    }
+                })
+        })
     }
 
     /// Tries the detectors sharing a pattern in order; the first reported wins. Returns
@@ -722,26 +769,9 @@ impl Classifier {
             let input = Input::new(w.hay)
                 .range(at..)
                 .anchored(Anchored::Pattern(pid));
-            let Some(m) = self.regex.search(&input) else {
-                return false;
-            };
-            let Slot::Pattern(list) = &self.slots[pid.as_usize()] else {
-                return false;
-            };
-            let candidate = Candidate {
-                hay: w.hay,
-                span: m.range(),
-            };
-            list.iter().any(|&entry| {
-                self.pattern_verdict(entry, &candidate)
-                    .is_some_and(|v| match v.need {
-                        Need::Alone(_) => true,
-                        Need::Keyword => {
-                            let value = m.start() + v.span.start..m.start() + v.span.end;
-                            self.keyword_for(w, entry, &value)
-                        }
-                    })
-            })
+            self.regex
+                .search(&input)
+                .is_some_and(|m| self.would_report(w, pid, &m.range()))
         })
     }
 
@@ -1279,6 +1309,33 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_value_right_after_a_number_is_not_swallowed_by_the_number_run() {
+        use crate::classify::tests::{assert_clean, assert_finds};
+        assert_finds("ipv4_address", "count 3 192.168.1.10 ok", "192.168.1.10");
+        assert_clean("phone_number", "count 3 192.168.1.10 ok");
+        assert_finds(
+            "ipv6_address",
+            "from 1 2001:db8::8a2e:370:7334 x",
+            "2001:db8::8a2e:370:7334",
+        );
+        assert_finds("date_of_birth", "dob: 5 1990-05-01", "1990-05-01");
+        // The number before it is still a number: a card, then an address.
+        assert_finds(
+            "credit_card",
+            "card 4539 5787 6362 1486 10.1.2.3",
+            "4539 5787 6362 1486",
+        );
+        assert_finds(
+            "ipv4_address",
+            "card 4539 5787 6362 1486 10.1.2.3",
+            "10.1.2.3",
+        );
+        // A shape inside the run that its detector does not report leaves the run whole.
+        assert_finds("phone_number", "tel +44 20 7946 0958", "+44 20 7946 0958");
+        assert_finds("credit_card", "4539 5787 6362 1486", "4539 5787 6362 1486");
     }
 
     #[test]
