@@ -16,10 +16,13 @@ macro_rules! secret_names {
 
 /// `name = value` and `"name": "value"` assignments whose name says secret; shared by the
 /// AWS secret key and the generic password detectors (AWS is tried first).
-const ASSIGNMENT: &str = concat!(
-    r#"(?i)[A-Za-z0-9_.\-]*(?:"#,
+/// The name around the secret word is bounded (64 characters each side): unbounded, a
+/// long run of word characters kept the regex's DFA scanning to the end of the run at
+/// every candidate in it, quadratic in the run's length.
+pub(crate) const ASSIGNMENT: &str = concat!(
+    r#"(?i)[A-Za-z0-9_.\-]{0,64}(?:"#,
     secret_names!(),
-    r#")[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*["']?[^\s"',;]{8,200}"#
+    r#")[A-Za-z0-9_.\-]{0,64}["']?[ \t]*[:=][ \t]*["']?[^\s"',;]{8,200}"#
 );
 
 /// For a column name or JSON key that says secret (`password`, `api_key`, `DbSecret`), the
@@ -43,7 +46,7 @@ pub(crate) fn secret_assignment_name(name: &str) -> Option<String> {
             }
         })
         .collect();
-    SECRET_NAME.is_match(&plain).then_some(plain)
+    (SECRET_NAME.is_match(&plain) && !names_a_reference(plain.as_bytes())).then_some(plain)
 }
 
 const AWS_SECRET_DESCRIPTION: &str = "AWS secret access key: 40 base64 characters of high entropy, named as one (aws_secret_access_key = ..., or a keyword nearby)";
@@ -62,7 +65,7 @@ const AWS_SECRET_KEYWORDS: &[&str] = &[
 pub(crate) const LONG_VALUE_OPENERS: &[(&str, &str)] = &[
     (
         "private_key",
-        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\-]*",
+        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\\\-]*",
     ),
     ("jwt", r"\beyJ[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*){0,2}"),
 ];
@@ -77,7 +80,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Pattern {
             // The body's alphabet (base64, line breaks, PEM and PGP header lines) keeps the
             // lazy match inside one block; `max_value_bytes` bounds its length.
-            regex: r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\-]{64,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
+            regex: r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\\\-]{64,}?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----",
             check: private_key,
         },
     },
@@ -331,7 +334,9 @@ fn url_password(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 /// Splits an assignment candidate into its name and the value's span.
-fn assignment_parts(b: &[u8]) -> Option<(&[u8], std::ops::Range<usize>)> {
+/// An assignment's name and the span of its value (after `=` or `:`, blanks and an opening
+/// quote).
+pub(crate) fn assignment_parts(b: &[u8]) -> Option<(&[u8], std::ops::Range<usize>)> {
     let op = b.iter().position(|&x| x == b'=' || x == b':')?;
     let name = &b[..op];
     let mut start = op + 1;
@@ -376,17 +381,61 @@ fn aws_secret_alone(c: &Candidate<'_>) -> Option<Verdict> {
     (alone && aws_secret_shape(c.bytes())).then(|| Verdict::whole(c, Need::Keyword))
 }
 
-/// A secret assignment whose value is not a placeholder and has enough entropy to be
-/// generated or chosen (at least 3 bits per character).
+/// Name endings that say the value refers to a secret rather than holds one: its id,
+/// ARN, name, hash, file or reference (`accessKeyId`, `private_key_id`, `secretArn`,
+/// `passwordHash`, `api_key_file`).
+const REFERENCE_SUFFIXES: &[&str] = &["id", "ids", "arn", "name", "hash", "file", "path", "ref"];
+
+/// Whether a secret's name says its value is a reference to the secret (see
+/// [`REFERENCE_SUFFIXES`]): the suffix must begin a word (`_id`, `-id`, `.id`, `KeyId`).
+pub(crate) fn names_a_reference(name: &[u8]) -> bool {
+    let name = name.trim_ascii_end();
+    let name = name
+        .strip_suffix(b"\"")
+        .or_else(|| name.strip_suffix(b"'"))
+        .unwrap_or(name);
+    REFERENCE_SUFFIXES.iter().any(|suffix| {
+        let n = suffix.len();
+        if name.len() <= n || !name[name.len() - n..].eq_ignore_ascii_case(suffix.as_bytes()) {
+            return false;
+        }
+        let first = name[name.len() - n];
+        let before = name[name.len() - n - 1];
+        matches!(before, b'_' | b'-' | b'.')
+            || (first.is_ascii_uppercase() && before.is_ascii_lowercase())
+    })
+}
+
+/// Whether an assigned value is code that reads a secret from elsewhere, not a secret: a
+/// call (`config.get(`, `get_random_secret_key()`) or a dotted name
+/// (`process.env.JWT_SECRET`, `settings.STRIPE_API_KEY`, `user.passwordHash`).
+fn code_reference(v: &[u8]) -> bool {
+    if v.contains(&b'(') {
+        return true;
+    }
+    let identifier = |part: &[u8]| {
+        part.first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    };
+    v.contains(&b'.') && v.split(|&b| b == b'.').all(identifier)
+}
+
+/// A secret assignment whose value is not a placeholder, not a reference to the secret
+/// (its id or ARN, code that reads it) and has enough entropy to be generated or chosen
+/// (at least 3 bits per character).
 fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
-    let (_, value) = assignment_parts(b)?;
+    let (name, value) = assignment_parts(b)?;
+    if names_a_reference(name) {
+        return None;
+    }
     let v = &b[value.clone()];
     let v = v
         .strip_suffix(b"\"")
         .or_else(|| v.strip_suffix(b"'"))
         .unwrap_or(v);
-    if v.len() < 8 || placeholder(v) || entropy(v) < 3.0 {
+    if v.len() < 8 || placeholder(v) || code_reference(v) || entropy(v) < 3.0 {
         return None;
     }
     Some(Verdict {
@@ -398,6 +447,32 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::super::tests::{assert_clean, assert_finds};
+
+    /// Ids, ARNs and hashes of secrets, and code that reads a secret, are not secrets
+    /// (a trial found CloudTrail's `accessKeyId` and application code reported).
+    #[test]
+    fn references_to_secrets_are_not_secrets() {
+        for text in [
+            r#""accessKeyId": "ASIAXXQ2K3B5NOTREAL1","#,
+            r#""private_key_id": "8f3e2b1c9d7a6e5f4b3c2d1e0f9a8b7c6d5e4f3a","#,
+            "secretArn: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf",
+            "const secret = process.env.JWT_SECRET;",
+            r#"const apiKey = config.get("api.key");"#,
+            "SECRET_KEY = get_random_secret_key()",
+            "api_key = settings.STRIPE_API_KEY",
+            "const passwordHash = user.passwordHash;",
+        ] {
+            assert_clean("generic_secret", text);
+        }
+        assert_finds(
+            "generic_secret",
+            "db_password = Zq7!rT9#kLm2",
+            "Zq7!rT9#kLm2",
+        );
+        assert_finds("generic_secret", "tokenValue: a8Fj3kLq9Zx2", "a8Fj3kLq9Zx2");
+        assert!(super::secret_assignment_name("accessKeyId").is_none());
+        assert!(super::secret_assignment_name("api_key").is_some());
+    }
 
     /// Values of 40 characters and more are AWS-secret shaped; under a name that is not
     /// AWS's they are still generic secrets (a trial found every such value missed).
@@ -473,6 +548,13 @@ mod tests {
         let ssh =
             format!("-----BEGIN OPENSSH PRIVATE KEY-----\n{body}-----END OPENSSH PRIVATE KEY-----");
         assert_finds("private_key", &ssh, &ssh);
+        // Inside a JSON string or an environment variable: newlines written as `\n`.
+        let escaped = pem.replace('\n', "\\n");
+        assert_finds(
+            "private_key",
+            &format!("{{\"private_key\": \"{escaped}\\n\"}}"),
+            &escaped,
+        );
         let pgp = format!("-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: 1\n\n{body}-----END PGP PRIVATE KEY BLOCK-----");
         assert_finds("private_key", &pgp, &pgp);
         assert_clean(

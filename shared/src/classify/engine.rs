@@ -456,6 +456,7 @@ impl Classifier {
                 fields: None,
                 can_defer: !eof && buf.len() < cap,
                 deferred: None,
+                keywords_assumed: false,
             };
             self.scan_window(&mut window, &mut resume);
             let deferred = window.deferred;
@@ -497,12 +498,15 @@ impl Classifier {
             fields: Some(FieldsView { batch, columns }),
             can_defer: false,
             deferred: None,
+            keywords_assumed: false,
         };
         self.scan_window(&mut window, &mut resume);
     }
 
-    /// Whether any detector reports a value in `hay` (a short text such as a JSON key),
-    /// with the same validation, allow-lists and keyword rules as a scan.
+    /// Whether any detector would report a value in `hay` (a short text such as a JSON key
+    /// or column name), with the same validation and allow-lists as a scan and every
+    /// keyword taken as present: `536224187` under `by_ssn` is an SSN even though the key
+    /// itself holds no keyword.
     pub(crate) fn finds_any(&self, hay: &[u8]) -> bool {
         let mut findings = self.findings_builder();
         let mut lines = LineCounter::default();
@@ -516,6 +520,7 @@ impl Classifier {
             fields: None,
             can_defer: false,
             deferred: None,
+            keywords_assumed: true,
         };
         self.scan_window(&mut window, &mut resume);
         !findings.finish().is_empty()
@@ -746,7 +751,31 @@ impl Classifier {
                 return span.end;
             }
         }
+        // A rejected assignment whose value is another credential (a private key block
+        // under `"private_key": "-----BEGIN...`, which the assignment cut at its first
+        // space): the scan goes on at the value.
+        if self.is_assignment(list) {
+            if let Some((_, value)) = super::credentials::assignment_parts(&w.hay[span.clone()]) {
+                let at = span.start + value.start;
+                if at > span.start && self.credential_at(w, at) {
+                    return at;
+                }
+            }
+        }
         span.end
+    }
+
+    /// Whether the detectors sharing a pattern are the `name = value` assignments.
+    fn is_assignment(&self, list: &[usize]) -> bool {
+        list.iter().any(|&e| {
+            matches!(
+                self.entries[e].kind,
+                Kind::Builtin(Detector {
+                    rule: Rule::Pattern { regex, .. },
+                    ..
+                }) if *regex == super::credentials::ASSIGNMENT
+            )
+        })
     }
 
     /// The verdict of a built-in pattern detector's check on a candidate of its pattern.
@@ -932,6 +961,9 @@ impl Classifier {
     /// Whether the entry has a keyword for the value at `span`: in its column's name, or
     /// within its distance (inside the value's record in structured data).
     fn keyword_for(&self, w: &Window<'_, '_>, entry: usize, span: &Range<usize>) -> bool {
+        if w.keywords_assumed {
+            return !self.entries[entry].keywords.is_empty();
+        }
         match &w.fields {
             Some(f) => {
                 let field = &f.batch.fields[f.batch.field_at(span.start)];
@@ -1019,6 +1051,9 @@ struct Window<'a, 'h> {
     can_defer: bool,
     /// Where the next window must start accepting, when a value was left to it.
     deferred: Option<usize>,
+    /// Whether every detector's keyword counts as present (judging a name: a value that
+    /// would be reported next to its keyword is kept out of paths and column names).
+    keywords_assumed: bool,
 }
 
 /// A batch's fields and the columns they count towards.
@@ -1308,6 +1343,17 @@ mod tests {
                     assert!(l.offset + l.length <= input.len() as u64);
                 }
             }
+        }
+    }
+
+    /// A long run of word characters used to cost a scan to its end at every candidate in
+    /// it (quadratic: 1 MB of `a` took 27 s in a release build), so this test took minutes.
+    #[test]
+    fn long_runs_of_word_characters_are_read_in_one_pass() {
+        for byte in [b'a', b'A', b'0', b'x'] {
+            let text = vec![byte; 256 << 10];
+            let report = crate::classify::tests::shared().classify_bytes(&text);
+            assert_eq!(report.bytes, text.len() as u64);
         }
     }
 

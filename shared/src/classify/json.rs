@@ -645,6 +645,19 @@ mod tests {
     }
 
     #[test]
+    fn keys_that_need_a_keyword_to_be_reported_are_still_masked_in_paths() {
+        let doc = r#"{"by_ssn": {"536224187": {"email": "x.y@example.org"}}}"#;
+        for format in [ObjectFormat::Json, ObjectFormat::JsonLines] {
+            let r = run(format.clone(), doc, SampleLimits::NONE);
+            let text = serde_json::to_string(&r).unwrap();
+            assert!(!text.contains("536224187"), "unmasked in {text}");
+            // The key's parent names it: reported as an SSN at the map's path.
+            let ssn = finding(&r, "us_ssn");
+            assert_eq!(ssn.locations[0].json_path.as_deref(), Some("$.by_ssn"));
+        }
+    }
+
+    #[test]
     fn values_used_as_keys_are_found_and_never_shown_in_paths() {
         let doc = r#"{"users": {"jane.doe@corp-mail.net": {"card": "4539526018159083"}, "4556737586899855": {"note": "x"}, "AKIA4QWERTYZ5XCVBN7M": {"role": "admin"}}}"#;
         for format in [ObjectFormat::Json, ObjectFormat::JsonLines] {

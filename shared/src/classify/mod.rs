@@ -44,13 +44,17 @@ pub const HMAC_KEY_ENV: &str = "S3CONNECTOR_CLASSIFY_HMAC_KEY";
 pub const DEFAULT_KEYWORD_DISTANCE: usize = 30;
 
 /// Every built-in detector, families in the order the pass tries their patterns:
-/// credentials (most specific) first, the shared number run last.
+/// credentials (most specific) first, then the families whose values carry a check
+/// (financial, national ids), personal data (whose passport, licence and birth date shapes
+/// need a keyword) last, so a bare shape that needs a keyword does not hide a value that
+/// validates at the same place (`NO7112345678903` is an IBAN, not a passport number); the
+/// shared number run after every pattern.
 pub(crate) fn builtin() -> Vec<&'static detector::Detector> {
     credentials::DETECTORS
         .iter()
-        .chain(personal::DETECTORS)
         .chain(financial::DETECTORS)
         .chain(national_id::DETECTORS)
+        .chain(personal::DETECTORS)
         .collect()
 }
 
