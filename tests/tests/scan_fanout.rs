@@ -13,6 +13,7 @@ use integration_tests::scanning::{
     bucket_named as bucket, new_bucket, now_ms, put, run_scan, scan_context,
 };
 use integration_tests::Emulator;
+use s3connector::scan::bucket_finish::shard_of;
 use s3connector::scan::plan::Plan;
 use s3connector::scan::report::{BucketReport, BucketStatus, Enumeration, ScanReport, SizeSource};
 use serde_json::{json, Value};
@@ -155,7 +156,7 @@ async fn incremental_scan_over_file_units_finds_changed_new_and_deleted_objects(
     let config = json!({"buckets": {"include": [src]}, "mode": "incremental",
         "inventories": [{"bucket": src, "id": "daily", "destination_bucket": dest,
                          "destination_prefix": "inv", "records_per_task": 3,
-                         "max_age_hours": 72}]});
+                         "max_age_hours": 72, "deletion_shards": 4}]});
     let mut etags = BTreeMap::new();
     for i in 0..9 {
         let key = format!("k{i}.txt");
@@ -228,8 +229,10 @@ async fn incremental_scan_over_file_units_finds_changed_new_and_deleted_objects(
         gzip(&rows(&etags, &["k5.txt", "k8.txt"], &fresh, &recent)),
     ];
     put_report(&clients.s3(), &dest, &prefix, &second, files).await;
-    let (plan, r2, _) = scan(&ctx, config).await;
+    let (plan, r2, tasks) = scan(&ctx, config.clone()).await;
     assert_eq!(plan.units.len(), 3);
+    let scope = plan.units[0].bucket_scope_id();
+    assert_eq!(tasks[&scope], 4, "one task per shard of the keys");
     let b = bucket(&r2, &src);
     assert_eq!(
         keys_of(b),
@@ -238,8 +241,38 @@ async fn incremental_scan_over_file_units_finds_changed_new_and_deleted_objects(
     );
     let deleted: Vec<&str> = b.deleted.iter().map(|d| d.key.as_str()).collect();
     assert_eq!(deleted, ["k1.txt", "k6.txt"], "deletions across file units");
+    assert_ne!(
+        shard_of("k1.txt", 4),
+        shard_of("k6.txt", 4),
+        "the deletions were found by different shard tasks"
+    );
     assert_eq!(b.totals.objects_seen, 8);
     assert_eq!(b.totals.objects_not_selected, 6);
+    assert_eq!(b.status, BucketStatus::Complete);
+
+    // k0 and k8 deleted, and the keys now split in 3 shards: the baseline's 4 shard
+    // files do not match, so each shard task reads the baseline's part files and keeps
+    // its own shard's keys.
+    let third = Report {
+        stamp: "2026-12-07T02-00Z",
+        created_ms: now_ms() - 900_000,
+        ..first
+    };
+    let files = vec![
+        gzip(&rows(&etags, &["k9.txt", "k7.txt", "k2.txt"], &none, "")),
+        gzip(&rows(&etags, &["k3.txt", "k4.txt", "k5.txt"], &none, "")),
+    ];
+    put_report(&clients.s3(), &dest, &prefix, &third, files).await;
+    let mut config = config;
+    config["inventories"][0]["deletion_shards"] = json!(3);
+    let (_, r3, tasks) = scan(&ctx, config).await;
+    assert_eq!(tasks[&scope], 3);
+    let b = bucket(&r3, &src);
+    assert!(keys_of(b).is_empty(), "nothing changed: {:?}", keys_of(b));
+    let deleted: Vec<&str> = b.deleted.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(deleted, ["k0.txt", "k8.txt"]);
+    assert_ne!(shard_of("k0.txt", 3), shard_of("k8.txt", 3));
+    assert_eq!(b.totals.objects_seen, 6);
     assert_eq!(b.status, BucketStatus::Complete);
 }
 
