@@ -8,7 +8,9 @@ use std::collections::BTreeSet;
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::fake_aws::FakeAws;
 use integration_tests::fault_proxy::{Fault, FaultProxy};
-use integration_tests::scanning::{new_bucket, put, run_scan, scan_context};
+use integration_tests::scanning::{
+    delete, new_bucket, put, read_by_this_scan, run_scan, scan_context,
+};
 use integration_tests::{samples, unique_name, Emulator};
 use s3connector::aws::Clients;
 use s3connector::scan::context::ScanContext;
@@ -198,24 +200,11 @@ async fn incremental_scan_reads_only_the_changed_object_and_reports_the_deleted_
         format!("changed\ncard {card}\n").into_bytes(),
     )
     .await;
-    clients
-        .s3()
-        .delete_object()
-        .bucket(&bucket)
-        .key("d/file-4.txt")
-        .send()
-        .await
-        .unwrap();
+    delete(&clients, &bucket, "d/file-4.txt").await;
 
     let (second, _) = scan(&ctx, config).await;
     let b = &second.buckets[0];
-    let classified: Vec<&str> = b
-        .objects
-        .iter()
-        .filter(|o| o.carried_from.is_none())
-        .map(|o| o.metadata.key.as_str())
-        .collect();
-    assert_eq!(classified, vec!["d/file-2.txt"]);
+    assert_eq!(read_by_this_scan(b), vec!["d/file-2.txt"]);
     assert_eq!(
         b.totals.objects_carried, 4,
         "the unchanged objects' results are carried"
@@ -483,11 +472,7 @@ async fn named_buckets_are_scanned_without_list_buckets_or_get_bucket_location()
     // moto does not enforce IAM: the denials of a role allowed on one bucket only (no
     // s3:ListAllMyBuckets, no s3:GetBucketLocation) are answered by the fault proxy.
     let proxy = FaultProxy::start(&emu.endpoint);
-    let settings = s3connector::aws::ClientSettings {
-        endpoint_url: Some(proxy.url.clone()),
-        ..emu.settings()
-    };
-    let clients = Clients::load(&settings).await.unwrap();
+    let clients = emu.clients_via(&proxy.url).await;
     let data = new_bucket(&clients, "it-scan-named").await;
     let [_, card, _, _] = samples::PLANTED.map(|(_, v)| v);
     put(
@@ -591,14 +576,7 @@ async fn incremental_report_carries_unchanged_findings_replaces_changed_and_drop
         format!("card {card}\n").into_bytes(),
     )
     .await;
-    clients
-        .s3()
-        .delete_object()
-        .bucket(&bucket)
-        .key("c/gone.txt")
-        .send()
-        .await
-        .unwrap();
+    delete(&clients, &bucket, "c/gone.txt").await;
     let (second, text) = scan(&ctx, config.clone()).await;
     let b = &second.buckets[0];
     assert_eq!(

@@ -124,7 +124,17 @@ async fn each_inventory_data_file_is_a_unit_and_every_object_is_counted_once() {
         biggest >= 2,
         "continuations from a record offset: {tasks:?}"
     );
-    assert!(tasks.len() == 5, "every file unit worked: {tasks:?}");
+    assert!(
+        plan.units.iter().all(|u| tasks.contains_key(&u.id)),
+        "every file unit worked: {tasks:?}"
+    );
+    // Then each bucket's keys are compared shard by shard, one task per shard (16 by
+    // default), and nothing else is queued.
+    for src in [&csv_src, &pq_src] {
+        let scope = units_of(src)[0].bucket_scope_id();
+        assert_eq!(tasks[&scope], 16, "{tasks:?}");
+    }
+    assert_eq!(tasks.len(), 5 + 2, "{tasks:?}");
 
     let b = bucket(&report, &csv_src);
     let expected: Vec<String> = csv_rows.keys().cloned().collect();
