@@ -107,7 +107,7 @@ pub async fn run(
         );
     }
     for pattern in &plan.unmatched_bucket_patterns {
-        eprintln!("warning: bucket pattern {pattern:?} matches no bucket the credentials can list");
+        eprintln!("warning: bucket pattern {pattern:?} matches no bucket the credentials can list (a plain name: no bucket of that name exists)");
     }
     if plan.buckets.is_empty() && unscanned.is_empty() {
         return Err(

@@ -229,14 +229,25 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
             .find(|a| Some(&a.role_arn) == role.as_ref())
             .map(|a| a.regions.clone())
             .unwrap_or_default();
-        listed_names.extend(listed.iter().map(|b| b.name.clone()));
+        if named.is_none() {
+            listed_names.extend(listed.iter().map(|b| b.name.clone()));
+        }
         for b in listed {
             if !scope.buckets.matches(&b.name) {
                 continue;
             }
             let region = match bucket_region(&clients.s3(), &b.name, b.region.as_deref()).await {
                 Ok(r) => r,
+                // A name that is no bucket matches nothing, as a pattern would.
+                Err(issue)
+                    if named.is_some() && issue.error_code.as_deref() == Some("NoSuchBucket") =>
+                {
+                    continue;
+                }
                 Err(issue) => {
+                    if named.is_some() {
+                        listed_names.push(b.name.clone());
+                    }
                     buckets.push(PlannedBucket {
                         role_arn: role.clone(),
                         account_id: account.account_id.clone(),
@@ -253,6 +264,9 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                     continue;
                 }
             };
+            if named.is_some() {
+                listed_names.push(b.name.clone());
+            }
             if !regions.is_empty() && !regions.contains(&region) {
                 continue;
             }
