@@ -10,7 +10,7 @@ use integration_tests::inventory_reports::{
     PARQUET_SCHEMA,
 };
 use integration_tests::scanning::{
-    bucket_named as bucket, new_bucket, now_ms, put, run_scan, scan_context,
+    bucket_named as bucket, new_bucket, now_ms, put, read_by_this_scan, run_scan, scan_context,
 };
 use integration_tests::Emulator;
 use s3connector::scan::bucket_finish::shard_of;
@@ -245,9 +245,21 @@ async fn incremental_scan_over_file_units_finds_changed_new_and_deleted_objects(
     assert_eq!(tasks[&scope], 4, "one task per shard of the keys");
     let b = bucket(&r2, &src);
     assert_eq!(
-        keys_of(b),
+        read_by_this_scan(b),
         ["k4.txt", "k9.txt"],
         "only the changed and the new"
+    );
+    // The unchanged objects' results come forward from the first scan (its shard files).
+    assert_eq!(b.totals.objects_carried, 6);
+    let carried: BTreeSet<&str> = b
+        .objects
+        .iter()
+        .filter(|o| o.carried_from.as_deref() == Some(r1.scan_id.as_str()))
+        .map(|o| o.metadata.key.as_str())
+        .collect();
+    assert_eq!(
+        carried,
+        ["k0.txt", "k2.txt", "k3.txt", "k5.txt", "k7.txt", "k8.txt"].into()
     );
     let deleted: Vec<&str> = b.deleted.iter().map(|d| d.key.as_str()).collect();
     assert_eq!(deleted, ["k1.txt", "k6.txt"], "deletions across file units");
@@ -278,7 +290,21 @@ async fn incremental_scan_over_file_units_finds_changed_new_and_deleted_objects(
     let (_, r3, tasks) = scan(&ctx, config).await;
     assert_eq!(tasks[&scope], 3);
     let b = bucket(&r3, &src);
-    assert!(keys_of(b).is_empty(), "nothing changed: {:?}", keys_of(b));
+    assert!(
+        read_by_this_scan(b).is_empty(),
+        "nothing changed: {:?}",
+        keys_of(b)
+    );
+    // Results come forward through the part files too, each from the scan that read it.
+    assert_eq!(b.totals.objects_carried, 6);
+    let from = |k: &str| {
+        b.objects
+            .iter()
+            .find(|o| o.metadata.key == k)
+            .and_then(|o| o.carried_from.clone())
+    };
+    assert_eq!(from("k2.txt"), Some(r1.scan_id.clone()));
+    assert_eq!(from("k9.txt"), Some(r2.scan_id.clone()));
     let deleted: Vec<&str> = b.deleted.iter().map(|d| d.key.as_str()).collect();
     assert_eq!(deleted, ["k0.txt", "k8.txt"]);
     assert_ne!(shard_of("k0.txt", 3), shard_of("k8.txt", 3));

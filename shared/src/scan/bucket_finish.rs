@@ -20,7 +20,7 @@
 //! eventually consistent for recent writes, so a report may miss what changed just
 //! before it) and the baseline settled it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
@@ -31,7 +31,7 @@ use super::context::ScanContext;
 use super::finalize::{release_lock, take_lock};
 use super::plan::{checkpoint_key, now, plan_key, Checkpoint, Plan};
 use super::record::{Listed, Part, UnitSummary};
-use super::report::{BucketPart, DeletedObject, ObjectMetadata};
+use super::report::{BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task, Unit};
 use super::work::{part_key, unit_key};
@@ -172,10 +172,14 @@ pub async fn finished_units(ctx: &ScanContext, scan_id: &str) -> Result<Vec<Stri
 
 /// The keys of one file unit's slice that fall in one shard: written by the slice, read
 /// by the shard's task.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShardFile {
     /// The keys, as the slice listed them.
     pub keys: Vec<Listed>,
+    /// The results of those the slice classified (masked samples and digests only): what
+    /// the next incremental scan carries forward for the objects still unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<ObjectResult>,
 }
 
 /// What the task that finished a bucket's file units recorded for its shard tasks.
@@ -260,20 +264,33 @@ pub async fn write_shards(
     ctx: &ScanContext,
     task: &Task,
     listing: &[Listed],
+    results: &[ObjectResult],
 ) -> Result<(), ScanError> {
     let shards = shards_for(task);
     let scope_id = task.unit.bucket_scope_id();
-    let mut by_shard: std::collections::BTreeMap<u32, Vec<Listed>> = Default::default();
+    let mut by_shard: std::collections::BTreeMap<u32, ShardFile> = Default::default();
+    let empty = || ShardFile {
+        keys: Vec::new(),
+        results: Vec::new(),
+    };
     for l in listing {
         by_shard
             .entry(shard_of(&l.key, shards))
-            .or_default()
+            .or_insert_with(empty)
+            .keys
             .push(l.clone());
     }
-    for (shard, keys) in by_shard {
+    for r in results.iter().filter(|r| r.status != ObjectStatus::Skipped) {
+        by_shard
+            .entry(shard_of(&r.metadata.key, shards))
+            .or_insert_with(empty)
+            .results
+            .push(r.clone());
+    }
+    for (shard, content) in by_shard {
         let key = shard_file_key(&task.scan_id, &scope_id, shard, &task.unit.id, task.slice);
         ctx.store
-            .put_json(&key, &ShardFile { keys }, Some(PART_TAG))
+            .put_json(&key, &content, Some(PART_TAG))
             .await
             .map_err(ScanError::Store)?;
     }
@@ -368,18 +385,22 @@ async fn baseline_shard(
     unit: &Unit,
     shard: u32,
     shards: u32,
-) -> Result<Option<Vec<Listed>>, ScanError> {
+) -> Result<Option<ShardFile>, ScanError> {
     let scope_id = unit.bucket_scope_id();
     let old_finish: Option<FinishPlan> = ctx
         .store
         .get_json(&finish_plan_key(&baseline.scan_id, &scope_id))
         .await
         .map_err(ScanError::Store)?;
-    let mut out = Vec::new();
-    if old_finish
+    let mut out = ShardFile {
+        keys: Vec::new(),
+        results: Vec::new(),
+    };
+    let in_shard = |key: &str| shard_of(key, shards) == shard;
+    let same_split = old_finish
         .as_ref()
-        .is_some_and(|f| f.shards == shards && f.clean)
-    {
+        .is_some_and(|f| f.shards == shards && f.clean);
+    if same_split {
         for key in ctx
             .store
             .list(&shard_dir(&baseline.scan_id, &scope_id, shard))
@@ -394,7 +415,17 @@ async fn baseline_shard(
             else {
                 return Ok(None);
             };
-            out.extend(file.keys);
+            out.keys.extend(file.keys);
+            out.results.extend(file.results);
+        }
+        // What the baseline's shard task carried forward itself is in its part.
+        if let Some(part) = ctx
+            .store
+            .get_json::<Part>(&part_key(&baseline.scan_id, &scope_id, shard))
+            .await
+            .map_err(ScanError::Store)?
+        {
+            out.results.extend(part.report.objects);
         }
         return Ok(Some(out));
     }
@@ -406,11 +437,17 @@ async fn baseline_shard(
     else {
         return Ok(None);
     };
-    for u in old
+    let mut units: Vec<Unit> = old
         .units
         .iter()
         .filter(|u| u.bucket == unit.bucket && u.role_arn == unit.role_arn)
-    {
+        .cloned()
+        .collect();
+    // An inventory bucket's unit holds what its shard tasks carried forward.
+    if old_finish.is_some() {
+        units.push(bucket_unit(unit));
+    }
+    for u in &units {
         let Some(summary) = ctx
             .store
             .get_json::<UnitSummary>(&unit_key(&old.scan_id, &u.id))
@@ -431,10 +468,13 @@ async fn baseline_shard(
             else {
                 return Ok(None);
             };
-            out.extend(
-                p.listing
+            out.keys
+                .extend(p.listing.into_iter().filter(|l| in_shard(&l.key)));
+            out.results.extend(
+                p.report
+                    .objects
                     .into_iter()
-                    .filter(|l| shard_of(&l.key, shards) == shard),
+                    .filter(|r| r.status != ObjectStatus::Skipped && in_shard(&r.metadata.key)),
             );
         }
     }
@@ -463,7 +503,9 @@ pub async fn work_shard(
                     .location(&finish_plan_key(&task.scan_id, &scope_id)),
             )
         })?;
-    let mut seen: HashSet<String> = HashSet::new();
+    // This scan's keys of the shard (with ETag and size), and those it read itself.
+    let mut seen: HashMap<String, (Option<String>, u64)> = HashMap::new();
+    let mut read_now: HashSet<String> = HashSet::new();
     let mut unsettled = Vec::new();
     let mut overflow = false;
     for key in ctx
@@ -473,7 +515,9 @@ pub async fn work_shard(
         .map_err(ScanError::Store)?
     {
         let file: Option<ShardFile> = ctx.store.get_json(&key).await.map_err(ScanError::Store)?;
-        for l in file.map(|f| f.keys).unwrap_or_default() {
+        let Some(file) = file else { continue };
+        read_now.extend(file.results.into_iter().map(|r| r.metadata.key));
+        for l in file.keys {
             if !l.settled {
                 if unsettled.len() < MAX_UNSETTLED {
                     unsettled.push(l.key.clone());
@@ -481,16 +525,18 @@ pub async fn work_shard(
                     overflow = true;
                 }
             }
-            seen.insert(l.key);
+            seen.insert(l.key, (l.etag, l.size));
         }
     }
     let mut deleted = Vec::new();
+    let mut carried = Vec::new();
     if let (ScanMode::Incremental, Some(b), true) = (task.config.mode, &task.baseline, finish.clean)
     {
         if let Some(before) = baseline_shard(ctx, b, unit, shard, finish.shards).await? {
             deleted = before
+                .keys
                 .into_iter()
-                .filter(|l| !seen.contains(l.key.as_str()))
+                .filter(|l| !seen.contains_key(l.key.as_str()))
                 .map(|l| DeletedObject {
                     key: l.key,
                     etag: l.etag,
@@ -498,6 +544,19 @@ pub async fn work_shard(
                 })
                 .collect();
             deleted.sort_by(|a: &DeletedObject, b: &DeletedObject| a.key.cmp(&b.key));
+            // Objects this scan did not read, unchanged (same ETag and size) since the
+            // baseline read them: their results come forward, as for listed units.
+            for r in before.results {
+                let unchanged = seen.get(&r.metadata.key).is_some_and(|(etag, size)| {
+                    *etag == r.metadata.etag && *size == r.metadata.size
+                });
+                if unchanged && !read_now.contains(&r.metadata.key) {
+                    if let Some(c) = super::work::carry(&r, Some(&b.scan_id)) {
+                        read_now.insert(c.metadata.key.clone());
+                        carried.push(c);
+                    }
+                }
+            }
         }
     }
     let part = Part {
@@ -508,6 +567,7 @@ pub async fn work_shard(
             account_id: unit.account_id.clone(),
             bucket: unit.bucket.clone(),
             deleted: deleted.clone(),
+            objects: carried,
             ..BucketPart::default()
         },
         listing: Vec::new(),

@@ -383,7 +383,7 @@ async fn work_slice(
     part.last = unit_done;
     if by_file {
         // Deletions are found shard by shard once the bucket's file units are done.
-        super::bucket_finish::write_shards(ctx, &task, &listing).await?;
+        super::bucket_finish::write_shards(ctx, &task, &listing, &part.objects).await?;
     }
     let objects = listing.len();
     let record = Part {
@@ -533,7 +533,7 @@ struct LoadedBaseline {
 
 /// The result to carry forward for an unchanged object: the baseline's, when it
 /// classified the object (or carried it itself), marked with the scan that read it.
-fn carry(baseline: &ObjectResult, baseline_scan: Option<&str>) -> Option<ObjectResult> {
+pub(super) fn carry(baseline: &ObjectResult, baseline_scan: Option<&str>) -> Option<ObjectResult> {
     if baseline.status == ObjectStatus::Skipped {
         return None;
     }
