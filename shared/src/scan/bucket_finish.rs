@@ -700,6 +700,21 @@ mod tests {
     }
 
     #[test]
+    fn shards_are_fixed_by_the_key_alone_so_a_baseline_split_the_same_way_lines_up() {
+        // FNV-1a 64 of the key's bytes: these values must never change, or every
+        // baseline's shard files would be read as the wrong shard.
+        assert_eq!(shard_of("k1.txt", 4), 3);
+        assert_eq!(shard_of("k6.txt", 4), 2);
+        assert_eq!(shard_of("k0.txt", 3), 0);
+        assert_eq!(shard_of("", 7), (0xcbf2_9ce4_8422_2325u64 % 7) as u32);
+        assert_eq!(shard_of("any", 1), 0);
+        let spread: HashSet<u32> = (0..1000)
+            .map(|i| shard_of(&format!("logs/{i}.gz"), 16))
+            .collect();
+        assert_eq!(spread.len(), 16, "keys spread over every shard");
+    }
+
+    #[test]
     fn objects_older_than_the_baseline_time_and_settled_are_unchanged() {
         let since = millis("2026-12-01T00:00:00Z").unwrap();
         let c = ChangedSince::new(since, ["retry.txt".to_string()]);

@@ -45,9 +45,9 @@ pub struct InventorySource {
     pub records_per_task: u32,
     /// Shards of the bucket's keys for finding deletions (1..=4096): each file unit
     /// writes its keys split by key hash, and one task per shard compares this scan's
-    /// keys of the shard with the previous scan's, so no task holds more than
-    /// 1/`deletion_shards` of the bucket's keys (about 10^7 keys, 1.5 GB, a shard is
-    /// comfortable for a 3 GB function: 128 shards for 10^9 objects).
+    /// keys of the shard (and carries unchanged results forward) with the previous
+    /// scan's, so no task holds more than 2/`deletion_shards` of the bucket's keys with
+    /// their previous results (see docs/scale.md: 256 shards for 10^9 objects).
     #[serde(default = "default_deletion_shards")]
     pub deletion_shards: u32,
 }
