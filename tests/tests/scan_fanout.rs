@@ -1,7 +1,9 @@
 //! S3 Inventory fan-out through the real scan path: one unit per data file of the report
 //! (CSV and Parquet), each read in several tasks from a record offset, every object counted
 //! exactly once; and an incremental scan whose keys are spread over file units still
-//! finds exactly the changed, new and deleted objects.
+//! finds exactly the changed, new and deleted objects (deletions shard by shard, unchanged
+//! results carried forward); and a chain task queued by the version before file units
+//! finishes its report after an upgrade.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -315,4 +317,95 @@ async fn incremental_scan_over_file_units_finds_changed_new_and_deleted_objects(
 /// RFC 3339 (UTC, milliseconds) of epoch milliseconds, as S3 Inventory writes times.
 fn crate_rfc3339(ms: i64) -> String {
     s3connector::reject::rfc3339(ms)
+}
+
+#[tokio::test]
+async fn a_chain_task_queued_before_file_units_finishes_its_report_after_an_upgrade() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let ctx = scan_context(&clients, "it-fan-old").await;
+    let src = new_bucket(&clients, "it-fan-old-src").await;
+    let dest = new_bucket(&clients, "it-fan-old-inv").await;
+    // Nine objects, three a data file, each file out of key order (so reading the report
+    // on and listing after the last key read give different keys).
+    let mut keys = Vec::new();
+    let mut files = Vec::new();
+    for f in 0..3 {
+        let mut text = String::new();
+        for r in (0..3).rev() {
+            let key = format!("f{f}/r{r}.txt");
+            let etag = put(&clients, &src, &key, "x\n").await;
+            text.push_str(&csv_row(&src, &key, 2, &etag));
+            keys.push(key);
+        }
+        files.push(gzip(&text));
+    }
+    let prefix = format!("inv/{src}/daily/");
+    let stamp = "2026-12-07T01-00Z";
+    let report = Report {
+        source: &src,
+        stamp,
+        created_ms: now_ms() - 3_600_000,
+        format: "CSV",
+        schema: CSV_SCHEMA,
+    };
+    put_report(&clients.s3(), &dest, &prefix, &report, files).await;
+    // The scan as the old version planned it: one listed unit for the bucket.
+    let config =
+        s3connector::scan::config::ScanConfig::from_value(json!({"buckets": {"include": [src]}}))
+            .unwrap();
+    let plan = s3connector::scan::plan::plan(&ctx, config).await.unwrap();
+    assert!(
+        ctx.queue.pop().is_some(),
+        "the plan's first task, replaced below"
+    );
+    let unit = &plan.units[0];
+    // Its second slice as the old version queued it: slice 0 read the first two records
+    // of data file 0 with the report pinned; the cursor carries `unordered`.
+    let old: s3connector::scan::task::Task = serde_json::from_value(json!({
+        "scan_id": plan.scan_id, "started_at": plan.started_at,
+        "config": {"buckets": {"include": [src]}, "slices_per_task": 1,
+                   "inventories": [{"bucket": src, "id": "daily", "destination_bucket": dest,
+                                    "destination_prefix": "inv", "records_per_task": 2}]},
+        "unit": {"id": unit.id, "bucket": src, "region": "us-east-1", "prefix": "",
+                 "root_only": false},
+        "slice": 1,
+        "start_after": "f0/r1.txt",
+        "inventory": {"report": {"bucket": dest, "folder": format!("{prefix}{stamp}/"),
+                                 "created_at": "2026-12-07T01:00:00.000Z"},
+                      "position": {"file": 0, "record": 2, "objects": 2, "bytes": 4},
+                      "unordered": false}
+    }))
+    .expect("the old task shape is accepted");
+    assert!(old.is_legacy_inventory_chain());
+    ctx.queue.send(old).await.unwrap();
+    let mut tasks = 0;
+    while let Some(t) = ctx.queue.pop() {
+        tasks += 1;
+        s3connector::scan::work::run_task(&ctx, t, None)
+            .await
+            .expect("task");
+    }
+    assert_eq!(tasks, 4, "records 2.. of the report, two a slice");
+    let raw = ctx
+        .store
+        .get(&s3connector::scan::finalize::report_key(&plan.scan_id))
+        .await
+        .unwrap()
+        .expect("the chain finished the scan");
+    let r: ScanReport = serde_json::from_slice(&raw).unwrap();
+    let b = bucket(&r, &src);
+    // Everything after the cursor in the report, each once (the report sorts by key);
+    // a listing after the last key read would have taken f0/r2 instead of f0/r0.
+    let mut after_cursor = keys[2..].to_vec();
+    after_cursor.sort();
+    assert_eq!(keys_of(b), after_cursor);
+    assert_eq!(b.totals.objects_classified, 7);
+    // Its slices are in report order, not key order: no checkpoint is kept from them.
+    let checkpoint = ctx
+        .store
+        .get(&s3connector::scan::plan::checkpoint_key(&unit.id))
+        .await
+        .unwrap();
+    assert!(checkpoint.is_none());
 }
