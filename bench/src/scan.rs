@@ -12,6 +12,7 @@
 //!
 //! Sizes: `S3CONNECTOR_BENCH_SCAN_SMALL` (10000), `S3CONNECTOR_BENCH_SCAN_LARGE_MB`
 //! (4 objects of 16 MB), `S3CONNECTOR_BENCH_LIST_KEYS` (100000); 0 skips that part.
+//! `S3CONNECTOR_BENCH_LIST_ROUNDS` (3): alternating listing rounds (median and best reported).
 
 use std::path::Path;
 use std::process::Command;
@@ -156,23 +157,52 @@ async fn listing(clients: &Clients, emu: &Emulator, keys: usize) {
     seed(&s3, name, objects).await;
     // Both sides list the same bucket with the same requests: ListObjectsV2, 1,000 keys
     // a page, EncodingType=url, continuation tokens. Runs alternate (ours, CLI, ours,
-    // CLI) so neither gets the emulator warmer or busier; the best of each counts.
-    let (mut ours, mut cli) = (Duration::MAX, Duration::MAX);
+    // CLI, ...) so neither gets the emulator warmer or busier, and the order flips each
+    // round so neither always follows the other; the median and the best of each count.
+    let rounds = env_u64("S3CONNECTOR_BENCH_LIST_ROUNDS", 3).max(1) as usize;
+    let (mut ours, mut cli) = (Vec::new(), Vec::new());
     let mut pages = 0;
-    for _ in 0..2 {
+    for round in 0..rounds {
+        let cli_first = round % 2 == 1;
+        if cli_first {
+            cli.push(list_with_cli(emu, name, keys));
+        }
         let (elapsed, n) = list_with_scan(&s3, name, keys).await;
         pages = n;
-        ours = ours.min(elapsed);
-        cli = cli.min(list_with_cli(emu, name, keys));
+        ours.push(elapsed);
+        if !cli_first {
+            cli.push(list_with_cli(emu, name, keys));
+        }
     }
+    let (ours_best, ours_median) = best_and_median(&mut ours);
+    let (cli_best, cli_median) = best_and_median(&mut cli);
+    let per_s = |d: Duration| keys as f64 / d.as_secs_f64();
+    let per_page = |d: Duration| d.as_secs_f64() * 1e3 / pages.max(1) as f64;
     println!(
-        "listing {keys} keys: scan paging {:.0} keys/s ({pages} pages, {:.1} ms/page), aws s3api list-objects-v2 {:.0} keys/s ({:.1} ms/page), ratio {:.2} (target >= 1; best of 2 alternating runs each)",
-        keys as f64 / ours.as_secs_f64(),
-        ours.as_secs_f64() * 1e3 / pages as f64,
-        keys as f64 / cli.as_secs_f64(),
-        cli.as_secs_f64() * 1e3 / pages as f64,
-        cli.as_secs_f64() / ours.as_secs_f64(),
+        "listing {keys} keys ({pages} pages, {rounds} alternating rounds): scan paging median {:.0} keys/s ({:.1} ms/page), best {:.0} keys/s; aws s3api list-objects-v2 median {:.0} keys/s ({:.1} ms/page), best {:.0} keys/s; ratio of medians {:.2}, of bests {:.2} (target >= 1); all runs (sorted), seconds: scan {:?}, CLI {:?}",
+        per_s(ours_median),
+        per_page(ours_median),
+        per_s(ours_best),
+        per_s(cli_median),
+        per_page(cli_median),
+        per_s(cli_best),
+        cli_median.as_secs_f64() / ours_median.as_secs_f64(),
+        cli_best.as_secs_f64() / ours_best.as_secs_f64(),
+        secs(&ours),
+        secs(&cli),
     );
+}
+
+/// The best (shortest) and the median of `runs` (sorted in place).
+fn best_and_median(runs: &mut [Duration]) -> (Duration, Duration) {
+    runs.sort();
+    (runs[0], runs[runs.len() / 2])
+}
+
+fn secs(runs: &[Duration]) -> Vec<String> {
+    runs.iter()
+        .map(|d| format!("{:.1}", d.as_secs_f64()))
+        .collect()
 }
 
 /// The scan's listing of `bucket`: its own [`Lister`] (keys decoded into the report's

@@ -107,7 +107,7 @@ pub async fn run(
         );
     }
     for pattern in &plan.unmatched_bucket_patterns {
-        eprintln!("warning: bucket pattern {pattern:?} matches no bucket the credentials can list");
+        eprintln!("warning: bucket pattern {pattern:?} matches no bucket the credentials can list (a plain name: no bucket of that name exists)");
     }
     if plan.buckets.is_empty() && unscanned.is_empty() {
         return Err(
@@ -188,8 +188,16 @@ fn nothing_changed(report: &ScanReport) -> bool {
 
 fn print_summary(report: &ScanReport, folder: &str) {
     println!(
-        "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:<11}  SKIPPED BY REASON",
-        "BUCKET", "STATUS", "OBJECTS", "CLASSIFIED", "SKIPPED", "FINDINGS", "SENSITIVITY"
+        "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:>8}  {:>11}  {:<11}  SKIPPED BY REASON",
+        "BUCKET",
+        "STATUS",
+        "OBJECTS",
+        "CLASSIFIED",
+        "CARRIED",
+        "SKIPPED",
+        "FINDINGS",
+        "OCCURRENCES",
+        "SENSITIVITY"
     );
     for b in &report.buckets {
         let t = &b.totals;
@@ -199,13 +207,15 @@ fn print_summary(report: &ScanReport, folder: &str) {
             .map(|(r, n)| format!("{r}={n}"))
             .collect();
         println!(
-            "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:<11}  {}",
+            "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:>8}  {:>11}  {:<11}  {}",
             b.name,
             b.status.as_str(),
             t.objects_seen,
             t.objects_classified,
+            t.objects_carried,
             t.objects_skipped,
             t.findings,
+            t.occurrences,
             t.sensitivity.as_str(),
             reasons.join(" ")
         );
@@ -232,12 +242,12 @@ fn print_summary(report: &ScanReport, folder: &str) {
     if !top.is_empty() {
         println!();
         println!(
-            "{:<30}  {:<40}  {:<28}  {:>5}  {:<24}  SAMPLE",
-            "BUCKET", "KEY", "DETECTOR", "COUNT", "FIRST LOCATION"
+            "{:<30}  {:<40}  {:<28}  {:>11}  {:<24}  SAMPLE",
+            "BUCKET", "KEY", "DETECTOR", "OCCURRENCES", "FIRST LOCATION"
         );
         for (bucket, key, detector, count, location, sample) in top.iter().take(TOP_FINDINGS) {
             println!(
-                "{bucket:<30}  {key:<40}  {detector:<28}  {count:>5}  {location:<24}  {sample}"
+                "{bucket:<30}  {key:<40}  {detector:<28}  {count:>11}  {location:<24}  {sample}"
             );
         }
         if let Some(more) = truncated_note(top.len(), folder) {
@@ -246,16 +256,31 @@ fn print_summary(report: &ScanReport, folder: &str) {
     }
     let t = &report.totals;
     println!();
-    println!(
-        "{} bucket(s), {} object(s) seen, {} classified, {} skipped, {} not selected, {} deleted, {} finding(s)",
+    println!("{}", summary_line(t));
+}
+
+/// The scan's totals in one line: objects, then findings (one detector in one object:
+/// the rows of the findings table and of findings.csv) and the occurrences they hold.
+fn summary_line(t: &s3connector::scan::report::Totals) -> String {
+    let carried = if t.sums.objects_carried > 0 {
+        format!(
+            " ({} unchanged with results carried forward)",
+            t.sums.objects_carried
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "{} bucket(s), {} object(s) seen, {} classified, {} skipped, {} not selected{carried}, {} deleted; {} finding(s) (a detector in an object, one row each in findings.csv) holding {} occurrence(s)",
         t.buckets,
         t.sums.objects_seen,
         t.sums.objects_classified,
         t.sums.objects_skipped,
         t.sums.objects_not_selected,
         t.sums.objects_deleted,
-        t.sums.findings
-    );
+        t.sums.findings,
+        t.sums.occurrences
+    )
 }
 
 /// The line under a findings table cut at [`TOP_FINDINGS`] rows: how many rows are not
@@ -263,7 +288,7 @@ fn print_summary(report: &ScanReport, folder: &str) {
 fn truncated_note(rows: usize, folder: &str) -> Option<String> {
     (rows > TOP_FINDINGS).then(|| {
         format!(
-            "... {} more finding row(s) not shown (the {TOP_FINDINGS} largest are above); all {rows} are in {folder}findings.csv and {folder}report.html",
+            "... {} more finding(s) not shown (the {TOP_FINDINGS} with the most occurrences are above); all {rows} finding(s) are in {folder}findings.csv and {folder}report.html",
             rows - TOP_FINDINGS
         )
     })
@@ -335,7 +360,39 @@ mod tests {
     fn a_cut_findings_table_says_how_many_rows_and_where_the_rest_are() {
         assert_eq!(truncated_note(TOP_FINDINGS, "out/scans/s/"), None);
         let note = truncated_note(TOP_FINDINGS + 7, "out/scans/s/").unwrap();
-        assert!(note.contains("7 more finding row(s)"), "{note}");
+        assert!(note.contains("7 more finding(s)"), "{note}");
+        assert!(
+            note.contains(&format!("all {} finding(s)", TOP_FINDINGS + 7)),
+            "{note}"
+        );
         assert!(note.contains("out/scans/s/findings.csv"), "{note}");
+    }
+
+    #[test]
+    fn the_summary_counts_findings_as_rows_and_their_matches_as_occurrences() {
+        use s3connector::scan::report::{BucketTotals, Totals};
+        let t = Totals {
+            buckets: 1,
+            sums: BucketTotals {
+                objects_seen: 5,
+                objects_classified: 2,
+                objects_not_selected: 3,
+                objects_carried: 3,
+                findings: 32,
+                occurrences: 233,
+                ..BucketTotals::default()
+            },
+            ..Totals::default()
+        };
+        let line = summary_line(&t);
+        assert!(line.contains("32 finding(s)"), "{line}");
+        assert!(line.contains("233 occurrence(s)"), "{line}");
+        assert!(
+            line.contains("3 unchanged with results carried forward"),
+            "{line}"
+        );
+        // The table's rows and the note under it count the same thing.
+        let note = truncated_note(32, "out/").unwrap();
+        assert!(note.contains("all 32 finding(s)"), "{note}");
     }
 }

@@ -141,6 +141,26 @@ fn scan_of_a_bucket_pattern_that_matches_nothing_warns_and_exits_2() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn scan_of_a_named_bucket_that_does_not_exist_warns_and_exits_2() {
+    // Named buckets are addressed without ListBuckets; a name S3 answers NoSuchBucket
+    // for matches nothing, as a pattern would.
+    let emu = Emulator::start();
+    let out_dir = temp_dir("cli-scan-noname");
+    let name = unique_name("cli-no-such");
+    let out = s3connector(
+        Some(&emu.endpoint),
+        &["scan", "--bucket", name.as_str(), "--out", path(&out_dir)],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("bucket pattern {name:?} matches no bucket")),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(out_dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_incremental_scan_with_no_change_exits_0_and_says_nothing_changed() {
     let emu = Emulator::start();
     let clients = emu.clients().await;

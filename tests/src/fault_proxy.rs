@@ -1,5 +1,5 @@
 //! A loopback HTTP proxy between the functions and the emulator that injects the faults
-//! moto cannot produce: 500 InternalError and 503 SlowDown answers, connection resets,
+//! moto cannot produce: 500 InternalError, 503 SlowDown and 403 AccessDenied answers, connection resets,
 //! slow answers and calls that are never answered.
 //!
 //! The real SDK points at the proxy (`endpoint_url`, path-style S3); every request is
@@ -23,6 +23,9 @@ pub enum Fault {
     InternalError,
     /// Answer `503 SlowDown` (S3's throttling answer) without forwarding.
     SlowDown,
+    /// Answer `403 AccessDenied` without forwarding: an IAM denial, which moto does not
+    /// enforce by default.
+    AccessDenied,
     /// Close the connection with a TCP reset after reading the request.
     Reset,
     /// Forward, but hold the answer back this long first.
@@ -180,6 +183,7 @@ fn serve(
                 "SlowDown",
                 "Please reduce your request rate.",
             )),
+            Some(Fault::AccessDenied) => canned(s3_error(403, "AccessDenied", "Access Denied")),
             Some(Fault::Reset) => {
                 // SO_LINGER 0: closing sends RST instead of FIN.
                 let _ = socket2::SockRef::from(&writer).set_linger(Some(Duration::ZERO));

@@ -87,6 +87,18 @@ impl Emulator {
             .await
             .expect("emulator clients load")
     }
+
+    /// Clients with this emulator's settings that talk to `endpoint` instead: a fault
+    /// proxy in front of it ([`fault_proxy::FaultProxy::url`]).
+    pub async fn clients_via(&self, endpoint: &str) -> Clients {
+        let settings = ClientSettings {
+            endpoint_url: Some(endpoint.to_string()),
+            ..self.settings()
+        };
+        Clients::load(&settings)
+            .await
+            .expect("emulator clients load")
+    }
 }
 
 impl Drop for Emulator {

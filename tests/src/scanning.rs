@@ -44,6 +44,28 @@ pub async fn put(clients: &Clients, bucket: &str, key: &str, body: impl Into<Vec
         .to_string()
 }
 
+/// Deletes an object.
+pub async fn delete(clients: &Clients, bucket: &str, key: &str) {
+    clients
+        .s3()
+        .delete_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Keys of the objects the scan read itself (not results carried forward from an
+/// earlier scan), in report order.
+pub fn read_by_this_scan(b: &s3connector::scan::report::BucketReport) -> Vec<&str> {
+    b.objects
+        .iter()
+        .filter(|o| o.carried_from.is_none())
+        .map(|o| o.metadata.key.as_str())
+        .collect()
+}
+
 /// A context whose store is a new output bucket (`<out_prefix>-<unique>`, store prefix
 /// `s3connector/`) in the emulator, with tasks in memory and a fixed HMAC key.
 pub async fn scan_context(clients: &Clients, out_prefix: &str) -> ScanContext {

@@ -16,7 +16,6 @@ use integration_tests::fault_proxy::{Fault, FaultProxy};
 use integration_tests::ingestion::{run, Scene};
 use integration_tests::receive_as_sqs_event;
 use integration_tests::samples::{self, gzip};
-use s3connector::aws::Clients;
 use serde_json::{json, Value};
 
 const ACCT: &str = "123456789012";
@@ -104,11 +103,7 @@ async fn faults_fail_only_their_messages_and_after_redelivery_every_record_arriv
     // The functions' clients go through the proxy, with short timeouts so that calls
     // that are never answered fail in seconds (production: 30 s, the same mechanism).
     let proxy = FaultProxy::start(&s.emulator.endpoint);
-    let settings = s3connector::aws::ClientSettings {
-        endpoint_url: Some(proxy.url.clone()),
-        ..s.emulator.settings()
-    };
-    let faulty = Clients::load(&settings).await.unwrap().with_timeouts(
+    let faulty = s.emulator.clients_via(&proxy.url).await.with_timeouts(
         TimeoutConfig::builder()
             .connect_timeout(Duration::from_secs(2))
             .read_timeout(Duration::from_secs(2))

@@ -7,13 +7,16 @@ use std::collections::BTreeSet;
 
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::fake_aws::FakeAws;
-use integration_tests::scanning::{new_bucket, put, run_scan, scan_context};
+use integration_tests::fault_proxy::{Fault, FaultProxy};
+use integration_tests::scanning::{
+    delete, new_bucket, put, read_by_this_scan, run_scan, scan_context,
+};
 use integration_tests::{samples, unique_name, Emulator};
 use s3connector::aws::Clients;
 use s3connector::scan::context::ScanContext;
 use s3connector::scan::finalize::{lock_key, report_key};
 use s3connector::scan::report::ReportFile;
-use s3connector::scan::report::{BucketStatus, ObjectStatus, ScanReport, SkipReason};
+use s3connector::scan::report::{BucketStatus, ObjectStatus, ScanReport, Sensitivity, SkipReason};
 use s3connector::scan::reports::report_file_key;
 use s3connector::scan::store::Store;
 use s3connector::scan::task::TaskQueue;
@@ -197,19 +200,15 @@ async fn incremental_scan_reads_only_the_changed_object_and_reports_the_deleted_
         format!("changed\ncard {card}\n").into_bytes(),
     )
     .await;
-    clients
-        .s3()
-        .delete_object()
-        .bucket(&bucket)
-        .key("d/file-4.txt")
-        .send()
-        .await
-        .unwrap();
+    delete(&clients, &bucket, "d/file-4.txt").await;
 
     let (second, _) = scan(&ctx, config).await;
     let b = &second.buckets[0];
-    let classified: Vec<&str> = b.objects.iter().map(|o| o.metadata.key.as_str()).collect();
-    assert_eq!(classified, vec!["d/file-2.txt"]);
+    assert_eq!(read_by_this_scan(b), vec!["d/file-2.txt"]);
+    assert_eq!(
+        b.totals.objects_carried, 4,
+        "the unchanged objects' results are carried"
+    );
     assert_eq!(
         b.totals.objects_not_selected, 4,
         "unchanged objects are not read"
@@ -465,4 +464,180 @@ async fn the_function_entry_plans_to_sqs_and_works_the_tasks_it_receives() {
     assert_eq!(report.buckets.len(), 1);
     assert_eq!(report.buckets[0].totals.objects_classified, 7);
     assert_eq!(report.buckets[0].status, BucketStatus::Complete);
+}
+
+#[tokio::test]
+async fn named_buckets_are_scanned_without_list_buckets_or_get_bucket_location() {
+    let emu = Emulator::start();
+    // moto does not enforce IAM: the denials of a role allowed on one bucket only (no
+    // s3:ListAllMyBuckets, no s3:GetBucketLocation) are answered by the fault proxy.
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let clients = emu.clients_via(&proxy.url).await;
+    let data = new_bucket(&clients, "it-scan-named").await;
+    let [_, card, _, _] = samples::PLANTED.map(|(_, v)| v);
+    put(
+        &clients,
+        &data,
+        "card.txt",
+        format!("card {card}\n").into_bytes(),
+    )
+    .await;
+    let ctx = scan_context(&clients, "it-scan-named-out").await;
+    proxy.inject("ListBuckets", "", Fault::AccessDenied, 1000);
+    proxy.inject("GetBucketLocation", "", Fault::AccessDenied, 1000);
+
+    let (plan, report) = run_scan(&ctx, json!({"buckets": {"include": [data]}}), |_| {}).await;
+    assert!(
+        plan.accounts.iter().all(|a| a.issue.is_none()),
+        "{:?}",
+        plan.accounts
+    );
+    let b = &report.buckets[0];
+    assert_eq!(b.name, data);
+    assert_eq!(b.status, BucketStatus::Complete, "{:?}", b.errors);
+    assert_eq!(b.metadata.region.as_deref(), Some("us-east-1"));
+    assert!(findings_of(&report, &data, "card.txt")
+        .iter()
+        .any(|f| f.0 == "credit_card"));
+    let seen = proxy.seen();
+    assert!(
+        !seen.iter().any(|s| s.operation == "ListBuckets"),
+        "a named bucket needs no ListBuckets"
+    );
+    assert!(seen
+        .iter()
+        .any(|s| s.operation == "GetBucketLocation" && s.fault == Some(Fault::AccessDenied)));
+
+    // A pattern does need the listing: denied, the account is reported with the action.
+    let config = s3connector::scan::config::ScanConfig::from_value(
+        json!({"buckets": {"include": [format!("{data}*")]}}),
+    )
+    .unwrap();
+    let plan = s3connector::scan::plan::plan(&ctx, config).await.unwrap();
+    let issue = plan.accounts[0].issue.as_ref().expect("ListBuckets denied");
+    assert_eq!(issue.action, "s3:ListAllMyBuckets");
+    assert_eq!(issue.error_code.as_deref(), Some("AccessDenied"));
+    while ctx.queue.pop().is_some() {}
+}
+
+#[tokio::test]
+async fn incremental_report_carries_unchanged_findings_replaces_changed_and_drops_deleted() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-carry").await;
+    let [email, card, key, ssn] = samples::PLANTED.map(|(_, v)| v);
+    put(
+        &clients,
+        &bucket,
+        "a/email.txt",
+        format!("contact {email}\n").into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &bucket,
+        "a/key.txt",
+        format!("aws_access_key_id = {key}\n").into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &bucket,
+        "b/clean.txt",
+        b"nothing to see\n".to_vec(),
+    )
+    .await;
+    put(
+        &clients,
+        &bucket,
+        "b/ssn.txt",
+        format!("ssn: {ssn}\n").into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &bucket,
+        "c/gone.txt",
+        format!("card {card}\n").into_bytes(),
+    )
+    .await;
+    // Two objects a slice: the carried results come from several baseline parts.
+    let config =
+        json!({"buckets": {"include": [bucket]}, "mode": "incremental", "objects_per_task": 2});
+    let (first, _) = scan(&ctx, config.clone()).await;
+    assert_eq!(first.totals.sums.objects_classified, 5);
+    assert_eq!(first.totals.sums.findings, 4);
+
+    // b/ssn.txt now holds a card number instead; c/gone.txt is deleted.
+    put(
+        &clients,
+        &bucket,
+        "b/ssn.txt",
+        format!("card {card}\n").into_bytes(),
+    )
+    .await;
+    delete(&clients, &bucket, "c/gone.txt").await;
+    let (second, text) = scan(&ctx, config.clone()).await;
+    let b = &second.buckets[0];
+    assert_eq!(
+        b.totals.objects_classified, 1,
+        "only the changed object is read"
+    );
+    assert_eq!(b.totals.objects_carried, 3);
+    let detectors = |k: &str| -> Vec<&str> {
+        findings_of(&second, &bucket, k)
+            .iter()
+            .map(|f| f.0)
+            .collect()
+    };
+    assert_eq!(detectors("a/email.txt"), vec!["email"]);
+    assert_eq!(detectors("a/key.txt"), vec!["aws_access_key_id"]);
+    assert_eq!(
+        detectors("b/ssn.txt"),
+        vec!["credit_card"],
+        "new findings replace the old"
+    );
+    assert!(detectors("c/gone.txt").is_empty());
+    assert!(detectors("b/clean.txt").is_empty());
+    assert_eq!(
+        b.deleted.iter().map(|d| d.key.as_str()).collect::<Vec<_>>(),
+        vec!["c/gone.txt"]
+    );
+    let carried_from = |k: &str| {
+        b.objects
+            .iter()
+            .find(|o| o.metadata.key == k)
+            .and_then(|o| o.carried_from.clone())
+    };
+    assert_eq!(
+        carried_from("a/email.txt").as_deref(),
+        Some(first.scan_id.as_str())
+    );
+    assert_eq!(
+        carried_from("b/clean.txt").as_deref(),
+        Some(first.scan_id.as_str())
+    );
+    assert_eq!(carried_from("b/ssn.txt"), None, "read by this scan");
+    assert_eq!(b.totals.findings, 3);
+    assert_eq!(b.totals.sensitivity, Sensitivity::High);
+    for v in [email, card, key, ssn] {
+        assert!(!text.contains(v), "a report holds {v} unmasked");
+    }
+
+    // Nothing changed since: the findings are still there, carried from the scan that
+    // read each object (not from the scan that carried them).
+    let (third, _) = scan(&ctx, config).await;
+    let b = &third.buckets[0];
+    assert_eq!(b.totals.objects_classified, 0);
+    assert_eq!(b.totals.objects_carried, 4);
+    assert_eq!(b.totals.findings, 3);
+    assert_ne!(b.totals.sensitivity, Sensitivity::Unknown);
+    let from = |k: &str| {
+        b.objects
+            .iter()
+            .find(|o| o.metadata.key == k)
+            .and_then(|o| o.carried_from.clone())
+    };
+    assert_eq!(from("a/email.txt").as_deref(), Some(first.scan_id.as_str()));
+    assert_eq!(from("b/ssn.txt").as_deref(), Some(second.scan_id.as_str()));
 }

@@ -6,7 +6,6 @@
 use aws_sdk_s3::primitives::ByteStream;
 use integration_tests::fault_proxy::{Fault, FaultProxy};
 use integration_tests::{unique_name, Emulator};
-use s3connector::aws::Clients;
 use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::ScanContext;
 use s3connector::scan::finalize::{finish_if_last, lock_key, LockState, ReportsLock};
@@ -21,11 +20,7 @@ use serde_json::json;
 async fn lock_winner_failing_mid_write_is_resumed_by_its_redelivered_task_only() {
     let emu = Emulator::start();
     let proxy = FaultProxy::start(&emu.endpoint);
-    let settings = s3connector::aws::ClientSettings {
-        endpoint_url: Some(proxy.url.clone()),
-        ..emu.settings()
-    };
-    let clients = Clients::load(&settings).await.unwrap();
+    let clients = emu.clients_via(&proxy.url).await;
     let s3 = clients.s3();
     let data = unique_name("it-finish-data");
     let out = unique_name("it-finish-out");

@@ -2,6 +2,7 @@
 //! grant. Categories come from the connection test's code table (by code, never by message).
 
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde::{Deserialize, Serialize};
 
 use crate::aws::error_summary;
@@ -19,6 +20,10 @@ pub struct AccessIssue {
     /// AWS error code (`AccessDenied`, `NoSuchBucket`...), when AWS answered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
+    /// HTTP status of AWS's answer, when there was one (a 403 without an error code, as
+    /// HEAD requests get, is a denial too).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
     /// What it means for the user, and what to do.
     pub message: String,
     /// Whether retrying later can help.
@@ -27,13 +32,24 @@ pub struct AccessIssue {
 
 impl AccessIssue {
     /// Builds the issue for an SDK error of `operation` needing `action` on `resource`.
-    pub fn from_sdk<E, R>(operation: &str, action: &str, resource: &str, e: &SdkError<E, R>) -> Self
+    /// Only an access denial (its code, or HTTP 403 without one) asks to grant `action`;
+    /// any other failure is reported as what AWS answered, with its code.
+    pub fn from_sdk<E>(
+        operation: &str,
+        action: &str,
+        resource: &str,
+        e: &SdkError<E, HttpResponse>,
+    ) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
         let code = e.code().map(str::to_string);
-        let category = code.as_deref().and_then(category_for_code);
+        let http_status = e.raw_response().map(|r| r.status().as_u16());
+        let category = match code.as_deref() {
+            Some(c) => category_for_code(c),
+            None if http_status == Some(403) => Some(Category::AccessDenied),
+            None => None,
+        };
         let transient = matches!(e, SdkError::TimeoutError(_) | SdkError::DispatchFailure(_))
             || category.is_some_and(Category::is_retryable);
         let message = failure_message(operation, action, resource, category, &error_summary(e));
@@ -41,16 +57,16 @@ impl AccessIssue {
             operation: operation.to_string(),
             action: action.to_string(),
             error_code: code,
+            http_status,
             message,
             transient,
         }
     }
 
     /// A failed ListObjectsV2 on `bucket` (IAM action `s3:ListBucket` on the bucket ARN).
-    pub fn listing<E, R>(bucket: &str, e: &SdkError<E, R>) -> Self
+    pub fn listing<E>(bucket: &str, e: &SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug + 'static,
     {
         AccessIssue::from_sdk(
             "ListObjectsV2",
@@ -67,13 +83,22 @@ impl AccessIssue {
         with_code_and_action(&self.message, self.error_code.as_deref(), &self.action)
     }
 
-    /// The report's form of the issue, for the object `key` when it concerns one.
+    /// The report's form of the issue, for the object `key` when it concerns one. Its
+    /// IAM action to grant is named only for a denial (`kms:Decrypt` for a KMS key's):
+    /// granting cannot fix any other failure.
     pub fn to_report(&self, key: Option<&str>) -> super::report::ScanIssue {
+        let action = if self.is_denied() {
+            Some(self.action.clone())
+        } else if self.is_kms() {
+            Some("kms:Decrypt".to_string())
+        } else {
+            None
+        };
         super::report::ScanIssue {
             operation: self.operation.clone(),
             key: key.map(str::to_string),
             code: self.error_code.clone(),
-            action: Some(self.action.clone()),
+            action,
             message: self.message.clone(),
         }
     }
@@ -86,12 +111,13 @@ impl AccessIssue {
             .is_some_and(|c| c == Category::KmsAccess)
     }
 
-    /// Whether AWS answered with an access denial.
+    /// Whether AWS answered with an access denial (its code, or HTTP 403 without one).
     pub fn is_denied(&self) -> bool {
-        self.error_code
-            .as_deref()
-            .and_then(category_for_code)
-            .is_some_and(|c| matches!(c, Category::AccessDenied | Category::ExplicitDeny))
+        match self.error_code.as_deref() {
+            Some(code) => category_for_code(code)
+                .is_some_and(|c| matches!(c, Category::AccessDenied | Category::ExplicitDeny)),
+            None => self.http_status == Some(403),
+        }
     }
 }
 

@@ -20,7 +20,7 @@
 //! eventually consistent for recent writes, so a report may miss what changed just
 //! before it) and the baseline settled it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
@@ -31,7 +31,7 @@ use super::context::ScanContext;
 use super::finalize::{release_lock, take_lock};
 use super::plan::{checkpoint_key, now, plan_key, Checkpoint, Plan};
 use super::record::{Listed, Part, UnitSummary};
-use super::report::{BucketPart, DeletedObject, ObjectMetadata};
+use super::report::{BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task, Unit};
 use super::work::{part_key, unit_key};
@@ -170,47 +170,151 @@ pub async fn finished_units(ctx: &ScanContext, scan_id: &str) -> Result<Vec<Stri
         .collect())
 }
 
-/// Keys listed by the units of `bucket` (through `role`) in scan `scan_id`, from their
-/// part files; with whether every unit finished without an issue.
-async fn listed_keys(
+/// The keys of one file unit's slice that fall in one shard: written by the slice, read
+/// by the shard's task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShardFile {
+    /// The keys, as the slice listed them.
+    pub keys: Vec<Listed>,
+    /// The results of those the slice classified (masked samples and digests only): what
+    /// the next incremental scan carries forward for the objects still unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub results: Vec<ObjectResult>,
+}
+
+/// What the task that finished a bucket's file units recorded for its shard tasks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FinishPlan {
+    /// The bucket's file units.
+    pub units: Vec<String>,
+    /// Whether every file unit finished without an issue (else no deletion is inferred
+    /// and the checkpoint stays).
+    pub clean: bool,
+    /// See [`BucketSummary::changed_since`].
+    pub changed_since: String,
+    /// Shards of the bucket's keys.
+    pub shards: u32,
+}
+
+/// What one shard's task found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardResult {
+    /// Keys of the shard this scan saw but did not settle (at most [`MAX_UNSETTLED`]).
+    pub unsettled: Vec<String>,
+    /// Whether the shard had more unsettled keys than that.
+    pub unsettled_overflow: bool,
+    /// Keys of the baseline in the shard that this scan did not see.
+    pub deleted: u64,
+}
+
+/// The shard of `key` among `shards`: FNV-1a 64 of its bytes, modulo `shards` (stable
+/// across versions and processes, so a baseline's shards are this scan's).
+pub fn shard_of(key: &str, shards: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % u64::from(shards.max(1))) as u32
+}
+
+fn shard_dir(scan_id: &str, scope_id: &str, shard: u32) -> String {
+    format!("scans/{scan_id}/shards/{scope_id}/{shard:05}/")
+}
+
+/// Key of the shard file of `unit_id`'s slice `slice` for shard `shard`.
+pub fn shard_file_key(
+    scan_id: &str,
+    scope_id: &str,
+    shard: u32,
+    unit_id: &str,
+    slice: u32,
+) -> String {
+    format!(
+        "{}{unit_id}-{slice:06}.json",
+        shard_dir(scan_id, scope_id, shard)
+    )
+}
+
+fn finish_plan_key(scan_id: &str, scope_id: &str) -> String {
+    format!("scans/{scan_id}/buckets/{scope_id}/finish.json")
+}
+
+fn shard_result_dir(scan_id: &str, scope_id: &str) -> String {
+    format!("scans/{scan_id}/buckets/{scope_id}/shards/")
+}
+
+fn shard_result_key(scan_id: &str, scope_id: &str, shard: u32) -> String {
+    format!("{}{shard:05}.json", shard_result_dir(scan_id, scope_id))
+}
+
+/// How many shards the bucket's keys are split into (from its inventory's config).
+pub fn shards_for(task: &Task) -> u32 {
+    task.config
+        .inventory_for(&task.unit.bucket)
+        .map_or(super::config::inventories::DEFAULT_DELETION_SHARDS, |s| {
+            s.deletion_shards
+        })
+        .max(1)
+}
+
+/// Writes an inventory file unit's slice listing split by shard: one file per shard
+/// that holds any of its keys.
+pub async fn write_shards(
     ctx: &ScanContext,
-    plan: &Plan,
-    unit: &Unit,
-) -> Result<(Vec<Listed>, bool), ScanError> {
-    let mut out = Vec::new();
-    let mut clean = true;
-    for u in plan
-        .units
-        .iter()
-        .filter(|u| u.bucket == unit.bucket && u.role_arn == unit.role_arn)
-    {
-        let Some(summary) = ctx
-            .store
-            .get_json::<UnitSummary>(&unit_key(&plan.scan_id, &u.id))
+    task: &Task,
+    listing: &[Listed],
+    results: &[ObjectResult],
+) -> Result<(), ScanError> {
+    let shards = shards_for(task);
+    let scope_id = task.unit.bucket_scope_id();
+    let mut by_shard: std::collections::BTreeMap<u32, ShardFile> = Default::default();
+    let empty = || ShardFile {
+        keys: Vec::new(),
+        results: Vec::new(),
+    };
+    for l in listing {
+        by_shard
+            .entry(shard_of(&l.key, shards))
+            .or_insert_with(empty)
+            .keys
+            .push(l.clone());
+    }
+    for r in results.iter().filter(|r| r.status != ObjectStatus::Skipped) {
+        by_shard
+            .entry(shard_of(&r.metadata.key, shards))
+            .or_insert_with(empty)
+            .results
+            .push(r.clone());
+    }
+    for (shard, content) in by_shard {
+        let key = shard_file_key(&task.scan_id, &scope_id, shard, &task.unit.id, task.slice);
+        ctx.store
+            .put_json(&key, &content, Some(PART_TAG))
             .await
-            .map_err(ScanError::Store)?
-        else {
-            clean = false;
-            continue;
-        };
-        clean &= summary.issue.is_none();
-        for slice in 0..summary.slices {
-            match ctx
-                .store
-                .get_json::<Part>(&part_key(&plan.scan_id, &u.id, slice))
-                .await
-                .map_err(ScanError::Store)?
-            {
-                Some(p) => out.extend(p.listing),
-                None => clean = false,
-            }
+            .map_err(ScanError::Store)?;
+    }
+    Ok(())
+}
+
+/// Whether every file unit of the bucket finished without an issue.
+async fn units_clean(ctx: &ScanContext, scan_id: &str, units: &[&Unit]) -> Result<bool, ScanError> {
+    for u in units {
+        let summary: Option<UnitSummary> = ctx
+            .store
+            .get_json(&unit_key(scan_id, &u.id))
+            .await
+            .map_err(ScanError::Store)?;
+        if summary.is_none_or(|s| s.issue.is_some()) {
+            return Ok(false);
         }
     }
-    Ok((out, clean))
+    Ok(true)
 }
 
 /// Finishes the bucket of inventory file unit `task.unit` if all its file units are
-/// done and this task wins (or already holds, unfinished) the bucket's lock.
+/// done and this task wins (or already holds, unfinished) the bucket's lock: records
+/// what the shards need and queues one shard task per shard of the bucket's keys.
 pub async fn finish_bucket_if_last(ctx: &ScanContext, task: &Task) -> Result<(), ScanError> {
     let unit = &task.unit;
     let scope_id = unit.bucket_scope_id();
@@ -237,44 +341,233 @@ pub async fn finish_bucket_if_last(ctx: &ScanContext, task: &Task) -> Result<(),
     if !take_lock(ctx, &lock, &owner).await? {
         return Ok(());
     }
-    let (current, clean) = listed_keys(ctx, &plan, unit).await?;
-    let seen: HashSet<&str> = current.iter().map(|l| l.key.as_str()).collect();
-    let unsettled: Vec<String> = current
-        .iter()
-        .filter(|l| !l.settled)
-        .map(|l| l.key.clone())
-        .collect();
-    let mut deleted = Vec::new();
-    if let (ScanMode::Incremental, Some(b), true) = (task.config.mode, &task.baseline, clean) {
-        let old: Option<Plan> = ctx
+    let created_ms = unit
+        .inventory
+        .as_ref()
+        .and_then(|f| millis(&f.report.created_at))
+        .unwrap_or(0);
+    let shards = shards_for(task);
+    let finish = FinishPlan {
+        units: files.iter().map(|u| u.id.clone()).collect(),
+        clean: units_clean(ctx, &task.scan_id, &files).await?,
+        changed_since: crate::reject::rfc3339(created_ms - SETTLE_HOURS * 3_600_000),
+        shards,
+    };
+    ctx.store
+        .put_json(&finish_plan_key(&task.scan_id, &scope_id), &finish, None)
+        .await
+        .map_err(ScanError::Store)?;
+    let whole = bucket_unit(unit);
+    for shard in 0..shards {
+        let t = Task {
+            unit: whole.clone(),
+            slice: shard,
+            start_after: None,
+            folders: Vec::new(),
+            baseline_part: 0,
+            inventory: None,
+            read_manifest: false,
+            shard: Some(shard),
+            ..task.clone()
+        };
+        ctx.queue.send(t).await.map_err(ScanError::Queue)?;
+    }
+    release_lock(ctx, &lock, &owner).await
+}
+
+/// The baseline's keys in shard `shard` of `shards`: from its shard files when it was
+/// split the same way, else from its part files (a baseline written before shards, or
+/// with another shard count), keeping only this shard's keys so memory holds one shard.
+/// `None` when the baseline cannot be read whole (nothing is then called deleted).
+async fn baseline_shard(
+    ctx: &ScanContext,
+    baseline: &Baseline,
+    unit: &Unit,
+    shard: u32,
+    shards: u32,
+) -> Result<Option<ShardFile>, ScanError> {
+    let scope_id = unit.bucket_scope_id();
+    let old_finish: Option<FinishPlan> = ctx
+        .store
+        .get_json(&finish_plan_key(&baseline.scan_id, &scope_id))
+        .await
+        .map_err(ScanError::Store)?;
+    let mut out = ShardFile {
+        keys: Vec::new(),
+        results: Vec::new(),
+    };
+    let in_shard = |key: &str| shard_of(key, shards) == shard;
+    let same_split = old_finish
+        .as_ref()
+        .is_some_and(|f| f.shards == shards && f.clean);
+    if same_split {
+        for key in ctx
             .store
-            .get_json(&plan_key(&b.scan_id))
+            .list(&shard_dir(&baseline.scan_id, &scope_id, shard))
             .await
-            .map_err(ScanError::Store)?;
-        if let Some(old) = old {
-            let (before, complete) = listed_keys(ctx, &old, unit).await?;
-            if complete {
-                deleted = before
+            .map_err(ScanError::Store)?
+        {
+            let Some(file) = ctx
+                .store
+                .get_json::<ShardFile>(&key)
+                .await
+                .map_err(ScanError::Store)?
+            else {
+                return Ok(None);
+            };
+            out.keys.extend(file.keys);
+            out.results.extend(file.results);
+        }
+        // What the baseline's shard task carried forward itself is in its part.
+        if let Some(part) = ctx
+            .store
+            .get_json::<Part>(&part_key(&baseline.scan_id, &scope_id, shard))
+            .await
+            .map_err(ScanError::Store)?
+        {
+            out.results.extend(part.report.objects);
+        }
+        return Ok(Some(out));
+    }
+    let Some(old) = ctx
+        .store
+        .get_json::<Plan>(&plan_key(&baseline.scan_id))
+        .await
+        .map_err(ScanError::Store)?
+    else {
+        return Ok(None);
+    };
+    let mut units: Vec<Unit> = old
+        .units
+        .iter()
+        .filter(|u| u.bucket == unit.bucket && u.role_arn == unit.role_arn)
+        .cloned()
+        .collect();
+    // An inventory bucket's unit holds what its shard tasks carried forward.
+    if old_finish.is_some() {
+        units.push(bucket_unit(unit));
+    }
+    for u in &units {
+        let Some(summary) = ctx
+            .store
+            .get_json::<UnitSummary>(&unit_key(&old.scan_id, &u.id))
+            .await
+            .map_err(ScanError::Store)?
+        else {
+            return Ok(None);
+        };
+        if summary.issue.is_some() {
+            return Ok(None);
+        }
+        for slice in 0..summary.slices {
+            let Some(p) = ctx
+                .store
+                .get_json::<Part>(&part_key(&old.scan_id, &u.id, slice))
+                .await
+                .map_err(ScanError::Store)?
+            else {
+                return Ok(None);
+            };
+            out.keys
+                .extend(p.listing.into_iter().filter(|l| in_shard(&l.key)));
+            out.results.extend(
+                p.report
+                    .objects
                     .into_iter()
-                    .filter(|l| !seen.contains(l.key.as_str()))
-                    .map(|l| DeletedObject {
-                        key: l.key,
-                        etag: l.etag,
-                        last_modified: l.last_modified,
-                    })
-                    .collect();
+                    .filter(|r| r.status != ObjectStatus::Skipped && in_shard(&r.metadata.key)),
+            );
+        }
+    }
+    Ok(Some(out))
+}
+
+/// Works one shard of a bucket's keys (`task.shard`): compares this scan's keys of the
+/// shard with the baseline's (incremental), writes the deletions as the bucket unit's
+/// part `shard`, records the shard's unsettled keys, and, when it is the last shard to
+/// finish, writes the bucket's summary and checkpoint and, maybe, the scan's reports.
+pub async fn work_shard(
+    ctx: &ScanContext,
+    task: &Task,
+) -> Result<super::work::TaskOutcome, ScanError> {
+    let shard = task.shard.expect("a shard task");
+    let unit = &task.unit;
+    let scope_id = unit.bucket_scope_id();
+    let finish: FinishPlan = ctx
+        .store
+        .get_json(&finish_plan_key(&task.scan_id, &scope_id))
+        .await
+        .map_err(ScanError::Store)?
+        .ok_or_else(|| {
+            ScanError::PlanMissing(
+                ctx.store
+                    .location(&finish_plan_key(&task.scan_id, &scope_id)),
+            )
+        })?;
+    // This scan's keys of the shard (with ETag and size), and those it read itself.
+    let mut seen: HashMap<String, (Option<String>, u64)> = HashMap::new();
+    let mut read_now: HashSet<String> = HashSet::new();
+    let mut unsettled = Vec::new();
+    let mut overflow = false;
+    for key in ctx
+        .store
+        .list(&shard_dir(&task.scan_id, &scope_id, shard))
+        .await
+        .map_err(ScanError::Store)?
+    {
+        let file: Option<ShardFile> = ctx.store.get_json(&key).await.map_err(ScanError::Store)?;
+        let Some(file) = file else { continue };
+        read_now.extend(file.results.into_iter().map(|r| r.metadata.key));
+        for l in file.keys {
+            if !l.settled {
+                if unsettled.len() < MAX_UNSETTLED {
+                    unsettled.push(l.key.clone());
+                } else {
+                    overflow = true;
+                }
+            }
+            seen.insert(l.key, (l.etag, l.size));
+        }
+    }
+    let mut deleted = Vec::new();
+    let mut carried = Vec::new();
+    if let (ScanMode::Incremental, Some(b), true) = (task.config.mode, &task.baseline, finish.clean)
+    {
+        if let Some(before) = baseline_shard(ctx, b, unit, shard, finish.shards).await? {
+            deleted = before
+                .keys
+                .into_iter()
+                .filter(|l| !seen.contains_key(l.key.as_str()))
+                .map(|l| DeletedObject {
+                    key: l.key,
+                    etag: l.etag,
+                    last_modified: l.last_modified,
+                })
+                .collect();
+            deleted.sort_by(|a: &DeletedObject, b: &DeletedObject| a.key.cmp(&b.key));
+            // Objects this scan did not read, unchanged (same ETag and size) since the
+            // baseline read them: their results come forward, as for listed units.
+            for r in before.results {
+                let unchanged = seen.get(&r.metadata.key).is_some_and(|(etag, size)| {
+                    *etag == r.metadata.etag && *size == r.metadata.size
+                });
+                if unchanged && !read_now.contains(&r.metadata.key) {
+                    if let Some(c) = super::work::carry(&r, Some(&b.scan_id)) {
+                        read_now.insert(c.metadata.key.clone());
+                        carried.push(c);
+                    }
+                }
             }
         }
     }
-    let whole = bucket_unit(unit);
     let part = Part {
         scan_id: task.scan_id.clone(),
-        unit_id: whole.id.clone(),
-        slice: 0,
+        unit_id: scope_id.clone(),
+        slice: shard,
         report: BucketPart {
             account_id: unit.account_id.clone(),
             bucket: unit.bucket.clone(),
             deleted: deleted.clone(),
+            objects: carried,
             ..BucketPart::default()
         },
         listing: Vec::new(),
@@ -282,38 +575,94 @@ pub async fn finish_bucket_if_last(ctx: &ScanContext, task: &Task) -> Result<(),
     };
     ctx.store
         .put_json(
-            &part_key(&task.scan_id, &whole.id, 0),
+            &part_key(&task.scan_id, &scope_id, shard),
             &part,
             Some(PART_TAG),
         )
         .await
         .map_err(ScanError::Store)?;
-    let created_ms = unit
-        .inventory
-        .as_ref()
-        .and_then(|f| millis(&f.report.created_at))
-        .unwrap_or(0);
-    let changed_since = crate::reject::rfc3339(created_ms - SETTLE_HOURS * 3_600_000);
-    let keep = unsettled.len() <= MAX_UNSETTLED;
+    let result = ShardResult {
+        unsettled,
+        unsettled_overflow: overflow,
+        deleted: deleted.len() as u64,
+    };
+    ctx.store
+        .put_json(
+            &shard_result_key(&task.scan_id, &scope_id, shard),
+            &result,
+            None,
+        )
+        .await
+        .map_err(ScanError::Store)?;
+    let owner = super::finalize::owner_of(&scope_id, shard);
+    let finished = ctx
+        .store
+        .list(&shard_result_dir(&task.scan_id, &scope_id))
+        .await
+        .map_err(ScanError::Store)?
+        .len();
+    let mut reports_written = false;
+    let last_lock = format!("scans/{}/buckets/{scope_id}/shards.lock", task.scan_id);
+    if finished as u32 >= finish.shards && take_lock(ctx, &last_lock, &owner).await? {
+        finish_bucket(ctx, task, &finish).await?;
+        release_lock(ctx, &last_lock, &owner).await?;
+        reports_written = super::finalize::finish_if_last(ctx, &task.scan_id, &owner).await?;
+    }
+    Ok(super::work::TaskOutcome {
+        objects: 0,
+        unit_done: true,
+        reports_written,
+    })
+}
+
+/// Writes the bucket's summary (unsettled keys of every shard, deletions counted),
+/// advances its checkpoint when the scan of it was clean and its unsettled keys fit, and
+/// marks the bucket unit finished with one part per shard.
+async fn finish_bucket(
+    ctx: &ScanContext,
+    task: &Task,
+    finish: &FinishPlan,
+) -> Result<(), ScanError> {
+    let unit = &task.unit;
+    let scope_id = unit.bucket_scope_id();
+    let mut unsettled = Vec::new();
+    let mut deleted = 0;
+    let mut keep = true;
+    for shard in 0..finish.shards {
+        let r: Option<ShardResult> = ctx
+            .store
+            .get_json(&shard_result_key(&task.scan_id, &scope_id, shard))
+            .await
+            .map_err(ScanError::Store)?;
+        let Some(r) = r else {
+            keep = false;
+            continue;
+        };
+        deleted += r.deleted;
+        keep &= !r.unsettled_overflow && unsettled.len() + r.unsettled.len() <= MAX_UNSETTLED;
+        if keep {
+            unsettled.extend(r.unsettled);
+        }
+    }
     let summary = BucketSummary {
         scan_id: task.scan_id.clone(),
         bucket: unit.bucket.clone(),
         scope_id: scope_id.clone(),
-        units: files.iter().map(|u| u.id.clone()).collect(),
-        changed_since: changed_since.clone(),
+        units: finish.units.clone(),
+        changed_since: finish.changed_since.clone(),
         unsettled: if keep { unsettled } else { Vec::new() },
-        deleted: deleted.len() as u64,
+        deleted,
     };
     ctx.store
         .put_json(&bucket_key(&task.scan_id, &scope_id), &summary, None)
         .await
         .map_err(ScanError::Store)?;
-    if clean && keep {
+    if finish.clean && keep {
         let checkpoint = Checkpoint {
             baseline: Baseline {
                 scan_id: task.scan_id.clone(),
                 slices: 1,
-                changed_since: Some(changed_since),
+                changed_since: Some(finish.changed_since.clone()),
             },
             completed_at: now(),
         };
@@ -324,8 +673,8 @@ pub async fn finish_bucket_if_last(ctx: &ScanContext, task: &Task) -> Result<(),
     }
     let unit_summary = UnitSummary {
         scan_id: task.scan_id.clone(),
-        unit: whole,
-        slices: 1,
+        unit: bucket_unit(unit),
+        slices: finish.shards,
         finished_at: now(),
         issue: None,
     };
@@ -333,7 +682,7 @@ pub async fn finish_bucket_if_last(ctx: &ScanContext, task: &Task) -> Result<(),
         .put_json(&unit_key(&task.scan_id, &scope_id), &unit_summary, None)
         .await
         .map_err(ScanError::Store)?;
-    release_lock(ctx, &lock, &owner).await
+    Ok(())
 }
 
 #[cfg(test)]
@@ -348,6 +697,21 @@ mod tests {
             etag: Some("\"e\"".into()),
             ..ObjectMetadata::default()
         }
+    }
+
+    #[test]
+    fn shards_are_fixed_by_the_key_alone_so_a_baseline_split_the_same_way_lines_up() {
+        // FNV-1a 64 of the key's bytes: these values must never change, or every
+        // baseline's shard files would be read as the wrong shard.
+        assert_eq!(shard_of("k1.txt", 4), 3);
+        assert_eq!(shard_of("k6.txt", 4), 2);
+        assert_eq!(shard_of("k0.txt", 3), 0);
+        assert_eq!(shard_of("", 7), (0xcbf2_9ce4_8422_2325u64 % 7) as u32);
+        assert_eq!(shard_of("any", 1), 0);
+        let spread: HashSet<u32> = (0..1000)
+            .map(|i| shard_of(&format!("logs/{i}.gz"), 16))
+            .collect();
+        assert_eq!(spread.len(), 16, "keys spread over every shard");
     }
 
     #[test]

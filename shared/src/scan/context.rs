@@ -144,6 +144,7 @@ impl ScanContext {
                 operation: "AssumeRole".into(),
                 action: "sts:AssumeRole".into(),
                 error_code: None,
+                http_status: None,
                 message: format!("{arn} is not an account of the scan config; it is not assumed"),
                 transient: false,
             })?;
@@ -161,6 +162,7 @@ impl ScanContext {
             operation: "AssumeRole".into(),
             action: "sts:AssumeRole".into(),
             error_code: e.code().map(str::to_string),
+            http_status: None,
             message: format!(
                 "{arn} could not be assumed: check that its trust policy trusts the scanning principal with this external ID, and that sts:AssumeRole on it is granted ({})",
                 e.code().unwrap_or("no AWS error code")

@@ -255,6 +255,7 @@ pub fn issue_of(e: &InventoryError) -> AccessIssue {
         operation: "S3 Inventory".into(),
         action: action.into(),
         error_code: code,
+        http_status: None,
         message: e.to_string(),
         transient: e.is_transient(),
     }

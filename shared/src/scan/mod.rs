@@ -242,6 +242,7 @@ mod tests {
             baseline_part: 2,
             inventory: None,
             read_manifest: false,
+            shard: None,
         };
         let body = serde_json::to_string(&task::TaskMessage {
             s3connector_scan_task: t.clone(),

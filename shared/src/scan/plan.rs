@@ -120,12 +120,28 @@ pub fn now() -> String {
     crate::reject::rfc3339(ms)
 }
 
+/// With buckets named outright and several accounts, each account tries each name; a
+/// name that an account cannot reach is most likely another account's bucket, so it is
+/// reported unreadable only when no account could reach it.
+fn drop_unreachable_duplicates(buckets: &mut Vec<PlannedBucket>) {
+    let reached: std::collections::HashSet<String> = buckets
+        .iter()
+        .filter(|b| b.unreadable.is_none())
+        .map(|b| b.name.clone())
+        .collect();
+    let mut reported = std::collections::HashSet::new();
+    buckets.retain(|b| {
+        b.unreadable.is_none() || (!reached.contains(&b.name) && reported.insert(b.name.clone()))
+    });
+}
+
 /// Plans a scan and queues its tasks. The plan is written before any task is queued, so
 /// every task can count the units against it. A scan with no unit is finalized here.
 pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanError> {
     let scan_id = new_scan_id();
     let started_at = now();
     let scope = config.scope();
+    let named = scope.buckets.named_only();
     let mut accounts = Vec::new();
     let mut buckets = Vec::new();
     let mut units = Vec::new();
@@ -139,6 +155,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
             .map(|a| Some(a.role_arn.clone()))
             .collect()
     };
+    let roles_count = roles.len();
     for role in roles {
         let mut account = AccountPlan {
             role_arn: role.clone(),
@@ -166,24 +183,37 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
             .await
             .ok()
             .and_then(|o| o.account().map(str::to_string));
-        let listed = match super::list_buckets(&clients.s3()).await {
-            Ok(l) => l,
-            Err(ScanError::ListBuckets {
-                code,
-                detail,
-                transient,
-            }) => {
-                account.issue = Some(AccessIssue {
+        // Buckets named outright are addressed directly: no ListBuckets, so a role
+        // allowed on those buckets alone (no s3:ListAllMyBuckets) scans them.
+        let listed = match &named {
+            Some(names) => names
+                .iter()
+                .map(|name| super::BucketInfo {
+                    name: name.clone(),
+                    created: None,
+                    region: None,
+                })
+                .collect(),
+            None => match super::list_buckets(&clients.s3()).await {
+                Ok(l) => l,
+                Err(ScanError::ListBuckets {
+                    code,
+                    detail,
+                    transient,
+                }) => {
+                    account.issue = Some(AccessIssue {
                     operation: "ListBuckets".into(),
                     action: "s3:ListAllMyBuckets".into(),
                     error_code: code,
+                    http_status: None,
                     message: format!("could not list buckets: {detail} (grant s3:ListAllMyBuckets to the scanning role)"),
                     transient,
                 });
-                accounts.push(account);
-                continue;
-            }
-            Err(e) => return Err(e),
+                    accounts.push(account);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            },
         };
         // The account's Block Public Access applies to all its buckets: read once.
         let account_bpa = match &account.account_id {
@@ -199,14 +229,25 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
             .find(|a| Some(&a.role_arn) == role.as_ref())
             .map(|a| a.regions.clone())
             .unwrap_or_default();
-        listed_names.extend(listed.iter().map(|b| b.name.clone()));
+        if named.is_none() {
+            listed_names.extend(listed.iter().map(|b| b.name.clone()));
+        }
         for b in listed {
             if !scope.buckets.matches(&b.name) {
                 continue;
             }
             let region = match bucket_region(&clients.s3(), &b.name, b.region.as_deref()).await {
                 Ok(r) => r,
+                // A name that is no bucket matches nothing, as a pattern would.
+                Err(issue)
+                    if named.is_some() && issue.error_code.as_deref() == Some("NoSuchBucket") =>
+                {
+                    continue;
+                }
                 Err(issue) => {
+                    if named.is_some() {
+                        listed_names.push(b.name.clone());
+                    }
                     buckets.push(PlannedBucket {
                         role_arn: role.clone(),
                         account_id: account.account_id.clone(),
@@ -223,6 +264,9 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                     continue;
                 }
             };
+            if named.is_some() {
+                listed_names.push(b.name.clone());
+            }
             if !regions.is_empty() && !regions.contains(&region) {
                 continue;
             }
@@ -296,6 +340,9 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
         }
         accounts.push(account);
     }
+    if named.is_some() && roles_count > 1 {
+        drop_unreachable_duplicates(&mut buckets);
+    }
     let plan = Plan {
         scan_id: scan_id.clone(),
         started_at: started_at.clone(),
@@ -345,6 +392,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 baseline_part: 0,
                 inventory: None,
                 read_manifest,
+                shard: None,
             })
             .await
             .map_err(ScanError::Queue)?;

@@ -101,6 +101,23 @@ impl Matcher {
             .collect()
     }
 
+    /// The included names when every include pattern is a plain name (no wildcard):
+    /// such buckets are addressed directly, without ListBuckets, so a role allowed on
+    /// those buckets alone can scan them. `None` when the list is empty or holds a glob.
+    pub fn named_only(&self) -> Option<Vec<String>> {
+        if self.include_empty || self.include_patterns.iter().any(|p| is_glob(p)) {
+            return None;
+        }
+        let mut seen = std::collections::HashSet::new();
+        Some(
+            self.include_patterns
+                .iter()
+                .filter(|p| self.matches(p) && seen.insert(p.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// Whether any of `names` is included and none excluded.
     fn matches_any(&self, names: &[String]) -> bool {
         let included = self.include_empty || names.iter().any(|n| self.include.is_match(n));
@@ -210,6 +227,23 @@ impl Scope {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn plain_bucket_names_are_addressed_directly_and_globs_need_the_listing() {
+        let named = |include: serde_json::Value, exclude: serde_json::Value| {
+            ScanConfig::from_value(json!({"buckets": {"include": include, "exclude": exclude}}))
+                .unwrap()
+                .scope()
+                .buckets
+                .named_only()
+        };
+        assert_eq!(
+            named(json!(["a", "b", "a"]), json!(["b"])),
+            Some(vec!["a".to_string()])
+        );
+        assert_eq!(named(json!(["a", "logs-*"]), json!([])), None);
+        assert_eq!(named(json!([]), json!([])), None);
+    }
 
     #[test]
     fn scope_matches_names_globs_prefixes_and_extensions() {

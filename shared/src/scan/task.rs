@@ -159,6 +159,24 @@ pub struct Task {
     /// the plan on one unit per bucket).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub read_manifest: bool,
+    /// A shard task of an S3 Inventory bucket (its unit is the bucket unit): compares
+    /// this shard of the bucket's keys with the baseline's, to find deletions, once
+    /// every file unit is done (`bucket_finish::work_shard`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
+}
+
+impl Task {
+    /// Whether the task continues a unit that walks its bucket's whole S3 Inventory
+    /// report as one chain, as versions before inventory file units queued it (a listed
+    /// unit with an inventory cursor; such a cursor also held `unordered`, now ignored).
+    /// Tasks of that shape still in the queue at an upgrade finish their chain
+    /// (`slice::legacy_inventory_slice`) instead of being listed from a key that is not
+    /// a key-order bound. The chain compares against no key-range baseline and leaves
+    /// the unit's checkpoint where it was: its slices are in report order, not key order.
+    pub fn is_legacy_inventory_chain(&self) -> bool {
+        self.unit.inventory.is_none() && self.inventory.is_some()
+    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -259,6 +277,67 @@ impl TaskQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A task as the version before inventory file units (commit c11d00f) queued it for
+    /// the third slice of an inventory-enumerated bucket, verbatim in shape: a unit without
+    /// `inventory`, and a report-wide cursor with `unordered`.
+    const OLD_CHAIN_TASK: &str = r#"{"s3connector_scan_task": {
+        "scan_id": "20261201T020000Z-0a1b2c3d",
+        "started_at": "2026-12-01T02:00:00.000Z",
+        "config": {"buckets": {"include": ["inv-data"]}, "mode": "full",
+                   "objects_per_task": 1000, "deadline_margin_seconds": 60,
+                   "inventories": [{"bucket": "inv-data", "destination_bucket": "inv-dest",
+                                    "destination_prefix": "reports", "id": "daily",
+                                    "records_per_task": 500}]},
+        "unit": {"id": "9f3c2a7d1e0b4c55", "bucket": "inv-data", "region": "us-east-1",
+                 "prefix": "", "root_only": false},
+        "slice": 2,
+        "start_after": "logs/2026/11/30/b.log",
+        "folders": [{"folder": "logs/2026/11/30/", "seen": 4, "selected": 4}],
+        "inventory": {"report": {"bucket": "inv-dest",
+                                 "folder": "reports/inv-data/daily/2026-12-01T01-00Z/",
+                                 "created_at": "2026-12-01T01:00:00.000Z"},
+                      "position": {"file": 1, "record": 250, "objects": 1000, "bytes": 52311},
+                      "unordered": true}
+    }}"#;
+
+    #[test]
+    fn a_task_queued_by_the_single_chain_inventory_version_resumes_its_chain() {
+        let message: TaskMessage =
+            serde_json::from_str(OLD_CHAIN_TASK).expect("old shape accepted");
+        let task = message.s3connector_scan_task;
+        assert!(task.is_legacy_inventory_chain());
+        let cursor = task.inventory.as_ref().unwrap();
+        assert_eq!(
+            cursor.report.folder,
+            "reports/inv-data/daily/2026-12-01T01-00Z/"
+        );
+        assert_eq!(
+            (
+                cursor.position.file,
+                cursor.position.record,
+                cursor.position.objects
+            ),
+            (1, 250, 1000)
+        );
+        assert_eq!(task.slice, 2);
+        assert!(task.unit.inventory.is_none());
+        // Queued again (a continuation), it keeps its shape: still the same chain.
+        let again: TaskMessage = serde_json::from_str(
+            &serde_json::to_string(&TaskMessage {
+                s3connector_scan_task: task.clone(),
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(again.s3connector_scan_task, task);
+        // Today's shapes are not mistaken for it.
+        let listed = Task {
+            inventory: None,
+            ..task.clone()
+        };
+        assert!(!listed.is_legacy_inventory_chain());
+    }
 
     #[test]
     fn unit_ids_are_stable_and_distinguish_scopes() {

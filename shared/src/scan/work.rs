@@ -5,7 +5,7 @@
 //! The task stops at an object boundary when less than the config's deadline margin is
 //! left, so the continuation starts after the last object it finished.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,7 +25,7 @@ use super::report::{
     BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus, ScanIssue,
 };
 use super::select::{decide, Decision, FolderSampler};
-use super::slice::{inventory_slice, past_prefix, Lister, Slice};
+use super::slice::{inventory_slice, legacy_inventory_slice, past_prefix, Lister, Slice};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task};
 use super::ScanError;
@@ -81,6 +81,9 @@ pub async fn run_task(
     task: Task,
     deadline: Option<Instant>,
 ) -> Result<TaskOutcome, ScanError> {
+    if task.shard.is_some() {
+        return super::bucket_finish::work_shard(ctx, &task).await;
+    }
     let unit = task.unit.clone();
     let clients = match ctx.clients_for(unit.role_arn.as_deref()).await {
         Ok(c) => c,
@@ -109,6 +112,8 @@ pub async fn run_task(
         });
         let enumerated = if unit.inventory.is_some() {
             inventory_slice(&s3, &task, &mut sources.file).await
+        } else if task.is_legacy_inventory_chain() {
+            legacy_inventory_slice(&s3, &task).await
         } else {
             let lister = match sources.lister.take() {
                 Some(l) if l.continues(&unit, task.start_after.as_deref()) => l,
@@ -204,8 +209,10 @@ async fn work_slice(
     };
     // An inventory file unit compares against its bucket's baseline by time and the
     // baseline's unsettled keys (its keys are in no range of their own).
+    // A chain queued before inventory file units reads its report in file order: no
+    // key range to compare (everything counts as changed, no deletion is inferred).
     let loaded = match (&task.baseline, config.mode) {
-        (Some(b), ScanMode::Incremental) if !by_file => {
+        (Some(b), ScanMode::Incremental) if !by_file && !task.is_legacy_inventory_chain() => {
             load_baseline(
                 ctx,
                 b,
@@ -224,10 +231,11 @@ async fn work_slice(
         }
         _ => None,
     };
-    let (baseline_entries, baseline_bounds) = match loaded {
-        Some((entries, bounds)) => (Some(entries), bounds),
-        None => (None, Vec::new()),
+    let (baseline_entries, baseline_results, baseline_bounds) = match loaded {
+        Some(b) => (Some(b.entries), b.results, b.bounds),
+        None => (None, HashMap::new(), Vec::new()),
     };
+    let baseline_scan = task.baseline.as_ref().map(|b| b.scan_id.clone());
     let mut part = BucketPart {
         account_id: unit.account_id.clone(),
         bucket: unit.bucket.clone(),
@@ -273,8 +281,19 @@ async fn work_slice(
             settled: true,
         };
         let result = match decision {
-            Decision::NotSelected(_) => {
+            Decision::NotSelected(why) => {
                 part.objects_not_selected += 1;
+                if why == NotSelected::Unchanged {
+                    // The report describes the bucket as it is: an unchanged object's
+                    // result and findings (masked samples and digests) are carried
+                    // forward from the scan that read it.
+                    if let Some(carried) = baseline_results
+                        .get(&entry.key)
+                        .and_then(|r| carry(r, baseline_scan.as_deref()))
+                    {
+                        part.objects.push(carried);
+                    }
+                }
                 None
             }
             Decision::Skip(reason) => {
@@ -362,6 +381,10 @@ async fn work_slice(
         }
     }
     part.last = unit_done;
+    if by_file {
+        // Deletions are found shard by shard once the bucket's file units are done.
+        super::bucket_finish::write_shards(ctx, &task, &listing, &part.objects).await?;
+    }
     let objects = listing.len();
     let record = Part {
         scan_id: task.scan_id.clone(),
@@ -465,8 +488,10 @@ async fn finish_unit(
         .put_json(&unit_key(&task.scan_id, &task.unit.id), &summary, None)
         .await
         .map_err(ScanError::Store)?;
-    // An inventory file unit's id lives one scan: its bucket keeps the checkpoint.
-    if issue.is_none() && task.unit.inventory.is_none() {
+    // An inventory file unit's id lives one scan: its bucket keeps the checkpoint. A
+    // chain queued before file units wrote its parts in report order, which cannot be a
+    // key-range baseline: its unit keeps the checkpoint it had.
+    if issue.is_none() && task.unit.inventory.is_none() && !task.is_legacy_inventory_chain() {
         let checkpoint = Checkpoint {
             baseline: Baseline {
                 scan_id: task.scan_id.clone(),
@@ -497,6 +522,26 @@ async fn finish_unit(
 
 type BaselineEntries = BTreeMap<String, Listed>;
 
+/// What a slice compares against: the baseline's listing in its key range, the results
+/// the baseline recorded for those keys (classified there, or carried forward there
+/// from an earlier scan), and the bounds of the parts read.
+struct LoadedBaseline {
+    entries: BaselineEntries,
+    results: HashMap<String, ObjectResult>,
+    bounds: Vec<(u32, String)>,
+}
+
+/// The result to carry forward for an unchanged object: the baseline's, when it
+/// classified the object (or carried it itself), marked with the scan that read it.
+pub(super) fn carry(baseline: &ObjectResult, baseline_scan: Option<&str>) -> Option<ObjectResult> {
+    if baseline.status == ObjectStatus::Skipped {
+        return None;
+    }
+    let mut r = baseline.clone();
+    r.carried_from = r.carried_from.or_else(|| baseline_scan.map(str::to_string));
+    r.carried_from.is_some().then_some(r)
+}
+
 /// The baseline's objects with keys after `after` (and up to `upto`, when given), read
 /// from its part files in slice order from `first` (the first one that may hold keys
 /// after `after`) until one reaches `upto`; with the bound of each part read, so the next
@@ -508,8 +553,9 @@ async fn load_baseline(
     first: u32,
     after: Option<&str>,
     upto: Option<&str>,
-) -> Result<Option<(BaselineEntries, Vec<(u32, String)>)>, ScanError> {
+) -> Result<Option<LoadedBaseline>, ScanError> {
     let mut out = BTreeMap::new();
+    let mut results = HashMap::new();
     let mut bounds = Vec::new();
     for j in first..baseline.slices {
         let key = part_key(&baseline.scan_id, unit_id, j);
@@ -524,11 +570,15 @@ async fn load_baseline(
             warn!(location = %ctx.store.location(&key), "baseline part missing; slice scanned in full");
             return Ok(None);
         };
+        let in_range = |key: &str| after.is_none_or(|s| key > s) && upto.is_none_or(|l| key <= l);
         for r in part.listing {
-            let in_range = after.is_none_or(|s| r.key.as_str() > s)
-                && upto.is_none_or(|l| r.key.as_str() <= l);
-            if in_range {
+            if in_range(&r.key) {
                 out.insert(r.key.clone(), r);
+            }
+        }
+        for o in part.report.objects {
+            if o.status != ObjectStatus::Skipped && in_range(&o.metadata.key) {
+                results.insert(o.metadata.key.clone(), o);
             }
         }
         let reaches = upto.is_some_and(|l| part.bound.as_str() >= l);
@@ -537,7 +587,11 @@ async fn load_baseline(
             break;
         }
     }
-    Ok(Some((out, bounds)))
+    Ok(Some(LoadedBaseline {
+        entries: out,
+        results,
+        bounds,
+    }))
 }
 
 #[cfg(test)]

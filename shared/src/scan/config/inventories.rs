@@ -43,6 +43,20 @@ pub struct InventorySource {
     /// each time, and a task still stops at an object boundary before its deadline.
     #[serde(default = "default_records_per_task")]
     pub records_per_task: u32,
+    /// Shards of the bucket's keys for finding deletions (1..=4096): each file unit
+    /// writes its keys split by key hash, and one task per shard compares this scan's
+    /// keys of the shard (and carries unchanged results forward) with the previous
+    /// scan's, so no task holds more than 2/`deletion_shards` of the bucket's keys with
+    /// their previous results (see docs/scale.md: 256 shards for 10^9 objects).
+    #[serde(default = "default_deletion_shards")]
+    pub deletion_shards: u32,
+}
+
+/// Default `deletion_shards`.
+pub const DEFAULT_DELETION_SHARDS: u32 = 16;
+
+fn default_deletion_shards() -> u32 {
+    DEFAULT_DELETION_SHARDS
 }
 
 /// Default `records_per_task`.
@@ -110,6 +124,12 @@ pub(super) fn validate(sources: &[InventorySource]) -> Result<(), ScanConfigErro
                     "must not start with '/' and be at most 512 bytes",
                 ));
             }
+        }
+        if !(1..=4096).contains(&s.deletion_shards) {
+            return Err(ScanConfigError::new(
+                field("deletion_shards"),
+                format!("must be between 1 and 4096, got {}", s.deletion_shards),
+            ));
         }
         if !(1..=8760).contains(&s.max_age_hours) {
             return Err(ScanConfigError::new(

@@ -123,7 +123,11 @@ impl BucketReport {
         let mut t = kept;
         let mut sensitivity = Sensitivity::Unknown;
         for o in &self.objects {
+            if o.carried_from.is_some() {
+                t.objects_carried += 1;
+            }
             match o.status {
+                _ if o.carried_from.is_some() => {}
                 ObjectStatus::Skipped => {
                     t.objects_skipped += 1;
                     *t.skipped_by_reason
@@ -137,16 +141,19 @@ impl BucketReport {
                 }
                 ObjectStatus::Complete => t.objects_classified += 1,
             }
-            t.bytes_classified += o.bytes_read;
+            if o.carried_from.is_none() {
+                t.bytes_classified += o.bytes_read;
+            }
             if !o.findings.is_empty() {
                 t.objects_with_findings += 1;
             }
+            t.findings += o.findings.len() as u64;
             for f in &o.findings {
-                t.findings += f.count;
-                *t.findings_by_detector
+                t.occurrences += f.count;
+                *t.occurrences_by_detector
                     .entry(f.detector.clone())
                     .or_default() += f.count;
-                *t.findings_by_category.entry(f.category).or_default() += f.count;
+                *t.occurrences_by_category.entry(f.category).or_default() += f.count;
             }
             sensitivity = sensitivity.max(o.sensitivity());
         }
@@ -170,12 +177,14 @@ impl BucketTotals {
         }
         self.bytes_classified += o.bytes_classified;
         self.objects_with_findings += o.objects_with_findings;
+        self.objects_carried += o.objects_carried;
         self.findings += o.findings;
-        for (d, n) in &o.findings_by_detector {
-            *self.findings_by_detector.entry(d.clone()).or_default() += n;
+        self.occurrences += o.occurrences;
+        for (d, n) in &o.occurrences_by_detector {
+            *self.occurrences_by_detector.entry(d.clone()).or_default() += n;
         }
-        for (c, n) in &o.findings_by_category {
-            *self.findings_by_category.entry(*c).or_default() += n;
+        for (c, n) in &o.occurrences_by_category {
+            *self.occurrences_by_category.entry(*c).or_default() += n;
         }
         self.objects_deleted += o.objects_deleted;
         self.errors += o.errors;

@@ -12,7 +12,7 @@ use super::model::{FindingRecord, ObjectResult, ScanReport};
 use super::ReportError;
 
 /// The header row.
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
     "scan_id",
     "account_id",
     "bucket",
@@ -31,6 +31,7 @@ pub const COLUMNS: [&str; 18] = [
     "sensitivity",
     "locations",
     "masked_samples",
+    "carried_from",
 ];
 
 /// Writes `findings.csv` for the report.
@@ -89,6 +90,7 @@ fn row(
                 .collect::<Vec<_>>()
                 .join(" | "),
         ),
+        opt(&o.carried_from),
     ]
 }
 

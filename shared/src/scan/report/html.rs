@@ -15,7 +15,7 @@ use std::io::Write;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
 use super::model::{
-    BucketReport, BucketStatus, FindingRecord, ObjectStatus, ScanReport, Sensitivity,
+    BucketReport, BucketStatus, FindingRecord, ObjectResult, ObjectStatus, ScanReport, Sensitivity,
 };
 use super::ReportError;
 use crate::classify::Category;
@@ -178,7 +178,24 @@ fn summary(h: &mut String, r: &ScanReport) {
         t.sums.objects_skipped,
         "objects skipped",
     );
-    card(h, "findings", t.sums.findings, "findings (matches)");
+    card(
+        h,
+        "findings",
+        t.sums.findings,
+        "findings (a detector in an object: the rows below)",
+    );
+    card(
+        h,
+        "occurrences",
+        t.sums.occurrences,
+        "occurrences (matches in those findings)",
+    );
+    card(
+        h,
+        "objects-carried",
+        t.sums.objects_carried,
+        "objects unchanged, results carried forward",
+    );
     card(
         h,
         "objects-with-findings",
@@ -228,7 +245,7 @@ fn buckets(h: &mut String, r: &ScanReport) {
          <th>Bucket</th><th>Account</th><th>Region</th><th>Status</th><th>Sensitivity</th>\
          <th data-numeric>Objects seen</th><th data-numeric>Classified</th>\
          <th data-numeric>Skipped</th><th>Skipped by reason</th><th data-numeric>Findings</th>\
-         <th>By detector</th><th>By category</th><th data-numeric>Deleted</th><th data-numeric>Errors</th>\
+         <th data-numeric>Occurrences</th><th>Occurrences by detector</th><th>Occurrences by category</th><th data-numeric>Deleted</th><th data-numeric>Errors</th>\
          </tr></thead><tbody>",
     );
     for b in &r.buckets {
@@ -238,7 +255,7 @@ fn buckets(h: &mut String, r: &ScanReport) {
             "<tr data-bucket=\"{}\"><td class=\"mono\">{}</td><td>{}</td><td>{}</td>\
              <td class=\"status-{}\">{}</td><td data-sort=\"{}\">{}</td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td>\
-             <td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+             <td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
             attr(&bucket_label(b)),
             text(&b.name),
             text(b.account_id.as_deref().unwrap_or("")),
@@ -252,8 +269,9 @@ fn buckets(h: &mut String, r: &ScanReport) {
             t.objects_skipped,
             counts(t.skipped_by_reason.iter().map(|(k, n)| (k.as_str(), *n))),
             t.findings,
-            counts(t.findings_by_detector.iter().map(|(k, n)| (k.as_str(), *n))),
-            counts(t.findings_by_category.iter().map(|(k, n)| (k.as_str(), *n))),
+            t.occurrences,
+            counts(t.occurrences_by_detector.iter().map(|(k, n)| (k.as_str(), *n))),
+            counts(t.occurrences_by_category.iter().map(|(k, n)| (k.as_str(), *n))),
             t.objects_deleted,
             t.errors,
         );
@@ -353,7 +371,7 @@ fn colour(c: Category) -> &'static str {
 }
 
 fn chart(h: &mut String, r: &ScanReport) {
-    h.push_str("<section id=\"chart\"><h2>Findings by category</h2>");
+    h.push_str("<section id=\"chart\"><h2>Occurrences by category</h2>");
     let rows: Vec<&BucketReport> = r.buckets.iter().filter(|b| b.totals.findings > 0).collect();
     if rows.is_empty() {
         h.push_str("<p>No findings.</p></section>\n");
@@ -361,17 +379,23 @@ fn chart(h: &mut String, r: &ScanReport) {
     }
     let max = rows
         .iter()
-        .map(|b| b.totals.findings)
+        .map(|b| b.totals.occurrences)
         .max()
         .unwrap_or(1)
         .max(1);
     let (label_w, bar_w, row_h) = (260.0, 440.0, 28.0);
-    let categories: Vec<Category> = r.totals.sums.findings_by_category.keys().copied().collect();
+    let categories: Vec<Category> = r
+        .totals
+        .sums
+        .occurrences_by_category
+        .keys()
+        .copied()
+        .collect();
     let height = row_h * rows.len() as f64 + 40.0;
     let _ = write!(
         h,
         "<svg id=\"category-chart\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" \
-         aria-label=\"Findings by category per bucket\" width=\"{w}\" height=\"{height}\" \
+         aria-label=\"Occurrences by category per bucket\" width=\"{w}\" height=\"{height}\" \
          viewBox=\"0 0 {w} {height}\" font-size=\"12\" font-family=\"system-ui,sans-serif\">",
         w = label_w + bar_w + 60.0
     );
@@ -385,7 +409,7 @@ fn chart(h: &mut String, r: &ScanReport) {
             text(&truncate(&b.name, 36))
         );
         let mut x = label_w;
-        for (c, n) in &b.totals.findings_by_category {
+        for (c, n) in &b.totals.occurrences_by_category {
             let w = bar_w * *n as f64 / max as f64;
             let _ = write!(
                 h,
@@ -405,7 +429,7 @@ fn chart(h: &mut String, r: &ScanReport) {
             "<text x=\"{:.1}\" y=\"{}\">{}</text>",
             x + 6.0,
             y + 18.0,
-            b.totals.findings
+            b.totals.occurrences
         );
     }
     let mut x = label_w;
@@ -460,7 +484,7 @@ fn findings(h: &mut String, r: &ScanReport) {
         );
     }
     h.push_str("</select><select id=\"findings-category\" aria-label=\"Category\"><option value=\"\">All categories</option>");
-    for c in r.totals.sums.findings_by_category.keys() {
+    for c in r.totals.sums.occurrences_by_category.keys() {
         let _ = write!(h, "<option value=\"{0}\">{0}</option>", c.as_str());
     }
     let _ = write!(
@@ -471,7 +495,7 @@ fn findings(h: &mut String, r: &ScanReport) {
     );
     h.push_str(
         "<table id=\"findings-table\" class=\"sortable-table\"><thead><tr><th>Bucket</th><th>Key</th>\
-         <th>Detector</th><th>Category</th><th>Confidence</th><th>Sensitivity</th><th data-numeric>Count</th>\
+         <th>Detector</th><th>Category</th><th>Confidence</th><th>Sensitivity</th><th data-numeric>Occurrences</th>\
          <th>Locations</th><th>Masked samples</th><th>Status</th></tr></thead><tbody>",
     );
     for (b, o, f) in rows.iter().take(MAX_TABLE_ROWS) {
@@ -505,7 +529,7 @@ fn findings(h: &mut String, r: &ScanReport) {
             text(&locations.join("; ")),
             more,
             samples.join(" "),
-            o.status.as_str(),
+            status_of(o),
         );
     }
     h.push_str("</tbody></table>");
@@ -517,6 +541,18 @@ fn findings(h: &mut String, r: &ScanReport) {
         );
     }
     h.push_str("</section>\n");
+}
+
+/// An object's status, and for a result carried forward the scan that read it.
+fn status_of(o: &ObjectResult) -> String {
+    match &o.carried_from {
+        Some(scan) => format!(
+            "{} <span class=\"note\">(unchanged, carried from scan {})</span>",
+            o.status.as_str(),
+            text(scan)
+        ),
+        None => o.status.as_str().to_string(),
+    }
 }
 
 fn skipped(h: &mut String, r: &ScanReport) {

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::classify::Category;
 
 /// Version of the `report.json` layout; bumped on incompatible changes.
-pub const REPORT_FORMAT_VERSION: u32 = 1;
+pub const REPORT_FORMAT_VERSION: u32 = 2;
 
 /// The whole report of one scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -567,6 +567,11 @@ pub struct ObjectResult {
     /// Columns labelled with a detector (structured formats).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub column_labels: Vec<ColumnLabel>,
+    /// Set when this scan did not read the object: it is unchanged since the scan named
+    /// here (the one that classified it), whose result and findings are carried forward
+    /// so an incremental report describes the bucket as it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carried_from: Option<String>,
 }
 
 impl ObjectResult {
@@ -742,6 +747,7 @@ impl ObjectResult {
             column_labels: field("columns")
                 .and_then(|c| serde_json::from_value(c).ok())
                 .unwrap_or_default(),
+            carried_from: None,
         }
     }
 }
@@ -821,14 +827,23 @@ pub struct BucketTotals {
     pub skipped_by_reason: BTreeMap<SkipReason, u64>,
     /// Decompressed bytes classified.
     pub bytes_classified: u64,
+    /// Objects classified unchanged since an earlier scan: not read again (they count in
+    /// `objects_not_selected`, not in `objects_classified`), their results carried
+    /// forward from the scan that read them (`carried_from`), findings included.
+    pub objects_carried: u64,
     /// Objects with at least one finding.
     pub objects_with_findings: u64,
-    /// Matches (sum of finding counts).
+    /// Findings, in Macie's sense: one detector in one object (one row of
+    /// `findings.csv`, of the findings table and of `findings.ocsf.json`).
     pub findings: u64,
-    /// Matches per detector id.
-    pub findings_by_detector: BTreeMap<String, u64>,
-    /// Matches per category.
-    pub findings_by_category: BTreeMap<Category, u64>,
+    /// Occurrences: the matches those findings hold (the sum of their `count`).
+    pub occurrences: u64,
+    /// Occurrences per detector id.
+    #[serde(alias = "findings_by_detector")]
+    pub occurrences_by_detector: BTreeMap<String, u64>,
+    /// Occurrences per category.
+    #[serde(alias = "findings_by_category")]
+    pub occurrences_by_category: BTreeMap<Category, u64>,
     /// Objects deleted since the last scan.
     pub objects_deleted: u64,
     /// Errors recorded.

@@ -186,6 +186,7 @@ pub fn event(
             "scan_id": report.scan_id,
             "match_count": f.count,
             "object_status": o.status.as_str(),
+            "carried_from": o.carried_from,
             "etag": m.etag,
             "storage_class": m.storage_class,
             "locations": f.locations,

@@ -167,6 +167,46 @@ fn classifier_finds_every_planted_value() {
 }
 
 #[test]
+fn findings_count_rows_occurrences_count_matches_and_carried_objects_are_not_classified_again() {
+    let c = classifier();
+    let fresh = classified(&c, "new.txt", &format!("card {CARD}\ncard {CARD}\n"));
+    let mut carried_hit = classified(&c, "old.txt", &format!("mail {EMAIL}\n"));
+    carried_hit.carried_from = Some("20261201T000000Z-aaaaaaaa".into());
+    let mut carried_clean = classified(&c, "clean.txt", "nothing here\n");
+    carried_clean.carried_from = Some("20261201T000000Z-aaaaaaaa".into());
+    let mut b = BucketReport {
+        name: "b".into(),
+        objects: vec![fresh.clone(), carried_hit, carried_clean],
+        totals: BucketTotals {
+            objects_seen: 3,
+            objects_not_selected: 2,
+            ..BucketTotals::default()
+        },
+        ..BucketReport::default()
+    };
+    b.compute_totals();
+    let t = &b.totals;
+    assert_eq!(t.objects_classified, 1);
+    assert_eq!(t.objects_carried, 2);
+    assert_eq!(
+        t.bytes_classified, fresh.bytes_read,
+        "carried objects were not read"
+    );
+    assert_eq!(
+        (t.findings, t.occurrences),
+        (2, 3),
+        "2 findings holding 3 matches"
+    );
+    assert_eq!(t.occurrences_by_detector["credit_card"], 2);
+    assert_eq!(t.objects_with_findings, 2);
+    assert_eq!(t.sensitivity, Sensitivity::High);
+    // Only clean objects carried: the bucket is known clean, not unknown.
+    b.objects.retain(|o| o.metadata.key == "clean.txt");
+    b.compute_totals();
+    assert_eq!(b.totals.sensitivity, Sensitivity::None);
+}
+
+#[test]
 fn assemble_merges_parts_in_any_order_and_keeps_each_object_once() {
     let r = sample_report();
     let b = &r.buckets[0];
@@ -189,8 +229,8 @@ fn assemble_merges_parts_in_any_order_and_keeps_each_object_once() {
     assert_eq!(t.objects_skipped, 1);
     assert_eq!(t.skipped_by_reason[&SkipReason::ArchivedStorageClass], 1);
     assert_eq!(t.objects_with_findings, 2);
-    assert_eq!(t.findings_by_detector["credit_card"], 1);
-    assert_eq!(t.findings_by_category[&Category::Financial], 1);
+    assert_eq!(t.occurrences_by_detector["credit_card"], 1);
+    assert_eq!(t.occurrences_by_category[&Category::Financial], 1);
     assert_eq!(t.objects_deleted, 1);
     assert_eq!(t.sensitivity, Sensitivity::High);
     // Size comes from the listing once the bucket is complete.
