@@ -33,6 +33,14 @@ impl Strings {
         self.end_value(self.len())
     }
 
+    /// Pushes the value made of `parts`, without joining them first.
+    pub(super) fn push_parts(&mut self, parts: &[&str]) -> Result<(), String> {
+        for part in parts {
+            self.bytes.push_str(part);
+        }
+        self.end_value(self.len())
+    }
+
     /// Ends the value of row `slot` at the end of the text (nulls before it).
     pub(super) fn end_value(&mut self, slot: usize) -> Result<(), String> {
         self.spans

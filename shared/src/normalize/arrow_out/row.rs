@@ -292,9 +292,7 @@ impl ArrowOut<'_> {
             value,
         ) {
             (Some(Kind::StrList { values, .. }), Scalar::Str(v)) => values.push(v),
-            (Some(Kind::StrList { values, .. }), Scalar::Parts(parts)) => {
-                values.push(&parts.concat())
-            }
+            (Some(Kind::StrList { values, .. }), Scalar::Parts(parts)) => values.push_parts(parts),
             _ => Err(format!(
                 "{} holds no {} elements",
                 self.path(""),
@@ -338,7 +336,7 @@ impl ArrowOut<'_> {
         column.pad(slot);
         let result = match (&mut column.kind, value) {
             (Kind::Str(s), Scalar::Str(v)) => s.push(v),
-            (Kind::Str(s), Scalar::Parts(parts)) => s.push(&parts.concat()),
+            (Kind::Str(s), Scalar::Parts(parts)) => s.push_parts(parts),
             (Kind::Json(s), Scalar::Json(text)) => s.push(text),
             (Kind::Json(s), Scalar::Map(map)) => {
                 s.push(&serde_json::to_string(map).expect("a JSON map always serializes"))
