@@ -228,20 +228,6 @@ impl ArrowOut<'_> {
         }
     }
 
-    /// Finds `key` in the innermost open object; notes an error when there is none.
-    fn member(&mut self, key: &'static str) -> Option<usize> {
-        if let Some(missing) = self.stack.last().and_then(|f| f.missing.clone()) {
-            self.fail(missing);
-            return None;
-        }
-        let found = self.find(key);
-        if found.is_none() {
-            let path = self.path(key);
-            self.fail(format!("attribute {path} has no column"));
-        }
-        found
-    }
-
     /// Finds `key` in the innermost open object.
     ///
     /// Mappings write an object's members in the same order event after event, with
@@ -250,6 +236,11 @@ impl ArrowOut<'_> {
     /// member that key named. The same key at the same address is that member again, with
     /// no name compared; otherwise the names are scanned and the successor learned.
     fn find(&mut self, key: &'static str) -> Option<usize> {
+        self.find_column(key).map(|(index, _)| index)
+    }
+
+    /// [`Self::find`], giving the member's column too (one walk down the open containers).
+    fn find_column(&mut self, key: &'static str) -> Option<(usize, &mut Column)> {
         let prev = self.stack.last().map_or(self.root_prev, |f| f.prev);
         let (members, succ) = container(self.columns, self.root_succ, &self.stack)?;
         let memo = succ.get_mut(prev.min(members.len()))?;
@@ -270,7 +261,7 @@ impl ArrowOut<'_> {
             Some(frame) => frame.prev = found,
             None => self.root_prev = found,
         }
-        Some(found)
+        Some((found, &mut members[found]))
     }
 
     /// A frame for a container without a column; what is written in it is `missing`.
@@ -321,11 +312,14 @@ impl ArrowOut<'_> {
             self.element(index, value);
             return;
         }
-        let Some(index) = self.member(key) else {
+        if let Some(missing) = self.stack.last().and_then(|f| f.missing.clone()) {
+            self.fail(missing);
             return;
-        };
+        }
         let slot = self.slot();
-        let Some(column) = members(self.columns, &self.stack).map(|m| &mut m[index]) else {
+        let Some((_, column)) = self.find_column(key) else {
+            let path = self.path(key);
+            self.fail(format!("attribute {path} has no column"));
             return;
         };
         if column.len() > slot {
