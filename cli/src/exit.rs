@@ -6,6 +6,11 @@
 //! | 1 | findings (whatever else happened; the summary says what was not read) |
 //! | 2 | bad usage or configuration, or a scope that matches nothing |
 //! | 3 | incomplete: no findings, but something in scope could not be read |
+//!
+//! `parse` follows the CLI's general rule: 0 success, 1 ([`REJECTED`]) the input ran but
+//! failed its purpose (rejected: unreadable compression, no log type, a parse error, a
+//! chunk its events cannot be encoded as, or malformed records), 2 bad usage or
+//! configuration only.
 
 use std::process::ExitCode;
 
@@ -17,6 +22,8 @@ pub const FINDINGS: u8 = 1;
 pub const USAGE: u8 = 2;
 /// No findings, but something in scope could not be read.
 pub const INCOMPLETE: u8 = 3;
+/// `parse`: the input was rejected or held malformed records (a bad input, not a usage error).
+pub const REJECTED: u8 = 1;
 
 /// The code for a run that made `findings` and left something unread (`incomplete`):
 /// findings win, then incompleteness.

@@ -67,6 +67,8 @@ enum Command {
         file: String,
     },
     /// Parse a log file (local path or s3://bucket/key) and print normalized OCSF records as NDJSON.
+    /// Exit 1 when the input is rejected (its compression, type or events cannot be
+    /// read or encoded) or holds malformed records, 2 on bad usage.
     Parse {
         /// Local path, `-` for stdin, or s3://bucket/key.
         input: String,
@@ -590,14 +592,16 @@ async fn parse(
     let input = input.to_string();
     // Parsing is synchronous and the S3 body is bridged from async: run it off the runtime.
     tokio::task::spawn_blocking(move || {
-        let opened = object::open(
+        let opened = match object::open(
             raw_reader,
             encoding.as_deref(),
             content_type.as_deref(),
             &source.key,
             BombLimits::default(),
-        )
-        .map_err(|e| format!("{input}: {e}"))?;
+        ) {
+            Ok(opened) => opened,
+            Err(e) => return Ok(rejected(&format!("{input}: rejected: {e}"))),
+        };
         let mut reader = opened.reader;
         let choice = match forced {
             Some(t) => TypeChoice::Parse(t),
@@ -607,9 +611,10 @@ async fn parse(
             eprintln!("{input}: skipped: {reason}");
             return Ok(ExitCode::SUCCESS);
         }
-        let log_type = resolve_type(&choice, &mut reader)
-            .map_err(|e| format!("{input}: rejected: {e}"))?
-            .expect("skip handled above");
+        let log_type = match resolve_type(&choice, &mut reader) {
+            Ok(t) => t.expect("skip handled above"),
+            Err(e) => return Ok(rejected(&format!("{input}: rejected: {e}"))),
+        };
         let nested: String = opened
             .nested
             .iter()
@@ -643,6 +648,8 @@ async fn parse(
         let object_id = pipeline::object_id(&source);
         let mut written = 0usize;
         let mut failure: Option<String> = None;
+        // The input's events could not be encoded (Parquet): the input is rejected.
+        let mut encoding: Option<String> = None;
         let report = pipeline::process(&mut reader, log_type, &source, 0, &opts, &mut |chunk| {
             let Some(out) = &out else {
                 if let Events::Ndjson(records) = &chunk.events {
@@ -664,7 +671,7 @@ async fn parse(
             let objects = match writer.objects(&batch, chunk.events) {
                 Ok(objects) => objects,
                 Err(e) => {
-                    failure = Some(format!("{input}: {e}"));
+                    encoding = Some(format!("{input}: rejected: {e}"));
                     return std::ops::ControlFlow::Break(());
                 }
             };
@@ -688,7 +695,13 @@ async fn parse(
         if let Some(failure) = failure {
             return Err(failure);
         }
-        let report = report.map_err(|e| format!("{input}: rejected: {e}"))?;
+        if let Some(encoding) = encoding {
+            return Ok(rejected(&encoding));
+        }
+        let report = match report {
+            Ok(report) => report,
+            Err(e) => return Ok(rejected(&format!("{input}: rejected: {e}"))),
+        };
         for e in &report.errors {
             eprintln!("{input}: {}: {} ({})", e.place(), e.reason, e.excerpt);
         }
@@ -697,13 +710,20 @@ async fn parse(
             report.records, report.malformed
         );
         Ok(if report.malformed > 0 {
-            ExitCode::from(1)
+            ExitCode::from(exit::REJECTED)
         } else {
             ExitCode::SUCCESS
         })
     })
     .await
     .map_err(|e| format!("parse task failed: {e}"))?
+}
+
+/// Reports why `parse`'s input was rejected (stderr) and gives its exit code: a bad
+/// input is the work failing its purpose, not a usage error.
+fn rejected(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(exit::REJECTED)
 }
 
 /// `out` for the first output file, then `out` with `-<n>` before its extension.

@@ -74,3 +74,37 @@ fn parse_out_cuts_chunks_by_s3connector_chunk_records_as_the_s3_sink_does() {
     let stderr = parse(&input, "parquet", &out, "20000");
     assert!(stderr.contains(": 250 records to"), "{stderr}");
 }
+
+#[test]
+fn parse_of_a_rejected_input_exits_1_not_as_a_usage_error() {
+    let dir = TempDir(std::env::temp_dir().join(format!("s3c-parse-bad-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    // A gzip header followed by bytes that are no deflate stream.
+    let input = dir.0.join("flows.log.gz");
+    std::fs::write(&input, b"\x1f\x8b\x08\x00not a deflate stream").unwrap();
+    for format in ["parquet", "ndjson"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_s3connector"))
+            .arg("parse")
+            .arg(&input)
+            .args(["--type", "vpcflow", "--format", format, "--out"])
+            .arg(dir.0.join(format!("out.{format}")))
+            .output()
+            .expect("the CLI runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{format}: {stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.starts_with("error: "))
+            .unwrap_or_else(|| panic!("{stderr}"));
+        assert!(line.contains("flows.log.gz: rejected: "), "{line}");
+        assert!(!dir.0.join(format!("out.{format}")).exists(), "{stderr}");
+    }
+    // Bad usage stays 2.
+    let output = Command::new(env!("CARGO_BIN_EXE_s3connector"))
+        .arg("parse")
+        .arg(&input)
+        .args(["--format", "parquet"])
+        .output()
+        .expect("the CLI runs");
+    assert_eq!(output.status.code(), Some(2));
+}

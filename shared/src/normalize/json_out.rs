@@ -9,6 +9,14 @@ pub(super) trait TextBuf {
     fn push_str(&mut self, s: &str);
     fn len(&self) -> usize;
     fn truncate(&mut self, len: usize);
+    /// Appends `v` in decimal.
+    fn push_uint(&mut self, v: u64) {
+        self.push_str(itoa::Buffer::new().format(v));
+    }
+    /// Appends `v` in decimal.
+    fn push_int(&mut self, v: i64) {
+        self.push_str(itoa::Buffer::new().format(v));
+    }
 }
 
 impl TextBuf for String {
@@ -39,6 +47,12 @@ impl<T: TextBuf + ?Sized> TextBuf for &mut T {
     fn truncate(&mut self, len: usize) {
         (**self).truncate(len);
     }
+    fn push_uint(&mut self, v: u64) {
+        (**self).push_uint(v);
+    }
+    fn push_int(&mut self, v: i64) {
+        (**self).push_int(v);
+    }
 }
 
 /// The length in bytes of the text written to it, which it does not keep: the size an
@@ -59,6 +73,18 @@ impl TextBuf for TextLen {
     fn truncate(&mut self, len: usize) {
         self.0 = len;
     }
+    // Digits counted, not formatted.
+    fn push_uint(&mut self, v: u64) {
+        self.0 += decimal_digits(v);
+    }
+    fn push_int(&mut self, v: i64) {
+        self.0 += usize::from(v < 0) + decimal_digits(v.unsigned_abs());
+    }
+}
+
+/// How many digits `v` has in decimal.
+fn decimal_digits(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 /// Writes JSON text into a [`TextBuf`] (by default a borrowed `String`).
@@ -246,11 +272,11 @@ impl<B: TextBuf> EventOut for JsonOut<B> {
     }
     fn uint(&mut self, key: &'static str, v: u64) {
         self.member(key);
-        self.buf.push_str(itoa::Buffer::new().format(v));
+        self.buf.push_uint(v);
     }
     fn int(&mut self, key: &'static str, v: i64) {
         self.member(key);
-        self.buf.push_str(itoa::Buffer::new().format(v));
+        self.buf.push_int(v);
     }
     fn boolean(&mut self, key: &'static str, v: bool) {
         self.member(key);
@@ -299,6 +325,33 @@ impl<B: TextBuf> EventOut for JsonOut<B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counted_integers_have_the_length_of_their_text() {
+        for v in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            i64::MAX,
+            i64::MIN,
+            -1,
+            -10,
+            -999,
+        ] {
+            let mut len = TextLen::default();
+            len.push_int(v);
+            assert_eq!(len.0, v.to_string().len(), "{v}");
+        }
+        for v in [0, 7, 10, 1_000_000, u64::MAX] {
+            let mut len = TextLen::default();
+            len.push_uint(v);
+            assert_eq!(len.0, v.to_string().len(), "{v}");
+        }
+    }
 
     #[test]
     fn string_escaping_matches_serde_json_byte_for_byte() {

@@ -3,7 +3,7 @@
 use super::classification::{activity, Mapped, NETWORK_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::Lookup;
 use super::objects::{epoch_secs_to_ms, write_action, write_cloud, write_direction, write_status};
-use super::out::{opt_int, opt_ip, opt_str, opt_uint, EventOut};
+use super::out::{opt_int, opt_str, opt_uint, EventOut};
 use crate::logs::detect::KeyScope;
 use std::net::IpAddr;
 
@@ -27,6 +27,8 @@ pub(super) fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<
     // a record without addresses (NODATA, SKIPDATA) is about the interface alone, which
     // then is the destination (Network Activity requires `dst_endpoint`).
     let dstaddr = r.str("dstaddr").filter(|a| a.parse::<IpAddr>().is_ok());
+    // Each address is parsed once (OCSF's `ip_t`, as `opt_ip` checks it).
+    let srcaddr = r.str("srcaddr").filter(|a| a.parse::<IpAddr>().is_ok());
     let ingress = direction == Some("ingress") || dstaddr.is_none();
     // A Transit Gateway flow record names both sides' VPC, subnet, ENI and zone.
     let tgw = r.str("tgw-id").is_some();
@@ -47,7 +49,7 @@ pub(super) fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<
         }
     };
     out.open("src_endpoint");
-    opt_ip(out, "ip", r.str("srcaddr"));
+    opt_str(out, "ip", srcaddr);
     opt_uint(out, "port", r.u64("srcport"));
     opt_str(out, "svc_name", r.str("pkt-src-aws-service"));
     if tgw {
@@ -65,9 +67,7 @@ pub(super) fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<
         (false, false) => (&["interface-id", "instance-id"], &["vpc-id", "subnet-id"]),
         (false, true) => (&[], &[]),
     };
-    let src_named = r
-        .str("srcaddr")
-        .is_some_and(|a| a.parse::<IpAddr>().is_ok())
+    let src_named = srcaddr.is_some()
         || r.str("pkt-src-aws-service").is_some()
         || side.iter().any(|f| r.str(f).is_some());
     let src_other = r.u64("srcport").is_some_and(|p| i64::try_from(p).is_ok())
@@ -77,7 +77,7 @@ pub(super) fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<
     }
     out.close();
     out.open("dst_endpoint");
-    opt_ip(out, "ip", r.str("dstaddr"));
+    opt_str(out, "ip", dstaddr);
     opt_uint(out, "port", r.u64("dstport"));
     opt_str(out, "svc_name", r.str("pkt-dst-aws-service"));
     if tgw {

@@ -178,6 +178,11 @@ const UNIQUE_TEXT: &[&[&str]] = &[
     &["resources", "list", "element", "data"],
 ];
 
+/// Integer columns whose values are all different within a file (the record index): a
+/// dictionary of them only costs hashing and holds every value again, so they are
+/// written plain (their statistics stay: they say which records a file holds).
+const UNIQUE_INTS: &[&[&str]] = &[&["metadata", "sequence"]];
+
 fn write(class_uid: u64, batch: &RecordBatch) -> Result<Vec<u8>, ParquetError> {
     let err = |e: ::parquet::errors::ParquetError| ParquetError::Encode {
         class_uid,
@@ -193,6 +198,10 @@ fn write(class_uid: u64, batch: &RecordBatch) -> Result<Vec<u8>, ParquetError> {
         props = props
             .set_column_dictionary_enabled(path.clone(), false)
             .set_column_statistics_enabled(path, EnabledStatistics::None);
+    }
+    for path in UNIQUE_INTS {
+        let path = ColumnPath::new(path.iter().map(|p| p.to_string()).collect());
+        props = props.set_column_dictionary_enabled(path, false);
     }
     let props = props.build();
     let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).map_err(err)?;
