@@ -235,6 +235,9 @@ mod tests {
             "FR1420041010050500013M02606",
         );
         assert_finds("iban", "BE71096123456769 PAYEE", "BE71096123456769");
+        // Also the shape of a passport or licence number (two letters, 13 digits), which
+        // needs a keyword: the IBAN, which validates, is tried first.
+        assert_finds("iban", "IBAN NO7112345678903", "NO7112345678903");
     }
 
     #[test]

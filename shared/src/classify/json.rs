@@ -332,6 +332,23 @@ impl Classifier {
             Err(e) if e.is_io() => {
                 return Err(ClassifyError::Read(std::io::Error::other(e.to_string())))
             }
+            // Cut short by the byte limit: what was read was JSON, and stays classified as
+            // JSON (paths, keys as keywords, column labels).
+            Err(e)
+                if e.is_eof()
+                    && limits
+                        .max_bytes
+                        .is_some_and(|max| buffered.get_ref().read >= max) =>
+            {
+                (
+                    ObjectStatus::Partial,
+                    None,
+                    Some(format!(
+                        "the byte limit ({} bytes) cut the document",
+                        limits.max_bytes.unwrap_or_default()
+                    )),
+                )
+            }
             Err(e) => {
                 let recording = buffered.into_inner();
                 if let Some(read) = recording.kept {
@@ -427,6 +444,8 @@ struct Recording<R> {
     /// Everything read so far; `None` once that passed `limit`.
     kept: Option<Vec<u8>>,
     limit: usize,
+    /// Bytes read so far.
+    read: u64,
 }
 
 impl<R> Recording<R> {
@@ -439,6 +458,7 @@ impl<R> Recording<R> {
             inner,
             kept: Some(Vec::new()),
             limit,
+            read: 0,
         }
     }
 }
@@ -446,6 +466,7 @@ impl<R> Recording<R> {
 impl<R: Read> Read for Recording<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        self.read += n as u64;
         if let Some(kept) = &mut self.kept {
             if kept.len() + n <= self.limit {
                 kept.extend_from_slice(&buf[..n]);
@@ -642,6 +663,29 @@ mod tests {
         assert_eq!(email.row, Some(4));
         assert_eq!(email.json_path.as_deref(), Some("$.user.email"));
         assert_eq!(email.offset, text.find("{\"user\"").unwrap() as u64);
+    }
+
+    #[test]
+    fn a_document_cut_by_the_byte_limit_stays_json() {
+        let records: Vec<String> = (0..200)
+            .map(|i| {
+                format!(
+                    r#"{{"customer_social_security_number": "536-22-{:04}"}}"#,
+                    1000 + i
+                )
+            })
+            .collect();
+        let doc = format!("[{}]", records.join(","));
+        let limits = SampleLimits {
+            max_bytes: Some(doc.len() as u64 / 2),
+            max_rows: None,
+        };
+        let r = run(ObjectFormat::Json, &doc, limits);
+        assert_eq!(r.status, ObjectStatus::Partial, "{r:?}");
+        let ssn = finding(&r, "us_ssn");
+        assert!(ssn.count >= 90, "{ssn:?}");
+        assert!(ssn.locations[0].json_path.is_some(), "{ssn:?}");
+        assert!(r.detail.as_deref().unwrap().contains("byte limit"), "{r:?}");
     }
 
     #[test]
