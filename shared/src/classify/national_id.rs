@@ -307,7 +307,9 @@ fn dni_letter_ok(n: u32, letter: u8) -> bool {
 fn es_dni(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let letter = *b.last()?;
-    dni_letter_ok(number(&b[..8]), letter).then(|| Verdict::whole(c, MEDIUM))
+    // 00000000T passes the check but is a form's placeholder, never issued.
+    let placeholder = b[..8].iter().all(|&d| d == b'0');
+    (!placeholder && dni_letter_ok(number(&b[..8]), letter)).then(|| Verdict::whole(c, MEDIUM))
 }
 
 /// Spanish NIE: X, Y, Z stand for 0, 1, 2, then the DNI rule.
@@ -316,7 +318,10 @@ fn es_nie(c: &Candidate<'_>) -> Option<Verdict> {
     let digits: Vec<u8> = b.iter().copied().filter(u8::is_ascii_digit).collect();
     let lead = u32::from(b[0] - b'X');
     let letter = *b.last()?;
-    dni_letter_ok(lead * 10_000_000 + number(&digits), letter).then(|| Verdict::whole(c, MEDIUM))
+    // X0000000T: a placeholder, as for the DNI.
+    let placeholder = digits.iter().all(|&d| d == b'0');
+    (!placeholder && dni_letter_ok(lead * 10_000_000 + number(&digits), letter))
+        .then(|| Verdict::whole(c, MEDIUM))
 }
 
 /// Codice fiscale check character (DM 23 December 1976, annex): characters in odd
@@ -662,6 +667,8 @@ mod tests {
     fn dni_and_nie_letters_are_checked() {
         assert_finds("es_dni", "DNI 12345678Z", "12345678Z");
         assert_clean("es_dni", "DNI 12345678A");
+        assert_clean("es_dni", "DNI 00000000T");
+        assert_clean("es_nie", "NIE X0000000T");
         assert_finds("es_nie", "NIE X1234567L", "X1234567L");
         assert_clean("es_nie", "NIE X1234567A");
     }

@@ -169,12 +169,15 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
     let named_version = VERSION_WORDS.iter().any(|w| {
         lead.ends_with(w) && !is_word(lead.len().checked_sub(w.len() + 1).map(|i| lead[i]))
     });
-    // A product token (`agent/1.2.3.4`), not a URL's host (`http://10.0.0.1`).
+    // A product token (`agent/1.2.3.4`), not a URL's host (`http://10.0.0.1`), or a
+    // package's version specifier (`requests==2.31.0.1`, `>=`, `~=`, `!=`, `<=`).
     let product = c.before() == Some(b'/') && is_word(c.preceding(2).first().copied());
+    let specifier = matches!(c.preceding(2), [b'=' | b'>' | b'<' | b'~' | b'!', b'=']);
     let versioned = matches!(c.before(), Some(b'v' | b'V'))
         || before.windows(7).any(|w| w == b"version")
         || named_version
-        || product;
+        || product
+        || specifier;
     (octets_ok && !dotted_before && !dotted_after && !versioned)
         .then(|| Verdict::whole(c, Need::Alone(Confidence::Medium)))
 }
@@ -346,6 +349,8 @@ mod tests {
             "release: 2.0.0.1",
             "fw \"4.1.0.2\"",
             "User-Agent: Foo/1.2.3.4 (Linux)",
+            "pip install requests==2.31.0.1",
+            "pkg>=1.2.3.4",
             "oid 1.3.6.1.4.1.311",
             "bad 256.1.1.1",
             "bad 01.2.3.4",
