@@ -518,6 +518,55 @@ pub fn listed_name_owned(raw: String) -> String {
     crate::notification::decode_key(&raw).unwrap_or(raw)
 }
 
+/// Whether a failed call was an HTTP 200 whose body is an empty XML document: the SDK could
+/// not parse it, but S3 (or an emulator) meant "nothing configured", as moto's
+/// `<GetBucketVersioningResponse/>` for a bucket whose versioning was never enabled.
+pub(crate) fn is_empty_answer<E>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> bool {
+    // The SDK reports an unparsable success as a response or a service error: both keep
+    // the raw response.
+    e.raw_response().is_some_and(|r| {
+        r.status().as_u16() == 200 && r.body().bytes().is_some_and(is_empty_xml_document)
+    })
+}
+
+/// Whether `body` is an XML document whose root element is empty (no child, no text):
+/// `<?xml ...?><Name attr="..."/>` or `<Name ...></Name>`.
+pub(crate) fn is_empty_xml_document(body: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return false;
+    };
+    let mut rest = text.trim();
+    if let Some(after) = rest.strip_prefix("<?xml") {
+        match after.find("?>") {
+            Some(end) => rest = after[end + 2..].trim(),
+            None => return false,
+        }
+    }
+    let Some(inner) = rest.strip_prefix('<') else {
+        return false;
+    };
+    let name_end = inner
+        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
+        .unwrap_or(inner.len());
+    let name = &inner[..name_end];
+    if name.is_empty() {
+        return false;
+    }
+    let Some(tag_end) = inner.find('>') else {
+        return false;
+    };
+    let (open, after) = (&inner[..tag_end], inner[tag_end + 1..].trim());
+    if open.ends_with('/') {
+        return after.is_empty();
+    }
+    after == format!("</{name}>")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -560,5 +609,19 @@ mod tests {
         assert_eq!(listed_name("k%E2%82%AC"), "k€");
         // Not UTF-8 once decoded: kept as S3 sent it.
         assert_eq!(listed_name("bad%FF"), "bad%FF");
+    }
+
+    #[test]
+    fn empty_xml_documents_are_told_from_documents_with_content() {
+        assert!(is_empty_xml_document(b"<A/>"));
+        assert!(is_empty_xml_document(
+            b"<?xml version=\"1.0\"?>\n<A xmlns=\"x\" />\n"
+        ));
+        assert!(is_empty_xml_document(b"<A xmlns=\"x\"></A>"));
+        assert!(!is_empty_xml_document(b"<A><Status>Enabled</Status></A>"));
+        assert!(!is_empty_xml_document(b"<A>text</A>"));
+        assert!(!is_empty_xml_document(b""));
+        assert!(!is_empty_xml_document(b"<?xml version=\"1.0\"?>"));
+        assert!(!is_empty_xml_document(b"not xml"));
     }
 }

@@ -89,6 +89,11 @@ async fn empty_bucket_passes_and_says_there_is_nothing_to_read_yet() {
     // A fresh emulator bucket has no public access block and no versioning: advice only.
     assert_eq!(step(&v, StepName::Posture).status, StepStatus::Warning);
     assert!(!step(&v, StepName::Posture).mandatory);
+    // moto answers GetBucketVersioning with an empty document: never enabled, not an
+    // answer that could not be read.
+    let posture = &step(&v, StepName::Posture).message;
+    assert!(posture.contains("versioning not enabled"), "{posture}");
+    assert!(!posture.contains("could not be read"), "{posture}");
 }
 
 #[tokio::test]

@@ -531,7 +531,7 @@ impl Run<'_> {
         }
 
         let (ver, ms) = self
-            .timed(
+            .bounded(
                 s3.get_bucket_versioning()
                     .bucket(&bucket)
                     .set_expected_bucket_owner(self.req.expected_bucket_owner.clone())
@@ -539,11 +539,16 @@ impl Run<'_> {
             )
             .await;
         total_ms += ms;
+        // An empty document (versioning never enabled, as an emulator may answer it) is
+        // "not enabled", not an unreadable answer.
+        let ver = ver.and_then(|r| match r {
+            Ok(out) => Ok(out.status().map(|s| s.as_str()) == Some("Enabled")),
+            Err(e) if crate::aws::is_empty_answer(&e) => Ok(false),
+            Err(e) => Err(failure_of(&e)),
+        });
         match ver {
-            Ok(out) if out.status().map(|s| s.as_str()) == Some("Enabled") => {
-                findings.push("versioning enabled".into())
-            }
-            Ok(_) => {
+            Ok(true) => findings.push("versioning enabled".into()),
+            Ok(false) => {
                 findings.push("versioning not enabled".into());
                 fixes.push(
                     "enable versioning so overwritten or deleted logs can be recovered".into(),

@@ -264,10 +264,7 @@ fn versioning(
             m.mfa_delete = out.mfa_delete().map(|s| s.as_str().to_string());
             None
         }
-        Err(SdkError::ResponseError(ref e))
-            if e.raw().status().as_u16() == 200
-                && e.raw().body().bytes().is_some_and(is_empty_xml_document) =>
-        {
+        Err(ref e) if crate::aws::is_empty_answer(e) => {
             m.versioning = Some("Disabled".to_string());
             None
         }
@@ -278,39 +275,6 @@ fn versioning(
             &e,
         )),
     }
-}
-
-/// Whether `body` is an XML document whose root element is empty (no child, no text):
-/// `<?xml ...?><Name attr="..."/>` or `<Name ...></Name>`.
-fn is_empty_xml_document(body: &[u8]) -> bool {
-    let Ok(text) = std::str::from_utf8(body) else {
-        return false;
-    };
-    let mut rest = text.trim();
-    if let Some(after) = rest.strip_prefix("<?xml") {
-        match after.find("?>") {
-            Some(end) => rest = after[end + 2..].trim(),
-            None => return false,
-        }
-    }
-    let Some(inner) = rest.strip_prefix('<') else {
-        return false;
-    };
-    let name_end = inner
-        .find(|c: char| c.is_whitespace() || c == '/' || c == '>')
-        .unwrap_or(inner.len());
-    let name = &inner[..name_end];
-    if name.is_empty() {
-        return false;
-    }
-    let Some(tag_end) = inner.find('>') else {
-        return false;
-    };
-    let (open, after) = (&inner[..tag_end], inner[tag_end + 1..].trim());
-    if open.ends_with('/') {
-        return after.is_empty();
-    }
-    after == format!("</{name}>")
 }
 
 /// Object Ownership; no controls: `ObjectWriter` (S3's setting before controls existed).
@@ -537,20 +501,6 @@ mod tests {
             .unwrap();
         assert!(tags(&mut m, Ok(ok), RESOURCE).is_none());
         assert_eq!(m.tags.get("team").map(String::as_str), Some("data"));
-    }
-
-    #[test]
-    fn empty_xml_documents_are_told_from_documents_with_content() {
-        assert!(is_empty_xml_document(b"<A/>"));
-        assert!(is_empty_xml_document(
-            b"<?xml version=\"1.0\"?>\n<A xmlns=\"x\" />\n"
-        ));
-        assert!(is_empty_xml_document(b"<A xmlns=\"x\"></A>"));
-        assert!(!is_empty_xml_document(b"<A><Status>Enabled</Status></A>"));
-        assert!(!is_empty_xml_document(b"<A>text</A>"));
-        assert!(!is_empty_xml_document(b""));
-        assert!(!is_empty_xml_document(b"<?xml version=\"1.0\"?>"));
-        assert!(!is_empty_xml_document(b"not xml"));
     }
 
     #[test]
