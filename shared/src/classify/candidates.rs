@@ -21,6 +21,7 @@
 
 use std::ops::Range;
 
+use regex_automata::util::syntax::Config as SyntaxConfig;
 use regex_automata::{meta, Anchored, Input, PatternID};
 use regex_syntax::hir::literal::Extractor;
 use regex_syntax::hir::{Hir, HirKind};
@@ -70,11 +71,11 @@ enum Way {
     Rest,
 }
 
-fn way(pattern: &str, before_digits: Option<&'static [usize]>, syntax: &Config) -> Way {
+fn way(pattern: &str, before_digits: Option<&'static [usize]>, syntax: &SyntaxConfig) -> Way {
     if let Some(offsets) = before_digits {
         return Way::BeforeDigits(offsets);
     }
-    let Ok(hir) = regex_automata::util::syntax::parse_with(pattern, &syntax.0) else {
+    let Ok(hir) = regex_automata::util::syntax::parse_with(pattern, syntax) else {
         return Way::Rest;
     };
     let prefixes = Extractor::new().extract(&hir);
@@ -100,9 +101,6 @@ fn rare_inner_literal(hir: &Hir) -> bool {
     }
 }
 
-/// The syntax the patterns are parsed with (the pass's).
-pub(crate) struct Config(pub regex_automata::util::syntax::Config);
-
 impl Searchers {
     /// Splits `patterns` (in the pass's order) into searchers. `before_digits[i]` gives the
     /// offsets of pattern `i` when it is found from number runs. Errors are the regex
@@ -110,7 +108,7 @@ impl Searchers {
     pub(crate) fn new(
         patterns: &[&str],
         before_digits: &[Option<&'static [usize]>],
-        syntax: &Config,
+        syntax: &SyntaxConfig,
         build: impl Fn(&[&str]) -> Result<meta::Regex, String>,
     ) -> Result<Searchers, String> {
         let mut literal: Vec<usize> = Vec::new();
@@ -401,7 +399,7 @@ mod tests {
     #[test]
     fn built_in_patterns_are_split_as_intended() {
         let (patterns, offsets) = builtin_patterns();
-        let config = Config(syntax_config());
+        let config = syntax_config();
         let ways: Vec<(&str, Way)> = patterns
             .iter()
             .zip(&offsets)
@@ -477,8 +475,7 @@ mod tests {
     fn split_searchers_give_the_single_regex_candidates() {
         let (patterns, offsets) = builtin_patterns();
         let regex = build_regex(&patterns).unwrap();
-        let searchers =
-            Searchers::new(&patterns, &offsets, &Config(syntax_config()), build_regex).unwrap();
+        let searchers = Searchers::new(&patterns, &offsets, &syntax_config(), build_regex).unwrap();
         for seed in 0..600u64 {
             let hay = random_text(seed, 400);
             for numbers in [true, false] {
@@ -504,7 +501,7 @@ mod tests {
                 .map(|(_, (p, o))| (*p, *o))
                 .unzip();
             let regex = build_regex(&p).unwrap();
-            let searchers = Searchers::new(&p, &o, &Config(syntax_config()), build_regex).unwrap();
+            let searchers = Searchers::new(&p, &o, &syntax_config(), build_regex).unwrap();
             for seed in 0..20u64 {
                 let hay = random_text(seed * 31 + skip as u64, 300);
                 assert_eq!(

@@ -17,7 +17,7 @@ use regex_automata::util::syntax;
 use regex_automata::{Anchored, Input, PatternID};
 
 use super::batch::{Batch, Columns};
-use super::candidates::{Config as SearchSyntax, Next, Searchers, BEFORE_DIGITS};
+use super::candidates::{Next, Searchers, BEFORE_DIGITS};
 use super::detector::{
     is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule, Verdict,
     PHONE_MIN_DIGITS,
@@ -115,6 +115,8 @@ pub struct Classifier {
     /// `usize::MAX` when none is selected, so number runs are not looked for.
     min_number_digits: usize,
     credential_slots: Vec<PatternID>,
+    /// The slot of the `name = value` assignments, when selected.
+    assignment_slot: Option<PatternID>,
     /// Beginnings of long values (see `credentials::LONG_VALUE_OPENERS`), and the pattern
     /// of the detector each begins.
     openers: Option<(meta::Regex, Vec<PatternID>)>,
@@ -186,6 +188,7 @@ impl Classifier {
         let mut slots: Vec<Slot> = Vec::new();
         let mut patterns: Vec<&str> = Vec::new();
         let mut credential_slots = Vec::new();
+        let mut assignment_slot = None;
         let mut number_entries = Vec::new();
         let mut phone_entry = None;
         let mut min_number_digits = usize::MAX;
@@ -231,6 +234,9 @@ impl Classifier {
                             if d.category == Category::Credentials {
                                 credential_slots.push(PatternID::must(patterns.len()));
                             }
+                            if regex == super::credentials::ASSIGNMENT {
+                                assignment_slot = Some(PatternID::must(patterns.len()));
+                            }
                             patterns.push(regex);
                             slots.push(Slot::Pattern(vec![index]));
                         }
@@ -257,13 +263,8 @@ impl Classifier {
                 Slot::Custom(_) => None,
             })
             .collect();
-        let searchers = Searchers::new(
-            &patterns,
-            &before_digits,
-            &SearchSyntax(syntax_config()),
-            build_regex,
-        )
-        .map_err(ClassifyError::Build)?;
+        let searchers = Searchers::new(&patterns, &before_digits, &syntax_config(), build_regex)
+            .map_err(ClassifyError::Build)?;
         let mut opener_patterns = Vec::new();
         let mut opener_pids = Vec::new();
         for (id, opener) in super::credentials::LONG_VALUE_OPENERS {
@@ -340,6 +341,7 @@ impl Classifier {
             phone_entry,
             min_number_digits,
             credential_slots,
+            assignment_slot,
             openers,
             keywords,
             keyword_owners,
@@ -697,7 +699,7 @@ impl Classifier {
                 self.report(w, *entry, span.clone(), need);
                 span.end
             }
-            Slot::Pattern(list) => self.pattern_candidate(w, list, span),
+            Slot::Pattern(list) => self.pattern_candidate(w, id, list, span),
         }
     }
 
@@ -734,6 +736,7 @@ impl Classifier {
     fn pattern_candidate(
         &self,
         w: &mut Window<'_, '_>,
+        id: PatternID,
         list: &[usize],
         span: Range<usize>,
     ) -> usize {
@@ -756,7 +759,7 @@ impl Classifier {
         // A rejected assignment whose value is another credential (a private key block
         // under `"private_key": "-----BEGIN...`, which the assignment cut at its first
         // space): the scan goes on at the value.
-        if self.is_assignment(list) {
+        if self.assignment_slot == Some(id) {
             if let Some((_, value)) = super::credentials::assignment_parts(&w.hay[span.clone()]) {
                 let at = span.start + value.start;
                 if at > span.start && self.credential_at(w, at) {
@@ -765,19 +768,6 @@ impl Classifier {
             }
         }
         span.end
-    }
-
-    /// Whether the detectors sharing a pattern are the `name = value` assignments.
-    fn is_assignment(&self, list: &[usize]) -> bool {
-        list.iter().any(|&e| {
-            matches!(
-                self.entries[e].kind,
-                Kind::Builtin(Detector {
-                    rule: Rule::Pattern { regex, .. },
-                    ..
-                }) if *regex == super::credentials::ASSIGNMENT
-            )
-        })
     }
 
     /// The verdict of a built-in pattern detector's check on a candidate of its pattern.
@@ -1353,7 +1343,7 @@ mod tests {
     #[test]
     fn long_runs_of_word_characters_are_read_in_one_pass() {
         for byte in [b'a', b'A', b'0', b'x'] {
-            let text = vec![byte; 256 << 10];
+            let text = vec![byte; 64 << 10];
             let report = crate::classify::tests::shared().classify_bytes(&text);
             assert_eq!(report.bytes, text.len() as u64);
         }
