@@ -3,6 +3,7 @@
 //! text (one value per line), runs the pass over each full batch, places every match by
 //! its field, and keeps per-column counts for Purview's column rule.
 
+use std::cell::Cell;
 use std::hash::BuildHasher;
 use std::ops::Range;
 
@@ -64,10 +65,32 @@ pub(crate) struct Batch {
 
 impl Batch {
     /// The field holding batch offset `at` (the last one starting at or before it).
-    pub fn field_at(&self, at: usize) -> usize {
-        self.fields
-            .partition_point(|f| f.span.start <= at)
-            .saturating_sub(1)
+    /// `hint` is the answer of an earlier lookup: the pass asks in increasing order, so
+    /// the search gallops forward from it instead of bisecting the whole batch (whose
+    /// fields are too many to stay in cache).
+    pub fn field_at(&self, at: usize, hint: &Cell<usize>) -> usize {
+        let starts_at_or_before = |i: usize| self.fields[i].span.start <= at;
+        let n = self.fields.len();
+        let from = hint.get().min(n.saturating_sub(1));
+        let found = if n == 0 || !starts_at_or_before(from) {
+            self.fields[..from]
+                .partition_point(|f| f.span.start <= at)
+                .saturating_sub(1)
+        } else {
+            // Gallop: the last field starting at or before `at` lies in [lo, hi).
+            let mut lo = from;
+            let mut step = 1;
+            while lo + step < n && starts_at_or_before(lo + step) {
+                lo += step;
+                step *= 2;
+            }
+            let hi = (lo + step).min(n);
+            lo + self.fields[lo..hi]
+                .partition_point(|f| f.span.start <= at)
+                .saturating_sub(1)
+        };
+        hint.set(found);
+        found
     }
 
     /// The location of a match `span` (batch offsets) inside field `i`.
@@ -358,6 +381,41 @@ impl<'c> ObjectScan<'c> {
             rows: Some(self.rows),
             findings,
             columns: labels,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The galloping lookup gives the bisection's answer from any hint, in any order.
+    #[test]
+    fn field_at_from_any_hint_is_the_last_field_starting_at_or_before() {
+        let mut batch = Batch::default();
+        let mut at = 0;
+        for len in [1usize, 5, 2, 9, 1, 1, 30, 4, 7, 3] {
+            batch.fields.push(Field {
+                span: at..at + len,
+                record: 0..0,
+                column: 0,
+                serial: 0,
+                place: Kept::default(),
+            });
+            at += len + 1;
+        }
+        let bisect = |at: usize| {
+            batch
+                .fields
+                .partition_point(|f| f.span.start <= at)
+                .saturating_sub(1)
+        };
+        for hint in 0..=batch.fields.len() + 2 {
+            for at in 0..at + 3 {
+                let cell = Cell::new(hint);
+                assert_eq!(batch.field_at(at, &cell), bisect(at), "at {at} hint {hint}");
+                assert_eq!(cell.get(), bisect(at));
+            }
         }
     }
 }

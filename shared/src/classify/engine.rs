@@ -7,6 +7,7 @@
 //! bounded windows that overlap, so memory stays flat and a value across a window edge is
 //! found once.
 
+use std::cell::Cell;
 use std::collections::HashSet;
 use std::io::{self, Read};
 use std::ops::Range;
@@ -499,7 +500,11 @@ impl Classifier {
             accept: 0..batch.text.len(),
             lines: &mut lines,
             findings,
-            fields: Some(FieldsView { batch, columns }),
+            fields: Some(FieldsView {
+                batch,
+                columns,
+                hint: Cell::new(0),
+            }),
             can_defer: false,
             deferred: None,
             keywords_assumed: false,
@@ -958,7 +963,7 @@ impl Classifier {
         }
         match &w.fields {
             Some(f) => {
-                let field = &f.batch.fields[f.batch.field_at(span.start)];
+                let field = &f.batch.fields[f.batch.field_at(span.start, &f.hint)];
                 f.columns.has_keyword(field.column, entry)
                     || self.keyword_near(w.hay, entry, span, Some(&field.record))
             }
@@ -968,7 +973,10 @@ impl Classifier {
 
     /// Applies keyword and allow-list rules and records the match; true when recorded.
     fn report(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, need: Need) -> bool {
-        let field = w.fields.as_ref().map(|f| f.batch.field_at(span.start));
+        let field = w
+            .fields
+            .as_ref()
+            .map(|f| f.batch.field_at(span.start, &f.hint));
         let keyword = self.keyword_for(w, entry, &span);
         let confidence = match (need, keyword) {
             (_, true) => Confidence::High,
@@ -1052,6 +1060,8 @@ struct Window<'a, 'h> {
 struct FieldsView<'a> {
     batch: &'a Batch,
     columns: &'a mut Columns,
+    /// The field of the last lookup ([`Batch::field_at`]).
+    hint: Cell<usize>,
 }
 
 /// How a stream ended.
