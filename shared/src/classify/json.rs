@@ -19,14 +19,39 @@ use super::ClassifyError;
 /// `[{...}, {...}]` and of `{"Records": [...]}`), and so do the root object's members.
 const RECORD_DEPTH: usize = 2;
 
-/// The place of the value being read: exact and normalised paths, kept as strings that
-/// grow and shrink with the walk.
+/// One normalised path (`$.a.b[*].c`) met in the object, with what was learnt about it
+/// once: its column, and per child key its node, whether the key is itself data, and how
+/// it is written in a path. Looking a key up among its parent's children (a few, compared
+/// by bytes) replaces hashing the whole path and judging the key for every value.
+struct PathNode {
+    /// The normalised path: the column's key in the report.
+    path: String,
+    /// How the key reaching this node from its parent is written in a path (`.name`,
+    /// `["odd key"]`, masked when the key is data); empty for `$` and `[*]`.
+    segment: Box<str>,
+    /// The column, added on the node's first value.
+    column: Option<usize>,
+    /// Child keys in first-seen order: the key, its node, and whether it is data.
+    children: Vec<(Box<str>, u32, bool)>,
+    /// Index of `children` by key, once there are more than [`LINEAR_CHILDREN`].
+    index: Option<foldhash::HashMap<Box<str>, usize>>,
+    /// The node of this path's array elements (`[*]`).
+    items: Option<u32>,
+}
+
+/// Children compared one by one up to this many; a map with more keys is indexed.
+const LINEAR_CHILDREN: usize = 16;
+
+/// The place of the value being read: the exact path as a string that grows and shrinks
+/// with the walk, the normalised path as a node.
 struct Walker<'s, 'c> {
     scan: &'s mut ObjectScan<'c>,
     /// `$.a.b[3].c`.
     exact: String,
-    /// `$.a.b[*].c`: the column.
-    column: String,
+    /// Every normalised path met; `nodes[0]` is `$`.
+    nodes: Vec<PathNode>,
+    /// The node of the value being read.
+    node: u32,
     /// The keys from the root to the value (`keys[..open]`; the nearest is what keywords
     /// are looked up in). The strings are kept and reused, so reading a key allocates
     /// nothing once the walk has seen its depth.
@@ -46,8 +71,6 @@ struct Walker<'s, 'c> {
     /// line is one record).
     records: bool,
     number: String,
-    /// Keys already judged: whether a detector reports a value in them.
-    sensitive_keys: foldhash::HashMap<String, bool>,
 }
 
 impl<'s, 'c> Walker<'s, 'c> {
@@ -55,7 +78,8 @@ impl<'s, 'c> Walker<'s, 'c> {
         Walker {
             scan,
             exact: String::from("$"),
-            column: String::from("$"),
+            nodes: vec![PathNode::new(String::from("$"), "".into())],
+            node: 0,
             keys: Vec::new(),
             open: 0,
             depth: 0,
@@ -67,14 +91,13 @@ impl<'s, 'c> Walker<'s, 'c> {
             stopped: false,
             records: false,
             number: String::new(),
-            sensitive_keys: foldhash::HashMap::default(),
         }
     }
 
     /// Starts a new document (a JSON line) at the root; what was learnt about keys stays.
     fn restart(&mut self, row: u64, offset: u64) {
         self.exact.truncate(1);
-        self.column.truncate(1);
+        self.node = 0;
         self.open = 0;
         self.depth = 0;
         self.row = Some(row);
@@ -83,11 +106,19 @@ impl<'s, 'c> Walker<'s, 'c> {
     }
 
     fn value(&mut self, bytes: &[u8]) {
-        let key = match self.open {
-            0 => "",
-            n => self.keys[n - 1].as_str(),
+        let node = &mut self.nodes[self.node as usize];
+        let column = match node.column {
+            Some(c) => c,
+            None => {
+                let key = match self.open {
+                    0 => "",
+                    n => self.keys[n - 1].as_str(),
+                };
+                let c = self.scan.column(&node.path, None, None, key);
+                node.column = Some(c);
+                c
+            }
         };
-        let column = self.scan.column(&self.column, None, None, key);
         let place = Place {
             row: self.row,
             line: self.line,
@@ -107,22 +138,75 @@ impl<'s, 'c> Walker<'s, 'c> {
     }
 }
 
-/// Most distinct keys remembered per object; past it keys are judged again each time.
-const MAX_REMEMBERED_KEYS: usize = 10_000;
+impl PathNode {
+    fn new(path: String, segment: Box<str>) -> Self {
+        PathNode {
+            path,
+            segment,
+            column: None,
+            children: Vec::new(),
+            index: None,
+            items: None,
+        }
+    }
+
+    /// The position of `key` in `children`.
+    fn find(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.children.iter().position(|(k, ..)| &**k == key),
+        }
+    }
+}
 
 impl Walker<'_, '_> {
-    /// Whether `key` holds data a detector reports (a map keyed by email address, card
-    /// number or access key id): it is then classified as a value at the map's path and
-    /// shown masked in every path, so no location reveals it.
-    fn key_is_sensitive(&mut self, key: &str) -> bool {
-        if let Some(known) = self.sensitive_keys.get(key) {
-            return *known;
+    /// The node of `key` under the current node, and whether the key holds data a
+    /// detector reports (a map keyed by email address, card number or access key id): it
+    /// is then classified as a value at the map's path and shown masked in every path, so
+    /// no location reveals it. A key is judged once per parent path.
+    fn child(&mut self, key: &str) -> (u32, bool) {
+        let parent = self.node as usize;
+        if let Some(i) = self.nodes[parent].find(key) {
+            let (_, node, sensitive) = self.nodes[parent].children[i];
+            return (node, sensitive);
         }
         let sensitive = self.scan.is_sensitive_name(key);
-        if self.sensitive_keys.len() < MAX_REMEMBERED_KEYS {
-            self.sensitive_keys.insert(key.to_string(), sensitive);
+        let mut segment = String::new();
+        if sensitive {
+            push_key(&mut segment, &mask(key));
+        } else {
+            push_key(&mut segment, key);
         }
-        sensitive
+        let path = format!("{}{segment}", self.nodes[parent].path);
+        let node = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        self.nodes.push(PathNode::new(path, segment.into()));
+        let p = &mut self.nodes[parent];
+        p.children.push((key.into(), node, sensitive));
+        if let Some(index) = &mut p.index {
+            index.insert(key.into(), p.children.len() - 1);
+        } else if p.children.len() > LINEAR_CHILDREN {
+            p.index = Some(
+                p.children
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, ..))| (k.clone(), i))
+                    .collect(),
+            );
+        }
+        (node, sensitive)
+    }
+
+    /// The node of the current node's array elements.
+    fn items(&mut self) -> u32 {
+        let parent = self.node as usize;
+        if let Some(node) = self.nodes[parent].items {
+            return node;
+        }
+        let node = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
+        let path = format!("{}[*]", self.nodes[parent].path);
+        self.nodes.push(PathNode::new(path, "".into()));
+        self.nodes[parent].items = Some(node);
+        node
     }
 }
 
@@ -231,8 +315,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         let w = self.0;
         let root = w.depth == 0;
         w.depth += 1;
-        let (exact_len, column_len) = (w.exact.len(), w.column.len());
-        w.column.push_str("[*]");
+        let exact_len = w.exact.len();
+        let parent = w.node;
+        let items = w.items();
         let mut i: u64 = 0;
         loop {
             if root {
@@ -243,7 +328,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 w.row = Some(i + 1);
             }
             let _ = write!(w.exact, "[{i}]");
+            w.node = items;
             let more = seq.next_element_seed(Node(w))?.is_some();
+            w.node = parent;
             w.exact.truncate(exact_len);
             if !more {
                 break;
@@ -256,7 +343,6 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
             }
             i += 1;
         }
-        w.column.truncate(column_len);
         w.depth -= 1;
         Ok(())
     }
@@ -264,7 +350,8 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let w = self.0;
         w.depth += 1;
-        let (exact_len, column_len) = (w.exact.len(), w.column.len());
+        let exact_len = w.exact.len();
+        let parent = w.node;
         let slot = w.open;
         if w.keys.len() == slot {
             w.keys.push(String::new());
@@ -277,20 +364,21 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 more?;
                 break;
             }
-            if w.key_is_sensitive(&key) {
+            let (node, sensitive) = w.child(&key);
+            if sensitive {
                 // Reported as a value found in the map's keys, at the map's own path;
                 // below it, the key appears masked.
                 w.value(key.as_bytes());
                 key = mask(&key);
             }
-            push_key(&mut w.exact, &key);
-            push_key(&mut w.column, &key);
+            w.exact.push_str(&w.nodes[node as usize].segment);
             w.keys[slot] = key;
             w.open = slot + 1;
+            w.node = node;
             map.next_value_seed(Node(w))?;
+            w.node = parent;
             w.open = slot;
             w.exact.truncate(exact_len);
-            w.column.truncate(column_len);
             if w.records && w.depth == 1 {
                 w.scan.end_record();
             }
@@ -594,6 +682,33 @@ mod tests {
             email.json_path.as_deref(),
             Some("$.Records[1].user[\"odd key\"]")
         );
+    }
+
+    #[test]
+    fn wide_objects_keep_each_key_at_its_own_path_and_column() {
+        // More keys than are compared one by one: the parent indexes them. The keys come
+        // in a different order in each row, and an odd key needs quoting in the path.
+        let mut text = String::new();
+        for row in 0..10 {
+            let mut members: Vec<String> = (0..40)
+                .map(|k| format!(r#""field{k}": "value {k}""#))
+                .collect();
+            members.push(format!(
+                r#""odd key": {{"email": "user{row}@mail.example.org"}}"#
+            ));
+            members.rotate_left(row * 7 % 41);
+            text.push_str(&format!("{{{}}}\n", members.join(", ")));
+        }
+        let r = run(ObjectFormat::JsonLines, &text, SampleLimits::NONE);
+        let email = finding(&r, "email");
+        assert_eq!(email.count, 10);
+        for (i, l) in email.locations.iter().enumerate() {
+            assert_eq!(l.row, Some(i as u64 + 1));
+            assert_eq!(l.json_path.as_deref(), Some(r#"$["odd key"].email"#));
+        }
+        assert_eq!(r.columns.len(), 1, "{:?}", r.columns);
+        assert_eq!(r.columns[0].column, r#"$["odd key"].email"#);
+        assert_eq!(r.columns[0].sampled, 10);
     }
 
     #[test]
