@@ -56,6 +56,8 @@ pub(crate) struct Field {
 pub(crate) struct Batch {
     pub text: Vec<u8>,
     pub fields: Vec<Field>,
+    /// `fields[i].span.start` for each field, packed so lookups touch few cache lines.
+    starts: Vec<usize>,
     /// The JSON paths and cell references of the fields, one after another.
     names: String,
     /// First field and first byte of the record being added.
@@ -69,12 +71,13 @@ impl Batch {
     /// the search gallops forward from it instead of bisecting the whole batch (whose
     /// fields are too many to stay in cache).
     pub fn field_at(&self, at: usize, hint: &Cell<usize>) -> usize {
-        let starts_at_or_before = |i: usize| self.fields[i].span.start <= at;
-        let n = self.fields.len();
+        let starts = &self.starts;
+        let starts_at_or_before = |i: usize| starts[i] <= at;
+        let n = starts.len();
         let from = hint.get().min(n.saturating_sub(1));
         let found = if n == 0 || !starts_at_or_before(from) {
-            self.fields[..from]
-                .partition_point(|f| f.span.start <= at)
+            starts[..from]
+                .partition_point(|&s| s <= at)
                 .saturating_sub(1)
         } else {
             // Gallop: the last field starting at or before `at` lies in [lo, hi).
@@ -85,8 +88,8 @@ impl Batch {
                 step *= 2;
             }
             let hi = (lo + step).min(n);
-            lo + self.fields[lo..hi]
-                .partition_point(|f| f.span.start <= at)
+            lo + starts[lo..hi]
+                .partition_point(|&s| s <= at)
                 .saturating_sub(1)
         };
         hint.set(found);
@@ -114,6 +117,7 @@ impl Batch {
     fn clear(&mut self) {
         self.text.clear();
         self.fields.clear();
+        self.starts.clear();
         self.names.clear();
         self.record_field = 0;
         self.record_start = 0;
@@ -282,6 +286,7 @@ impl<'c> ObjectScan<'c> {
             self.batch.text.extend_from_slice(name);
         }
         let start = self.batch.text.len();
+        self.batch.starts.push(start);
         self.batch.text.extend_from_slice(value);
         self.batch.fields.push(Field {
             span: start..self.batch.text.len(),
@@ -305,6 +310,7 @@ impl<'c> ObjectScan<'c> {
         if mark.1 <= self.batch.fields.len() && mark.0 <= self.batch.text.len() {
             self.batch.text.truncate(mark.0);
             self.batch.fields.truncate(mark.1);
+            self.batch.starts.truncate(mark.1);
         }
     }
 
@@ -395,6 +401,7 @@ mod tests {
         let mut batch = Batch::default();
         let mut at = 0;
         for len in [1usize, 5, 2, 9, 1, 1, 30, 4, 7, 3] {
+            batch.starts.push(at);
             batch.fields.push(Field {
                 span: at..at + len,
                 record: 0..0,

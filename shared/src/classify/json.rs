@@ -129,6 +129,31 @@ impl<'s, 'c> Walker<'s, 'c> {
         self.scan.value(column, bytes, place);
     }
 
+    /// Walks one JSON line (trimmed, not empty) as record `number`; a line that is not
+    /// JSON is one text value at `$`. Valid UTF-8 is checked once for the whole line, so
+    /// the parser does not check each string again.
+    fn line(&mut self, text: &[u8], number: u64, start: u64) {
+        let mark = self.scan.mark();
+        self.restart(number, start);
+        // Deep lines hit the parser's recursion limit; the values read so far stay.
+        let parsed = match std::str::from_utf8(text) {
+            Ok(text) => {
+                let mut de = serde_json::Deserializer::from_str(text);
+                Node(self).deserialize(&mut de).and_then(|()| de.end())
+            }
+            Err(_) => {
+                let mut de = serde_json::Deserializer::from_slice(text);
+                Node(self).deserialize(&mut de).and_then(|()| de.end())
+            }
+        };
+        if parsed.is_err() {
+            self.scan.rollback(mark);
+            self.restart(number, start);
+            self.value(text);
+        }
+        self.scan.end_record();
+    }
+
     fn number(&mut self, write: impl FnOnce(&mut String)) {
         let mut n = std::mem::take(&mut self.number);
         n.clear();
@@ -476,44 +501,48 @@ impl Classifier {
         }
         let mut scan = ObjectScan::new(self);
         let mut walker = Walker::new(&mut scan);
-        let mut line = Vec::new();
+        // A line the buffer cut, gathered here; whole lines are read in the buffer.
+        let mut long = Vec::new();
         let mut number: u64 = 0;
         let mut offset: u64 = 0;
         let mut records: u64 = 0;
         let mut status = ObjectStatus::Complete;
         loop {
-            line.clear();
-            let n = buffered
-                .read_until(b'\n', &mut line)
-                .map_err(ClassifyError::Read)?;
-            if n == 0 {
-                break;
-            }
+            let buf = buffered.fill_buf().map_err(ClassifyError::Read)?;
+            let (line, used): (&[u8], usize) = match memchr::memchr(b'\n', buf) {
+                Some(i) if long.is_empty() => (&buf[..=i], i + 1),
+                Some(i) => {
+                    long.extend_from_slice(&buf[..=i]);
+                    (&long, i + 1)
+                }
+                None if buf.is_empty() && long.is_empty() => break,
+                None if buf.is_empty() => (&long, 0),
+                None => {
+                    let n = buf.len();
+                    long.extend_from_slice(buf);
+                    buffered.consume(n);
+                    continue;
+                }
+            };
             number += 1;
             let start = offset;
-            offset += n as u64;
+            offset += line.len() as u64;
             let text = line.trim_ascii();
-            if text.is_empty() {
-                continue;
+            let stop = !text.is_empty() && limits.max_rows.is_some_and(|max| records >= max);
+            if !text.is_empty() && !stop {
+                records += 1;
+                walker.line(text, number, start);
             }
-            if limits.max_rows.is_some_and(|max| records >= max) {
+            let at_end = used == 0;
+            buffered.consume(used);
+            long.clear();
+            if stop {
                 status = ObjectStatus::Partial;
                 break;
             }
-            records += 1;
-            let mark = walker.scan.mark();
-            walker.restart(number, start);
-            let mut de = serde_json::Deserializer::from_slice(text);
-            // Deep lines hit the parser's recursion limit; the values read so far stay.
-            let parsed = Node(&mut walker)
-                .deserialize(&mut de)
-                .and_then(|()| de.end());
-            if parsed.is_err() {
-                walker.scan.rollback(mark);
-                walker.restart(number, start);
-                walker.value(text);
+            if at_end {
+                break;
             }
-            walker.scan.end_record();
         }
         drop(walker);
         scan.rows = records;
@@ -762,6 +791,36 @@ mod tests {
         let mut large = Recording::with_limit(&b"0123456789"[..], 5);
         std::io::copy(&mut large, &mut std::io::sink()).unwrap();
         assert!(large.kept.is_none());
+    }
+
+    #[test]
+    fn json_lines_longer_than_the_buffer_and_a_last_line_without_newline() {
+        // A line of 600 KB crosses the 256 KB read buffer twice; CRLF ends; the last line
+        // has no line end; a line that is not UTF-8 is text.
+        let filler = "x".repeat(600 * 1024);
+        let text = format!(
+            "{{\"note\": \"{filler}\", \"user\": {{\"email\": \"jane.doe@mail.example.org\"}}}}\r\n\
+             {{\"id\": 2}}\r\n\
+             {{\"card\": \"4539 5787 6362 1486\"}}"
+        );
+        let r = run(ObjectFormat::JsonLines, &text, SampleLimits::NONE);
+        assert_eq!(r.rows, Some(3));
+        let email = &finding(&r, "email").locations[0];
+        assert_eq!((email.row, email.line, email.offset), (Some(1), 1, 0));
+        assert_eq!(email.json_path.as_deref(), Some("$.user.email"));
+        let card = &finding(&r, "credit_card").locations[0];
+        assert_eq!((card.row, card.line), (Some(3), 3));
+        assert_eq!(card.offset, text.rfind("{\"card\"").unwrap() as u64);
+        assert_eq!(card.json_path.as_deref(), Some("$.card"));
+
+        let mut bytes = b"{\"a\": \"\xff card 4539 5787 6362 1486\"}\n".to_vec();
+        bytes.extend_from_slice(b"{\"b\": 1}\n");
+        let r = shared()
+            .classify_stream(&ObjectFormat::JsonLines, &bytes[..], &SampleLimits::NONE)
+            .unwrap();
+        assert_eq!(r.rows, Some(2));
+        let card = &finding(&r, "credit_card").locations[0];
+        assert_eq!((card.row, card.json_path.as_deref()), (Some(1), Some("$")));
     }
 
     #[test]
