@@ -146,6 +146,7 @@ const ACTOR: Ty = Obj(&[
 
 const API: Ty = Obj(&[
     ("operation", Str),
+    ("version", Str),
     ("service", Obj(&[("name", Str)])),
     ("request", Obj(&[("uid", Str)])),
     (
@@ -153,6 +154,9 @@ const API: Ty = Obj(&[
         Obj(&[("code", Int), ("error", Str), ("error_message", Str)]),
     ),
 ]);
+
+/// The security control profile's matched rule (WAF, Route 53 DNS Firewall).
+const FIREWALL_RULE: Ty = Obj(&[("uid", Str), ("type", Str)]);
 
 const DNS_QUERY: Ty = Obj(&[("hostname", Str), ("type", Str), ("class", Str)]);
 
@@ -239,7 +243,7 @@ pub const CLASSES: &[(u64, &str, Members)] = &[
             ("traffic", TRAFFIC),
             ("http_request", HTTP_REQUEST),
             ("http_response", HTTP_RESPONSE),
-            ("firewall_rule", Obj(&[("uid", Str), ("type", Str)])),
+            ("firewall_rule", FIREWALL_RULE),
         ],
     ),
     (
@@ -253,6 +257,7 @@ pub const CLASSES: &[(u64, &str, Members)] = &[
             ("answers", DNS_ANSWERS),
             ("rcode_id", Int),
             ("rcode", Str),
+            ("firewall_rule", FIREWALL_RULE),
         ],
     ),
     (

@@ -112,6 +112,11 @@ pub(crate) fn all_samples() -> Vec<(LogType, String, &'static str)> {
             CT_KEY,
         ),
         (
+            LogType::CloudTrail,
+            cloudtrail::samples::DYNAMODB_DATA_EVENT.to_owned(),
+            CT_KEY,
+        ),
+        (
             LogType::VpcFlow,
             vpc_flow::samples::DEFAULT_FILE.to_owned(),
             "flows/a.log",
@@ -172,6 +177,11 @@ pub(crate) fn all_samples() -> Vec<(LogType, String, &'static str)> {
             LogType::Route53Resolver,
             json_lines::samples::ROUTE53_QUERY.to_owned(),
             "r53/x.log",
+        ),
+        (
+            LogType::Route53Resolver,
+            json_lines::samples::ROUTE53_FIREWALL_BLOCK.to_owned(),
+            "r53/y.log",
         ),
         (
             LogType::Json,

@@ -215,3 +215,89 @@ fn parquet_schema_doc_matches_the_code() {
         "docs/parquet-schema.md is out of date: run WRITE_DOCS=1 cargo test -p s3connector parquet_schema_doc"
     );
 }
+
+/// Every OCSF attribute a mapping page (`docs/mappings/*.md`) says its source writes has a
+/// column in that class's Parquet schema: an attribute without one would reject the whole
+/// object in Parquet mode (a DNS Firewall record's `firewall_rule`, CloudTrail's
+/// `api.version`). Attribute paths are the backticked names in the OCSF column of each
+/// table that the OCSF 1.3.0 schema resolves for the page's class.
+#[test]
+fn every_attribute_the_mapping_pages_name_has_a_parquet_column() {
+    let table: Value =
+        serde_json::from_str(include_str!("../../../ocsf/schema-1.3.0.json")).expect("table");
+    // The OCSF attribute at `path` in class `uid`, if the schema has one.
+    let resolves = |uid: u64, path: &str| -> bool {
+        let mut attributes = &table["classes"][uid.to_string()]["attributes"];
+        for (i, name) in path.split('.').enumerate() {
+            let name = name.trim_end_matches("[]");
+            let Some(attribute) = attributes.get(name) else {
+                return false;
+            };
+            if i + 1 < path.split('.').count() {
+                let Some(object) = attribute["o"].as_str() else {
+                    return false;
+                };
+                attributes = &table["objects"][object]["attributes"];
+            }
+        }
+        true
+    };
+    // Whether the class's Parquet schema has a column at `path`.
+    let has_column = |uid: u64, path: &str| -> bool {
+        let mut members: Vec<(&str, schema::Ty)> = schema::class_columns(uid).expect("class");
+        let names: Vec<&str> = path.split('.').collect();
+        for (i, name) in names.iter().enumerate() {
+            let name = name.trim_end_matches("[]");
+            let Some((_, ty)) = members.iter().find(|(n, _)| *n == name).copied() else {
+                return false;
+            };
+            if i + 1 < names.len() {
+                members = match ty {
+                    schema::Ty::Obj(m) | schema::Ty::ObjList(m) => m.to_vec(),
+                    // Below a JSON text column anything goes.
+                    schema::Ty::Json => return true,
+                    _ => return false,
+                };
+            }
+        }
+        true
+    };
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/mappings");
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("docs/mappings") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("page");
+        // `# Source → Class Name (uid)...`
+        let Some(uid) = text.lines().next().and_then(|title| {
+            let open = title.find(" (")?;
+            let close = title[open..].find(')')? + open;
+            title[open + 2..close].parse::<u64>().ok()
+        }) else {
+            continue;
+        };
+        for row in text.lines().filter(|l| l.starts_with('|')) {
+            let Some(cell) = row.split('|').nth(2) else {
+                continue;
+            };
+            for token in cell.split('`').skip(1).step_by(2) {
+                let plain = !token.is_empty()
+                    && token
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b"_.[]".contains(&b))
+                    && !token.starts_with('.');
+                if plain && resolves(uid, token) {
+                    checked += 1;
+                    if !has_column(uid, token) {
+                        missing.push(format!("{} ({uid}): {token}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        checked > 100,
+        "only {checked} attributes found in the pages"
+    );
+    assert!(missing.is_empty(), "no Parquet column for: {missing:#?}");
+}
