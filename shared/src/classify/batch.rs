@@ -353,6 +353,7 @@ impl<'c> ObjectScan<'c> {
             status,
             reason: None,
             detail: None,
+            encoding: None,
             format,
             bytes: self.bytes,
             rows: Some(self.rows),
