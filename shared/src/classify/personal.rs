@@ -56,6 +56,16 @@ pub(crate) const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
+        id: "email",
+        category: Category::Personal,
+        description: "Email address URL-encoded in a query string or form body (%40 for @)",
+        keywords: &["email", "e-mail", "mail"],
+        rule: Rule::Pattern {
+            regex: r"\b[A-Za-z0-9._+\-]{1,64}%40[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}\b",
+            check: email_url_encoded,
+        },
+    },
+    Detector {
         id: "phone_number",
         category: Category::Personal,
         description: "Phone number in E.164 or a national format of the configured regions, parsed and validated by libphonenumber's metadata (phonenumber crate)",
@@ -139,7 +149,23 @@ pub(crate) const DETECTORS: &[Detector] = &[
 fn email(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let at = b.iter().position(|&x| x == b'@')?;
-    let (local, domain) = (&b[..at], &b[at + 1..]);
+    email_parts(c, &b[..at], &b[at + 1..])
+}
+
+/// An email address URL-encoded in a query string or form body (`%40` for `@`, as in
+/// `GET /reset?email=jane.doe%40example.org`), held to the same rules.
+fn email_url_encoded(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let at = b.windows(3).position(|w| w.eq_ignore_ascii_case(b"%40"))?;
+    let local = &b[..at];
+    // `%` is kept only as the start of an escape of a character a local part may hold.
+    if local.contains(&b'%') {
+        return None;
+    }
+    email_parts(c, local, &b[at + 3..])
+}
+
+fn email_parts(c: &Candidate<'_>, local: &[u8], domain: &[u8]) -> Option<Verdict> {
     let bad_local =
         local.starts_with(b".") || local.ends_with(b".") || local.windows(2).any(|w| w == b"..");
     let bad_label = domain
@@ -448,6 +474,13 @@ mod tests {
             "jane.doe+tag@mail.example.org",
         );
         assert_clean("email", "contact: jane..doe@example.org");
+        // URL-encoded in a query string (access logs), and its near misses.
+        let log = "\"GET /reset?email=jane.doe%40mail.example.org&next=%2Fhome HTTP/1.1\" 200";
+        assert_finds("email", log, "jane.doe%40mail.example.org");
+        assert_finds("email", "u=bob%40Example.ORG", "bob%40Example.ORG");
+        assert_clean("email", "q=jane..doe%40example.org");
+        assert_clean("email", "q=jane%40example");
+        assert_clean("email", "path=%2Fhome%40%2Fx");
         assert_clean("email", "contact: jane@-example.org");
         assert_clean("email", "contact: jane@example");
     }
