@@ -259,7 +259,7 @@ fn cli_log_filter(directive: &str) -> String {
     if directive.contains("aws_") {
         return directive.to_string();
     }
-    format!("{directive},aws_config=error,aws_smithy_runtime=error,aws_smithy_runtime_api=error,aws_sdk_s3=error,aws_sdk_sts=error,aws_sdk_sso=error,aws_sdk_ssooidc=error")
+    format!("{directive},aws_config=error,aws_runtime=error,aws_smithy_runtime=error,aws_smithy_runtime_api=error,aws_sdk_s3=error,aws_sdk_sts=error,aws_sdk_sso=error,aws_sdk_ssooidc=error")
 }
 
 async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
