@@ -57,6 +57,14 @@ pub fn classifier(
     min_share: f64,
 ) -> Result<Arc<Classifier>, String> {
     let mut config = ClassifyConfig::from_env();
+    if let Some(i) = detectors.iter().position(|d| d.trim().is_empty()) {
+        return Err(format!(
+            "--detectors {:?}: entry {} is empty (two commas in a row, or a comma at an end); \
+             give detector ids separated by single commas (see --list-detectors)",
+            detectors.join(","),
+            i + 1
+        ));
+    }
     if !detectors.is_empty() {
         config.detectors = Some(detectors);
     }
@@ -242,6 +250,17 @@ impl Outcome {
     }
 }
 
+/// The `--json` document (every field in docs/classify-json.md).
+fn json_document(outcomes: &[Outcome]) -> serde_json::Value {
+    let findings: usize = outcomes.iter().map(|o| o.findings().len()).sum();
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    let unread = outcomes.iter().filter(|o| o.is_unread()).count();
+    serde_json::json!({
+        "objects": outcomes,
+        "summary": { "objects": outcomes.len(), "findings": findings, "errors": failed, "unread": unread },
+    })
+}
+
 /// Prints the outcomes and returns the exit code ([`crate::exit`]): 1 when anything was
 /// found, else 3 when an input could not be read, else 0.
 pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
@@ -249,13 +268,7 @@ pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     let unread = outcomes.iter().filter(|o| o.is_unread()).count();
     if json {
-        println!(
-            "{}",
-            serde_json::json!({
-                "objects": outcomes,
-                "summary": { "objects": outcomes.len(), "findings": findings, "errors": failed, "unread": unread },
-            })
-        );
+        println!("{}", json_document(outcomes));
     } else {
         println!(
             "{:<40}  {:<32}  {:<10}  {:>5}  {:<24}  SAMPLE",
@@ -326,4 +339,109 @@ pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
         );
     }
     crate::exit::verdict(findings > 0, unread > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use s3connector::classify::{
+        Category, ColumnLabel, Confidence, Location, ObjectStatus, Sample,
+    };
+
+    use super::*;
+
+    /// Field paths (`objects[].findings[].count`) of every object key in `value`.
+    fn paths(value: &serde_json::Value, prefix: &str, out: &mut BTreeSet<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (k, v) in map {
+                    let path = if prefix.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{prefix}.{k}")
+                    };
+                    if v.is_object() || v.is_array() {
+                        paths(v, &path, out);
+                    }
+                    out.insert(path);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for v in items {
+                    paths(v, &format!("{prefix}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Field paths documented in docs/classify-json.md: each `## \`section\`` table's
+    /// first-column names, under that section.
+    fn documented() -> BTreeSet<String> {
+        let doc = include_str!("../../docs/classify-json.md");
+        let mut out = BTreeSet::new();
+        let mut section = String::new();
+        for line in doc.lines() {
+            if let Some(h) = line.strip_prefix("## ") {
+                section = h.trim_matches('`').to_string();
+                out.insert(section.trim_end_matches("[]").to_string());
+            } else if let Some(rest) = line.strip_prefix("| `") {
+                let name = rest.split('`').next().unwrap_or_default();
+                out.insert(format!("{section}.{name}"));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn json_fields_are_the_documented_ones() {
+        let location = Location {
+            line: 3,
+            column: 1,
+            offset: 40,
+            length: 16,
+            row: Some(2),
+            column_name: Some("card".into()),
+            json_path: Some("$.card".into()),
+            sheet: Some("People".into()),
+            cell: Some("B3".into()),
+        };
+        let report = ObjectReport {
+            status: ObjectStatus::Partial,
+            reason: Some(SkipReason::Malformed),
+            detail: Some("the gzip stream is truncated".into()),
+            encoding: Some("UTF-16LE"),
+            format: "csv",
+            bytes: 100,
+            rows: Some(2),
+            findings: vec![Finding {
+                detector: "credit_card".into(),
+                category: Category::Financial,
+                confidence: Confidence::High,
+                count: 1,
+                locations: vec![location],
+                samples: vec![Sample {
+                    masked: "45************86".into(),
+                    hmac: "00".into(),
+                }],
+            }],
+            columns: vec![ColumnLabel {
+                column: "card".into(),
+                detector: "credit_card".into(),
+                category: Category::Financial,
+                sampled: 8,
+                matched: 8,
+                distinct: 8,
+                distinct_capped: false,
+            }],
+        };
+        let outcomes = [
+            outcome("a.csv.gz".into(), Ok(report)),
+            outcome("b.csv".into(), Err("cannot open".into())),
+        ];
+        let mut written = BTreeSet::new();
+        paths(&json_document(&outcomes), "", &mut written);
+        assert_eq!(written, documented());
+    }
 }

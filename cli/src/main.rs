@@ -13,7 +13,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use s3connector::aws::{ClientSettings, Clients, CredentialSource};
-use s3connector::classify::s3::LIST_PAGE_SIZE;
+use s3connector::classify::s3::{S3ClassifyError, LIST_PAGE_SIZE};
 use s3connector::classify::SampleLimits;
 use s3connector::config::Config;
 use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings, Trust, Verdict};
@@ -241,7 +241,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
-    telemetry::init(LogFormat::Text, &config.log_level);
+    telemetry::init(LogFormat::Text, &cli_log_filter(&config.log_level));
     match run(cli, config).await {
         Ok(code) => code,
         Err(message) => {
@@ -249,6 +249,17 @@ async fn main() -> ExitCode {
             ExitCode::from(exit::USAGE)
         }
     }
+}
+
+/// The log filter of the CLI: the configured one, with the AWS SDK's own crates held to
+/// errors unless the filter names them (`aws_config=debug`): their warnings (a credential
+/// provider that found nothing, a retried request) would repeat, raw, what the command
+/// reports in one line.
+fn cli_log_filter(directive: &str) -> String {
+    if directive.contains("aws_") {
+        return directive.to_string();
+    }
+    format!("{directive},aws_config=error,aws_runtime=error,aws_smithy_runtime=error,aws_smithy_runtime_api=error,aws_sdk_s3=error,aws_sdk_sts=error,aws_sdk_sso=error,aws_sdk_ssooidc=error")
 }
 
 async fn run(cli: Cli, config: Config) -> Result<ExitCode, String> {
@@ -434,10 +445,15 @@ async fn classify(
             return Err(format!("{input}: expected s3://bucket[/key-or-prefix]"));
         }
         let s3 = clients(flags, config).await?.s3();
-        let keys = s3connector::classify::s3::object_keys(&s3, bucket, prefix, LIST_PAGE_SIZE)
-            .await
-            .map_err(|e| e.to_string())?;
-        classify::classify_s3(&s3, &classifier, bucket, keys, limits).await
+        match s3connector::classify::s3::object_keys(&s3, bucket, prefix, LIST_PAGE_SIZE).await {
+            Ok(keys) => classify::classify_s3(&s3, &classifier, bucket, keys, limits).await,
+            // No credentials, or nothing there: configuration or usage (exit 2).
+            Err(e) if e.is_credentials() || matches!(e, S3ClassifyError::NothingThere { .. }) => {
+                return Err(e.to_string())
+            }
+            // The scope could not be read (denied, no such bucket...): incomplete (exit 3).
+            Err(e) => vec![classify::outcome(input.clone(), Err(e.to_string()))],
+        }
     } else {
         let (files, unreadable) = classify::local_files(std::path::Path::new(&input))?;
         if files.is_empty() && unreadable.is_empty() {

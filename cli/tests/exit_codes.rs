@@ -226,3 +226,101 @@ async fn an_incremental_scan_with_no_change_exits_0_and_says_nothing_changed() {
     assert_eq!(matched.status.code(), Some(0), "{}", stderr(&matched));
     let _ = std::fs::remove_dir_all(out_dir);
 }
+
+#[test]
+fn classify_names_an_empty_or_unknown_detector_and_lists_the_ids() {
+    let dir = temp_dir("cli-detectors");
+    std::fs::write(dir.join("a.txt"), "nothing\n").unwrap();
+    let out = s3connector(None, &["classify", "--detectors", "email,,ssn", path(&dir)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("\"email,,ssn\": entry 2 is empty"), "{err}");
+    let out = s3connector(None, &["classify", "--detectors", "email,nope", path(&dir)]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("unknown detector \"nope\""), "{err}");
+    assert!(
+        err.contains("phone_number") && err.contains("us_ssn"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// An S3 failure is one line saying what failed: a denial names the action and the
+/// object's ARN; no credentials at all says so (and is configuration, exit 2), without
+/// naming an IAM action or printing the SDK's warnings.
+#[test]
+fn classify_of_s3_says_in_one_line_what_failed() {
+    let fake = FakeAws::start(denying_s3);
+    let out = s3connector(
+        Some(&fake.url),
+        &["classify", "s3://locked-data/people.csv"],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(
+        err.contains("access denied to s3:GetObject on arn:aws:s3:::locked-data/people.csv"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_s3connector"))
+        .args(["--endpoint-url", &fake.url, "--region", "us-east-1"])
+        .args(["classify", "s3://locked-data/people.csv"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/nonexistent/aws-credentials",
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("the CLI runs");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no AWS credentials found"), "{err}");
+    assert!(!err.contains("s3:GetObject"), "not an IAM problem: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    for dump in ["WARN", "ErrorMetadata", "Error {", "provider"] {
+        assert!(!err.contains(dump), "SDK output {dump:?} printed: {err}");
+    }
+}
+
+/// A truncated `.gz` is classified up to the cut: findings exit 1 and the object is
+/// reported partial; with nothing found the run is incomplete (3).
+#[test]
+fn classify_of_a_truncated_gzip_reports_what_decompressed() {
+    use std::io::Write;
+    let dir = temp_dir("cli-truncated");
+    let gz = |text: String| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(text.as_bytes()).unwrap();
+        let whole = e.finish().unwrap();
+        whole[..whole.len() / 2].to_vec()
+    };
+    let rows: String = (0..5000)
+        .map(|i| format!("{i},user{i}@mail.example.org\n"))
+        .collect();
+    std::fs::write(dir.join("people.csv.gz"), gz(format!("id,email\n{rows}"))).unwrap();
+    let out = s3connector(
+        None,
+        &["classify", "--json", path(&dir.join("people.csv.gz"))],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("partial: malformed (the gzip stream is truncated"),
+        "{err}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["objects"][0]["status"], "PARTIAL");
+    assert_eq!(doc["objects"][0]["findings"][0]["detector"], "email");
+    let clean: String = (0..5000)
+        .map(|i| format!("{i},nothing here {i}\n"))
+        .collect();
+    std::fs::write(dir.join("clean.csv.gz"), gz(format!("id,note\n{clean}"))).unwrap();
+    let out = s3connector(None, &["classify", path(&dir.join("clean.csv.gz"))]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -382,6 +382,7 @@ impl<'c> ObjectScan<'c> {
             status,
             reason: None,
             detail: None,
+            encoding: None,
             format,
             bytes: self.bytes,
             rows: Some(self.rows),

@@ -43,7 +43,8 @@ pub(crate) const BEFORE_DIGITS: &[(&str, &[usize])] = &[
 ];
 
 /// Bytes that make an inner literal worth a regex of its own: rare in ordinary text.
-const RARE_INNER: &[u8] = b"@";
+/// (`%` for the `%40` of a URL-encoded email address.)
+const RARE_INNER: &[u8] = b"@%";
 
 /// Shortest literal prefix that puts a pattern in the shared literal searcher: shorter
 /// ones (one digit, one letter) would stop its prefilter everywhere.

@@ -49,13 +49,14 @@ pub(crate) fn secret_assignment_name(name: &str) -> Option<String> {
     (SECRET_NAME.is_match(&plain) && !names_a_reference(plain.as_bytes())).then_some(plain)
 }
 
-const AWS_SECRET_DESCRIPTION: &str = "AWS secret access key: 40 base64 characters of high entropy, named as one (aws_secret_access_key = ..., or a keyword nearby)";
+const AWS_SECRET_DESCRIPTION: &str = "AWS secret access key: 40 base64 characters of high entropy, named as one (aws_secret_access_key = ..., SecretAccessKey, secret_key, a CSV column or JSON key of such a name, or a keyword nearby)";
 const AWS_SECRET_KEYWORDS: &[&str] = &[
     "aws_secret_access_key",
     "secret access key",
     "secret_access_key",
     "secretaccesskey",
     "aws secret",
+    "secret key",
 ];
 
 /// Detectors whose values can be longer than the window overlap and whose pattern does
@@ -364,9 +365,17 @@ fn aws_secret_shape(v: &[u8]) -> bool {
 fn aws_secret_assignment(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let (name, value) = assignment_parts(b)?;
-    let name = name.to_ascii_lowercase();
+    // The name's letters and digits: `aws_secret_access_key`, `SecretAccessKey`,
+    // `secret-key` and `secret_key` (s3cmd, a CSV column) all name one.
+    let name: Vec<u8> = name
+        .iter()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(u8::to_ascii_lowercase)
+        .collect();
     let named = name.windows(6).any(|w| w == b"secret")
-        && (name.windows(3).any(|w| w == b"aws") || name.windows(6).any(|w| w == b"access"));
+        && (name.windows(3).any(|w| w == b"aws")
+            || name.windows(6).any(|w| w == b"access")
+            || name.ends_with(b"secretkey"));
     (named && aws_secret_shape(&b[value.clone()])).then_some(Verdict {
         span: value,
         need: HIGH,
@@ -497,6 +506,73 @@ mod tests {
             "aws_secret_access_key = KKEpYEZAmggQBwBAD3UdRPPgdzUvZ3gpmmICiBlr",
             "KKEpYEZAmggQBwBAD3UdRPPgdzUvZ3gpmmICiBlr",
         );
+    }
+
+    /// The detectors reporting in a structured object of `format`.
+    fn structured(format: crate::classify::ObjectFormat, text: &str) -> Vec<String> {
+        let r = crate::classify::tests::shared()
+            .classify_stream(
+                &format,
+                text.as_bytes(),
+                &crate::classify::SampleLimits::NONE,
+            )
+            .unwrap();
+        r.findings.iter().map(|f| f.detector.clone()).collect()
+    }
+
+    /// A column or key named `secret_key`, `aws_secret_access_key` or `SecretAccessKey` is
+    /// the AWS secret key's keyword (a trial found such columns labelled generic_secret).
+    #[test]
+    fn aws_secret_keys_named_by_a_column_a_json_key_or_a_config_line() {
+        use crate::classify::ObjectFormat;
+        let v = "KKEpYEZAmggQBwBAD3UdRPPgdzUvZ3gpmmICiBlr";
+        for text in [
+            format!("[default]\nsecret_key = {v}\n"),
+            format!("Secret key: {v}"),
+            format!("\"SecretAccessKey\": \"{v}\","),
+            format!("AWS_SECRET_KEY={v}"),
+        ] {
+            assert_finds("aws_secret_access_key", &text, v);
+        }
+        for column in [
+            "secret_key",
+            "aws_secret_access_key",
+            "SecretAccessKey",
+            "Secret Key",
+        ] {
+            let csv = format!("user,{column}\njane,{v}\n");
+            let found = structured(ObjectFormat::Csv { delimiter: b',' }, &csv);
+            assert_eq!(found, ["aws_secret_access_key"], "{column}");
+            let json = format!("{{\"user\": \"jane\", \"{column}\": \"{v}\"}}");
+            let found = structured(ObjectFormat::Json, &json);
+            assert_eq!(found, ["aws_secret_access_key"], "{column}");
+        }
+        let nested = format!("{{\"Credentials\": {{\"AccessKeyId\": \"ASIAZ7Q3XK5LMN2RTV4W\", \"SecretAccessKey\": \"{v}\"}}}}");
+        let found = structured(ObjectFormat::Json, &nested);
+        assert!(
+            found.contains(&"aws_secret_access_key".to_string()),
+            "{found:?}"
+        );
+        // Near misses: a hex digest under the name, the value under another name.
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b";
+        let found = structured(
+            ObjectFormat::Csv { delimiter: b',' },
+            &format!("secret_key\n{hex}\n"),
+        );
+        assert!(
+            !found.contains(&"aws_secret_access_key".to_string()),
+            "{found:?}"
+        );
+        let found = structured(
+            ObjectFormat::Csv { delimiter: b',' },
+            &format!("note\n{v}\n"),
+        );
+        assert!(found.is_empty(), "{found:?}");
+        let found = structured(
+            ObjectFormat::Csv { delimiter: b',' },
+            &format!("api_token\n{v}\n"),
+        );
+        assert_eq!(found, ["generic_secret"]);
     }
 
     #[test]

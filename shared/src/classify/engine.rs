@@ -386,6 +386,7 @@ impl Classifier {
                     status: ObjectStatus::Complete,
                     reason: None,
                     detail: None,
+                    encoding: None,
                     format: "text",
                     bytes,
                     rows: None,
@@ -915,24 +916,26 @@ impl Classifier {
         reported
     }
 
-    /// The whole run as a phone number: E.164 with `+`, or national in a configured
-    /// region; unformatted national digits need a keyword.
+    /// The whole run as a phone number: international (`+` or `00`, see
+    /// [`super::personal::international_phone`]), or national in a configured region;
+    /// unformatted digits need a keyword.
     fn phone(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, digits: usize) {
+        let raw = &w.hay[span.clone()];
+        let international = super::personal::international_phone(raw);
+        let digits = international.as_ref().map_or(digits, |(_, d)| *d);
         if !(PHONE_MIN_DIGITS..=15).contains(&digits) {
             return;
         }
-        let raw = &w.hay[span.clone()];
         let Ok(text) = std::str::from_utf8(raw) else {
             return;
         };
-        let international = raw[0] == b'+';
         let plain = raw.iter().all(u8::is_ascii_digit);
-        if !international && plain && !self.keyword_for(w, entry, &span) {
-            // Unformatted national digits count only with a keyword: parsing them (the
-            // library's costliest case, and most digit runs in logs) is not needed.
+        if plain && !self.keyword_for(w, entry, &span) {
+            // Unformatted digits count only with a keyword: parsing them (the library's
+            // costliest case, and most digit runs in logs) is not needed.
             return;
         }
-        let valid = if international {
+        let valid = if let Some((text, _)) = &international {
             phonenumber::parse(None, text).is_ok_and(|n| phonenumber::is_valid(&n))
         } else {
             self.phone_regions
@@ -945,7 +948,7 @@ impl Classifier {
         if !valid {
             return;
         }
-        let need = if international {
+        let need = if international.is_some() && !plain {
             Need::Alone(Confidence::Medium)
         } else if !plain {
             Need::Alone(Confidence::Low)

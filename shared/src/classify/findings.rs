@@ -15,7 +15,10 @@ use super::mask::{mask, ValueHasher};
 /// `column_name` for CSV, Parquet and spreadsheets, `json_path` for JSON, `sheet` and
 /// `cell` for spreadsheets); `line` and `offset` are then those of the record's first byte
 /// in the decompressed object (0 for Parquet and spreadsheets, which have no lines), and
-/// `column` is the value's first byte within its field, from 1.
+/// `column` is the value's first byte within its field, from 1. Offsets, lengths and
+/// columns count bytes of the text as read: decompressed, and for text decoded from UTF-16
+/// or behind a UTF-8 byte-order mark, the UTF-8 text after the mark (see
+/// [`ObjectReport::encoding`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Location {
     /// Line number, from 1.
@@ -28,8 +31,10 @@ pub struct Location {
     pub offset: u64,
     /// Length of the value in bytes.
     pub length: u64,
-    /// Record number, from 1: CSV data row (header excluded), JSON line, Parquet row,
-    /// spreadsheet row, top-level element of a JSON array.
+    /// Record number, from 1. In tables (CSV, Parquet, spreadsheets) it is the data row:
+    /// the n-th row holding values after the header row, if any (blank lines are not
+    /// rows; a spreadsheet counts per sheet, and its own row number is in `cell`). In
+    /// JSON, the JSON line, or the top-level element of a JSON array.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<u64>,
     /// Column name: the CSV header or `column N`, the Parquet column path, the
@@ -172,6 +177,13 @@ pub struct ObjectReport {
     /// What was skipped or went wrong, in words (`pdf`, the parser's message).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The character encoding the text was decoded from, when it was not read byte for
+    /// byte: `UTF-16LE` or `UTF-16BE` (transcoded to UTF-8; found by the byte-order mark,
+    /// or without one when nearly every code unit is ASCII), `UTF-8 BOM` (a UTF-8
+    /// byte-order mark skipped). Offsets, lengths, columns and `bytes` then count bytes
+    /// of the decoded UTF-8 text, not of the stored object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
     /// The format it was read as (`text`, `csv`, `json_lines`, `json`, `parquet`, `xlsx`,
     /// `docx`, `unsupported`).
     pub format: &'static str,
@@ -201,6 +213,7 @@ impl ObjectReport {
             status: ObjectStatus::Skipped,
             reason: Some(reason),
             detail,
+            encoding: None,
             format,
             bytes: 0,
             rows: None,

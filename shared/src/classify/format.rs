@@ -67,7 +67,13 @@ impl ObjectFormat {
             };
         }
         match ext.as_str() {
-            "csv" => ObjectFormat::Csv { delimiter: b',' },
+            "csv" => ObjectFormat::Csv {
+                delimiter: sniff_delimiter(head, false).unwrap_or(b','),
+            },
+            "txt" => match sniff_delimiter(head, true) {
+                Some(delimiter) => ObjectFormat::Csv { delimiter },
+                None => ObjectFormat::Text,
+            },
             "tsv" | "tab" => ObjectFormat::Csv { delimiter: b'\t' },
             "psv" => ObjectFormat::Csv { delimiter: b'|' },
             "jsonl" | "ndjson" | "ldjson" => ObjectFormat::JsonLines,
@@ -128,6 +134,75 @@ fn extension(key: &str) -> String {
     }
 }
 
+/// Delimiters tried, in the order a tie is broken: `,` (RFC 4180), `;` (European
+/// exports, where `,` is the decimal separator), tab, `|`.
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// Records of the head read to sniff the delimiter.
+const SNIFF_RECORDS: usize = 50;
+
+/// The delimiter of delimited records in `head`: parsed with each candidate (quotes
+/// respected, so a `;` or `,` inside a quoted field does not count), the candidate whose
+/// records most often share one field count of at least 2 wins (at least 90% of the
+/// sampled records for `.csv`; for `strict`, a `.txt` that must prove it is a table, all
+/// of at least 3, and only tab or `|`, since prose has commas and code semicolons); then
+/// the larger count, then the order of [`DELIMITERS`]. The head's last line is left out
+/// when it may have been cut. `None` when no candidate qualifies.
+fn sniff_delimiter(head: &[u8], strict: bool) -> Option<u8> {
+    let complete = match memchr::memrchr(b'\n', head) {
+        Some(end) => &head[..=end],
+        None => head,
+    };
+    let mut best: Option<(usize, usize, u8)> = None;
+    let candidates: &[u8] = if strict {
+        &DELIMITERS[2..]
+    } else {
+        &DELIMITERS
+    };
+    for &delimiter in candidates {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(complete);
+        let mut counts: Vec<usize> = Vec::new();
+        let mut record = csv::ByteRecord::new();
+        while counts.len() < SNIFF_RECORDS {
+            match reader.read_byte_record(&mut record) {
+                Ok(true) if record.len() == 1 && record[0].is_empty() => {}
+                Ok(true) => counts.push(record.len()),
+                Ok(false) | Err(_) => break,
+            }
+        }
+        let Some(fields) = mode(&counts) else {
+            continue;
+        };
+        let agree = counts.iter().filter(|&&c| c == fields).count();
+        let qualifies = fields >= 2
+            && if strict {
+                counts.len() >= 3 && agree == counts.len()
+            } else {
+                agree * 10 >= counts.len() * 9
+            };
+        if qualifies && best.is_none_or(|(a, f, _)| (agree * 100 / counts.len(), fields) > (a, f)) {
+            best = Some((agree * 100 / counts.len(), fields, delimiter));
+        }
+    }
+    best.map(|(_, _, d)| d)
+}
+
+/// The most frequent value (the first one seen on a tie).
+fn mode(values: &[usize]) -> Option<usize> {
+    let mut best: Option<(usize, usize)> = None;
+    for &v in values {
+        let n = values.iter().filter(|&&x| x == v).count();
+        if best.is_none_or(|(_, m)| n > m) {
+            best = Some((v, n));
+        }
+    }
+    best.map(|(v, _)| v)
+}
+
 /// A first line that is a whole JSON value, followed by another non-empty line.
 fn is_json_lines(head: &[u8]) -> bool {
     let Some(nl) = memchr::memchr(b'\n', head) else {
@@ -182,6 +257,60 @@ mod tests {
         );
         assert_eq!(ObjectFormat::detect("README", b"hello"), ObjectFormat::Text);
         assert_eq!(ObjectFormat::detect(".bashrc", b"x"), ObjectFormat::Text);
+    }
+
+    fn delimiter(key: &str, head: &str) -> Option<u8> {
+        match ObjectFormat::detect(key, head.as_bytes()) {
+            ObjectFormat::Csv { delimiter } => Some(delimiter),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn csv_delimiter_is_sniffed_with_quotes_respected() {
+        // European export: `;` between fields, `,` as the decimal separator.
+        let euro =
+            "Name;IBAN;Betrag\nJane;DE44500105175407324931;1,50\nBob;DE89370400440532013000;2,75\n";
+        assert_eq!(delimiter("export.csv", euro), Some(b';'));
+        assert_eq!(delimiter("export.csv.gz", "a|b|c\n1|2|3\n"), Some(b'|'));
+        assert_eq!(delimiter("export.csv", "a\tb\n1\t2\n"), Some(b'\t'));
+        // Quoted `;` and `,` do not count; a comma CSV stays one.
+        let quoted = "name,note\n\"Doe; Jane\",\"a; b; c\"\n\"Roe; Bob\",x\n";
+        assert_eq!(delimiter("people.csv", quoted), Some(b','));
+        let semi_quoted = "name;note\n\"Doe, Jane\";\"1,2,3\"\n\"Roe, Bob\";x\n";
+        assert_eq!(delimiter("people.csv", semi_quoted), Some(b';'));
+        // A quoted field across lines does not break the count.
+        let multiline = "id;text\n1;\"line one\nline two; still\"\n2;plain\n";
+        assert_eq!(delimiter("t.csv", multiline), Some(b';'));
+        // The head's last line, cut mid-record, does not vote.
+        assert_eq!(delimiter("t.csv", "a;b;c\n1;2;3\n4;5;6\n7;8"), Some(b';'));
+        // A single column, or nothing to go by: the default comma.
+        assert_eq!(
+            delimiter("one.csv", "email\njane@example.org\n"),
+            Some(b',')
+        );
+        assert_eq!(delimiter("empty.csv", ""), Some(b','));
+    }
+
+    #[test]
+    fn txt_is_delimited_only_when_every_line_agrees_on_tab_or_pipe() {
+        let tsv = "id\tname\temail\n1\tJane\tjane@example.org\n2\tBob\tbob@example.org\n";
+        assert_eq!(delimiter("dump.txt", tsv), Some(b'\t'));
+        let psv = "id|name\n1|Jane\n2|Bob\n3|Eve\n";
+        assert_eq!(delimiter("dump.txt", psv), Some(b'|'));
+        // Prose with commas, code with semicolons, a ragged table, too few lines: text.
+        for text in [
+            "Hello, world.\nThis is fine, really.\nOk, bye.\n",
+            "let a = 1;\nlet b = 2;\nlet c = 3;\n",
+            "a|b\nc|d|e\nf|g\n",
+            "a\tb\nc\td\n",
+        ] {
+            assert_eq!(
+                ObjectFormat::detect("notes.txt", text.as_bytes()),
+                ObjectFormat::Text,
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod candidates;
 mod checksum;
 mod columnar;
 mod credentials;
+mod decode;
 mod delimited;
 mod detector;
 mod engine;
@@ -167,8 +168,9 @@ impl ClassifyConfig {
 /// Why classification could not be set up or run.
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
-    /// `--detectors` or the config named an id that does not exist.
-    #[error("unknown detector {0:?} (run `s3connector classify --list-detectors` for the ids)")]
+    /// `--detectors` or the config named an id that does not exist (the message lists the
+    /// built-in ids).
+    #[error("{}", unknown_detector(.0))]
     UnknownDetector(String),
     /// A custom detector reuses an id.
     #[error("custom detector id {0:?} is already used; choose another id")]
@@ -196,6 +198,21 @@ pub enum ClassifyError {
     NeedsFile(&'static str),
 }
 
+/// The message for an unknown detector id: the id (or that it is empty) and the ids
+/// there are.
+fn unknown_detector(id: &str) -> String {
+    let ids: Vec<String> = builtin_detectors().into_iter().map(|d| d.id).collect();
+    let what = if id.trim().is_empty() {
+        "an empty detector id".to_string()
+    } else {
+        format!("unknown detector {id:?}")
+    };
+    format!(
+        "{what}; the built-in detector ids are {} (and the config's custom detectors)",
+        ids.join(", ")
+    )
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use std::sync::OnceLock;
@@ -211,6 +228,25 @@ pub(crate) mod tests {
             })
             .expect("built-in detectors compile")
         })
+    }
+
+    #[test]
+    fn unknown_or_empty_detector_ids_are_named_with_the_valid_ids() {
+        for (id, want) in [
+            ("nope", "unknown detector \"nope\";"),
+            ("", "an empty detector id;"),
+        ] {
+            let built = Classifier::new(ClassifyConfig {
+                detectors: Some(vec!["email".into(), id.into()]),
+                ..ClassifyConfig::default()
+            });
+            let Err(e) = built else {
+                panic!("{id:?} accepted");
+            };
+            let e = e.to_string();
+            assert!(e.starts_with(want), "{e}");
+            assert!(e.contains("email, ") && e.contains("phone_number"), "{e}");
+        }
     }
 
     fn found<'a>(report: &'a ObjectReport, id: &str) -> Option<&'a Finding> {

@@ -4,8 +4,9 @@
 use std::io::{self, BufRead, Read};
 use std::path::Path;
 
-use crate::object::{self as stored, BombLimits};
+use crate::object::{self as stored, BombLimits, Compression};
 
+use super::decode::{TextEncoding, UntilCorrupt};
 use super::engine::{Classifier, StreamEnd};
 use super::findings::{ObjectReport, ObjectStatus, SkipReason};
 use super::format::{ObjectFormat, SampleLimits};
@@ -67,13 +68,19 @@ impl Classifier {
     }
 
     /// Classifies an object as stored: undoes its compression (gzip, zstd, by metadata,
-    /// key suffix and magic bytes, under `bomb` limits), detects its format from `key` and
-    /// its first decompressed bytes, streams it, or spools a random-access format (Parquet,
+    /// key suffix and magic bytes, under `bomb` limits), decodes UTF-16 text and skips a
+    /// UTF-8 byte-order mark ([`ObjectReport::encoding`]), detects its format from `key`
+    /// and its first decoded bytes, streams it, or spools a random-access format (Parquet,
     /// xlsx, docx) to a temporary file in `spool_dir` of at most `max_spool_bytes`
     /// (removed afterwards; a larger object is `SKIPPED` with the reason).
     ///
-    /// Errors: [`ClassifyError::Read`] when reading or decompressing fails (the message
-    /// names a decompression bomb or a corrupt stream) or the spool file cannot be written.
+    /// A compressed stream that turns out truncated or corrupt is classified up to where
+    /// it breaks: the report is `PARTIAL`, reason `malformed`, its detail saying after how
+    /// many decompressed bytes and why.
+    ///
+    /// Errors: [`ClassifyError::Read`] when reading the stored bytes fails, a
+    /// decompression bomb is stopped, the compressed data is corrupt before its first
+    /// decompressed bytes, or the spool file cannot be written.
     #[allow(clippy::too_many_arguments)]
     pub fn classify_object<R: Read + Send + 'static>(
         &self,
@@ -86,32 +93,51 @@ impl Classifier {
         spool_dir: &Path,
         max_spool_bytes: u64,
     ) -> Result<ObjectReport, ClassifyError> {
-        let mut opened = stored::open(raw, content_encoding, content_type, key, bomb)
+        let opened = stored::open(raw, content_encoding, content_type, key, bomb)
             .map_err(ClassifyError::Read)?;
-        let head = opened.reader.fill_buf().map_err(ClassifyError::Read)?;
+        let compression = match (opened.compression, opened.nested.last()) {
+            (_, Some(inner)) => Some(inner.to_string()),
+            (Compression::None, None) => None,
+            (outer, None) => Some(outer.to_string()),
+        };
+        let mut source = UntilCorrupt::new(opened.reader, compression);
+        let encoding = TextEncoding::sniff(source.fill_buf().map_err(ClassifyError::Read)?);
+        let mut reader: Box<dyn BufRead + '_> = match encoding {
+            Some(e) => e.decode(&mut source),
+            None => Box::new(&mut source),
+        };
+        let head = reader.fill_buf().map_err(ClassifyError::Read)?;
         let format = ObjectFormat::detect(key, head);
-        if !format.needs_file() {
-            return self.classify_stream(&format, opened.reader, limits);
-        }
-        let spool = Spool::create(spool_dir)?;
-        let mut file = io::BufWriter::new(spool.file()?);
-        let copied = io::copy(
-            &mut Read::by_ref(&mut opened.reader).take(max_spool_bytes.saturating_add(1)),
-            &mut file,
-        )
-        .map_err(ClassifyError::Read)?;
-        drop(file);
-        if copied > max_spool_bytes {
-            return Ok(ObjectReport::skipped(
-                SkipReason::UnsupportedType,
-                Some(format!(
-                    "{} larger than the {max_spool_bytes} bytes a random-access format may be spooled",
-                    format.name()
-                )),
-                format.name(),
-            ));
-        }
-        self.classify_file(&format, spool.path(), limits)
+        let report = if !format.needs_file() {
+            self.classify_stream(&format, reader, limits)?
+        } else {
+            let spool = Spool::create(spool_dir)?;
+            let mut file = io::BufWriter::new(spool.file()?);
+            let copied = io::copy(
+                &mut reader.take(max_spool_bytes.saturating_add(1)),
+                &mut file,
+            )
+            .map_err(ClassifyError::Read)?;
+            drop(file);
+            if copied > max_spool_bytes {
+                return Ok(ObjectReport::skipped(
+                    SkipReason::UnsupportedType,
+                    Some(format!(
+                        "{} larger than the {max_spool_bytes} bytes a random-access format may be spooled",
+                        format.name()
+                    )),
+                    format.name(),
+                ));
+            }
+            self.classify_file(&format, spool.path(), limits)?
+        };
+        Ok(cut_short(
+            ObjectReport {
+                encoding: encoding.map(TextEncoding::name),
+                ..report
+            },
+            source.stopped(),
+        ))
     }
 
     /// Text through the windowed pass.
@@ -132,6 +158,7 @@ impl Classifier {
                 status: ObjectStatus::Complete,
                 reason: None,
                 detail: None,
+                encoding: None,
                 format,
                 bytes,
                 rows: None,
@@ -140,6 +167,24 @@ impl Classifier {
             },
         })
     }
+}
+
+/// The report of an object whose compressed stream broke (`why`): what was read of it is
+/// `PARTIAL` and `malformed`, the detail saying where and why (after the reader's own
+/// detail, if any).
+fn cut_short(mut report: ObjectReport, why: Option<String>) -> ObjectReport {
+    let Some(why) = why else {
+        return report;
+    };
+    if report.status != ObjectStatus::Skipped {
+        report.status = ObjectStatus::Partial;
+    }
+    report.reason = Some(SkipReason::Malformed);
+    report.detail = Some(match report.detail.take() {
+        Some(d) => format!("{d}; {why}"),
+        None => why,
+    });
+    report
 }
 
 /// A reader cut after a number of bytes, knowing whether anything was left.
@@ -328,6 +373,153 @@ mod tests {
         assert_eq!(r.status, ObjectStatus::Skipped);
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "spool removed");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    fn object(bytes: Vec<u8>, key: &str) -> Result<ObjectReport, ClassifyError> {
+        shared().classify_object(
+            std::io::Cursor::new(bytes),
+            key,
+            None,
+            None,
+            &SampleLimits::NONE,
+            BombLimits::default(),
+            &std::env::temp_dir(),
+            1 << 20,
+        )
+    }
+
+    fn rows_of_emails(n: usize) -> String {
+        let mut csv = String::from("id,email,note\n");
+        for i in 0..n {
+            csv.push_str(&format!(
+                "{i},user{i}.doe@mail.example.org,order {i} shipped\n"
+            ));
+        }
+        csv
+    }
+
+    #[test]
+    fn a_truncated_compressed_object_reports_what_decompressed_as_partial() {
+        let csv = rows_of_emails(20_000);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(csv.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(csv.as_bytes(), 3).unwrap();
+        for (name, whole, key) in [
+            ("gzip", gz, "people.csv.gz"),
+            ("zstd", zst, "people.csv.zst"),
+        ] {
+            let cut = whole[..whole.len() * 6 / 10].to_vec();
+            let r = object(cut, key).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(r.status, ObjectStatus::Partial, "{name}: {r:?}");
+            assert_eq!(r.reason, Some(SkipReason::Malformed), "{name}");
+            let detail = r.detail.as_deref().unwrap();
+            assert!(
+                detail.contains(&format!("the {name} stream is truncated or corrupt after")),
+                "{detail}"
+            );
+            assert_eq!(r.format, "csv");
+            let email = r.findings.iter().find(|f| f.detector == "email").unwrap();
+            assert!(
+                email.count > 1000 && email.count < 20_000,
+                "{name}: {}",
+                email.count
+            );
+            let rows = r.rows.unwrap();
+            assert!(
+                rows - email.count <= 1,
+                "{name}: every row read holds one, but a cut last one"
+            );
+            assert!(r.is_unread(), "not read in full");
+            // The whole stream is complete, and no reason is given.
+            let r = object(whole, key).unwrap();
+            assert_eq!(
+                (r.status, r.reason),
+                (ObjectStatus::Complete, None),
+                "{name}"
+            );
+            assert_eq!(r.findings[0].count, 20_000);
+        }
+        // Corrupt bytes in the middle of a gzip stream (not only a cut) end it the same way.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(rows_of_emails(20_000).as_bytes()).unwrap();
+        let mut bad = gz.finish().unwrap();
+        let mid = bad.len() / 2;
+        bad[mid..mid + 64].fill(0xFF);
+        let r = object(bad, "log.txt.gz").unwrap();
+        assert_eq!(r.status, ObjectStatus::Partial, "{r:?}");
+        assert!(r.findings.iter().any(|f| f.detector == "email"));
+        // A text object read before the break, under its own format.
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all("mail jane.doe@mail.example.org\n".repeat(20_000).as_bytes())
+            .unwrap();
+        let whole = gz.finish().unwrap();
+        let r = object(whole[..whole.len() / 2].to_vec(), "app.log.gz").unwrap();
+        assert_eq!((r.status, r.format), (ObjectStatus::Partial, "text"));
+        assert!(r.findings[0].count > 0);
+    }
+
+    fn utf16le(text: &str, bom: bool) -> Vec<u8> {
+        let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+        out.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        out
+    }
+
+    #[test]
+    fn utf16_text_is_decoded_and_offsets_are_of_the_utf8_text() {
+        let text = "Benutzer: Jürgen Müller\r\nMail: jane.doe@mail.example.org\r\n";
+        let mut be = vec![0xFE, 0xFF];
+        be.extend(text.encode_utf16().flat_map(u16::to_be_bytes));
+        for (bytes, want) in [
+            (utf16le(text, true), "UTF-16LE"),
+            (utf16le(text, false), "UTF-16LE"),
+            (be, "UTF-16BE"),
+        ] {
+            let r = object(bytes, "Get-ADUser.txt").unwrap();
+            assert_eq!(r.status, ObjectStatus::Complete, "{want}: {r:?}");
+            assert_eq!(r.encoding, Some(want));
+            let l = &r.findings[0].locations[0];
+            let at = l.offset as usize..(l.offset + l.length) as usize;
+            assert_eq!(&text[at], "jane.doe@mail.example.org", "{want}");
+            assert_eq!((l.line, l.column), (2, 7));
+            assert_eq!(r.bytes, text.len() as u64, "bytes of the UTF-8 text");
+        }
+        // PowerShell's Export-Csv -Encoding Unicode: a UTF-16 CSV, by its columns.
+        let csv = "\"Name\",\"EmailAddress\"\r\n\"Jane\",\"jane.doe@mail.example.org\"\r\n";
+        let r = object(utf16le(csv, true), "users.csv").unwrap();
+        assert_eq!(r.format, "csv");
+        let l = &r.findings[0].locations[0];
+        assert_eq!(l.column_name.as_deref(), Some("EmailAddress"));
+        // A UTF-8 byte-order mark is not part of the first column's name or a JSON value.
+        let r = object(
+            b"\xEF\xBB\xBFemail,id\njane.doe@mail.example.org,1\n".to_vec(),
+            "u.csv",
+        )
+        .unwrap();
+        assert_eq!(r.encoding, Some("UTF-8 BOM"));
+        let l = &r.findings[0].locations[0];
+        assert_eq!(l.column_name.as_deref(), Some("email"));
+        let r = object(
+            b"\xEF\xBB\xBF{\"email\": \"jane.doe@mail.example.org\"}".to_vec(),
+            "u.json",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.status, r.format),
+            (ObjectStatus::Complete, "json"),
+            "{r:?}"
+        );
+        assert_eq!(
+            r.findings[0].locations[0].json_path.as_deref(),
+            Some("$.email")
+        );
+        // Plain UTF-8 is read byte for byte; binary content is still skipped.
+        let r = object(text.as_bytes().to_vec(), "a.txt").unwrap();
+        assert_eq!(r.encoding, None);
+        let mut binary = vec![0u8, 1, 2, 3, 0xFF, 0xFE, 0, 0];
+        binary.extend((0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+        let r = object(binary, "blob.bin").unwrap();
+        assert_eq!(r.status, ObjectStatus::Skipped);
     }
 
     #[test]

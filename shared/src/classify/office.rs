@@ -84,6 +84,7 @@ impl Classifier {
                         sheet_rows.pending_header = Some(Vec::new());
                     } else {
                         rows += 1;
+                        sheet_rows.data += 1;
                     }
                 }
                 if let Some(pending) = &mut sheet_rows.pending_header {
@@ -93,7 +94,7 @@ impl Classifier {
                 let column = self.sheet_column(&mut scan, &sheet, &sheet_rows, col);
                 let cell = cell_ref(row, col);
                 let place = Place {
-                    row: Some(u64::from(row) + 1),
+                    row: Some(sheet_rows.data),
                     cell: Some(&cell),
                     ..Place::default()
                 };
@@ -143,11 +144,12 @@ impl Classifier {
                 .collect();
             return false;
         }
+        rows.data += 1;
         for (col, text) in cells {
             let column = self.sheet_column(scan, sheet, rows, col);
             let cell = cell_ref(first, col);
             let place = Place {
-                row: Some(u64::from(first) + 1),
+                row: Some(rows.data),
                 cell: Some(&cell),
                 ..Place::default()
             };
@@ -206,6 +208,7 @@ impl Classifier {
             status: ObjectStatus::Complete,
             reason: None,
             detail: None,
+            encoding: None,
             format: "docx",
             bytes,
             rows: None,
@@ -220,6 +223,9 @@ impl Classifier {
 #[derive(Default)]
 struct SheetRows {
     current: Option<u32>,
+    /// Data rows of the sheet so far: a location's `row`, as in CSV (the n-th row with a
+    /// value after the header, from 1); the cell reference gives the sheet's own row.
+    data: u64,
     first: Option<u32>,
     pending_header: Option<Vec<(u32, String)>>,
     names: Vec<(u32, String)>,
@@ -524,7 +530,7 @@ mod tests {
         let card = &finding(&r, "credit_card").locations[0];
         assert_eq!(card.sheet.as_deref(), Some("People"));
         assert_eq!(card.cell.as_deref(), Some("C5"));
-        assert_eq!(card.row, Some(5));
+        assert_eq!(card.row, Some(4), "the fourth data row, as in CSV");
         assert_eq!(card.column_name.as_deref(), Some("Notes"));
         assert_eq!(card.column, 11, "byte of the value in the cell, from 1");
         let email = finding(&r, "email");
@@ -548,6 +554,38 @@ mod tests {
             .unwrap();
         assert_eq!(cut.status, ObjectStatus::Partial);
         assert_eq!(finding(&cut, "email").count, 4);
+    }
+
+    /// `row` means the same in every table format: the n-th data row after the header,
+    /// from 1 (the sheet's own row is in the cell reference).
+    #[test]
+    fn rows_count_data_rows_alike_in_csv_and_xlsx() {
+        let table = people();
+        let path = temp("rows.xlsx");
+        fixtures::xlsx(&path, &[("People", table.clone())]);
+        let xlsx = shared()
+            .classify_file(&ObjectFormat::Xlsx, &path, &SampleLimits::NONE)
+            .unwrap();
+        let csv: String = table.iter().map(|r| r.join(",") + "\n").collect();
+        let csv = shared()
+            .classify_stream(
+                &ObjectFormat::Csv { delimiter: b',' },
+                csv.as_bytes(),
+                &SampleLimits::NONE,
+            )
+            .unwrap();
+        for id in ["credit_card", "email"] {
+            let rows = |r: &ObjectReport| -> Vec<Option<u64>> {
+                finding(r, id).locations.iter().map(|l| l.row).collect()
+            };
+            assert_eq!(rows(&xlsx), rows(&csv), "{id}");
+        }
+        assert_eq!(finding(&csv, "credit_card").locations[0].row, Some(4));
+        assert_eq!(finding(&xlsx, "email").locations[0].row, Some(1));
+        assert_eq!(
+            finding(&xlsx, "email").locations[0].cell.as_deref(),
+            Some("B2")
+        );
     }
 
     #[test]

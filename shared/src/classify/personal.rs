@@ -1,12 +1,23 @@
 //! Personal data detectors: email, phone numbers, IP addresses, dates of birth, US
 //! passport and driver's licence numbers.
 
-use std::net::Ipv6Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use super::checksum::{number, valid_date};
+use super::checksum::number;
 use super::detector::{
     is_word, Candidate, Category, Confidence, Detector, Digits, Need, Rule, Verdict,
 };
+
+/// A date as people write one: numeric (year first, or day and month first in either
+/// order), or with the month's English name or abbreviation, the day before or after it.
+const DATE: &str = concat!(
+    r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}",
+    r"|[0-9]{1,2}(?i:st|nd|rd|th)?(?:[ \-/.]|(?i: of ))",
+    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)",
+    r"\.?,?[ \-/.][0-9]{4}",
+    r"|(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)",
+    r"\.?[ \-/.][0-9]{1,2}(?i:st|nd|rd|th)?,?[ \-/.][0-9]{4})\b",
+);
 
 /// Shared pattern of the letter-prefixed passport and licence numbers.
 const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,13}\b";
@@ -45,6 +56,16 @@ pub(crate) const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
+        id: "email",
+        category: Category::Personal,
+        description: "Email address URL-encoded in a query string or form body (%40 for @)",
+        keywords: &["email", "e-mail", "mail"],
+        rule: Rule::Pattern {
+            regex: r"\b[A-Za-z0-9._+\-]{1,64}%40[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}\b",
+            check: email_url_encoded,
+        },
+    },
+    Detector {
         id: "phone_number",
         category: Category::Personal,
         description: "Phone number in E.164 or a national format of the configured regions, parsed and validated by libphonenumber's metadata (phonenumber crate)",
@@ -54,7 +75,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "ipv4_address",
         category: Category::Personal,
-        description: "IPv4 address: four octets 0-255 without leading zeros, not a version string (v1.2.3.4, version 1.2.3.4, build=1.2.3.4, agent/1.2.3.4) or part of a longer dotted number",
+        description: "IPv4 address: four octets 0-255 without leading zeros, not a version string (v1.2.3.4, version 1.2.3.4, build=1.2.3.4, agent/1.2.3.4) or part of a longer dotted number; loopback, link-local, unspecified, multicast and reserved addresses are not reported, private ones at low confidence",
         keywords: &["ip", "ip address", "client", "source", "remote", "addr"],
         rule: Rule::Pattern {
             regex: r"\b[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\b",
@@ -64,7 +85,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "ipv6_address",
         category: Category::Personal,
-        description: "IPv6 address (RFC 4291 text forms, validated by the standard library parser)",
+        description: "IPv6 address (RFC 4291 text forms, validated by the standard library parser); loopback, link-local, unspecified and multicast addresses are not reported, unique local ones at low confidence",
         keywords: &["ip", "ipv6", "ip address", "client", "source", "remote", "addr"],
         rule: Rule::Pattern {
             regex: r"(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}",
@@ -74,10 +95,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "date_of_birth",
         category: Category::Personal,
-        description: "Date of birth: a real date (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) between 1900 and 2099 next to a birth keyword",
+        description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985)",
         keywords: &["dob", "date of birth", "birth date", "birthdate", "birthday", "born", "d.o.b", "geburtsdatum", "fecha de nacimiento", "date de naissance"],
         rule: Rule::Pattern {
-            regex: r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4})\b",
+            regex: DATE,
             check: date_of_birth,
         },
     },
@@ -128,7 +149,23 @@ pub(crate) const DETECTORS: &[Detector] = &[
 fn email(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let at = b.iter().position(|&x| x == b'@')?;
-    let (local, domain) = (&b[..at], &b[at + 1..]);
+    email_parts(c, &b[..at], &b[at + 1..])
+}
+
+/// An email address URL-encoded in a query string or form body (`%40` for `@`, as in
+/// `GET /reset?email=jane.doe%40example.org`), held to the same rules.
+fn email_url_encoded(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let at = b.windows(3).position(|w| w.eq_ignore_ascii_case(b"%40"))?;
+    let local = &b[..at];
+    // `%` is kept only as the start of an escape of a character a local part may hold.
+    if local.contains(&b'%') {
+        return None;
+    }
+    email_parts(c, local, &b[at + 3..])
+}
+
+fn email_parts(c: &Candidate<'_>, local: &[u8], domain: &[u8]) -> Option<Verdict> {
     let bad_local =
         local.starts_with(b".") || local.ends_with(b".") || local.windows(2).any(|w| w == b"..");
     let bad_label = domain
@@ -178,8 +215,58 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
         || named_version
         || product
         || specifier;
-    (octets_ok && !dotted_before && !dotted_after && !versioned)
-        .then(|| Verdict::whole(c, Need::Alone(Confidence::Medium)))
+    if !octets_ok || dotted_before || dotted_after || versioned {
+        return None;
+    }
+    let addr: Ipv4Addr = std::str::from_utf8(b).ok()?.parse().ok()?;
+    Some(Verdict::whole(c, Need::Alone(ipv4_confidence(addr)?)))
+}
+
+/// How much an IPv4 address says about a person or device, as a finding's confidence
+/// alone: `None` for addresses that never identify one (unspecified `0.0.0.0/8`,
+/// loopback `127.0.0.0/8`, link-local `169.254.0.0/16`, multicast, broadcast and the
+/// reserved `240.0.0.0/4`), low for private and shared ranges (RFC 1918, carrier-grade
+/// NAT `100.64.0.0/10`: an internal host, not a person on the internet), medium for the
+/// rest. The documentation ranges (`192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24`)
+/// are reported like public addresses on purpose: they stand in for real ones in examples
+/// and tests. Presidio reports every valid address alike; Macie has no IP identifier.
+fn ipv4_confidence(addr: Ipv4Addr) -> Option<Confidence> {
+    let [a, b, ..] = addr.octets();
+    if a == 0
+        || addr.is_loopback()
+        || addr.is_link_local()
+        || addr.is_multicast()
+        || addr.is_broadcast()
+        || a >= 240
+    {
+        return None;
+    }
+    if addr.is_private() || (a == 100 && (64..128).contains(&b)) {
+        return Some(Confidence::Low);
+    }
+    Some(Confidence::Medium)
+}
+
+/// [`ipv4_confidence`] for IPv6: `None` for unspecified `::`, loopback `::1`, link-local
+/// `fe80::/10` and multicast `ff00::/8`; low for unique local `fc00::/7`; an IPv4 address
+/// mapped into IPv6 as that address; medium for the rest, documentation `2001:db8::/32`
+/// included (on purpose, as for IPv4).
+fn ipv6_confidence(addr: Ipv6Addr) -> Option<Confidence> {
+    if let Some(v4) = addr.to_ipv4_mapped() {
+        return ipv4_confidence(v4);
+    }
+    let first = addr.segments()[0];
+    if addr.is_unspecified()
+        || addr.is_loopback()
+        || addr.is_multicast()
+        || first & 0xffc0 == 0xfe80
+    {
+        return None;
+    }
+    if first & 0xfe00 == 0xfc00 {
+        return Some(Confidence::Low);
+    }
+    Some(Confidence::Medium)
 }
 
 /// IPv6: what `std::net::Ipv6Addr` parses, with at least three groups holding digits
@@ -192,25 +279,71 @@ fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
         && !matches!(c.before(), Some(b':' | b'.'))
         && !is_word(c.after())
         && !matches!(c.after(), Some(b'.'));
-    (groups >= 3 && alone && text.parse::<Ipv6Addr>().is_ok())
-        .then(|| Verdict::whole(c, Need::Alone(Confidence::Medium)))
+    if groups < 3 || !alone {
+        return None;
+    }
+    let confidence = ipv6_confidence(text.parse::<Ipv6Addr>().ok()?)?;
+    Some(Verdict::whole(c, Need::Alone(confidence)))
 }
 
-/// A plausible birth date: a real date in 1900-2099, day-first or month-first.
+/// A plausible birth date: a real date from 1900 to today, day-first or month-first when
+/// numeric (either reading will do), the month named in English or abbreviated.
 fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
-    let b = c.bytes();
-    let parts: Vec<&[u8]> = b.split(|x| !x.is_ascii_digit()).collect();
-    let [a, m, d] = parts.as_slice() else {
-        return None;
-    };
-    let real = if a.len() == 4 {
-        valid_date(number(a), number(m), number(d)) && (1900..=2099).contains(&number(a))
-    } else {
-        let year = number(d);
-        (1900..=2099).contains(&year)
-            && (valid_date(year, number(m), number(a)) || valid_date(year, number(a), number(m)))
+    let text = std::str::from_utf8(c.bytes()).ok()?;
+    let mut numbers: Vec<u32> = Vec::with_capacity(3);
+    let mut month: Option<u32> = None;
+    for token in text
+        .split(|ch: char| !ch.is_ascii_alphanumeric())
+        .filter(|t| !t.is_empty())
+    {
+        let digits = token.trim_end_matches(|ch: char| ch.is_ascii_alphabetic());
+        if !digits.is_empty() {
+            numbers.push(digits.parse().ok()?);
+        } else if !token.eq_ignore_ascii_case("of") {
+            month = Some(month_number(token)?);
+        }
+    }
+    let real = match (month, numbers.as_slice()) {
+        (Some(m), &[d, y]) => born(y, m, d),
+        (None, &[y, m, d]) if y >= 1000 => born(y, m, d),
+        (None, &[a, b, y]) => born(y, b, a) || born(y, a, b),
+        _ => false,
     };
     real.then(|| Verdict::whole(c, Need::Keyword))
+}
+
+/// The month (1-12) an English month name or its three-letter abbreviation names.
+fn month_number(name: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    let name = name.to_ascii_lowercase();
+    let i = MONTHS.iter().position(|m| {
+        name.len() >= 3 && (m.starts_with(&name) || (name == "sept" && m.starts_with("sep")))
+    })?;
+    u32::try_from(i + 1).ok()
+}
+
+/// Whether year, month and day make a real date from 1900 up to today (UTC).
+fn born(year: u32, month: u32, day: u32) -> bool {
+    let Some(date) = i32::try_from(year)
+        .ok()
+        .and_then(|y| chrono::NaiveDate::from_ymd_opt(y, month, day))
+    else {
+        return false;
+    };
+    year >= 1900 && date <= chrono::Utc::now().date_naive()
 }
 
 fn passport_letter(c: &Candidate<'_>) -> Option<Verdict> {
@@ -228,6 +361,29 @@ fn licence_letters(c: &Candidate<'_>) -> Option<Verdict> {
 
 fn licence_digits(d: &Digits<'_>) -> Option<Need> {
     (d.plain() && (7..=13).contains(&d.digits.len())).then_some(Need::Keyword)
+}
+
+/// A phone number written in international form: the text the library parses without a
+/// region, and its digit count. International is `+` and the country code, or the `00`
+/// international call prefix most of the world dials before it (`0044 20 7946 0958`,
+/// `00 44 ...`, `001 650 ...`: no national number starts with `00`); the `(0)` some write
+/// for the trunk digit after the country code is left out (`+44 (0)20 7946 0958`).
+/// `None` for a national number.
+pub(crate) fn international_phone(raw: &[u8]) -> Option<(String, usize)> {
+    let rest = match raw {
+        [b'+', rest @ ..] => rest,
+        [b'0', b'0', rest @ ..] => {
+            let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+            if !rest.first().is_some_and(|d| (b'1'..=b'9').contains(d)) {
+                return None;
+            }
+            rest
+        }
+        _ => return None,
+    };
+    let text = std::str::from_utf8(rest).ok()?.replace("(0)", "");
+    let digits = text.bytes().filter(u8::is_ascii_digit).count();
+    Some((format!("+{}", text.trim_start()), digits))
 }
 
 /// A region national phone numbers are parsed in, with what such a number can look like
@@ -318,6 +474,13 @@ mod tests {
             "jane.doe+tag@mail.example.org",
         );
         assert_clean("email", "contact: jane..doe@example.org");
+        // URL-encoded in a query string (access logs), and its near misses.
+        let log = "\"GET /reset?email=jane.doe%40mail.example.org&next=%2Fhome HTTP/1.1\" 200";
+        assert_finds("email", log, "jane.doe%40mail.example.org");
+        assert_finds("email", "u=bob%40Example.ORG", "bob%40Example.ORG");
+        assert_clean("email", "q=jane..doe%40example.org");
+        assert_clean("email", "q=jane%40example");
+        assert_clean("email", "path=%2Fhome%40%2Fx");
         assert_clean("email", "contact: jane@-example.org");
         assert_clean("email", "contact: jane@example");
     }
@@ -377,6 +540,157 @@ mod tests {
         assert_finds("date_of_birth", "born on 23/07/1985", "23/07/1985");
         assert_clean("date_of_birth", "shipped 1985-07-23");
         assert_clean("date_of_birth", "DOB: 1985-02-30");
+    }
+
+    /// The finding's confidence for `id` in `text`, if any.
+    fn confidence(id: &str, text: &str) -> Option<super::Confidence> {
+        let r = super::super::tests::shared().classify_bytes(text.as_bytes());
+        r.findings
+            .iter()
+            .find(|f| f.detector == id)
+            .map(|f| f.confidence)
+    }
+
+    #[test]
+    fn national_and_00_prefixed_phone_numbers() {
+        use super::Confidence::{High, Low, Medium};
+        // National formats of a configured region (GB): low alone, high with a keyword.
+        for (text, value) in [
+            ("Tel: 0207 946 0958", "0207 946 0958"),
+            ("phone 020 7946 0958.", "020 7946 0958"),
+            ("mobile: 07400 123456", "07400 123456"),
+        ] {
+            assert_finds("phone_number", text, value);
+            assert_eq!(confidence("phone_number", text), Some(High), "{text}");
+        }
+        assert_eq!(
+            confidence("phone_number", "ring 020 7946 0958 today"),
+            Some(Low)
+        );
+        // International: `+`, `00` (with or without a space after it), `(0)` trunk digit;
+        // reported without a keyword.
+        for (text, value) in [
+            ("from 0044 20 7946 0958 today", "0044 20 7946 0958"),
+            ("from 00 44 20 7946 0958 today", "00 44 20 7946 0958"),
+            ("from 001 650 253 0000 today", "001 650 253 0000"),
+            ("from +44 (0)20 7946 0958 today", "+44 (0)20 7946 0958"),
+            ("from +44 (0) 20 7946 0958 today", "+44 (0) 20 7946 0958"),
+            ("from 0049 30 901820 today", "0049 30 901820"),
+        ] {
+            assert_finds("phone_number", text, value);
+            assert_eq!(confidence("phone_number", text), Some(Medium), "{text}");
+        }
+        assert_finds("phone_number", "phone: 00442079460958", "00442079460958");
+        // Near misses and decoys: invalid numbers, unformatted digits without a keyword,
+        // order numbers, timestamps, versions, ids.
+        for text in [
+            "from 0044 20 7946 09 today",    // too short for the UK
+            "mobile: 07700 900123",          // Ofcom's drama range: not a real mobile
+            "from 00 00 20 7946 0958 today", // no country code 0
+            "ref 00442079460958",            // unformatted, no keyword
+            "order 0012 3456 7890",
+            "at 2024-03-12 10:15:30.123",
+            "version 4.20.7946.0958",
+            "id 0207-946-0958-1234-5678",
+            "ts 1700000000123",
+        ] {
+            assert_clean("phone_number", text);
+        }
+        // A number in a numeric CSV column is not a phone without a keyword.
+        let csv = "order,amount\n1,02079460958\n2,02079460959\n";
+        let r = super::super::tests::shared()
+            .classify_stream(
+                &super::super::ObjectFormat::Csv { delimiter: b',' },
+                csv.as_bytes(),
+                &super::super::SampleLimits::NONE,
+            )
+            .unwrap();
+        assert!(
+            r.findings.iter().all(|f| f.detector != "phone_number"),
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn dates_of_birth_with_month_names() {
+        for (text, value) in [
+            ("DOB: 12 March 1985", "12 March 1985"),
+            ("born on March 12, 1985 in Leeds", "March 12, 1985"),
+            ("date of birth: 12-Mar-1985", "12-Mar-1985"),
+            ("Date of Birth: 1985-03-12", "1985-03-12"),
+            ("birthday 12th of March 1985", "12th of March 1985"),
+            ("d.o.b. Sept. 3, 1979", "Sept. 3, 1979"),
+            ("Geburtsdatum: 03.09.1979", "03.09.1979"),
+            ("DOB 12/31/1985", "12/31/1985"),
+            ("dob: 29 Feb 2000", "29 Feb 2000"),
+        ] {
+            assert_finds("date_of_birth", text, value);
+        }
+        for text in [
+            "invoice date 12 March 1985", // no keyword
+            "DOB: 31 February 1985",      // no such day
+            "DOB: 29 Feb 1900",           // 1900 was not a leap year
+            "DOB: 12 March 2999",         // in the future
+            "DOB: 2999-03-12",            // in the future
+            "DOB: 12 March 1850",         // before 1900
+            "DOB: 12 Marchx 1985",
+            "born on May 32, 1985",
+            "DOB: 13/13/1985",
+        ] {
+            assert_clean("date_of_birth", text);
+        }
+    }
+
+    #[test]
+    fn non_routable_addresses_are_not_reported_and_private_ones_are_low() {
+        use super::Confidence::{Low, Medium};
+        for text in [
+            "client 127.0.0.1 connected",
+            "listen_addr=127.0.1.1",
+            "bind 0.0.0.0:8080",
+            "ip: 169.254.169.254",
+            "mcast 224.0.0.251",
+            "bcast 255.255.255.255",
+            "remote 240.1.2.3",
+        ] {
+            assert_clean("ipv4_address", text);
+        }
+        for text in [
+            "client ::1 connected",
+            "ip fe80::1ff:fe23:4567:890a",
+            "ip ff02::1:ff00:1",
+            "ip ::ffff:127.0.0.1",
+        ] {
+            assert_clean("ipv6_address", text);
+        }
+        assert_eq!(confidence("ipv4_address", "host 10.1.2.3 up"), Some(Low));
+        assert_eq!(confidence("ipv4_address", "host 172.16.5.4 up"), Some(Low));
+        assert_eq!(
+            confidence("ipv4_address", "host 192.168.1.20 up"),
+            Some(Low)
+        );
+        assert_eq!(confidence("ipv4_address", "host 100.64.1.2 up"), Some(Low));
+        assert_eq!(
+            confidence("ipv6_address", "host fd12:3456:789a::1 up"),
+            Some(Low)
+        );
+        // Public and documentation addresses: medium alone (documentation ones on purpose).
+        assert_eq!(
+            confidence("ipv4_address", "host 81.2.69.160 up"),
+            Some(Medium)
+        );
+        assert_eq!(
+            confidence("ipv4_address", "host 198.51.100.7 up"),
+            Some(Medium)
+        );
+        assert_eq!(
+            confidence("ipv4_address", "host 172.32.0.1 up"),
+            Some(Medium)
+        );
+        assert_eq!(
+            confidence("ipv6_address", "host 2001:db8::8a2e:370:7334 up"),
+            Some(Medium)
+        );
     }
 
     #[test]

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use aws_sdk_s3::Client;
 
 use super::{Classifier, ObjectReport, SampleLimits};
-use crate::connection::diagnosis::failure_line;
+use crate::connection::diagnosis::{category_for_code, failure_line, Category, FailureKind};
+use crate::connection::steps::failure_of;
 use crate::object::BombLimits;
 
 /// ListObjectsV2's largest (and default) page, in keys.
@@ -28,8 +29,10 @@ pub enum S3ClassifyError {
         bucket: String,
         /// Key tried as an object.
         key: String,
-        /// The SDK's error with its context (AWS error code and message).
+        /// What failed, in one line ([`s3_failure`]).
         reason: String,
+        /// Whether the credentials are the problem (none found, expired, refused).
+        credentials: bool,
     },
     /// ListObjectsV2 failed (access denied, no such bucket...).
     #[error("s3://{bucket}/{prefix}: listing failed: {reason}")]
@@ -38,8 +41,10 @@ pub enum S3ClassifyError {
         bucket: String,
         /// Prefix listed.
         prefix: String,
-        /// The SDK's error with its context.
+        /// What failed, in one line ([`s3_failure`]).
         reason: String,
+        /// Whether the credentials are the problem (none found, expired, refused).
+        credentials: bool,
     },
     /// Neither an object with this key nor any object under it as a prefix.
     #[error("s3://{bucket}/{prefix}: no object with this key or prefix")]
@@ -71,6 +76,102 @@ pub enum S3ClassifyError {
     },
 }
 
+/// One line saying what failed in `operation` (needing IAM `action`) on `bucket` and
+/// `key` (empty for the bucket itself), by what the failure is rather than by the call: no
+/// credentials found, credentials refused or expired, access denied to the action on the
+/// resource's ARN, no such key or bucket; anything else as [`failure_line`] words it.
+/// Never the SDK's own dump.
+pub fn s3_failure<E>(
+    operation: &str,
+    action: &str,
+    bucket: &str,
+    key: &str,
+    e: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> String
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let arn = match key {
+        "" => format!("arn:aws:s3:::{bucket}"),
+        key => format!("arn:aws:s3:::{bucket}/{key}"),
+    };
+    let category = failure_category(&failure_of(e).kind, key);
+    let code = aws_sdk_s3::error::ProvideErrorMetadata::code(e)
+        .map_or(String::new(), |c| format!(" ({c})"));
+    match category {
+        Some(Category::NoCredentials) => "no AWS credentials found: set AWS_PROFILE or --profile, \
+            AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or sign in with `aws sso login`"
+            .to_string(),
+        Some(Category::ExpiredCredentials) => {
+            format!("the AWS credentials have expired{code}: refresh them (`aws sso login`, a new session)")
+        }
+        Some(Category::InvalidCredentials | Category::SignatureMismatch) => format!(
+            "the AWS credentials were refused{code}: check the access key id and secret key in use"
+        ),
+        Some(Category::AccessDenied | Category::ExplicitDeny) => {
+            format!("access denied to {action} on {arn}{code}")
+        }
+        Some(Category::KmsAccess) => {
+            format!("access denied to the KMS key of {arn}{code}: kms:Decrypt is needed")
+        }
+        Some(Category::NoSuchKey) => format!("no such key: s3://{bucket}/{key}"),
+        Some(Category::NoSuchBucket) => format!("no such bucket: {bucket}"),
+        _ => failure_line(operation, action, &arn, e),
+    }
+}
+
+impl S3ClassifyError {
+    /// Whether the failure is the credentials' (none found, expired, refused): a
+    /// configuration problem rather than something in scope that could not be read.
+    pub fn is_credentials(&self) -> bool {
+        matches!(
+            self,
+            S3ClassifyError::Head {
+                credentials: true,
+                ..
+            } | S3ClassifyError::List {
+                credentials: true,
+                ..
+            }
+        )
+    }
+}
+
+/// Whether an S3 call failed for its credentials: none found, expired, or refused by AWS.
+fn credentials_failure<E>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_smithy_runtime_api::client::orchestrator::HttpResponse>,
+) -> bool
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    matches!(
+        failure_category(&failure_of(e).kind, ""),
+        Some(
+            Category::NoCredentials
+                | Category::ExpiredCredentials
+                | Category::InvalidCredentials
+                | Category::SignatureMismatch
+        )
+    )
+}
+
+/// The category of a failed S3 call on `key` (empty for a bucket-level call).
+fn failure_category(kind: &FailureKind, key: &str) -> Option<Category> {
+    match kind {
+        FailureKind::NoCredentials => Some(Category::NoCredentials),
+        FailureKind::CredentialsExpired => Some(Category::ExpiredCredentials),
+        FailureKind::Service { code, http_status } => code
+            .as_deref()
+            .and_then(category_for_code)
+            .or(match http_status {
+                401 | 403 => Some(Category::AccessDenied),
+                404 if !key.is_empty() => Some(Category::NoSuchKey),
+                _ => None,
+            }),
+        FailureKind::Timeout | FailureKind::Dispatch => None,
+    }
+}
+
 /// Keys that `s3://bucket/key_or_prefix` names: the key itself when an object has exactly
 /// that key (HeadObject), else every object under it as a prefix, through every page of
 /// ListObjectsV2 (`page_size` keys a page, at most [`LIST_PAGE_SIZE`]), in listing order.
@@ -97,12 +198,8 @@ pub async fn object_keys(
                 return Err(S3ClassifyError::Head {
                     bucket: bucket.into(),
                     key: key_or_prefix.into(),
-                    reason: failure_line(
-                        "HeadObject",
-                        "s3:GetObject",
-                        &format!("s3://{bucket}/{key_or_prefix}"),
-                        &e,
-                    ),
+                    reason: s3_failure("HeadObject", "s3:GetObject", bucket, key_or_prefix, &e),
+                    credentials: credentials_failure(&e),
                 })
             }
         }
@@ -120,12 +217,8 @@ pub async fn object_keys(
         let page = page.map_err(|e| S3ClassifyError::List {
             bucket: bucket.into(),
             prefix: key_or_prefix.into(),
-            reason: failure_line(
-                "ListObjectsV2",
-                "s3:ListBucket",
-                &format!("arn:aws:s3:::{bucket}"),
-                &e,
-            ),
+            reason: s3_failure("ListObjectsV2", "s3:ListBucket", bucket, "", &e),
+            credentials: credentials_failure(&e),
         })?;
         keys.extend(
             page.contents()
@@ -165,12 +258,7 @@ pub async fn classify_s3_object(
         .map_err(|e| S3ClassifyError::Get {
             bucket: bucket.into(),
             key: key.into(),
-            reason: failure_line(
-                "GetObject",
-                "s3:GetObject",
-                &format!("s3://{bucket}/{key}"),
-                &e,
-            ),
+            reason: s3_failure("GetObject", "s3:GetObject", bucket, key, &e),
         })?;
     let classifier = classifier.clone();
     let encoding = out.content_encoding.clone();
