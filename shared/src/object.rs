@@ -6,6 +6,9 @@ use std::io::{self, BufRead, BufReader, Read};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+mod gzip;
+use self::gzip::GzipMembers;
+
 /// How an object's bytes are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
@@ -335,59 +338,6 @@ fn layer(
             limits,
         },
     )))
-}
-
-/// Reads every gzip member of a stream, one after another, as one stream.
-///
-/// CloudTrail and Firehose deliver files made of several gzip members. Unlike
-/// `flate2`'s `MultiGzDecoder`, whitespace between members is skipped: Firehose's
-/// "new line delimiter" option puts a line break after each record, also when the
-/// records are themselves gzip (CloudWatch Logs subscription data).
-struct GzipMembers<R: BufRead> {
-    /// `None` only while moving from one member to the next.
-    member: Option<flate2::bufread::GzDecoder<R>>,
-}
-
-impl<R: BufRead> GzipMembers<R> {
-    fn new(inner: R) -> Self {
-        GzipMembers {
-            member: Some(flate2::bufread::GzDecoder::new(inner)),
-        }
-    }
-}
-
-impl<R: BufRead> Read for GzipMembers<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        loop {
-            let Some(member) = self.member.as_mut() else {
-                return Ok(0);
-            };
-            let n = member.read(buf)?;
-            if n > 0 || buf.is_empty() {
-                return Ok(n);
-            }
-            // The member ended: skip whitespace, then start the next one, if any.
-            let Some(finished) = self.member.take() else {
-                return Ok(0);
-            };
-            let mut rest = finished.into_inner();
-            loop {
-                let available = rest.fill_buf()?;
-                if available.is_empty() {
-                    return Ok(0);
-                }
-                let blank = available
-                    .iter()
-                    .take_while(|c| c.is_ascii_whitespace())
-                    .count();
-                if blank == 0 {
-                    break;
-                }
-                rest.consume(blank);
-            }
-            self.member = Some(flate2::bufread::GzDecoder::new(rest));
-        }
-    }
 }
 
 /// Names the zstd window limit when a frame asks for more: the library says only "Frame

@@ -20,36 +20,46 @@ pub(super) trait TextBuf {
 }
 
 impl TextBuf for String {
+    #[inline]
     fn push(&mut self, c: char) {
         String::push(self, c);
     }
+    #[inline]
     fn push_str(&mut self, s: &str) {
         String::push_str(self, s);
     }
+    #[inline]
     fn len(&self) -> usize {
         String::len(self)
     }
+    #[inline]
     fn truncate(&mut self, len: usize) {
         String::truncate(self, len);
     }
 }
 
 impl<T: TextBuf + ?Sized> TextBuf for &mut T {
+    #[inline]
     fn push(&mut self, c: char) {
         (**self).push(c);
     }
+    #[inline]
     fn push_str(&mut self, s: &str) {
         (**self).push_str(s);
     }
+    #[inline]
     fn len(&self) -> usize {
         (**self).len()
     }
+    #[inline]
     fn truncate(&mut self, len: usize) {
         (**self).truncate(len);
     }
+    #[inline]
     fn push_uint(&mut self, v: u64) {
         (**self).push_uint(v);
     }
+    #[inline]
     fn push_int(&mut self, v: i64) {
         (**self).push_int(v);
     }
@@ -61,22 +71,28 @@ impl<T: TextBuf + ?Sized> TextBuf for &mut T {
 pub(super) struct TextLen(pub(super) usize);
 
 impl TextBuf for TextLen {
+    #[inline]
     fn push(&mut self, c: char) {
         self.0 += c.len_utf8();
     }
+    #[inline]
     fn push_str(&mut self, s: &str) {
         self.0 += s.len();
     }
+    #[inline]
     fn len(&self) -> usize {
         self.0
     }
+    #[inline]
     fn truncate(&mut self, len: usize) {
         self.0 = len;
     }
     // Digits counted, not formatted.
+    #[inline]
     fn push_uint(&mut self, v: u64) {
         self.0 += decimal_digits(v);
     }
+    #[inline]
     fn push_int(&mut self, v: i64) {
         self.0 += usize::from(v < 0) + decimal_digits(v.unsigned_abs());
     }
@@ -121,6 +137,7 @@ impl<B: TextBuf> JsonOut<B> {
     }
 
     /// Writes the separator and key of a new member.
+    #[inline]
     fn member(&mut self, key: &str) {
         let frame = self.stack.last_mut().expect("root frame");
         if !frame.empty {
@@ -217,6 +234,7 @@ pub(super) fn word_needs_escape(w: u64) -> bool {
 
 /// Appends `s` as a JSON string literal, copying runs that need no escape in one go
 /// and checking 8 bytes at a time for the bytes that do.
+#[inline]
 pub(super) fn write_json_str(buf: &mut impl TextBuf, s: &str) {
     buf.push('"');
     let bytes = s.as_bytes();

@@ -173,6 +173,8 @@ fn cloud_string(batch: &RecordBatch, path: &[&str]) -> Option<String> {
 /// files 1 to 3% smaller).
 const UNIQUE_TEXT: &[&[&str]] = &[
     &["metadata", "uid"],
+    // CloudTrail's `requestID`.
+    &["api", "request", "uid"],
     &["raw_data"],
     &["unmapped"],
     &["resources", "list", "element", "data"],
@@ -192,7 +194,11 @@ fn write(class_uid: u64, batch: &RecordBatch) -> Result<Vec<u8>, ParquetError> {
         .set_compression(Compression::ZSTD(
             ZstdLevel::try_new(ZSTD_LEVEL).expect("a valid zstd level"),
         ))
-        .set_max_row_group_row_count(Some(batch.num_rows().max(1)));
+        .set_max_row_group_row_count(Some(batch.num_rows().max(1)))
+        // Minimum and maximum per column chunk (what engines prune row groups and files
+        // with), not per page: a file is one row group of one page per column at the
+        // default chunk limits, so page statistics only repeated them.
+        .set_statistics_enabled(EnabledStatistics::Chunk);
     for path in UNIQUE_TEXT {
         let path = ColumnPath::new(path.iter().map(|p| p.to_string()).collect());
         props = props
