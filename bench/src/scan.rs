@@ -105,7 +105,9 @@ async fn assembly(ctx: &ScanContext, planned: &plan::Plan) {
         .unwrap();
     let assembled = started.elapsed();
     let started = Instant::now();
-    s3connector::scan::reports::write(ctx, &report).await.unwrap();
+    s3connector::scan::reports::write(ctx, &report)
+        .await
+        .unwrap();
     let written = started.elapsed();
     let json = ctx
         .store
@@ -113,7 +115,12 @@ async fn assembly(ctx: &ScanContext, planned: &plan::Plan) {
         .await
         .unwrap()
         .map_or(0, |b| b.len());
-    let objects = report.buckets.iter().map(|b| b.objects.len()).sum::<usize>().max(1);
+    let objects = report
+        .buckets
+        .iter()
+        .map(|b| b.objects.len())
+        .sum::<usize>()
+        .max(1);
     let per = |d: Duration| d.as_secs_f64() * 1e6 / objects as f64;
     println!(
         "report assembly, {objects} objects: read parts and assemble {:.2} s ({:.0} µs/object), render and store the 4 report files {:.2} s ({:.0} µs/object); report.json {} bytes ({:.0} bytes/object)",

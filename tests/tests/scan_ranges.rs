@@ -16,11 +16,11 @@ use s3connector::scan::store::Store;
 use s3connector::scan::task::TaskQueue;
 use serde_json::json;
 
-/// Keys around every cut the bucket's folders give (groups `logs/0`, `logs/1`, `logs/3`,
-/// `logs/9`, `logs/ü`): before the first group, exactly a group's prefix, a folder
-/// marker, keys between groups with no folder of their own, after the last group, and
-/// outside `logs/` altogether. Nothing lies between `logs/0` and `logs/1` (consecutive
-/// code points: no range), nor between `logs/3` and `logs/9` (an empty range).
+/// Keys around every cut the bucket's folders give (groups `logs/0/`, `logs/1/`,
+/// `logs/10`, `logs/3/`, `logs/9/`, `logs/ü/`): before the first group, exactly a
+/// group's folder name, a folder marker, keys between groups with no folder of their own,
+/// after the last group, and outside `logs/` altogether. Nothing lies between `logs/3/`
+/// and `logs/9/` (an empty range).
 const KEYS: &[&str] = &[
     "a.txt",
     "logs",
@@ -123,7 +123,11 @@ async fn key_ranges_cover_the_unit_once_across_tasks_and_incremental_scans() {
     let ctx = ScanContext::new(clients.clone(), Vec::new(), store, TaskQueue::memory());
     let listed = listing(&clients, &bucket).await;
     assert_eq!(listed.len(), KEYS.len());
-    let groups = ["logs/0", "logs/1", "logs/3", "logs/9", "logs/ü"];
+    // `logs/` is the root's only folder: its folders are cut at two characters, the
+    // longest cut with no more groups than folders.
+    let groups = [
+        "logs/0/", "logs/1/", "logs/10", "logs/3/", "logs/9/", "logs/ü/",
+    ];
 
     // Every slice in a task of its own: each continuation starts a new listing from its
     // start key with the ranges its task carries.
