@@ -5,7 +5,8 @@
 //!   10,000 small objects and a few large ones, objects and MB per second, against
 //!   plainly downloading the same objects (GetObject, body read) in the same order;
 //! - listing: keys per second enumerated from a 100,000-object bucket by the scan's
-//!   ListObjectsV2 paging, against `aws s3api list-objects-v2` paging the same bucket;
+//!   listing (its key ranges found, then listed in parallel), against
+//!   `aws s3api list-objects-v2` paging the same bucket;
 //! - S3 Inventory: records per second a scan slice reads from a 100,000-record CSV
 //!   report (download, MD5, gunzip, parse), the per-object cost of enumerating from an
 //!   inventory instead of listing.
@@ -26,7 +27,7 @@ use s3connector::aws::Clients;
 use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::ScanContext;
 use s3connector::scan::inventory_slice::{self, OpenFile, PinnedReport, Position};
-use s3connector::scan::slice::Lister;
+use s3connector::scan::lister::Lister;
 use s3connector::scan::store::Store;
 use s3connector::scan::task::{TaskQueue, Unit};
 use s3connector::scan::{plan, work};
@@ -85,7 +86,51 @@ async fn scan_once(ctx: &ScanContext, bucket: &str) -> (Duration, u64, u64) {
         .expect("report written");
     let b = &report.buckets[0];
     let bytes = b.objects.iter().map(|o| o.bytes_read).sum();
+    assembly(ctx, &planned).await;
     (elapsed, b.totals.objects_classified, bytes)
+}
+
+/// The reports' share of a scan, per object: assembling the report from the plan and
+/// the part files, then rendering and storing every report file, as the last task does
+/// (again, after the scan: same keys, same content), and the size of `report.json`.
+async fn assembly(ctx: &ScanContext, planned: &plan::Plan) {
+    let units = ctx
+        .store
+        .list(&format!("scans/{}/units/", planned.scan_id))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let report = s3connector::scan::finalize::assemble(ctx, planned, &units)
+        .await
+        .unwrap();
+    let assembled = started.elapsed();
+    let started = Instant::now();
+    s3connector::scan::reports::write(ctx, &report)
+        .await
+        .unwrap();
+    let written = started.elapsed();
+    let json = ctx
+        .store
+        .get(&s3connector::scan::finalize::report_key(&planned.scan_id))
+        .await
+        .unwrap()
+        .map_or(0, |b| b.len());
+    let objects = report
+        .buckets
+        .iter()
+        .map(|b| b.objects.len())
+        .sum::<usize>()
+        .max(1);
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / objects as f64;
+    println!(
+        "report assembly, {objects} objects: read parts and assemble {:.2} s ({:.0} µs/object), render and store the 4 report files {:.2} s ({:.0} µs/object); report.json {} bytes ({:.0} bytes/object)",
+        assembled.as_secs_f64(),
+        per(assembled),
+        written.as_secs_f64(),
+        per(written),
+        json,
+        json as f64 / objects as f64,
+    );
 }
 
 /// Downloads every object of `bucket` in key order, one at a time.
@@ -155,20 +200,22 @@ async fn listing(clients: &Clients, emu: &Emulator, keys: usize) {
         .map(|i| (format!("logs/{:03}/{i:08}.json", i % 997), Vec::new()))
         .collect();
     seed(&s3, name, objects).await;
-    // Both sides list the same bucket with the same requests: ListObjectsV2, 1,000 keys
-    // a page, EncodingType=url, continuation tokens. Runs alternate (ours, CLI, ours,
+    // Both sides list the same bucket: ListObjectsV2, 1,000 keys a page, EncodingType=url,
+    // continuation tokens; the CLI as one chain of pages, the scan as a task's first
+    // slice does (one page, then the bucket's key ranges found with delimited listings and
+    // listed in parallel, each with its own prefix). Runs alternate (ours, CLI, ours,
     // CLI, ...) so neither gets the emulator warmer or busier, and the order flips each
     // round so neither always follows the other; the median and the best of each count.
     let rounds = env_u64("S3CONNECTOR_BENCH_LIST_ROUNDS", 3).max(1) as usize;
     let (mut ours, mut cli) = (Vec::new(), Vec::new());
-    let mut pages = 0;
+    let (mut pages, mut groups) = (0, 0);
     for round in 0..rounds {
         let cli_first = round % 2 == 1;
         if cli_first {
             cli.push(list_with_cli(emu, name, keys));
         }
-        let (elapsed, n) = list_with_scan(&s3, name, keys).await;
-        pages = n;
+        let (elapsed, n, g) = list_with_scan(&s3, name, keys).await;
+        (pages, groups) = (n, g);
         ours.push(elapsed);
         if !cli_first {
             cli.push(list_with_cli(emu, name, keys));
@@ -179,7 +226,7 @@ async fn listing(clients: &Clients, emu: &Emulator, keys: usize) {
     let per_s = |d: Duration| keys as f64 / d.as_secs_f64();
     let per_page = |d: Duration| d.as_secs_f64() * 1e3 / pages.max(1) as f64;
     println!(
-        "listing {keys} keys ({pages} pages, {rounds} alternating rounds): scan paging median {:.0} keys/s ({:.1} ms/page), best {:.0} keys/s; aws s3api list-objects-v2 median {:.0} keys/s ({:.1} ms/page), best {:.0} keys/s; ratio of medians {:.2}, of bests {:.2} (target >= 1); all runs (sorted), seconds: scan {:?}, CLI {:?}",
+        "listing {keys} keys ({pages} slices, {groups} key-range groups, {rounds} alternating rounds): scan listing median {:.0} keys/s ({:.1} ms/page), best {:.0} keys/s; aws s3api list-objects-v2 median {:.0} keys/s ({:.1} ms/page), best {:.0} keys/s; ratio of medians {:.2}, of bests {:.2} (target >= 1.2); all runs (sorted), seconds: scan {:?}, CLI {:?}",
         per_s(ours_median),
         per_page(ours_median),
         per_s(ours_best),
@@ -205,21 +252,32 @@ fn secs(runs: &[Duration]) -> Vec<String> {
         .collect()
 }
 
-/// The scan's listing of `bucket`: its own [`Lister`] (keys decoded into the report's
-/// metadata, the next page requested while this one is handled), as a task lists a
-/// unit. Returns the time and the pages.
-async fn list_with_scan(s3: &aws_sdk_s3::Client, bucket: &str, keys: usize) -> (Duration, usize) {
+/// The scan's listing of `bucket`: its own [`Lister`] as a task's first slice starts it
+/// (no key ranges yet: the first page, then finding the unit's ranges, then listing them
+/// in parallel; keys decoded into the report's metadata), slice after slice as a task
+/// works them. Returns the time, the slices and the key ranges found.
+async fn list_with_scan(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    keys: usize,
+) -> (Duration, usize, usize) {
     let unit = Unit::new(None, None, bucket, "us-east-1", "", false);
     let started = Instant::now();
     let (mut listed, mut pages) = (0usize, 0usize);
-    let mut lister = Lister::start(s3, &unit, 1000, None);
+    let mut lister = Lister::start(s3, &unit, 1000, None, Vec::new(), true);
+    let mut last: Option<String> = None;
     while let Some(page) = lister.next_page().await.unwrap() {
         pages += 1;
         listed += page.objects.len();
+        // In key order, each key once.
+        for (m, _) in &page.objects {
+            assert!(last.as_deref().is_none_or(|l| l < m.key.as_str()));
+            last = Some(m.key.clone());
+        }
     }
     let elapsed = started.elapsed();
     assert_eq!(listed, keys);
-    (elapsed, pages)
+    (elapsed, pages, lister.groups().len())
 }
 
 /// `aws s3api list-objects-v2` paging `bucket` (1,000 keys a page, EncodingType=url,

@@ -117,6 +117,7 @@ fn first_task_size(bucket: &str) -> usize {
         inventory: None,
         read_manifest: true,
         shard: None,
+        ranges: Vec::new(),
     };
     let body = serde_json::to_string(&TaskMessage {
         s3connector_scan_task: task,

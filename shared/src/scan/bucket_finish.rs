@@ -368,6 +368,7 @@ pub async fn finish_bucket_if_last(ctx: &ScanContext, task: &Task) -> Result<(),
             inventory: None,
             read_manifest: false,
             shard: Some(shard),
+            ranges: Vec::new(),
             ..task.clone()
         };
         ctx.queue.send(t).await.map_err(ScanError::Queue)?;

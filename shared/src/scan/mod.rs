@@ -19,7 +19,9 @@ pub mod context;
 pub mod entry;
 pub mod finalize;
 pub mod inventory_slice;
+pub mod lister;
 pub mod plan;
+pub mod ranges;
 pub mod read;
 pub mod record;
 pub mod reports;
@@ -243,6 +245,7 @@ mod tests {
             inventory: None,
             read_manifest: false,
             shard: None,
+            ranges: Vec::new(),
         };
         let body = serde_json::to_string(&task::TaskMessage {
             s3connector_scan_task: t.clone(),

@@ -120,19 +120,44 @@ pub fn now() -> String {
     crate::reject::rfc3339(ms)
 }
 
-/// With buckets named outright and several accounts, each account tries each name; a
-/// name that an account cannot reach is most likely another account's bucket, so it is
-/// reported unreadable only when no account could reach it.
-fn drop_unreachable_duplicates(buckets: &mut Vec<PlannedBucket>) {
-    let reached: std::collections::HashSet<String> = buckets
-        .iter()
-        .filter(|b| b.unreadable.is_none())
-        .map(|b| b.name.clone())
-        .collect();
-    let mut reported = std::collections::HashSet::new();
-    buckets.retain(|b| {
-        b.unreadable.is_none() || (!reached.contains(&b.name) && reported.insert(b.name.clone()))
-    });
+/// With buckets named outright and several accounts, each account tries each name, and a
+/// name is one bucket (bucket names are global): it is scanned once, through the first
+/// account that could read it, whose report then notes every other account's failure to
+/// read it with that account's role and the action to grant (another account's bucket, or
+/// a grant missing). A name no account could read is reported unreadable once, with the
+/// other accounts' failures noted the same way. Returns the ids of the units dropped with
+/// the copies not scanned.
+fn one_copy_per_name(buckets: &mut Vec<PlannedBucket>) -> Vec<String> {
+    let mut kept: Vec<PlannedBucket> = Vec::new();
+    let mut dropped = Vec::new();
+    for b in buckets.drain(..) {
+        let Some(k) = kept.iter_mut().find(|k| k.name == b.name) else {
+            kept.push(b);
+            continue;
+        };
+        let other = if k.unreadable.is_some() && b.unreadable.is_none() {
+            let mut readable = b;
+            readable.notes.append(&mut k.notes);
+            std::mem::replace(k, readable)
+        } else {
+            b
+        };
+        if let Some(issue) = &other.unreadable {
+            let mut note = issue.to_report(None);
+            note.message = format!(
+                "not readable through {}: {}",
+                other.role_arn.as_deref().map_or_else(
+                    || "the scan's own credentials".to_string(),
+                    |r| format!("the role {r}")
+                ),
+                issue.message
+            );
+            k.notes.push(note);
+        }
+        dropped.extend(other.units);
+    }
+    *buckets = kept;
+    dropped
 }
 
 /// Plans a scan and queues its tasks. The plan is written before any task is queued, so
@@ -341,7 +366,8 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
         accounts.push(account);
     }
     if named.is_some() && roles_count > 1 {
-        drop_unreachable_duplicates(&mut buckets);
+        let dropped = one_copy_per_name(&mut buckets);
+        units.retain(|u| !dropped.contains(&u.id));
     }
     let plan = Plan {
         scan_id: scan_id.clone(),
@@ -393,6 +419,7 @@ pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanErr
                 inventory: None,
                 read_manifest,
                 shard: None,
+                ranges: Vec::new(),
             })
             .await
             .map_err(ScanError::Queue)?;

@@ -164,6 +164,12 @@ pub struct Task {
     /// every file unit is done (`bucket_finish::work_shard`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shard: Option<u32>,
+    /// A listed unit's groups: key prefixes that cut its key space into ranges listed in
+    /// parallel (`super::ranges`), found by its first slice and carried by its
+    /// continuations. Empty: the unit is listed as one range (a unit of one page, keys
+    /// with no folder to cut by, or a task queued before ranges existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<String>,
 }
 
 impl Task {

@@ -17,6 +17,7 @@ use super::access::AccessIssue;
 use super::config::ScanMode;
 use super::context::{Progress, ScanContext};
 use super::inventory_slice::{InventoryCursor, OpenFile, Position};
+use super::lister::Lister;
 use super::manifest::{self, ManifestError, ManifestLimits};
 use super::plan::{checkpoint_key, now, Checkpoint};
 use super::read::{read_and_classify, ReadLimits};
@@ -25,7 +26,7 @@ use super::report::{
     BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus, ScanIssue,
 };
 use super::select::{decide, Decision, FolderSampler};
-use super::slice::{inventory_slice, legacy_inventory_slice, past_prefix, Lister, Slice};
+use super::slice::{inventory_slice, legacy_inventory_slice, past_prefix, Slice};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task};
 use super::ScanError;
@@ -117,14 +118,23 @@ pub async fn run_task(
         } else {
             let lister = match sources.lister.take() {
                 Some(l) if l.continues(&unit, task.start_after.as_deref()) => l,
+                // A unit's first slice may find its key ranges; later ones list the
+                // ranges their task carries.
                 _ => Lister::start(
                     &s3,
                     &unit,
                     task.config.objects_per_task,
                     task.start_after.clone(),
+                    task.ranges.clone(),
+                    task.slice == 0 && task.ranges.is_empty(),
                 ),
             };
-            sources.lister.insert(lister).next_page().await.map(|page| {
+            let lister = sources.lister.insert(lister);
+            let page = lister.next_page().await;
+            if task.ranges.as_slice() != lister.groups() {
+                task.ranges = lister.groups().to_vec();
+            }
+            page.map(|page| {
                 page.unwrap_or(Slice {
                     objects: Vec::new(),
                     more: false,
@@ -382,7 +392,12 @@ async fn work_slice(
     }
     part.last = unit_done;
     if by_file {
-        // Deletions are found shard by shard once the bucket's file units are done.
+        // Deletions are found shard by shard once the bucket's file units are done. Full
+        // scans write the shard files too: this scan's shard tasks take the keys it did
+        // not settle from them (the bucket summary the next scan selects by), and a later
+        // incremental scan, whose baseline this scan becomes whatever its mode, joins
+        // against them; without them it would read every part file of this scan once
+        // per shard (`baseline_shard`'s fallback).
         super::bucket_finish::write_shards(ctx, &task, &listing, &part.objects).await?;
     }
     let objects = listing.len();
