@@ -114,9 +114,11 @@ impl<'a> Normalizer<'a> {
             Fields::VpcFlow(view) => return vpc_flow(view, out, scope),
         };
         match self.log_type {
-            // A CloudTrail record kept as a map (an owned record): read its view again.
+            // A CloudTrail record kept as a map (an owned record, or the `detail` of an
+            // EventBridge envelope): read its view again from the map.
             LogType::CloudTrail => {
-                cloudtrail(&serde_json::from_str(original).unwrap_or_default(), out)
+                let text = serde_json::to_string(r).unwrap_or_default();
+                cloudtrail(&serde_json::from_str(&text).unwrap_or_default(), out)
             }
             LogType::VpcFlow => vpc_flow(r, out, scope),
             LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
