@@ -340,7 +340,11 @@ impl IngestConfig {
                     "S3CONNECTOR_SECURITY_LAKE_SOURCES",
                     "<log type>=<name> or <log type>:<class_uid>=<name>, comma separated",
                 )?;
-                let set = |var: &str| lookup(var).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+                let set = |var: &str| {
+                    lookup(var)
+                        .map(|v| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                };
                 if let Some(account) = set("S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID") {
                     if !crate::sink::s3::is_account_id(&account) {
                         return Err(invalid(
@@ -354,7 +358,9 @@ impl IngestConfig {
                 }
                 // The function's own region (Lambda sets AWS_REGION) unless one is given.
                 let region = set("S3CONNECTOR_SECURITY_LAKE_REGION").map(|r| (r, true));
-                if let Some((region, given)) = region.or_else(|| set("AWS_REGION").map(|r| (r, false))) {
+                if let Some((region, given)) =
+                    region.or_else(|| set("AWS_REGION").map(|r| (r, false)))
+                {
                     if !crate::sink::s3::is_region_name(&region) {
                         if given {
                             return Err(invalid(
@@ -1376,7 +1382,10 @@ mod tests {
                 ("S3CONNECTOR_SECURITY_LAKE_REGION", "us-east-1"),
                 ("S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID", "111122223333"),
             ]),
-            (Some("111122223333".to_owned()), Some("us-east-1".to_owned()))
+            (
+                Some("111122223333".to_owned()),
+                Some("us-east-1".to_owned())
+            )
         );
     }
 }

@@ -359,7 +359,10 @@ impl<'s> Walk<'s> {
         if let (Some(max), Some(s)) = (def.max_len, value.as_str()) {
             let len = s.chars().count();
             if len > max {
-                self.add(path, format!("{len} characters, over {}'s max_len {max}", attr.t));
+                self.add(
+                    path,
+                    format!("{len} characters, over {}'s max_len {max}", attr.t),
+                );
             }
         }
         match attr.t.as_str() {

@@ -105,6 +105,8 @@ fn unwrap_envelope(log_type: LogType, mut map: Map<String, Value>) -> Map<String
 
 /// True when the first line of `head` is an EventBridge event envelope (its keys are
 /// looked for, not parsed): such objects are read as JSON lines, not `{"Records":[...]}`.
+/// `head` is what the reader holds (256 KiB as objects are opened): an envelope whose
+/// `detail` key lies past it is read as a `Records` file and refused as one.
 pub(crate) fn starts_with_envelope(head: &[u8]) -> bool {
     let head = head.trim_ascii_start();
     let line = memchr::memchr(b'\n', head).map_or(head, |i| &head[..i]);

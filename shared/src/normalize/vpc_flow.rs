@@ -187,7 +187,10 @@ mod tests {
             ev["src_endpoint"],
             json!({"ip": "172.31.16.139", "port": 20641})
         );
-        assert_eq!(ev["dst_endpoint"], json!({"ip": "172.31.16.21", "port": 22}));
+        assert_eq!(
+            ev["dst_endpoint"],
+            json!({"ip": "172.31.16.21", "port": 22})
+        );
         assert!(ev["raw_data"]
             .as_str()
             .unwrap()

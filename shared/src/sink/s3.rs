@@ -733,7 +733,11 @@ pub(crate) mod tests {
         let unset = writer
             .objects(&source, ocsf(&[(4002, 1_795_428_000_000)]))
             .unwrap();
-        assert!(unset[0].key.contains("/region=unknown/accountId=unknown/"), "{}", unset[0].key);
+        assert!(
+            unset[0].key.contains("/region=unknown/accountId=unknown/"),
+            "{}",
+            unset[0].key
+        );
         let OutputLayout::SecurityLake(lake) = &mut writer.layout else {
             unreachable!()
         };
@@ -746,9 +750,18 @@ pub(crate) mod tests {
             set[0].key,
             "ext/cloudfront/region=eu-central-1/accountId=111122223333/eventDay=20261123/abc-0000060000.parquet"
         );
-        let mut elb = batch("AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/23/f.log.gz");
+        let mut elb =
+            batch("AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/23/f.log.gz");
         elb.log_type = "alb".into();
-        let keyed = writer.objects(&elb, ocsf(&[(4002, 1_795_428_000_000)])).unwrap();
-        assert!(keyed[0].key.contains("/region=eu-west-1/accountId=123456789012/"), "{}", keyed[0].key);
+        let keyed = writer
+            .objects(&elb, ocsf(&[(4002, 1_795_428_000_000)]))
+            .unwrap();
+        assert!(
+            keyed[0]
+                .key
+                .contains("/region=eu-west-1/accountId=123456789012/"),
+            "{}",
+            keyed[0].key
+        );
     }
 }
