@@ -100,13 +100,7 @@ impl<'a> Normalizer<'a> {
     }
 
     /// Writes the class-specific attributes of the source's OCSF class.
-    fn map_fields(
-        &self,
-        out: &mut dyn EventOut,
-        fields: &Fields<'_>,
-        original: &str,
-        uid: &str,
-    ) -> Mapped {
+    fn map_fields(&self, out: &mut dyn EventOut, fields: &Fields<'_>, uid: &str) -> Mapped {
         let scope = self.scope;
         let r = match fields {
             Fields::Map(map) => map,
@@ -139,7 +133,7 @@ impl<'a> Normalizer<'a> {
         let (index, line) = (record.index, record.line);
         let (fields, original) = (&record.fields, record.original.as_ref());
         let uid = uid_finish(self.uid_prefix.clone(), index);
-        let mapped = self.map_fields(out, fields, original, &uid);
+        let mapped = self.map_fields(out, fields, &uid);
         let class = mapped.class;
         let activity = mapped.activity;
         out.uint("category_uid", class.category_uid);
