@@ -29,37 +29,39 @@ resource "aws_lambda_function" "ingest" {
   }
   environment {
     variables = merge(local.log_env, {
-      S3CONNECTOR_OUTPUT_BUCKET          = aws_s3_bucket.output.id
-      S3CONNECTOR_OUTPUT_PREFIX          = var.output_prefix
-      S3CONNECTOR_INGEST_QUEUE_URL       = aws_sqs_queue.ingest.url
-      S3CONNECTOR_ROLE_ARN               = var.source_role_arn
-      S3CONNECTOR_EXTERNAL_ID            = var.source_external_id
-      S3CONNECTOR_ROLE_SESSION_NAME      = local.has_source_role ? var.role_session_name : ""
-      S3CONNECTOR_SOURCE_IDENTITY        = local.has_source_role ? var.source_identity : ""
-      S3CONNECTOR_ROLE_DURATION_SECONDS  = local.has_source_role ? tostring(var.role_duration_seconds) : ""
-      S3CONNECTOR_SINK                   = var.sink
-      S3CONNECTOR_RAW_MODE               = var.raw_mode
-      S3CONNECTOR_OUTPUT_COMPRESSION     = var.output_compression
-      S3CONNECTOR_OUTPUT_FORMAT          = var.output_format
-      S3CONNECTOR_OUTPUT_LAYOUT          = var.output_layout
-      S3CONNECTOR_SECURITY_LAKE_SOURCES  = var.security_lake_sources
-      S3CONNECTOR_CHUNK_RECORDS          = tostring(var.chunk_records)
-      S3CONNECTOR_CHUNK_MAX_BYTES        = tostring(var.chunk_max_bytes)
-      S3CONNECTOR_LOG_TYPE_OVERRIDES     = var.log_type_overrides
-      S3CONNECTOR_MAX_DECOMPRESSED_BYTES = tostring(var.max_decompressed_bytes)
-      S3CONNECTOR_MAX_COMPRESSION_RATIO  = tostring(var.max_compression_ratio)
-      S3CONNECTOR_ZSTD_MAX_WINDOW_LOG    = tostring(var.zstd_max_window_log)
-      S3CONNECTOR_MAX_SPOOL_BYTES        = tostring(var.max_spool_bytes)
-      S3CONNECTOR_TIME_RESERVE_SECONDS   = tostring(var.time_reserve_seconds)
-      S3CONNECTOR_HTTP_URL               = var.http_url
-      S3CONNECTOR_HTTP_PRESET            = var.http_preset
-      S3CONNECTOR_HTTP_TOKEN             = var.http_token
-      S3CONNECTOR_HTTP_INDEX             = var.http_index
-      S3CONNECTOR_HTTP_MAX_BATCH_BYTES   = tostring(var.http_max_batch_bytes)
-      S3CONNECTOR_HTTP_MAX_BATCH_RECORDS = tostring(var.http_max_batch_records)
-      S3CONNECTOR_HTTP_MAX_ATTEMPTS      = tostring(var.http_max_attempts)
-      S3CONNECTOR_HTTP_TIMEOUT_SECONDS   = tostring(var.http_timeout_seconds)
-      S3CONNECTOR_HTTP_GZIP              = tostring(var.http_gzip)
+      S3CONNECTOR_OUTPUT_BUCKET            = aws_s3_bucket.output.id
+      S3CONNECTOR_OUTPUT_PREFIX            = var.output_prefix
+      S3CONNECTOR_INGEST_QUEUE_URL         = aws_sqs_queue.ingest.url
+      S3CONNECTOR_ROLE_ARN                 = var.source_role_arn
+      S3CONNECTOR_EXTERNAL_ID              = var.source_external_id
+      S3CONNECTOR_ROLE_SESSION_NAME        = local.has_source_role ? var.role_session_name : ""
+      S3CONNECTOR_SOURCE_IDENTITY          = local.has_source_role ? var.source_identity : ""
+      S3CONNECTOR_ROLE_DURATION_SECONDS    = local.has_source_role ? tostring(var.role_duration_seconds) : ""
+      S3CONNECTOR_SINK                     = var.sink
+      S3CONNECTOR_RAW_MODE                 = var.raw_mode
+      S3CONNECTOR_OUTPUT_COMPRESSION       = var.output_compression
+      S3CONNECTOR_OUTPUT_FORMAT            = var.output_format
+      S3CONNECTOR_OUTPUT_LAYOUT            = var.output_layout
+      S3CONNECTOR_SECURITY_LAKE_SOURCES    = var.security_lake_sources
+      S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID = var.security_lake_account_id == "" ? local.account : var.security_lake_account_id
+      S3CONNECTOR_SECURITY_LAKE_REGION     = var.security_lake_region
+      S3CONNECTOR_CHUNK_RECORDS            = tostring(var.chunk_records)
+      S3CONNECTOR_CHUNK_MAX_BYTES          = tostring(var.chunk_max_bytes)
+      S3CONNECTOR_LOG_TYPE_OVERRIDES       = var.log_type_overrides
+      S3CONNECTOR_MAX_DECOMPRESSED_BYTES   = tostring(var.max_decompressed_bytes)
+      S3CONNECTOR_MAX_COMPRESSION_RATIO    = tostring(var.max_compression_ratio)
+      S3CONNECTOR_ZSTD_MAX_WINDOW_LOG      = tostring(var.zstd_max_window_log)
+      S3CONNECTOR_MAX_SPOOL_BYTES          = tostring(var.max_spool_bytes)
+      S3CONNECTOR_TIME_RESERVE_SECONDS     = tostring(var.time_reserve_seconds)
+      S3CONNECTOR_HTTP_URL                 = var.http_url
+      S3CONNECTOR_HTTP_PRESET              = var.http_preset
+      S3CONNECTOR_HTTP_TOKEN               = var.http_token
+      S3CONNECTOR_HTTP_INDEX               = var.http_index
+      S3CONNECTOR_HTTP_MAX_BATCH_BYTES     = tostring(var.http_max_batch_bytes)
+      S3CONNECTOR_HTTP_MAX_BATCH_RECORDS   = tostring(var.http_max_batch_records)
+      S3CONNECTOR_HTTP_MAX_ATTEMPTS        = tostring(var.http_max_attempts)
+      S3CONNECTOR_HTTP_TIMEOUT_SECONDS     = tostring(var.http_timeout_seconds)
+      S3CONNECTOR_HTTP_GZIP                = tostring(var.http_gzip)
     })
   }
   lifecycle {

@@ -180,6 +180,26 @@ variable "security_lake_sources" {
   }
 }
 
+variable "security_lake_account_id" {
+  description = "S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID: accountId= partition of events whose key and records name no account (empty: this deployment's account)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([0-9]{12})?$", var.security_lake_account_id))
+    error_message = "security_lake_account_id must be empty or a 12-digit account ID."
+  }
+}
+
+variable "security_lake_region" {
+  description = "S3CONNECTOR_SECURITY_LAKE_REGION: region= partition of events whose key and records name no region (empty: the function's region)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9-]{3,31})?$", var.security_lake_region))
+    error_message = "security_lake_region must be empty or an AWS Region name."
+  }
+}
+
 variable "raw_mode" {
   description = "S3CONNECTOR_RAW_MODE: where the original record goes."
   type        = string

@@ -33,7 +33,7 @@ use crate::pipeline::{
 };
 use crate::reject::{self, RejectRecord};
 use crate::sink::http::{HttpConfigError, HttpSinkConfig};
-use crate::sink::layout::{OutputFormat, OutputLayout};
+use crate::sink::layout::{OutputFormat, OutputLayout, SecurityLakeSources};
 use crate::sink::s3::OutputCompression;
 use crate::sink::{BatchSource, HttpSink, S3Sink, Sink, SinkError};
 
@@ -335,11 +335,46 @@ impl IngestConfig {
                         "partitioned, or security-lake with parquet",
                     ));
                 }
-                OutputLayout::SecurityLake(parsed(
+                let mut sources: SecurityLakeSources = parsed(
                     &lookup,
                     "S3CONNECTOR_SECURITY_LAKE_SOURCES",
                     "<log type>=<name> or <log type>:<class_uid>=<name>, comma separated",
-                )?)
+                )?;
+                let set = |var: &str| {
+                    lookup(var)
+                        .map(|v| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                };
+                if let Some(account) = set("S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID") {
+                    if !crate::sink::s3::is_account_id(&account) {
+                        return Err(invalid(
+                            "S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID",
+                            &account,
+                            "must be a 12-digit AWS account ID",
+                            "123456789012",
+                        ));
+                    }
+                    sources.default_account = Some(account);
+                }
+                // The function's own region (Lambda sets AWS_REGION) unless one is given.
+                let region = set("S3CONNECTOR_SECURITY_LAKE_REGION").map(|r| (r, true));
+                if let Some((region, given)) =
+                    region.or_else(|| set("AWS_REGION").map(|r| (r, false)))
+                {
+                    if !crate::sink::s3::is_region_name(&region) {
+                        if given {
+                            return Err(invalid(
+                                "S3CONNECTOR_SECURITY_LAKE_REGION",
+                                &region,
+                                "must be an AWS Region name",
+                                "us-east-1",
+                            ));
+                        }
+                    } else {
+                        sources.default_region = Some(region);
+                    }
+                }
+                OutputLayout::SecurityLake(sources)
             }
             Some(v) => {
                 return Err(invalid(
@@ -1304,9 +1339,53 @@ mod tests {
                 ][..],
                 "S3CONNECTOR_SECURITY_LAKE_SOURCES",
             ),
+            (
+                &[
+                    ("S3CONNECTOR_OUTPUT_FORMAT", "parquet"),
+                    ("S3CONNECTOR_OUTPUT_LAYOUT", "security-lake"),
+                    ("S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID", "1234"),
+                ][..],
+                "S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID",
+            ),
+            (
+                &[
+                    ("S3CONNECTOR_OUTPUT_FORMAT", "parquet"),
+                    ("S3CONNECTOR_OUTPUT_LAYOUT", "security-lake"),
+                    ("S3CONNECTOR_SECURITY_LAKE_REGION", "../x"),
+                ][..],
+                "S3CONNECTOR_SECURITY_LAKE_REGION",
+            ),
         ] {
             let err = config(pairs).unwrap_err();
             assert_eq!(err.var, var, "{pairs:?}: {err}");
         }
+        // Defect 9: the partitions of sources that name no account or region.
+        let lake_with = |pairs: &[(&str, &str)]| {
+            let mut all = vec![
+                ("S3CONNECTOR_OUTPUT_FORMAT", "parquet"),
+                ("S3CONNECTOR_OUTPUT_LAYOUT", "security-lake"),
+            ];
+            all.extend_from_slice(pairs);
+            match config(&all).unwrap().layout {
+                OutputLayout::SecurityLake(lake) => (lake.default_account, lake.default_region),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(lake_with(&[]), (None, None));
+        assert_eq!(
+            lake_with(&[("AWS_REGION", "eu-west-3")]),
+            (None, Some("eu-west-3".to_owned()))
+        );
+        assert_eq!(
+            lake_with(&[
+                ("AWS_REGION", "eu-west-3"),
+                ("S3CONNECTOR_SECURITY_LAKE_REGION", "us-east-1"),
+                ("S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID", "111122223333"),
+            ]),
+            (
+                Some("111122223333".to_owned()),
+                Some("us-east-1".to_owned())
+            )
+        );
     }
 }

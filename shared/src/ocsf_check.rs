@@ -9,7 +9,7 @@
 //! the class or object does not define, or one from an undeclared profile (free-form
 //! data belongs under `unmapped`); an enum value the schema does not define; a value of
 //! the wrong type (`integer_t` an integer, `timestamp_t` integer milliseconds, `ip_t` an
-//! IP address, `port_t` 0..=65535, arrays where the schema says arrays); and an object's
+//! IP address, `port_t` 0..=65535, strings within their type's `max_len`, arrays where the schema says arrays); and an object's
 //! `at_least_one` / `just_one` constraint broken.
 //!
 //! The library does not embed the table (the Lambda functions never need it); tests
@@ -75,6 +75,8 @@ struct TypeDef {
     base: String,
     #[serde(default)]
     range: Option<(i64, i64)>,
+    #[serde(default)]
+    max_len: Option<usize>,
 }
 
 /// The OCSF schema as the validation needs it.
@@ -351,6 +353,15 @@ impl<'s> Walk<'s> {
                 self.add(
                     path,
                     format!("{n} is outside {}'s range {lo}..={hi}", attr.t),
+                );
+            }
+        }
+        if let (Some(max), Some(s)) = (def.max_len, value.as_str()) {
+            let len = s.chars().count();
+            if len > max {
+                self.add(
+                    path,
+                    format!("{len} characters, over {}'s max_len {max}", attr.t),
                 );
             }
         }

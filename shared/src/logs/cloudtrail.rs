@@ -74,9 +74,14 @@ pub(crate) fn decode(text: &str) -> Result<Fields<'_>, String> {
     if !text.starts_with('{') {
         return super::json_scan::decode_map(text);
     }
-    serde_json::from_str(text)
-        .map(|view| Fields::CloudTrail(Box::new(view)))
-        .map_err(|e| format!("invalid JSON record: {e}"))
+    let view: CloudTrailEvent =
+        serde_json::from_str(text).map_err(|e| format!("invalid JSON record: {e}"))?;
+    if !view.is_record() {
+        // Says why, in the words every JSON source uses.
+        let map = serde_json::from_str(text).unwrap_or_default();
+        super::json_source::accept(super::LogType::CloudTrail, map)?;
+    }
+    Ok(Fields::CloudTrail(Box::new(view)))
 }
 
 /// [`decode`] of the record object at the start of `text`, with its length; `None`
@@ -86,7 +91,7 @@ pub(crate) fn decode_prefix(text: &str) -> Option<(Fields<'_>, usize)> {
         return None;
     }
     let mut values = serde_json::Deserializer::from_str(text).into_iter::<CloudTrailEvent>();
-    let view = values.next()?.ok()?;
+    let view = values.next()?.ok().filter(CloudTrailEvent::is_record)?;
     Some((Fields::CloudTrail(Box::new(view)), values.byte_offset()))
 }
 
@@ -161,6 +166,21 @@ impl SignInResult<'_> {
             "CheckMfa" => self.check_mfa.get(),
             _ => None,
         }
+    }
+}
+
+impl CloudTrailEvent<'_> {
+    /// True when the record has one of the fields every CloudTrail record has
+    /// (`json_source::identifying_fields`): an object without them is not a record.
+    pub fn is_record(&self) -> bool {
+        [
+            &self.event_time,
+            &self.event_name,
+            &self.event_source,
+            &self.event_type,
+        ]
+        .iter()
+        .any(|t| t.get().is_some())
     }
 }
 

@@ -362,6 +362,13 @@ fn detect_json_object(body: &[u8], line: &[u8]) -> LogType {
         return LogType::CloudTrail;
     }
     let has = |key: &[u8]| memmem::find(line, key).is_some();
+    // EventBridge events (EventBridge to Firehose to S3) of the sources read unwrapped.
+    if has(b"\"detail-type\"") && has(b"via CloudTrail\"") {
+        return LogType::CloudTrail;
+    }
+    if has(b"\"detail-type\"") && has(b"\"GuardDuty Finding\"") {
+        return LogType::GuardDuty;
+    }
     if has(b"\"messageType\"") && has(b"\"logEvents\"") {
         LogType::CloudWatchLogs
     } else if has(b"\"webaclId\"") {

@@ -4,28 +4,53 @@
 //! whole-file array or one or more pretty-printed (multi-line) objects; the
 //! first non-blank line decides which:
 //! - it starts with `[`: the file is one array, streamed element by element;
-//! - it is an unfinished object ending in `{`, `[`, `,` or `:`: the file is
-//!   concatenated JSON values, read one value at a time;
+//! - it is an unfinished object ending in `{`, `[`, `,` or `:`, or a whole object
+//!   followed on the same line by another `{` (`{...}{...}`, what Firehose writes when
+//!   its records end without a newline): the file is concatenated JSON values, read one
+//!   value at a time by the scanner the CloudWatch Logs path uses;
 //! - anything else: one object per line, where a bad line is a record error.
+//!
+//! Each object is then checked as its source's record (see [`super::json_source`]):
+//! EventBridge envelopes unwrapped, objects with none of the source's fields refused.
 
 use std::io::{BufRead, Cursor, Read};
 
 use serde_json::{Map, Value};
 
-use super::json_scan::{decode_map, stream_array, stream_values, JsonScanner};
+use super::json_scan::{decode_map, stream_array, stream_values, Decode, JsonScanner};
+use super::json_source::accept;
 use super::line_reader::{is_blank, parse_lines, LineFormat, LineReader};
-use super::{Emitter, Fields, ParseError};
+use super::{Emitter, Fields, LogType, ParseError};
 
 /// Parses one NDJSON line, which must be a JSON object.
 pub fn parse_line(line: &str) -> Result<Map<String, Value>, String> {
     serde_json::from_str::<Map<String, Value>>(line).map_err(|e| format!("not a JSON object: {e}"))
 }
 
-struct JsonLineFormat;
+struct JsonLineFormat(LogType);
 
 impl LineFormat for JsonLineFormat {
     fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
-        parse_line(line).map(Fields::Map)
+        accept(self.0, parse_line(line)?).map(Fields::Map)
+    }
+}
+
+/// [`decode_map`], then [`accept`] as `log_type`'s record.
+fn decode_as(log_type: LogType, text: &str) -> Result<Fields<'_>, String> {
+    match decode_map(text)? {
+        Fields::Map(map) => accept(log_type, map).map(Fields::Map),
+        other => Ok(other),
+    }
+}
+
+/// The scanned-record decoder of each JSON source.
+fn decoder(log_type: LogType) -> Decode {
+    match log_type {
+        LogType::Waf => |t| decode_as(LogType::Waf, t),
+        LogType::GuardDuty => |t| decode_as(LogType::GuardDuty, t),
+        LogType::Route53Resolver => |t| decode_as(LogType::Route53Resolver, t),
+        LogType::CloudTrail => |t| decode_as(LogType::CloudTrail, t),
+        _ => decode_map,
     }
 }
 
@@ -44,13 +69,40 @@ fn layout_of(first_line: &[u8]) -> Layout {
             Err(e) if e.is_eof() && matches!(trimmed.last(), Some(b'{' | b'[' | b',' | b':')) => {
                 Layout::Concatenated
             }
+            _ if back_to_back(trimmed) => Layout::Concatenated,
             _ => Layout::Lines,
         },
         _ => Layout::Lines,
     }
 }
 
-pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), ParseError> {
+/// True when `head` starts with a whole JSON object followed, on the same line, by the
+/// next object's `{`.
+fn back_to_back(head: &[u8]) -> bool {
+    let head = head.trim_ascii_start();
+    if head.first() != Some(&b'{') {
+        return false;
+    }
+    let mut values =
+        serde_json::Deserializer::from_slice(head).into_iter::<serde::de::IgnoredAny>();
+    if !matches!(values.next(), Some(Ok(_))) {
+        return false;
+    }
+    let rest = &head[values.byte_offset()..];
+    rest.iter().find(|c| !matches!(c, b' ' | b'\t' | b'\r')) == Some(&b'{')
+}
+
+pub(crate) fn parse<R: BufRead>(
+    mut reader: R,
+    log_type: LogType,
+    out: &mut Emitter<'_>,
+) -> Result<(), ParseError> {
+    let decode = decoder(log_type);
+    // Back-to-back objects with no newline can make the whole object one line, longer
+    // than a line may be: look for them in what the reader holds before reading lines.
+    if back_to_back(reader.fill_buf()?) {
+        return stream_values(&mut JsonScanner::new(reader), out, decode);
+    }
     let mut lines = LineReader::new(reader);
     let layout = loop {
         match lines.next_line()? {
@@ -62,15 +114,15 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
     };
     if layout == Layout::Lines {
         lines.unread();
-        return parse_lines(&mut lines, &mut JsonLineFormat, out);
+        return parse_lines(&mut lines, &mut JsonLineFormat(log_type), out);
     }
     let (mut first, rest) = lines.into_parts();
     first.push(b'\n');
     let mut scanner = JsonScanner::new(Cursor::new(first).chain(rest));
     if layout == Layout::Concatenated {
-        return stream_values(&mut scanner, out, decode_map);
+        return stream_values(&mut scanner, out, decode);
     }
-    if stream_array(&mut scanner, out, decode_map, None)? {
+    if stream_array(&mut scanner, out, decode, None)? {
         return Ok(());
     }
     match scanner.peek()? {
@@ -81,6 +133,25 @@ pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), 
 
 #[cfg(test)]
 pub(crate) mod samples {
+    /// A GuardDuty finding in the EventBridge envelope GuardDuty emits, as an EventBridge
+    /// rule with a Firehose target writes it (elastic/integrations GuardDuty sample finding;
+    /// envelope per the GuardDuty User Guide, "GuardDuty findings and EventBridge").
+    pub(crate) const GUARDDUTY_EVENTBRIDGE: &str = r#"{"version": "0", "id": "c8c4daa7-a20c-2f03-0070-b7393dd542ad", "detail-type": "GuardDuty Finding", "source": "aws.guardduty", "account": "973743533182", "time": "2022-01-28T21:12:25Z", "region": "us-east-2", "resources": [], "detail": {"schemaVersion": "2.0", "accountId": "973743533182", "region": "us-east-2", "partition": "aws", "id": "02bf27df0abb1d745f5d88cda8529329", "arn": "arn:aws:guardduty:us-east-2:973743533182:detector/37da5a0204286ccd967d2395320d4dcd/finding/02bf27df0abb1d745f5d88cda8529329", "type": "Impact:EC2/WinRMBruteForce", "resource": {"resourceType": "Instance", "instanceDetails": {"instanceId": "i-99999999", "instanceType": "m3.xlarge", "launchTime": "2016-08-02T02:05:06.000Z", "platform": null, "networkInterfaces": [{"networkInterfaceId": "eni-bfcffe88", "privateIpAddresses": [{"privateDnsName": "GeneratedFindingPrivateName", "privateIpAddress": "10.0.0.1"}], "subnetId": "GeneratedFindingSubnetId", "vpcId": "GeneratedFindingVPCId", "privateDnsName": "GeneratedFindingPrivateDnsName", "securityGroups": [{"groupName": "GeneratedFindingSecurityGroupName", "groupId": "GeneratedFindingSecurityId"}], "publicIp": "81.2.69.144", "ipv6Addresses": [], "publicDnsName": "GeneratedFindingPublicDNSName", "privateIpAddress": "10.0.0.1"}], "instanceState": "running", "availabilityZone": "GeneratedFindingInstaceAvailabilityZone", "imageId": "ami-99999999"}}, "service": {"serviceName": "guardduty", "detectorId": "37da5a0204286ccd967d2395320d4dcd", "action": {"actionType": "NETWORK_CONNECTION", "networkConnectionAction": {"connectionDirection": "OUTBOUND", "localIpDetails": {"ipAddressV4": "10.0.0.23"}, "remoteIpDetails": {"ipAddressV4": "81.2.69.144", "organization": {"asn": "-1", "asnOrg": "GeneratedFindingASNOrg", "isp": "GeneratedFindingISP", "org": "GeneratedFindingORG"}, "country": {"countryName": "GeneratedFindingCountryName"}, "city": {"cityName": "GeneratedFindingCityName"}, "geoLocation": {"lat": 0, "lon": 0}}, "remotePortDetails": {"port": 5985, "portName": "WinRM"}, "localPortDetails": {"port": 32794, "portName": "Unknown"}, "protocol": "TCP", "blocked": false}}, "resourceRole": "ACTOR", "additionalInfo": {"sample": true}, "eventFirstSeen": "2022-01-12T19:22:44.000Z", "eventLastSeen": "2022-01-28T21:12:25.000Z", "archived": false, "count": 4}, "severity": 2, "createdAt": "2022-01-12T19:22:44.470Z", "updatedAt": "2022-01-28T21:12:25.497Z", "title": "EC2 Instance i-99999999 is performing a Windows Remote Management brute force attack against a remote host with the IP address 81.2.69.144.", "description": "EC2 Instance i-99999999 is performing a Windows Remote Management brute force attack."}}"#;
+    /// Two CloudTrail sign-in events in their EventBridge envelopes (EventBridge User
+    /// Guide's "AWS Console Sign In via CloudTrail" example), one per line.
+    pub(crate) const CLOUDTRAIL_EVENTBRIDGE: &str = concat!(
+        r#"{"version": "0", "id": "6f87d04b-9f74-4f04-a780-7acf4b0a9b38", "detail-type": "AWS Console Sign In via CloudTrail", "source": "aws.signin", "account": "111122223333", "time": "2014-07-16T15:49:27Z", "region": "us-east-2", "resources": [], "detail": {"eventVersion": "1.05", "userIdentity": {"type": "IAMUser", "principalId": "AIDACKCEVSQ6C2EXAMPLE", "arn": "arn:aws:iam::111122223333:user/JohnDoe", "accountId": "111122223333", "userName": "JohnDoe"}, "eventTime": "2014-07-16T15:49:27Z", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-2", "sourceIPAddress": "192.0.2.110", "userAgent": "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:24.0) Gecko/20100101 Firefox/24.0", "requestParameters": null, "responseElements": {"ConsoleLogin": "Success"}, "additionalEventData": {"MobileVersion": "No", "LoginTo": "https://console.aws.amazon.com/s3/", "MFAUsed": "No"}, "eventID": "3fcfb182-98f8-4744-bd45-10aEXAMPLE"}}"#,
+        "\n",
+        r#"{"version": "0", "id": "6f87d04b-9f74-4f04-a780-7acf4b0a9b38", "detail-type": "AWS Console Sign In via CloudTrail", "source": "aws.signin", "account": "111122223333", "time": "2014-07-08T17:35:27Z", "region": "us-east-2", "resources": [], "detail": {"eventVersion": "1.05", "userIdentity": {"type": "IAMUser", "principalId": "AIDACKCEVSQ6C2EXAMPLE", "arn": "arn:aws:iam::111122223333:user/JaneDoe", "accountId": "111122223333", "userName": "JaneDoe"}, "eventTime": "2014-07-08T17:35:27Z", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-2", "sourceIPAddress": "192.0.2.100", "userAgent": "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:24.0) Gecko/20100101 Firefox/24.0", "errorMessage": "Failed authentication", "requestParameters": null, "responseElements": {"ConsoleLogin": "Failure"}, "additionalEventData": {"MobileVersion": "No", "LoginTo": "https://console.aws.amazon.com/sns", "MFAUsed": "No"}, "eventID": "11ea990b-4678-4bcd-8fbe-625EXAMPLE"}}"#,
+        "\n",
+    );
+    /// A record of a Firehose processing-failed error object under a WAF delivery
+    /// stream's error prefix (Firehose Developer Guide, "Data transformation failure
+    /// handling"): the failed WAF record is base64 in `rawData`.
+    pub(crate) const FIREHOSE_ERROR_RECORD: &str = r#"{"attemptsMade": 4, "arrivalTimestamp": 1714521600000, "errorCode": "Lambda.FunctionError", "errorMessage": "The Lambda function was successfully invoked but it returned an error result.", "attemptEndingTimestamp": 1714521660000, "rawData": "eyJ0aW1lc3RhbXAiOjE1NzYyODA0MTI3NzEsImZvcm1hdFZlcnNpb24iOjEsIndlYmFjbElkIjoiYXJuOmF3czp3YWZ2MjphcC1zb3V0aGVhc3QtMjpFWEFNUExFMTIzNDU6cmVnaW9uYWwvd2ViYWNsL1NUTVRlc3QvMUVYQU1QTEUtMkFSTi0zQVJOLTRBUk4tMTIzNDU2RVhBTVBMRSIsInRlcm1pbmF0aW5nUnVsZUlkIjoiU1RNVGVzdF9TUUxpX1hTUyIsInRlcm1pbmF0aW5nUnVsZVR5cGUiOiJSRUdVTEFSIiwiYWN0aW9uIjoiQkxPQ0siLCJ0ZXJtaW5hdGluZ1J1bGVNYXRjaERldGFpbHMiOlt7ImNvbmRpdGlvblR5cGUiOiJTUUxfSU5KRUNUSU9OIiwibG9jYXRpb24iOiJIRUFERVIiLCJtYXRjaGVkRGF0YSI6WyIxMCIsIkFORCIsIjEiXX1dLCJodHRwU291cmNlTmFtZSI6Ii0iLCJodHRwU291cmNlSWQiOiItIiwicnVsZUdyb3VwTGlzdCI6W10sInJhdGVCYXNlZFJ1bGVMaXN0IjpbXSwibm9uVGVybWluYXRpbmdNYXRjaGluZ1J1bGVzIjpbXSwiaHR0cFJlcXVlc3QiOnsiY2xpZW50SXAiOiI4OS4xNjAuMjAuMTU2IiwiY291bnRyeSI6IkFVIiwiaGVhZGVycyI6W3sibmFtZSI6Ikhvc3QiLCJ2YWx1ZSI6ImxvY2FsaG9zdDoxOTg5In0seyJuYW1lIjoiVXNlci1BZ2VudCIsInZhbHVlIjoiY3VybC83LjYxLjEifSx7Im5hbWUiOiJBY2NlcHQiLCJ2YWx1ZSI6IiovKiJ9LHsibmFtZSI6Ingtc3RtLXRlc3QiLCJ2YWx1ZSI6IjEwIEFORCAxPTEifV0sInVyaSI6Ii9mb28iLCJhcmdzIjoiIiwiaHR0cFZlcnNpb24iOiJIVFRQLzEuMSIsImh0dHBNZXRob2QiOiJHRVQiLCJyZXF1ZXN0SWQiOiJyaWQifSwibGFiZWxzIjpbeyJuYW1lIjoidmFsdWUifV19", "lambdaArn": "arn:aws:lambda:us-east-1:123456789012:function:transform:$LATEST"}"#;
+    /// A WAF log line with the `-` placeholders of `httpSourceName` / `httpSourceId`
+    /// (elastic/integrations `test-waf.log`, line 1).
+    pub(crate) const WAF_DASH_SOURCE: &str = r#"{"timestamp":1576280412771,"formatVersion":1,"webaclId":"arn:aws:wafv2:ap-southeast-2:EXAMPLE12345:regional/webacl/STMTest/1EXAMPLE-2ARN-3ARN-4ARN-123456EXAMPLE","terminatingRuleId":"STMTest_SQLi_XSS","terminatingRuleType":"REGULAR","action":"BLOCK","terminatingRuleMatchDetails":[{"conditionType":"SQL_INJECTION","location":"HEADER","matchedData":["10","AND","1"]}],"httpSourceName":"-","httpSourceId":"-","ruleGroupList":[],"rateBasedRuleList":[],"nonTerminatingMatchingRules":[],"httpRequest":{"clientIp":"89.160.20.156","country":"AU","headers":[{"name":"Host","value":"localhost:1989"},{"name":"User-Agent","value":"curl/7.61.1"},{"name":"Accept","value":"*/*"},{"name":"x-stm-test","value":"10 AND 1=1"}],"uri":"/foo","args":"","httpVersion":"HTTP/1.1","httpMethod":"GET","requestId":"rid"},"labels":[{"name":"value"}]}"#;
     /// A WAFv2 regional web ACL blocking a SQL injection attempt.
     pub(crate) const WAF_BLOCK: &str = r#"{"timestamp":1576280412771,"formatVersion":1,"webaclId":"arn:aws:wafv2:ap-southeast-2:111122223333:regional/webacl/STMTest/1EXAMPLE-2ARN-3ARN-4ARN-123456EXAMPLE","terminatingRuleId":"STMTest_SQLi_XSS","terminatingRuleType":"REGULAR","action":"BLOCK","terminatingRuleMatchDetails":[{"conditionType":"SQL_INJECTION","sensitivityLevel":"HIGH","location":"UNKNOWN","matchedData":["10","AND","1"]}],"httpSourceName":"ALB","httpSourceId":"111122223333-app/my-alb/1234567890abcdef","ruleGroupList":[],"rateBasedRuleList":[],"nonTerminatingMatchingRules":[],"requestHeadersInserted":null,"responseCodeSent":null,"httpRequest":{"clientIp":"1.1.1.1","country":"AU","headers":[{"name":"Host","value":"shop.example.com"},{"name":"User-Agent","value":"curl/7.61.1"}],"uri":"/products","args":"id=10%20AND%201=1","httpVersion":"HTTP/1.1","httpMethod":"GET","requestId":"rid-1234"},"labels":[{"name":"awswaf:managed:aws:sql-database:SQLi_QueryArguments"}]}"#;
     /// A CloudFront web ACL counting an IPv6 request.
@@ -192,6 +263,113 @@ mod tests {
             assert!(got.records[0].invalid_utf8);
             assert!(!got.records[1].invalid_utf8);
         }
+    }
+
+    /// Defect 11: Firehose writes records back to back when they end without a newline.
+    #[test]
+    fn back_to_back_objects_are_split_for_every_json_source() {
+        let cloudtrail = CLOUDTRAIL_EVENTBRIDGE.replace('\n', "");
+        let guardduty = [GUARDDUTY_EVENTBRIDGE; 3].concat();
+        let cases = [
+            (
+                LogType::Json,
+                r#"{"a":1,"ts":1714521600}{"a":2,"ts":1714521601}{"a":3,"ts":1714521602}"#
+                    .to_owned(),
+                3,
+            ),
+            (
+                LogType::Waf,
+                [WAF_BLOCK, WAF_COUNT, WAF_DASH_SOURCE].concat(),
+                3,
+            ),
+            (LogType::GuardDuty, guardduty, 3),
+            (
+                LogType::Route53Resolver,
+                [ROUTE53_QUERY, ROUTE53_QUERY].concat(),
+                2,
+            ),
+            (LogType::CloudTrail, cloudtrail, 2),
+            // A first line of two objects, then one per line: split too.
+            (
+                LogType::Waf,
+                format!("{WAF_BLOCK}{WAF_COUNT}\n{WAF_BLOCK}\n"),
+                3,
+            ),
+        ];
+        for (log_type, input, n) in cases {
+            // CloudTrail tells envelopes from a `Records` file by the first line held in
+            // the read buffer (256 KiB as objects are opened): only the whole buffer here.
+            let capacities: &[usize] = if log_type == LogType::CloudTrail {
+                &[1 << 16]
+            } else {
+                &[7, 64, 1 << 16]
+            };
+            for &capacity in capacities {
+                let mut records = 0;
+                let mut errors = Vec::new();
+                let reader = std::io::BufReader::with_capacity(capacity, input.as_bytes());
+                crate::logs::parse_stream(log_type, reader, 0, &mut |item| {
+                    match item {
+                        Ok(_) => records += 1,
+                        Err(e) => errors.push(e.reason),
+                    }
+                    std::ops::ControlFlow::Continue(())
+                })
+                .unwrap();
+                assert!(errors.is_empty(), "{log_type} {capacity}: {errors:?}");
+                assert_eq!(records, n, "{log_type} {capacity}");
+            }
+        }
+    }
+
+    /// Defects 3 and 4: envelopes unwrapped; records with none of the source's fields
+    /// are malformed with the reason, in every layout.
+    #[test]
+    fn envelopes_are_unwrapped_and_foreign_records_are_malformed_with_the_reason() {
+        let got = collect(LogType::GuardDuty, GUARDDUTY_EVENTBRIDGE);
+        assert_eq!(
+            got.records[0].fields["id"],
+            "02bf27df0abb1d745f5d88cda8529329"
+        );
+        assert_eq!(got.records[0].original, GUARDDUTY_EVENTBRIDGE);
+        let got = collect(LogType::CloudTrail, CLOUDTRAIL_EVENTBRIDGE);
+        assert_eq!(got.records.len(), 2);
+        assert_eq!(got.records[0].fields["eventName"], "ConsoleLogin");
+        assert_eq!(got.records[0].fields["recipientAccountId"], "111122223333");
+        for log_type in [LogType::Waf, LogType::GuardDuty, LogType::Route53Resolver] {
+            for input in [
+                format!("{FIREHOSE_ERROR_RECORD}\n"),
+                [FIREHOSE_ERROR_RECORD, FIREHOSE_ERROR_RECORD].concat(),
+                format!("[{FIREHOSE_ERROR_RECORD}]"),
+            ] {
+                let got = collect(log_type, &input);
+                assert!(got.records.is_empty(), "{log_type}");
+                assert!(!got.errors.is_empty(), "{log_type}");
+                let reason = &got.errors[0].reason;
+                assert!(
+                    reason
+                        .starts_with(&format!("not a {log_type} record (a Firehose error record")),
+                    "{reason}"
+                );
+            }
+        }
+        // The wrong type forced on another source's file.
+        let got = collect(LogType::Waf, GUARDDUTY_FINDING);
+        assert!(
+            got.errors[0].reason.contains("none of the fields webaclId"),
+            "{:?}",
+            got.errors
+        );
+        let ct = collect(
+            LogType::CloudTrail,
+            &format!("{{\"Records\":[{WAF_BLOCK},{{\"eventName\":\"X\"}}]}}"),
+        );
+        assert_eq!((ct.records.len(), ct.errors.len()), (1, 1));
+        assert!(
+            ct.errors[0].reason.contains("not a cloudtrail record"),
+            "{:?}",
+            ct.errors
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod cloudwatch;
 pub mod detect;
 pub mod elb;
 pub mod json_lines;
+pub(crate) mod json_source;
 pub(crate) mod parquet_pages;
 pub mod s3_access;
 pub mod text;
@@ -34,7 +35,8 @@ pub use vpc_flow_parquet::SpoolLimits;
 /// The log families the connector can parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LogType {
-    /// CloudTrail management, data and Insights events (`{"Records":[...]}` files).
+    /// CloudTrail management, data and Insights events (`{"Records":[...]}` files, or
+    /// events in their EventBridge envelopes, one after another).
     CloudTrail,
     /// VPC Flow Logs delivered to S3 as text with a header line.
     VpcFlow,
@@ -52,7 +54,7 @@ pub enum LogType {
     CloudFront,
     /// AWS WAF web ACL traffic logs.
     Waf,
-    /// GuardDuty findings exported to S3.
+    /// GuardDuty findings exported to S3, bare or in their EventBridge envelopes.
     GuardDuty,
     /// Route 53 Resolver query logs.
     Route53Resolver,
@@ -364,6 +366,10 @@ pub fn parse_stream_with<R: BufRead>(
 ) -> Result<ParseSummary, ParseError> {
     let mut out = Emitter::new(emit, start_index);
     match log_type {
+        // CloudTrail events in EventBridge envelopes (EventBridge to Firehose to S3).
+        LogType::CloudTrail if json_source::starts_with_envelope(reader.fill_buf()?) => {
+            json_lines::parse(reader, log_type, &mut out)?
+        }
         LogType::CloudTrail => cloudtrail::parse(reader, &mut out)?,
         LogType::VpcFlow if detect::is_parquet(reader.fill_buf()?) => {
             vpc_flow_parquet::parse(reader, spool, &mut out)?
@@ -376,7 +382,7 @@ pub fn parse_stream_with<R: BufRead>(
         LogType::S3Access => s3_access::parse(reader, &mut out)?,
         LogType::CloudFront => cloudfront::parse(reader, &mut out)?,
         LogType::Waf | LogType::GuardDuty | LogType::Route53Resolver | LogType::Json => {
-            json_lines::parse(reader, &mut out)?
+            json_lines::parse(reader, log_type, &mut out)?
         }
         LogType::CloudWatchLogs => cloudwatch::parse(reader, &mut out)?,
         LogType::Text => text::parse(reader, &mut out)?,

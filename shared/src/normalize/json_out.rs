@@ -1,7 +1,7 @@
 //! [`EventOut`] that writes one line of JSON text.
 
 use super::lookup::Obj;
-use super::out::{ConstantStrs, EventOut};
+use super::out::{ocsf_str, ConstantStrs, EventOut, MAX_STRING_BYTES};
 
 /// Where JSON text goes: a `String`, or a [`TextLen`] that only counts its bytes.
 pub(super) trait TextBuf {
@@ -276,9 +276,12 @@ pub(super) fn write_json_str(buf: &mut impl TextBuf, s: &str) {
 impl<B: TextBuf> EventOut for JsonOut<B> {
     fn str(&mut self, key: &'static str, v: &str) {
         self.member(key);
-        write_json_str(&mut self.buf, v);
+        write_json_str(&mut self.buf, ocsf_str(v));
     }
     fn str_parts(&mut self, key: &'static str, parts: &[&str]) {
+        if parts.iter().map(|p| p.len()).sum::<usize>() > MAX_STRING_BYTES {
+            return self.str(key, &parts.concat());
+        }
         self.member(key);
         self.buf.push('"');
         for part in parts {

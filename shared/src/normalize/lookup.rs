@@ -31,8 +31,15 @@ impl Lookup for VpcFlowRecord<'_> {
     }
 }
 
+/// A string field; AWS's `-` placeholder for "none" (WAF's `httpSourceName` and
+/// `httpSourceId`, as every line format's `-`) reads as absent, never as a value.
 pub(super) fn get_str<'a>(r: &'a Obj, key: &str) -> Option<&'a str> {
-    r.get(key)?.as_str()
+    present(r.get(key)?.as_str()?)
+}
+
+/// `s`, unless it is the `-` placeholder.
+fn present(s: &str) -> Option<&str> {
+    (s != "-").then_some(s)
 }
 
 pub(super) fn get_u64(r: &Obj, key: &str) -> Option<u64> {
@@ -57,5 +64,5 @@ pub(super) fn path<'a>(r: &'a Obj, keys: &[&str]) -> Option<&'a Value> {
 }
 
 pub(super) fn path_str<'a>(r: &'a Obj, keys: &[&str]) -> Option<&'a str> {
-    path(r, keys)?.as_str()
+    present(path(r, keys)?.as_str()?)
 }

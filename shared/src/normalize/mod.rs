@@ -32,10 +32,14 @@ mod cloudfront;
 mod cloudtrail;
 mod cloudwatch_logs;
 mod elb;
+#[cfg(test)]
+mod fixture_tests;
 mod generic;
 mod guardduty;
 mod json_out;
 mod lookup;
+#[cfg(test)]
+mod mutated_tests;
 mod normalizer;
 mod objects;
 mod options;

@@ -100,13 +100,7 @@ impl<'a> Normalizer<'a> {
     }
 
     /// Writes the class-specific attributes of the source's OCSF class.
-    fn map_fields(
-        &self,
-        out: &mut dyn EventOut,
-        fields: &Fields<'_>,
-        original: &str,
-        uid: &str,
-    ) -> Mapped {
+    fn map_fields(&self, out: &mut dyn EventOut, fields: &Fields<'_>, uid: &str) -> Mapped {
         let scope = self.scope;
         let r = match fields {
             Fields::Map(map) => map,
@@ -114,9 +108,11 @@ impl<'a> Normalizer<'a> {
             Fields::VpcFlow(view) => return vpc_flow(view, out, scope),
         };
         match self.log_type {
-            // A CloudTrail record kept as a map (an owned record): read its view again.
+            // A CloudTrail record kept as a map (an owned record, or the `detail` of an
+            // EventBridge envelope): read its view again from the map.
             LogType::CloudTrail => {
-                cloudtrail(&serde_json::from_str(original).unwrap_or_default(), out)
+                let text = serde_json::to_string(r).unwrap_or_default();
+                cloudtrail(&serde_json::from_str(&text).unwrap_or_default(), out)
             }
             LogType::VpcFlow => vpc_flow(r, out, scope),
             LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
@@ -137,7 +133,7 @@ impl<'a> Normalizer<'a> {
         let (index, line) = (record.index, record.line);
         let (fields, original) = (&record.fields, record.original.as_ref());
         let uid = uid_finish(self.uid_prefix.clone(), index);
-        let mapped = self.map_fields(out, fields, original, &uid);
+        let mapped = self.map_fields(out, fields, &uid);
         let class = mapped.class;
         let activity = mapped.activity;
         out.uint("category_uid", class.category_uid);

@@ -5,6 +5,7 @@ use super::classification::{
     activity, Activity, OTHER, PROFILE_CLOUD, PROFILE_SECURITY_CONTROL, UNKNOWN,
 };
 use super::out::{opt_ip, opt_str, opt_uint, EventOut};
+use std::net::IpAddr;
 
 pub(super) fn write_cloud(
     out: &mut dyn EventOut,
@@ -35,6 +36,9 @@ pub(super) fn arn_region_account(arn: &str) -> (Option<&str>, Option<&str>) {
     (region, account)
 }
 
+/// An endpoint the class requires, by its address and port; a record without an
+/// address (a `-` or damaged one) names it [`UNKNOWN_NAME`], as OCSF's endpoint needs one
+/// of its identifying attributes and the port alone is none of them.
 pub(super) fn write_endpoint(
     out: &mut dyn EventOut,
     key: &'static str,
@@ -42,8 +46,12 @@ pub(super) fn write_endpoint(
     port: Option<u64>,
 ) {
     out.open(key);
+    let ip = ip.filter(|v| v.parse::<IpAddr>().is_ok());
     opt_ip(out, "ip", ip);
     opt_uint(out, "port", port);
+    if ip.is_none() {
+        out.str("name", UNKNOWN_NAME);
+    }
     out.close();
 }
 

@@ -39,6 +39,23 @@ pub(super) trait EventOut {
     }
 }
 
+/// Longest string an OCSF `string_t` attribute holds: the schema's `max_len` (65,535).
+pub(super) const MAX_STRING_BYTES: usize = 65_535;
+
+/// `v` cut to at most [`MAX_STRING_BYTES`] bytes (so as many characters at most) at a
+/// character boundary: every writer's string attributes go through it. The whole value
+/// stays where the event keeps the record itself (`unmapped.record`, a free-form object).
+pub(super) fn ocsf_str(v: &str) -> &str {
+    if v.len() <= MAX_STRING_BYTES {
+        return v;
+    }
+    let mut end = MAX_STRING_BYTES;
+    while !v.is_char_boundary(end) {
+        end -= 1;
+    }
+    &v[..end]
+}
+
 /// String members written unchanged into every event of one source object (its bucket,
 /// key, ETag), with their JSON text (`"bucket":"...","key":"..."`) rendered once.
 #[derive(Debug, Clone, Default)]

@@ -2,11 +2,12 @@
 
 use super::classification::{activity, Mapped, DNS_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_str, get_u64, path_str, Obj};
-use super::objects::{write_action, write_cloud, write_direction};
+use super::objects::{write_action, write_cloud, write_direction, UNKNOWN_NAME};
 use super::out::{opt_ip, opt_str, opt_uint, EventOut};
 use crate::logs::detect::KeyScope;
 use crate::logs::timestamp::iso8601_ms;
 use serde_json::Value;
+use std::net::IpAddr;
 
 pub(super) fn rcode_id(rcode: &str) -> u64 {
     match rcode {
@@ -36,7 +37,8 @@ pub(super) fn rcode_id(rcode: &str) -> u64 {
 
 pub(super) fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     out.open("query");
-    opt_str(out, "hostname", get_str(r, "query_name"));
+    // DNS Activity's query needs its hostname.
+    out.str("hostname", get_str(r, "query_name").unwrap_or(UNKNOWN_NAME));
     opt_str(out, "type", get_str(r, "query_type"));
     opt_str(out, "class", get_str(r, "query_class"));
     out.close();
@@ -62,10 +64,16 @@ pub(super) fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> M
         .and_then(|p| p.parse().ok())
         .or_else(|| get_u64(r, "srcport"));
     out.open("src_endpoint");
-    opt_ip(out, "ip", get_str(r, "srcaddr"));
+    let ip = get_str(r, "srcaddr").filter(|ip| ip.parse::<IpAddr>().is_ok());
+    let instance = path_str(r, &["srcids", "instance"]);
+    opt_ip(out, "ip", ip);
     opt_uint(out, "port", port);
     opt_str(out, "vpc_uid", get_str(r, "vpc_id"));
-    opt_str(out, "instance_uid", path_str(r, &["srcids", "instance"]));
+    opt_str(out, "instance_uid", instance);
+    if ip.or(instance).is_none() {
+        // The endpoint needs an address, name or instance: the VPC alone is none.
+        out.str("name", UNKNOWN_NAME);
+    }
     out.close();
 
     if let Some(transport) = get_str(r, "transport") {

@@ -178,6 +178,22 @@ pub(crate) fn all_samples() -> Vec<(LogType, String, &'static str)> {
             json_lines::samples::ROUTE53_QUERY.to_owned(),
             "r53/x.log",
         ),
+        // As an EventBridge rule with a Firehose target writes them: back to back.
+        (
+            LogType::GuardDuty,
+            [json_lines::samples::GUARDDUTY_EVENTBRIDGE; 2].concat(),
+            "firehose/gd-stream-1-2024-05-01-00-00-00-abcd",
+        ),
+        (
+            LogType::CloudTrail,
+            json_lines::samples::CLOUDTRAIL_EVENTBRIDGE.to_owned(),
+            "firehose/ct-eb-stream-1-2024-05-01-00-00-00-abcd",
+        ),
+        (
+            LogType::Waf,
+            json_lines::samples::WAF_DASH_SOURCE.to_owned(),
+            "waf/y.log",
+        ),
         (
             LogType::Route53Resolver,
             json_lines::samples::ROUTE53_FIREWALL_BLOCK.to_owned(),

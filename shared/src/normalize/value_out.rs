@@ -1,7 +1,7 @@
 //! [`EventOut`] that builds a `serde_json::Value` tree.
 
 use super::lookup::Obj;
-use super::out::EventOut;
+use super::out::{ocsf_str, EventOut};
 use serde_json::{Map, Value};
 
 /// Builds a `serde_json::Value` tree.
@@ -35,7 +35,7 @@ impl ValueOut {
 
 impl EventOut for ValueOut {
     fn str(&mut self, key: &'static str, v: &str) {
-        self.put(key, Value::String(v.to_owned()));
+        self.put(key, Value::String(ocsf_str(v).to_owned()));
     }
     fn uint(&mut self, key: &'static str, v: u64) {
         self.put(key, v.into());

@@ -23,13 +23,16 @@ fn protocol_name(num: u64) -> Option<&'static str> {
 
 pub(super) fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     let direction = r.str("flow-direction");
-    // The logged interface is the destination of ingress traffic and the source otherwise;
-    // a record without addresses (NODATA, SKIPDATA) is about the interface alone, which
-    // then is the destination (Network Activity requires `dst_endpoint`).
-    let dstaddr = r.str("dstaddr").filter(|a| a.parse::<IpAddr>().is_ok());
     // Each address is parsed once (OCSF's `ip_t`, as `opt_ip` checks it).
+    let dstaddr = r.str("dstaddr").filter(|a| a.parse::<IpAddr>().is_ok());
     let srcaddr = r.str("srcaddr").filter(|a| a.parse::<IpAddr>().is_ok());
+    // The logged interface (and its instance, VPC, subnet) is the destination of
+    // ingress traffic and the source of egress traffic. Without `flow-direction` (the
+    // default format) the side is not known: the ids are on neither endpoint, only in
+    // the original record. A record without addresses (NODATA, SKIPDATA) is about the
+    // interface alone, which then is the destination Network Activity requires.
     let ingress = direction == Some("ingress") || dstaddr.is_none();
+    let egress = direction == Some("egress") && !ingress;
     // A Transit Gateway flow record names both sides' VPC, subnet, ENI and zone.
     let tgw = r.str("tgw-id").is_some();
     let interface = |out: &mut dyn EventOut| {
@@ -54,18 +57,18 @@ pub(super) fn vpc_flow(r: &impl Lookup, out: &mut dyn EventOut, scope: KeyScope<
     opt_str(out, "svc_name", r.str("pkt-src-aws-service"));
     if tgw {
         tgw_side(out, "src");
-    } else if !ingress {
+    } else if egress {
         interface(out);
     }
     // A custom format with a source port (or VPC, subnet, zone) but no address, service,
     // interface or instance says nothing OCSF can tell the endpoint by: it is `unknown`.
-    let (side, other): (&[&str], &[&str]) = match (tgw, ingress) {
+    let (side, other): (&[&str], &[&str]) = match (tgw, egress) {
         (true, _) => (
             &["tgw-src-eni"],
             &["tgw-src-vpc-id", "tgw-src-subnet-id", "tgw-src-az-id"],
         ),
-        (false, false) => (&["interface-id", "instance-id"], &["vpc-id", "subnet-id"]),
-        (false, true) => (&[], &[]),
+        (false, true) => (&["interface-id", "instance-id"], &["vpc-id", "subnet-id"]),
+        (false, false) => (&[], &[]),
     };
     let src_named = srcaddr.is_some()
         || r.str("pkt-src-aws-service").is_some()
@@ -178,8 +181,20 @@ mod tests {
         assert_eq!(ev["end_time"], 1_418_530_070_000i64);
         assert_eq!(ev["src_endpoint"]["ip"], "172.31.16.139");
         assert_eq!(ev["src_endpoint"]["port"], 20641);
-        assert_eq!(ev["src_endpoint"]["interface_uid"], "eni-1235b8ca123456789");
-        assert_eq!(ev["dst_endpoint"]["port"], 22);
+        // The default format says not which side the interface is: neither endpoint
+        // has it (AWS's example: the SSH traffic is *to* the interface).
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({"ip": "172.31.16.139", "port": 20641})
+        );
+        assert_eq!(
+            ev["dst_endpoint"],
+            json!({"ip": "172.31.16.21", "port": 22})
+        );
+        assert!(ev["raw_data"]
+            .as_str()
+            .unwrap()
+            .contains("eni-1235b8ca123456789"));
         assert_eq!(ev["connection_info"]["protocol_num"], 6);
         assert_eq!(ev["connection_info"]["protocol_name"], "tcp");
         assert_eq!(ev["traffic"], json!({ "bytes": 4249, "packets": 20 }));
@@ -231,6 +246,22 @@ mod tests {
         assert!(ev["src_endpoint"].get("interface_uid").is_none());
         assert_eq!(ev["connection_info"]["direction_id"], 1);
         assert_eq!(ev["connection_info"]["protocol_ver_id"], 6);
+    }
+
+    #[test]
+    fn vpc_flow_egress_puts_interface_instance_vpc_and_subnet_on_source() {
+        let input = "version interface-id instance-id vpc-id subnet-id srcaddr dstaddr srcport dstport protocol start end action log-status flow-direction\n5 eni-0a1b i-0c2d vpc-1 subnet-2 10.0.0.5 52.95.1.1 49152 443 6 1620140661 1620140721 ACCEPT OK egress\n";
+        let ev = first_event(LogType::VpcFlow, input, "flows/x.log");
+        assert_eq!(
+            ev["src_endpoint"],
+            json!({"ip": "10.0.0.5", "port": 49152, "interface_uid": "eni-0a1b", "vpc_uid": "vpc-1", "subnet_uid": "subnet-2", "instance_uid": "i-0c2d"})
+        );
+        assert_eq!(ev["dst_endpoint"], json!({"ip": "52.95.1.1", "port": 443}));
+        // The same record without flow-direction: on neither side.
+        let unknown = input.replace(" flow-direction", "").replace(" egress", "");
+        let ev = first_event(LogType::VpcFlow, &unknown, "flows/x.log");
+        assert_eq!(ev["src_endpoint"], json!({"ip": "10.0.0.5", "port": 49152}));
+        assert_eq!(ev["dst_endpoint"], json!({"ip": "52.95.1.1", "port": 443}));
     }
 
     #[test]

@@ -4,10 +4,11 @@ use super::classification::{Mapped, HTTP_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_obj, get_str, get_u64, Obj};
 use super::objects::{
     arn_region_account, http_activity, write_action, write_cloud, write_http_method,
-    write_http_response,
+    write_http_response, UNKNOWN_NAME,
 };
 use super::out::{opt_ip, opt_str, EventOut};
 use serde_json::Value;
+use std::net::IpAddr;
 
 pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     let empty = Obj::new();
@@ -29,17 +30,19 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     write_http_method(out, method);
     let uri = get_str(req, "uri");
     let args = get_str(req, "args").filter(|a| !a.is_empty());
-    out.open("url");
+    // OCSF's url needs its path or url_string: without the URI, the host is only in
+    // dst_endpoint.
     if let Some(uri) = uri {
+        out.open("url");
         match args {
             Some(a) => out.str("url_string", &[uri, "?", a].concat()),
             None => out.str("url_string", uri),
         }
+        out.str("path", uri);
+        opt_str(out, "query_string", args);
+        opt_str(out, "hostname", header("host"));
+        out.close();
     }
-    opt_str(out, "path", uri);
-    opt_str(out, "query_string", args);
-    opt_str(out, "hostname", header("host"));
-    out.close();
     opt_str(out, "user_agent", header("user-agent"));
     opt_str(out, "version", get_str(req, "httpVersion"));
     opt_str(out, "uid", get_str(req, "requestId"));
@@ -68,7 +71,11 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     write_http_response(out, code, |_| {});
 
     out.open("src_endpoint");
-    opt_ip(out, "ip", get_str(req, "clientIp"));
+    let client = get_str(req, "clientIp").filter(|ip| ip.parse::<IpAddr>().is_ok());
+    opt_ip(out, "ip", client);
+    if client.is_none() {
+        out.str("name", UNKNOWN_NAME);
+    }
     out.open("location");
     opt_str(out, "country", get_str(req, "country"));
     out.close();
@@ -97,7 +104,11 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     if let Some((action, disposition)) = decided {
         write_action(out, action, disposition);
         out.open("firewall_rule");
-        opt_str(out, "uid", get_str(r, "terminatingRuleId"));
+        match get_str(r, "terminatingRuleId") {
+            Some(rule) => out.str("uid", rule),
+            // A firewall rule needs its uid or name.
+            None => out.str("name", UNKNOWN_NAME),
+        }
         opt_str(out, "type", get_str(r, "terminatingRuleType"));
         out.close();
     }

@@ -53,6 +53,13 @@ pub enum OutputLayout {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecurityLakeSources {
     names: BTreeMap<(&'static str, u64), String>,
+    /// The `accountId=` partition of events whose object key and records name no
+    /// account (`S3CONNECTOR_SECURITY_LAKE_ACCOUNT_ID`); `unknown` without one.
+    pub default_account: Option<String>,
+    /// The `region=` partition of events whose object key and records name no region
+    /// (CloudFront, a global service; Firehose deliveries): `S3CONNECTOR_SECURITY_LAKE_REGION`,
+    /// else the function's own region (`AWS_REGION`); `unknown` without either.
+    pub default_region: Option<String>,
 }
 
 /// Security Lake's rule for custom source names: `A-Za-z0-9_-`, 1 to 20 of them. The API
@@ -104,7 +111,10 @@ impl std::str::FromStr for SecurityLakeSources {
             }
             names.insert((log_type.as_str(), class_uid), name.to_owned());
         }
-        let sources = SecurityLakeSources { names };
+        let sources = SecurityLakeSources {
+            names,
+            ..SecurityLakeSources::default()
+        };
         // One class per source: no name may serve two classes.
         let mut class_of: BTreeMap<String, u64> = BTreeMap::new();
         for log_type in LogType::ALL {

@@ -188,12 +188,21 @@ impl ChunkWriter {
     /// Account and region from the source key's AWS convention; for keys without one
     /// (Firehose deliveries, arbitrary uploads) from the first event's `cloud` object,
     /// which `cloud` gives as (`account.uid`, `region`); the day from its `time_ms`.
+    ///
+    /// Where none of these has one, the Security Lake layout's configured default account
+    /// and region stand in (see [`SecurityLakeSources`]), else `unknown`.
     fn partition(
         &self,
         source: &BatchSource,
         time_ms: Option<i64>,
         cloud: impl FnOnce() -> (Option<String>, Option<String>),
     ) -> Partition {
+        let (default_account, default_region) = match &self.layout {
+            OutputLayout::SecurityLake(lake) => {
+                (lake.default_account.clone(), lake.default_region.clone())
+            }
+            OutputLayout::Partitioned => (None, None),
+        };
         let scope = key_scope(&source.key);
         let day = time_ms.map(day_of).unwrap_or_else(|| "unknown".to_string());
         let (event_account, event_region) = if scope.account_id.is_none() || scope.region.is_none()
@@ -206,11 +215,13 @@ impl ChunkWriter {
             .account_id
             .map(str::to_owned)
             .or_else(|| event_account.filter(|a| is_account_id(a)))
+            .or(default_account)
             .unwrap_or_else(|| "unknown".to_owned());
         let region = scope
             .region
             .map(str::to_owned)
             .or_else(|| event_region.filter(|r| is_region_name(r)))
+            .or(default_region)
             .unwrap_or_else(|| "unknown".to_owned());
         Partition {
             account,
@@ -448,13 +459,13 @@ impl S3Sink {
 }
 
 /// Twelve digits: the only account value used as a partition.
-fn is_account_id(s: &str) -> bool {
+pub(crate) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// A region-shaped name (`us-east-1`, `cn-north-1`, `us-gov-west-1`), nothing that could
 /// change the key's path.
-fn is_region_name(s: &str) -> bool {
+pub(crate) fn is_region_name(s: &str) -> bool {
     (4..=32).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
@@ -761,6 +772,48 @@ pub(crate) mod tests {
                 "ext/ElbTcp/region=eu-west-1/accountId=123456789012/eventDay=20261123/abc-0000060000.parquet",
                 "ext/elb-4002/region=eu-west-1/accountId=123456789012/eventDay=20261123/abc-0000060000.parquet",
             ]
+        );
+    }
+
+    /// Defect 9: CloudFront keys and records name no account or region; the configured
+    /// defaults stand in, never the key's or the events' own values.
+    #[test]
+    fn security_lake_keys_use_the_default_account_and_region_only_where_nothing_names_them() {
+        let mut source = batch("E2QWRUHEXAMPLE.2019-12-04-21.elastic01.gz");
+        source.log_type = "cloudfront".into();
+        let mut writer = lake_writer("");
+        let unset = writer
+            .objects(&source, ocsf(&[(4002, 1_795_428_000_000)]))
+            .unwrap();
+        assert!(
+            unset[0].key.contains("/region=unknown/accountId=unknown/"),
+            "{}",
+            unset[0].key
+        );
+        let OutputLayout::SecurityLake(lake) = &mut writer.layout else {
+            unreachable!()
+        };
+        lake.default_account = Some("111122223333".into());
+        lake.default_region = Some("eu-central-1".into());
+        let set = writer
+            .objects(&source, ocsf(&[(4002, 1_795_428_000_000)]))
+            .unwrap();
+        assert_eq!(
+            set[0].key,
+            "ext/cloudfront/region=eu-central-1/accountId=111122223333/eventDay=20261123/abc-0000060000.parquet"
+        );
+        let mut elb =
+            batch("AWSLogs/123456789012/elasticloadbalancing/eu-west-1/2026/11/23/f.log.gz");
+        elb.log_type = "alb".into();
+        let keyed = writer
+            .objects(&elb, ocsf(&[(4002, 1_795_428_000_000)]))
+            .unwrap();
+        assert!(
+            keyed[0]
+                .key
+                .contains("/region=eu-west-1/accountId=123456789012/"),
+            "{}",
+            keyed[0].key
         );
     }
 }

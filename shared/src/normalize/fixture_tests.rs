@@ -1,0 +1,114 @@
+//! Mappings of real-format records that reached S3 other ways than the documented
+//! exports: EventBridge envelopes, `-` placeholders, oversized strings.
+
+use super::test_support::{events, first_event};
+use crate::logs::json_lines::samples::*;
+use crate::logs::LogType;
+use serde_json::{json, Value};
+
+/// The event without what depends on the record's place and original text.
+fn mapped_part(ev: &Value) -> Value {
+    let mut ev = ev.clone();
+    let obj = ev.as_object_mut().unwrap();
+    obj.remove("unmapped");
+    obj["metadata"].as_object_mut().unwrap().remove("uid");
+    ev
+}
+
+/// Defect 3: a finding in its EventBridge envelope is the finding.
+#[test]
+fn guardduty_finding_in_its_eventbridge_envelope_maps_like_the_bare_finding() {
+    let envelope: Value = serde_json::from_str(GUARDDUTY_EVENTBRIDGE).unwrap();
+    let bare = envelope["detail"].to_string();
+    let key = "firehose/2024/05/01/gd-stream-1-2024-05-01-00-00-00-abcd";
+    let wrapped = first_event(LogType::GuardDuty, GUARDDUTY_EVENTBRIDGE, key);
+    assert_eq!(
+        mapped_part(&wrapped),
+        mapped_part(&first_event(LogType::GuardDuty, &bare, key))
+    );
+    // `updatedAt`, not the envelope's `time` nor the object's.
+    assert_eq!(wrapped["time"], 1_643_404_345_497i64);
+    assert_eq!(wrapped["severity_id"], 2);
+    assert_eq!(
+        wrapped["finding_info"]["types"],
+        json!(["Impact:EC2/WinRMBruteForce"])
+    );
+    assert_eq!(wrapped["cloud"]["account"]["uid"], "973743533182");
+    assert_eq!(wrapped["resources"][0]["uid"], "i-99999999");
+    // The whole envelope stays the original record.
+    assert_eq!(
+        wrapped["unmapped"]["record"]["detail-type"],
+        "GuardDuty Finding"
+    );
+}
+
+/// Defect 3 (CloudTrail): an event in its EventBridge envelope is the record; the
+/// envelope's account fills `recipientAccountId`, which EventBridge leaves out.
+#[test]
+fn cloudtrail_event_in_its_eventbridge_envelope_maps_like_the_record() {
+    let key = "firehose/2024/05/01/ct-eb-stream-1-2024-05-01-00-00-00-abcd";
+    let wrapped = events(LogType::CloudTrail, CLOUDTRAIL_EVENTBRIDGE, key);
+    assert_eq!(wrapped.len(), 2);
+    let envelope: Value =
+        serde_json::from_str(CLOUDTRAIL_EVENTBRIDGE.lines().next().unwrap()).unwrap();
+    let mut record = envelope["detail"].clone();
+    record["recipientAccountId"] = envelope["account"].clone();
+    let bare = first_event(
+        LogType::CloudTrail,
+        &json!({ "Records": [record] }).to_string(),
+        key,
+    );
+    assert_eq!(mapped_part(&wrapped[0]), mapped_part(&bare));
+    assert_eq!(wrapped[0]["api"]["operation"], "ConsoleLogin");
+    assert_eq!(wrapped[0]["cloud"]["account"]["uid"], "111122223333");
+    assert_eq!(wrapped[0]["time"], 1_405_525_767_000i64);
+}
+
+/// Defect 5: `-` is no value, in JSON sources too.
+#[test]
+fn waf_dash_placeholders_are_no_values() {
+    let ev = first_event(LogType::Waf, WAF_DASH_SOURCE, "waf/x.log");
+    assert_eq!(
+        ev["dst_endpoint"],
+        json!({"hostname": "localhost:1989", "svc_name": "waf"})
+    );
+    assert!(!mapped_part(&ev).to_string().contains("\"-\""), "{ev:#}");
+}
+
+/// Defect 10: required attributes get the `unknown` placeholder.
+#[test]
+fn route53_and_waf_records_missing_required_fields_name_them_unknown() {
+    let no_name = ROUTE53_QUERY.replace(r#""query_name":"www.example.com.","#, "");
+    let ev = first_event(LogType::Route53Resolver, &no_name, "r53/x.log");
+    assert_eq!(ev["query"]["hostname"], "unknown");
+    let no_src = ROUTE53_QUERY
+        .replace(r#""srcaddr":"172.31.45.200","#, "")
+        .replace(r#""instance":"i-0d15cd0d3example","#, "");
+    let ev = first_event(LogType::Route53Resolver, &no_src, "r53/x.log");
+    assert_eq!(ev["src_endpoint"]["name"], "unknown");
+    let no_rule = WAF_BLOCK.replace(r#""terminatingRuleId":"STMTest_SQLi_XSS","#, "");
+    let ev = first_event(LogType::Waf, &no_rule, "waf/x.log");
+    assert_eq!(
+        ev["firewall_rule"],
+        json!({"name": "unknown", "type": "REGULAR"})
+    );
+    let no_uri = WAF_BLOCK.replace(r#""uri":"/products","#, "");
+    let ev = first_event(LogType::Waf, &no_uri, "waf/x.log");
+    assert!(ev["http_request"].get("url").is_none(), "{ev:#}");
+}
+
+/// Defect 7: strings past `string_t`'s 65,535 are cut at a character boundary; the
+/// whole value stays in the original record.
+#[test]
+fn strings_longer_than_ocsf_allows_are_cut_at_a_character_boundary() {
+    let long = "é".repeat(40_000); // 80,000 bytes
+    let line = json!({"timestamp": 1_700_000_000_000i64, "message": long}).to_string();
+    let ev = first_event(LogType::Json, &line, "apps/x.json");
+    let message = ev["message"].as_str().unwrap();
+    assert_eq!(message.len(), 65_534);
+    assert!(long.starts_with(message));
+    assert_eq!(ev["unmapped"]["record"]["message"], long.as_str());
+    let text = first_event(LogType::Text, &"x".repeat(100_000), "apps/x.log");
+    assert_eq!(text["message"].as_str().unwrap().len(), 65_535);
+    assert_eq!(text["raw_data"].as_str().unwrap().len(), 65_535);
+}
