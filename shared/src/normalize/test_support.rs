@@ -209,5 +209,11 @@ pub(crate) fn all_samples() -> Vec<(LogType, String, &'static str)> {
             "2023-11-14T10:15:02Z tab\there \u{1} ctl\n".to_owned(),
             "t/x.log",
         ),
+        (
+            // Longer than OCSF's string_t allows (65,535): cut alike in every output.
+            LogType::Text,
+            format!("2023-11-14T10:15:02Z {}é\n", "x".repeat(65_513)),
+            "t/long.log",
+        ),
     ]
 }

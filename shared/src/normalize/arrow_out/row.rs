@@ -2,7 +2,7 @@
 
 use super::super::json_out::{JsonOut, TextLen};
 use super::super::lookup::Obj;
-use super::super::out::{ConstantStrs, EventOut};
+use super::super::out::{ocsf_str, ConstantStrs, EventOut, MAX_STRING_BYTES};
 use super::super::schema;
 use super::columns::{Column, Kind, Succ};
 use super::{ColumnError, RowEnd};
@@ -643,9 +643,12 @@ impl ArrowOut<'_> {
 
 impl EventOut for ArrowOut<'_> {
     fn str(&mut self, key: &'static str, v: &str) {
-        self.write(key, Scalar::Str(v));
+        self.write(key, Scalar::Str(ocsf_str(v)));
     }
     fn str_parts(&mut self, key: &'static str, parts: &[&str]) {
+        if parts.iter().map(|p| p.len()).sum::<usize>() > MAX_STRING_BYTES {
+            return self.str(key, &parts.concat());
+        }
         self.write(key, Scalar::Parts(parts));
     }
     fn uint(&mut self, key: &'static str, v: u64) {
