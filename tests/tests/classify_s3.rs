@@ -69,7 +69,9 @@ async fn a_prefix_names_every_object_under_it_across_pages_and_an_exact_key_only
         .unwrap_err();
     assert!(
         matches!(no_bucket, S3ClassifyError::List { .. })
-            && no_bucket.to_string().contains("NoSuchBucket"),
+            && no_bucket
+                .to_string()
+                .contains(": listing failed: no such bucket: it-absent-"),
         "{no_bucket}"
     );
 }
@@ -159,7 +161,11 @@ async fn objects_are_classified_from_their_streamed_bodies_with_masked_samples_o
     .await
     .unwrap_err();
     assert!(
-        matches!(missing, S3ClassifyError::Get { .. }) && missing.to_string().contains("NoSuchKey"),
+        matches!(missing, S3ClassifyError::Get { .. })
+            && missing.to_string()
+                == format!(
+                    "s3://{bucket}/logs/absent.log: no such key: s3://{bucket}/logs/absent.log"
+                ),
         "{missing}"
     );
 }
