@@ -29,6 +29,9 @@ struct PathNode {
     /// How the key reaching this node from its parent is written in a path (`.name`,
     /// `["odd key"]`, masked when the key is data); empty for `$` and `[*]`.
     segment: Box<str>,
+    /// The nearest key (masked when it is data), which keywords are looked up in; empty
+    /// at `$`, the parent's under `[*]`.
+    words: Box<str>,
     /// The column, added on the node's first value.
     column: Option<usize>,
     /// Child keys in first-seen order: the key, its node, and whether it is data.
@@ -52,11 +55,8 @@ struct Walker<'s, 'c> {
     nodes: Vec<PathNode>,
     /// The node of the value being read.
     node: u32,
-    /// The keys from the root to the value (`keys[..open]`; the nearest is what keywords
-    /// are looked up in). The strings are kept and reused, so reading a key allocates
-    /// nothing once the walk has seen its depth.
-    keys: Vec<String>,
-    open: usize,
+    /// The map key being read, kept and reused so reading a key allocates nothing.
+    key: String,
     depth: usize,
     /// Row of the values: the JSON line, or the root array's element.
     row: Option<u64>,
@@ -78,10 +78,9 @@ impl<'s, 'c> Walker<'s, 'c> {
         Walker {
             scan,
             exact: String::from("$"),
-            nodes: vec![PathNode::new(String::from("$"), "".into())],
+            nodes: vec![PathNode::new(String::from("$"), "".into(), "".into())],
             node: 0,
-            keys: Vec::new(),
-            open: 0,
+            key: String::new(),
             depth: 0,
             row: None,
             line: 0,
@@ -98,7 +97,6 @@ impl<'s, 'c> Walker<'s, 'c> {
     fn restart(&mut self, row: u64, offset: u64) {
         self.exact.truncate(1);
         self.node = 0;
-        self.open = 0;
         self.depth = 0;
         self.row = Some(row);
         self.line = row;
@@ -110,11 +108,7 @@ impl<'s, 'c> Walker<'s, 'c> {
         let column = match node.column {
             Some(c) => c,
             None => {
-                let key = match self.open {
-                    0 => "",
-                    n => self.keys[n - 1].as_str(),
-                };
-                let c = self.scan.column(&node.path, None, None, key);
+                let c = self.scan.column(&node.path, None, None, &node.words);
                 node.column = Some(c);
                 c
             }
@@ -164,10 +158,11 @@ impl<'s, 'c> Walker<'s, 'c> {
 }
 
 impl PathNode {
-    fn new(path: String, segment: Box<str>) -> Self {
+    fn new(path: String, segment: Box<str>, words: Box<str>) -> Self {
         PathNode {
             path,
             segment,
+            words,
             column: None,
             children: Vec::new(),
             index: None,
@@ -196,15 +191,17 @@ impl Walker<'_, '_> {
             return (node, sensitive);
         }
         let sensitive = self.scan.is_sensitive_name(key);
-        let mut segment = String::new();
-        if sensitive {
-            push_key(&mut segment, &mask(key));
+        let words = if sensitive {
+            mask(key)
         } else {
-            push_key(&mut segment, key);
-        }
+            key.to_string()
+        };
+        let mut segment = String::new();
+        push_key(&mut segment, &words);
         let path = format!("{}{segment}", self.nodes[parent].path);
         let node = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
-        self.nodes.push(PathNode::new(path, segment.into()));
+        self.nodes
+            .push(PathNode::new(path, segment.into(), words.into()));
         let p = &mut self.nodes[parent];
         p.children.push((key.into(), node, sensitive));
         if let Some(index) = &mut p.index {
@@ -229,7 +226,8 @@ impl Walker<'_, '_> {
         }
         let node = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
         let path = format!("{}[*]", self.nodes[parent].path);
-        self.nodes.push(PathNode::new(path, "".into()));
+        let words = self.nodes[parent].words.clone();
+        self.nodes.push(PathNode::new(path, "".into(), words));
         self.nodes[parent].items = Some(node);
         node
     }
@@ -377,15 +375,11 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         w.depth += 1;
         let exact_len = w.exact.len();
         let parent = w.node;
-        let slot = w.open;
-        if w.keys.len() == slot {
-            w.keys.push(String::new());
-        }
         loop {
-            let mut key = std::mem::take(&mut w.keys[slot]);
+            let mut key = std::mem::take(&mut w.key);
             let more = map.next_key_seed(KeyInto(&mut key));
             if !matches!(more, Ok(Some(()))) {
-                w.keys[slot] = key;
+                w.key = key;
                 more?;
                 break;
             }
@@ -394,15 +388,13 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 // Reported as a value found in the map's keys, at the map's own path;
                 // below it, the key appears masked.
                 w.value(key.as_bytes());
-                key = mask(&key);
             }
+            // The key is done with: its node holds what the value below needs.
+            w.key = key;
             w.exact.push_str(&w.nodes[node as usize].segment);
-            w.keys[slot] = key;
-            w.open = slot + 1;
             w.node = node;
             map.next_value_seed(Node(w))?;
             w.node = parent;
-            w.open = slot;
             w.exact.truncate(exact_len);
             if w.records && w.depth == 1 {
                 w.scan.end_record();

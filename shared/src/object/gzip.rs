@@ -207,14 +207,9 @@ impl<R: BufRead> Read for GzipMembers<R> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::gzip;
     use super::*;
     use std::io::Write;
-
-    fn gzip(data: &[u8]) -> Vec<u8> {
-        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-        e.write_all(data).unwrap();
-        e.finish().unwrap()
-    }
 
     fn read_all(data: &[u8]) -> io::Result<Vec<u8>> {
         let mut out = Vec::new();
