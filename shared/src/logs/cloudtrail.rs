@@ -77,9 +77,10 @@ pub(crate) fn decode(text: &str) -> Result<Fields<'_>, String> {
     let view: CloudTrailEvent =
         serde_json::from_str(text).map_err(|e| format!("invalid JSON record: {e}"))?;
     if !view.is_record() {
-        // Says why, in the words every JSON source uses.
+        // An EventBridge event is mapped by its envelope; anything else is refused
+        // with the reason, in the words every JSON source uses.
         let map = serde_json::from_str(text).unwrap_or_default();
-        super::json_source::accept(super::LogType::CloudTrail, map)?;
+        return super::json_source::accept(super::LogType::CloudTrail, map);
     }
     Ok(Fields::CloudTrail(Box::new(view)))
 }

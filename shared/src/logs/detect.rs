@@ -224,7 +224,7 @@ fn is_account_id(s: &str) -> bool {
 }
 
 /// `us-east-1`, `us-gov-west-1`, `ap-southeast-2`: two letters, words, then a number.
-fn is_region(s: &str) -> bool {
+pub(crate) fn is_region(s: &str) -> bool {
     let parts: Vec<&str> = s.split('-').collect();
     let [first, middle @ .., last] = &parts[..] else {
         return false;
@@ -368,6 +368,10 @@ fn detect_json_object(body: &[u8], line: &[u8]) -> LogType {
     }
     if has(b"\"detail-type\"") && has(b"\"GuardDuty Finding\"") {
         return LogType::GuardDuty;
+    }
+    // Bare CloudTrail records, one per line (an EventBridge rule with `InputPath: $.detail`).
+    if has(b"\"eventVersion\"") && has(b"\"eventSource\"") && has(b"\"eventName\"") {
+        return LogType::CloudTrail;
     }
     if has(b"\"messageType\"") && has(b"\"logEvents\"") {
         LogType::CloudWatchLogs

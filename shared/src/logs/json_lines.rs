@@ -17,9 +17,11 @@ use std::io::{BufRead, Cursor, Read};
 
 use serde_json::{Map, Value};
 
-use super::json_scan::{decode_map, stream_array, stream_values, Decode, JsonScanner};
+use super::json_scan::{
+    decode_map, stream_array, stream_members, stream_values, Decode, JsonScanner,
+};
 use super::json_source::accept;
-use super::line_reader::{is_blank, parse_lines, LineFormat, LineReader};
+use super::line_reader::{is_blank, parse_lines, LineFormat, LineReader, MAX_LINE_BYTES};
 use super::{Emitter, Fields, LogType, ParseError};
 
 /// Parses one NDJSON line, which must be a JSON object.
@@ -31,14 +33,14 @@ struct JsonLineFormat(LogType);
 
 impl LineFormat for JsonLineFormat {
     fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
-        accept(self.0, parse_line(line)?).map(Fields::Map)
+        accept(self.0, parse_line(line)?)
     }
 }
 
 /// [`decode_map`], then [`accept`] as `log_type`'s record.
 fn decode_as(log_type: LogType, text: &str) -> Result<Fields<'_>, String> {
     match decode_map(text)? {
-        Fields::Map(map) => accept(log_type, map).map(Fields::Map),
+        Fields::Map(map) => accept(log_type, map),
         other => Ok(other),
     }
 }
@@ -59,6 +61,8 @@ enum Layout {
     Lines,
     Array,
     Concatenated,
+    /// One object longer than a line may be, streamed member by member.
+    Document,
 }
 
 fn layout_of(first_line: &[u8]) -> Layout {
@@ -92,6 +96,40 @@ fn back_to_back(head: &[u8]) -> bool {
     rest.iter().find(|c| !matches!(c, b' ' | b'\t' | b'\r')) == Some(&b'{')
 }
 
+/// The input up to the end of its first non-blank line, and whether that line was cut
+/// at [`MAX_LINE_BYTES`] (a whole document on one line, far longer than a record line).
+/// Reading stops there, so a long line is looked at before any of it is dropped.
+fn read_head<R: BufRead>(reader: &mut R) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut head = Vec::new();
+    let mut line_start = 0;
+    loop {
+        let available = match reader.fill_buf() {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if available.is_empty() {
+            return Ok((head, false));
+        }
+        let (used, ends_line) = match memchr::memchr(b'\n', available) {
+            Some(i) => (i + 1, true),
+            None => (available.len(), false),
+        };
+        head.extend_from_slice(&available[..used]);
+        reader.consume(used);
+        if ends_line {
+            if !is_blank(&head[line_start..]) {
+                // Its line break included.
+                let cut = head.len() - line_start > MAX_LINE_BYTES + 1;
+                return Ok((head, cut));
+            }
+            line_start = head.len();
+        } else if head.len() - line_start > MAX_LINE_BYTES {
+            return Ok((head, true));
+        }
+    }
+}
+
 pub(crate) fn parse<R: BufRead>(
     mut reader: R,
     log_type: LogType,
@@ -103,24 +141,37 @@ pub(crate) fn parse<R: BufRead>(
     if back_to_back(reader.fill_buf()?) {
         return stream_values(&mut JsonScanner::new(reader), out, decode);
     }
-    let mut lines = LineReader::new(reader);
-    let layout = loop {
-        match lines.next_line()? {
-            None => return Ok(()),
-            Some(line) if is_blank(line.bytes) => continue,
-            Some(line) if line.overflow.is_some() => break Layout::Lines,
-            Some(line) => break layout_of(line.bytes),
-        }
+    let (head, cut) = read_head(&mut reader)?;
+    let first = head
+        .split(|c| *c == b'\n')
+        .find(|line| !is_blank(line))
+        .unwrap_or_default();
+    let layout = match first.trim_ascii_start().first() {
+        // A document longer than a line may be: streamed, whatever its size.
+        Some(b'[') if cut => Layout::Array,
+        Some(b'{') if cut => Layout::Document,
+        _ if cut => Layout::Lines,
+        _ => layout_of(first),
     };
+    let input = Cursor::new(head).chain(reader);
     if layout == Layout::Lines {
-        lines.unread();
-        return parse_lines(&mut lines, &mut JsonLineFormat(log_type), out);
+        return parse_lines(
+            &mut LineReader::new(input),
+            &mut JsonLineFormat(log_type),
+            out,
+        );
     }
-    let (mut first, rest) = lines.into_parts();
-    first.push(b'\n');
-    let mut scanner = JsonScanner::new(Cursor::new(first).chain(rest));
-    if layout == Layout::Concatenated {
-        return stream_values(&mut scanner, out, decode);
+    let mut scanner = JsonScanner::new(input);
+    match layout {
+        Layout::Concatenated => return stream_values(&mut scanner, out, decode),
+        Layout::Document => {
+            if stream_members(&mut scanner, out, decode)? {
+                return Ok(());
+            }
+            // More documents may follow, back to back.
+            return stream_values(&mut scanner, out, decode);
+        }
+        _ => {}
     }
     if stream_array(&mut scanner, out, decode, None)? {
         return Ok(());
@@ -145,6 +196,15 @@ pub(crate) mod samples {
         r#"{"version": "0", "id": "6f87d04b-9f74-4f04-a780-7acf4b0a9b38", "detail-type": "AWS Console Sign In via CloudTrail", "source": "aws.signin", "account": "111122223333", "time": "2014-07-08T17:35:27Z", "region": "us-east-2", "resources": [], "detail": {"eventVersion": "1.05", "userIdentity": {"type": "IAMUser", "principalId": "AIDACKCEVSQ6C2EXAMPLE", "arn": "arn:aws:iam::111122223333:user/JaneDoe", "accountId": "111122223333", "userName": "JaneDoe"}, "eventTime": "2014-07-08T17:35:27Z", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-2", "sourceIPAddress": "192.0.2.100", "userAgent": "Mozilla/5.0 (Windows NT 6.1; WOW64; rv:24.0) Gecko/20100101 Firefox/24.0", "errorMessage": "Failed authentication", "requestParameters": null, "responseElements": {"ConsoleLogin": "Failure"}, "additionalEventData": {"MobileVersion": "No", "LoginTo": "https://console.aws.amazon.com/sns", "MFAUsed": "No"}, "eventID": "11ea990b-4678-4bcd-8fbe-625EXAMPLE"}}"#,
         "\n",
     );
+    /// A GuardDuty Malware Protection for S3 scan result, as the GuardDuty User Guide's
+    /// "Monitoring S3 object scans with Amazon EventBridge" shows it: an event of the
+    /// same `source` as findings, with no finding in its `detail`.
+    pub(crate) const MALWARE_SCAN_EVENTBRIDGE: &str = r#"{"version": "0", "id": "3e1a9b8c-0000-1111-2222-333344445555", "detail-type": "GuardDuty Malware Protection Object Scan Result", "source": "aws.guardduty", "account": "111122223333", "time": "2024-02-28T01:01:01Z", "region": "us-east-1", "resources": ["arn:aws:guardduty:us-east-1:111122223333:malware-protection-plan/b4c7f464ab3a4EXAMPLE"], "detail": {"schemaVersion": "1.0", "scanStatus": "COMPLETED", "resourceType": "S3_OBJECT", "s3ObjectDetails": {"bucketName": "amzn-s3-demo-bucket", "objectKey": "APKAEIBAERJR2EXAMPLE", "eTag": "ASIAI44QH8DHBEXAMPLE", "versionId": "d41d8cd98f00b204e9800998eEXAMPLE", "s3Throttled": false}, "scanResultDetails": {"scanResultStatus": "THREATS_FOUND", "threats": [{"name": "EICAR-Test-File (not a virus)"}]}}}"#;
+    /// The EC2 state-change event of the EventBridge User Guide ("Amazon EventBridge events").
+    pub(crate) const EC2_STATE_CHANGE_EVENTBRIDGE: &str = r#"{"version": "0", "id": "7bf73129-1428-4cd3-a780-95db273d1602", "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2", "account": "123456789012", "time": "2015-11-11T21:29:54Z", "region": "us-east-1", "resources": ["arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111"], "detail": {"instance-id": "i-abcd1111", "state": "pending"}}"#;
+    /// A CloudTrail record as an EventBridge rule with `InputPath: $.detail` writes it
+    /// (the record without its envelope, one per line).
+    pub(crate) const CLOUDTRAIL_BARE_RECORD: &str = r#"{"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "principalId": "AIDACKCEVSQ6C2EXAMPLE", "arn": "arn:aws:iam::123456789012:user/bob", "accountId": "123456789012", "userName": "bob"}, "eventTime": "2024-12-01T00:00:00Z", "eventSource": "iam.amazonaws.com", "eventName": "CreateAccessKey", "awsRegion": "us-east-1", "sourceIPAddress": "192.0.2.1", "userAgent": "aws-cli/2", "requestParameters": {"userName": "bob"}, "responseElements": null, "requestID": "r1", "eventID": "e1", "readOnly": false, "eventType": "AwsApiCall", "managementEvent": true, "recipientAccountId": "123456789012", "eventCategory": "Management"}"#;
     /// A record of a Firehose processing-failed error object under a WAF delivery
     /// stream's error prefix (Firehose Developer Guide, "Data transformation failure
     /// handling"): the failed WAF record is base64 in `rawData`.
@@ -379,5 +439,60 @@ mod tests {
         assert_eq!(got.errors.len(), 1);
         assert_eq!(got.records.len(), 1);
         assert_eq!(got.records[0].line, Some(2));
+    }
+
+    /// Ingest trial 2, defect 2: a whole export on one line, longer than a line may be,
+    /// is streamed: an array's elements, and an object's array members' elements, are
+    /// the records; the object's other members are kept as records of their own.
+    #[test]
+    fn one_line_documents_over_the_line_limit_are_streamed_record_by_record() {
+        let n = 80_000;
+        let items: Vec<String> = (0..n)
+            .map(|i| {
+                format!(r#"{{"ts":1733011200,"msg":"event number {i} of the export","i":{i}}}"#)
+            })
+            .collect();
+        let array = format!("[{}]", items.join(","));
+        assert!(array.len() > crate::logs::line_reader::MAX_LINE_BYTES);
+        let object = format!(r#"{{"items":{array},"count":{n}}}"#);
+        for (input, records) in [(&array, n), (&object, n + 1)] {
+            for prefix in ["", "\n  \n"] {
+                let got = collect(LogType::Json, &format!("{prefix}{input}\n"));
+                assert!(got.errors.is_empty(), "{:?}", &got.errors[..1]);
+                assert_eq!(got.records.len(), records);
+                assert_eq!(got.records[n - 1].fields["i"], n - 1);
+            }
+        }
+        let got = collect(LogType::Json, &object);
+        assert_eq!(got.records[n].fields["count"], n);
+        assert_eq!(got.records[n].original, format!(r#"{{"count":{n}}}"#));
+        // Resuming part-way gives the same records with the same indexes.
+        let resumed = collect_from(LogType::Json, &object, 79_990).unwrap();
+        assert_eq!(resumed.records.len(), 11);
+        assert_eq!(resumed.records[0].index, 79_990);
+        assert_eq!(resumed.records[0].fields["i"], 79_990);
+    }
+
+    /// Ingest trial 2, defect 6: a UTF-8 byte order mark is skipped by every JSON source,
+    /// including whole-document readers (CloudTrail, arrays).
+    #[test]
+    fn utf8_bom_is_skipped_by_every_json_reader() {
+        let bom = "\u{feff}";
+        let cases = [
+            (
+                LogType::CloudTrail,
+                crate::logs::cloudtrail::samples::THREE_RECORDS.to_owned(),
+                3,
+            ),
+            (LogType::Json, "[{\"a\":1},{\"a\":2}]".to_owned(), 2),
+            (LogType::Json, "{\"a\":1}{\"a\":2}".to_owned(), 2),
+            (LogType::GuardDuty, GUARDDUTY_FINDING.to_owned(), 1),
+            (LogType::CloudTrail, CLOUDTRAIL_EVENTBRIDGE.to_owned(), 2),
+        ];
+        for (log_type, input, n) in cases {
+            let got = collect(log_type, &format!("{bom}{input}"));
+            assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
+            assert_eq!(got.records.len(), n, "{log_type}");
+        }
     }
 }

@@ -383,6 +383,75 @@ fn decode_buffered(bytes: &[u8], out: &mut Emitter<'_>, prefix: DecodePrefix) ->
     (done, false)
 }
 
+/// Streams one JSON object too large to be a record (a whole export written on one
+/// line, `{"items":[...],"count":20000}`) member by member, so memory stays flat
+/// however many records it holds: the elements of a member that is an array of objects
+/// are records, as a top-level array's are; any other member is one record
+/// `{"<key>": <value>}`, so nothing in the document is dropped.
+///
+/// Returns `Ok(true)` when the caller stopped early.
+pub(crate) fn stream_members<R: BufRead>(
+    scanner: &mut JsonScanner<R>,
+    out: &mut Emitter<'_>,
+    decode: Decode,
+) -> Result<bool, ParseError> {
+    scanner.expect(b'{', "to open the object")?;
+    if scanner.peek()? == Some(b'}') {
+        scanner.bump();
+        return Ok(false);
+    }
+    let (mut key, mut value, mut member) = (Vec::new(), Vec::new(), Vec::new());
+    loop {
+        let next = scanner.peek()?;
+        if next != Some(b'"') {
+            return Err(scanner.unexpected(next, "a key"));
+        }
+        scanner.read_value(Some(&mut key), MAX_VALUE_BYTES)?;
+        scanner.expect(b':', "after a key")?;
+        if scanner.peek()? == Some(b'[') && array_of_objects(scanner.buffered()?) {
+            if stream_array(scanner, out, decode, None)? {
+                return Ok(true);
+            }
+        } else if out.skipping() {
+            scanner.read_value(None, 0)?;
+            out.skip();
+        } else {
+            let scanned = scanner.read_value(Some(&mut value), MAX_VALUE_BYTES)?;
+            member.clear();
+            member.push(b'{');
+            member.extend_from_slice(&key);
+            member.push(b':');
+            member.extend_from_slice(&value);
+            member.push(b'}');
+            let scanned = match scanned {
+                Scanned::TooLong(len) => Scanned::TooLong(len + key.len() as u64 + 3),
+                complete => complete,
+            };
+            if emit_scanned(out, scanned, &member, decode).is_break() {
+                return Ok(true);
+            }
+        }
+        match scanner.peek()? {
+            Some(b',') => scanner.bump(),
+            Some(b'}') => {
+                scanner.bump();
+                return Ok(false);
+            }
+            found => return Err(scanner.unexpected(found, "`,` or `}` after a value")),
+        }
+    }
+}
+
+/// True when `buffered` (starting at a `[`) holds the start of an array whose first
+/// element is an object.
+fn array_of_objects(buffered: &[u8]) -> bool {
+    buffered
+        .iter()
+        .skip(1)
+        .find(|c| !c.is_ascii_whitespace())
+        .is_some_and(|c| *c == b'{')
+}
+
 /// Streams top-level JSON values one after another (`{...}{...}` or pretty-printed objects).
 pub(crate) fn stream_values<R: BufRead>(
     scanner: &mut JsonScanner<R>,

@@ -13,9 +13,12 @@
 //! region and time filling in the finding's or record's own fields where it has none;
 //! the record's original text stays the whole envelope.
 
+use std::collections::HashMap;
+
+use serde::de::IgnoredAny;
 use serde_json::{Map, Value};
 
-use super::LogType;
+use super::{Fields, LogType};
 
 /// The fields at least one of which every record of `log_type` has; empty for sources
 /// that take any object (generic JSON).
@@ -35,27 +38,34 @@ pub(crate) fn identifying_fields(log_type: LogType) -> &'static [&'static str] {
     }
 }
 
-/// The record of `map` as `log_type` reads it: the `detail` of an EventBridge envelope
-/// (for GuardDuty and CloudTrail), else `map` itself; an error naming the fields
-/// looked for when it has none of [`identifying_fields`].
+/// The record of `map` as `log_type` reads it, or an error naming the fields looked
+/// for when it has none of [`identifying_fields`].
+///
+/// Each record is decided on its own, not by the object's first line, since one
+/// EventBridge rule (one Firehose stream) often carries several sources:
+/// - an EventBridge envelope is mapped by its own `source` / `detail-type` (see
+///   [`route_envelope`]), whatever the object's type;
+/// - a bare CloudTrail record (a rule with `InputPath: $.detail`) in generic JSON is
+///   read as CloudTrail;
+/// - anything else must be a record of `log_type`.
 pub(crate) fn accept(
     log_type: LogType,
     map: Map<String, Value>,
-) -> Result<Map<String, Value>, String> {
-    let map = match log_type {
-        LogType::GuardDuty | LogType::CloudTrail => unwrap_envelope(log_type, map),
-        _ => map,
-    };
+) -> Result<Fields<'static>, String> {
+    if is_envelope(&map) {
+        return Ok(route_envelope(map));
+    }
+    if log_type == LogType::Json && is_cloudtrail_record(&map) {
+        return Ok(Fields::Routed(LogType::CloudTrail, map));
+    }
     let wanted = identifying_fields(log_type);
     if wanted.is_empty() || wanted.iter().any(|k| map.contains_key(*k)) {
-        return Ok(map);
+        return Ok(Fields::Map(map));
     }
     let what = if map.contains_key("errorCode") && map.contains_key("rawData") {
         // Firehose's error output (Firehose Developer Guide, "Data transformation
         // failure handling"): the failed record is base64 in `rawData`.
         " (a Firehose error record: the failed record is base64 in rawData)"
-    } else if map.contains_key("detail-type") && map.contains_key("detail") {
-        " (an EventBridge event of another source)"
     } else {
         ""
     };
@@ -65,6 +75,14 @@ pub(crate) fn accept(
     ))
 }
 
+/// True for a CloudTrail record by its shape: the four fields every CloudTrail event
+/// has (CloudTrail User Guide, "CloudTrail record contents").
+pub(crate) fn is_cloudtrail_record(map: &Map<String, Value>) -> bool {
+    ["eventVersion", "eventTime", "eventSource", "eventName"]
+        .iter()
+        .all(|k| map.get(*k).is_some_and(Value::is_string))
+}
+
 /// True for an EventBridge event envelope: `detail-type`, `source` and an object `detail`.
 pub(crate) fn is_envelope(map: &Map<String, Value>) -> bool {
     map.get("detail-type").is_some_and(Value::is_string)
@@ -72,10 +90,46 @@ pub(crate) fn is_envelope(map: &Map<String, Value>) -> bool {
         && map.get("detail").is_some_and(Value::is_object)
 }
 
-fn unwrap_envelope(log_type: LogType, mut map: Map<String, Value>) -> Map<String, Value> {
-    if !is_envelope(&map) {
-        return map;
+/// The sources a record can be routed to by its own envelope or shape ([`Fields::Routed`]).
+pub(crate) const ROUTED_SOURCES: [LogType; 3] =
+    [LogType::CloudTrail, LogType::GuardDuty, LogType::Json];
+
+/// The source whose mapping an EventBridge event of `source` / `detail-type` takes, when
+/// the project maps its `detail`: CloudTrail for the `... via CloudTrail` detail types
+/// (`AWS API Call via CloudTrail`, `AWS Console Sign In via CloudTrail`, `AWS Service
+/// Event via CloudTrail`, ...), GuardDuty for `GuardDuty Finding` from `aws.guardduty`.
+/// Other events (GuardDuty Malware Protection scan results, Security Hub findings, EC2
+/// state changes, ...) have no mapping of their own: `None`.
+pub(crate) fn envelope_source(source: &str, detail_type: &str) -> Option<LogType> {
+    if detail_type.ends_with(" via CloudTrail") {
+        Some(LogType::CloudTrail)
+    } else if source == "aws.guardduty" && detail_type == "GuardDuty Finding" {
+        Some(LogType::GuardDuty)
+    } else {
+        None
     }
+}
+
+/// An EventBridge envelope as the record of the source its `source` / `detail-type` name
+/// ([`envelope_source`]): its `detail`, filled from the envelope. An event of a kind
+/// the project does not map, or whose `detail` has none of its source's fields, stays
+/// the whole envelope, read as generic JSON (a base event at the envelope's `time`).
+fn route_envelope(map: Map<String, Value>) -> Fields<'static> {
+    let text = |k: &str| map.get(k).and_then(Value::as_str).unwrap_or_default();
+    let mapped = envelope_source(text("source"), text("detail-type")).filter(|t| {
+        map.get("detail")
+            .and_then(Value::as_object)
+            .is_some_and(|d| identifying_fields(*t).iter().any(|k| d.contains_key(*k)))
+    });
+    match mapped {
+        Some(t) => Fields::Routed(t, unwrap_envelope(t, map)),
+        None => Fields::Routed(LogType::Json, map),
+    }
+}
+
+/// The `detail` of an EventBridge envelope, with the envelope's account, region and
+/// time filling in the record's own fields of `log_type` where it has none.
+fn unwrap_envelope(log_type: LogType, mut map: Map<String, Value>) -> Map<String, Value> {
     let Some(Value::Object(mut detail)) = map.remove("detail") else {
         return map;
     };
@@ -103,11 +157,31 @@ fn unwrap_envelope(log_type: LogType, mut map: Map<String, Value>) -> Map<String
     detail
 }
 
+/// True when a CloudTrail object holds records one after another rather than one
+/// `{"Records":[...]}` document: its first line is an EventBridge event envelope (see
+/// [`starts_with_envelope`]), or a whole JSON object with a CloudTrail record's fields
+/// and no `Records` (bare records, as an EventBridge rule with `InputPath: $.detail`
+/// writes them). `head` is what the reader holds; anything else is read as a document.
+pub(crate) fn starts_with_record_lines(head: &[u8]) -> bool {
+    if starts_with_envelope(head) {
+        return true;
+    }
+    let head = head.trim_ascii_start();
+    let line = memchr::memchr(b'\n', head).map_or(head, |i| &head[..i]);
+    let Ok(keys) = serde_json::from_slice::<HashMap<String, IgnoredAny>>(line) else {
+        return false;
+    };
+    !keys.contains_key("Records")
+        && identifying_fields(LogType::CloudTrail)
+            .iter()
+            .any(|k| keys.contains_key(*k))
+}
+
 /// True when the first line of `head` is an EventBridge event envelope (its keys are
-/// looked for, not parsed): such objects are read as JSON lines, not `{"Records":[...]}`.
-/// `head` is what the reader holds (256 KiB as objects are opened): an envelope whose
-/// `detail` key lies past it is read as a `Records` file and refused as one.
-pub(crate) fn starts_with_envelope(head: &[u8]) -> bool {
+/// looked for, not parsed). `head` is what the reader holds (256 KiB as objects are
+/// opened): an envelope whose `detail` key lies past it is read as a `Records` file and
+/// refused as one.
+fn starts_with_envelope(head: &[u8]) -> bool {
     let head = head.trim_ascii_start();
     let line = memchr::memchr(b'\n', head).map_or(head, |i| &head[..i]);
     head.first() == Some(&b'{')

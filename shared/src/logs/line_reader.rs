@@ -7,7 +7,7 @@ use super::{Emitter, Fields, ParseError};
 /// Longest line kept; the rest of a longer line is read and dropped so one huge line cannot exhaust memory.
 pub(crate) const MAX_LINE_BYTES: usize = 4 * 1024 * 1024;
 
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+pub(crate) const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// One line from a [`LineReader`], without its line terminator.
 pub(crate) struct Line<'a> {
@@ -26,7 +26,6 @@ pub(crate) struct LineReader<R> {
     number: u64,
     overflow: Option<u64>,
     max: usize,
-    replay: bool,
 }
 
 impl<R: BufRead> LineReader<R> {
@@ -41,25 +40,10 @@ impl<R: BufRead> LineReader<R> {
             number: 0,
             overflow: None,
             max,
-            replay: false,
         }
-    }
-
-    /// Makes the next [`Self::next_line`] return the current line again.
-    pub(crate) fn unread(&mut self) {
-        self.replay = true;
-    }
-
-    /// Gives back the current line's bytes and the unread rest of the input.
-    pub(crate) fn into_parts(self) -> (Vec<u8>, R) {
-        (self.buf, self.reader)
     }
 
     pub(crate) fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
-        if self.replay {
-            self.replay = false;
-            return Ok(Some(self.current()));
-        }
         self.buf.clear();
         self.overflow = None;
         let mut total: u64 = 0;
@@ -261,16 +245,5 @@ mod tests {
         );
         assert_eq!(got[2], Err((2, Some(4), "contains bad".to_owned())));
         assert_eq!(got[3], Ok((3, Some(6))));
-    }
-
-    #[test]
-    fn unread_replays_the_current_line_once() {
-        let mut lines = LineReader::new(&b"x\ny\n"[..]);
-        assert_eq!(lines.next_line().unwrap().unwrap().bytes, b"x");
-        lines.unread();
-        let again = lines.next_line().unwrap().unwrap();
-        assert_eq!((again.number, again.bytes), (1, &b"x"[..]));
-        assert_eq!(lines.next_line().unwrap().unwrap().bytes, b"y");
-        assert!(lines.next_line().unwrap().is_none());
     }
 }

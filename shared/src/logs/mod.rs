@@ -168,6 +168,21 @@ pub enum Fields<'a> {
     CloudTrail(Box<CloudTrailEvent<'a>>),
     /// A VPC flow log line read by its file's header, looked up by name.
     VpcFlow(VpcFlowRecord<'a>),
+    /// A JSON record whose own envelope or shape says which source it is, mapped as that
+    /// source's record whatever the object's type: an EventBridge event (its `detail`
+    /// for the sources the project maps, else the whole event as generic JSON), or a
+    /// bare CloudTrail record in generic JSON.
+    Routed(LogType, Map<String, Value>),
+}
+
+impl Fields<'_> {
+    /// The source this record is of when it says so itself ([`Fields::Routed`]).
+    pub fn routed_type(&self) -> Option<LogType> {
+        match self {
+            Fields::Routed(log_type, _) => Some(*log_type),
+            _ => None,
+        }
+    }
 }
 
 impl<'a> ParsedRecord<'a> {
@@ -176,6 +191,15 @@ impl<'a> ParsedRecord<'a> {
     pub fn into_owned(self) -> ParsedRecord<'static> {
         let fields = match self.fields {
             Fields::Map(map) => map,
+            Fields::Routed(log_type, map) => {
+                return ParsedRecord {
+                    index: self.index,
+                    line: self.line,
+                    fields: Fields::Routed(log_type, map),
+                    original: Cow::Owned(self.original.into_owned()),
+                    invalid_utf8: self.invalid_utf8,
+                }
+            }
             // The view was read from this very text, so it parses as an object.
             Fields::CloudTrail(_) => serde_json::from_str(&self.original).unwrap_or_default(),
             Fields::VpcFlow(view) => view.to_map(),
@@ -197,7 +221,7 @@ impl std::ops::Deref for Fields<'_> {
 
     fn deref(&self) -> &Self::Target {
         match self {
-            Fields::Map(map) => map,
+            Fields::Map(map) | Fields::Routed(_, map) => map,
             Fields::CloudTrail(_) | Fields::VpcFlow(_) => {
                 panic!("read fields of owned records (`into_owned`)")
             }
@@ -365,9 +389,15 @@ pub fn parse_stream_with<R: BufRead>(
     emit: &mut EmitFn<'_>,
 ) -> Result<ParseSummary, ParseError> {
     let mut out = Emitter::new(emit, start_index);
+    // A UTF-8 byte order mark (text re-saved on Windows) belongs to no format: the JSON
+    // document readers would refuse the object for it.
+    if reader.fill_buf()?.starts_with(line_reader::UTF8_BOM) {
+        reader.consume(line_reader::UTF8_BOM.len());
+    }
     match log_type {
-        // CloudTrail events in EventBridge envelopes (EventBridge to Firehose to S3).
-        LogType::CloudTrail if json_source::starts_with_envelope(reader.fill_buf()?) => {
+        // CloudTrail events one after another, in EventBridge envelopes or bare
+        // (EventBridge to Firehose to S3).
+        LogType::CloudTrail if json_source::starts_with_record_lines(reader.fill_buf()?) => {
             json_lines::parse(reader, log_type, &mut out)?
         }
         LogType::CloudTrail => cloudtrail::parse(reader, &mut out)?,

@@ -112,3 +112,78 @@ fn strings_longer_than_ocsf_allows_are_cut_at_a_character_boundary() {
     assert_eq!(text["message"].as_str().unwrap().len(), 65_535);
     assert_eq!(text["raw_data"].as_str().unwrap().len(), 65_535);
 }
+
+/// Ingest trial 2, defect 1: one EventBridge rule (one Firehose stream) carries several
+/// sources; each line's envelope decides its mapping, whatever the object's type or
+/// its first line. Kinds without a mapping are base events at the envelope's time.
+#[test]
+fn eventbridge_stream_maps_each_event_by_its_own_envelope() {
+    let cloudtrail = CLOUDTRAIL_EVENTBRIDGE.lines().next().unwrap();
+    let input = [
+        GUARDDUTY_EVENTBRIDGE,
+        cloudtrail,
+        MALWARE_SCAN_EVENTBRIDGE,
+        EC2_STATE_CHANGE_EVENTBRIDGE,
+    ]
+    .join("\n");
+    let key = "firehose/2024/12/01/00/security-events-1-2024-12-01-00-00-00-abcd";
+    for object_type in [LogType::CloudTrail, LogType::GuardDuty, LogType::Json] {
+        let evs = events(object_type, &input, key);
+        let classes: Vec<_> = evs.iter().map(|e| e["class_uid"].clone()).collect();
+        assert_eq!(
+            classes,
+            [json!(2004), json!(6003), json!(0), json!(0)],
+            "{object_type}"
+        );
+        let logs: Vec<_> = evs
+            .iter()
+            .map(|e| e["metadata"]["log_name"].clone())
+            .collect();
+        assert_eq!(
+            logs,
+            [
+                json!("guardduty"),
+                json!("cloudtrail"),
+                json!("json"),
+                json!("json")
+            ]
+        );
+        assert_eq!(evs[0]["severity_id"], 2);
+        assert_eq!(evs[1]["api"]["operation"], "ConsoleLogin");
+        // Nothing invented: the envelope's time and kind, severity Unknown, the event kept.
+        let scan = &evs[2];
+        assert_eq!(scan["time"], 1_709_082_061_000i64);
+        assert_eq!(
+            scan["message"],
+            "GuardDuty Malware Protection Object Scan Result"
+        );
+        assert_eq!(scan["severity_id"], 0);
+        assert!(scan["metadata"].get("labels").is_none(), "{scan:#}");
+        assert_eq!(
+            scan["unmapped"]["record"]["detail"]["scanResultDetails"]["scanResultStatus"],
+            "THREATS_FOUND"
+        );
+        assert_eq!(evs[3]["time"], 1_447_277_394_000i64);
+    }
+}
+
+/// Ingest trial 2, defect 5: bare CloudTrail records one per line (`InputPath:
+/// $.detail`) are CloudTrail, detected or forced, and each line is its own record.
+#[test]
+fn bare_cloudtrail_records_one_per_line_map_to_api_activity() {
+    let input = format!("{CLOUDTRAIL_BARE_RECORD}\n{CLOUDTRAIL_BARE_RECORD}\n");
+    let key = "firehose/2024/12/01/00/ct-detail-stream-1-2024-12-01-00-00-00-abcd";
+    for object_type in [LogType::CloudTrail, LogType::Json] {
+        let evs = events(object_type, &input, key);
+        assert_eq!(evs.len(), 2, "{object_type}");
+        for ev in evs {
+            assert_eq!(ev["class_uid"], 6003, "{object_type}");
+            assert_eq!(ev["api"]["operation"], "CreateAccessKey");
+            assert_eq!(ev["actor"]["user"]["name"], "bob");
+        }
+    }
+    assert_eq!(
+        crate::logs::detect::detect_by_content(input.as_bytes()),
+        Ok(LogType::CloudTrail)
+    );
+}

@@ -4,6 +4,7 @@ use super::classification::{Mapped, BASE_EVENT, SEVERITY_INFORMATIONAL, UNKNOWN}
 use super::lookup::{get_str, Obj};
 use super::objects::secs_to_ms;
 use super::out::EventOut;
+use crate::logs::json_source::is_envelope;
 use crate::logs::timestamp::iso8601_ms;
 use serde_json::Value;
 
@@ -57,7 +58,13 @@ fn epoch_number_ms(n: f64) -> Option<i64> {
     }
 }
 
+/// OCSF `severity_id` 0, Unknown.
+const SEVERITY_UNKNOWN: u64 = 0;
+
 pub(super) fn generic_json(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    if is_envelope(r) {
+        return eventbridge_event(r, out);
+    }
     match MESSAGE_KEYS.iter().find_map(|k| get_str(r, k)) {
         Some(m) => out.str("message", m),
         None => out.str(
@@ -72,6 +79,21 @@ pub(super) fn generic_json(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         time: TIME_KEYS
             .iter()
             .find_map(|k| r.get(*k).and_then(generic_time)),
+    }
+}
+
+/// An EventBridge event of a kind the project has no mapping for (a GuardDuty Malware
+/// Protection scan result, a Security Hub finding, an EC2 state change...): a base
+/// event at the envelope's `time`, its `detail-type` as the message, severity Unknown
+/// (the envelope does not say; a scan that found malware is not "informational"), and
+/// the whole event kept in `unmapped` / `raw_data`, so nothing is invented or lost.
+fn eventbridge_event(r: &Obj, out: &mut dyn EventOut) -> Mapped {
+    out.str("message", get_str(r, "detail-type").unwrap_or_default());
+    Mapped {
+        class: &BASE_EVENT,
+        activity: UNKNOWN,
+        severity_id: SEVERITY_UNKNOWN,
+        time: r.get("time").and_then(generic_time),
     }
 }
 

@@ -99,15 +99,17 @@ impl<'a> Normalizer<'a> {
         }
     }
 
-    /// Writes the class-specific attributes of the source's OCSF class.
+    /// Writes the class-specific attributes of the source's OCSF class: the object's
+    /// source, or the record's own ([`Fields::Routed`]).
     fn map_fields(&self, out: &mut dyn EventOut, fields: &Fields<'_>, uid: &str) -> Mapped {
         let scope = self.scope;
-        let r = match fields {
-            Fields::Map(map) => map,
+        let (log_type, r) = match fields {
+            Fields::Map(map) => (self.log_type, map),
+            Fields::Routed(log_type, map) => (*log_type, map),
             Fields::CloudTrail(view) => return cloudtrail(view, out),
             Fields::VpcFlow(view) => return vpc_flow(view, out, scope),
         };
-        match self.log_type {
+        match log_type {
             // A CloudTrail record kept as a map (an owned record, or the `detail` of an
             // EventBridge envelope): read its view again from the map.
             LogType::CloudTrail => {
@@ -115,7 +117,7 @@ impl<'a> Normalizer<'a> {
                 cloudtrail(&serde_json::from_str(&text).unwrap_or_default(), out)
             }
             LogType::VpcFlow => vpc_flow(r, out, scope),
-            LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, self.log_type),
+            LogType::Alb | LogType::ClassicElb => elb_http(r, out, scope, log_type),
             LogType::Nlb => nlb(r, out, scope),
             LogType::AlbConnection => alb_connection(r, out, scope, self.load_balancer.as_deref()),
             LogType::S3Access => s3_access(r, out, scope),
@@ -133,6 +135,7 @@ impl<'a> Normalizer<'a> {
         let (index, line) = (record.index, record.line);
         let (fields, original) = (&record.fields, record.original.as_ref());
         let uid = uid_finish(self.uid_prefix.clone(), index);
+        let log_type = fields.routed_type().unwrap_or(self.log_type);
         let mapped = self.map_fields(out, fields, &uid);
         let class = mapped.class;
         let activity = mapped.activity;
@@ -162,11 +165,11 @@ impl<'a> Normalizer<'a> {
         out.open("metadata");
         out.str("version", OCSF_VERSION);
         out.open("product");
-        out.str("name", product_name(self.log_type));
+        out.str("name", product_name(log_type));
         out.str("vendor_name", "AWS");
         out.close();
         out.str("uid", &uid);
-        out.str("log_name", self.log_type.as_str());
+        out.str("log_name", log_type.as_str());
         out.uint("sequence", index);
         out.open_array("profiles");
         for (bit, name) in PROFILES {
@@ -211,7 +214,7 @@ impl<'a> Normalizer<'a> {
                     .flatten(),
             ) {
                 (_, Some(text)) => out.json_text("record", text),
-                (Fields::Map(map), None) => out.map("record", map),
+                (Fields::Map(map) | Fields::Routed(_, map), None) => out.map("record", map),
                 (Fields::VpcFlow(view), None) => out.map("record", &view.to_map()),
                 // A typed view holds only some fields: the record is its (multi-line) text.
                 (Fields::CloudTrail(_), None) => {
@@ -240,7 +243,8 @@ impl<'a> Normalizer<'a> {
     ) -> (EventMeta, u64) {
         columns.begin();
         if columns.error().is_none() {
-            let mut class = columns.guess(log_type_classes(self.log_type)[0]);
+            let log_type = record.fields.routed_type().unwrap_or(self.log_type);
+            let mut class = columns.guess(log_type_classes(log_type)[0]);
             // A second attempt writes the event as the class it turned out to be.
             for _ in 0..2 {
                 let Some(mut out) = columns.row(class) else {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::logs::json_source::ROUTED_SOURCES;
 use crate::logs::LogType;
 use crate::normalize::log_type_classes;
 
@@ -109,7 +110,13 @@ impl std::str::FromStr for SecurityLakeSources {
                     "source name {name:?} must be 1 to 20 letters, digits, '_' or '-' (Security Lake names the provider role after it)"
                 ));
             }
-            names.insert((log_type.as_str(), class_uid), name.to_owned());
+            // A second name for the same events is a typo that would send them to the
+            // wrong source: refused, as a name serving two classes is.
+            if let Some(first) = names.insert((log_type.as_str(), class_uid), name.to_owned()) {
+                return Err(format!(
+                    "{log_type} events of class {class_uid} are named twice ({first:?} and {name:?}); give each log type and class one source name"
+                ));
+            }
         }
         let sources = SecurityLakeSources {
             names,
@@ -134,8 +141,19 @@ impl std::str::FromStr for SecurityLakeSources {
 }
 
 impl SecurityLakeSources {
-    /// The source name of `log_type`'s events of class `class_uid`.
+    /// The source name of `log_type`'s events of class `class_uid`. Events of a class
+    /// `log_type` does not have are records that said their own source (an EventBridge
+    /// stream's GuardDuty finding in a CloudTrail object): they go to that source's name.
     pub fn name(&self, log_type: LogType, class_uid: u64) -> String {
+        if !log_type_classes(log_type).contains(&class_uid) {
+            return match ROUTED_SOURCES
+                .into_iter()
+                .find(|t| log_type_classes(*t) == [class_uid])
+            {
+                Some(own) => self.name(own, class_uid),
+                None => format!("{log_type}-{class_uid}"),
+            };
+        }
         if let Some(name) = self.names.get(&(log_type.as_str(), class_uid)) {
             return name.clone();
         }
@@ -179,6 +197,17 @@ mod tests {
         assert_eq!(custom.name(LogType::ClassicElb, 4002), "elb-4002");
     }
 
+    /// Records routed by their own EventBridge envelope keep Security Lake's one class per
+    /// source: a GuardDuty finding in a CloudTrail stream goes to the GuardDuty source.
+    #[test]
+    fn events_of_another_class_than_the_objects_go_to_their_own_source() {
+        let custom: SecurityLakeSources = "guardduty=Findings".parse().unwrap();
+        assert_eq!(custom.name(LogType::CloudTrail, 2004), "Findings");
+        assert_eq!(custom.name(LogType::GuardDuty, 6003), "cloudtrail");
+        assert_eq!(custom.name(LogType::CloudTrail, 0), "json");
+        assert_eq!(custom.name(LogType::Waf, 4001), "waf-4001");
+    }
+
     #[test]
     fn source_names_that_break_security_lake_rules_are_refused() {
         for (bad, says) in [
@@ -191,6 +220,12 @@ mod tests {
             ("cloudtrail", "is not"),
             // One name for two classes: Security Lake holds one class per source.
             ("cloudtrail=Shared,vpcflow=Shared", "one class per source"),
+            // Ingest trial 2, defect 8: one log type and class named twice.
+            ("cloudtrail=A,cloudtrail=B", "twice (\"A\" and \"B\")"),
+            (
+                "cloudtrail=A,cloudtrail:6003=B",
+                "cloudtrail events of class 6003 are named twice",
+            ),
         ] {
             let err = bad.parse::<SecurityLakeSources>().unwrap_err();
             assert!(err.contains(says), "{bad}: {err}");
