@@ -9,7 +9,7 @@ use super::objects::{
     UNKNOWN_NAME,
 };
 use super::out::{opt_int, opt_str, opt_uint, EventOut};
-use crate::logs::detect::KeyScope;
+use crate::logs::detect::{is_region, KeyScope};
 use crate::logs::timestamp::clf_ms;
 use crate::logs::url_decode::percent_decode;
 use std::net::IpAddr;
@@ -44,18 +44,38 @@ pub(super) fn s3_activity(operation: &str) -> Activity {
     }
 }
 
-/// The region in an S3 endpoint such as `bucket.s3.us-west-1.amazonaws.com` or `s3.dualstack.eu-west-1.amazonaws.com`.
+/// The region an S3 endpoint host names, in the forms of the AWS General Reference
+/// ("Amazon S3 endpoints and quotas") and the S3 User Guide ("Website endpoints"):
+/// `s3.<region>`, `s3-<region>` (legacy dash form), `s3.dualstack.<region>`,
+/// `s3-fips[.dualstack].<region>`, `s3-accesspoint[-fips][.dualstack].<region>`,
+/// `s3-website-<region>` and `s3-website.<region>`, `s3-control.<region>`,
+/// `s3express-<zone>.<region>`, VPC endpoints (`...s3.<region>.vpce.amazonaws.com`),
+/// China (`.amazonaws.com.cn`); `s3-external-1` is US East (N. Virginia). Hosts that
+/// name no region (the legacy global `s3.amazonaws.com`, Transfer Acceleration
+/// `s3-accelerate`, a custom domain) give `None`, never a label that is not a region.
 pub(super) fn s3_host_region(host: &str) -> Option<&str> {
-    let mut labels = host
-        .split('.')
-        .skip_while(|l| *l != "s3" && !l.starts_with("s3-"));
-    let first = labels.next()?;
-    if let Some(region) = first.strip_prefix("s3-").filter(|r| r.contains('-')) {
-        return Some(region);
+    let host = host.trim_end_matches('.');
+    let host = host
+        .strip_suffix(".amazonaws.com")
+        .or_else(|| host.strip_suffix(".amazonaws.com.cn"))?;
+    // The endpoint's labels come last; a bucket name (which may hold dots) comes first.
+    for label in host.rsplit('.').take(4) {
+        let name = label
+            .strip_prefix("s3-website-")
+            .or_else(|| label.strip_prefix("s3-"))
+            .unwrap_or(label);
+        if name == "external-1" {
+            return Some("us-east-1");
+        }
+        if is_region(name) {
+            return Some(name);
+        }
+        // `s3` and the endpoint kinds before the region: the region, if any, came after.
+        if label == "s3" || label.starts_with("s3-") || label.starts_with("s3express-") {
+            return None;
+        }
     }
-    labels
-        .find(|l| *l != "dualstack" && *l != "s3-accesspoint")
-        .filter(|l| l.contains('-') && l.ends_with(|c: char| c.is_ascii_digit()))
+    None
 }
 
 pub(super) fn s3_access(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
@@ -164,6 +184,70 @@ mod tests {
     use crate::logs::{s3_access, LogType};
     use crate::normalize::test_support::{assert_class, events, first_event};
     use serde_json::json;
+
+    /// Ingest trial 2, defect 3: every documented S3 endpoint form gives its region, or
+    /// none; never a label such as `website-us-east-1`.
+    #[test]
+    fn s3_host_region_reads_every_documented_endpoint_form() {
+        for (host, region) in [
+            ("bkt.s3.us-west-1.amazonaws.com", Some("us-west-1")),
+            (
+                "bkt.s3.dualstack.eu-west-1.amazonaws.com",
+                Some("eu-west-1"),
+            ),
+            ("bkt.s3-fips.us-east-2.amazonaws.com", Some("us-east-2")),
+            (
+                "bkt.s3-fips.dualstack.us-west-2.amazonaws.com",
+                Some("us-west-2"),
+            ),
+            (
+                "myap-123456789012.s3-accesspoint.ap-south-1.amazonaws.com",
+                Some("ap-south-1"),
+            ),
+            (
+                "myap-123456789012.s3-accesspoint-fips.dualstack.us-east-1.amazonaws.com",
+                Some("us-east-1"),
+            ),
+            ("s3-eu-west-1.amazonaws.com", Some("eu-west-1")),
+            (
+                "www.example-site.com.s3-website-us-east-1.amazonaws.com",
+                Some("us-east-1"),
+            ),
+            (
+                "bkt.s3-website.eu-central-1.amazonaws.com",
+                Some("eu-central-1"),
+            ),
+            ("bkt.s3.cn-north-1.amazonaws.com.cn", Some("cn-north-1")),
+            (
+                "bkt.s3-website.cn-northwest-1.amazonaws.com.cn",
+                Some("cn-northwest-1"),
+            ),
+            ("bkt.s3.us-gov-west-1.amazonaws.com", Some("us-gov-west-1")),
+            (
+                "vpce-1a2b3c4d-5e6f.s3.us-east-1.vpce.amazonaws.com",
+                Some("us-east-1"),
+            ),
+            (
+                "bucket.vpce-1a2b3c4d-5e6f.s3.eu-west-3.vpce.amazonaws.com",
+                Some("eu-west-3"),
+            ),
+            (
+                "bkt--usw2-az1--x-s3.s3express-usw2-az1.us-west-2.amazonaws.com",
+                Some("us-west-2"),
+            ),
+            ("bkt.s3-external-1.amazonaws.com", Some("us-east-1")),
+            ("s3-external-1.amazonaws.com", Some("us-east-1")),
+            ("bkt.s3.amazonaws.com", None),
+            ("s3.amazonaws.com", None),
+            ("bkt.s3-accelerate.amazonaws.com", None),
+            ("bkt.s3-accelerate.dualstack.amazonaws.com", None),
+            ("www.example.com", None),
+            ("us-east-1.example.com", None),
+            ("s3-logs.s3.amazonaws.com", None),
+        ] {
+            assert_eq!(s3_host_region(host), region, "{host}");
+        }
+    }
 
     #[test]
     fn s3_access_maps_to_api_activity_with_bucket_and_object_resources() {

@@ -220,7 +220,9 @@ impl ChunkWriter {
         let region = scope
             .region
             .map(str::to_owned)
-            .or_else(|| event_region.filter(|r| is_region_name(r)))
+            // Only a region's shape may name the partition; anything else (a host name
+            // label such as `website-us-east-1`) leaves it to the configured region.
+            .or_else(|| event_region.filter(|r| crate::logs::detect::is_region(r)))
             .or(default_region)
             .unwrap_or_else(|| "unknown".to_owned());
         Partition {
