@@ -32,7 +32,9 @@ fn kind_of(name: &str) -> Kind {
     match name {
         "sc-bytes" | "sc-status" | "cs-bytes" | "c-port" | "sc-content-len" | "sc-range-start"
         | "sc-range-end" => Kind::Uint,
-        "time-taken" | "time-to-first-byte" => Kind::Seconds,
+        // `timestamp` is a real-time log field standard logging (v2) may select: epoch
+        // seconds with milliseconds (`1733047200.123`); `timestamp(ms)` epoch milliseconds.
+        "time-taken" | "time-to-first-byte" | "timestamp" | "timestamp(ms)" => Kind::Seconds,
         "cs-uri-stem" | "cs(User-Agent)" => Kind::UrlEncoded,
         "x-forwarded-for" | "cs(Referer)" => Kind::HexEscaped,
         _ => Kind::Str,
@@ -91,17 +93,41 @@ impl CloudFrontFields {
                 Kind::Seconds => put_f64(&mut m, name, value)?,
             }
         }
-        if let (Some(Value::String(date)), Some(Value::String(time))) =
-            (m.get("date"), m.get("time"))
-        {
-            if date_and_time_ms(date, time).is_none() {
-                return Err(format!(
-                    "fields `date` and `time`: expected YYYY-MM-DD and HH:MM:SS, found {date:?} and {time:?}"
-                ));
+        match (m.get("date"), m.get("time")) {
+            (Some(Value::String(date)), Some(Value::String(time))) => {
+                if date_and_time_ms(date, time).is_none() {
+                    return Err(format!(
+                        "fields `date` and `time`: expected YYYY-MM-DD and HH:MM:SS, found {date:?} and {time:?}"
+                    ));
+                }
             }
+            // Half a time is no time: the record is reported rather than placed at the
+            // object's time.
+            (Some(_), None) | (None, Some(_)) if record_time_ms(&m).is_none() => {
+                return Err(
+                    "fields `date` and `time` come together; this record has only one of them"
+                        .to_owned(),
+                );
+            }
+            _ => {}
         }
         Ok(m)
     }
+}
+
+/// The request time of a parsed CloudFront record, in epoch milliseconds: `date` and
+/// `time` (standard logs), else `timestamp(ms)` or `timestamp` (real-time log fields
+/// that standard logging v2 can select).
+pub fn record_time_ms(m: &Map<String, Value>) -> Option<i64> {
+    if let (Some(Value::String(date)), Some(Value::String(time))) = (m.get("date"), m.get("time")) {
+        return date_and_time_ms(date, time);
+    }
+    let ms = m.get("timestamp(ms)").and_then(Value::as_f64).or_else(|| {
+        m.get("timestamp")
+            .and_then(Value::as_f64)
+            .map(|s| s * 1000.0)
+    })?;
+    (ms.is_finite() && ms > 0.0).then(|| ms.round() as i64)
 }
 
 struct CloudFrontFormat {

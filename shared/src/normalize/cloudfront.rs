@@ -7,7 +7,7 @@ use super::objects::{
     write_http_status, write_tls, write_traffic,
 };
 use super::out::{opt_int, opt_str, opt_uint, EventOut};
-use crate::logs::timestamp::date_and_time_ms;
+use crate::logs::cloudfront::record_time_ms;
 use std::net::IpAddr;
 
 pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
@@ -85,10 +85,7 @@ pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     // CloudFront is global; its logs name no account or region.
     write_cloud(out, None, None, None);
 
-    let time = match (get_str(r, "date"), get_str(r, "time")) {
-        (Some(d), Some(t)) => date_and_time_ms(d, t),
-        _ => None,
-    };
+    let time = record_time_ms(r);
     Mapped {
         class: &HTTP_ACTIVITY,
         activity: http_activity(method),
@@ -150,6 +147,39 @@ mod tests {
         assert_eq!(
             ev["http_request"]["referrer"],
             "https://www.example.com/a b"
+        );
+    }
+
+    /// Ingest trial 2, defect 4: standard logging (v2) may select the real-time field
+    /// `timestamp` (epoch seconds with milliseconds) or `timestamp(ms)` instead of
+    /// `date` and `time`: the request's time, never the object's.
+    #[test]
+    fn cloudfront_v2_timestamp_fields_give_the_request_time() {
+        let input = "#Version: 1.0\n#Fields: timestamp c-ip cs-method cs(Host) cs-uri-stem sc-status cs(User-Agent) x-edge-request-id x-edge-location\n1733047200.123\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\tcurl/8.0\treqA==\tFRA56-P1\n";
+        let key = "AWSLogs/123456789012/CloudFront/E2QWRUHEXAMPLE/2024/12/01/10/E2QWRUHEXAMPLE.2024-12-01-10.abcd1234.gz";
+        let ev = first_event(LogType::CloudFront, input, key);
+        assert_eq!(ev["time"], 1_733_047_200_123i64);
+        assert!(ev["metadata"].get("labels").is_none(), "{ev:#}");
+        let ms = "#Version: 1.0\n#Fields: timestamp(ms) c-ip sc-status\n1733047200123\t192.0.2.100\t200\n";
+        assert_eq!(
+            first_event(LogType::CloudFront, ms, key)["time"],
+            1_733_047_200_123i64
+        );
+        // A time field that does not read as one is the record's error, not the object's time.
+        let bad = "#Version: 1.0\n#Fields: timestamp c-ip sc-status\nyesterday\t192.0.2.100\t200\n";
+        let got = crate::logs::test_support::collect(LogType::CloudFront, bad);
+        assert!(got.records.is_empty());
+        assert!(
+            got.errors[0].reason.contains("`timestamp`"),
+            "{:?}",
+            got.errors
+        );
+        let half = "#Version: 1.0\n#Fields: date c-ip sc-status\n2024-12-01\t192.0.2.100\t200\n";
+        let got = crate::logs::test_support::collect(LogType::CloudFront, half);
+        assert!(
+            got.errors[0].reason.contains("`date` and `time`"),
+            "{:?}",
+            got.errors
         );
     }
 }
