@@ -21,9 +21,7 @@ use s3connector::ingest::IngestConfig;
 use s3connector::logs::LogType;
 use s3connector::normalize::{RawMode, SourceObject, TimeSource};
 use s3connector::object::{self, BombLimits};
-use s3connector::pipeline::{
-    self, choose_type, resolve_type, PipelineOptions, TypeChoice, TypeOverrides,
-};
+use s3connector::pipeline::{self, choose_type, resolve_type, PipelineOptions, TypeChoice};
 use s3connector::sink::layout::OutputFormat;
 use s3connector::sink::s3::ChunkWriter;
 use s3connector::sink::{BatchSource, Events};
@@ -72,7 +70,9 @@ enum Command {
     Parse {
         /// Local path, `-` for stdin, or s3://bucket/key.
         input: String,
-        /// Log type, or `auto` to detect it from the key and the content.
+        /// Log type, or `auto` to detect it as the ingest function does: an
+        /// S3CONNECTOR_LOG_TYPE_OVERRIDES entry (a local file's bucket is `local`), then
+        /// the key, then the content.
         #[arg(long = "type", default_value = "auto")]
         log_type: String,
         /// Where the original record goes: auto (JSON verbatim under unmapped.record,
@@ -86,7 +86,8 @@ enum Command {
         /// Write the objects the S3 sink would write for this input to FILE (gzip NDJSON
         /// or Parquet) instead of NDJSON on stdout. An input of several chunks, or a
         /// Parquet chunk of several OCSF classes, gives several files: FILE, then
-        /// FILE's name with -1, -2... before its extension.
+        /// FILE's name with -1, -2... before its extension, which starts at the name's
+        /// first dot (c.json.gz, c-1.json.gz, c-2.json.gz).
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },
@@ -621,7 +622,9 @@ async fn parse(
         let mut reader = opened.reader;
         let choice = match forced {
             Some(t) => TypeChoice::Parse(t),
-            None => choose_type(&TypeOverrides::default(), &source.bucket, &source.key),
+            // The deployment's overrides, as the ingest function applies them (a local
+            // file's bucket is `local`, its key the path).
+            None => choose_type(&settings.overrides, &source.bucket, &source.key),
         };
         if let TypeChoice::Skip(reason) = &choice {
             eprintln!("{input}: skipped: {reason}");
@@ -742,18 +745,21 @@ fn rejected(message: &str) -> ExitCode {
     ExitCode::from(exit::REJECTED)
 }
 
-/// `out` for the first output file, then `out` with `-<n>` before its extension.
+/// `out` for the first output file, then `out` with `-<n>` before its extension, which
+/// is everything from the name's first dot (`c.json.gz` gives `c-1.json.gz`), so a
+/// glob of the first name's extension matches every chunk.
 fn numbered(out: &std::path::Path, n: usize) -> std::path::PathBuf {
     if n == 0 {
         return out.to_path_buf();
     }
-    let stem = out
-        .file_stem()
+    let name = out
+        .file_name()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let name = match out.extension() {
-        Some(ext) => format!("{stem}-{n}.{}", ext.to_string_lossy()),
-        None => format!("{stem}-{n}"),
+    // A leading dot starts a hidden file's name, not its extension.
+    let name = match name.char_indices().skip(1).find(|(_, c)| *c == '.') {
+        Some((dot, _)) => format!("{}-{n}{}", &name[..dot], &name[dot..]),
+        None => format!("{name}-{n}"),
     };
     out.with_file_name(name)
 }

@@ -46,7 +46,9 @@ fn parse_out_cuts_chunks_by_s3connector_chunk_records_as_the_s3_sink_does() {
     std::fs::create_dir_all(&dir.0).unwrap();
     let input = dir.0.join("flows.log");
     std::fs::write(&input, flows(250)).unwrap();
-    for (format, ext) in [("parquet", "parquet"), ("ndjson", "gz")] {
+    // Ingest trial 2, defect 9: `-<n>` goes before the whole extension (`.json.gz`), so a
+    // glob of the first file's extension matches every chunk.
+    for (format, ext) in [("parquet", "parquet"), ("ndjson", "json.gz")] {
         let out = dir.0.join(format!("{format}.{ext}"));
         let stderr = parse(&input, format, &out, "100");
         // One file per chunk of 100 records, named by the chunk's first record index.
@@ -107,4 +109,34 @@ fn parse_of_a_rejected_input_exits_1_not_as_a_usage_error() {
         .output()
         .expect("the CLI runs");
     assert_eq!(output.status.code(), Some(2));
+}
+
+/// Ingest trial 2, defect 7: `parse` applies S3CONNECTOR_LOG_TYPE_OVERRIDES as the ingest
+/// function does (a local file's bucket is `local`); `--type` still wins.
+#[test]
+fn parse_applies_log_type_overrides_as_the_ingest_function_does() {
+    let dir = TempDir(std::env::temp_dir().join(format!("s3c-parse-ovr-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let input = dir.0.join("flows.log");
+    std::fs::write(&input, flows(3)).unwrap();
+    let run = |overrides: &str, forced: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_s3connector"));
+        cmd.arg("parse").arg(&input);
+        if let Some(t) = forced {
+            cmd.args(["--type", t]);
+        }
+        let output = cmd
+            .env("S3CONNECTOR_LOG_TYPE_OVERRIDES", overrides)
+            .output()
+            .expect("the CLI runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "{stderr}");
+        stderr
+    };
+    assert!(run("", None).contains(": type vpcflow,"));
+    assert!(run("local=text", None).contains(": type text,"));
+    let prefix = format!("local/{}=text", dir.0.display());
+    assert!(run(&prefix, None).contains(": type text,"));
+    assert!(run("other-bucket=text", None).contains(": type vpcflow,"));
+    assert!(run("local=text", Some("vpcflow")).contains(": type vpcflow,"));
 }
