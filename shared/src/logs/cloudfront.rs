@@ -94,13 +94,14 @@ impl CloudFrontFields {
             }
         }
         match (m.get("date"), m.get("time")) {
-            (Some(Value::String(date)), Some(Value::String(time))) => {
-                if date_and_time_ms(date, time).is_none() {
-                    return Err(format!(
-                        "fields `date` and `time`: expected YYYY-MM-DD and HH:MM:SS, found {date:?} and {time:?}"
-                    ));
-                }
+            (Some(Value::String(date)), Some(Value::String(time)))
+                if date_and_time_ms(date, time).is_none() =>
+            {
+                return Err(format!(
+                    "fields `date` and `time`: expected YYYY-MM-DD and HH:MM:SS, found {date:?} and {time:?}"
+                ));
             }
+            (Some(_), Some(_)) => {}
             // Half a time is no time: the record is reported rather than placed at the
             // object's time.
             (Some(_), None) | (None, Some(_)) if record_time_ms(&m).is_none() => {
