@@ -35,8 +35,10 @@ fn kind_of(name: &str) -> Kind {
         // `timestamp` is a real-time log field standard logging (v2) may select: epoch
         // seconds with milliseconds (`1733047200.123`); `timestamp(ms)` epoch milliseconds.
         "time-taken" | "time-to-first-byte" | "timestamp" | "timestamp(ms)" => Kind::Seconds,
-        "cs-uri-stem" | "cs(User-Agent)" => Kind::UrlEncoded,
-        "x-forwarded-for" | "cs(Referer)" => Kind::HexEscaped,
+        // Real-time log names (`cs-user-agent`, `cs-referer`) that standard logging v2 may
+        // select are read as their standard-log twins.
+        "cs-uri-stem" | "cs(User-Agent)" | "cs-user-agent" => Kind::UrlEncoded,
+        "x-forwarded-for" | "cs(Referer)" | "cs-referer" => Kind::HexEscaped,
         _ => Kind::Str,
     }
 }

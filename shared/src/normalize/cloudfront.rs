@@ -16,7 +16,9 @@ pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     write_http_method(out, method);
 
     let scheme = get_str(r, "cs-protocol");
-    let host = get_str(r, "x-host-header").or_else(|| get_str(r, "cs(Host)"));
+    // Standard log names, else the real-time log names standard logging v2 may select.
+    let cs_host = get_str(r, "cs(Host)").or_else(|| get_str(r, "cs-host"));
+    let host = get_str(r, "x-host-header").or(cs_host);
     let path = get_str(r, "cs-uri-stem");
     let query = get_str(r, "cs-uri-query");
     out.open("url");
@@ -33,8 +35,16 @@ pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     opt_str(out, "path", path);
     opt_str(out, "query_string", query);
     out.close();
-    opt_str(out, "user_agent", get_str(r, "cs(User-Agent)"));
-    opt_str(out, "referrer", get_str(r, "cs(Referer)"));
+    opt_str(
+        out,
+        "user_agent",
+        get_str(r, "cs(User-Agent)").or_else(|| get_str(r, "cs-user-agent")),
+    );
+    opt_str(
+        out,
+        "referrer",
+        get_str(r, "cs(Referer)").or_else(|| get_str(r, "cs-referer")),
+    );
     opt_str(out, "version", get_str(r, "cs-protocol-version"));
     opt_str(out, "uid", get_str(r, "x-edge-request-id"));
     if let Some(xff) = get_str(r, "x-forwarded-for") {
@@ -69,7 +79,7 @@ pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     );
     // The distribution's domain; CloudFront itself when the log has no host fields.
     out.open("dst_endpoint");
-    match get_str(r, "cs(Host)").or(host) {
+    match cs_host.or(host) {
         Some(h) => out.str("hostname", h),
         None => out.str("svc_name", "cloudfront"),
     }
@@ -173,6 +183,15 @@ mod tests {
             got.errors[0].reason.contains("`timestamp`"),
             "{:?}",
             got.errors
+        );
+        // Real-time log names for the standard log's header fields.
+        let realtime = "#Version: 1.0\n#Fields: timestamp c-ip cs-method cs-host cs-uri-stem sc-status cs-user-agent cs-referer\n1733047200.123\t192.0.2.100\tGET\td111111abcdef8.cloudfront.net\t/a\t200\tcurl/8.0%20x\thttps://example.com/\n";
+        let ev = first_event(LogType::CloudFront, realtime, key);
+        assert_eq!(ev["http_request"]["user_agent"], "curl/8.0 x");
+        assert_eq!(ev["http_request"]["referrer"], "https://example.com/");
+        assert_eq!(
+            ev["http_request"]["url"]["hostname"],
+            "d111111abcdef8.cloudfront.net"
         );
         let half = "#Version: 1.0\n#Fields: date c-ip sc-status\n2024-12-01\t192.0.2.100\t200\n";
         let got = crate::logs::test_support::collect(LogType::CloudFront, half);
