@@ -619,7 +619,7 @@ impl Classifier {
                 w.deferred = Some(at);
             }
         }
-        let numbers = self.min_number_digits != usize::MAX;
+        let numbers = (self.min_number_digits != usize::MAX).then_some(self.min_number_digits);
         let mut pos = w.accept.start;
         let mut cursor = self.searchers.cursor();
         while pos < hay.len() {
