@@ -46,7 +46,10 @@ pub(crate) fn secret_assignment_name(name: &str) -> Option<String> {
             }
         })
         .collect();
-    (SECRET_NAME.is_match(&plain) && !names_a_reference(plain.as_bytes())).then_some(plain)
+    // Docker's and npm's `auth` / `_auth` settings hold base64 `user:password`.
+    let auth = plain.eq_ignore_ascii_case("auth") || plain.eq_ignore_ascii_case("_auth");
+    ((SECRET_NAME.is_match(&plain) && !names_a_reference(plain.as_bytes())) || auth)
+        .then_some(plain)
 }
 
 const AWS_SECRET_DESCRIPTION: &str = "AWS secret access key: 40 base64 characters of high entropy, named as one (aws_secret_access_key = ..., SecretAccessKey, secret_key, a CSV column or JSON key of such a name, or a keyword nearby)";
@@ -206,6 +209,30 @@ pub(crate) const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
+        id: "http_basic_auth",
+        category: Category::Credentials,
+        description: BASIC_AUTH_DESCRIPTION,
+        keywords: &[],
+        rule: Rule::Pattern {
+            // RFC 7617's scheme name is case-insensitive; these are the spellings in use.
+            regex: r"\b(?:Basic|basic|BASIC) +[A-Za-z0-9+/]{6,}={0,2}",
+            check: basic_auth,
+        },
+    },
+    Detector {
+        id: "http_basic_auth",
+        category: Category::Credentials,
+        description: BASIC_AUTH_DESCRIPTION,
+        keywords: &[],
+        rule: Rule::Pattern {
+            // Docker's config.json (`"auth": "..."`) and npm's .npmrc (`_auth=...`).
+            // (A JSON key `auth` reaches the pass as `auth=<value>`, see
+            // `secret_assignment_name`.)
+            regex: r#"(?:"auth"[ \t]*:[ \t]*"|\b_?auth[ \t]*=[ \t]*"?)[A-Za-z0-9+/]{6,}={0,2}"#,
+            check: basic_auth,
+        },
+    },
+    Detector {
         id: "aws_secret_access_key",
         category: Category::Credentials,
         description: AWS_SECRET_DESCRIPTION,
@@ -332,6 +359,47 @@ fn url_password(c: &Candidate<'_>) -> Option<Verdict> {
         span: colon + 1..at,
         need: HIGH,
     })
+}
+
+const BASIC_AUTH_DESCRIPTION: &str = "HTTP Basic credentials (Macie's HTTP_BASIC_AUTH_HEADER): base64 of user:password after `Basic ` (an Authorization or Proxy-Authorization header), or in Docker's config.json `auth` and npm's `_auth`; the value must decode to printable `user:password`, placeholders excluded";
+
+/// Whether `b64` (standard alphabet, padding optional) decodes to printable
+/// `user:password` text with a password that is not a placeholder (RFC 7617's
+/// user-pass; the user may be empty).
+fn basic_credentials(b64: &[u8]) -> bool {
+    let trimmed = b64.strip_suffix(b"==").or_else(|| b64.strip_suffix(b"="));
+    let Ok(decoded) =
+        base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed.unwrap_or(b64))
+    else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&decoded) else {
+        return false;
+    };
+    let Some((_, password)) = text.split_once(':') else {
+        return false;
+    };
+    !password.is_empty() && !text.chars().any(char::is_control) && !placeholder(password.as_bytes())
+}
+
+/// The base64 token at the end of a candidate (`=` only as its closing padding).
+fn trailing_token(b: &[u8]) -> std::ops::Range<usize> {
+    let body = b.len() - b.iter().rev().take_while(|&&x| x == b'=').count();
+    let start = b[..body]
+        .iter()
+        .rposition(|&x| !(x.is_ascii_alphanumeric() || matches!(x, b'+' | b'/')))
+        .map_or(0, |i| i + 1);
+    start..b.len()
+}
+
+/// `Basic <base64>`, Docker's `"auth": "<base64>"` and npm's `_auth=<base64>`: the token,
+/// when it is the whole word and decodes to credentials.
+fn basic_auth(c: &Candidate<'_>) -> Option<Verdict> {
+    if is_word(c.after()) || matches!(c.after(), Some(b'+' | b'/' | b'=')) {
+        return None;
+    }
+    let span = trailing_token(c.bytes());
+    basic_credentials(&c.bytes()[span.clone()]).then_some(Verdict { span, need: HIGH })
 }
 
 /// Splits an assignment candidate into its name and the value's span.
@@ -730,6 +798,46 @@ mod tests {
             "p4ssw0rdRedis99",
         );
         assert_clean("url_password", "https://example.org/a:b@c"); // no userinfo before the path
+    }
+
+    #[test]
+    fn basic_auth_headers_and_settings_decode_to_user_and_password() {
+        // alice:S3cr3t-Passw0rd-2024
+        let token = "YWxpY2U6UzNjcjN0LVBhc3N3MHJkLTIwMjQ=";
+        assert_finds(
+            "http_basic_auth",
+            &format!("Authorization: Basic {token}\r\n"),
+            token,
+        );
+        assert_finds(
+            "http_basic_auth",
+            &format!("curl -H 'Proxy-Authorization: basic {token}' https://x"),
+            token,
+        );
+        assert_finds(
+            "http_basic_auth",
+            &format!("config.json: {{\"auths\":{{\"https://index.docker.io/v1/\":{{\"auth\":\"{token}\"}}}}}}"),
+            token,
+        );
+        assert_finds(
+            "http_basic_auth",
+            &format!("//registry.npmjs.org/:_auth={token}"),
+            token,
+        );
+        // Without padding, and an empty user name.
+        assert_finds(
+            "http_basic_auth",
+            "Basic OlMzY3IzdFBhc3M",
+            "OlMzY3IzdFBhc3M",
+        );
+        // Not credentials: no colon (user only), a placeholder password, a word.
+        assert_clean("http_basic_auth", "Authorization: Basic YWxpY2U="); // alice
+        assert_clean(
+            "http_basic_auth",
+            "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+        ); // user:password
+        assert_clean("http_basic_auth", "Basic Settings and Basic configuration");
+        assert_clean("http_basic_auth", "Authorization: Basic ${CREDENTIALS}");
     }
 
     #[test]
