@@ -930,6 +930,9 @@ impl Classifier {
             return;
         };
         let plain = raw.iter().all(u8::is_ascii_digit);
+        if international.is_none() && !super::personal::national_phone_shape(w.hay, &span) {
+            return;
+        }
         if plain && !self.keyword_for(w, entry, &span) {
             // Unformatted digits count only with a keyword: parsing them (the library's
             // costliest case, and most digit runs in logs) is not needed.

@@ -61,10 +61,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "es_dni",
         category: Category::NationalId,
-        description: "Spanish DNI: 8 digits and the mod-23 control letter (Real Decreto 1553/2005)",
+        description: "Spanish DNI: 8 digits (also dotted, 12.345.678-Z) and the mod-23 control letter (Real Decreto 1553/2005); 7 digits (a leading 0 left out) or a lower-case letter only with a keyword; not the mantissa of a number in E notation",
         keywords: &["dni", "documento nacional", "nif"],
         rule: Rule::Pattern {
-            regex: r"\b[0-9]{8}-?[A-Z]\b",
+            regex: r"\b(?:[0-9]{7,8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[- ]?[A-Za-z]\b",
             check: es_dni,
         },
     },
@@ -303,13 +303,33 @@ fn dni_letter_ok(n: u32, letter: u8) -> bool {
     DNI_LETTERS[(n % 23) as usize] == letter
 }
 
-/// Spanish DNI: the letter is `TRWAGMYFPDXBNJZSQVHLCKE`[number mod 23].
+/// Spanish DNI: the letter is `TRWAGMYFPDXBNJZSQVHLCKE`[number mod 23]. Written as 8
+/// digits, or dotted by thousands (`12.345.678-Z`); 7 digits (the leading 0 left out), a
+/// lower-case letter and a letter after a space are common too but also look like other
+/// ids or text, so they need a keyword. The digits of a number in E notation (`5.70064485E+10`) are not a DNI.
 fn es_dni(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let letter = *b.last()?;
+    let digits: Vec<u8> = b.iter().copied().filter(u8::is_ascii_digit).collect();
+    let exponent = matches!(letter, b'E' | b'e') && matches!(c.after(), Some(b'+' | b'-'));
+    let fraction =
+        c.before() == Some(b'.') && c.preceding(2).first().is_some_and(u8::is_ascii_digit);
+    if exponent || fraction || matches!(c.before(), Some(b'.' | b',')) {
+        return None;
+    }
     // 00000000T passes the check but is a form's placeholder, never issued.
-    let placeholder = b[..8].iter().all(|&d| d == b'0');
-    (!placeholder && dni_letter_ok(number(&b[..8]), letter)).then(|| Verdict::whole(c, MEDIUM))
+    let placeholder = digits.iter().all(|&d| d == b'0');
+    if placeholder || !dni_letter_ok(number(&digits), letter.to_ascii_uppercase()) {
+        return None;
+    }
+    // A letter after a space may be the next word (`12345678 I think`).
+    let spaced = b.contains(&b' ');
+    let need = if digits.len() == 8 && letter.is_ascii_uppercase() && !spaced {
+        MEDIUM
+    } else {
+        Need::Keyword
+    };
+    Some(Verdict::whole(c, need))
 }
 
 /// Spanish NIE: X, Y, Z stand for 0, 1, 2, then the DNI rule.
@@ -668,6 +688,19 @@ mod tests {
         assert_finds("es_dni", "DNI 12345678Z", "12345678Z");
         assert_clean("es_dni", "DNI 12345678A");
         assert_clean("es_dni", "DNI 00000000T");
+        // Written forms: dotted, with a space, 7 digits or a lower-case letter with a
+        // keyword (Presidio's NIF test vectors), but not without one.
+        assert_finds("es_dni", "DNI 12.345.678-Z", "12.345.678-Z");
+        assert_finds("es_dni", "NIF: 12345678 Z", "12345678 Z");
+        assert_finds("es_dni", "DNI 1111111-G", "1111111-G");
+        assert_finds("es_dni", "dni 12345678z", "12345678z");
+        assert_clean("es_dni", "part 1111111-G shipped");
+        assert_clean("es_dni", "ref 12345678z");
+        assert_clean("es_dni", "pages 12345678 Z later");
+        // Numbers in E notation: the mantissa's digits are not a DNI.
+        assert_clean("es_dni", "S4,5.70064485E+10,2024-05-01T10:32:00Z");
+        assert_clean("es_dni", "Decimal('1.38435736E+12')");
+        assert_clean("es_dni", "x = 1,70064485E-3");
         assert_clean("es_nie", "NIE X0000000T");
         assert_finds("es_nie", "NIE X1234567L", "X1234567L");
         assert_clean("es_nie", "NIE X1234567A");
