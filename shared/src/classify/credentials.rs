@@ -459,9 +459,11 @@ fn aws_secret_alone(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 /// Name endings that say the value refers to a secret rather than holds one: its id,
-/// ARN, name, hash, file or reference (`accessKeyId`, `private_key_id`, `secretArn`,
-/// `passwordHash`, `api_key_file`).
-const REFERENCE_SUFFIXES: &[&str] = &["id", "ids", "arn", "name", "hash", "file", "path", "ref"];
+/// ARN, name, hash, file, reference, type or address (`accessKeyId`, `private_key_id`,
+/// `secretArn`, `passwordHash`, `api_key_file`, `token_type`, `token_uri`).
+const REFERENCE_SUFFIXES: &[&str] = &[
+    "id", "ids", "arn", "name", "hash", "file", "path", "ref", "type", "uri", "url", "endpoint",
+];
 
 /// Whether a secret's name says its value is a reference to the secret (see
 /// [`REFERENCE_SUFFIXES`]): the suffix must begin a word (`_id`, `-id`, `.id`, `KeyId`).
@@ -483,11 +485,19 @@ pub(crate) fn names_a_reference(name: &[u8]) -> bool {
     })
 }
 
-/// Whether an assigned value is code that reads a secret from elsewhere, not a secret: a
-/// call (`config.get(`, `get_random_secret_key()`) or a dotted name
-/// (`process.env.JWT_SECRET`, `settings.STRIPE_API_KEY`, `user.passwordHash`).
+/// Whether an assigned value is code that reads a secret from elsewhere, or points to
+/// something, not a secret: a call (`config.get(`, `get_random_secret_key()`), an index,
+/// a dotted name (`process.env.JWT_SECRET`, `settings.STRIPE_API_KEY`,
+/// `user.passwordHash`), an ARN or a URL.
 fn code_reference(v: &[u8]) -> bool {
-    if v.contains(&b'(') {
+    // A call, an index (`line[start:pos]`, `os.environ["DB_PASSWORD"]`), a resource's ARN
+    // or a URL without user info (`https://oauth2.googleapis.com/token`).
+    if v.contains(&b'(')
+        || v.contains(&b'[')
+        || v.starts_with(b"arn:")
+        || v.starts_with(b"http://")
+        || v.starts_with(b"https://")
+    {
         return true;
     }
     let identifier = |part: &[u8]| {
@@ -512,13 +522,54 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
         .strip_suffix(b"\"")
         .or_else(|| v.strip_suffix(b"'"))
         .unwrap_or(v);
-    if v.len() < 8 || placeholder(v) || code_reference(v) || entropy(v) < 3.0 {
+    let quoted = matches!(b.get(value.start.wrapping_sub(1)), Some(b'"' | b'\''));
+    if v.len() < 8
+        || placeholder(v)
+        || code_reference(v)
+        || entropy(v) < 3.0
+        || inside_a_string(c, name)
+        || (!quoted && identifier_without_digits(v))
+        || words(v)
+    {
         return None;
     }
     Some(Verdict {
         span: value.start..value.start + v.len(),
         need: Need::Alone(Confidence::Medium),
     })
+}
+
+/// An unquoted value that is a plain identifier with no digit (`nextchar`,
+/// `current_token`, `Whitespace`): in code, a variable; a written secret is quoted there,
+/// and one in a config file has digits or symbols.
+fn identifier_without_digits(v: &[u8]) -> bool {
+    v.first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && v.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
+}
+
+/// Lower-case words joined by `-` (`quoted-string`, `content-transfer-encoding`): a
+/// keyword or a header name, not a generated or chosen secret.
+fn words(v: &[u8]) -> bool {
+    v.contains(&b'-')
+        && v.split(|&b| b == b'-')
+            .all(|w| w.len() >= 2 && w.iter().all(u8::is_ascii_lowercase))
+}
+
+/// Whether the assignment's name is a namespace inside a value, as in the GuardDuty
+/// finding type `CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin`: `:` follows the
+/// name with no blank or quote, and the name opens a quoted string (its quote is not
+/// closed before `:`) or is a capitalised word (a JSON value on its own, a column).
+fn inside_a_string(c: &Candidate<'_>, name: &[u8]) -> bool {
+    let b = c.bytes();
+    let op = name.len();
+    if b.get(op) != Some(&b':') || matches!(b.get(op + 1), Some(b' ' | b'\t' | b'"' | b'\'')) {
+        return false;
+    }
+    let opened = matches!(c.before(), Some(q @ (b'"' | b'\'')) if !name.contains(&q));
+    let namespace = name.first().is_some_and(u8::is_ascii_uppercase)
+        && name.iter().all(u8::is_ascii_alphanumeric);
+    opened || namespace
 }
 
 #[cfg(test)]
@@ -852,5 +903,35 @@ mod tests {
         assert_clean("generic_secret", "password: ${PASSWORD}");
         assert_clean("generic_secret", "password=aaaaaaaaaaaa");
         assert_clean("generic_secret", "token: <your-token-here>");
+        // Still secrets: unquoted with digits, quoted letters, a passphrase in quotes
+        // with capitals.
+        assert_finds("generic_secret", "DB_PASSWORD=hunter2horse", "hunter2horse");
+        assert_finds(
+            "generic_secret",
+            "password = 'SnowyOwlBridge'",
+            "SnowyOwlBridge",
+        );
+    }
+
+    /// Code and data a trial found reported (CPython's standard library, a GuardDuty
+    /// finding, CloudTrail's userIdentity, a GCP service-account key file).
+    #[test]
+    fn code_identifiers_types_arns_and_urls_are_not_secrets() {
+        for text in [
+            "        token_type = 'quoted-string'",
+            "    mime = {'token': 'content-transfer-encoding'}",
+            "        self.token = nextchar",
+            "        cache_token = current_token",
+            "        self.username, self.password = credentials",
+            "            token = line[start:pos]",
+            "PseudoToken = Whitespace + group(PseudoExtras, Number, Funny)",
+            "password = os.environ[\"DB_PASSWORD\"]",
+            r#"finding {"type": "CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin"}"#,
+            "type CredentialAccess:Kubernetes/MaliciousIPCaller.Custom seen",
+            r#"x "credentialsIssuedTo": "arn:aws:lambda:us-east-1:123456789012:function:f""#,
+            r#"x "token_uri": "https://oauth2.googleapis.com/token","#,
+        ] {
+            assert_clean("generic_secret", text);
+        }
     }
 }

@@ -945,7 +945,9 @@ impl Classifier {
                 .iter()
                 .filter(|r| r.may_hold(raw, digits))
                 .any(|r| {
-                    phonenumber::parse(Some(r.id), text).is_ok_and(|n| phonenumber::is_valid(&n))
+                    phonenumber::parse(Some(r.id), text).is_ok_and(|n| {
+                        phonenumber::is_valid(&n) && super::personal::grouped_as_national(raw, &n)
+                    })
                 })
         };
         if !valid {

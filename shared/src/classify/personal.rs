@@ -475,6 +475,30 @@ pub(crate) fn national_phone_shape(hay: &[u8], span: &std::ops::Range<usize>) ->
         .all(|g| g.len() >= 2)
 }
 
+/// Whether the digit groups of a national number as written (`raw`) end as the region
+/// writes its numbers: the last group at least as long as the last group of the
+/// library's national format, or three digits (`0207 946 0958` and `07400 123 456` are
+/// written so in the UK; `6107-1415-32` is not a US number as written, `610-714-1532`
+/// is). One group (digits alone) passes: it needs a keyword anyway.
+pub(crate) fn grouped_as_national(raw: &[u8], number: &phonenumber::PhoneNumber) -> bool {
+    let last = |text: &[u8]| {
+        text.split(|b| !b.is_ascii_digit())
+            .rfind(|g| !g.is_empty())
+            .map_or(0, <[u8]>::len)
+    };
+    let groups = raw
+        .split(|b| !b.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .count();
+    if groups < 2 {
+        return true;
+    }
+    let national = phonenumber::format(number)
+        .mode(phonenumber::Mode::National)
+        .to_string();
+    last(raw) >= last(national.as_bytes()).min(3)
+}
+
 /// A region national phone numbers are parsed in, with what such a number can look like
 /// as written, from libphonenumber's metadata: a digit run that cannot be one (an HTTP
 /// status and a byte count, `200 1532`) is passed over without calling the parser, which
@@ -751,6 +775,7 @@ mod tests {
             "ref 3044 51662 2 ok",
             // Identifiers glued to words; Debian versions.
             "batch aix-6107-1415-32 done",
+            "batch 6107-1415-32 done",
             "ii libfoo 20220623.1-1+deb12u2 amd64",
             "ca-certificates 0~20171227-0.3+deb12u1 all",
         ] {
