@@ -32,8 +32,8 @@ use super::numbers;
 /// Detectors whose every match starts this many bytes (one of the list) before the first
 /// digit of a number run: letters, maybe a separator, then digits. A letter ends a number
 /// run, so those digits always begin one, and trying the pattern anchored there finds the
-/// same matches as searching for it. Every match also starts with an upper-case ASCII
-/// letter at a word boundary, which is checked before the pattern is tried.
+/// same matches as searching for it. Every match also starts with an ASCII letter at a
+/// word boundary, which is checked before the pattern is tried.
 pub(crate) const BEFORE_DIGITS: &[(&str, &[usize])] = &[
     ("iban", &[2]),
     ("uk_nino", &[2, 3]),
@@ -309,7 +309,7 @@ impl Cursor {
                     continue;
                 };
                 if self.anchored.as_ref().is_some_and(|(r, _)| r.start < at)
-                    || !hay[at].is_ascii_uppercase()
+                    || !hay[at].is_ascii_alphabetic()
                     || at.checked_sub(1).is_some_and(|b| is_word(Some(hay[b])))
                 {
                     continue;
@@ -434,7 +434,7 @@ mod tests {
         assert_eq!(find("gh[pousr]_"), &Way::Literal);
         assert_eq!(find("-----BEGIN"), &Way::Literal);
         assert_eq!(find("@[A-Za-z0-9\\-]{1,63}"), &Way::Inner);
-        assert_eq!(find("[A-Z]{2}[0-9]{2}"), &Way::BeforeDigits(&[2]));
+        assert_eq!(find("[A-Za-z]{2}[0-9]{2}"), &Way::BeforeDigits(&[2]));
         assert_eq!(find("[0-9]{1,3}\\.[0-9]{1,3}"), &Way::Rest);
     }
 

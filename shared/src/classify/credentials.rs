@@ -121,10 +121,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "slack_token",
         category: Category::Credentials,
-        description: "Slack token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-) or incoming webhook URL",
+        description: "Slack token: bot, user, workspace, refresh and legacy (xoxb-, xoxp-, xoxa-2-, xoxr-, xoxs-), configuration access and refresh (xoxe.xoxp-1-, xoxe-1-), rotating user (xoxe-), app-level (xapp-1-), or an incoming webhook URL",
         keywords: &[],
         rule: Rule::Pattern {
-            regex: r"\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9\-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}",
+            regex: r"\b(?:xox[abprs]-[0-9]{1,13}-[A-Za-z0-9\-]{10,}|xoxe(?:\.xox[bp])?-[0-9]-[A-Za-z0-9]{40,}|xoxe-[0-9]{10,}-[A-Za-z0-9\-]{20,}|xapp-[0-9]-[A-Z0-9]{9,}-[0-9]{10,}-[a-f0-9]{32,})|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}",
             check: whole_high,
         },
     },
@@ -851,6 +851,31 @@ mod tests {
         assert_clean("url_password", "https://example.org/a:b@c"); // no userinfo before the path
     }
 
+    /// Every Slack token type (gitleaks' true-positive test tokens), in a log line.
+    #[test]
+    fn slack_tokens_of_every_type() {
+        for token in [
+            "xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c",
+            "xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55",
+            "xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIw",
+            "xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5",
+            "xoxe-4726837507825-4848681849303-4856614048758-e0b1f3d4cb371f92260edb0d9444d206",
+            "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        ] {
+            assert_finds(
+                "slack_token",
+                &format!("2024-05-01T10:00:00Z INFO using {token} now"),
+                token,
+            );
+        }
+        assert_finds(
+            "slack_token",
+            "GET https://files.slack.com/files-pri/T1-F2/image.png?t=xoxe-4726837507825-4848681849303-4856614048758-e0b1f3d4cb371f92260edb0d9444d206",
+            "xoxe-4726837507825-4848681849303-4856614048758-e0b1f3d4cb371f92260edb0d9444d206",
+        );
+        assert_clean("slack_token", "see xoxb-docs and xapp-1-short");
+    }
+
     #[test]
     fn basic_auth_headers_and_settings_decode_to_user_and_password() {
         // alice:S3cr3t-Passw0rd-2024
@@ -911,6 +936,20 @@ mod tests {
             "password = 'SnowyOwlBridge'",
             "SnowyOwlBridge",
         );
+    }
+
+    /// AWS documents two example key pairs; every example key ends in EXAMPLE(KEY).
+    #[test]
+    fn aws_documentation_examples_are_not_reported() {
+        assert_clean(
+            "aws_secret_access_key",
+            "aws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        );
+        assert_clean(
+            "aws_access_key_id",
+            "aws_access_key_id = AKIAI44QH8DHBEXAMPLE",
+        );
+        assert_clean("aws_access_key_id", "key AKIAZZZZZZZZZEXAMPLE");
     }
 
     /// Code and data a trial found reported (CPython's standard library, a GuardDuty
