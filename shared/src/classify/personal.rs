@@ -25,7 +25,7 @@ const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,13}\b";
 const PASSPORT_DESCRIPTION: &str =
     "US passport number: 9 digits, or a letter and 8 digits, next to a passport keyword";
 
-const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, next to a licence keyword";
+const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
 
 const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
 
@@ -132,6 +132,17 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Pattern {
             regex: LETTERS_DIGITS,
             check: licence_letters,
+        },
+    },
+    Detector {
+        id: "us_drivers_license",
+        category: Category::Personal,
+        description: LICENCE_DESCRIPTION,
+        keywords: LICENCE_KEYWORDS,
+        rule: Rule::Pattern {
+            // A letter and digit groups as printed (Florida, Illinois, Michigan...).
+            regex: r"\b[A-Z][0-9]{3,4}(?:[- ][0-9]{1,4}){2,4}\b",
+            check: licence_grouped,
         },
     },
     Detector {
@@ -421,8 +432,20 @@ fn licence_letters(c: &Candidate<'_>) -> Option<Verdict> {
     Some(Verdict::whole(c, Need::Keyword))
 }
 
+/// 7-13 digits, alone or in groups with one kind of separator (New York prints
+/// `823 456 789`).
 fn licence_digits(d: &Digits<'_>) -> Option<Need> {
-    (d.plain() && (7..=13).contains(&d.digits.len())).then_some(Need::Keyword)
+    ((d.plain() || d.uniform) && (7..=13).contains(&d.digits.len())).then_some(Need::Keyword)
+}
+
+/// A letter and 7-13 digits in groups with one kind of separator.
+fn licence_grouped(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let digits = b.iter().filter(|x| x.is_ascii_digit()).count();
+    let mut separators = b.iter().filter(|x| matches!(x, b'-' | b' '));
+    let first = separators.next()?;
+    let uniform = separators.all(|s| s == first);
+    (uniform && (7..=13).contains(&digits)).then(|| Verdict::whole(c, Need::Keyword))
 }
 
 /// A phone number written in international form: the text the library parses without a
@@ -892,6 +915,19 @@ mod tests {
             "D1234567",
         );
         assert_clean("us_drivers_license", "part D1234567");
+        // As printed on the card (Purview's New York example; Florida; Illinois).
+        for (text, value) in [
+            ("NY driver license 823 456 789", "823 456 789"),
+            (
+                "FL Driver's License: F255-921-50-094-0",
+                "F255-921-50-094-0",
+            ),
+            ("IL drivers license S530-4567-8912", "S530-4567-8912"),
+        ] {
+            assert_finds("us_drivers_license", text, value);
+        }
+        assert_clean("us_drivers_license", "route F255-921-50-094-0");
+        assert_clean("us_drivers_license", "license S530-4567 8912");
     }
 
     #[test]
