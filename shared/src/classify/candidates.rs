@@ -32,8 +32,8 @@ use super::numbers;
 /// Detectors whose every match starts this many bytes (one of the list) before the first
 /// digit of a number run: letters, maybe a separator, then digits. A letter ends a number
 /// run, so those digits always begin one, and trying the pattern anchored there finds the
-/// same matches as searching for it. Every match also starts with an upper-case ASCII
-/// letter at a word boundary, which is checked before the pattern is tried.
+/// same matches as searching for it. Every match also starts with an ASCII letter at a
+/// word boundary, which is checked before the pattern is tried.
 pub(crate) const BEFORE_DIGITS: &[(&str, &[usize])] = &[
     ("iban", &[2]),
     ("uk_nino", &[2, 3]),
@@ -184,7 +184,8 @@ pub(crate) enum Next {
 pub(crate) struct Cursor {
     next: Vec<Option<(Range<usize>, PatternID)>>,
     done: Vec<bool>,
-    number: Option<Range<usize>>,
+    /// The current number run and its digit count.
+    number: Option<(Range<usize>, usize)>,
     numbers_done: bool,
     /// The leftmost pattern found from `anchored_for`, the number run it was tried at.
     anchored: Option<(Range<usize>, PatternID)>,
@@ -193,16 +194,19 @@ pub(crate) struct Cursor {
 
 impl Cursor {
     /// The first candidate starting at or after `pos`: the leftmost of every stream, at
-    /// one position patterns in their order and then the number run. `numbers` says
-    /// whether number runs are candidates themselves (a number detector is selected);
-    /// `regex` holds every pattern, for anchored tries.
+    /// one position patterns in their order and then the number run. `numbers` is the
+    /// fewest digits a number run needs to be a candidate itself (the fewest any selected
+    /// number detector takes), `None` when no number detector is selected; shorter runs
+    /// (times, counts, amounts: most runs in logs and CSV) are passed over here, as the
+    /// engine would drop them, unless a run reaches the end of `hay` (the next buffer may
+    /// continue it). `regex` holds every pattern, for anchored tries.
     pub(crate) fn next(
         &mut self,
         s: &Searchers,
         regex: &meta::Regex,
         hay: &[u8],
         pos: usize,
-        numbers: bool,
+        numbers: Option<usize>,
     ) -> Option<Next> {
         let mut best: Option<(Range<usize>, PatternID)> = None;
         let mut consider = |c: &Option<(Range<usize>, PatternID)>| {
@@ -222,27 +226,39 @@ impl Cursor {
             }
             consider(&self.next[k]);
         }
-        if (numbers || s.needs_numbers())
+        let anchored = s.needs_numbers();
+        if (numbers.is_some() || anchored)
             && !self.numbers_done
-            && self.number.as_ref().is_none_or(|r| r.start < pos)
+            && self.number.as_ref().is_none_or(|(r, _)| r.start < pos)
         {
-            self.number = numbers::next_run(hay, pos);
+            self.number = numbers::next_run_digits(hay, pos);
             self.numbers_done = self.number.is_none();
         }
-        if s.needs_numbers() {
+        if numbers.is_some() || anchored {
             loop {
-                self.try_before_digits(s, regex, hay, pos);
-                if self.anchored.is_some() || numbers {
+                if anchored {
+                    self.try_before_digits(s, regex, hay, pos);
+                    if self.anchored.is_some() {
+                        break;
+                    }
+                }
+                let Some((run, digits)) = &self.number else {
+                    break;
+                };
+                if numbers.is_some_and(|min| *digits >= min || run.end == hay.len()) {
                     break;
                 }
-                // Runs are not candidates themselves: go on to the next one.
-                let Some(run) = &self.number else { break };
-                self.number = numbers::next_run(hay, run.end);
+                // Not a candidate itself: go on to the next run.
+                self.number = numbers::next_run_digits(hay, run.end);
                 self.numbers_done = self.number.is_none();
             }
             consider(&self.anchored);
         }
-        let number = self.number.clone().filter(|_| numbers);
+        let number = self
+            .number
+            .as_ref()
+            .filter(|_| numbers.is_some())
+            .map(|(r, _)| r.clone());
         match (best, number) {
             (Some((p, id)), Some(n)) if p.start <= n.start => Some(Next::Pattern(p, id)),
             (_, Some(n)) => Some(Next::Number(n)),
@@ -271,7 +287,7 @@ impl Cursor {
     /// Tries the patterns found from number runs just before the current run, keeping the
     /// leftmost match that starts at or after `pos`.
     fn try_before_digits(&mut self, s: &Searchers, regex: &meta::Regex, hay: &[u8], pos: usize) {
-        let Some(run) = self.number.clone() else {
+        let Some((run, _)) = self.number.clone() else {
             self.anchored = None;
             return;
         };
@@ -293,7 +309,7 @@ impl Cursor {
                     continue;
                 };
                 if self.anchored.as_ref().is_some_and(|(r, _)| r.start < at)
-                    || !hay[at].is_ascii_uppercase()
+                    || !hay[at].is_ascii_alphabetic()
                     || at.checked_sub(1).is_some_and(|b| is_word(Some(hay[b])))
                 {
                     continue;
@@ -341,7 +357,7 @@ mod tests {
 
     /// The candidates as one leftmost-first regex of every pattern plus the number scan
     /// gave them (the engine before the split).
-    fn reference(regex: &meta::Regex, hay: &[u8], numbers: bool) -> Vec<Next> {
+    fn reference(regex: &meta::Regex, hay: &[u8], numbers: Option<usize>) -> Vec<Next> {
         let mut out = Vec::new();
         let mut pos = 0;
         while pos < hay.len() {
@@ -357,11 +373,18 @@ mod tests {
                     None => break,
                 }
             }
-            let number = if numbers {
-                numbers::next_run(hay, pos)
-            } else {
-                None
-            };
+            // Runs with fewer digits than `numbers` are not candidates, unless they reach
+            // the end of the text.
+            let number = numbers.and_then(|min| {
+                let mut from = pos;
+                loop {
+                    let (run, digits) = numbers::next_run_digits(hay, from)?;
+                    if digits >= min || run.end == hay.len() {
+                        return Some(run);
+                    }
+                    from = run.end;
+                }
+            });
             let next = match (pattern, number) {
                 (Some((p, id)), Some(n)) if p.start <= n.start => Next::Pattern(p, id),
                 (_, Some(n)) => Next::Number(n),
@@ -383,7 +406,7 @@ mod tests {
         }
     }
 
-    fn split(s: &Searchers, regex: &meta::Regex, hay: &[u8], numbers: bool) -> Vec<Next> {
+    fn split(s: &Searchers, regex: &meta::Regex, hay: &[u8], numbers: Option<usize>) -> Vec<Next> {
         let mut out = Vec::new();
         let mut cursor = s.cursor();
         let mut pos = 0;
@@ -411,7 +434,7 @@ mod tests {
         assert_eq!(find("gh[pousr]_"), &Way::Literal);
         assert_eq!(find("-----BEGIN"), &Way::Literal);
         assert_eq!(find("@[A-Za-z0-9\\-]{1,63}"), &Way::Inner);
-        assert_eq!(find("[A-Z]{2}[0-9]{2}"), &Way::BeforeDigits(&[2]));
+        assert_eq!(find("[A-Za-z]{2}[0-9]{2}"), &Way::BeforeDigits(&[2]));
         assert_eq!(find("[0-9]{1,3}\\.[0-9]{1,3}"), &Way::Rest);
     }
 
@@ -479,11 +502,13 @@ mod tests {
         let searchers = Searchers::new(&patterns, &offsets, &syntax_config(), build_regex).unwrap();
         for seed in 0..600u64 {
             let hay = random_text(seed, 400);
-            for numbers in [true, false] {
+            // Every run a candidate; runs of 9 or more digits (short ones passed over);
+            // runs not candidates themselves.
+            for numbers in [Some(0), Some(9), None] {
                 assert_eq!(
                     split(&searchers, &regex, &hay, numbers),
                     reference(&regex, &hay, numbers),
-                    "seed {seed}, numbers {numbers}: {}",
+                    "seed {seed}, numbers {numbers:?}: {}",
                     String::from_utf8_lossy(&hay)
                 );
             }
@@ -505,11 +530,13 @@ mod tests {
             let searchers = Searchers::new(&p, &o, &syntax_config(), build_regex).unwrap();
             for seed in 0..20u64 {
                 let hay = random_text(seed * 31 + skip as u64, 300);
-                assert_eq!(
-                    split(&searchers, &regex, &hay, true),
-                    reference(&regex, &hay, true),
-                    "skip {skip} seed {seed}"
-                );
+                for numbers in [Some(0), Some(6)] {
+                    assert_eq!(
+                        split(&searchers, &regex, &hay, numbers),
+                        reference(&regex, &hay, numbers),
+                        "skip {skip} seed {seed} numbers {numbers:?}"
+                    );
+                }
             }
         }
     }

@@ -46,7 +46,10 @@ pub(crate) fn secret_assignment_name(name: &str) -> Option<String> {
             }
         })
         .collect();
-    (SECRET_NAME.is_match(&plain) && !names_a_reference(plain.as_bytes())).then_some(plain)
+    // Docker's and npm's `auth` / `_auth` settings hold base64 `user:password`.
+    let auth = plain.eq_ignore_ascii_case("auth") || plain.eq_ignore_ascii_case("_auth");
+    ((SECRET_NAME.is_match(&plain) && !names_a_reference(plain.as_bytes())) || auth)
+        .then_some(plain)
 }
 
 const AWS_SECRET_DESCRIPTION: &str = "AWS secret access key: 40 base64 characters of high entropy, named as one (aws_secret_access_key = ..., SecretAccessKey, secret_key, a CSV column or JSON key of such a name, or a keyword nearby)";
@@ -118,10 +121,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "slack_token",
         category: Category::Credentials,
-        description: "Slack token (xoxb-, xoxp-, xoxa-, xoxr-, xoxs-) or incoming webhook URL",
+        description: "Slack token: bot, user, workspace, refresh and legacy (xoxb-, xoxp-, xoxa-2-, xoxr-, xoxs-), configuration access and refresh (xoxe.xoxp-1-, xoxe-1-), rotating user (xoxe-), app-level (xapp-1-), or an incoming webhook URL",
         keywords: &[],
         rule: Rule::Pattern {
-            regex: r"\bxox[abprs]-[0-9]{6,}-[A-Za-z0-9\-]{10,}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}",
+            regex: r"\b(?:xox[abprs]-[0-9]{1,13}-[A-Za-z0-9\-]{10,}|xoxe(?:\.xox[bp])?-[0-9]-[A-Za-z0-9]{40,}|xoxe-[0-9]{10,}-[A-Za-z0-9\-]{20,}|xapp-[0-9]-[A-Z0-9]{9,}-[0-9]{10,}-[a-f0-9]{32,})|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}",
             check: whole_high,
         },
     },
@@ -203,6 +206,30 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Pattern {
             regex: r"\b[A-Za-z][A-Za-z0-9+.\-]{1,20}://[^\s:@/]{0,64}:[^\s:@/]{1,128}@[A-Za-z0-9.\-]{1,253}",
             check: url_password,
+        },
+    },
+    Detector {
+        id: "http_basic_auth",
+        category: Category::Credentials,
+        description: BASIC_AUTH_DESCRIPTION,
+        keywords: &[],
+        rule: Rule::Pattern {
+            // RFC 7617's scheme name is case-insensitive; these are the spellings in use.
+            regex: r"\b(?:Basic|basic|BASIC) +[A-Za-z0-9+/]{6,}={0,2}",
+            check: basic_auth,
+        },
+    },
+    Detector {
+        id: "http_basic_auth",
+        category: Category::Credentials,
+        description: BASIC_AUTH_DESCRIPTION,
+        keywords: &[],
+        rule: Rule::Pattern {
+            // Docker's config.json (`"auth": "..."`) and npm's .npmrc (`_auth=...`).
+            // (A JSON key `auth` reaches the pass as `auth=<value>`, see
+            // `secret_assignment_name`.)
+            regex: r#"(?:"auth"[ \t]*:[ \t]*"|\b_?auth[ \t]*=[ \t]*"?)[A-Za-z0-9+/]{6,}={0,2}"#,
+            check: basic_auth,
         },
     },
     Detector {
@@ -334,6 +361,47 @@ fn url_password(c: &Candidate<'_>) -> Option<Verdict> {
     })
 }
 
+const BASIC_AUTH_DESCRIPTION: &str = "HTTP Basic credentials (Macie's HTTP_BASIC_AUTH_HEADER): base64 of user:password after `Basic ` (an Authorization or Proxy-Authorization header), or in Docker's config.json `auth` and npm's `_auth`; the value must decode to printable `user:password`, placeholders excluded";
+
+/// Whether `b64` (standard alphabet, padding optional) decodes to printable
+/// `user:password` text with a password that is not a placeholder (RFC 7617's
+/// user-pass; the user may be empty).
+fn basic_credentials(b64: &[u8]) -> bool {
+    let trimmed = b64.strip_suffix(b"==").or_else(|| b64.strip_suffix(b"="));
+    let Ok(decoded) =
+        base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed.unwrap_or(b64))
+    else {
+        return false;
+    };
+    let Ok(text) = std::str::from_utf8(&decoded) else {
+        return false;
+    };
+    let Some((_, password)) = text.split_once(':') else {
+        return false;
+    };
+    !password.is_empty() && !text.chars().any(char::is_control) && !placeholder(password.as_bytes())
+}
+
+/// The base64 token at the end of a candidate (`=` only as its closing padding).
+fn trailing_token(b: &[u8]) -> std::ops::Range<usize> {
+    let body = b.len() - b.iter().rev().take_while(|&&x| x == b'=').count();
+    let start = b[..body]
+        .iter()
+        .rposition(|&x| !(x.is_ascii_alphanumeric() || matches!(x, b'+' | b'/')))
+        .map_or(0, |i| i + 1);
+    start..b.len()
+}
+
+/// `Basic <base64>`, Docker's `"auth": "<base64>"` and npm's `_auth=<base64>`: the token,
+/// when it is the whole word and decodes to credentials.
+fn basic_auth(c: &Candidate<'_>) -> Option<Verdict> {
+    if is_word(c.after()) || matches!(c.after(), Some(b'+' | b'/' | b'=')) {
+        return None;
+    }
+    let span = trailing_token(c.bytes());
+    basic_credentials(&c.bytes()[span.clone()]).then_some(Verdict { span, need: HIGH })
+}
+
 /// Splits an assignment candidate into its name and the value's span.
 /// An assignment's name and the span of its value (after `=` or `:`, blanks and an opening
 /// quote).
@@ -391,9 +459,11 @@ fn aws_secret_alone(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 /// Name endings that say the value refers to a secret rather than holds one: its id,
-/// ARN, name, hash, file or reference (`accessKeyId`, `private_key_id`, `secretArn`,
-/// `passwordHash`, `api_key_file`).
-const REFERENCE_SUFFIXES: &[&str] = &["id", "ids", "arn", "name", "hash", "file", "path", "ref"];
+/// ARN, name, hash, file, reference, type or address (`accessKeyId`, `private_key_id`,
+/// `secretArn`, `passwordHash`, `api_key_file`, `token_type`, `token_uri`).
+const REFERENCE_SUFFIXES: &[&str] = &[
+    "id", "ids", "arn", "name", "hash", "file", "path", "ref", "type", "uri", "url", "endpoint",
+];
 
 /// Whether a secret's name says its value is a reference to the secret (see
 /// [`REFERENCE_SUFFIXES`]): the suffix must begin a word (`_id`, `-id`, `.id`, `KeyId`).
@@ -415,11 +485,19 @@ pub(crate) fn names_a_reference(name: &[u8]) -> bool {
     })
 }
 
-/// Whether an assigned value is code that reads a secret from elsewhere, not a secret: a
-/// call (`config.get(`, `get_random_secret_key()`) or a dotted name
-/// (`process.env.JWT_SECRET`, `settings.STRIPE_API_KEY`, `user.passwordHash`).
+/// Whether an assigned value is code that reads a secret from elsewhere, or points to
+/// something, not a secret: a call (`config.get(`, `get_random_secret_key()`), an index,
+/// a dotted name (`process.env.JWT_SECRET`, `settings.STRIPE_API_KEY`,
+/// `user.passwordHash`), an ARN or a URL.
 fn code_reference(v: &[u8]) -> bool {
-    if v.contains(&b'(') {
+    // A call, an index (`line[start:pos]`, `os.environ["DB_PASSWORD"]`), a resource's ARN
+    // or a URL without user info (`https://oauth2.googleapis.com/token`).
+    if v.contains(&b'(')
+        || v.contains(&b'[')
+        || v.starts_with(b"arn:")
+        || v.starts_with(b"http://")
+        || v.starts_with(b"https://")
+    {
         return true;
     }
     let identifier = |part: &[u8]| {
@@ -444,13 +522,54 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
         .strip_suffix(b"\"")
         .or_else(|| v.strip_suffix(b"'"))
         .unwrap_or(v);
-    if v.len() < 8 || placeholder(v) || code_reference(v) || entropy(v) < 3.0 {
+    let quoted = matches!(b.get(value.start.wrapping_sub(1)), Some(b'"' | b'\''));
+    if v.len() < 8
+        || placeholder(v)
+        || code_reference(v)
+        || entropy(v) < 3.0
+        || inside_a_string(c, name)
+        || (!quoted && identifier_without_digits(v))
+        || words(v)
+    {
         return None;
     }
     Some(Verdict {
         span: value.start..value.start + v.len(),
         need: Need::Alone(Confidence::Medium),
     })
+}
+
+/// An unquoted value that is a plain identifier with no digit (`nextchar`,
+/// `current_token`, `Whitespace`): in code, a variable; a written secret is quoted there,
+/// and one in a config file has digits or symbols.
+fn identifier_without_digits(v: &[u8]) -> bool {
+    v.first()
+        .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && v.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
+}
+
+/// Lower-case words joined by `-` (`quoted-string`, `content-transfer-encoding`): a
+/// keyword or a header name, not a generated or chosen secret.
+fn words(v: &[u8]) -> bool {
+    v.contains(&b'-')
+        && v.split(|&b| b == b'-')
+            .all(|w| w.len() >= 2 && w.iter().all(u8::is_ascii_lowercase))
+}
+
+/// Whether the assignment's name is a namespace inside a value, as in the GuardDuty
+/// finding type `CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin`: `:` follows the
+/// name with no blank or quote, and the name opens a quoted string (its quote is not
+/// closed before `:`) or is a capitalised word (a JSON value on its own, a column).
+fn inside_a_string(c: &Candidate<'_>, name: &[u8]) -> bool {
+    let b = c.bytes();
+    let op = name.len();
+    if b.get(op) != Some(&b':') || matches!(b.get(op + 1), Some(b' ' | b'\t' | b'"' | b'\'')) {
+        return false;
+    }
+    let opened = matches!(c.before(), Some(q @ (b'"' | b'\'')) if !name.contains(&q));
+    let namespace = name.first().is_some_and(u8::is_ascii_uppercase)
+        && name.iter().all(u8::is_ascii_alphanumeric);
+    opened || namespace
 }
 
 #[cfg(test)]
@@ -732,6 +851,71 @@ mod tests {
         assert_clean("url_password", "https://example.org/a:b@c"); // no userinfo before the path
     }
 
+    /// Every Slack token type (gitleaks' true-positive test tokens), in a log line.
+    #[test]
+    fn slack_tokens_of_every_type() {
+        for token in [
+            "xoxa-2-511111111-31111111111-3111111111111-e039d02840a0b9379c",
+            "xapp-1-A052FGTS2DL-5171572773297-610b6a11f4b7eb819e87b767d80e6575a3634791acb9a9ead051da879eb5b55",
+            "xoxe.xoxp-1-Mi0yLTM0MTQwNDE0MDE3Ni0zNjU5NDY0Njg4MTctNTE4MjA3NTQ5NjA4MC01NDEyOTYyODY5NzUxLThhMTBjZmI1ZWIzMGIw",
+            "xoxe-1-My0xLTMxNzcwMjQ0MTcxMy01MTU4MTUyNjkxNzE0LTUxODE4NDI0MDY3MzYtMjA5MGFkOTFlZThkZWE2OGFlZDYwYWJjODNhYzAxYjA5",
+            "xoxe-4726837507825-4848681849303-4856614048758-e0b1f3d4cb371f92260edb0d9444d206",
+            "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx",
+        ] {
+            assert_finds(
+                "slack_token",
+                &format!("2024-05-01T10:00:00Z INFO using {token} now"),
+                token,
+            );
+        }
+        assert_finds(
+            "slack_token",
+            "GET https://files.slack.com/files-pri/T1-F2/image.png?t=xoxe-4726837507825-4848681849303-4856614048758-e0b1f3d4cb371f92260edb0d9444d206",
+            "xoxe-4726837507825-4848681849303-4856614048758-e0b1f3d4cb371f92260edb0d9444d206",
+        );
+        assert_clean("slack_token", "see xoxb-docs and xapp-1-short");
+    }
+
+    #[test]
+    fn basic_auth_headers_and_settings_decode_to_user_and_password() {
+        // alice:S3cr3t-Passw0rd-2024
+        let token = "YWxpY2U6UzNjcjN0LVBhc3N3MHJkLTIwMjQ=";
+        assert_finds(
+            "http_basic_auth",
+            &format!("Authorization: Basic {token}\r\n"),
+            token,
+        );
+        assert_finds(
+            "http_basic_auth",
+            &format!("curl -H 'Proxy-Authorization: basic {token}' https://x"),
+            token,
+        );
+        assert_finds(
+            "http_basic_auth",
+            &format!("config.json: {{\"auths\":{{\"https://index.docker.io/v1/\":{{\"auth\":\"{token}\"}}}}}}"),
+            token,
+        );
+        assert_finds(
+            "http_basic_auth",
+            &format!("//registry.npmjs.org/:_auth={token}"),
+            token,
+        );
+        // Without padding, and an empty user name.
+        assert_finds(
+            "http_basic_auth",
+            "Basic OlMzY3IzdFBhc3M",
+            "OlMzY3IzdFBhc3M",
+        );
+        // Not credentials: no colon (user only), a placeholder password, a word.
+        assert_clean("http_basic_auth", "Authorization: Basic YWxpY2U="); // alice
+        assert_clean(
+            "http_basic_auth",
+            "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+        ); // user:password
+        assert_clean("http_basic_auth", "Basic Settings and Basic configuration");
+        assert_clean("http_basic_auth", "Authorization: Basic ${CREDENTIALS}");
+    }
+
     #[test]
     fn generic_assignments_with_entropy() {
         assert_finds("generic_secret", "db_password=Zq8!vR2#mK9x", "Zq8!vR2#mK9x");
@@ -744,5 +928,49 @@ mod tests {
         assert_clean("generic_secret", "password: ${PASSWORD}");
         assert_clean("generic_secret", "password=aaaaaaaaaaaa");
         assert_clean("generic_secret", "token: <your-token-here>");
+        // Still secrets: unquoted with digits, quoted letters, a passphrase in quotes
+        // with capitals.
+        assert_finds("generic_secret", "DB_PASSWORD=hunter2horse", "hunter2horse");
+        assert_finds(
+            "generic_secret",
+            "password = 'SnowyOwlBridge'",
+            "SnowyOwlBridge",
+        );
+    }
+
+    /// AWS documents two example key pairs; every example key ends in EXAMPLE(KEY).
+    #[test]
+    fn aws_documentation_examples_are_not_reported() {
+        assert_clean(
+            "aws_secret_access_key",
+            "aws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+        );
+        assert_clean(
+            "aws_access_key_id",
+            "aws_access_key_id = AKIAI44QH8DHBEXAMPLE",
+        );
+        assert_clean("aws_access_key_id", "key AKIAZZZZZZZZZEXAMPLE");
+    }
+
+    /// Code and data a trial found reported (CPython's standard library, a GuardDuty
+    /// finding, CloudTrail's userIdentity, a GCP service-account key file).
+    #[test]
+    fn code_identifiers_types_arns_and_urls_are_not_secrets() {
+        for text in [
+            "        token_type = 'quoted-string'",
+            "    mime = {'token': 'content-transfer-encoding'}",
+            "        self.token = nextchar",
+            "        cache_token = current_token",
+            "        self.username, self.password = credentials",
+            "            token = line[start:pos]",
+            "PseudoToken = Whitespace + group(PseudoExtras, Number, Funny)",
+            "password = os.environ[\"DB_PASSWORD\"]",
+            r#"finding {"type": "CredentialAccess:RDS/AnomalousBehavior.SuccessfulLogin"}"#,
+            "type CredentialAccess:Kubernetes/MaliciousIPCaller.Custom seen",
+            r#"x "credentialsIssuedTo": "arn:aws:lambda:us-east-1:123456789012:function:f""#,
+            r#"x "token_uri": "https://oauth2.googleapis.com/token","#,
+        ] {
+            assert_clean("generic_secret", text);
+        }
     }
 }

@@ -36,7 +36,8 @@ const MAX_DIGITS: usize = 19;
 /// Documented example values that are never reported: AWS's example keys, the test card
 /// numbers card networks and processors publish, SSA's advertised SSNs, the IBAN
 /// examples of the registry, Stripe's documented test key. Compared after
-/// [`normalize`].
+/// [`normalize`]. Values ending in `EXAMPLE` or `EXAMPLEKEY` (AWS documentation's
+/// convention for every example key) are passed over too.
 const ALLOWED: &[&str] = &[
     "AKIAIOSFODNN7EXAMPLE",
     "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
@@ -61,11 +62,101 @@ const ALLOWED: &[&str] = &[
     "6200000000000005",
     "078-05-1120",
     "219-09-9999",
-    "GB82WEST12345698765432",
-    "GB29NWBK60161331926819",
-    "DE89370400440532013000",
-    "CH9300762011623852957",
+    "123-45-6789",
+    // SSA's range for advertisements, 987-65-4320 to 987-65-4329.
+    "987-65-4320",
+    "987-65-4321",
+    "987-65-4322",
+    "987-65-4323",
+    "987-65-4324",
+    "987-65-4325",
+    "987-65-4326",
+    "987-65-4327",
+    "987-65-4328",
+    "987-65-4329",
+    // AWS's second documented key pair (the first is above).
+    "AKIAI44QH8DHBEXAMPLE",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
     "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
+    // The SWIFT IBAN registry's example IBAN of each country.
+    "AD1200012030200359100100",
+    "AE070331234567890123456",
+    "AL47212110090000000235698741",
+    "AT611904300234573201",
+    "AZ21NABZ00000000137010001944",
+    "BA391290079401028494",
+    "BE68539007547034",
+    "BG80BNBG96611020345678",
+    "BH67BMAG00001299123456",
+    "BR1800360305000010009795493C1",
+    "BY13NBRB3600900000002Z00AB00",
+    "CH9300762011623852957",
+    "CR05015202001026284066",
+    "CY17002001280000001200527600",
+    "CZ6508000000192000145399",
+    "DE89370400440532013000",
+    "DK5000400440116243",
+    "DO28BAGR00000001212453611324",
+    "EE382200221020145685",
+    "EG380019000500000000263180002",
+    "ES9121000418450200051332",
+    "FI2112345600000785",
+    "FO6264600001631634",
+    "FR1420041010050500013M02606",
+    "GB29NWBK60161331926819",
+    "GB82WEST12345698765432",
+    "GE29NB0000000101904917",
+    "GI75NWBK000000007099453",
+    "GL8964710001000206",
+    "GR1601101250000000012300695",
+    "GT82TRAJ01020000001210029690",
+    "HR1210010051863000160",
+    "HU42117730161111101800000000",
+    "IE29AIBK93115212345678",
+    "IL620108000000099999999",
+    "IQ98NBIQ850123456789012",
+    "IS140159260076545510730339",
+    "IT60X0542811101000000123456",
+    "JO94CBJO0010000000000131000302",
+    "KW81CBKU0000000000001234560101",
+    "KZ86125KZT5004100100",
+    "LB62099900000001001901229114",
+    "LC55HEMM000100010012001200023015",
+    "LI21088100002324013AA",
+    "LT121000011101001000",
+    "LU280019400644750000",
+    "LV80BANK0000435195001",
+    "MC5811222000010123456789030",
+    "MD24AG000225100013104168",
+    "ME25505000012345678951",
+    "MK07250120000058984",
+    "MR1300020001010000123456753",
+    "MT84MALT011000012345MTLCAST001S",
+    "MU17BOMM0101101030300200000MUR",
+    "NL91ABNA0417164300",
+    "NO9386011117947",
+    "PK36SCBL0000001123456702",
+    "PL61109010140000071219812874",
+    "PS92PALS000000000400123456702",
+    "PT50000201231234567890154",
+    "QA58DOHB00001234567890ABCDEFG",
+    "RO49AAAA1B31007593840000",
+    "RS35260005601001611379",
+    "SA0380000000608010167519",
+    "SC18SSCB11010000000000001497USD",
+    "SE4550000000058398257466",
+    "SI56263300012039086",
+    "SK3112000000198742637541",
+    "SM86U0322509800000000270100",
+    "ST68000100010051845310112",
+    "SV62CENR00000000000000700025",
+    "TL380080012345678910157",
+    "TN5910006035183598478831",
+    "TR330006100519786457841326",
+    "UA213223130000026007233566001",
+    "VA59001123000012345678",
+    "VG96VPVG0000012345678901",
+    "XK051212012345678906",
 ];
 
 /// Upper-case letters and digits only: what allow-listing and digests compare.
@@ -619,7 +710,7 @@ impl Classifier {
                 w.deferred = Some(at);
             }
         }
-        let numbers = self.min_number_digits != usize::MAX;
+        let numbers = (self.min_number_digits != usize::MAX).then_some(self.min_number_digits);
         let mut pos = w.accept.start;
         let mut cursor = self.searchers.cursor();
         while pos < hay.len() {
@@ -930,6 +1021,9 @@ impl Classifier {
             return;
         };
         let plain = raw.iter().all(u8::is_ascii_digit);
+        if international.is_none() && !super::personal::national_phone_shape(w.hay, &span) {
+            return;
+        }
         if plain && !self.keyword_for(w, entry, &span) {
             // Unformatted digits count only with a keyword: parsing them (the library's
             // costliest case, and most digit runs in logs) is not needed.
@@ -942,7 +1036,9 @@ impl Classifier {
                 .iter()
                 .filter(|r| r.may_hold(raw, digits))
                 .any(|r| {
-                    phonenumber::parse(Some(r.id), text).is_ok_and(|n| phonenumber::is_valid(&n))
+                    phonenumber::parse(Some(r.id), text).is_ok_and(|n| {
+                        phonenumber::is_valid(&n) && super::personal::grouped_as_national(raw, &n)
+                    })
                 })
         };
         if !valid {
@@ -988,7 +1084,10 @@ impl Classifier {
         };
         let value = &w.hay[span.clone()];
         let normalized = normalize(value);
-        if self.allowed.contains(&normalized) {
+        if self.allowed.contains(&normalized)
+            || normalized.ends_with(b"EXAMPLE")
+            || normalized.ends_with(b"EXAMPLEKEY")
+        {
             return false;
         }
         let location = match (&mut w.fields, field) {

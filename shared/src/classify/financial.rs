@@ -18,10 +18,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "iban",
         category: Category::Financial,
-        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97",
+        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97; written in lower case only with a keyword",
         keywords: &["iban", "account", "bank"],
         rule: Rule::Pattern {
-            regex: r"\b[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b",
+            regex: r"\b[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b",
             check: iban,
         },
     },
@@ -112,12 +112,14 @@ fn iban_length(country: &[u8]) -> Option<usize> {
 /// ISO 13616 check: the BBAN followed by the first four characters is 1 modulo 97.
 fn iban(c: &Candidate<'_>) -> Option<Verdict> {
     let bytes = c.bytes();
-    let want = iban_length(&bytes[..2])?;
+    let want = iban_length(&bytes[..2].to_ascii_uppercase())?;
     let mut compact = Vec::with_capacity(want);
     let mut end = 0;
+    let mut lower = false;
     for (i, &b) in bytes.iter().enumerate() {
         if b != b' ' {
-            compact.push(b);
+            lower |= b.is_ascii_lowercase();
+            compact.push(b.to_ascii_uppercase());
             if compact.len() == want {
                 end = i + 1;
                 break;
@@ -129,10 +131,14 @@ fn iban(c: &Candidate<'_>) -> Option<Verdict> {
         return None;
     }
     let rearranged = compact[4..].iter().chain(&compact[..4]).copied();
-    (mod97(rearranged)? == 1).then_some(Verdict {
-        span: 0..end,
-        need: Need::Alone(Confidence::High),
-    })
+    // Lower case (`gb24nwbk...`, validators accept it) also fits hashes and ids more
+    // often: a keyword is needed then.
+    let need = if lower {
+        Need::Keyword
+    } else {
+        Need::Alone(Confidence::High)
+    };
+    (mod97(rearranged)? == 1).then_some(Verdict { span: 0..end, need })
 }
 
 /// ISO 3166 country codes a BIC may carry: the IBAN countries plus the largest
@@ -231,13 +237,43 @@ mod tests {
         );
         assert_finds(
             "iban",
-            "to FR1420041010050500013M02606 please",
-            "FR1420041010050500013M02606",
+            "to FR7630006000011234567890189 please",
+            "FR7630006000011234567890189",
         );
         assert_finds("iban", "BE71096123456769 PAYEE", "BE71096123456769");
         // Also the shape of a passport or licence number (two letters, 13 digits), which
         // needs a keyword: the IBAN, which validates, is tried first.
         assert_finds("iban", "IBAN NO7112345678903", "NO7112345678903");
+    }
+
+    /// The registry's example IBANs are documentation, not accounts (allow-listed);
+    /// lower-case IBANs are read with a keyword.
+    #[test]
+    fn iban_registry_examples_and_lower_case() {
+        for v in [
+            "FR1420041010050500013M02606",
+            "ES9121000418450200051332",
+            "IT60X0542811101000000123456",
+            "NL91ABNA0417164300",
+            "BE68539007547034",
+            "NO9386011117947",
+            "MT84MALT011000012345MTLCAST001S",
+            "PL61109010140000071219812874",
+            "GB29 NWBK 6016 1331 9268 19",
+        ] {
+            assert_clean("iban", &format!("IBAN: {v}"));
+        }
+        assert_finds(
+            "iban",
+            "iban: gb24nwbk60161332762079",
+            "gb24nwbk60161332762079",
+        );
+        assert_finds(
+            "iban",
+            "IBAN gb24 nwbk 6016 1332 7620 79",
+            "gb24 nwbk 6016 1332 7620 79",
+        );
+        assert_clean("iban", "ref gb24nwbk60161332762079");
     }
 
     #[test]

@@ -674,6 +674,24 @@ mod tests {
         }
     }
 
+    /// Docker's config.json keeps registry credentials as base64 `user:password` under
+    /// `auth`: the key makes the value a Basic credential, as `"auth": "..."` in text.
+    #[test]
+    fn docker_config_auth_values_are_basic_credentials() {
+        // alice:S3cr3t-Passw0rd-2024, and a user name alone (not a credential).
+        let text = r#"{"auths": {"https://index.docker.io/v1/": {"auth": "YWxpY2U6UzNjcjN0LVBhc3N3MHJkLTIwMjQ="},
+            "ghcr.io": {"auth": "YWxpY2U="}}, "credsStore": "desktop"}"#;
+        let r = run(ObjectFormat::Json, text, SampleLimits::NONE);
+        let f = finding(&r, "http_basic_auth");
+        let paths: Vec<_> = f
+            .locations
+            .iter()
+            .map(|l| l.json_path.clone().unwrap())
+            .collect();
+        assert_eq!(paths, [r#"$.auths["https://index.docker.io/v1/"].auth"#]);
+        assert!(!serde_json::to_string(&r).unwrap().contains("YWxpY2U6UzNj"));
+    }
+
     #[test]
     fn json_document_values_have_their_path_and_keys_are_keywords() {
         let text = r#"{"Records": [

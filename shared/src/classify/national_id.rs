@@ -31,10 +31,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "uk_nino",
         category: Category::NationalId,
-        description: "UK National Insurance number: HMRC prefix rules (no D F I Q U V, second letter not O, no BG GB KN NK NT TN ZZ), suffix A-D",
+        description: "UK National Insurance number: HMRC prefix rules (no D F I Q U V, second letter not O, no BG GB KN NK NT TN ZZ), suffix A-D; in lower case only with a keyword",
         keywords: &["national insurance", "nino", "ni number", "insurance number"],
         rule: Rule::Pattern {
-            regex: r"\b[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b",
+            regex: r"\b(?i:[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?(?i:[A-D])\b",
             check: uk_nino,
         },
     },
@@ -61,10 +61,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "es_dni",
         category: Category::NationalId,
-        description: "Spanish DNI: 8 digits and the mod-23 control letter (Real Decreto 1553/2005)",
+        description: "Spanish DNI: 8 digits (also dotted, 12.345.678-Z) and the mod-23 control letter (Real Decreto 1553/2005); 7 digits (a leading 0 left out) or a lower-case letter only with a keyword; not the mantissa of a number in E notation",
         keywords: &["dni", "documento nacional", "nif"],
         rule: Rule::Pattern {
-            regex: r"\b[0-9]{8}-?[A-Z]\b",
+            regex: r"\b(?:[0-9]{7,8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[- ]?[A-Za-z]\b",
             check: es_dni,
         },
     },
@@ -81,10 +81,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "it_codice_fiscale",
         category: Category::NationalId,
-        description: "Italian codice fiscale: 16 characters, check character by the odd/even tables of DM 23/12/1976",
+        description: "Italian codice fiscale: 16 characters, check character by the odd/even tables of DM 23/12/1976; in lower case only with a keyword",
         keywords: &["codice fiscale", "cf", "tax code"],
         rule: Rule::Pattern {
-            regex: r"\b[A-Z]{6}[0-9LMNP-V]{2}[ABCDEHLMPRST][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z]\b",
+            regex: r"(?i)\b[A-Z]{6}[0-9LMNP-V]{2}[ABCDEHLMPRST][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z]\b",
             check: it_codice_fiscale,
         },
     },
@@ -171,10 +171,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "sg_nric",
         category: Category::NationalId,
-        description: "Singapore NRIC/FIN (S, T, F, G and M series): weighted check letter (ICA; M series from 2022: offset 3, letters KLJNPQRTUWX)",
+        description: "Singapore NRIC/FIN (S, T, F, G and M series): weighted check letter (ICA; M series from 2022: offset 3, letters KLJNPQRTUWX); in lower case only with a keyword",
         keywords: &["nric", "fin", "identity card"],
         rule: Rule::Pattern {
-            regex: r"\b[STFGM][0-9]{7}[A-Z]\b",
+            regex: r"\b(?i:[STFGM])[0-9]{7}(?i:[A-Z])\b",
             check: sg_nric,
         },
     },
@@ -237,7 +237,9 @@ fn us_ssn(d: &Digits<'_>) -> Option<Need> {
         number(&d.digits[3..5]),
         number(&d.digits[5..]),
     );
-    if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 {
+    // Nine equal digits (111-11-1111) are a form's filler, never issued.
+    let repeated = d.digits.iter().all(|&x| x == d.digits[0]);
+    if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 || repeated {
         return None;
     }
     formatted_or_plain(d, &[3, 2, 4], MEDIUM)
@@ -256,8 +258,20 @@ fn us_itin(d: &Digits<'_>) -> Option<Need> {
 }
 
 /// UK NINO (HMRC National Insurance Manual NIM39110): prefix letters, all or no spaces.
+/// The confidence a value of letters and digits gets alone: `alone`, or a keyword needed
+/// when it is written in lower case (validators accept it, but lower-case runs of letters
+/// and digits are ids and hashes more often).
+fn case_need(b: &[u8], alone: Need) -> Need {
+    if b.iter().any(u8::is_ascii_lowercase) {
+        Need::Keyword
+    } else {
+        alone
+    }
+}
+
 fn uk_nino(c: &Candidate<'_>) -> Option<Verdict> {
-    let b = c.bytes();
+    let upper = c.bytes().to_ascii_uppercase();
+    let b = &upper[..];
     let spaces = b.iter().filter(|&&x| x == b' ').count();
     if spaces != 0 && spaces != 4 {
         return None;
@@ -269,7 +283,7 @@ fn uk_nino(c: &Candidate<'_>) -> Option<Verdict> {
     ) {
         return None;
     }
-    Some(Verdict::whole(c, MEDIUM))
+    Some(Verdict::whole(c, case_need(c.bytes(), MEDIUM)))
 }
 
 /// NHS number (NHS Data Dictionary, "NHS Number"): weights 10..2, 11 - (sum mod 11),
@@ -303,13 +317,33 @@ fn dni_letter_ok(n: u32, letter: u8) -> bool {
     DNI_LETTERS[(n % 23) as usize] == letter
 }
 
-/// Spanish DNI: the letter is `TRWAGMYFPDXBNJZSQVHLCKE`[number mod 23].
+/// Spanish DNI: the letter is `TRWAGMYFPDXBNJZSQVHLCKE`[number mod 23]. Written as 8
+/// digits, or dotted by thousands (`12.345.678-Z`); 7 digits (the leading 0 left out), a
+/// lower-case letter and a letter after a space are common too but also look like other
+/// ids or text, so they need a keyword. The digits of a number in E notation (`5.70064485E+10`) are not a DNI.
 fn es_dni(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let letter = *b.last()?;
+    let digits: Vec<u8> = b.iter().copied().filter(u8::is_ascii_digit).collect();
+    let exponent = matches!(letter, b'E' | b'e') && matches!(c.after(), Some(b'+' | b'-'));
+    let fraction =
+        c.before() == Some(b'.') && c.preceding(2).first().is_some_and(u8::is_ascii_digit);
+    if exponent || fraction || matches!(c.before(), Some(b'.' | b',')) {
+        return None;
+    }
     // 00000000T passes the check but is a form's placeholder, never issued.
-    let placeholder = b[..8].iter().all(|&d| d == b'0');
-    (!placeholder && dni_letter_ok(number(&b[..8]), letter)).then(|| Verdict::whole(c, MEDIUM))
+    let placeholder = digits.iter().all(|&d| d == b'0');
+    if placeholder || !dni_letter_ok(number(&digits), letter.to_ascii_uppercase()) {
+        return None;
+    }
+    // A letter after a space may be the next word (`12345678 I think`).
+    let spaced = b.contains(&b' ');
+    let need = if digits.len() == 8 && letter.is_ascii_uppercase() && !spaced {
+        MEDIUM
+    } else {
+        Need::Keyword
+    };
+    Some(Verdict::whole(c, need))
 }
 
 /// Spanish NIE: X, Y, Z stand for 0, 1, 2, then the DNI rule.
@@ -331,7 +365,8 @@ fn it_codice_fiscale(c: &Candidate<'_>) -> Option<Verdict> {
         1, 0, 5, 7, 9, 13, 15, 17, 19, 21, 2, 4, 18, 20, 11, 3, 6, 8, 12, 14, 16, 10, 22, 25, 24,
         23,
     ];
-    let b = c.bytes();
+    let upper = c.bytes().to_ascii_uppercase();
+    let b = &upper[..];
     let value = |x: u8| match x {
         b'0'..=b'9' => u32::from(x - b'0'),
         _ => u32::from(x - b'A'),
@@ -347,7 +382,7 @@ fn it_codice_fiscale(c: &Candidate<'_>) -> Option<Verdict> {
             }
         })
         .sum();
-    (u32::from(b[15] - b'A') == sum % 26).then(|| Verdict::whole(c, MEDIUM))
+    (u32::from(b[15] - b'A') == sum % 26).then(|| Verdict::whole(c, case_need(c.bytes(), MEDIUM)))
 }
 
 /// Aadhaar (UIDAI): 12 digits, never starting with 0 or 1, Verhoeff.
@@ -533,7 +568,8 @@ fn de_tax_id(d: &Digits<'_>) -> Option<Need> {
 /// the remainder mod 11 picks the letter from the series' table.
 fn sg_nric(c: &Candidate<'_>) -> Option<Verdict> {
     const W: [u32; 7] = [2, 7, 6, 5, 4, 3, 2];
-    let b = c.bytes();
+    let upper = c.bytes().to_ascii_uppercase();
+    let b = &upper[..];
     let sum: u32 = W
         .iter()
         .enumerate()
@@ -547,7 +583,7 @@ fn sg_nric(c: &Candidate<'_>) -> Option<Verdict> {
         // M series (2022): offset 3, P = 11 - (sum mod 11), letter P of KLJNPQRTUWX.
         _ => b"KLJNPQRTUWX"[(10 - (sum + 3) % 11) as usize],
     };
-    (letter == b[8]).then(|| Verdict::whole(c, MEDIUM))
+    (letter == b[8]).then(|| Verdict::whole(c, case_need(c.bytes(), MEDIUM)))
 }
 
 /// Polish PESEL (Ustawa o ewidencji ludnosci): weights 1,3,7,9,1,3,7,9,1,3; the month
@@ -581,8 +617,9 @@ fn pl_pesel(d: &Digits<'_>) -> Option<Need> {
     valid_date(century + yy, month, dd).then_some(Need::Keyword)
 }
 
-/// Finnish HETU (DVV): ddmmyy, century sign, individual number 002-899, and the
-/// character `0123456789ABCDEFHJKLMNPRSTUVWXY`[ddmmyynnn mod 31].
+/// Finnish HETU (DVV): ddmmyy, century sign, individual number 002-899 (900-999 for
+/// temporary identity codes, which identify a person as well), and the character
+/// `0123456789ABCDEFHJKLMNPRSTUVWXY`[ddmmyynnn mod 31].
 fn fi_hetu(c: &Candidate<'_>) -> Option<Verdict> {
     const CHECK: &[u8; 31] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
     let b = c.bytes();
@@ -593,7 +630,7 @@ fn fi_hetu(c: &Candidate<'_>) -> Option<Verdict> {
     };
     let (dd, mm, yy) = (number(&b[..2]), number(&b[2..4]), number(&b[4..6]));
     let individual = number(&b[7..10]);
-    if !valid_date(century + yy, mm, dd) || !(2..=899).contains(&individual) {
+    if !valid_date(century + yy, mm, dd) || !(2..=999).contains(&individual) {
         return None;
     }
     let n = number(&b[..6]) * 1000 + individual;
@@ -621,8 +658,43 @@ mod tests {
             "536-22-0000",
             "078-05-1120",
             "536-22-87261",
+            // Documented and filler values (Presidio's, SSA's advertising range).
+            "123-45-6789",
+            "111-11-1111",
+            "555-55-5555",
         ] {
             assert_clean("us_ssn", &format!("SSN {v}"));
+        }
+        assert_clean("us_itin", "SSN: 987-65-4320");
+        assert_clean("us_itin", "ITIN 987-65-4329");
+    }
+
+    /// Lower-case spellings validators accept, with their keyword; not without one.
+    #[test]
+    fn lower_case_values_need_a_keyword() {
+        assert_finds("uk_nino", "national insurance no. mz714328c", "mz714328c");
+        assert_finds(
+            "it_codice_fiscale",
+            "CF: rssmra85t10a562s",
+            "rssmra85t10a562s",
+        );
+        assert_finds("sg_nric", "NRIC s1234567d", "s1234567d");
+        assert_clean("uk_nino", "ref mz714328c");
+        assert_clean("it_codice_fiscale", "id rssmra85t10a562s");
+        assert_clean("sg_nric", "id s1234567d");
+    }
+
+    /// Temporary identity codes (individual numbers 900-999): Presidio's test vectors.
+    #[test]
+    fn finnish_temporary_identity_codes() {
+        for v in [
+            "010594Y9032",
+            "020594X903P",
+            "030594W903B",
+            "010516B902W",
+            "020516C902J",
+        ] {
+            assert_finds("fi_hetu", &format!("henkilötunnus {v}"), v);
         }
     }
 
@@ -668,6 +740,19 @@ mod tests {
         assert_finds("es_dni", "DNI 12345678Z", "12345678Z");
         assert_clean("es_dni", "DNI 12345678A");
         assert_clean("es_dni", "DNI 00000000T");
+        // Written forms: dotted, with a space, 7 digits or a lower-case letter with a
+        // keyword (Presidio's NIF test vectors), but not without one.
+        assert_finds("es_dni", "DNI 12.345.678-Z", "12.345.678-Z");
+        assert_finds("es_dni", "NIF: 12345678 Z", "12345678 Z");
+        assert_finds("es_dni", "DNI 1111111-G", "1111111-G");
+        assert_finds("es_dni", "dni 12345678z", "12345678z");
+        assert_clean("es_dni", "part 1111111-G shipped");
+        assert_clean("es_dni", "ref 12345678z");
+        assert_clean("es_dni", "pages 12345678 Z later");
+        // Numbers in E notation: the mantissa's digits are not a DNI.
+        assert_clean("es_dni", "S4,5.70064485E+10,2024-05-01T10:32:00Z");
+        assert_clean("es_dni", "Decimal('1.38435736E+12')");
+        assert_clean("es_dni", "x = 1,70064485E-3");
         assert_clean("es_nie", "NIE X0000000T");
         assert_finds("es_nie", "NIE X1234567L", "X1234567L");
         assert_clean("es_nie", "NIE X1234567A");

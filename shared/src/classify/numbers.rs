@@ -29,7 +29,14 @@ fn skip_digits(hay: &[u8], mut i: usize) -> usize {
 
 /// The leftmost number run starting at or after `from`, as [`NUMBER`] would match it
 /// (leftmost start, greedy), or `None` when `hay[from..]` has no digit.
+#[cfg(test)]
 pub(crate) fn next_run(hay: &[u8], from: usize) -> Option<Range<usize>> {
+    next_run_digits(hay, from).map(|(run, _)| run)
+}
+
+/// [`next_run`] and the number of digits in the run (its separators and brackets not
+/// counted), which tells at once whether any number detector can use it.
+pub(crate) fn next_run_digits(hay: &[u8], from: usize) -> Option<(Range<usize>, usize)> {
     let first = from + hay.get(from..)?.iter().position(u8::is_ascii_digit)?;
     // The opening, when it lies inside the searched range.
     let start = if first > from && matches!(hay[first - 1], b'(' | b'+') {
@@ -40,6 +47,7 @@ pub(crate) fn next_run(hay: &[u8], from: usize) -> Option<Range<usize>> {
         first
     };
     let mut i = skip_digits(hay, first);
+    let mut digits = i - first;
     loop {
         // The separators `[ \-./]`, `\) ?` and `[ \-]?\(`, each followed by digits.
         let next = match hay.get(i) {
@@ -51,11 +59,12 @@ pub(crate) fn next_run(hay: &[u8], from: usize) -> Option<Range<usize>> {
             _ => break,
         };
         i = skip_digits(hay, next);
+        digits += i - next;
     }
     if hay.get(i) == Some(&b')') {
         i += 1;
     }
-    Some(start..i)
+    Some((start..i, digits))
 }
 
 #[cfg(test)]
@@ -138,6 +147,15 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&hay)
             );
+            for (run, digits) in std::iter::successors(next_run_digits(&hay, 0), |(r, _)| {
+                next_run_digits(&hay, r.end)
+            }) {
+                let want = hay[run.clone()]
+                    .iter()
+                    .filter(|b| b.is_ascii_digit())
+                    .count();
+                assert_eq!(digits, want, "{:?}", String::from_utf8_lossy(&hay[run]));
+            }
             // From every offset, as the engine resumes after a claimed value.
             for from in 0..hay.len() {
                 let want = re

@@ -25,7 +25,7 @@ const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,13}\b";
 const PASSPORT_DESCRIPTION: &str =
     "US passport number: 9 digits, or a letter and 8 digits, next to a passport keyword";
 
-const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, next to a licence keyword";
+const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
 
 const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
 
@@ -48,10 +48,11 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "email",
         category: Category::Personal,
-        description: "Email address (RFC 5322 dot-atom local part, DNS labels, alphabetic TLD)",
+        description: "Email address (RFC 5322 dot-atom local part, an apostrophe inside it as in o'brien@; DNS labels, alphabetic TLD that is not a file extension: logo@2x.png is an image)",
         keywords: &["email", "e-mail", "mail"],
         rule: Rule::Pattern {
-            regex: r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}\b",
+            // `'` only inside the local part: a quote before an address is not part of it.
+            regex: r"[A-Za-z0-9._%+\-]{1,64}(?:'[A-Za-z0-9._%+\-]{1,63})?@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}\b",
             check: email,
         },
     },
@@ -85,10 +86,11 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "ipv6_address",
         category: Category::Personal,
-        description: "IPv6 address (RFC 4291 text forms, validated by the standard library parser); loopback, link-local, unspecified and multicast addresses are not reported, unique local ones at low confidence",
+        description: "IPv6 address (RFC 4291 text forms, an embedded IPv4 address included, validated by the standard library parser); only global unicast (2000::/3), unique local (fc00::/7, low confidence) and IPv4-mapped or NAT64 addresses are reported; not a window of a longer colon-separated hex dump or a dump of two-digit bytes (certificate serials, fingerprints)",
         keywords: &["ip", "ipv6", "ip address", "client", "source", "remote", "addr"],
         rule: Rule::Pattern {
-            regex: r"(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}",
+            // The last 32 bits may be written as a dotted quad (`::ffff:52.94.76.10`).
+            regex: r"(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|[0-9A-Fa-f]{0,4})",
             check: ipv6,
         },
     },
@@ -137,6 +139,17 @@ pub(crate) const DETECTORS: &[Detector] = &[
         category: Category::Personal,
         description: LICENCE_DESCRIPTION,
         keywords: LICENCE_KEYWORDS,
+        rule: Rule::Pattern {
+            // A letter and digit groups as printed (Florida, Illinois, Michigan...).
+            regex: r"\b[A-Z][0-9]{3,4}(?:[- ][0-9]{1,4}){2,4}\b",
+            check: licence_grouped,
+        },
+    },
+    Detector {
+        id: "us_drivers_license",
+        category: Category::Personal,
+        description: LICENCE_DESCRIPTION,
+        keywords: LICENCE_KEYWORDS,
         rule: Rule::Number {
             check: licence_digits,
             min_digits: 7,
@@ -165,13 +178,24 @@ fn email_url_encoded(c: &Candidate<'_>) -> Option<Verdict> {
     email_parts(c, local, &b[at + 3..])
 }
 
+/// File name extensions that are not top-level domains (none is in IANA's root zone):
+/// `logo@2x.png`, `icon@3x.webp` (the high-DPI image naming of iOS, Android and the web)
+/// and `bundle@1.2.3.js` are file names, not addresses.
+const FILE_EXTENSIONS: &[&[u8]] = &[
+    b"png", b"jpg", b"jpeg", b"gif", b"webp", b"svg", b"avif", b"bmp", b"ico", b"tif", b"tiff",
+    b"heic", b"css", b"js", b"mjs", b"json", b"html", b"htm", b"txt", b"pdf", b"map", b"woff",
+    b"woff2", b"ttf", b"otf", b"mp3", b"mp4", b"webm", b"wav", b"gz",
+];
+
 fn email_parts(c: &Candidate<'_>, local: &[u8], domain: &[u8]) -> Option<Verdict> {
     let bad_local =
         local.starts_with(b".") || local.ends_with(b".") || local.windows(2).any(|w| w == b"..");
     let bad_label = domain
         .split(|&x| x == b'.')
         .any(|l| l.is_empty() || l.starts_with(b"-") || l.ends_with(b"-"));
-    (!bad_local && !bad_label).then(|| Verdict::whole(c, Need::Alone(Confidence::High)))
+    let tld = domain.rsplit(|&x| x == b'.').next().unwrap_or_default();
+    let file = FILE_EXTENSIONS.iter().any(|e| tld.eq_ignore_ascii_case(e));
+    (!bad_local && !bad_label && !file).then(|| Verdict::whole(c, Need::Alone(Confidence::High)))
 }
 
 /// Words that make a dotted number after them a version, not an address.
@@ -214,12 +238,52 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
         || before.windows(7).any(|w| w == b"version")
         || named_version
         || product
-        || specifier;
+        || specifier
+        || package_version(c);
     if !octets_ok || dotted_before || dotted_after || versioned {
         return None;
     }
     let addr: Ipv4Addr = std::str::from_utf8(b).ok()?.parse().ok()?;
     Some(Verdict::whole(c, Need::Alone(ipv4_confidence(addr)?)))
+}
+
+/// Whether a dotted quad is written as a package version (Debian policy's
+/// `[epoch:]upstream_version[-debian_revision]`): after a version constraint (`(>= 1.2.3.3`,
+/// `<< `, `>> `, `= `), after an epoch (`1:1.2.3.3`), or followed by a revision
+/// (`1.2.5.1-2`, `1.2.5.1-0ubuntu1`) that does not go on as an address range
+/// (`10.0.0.1-10.0.0.255` stays an address).
+fn package_version(c: &Candidate<'_>) -> bool {
+    let before = c.preceding(12);
+    // An epoch: digits right before `:`, themselves after a blank, `(` or the start.
+    let epoch = before.strip_suffix(b":").and_then(|b| {
+        let digits = b.iter().rev().take_while(|x| x.is_ascii_digit()).count();
+        let rest = &b[..b.len() - digits];
+        (digits > 0 && matches!(rest.last(), None | Some(b' ' | b'('))).then_some(rest)
+    });
+    let lead = epoch.unwrap_or(before).trim_ascii_end();
+    let constraint = [&b">="[..], b"<=", b"<<", b">>", b"(="]
+        .iter()
+        .any(|op| lead.ends_with(op));
+    let after = &c.hay[c.span.end..(c.span.end + 24).min(c.hay.len())];
+    let revision = after.first() == Some(&b'-') && {
+        let token = after[1..]
+            .iter()
+            .take_while(|x| x.is_ascii_alphanumeric() || matches!(x, b'+' | b'~' | b'.'))
+            .count();
+        let token = &after[1..1 + token];
+        !token.is_empty() && !is_dotted_quad_start(token)
+    };
+    epoch.is_some() || constraint || revision
+}
+
+/// Whether `token` begins with `d.d.d.d` (the second address of a range).
+fn is_dotted_quad_start(token: &[u8]) -> bool {
+    token
+        .split(|&x| x == b'.')
+        .take(4)
+        .filter(|part| !part.is_empty() && part.iter().take(3).all(u8::is_ascii_digit))
+        .count()
+        == 4
 }
 
 /// How much an IPv4 address says about a person or device, as a finding's confidence
@@ -255,18 +319,20 @@ fn ipv6_confidence(addr: Ipv6Addr) -> Option<Confidence> {
     if let Some(v4) = addr.to_ipv4_mapped() {
         return ipv4_confidence(v4);
     }
-    let first = addr.segments()[0];
-    if addr.is_unspecified()
-        || addr.is_loopback()
-        || addr.is_multicast()
-        || first & 0xffc0 == 0xfe80
-    {
-        return None;
+    let segments = addr.segments();
+    // NAT64's well-known prefix 64:ff9b::/96 carries an IPv4 address too.
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [a, b] = segments[6].to_be_bytes();
+        let [c, d] = segments[7].to_be_bytes();
+        return ipv4_confidence(Ipv4Addr::new(a, b, c, d));
     }
+    let first = segments[0];
     if first & 0xfe00 == 0xfc00 {
         return Some(Confidence::Low);
     }
-    Some(Confidence::Medium)
+    // Global unicast 2000::/3 is the only space IANA allocates for public addresses;
+    // the rest is loopback, link-local, multicast or reserved, never a host's address.
+    (first & 0xe000 == 0x2000).then_some(Confidence::Medium)
 }
 
 /// IPv6: what `std::net::Ipv6Addr` parses, with at least three groups holding digits
@@ -274,12 +340,19 @@ fn ipv6_confidence(addr: Ipv6Addr) -> Option<Confidence> {
 fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let text = std::str::from_utf8(b).ok()?;
-    let groups = text.split(':').filter(|g| !g.is_empty()).count();
+    let parts: Vec<&str> = text.split(':').filter(|g| !g.is_empty()).collect();
+    // A dotted quad at the end stands for two groups.
+    let groups = parts.len() + usize::from(text.contains('.'));
+    // A window of a longer run (`35:07:3a:...:8a:51`, a serial or key dump) goes on past
+    // it with another `:`.
     let alone = !is_word(c.before())
         && !matches!(c.before(), Some(b':' | b'.'))
         && !is_word(c.after())
-        && !matches!(c.after(), Some(b'.'));
-    if groups < 3 || !alone {
+        && !matches!(c.after(), Some(b'.' | b':'));
+    // Eight groups of two hex digits each are a dump of bytes (`0a:1b:2c:3d:4e:5f:60:71`);
+    // a written address drops leading zeros and rarely has every group that short.
+    let byte_dump = parts.len() == 8 && parts.iter().all(|g| g.len() == 2);
+    if groups < 3 || !alone || byte_dump {
         return None;
     }
     let confidence = ipv6_confidence(text.parse::<Ipv6Addr>().ok()?)?;
@@ -359,8 +432,20 @@ fn licence_letters(c: &Candidate<'_>) -> Option<Verdict> {
     Some(Verdict::whole(c, Need::Keyword))
 }
 
+/// 7-13 digits, alone or in groups with one kind of separator (New York prints
+/// `823 456 789`).
 fn licence_digits(d: &Digits<'_>) -> Option<Need> {
-    (d.plain() && (7..=13).contains(&d.digits.len())).then_some(Need::Keyword)
+    ((d.plain() || d.uniform) && (7..=13).contains(&d.digits.len())).then_some(Need::Keyword)
+}
+
+/// A letter and 7-13 digits in groups with one kind of separator.
+fn licence_grouped(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let digits = b.iter().filter(|x| x.is_ascii_digit()).count();
+    let mut separators = b.iter().filter(|x| matches!(x, b'-' | b' '));
+    let first = separators.next()?;
+    let uniform = separators.all(|s| s == first);
+    (uniform && (7..=13).contains(&digits)).then(|| Verdict::whole(c, Need::Keyword))
 }
 
 /// A phone number written in international form: the text the library parses without a
@@ -384,6 +469,57 @@ pub(crate) fn international_phone(raw: &[u8]) -> Option<(String, usize)> {
     let text = std::str::from_utf8(rest).ok()?.replace("(0)", "");
     let digits = text.bytes().filter(u8::is_ascii_digit).count();
     Some((format!("+{}", text.trim_start()), digits))
+}
+
+/// Whether a number run in national form (no `+` or `00`) is written as phone numbers
+/// are, rather than as a version, a path segment or a row of log fields: `hay[span]` is
+/// the run. Not a phone number:
+/// - a digit group of one digit after the first (`78.0.3904.108`, the fields
+///   `443 5 2 98 246`, `3044 51662 2`): national formats group digits by two or more,
+///   the first group alone may be one digit (NANP's `1`, as in `1 650 253 0000`);
+/// - a run after `/` (`Chrome/124.0.6367.207`, a URL path);
+/// - a run glued to a word by `-`, `_` or `~` on either side (`aix-6107-1415-32`, a
+///   Debian revision `0~20171227-0.3`), or followed by `+` or `~` (`20220623.1-1+deb12u2`).
+pub(crate) fn national_phone_shape(hay: &[u8], span: &std::ops::Range<usize>) -> bool {
+    let before = |k: usize| span.start.checked_sub(k).map(|i| hay[i]);
+    let after = |k: usize| hay.get(span.end + k - 1).copied();
+    let glue = |b: Option<u8>| matches!(b, Some(b'-' | b'_' | b'~'));
+    if before(1) == Some(b'/')
+        || (glue(before(1)) && is_word(before(2)))
+        || (glue(after(1)) && is_word(after(2)))
+        || matches!(after(1), Some(b'+' | b'~'))
+    {
+        return false;
+    }
+    hay[span.clone()]
+        .split(|b| !b.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .skip(1)
+        .all(|g| g.len() >= 2)
+}
+
+/// Whether the digit groups of a national number as written (`raw`) end as the region
+/// writes its numbers: the last group at least as long as the last group of the
+/// library's national format, or three digits (`0207 946 0958` and `07400 123 456` are
+/// written so in the UK; `6107-1415-32` is not a US number as written, `610-714-1532`
+/// is). One group (digits alone) passes: it needs a keyword anyway.
+pub(crate) fn grouped_as_national(raw: &[u8], number: &phonenumber::PhoneNumber) -> bool {
+    let last = |text: &[u8]| {
+        text.split(|b| !b.is_ascii_digit())
+            .rfind(|g| !g.is_empty())
+            .map_or(0, <[u8]>::len)
+    };
+    let groups = raw
+        .split(|b| !b.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .count();
+    if groups < 2 {
+        return true;
+    }
+    let national = phonenumber::format(number)
+        .mode(phonenumber::Mode::National)
+        .to_string();
+    last(raw) >= last(national.as_bytes()).min(3)
 }
 
 /// A region national phone numbers are parsed in, with what such a number can look like
@@ -532,6 +668,65 @@ mod tests {
         assert_clean("ipv6_address", "at 12:30:45 today");
         assert_clean("ipv6_address", "std::io::Read");
         assert_clean("ipv6_address", "mac 00:1a:2b:3c:4d:5e");
+        // An embedded IPv4 address: mapped (dual-stack servers log clients so) and NAT64.
+        assert_finds(
+            "ipv6_address",
+            "client ::ffff:52.94.76.10 connected",
+            "::ffff:52.94.76.10",
+        );
+        assert_finds(
+            "ipv6_address",
+            "via 64:ff9b::203.0.113.7 x",
+            "64:ff9b::203.0.113.7",
+        );
+        // Hex dumps of `openssl x509 -text`: a serial longer than eight groups, a
+        // fingerprint, a byte dump of exactly eight groups, reserved space.
+        for text in [
+            "        35:07:3a:24:de:69:ec:3d:8c:1f:22:7b:90:aa:12:5e:77:01:8a:51",
+            "sha256 Fingerprint=21:9C:FF:3A:47:0B:55:10:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01",
+            "cert serial 0a:1b:2c:3d:4e:5f:60:71 ok",
+            "key 35:07:3a:24:de:69:ec:3d:",
+            "id 1:2:3:4:5:6:7:8 seen",
+        ] {
+            assert_clean("ipv6_address", text);
+        }
+    }
+
+    #[test]
+    fn ipv4_addresses_are_not_package_versions() {
+        for text in [
+            "install alsa-topology-conf:all <none> 1.2.5.1-2",
+            "Depends: zlib1g (>= 1:1.2.3.3), libxi6 (>= 2:1.2.99.4)",
+            "Breaks: foo (<< 1.30.1.6), bar (= 1.2.3.4)",
+            "upgrade libfoo 1.2.5.1-0ubuntu1 amd64",
+        ] {
+            assert_clean("ipv4_address", text);
+        }
+        // Addresses next to the same characters still are.
+        assert_finds("ipv4_address", "range 10.1.2.3-10.1.2.255", "10.1.2.3");
+        assert_finds("ipv4_address", "ip = 203.0.113.9", "203.0.113.9");
+        assert_finds("ipv4_address", "dst 203.0.113.9:443", "203.0.113.9");
+    }
+
+    #[test]
+    fn emails_with_apostrophes_but_not_image_names() {
+        assert_finds(
+            "email",
+            "contact o'brien+tag@mail.example.ie today",
+            "o'brien+tag@mail.example.ie",
+        );
+        assert_finds(
+            "email",
+            "to='john.smith@example.org'",
+            "john.smith@example.org",
+        );
+        for text in [
+            r#"<img src="/static/img/logo@2x.png" srcset="/static/img/logo@3x.png 3x">"#,
+            "background: url(assets/icons/arrow-left@2x.webp);",
+            "import x from './vendor/lib@1.2.3.js'",
+        ] {
+            assert_clean("email", text);
+        }
     }
 
     #[test]
@@ -593,9 +788,25 @@ mod tests {
             "version 4.20.7946.0958",
             "id 0207-946-0958-1234-5678",
             "ts 1700000000123",
+            // Versions, paths and log fields (a trial found these reported):
+            // browser versions in a User-Agent, even next to `Mobile`.
+            "ua Chrome/78.0.3904.108 Safari/537.36",
+            "Chrome/122.0.6261.119 Mobile Safari/537.36",
+            "v 98.0.4758.102 build",
+            // An NLB log's port, times and byte counts; a 4-5-1 grouping.
+            "10.0.0.5:443 5 2 98 246 - arn",
+            "ref 3044 51662 2 ok",
+            // Identifiers glued to words; Debian versions.
+            "batch aix-6107-1415-32 done",
+            "batch 6107-1415-32 done",
+            "ii libfoo 20220623.1-1+deb12u2 amd64",
+            "ca-certificates 0~20171227-0.3+deb12u1 all",
         ] {
             assert_clean("phone_number", text);
         }
+        // The same shapes written as phone numbers still are.
+        assert_finds("phone_number", "call 1 650 253 0000 now", "1 650 253 0000");
+        assert_finds("phone_number", "tel:020-7946-0958", "020-7946-0958");
         // A number in a numeric CSV column is not a phone without a keyword.
         let csv = "order,amount\n1,02079460958\n2,02079460959\n";
         let r = super::super::tests::shared()
@@ -704,6 +915,19 @@ mod tests {
             "D1234567",
         );
         assert_clean("us_drivers_license", "part D1234567");
+        // As printed on the card (Purview's New York example; Florida; Illinois).
+        for (text, value) in [
+            ("NY driver license 823 456 789", "823 456 789"),
+            (
+                "FL Driver's License: F255-921-50-094-0",
+                "F255-921-50-094-0",
+            ),
+            ("IL drivers license S530-4567-8912", "S530-4567-8912"),
+        ] {
+            assert_finds("us_drivers_license", text, value);
+        }
+        assert_clean("us_drivers_license", "route F255-921-50-094-0");
+        assert_clean("us_drivers_license", "license S530-4567 8912");
     }
 
     #[test]
