@@ -270,8 +270,23 @@ fn summary_line(t: &s3connector::scan::report::Totals) -> String {
     } else {
         String::new()
     };
+    let excluded = if t.sums.objects_excluded_by_type > 0 {
+        let kinds: Vec<String> = t
+            .sums
+            .excluded_by_type
+            .iter()
+            .map(|(k, n)| format!("{k}={n}"))
+            .collect();
+        format!(
+            " ({} more excluded by file type, not read: {})",
+            t.sums.objects_excluded_by_type,
+            kinds.join(" ")
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "{} bucket(s), {} object(s) seen, {} classified, {} skipped, {} not selected{carried}, {} deleted; {} finding(s) (a detector in an object, one row each in findings.csv) holding {} occurrence(s)",
+        "{} bucket(s), {} object(s) seen{excluded}, {} classified, {} skipped, {} not selected{carried}, {} deleted; {} finding(s) (a detector in an object, one row each in findings.csv) holding {} occurrence(s)",
         t.buckets,
         t.sums.objects_seen,
         t.sums.objects_classified,

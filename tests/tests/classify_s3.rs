@@ -170,6 +170,45 @@ async fn objects_are_classified_from_their_streamed_bodies_with_masked_samples_o
     );
 }
 
+/// S3 answers 403 InvalidObjectState for an archived object: the error says it is archived
+/// and must be restored, not that access was denied (which sends users to IAM).
+#[tokio::test]
+async fn an_archived_object_is_reported_as_archived_not_access_denied() {
+    let emu = Emulator::start();
+    let s3 = emu.clients().await.s3();
+    let bucket = unique_name("it-classify-glacier");
+    s3.create_bucket().bucket(&bucket).send().await.unwrap();
+    s3.put_object()
+        .bucket(&bucket)
+        .key("glacier/old.txt")
+        .storage_class(aws_sdk_s3::types::StorageClass::Glacier)
+        .body(b"SSN 536-22-8726\n".to_vec().into())
+        .send()
+        .await
+        .unwrap();
+    let classifier = Arc::new(Classifier::new(ClassifyConfig::default()).unwrap());
+    let e = classify_s3_object(
+        &s3,
+        &classifier,
+        &bucket,
+        "glacier/old.txt",
+        SampleLimits::NONE,
+        &std::env::temp_dir(),
+        1 << 20,
+    )
+    .await
+    .unwrap_err();
+    let message = e.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "s3://{bucket}/glacier/old.txt: the object is archived"
+        )) && message.contains("must be restored")
+            && message.contains("(InvalidObjectState)")
+            && !message.contains("access denied"),
+        "{message}"
+    );
+}
+
 #[tokio::test]
 async fn keys_xml_cannot_carry_are_listed_through_url_encoding() {
     let emu = Emulator::start();

@@ -641,3 +641,140 @@ async fn incremental_report_carries_unchanged_findings_replaces_changed_and_drop
     assert_eq!(from("a/email.txt").as_deref(), Some(first.scan_id.as_str()));
     assert_eq!(from("b/ssn.txt").as_deref(), Some(second.scan_id.as_str()));
 }
+
+/// An incremental scan keeps unchanged skipped objects (archived, unsupported type) in the
+/// report with their reason, counted as skipped, in report.json, report.html and the
+/// totals; once the config admits the archived class, it is read again.
+#[tokio::test]
+async fn incremental_report_keeps_unchanged_skipped_objects_with_their_reason() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-carry-skips").await;
+    let [email, ..] = samples::PLANTED.map(|(_, v)| v);
+    put(
+        &clients,
+        &bucket,
+        "a/email.txt",
+        format!("contact {email}\n").into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &bucket,
+        "docs/image.bin",
+        [0u8, 159, 146, 150, 0, 1, 2, 3, 255, 0, 0, 0].repeat(64),
+    )
+    .await;
+    clients
+        .s3()
+        .put_object()
+        .bucket(&bucket)
+        .key("glacier/old.txt")
+        .storage_class(aws_sdk_s3::types::StorageClass::Glacier)
+        .body(ByteStream::from_static(b"cold"))
+        .send()
+        .await
+        .unwrap();
+    let config = json!({"buckets": {"include": [bucket]}, "mode": "incremental"});
+    let (first, _) = scan(&ctx, config.clone()).await;
+    let skips = |r: &ScanReport| {
+        let b = &r.buckets[0];
+        let mut listed: Vec<(String, Option<SkipReason>, bool)> = b
+            .objects
+            .iter()
+            .filter(|o| o.status == ObjectStatus::Skipped)
+            .map(|o| (o.metadata.key.clone(), o.reason, o.carried_from.is_some()))
+            .collect();
+        listed.sort();
+        (
+            listed,
+            b.totals.objects_skipped,
+            b.totals.skipped_by_reason.clone(),
+        )
+    };
+    let (listed, n, by_reason) = skips(&first);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(n, 2);
+
+    // Nothing changed but the email object: the skipped ones are still listed and counted.
+    put(
+        &clients,
+        &bucket,
+        "a/email.txt",
+        format!("write to {email}\n").into_bytes(),
+    )
+    .await;
+    let (second, text) = scan(&ctx, config.clone()).await;
+    let (listed2, n2, by_reason2) = skips(&second);
+    assert_eq!(
+        listed2,
+        vec![
+            (
+                "docs/image.bin".to_string(),
+                Some(SkipReason::UnsupportedFileType),
+                true
+            ),
+            (
+                "glacier/old.txt".to_string(),
+                Some(SkipReason::ArchivedStorageClass),
+                true
+            ),
+        ]
+    );
+    assert_eq!((n2, &by_reason2), (2, &by_reason));
+    let b = &second.buckets[0];
+    assert_eq!(b.totals.objects_classified, 1);
+    assert_eq!(b.totals.objects_not_selected, 0, "skipped, not unselected");
+    assert_eq!(b.totals.objects_seen, 3);
+    assert!(text.contains("ARCHIVED_STORAGE_CLASS") && text.contains("glacier/old.txt"));
+    let (third, _) = scan(&ctx, config.clone()).await;
+    assert_eq!(skips(&third).1, 2, "still there a scan later");
+
+    // The config now admits GLACIER: the unchanged archived object is read, not carried.
+    let mut admit = config;
+    admit["storage_classes"] = json!(["STANDARD", "GLACIER"]);
+    let (fourth, _) = scan(&ctx, admit).await;
+    assert!(fourth.buckets[0]
+        .objects
+        .iter()
+        .any(|o| o.metadata.key == "glacier/old.txt" && o.carried_from.is_none()));
+}
+
+/// Objects `file_types` leaves out are counted per type, and the config summary records
+/// the exclude list, so a report says what was not read.
+#[tokio::test]
+async fn objects_excluded_by_file_type_are_counted_and_the_exclude_list_recorded() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-types").await;
+    put(
+        &clients,
+        &bucket,
+        "data/a.csv",
+        b"id,name\n1,Ann\n".to_vec(),
+    )
+    .await;
+    put(&clients, &bucket, "raw/jwt.txt", b"token\n".to_vec()).await;
+    put(&clients, &bucket, "raw/more.txt", b"token\n".to_vec()).await;
+    put(&clients, &bucket, "skip/other.txt", b"token\n".to_vec()).await;
+    let (report, text) = scan(
+        &ctx,
+        json!({"buckets": {"include": [bucket]}, "file_types": {"exclude": ["txt"]},
+               "prefixes": {"exclude": ["skip/"]}}),
+    )
+    .await;
+    assert_eq!(report.config.exclude_file_types, ["txt"]);
+    let t = &report.buckets[0].totals;
+    assert_eq!(t.objects_seen, 1);
+    assert_eq!(
+        t.objects_excluded_by_type, 2,
+        "skip/ is out of the prefixes"
+    );
+    assert_eq!(t.excluded_by_type.get("txt"), Some(&2));
+    assert_eq!(report.totals.sums.objects_excluded_by_type, 2);
+    assert!(text.contains("exclude_file_types"), "report.json");
+    assert!(
+        text.contains("objects excluded by file type"),
+        "report.html"
+    );
+}

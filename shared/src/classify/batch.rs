@@ -11,6 +11,7 @@ use super::detector::Category;
 use super::engine::Classifier;
 use super::findings::{ColumnLabel, FindingsBuilder, Location, ObjectReport, ObjectStatus};
 use super::mask::mask;
+use super::padding::Padding;
 
 /// Where a structured value sits, besides its column.
 #[derive(Debug, Clone, Copy, Default)]
@@ -142,6 +143,9 @@ struct Column {
     keyword_entries: Vec<usize>,
     /// `name=` when the name says secret: written before each value in the batch text.
     assignment: Option<Vec<u8>>,
+    /// When the name is a keyword of a zero-padded identifier (`ssn`): short digit runs
+    /// are read with their leading zeros put back.
+    padding: Option<Padding>,
     sampled: u64,
     /// Hashes of distinct values, up to [`DISTINCT_COUNTED`] (or the rule's minimum).
     distinct: foldhash::HashSet<u64>,
@@ -160,6 +164,11 @@ impl Columns {
     /// Whether the column's name carries a keyword of `entry`.
     pub fn has_keyword(&self, column: usize, entry: usize) -> bool {
         self.columns[column].keyword_entries.contains(&entry)
+    }
+
+    /// Whether the column's name says its values are secrets (`password`, `client_secret`).
+    pub fn names_secret(&self, column: usize) -> bool {
+        self.columns[column].assignment.is_some()
     }
 
     /// Counts a match of `entry` in value `serial` of `column` (once per value).
@@ -216,7 +225,8 @@ impl<'c> ObjectScan<'c> {
     }
 
     /// The index of a column, added on first use. `key` identifies it in the report;
-    /// `shown` is the name locations carry; keywords are looked up in `words`.
+    /// `shown` is the name locations carry; keywords are looked up in `words`: the name,
+    /// and on further lines names around it (a JSON key's parent key).
     pub fn column(
         &mut self,
         key: &str,
@@ -228,6 +238,12 @@ impl<'c> ObjectScan<'c> {
             return i;
         }
         let i = self.columns.columns.len();
+        let keyword_entries = self.classifier.keyword_entries(words);
+        let padding = Padding::for_detectors(
+            keyword_entries
+                .iter()
+                .map(|&e| self.classifier.entry_info(e).0),
+        );
         // A name that is itself data (a first row of values taken for a header, a column
         // named by a value) is kept only masked: labels and locations show it.
         let safe = |name: &str| {
@@ -241,8 +257,12 @@ impl<'c> ObjectScan<'c> {
             key: safe(key),
             shown_name: shown.map(safe),
             sheet: sheet.map(str::to_string),
-            keyword_entries: self.classifier.keyword_entries(words),
-            assignment: super::credentials::secret_assignment_name(words).map(|mut n| {
+            keyword_entries,
+            padding,
+            assignment: super::credentials::secret_assignment_name(
+                words.lines().next().unwrap_or_default(),
+            )
+            .map(|mut n| {
                 n.push('=');
                 n.into_bytes()
             }),
@@ -254,13 +274,20 @@ impl<'c> ObjectScan<'c> {
         i
     }
 
-    /// Adds one value of the current record. Empty values count for nothing.
+    /// Adds one value of the current record. Empty values count for nothing. A number
+    /// under a column named for a zero-padded identifier is read with its zeros
+    /// ([`Padding`]): `71124423` under `ssn` is the SSN `071124423`.
     pub fn value(&mut self, column: usize, value: &[u8], place: Place<'_>) {
         let trimmed = value.trim_ascii();
         if trimmed.is_empty() {
             return;
         }
         self.bytes += value.len() as u64;
+        let padded = self.columns.columns[column]
+            .padding
+            .and_then(|p| p.pad(trimmed));
+        let value = padded.as_deref().unwrap_or(value);
+        let trimmed = padded.as_deref().unwrap_or(trimmed);
         let c = &mut self.columns.columns[column];
         c.sampled += 1;
         if c.distinct.len() < self.distinct_counted {

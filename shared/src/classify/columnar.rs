@@ -192,6 +192,72 @@ mod tests {
         writer.close().unwrap();
     }
 
+    /// An SSN column stored as integers loses leading zeros (`071124423` is 71124423):
+    /// under a name that says SSN, the value is read zero-padded.
+    #[test]
+    fn integer_ssn_column_is_read_with_its_leading_zeros() {
+        let dir = std::env::temp_dir().join(format!("s3c-pq-int-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("ssn.parquet");
+        let schema = Arc::new(
+            parse_message_type("message m { required int64 ssn; required int64 qty; }").unwrap(),
+        );
+        let file = std::fs::File::create(&path).unwrap();
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut writer = SerializedFileWriter::new(file, schema, props).unwrap();
+        let mut group = writer.next_row_group().unwrap();
+        let ssns: Vec<i64> = vec![536228726, 71124423, 24278655, 212458769, 1124423];
+        let qty: Vec<i64> = vec![71124423, 24278655, 3, 4, 5];
+        for values in [&ssns, &qty] {
+            let mut col = group.next_column().unwrap().unwrap();
+            col.typed::<Int64Type>()
+                .write_batch(values, None, None)
+                .unwrap();
+            col.close().unwrap();
+        }
+        group.close().unwrap();
+        writer.close().unwrap();
+        let r = shared()
+            .classify_file(&ObjectFormat::Parquet, &path, &SampleLimits::NONE)
+            .unwrap();
+        let ssn = r.findings.iter().find(|f| f.detector == "us_ssn").unwrap();
+        let rows: Vec<_> = ssn.locations.iter().map(|l| l.row.unwrap()).collect();
+        assert_eq!(rows, [1, 2, 3, 4, 5], "{:?}", r.findings);
+        assert!(
+            ssn.locations
+                .iter()
+                .all(|l| l.column_name.as_deref() == Some("ssn")),
+            "nothing padded under qty: {:?}",
+            ssn.locations
+        );
+        assert_eq!(ssn.locations[1].length, 9, "the padded value");
+        // The same in CSV (a spreadsheet drops the zeros) and in JSON numbers.
+        let csv = "name,ss_num\na,71124423\nb,24278655\n";
+        let r = shared()
+            .classify_stream(
+                &ObjectFormat::Csv { delimiter: b',' },
+                csv.as_bytes(),
+                &SampleLimits::NONE,
+            )
+            .unwrap();
+        assert_eq!(
+            r.findings.iter().map(|f| f.count).sum::<u64>(),
+            2,
+            "{:?}",
+            r.findings
+        );
+        let json = "{\"person\": {\"SSN\": 71124423}}\n";
+        let r = shared()
+            .classify_stream(
+                &ObjectFormat::JsonLines,
+                json.as_bytes(),
+                &SampleLimits::NONE,
+            )
+            .unwrap();
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn parquet_values_are_found_by_row_and_column_and_columns_labelled() {
         let dir = std::env::temp_dir().join(format!("s3c-pq-{}", std::process::id()));

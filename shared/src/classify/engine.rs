@@ -242,6 +242,35 @@ pub(crate) fn syntax_config() -> syntax::Config {
 /// the time on the bench corpus); states are only allocated as the text needs them.
 const LAZY_DFA_CACHE_BYTES: usize = 16 << 20;
 
+/// Checks that a user's pattern compiles as the pass compiles it. The error is the
+/// parser's reason and where in the pattern it is (`unclosed counted repetition at
+/// characters 10-11 ("{6")`, columns from 1), on one line: the multi-pattern builder's own message says
+/// only "error parsing pattern 0".
+pub(crate) fn check_custom_pattern(pattern: &str) -> Result<(), String> {
+    let Err(e) = build_regex(&[pattern]).map(drop) else {
+        return Ok(());
+    };
+    let syntax = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern);
+    let (kind, span) = match &syntax {
+        Err(regex_syntax::Error::Parse(p)) => (p.kind().to_string(), *p.span()),
+        Err(regex_syntax::Error::Translate(t)) => (t.kind().to_string(), *t.span()),
+        _ => return Err(e),
+    };
+    let at = pattern
+        .get(span.start.offset..span.end.offset)
+        .unwrap_or_default();
+    let (from, to) = (span.start.column, span.end.column.saturating_sub(1));
+    Err(if to > from {
+        format!("{kind} at characters {from}-{to} ({at:?})")
+    } else {
+        format!("{kind} at character {from} ({at:?})")
+    })
+}
+
 /// Compiles patterns into one multi-pattern regex; the error is the compiler's message.
 pub(crate) fn build_regex(patterns: &[&str]) -> Result<meta::Regex, String> {
     meta::Regex::builder()
@@ -291,7 +320,7 @@ impl Classifier {
             if builtin.iter().any(|d| d.id == c.id) || !seen_custom.insert(c.id.clone()) {
                 return Err(ClassifyError::DuplicateDetector(c.id.clone()));
             }
-            build_regex(&[&c.regex]).map_err(|reason| ClassifyError::CustomPattern {
+            check_custom_pattern(&c.regex).map_err(|reason| ClassifyError::CustomPattern {
                 id: c.id.clone(),
                 reason,
             })?;
@@ -381,10 +410,21 @@ impl Classifier {
         let mut keyword_list: Vec<String> = Vec::new();
         let mut keyword_owners: Vec<Vec<usize>> = Vec::new();
         for (i, e) in entries.iter().enumerate() {
-            for k in &e.keywords {
-                let k = k.to_ascii_lowercase();
+            // Credential keywords are written as the identifiers that name a key
+            // (`aws_secret_access_key`, `secretaccesskey`): other joins of their words
+            // name other things (`SECRET_KEY_BASE` is Rails').
+            let respell = e.category != Category::Credentials;
+            for k in e
+                .keywords
+                .iter()
+                .flat_map(|k| keyword_spellings(k, respell))
+            {
                 match keyword_list.iter().position(|x| *x == k) {
-                    Some(p) => keyword_owners[p].push(i),
+                    Some(p) => {
+                        if !keyword_owners[p].contains(&i) {
+                            keyword_owners[p].push(i);
+                        }
+                    }
                     None => {
                         keyword_list.push(k);
                         keyword_owners.push(vec![i]);
@@ -627,23 +667,31 @@ impl Classifier {
         !findings.finish().is_empty()
     }
 
-    /// Entries (detector indexes) whose keywords occur in a column name or JSON key,
-    /// the name read as words (`customerSSN`, `card_number`, `e-mail` count).
-    pub(crate) fn keyword_entries(&self, name: &str) -> Vec<usize> {
+    /// Entries (detector indexes) whose keywords occur in a column name or JSON key. A
+    /// name counts wherever the same text would count as a keyword in text (`Steuer-IdNr`,
+    /// `steuer_id`, `IdNr`), and also read as words (`customerSSN`, `CardNumbers`,
+    /// `e-mail`: camel case split, plurals as singulars). `names` may hold several names,
+    /// one a line (a JSON key and its parent key): each is matched on its own.
+    pub(crate) fn keyword_entries(&self, names: &str) -> Vec<usize> {
         let Some(ac) = &self.keywords else {
             return Vec::new();
         };
-        let words = name_words(name);
-        let hay = words.as_bytes();
         let mut out: Vec<usize> = Vec::new();
-        for m in ac.find_overlapping_iter(hay) {
-            let before = m.start().checked_sub(1).map(|i| hay[i]);
-            if is_word(before) || is_word(hay.get(m.end()).copied()) {
-                continue;
-            }
-            for &e in &self.keyword_owners[m.pattern().as_usize()] {
-                if !out.contains(&e) {
-                    out.push(e);
+        for name in names.lines() {
+            let words = name_words(name);
+            let singular = singular_words(&words);
+            for hay in [name, words.as_str(), singular.as_str()] {
+                let hay = hay.as_bytes();
+                for m in ac.find_overlapping_iter(hay) {
+                    let before = m.start().checked_sub(1).map(|i| hay[i]);
+                    if is_word(before) || is_word(hay.get(m.end()).copied()) {
+                        continue;
+                    }
+                    for &e in &self.keyword_owners[m.pattern().as_usize()] {
+                        if !out.contains(&e) {
+                            out.push(e);
+                        }
+                    }
                 }
             }
         }
@@ -1076,7 +1124,12 @@ impl Classifier {
             .fields
             .as_ref()
             .map(|f| f.batch.field_at(span.start, &f.hint));
-        let keyword = self.keyword_for(w, entry, &span);
+        let mut keyword = self.keyword_for(w, entry, &span);
+        if let (Some(f), Some(i), Kind::Builtin(d)) = (&w.fields, field, &self.entries[entry].kind)
+        {
+            // A column or key named `password` says what its value is, as a keyword would.
+            keyword |= d.id == "generic_secret" && f.columns.names_secret(f.batch.fields[i].column);
+        }
         let confidence = match (need, keyword) {
             (_, true) => Confidence::High,
             (Need::Alone(c), false) => c,
@@ -1172,6 +1225,45 @@ pub(crate) enum StreamEnd {
     Binary,
     /// Read to the end: this many bytes.
     Read(u64),
+}
+
+/// The spellings a keyword is matched in, lower case: as written, and (with `respell`),
+/// when it has several words, with the words joined by a space, `-`, `_` or nothing, as
+/// people write them in text and in column names (`steuer-id`, `steuer id`, `steuer_id`,
+/// `steuerid`).
+fn keyword_spellings(keyword: &str, respell: bool) -> Vec<String> {
+    let keyword = keyword.to_ascii_lowercase();
+    if !respell {
+        return vec![keyword];
+    }
+    let words: Vec<&str> = keyword
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = vec![keyword.clone()];
+    if words.len() > 1 {
+        for joiner in [" ", "-", "_", ""] {
+            let spelling = words.join(joiner);
+            if !out.contains(&spelling) {
+                out.push(spelling);
+            }
+        }
+    }
+    out
+}
+
+/// Words of [`name_words`] with a plural `s` dropped (`cards number` is `card number`),
+/// for words of four letters or more that do not end in `ss`.
+fn singular_words(words: &str) -> String {
+    let mut out = String::with_capacity(words.len());
+    for (i, w) in words.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let plural = w.len() >= 4 && w.ends_with('s') && !w.ends_with("ss");
+        out.push_str(if plural { &w[..w.len() - 1] } else { w });
+    }
+    out
 }
 
 /// A column name or key as lower-case words: `customerSSN` and `card_number` become
@@ -1536,6 +1628,19 @@ mod tests {
         assert!(matches!(bad, Err(ClassifyError::CustomPattern { id, .. }) if id == "broken"));
     }
 
+    /// The parser's reason and position, not the builder's "error parsing pattern 0".
+    #[test]
+    fn bad_custom_pattern_error_says_what_and_where() {
+        let e = check_custom_pattern("EMP-[0-9]{6").unwrap_err();
+        assert_eq!(
+            e,
+            r#"unclosed counted repetition at characters 10-11 ("{6")"#
+        );
+        let e = check_custom_pattern("a(b").unwrap_err();
+        assert!(e.starts_with("unclosed group at character"), "{e}");
+        assert!(check_custom_pattern(r"\bEMP-[0-9]{6}\b").is_ok());
+    }
+
     #[test]
     fn user_allow_list_suppresses_a_value_in_any_formatting() {
         let c = classifier(ClassifyConfig {
@@ -1631,5 +1736,115 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every keyword of every detector counts in a column name or JSON key in each
+    /// spelling headers use, and the same spelling counts as a keyword in text.
+    #[test]
+    fn every_keyword_counts_in_every_header_spelling_as_in_text() {
+        let c = crate::classify::tests::shared();
+        let title = |w: &str| {
+            let mut chars = w.chars();
+            chars.next().map_or_else(String::new, |f| {
+                f.to_uppercase().chain(chars).collect::<String>()
+            })
+        };
+        let mut checked = 0;
+        for (entry, e) in c.entries.iter().enumerate() {
+            for k in &e.keywords {
+                let words: Vec<String> = k
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_lowercase)
+                    .collect();
+                let titled: Vec<String> = words.iter().map(|w| title(w)).collect();
+                let upper: Vec<String> = words.iter().map(|w| w.to_uppercase()).collect();
+                let camel = words[..1].concat() + &titled[1..].concat();
+                let mut spellings = vec![k.clone(), k.to_uppercase(), title(k)];
+                // Credential keywords are identifiers and count as written (see
+                // `Classifier::new`); a keyword of one word keeps its marks (`dl#`).
+                if e.category != Category::Credentials && words.len() > 1 {
+                    spellings.extend([
+                        words.join(" "),
+                        words.join("_"),
+                        words.join("-"),
+                        words.concat(),
+                        upper.join("_"),
+                        titled.join(" "),
+                        titled.join("-"),
+                        titled.join("_"),
+                        titled.concat(),
+                        camel,
+                    ]);
+                }
+                for s in spellings {
+                    assert!(
+                        c.keyword_entries(&s).contains(&entry),
+                        "{}: keyword {k:?} as the column name {s:?}",
+                        e.id
+                    );
+                    if s.is_ascii() {
+                        let text = format!("{s}: X");
+                        let span = text.len() - 1..text.len();
+                        assert!(
+                            c.keyword_near(text.as_bytes(), entry, &span, None),
+                            "{}: keyword {k:?} in the text {text:?}",
+                            e.id
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 700, "{checked}");
+    }
+
+    /// The header spellings of the trial (#16, #19): each names its detector as a column.
+    #[test]
+    fn usual_header_spellings_name_their_detector() {
+        let c = crate::classify::tests::shared();
+        let ids = |name: &str| -> Vec<String> {
+            c.keyword_entries(name)
+                .into_iter()
+                .map(|e| c.entries[e].id.clone())
+                .collect()
+        };
+        for (name, id) in [
+            ("Steuer-ID", "de_tax_id"),
+            ("Steuer-IdNr", "de_tax_id"),
+            ("IdNr", "de_tax_id"),
+            ("steuer_id", "de_tax_id"),
+            ("TIN", "de_tax_id"),
+            ("Steuerliche Identifikationsnummer", "de_tax_id"),
+            ("ss_num", "us_ssn"),
+            ("SSN_Numbers", "us_ssn"),
+            ("customerSSN", "us_ssn"),
+            ("ccnum", "credit_card"),
+            ("CardNumbers", "credit_card"),
+            ("cards\nnumber", "credit_card"),
+        ] {
+            assert!(
+                ids(name).iter().any(|i| i == id),
+                "{name:?}: {:?}",
+                ids(name)
+            );
+        }
+        for name in ["settings", "destination", "status", "number"] {
+            assert!(ids(name).is_empty(), "{name:?}: {:?}", ids(name));
+        }
+        let csv = "Steuer-IdNr,name\n63145508272,a\n33876092347,b\n17125186935,c\n";
+        let r = c
+            .classify_stream(
+                &crate::classify::ObjectFormat::Csv { delimiter: b',' },
+                csv.as_bytes(),
+                &crate::classify::SampleLimits::NONE,
+            )
+            .unwrap();
+        let found: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| (f.detector.as_str(), f.count))
+            .collect();
+        assert_eq!(found, [("de_tax_id", 3)]);
     }
 }

@@ -9,7 +9,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         id: "credit_card",
         category: Category::Financial,
         description: "Payment card number: issuer prefix and length (Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro), consistent separators, Luhn",
-        keywords: &["card", "credit card", "card number", "cc", "visa", "mastercard", "amex", "pan", "cardholder"],
+        keywords: &["card", "credit card", "card number", "cc", "cc num", "visa", "mastercard", "amex", "pan", "cardholder"],
         rule: Rule::Number {
             check: card,
             min_digits: 12,

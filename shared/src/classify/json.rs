@@ -29,8 +29,9 @@ struct PathNode {
     /// How the key reaching this node from its parent is written in a path (`.name`,
     /// `["odd key"]`, masked when the key is data); empty for `$` and `[*]`.
     segment: Box<str>,
-    /// The nearest key (masked when it is data), which keywords are looked up in; empty
-    /// at `$`, the parent's under `[*]`.
+    /// The nearest key (masked when it is data), then on a second line the key above it
+    /// (`cards` for `$.cards[*].number`): keywords are looked up in both. Empty at `$`,
+    /// the parent's under `[*]`.
     words: Box<str>,
     /// The column, added on the node's first value.
     column: Option<usize>,
@@ -191,13 +192,17 @@ impl Walker<'_, '_> {
             return (node, sensitive);
         }
         let sensitive = self.scan.is_sensitive_name(key);
-        let words = if sensitive {
+        let mut words = if sensitive {
             mask(key)
         } else {
             key.to_string()
         };
         let mut segment = String::new();
         push_key(&mut segment, &words);
+        if let Some(above) = self.nodes[parent].words.lines().next() {
+            words.push('\n');
+            words.push_str(above);
+        }
         let path = format!("{}{segment}", self.nodes[parent].path);
         let node = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
         self.nodes
@@ -604,7 +609,7 @@ fn skipped(format: &'static str) -> ObjectReport {
 mod tests {
     use super::*;
     use crate::classify::tests::shared;
-    use crate::classify::{Finding, ObjectFormat};
+    use crate::classify::{Confidence, Finding, ObjectFormat};
 
     fn run(format: ObjectFormat, text: &str, limits: SampleLimits) -> ObjectReport {
         shared()
@@ -720,6 +725,72 @@ mod tests {
         assert_eq!(
             email.json_path.as_deref(),
             Some("$.Records[1].user[\"odd key\"]")
+        );
+    }
+
+    /// `bytes` is the bytes read, as for text and CSV: not the bytes of the values.
+    #[test]
+    fn bytes_are_the_bytes_read_in_json_and_json_lines() {
+        let doc = "{\n  \"people\": [\n    {\"name\": \"Ann\", \"age\": 41},\n    {\"name\": \"Bo\"}\n  ]\n}\n";
+        let r = run(ObjectFormat::Json, doc, SampleLimits::NONE);
+        assert_eq!(r.bytes, doc.len() as u64);
+        let lines = "{\"a\": \"x\", \"b\": 1}\n\n{\"a\": \"yy\"}\n";
+        let r = run(ObjectFormat::JsonLines, lines, SampleLimits::NONE);
+        assert_eq!(r.bytes, lines.len() as u64);
+        let cut = run(
+            ObjectFormat::JsonLines,
+            lines,
+            SampleLimits {
+                max_rows: None,
+                max_bytes: Some(10),
+            },
+        );
+        assert_eq!(cut.bytes, 10);
+    }
+
+    /// A key that names its value gives `high`: a secret under `password`, a card under
+    /// `cards[0].number` (the parent key is a keyword too) or `ccnum`.
+    #[test]
+    fn keys_naming_the_value_give_high_confidence() {
+        let text = concat!(
+            r#"{"password": "Xk9#mQ2!vL7$pR4z"}"#,
+            "\n",
+            r#"{"client_secret": "Qm7$vT2!pX9#kL4w"}"#,
+            "\n",
+            r#"{"customer": {"cards": [{"number": "4539578763621486"}]}}"#,
+            "\n",
+            r#"{"payment": {"ccnum": "5425233430109903"}}"#,
+            "\n",
+        );
+        let r = run(ObjectFormat::JsonLines, text, SampleLimits::NONE);
+        let confidences = |id: &str| -> Vec<(String, Confidence)> {
+            r.findings
+                .iter()
+                .filter(|f| f.detector == id)
+                .flat_map(|f| {
+                    f.locations
+                        .iter()
+                        .map(|l| (l.json_path.clone().unwrap(), f.confidence))
+                })
+                .collect()
+        };
+        assert_eq!(
+            confidences("generic_secret"),
+            [
+                ("$.password".to_string(), Confidence::High),
+                ("$.client_secret".to_string(), Confidence::High)
+            ],
+            "{:?}",
+            r.findings
+        );
+        let mut cards = confidences("credit_card");
+        cards.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            cards,
+            [
+                ("$.customer.cards[0].number".to_string(), Confidence::High),
+                ("$.payment.ccnum".to_string(), Confidence::High)
+            ]
         );
     }
 

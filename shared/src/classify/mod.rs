@@ -25,8 +25,10 @@ mod national_id;
 mod numbers;
 mod object;
 mod office;
+mod padding;
 mod personal;
 pub mod s3;
+mod xlsx_formats;
 
 use serde::Deserialize;
 

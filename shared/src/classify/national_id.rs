@@ -12,7 +12,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         id: "us_ssn",
         category: Category::NationalId,
         description: "US Social Security number: area not 000/666/9xx, group not 00, serial not 0000 (SSA); unformatted needs a keyword",
-        keywords: &["ssn", "ssn#", "social security", "social security number", "social sec"],
+        keywords: &["ssn", "ssn#", "social security", "social security number", "social sec", "ss num"],
         rule: Rule::Number {
             check: us_ssn,
             min_digits: 9,
@@ -162,7 +162,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         id: "de_tax_id",
         category: Category::NationalId,
         description: "German tax identification number (Steuer-IdNr): 11 digits, digit-repetition rule and ISO 7064 MOD 11,10 (BZSt); needs a keyword",
-        keywords: &["steuer-id", "steueridentifikationsnummer", "steuer-idnr", "idnr", "tax id", "steuernummer"],
+        keywords: &["steuer-id", "steueridentifikationsnummer", "steuer-idnr", "idnr", "tax id", "steuernummer", "steuerliche identifikationsnummer", "tin"],
         rule: Rule::Number {
             check: de_tax_id,
             min_digits: 11,

@@ -26,7 +26,7 @@ impl Classifier {
         limits: &SampleLimits,
     ) -> Result<ObjectReport, ClassifyError> {
         let mut limited = Limited::new(reader, limits.max_bytes);
-        let report = match format {
+        let mut report = match format {
             ObjectFormat::Unsupported(what) => {
                 return Ok(ObjectReport::skipped(
                     SkipReason::UnsupportedType,
@@ -44,6 +44,11 @@ impl Classifier {
             ObjectFormat::Json => self.classify_json(&mut limited, limits)?,
             ObjectFormat::Text => self.classify_text(&mut limited, format.name())?,
         };
+        // `bytes` is what was read (decompressed, decoded) in every stream format, not
+        // the bytes of the values a structured reader found in it.
+        if report.status != ObjectStatus::Skipped {
+            report.bytes = limited.read;
+        }
         Ok(limited.mark(report))
     }
 
@@ -187,11 +192,14 @@ fn cut_short(mut report: ObjectReport, why: Option<String>) -> ObjectReport {
     report
 }
 
-/// A reader cut after a number of bytes, knowing whether anything was left.
+/// A reader cut after a number of bytes, knowing whether anything was left and how
+/// many bytes it gave.
 pub(crate) struct Limited<R> {
     inner: R,
     left: Option<u64>,
     cut: bool,
+    /// Bytes given to the reader's user.
+    read: u64,
 }
 
 impl<R: Read> Limited<R> {
@@ -200,6 +208,7 @@ impl<R: Read> Limited<R> {
             inner,
             left: max,
             cut: false,
+            read: 0,
         }
     }
 
@@ -215,7 +224,11 @@ impl<R: Read> Limited<R> {
 impl<R: Read> Read for Limited<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.left {
-            None => self.inner.read(buf),
+            None => {
+                let n = self.inner.read(buf)?;
+                self.read += n as u64;
+                Ok(n)
+            }
             Some(0) => {
                 if !self.cut && !buf.is_empty() {
                     let mut probe = [0u8; 1];
@@ -227,6 +240,7 @@ impl<R: Read> Read for Limited<R> {
                 let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
                 let n = self.inner.read(&mut buf[..want])?;
                 self.left = Some(left - n as u64);
+                self.read += n as u64;
                 Ok(n)
             }
         }

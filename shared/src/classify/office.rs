@@ -1,7 +1,7 @@
 //! Office Open XML documents: Excel workbooks (`.xlsx`, read cell by cell with calamine,
 //! classified per value and per column, the first row naming the columns when it reads
-//! as a header) and Word documents (`.docx`, the text of `word/document.xml` streamed
-//! through the text pass, one paragraph per line).
+//! as a header) and Word documents (`.docx`: the text a document stores, shown or not,
+//! streamed through the text pass, one paragraph per line).
 
 use std::io::{self, BufReader, Read};
 use std::path::Path;
@@ -14,6 +14,8 @@ use super::engine::{Classifier, StreamEnd};
 use super::findings::{ObjectReport, ObjectStatus, SkipReason};
 use super::format::SampleLimits;
 use super::object::Limited;
+use super::padding::format_whole_number;
+use super::xlsx_formats::PaddedCells;
 use super::ClassifyError;
 
 /// Longest header cell taken as a column name.
@@ -35,6 +37,13 @@ impl Classifier {
             Ok(b) => b,
             Err(e) => return Ok(malformed("xlsx", &e)),
         };
+        // Number formats that pad (`000-00-0000`): calamine does not say which cell has
+        // which, so they are read from the parts themselves.
+        let padded = std::fs::File::open(path)
+            .ok()
+            .and_then(|f| zip::ZipArchive::new(BufReader::new(f)).ok())
+            .map(|mut zip| PaddedCells::read(&mut zip))
+            .unwrap_or_default();
         let mut scan = ObjectScan::new(self);
         let mut status = ObjectStatus::Complete;
         let mut detail = None;
@@ -60,9 +69,16 @@ impl Classifier {
                     }
                 };
                 let (row, col) = cell.get_position();
-                let Some(text) = cell_text(cell.get_value()) else {
+                let Some(mut text) = cell_text(cell.get_value()) else {
                     continue;
                 };
+                if let Some(code) = padded.format(&sheet, row, col) {
+                    if matches!(cell.get_value(), DataRef::Int(_) | DataRef::Float(_)) {
+                        if let Some(shown) = format_whole_number(code, &text) {
+                            text = std::borrow::Cow::Owned(shown);
+                        }
+                    }
+                }
                 if sheet_rows.current != Some(row) {
                     if let Some(pending) = sheet_rows.pending_header.take() {
                         if self.flush_first_row(&mut scan, &sheet, &mut sheet_rows, pending) {
@@ -174,9 +190,13 @@ impl Classifier {
         scan.column(&format!("{sheet}!{name}"), Some(&name), Some(sheet), &name)
     }
 
-    /// Classifies the text of a Word document's body, paragraphs as lines: locations are
-    /// line (paragraph), column and offset in that text. A file that is not a readable
-    /// Word document is `SKIPPED` as `malformed`.
+    /// Classifies the text a Word document stores, paragraphs as lines: the body
+    /// (`word/document.xml`), then its headers, footers, footnotes, endnotes and comments,
+    /// each part from a new line. Text that Word hides but keeps is read too: tracked
+    /// deletions (`w:delText`, back with "Reject change") and field codes (`w:instrText`,
+    /// such as a `mailto:` hyperlink's target). Locations are line (paragraph, counted
+    /// through the parts in that order), column and offset in that text. A file that is
+    /// not a readable Word document is `SKIPPED` as `malformed`.
     pub(crate) fn classify_docx(
         &self,
         path: &Path,
@@ -187,11 +207,32 @@ impl Classifier {
             Ok(a) => a,
             Err(e) => return Ok(malformed("docx", &e)),
         };
+        // The smaller parts are read first (the body borrows the archive while it streams).
+        let mut extras = Vec::new();
+        let mut left_out = Vec::new();
+        for name in docx_extra_parts(archive.file_names()) {
+            let Ok(part) = archive.by_name(&name) else {
+                continue;
+            };
+            let mut xml = Vec::new();
+            part.take(MAX_DOCX_PART_BYTES + 1)
+                .read_to_end(&mut xml)
+                .map_err(ClassifyError::Read)?;
+            if xml.len() as u64 > MAX_DOCX_PART_BYTES {
+                left_out.push(name);
+            } else {
+                extras.push(xml);
+            }
+        }
         let part = match archive.by_name("word/document.xml") {
             Ok(p) => p,
             Err(e) => return Ok(malformed("docx", &e)),
         };
-        let mut text = Limited::new(DocxText::new(part), limits.max_bytes);
+        let mut reader: Box<dyn Read + '_> = Box::new(DocxText::new(part));
+        for xml in extras {
+            reader = Box::new(reader.chain(DocxText::new(io::Cursor::new(xml))));
+        }
+        let mut text = Limited::new(reader, limits.max_bytes);
         let mut findings = self.findings_builder();
         let end = self.scan_stream(&mut text, &mut findings);
         let bytes = match end {
@@ -204,10 +245,20 @@ impl Classifier {
             }
             Err(e) => return Err(e),
         };
+        let detail = (!left_out.is_empty()).then(|| {
+            format!(
+                "not read, larger than {MAX_DOCX_PART_BYTES} bytes: {}",
+                left_out.join(", ")
+            )
+        });
         let report = ObjectReport {
-            status: ObjectStatus::Complete,
+            status: if left_out.is_empty() {
+                ObjectStatus::Complete
+            } else {
+                ObjectStatus::Partial
+            },
             reason: None,
-            detail: None,
+            detail,
             encoding: None,
             format: "docx",
             bytes,
@@ -217,6 +268,34 @@ impl Classifier {
         };
         Ok(text.mark(report))
     }
+}
+
+/// Largest header, footer, footnotes, endnotes or comments part read (uncompressed); such
+/// parts are read whole, the body is streamed.
+const MAX_DOCX_PART_BYTES: u64 = 16 << 20;
+
+/// The parts of a Word document besides the body that hold text a reader of the file
+/// gets: headers, footers, footnotes, endnotes and comments, in that order (numbered parts
+/// by number).
+fn docx_extra_parts<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    const KINDS: [&str; 5] = ["header", "footer", "footnotes", "endnotes", "comments"];
+    let mut parts: Vec<(usize, u64, String)> = names
+        .filter_map(|name| {
+            let stem = name.strip_prefix("word/")?.strip_suffix(".xml")?;
+            let (kind, rank) = KINDS
+                .iter()
+                .enumerate()
+                .find_map(|(i, k)| stem.strip_prefix(k).map(|rest| (i, rest)))?;
+            let number = if rank.is_empty() {
+                0
+            } else {
+                rank.parse::<u64>().ok()?
+            };
+            Some((kind, number, name.to_string()))
+        })
+        .collect();
+    parts.sort();
+    parts.into_iter().map(|(.., name)| name).collect()
 }
 
 /// Where a sheet's reading is.
@@ -273,8 +352,9 @@ fn malformed(format: &'static str, e: &dyn std::fmt::Display) -> ObjectReport {
     )
 }
 
-/// The text of `word/document.xml` as a stream: the runs' text (`w:t`), tabs, breaks,
-/// and a line end after each paragraph (`w:p`).
+/// The text of a Word XML part as a stream: the runs' text (`w:t`), deleted text of
+/// tracked changes (`w:delText`), field codes (`w:instrText`), tabs, breaks, and a line
+/// end after each paragraph (`w:p`).
 struct DocxText<R: Read> {
     xml: quick_xml::Reader<BufReader<R>>,
     event: Vec<u8>,
@@ -307,9 +387,11 @@ impl<R: Read> DocxText<R> {
                 .read_event_into(&mut self.event)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             match event {
-                Event::Start(e) if e.local_name().as_ref() == b"t" => self.in_text = true,
+                Event::Start(e) if is_text_element(e.local_name().as_ref()) => {
+                    self.in_text = true;
+                }
                 Event::End(e) => match e.local_name().as_ref() {
-                    b"t" => self.in_text = false,
+                    name if is_text_element(name) => self.in_text = false,
                     b"p" => self.out.push(b'\n'),
                     _ => {}
                 },
@@ -343,6 +425,12 @@ impl<R: Read> DocxText<R> {
     }
 }
 
+/// Elements whose character data is document text: run text, deleted run text (a
+/// tracked deletion, still in the file) and field instructions.
+fn is_text_element(local_name: &[u8]) -> bool {
+    matches!(local_name, b"t" | b"delText" | b"instrText")
+}
+
 impl<R: Read> Read for DocxText<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         if self.pos >= self.out.len() {
@@ -370,7 +458,7 @@ pub(crate) mod fixtures {
             .replace('>', "&gt;")
     }
 
-    fn write_zip(path: &Path, parts: &[(&str, String)]) {
+    pub fn write_zip(path: &Path, parts: &[(&str, String)]) {
         let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
         let options =
             SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
@@ -585,6 +673,136 @@ mod tests {
         assert_eq!(
             finding(&xlsx, "email").locations[0].cell.as_deref(),
             Some("B2")
+        );
+    }
+
+    /// An SSN typed into Excel is a number with the Social Security Number format: it is
+    /// read as Excel shows it, leading zero included (`014-94-3551`, stored `14943551`).
+    #[test]
+    fn xlsx_numbers_are_read_with_their_padding_number_format() {
+        let ns = r#"xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main""#;
+        let rels_ns =
+            r#"xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships""#;
+        let mut rows = String::from(
+            r#"<row r="1"><c r="A1" t="inlineStr"><is><t>Name</t></is></c><c r="B1" t="inlineStr"><is><t>Ref</t></is></c></row>"#,
+        );
+        let ssns = ["14943551", "83778742", "536228726", "212458769"];
+        for (i, v) in ssns.iter().enumerate() {
+            let r = i + 2;
+            rows.push_str(&format!(
+                r#"<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>P{i}</t></is></c><c r="B{r}" s="1"><v>{v}</v></c></row>"#
+            ));
+        }
+        let path = temp("ssn_format.xlsx");
+        fixtures::write_zip(
+            &path,
+            &[
+                ("[Content_Types].xml", r#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>"#.to_string()),
+                ("_rels/.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#.to_string()),
+                ("xl/workbook.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><workbook {ns} {rels_ns}><sheets><sheet name="Staff" sheetId="1" r:id="rId1"/></sheets></workbook>"#)),
+                ("xl/_rels/workbook.xml.rels", r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#.to_string()),
+                ("xl/styles.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet {ns}><numFmts count="1"><numFmt numFmtId="164" formatCode="000\-00\-0000"/></numFmts><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="164" applyNumberFormat="1"/></cellXfs></styleSheet>"#)),
+                ("xl/worksheets/sheet1.xml", format!(r#"<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>{rows}</sheetData></worksheet>"#)),
+            ],
+        );
+        let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+        let padded = PaddedCells::read(&mut zip);
+        assert_eq!(padded.format("Staff", 1, 1), Some(r"000\-00\-0000"));
+        assert_eq!(padded.format("Staff", 1, 0), None);
+        let r = shared()
+            .classify_file(&ObjectFormat::Xlsx, &path, &SampleLimits::NONE)
+            .unwrap();
+        let ssn = finding(&r, "us_ssn");
+        let cells: Vec<_> = ssn
+            .locations
+            .iter()
+            .map(|l| l.cell.clone().unwrap())
+            .collect();
+        assert_eq!(cells, ["B2", "B3", "B4", "B5"], "{r:?}");
+    }
+
+    /// Text Word keeps but does not show in the body is read: a tracked deletion, a field
+    /// code, a header, a footer, a footnote and a comment.
+    #[test]
+    fn docx_hidden_and_side_text_is_classified() {
+        let w = r#"xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main""#;
+        let part = |root: &str, body: &str| {
+            format!(
+                r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:{root} {w}>{body}</w:{root}>"#
+            )
+        };
+        let p = |t: &str| format!("<w:p><w:r><w:t>{t}</w:t></w:r></w:p>");
+        let document = part(
+            "document",
+            &format!(
+                "<w:body>{}<w:p><w:del w:id=\"1\" w:author=\"a\"><w:r><w:delText>SSN 536-22-1234</w:delText></w:r></w:del></w:p>\
+                 <w:p><w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText xml:space=\"preserve\"> HYPERLINK \"mailto:jane.doe@mail.example.org\" </w:instrText></w:r><w:r><w:fldChar w:fldCharType=\"separate\"/></w:r><w:r><w:t>write to Jane</w:t></w:r><w:r><w:fldChar w:fldCharType=\"end\"/></w:r></w:p></w:body>",
+                p("Quarterly memo")
+            ),
+        );
+        let path = temp("hidden.docx");
+        fixtures::write_zip(
+            &path,
+            &[
+                ("word/document.xml", document),
+                (
+                    "word/header1.xml",
+                    part("hdr", &p("card 4539 5787 6362 1486")),
+                ),
+                (
+                    "word/footer2.xml",
+                    part("ftr", &p("IBAN DE44500105175407324931")),
+                ),
+                (
+                    "word/footnotes.xml",
+                    part(
+                        "footnotes",
+                        &format!(
+                            "<w:footnote w:id=\"1\">{}</w:footnote>",
+                            p("ssn: 212-45-8769")
+                        ),
+                    ),
+                ),
+                (
+                    "word/comments.xml",
+                    part(
+                        "comments",
+                        &format!(
+                            "<w:comment w:id=\"0\">{}</w:comment>",
+                            p("his email is john.roe@mail.example.org")
+                        ),
+                    ),
+                ),
+            ],
+        );
+        let r = shared()
+            .classify_file(&ObjectFormat::Docx, &path, &SampleLimits::NONE)
+            .unwrap();
+        assert_eq!(r.status, ObjectStatus::Complete, "{r:?}");
+        let lines =
+            |id: &str| -> Vec<u64> { finding(&r, id).locations.iter().map(|l| l.line).collect() };
+        assert_eq!(lines("us_ssn"), [2, 6], "the deletion, then the footnote");
+        assert_eq!(lines("email"), [3, 7], "the field code, then the comment");
+        assert_eq!(lines("credit_card"), [4], "the header after the body");
+        assert_eq!(lines("iban"), [5], "then the footer");
+        assert_eq!(
+            docx_extra_parts(
+                [
+                    "word/comments.xml",
+                    "word/footer10.xml",
+                    "word/footer2.xml",
+                    "word/header1.xml",
+                    "word/styles.xml",
+                    "word/headerx.xml"
+                ]
+                .into_iter()
+            ),
+            [
+                "word/header1.xml",
+                "word/footer2.xml",
+                "word/footer10.xml",
+                "word/comments.xml"
+            ]
         );
     }
 

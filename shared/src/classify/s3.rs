@@ -95,9 +95,17 @@ where
         "" => format!("arn:aws:s3:::{bucket}"),
         key => format!("arn:aws:s3:::{bucket}/{key}"),
     };
-    let category = failure_category(&failure_of(e).kind, key);
     let code = aws_sdk_s3::error::ProvideErrorMetadata::code(e)
         .map_or(String::new(), |c| format!(" ({c})"));
+    // S3 answers 403 for an archived object: not a permission the user can grant.
+    if aws_sdk_s3::error::ProvideErrorMetadata::code(e) == Some("InvalidObjectState") {
+        return format!(
+            "the object is archived (an archive storage class such as GLACIER or \
+             DEEP_ARCHIVE, or an Intelligent-Tiering archive tier){code} and must be restored \
+             before it can be read (`aws s3api restore-object`)"
+        );
+    }
+    let category = failure_category(&failure_of(e).kind, key);
     match category {
         Some(Category::NoCredentials) => "no AWS credentials found: set AWS_PROFILE or --profile, \
             AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or sign in with `aws sso login`"

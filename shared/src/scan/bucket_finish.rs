@@ -552,7 +552,7 @@ pub async fn work_shard(
                     *etag == r.metadata.etag && *size == r.metadata.size
                 });
                 if unchanged && !read_now.contains(&r.metadata.key) {
-                    if let Some(c) = super::work::carry(&r, Some(&b.scan_id)) {
+                    if let Some(c) = super::work::carry(&r, Some(&b.scan_id), &task.config) {
                         read_now.insert(c.metadata.key.clone());
                         carried.push(c);
                     }

@@ -470,8 +470,21 @@ impl ScanConfig {
             }
         }
         // The classifier compiles the detectors: an unknown id or a bad regex fails here.
-        crate::classify::Classifier::new(self.classify_config(None))
-            .map_err(|e| ScanConfigError::new("detectors", e.to_string()))?;
+        crate::classify::Classifier::new(self.classify_config(None)).map_err(|e| {
+            use crate::classify::ClassifyError;
+            match &e {
+                // A bad pattern is named by its place, with the parser's reason.
+                ClassifyError::CustomPattern { id, reason } => {
+                    let i = self.detectors.custom.iter().position(|c| &c.id == id);
+                    let field = i.map_or_else(
+                        || "detectors.custom".to_string(),
+                        |i| format!("detectors.custom[{i}].regex"),
+                    );
+                    ScanConfigError::new(field, format!("detector {id:?}: {reason}"))
+                }
+                _ => ScanConfigError::new("detectors", e.to_string()),
+            }
+        })?;
         Ok(())
     }
 
@@ -637,6 +650,15 @@ mod tests {
         let e = err(json!({"detectors": {"managed": ["no_such_detector"]}}));
         assert_eq!(e.field, "detectors");
         assert!(e.rule.contains("no_such_detector"), "{e}");
+
+        let e = err(
+            json!({"detectors": {"custom": [{"id": "ok", "regex": "OK-[0-9]+"}, {"id": "emp", "regex": "EMP-[0-9]{6"}]}}),
+        );
+        assert_eq!(e.field, "detectors.custom[1].regex");
+        assert!(
+            e.rule.contains("unclosed counted repetition") && e.rule.contains("\"{6\""),
+            "{e}"
+        );
 
         let e = err(json!({"file_types": {"include": [".csv"]}}));
         assert_eq!(e.field, "file_types[0]");

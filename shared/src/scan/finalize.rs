@@ -274,6 +274,7 @@ fn config_summary(plan: &Plan, output: &str) -> ConfigSummary {
         include_prefixes: c.prefixes.include.clone(),
         exclude_prefixes: c.prefixes.exclude.clone(),
         file_types: c.file_types.include.clone(),
+        exclude_file_types: c.file_types.exclude.clone(),
         detectors: c
             .detectors
             .managed

@@ -137,6 +137,22 @@ pub fn decide(
     Decision::Read
 }
 
+/// Whether an unchanged object's earlier skip still holds under `config`: its storage
+/// class is still left out, it is still over the size limit; a skip for its content (type,
+/// invalid content) holds while the object is unchanged. A skip that no longer holds (the
+/// config now admits the class or the size) means the object is to be read.
+pub fn skip_still_holds(reason: SkipReason, meta: &ObjectMetadata, config: &ScanConfig) -> bool {
+    match reason {
+        SkipReason::ArchivedStorageClass | SkipReason::StorageClassNotSelected => {
+            let class = meta.storage_class.as_deref().unwrap_or("STANDARD");
+            !config.storage_classes.iter().any(|c| c == class)
+        }
+        SkipReason::FileExceedsSizeLimit => meta.size > config.max_object_size,
+        SkipReason::UnsupportedFileType | SkipReason::InvalidContent => true,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

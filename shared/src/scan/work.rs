@@ -14,7 +14,7 @@ use tracing::{info, warn};
 use crate::classify::Classifier;
 
 use super::access::AccessIssue;
-use super::config::ScanMode;
+use super::config::{ScanConfig, ScanMode};
 use super::context::{Progress, ScanContext};
 use super::inventory_slice::{InventoryCursor, OpenFile, Position};
 use super::lister::Lister;
@@ -25,7 +25,7 @@ use super::record::{settles, Listed, NotSelected, Part, UnitSummary};
 use super::report::{
     BucketPart, DeletedObject, ObjectMetadata, ObjectResult, ObjectStatus, ScanIssue,
 };
-use super::select::{decide, Decision, FolderSampler};
+use super::select::{decide, skip_still_holds, Decision, FolderSampler};
 use super::slice::{inventory_slice, legacy_inventory_slice, past_prefix, Slice};
 use super::store::PART_TAG;
 use super::task::{Baseline, Task};
@@ -277,9 +277,36 @@ async fn work_slice(
             Some(entry) => Some(entry.as_ref()),
             None => baseline_entries.as_ref().map(|m| m.get(&key)),
         };
-        let decision = decide(&meta, config, &scope, seen, &mut sampler);
+        let mut decision = decide(&meta, config, &scope, seen, &mut sampler);
         if decision == Decision::NotSelected(NotSelected::OutOfScope) {
+            // Under the scanned prefixes but of a type the config leaves out: counted,
+            // so a report says what was not read.
+            if scope.prefixes.matches(&meta.key) {
+                let kinds = &mut part.excluded_by_type;
+                let kind = excluded_type(&meta.key);
+                let kind = if kinds.len() < MAX_EXCLUDED_TYPES || kinds.contains_key(&kind) {
+                    kind
+                } else {
+                    "(other)".to_string()
+                };
+                *kinds.entry(kind).or_default() += 1;
+            }
             continue;
+        }
+        // An unchanged object the baseline skipped stays skipped while the skip holds
+        // (carried forward below); once the config admits it, it is read.
+        let skipped_before = baseline_results
+            .get(&meta.key)
+            .filter(|r| r.status == ObjectStatus::Skipped);
+        if let (Decision::NotSelected(NotSelected::Unchanged), Some(r)) =
+            (&decision, skipped_before)
+        {
+            if !r
+                .reason
+                .is_some_and(|reason| skip_still_holds(reason, &meta, config))
+            {
+                decision = Decision::Read;
+            }
         }
         part.objects_seen += 1;
         part.bytes_seen += meta.size;
@@ -292,17 +319,22 @@ async fn work_slice(
         };
         let result = match decision {
             Decision::NotSelected(why) => {
-                part.objects_not_selected += 1;
+                let mut not_selected = true;
                 if why == NotSelected::Unchanged {
                     // The report describes the bucket as it is: an unchanged object's
                     // result and findings (masked samples and digests) are carried
-                    // forward from the scan that read it.
+                    // forward from the scan that read it, and a skipped one's skip
+                    // (counted as skipped, as it was).
                     if let Some(carried) = baseline_results
                         .get(&entry.key)
-                        .and_then(|r| carry(r, baseline_scan.as_deref()))
+                        .and_then(|r| carry(r, baseline_scan.as_deref(), config))
                     {
+                        not_selected = carried.status != ObjectStatus::Skipped;
                         part.objects.push(carried);
                     }
+                }
+                if not_selected {
+                    part.objects_not_selected += 1;
                 }
                 None
             }
@@ -537,6 +569,20 @@ async fn finish_unit(
 
 type BaselineEntries = BTreeMap<String, Listed>;
 
+/// File types counted one by one among the objects `file_types` leaves out; the rest
+/// count as `(other)`.
+const MAX_EXCLUDED_TYPES: usize = 64;
+
+/// The file type of a key excluded by `file_types`: its last extension, lower case, or
+/// `(none)`.
+fn excluded_type(key: &str) -> String {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    match name.rsplit_once('.') {
+        Some((_, ext)) if !ext.is_empty() && ext.len() <= 16 => ext.to_ascii_lowercase(),
+        _ => "(none)".to_string(),
+    }
+}
+
 /// What a slice compares against: the baseline's listing in its key range, the results
 /// the baseline recorded for those keys (classified there, or carried forward there
 /// from an earlier scan), and the bounds of the parts read.
@@ -547,9 +593,20 @@ struct LoadedBaseline {
 }
 
 /// The result to carry forward for an unchanged object: the baseline's, when it
-/// classified the object (or carried it itself), marked with the scan that read it.
-pub(super) fn carry(baseline: &ObjectResult, baseline_scan: Option<&str>) -> Option<ObjectResult> {
-    if baseline.status == ObjectStatus::Skipped {
+/// classified the object, or skipped it for a reason that still holds under `config`
+/// (archived storage class, unsupported type: the report lists what was not read as
+/// well), or carried it itself; marked with the scan that read (or skipped) it.
+pub(super) fn carry(
+    baseline: &ObjectResult,
+    baseline_scan: Option<&str>,
+    config: &ScanConfig,
+) -> Option<ObjectResult> {
+    if baseline.status == ObjectStatus::Skipped
+        && !(settles(baseline)
+            && baseline
+                .reason
+                .is_some_and(|r| skip_still_holds(r, &baseline.metadata, config)))
+    {
         return None;
     }
     let mut r = baseline.clone();
@@ -592,7 +649,8 @@ async fn load_baseline(
             }
         }
         for o in part.report.objects {
-            if o.status != ObjectStatus::Skipped && in_range(&o.metadata.key) {
+            // Skips that settle the object (storage class, type) are carried too.
+            if (o.status != ObjectStatus::Skipped || settles(&o)) && in_range(&o.metadata.key) {
                 results.insert(o.metadata.key.clone(), o);
             }
         }

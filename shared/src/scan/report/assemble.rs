@@ -60,6 +60,10 @@ impl ScanReport {
             b.totals.objects_seen += p.objects_seen;
             b.totals.bytes_seen += p.bytes_seen;
             b.totals.objects_not_selected += p.objects_not_selected;
+            for (t, n) in p.excluded_by_type {
+                b.totals.objects_excluded_by_type += n;
+                *b.totals.excluded_by_type.entry(t).or_default() += n;
+            }
             for c in p.containers {
                 b.containers.retain(|x| x.data_path != c.data_path);
                 b.containers.push(c);
@@ -118,6 +122,8 @@ impl BucketReport {
             objects_seen: self.totals.objects_seen,
             bytes_seen: self.totals.bytes_seen,
             objects_not_selected: self.totals.objects_not_selected,
+            objects_excluded_by_type: self.totals.objects_excluded_by_type,
+            excluded_by_type: self.totals.excluded_by_type.clone(),
             ..BucketTotals::default()
         };
         let mut t = kept;
@@ -127,7 +133,7 @@ impl BucketReport {
                 t.objects_carried += 1;
             }
             match o.status {
-                _ if o.carried_from.is_some() => {}
+                // A skip carried forward is still a skip: the object was not read.
                 ObjectStatus::Skipped => {
                     t.objects_skipped += 1;
                     *t.skipped_by_reason
@@ -135,6 +141,7 @@ impl BucketReport {
                         .or_default() += 1;
                     continue;
                 }
+                _ if o.carried_from.is_some() => {}
                 ObjectStatus::Partial => {
                     t.objects_classified += 1;
                     t.objects_partial += 1;
@@ -169,6 +176,10 @@ impl BucketTotals {
         self.objects_seen += o.objects_seen;
         self.bytes_seen += o.bytes_seen;
         self.objects_not_selected += o.objects_not_selected;
+        self.objects_excluded_by_type += o.objects_excluded_by_type;
+        for (t, n) in &o.excluded_by_type {
+            *self.excluded_by_type.entry(t.clone()).or_default() += n;
+        }
         self.objects_classified += o.objects_classified;
         self.objects_partial += o.objects_partial;
         self.objects_skipped += o.objects_skipped;

@@ -166,6 +166,23 @@ fn summary(h: &mut String, r: &ScanReport) {
     h.push_str("<section id=\"summary\"><h2>Summary</h2><div class=\"cards\">");
     card(h, "buckets", t.buckets, "buckets");
     card(h, "objects-seen", t.sums.objects_seen, "objects seen");
+    if t.sums.objects_excluded_by_type > 0 {
+        let kinds: Vec<String> = t
+            .sums
+            .excluded_by_type
+            .iter()
+            .map(|(k, n)| format!("{}={n}", text(k)))
+            .collect();
+        card(
+            h,
+            "objects-excluded-by-type",
+            t.sums.objects_excluded_by_type,
+            &format!(
+                "objects excluded by file type, not read ({})",
+                kinds.join(" ")
+            ),
+        );
+    }
     card(
         h,
         "objects-classified",

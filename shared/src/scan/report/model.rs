@@ -71,6 +71,9 @@ pub struct ConfigSummary {
     pub exclude_prefixes: Vec<String>,
     /// File types (extensions) classified (empty: all supported).
     pub file_types: Vec<String>,
+    /// File types (extensions) excluded: objects of these types are not read (counted
+    /// per bucket in `objects_excluded_by_type`).
+    pub exclude_file_types: Vec<String>,
     /// Detector ids run (empty: all built-in).
     pub detectors: Vec<String>,
     /// Storage classes read.
@@ -817,6 +820,11 @@ pub struct BucketTotals {
     /// Objects in scope not selected: unchanged since the last scan (incremental) or
     /// left out by sampling.
     pub objects_not_selected: u64,
+    /// Objects under the scanned prefixes that `file_types` leaves out: never read, and
+    /// not in `objects_seen` (the scope is the types selected).
+    pub objects_excluded_by_type: u64,
+    /// Those objects per file type (the key's last extension, `(none)` without one).
+    pub excluded_by_type: BTreeMap<String, u64>,
     /// Objects classified (COMPLETE or PARTIAL).
     pub objects_classified: u64,
     /// Objects read in part.
@@ -897,6 +905,9 @@ pub struct BucketPart {
     pub bytes_seen: u64,
     /// Objects in scope not selected (unchanged, or sampled out).
     pub objects_not_selected: u64,
+    /// Objects under the scanned prefixes left out by `file_types`, per file type.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub excluded_by_type: BTreeMap<String, u64>,
     /// Containers read from the bucket's manifest (first part).
     pub containers: Vec<Container>,
     /// Objects classified or skipped.
