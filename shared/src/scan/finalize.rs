@@ -415,3 +415,36 @@ fn config_summary(plan: &Plan, output: &str) -> ConfigSummary {
         output: output.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::report::index::UnitShare;
+    use crate::scan::task::Unit;
+
+    fn summary(prefix: &str, entries: Option<u64>) -> UnitSummary {
+        UnitSummary {
+            scan_id: "s".into(),
+            unit: Unit::new(None, None, "b", "us-east-1", prefix, false),
+            slices: 1,
+            finished_at: now(),
+            issue: None,
+            report: entries.map(|entries| UnitShare {
+                entries,
+                ..UnitShare::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn layout_is_inline_up_to_the_threshold_and_for_summaries_without_shares() {
+        let units = [summary("a/", Some(6)), summary("b/", Some(5))];
+        assert_eq!(layout(&units, 11), Layout::Inline, "11 fit under 11");
+        assert_eq!(layout(&units, 10), Layout::Index);
+        assert_eq!(layout(&units, 0), Layout::Index);
+        assert_eq!(layout(&[], 0), Layout::Inline, "nothing recorded");
+        // A summary written before unit report files: only the part files can say.
+        let old = [summary("a/", Some(6)), summary("b/", None)];
+        assert_eq!(layout(&old, 0), Layout::Inline);
+    }
+}

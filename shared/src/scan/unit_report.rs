@@ -23,10 +23,7 @@ use tracing::info;
 use super::context::ScanContext;
 use super::plan::now;
 use super::record::Part;
-use super::report::index::{
-    SliceRecords, UnitFiles, UnitShare, ERRORS_PER_UNIT, FIRST_FINDINGS_PER_UNIT,
-    INDEX_FORMAT_VERSION,
-};
+use super::report::index::{SliceRecords, UnitFiles, UnitShare, INDEX_FORMAT_VERSION};
 use super::report::{findings_csv, ocsf, BucketMetadata, BucketReport, ScanReport};
 use super::task::Unit;
 use super::upload::Upload;
@@ -202,34 +199,7 @@ impl Renderer<'_> {
     ) -> Result<(), ScanError> {
         let Some(part) = part else { return Ok(()) };
         let p = part.report;
-        share.parts += 1;
-        share.last |= p.last;
-        if share.enumeration.is_none() {
-            share.enumeration = p.enumeration.clone();
-        }
-        if let Some(n) = p.object_count {
-            share.object_count = Some(share.object_count.unwrap_or(0) + n);
-            share.size_bytes = Some(share.size_bytes.unwrap_or(0) + p.size_bytes.unwrap_or(0));
-        }
-        share.totals.objects_seen += p.objects_seen;
-        share.totals.bytes_seen += p.bytes_seen;
-        share.totals.objects_not_selected += p.objects_not_selected;
-        share.totals.objects_deleted += p.deleted.len() as u64;
-        share.totals.errors += p.errors.len() as u64;
-        share.entries += (p.objects.len() + p.deleted.len()) as u64;
-        for o in &p.objects {
-            share.totals.add_object(o);
-            if !o.findings.is_empty() && share.first_findings.len() < FIRST_FINDINGS_PER_UNIT {
-                share.first_findings.push(o.clone());
-            }
-        }
-        for c in &p.containers {
-            share.containers.retain(|k| k.data_path != c.data_path);
-            share.containers.push(c.clone());
-        }
-        let room = ERRORS_PER_UNIT.saturating_sub(share.errors.len());
-        share.errors.extend(p.errors.iter().take(room).cloned());
-
+        share.add_part(&p);
         let csv =
             findings_csv::rows(self.report, self.bucket, &p.objects).map_err(ScanError::Report)?;
         let events = ocsf::events(
@@ -263,4 +233,124 @@ impl Renderer<'_> {
 
 fn report_err(e: serde_json::Error) -> ScanError {
     ScanError::Report(super::report::ReportError::Json(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::report::index::UnitReportFile;
+    use crate::scan::report::tests::{sample_parts, PLANTED};
+    use crate::scan::store::Store;
+    use crate::scan::task::TaskQueue;
+
+    fn context(dir: &std::path::Path) -> ScanContext {
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        ScanContext::new(
+            crate::aws::Clients::from_sdk_config(sdk, true),
+            Vec::new(),
+            Store::Local(dir.to_path_buf()),
+            TaskQueue::memory(),
+        )
+    }
+
+    fn unit() -> Unit {
+        Unit::new(
+            None,
+            Some("111122223333".into()),
+            "acme-hr-exports",
+            "eu-west-1",
+            "",
+            false,
+        )
+    }
+
+    #[tokio::test]
+    async fn unit_files_hold_every_part_in_slice_order_and_no_unmasked_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context(dir.path());
+        let unit = unit();
+        let mut parts = sample_parts();
+        parts.sort_by_key(|p| p.sequence);
+        // Slices 0 and 2 exist; slice 1 is gone (left out, as the inline report does).
+        for (slice, p) in [(0u32, &parts[0]), (2, &parts[1])] {
+            let record = Part {
+                scan_id: "s".into(),
+                unit_id: unit.id.clone(),
+                slice,
+                report: p.clone(),
+                listing: Vec::new(),
+                bound: String::new(),
+            };
+            ctx.store
+                .put_json(&part_key("s", &unit.id, slice), &record, None)
+                .await
+                .unwrap();
+        }
+        let share = write_unit_report(&ctx, "s", &unit, 3).await.unwrap();
+        assert_eq!(share.parts, 2);
+        let objects: usize = parts.iter().map(|p| p.objects.len()).sum();
+        let findings: usize = parts
+            .iter()
+            .flat_map(|p| &p.objects)
+            .map(|o| o.findings.len())
+            .sum();
+        assert_eq!(share.totals.findings as usize, findings);
+        assert_eq!(
+            share.entries as usize,
+            objects + parts.iter().map(|p| p.deleted.len()).sum::<usize>()
+        );
+
+        let read = |rel: String| {
+            let store = ctx.store.clone();
+            async move { store.get(&unit_file_key("s", &rel)).await.unwrap().unwrap() }
+        };
+        let json = read(share.files.json.clone()).await;
+        let file: UnitReportFile = serde_json::from_slice(&json).unwrap();
+        assert_eq!(file.unit_id, unit.id);
+        assert_eq!(file.bucket, "acme-hr-exports");
+        let slices: Vec<u32> = file.slices.iter().map(|s| s.slice).collect();
+        assert_eq!(slices, [0, 2]);
+        assert_eq!(file.slices[1].objects, parts[1].objects);
+        assert_eq!(file.slices[1].deleted, parts[1].deleted);
+        let csv = read(share.files.findings_csv.clone()).await;
+        let mut rows = csv::Reader::from_reader(csv.as_slice());
+        assert_eq!(rows.records().count(), findings);
+        let ocsf = read(share.files.findings_ocsf.clone()).await;
+        let events: Vec<serde_json::Value> = serde_json::from_slice(&ocsf).unwrap();
+        assert_eq!(events.len(), findings);
+        for body in [&json, &csv, &ocsf] {
+            let text = String::from_utf8_lossy(body);
+            for v in PLANTED {
+                assert!(!text.contains(v), "a unit file holds {v}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_unit_without_parts_gets_empty_well_formed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context(dir.path());
+        let unit = unit();
+        let share = write_unit_report(&ctx, "s", &unit, 0).await.unwrap();
+        assert_eq!((share.parts, share.entries), (0, 0));
+        let json = ctx
+            .store
+            .get(&unit_file_key("s", &share.files.json))
+            .await
+            .unwrap()
+            .unwrap();
+        let file: UnitReportFile = serde_json::from_slice(&json).unwrap();
+        assert!(file.slices.is_empty());
+        let ocsf = ctx
+            .store
+            .get(&unit_file_key("s", &share.files.findings_ocsf))
+            .await
+            .unwrap()
+            .unwrap();
+        let events: Vec<serde_json::Value> = serde_json::from_slice(&ocsf).unwrap();
+        assert!(events.is_empty());
+    }
 }

@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    BucketMetadata, BucketReport, BucketStatus, BucketTotals, ConfigSummary, Container,
+    BucketMetadata, BucketPart, BucketReport, BucketStatus, BucketTotals, ConfigSummary, Container,
     DeletedObject, Enumeration, ObjectResult, PostureWarning, ScanIssue, ScanReport, Totals,
 };
 
@@ -202,6 +202,42 @@ pub struct UnitReportFile {
     pub prefix: String,
     /// What each part file recorded.
     pub slices: Vec<SliceRecords>,
+}
+
+impl UnitShare {
+    /// Counts one part file of the unit into the share: enumeration counts, each object's
+    /// result, deletions, errors (the first [`ERRORS_PER_UNIT`] kept), containers, and
+    /// the first [`FIRST_FINDINGS_PER_UNIT`] results with findings.
+    pub fn add_part(&mut self, p: &BucketPart) {
+        self.parts += 1;
+        self.last |= p.last;
+        if self.enumeration.is_none() {
+            self.enumeration = p.enumeration.clone();
+        }
+        if let Some(n) = p.object_count {
+            self.object_count = Some(self.object_count.unwrap_or(0) + n);
+            self.size_bytes = Some(self.size_bytes.unwrap_or(0) + p.size_bytes.unwrap_or(0));
+        }
+        let t = &mut self.totals;
+        t.objects_seen += p.objects_seen;
+        t.bytes_seen += p.bytes_seen;
+        t.objects_not_selected += p.objects_not_selected;
+        t.objects_deleted += p.deleted.len() as u64;
+        t.errors += p.errors.len() as u64;
+        self.entries += (p.objects.len() + p.deleted.len()) as u64;
+        for o in &p.objects {
+            self.totals.add_object(o);
+            if !o.findings.is_empty() && self.first_findings.len() < FIRST_FINDINGS_PER_UNIT {
+                self.first_findings.push(o.clone());
+            }
+        }
+        for c in &p.containers {
+            self.containers.retain(|k| k.data_path != c.data_path);
+            self.containers.push(c.clone());
+        }
+        let room = ERRORS_PER_UNIT.saturating_sub(self.errors.len());
+        self.errors.extend(p.errors.iter().take(room).cloned());
+    }
 }
 
 impl ScanIndex {

@@ -170,3 +170,6 @@ pub fn write_dir(report: &ScanReport, dir: &Path) -> Result<Vec<PathBuf>, Report
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod index_tests;
