@@ -232,6 +232,35 @@ fn write_page(dir: &Path) -> PathBuf {
         .expect("report.html written")
 }
 
+/// Screenshots the page at `url` into `shot` (checked: a 1280-pixel-wide PNG that is not
+/// blank), then returns its DOM after the script ran, checked to hold no planted value.
+fn screenshot_and_dom(shot: &Path, url: &str) -> String {
+    chromium(
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,1800".into(),
+        ],
+        url,
+    );
+    let png = std::fs::read(shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    assert_eq!(width, 1280, "screenshot width");
+    assert!(
+        png.len() > 20_000,
+        "screenshot is nearly blank: {} bytes",
+        png.len()
+    );
+    let dom = chromium(
+        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
+        url,
+    );
+    for v in [CARD, EMAIL] {
+        assert!(!dom.contains(v), "the rendered page shows {v} unmasked");
+    }
+    dom
+}
+
 /// The text of the element with this id in the dumped DOM (tags stripped).
 fn text_of(dom: &str, id: &str) -> String {
     let start = dom
@@ -266,31 +295,7 @@ fn report_html_shows_totals_bucket_rows_and_masked_samples_in_chromium() {
     let page = write_page(&dir.0);
     let url = format!("file://{}", page.display());
 
-    let shot = dir.0.join("report.png");
-    chromium(
-        &[
-            format!("--screenshot={}", shot.display()),
-            "--window-size=1280,1800".into(),
-        ],
-        &url,
-    );
-    let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
-    assert_eq!(width, 1280, "screenshot width");
-    assert!(
-        png.len() > 20_000,
-        "screenshot is nearly blank: {} bytes",
-        png.len()
-    );
-
-    let dom = chromium(
-        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
-        &url,
-    );
-    for v in [CARD, EMAIL] {
-        assert!(!dom.contains(v), "the rendered page shows {v} unmasked");
-    }
+    let dom = screenshot_and_dom(&dir.0.join("report.png"), &url);
     // Totals as the summary cards show them.
     assert!(
         text_of(&dom, "total-findings").starts_with('2'),
@@ -361,29 +366,7 @@ fn version_3_report_html_shows_totals_first_findings_and_unit_files_in_chromium(
     )
     .unwrap();
     let url = format!("file://{}", page.display());
-    let shot = dir.0.join("report-v3.png");
-    chromium(
-        &[
-            format!("--screenshot={}", shot.display()),
-            "--window-size=1280,1800".into(),
-        ],
-        &url,
-    );
-    let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    assert!(
-        png.len() > 20_000,
-        "screenshot is nearly blank: {} bytes",
-        png.len()
-    );
-
-    let dom = chromium(
-        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
-        &url,
-    );
-    for v in [CARD, EMAIL] {
-        assert!(!dom.contains(v), "the rendered page shows {v} unmasked");
-    }
+    let dom = screenshot_and_dom(&dir.0.join("report-v3.png"), &url);
     // The scan's totals, though only the first finding is listed.
     assert!(text_of(&dom, "total-findings").starts_with('2'));
     assert!(text_of(&dom, "total-objects-seen").starts_with('4'));

@@ -118,18 +118,11 @@ impl Upload {
     }
 
     async fn create(&self) -> Result<String, StoreError> {
-        let Store::S3 {
-            client,
-            bucket,
-            prefix,
-        } = &self.store
-        else {
-            unreachable!("S3 targets only")
-        };
+        let (client, bucket, key) = self.s3()?;
         let out = client
             .create_multipart_upload()
             .bucket(bucket)
-            .key(format!("{prefix}{}", self.key))
+            .key(&key)
             .content_type(self.content_type)
             .send()
             .await
@@ -140,23 +133,17 @@ impl Upload {
     }
 
     async fn send_part(&mut self, body: Vec<u8>) -> Result<(), StoreError> {
-        let Store::S3 {
-            client,
-            bucket,
-            prefix,
-        } = &self.store
-        else {
-            unreachable!("S3 targets only")
-        };
+        let (client, bucket, key) = self.s3()?;
+        let (client, bucket) = (client.clone(), bucket.to_string());
         let Target::S3Multipart { upload_id, parts } = &mut self.target else {
-            unreachable!("a multipart upload is open")
+            return Err(self.not_open());
         };
         let n = body.len() as u64;
         let number = parts.len() as i32 + 1;
         let sent = client
             .upload_part()
-            .bucket(bucket)
-            .key(format!("{prefix}{}", self.key))
+            .bucket(&bucket)
+            .key(&key)
             .upload_id(upload_id.as_str())
             .part_number(number)
             .body(ByteStream::from(body))
@@ -219,18 +206,11 @@ impl Upload {
     }
 
     async fn put_whole(&self, body: Vec<u8>) -> Result<(), StoreError> {
-        let Store::S3 {
-            client,
-            bucket,
-            prefix,
-        } = &self.store
-        else {
-            unreachable!("S3 targets only")
-        };
+        let (client, bucket, key) = self.s3()?;
         client
             .put_object()
             .bucket(bucket)
-            .key(format!("{prefix}{}", self.key))
+            .key(&key)
             .content_type(self.content_type)
             .body(ByteStream::from(body))
             .send()
@@ -240,21 +220,14 @@ impl Upload {
     }
 
     async fn complete(&mut self) -> Result<(), StoreError> {
-        let Store::S3 {
-            client,
-            bucket,
-            prefix,
-        } = &self.store
-        else {
-            unreachable!("S3 targets only")
-        };
+        let (client, bucket, key) = self.s3()?;
         let Target::S3Multipart { upload_id, parts } = &self.target else {
-            unreachable!("a multipart upload is open")
+            return Err(self.not_open());
         };
         let done = client
             .complete_multipart_upload()
             .bucket(bucket)
-            .key(format!("{prefix}{}", self.key))
+            .key(&key)
             .upload_id(upload_id.as_str())
             .multipart_upload(
                 CompletedMultipartUpload::builder()
@@ -276,16 +249,11 @@ impl Upload {
     pub async fn abort(&mut self) {
         match &self.target {
             Target::S3Multipart { upload_id, .. } => {
-                if let Store::S3 {
-                    client,
-                    bucket,
-                    prefix,
-                } = &self.store
-                {
+                if let Ok((client, bucket, key)) = self.s3() {
                     if let Err(e) = client
                         .abort_multipart_upload()
                         .bucket(bucket)
-                        .key(format!("{prefix}{}", self.key))
+                        .key(key)
                         .upload_id(upload_id.as_str())
                         .send()
                         .await
@@ -301,6 +269,34 @@ impl Upload {
         }
         self.target = Target::S3Pending;
         self.buf.clear();
+    }
+
+    fn not_open(&self) -> StoreError {
+        store_err(
+            &self.store,
+            "write",
+            &self.key,
+            "no multipart upload is open".into(),
+            None,
+        )
+    }
+
+    /// The S3 client, bucket and full key of an S3 target.
+    fn s3(&self) -> Result<(&aws_sdk_s3::Client, &str, String), StoreError> {
+        match &self.store {
+            Store::S3 {
+                client,
+                bucket,
+                prefix,
+            } => Ok((client, bucket, format!("{prefix}{}", self.key))),
+            Store::Local(_) => Err(store_err(
+                &self.store,
+                "write",
+                &self.key,
+                "not an S3 location".into(),
+                None,
+            )),
+        }
     }
 
     fn sdk_err<E: ProvideErrorMetadata + std::error::Error + 'static>(
