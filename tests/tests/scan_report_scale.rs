@@ -344,3 +344,48 @@ async fn a_scan_above_the_inline_threshold_writes_unit_files_with_v2_totals_and_
         );
     }
 }
+
+#[tokio::test]
+async fn a_unit_file_larger_than_one_part_is_a_multipart_upload_read_back_whole() {
+    use s3connector::scan::upload::{Upload, PART_BYTES};
+    let emu = Emulator::start();
+    let proxy = FaultProxy::start(&emu.endpoint);
+    let clients = emu.clients_via(&proxy.url).await;
+    let ctx = scan_context(&clients, "it-upload-out").await;
+    let key = "scans/x/reports/u.json";
+    let mut up = Upload::start(&ctx.store, key, "application/json")
+        .await
+        .unwrap();
+    // Two and a half parts, written in pieces that do not line up with the parts.
+    let piece: Vec<u8> = (0..1_000_003u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut want = Vec::new();
+    while want.len() < PART_BYTES * 5 / 2 {
+        up.write(&piece).await.unwrap();
+        want.extend_from_slice(&piece);
+    }
+    assert!(
+        ctx.store.get(key).await.unwrap().is_none(),
+        "nothing visible before finish"
+    );
+    assert_eq!(up.finish().await.unwrap(), want.len() as u64);
+    assert!(
+        ctx.store.get(key).await.unwrap().unwrap() == want,
+        "read back whole"
+    );
+    let ops: Vec<&str> = proxy
+        .seen()
+        .iter()
+        .map(|s| s.operation)
+        .filter(|o| o.contains("Multipart") || *o == "UploadPart")
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "CreateMultipartUpload",
+            "UploadPart",
+            "UploadPart",
+            "UploadPart",
+            "CompleteMultipartUpload"
+        ]
+    );
+}
