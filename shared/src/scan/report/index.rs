@@ -22,7 +22,7 @@ pub const INDEX_FORMAT_VERSION: u32 = 3;
 
 /// Most results with findings a unit's summary keeps for the index (the HTML's first
 /// findings): the index keeps the first `first_findings_max` of the scan from these.
-pub const FIRST_FINDINGS_PER_UNIT: usize = 50;
+pub const FIRST_FINDINGS_PER_UNIT: usize = 10;
 
 /// Most errors a unit's summary lists (all are counted, and all are in its unit file).
 pub const ERRORS_PER_UNIT: usize = 100;
