@@ -105,10 +105,14 @@ async fn assembly(ctx: &ScanContext, planned: &plan::Plan) {
         .unwrap();
     let assembled = started.elapsed();
     let started = Instant::now();
+    let report = s3connector::scan::report::ReportDocument::Inline(report);
     s3connector::scan::reports::write(ctx, &report)
         .await
         .unwrap();
     let written = started.elapsed();
+    let s3connector::scan::report::ReportDocument::Inline(report) = report else {
+        unreachable!("written inline")
+    };
     let json = ctx
         .store
         .get(&s3connector::scan::finalize::report_key(&planned.scan_id))
@@ -130,6 +134,118 @@ async fn assembly(ctx: &ScanContext, planned: &plan::Plan) {
         per(written),
         json,
         json as f64 / objects as f64,
+    );
+    unit_reports(ctx, planned, objects).await;
+}
+
+/// Copies of a unit summary the finisher's per-summary cost is measured over.
+const SUMMARY_SAMPLE: usize = 400;
+
+/// The report's share at scale (`report.json` version 3): each unit's finishing task
+/// writing its report files from its part files (per object), and the last task reading
+/// unit summaries and assembling the index from them (per summary: one GetObject and
+/// its parse, then the sums), measured on this scan's units and on
+/// [`SUMMARY_SAMPLE`] reads of its summaries.
+async fn unit_reports(ctx: &ScanContext, planned: &plan::Plan, objects: usize) {
+    use s3connector::scan::finalize;
+    use s3connector::scan::report::{BucketReport, BucketShares, IndexLimits, ScanIndex};
+    let started = Instant::now();
+    let mut shares = Vec::new();
+    let mut bytes = 0u64;
+    for unit in &planned.units {
+        let summary: s3connector::scan::record::UnitSummary = ctx
+            .store
+            .get_json(&s3connector::scan::work::unit_key(
+                &planned.scan_id,
+                &unit.id,
+            ))
+            .await
+            .unwrap()
+            .expect("unit summary");
+        let share = s3connector::scan::unit_report::write_unit_report(
+            ctx,
+            &planned.scan_id,
+            unit,
+            summary.slices,
+        )
+        .await
+        .unwrap();
+        for f in [
+            &share.files.json,
+            &share.files.findings_csv,
+            &share.files.findings_ocsf,
+        ] {
+            bytes += ctx
+                .store
+                .get(&s3connector::scan::unit_report::unit_file_key(
+                    &planned.scan_id,
+                    f,
+                ))
+                .await
+                .unwrap()
+                .map_or(0, |b| b.len() as u64);
+        }
+        shares.push((unit.id.clone(), share));
+    }
+    let per_unit = started.elapsed();
+    println!(
+        "report assembly per unit ({} unit(s), {objects} objects): read parts, write the unit's 3 report files {:.2} s ({:.0} µs/object); {} bytes ({:.0} bytes/object)",
+        shares.len(),
+        per_unit.as_secs_f64(),
+        per_unit.as_secs_f64() * 1e6 / objects as f64,
+        bytes,
+        bytes as f64 / objects as f64,
+    );
+    // The finisher: SUMMARY_SAMPLE summary reads (the same summaries again and again),
+    // then the index assembled from as many shares, then the 4 top-level files.
+    let ids: Vec<String> = planned
+        .units
+        .iter()
+        .map(|u| u.id.clone())
+        .cycle()
+        .take(SUMMARY_SAMPLE)
+        .collect();
+    let started = Instant::now();
+    let read = finalize::read_summaries(ctx, &planned.scan_id, &ids)
+        .await
+        .unwrap();
+    let reading = started.elapsed();
+    let summary_bytes = serde_json::to_vec(&read[0]).unwrap().len();
+    let started = Instant::now();
+    let units: Vec<_> = shares
+        .iter()
+        .cycle()
+        .take(SUMMARY_SAMPLE)
+        .enumerate()
+        .map(|(i, (id, s))| (format!("{id}-{i}"), s.clone()))
+        .collect();
+    let index = ScanIndex::assemble(
+        s3connector::scan::report::ScanHeader {
+            scan_id: planned.scan_id.clone(),
+            ..Default::default()
+        },
+        IndexLimits {
+            inline_objects_max: 0,
+            first_findings_max: 500,
+        },
+        vec![BucketShares {
+            bucket: BucketReport {
+                name: "bench".into(),
+                ..BucketReport::default()
+            },
+            units,
+        }],
+    );
+    let doc = s3connector::scan::report::ReportDocument::Index(index);
+    s3connector::scan::reports::write(ctx, &doc).await.unwrap();
+    let assembling = started.elapsed();
+    let n = SUMMARY_SAMPLE as f64;
+    println!(
+        "report assembly, finisher ({SUMMARY_SAMPLE} unit summaries of {summary_bytes} bytes): read {:.2} s ({:.2} ms/summary, 16 at a time), assemble the index and write the 4 files {:.2} s ({:.2} ms/summary)",
+        reading.as_secs_f64(),
+        reading.as_secs_f64() * 1e3 / n,
+        assembling.as_secs_f64(),
+        assembling.as_secs_f64() * 1e3 / n,
     );
 }
 

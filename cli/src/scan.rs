@@ -12,7 +12,7 @@ use s3connector::scan::config::ScanConfig;
 use s3connector::scan::context::{Progress, ScanContext};
 use s3connector::scan::finalize::report_key;
 use s3connector::scan::plan::AccountPlan;
-use s3connector::scan::report::ScanReport;
+use s3connector::scan::report::{ReportDocument, ScanIndex, ScanReport};
 use s3connector::scan::store::Store;
 use s3connector::scan::task::TaskQueue;
 use s3connector::scan::{plan, work};
@@ -121,24 +121,32 @@ pub async fn run(
         }
     }
     bars.finish();
-    let report: ScanReport = match store.get_json(&report_key(&plan.scan_id)).await {
-        Ok(Some(r)) => r,
+    let doc = match store.get(&report_key(&plan.scan_id)).await {
+        Ok(Some(bytes)) => match ReportDocument::from_slice(&bytes) {
+            Ok(d) => d,
+            Err(e) => return Ok(incomplete(&format!("the report could not be read: {e}"))),
+        },
         Ok(None) => return Ok(incomplete("the scan finished without writing its report")),
         Err(e) => return Ok(incomplete(&format!("the report could not be read: {e}"))),
     };
+    // Version 3 (unit report files): its preview holds the totals, the bucket rows and the
+    // first findings, which is all the summary shows.
+    let view = doc.view();
+    let report: &ScanReport = &view;
     let folder = store.location(&format!("scans/{}/", report.scan_id));
     let unread = report.unread();
     if args.json {
         println!(
             "{}",
             json!({"scan_id": report.scan_id, "reports": folder, "totals": report.totals,
+                   "format_version": report.format_version,
                    "unread": {"buckets_failed": unread.buckets_failed,
                               "buckets_partial": unread.buckets_partial,
                               "objects": unread.objects(),
                               "accounts": unscanned.len()}})
         );
     } else {
-        print_summary(&report, &folder);
+        print_summary(report, &folder, doc.index());
     }
     let mut gaps = unread.lines();
     if !unscanned.is_empty() {
@@ -150,7 +158,7 @@ pub async fn run(
     for gap in &gaps {
         eprintln!("incomplete: {gap}");
     }
-    if incremental && gaps.is_empty() && nothing_changed(&report) {
+    if incremental && gaps.is_empty() && nothing_changed(report) {
         eprintln!(
             "nothing changed since the last completed scan: {} object(s) unchanged, none new, changed or deleted",
             report.totals.sums.objects_not_selected
@@ -186,7 +194,7 @@ fn nothing_changed(report: &ScanReport) -> bool {
         && t.objects_not_selected == t.objects_seen
 }
 
-fn print_summary(report: &ScanReport, folder: &str) {
+fn print_summary(report: &ScanReport, folder: &str, index: Option<&ScanIndex>) {
     println!(
         "{:<40}  {:<8}  {:>8}  {:>10}  {:>8}  {:>8}  {:>8}  {:>11}  {:<11}  SKIPPED BY REASON",
         "BUCKET",
@@ -250,8 +258,13 @@ fn print_summary(report: &ScanReport, folder: &str) {
                 "{bucket:<30}  {key:<40}  {detector:<28}  {count:>11}  {location:<24}  {sample}"
             );
         }
-        if let Some(more) = truncated_note(top.len(), folder) {
-            println!("{more}");
+        match index {
+            None => {
+                if let Some(more) = truncated_note(top.len(), folder) {
+                    println!("{more}");
+                }
+            }
+            Some(i) => println!("{}", index_note(i, top.len(), folder)),
         }
     }
     let t = &report.totals;
@@ -307,6 +320,18 @@ fn truncated_note(rows: usize, folder: &str) -> Option<String> {
             rows - TOP_FINDINGS
         )
     })
+}
+
+/// The line under the findings table of a version 3 report: the table ranks the index's
+/// first findings only; every finding is in the unit files.
+fn index_note(index: &ScanIndex, shown: usize, folder: &str) -> String {
+    let units: usize = index.buckets.iter().map(|b| b.units.len()).sum();
+    format!(
+        "... the {} finding(s) above are ranked from the first {shown} of {} (report.json holds at most {}); every finding is in the {units} unit file(s) {folder}reports/<unit id>.findings.csv, listed in report.json and report.html",
+        shown.min(TOP_FINDINGS),
+        index.totals.sums.findings,
+        index.first_findings_max
+    )
 }
 
 /// One progress line per bucket: objects and bytes classified.

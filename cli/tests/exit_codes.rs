@@ -324,3 +324,67 @@ fn classify_of_a_truncated_gzip_reports_what_decompressed() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scan_written_as_report_version_3_summarises_its_totals_and_exits_1_on_findings() {
+    let emu = Emulator::start();
+    let clients = emu.clients().await;
+    let bucket = new_bucket(&clients, "cli-v3").await;
+    for i in 0..3 {
+        put(
+            &clients,
+            &bucket,
+            &format!("c{i}.txt"),
+            format!("card 4539 1488 0343 6467 for order {i}\n").into_bytes(),
+        )
+        .await;
+    }
+    let out_dir = temp_dir("cli-v3-out");
+    let config = out_dir.join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"reports": {"inline_objects_max": 1, "first_findings_max": 2}}"#,
+    )
+    .unwrap();
+    let args = [
+        "scan",
+        "--config",
+        path(&config),
+        "--bucket",
+        bucket.as_str(),
+        "--out",
+        path(&out_dir),
+    ];
+    let out = s3connector(Some(&emu.endpoint), &args);
+    let (text, err) = (String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "findings made: {err}");
+    assert!(
+        text.contains("3 finding(s) (a detector in an object"),
+        "totals, not the 2 shown: {text}"
+    );
+    assert!(
+        text.contains("from the first 2 of 3") && text.contains("reports/<unit id>.findings.csv"),
+        "{text}"
+    );
+    assert!(!text.contains("4539 1488 0343 6467"), "{text}");
+    // The report and one unit's files, in the --out folder.
+    let scans = out_dir.join("scans");
+    let scan = std::fs::read_dir(&scans)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.join("report.json").exists())
+        .expect("a scan folder with report.json");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(scan.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["format_version"], 3);
+    let unit = &report["buckets"][0]["units"][0]["files"];
+    for f in ["json", "findings_csv", "findings_ocsf"] {
+        let rel = unit[f].as_str().unwrap();
+        assert!(scan.join(rel).is_file(), "{rel}");
+    }
+    let json = s3connector(Some(&emu.endpoint), &[&args[..], &["--json"]].concat());
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(doc["format_version"], 3);
+    assert_eq!(doc["totals"]["findings"], 3);
+    let _ = std::fs::remove_dir_all(out_dir);
+}

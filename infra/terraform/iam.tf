@@ -108,7 +108,7 @@ data "aws_iam_policy_document" "scan" {
   }
   statement {
     sid       = "ReadWriteScanOutput"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"]
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
     resources = ["${aws_s3_bucket.output.arn}/${var.output_prefix}*"]
   }
   statement {

@@ -53,6 +53,10 @@ impl FakeCall {
                 .any(|p| p == name || p.starts_with(&format!("{name}=")))
         };
         match (self.method.as_str(), has_key) {
+            ("POST", true) if sub("uploads") => "CreateMultipartUpload",
+            ("PUT", true) if sub("uploadId") => "UploadPart",
+            ("POST", true) if sub("uploadId") => "CompleteMultipartUpload",
+            ("DELETE", true) if sub("uploadId") => "AbortMultipartUpload",
             ("HEAD", false) => "HeadBucket",
             ("HEAD", true) => "HeadObject",
             ("GET", true) => "GetObject",

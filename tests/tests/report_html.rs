@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use s3connector::classify::{Classifier, ClassifyConfig};
+use s3connector::scan::report::index::{UnitFiles, UnitShare};
 use s3connector::scan::report::{
-    self, BucketMetadata, BucketPart, BucketReport, BucketStatus, ConfigSummary, ObjectMetadata,
-    ObjectResult, ScanHeader, ScanIssue, ScanReport, SkipReason,
+    self, BucketMetadata, BucketPart, BucketReport, BucketShares, BucketStatus, ConfigSummary,
+    IndexLimits, ObjectMetadata, ObjectResult, ReportDocument, ScanHeader, ScanIndex, ScanIssue,
+    ScanReport, SkipReason,
 };
 
 /// Planted values: the page must show them masked only.
@@ -21,6 +23,73 @@ const EMAIL: &str = "jonas.berg@fjordpost.no";
 const CHROMIUM_ENV: &str = "S3CONNECTOR_CHROMIUM";
 
 fn planted_report() -> ScanReport {
+    let (plan, parts) = planted_plan_and_parts();
+    ScanReport::assemble(
+        ScanHeader {
+            scan_id: "scan-html-test".into(),
+            config: ConfigSummary::default(),
+            started_at: "2026-11-29T02:00:00Z".into(),
+            finished_at: Some("2026-11-29T02:01:00Z".into()),
+        },
+        plan,
+        parts,
+    )
+}
+
+/// The same scan as a version 3 report: the planted bucket's part as one unit and its
+/// skipped object as another, the index assembled from their shares (first findings
+/// capped at one).
+fn planted_index() -> ScanIndex {
+    let (mut plan, parts) = planted_plan_and_parts();
+    plan[0].status = BucketStatus::Complete;
+    let mut first = parts[0].clone();
+    let skipped = first.objects.pop().expect("the skipped object is last");
+    let second = BucketPart {
+        objects: vec![skipped],
+        objects_seen: 1,
+        bytes_seen: 9_000,
+        ..first.clone()
+    };
+    first.objects_seen -= 1;
+    first.bytes_seen -= 9_000;
+    let share = |unit: &str, p: &BucketPart| {
+        let mut s = UnitShare {
+            prefix: format!("{unit}/"),
+            files: UnitFiles::of(unit),
+            ..UnitShare::default()
+        };
+        s.add_part(p);
+        (unit.to_string(), s)
+    };
+    let mut plan = plan.into_iter();
+    ScanIndex::assemble(
+        ScanHeader {
+            scan_id: "scan-html-v3".into(),
+            config: ConfigSummary::default(),
+            started_at: "2026-11-29T02:00:00Z".into(),
+            finished_at: Some("2026-11-29T02:01:00Z".into()),
+        },
+        IndexLimits {
+            inline_objects_max: 2,
+            first_findings_max: 1,
+        },
+        vec![
+            BucketShares {
+                bucket: plan.next().unwrap(),
+                units: vec![
+                    share("0a1b2c3d4e5f6071", &first),
+                    share("8899aabbccddeeff", &second),
+                ],
+            },
+            BucketShares {
+                bucket: plan.next().unwrap(),
+                units: Vec::new(),
+            },
+        ],
+    )
+}
+
+fn planted_plan_and_parts() -> (Vec<BucketReport>, Vec<BucketPart>) {
     let classifier = Classifier::new(ClassifyConfig {
         hmac_key: Some("html-test".into()),
         ..ClassifyConfig::default()
@@ -95,16 +164,7 @@ fn planted_report() -> ScanReport {
             ..BucketReport::default()
         },
     ];
-    ScanReport::assemble(
-        ScanHeader {
-            scan_id: "scan-html-test".into(),
-            config: ConfigSummary::default(),
-            started_at: "2026-11-29T02:00:00Z".into(),
-            finished_at: Some("2026-11-29T02:01:00Z".into()),
-        },
-        plan,
-        [part],
-    )
+    (plan, vec![part])
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -172,6 +232,35 @@ fn write_page(dir: &Path) -> PathBuf {
         .expect("report.html written")
 }
 
+/// Screenshots the page at `url` into `shot` (checked: a 1280-pixel-wide PNG that is not
+/// blank), then returns its DOM after the script ran, checked to hold no planted value.
+fn screenshot_and_dom(shot: &Path, url: &str) -> String {
+    chromium(
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,1800".into(),
+        ],
+        url,
+    );
+    let png = std::fs::read(shot).expect("screenshot written");
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    assert_eq!(width, 1280, "screenshot width");
+    assert!(
+        png.len() > 20_000,
+        "screenshot is nearly blank: {} bytes",
+        png.len()
+    );
+    let dom = chromium(
+        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
+        url,
+    );
+    for v in [CARD, EMAIL] {
+        assert!(!dom.contains(v), "the rendered page shows {v} unmasked");
+    }
+    dom
+}
+
 /// The text of the element with this id in the dumped DOM (tags stripped).
 fn text_of(dom: &str, id: &str) -> String {
     let start = dom
@@ -206,31 +295,7 @@ fn report_html_shows_totals_bucket_rows_and_masked_samples_in_chromium() {
     let page = write_page(&dir.0);
     let url = format!("file://{}", page.display());
 
-    let shot = dir.0.join("report.png");
-    chromium(
-        &[
-            format!("--screenshot={}", shot.display()),
-            "--window-size=1280,1800".into(),
-        ],
-        &url,
-    );
-    let png = std::fs::read(&shot).expect("screenshot written");
-    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
-    let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
-    assert_eq!(width, 1280, "screenshot width");
-    assert!(
-        png.len() > 20_000,
-        "screenshot is nearly blank: {} bytes",
-        png.len()
-    );
-
-    let dom = chromium(
-        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
-        &url,
-    );
-    for v in [CARD, EMAIL] {
-        assert!(!dom.contains(v), "the rendered page shows {v} unmasked");
-    }
+    let dom = screenshot_and_dom(&dir.0.join("report.png"), &url);
     // Totals as the summary cards show them.
     assert!(
         text_of(&dom, "total-findings").starts_with('2'),
@@ -287,4 +352,46 @@ fn report_html_filter_from_the_address_hides_other_rows() {
     let shown: Vec<&&str> = tags.iter().filter(|t| !t.contains("hidden")).collect();
     assert_eq!(shown.len(), 1, "{tags:?}");
     assert!(shown[0].contains("data-category=\"financial\""), "{tags:?}");
+}
+
+#[test]
+fn version_3_report_html_shows_totals_first_findings_and_unit_files_in_chromium() {
+    let dir = TempDir::new("report-html-v3");
+    let index = planted_index();
+    let doc = ReportDocument::Index(index.clone());
+    let page = dir.0.join(report::REPORT_HTML);
+    std::fs::write(
+        &page,
+        report::render_document(&doc, report::ReportFile::Html).unwrap(),
+    )
+    .unwrap();
+    let url = format!("file://{}", page.display());
+    let dom = screenshot_and_dom(&dir.0.join("report-v3.png"), &url);
+    // The scan's totals, though only the first finding is listed.
+    assert!(text_of(&dom, "total-findings").starts_with('2'));
+    assert!(text_of(&dom, "total-objects-seen").starts_with('4'));
+    assert!(text_of(&dom, "total-objects-skipped").starts_with('1'));
+    assert!(text_of(&dom, "total-buckets-failed").starts_with('1'));
+    let buckets = text_of(&dom, "bucket-table");
+    assert!(buckets.contains("finance-dropbox"), "{buckets}");
+    assert!(buckets.contains("ARCHIVED_STORAGE_CLASS: 1"), "{buckets}");
+    assert_eq!(text_of(&dom, "findings-shown"), "1");
+    let findings = text_of(&dom, "findings-table");
+    assert!(findings.contains("49************32"), "{findings}");
+    assert!(text_of(&dom, "findings-first").contains("The first 1 of 2 findings"));
+    // Where everything else is: one row per unit, with links to its files.
+    let units = text_of(&dom, "units-table");
+    assert!(
+        units.contains("0a1b2c3d4e5f6071") && units.contains("8899aabbccddeeff"),
+        "{units}"
+    );
+    assert!(units.contains("reports/0a1b2c3d4e5f6071.json"), "{units}");
+    assert_eq!(
+        dom.matches("class=\"unit-file\"").count(),
+        6,
+        "three files per unit"
+    );
+    assert!(dom.contains("href=\"reports/8899aabbccddeeff.findings.csv\""));
+    assert!(text_of(&dom, "units-note").contains("more than the 2"));
+    assert!(text_of(&dom, "errors").contains("s3:ListBucket"));
 }

@@ -672,12 +672,16 @@ async fn finish_bucket(
             .await
             .map_err(ScanError::Store)?;
     }
+    let whole = bucket_unit(unit);
+    let share =
+        super::unit_report::write_unit_report(ctx, &task.scan_id, &whole, finish.shards).await?;
     let unit_summary = UnitSummary {
         scan_id: task.scan_id.clone(),
-        unit: bucket_unit(unit),
+        unit: whole,
         slices: finish.shards,
         finished_at: now(),
         issue: None,
+        report: Some(share),
     };
     ctx.store
         .put_json(&unit_key(&task.scan_id, &scope_id), &unit_summary, None)

@@ -19,7 +19,8 @@
 //!  "storage_classes": ["STANDARD", "INTELLIGENT_TIERING"],
 //!  "max_object_size": 104857600,
 //!  "inventories": [{"bucket": "logs-2026", "id": "daily", "destination_bucket": "inv-reports"}],
-//!  "output": {"bucket": "my-reports", "prefix": "s3connector/"}}
+//!  "output": {"bucket": "my-reports", "prefix": "s3connector/"},
+//!  "reports": {"inline_objects_max": 200000, "first_findings_max": 500}}
 //! ```
 
 use std::collections::BTreeSet;
@@ -209,6 +210,41 @@ pub struct OutputConfig {
     pub prefix: Option<String>,
 }
 
+/// How the scan's reports are laid out (see `docs/scale.md`, "Report assembly").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportsConfig {
+    /// Most objects (classified, skipped or carried forward) `report.json` holds inline
+    /// (format version 2). Above it the report is written as version 3: totals per bucket
+    /// and the list of each bucket's unit report files (`reports/<unit id>.*`), which
+    /// hold the objects. `0` always writes version 3.
+    pub inline_objects_max: u64,
+    /// Most findings a version 3 report shows itself (`report.html`, the top-level
+    /// `findings.csv` and `findings.ocsf.json`); every finding is in the unit files.
+    pub first_findings_max: u32,
+}
+
+/// Default of [`ReportsConfig::inline_objects_max`].
+pub const DEFAULT_INLINE_OBJECTS_MAX: u64 = 200_000;
+/// Largest [`ReportsConfig::inline_objects_max`]: what one task assembles in memory and
+/// time (see `docs/scale.md`).
+pub const MAX_INLINE_OBJECTS: u64 = 2_000_000;
+/// Default of [`ReportsConfig::first_findings_max`].
+pub const DEFAULT_FIRST_FINDINGS: u32 = 500;
+
+impl Default for ReportsConfig {
+    fn default() -> Self {
+        ReportsConfig {
+            inline_objects_max: DEFAULT_INLINE_OBJECTS_MAX,
+            first_findings_max: DEFAULT_FIRST_FINDINGS,
+        }
+    }
+}
+
+fn is_default_reports(r: &ReportsConfig) -> bool {
+    *r == ReportsConfig::default()
+}
+
 /// The scan configuration document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -250,6 +286,9 @@ pub struct ScanConfig {
     pub inventories: Vec<InventorySource>,
     /// Where reports go.
     pub output: OutputConfig,
+    /// Report layout: inline objects (version 2) or unit report files (version 3).
+    #[serde(skip_serializing_if = "is_default_reports")]
+    pub reports: ReportsConfig,
 }
 
 fn is_zero_u32(n: &u32) -> bool {
@@ -277,6 +316,7 @@ impl Default for ScanConfig {
             slices_per_task: 0,
             inventories: Vec::new(),
             output: OutputConfig::default(),
+            reports: ReportsConfig::default(),
         }
     }
 }
@@ -448,6 +488,27 @@ impl ScanConfig {
             ));
         }
         inventories::validate(&self.inventories)?;
+        if self.reports.inline_objects_max > MAX_INLINE_OBJECTS {
+            return Err(ScanConfigError::new(
+                "reports.inline_objects_max",
+                format!(
+                    "must be at most {MAX_INLINE_OBJECTS} (one task assembles an inline report in memory), got {}",
+                    self.reports.inline_objects_max
+                ),
+            ));
+        }
+        if !(1..=crate::scan::report::html::MAX_TABLE_ROWS as u32)
+            .contains(&self.reports.first_findings_max)
+        {
+            return Err(ScanConfigError::new(
+                "reports.first_findings_max",
+                format!(
+                    "must be between 1 and {} (the rows report.html lists), got {}",
+                    crate::scan::report::html::MAX_TABLE_ROWS,
+                    self.reports.first_findings_max
+                ),
+            ));
+        }
         if let Some(b) = &self.output.bucket {
             names::BucketName::parse(b)
                 .map_err(|rule| ScanConfigError::new("output.bucket", rule))?;
@@ -662,6 +723,16 @@ mod tests {
 
         let e = err(json!({"file_types": {"include": [".csv"]}}));
         assert_eq!(e.field, "file_types[0]");
+
+        let e = err(json!({"reports": {"inline_objects_max": 3_000_000}}));
+        assert_eq!(e.field, "reports.inline_objects_max");
+        assert!(e.rule.contains("at most 2000000"), "{e}");
+
+        let e = err(json!({"reports": {"first_findings_max": 0}}));
+        assert_eq!(e.field, "reports.first_findings_max");
+
+        let e = err(json!({"reports": {"inline": 3}}));
+        assert_eq!(e.field, "reports.inline");
     }
 
     #[test]

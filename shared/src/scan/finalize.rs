@@ -1,7 +1,15 @@
 //! Finishing a scan exactly once: every task that finishes a unit counts the unit
 //! summaries against the plan; when all are there, the tasks race for one conditional
 //! write (`If-None-Match: *` on `scans/<scan_id>/reports.lock`), and only the winner
-//! assembles the report from the plan and every part file and writes it.
+//! assembles the report and writes it.
+//!
+//! Which report ([`layout`]): when the units recorded at most the config's
+//! `reports.inline_objects_max` objects and deletions, `report.json` version 2 is
+//! assembled from the plan and every part file, as before; above it, version 3 (a
+//! [`ScanIndex`]) is assembled from the plan and the unit summaries alone (each carries
+//! its unit's totals, first findings and report files, written by the unit's finishing
+//! task: [`super::unit_report`]), so the last task reads N small summaries and never a
+//! part file.
 //!
 //! S3 is strongly consistent for a write followed by a list, so of the units finishing
 //! last at least one sees every summary; the conditional write then picks exactly one.
@@ -14,6 +22,7 @@
 //! same plan and part files, so rewriting is idempotent. Only then is the lock marked
 //! `done`, and every later finisher leaves the reports alone.
 
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
@@ -22,7 +31,8 @@ use super::context::ScanContext;
 use super::plan::{now, plan_key, Plan};
 use super::record::{Part, UnitSummary};
 use super::report::{
-    BucketReport, BucketStatus, ConfigSummary, ScanHeader, ScanMode as ReportMode, ScanReport,
+    BucketReport, BucketShares, BucketStatus, ConfigSummary, IndexLimits, ReportDocument,
+    ScanHeader, ScanIndex, ScanMode as ReportMode, ScanReport,
 };
 use super::ScanError;
 
@@ -89,20 +99,72 @@ pub async fn finish_if_last(
     if !take_lock(ctx, &lock_key(scan_id), owner).await? {
         return Ok(false);
     }
-    let done: Vec<String> = finished
-        .iter()
-        .map(|id| super::work::unit_key(scan_id, id))
-        .collect();
-    let report = assemble(ctx, &plan, &done).await?;
+    let units = read_summaries(ctx, scan_id, &finished).await?;
+    let report = match layout(&units, plan.config.reports.inline_objects_max) {
+        Layout::Inline => ReportDocument::Inline(assemble_inline(ctx, &plan, units).await?),
+        Layout::Index => ReportDocument::Index(assemble_index(ctx, &plan, units)),
+    };
     super::reports::write(ctx, &report).await?;
     release_lock(ctx, &lock_key(scan_id), owner).await?;
+    let totals = report.totals();
     info!(
         scan_id,
-        buckets = report.totals.buckets,
-        findings = report.totals.sums.findings,
+        buckets = totals.buckets,
+        findings = totals.sums.findings,
+        format_version = match &report {
+            ReportDocument::Inline(r) => r.format_version,
+            ReportDocument::Index(i) => i.format_version,
+        },
         "scan finished; reports written"
     );
     Ok(true)
+}
+
+/// Which `report.json` a scan gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// Version 2: every object inline, assembled from the part files.
+    Inline,
+    /// Version 3: totals and unit report files, assembled from the unit summaries.
+    Index,
+}
+
+/// The layout of a scan whose finished units are `units`: [`Layout::Index`] when their
+/// objects and deletions sum to more than `inline_objects_max` and every summary carries
+/// its unit's share (a summary of an older version has none: the part files are then
+/// the only source, and the report stays inline).
+pub fn layout(units: &[UnitSummary], inline_objects_max: u64) -> Layout {
+    let entries: Option<u64> = units
+        .iter()
+        .map(|u| u.report.as_ref().map(|s| s.entries))
+        .sum();
+    match entries {
+        Some(n) if n > inline_objects_max => Layout::Index,
+        _ => Layout::Inline,
+    }
+}
+
+/// Summaries read at once by the last task.
+const SUMMARY_READS: usize = 16;
+
+/// The summaries of `unit_ids`, read [`SUMMARY_READS`] at a time, in `unit_ids` order; a
+/// summary that is gone is left out.
+pub async fn read_summaries(
+    ctx: &ScanContext,
+    scan_id: &str,
+    unit_ids: &[String],
+) -> Result<Vec<UnitSummary>, ScanError> {
+    let keys: Vec<String> = unit_ids
+        .iter()
+        .map(|id| super::work::unit_key(scan_id, id))
+        .collect();
+    let read: Vec<Option<UnitSummary>> = stream::iter(keys)
+        .map(|key| async move { ctx.store.get_json::<UnitSummary>(&key).await })
+        .buffered(SUMMARY_READS)
+        .try_collect()
+        .await
+        .map_err(ScanError::Store)?;
+    Ok(read.into_iter().flatten().collect())
 }
 
 /// Takes the lock at `key` for `owner` (a conditional write, `If-None-Match: *`), or
@@ -147,7 +209,8 @@ fn lock_body(owner: &str, state: LockState) -> Vec<u8> {
     .expect("the lock serialises")
 }
 
-/// Builds the report from the plan, the unit summaries (`unit_keys`) and every part file.
+/// Builds the version 2 report from the plan, the unit summaries at `unit_keys` and
+/// every part file.
 pub async fn assemble(
     ctx: &ScanContext,
     plan: &Plan,
@@ -164,27 +227,14 @@ pub async fn assemble(
             units.push(u);
         }
     }
-    let mut parts = Vec::new();
-    for u in &units {
-        for slice in 0..u.slices {
-            let key = super::work::part_key(&plan.scan_id, &u.unit.id, slice);
-            if let Some(p) = ctx
-                .store
-                .get_json::<Part>(&key)
-                .await
-                .map_err(ScanError::Store)?
-            {
-                let mut part = p.report;
-                // Parts of one bucket's several units must not collide on sequence.
-                part.sequence = (unit_index(plan, &u.unit.id) << 32) | u64::from(slice);
-                // A bucket is complete only when every one of its units is.
-                part.last = false;
-                parts.push(part);
-            }
-        }
-    }
-    let buckets = plan
-        .buckets
+    assemble_inline(ctx, plan, units).await
+}
+
+/// The plan's buckets as the report starts them: metadata, bucket-level errors and unit
+/// issues, and the status the units give (`FAILED` when unreadable, `COMPLETE` when
+/// every unit finished without an issue, else `PARTIAL`).
+fn plan_buckets(plan: &Plan, units: &[UnitSummary]) -> Vec<BucketReport> {
+    plan.buckets
         .iter()
         .map(|b| {
             let mut errors: Vec<_> = b.issues.iter().map(|i| i.to_report(None)).collect();
@@ -216,7 +266,87 @@ pub async fn assemble(
                 ..BucketReport::default()
             }
         })
-        .collect::<Vec<_>>();
+        .collect()
+}
+
+fn header(ctx: &ScanContext, plan: &Plan) -> ScanHeader {
+    ScanHeader {
+        scan_id: plan.scan_id.clone(),
+        config: config_summary(plan, &ctx.store.location("")),
+        started_at: plan.started_at.clone(),
+        finished_at: Some(now()),
+    }
+}
+
+/// Builds the version 3 report from the plan and the units' summaries (their shares):
+/// no part file is read.
+pub fn assemble_index(ctx: &ScanContext, plan: &Plan, units: Vec<UnitSummary>) -> ScanIndex {
+    let buckets = plan_buckets(plan, &units);
+    let mut by_unit: std::collections::HashMap<String, UnitSummary> =
+        units.into_iter().map(|u| (u.unit.id.clone(), u)).collect();
+    let shares = plan
+        .buckets
+        .iter()
+        .zip(buckets)
+        .map(|(planned, bucket)| {
+            // The bucket's planned units, then the bucket unit of an inventory bucket.
+            let mut ids: Vec<String> = planned.units.clone();
+            let scopes: Vec<String> = plan
+                .units
+                .iter()
+                .filter(|u| u.inventory.is_some() && planned.units.contains(&u.id))
+                .map(super::task::Unit::bucket_scope_id)
+                .collect();
+            for s in scopes {
+                if !ids.contains(&s) {
+                    ids.push(s);
+                }
+            }
+            let units = ids
+                .iter()
+                .filter_map(|id| by_unit.remove(id))
+                .filter_map(|u| Some((u.unit.id, u.report?)))
+                .collect();
+            BucketShares { bucket, units }
+        })
+        .collect();
+    let c = &plan.config.reports;
+    ScanIndex::assemble(
+        header(ctx, plan),
+        IndexLimits {
+            inline_objects_max: c.inline_objects_max,
+            first_findings_max: c.first_findings_max,
+        },
+        shares,
+    )
+}
+
+/// Builds the version 2 report from the plan, the units' summaries and every part file.
+pub async fn assemble_inline(
+    ctx: &ScanContext,
+    plan: &Plan,
+    units: Vec<UnitSummary>,
+) -> Result<ScanReport, ScanError> {
+    let mut parts = Vec::new();
+    for u in &units {
+        for slice in 0..u.slices {
+            let key = super::work::part_key(&plan.scan_id, &u.unit.id, slice);
+            if let Some(p) = ctx
+                .store
+                .get_json::<Part>(&key)
+                .await
+                .map_err(ScanError::Store)?
+            {
+                let mut part = p.report;
+                // Parts of one bucket's several units must not collide on sequence.
+                part.sequence = (unit_index(plan, &u.unit.id) << 32) | u64::from(slice);
+                // A bucket is complete only when every one of its units is.
+                part.last = false;
+                parts.push(part);
+            }
+        }
+    }
+    let buckets = plan_buckets(plan, &units);
     let complete: Vec<(Option<String>, String)> = buckets
         .iter()
         .filter(|b| b.status == BucketStatus::Complete)
@@ -228,13 +358,7 @@ pub async fn assemble(
             p.last = true;
         }
     }
-    let header = ScanHeader {
-        scan_id: plan.scan_id.clone(),
-        config: config_summary(plan, &ctx.store.location("")),
-        started_at: plan.started_at.clone(),
-        finished_at: Some(now()),
-    };
-    let mut report = ScanReport::assemble(header, buckets, parts);
+    let mut report = ScanReport::assemble(header(ctx, plan), buckets, parts);
     for b in &mut report.buckets {
         if b.status == BucketStatus::Complete
             && !complete.contains(&(b.account_id.clone(), b.name.clone()))
@@ -290,5 +414,38 @@ fn config_summary(plan: &Plan, output: &str) -> ConfigSummary {
         max_objects_per_prefix: Some(c.sampling.max_objects_per_prefix).filter(|b| *b > 0),
         partition_sample_rate: Some(c.sampling.partition_share).filter(|s| *s < 1.0),
         output: output.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::report::index::UnitShare;
+    use crate::scan::task::Unit;
+
+    fn summary(prefix: &str, entries: Option<u64>) -> UnitSummary {
+        UnitSummary {
+            scan_id: "s".into(),
+            unit: Unit::new(None, None, "b", "us-east-1", prefix, false),
+            slices: 1,
+            finished_at: now(),
+            issue: None,
+            report: entries.map(|entries| UnitShare {
+                entries,
+                ..UnitShare::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn layout_is_inline_up_to_the_threshold_and_for_summaries_without_shares() {
+        let units = [summary("a/", Some(6)), summary("b/", Some(5))];
+        assert_eq!(layout(&units, 11), Layout::Inline, "11 fit under 11");
+        assert_eq!(layout(&units, 10), Layout::Index);
+        assert_eq!(layout(&units, 0), Layout::Index);
+        assert_eq!(layout(&[], 0), Layout::Inline, "nothing recorded");
+        // A summary written before unit report files: only the part files can say.
+        let old = [summary("a/", Some(6)), summary("b/", None)];
+        assert_eq!(layout(&old, 0), Layout::Inline);
     }
 }

@@ -31,6 +31,8 @@ pub mod slice;
 pub mod storage_metrics;
 pub mod store;
 pub mod task;
+pub mod unit_report;
+pub mod upload;
 pub mod work;
 
 pub mod inventory;

@@ -4,12 +4,13 @@
 //! [`BucketPart`] (the report's own shape: objects classified or skipped, deletions,
 //! errors, counts) and the slice's whole listing, in key order: the baseline the next
 //! incremental scan of the unit compares against, with the slice's upper key bound. A
-//! unit summary (`scans/<scan_id>/units/<unit_id>.json`) marks the unit finished and
-//! counts its slices.
+//! unit summary (`scans/<scan_id>/units/<unit_id>.json`) marks the unit finished, counts
+//! its slices and carries its share of the report (its report files and totals).
 
 use serde::{Deserialize, Serialize};
 
 use super::access::AccessIssue;
+use super::report::index::UnitShare;
 use super::report::{BucketPart, ObjectResult, ObjectStatus};
 use super::task::Unit;
 
@@ -97,4 +98,8 @@ pub struct UnitSummary {
     /// its checkpoint is then left where it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub issue: Option<AccessIssue>,
+    /// The unit's share of the report: its report files, totals, first findings and
+    /// errors (absent in summaries written before unit report files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<UnitShare>,
 }

@@ -524,12 +524,17 @@ async fn finish_unit(
     slices: u32,
     issue: Option<AccessIssue>,
 ) -> Result<TaskOutcome, ScanError> {
+    // The unit's report files, from its part files, before the summary that says the
+    // unit is finished: the scan's last task reads the summary's share, not the parts.
+    let share =
+        super::unit_report::write_unit_report(ctx, &task.scan_id, &task.unit, slices).await?;
     let summary = UnitSummary {
         scan_id: task.scan_id.clone(),
         unit: task.unit.clone(),
         slices,
         finished_at: now(),
         issue: issue.clone(),
+        report: Some(share),
     };
     ctx.store
         .put_json(&unit_key(&task.scan_id, &task.unit.id), &summary, None)

@@ -350,7 +350,9 @@ async fn scan_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), Stri
         if b["name"] == DATA_BUCKET && b["containers"].as_array().is_none_or(|c| c.is_empty()) {
             problems.push("the scan report shows no openmetadata.json container".into());
         }
-        for o in b["objects"].as_array().into_iter().flatten() {
+        // Version 3 (unit report files) lists its first findings only.
+        let objects = b["objects"].as_array().or(b["first_findings"].as_array());
+        for o in objects.into_iter().flatten() {
             for f in o["findings"].as_array().into_iter().flatten() {
                 let detector = f["detector"].as_str().unwrap_or("?").to_string();
                 // Structured files are located by JSON path or column; text by line.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{
     BucketPart, BucketReport, BucketStatus, BucketTotals, ObjectResult, ObjectStatus, ScanHeader,
-    ScanReport, Sensitivity, SizeSource, SkipReason, Totals, REPORT_FORMAT_VERSION,
+    ScanReport, SizeSource, SkipReason, Totals, REPORT_FORMAT_VERSION,
 };
 
 impl ScanReport {
@@ -127,52 +127,58 @@ impl BucketReport {
             ..BucketTotals::default()
         };
         let mut t = kept;
-        let mut sensitivity = Sensitivity::Unknown;
         for o in &self.objects {
-            if o.carried_from.is_some() {
-                t.objects_carried += 1;
-            }
-            match o.status {
-                // A skip carried forward is still a skip: the object was not read.
-                ObjectStatus::Skipped => {
-                    t.objects_skipped += 1;
-                    *t.skipped_by_reason
-                        .entry(o.reason.unwrap_or(SkipReason::ReadError))
-                        .or_default() += 1;
-                    continue;
-                }
-                _ if o.carried_from.is_some() => {}
-                ObjectStatus::Partial => {
-                    t.objects_classified += 1;
-                    t.objects_partial += 1;
-                }
-                ObjectStatus::Complete => t.objects_classified += 1,
-            }
-            if o.carried_from.is_none() {
-                t.bytes_classified += o.bytes_read;
-            }
-            if !o.findings.is_empty() {
-                t.objects_with_findings += 1;
-            }
-            t.findings += o.findings.len() as u64;
-            for f in &o.findings {
-                t.occurrences += f.count;
-                *t.occurrences_by_detector
-                    .entry(f.detector.clone())
-                    .or_default() += f.count;
-                *t.occurrences_by_category.entry(f.category).or_default() += f.count;
-            }
-            sensitivity = sensitivity.max(o.sensitivity());
+            t.add_object(o);
         }
         t.objects_deleted = self.deleted.len() as u64;
         t.errors = self.errors.len() as u64;
-        t.sensitivity = sensitivity;
         self.totals = t;
     }
 }
 
 impl BucketTotals {
-    fn add(&mut self, o: &BucketTotals) {
+    /// Counts one object's result: classified, partial, skipped by reason, carried
+    /// forward, its findings and occurrences, and the sensitivity it raises.
+    pub fn add_object(&mut self, o: &ObjectResult) {
+        let t = self;
+        if o.carried_from.is_some() {
+            t.objects_carried += 1;
+        }
+        match o.status {
+            // A skip carried forward is still a skip: the object was not read.
+            ObjectStatus::Skipped => {
+                t.objects_skipped += 1;
+                *t.skipped_by_reason
+                    .entry(o.reason.unwrap_or(SkipReason::ReadError))
+                    .or_default() += 1;
+                return;
+            }
+            _ if o.carried_from.is_some() => {}
+            ObjectStatus::Partial => {
+                t.objects_classified += 1;
+                t.objects_partial += 1;
+            }
+            ObjectStatus::Complete => t.objects_classified += 1,
+        }
+        if o.carried_from.is_none() {
+            t.bytes_classified += o.bytes_read;
+        }
+        if !o.findings.is_empty() {
+            t.objects_with_findings += 1;
+        }
+        t.findings += o.findings.len() as u64;
+        for f in &o.findings {
+            t.occurrences += f.count;
+            *t.occurrences_by_detector
+                .entry(f.detector.clone())
+                .or_default() += f.count;
+            *t.occurrences_by_category.entry(f.category).or_default() += f.count;
+        }
+        t.sensitivity = t.sensitivity.max(o.sensitivity());
+    }
+
+    /// Adds another's counts (a bucket's units, a scan's buckets).
+    pub fn add(&mut self, o: &BucketTotals) {
         self.objects_seen += o.objects_seen;
         self.bytes_seen += o.bytes_seen;
         self.objects_not_selected += o.objects_not_selected;

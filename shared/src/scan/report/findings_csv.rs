@@ -49,6 +49,33 @@ pub fn write<W: Write>(report: &ScanReport, w: W) -> Result<(), ReportError> {
     Ok(())
 }
 
+/// The header row alone, as CSV bytes (the start of a unit's `findings.csv` share).
+pub fn header() -> Result<Vec<u8>, ReportError> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(COLUMNS)?;
+    out.into_inner()
+        .map_err(|e| ReportError::Write(e.into_error()))
+}
+
+/// The rows of the findings of `objects` (of bucket `b`), as CSV bytes without a header:
+/// one part file's share of a unit's `findings.csv`.
+pub fn rows(
+    report: &ScanReport,
+    b: &super::model::BucketReport,
+    objects: &[ObjectResult],
+) -> Result<Vec<u8>, ReportError> {
+    let mut out = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for o in objects {
+        for f in &o.findings {
+            out.write_record(row(report, b, o, f))?;
+        }
+    }
+    out.into_inner()
+        .map_err(|e| ReportError::Write(e.into_error()))
+}
+
 fn row(
     report: &ScanReport,
     b: &super::model::BucketReport,

@@ -14,6 +14,7 @@ use std::io::Write;
 
 use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 
+use super::index::ScanIndex;
 use super::model::{
     BucketReport, BucketStatus, FindingRecord, ObjectResult, ObjectStatus, ScanReport, Sensitivity,
 };
@@ -32,6 +33,17 @@ pub fn write<W: Write>(report: &ScanReport, mut w: W) -> Result<(), ReportError>
 
 /// The page as a string.
 pub fn render(report: &ScanReport) -> String {
+    render_page(report, None)
+}
+
+/// The page of a version 3 report: totals, buckets, settings, posture and chart as for
+/// version 2, the index's first findings, and the unit report files instead of the
+/// skipped and deleted objects' rows.
+pub fn render_index(index: &ScanIndex) -> String {
+    render_page(&index.preview(), Some(index))
+}
+
+fn render_page(report: &ScanReport, index: Option<&ScanIndex>) -> String {
     let mut h = String::with_capacity(64 * 1024);
     head(&mut h, report);
     summary(&mut h, report);
@@ -39,10 +51,18 @@ pub fn render(report: &ScanReport) -> String {
     settings(&mut h, report);
     posture(&mut h, report);
     chart(&mut h, report);
-    findings(&mut h, report);
-    skipped(&mut h, report);
-    containers(&mut h, report);
-    deleted(&mut h, report);
+    findings(&mut h, report, index);
+    match index {
+        None => {
+            skipped(&mut h, report);
+            containers(&mut h, report);
+            deleted(&mut h, report);
+        }
+        Some(index) => {
+            containers(&mut h, report);
+            super::html_units::units(&mut h, index);
+        }
+    }
     errors(&mut h, report);
     h.push_str("<script>");
     h.push_str(SCRIPT);
@@ -476,7 +496,7 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-fn findings(h: &mut String, r: &ScanReport) {
+fn findings(h: &mut String, r: &ScanReport, index: Option<&ScanIndex>) {
     let rows: Vec<(&BucketReport, &super::model::ObjectResult, &FindingRecord)> = r
         .buckets
         .iter()
@@ -504,12 +524,23 @@ fn findings(h: &mut String, r: &ScanReport) {
     for c in r.totals.sums.occurrences_by_category.keys() {
         let _ = write!(h, "<option value=\"{0}\">{0}</option>", c.as_str());
     }
+    // A version 3 report lists its first findings; the total is the scan's.
+    let total = index.map_or(rows.len() as u64, |i| i.totals.sums.findings);
     let _ = write!(
         h,
         "</select><span class=\"note\"><span id=\"findings-shown\">{}</span> of {} shown</span></div>",
         rows.len().min(MAX_TABLE_ROWS),
-        rows.len()
+        total
     );
+    if let Some(i) = index {
+        let _ = write!(
+            h,
+            "<p class=\"note\" id=\"findings-first\">The first {} of {} findings are listed (at most {}); every finding is in the unit report files below (<code>reports/&lt;unit&gt;.findings.csv</code>).</p>",
+            rows.len(),
+            i.totals.sums.findings,
+            i.first_findings_max
+        );
+    }
     h.push_str(
         "<table id=\"findings-table\" class=\"sortable-table\"><thead><tr><th>Bucket</th><th>Key</th>\
          <th>Detector</th><th>Category</th><th>Confidence</th><th>Sensitivity</th><th data-numeric>Occurrences</th>\
@@ -550,7 +581,7 @@ fn findings(h: &mut String, r: &ScanReport) {
         );
     }
     h.push_str("</tbody></table>");
-    if rows.len() > MAX_TABLE_ROWS {
+    if rows.len() > MAX_TABLE_ROWS && index.is_none() {
         let _ = write!(
             h,
             "<p class=\"note\">The first {MAX_TABLE_ROWS} of {} findings are listed; all are in findings.csv and report.json.</p>",

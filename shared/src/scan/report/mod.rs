@@ -7,9 +7,12 @@
 //! only masked samples and keyed digests.
 
 mod assemble;
+mod assemble_index;
 mod completeness;
 pub mod findings_csv;
 pub mod html;
+mod html_units;
+pub mod index;
 pub mod model;
 pub mod ocsf;
 pub mod posture;
@@ -17,7 +20,9 @@ pub mod posture;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use assemble_index::{BucketShares, IndexLimits};
 pub use completeness::Unread;
+pub use index::{ReportDocument, ScanIndex, INDEX_FORMAT_VERSION};
 pub use model::{
     BucketMetadata, BucketPart, BucketReport, BucketStatus, BucketTotals, Column, ColumnLabel,
     ConfigSummary, Container, DefaultEncryption, DeletedObject, Enumeration, FindingLocation,
@@ -120,6 +125,29 @@ pub fn render(report: &ScanReport, file: ReportFile) -> Result<Vec<u8>, ReportEr
     Ok(buf)
 }
 
+/// One report file of either `report.json` version as bytes. At version 3 `report.json`
+/// is the index, and `findings.csv`, `findings.ocsf.json` and `report.html` render the
+/// index's preview: its first findings (capped), the totals, and the unit files (every
+/// finding is in the unit files `report.json` lists).
+pub fn render_document(doc: &ReportDocument, file: ReportFile) -> Result<Vec<u8>, ReportError> {
+    match doc {
+        ReportDocument::Inline(r) => render(r, file),
+        ReportDocument::Index(index) => {
+            let mut buf = Vec::new();
+            match file {
+                ReportFile::Json => {
+                    serde_json::to_writer_pretty(&mut buf, index)?;
+                    buf.push(b'\n');
+                }
+                ReportFile::FindingsCsv => findings_csv::write(&index.preview(), &mut buf)?,
+                ReportFile::FindingsOcsf => ocsf::write(&index.preview(), &mut buf)?,
+                ReportFile::Html => buf = html::render_index(index).into_bytes(),
+            }
+            Ok(buf)
+        }
+    }
+}
+
 /// Writes every report file into `dir` (which must exist); returns their paths.
 pub fn write_dir(report: &ScanReport, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
     let mut paths = Vec::new();
@@ -142,3 +170,6 @@ pub fn write_dir(report: &ScanReport, dir: &Path) -> Result<Vec<PathBuf>, Report
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod index_tests;

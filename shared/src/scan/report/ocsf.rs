@@ -49,6 +49,28 @@ pub fn write<W: Write>(report: &ScanReport, mut w: W) -> Result<(), ReportError>
     Ok(())
 }
 
+/// The events of the findings of `objects` (of bucket `b`), for a JSON array written in
+/// pieces: each event on its own line, preceded by `,` unless it is the array's first
+/// (`first` says so, and is cleared once one is written). One part file's share of a
+/// unit's `findings.ocsf.json`.
+pub fn events(
+    report: &ScanReport,
+    b: &BucketReport,
+    objects: &[ObjectResult],
+    time_ms: i64,
+    first: &mut bool,
+) -> Result<Vec<u8>, ReportError> {
+    let mut w = Vec::new();
+    for o in objects {
+        for f in &o.findings {
+            w.extend_from_slice(if *first { b"\n" } else { b",\n" });
+            *first = false;
+            serde_json::to_writer(&mut w, &event(report, b, o, f, time_ms))?;
+        }
+    }
+    Ok(w)
+}
+
 /// The event for one detector's finding in one object.
 pub fn event(
     report: &ScanReport,
@@ -197,7 +219,7 @@ pub fn event(
 
 /// The time of every event: when the report was written, else when the scan started,
 /// else now.
-fn report_time_ms(report: &ScanReport) -> i64 {
+pub fn report_time_ms(report: &ScanReport) -> i64 {
     report
         .finished_at
         .as_deref()
