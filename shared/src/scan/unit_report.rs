@@ -156,6 +156,7 @@ async fn stream_parts(
         bucket: &bucket,
         time,
         first_event: true,
+        seen: std::collections::HashSet::new(),
     };
     let key = |slice: u32| part_key(scan_id, &unit.id, slice);
     let mut current = if slices > 0 {
@@ -188,6 +189,20 @@ struct Renderer<'a> {
     bucket: &'a BucketReport,
     time: i64,
     first_event: bool,
+    /// 128-bit digests of the object keys written so far: an object recorded again by a
+    /// later slice (a retried listing that went over it twice) is written and counted
+    /// once, as the one-document report keeps it once by key. 16 bytes a key, not the
+    /// key itself, so a unit of 10^6 objects holds 16 MB.
+    seen: std::collections::HashSet<u128>,
+}
+
+/// Two independent 64-bit digests of a key: a collision between two keys of one unit is
+/// below 10^-25 at 10^6 keys.
+fn key_digest(key: &str) -> u128 {
+    use std::hash::BuildHasher;
+    let a = foldhash::quality::FixedState::with_seed(0x5eed_0001).hash_one(key);
+    let b = foldhash::quality::FixedState::with_seed(0x5eed_0002).hash_one(key);
+    (u128::from(a) << 64) | u128::from(b)
 }
 
 impl Renderer<'_> {
@@ -198,7 +213,9 @@ impl Renderer<'_> {
         up: &mut UnitUploads,
     ) -> Result<(), ScanError> {
         let Some(part) = part else { return Ok(()) };
-        let p = part.report;
+        let mut p = part.report;
+        p.objects
+            .retain(|o| self.seen.insert(key_digest(&o.metadata.key)));
         share.add_part(&p);
         let csv =
             findings_csv::rows(self.report, self.bucket, &p.objects).map_err(ScanError::Report)?;
@@ -291,12 +308,22 @@ mod tests {
         }
         let share = write_unit_report(&ctx, "s", &unit, 3).await.unwrap();
         assert_eq!(share.parts, 2);
-        let objects: usize = parts.iter().map(|p| p.objects.len()).sum();
-        let findings: usize = parts
+        // The card object is in both parts: it is written and counted once, with the
+        // first slice.
+        let mut seen = std::collections::HashSet::new();
+        let kept: Vec<Vec<_>> = parts
             .iter()
-            .flat_map(|p| &p.objects)
-            .map(|o| o.findings.len())
-            .sum();
+            .map(|p| {
+                p.objects
+                    .iter()
+                    .filter(|o| seen.insert(o.metadata.key.clone()))
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        assert!(kept[1].len() < parts[1].objects.len());
+        let objects: usize = kept.iter().map(Vec::len).sum();
+        let findings: usize = kept.iter().flatten().map(|o| o.findings.len()).sum();
         assert_eq!(share.totals.findings as usize, findings);
         assert_eq!(
             share.entries as usize,
@@ -313,7 +340,7 @@ mod tests {
         assert_eq!(file.bucket, "acme-hr-exports");
         let slices: Vec<u32> = file.slices.iter().map(|s| s.slice).collect();
         assert_eq!(slices, [0, 2]);
-        assert_eq!(file.slices[1].objects, parts[1].objects);
+        assert_eq!(file.slices[1].objects, kept[1]);
         assert_eq!(file.slices[1].deleted, parts[1].deleted);
         let csv = read(share.files.findings_csv.clone()).await;
         let mut rows = csv::Reader::from_reader(csv.as_slice());
@@ -327,6 +354,43 @@ mod tests {
                 assert!(!text.contains(v), "a unit file holds {v}");
             }
         }
+    }
+
+    /// A later slice that records an object again (a retried listing went over it
+    /// twice) does not count it twice: the unit files hold it once, as report.json v2 does.
+    #[tokio::test]
+    async fn an_object_recorded_by_two_slices_is_written_and_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let ctx = context(dir.path());
+        let unit = unit();
+        let first = sample_parts().into_iter().next().unwrap();
+        for slice in [0u32, 1] {
+            let record = Part {
+                scan_id: "s".into(),
+                unit_id: unit.id.clone(),
+                slice,
+                report: first.clone(),
+                listing: Vec::new(),
+                bound: String::new(),
+            };
+            ctx.store
+                .put_json(&part_key("s", &unit.id, slice), &record, None)
+                .await
+                .unwrap();
+        }
+        let share = write_unit_report(&ctx, "s", &unit, 2).await.unwrap();
+        let findings: usize = first.objects.iter().map(|o| o.findings.len()).sum();
+        assert!(findings > 0);
+        assert_eq!(share.totals.findings as usize, findings);
+        let json = ctx
+            .store
+            .get(&unit_file_key("s", &share.files.json))
+            .await
+            .unwrap()
+            .unwrap();
+        let file: UnitReportFile = serde_json::from_slice(&json).unwrap();
+        let written: usize = file.slices.iter().map(|s| s.objects.len()).sum();
+        assert_eq!(written, first.objects.len());
     }
 
     #[tokio::test]
