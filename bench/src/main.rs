@@ -63,6 +63,7 @@ fn main() {
         for kind in [LogType::CloudTrail, LogType::VpcFlow] {
             parquet::throughput(kind, mb);
         }
+        parquet::parquet_input_throughput(mb);
         parquet::peak_memory(
             LogType::VpcFlow,
             10,
@@ -104,6 +105,7 @@ fn main() {
         for kind in [LogType::CloudTrail, LogType::VpcFlow] {
             parquet::throughput(kind, mb);
         }
+        parquet::parquet_input_throughput(mb);
         parquet::peak_memory(LogType::VpcFlow, 10, rss_mb);
     }
     if run("classify") {

@@ -108,6 +108,28 @@ pub fn throughput(kind: LogType, mb: u64) {
     );
 }
 
+/// VPC Flow Logs delivered as Parquet, the same flows, to OCSF Parquet: MB of flows (their
+/// size as text) per second, against `gzip -dc` of those flows as text.
+pub fn parquet_input_throughput(mb: u64) {
+    let (input, text_bytes) = super::ensure_parquet_input(mb);
+    let baseline = crate::gunzip_time(&ensure_input(LogType::VpcFlow, mb));
+    let mbps = |bytes: u64, d: Duration| bytes as f64 / 1e6 / d.as_secs_f64();
+    let mut last = Run::default();
+    let ours = best_of(2, || last = run(LogType::VpcFlow, &input));
+    println!(
+        "{} {:.0} MB of Parquet ({:.0} MB of flows as text, {} records), output Parquet zstd {:.1} MB ({:.3} bytes per byte of flows as text): pipeline {:.1} MB/s of flows, gzip -dc of the text {:.1} MB/s, ratio {:.2}",
+        super::PARQUET,
+        last.input as f64 / 1e6,
+        text_bytes as f64 / 1e6,
+        last.records,
+        last.output as f64 / 1e6,
+        last.output as f64 / text_bytes.max(1) as f64,
+        mbps(text_bytes, ours),
+        mbps(text_bytes, baseline),
+        baseline.as_secs_f64() / ours.as_secs_f64()
+    );
+}
+
 /// Peak RSS writing Parquet for a small and a large object (child processes).
 pub fn peak_memory(kind: LogType, small_mb: u64, large_mb: u64) {
     crate::peak_memory_of(

@@ -361,7 +361,9 @@ pub fn schema_markdown() -> String {
          for is null. Types: `int64` holds OCSF `integer_t`, `long_t` and `timestamp_t` (epoch\n\
          milliseconds, as OCSF defines it and as Security Lake's own OCSF tables store `time`);\n\
          `string (JSON text)` holds OCSF `json_t` objects whose keys vary per record\n\
-         (`unmapped`: the source object and the original record; `resources[].data`).\n",
+         (`unmapped`: the source object and the original record; `resources[].data`). An\n\
+         attribute an event has with no column here (none of the mappings writes one today)\n\
+         is kept in `unmapped` under its path, for example `{\"src_endpoint.x\": 1}`.\n",
     );
     for (uid, name, _) in CLASSES {
         out.push_str(&format!(

@@ -52,6 +52,31 @@ impl Strings {
         self.spans.pad(len);
     }
 
+    /// Adds `members` (JSON object members, `"a":1,"b":2`) to the JSON object of row
+    /// `slot`, the last row: into the object written there, or as a new object.
+    pub(super) fn add_members(&mut self, slot: usize, members: &str) -> Result<(), String> {
+        if self.len() == slot + 1 {
+            let start = self.spans.offsets[slot] as usize;
+            let value = &self.bytes[start..];
+            if !(value.starts_with('{') && value.ends_with('}')) {
+                return Err("its value is not a JSON object".to_owned());
+            }
+            let has_members = value.len() > 2;
+            self.bytes.pop();
+            if has_members {
+                self.bytes.push(',');
+            }
+            self.bytes.push_str(members);
+            self.bytes.push('}');
+            self.spans.truncate(slot);
+        } else {
+            self.bytes.push('{');
+            self.bytes.push_str(members);
+            self.bytes.push('}');
+        }
+        self.end_value(slot)
+    }
+
     pub(super) fn truncate(&mut self, len: usize) {
         let end = self.spans.truncate(len);
         self.bytes.truncate(end);

@@ -9,9 +9,11 @@
 //! truncation; they become Arrow arrays without a copy. `json_t` columns (`unmapped`,
 //! `resources[].data`) receive the JSON text the NDJSON writer would write for them. The
 //! writer also counts the bytes the event's NDJSON line would have, for chunk cuts. An
-//! attribute with no column is an error, never dropped: it poisons the chunk, whose
-//! encoding then fails; a container without a column that stays empty is no error, as
-//! the NDJSON writer leaves it out.
+//! attribute with no column is written, as the JSON text the NDJSON writer has for it,
+//! into the row's `unmapped` object under its path (`"src_endpoint.x":...`; a container
+//! without a column that stays empty is left out, as the NDJSON writer leaves it out),
+//! so nothing is dropped; an attribute of the wrong type is an error, never dropped: it
+//! poisons the chunk, whose encoding then fails.
 //!
 //! [`ColumnEvents`] holds a chunk's rows per class (this module), each column's storage
 //! and its conversion to Arrow arrays are in `columns`, and the [`EventOut`] that writes

@@ -1,11 +1,14 @@
 //! [`ArrowOut`]: the [`EventOut`] that writes one event into its class's columns.
 
-use super::super::json_out::{JsonOut, TextLen};
+use super::super::json_out::{write_json_str, JsonOut, TextLen};
 use super::super::lookup::Obj;
 use super::super::out::{ocsf_str, ConstantStrs, EventOut, MAX_STRING_BYTES};
 use super::super::schema;
 use super::columns::{Column, Kind, Succ};
 use super::{ColumnError, RowEnd};
+
+/// The `json_t` column that receives attributes without a column of their own.
+const UNMAPPED: &str = "unmapped";
 
 /// An open object or array of the row being written.
 #[derive(Debug)]
@@ -33,16 +36,27 @@ enum FrameKind {
     List,
 }
 
-/// A `json_t` value being written as JSON text.
+/// A value being written as JSON text: a `json_t` column's, or an attribute without a
+/// column, which goes to `unmapped`.
 struct Text {
-    /// Writes into the column's own text, so the value is not copied again.
+    /// Writes into the column's own text, so the value is not copied again (for an
+    /// attribute without a column, into a text of its own).
     json: JsonOut<String>,
     /// Where the value starts in that text.
     start: usize,
     /// Containers opened inside it and not closed.
     depth: usize,
-    /// The `json_t` column's index in the enclosing members.
-    index: usize,
+    /// Where the text goes when the value is closed.
+    target: TextTarget,
+}
+
+/// Where a [`Text`] goes.
+enum TextTarget {
+    /// The `json_t` column at this index in the enclosing members.
+    Column(usize),
+    /// A container without a column: a member of `unmapped` named by its path (its key,
+    /// the one written in the event, is given to count the NDJSON length).
+    Stray { path: String, key: &'static str },
 }
 
 /// Writes one event into a class's columns (see the module documentation).
@@ -61,9 +75,12 @@ pub(in crate::normalize) struct ArrowOut<'c> {
     root_succ: &'c mut Vec<Succ>,
     /// The `class_uid` the event wrote.
     written_class: Option<u64>,
-    /// The first attribute without a column, kept until the row ends: it may belong
+    /// The first attribute of the wrong type, kept until the row ends: it may belong
     /// to another class, which the row is then written again as.
     error: Option<String>,
+    /// Attributes without a column, as `unmapped` members (`"path":value`, comma
+    /// separated): added to the row's `unmapped` when it ends, so nothing is lost.
+    strays: String,
 }
 
 /// The members of the innermost open object and its successor table ([`ArrowOut::find`]).
@@ -125,6 +142,7 @@ impl<'c> ArrowOut<'c> {
             root_prev: usize::MAX,
             written_class: None,
             error: None,
+            strays: String::new(),
         }
     }
 }
@@ -141,6 +159,7 @@ impl ArrowOut<'_> {
             len,
             stack,
             text,
+            strays,
             ..
         } = self;
         match written_class {
@@ -180,7 +199,34 @@ impl ArrowOut<'_> {
                 reason: "a container is left open".into(),
             });
         }
+        if !strays.is_empty() {
+            let unmapped = columns.iter_mut().find(|c| c.name == UNMAPPED);
+            let merged = match unmapped.map(|c| &mut c.kind) {
+                Some(Kind::Json(strings)) => strings.add_members(row, &strays),
+                _ => Err(format!("the class has no {UNMAPPED} column")),
+            };
+            if let Err(e) = merged {
+                for column in columns.iter_mut() {
+                    column.truncate(row);
+                }
+                return RowEnd::Failed(ColumnError::Attribute {
+                    uid: uid.to_owned(),
+                    class_uid,
+                    reason: format!("attributes without a column ({strays}): {e}"),
+                });
+            }
+        }
         RowEnd::Kept(len.finish().0)
+    }
+
+    /// Keeps an attribute without a column, `"path":value`, for the row's `unmapped`.
+    fn stray(&mut self, path: &str, value_json: &str) {
+        if !self.strays.is_empty() {
+            self.strays.push(',');
+        }
+        write_json_str(&mut self.strays, path);
+        self.strays.push(':');
+        self.strays.push_str(value_json);
     }
 
     fn fail(&mut self, reason: String) {
@@ -319,7 +365,12 @@ impl ArrowOut<'_> {
         let slot = self.slot();
         let Some((_, column)) = self.find_column(key) else {
             let path = self.path(key);
-            self.fail(format!("attribute {path} has no column"));
+            // The value as the text writer writes it, without its key.
+            let mut json = JsonOut::new(String::new());
+            value.write_to(&mut json, key);
+            let text = json.finish();
+            let value_json = &text[key.len() + 4..text.len() - 1];
+            self.stray(&path, value_json);
             return;
         };
         if column.len() > slot {
@@ -415,9 +466,22 @@ impl ArrowOut<'_> {
             return;
         }
         let Some(index) = self.find(key) else {
-            let path = self.path(key);
-            let frame = self.skipped(format!("attribute {path} has no column"));
-            self.stack.push(frame);
+            // Written as the text writer writes it, for `unmapped` (and counted when closed).
+            let mut json = JsonOut::new(String::new());
+            if array {
+                json.open_array(key);
+            } else {
+                json.open(key);
+            }
+            self.text = Some(Text {
+                json,
+                start: 0,
+                depth: 0,
+                target: TextTarget::Stray {
+                    path: self.path(key),
+                    key,
+                },
+            });
             return;
         };
         let kind = members(self.columns, &self.stack).map(|m| &m[index].kind);
@@ -452,7 +516,7 @@ impl ArrowOut<'_> {
                     start: buf.len(),
                     json: JsonOut::new(buf),
                     depth: 0,
-                    index,
+                    target: TextTarget::Column(index),
                 });
                 return;
             }
@@ -474,8 +538,26 @@ impl ArrowOut<'_> {
         self.stack.push(frame);
     }
 
-    /// Closes the `json_t` value being written as text; `keep` writes it even when empty.
+    /// Closes the value being written as text; `keep` writes it even when empty.
     fn close_text(&mut self, text: Text, keep: bool) {
+        let index = match text.target {
+            TextTarget::Column(index) => index,
+            TextTarget::Stray { path, key } => {
+                let mut json = text.json;
+                if keep {
+                    json.close_keep();
+                } else {
+                    json.close();
+                }
+                let buf = json.finish();
+                // `{"key":value}`, or `{}` when the container was empty and left out.
+                if buf.len() > 2 {
+                    self.len.raw_members(&buf[1..buf.len() - 1]);
+                    self.stray(&path, &buf[key.len() + 4..buf.len() - 1]);
+                }
+                return;
+            }
+        };
         let empty = text.json.is_empty();
         let mut buf = text.json.finish();
         let written = !empty || keep;
@@ -489,7 +571,7 @@ impl ArrowOut<'_> {
             self.len.close();
         }
         let slot = self.slot();
-        let Some(column) = members(self.columns, &self.stack).map(|m| &mut m[text.index]) else {
+        let Some(column) = members(self.columns, &self.stack).map(|m| &mut m[index]) else {
             return;
         };
         let (name, twice) = (column.name, column.len() > slot);

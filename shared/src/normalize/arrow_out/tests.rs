@@ -51,51 +51,114 @@ fn error(columns: &ColumnEvents) -> String {
     columns.error().expect("a defect").to_string()
 }
 
+/// The NDJSON text the text writer writes for `event`.
+fn ndjson(event: &dyn Fn(&mut dyn EventOut)) -> String {
+    let mut text = String::new();
+    let mut json = super::super::json_out::JsonOut::new(&mut text);
+    event(&mut json);
+    json.finish();
+    text
+}
+
 #[test]
-fn attributes_without_a_column_are_errors_wherever_they_are() {
+fn attributes_without_a_column_go_to_unmapped_wherever_they_are() {
     type Event<'a> = &'a dyn Fn(&mut dyn EventOut);
     let cases: [(&str, Event); 5] = [
-        ("attribute not_ocsf has no column", &|out| {
+        (r#"{"not_ocsf":"x"}"#, &|out| {
             out.uint("class_uid", 4001);
             out.str("not_ocsf", "x");
         }),
-        ("attribute src_endpoint.nope has no column", &|out| {
+        (r#"{"src_endpoint.nope":"x \"y\""}"#, &|out| {
             out.open("src_endpoint");
-            out.str("nope", "x");
+            out.str("nope", "x \"y\"");
             out.close();
             out.uint("class_uid", 4001);
         }),
-        ("attribute metadata.extra has no column", &|out| {
+        (
+            r#"{"metadata.extra":{"deeper":{"n":1},"list":[2,"a"]}}"#,
+            &|out| {
+                out.uint("class_uid", 4001);
+                out.open("metadata");
+                out.open("extra");
+                out.open("deeper");
+                out.int("n", 1);
+                out.close();
+                out.open("empty");
+                out.close();
+                out.open_array("list");
+                out.uint("", 2);
+                out.str("", "a");
+                out.close();
+                out.close();
+                out.close();
+            },
+        ),
+        // Kept even when empty, so in the event; written after `unmapped`, it joins
+        // the members already there.
+        (r#"{"source_object":{"key":"k"},"kept":{}}"#, &|out| {
             out.uint("class_uid", 4001);
-            out.open("metadata");
-            out.open("extra");
-            out.open("deeper");
-            out.int("n", 1);
+            out.open("unmapped");
+            out.open("source_object");
+            out.str("key", "k");
             out.close();
             out.close();
-            out.close();
-        }),
-        // Kept even when empty, so in the event.
-        ("attribute kept has no column", &|out| {
-            out.uint("class_uid", 4001);
             out.open("kept");
             out.close_keep();
         }),
-        ("attribute time: is not a column of strings", &|out| {
-            out.uint("class_uid", 4001);
-            out.str("time", "noon");
-        }),
+        (
+            r#"{"source_object":{"key":"k"},"flag":true,"list":["a"]}"#,
+            &|out| {
+                out.uint("class_uid", 4001);
+                out.boolean("flag", true);
+                out.open_array("list");
+                out.str("", "a");
+                out.close();
+                out.open("unmapped");
+                out.open("source_object");
+                out.str("key", "k");
+                out.close();
+                out.close();
+            },
+        ),
     ];
     for (want, event) in cases {
         let mut columns = ColumnEvents::default();
-        assert_eq!(write(&mut columns, event), None, "{want}");
-        assert!(error(&columns).contains(want), "{}", error(&columns));
-        // Regression: a chunk whose only event failed counted no events, so the
-        // pipeline passed it over as empty and the event was lost without a word.
-        assert_eq!(columns.len(), 1);
-        assert!(!columns.is_empty());
-        assert!(columns.into_classes().is_err());
+        let len = write(&mut columns, event);
+        assert_eq!(columns.error(), None, "{want}");
+        // Chunks are still cut where the NDJSON output cuts them.
+        assert_eq!(len, Some(ndjson(event).len()), "{want}");
+        let rows = rows(columns);
+        let unmapped = rows[0].1[0]["unmapped"].as_str().unwrap().to_owned();
+        assert_eq!(unmapped, want);
+        let text: Value = serde_json::from_str(&unmapped).unwrap();
+        assert!(text.is_object());
     }
+    // A container without a column that stays empty leaves no trace, as in the text.
+    let mut columns = ColumnEvents::default();
+    write(&mut columns, |out| {
+        out.uint("class_uid", 4001);
+        out.open("nothing");
+        out.close();
+    });
+    assert_eq!(rows(columns), [(4001, vec![json!({"class_uid": 4001})])]);
+}
+
+#[test]
+fn attributes_of_the_wrong_type_are_errors() {
+    let mut columns = ColumnEvents::default();
+    assert_eq!(
+        write(&mut columns, |out| {
+            out.uint("class_uid", 4001);
+            out.str("time", "noon");
+        }),
+        None
+    );
+    assert!(error(&columns).contains("attribute time: is not a column of strings"));
+    // Regression: a chunk whose only event failed counted no events, so the
+    // pipeline passed it over as empty and the event was lost without a word.
+    assert_eq!(columns.len(), 1);
+    assert!(!columns.is_empty());
+    assert!(columns.into_classes().is_err());
 }
 
 #[test]

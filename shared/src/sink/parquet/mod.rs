@@ -3,8 +3,10 @@
 //! The mappings are written once, against the normalizer's event writers; for Parquet
 //! the pipeline writes each event straight into the Arrow columns of its class
 //! ([`crate::normalize::ColumnEvents`], schema in [`schema`]), cutting chunks where the
-//! NDJSON output cuts them (so chunk cuts, uids and every attribute are identical), in
-//! strict mode: an attribute with no column is an error, never dropped. `json_t`
+//! NDJSON output cuts them (so chunk cuts, uids and every attribute are identical). An
+//! attribute with no column goes, as its JSON text, into the event's `unmapped` under its
+//! path (`"src_endpoint.x": ...`), so nothing is dropped and the object is still
+//! delivered; one of the wrong type is an error. `json_t`
 //! attributes ([`schema::json_columns`]) hold the JSON text the NDJSON output has for
 //! them. Rows are sorted by `time` (ties keep record order), written zstd-compressed as
 //! one row group, so a row group is bounded by the chunk limits

@@ -177,12 +177,32 @@ fn rows_are_sorted_by_time_per_class_and_the_bytes_are_deterministic() {
 }
 
 #[test]
-fn attributes_without_a_column_and_unknown_classes_are_errors_not_dropped() {
+fn attributes_without_a_column_go_to_unmapped_and_the_chunk_is_delivered() {
     let mut rec = event(4001, 1, "x");
-    rec.json = json!({"class_uid": 4001, "time": 1, "not_ocsf": 1}).to_string();
+    rec.json = json!({
+        "class_uid": 4001, "time": 1, "not_ocsf": 1, "metadata": {"uid": "x", "extra": {"a": [true]}},
+        "unmapped": {"source_object": {"key": "k"}},
+    })
+    .to_string();
+    let files = encode(columns_of(&[rec, event(4001, 2, "y")])).unwrap();
+    let (_, _, rows) = read_back(&files[0].body);
+    assert_eq!(rows.len(), 2);
+    // `read_back` parses the `unmapped` text.
+    assert_eq!(
+        rows[0]["unmapped"],
+        json!({"source_object": {"key": "k"}, "not_ocsf": 1, "metadata.extra": {"a": [true]}})
+    );
+    assert_eq!(rows[0]["metadata"], json!({"uid": "x"}));
+    assert_eq!(rows[1]["unmapped"], json!({"source_object": {"key": "k"}}));
+}
+
+#[test]
+fn attributes_of_the_wrong_type_and_unknown_classes_are_errors_not_dropped() {
+    let mut rec = event(4001, 1, "x");
+    rec.json = json!({"class_uid": 4001, "time": 1, "severity_id": "high"}).to_string();
     let err = encode(columns_of(&[rec])).unwrap_err();
     assert!(
-        matches!(&err, ParquetError::Encode { class_uid: 4001, reason } if reason.contains("not_ocsf")),
+        matches!(&err, ParquetError::Encode { class_uid: 4001, reason } if reason.contains("severity_id")),
         "{err}"
     );
     let err = encode(columns_of(&[event(9999, 1, "y")])).unwrap_err();
