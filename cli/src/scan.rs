@@ -276,8 +276,10 @@ fn print_summary(report: &ScanReport, folder: &str, index: Option<&ScanIndex>) {
 /// the rows of the findings table and of findings.csv) and the occurrences they hold.
 fn summary_line(t: &s3connector::scan::report::Totals) -> String {
     let carried = if t.sums.objects_carried > 0 {
+        // Carried objects are among the not selected (unchanged and read before) and the
+        // skipped (unchanged and still not readable): a clause of their own.
         format!(
-            " ({} unchanged with results carried forward)",
+            "; {} unchanged since the last scan, their results carried forward",
             t.sums.objects_carried
         )
     } else {
@@ -299,7 +301,7 @@ fn summary_line(t: &s3connector::scan::report::Totals) -> String {
         String::new()
     };
     format!(
-        "{} bucket(s), {} object(s) seen{excluded}, {} classified, {} skipped, {} not selected{carried}, {} deleted; {} finding(s) (a detector in an object, one row each in findings.csv) holding {} occurrence(s)",
+        "{} bucket(s), {} object(s) seen{excluded}, {} classified, {} skipped, {} not selected, {} deleted{carried}; {} finding(s) (a detector in an object, one row each in findings.csv) holding {} occurrence(s)",
         t.buckets,
         t.sums.objects_seen,
         t.sums.objects_classified,
@@ -428,7 +430,7 @@ mod tests {
         assert!(line.contains("32 finding(s)"), "{line}");
         assert!(line.contains("233 occurrence(s)"), "{line}");
         assert!(
-            line.contains("3 unchanged with results carried forward"),
+            line.contains("; 3 unchanged since the last scan, their results carried forward;"),
             "{line}"
         );
         // The table's rows and the note under it count the same thing.
