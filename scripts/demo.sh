@@ -100,6 +100,15 @@ step "scanning the seeded data bucket from the CLI (the same plan and work, task
 rc=0; "$bin"/s3connector scan --bucket s3connector-demo-data --out "$run/cli-scan" 2>>"$run/invoke.log" || rc=$?
 [[ $rc == 1 ]] || { echo "demo: scan exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 
+step "the same scan as a scan of 10^9 objects writes it: per-unit report files, report.json v3 (reports.inline_objects_max 0)"
+echo '{"reports": {"inline_objects_max": 0}}' >"$run/scan-v3.json"
+rc=0; "$bin"/s3connector scan --config "$run/scan-v3.json" --bucket s3connector-demo-data --out "$run/cli-scan-v3" >"$run/cli-scan-v3.txt" 2>>"$run/invoke.log" || rc=$?
+[[ $rc == 1 ]] || { echo "demo: v3 scan exited $rc; 1 (findings made) was expected" >&2; exit 1; }
+grep -E "unit file|^[0-9]+ bucket" "$run/cli-scan-v3.txt"
+for report in "$run"/cli-scan-v3/scans/*/report.json; do
+  (cd "$(dirname "$report")" && ls report.json reports/*)
+done
+
 step "writing OCSF Parquet from a VPC Flow Log with the CLI (what the S3 sink writes with S3CONNECTOR_OUTPUT_FORMAT=parquet), queried with DuckDB"
 mkdir -p "$run/parquet"
 "$bin"/demo vpc-log "$run/parquet/flows.log"
