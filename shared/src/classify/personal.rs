@@ -48,7 +48,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "email",
         category: Category::Personal,
-        description: "Email address (RFC 5322 dot-atom local part, an apostrophe inside it as in o'brien@; DNS labels, alphabetic TLD that is not a file extension: logo@2x.png is an image)",
+        description: "Email address (RFC 5322 dot-atom local part, an apostrophe inside it as in o'brien@; DNS labels, alphabetic TLD that is not a file extension: logo@2x.png is an image; not an SSH target user@host:path)",
         keywords: &["email", "e-mail", "mail"],
         rule: Rule::Pattern {
             // `'` only inside the local part: a quote before an address is not part of it.
@@ -162,6 +162,14 @@ pub(crate) const DETECTORS: &[Detector] = &[
 fn email(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let at = b.iter().position(|&x| x == b'@')?;
+    // `git@github.com:acme/infra.git`, `deploy@host:/srv/app`: an SSH (scp-like) target,
+    // user at host, a path after the colon; not a mailbox.
+    let next = c.hay.get(c.span.end + 1).copied();
+    if c.after() == Some(b':')
+        && next.is_some_and(|x| x.is_ascii_alphanumeric() || x == b'/' || x == b'~')
+    {
+        return None;
+    }
     email_parts(c, &b[..at], &b[at + 1..])
 }
 
@@ -724,9 +732,17 @@ mod tests {
             r#"<img src="/static/img/logo@2x.png" srcset="/static/img/logo@3x.png 3x">"#,
             "background: url(assets/icons/arrow-left@2x.webp);",
             "import x from './vendor/lib@1.2.3.js'",
+            // SSH (scp-like) targets.
+            "git clone git@github.com:acme/infra.git",
+            "scp build.tgz deploy@build.example.org:/srv/app/",
         ] {
             assert_clean("email", text);
         }
+        assert_finds(
+            "email",
+            "Contact: bob@example.com: on call",
+            "bob@example.com",
+        );
     }
 
     #[test]
