@@ -214,21 +214,11 @@ pub(crate) const DETECTORS: &[Detector] = &[
         description: BASIC_AUTH_DESCRIPTION,
         keywords: &[],
         rule: Rule::Pattern {
-            // RFC 7617's scheme name is case-insensitive; these are the spellings in use.
-            regex: r"\b(?:Basic|basic|BASIC) +[A-Za-z0-9+/]{6,}={0,2}",
-            check: basic_auth,
-        },
-    },
-    Detector {
-        id: "http_basic_auth",
-        category: Category::Credentials,
-        description: BASIC_AUTH_DESCRIPTION,
-        keywords: &[],
-        rule: Rule::Pattern {
-            // Docker's config.json (`"auth": "..."`) and npm's .npmrc (`_auth=...`).
-            // (A JSON key `auth` reaches the pass as `auth=<value>`, see
-            // `secret_assignment_name`.)
-            regex: r#"(?:"auth"[ \t]*:[ \t]*"|\b_?auth[ \t]*=[ \t]*"?)[A-Za-z0-9+/]{6,}={0,2}"#,
+            // `Basic <token>` (RFC 7617's scheme name is case-insensitive; these are the
+            // spellings in use), Docker's config.json `"auth": "<token>"` and npm's
+            // .npmrc `_auth=<token>`. A JSON key `auth` reaches the pass as
+            // `auth=<value>`, see `secret_assignment_name`.
+            regex: r#"(?:\b(?:Basic|basic|BASIC) +|"auth"[ \t]*:[ \t]*"|\b_?auth[ \t]*=[ \t]*"?)[A-Za-z0-9+/]{6,}={0,2}"#,
             check: basic_auth,
         },
     },

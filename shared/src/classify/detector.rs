@@ -63,6 +63,19 @@ pub(crate) enum Need {
     Alone(Confidence),
 }
 
+impl Need {
+    /// This need for a value written as issued, or a keyword for one written in lower
+    /// case (`gb24nwbk...`, `mz714328c`): validators accept it, but lower-case runs of
+    /// letters and digits are ids and hashes more often.
+    pub fn keyword_if_lower_case(self, value: &[u8]) -> Need {
+        if value.iter().any(u8::is_ascii_lowercase) {
+            Need::Keyword
+        } else {
+            self
+        }
+    }
+}
+
 /// A candidate found by the pass: the haystack window and the candidate's span in it.
 pub(crate) struct Candidate<'a> {
     pub hay: &'a [u8],

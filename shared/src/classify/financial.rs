@@ -115,10 +115,8 @@ fn iban(c: &Candidate<'_>) -> Option<Verdict> {
     let want = iban_length(&bytes[..2].to_ascii_uppercase())?;
     let mut compact = Vec::with_capacity(want);
     let mut end = 0;
-    let mut lower = false;
     for (i, &b) in bytes.iter().enumerate() {
         if b != b' ' {
-            lower |= b.is_ascii_lowercase();
             compact.push(b.to_ascii_uppercase());
             if compact.len() == want {
                 end = i + 1;
@@ -131,13 +129,7 @@ fn iban(c: &Candidate<'_>) -> Option<Verdict> {
         return None;
     }
     let rearranged = compact[4..].iter().chain(&compact[..4]).copied();
-    // Lower case (`gb24nwbk...`, validators accept it) also fits hashes and ids more
-    // often: a keyword is needed then.
-    let need = if lower {
-        Need::Keyword
-    } else {
-        Need::Alone(Confidence::High)
-    };
+    let need = Need::Alone(Confidence::High).keyword_if_lower_case(&bytes[..end]);
     (mod97(rearranged)? == 1).then_some(Verdict { span: 0..end, need })
 }
 

@@ -258,17 +258,6 @@ fn us_itin(d: &Digits<'_>) -> Option<Need> {
 }
 
 /// UK NINO (HMRC National Insurance Manual NIM39110): prefix letters, all or no spaces.
-/// The confidence a value of letters and digits gets alone: `alone`, or a keyword needed
-/// when it is written in lower case (validators accept it, but lower-case runs of letters
-/// and digits are ids and hashes more often).
-fn case_need(b: &[u8], alone: Need) -> Need {
-    if b.iter().any(u8::is_ascii_lowercase) {
-        Need::Keyword
-    } else {
-        alone
-    }
-}
-
 fn uk_nino(c: &Candidate<'_>) -> Option<Verdict> {
     let upper = c.bytes().to_ascii_uppercase();
     let b = &upper[..];
@@ -283,7 +272,7 @@ fn uk_nino(c: &Candidate<'_>) -> Option<Verdict> {
     ) {
         return None;
     }
-    Some(Verdict::whole(c, case_need(c.bytes(), MEDIUM)))
+    Some(Verdict::whole(c, MEDIUM.keyword_if_lower_case(c.bytes())))
 }
 
 /// NHS number (NHS Data Dictionary, "NHS Number"): weights 10..2, 11 - (sum mod 11),
@@ -382,7 +371,8 @@ fn it_codice_fiscale(c: &Candidate<'_>) -> Option<Verdict> {
             }
         })
         .sum();
-    (u32::from(b[15] - b'A') == sum % 26).then(|| Verdict::whole(c, case_need(c.bytes(), MEDIUM)))
+    (u32::from(b[15] - b'A') == sum % 26)
+        .then(|| Verdict::whole(c, MEDIUM.keyword_if_lower_case(c.bytes())))
 }
 
 /// Aadhaar (UIDAI): 12 digits, never starting with 0 or 1, Verhoeff.
@@ -583,7 +573,7 @@ fn sg_nric(c: &Candidate<'_>) -> Option<Verdict> {
         // M series (2022): offset 3, P = 11 - (sum mod 11), letter P of KLJNPQRTUWX.
         _ => b"KLJNPQRTUWX"[(10 - (sum + 3) % 11) as usize],
     };
-    (letter == b[8]).then(|| Verdict::whole(c, case_need(c.bytes(), MEDIUM)))
+    (letter == b[8]).then(|| Verdict::whole(c, MEDIUM.keyword_if_lower_case(c.bytes())))
 }
 
 /// Polish PESEL (Ustawa o ewidencji ludnosci): weights 1,3,7,9,1,3,7,9,1,3; the month

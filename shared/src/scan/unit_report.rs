@@ -257,6 +257,7 @@ mod tests {
     use super::*;
     use crate::scan::report::index::UnitReportFile;
     use crate::scan::report::tests::{sample_parts, PLANTED};
+    use crate::scan::report::BucketPart;
     use crate::scan::store::Store;
     use crate::scan::task::TaskQueue;
 
@@ -271,6 +272,22 @@ mod tests {
             Store::Local(dir.to_path_buf()),
             TaskQueue::memory(),
         )
+    }
+
+    /// Stores `report` as part file `slice` of `unit` in scan `s`.
+    async fn put_part(ctx: &ScanContext, unit: &Unit, slice: u32, report: BucketPart) {
+        let record = Part {
+            scan_id: "s".into(),
+            unit_id: unit.id.clone(),
+            slice,
+            report,
+            listing: Vec::new(),
+            bound: String::new(),
+        };
+        ctx.store
+            .put_json(&part_key("s", &unit.id, slice), &record, None)
+            .await
+            .unwrap();
     }
 
     fn unit() -> Unit {
@@ -293,18 +310,7 @@ mod tests {
         parts.sort_by_key(|p| p.sequence);
         // Slices 0 and 2 exist; slice 1 is gone (left out, as the inline report does).
         for (slice, p) in [(0u32, &parts[0]), (2, &parts[1])] {
-            let record = Part {
-                scan_id: "s".into(),
-                unit_id: unit.id.clone(),
-                slice,
-                report: p.clone(),
-                listing: Vec::new(),
-                bound: String::new(),
-            };
-            ctx.store
-                .put_json(&part_key("s", &unit.id, slice), &record, None)
-                .await
-                .unwrap();
+            put_part(&ctx, &unit, slice, p.clone()).await;
         }
         let share = write_unit_report(&ctx, "s", &unit, 3).await.unwrap();
         assert_eq!(share.parts, 2);
@@ -365,18 +371,7 @@ mod tests {
         let unit = unit();
         let first = sample_parts().into_iter().next().unwrap();
         for slice in [0u32, 1] {
-            let record = Part {
-                scan_id: "s".into(),
-                unit_id: unit.id.clone(),
-                slice,
-                report: first.clone(),
-                listing: Vec::new(),
-                bound: String::new(),
-            };
-            ctx.store
-                .put_json(&part_key("s", &unit.id, slice), &record, None)
-                .await
-                .unwrap();
+            put_part(&ctx, &unit, slice, first.clone()).await;
         }
         let share = write_unit_report(&ctx, "s", &unit, 2).await.unwrap();
         let findings: usize = first.objects.iter().map(|o| o.findings.len()).sum();
