@@ -533,14 +533,28 @@ mod tests {
     }
 
     #[test]
-    fn cloudtrail_top_level_array_or_non_array_records_is_a_parse_error() {
-        for doc in [r#"[{"eventName":"x"}]"#, r#"{"Records":{"eventName":"x"}}"#] {
-            let err = collect_from(LogType::CloudTrail, doc, 0).err().unwrap();
-            assert!(
-                matches!(err, ParseError::NotCloudTrail { .. }),
-                "{doc}: {err}"
-            );
-        }
+    fn cloudtrail_non_array_records_is_a_parse_error() {
+        let doc = r#"{"Records":{"eventName":"x"}}"#;
+        let err = collect_from(LogType::CloudTrail, doc, 0).err().unwrap();
+        assert!(matches!(err, ParseError::NotCloudTrail { .. }), "{err}");
+    }
+
+    /// A top-level array is records saved one by one (never a `Records` file): each
+    /// element is read, and one that is not a CloudTrail record is refused alone.
+    #[test]
+    fn cloudtrail_top_level_array_is_read_element_by_element() {
+        let doc = format!(
+            r#"[{}, {{"a":1}}]"#,
+            crate::logs::json_lines::samples::CLOUDTRAIL_BARE_RECORD
+        );
+        let got = collect_from(LogType::CloudTrail, &doc, 0).unwrap();
+        assert_eq!(got.records.len(), 1);
+        assert_eq!(got.errors.len(), 1);
+        assert!(
+            got.errors[0].reason.contains("not a cloudtrail record"),
+            "{:?}",
+            got.errors
+        );
     }
 
     #[test]

@@ -10,6 +10,8 @@ use std::fmt;
 use std::net::IpAddr;
 
 use memchr::memmem;
+use serde::de::IgnoredAny;
+use serde_json::{Map, Value};
 
 use super::timestamp::{clf_ms, iso8601_ms};
 use super::vpc_flow::is_known_field;
@@ -342,7 +344,7 @@ fn detect_text_content(head: &[u8]) -> LogType {
     let line = first_line(body);
     match body.first() {
         Some(b'{') => detect_json_object(body, line),
-        Some(b'[') => LogType::Json,
+        Some(b'[') => detect_json_array(body),
         Some(b'#')
             if body.starts_with(b"#Version:") && memmem::find(body, b"#Fields:").is_some() =>
         {
@@ -357,10 +359,54 @@ fn first_line(b: &[u8]) -> &[u8] {
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
+/// The type of a JSON array's records, from its first element: CloudTrail records,
+/// GuardDuty findings, WAF or Route 53 Resolver records saved as an array, read element
+/// by element; anything else (a CloudTrail `Records` document or a CloudWatch Logs
+/// message inside an array among them) is generic JSON.
+fn detect_json_array(body: &[u8]) -> LogType {
+    let element = body[1..].trim_ascii_start();
+    if element.first() != Some(&b'{') || is_cloudtrail_start(element) {
+        return LogType::Json;
+    }
+    match detect_json_object(element, first_line(element)) {
+        LogType::CloudWatchLogs => LogType::Json,
+        other => other,
+    }
+}
+
+/// The top-level members of the object `body` starts with, as one line
+/// (`{"key":"text",...}`, values other than strings as `null`), so a record
+/// pretty-printed over several lines is known by its own keys and not by a nested
+/// object's; `None` when no whole object starts `body`.
+fn top_level_line(body: &[u8]) -> Option<Vec<u8>> {
+    let mut values = serde_json::Deserializer::from_slice(body).into_iter::<Map<String, Value>>();
+    let members = values.next()?.ok()?;
+    let flat: Map<String, Value> = members
+        .into_iter()
+        .map(|(k, v)| {
+            if v.is_string() {
+                (k, v)
+            } else {
+                (k, Value::Null)
+            }
+        })
+        .collect();
+    serde_json::to_vec(&flat).ok()
+}
+
 fn detect_json_object(body: &[u8], line: &[u8]) -> LogType {
     if is_cloudtrail_start(body) {
         return LogType::CloudTrail;
     }
+    // A record pretty-printed over several lines, or followed on its line by the next.
+    let top_level;
+    let line = match serde_json::from_slice::<IgnoredAny>(line) {
+        Err(_) if line.trim_ascii_start().starts_with(b"{") => {
+            top_level = top_level_line(body);
+            top_level.as_deref().unwrap_or(line)
+        }
+        _ => line,
+    };
     let has = |key: &[u8]| memmem::find(line, key).is_some();
     // EventBridge events (EventBridge to Firehose to S3) of the sources read unwrapped.
     if has(b"\"detail-type\"") && has(b"via CloudTrail\"") {
@@ -807,5 +853,44 @@ mod tests {
             detect_by_content(b"\xff\xfeh\x00i\x00"),
             Err(NotText::Utf16)
         );
+    }
+
+    /// Records pretty-printed over several lines, or saved as a JSON array, are known
+    /// by their first record's own (top-level) keys.
+    #[test]
+    fn pretty_printed_records_and_arrays_of_records_are_detected() {
+        let record: serde_json::Value =
+            serde_json::from_str(json_lines::samples::CLOUDTRAIL_BARE_RECORD).unwrap();
+        let pretty = serde_json::to_string_pretty(&record).unwrap();
+        let envelope: serde_json::Value = serde_json::from_str(
+            json_lines::samples::CLOUDTRAIL_EVENTBRIDGE
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        let finding: serde_json::Value =
+            serde_json::from_str(json_lines::samples::GUARDDUTY_FINDING).unwrap();
+        let cases = [
+            (format!("{pretty}\n{pretty}\n"), LogType::CloudTrail),
+            (serde_json::to_string_pretty(&envelope).unwrap(), LogType::CloudTrail),
+            (format!("[{record},{record}]"), LogType::CloudTrail),
+            (serde_json::to_string_pretty(&[&record]).unwrap(), LogType::CloudTrail),
+            (serde_json::to_string_pretty(&finding).unwrap(), LogType::GuardDuty),
+            (format!("[\n  {finding}\n]"), LogType::GuardDuty),
+            (format!("{record}{record}"), LogType::CloudTrail),
+            // Keys of a nested object do not make a document a GuardDuty finding.
+            (
+                "{\n  \"doc\": {\"schemaVersion\": \"2.2\", \"type\": \"a\", \"service\": \"b\"}\n}\n"
+                    .to_owned(),
+                LogType::Json,
+            ),
+            ("[1, 2]".to_owned(), LogType::Json),
+            ("[{\"Records\": []}]".to_owned(), LogType::Json),
+            ("[{\"a\": 1}]".to_owned(), LogType::Json),
+        ];
+        for (input, want) in cases {
+            assert_eq!(detect_by_content(input.as_bytes()), Ok(want), "{input}");
+        }
     }
 }

@@ -35,6 +35,52 @@ impl LineFormat for JsonLineFormat {
     fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
         accept(self.0, parse_line(line)?)
     }
+
+    fn split<'t>(&mut self, line: &'t str) -> Option<Vec<&'t str>> {
+        split_objects(line)
+    }
+
+    fn may_hold_several(&self, line: &[u8]) -> bool {
+        closes_then_opens(line)
+    }
+}
+
+/// The objects of a line that holds several back to back (`{...}{...}` or `{...} {...}`:
+/// Firehose records that did not end in a newline, after one that did), or `None` when
+/// the line does not start with two whole objects. Whatever follows the last whole
+/// object, from a `{` on, is returned as a last piece, to be refused on its own.
+fn split_objects(line: &str) -> Option<Vec<&str>> {
+    let mut values = serde_json::Deserializer::from_str(line).into_iter::<serde::de::IgnoredAny>();
+    let mut pieces = Vec::new();
+    let mut start = 0;
+    loop {
+        let piece_start = start + line[start..].len() - line[start..].trim_start().len();
+        match values.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = values.byte_offset();
+                pieces.push(&line[piece_start..end]);
+                start = end;
+            }
+            Some(Err(_)) => {
+                pieces.push(&line[piece_start..]);
+                break;
+            }
+        }
+    }
+    let objects = pieces.iter().all(|p| p.starts_with('{'));
+    (pieces.len() > 1 && objects).then_some(pieces)
+}
+
+/// True when a `}` is followed, after optional blanks, by `{`: the only way two objects
+/// can meet on a line (inside a string it is a false alarm, settled by parsing).
+fn closes_then_opens(line: &[u8]) -> bool {
+    memchr::memchr_iter(b'}', line).any(|i| {
+        line[i + 1..]
+            .iter()
+            .find(|c| !matches!(c, b' ' | b'\t' | b'\r'))
+            == Some(&b'{')
+    })
 }
 
 /// [`decode_map`], then [`accept`] as `log_type`'s record.
@@ -52,7 +98,9 @@ fn decoder(log_type: LogType) -> Decode {
         LogType::GuardDuty => |t| decode_as(LogType::GuardDuty, t),
         LogType::Route53Resolver => |t| decode_as(LogType::Route53Resolver, t),
         LogType::CloudTrail => |t| decode_as(LogType::CloudTrail, t),
-        _ => decode_map,
+        // Envelopes and bare CloudTrail records are known record by record, in arrays
+        // and back-to-back objects as on lines.
+        _ => |t| decode_as(LogType::Json, t),
     }
 }
 
@@ -493,6 +541,88 @@ mod tests {
             let got = collect(log_type, &format!("{bom}{input}"));
             assert!(got.errors.is_empty(), "{log_type}: {:?}", got.errors);
             assert_eq!(got.records.len(), n, "{log_type}");
+        }
+    }
+
+    /// A line that holds several objects back to back (a Firehose record that did not
+    /// end in a newline, after lines that did) gives one record per object, each with
+    /// the line's number; a cut last object is refused alone.
+    #[test]
+    fn a_later_line_holding_several_objects_gives_a_record_each() {
+        let input = concat!(
+            "{\"i\":0}\n",
+            "{\"i\":1}{\"i\":2} {\"i\":3}\n",
+            "{\"i\":4,\"s\":\"}{\"}\n",
+            "{\"i\":5}{\"i\":\n",
+            "{\"i\":6} trailing\n",
+        );
+        let got = collect(LogType::Json, input);
+        let seen: Vec<(u64, Option<u64>, i64)> = got
+            .records
+            .iter()
+            .map(|r| (r.index, r.line, r.fields["i"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (0, Some(1), 0),
+                (1, Some(2), 1),
+                (2, Some(2), 2),
+                (3, Some(2), 3),
+                (4, Some(3), 4),
+                (5, Some(4), 5),
+            ]
+        );
+        assert_eq!(got.records[4].fields["s"], "}{");
+        assert_eq!(got.records[2].original, "{\"i\":2}");
+        // The cut object after 5, and line 5 whole (not objects back to back).
+        let errors: Vec<(u64, Option<u64>)> =
+            got.errors.iter().map(|e| (e.index, e.line)).collect();
+        assert_eq!(errors, [(6, Some(4)), (7, Some(5))]);
+        assert!(
+            got.errors[1].reason.contains("trailing characters"),
+            "{:?}",
+            got.errors
+        );
+        // Resuming anywhere, even inside a line, skips exactly what the first run
+        // delivered and gives the rest with the same indexes.
+        for start in 0..=8 {
+            let resumed = collect_from(LogType::Json, input, start).unwrap();
+            let tail: Vec<u64> = resumed
+                .records
+                .iter()
+                .map(|r| r.index)
+                .chain(resumed.errors.iter().map(|e| e.index))
+                .collect();
+            let mut want: Vec<u64> = (start..8).collect();
+            let mut tail = tail;
+            tail.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(tail, want, "start {start}");
+            assert_eq!(resumed.summary.skipped, start.min(8), "start {start}");
+        }
+    }
+
+    /// EventBridge envelopes and bare CloudTrail records are known record by record in
+    /// generic JSON read as an array or as back-to-back objects, as they are on lines.
+    #[test]
+    fn generic_json_arrays_and_concatenated_objects_route_each_record() {
+        let pretty = serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(CLOUDTRAIL_BARE_RECORD).unwrap(),
+        )
+        .unwrap();
+        let inputs = [
+            format!("[{CLOUDTRAIL_BARE_RECORD},{CLOUDTRAIL_BARE_RECORD}]"),
+            format!("{CLOUDTRAIL_BARE_RECORD}{CLOUDTRAIL_BARE_RECORD}"),
+            format!("{pretty}\n{pretty}\n"),
+        ];
+        for input in inputs {
+            let got = collect(LogType::Json, &input);
+            assert!(got.errors.is_empty(), "{:?}", got.errors);
+            assert_eq!(got.records.len(), 2);
+            for r in &got.records {
+                assert_eq!(r.fields.routed_type(), Some(LogType::CloudTrail), "{input}");
+            }
         }
     }
 }

@@ -159,22 +159,31 @@ fn unwrap_envelope(log_type: LogType, mut map: Map<String, Value>) -> Map<String
 
 /// True when a CloudTrail object holds records one after another rather than one
 /// `{"Records":[...]}` document: its first line is an EventBridge event envelope (see
-/// [`starts_with_envelope`]), or a whole JSON object with a CloudTrail record's fields
-/// and no `Records` (bare records, as an EventBridge rule with `InputPath: $.detail`
-/// writes them). `head` is what the reader holds; anything else is read as a document.
+/// [`starts_with_envelope`]); or its first JSON value, on one line or pretty-printed over
+/// several, is an object with a CloudTrail record's fields or an envelope's, and no
+/// `Records` (bare records, as an EventBridge rule with `InputPath: $.detail` writes
+/// them, or records saved one by one); or it is a JSON array (of such records: a
+/// `Records` document is never one). `head` is what the reader holds; anything else is
+/// read as a document.
 pub(crate) fn starts_with_record_lines(head: &[u8]) -> bool {
     if starts_with_envelope(head) {
         return true;
     }
     let head = head.trim_ascii_start();
-    let line = memchr::memchr(b'\n', head).map_or(head, |i| &head[..i]);
-    let Ok(keys) = serde_json::from_slice::<HashMap<String, IgnoredAny>>(line) else {
+    if head.first() == Some(&b'[') {
+        return true;
+    }
+    let mut values =
+        serde_json::Deserializer::from_slice(head).into_iter::<HashMap<String, IgnoredAny>>();
+    let Some(Ok(keys)) = values.next() else {
         return false;
     };
+    let envelope = keys.contains_key("detail-type") && keys.contains_key("detail");
     !keys.contains_key("Records")
-        && identifying_fields(LogType::CloudTrail)
-            .iter()
-            .any(|k| keys.contains_key(*k))
+        && (envelope
+            || identifying_fields(LogType::CloudTrail)
+                .iter()
+                .any(|k| keys.contains_key(*k)))
 }
 
 /// True when the first line of `head` is an EventBridge event envelope (its keys are

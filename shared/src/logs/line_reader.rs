@@ -1,6 +1,7 @@
 //! Bounded line reading and the shared loop for line-oriented formats.
 
 use std::io::{self, BufRead};
+use std::ops::ControlFlow;
 
 use super::{Emitter, Fields, ParseError};
 
@@ -113,6 +114,21 @@ pub(crate) trait LineFormat {
 
     /// Parses one record line, or says what is wrong with it.
     fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String>;
+
+    /// The records of a line that holds several back to back (`{...}{...}`, a producer
+    /// that dropped the newline between two records), each then parsed by
+    /// [`Self::parse`]; `None` when the line is one record. Asked only of a line that
+    /// [`Self::parse`] refused, or that [`Self::may_hold_several`] flags while records
+    /// before the resume point are skipped.
+    fn split<'t>(&mut self, _line: &'t str) -> Option<Vec<&'t str>> {
+        None
+    }
+
+    /// A cheap test of whether a line may hold several records, so that skipping records
+    /// before a resume point counts them as the first run did.
+    fn may_hold_several(&self, _line: &[u8]) -> bool {
+        false
+    }
 }
 
 /// Reads every line, skipping blank lines and directives, and emits one record or error per remaining line.
@@ -129,7 +145,7 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
         if line.overflow.is_none() && format.directive(line.bytes, line.number)? {
             continue;
         }
-        if out.skipping() {
+        if out.skipping() && (line.overflow.is_some() || !format.may_hold_several(line.bytes)) {
             out.skip();
             continue;
         }
@@ -146,8 +162,19 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
             let invalid_utf8 = std::str::from_utf8(line.bytes).is_err();
             let text = String::from_utf8_lossy(line.bytes);
             match format.parse(&text) {
+                Ok(_) if out.skipping() => {
+                    out.skip();
+                    ControlFlow::Continue(())
+                }
                 Ok(fields) => out.record_from(number, fields, &text, invalid_utf8),
-                Err(reason) => out.malformed(number, reason, line.bytes),
+                Err(reason) => match format.split(&text) {
+                    Some(records) => emit_each(format, out, number, &records, invalid_utf8),
+                    None if out.skipping() => {
+                        out.skip();
+                        ControlFlow::Continue(())
+                    }
+                    None => out.malformed(number, reason, line.bytes),
+                },
             }
         };
         if flow.is_break() {
@@ -155,6 +182,31 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
         }
     }
     Ok(())
+}
+
+/// Emits each record of a line [`LineFormat::split`] cut, all with the line's number,
+/// skipping those before the resume point.
+fn emit_each<F: LineFormat>(
+    format: &mut F,
+    out: &mut Emitter<'_>,
+    number: Option<u64>,
+    records: &[&str],
+    invalid_utf8: bool,
+) -> ControlFlow<()> {
+    for record in records {
+        if out.skipping() {
+            out.skip();
+            continue;
+        }
+        let flow = match format.parse(record) {
+            Ok(fields) => out.record_from(number, fields, record, invalid_utf8),
+            Err(reason) => out.malformed(number, reason, record.as_bytes()),
+        };
+        if flow.is_break() {
+            return flow;
+        }
+    }
+    ControlFlow::Continue(())
 }
 
 #[cfg(test)]

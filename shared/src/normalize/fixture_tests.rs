@@ -187,3 +187,31 @@ fn bare_cloudtrail_records_one_per_line_map_to_api_activity() {
         Ok(LogType::CloudTrail)
     );
 }
+
+/// Bare CloudTrail records pretty-printed one after another, or saved as a JSON array,
+/// are CloudTrail, detected or forced, each its own API Activity event.
+#[test]
+fn pretty_printed_and_array_cloudtrail_records_map_to_api_activity() {
+    let record: Value = serde_json::from_str(CLOUDTRAIL_BARE_RECORD).unwrap();
+    let pretty = serde_json::to_string_pretty(&record).unwrap();
+    let inputs = [
+        format!("{pretty}\n{pretty}\n"),
+        serde_json::to_string_pretty(&[&record, &record]).unwrap(),
+        format!("[{record},{record}]"),
+    ];
+    for input in inputs {
+        assert_eq!(
+            crate::logs::detect::detect_by_content(input.as_bytes()),
+            Ok(LogType::CloudTrail),
+            "{input}"
+        );
+        for object_type in [LogType::CloudTrail, LogType::Json] {
+            let evs = events(object_type, &input, "exports/ct.json");
+            assert_eq!(evs.len(), 2, "{object_type}");
+            for ev in evs {
+                assert_eq!(ev["class_uid"], 6003, "{object_type}");
+                assert_eq!(ev["api"]["operation"], "CreateAccessKey");
+            }
+        }
+    }
+}
