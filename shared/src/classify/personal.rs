@@ -25,7 +25,22 @@ const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,13}\b";
 const PASSPORT_DESCRIPTION: &str =
     "US passport number: 9 digits, or a letter and 8 digits, next to a passport keyword";
 
-const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
+const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, the states' mixed formats (Washington WDL and 9 characters or its legacy name code SMITHJA123AB, Iowa 123AB4567, New Hampshire 12ABC34567, North Dakota ABC123456, Missouri A123456R, Kansas K12-34-5678), also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
+
+/// The state licence formats that mix letters and digits other than [`LETTERS_DIGITS`]
+/// (AAMVA's DL/ID card design standard, annex of state number formats): Washington's
+/// `WDL` numbers (since 2018) and legacy name codes (five letters of the surname padded
+/// with `*`, first and middle initials, three digits, two check characters), Iowa,
+/// New Hampshire, North Dakota, Missouri, Kansas.
+const LICENCE_STATE_FORMATS: &str = concat!(
+    r"\bWDL[A-Z0-9]{9}\b",
+    r"|\b[A-Z][A-Z*]{4}[A-Z][A-Z*][0-9]{3}[A-Z0-9]{2}\b",
+    r"|\b[0-9]{3}[A-Z]{2}[0-9]{4}\b",
+    r"|\b[0-9]{2}[A-Z]{3}[0-9]{5}\b",
+    r"|\b[A-Z]{3}[0-9]{6}\b",
+    r"|\b[A-Z][0-9]{5,9}R\b",
+    r"|\bK[0-9]{2}-[0-9]{2}-[0-9]{4}\b",
+);
 
 const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
 
@@ -131,6 +146,16 @@ pub(crate) const DETECTORS: &[Detector] = &[
         keywords: LICENCE_KEYWORDS,
         rule: Rule::Pattern {
             regex: LETTERS_DIGITS,
+            check: licence_letters,
+        },
+    },
+    Detector {
+        id: "us_drivers_license",
+        category: Category::Personal,
+        description: LICENCE_DESCRIPTION,
+        keywords: LICENCE_KEYWORDS,
+        rule: Rule::Pattern {
+            regex: LICENCE_STATE_FORMATS,
             check: licence_letters,
         },
     },
@@ -944,6 +969,29 @@ mod tests {
         }
         assert_clean("us_drivers_license", "route F255-921-50-094-0");
         assert_clean("us_drivers_license", "license S530-4567 8912");
+    }
+
+    /// The states' formats that mix letters and digits, each with a keyword and not
+    /// without.
+    #[test]
+    fn licence_state_formats_with_letters_need_a_keyword() {
+        for value in [
+            "WDLABC12345D",
+            "SMITHJA123AB",
+            "DOE**J*456CD",
+            "123AB4567",
+            "12ABC34567",
+            "ABC123456",
+            "A123456R",
+            "K12-34-5678",
+        ] {
+            assert_finds(
+                "us_drivers_license",
+                &format!("Driver license: {value}"),
+                value,
+            );
+            assert_clean("us_drivers_license", &format!("item {value} shipped"));
+        }
     }
 
     #[test]
