@@ -133,39 +133,13 @@ fn iban(c: &Candidate<'_>) -> Option<Verdict> {
     (mod97(rearranged)? == 1).then_some(Verdict { span: 0..end, need })
 }
 
-/// ISO 3166 country codes a BIC may carry: the IBAN countries plus the largest
-/// non-IBAN banking countries.
+/// Whether a BIC's country code (positions 5-6) names a country or territory: ISO 9362
+/// takes any ISO 3166-1 alpha-2 code (and `XK`, Kosovo), which libphonenumber's
+/// metadata lists as its regions (the Channel Islands and the Isle of Man included).
 fn bic_country(code: &[u8]) -> bool {
     iban_length(code).is_some()
-        || matches!(
-            code,
-            b"US"
-                | b"CA"
-                | b"MX"
-                | b"AR"
-                | b"CL"
-                | b"CO"
-                | b"PE"
-                | b"JP"
-                | b"CN"
-                | b"HK"
-                | b"SG"
-                | b"AU"
-                | b"NZ"
-                | b"IN"
-                | b"KR"
-                | b"TW"
-                | b"TH"
-                | b"MY"
-                | b"ID"
-                | b"PH"
-                | b"VN"
-                | b"ZA"
-                | b"NG"
-                | b"KE"
-                | b"MA"
-                | b"RU"
-        )
+        || std::str::from_utf8(code)
+            .is_ok_and(|id| phonenumber::metadata::DATABASE.by_id(id).is_some())
 }
 
 /// SWIFT/BIC: a known country in positions 5-6; needs a keyword (8 or 11 capitals alone
@@ -274,6 +248,26 @@ mod tests {
         assert_clean("iban", "IBAN: DE44 5001 0517 5407 3249 3"); // too short for DE
         assert_clean("iban", "IBAN: QQ44 5001 0517 5407 3249 31"); // no such country
         assert_clean("iban", "IBAN GB82 WEST 1234 5698 7654 32"); // documented example
+    }
+
+    #[test]
+    #[test]
+    /// Real BICs of countries without IBANs (python-stdnum's BIC test list): Algeria,
+    /// Angola, Barbados, Ecuador, Oman, Uruguay, Jersey, Isle of Man, Bangladesh, Ghana.
+    fn bic_of_any_country_is_found() {
+        for bic in [
+            "AGUBDZAL", "ANCEAOLU", "BARBBBBB", "ECUAECEG", "BMUSOMRX", "BKUYUYMM", "HSBCJESH",
+            "NWBKIMD1", "SCBLBDDX", "SCBLGHAC",
+        ] {
+            assert_finds(
+                "swift_bic",
+                &format!("send the wire to BIC {bic} today"),
+                bic,
+            );
+        }
+        // Not a country: ZZ, QQ.
+        assert_clean("swift_bic", "BIC ABCDZZ22");
+        assert_clean("swift_bic", "BIC ABCDQQ22");
     }
 
     #[test]

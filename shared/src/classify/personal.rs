@@ -323,10 +323,11 @@ fn is_dotted_quad_start(token: &[u8]) -> bool {
 /// alone: `None` for addresses that never identify one (unspecified `0.0.0.0/8`,
 /// loopback `127.0.0.0/8`, link-local `169.254.0.0/16`, multicast, broadcast and the
 /// reserved `240.0.0.0/4`), low for private and shared ranges (RFC 1918, carrier-grade
-/// NAT `100.64.0.0/10`: an internal host, not a person on the internet), medium for the
-/// rest. The documentation ranges (`192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24`)
-/// are reported like public addresses on purpose: they stand in for real ones in examples
-/// and tests. Presidio reports every valid address alike; Macie has no IP identifier.
+/// NAT `100.64.0.0/10`: an internal host, not a person on the internet) and for the
+/// documentation ranges (`192.0.2.0/24`, `198.51.100.0/24`, `203.0.113.0/24`, RFC 5737:
+/// reserved, yet they stand in for real addresses in examples and test data, so they are
+/// kept, below the public ones), medium for the rest. Presidio reports every valid
+/// address alike; Macie has no IP identifier.
 fn ipv4_confidence(addr: Ipv4Addr) -> Option<Confidence> {
     let [a, b, ..] = addr.octets();
     if a == 0
@@ -338,7 +339,9 @@ fn ipv4_confidence(addr: Ipv4Addr) -> Option<Confidence> {
     {
         return None;
     }
-    if addr.is_private() || (a == 100 && (64..128).contains(&b)) {
+    let [.., c, _] = addr.octets();
+    let documentation = matches!((a, b, c), (192, 0, 2) | (198, 51, 100) | (203, 0, 113));
+    if addr.is_private() || (a == 100 && (64..128).contains(&b)) || documentation {
         return Some(Confidence::Low);
     }
     Some(Confidence::Medium)
@@ -346,8 +349,8 @@ fn ipv4_confidence(addr: Ipv4Addr) -> Option<Confidence> {
 
 /// [`ipv4_confidence`] for IPv6: `None` for unspecified `::`, loopback `::1`, link-local
 /// `fe80::/10` and multicast `ff00::/8`; low for unique local `fc00::/7`; an IPv4 address
-/// mapped into IPv6 as that address; medium for the rest, documentation `2001:db8::/32`
-/// included (on purpose, as for IPv4).
+/// and documentation `2001:db8::/32` (RFC 3849, kept as for IPv4); an IPv4 address
+/// mapped into IPv6 as that address; medium for the rest.
 fn ipv6_confidence(addr: Ipv6Addr) -> Option<Confidence> {
     if let Some(v4) = addr.to_ipv4_mapped() {
         return ipv4_confidence(v4);
@@ -360,7 +363,7 @@ fn ipv6_confidence(addr: Ipv6Addr) -> Option<Confidence> {
         return ipv4_confidence(Ipv4Addr::new(a, b, c, d));
     }
     let first = segments[0];
-    if first & 0xfe00 == 0xfc00 {
+    if first & 0xfe00 == 0xfc00 || segments[..2] == [0x2001, 0x0db8] {
         return Some(Confidence::Low);
     }
     // Global unicast 2000::/3 is the only space IANA allocates for public addresses;
@@ -926,13 +929,9 @@ mod tests {
             confidence("ipv6_address", "host fd12:3456:789a::1 up"),
             Some(Low)
         );
-        // Public and documentation addresses: medium alone (documentation ones on purpose).
+        // Public addresses: medium alone.
         assert_eq!(
             confidence("ipv4_address", "host 81.2.69.160 up"),
-            Some(Medium)
-        );
-        assert_eq!(
-            confidence("ipv4_address", "host 198.51.100.7 up"),
             Some(Medium)
         );
         assert_eq!(
@@ -940,7 +939,27 @@ mod tests {
             Some(Medium)
         );
         assert_eq!(
+            confidence("ipv6_address", "host 2a00:1450:4001:81b::200e up"),
+            Some(Medium)
+        );
+        // Documentation addresses (RFC 5737, RFC 3849): kept, at low confidence.
+        for text in [
+            "host 192.0.2.44 up",
+            "host 198.51.100.7 up",
+            "host 203.0.113.250 up",
+        ] {
+            assert_eq!(confidence("ipv4_address", text), Some(Low), "{text}");
+        }
+        assert_eq!(
+            confidence("ipv4_address", "host 192.0.3.44 up"),
+            Some(Medium)
+        );
+        assert_eq!(
             confidence("ipv6_address", "host 2001:db8::8a2e:370:7334 up"),
+            Some(Low)
+        );
+        assert_eq!(
+            confidence("ipv6_address", "host 2001:db9::8a2e:370:7334 up"),
             Some(Medium)
         );
     }
