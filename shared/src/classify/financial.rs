@@ -250,10 +250,9 @@ mod tests {
         assert_clean("iban", "IBAN GB82 WEST 1234 5698 7654 32"); // documented example
     }
 
-    #[test]
-    #[test]
     /// Real BICs of countries without IBANs (python-stdnum's BIC test list): Algeria,
     /// Angola, Barbados, Ecuador, Oman, Uruguay, Jersey, Isle of Man, Bangladesh, Ghana.
+    #[test]
     fn bic_of_any_country_is_found() {
         for bic in [
             "AGUBDZAL", "ANCEAOLU", "BARBBBBB", "ECUAECEG", "BMUSOMRX", "BKUYUYMM", "HSBCJESH",
