@@ -85,9 +85,10 @@ enum Command {
         format: String,
         /// Write the objects the S3 sink would write for this input to FILE (gzip NDJSON
         /// or Parquet) instead of NDJSON on stdout. An input of several chunks, or a
-        /// Parquet chunk of several OCSF classes, gives several files: FILE, then
-        /// FILE's name with -1, -2... before its extension, which starts at the name's
-        /// first dot (c.json.gz, c-1.json.gz, c-2.json.gz).
+        /// Parquet chunk of several OCSF classes or partitions (days, accounts, regions),
+        /// gives several files: FILE, then FILE's name with -1, -2... before its
+        /// extension, which starts at the name's first dot (c.json.gz, c-1.json.gz,
+        /// c-2.json.gz).
         #[arg(long, value_name = "FILE")]
         out: Option<std::path::PathBuf>,
     },

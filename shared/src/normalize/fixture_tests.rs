@@ -158,6 +158,12 @@ fn eventbridge_stream_maps_each_event_by_its_own_envelope() {
             "GuardDuty Malware Protection Object Scan Result"
         );
         assert_eq!(scan["severity_id"], 0);
+        // Where it happened, from the envelope (trial 6, Parquet D2).
+        assert_eq!(scan["cloud"]["provider"], "AWS");
+        assert!(scan["cloud"]["account"]["uid"].is_string(), "{scan:#}");
+        assert!(scan["cloud"]["region"].is_string(), "{scan:#}");
+        assert_eq!(evs[3]["cloud"]["account"]["uid"], json!("123456789012"));
+        assert_eq!(evs[3]["cloud"]["region"], json!("us-east-1"));
         assert!(scan["metadata"].get("labels").is_none(), "{scan:#}");
         assert_eq!(
             scan["unmapped"]["record"]["detail"]["scanResultDetails"]["scanResultStatus"],

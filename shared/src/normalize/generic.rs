@@ -2,7 +2,7 @@
 
 use super::classification::{Mapped, BASE_EVENT, SEVERITY_INFORMATIONAL, UNKNOWN};
 use super::lookup::{get_str, Obj};
-use super::objects::secs_to_ms;
+use super::objects::{secs_to_ms, write_cloud};
 use super::out::EventOut;
 use crate::logs::json_source::is_envelope;
 use crate::logs::timestamp::iso8601_ms;
@@ -86,9 +86,15 @@ pub(super) fn generic_json(r: &Obj, out: &mut dyn EventOut) -> Mapped {
 /// Protection scan result, a Security Hub finding, an EC2 state change...): a base
 /// event at the envelope's `time`, its `detail-type` as the message, severity Unknown
 /// (the envelope does not say; a scan that found malware is not "informational"), and
-/// the whole event kept in `unmapped` / `raw_data`, so nothing is invented or lost.
+/// the envelope's `account` and `region` as `cloud` (where the event happened: they
+/// name the Security Lake partition too), and the whole event kept in `unmapped` /
+/// `raw_data`, so nothing is invented or lost.
 fn eventbridge_event(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     out.str("message", get_str(r, "detail-type").unwrap_or_default());
+    let (account, region) = (get_str(r, "account"), get_str(r, "region"));
+    if account.is_some() || region.is_some() {
+        write_cloud(out, account, region, None);
+    }
     Mapped {
         class: &BASE_EVENT,
         activity: UNKNOWN,

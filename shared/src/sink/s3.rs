@@ -324,8 +324,15 @@ impl ChunkWriter {
                 }])
             }
             Events::Columns(columns) => {
-                let files = parquet::encode(columns)?;
-                let several = files.len() > 1;
+                // Every row under the partition its file's key names.
+                let partition_of = |row: &FirstEvent| {
+                    let p = self.partition(source, row.time_ms, || {
+                        (row.account.clone(), row.region.clone())
+                    });
+                    format!("{}/{}/{}", p.account, p.region, p.day)
+                };
+                let files = parquet::encode_partitioned(columns, &partition_of)?;
+                let several = files.windows(2).any(|w| w[0].class_uid != w[1].class_uid);
                 Ok(files
                     .into_iter()
                     .map(|file| OutputObject {
@@ -816,6 +823,102 @@ pub(crate) mod tests {
                 .contains("/region=eu-west-1/accountId=123456789012/"),
             "{}",
             keyed[0].key
+        );
+    }
+
+    /// Events of this class at these times, in these accounts and regions.
+    fn ocsf_in(events: &[(i64, &str, &str)]) -> Events {
+        let mut columns = crate::normalize::ColumnEvents::default();
+        for (i, (time, account, region)) in events.iter().enumerate() {
+            columns.push_json_text(
+                &format!("e{i}"),
+                Some(*time),
+                &format!(
+                    r#"{{"class_uid":4001,"time":{time},"cloud":{{"provider":"AWS","region":"{region}","account":{{"uid":"{account}"}}}}}}"#
+                ),
+            );
+        }
+        Events::Columns(columns)
+    }
+
+    /// Trial 6 (Parquet), D1: every row of a Parquet file belongs to the partition its
+    /// key names. A chunk read just after midnight, or a Firehose stream of several
+    /// accounts and regions, becomes one file per partition, each named after its
+    /// earliest row; an object key's AWS convention still names account and region.
+    #[test]
+    fn parquet_files_hold_only_rows_of_the_partition_their_key_names() {
+        const DAY1_2358: i64 = 1_795_391_880_000; // 2026-11-22T23:58:00Z
+        const DAY1_2359: i64 = DAY1_2358 + 60_000;
+        const DAY2_0003: i64 = DAY1_2358 + 300_000; // 2026-11-23T00:03:00Z
+        let (a, b) = ("111122223333", "444455556666");
+        let events = || {
+            ocsf_in(&[
+                (DAY2_0003, a, "us-east-1"),
+                (DAY1_2359, b, "ap-south-1"),
+                (DAY1_2358, a, "us-east-1"),
+                (DAY2_0003 + 1, a, "us-east-1"),
+            ])
+        };
+        let mut stream = batch("firehose/2026/11/23/00/stream-1-2026-11-23-00-05-00-uuid");
+        stream.log_type = "vpcflow".into();
+        let objects = lake_writer("").objects(&stream, events()).unwrap();
+        let got: Vec<(&str, u64)> = objects
+            .iter()
+            .map(|o| (o.key.as_str(), o.records))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ext/vpcflow/region=us-east-1/accountId=111122223333/eventDay=20261122/abc-0000060000.parquet", 1),
+                ("ext/vpcflow/region=ap-south-1/accountId=444455556666/eventDay=20261122/abc-0000060000.parquet", 1),
+                ("ext/vpcflow/region=us-east-1/accountId=111122223333/eventDay=20261123/abc-0000060000.parquet", 2),
+            ]
+        );
+        // The rows themselves: read back, each file's times lie on its day, in order.
+        let times: Vec<Vec<i64>> = objects
+            .iter()
+            .map(|o| {
+                let reader = ::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+                    bytes::Bytes::from(o.body.clone()),
+                    1024,
+                )
+                .unwrap();
+                reader
+                    .flat_map(|b| {
+                        let b = b.unwrap();
+                        let t = b.column_by_name("time").unwrap().clone();
+                        let t = arrow_array::cast::AsArray::as_primitive::<
+                            arrow_array::types::Int64Type,
+                        >(&t)
+                        .values()
+                        .to_vec();
+                        t
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            times,
+            [
+                vec![DAY1_2358],
+                vec![DAY1_2359],
+                vec![DAY2_0003, DAY2_0003 + 1]
+            ]
+        );
+        // The key's convention names account and region: only the day splits.
+        let mut keyed = batch("AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/23/f.log.gz");
+        keyed.log_type = "vpcflow".into();
+        let objects = lake_writer("").objects(&keyed, events()).unwrap();
+        let got: Vec<(&str, u64)> = objects
+            .iter()
+            .map(|o| (o.key.as_str(), o.records))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("ext/vpcflow/region=eu-west-1/accountId=123456789012/eventDay=20261122/abc-0000060000.parquet", 2),
+                ("ext/vpcflow/region=eu-west-1/accountId=123456789012/eventDay=20261123/abc-0000060000.parquet", 2),
+            ]
         );
     }
 }

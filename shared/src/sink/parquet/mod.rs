@@ -14,15 +14,15 @@
 //! Lake's 256 MB.
 
 pub use crate::normalize::schema;
+pub use split::PartitionOf;
 
-use std::sync::Arc;
+mod split;
 
 use ::parquet::arrow::ArrowWriter;
 use ::parquet::basic::{Compression, ZstdLevel};
 use ::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use ::parquet::schema::types::ColumnPath;
-use arrow_array::cast::AsArray;
-use arrow_array::{Array, RecordBatch, UInt32Array};
+use arrow_array::{RecordBatch, UInt32Array};
 
 use crate::normalize::{ColumnError, ColumnEvents};
 
@@ -35,7 +35,7 @@ const ZSTD_LEVEL: i32 = 1;
 pub struct ParquetFile {
     /// The OCSF `class_uid` of every row.
     pub class_uid: u64,
-    /// Index, in the chunk's events, of this class's first event (it names the file's partition).
+    /// Index, in the chunk's events, of this class's first event.
     pub first: usize,
     /// What the output key takes from that first event.
     pub first_event: FirstEvent,
@@ -45,7 +45,7 @@ pub struct ParquetFile {
     pub body: Vec<u8>,
 }
 
-/// The attributes of a file's first event (in chunk order) its output key is made of.
+/// The attributes of a file's first row (its earliest event) its output key is made of.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FirstEvent {
     /// Its `time`, epoch milliseconds.
@@ -107,66 +107,55 @@ impl From<ColumnError> for ParquetError {
     }
 }
 
-/// Encodes a chunk's events as one Parquet file per OCSF class, in ascending `class_uid`.
+/// Encodes a chunk's events as one Parquet file per OCSF class, in ascending `class_uid`
+/// (every row in one partition; see [`encode_partitioned`]).
 pub fn encode(events: ColumnEvents) -> Result<Vec<ParquetFile>, ParquetError> {
+    encode_partitioned(events, &|_| String::new())
+}
+
+/// Encodes a chunk's events as one Parquet file per OCSF class and output partition, in
+/// ascending `class_uid`, then in the order of each partition's earliest row:
+/// `partition_of` names the partition of a row from its time, account and region (see
+/// [`split::PartitionOf`]), so each file's rows all belong where its key puts it.
+pub fn encode_partitioned(
+    events: ColumnEvents,
+    partition_of: PartitionOf<'_>,
+) -> Result<Vec<ParquetFile>, ParquetError> {
     let mut classes = events.into_classes()?;
     classes.sort_by_key(|c| c.class_uid);
-    classes
-        .into_iter()
-        .map(|class| {
-            let class_uid = class.class_uid;
-            let err = |e: arrow_schema::ArrowError| ParquetError::Encode {
-                class_uid,
-                reason: e.to_string(),
-            };
-            let first = class.first;
-            let first_time = class.times.first().copied().flatten();
-            // Stable: events of the same millisecond keep their record order.
-            let times: Vec<i64> = class.times.iter().map(|t| t.unwrap_or(i64::MIN)).collect();
-            let batch = class.into_batch().map_err(err)?;
-            let first_event = FirstEvent {
-                time_ms: first_time,
-                account: cloud_string(&batch, &["account", "uid"]),
-                region: cloud_string(&batch, &["region"]),
-            };
-            let batch = sorted_by_time(batch, &times).map_err(err)?;
-            let body = write(class_uid, &batch)?;
-            Ok(ParquetFile {
+    let mut files = Vec::with_capacity(classes.len());
+    for class in classes {
+        let class_uid = class.class_uid;
+        let err = |e: arrow_schema::ArrowError| ParquetError::Encode {
+            class_uid,
+            reason: e.to_string(),
+        };
+        let first = class.first;
+        // Stable: events of the same millisecond keep their record order.
+        let mut order: Vec<u32> = (0..class.times.len() as u32).collect();
+        order.sort_by_key(|&i| class.times[i as usize].unwrap_or(i64::MIN));
+        let times: Vec<Option<i64>> = order.iter().map(|&i| class.times[i as usize]).collect();
+        let batch = class.into_batch().map_err(err)?;
+        let batch = sorted(batch, order).map_err(err)?;
+        for (first_event, batch) in split::by_partition(batch, &times, partition_of).map_err(err)? {
+            files.push(ParquetFile {
                 class_uid,
                 first,
                 first_event,
                 rows: batch.num_rows(),
-                body,
-            })
-        })
-        .collect()
+                body: write(class_uid, &batch)?,
+            });
+        }
+    }
+    Ok(files)
 }
 
-/// The batch's rows in ascending `times` (stable), without copying when already so.
-fn sorted_by_time(
-    batch: RecordBatch,
-    times: &[i64],
-) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    if times.is_sorted() {
+/// The batch's rows in `order`, without copying when that is their order already.
+fn sorted(batch: RecordBatch, order: Vec<u32>) -> Result<RecordBatch, arrow_schema::ArrowError> {
+    if order.iter().enumerate().all(|(i, &row)| i as u32 == row) {
         return Ok(batch);
     }
-    let mut order: Vec<u32> = (0..times.len() as u32).collect();
-    order.sort_by_key(|&i| times[i as usize]);
     arrow_select::take::take_record_batch(&batch, &UInt32Array::from(order))
-}
-
-/// The first row's string at `cloud.<path>`, when there is one.
-fn cloud_string(batch: &RecordBatch, path: &[&str]) -> Option<String> {
-    let mut column: Arc<dyn Array> = batch.column_by_name("cloud")?.clone();
-    for name in path {
-        let object = column.as_struct_opt()?;
-        if object.is_empty() || object.is_null(0) {
-            return None;
-        }
-        column = object.column_by_name(name)?.clone();
-    }
-    let strings = column.as_string_opt::<i32>()?;
-    (strings.len() > 0 && strings.is_valid(0)).then(|| strings.value(0).to_owned())
 }
 
 /// Columns whose values are (nearly) all different: a dictionary only costs hashing
