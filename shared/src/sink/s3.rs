@@ -859,19 +859,24 @@ pub(crate) mod tests {
                 (DAY2_0003 + 1, a, "us-east-1"),
             ])
         };
-        let mut stream = batch("firehose/2026/11/23/00/stream-1-2026-11-23-00-05-00-uuid");
-        stream.log_type = "vpcflow".into();
-        let objects = lake_writer("").objects(&stream, events()).unwrap();
-        let got: Vec<(&str, u64)> = objects
-            .iter()
-            .map(|o| (o.key.as_str(), o.records))
-            .collect();
+        let written = |key: &str| {
+            let mut source = batch(key);
+            source.log_type = "vpcflow".into();
+            let objects = lake_writer("").objects(&source, events()).unwrap();
+            // Each key with its row count.
+            let keys: Vec<String> = objects
+                .iter()
+                .map(|o| format!("{} x{}", o.key, o.records))
+                .collect();
+            (objects, keys)
+        };
+        let (objects, got) = written("firehose/2026/11/23/00/stream-1-2026-11-23-00-05-00-uuid");
         assert_eq!(
             got,
             [
-                ("ext/vpcflow/region=us-east-1/accountId=111122223333/eventDay=20261122/abc-0000060000.parquet", 1),
-                ("ext/vpcflow/region=ap-south-1/accountId=444455556666/eventDay=20261122/abc-0000060000.parquet", 1),
-                ("ext/vpcflow/region=us-east-1/accountId=111122223333/eventDay=20261123/abc-0000060000.parquet", 2),
+                "ext/vpcflow/region=us-east-1/accountId=111122223333/eventDay=20261122/abc-0000060000.parquet x1",
+                "ext/vpcflow/region=ap-south-1/accountId=444455556666/eventDay=20261122/abc-0000060000.parquet x1",
+                "ext/vpcflow/region=us-east-1/accountId=111122223333/eventDay=20261123/abc-0000060000.parquet x2",
             ]
         );
         // The rows themselves: read back, each file's times lie on its day, in order.
@@ -906,18 +911,12 @@ pub(crate) mod tests {
             ]
         );
         // The key's convention names account and region: only the day splits.
-        let mut keyed = batch("AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/23/f.log.gz");
-        keyed.log_type = "vpcflow".into();
-        let objects = lake_writer("").objects(&keyed, events()).unwrap();
-        let got: Vec<(&str, u64)> = objects
-            .iter()
-            .map(|o| (o.key.as_str(), o.records))
-            .collect();
+        let (_, got) = written("AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/23/f.log.gz");
         assert_eq!(
             got,
             [
-                ("ext/vpcflow/region=eu-west-1/accountId=123456789012/eventDay=20261122/abc-0000060000.parquet", 2),
-                ("ext/vpcflow/region=eu-west-1/accountId=123456789012/eventDay=20261123/abc-0000060000.parquet", 2),
+                "ext/vpcflow/region=eu-west-1/accountId=123456789012/eventDay=20261122/abc-0000060000.parquet x2",
+                "ext/vpcflow/region=eu-west-1/accountId=123456789012/eventDay=20261123/abc-0000060000.parquet x2",
             ]
         );
     }
