@@ -264,9 +264,10 @@ pub struct Resource<'a> {
 pub struct Text<'a>(pub Option<Cow<'a, str>>);
 
 impl Text<'_> {
-    /// The string, if the field held one.
+    /// The string, if the field held a non-empty one: CloudTrail writes `""` for values
+    /// it does not know (a failed sign-in's `userName`, `accountId`), which say nothing.
     pub fn get(&self) -> Option<&str> {
-        self.0.as_deref()
+        self.0.as_deref().filter(|s| !s.is_empty())
     }
 }
 

@@ -291,10 +291,38 @@ struct VpcFlowFormat {
     header: Option<Arc<VpcFlowHeader>>,
 }
 
+impl VpcFlowFormat {
+    /// Whether a line after the first header is a header too (two flow log files joined
+    /// into one object, `cat a.log b.log`): its first word is a field name, which no
+    /// record's first value is. The later header applies from there on.
+    fn later_header(&mut self, line: &[u8]) -> bool {
+        if !line.first().is_some_and(u8::is_ascii_lowercase) {
+            return false;
+        }
+        let Ok(text) = std::str::from_utf8(line) else {
+            return false;
+        };
+        if !text
+            .split_ascii_whitespace()
+            .next()
+            .is_some_and(is_known_field)
+        {
+            return false;
+        }
+        match VpcFlowHeader::parse(text) {
+            Some(header) => {
+                self.header = Some(Arc::new(header));
+                true
+            }
+            None => false,
+        }
+    }
+}
+
 impl LineFormat for VpcFlowFormat {
     fn directive(&mut self, line: &[u8], number: u64) -> Result<bool, ParseError> {
         if self.header.is_some() {
-            return Ok(false);
+            return Ok(self.later_header(line));
         }
         let text = std::str::from_utf8(line).map_err(|_| ParseError::HeaderNotUtf8 {
             format: "VPC flow log",
@@ -490,6 +518,23 @@ mod tests {
         assert_eq!(got.records.len(), 4);
         assert_eq!(got.records[0].line, Some(1));
         assert_eq!(got.records[0].fields["srcaddr"], "172.31.16.139");
+    }
+
+    /// Ingest trial 6, D6: two flow log files joined into one object (`cat`): the second
+    /// header is a header, not a malformed record, and it applies to the lines after it.
+    #[test]
+    fn a_later_header_line_is_a_header_and_applies_from_there() {
+        let custom = "interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+                      eni-0a1b 10.0.0.1 10.0.0.2 443 5000 6 10 840 1418530010 1418530070 ACCEPT OK\n";
+        let input = format!("{DEFAULT_FILE}{DEFAULT_FILE}{custom}");
+        let got = collect(LogType::VpcFlow, &input);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        assert_eq!(got.records.len(), 9);
+        assert_eq!(got.records[8].fields["interface-id"], "eni-0a1b");
+        assert_eq!(got.records[8].fields["srcaddr"], "10.0.0.1");
+        // A record whose first value is a lower-case id is still a record.
+        let eni_first = format!("{custom}{}", custom.lines().nth(1).unwrap());
+        assert_eq!(collect(LogType::VpcFlow, &eni_first).records.len(), 2);
     }
 
     #[test]

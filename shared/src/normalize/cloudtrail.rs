@@ -307,6 +307,22 @@ mod tests {
     use crate::normalize::test_support::{assert_class, events, first_event, CT_KEY};
     use serde_json::{json, Value};
 
+    /// Ingest trial 6, D2: CloudTrail writes `""` for identity fields it does not know
+    /// (a failed console sign-in); such a user is the documented `unknown`, so the event
+    /// keeps OCSF's rule that a user has a uid, name or account.
+    #[test]
+    fn empty_identity_fields_are_absent_and_give_the_unknown_user() {
+        for kind in ["Unknown", "IAMUser"] {
+            let record = format!(
+                r#"{{"Records":[{{"eventVersion":"1.08","userIdentity":{{"type":"{kind}","principalId":"","accountId":"","userName":""}},"eventTime":"2024-12-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"ConsoleLogin","awsRegion":"us-east-1","sourceIPAddress":"198.51.100.7","userAgent":"Mozilla/5.0","errorMessage":"","requestParameters":null,"responseElements":{{"ConsoleLogin":"Failure"}},"eventID":"e1","eventType":"AwsConsoleSignIn","recipientAccountId":"123456789012"}}]}}"#
+            );
+            let ev = first_event(LogType::CloudTrail, &record, CT_KEY);
+            assert_eq!(ev["actor"]["user"]["name"], "unknown", "{kind}: {ev:#}");
+            assert!(ev["actor"]["user"].get("uid").is_none(), "{ev:#}");
+            assert!(ev.get("status_detail").is_none(), "{ev:#}");
+        }
+    }
+
     #[test]
     fn cloudtrail_maps_to_api_activity_with_actor_and_status() {
         let evs = events(

@@ -43,9 +43,11 @@ pub(super) fn generic_time(v: &Value) -> Option<i64> {
 }
 
 /// Milliseconds from an epoch number whose unit is told by its magnitude (see
-/// [`generic_time`]); `None` for zero, negative and non-finite numbers.
+/// [`generic_time`]); `None` for zero, negative and non-finite numbers, and for numbers
+/// past what nanoseconds since 1970 reach before the year 5138 (`1e20`): no time at all,
+/// so the record takes the object's time with a label, as an unreadable time string does.
 fn epoch_number_ms(n: f64) -> Option<i64> {
-    if !n.is_finite() || n <= 0.0 {
+    if !n.is_finite() || n <= 0.0 || n >= 1e20 {
         None
     } else if n < 1e11 {
         Some(secs_to_ms(n))
@@ -153,6 +155,10 @@ mod tests {
             json!("12ab"),
             json!("1.2.3"),
             json!(""),
+            // Past any real time (ingest trial 6, D5): no time, not the year 292,278,994.
+            json!(1e300),
+            json!(1e20),
+            json!("100000000000000000000000"),
         ] {
             assert_eq!(super::generic_time(&ts), None, "{ts}");
         }
