@@ -45,13 +45,7 @@ pub fn detect(
     key: &str,
     head: &[u8],
 ) -> Compression {
-    let by_magic = if head.starts_with(&GZIP_MAGIC) {
-        Some(Compression::Gzip)
-    } else if head.starts_with(&ZSTD_MAGIC) {
-        Some(Compression::Zstd)
-    } else {
-        None
-    };
+    let by_magic = by_magic(head);
     let declared = from_encoding(content_encoding)
         .or_else(|| from_content_type(content_type))
         .or_else(|| from_suffix(key));
@@ -300,10 +294,14 @@ pub fn open<R: Read + Send + 'static>(
     })
 }
 
+/// The compression the first bytes show: gzip's member header, or a Zstandard frame,
+/// which may start with a skippable frame (magic `0x184D2A50` to `0x184D2A5F`, RFC 8878
+/// section 3.1.2: what `pzstd` and seekable-format writers put first; decoders skip it).
 fn by_magic(head: &[u8]) -> Option<Compression> {
+    let skippable = matches!(head, [0x50..=0x5f, 0x2a, 0x4d, 0x18, ..]);
     if head.starts_with(&GZIP_MAGIC) {
         Some(Compression::Gzip)
-    } else if head.starts_with(&ZSTD_MAGIC) {
+    } else if head.starts_with(&ZSTD_MAGIC) || skippable {
         Some(Compression::Zstd)
     } else {
         None
@@ -451,6 +449,30 @@ mod tests {
         .unwrap();
         assert_eq!(o.compression, Compression::Gzip);
         assert_eq!(read_all(o).unwrap(), b"first member\nsecond member\n");
+    }
+
+    /// Ingest trial 6, D3: a Zstandard object that starts with a skippable frame (what
+    /// `pzstd` writes) is Zstandard, by key or by its bytes alone, and reads to the end.
+    #[test]
+    fn zstd_starting_with_a_skippable_frame_is_read() {
+        for magic in [0x50u8, 0x5f] {
+            let mut data = vec![magic, 0x2a, 0x4d, 0x18, 4, 0, 0, 0, 1, 2, 3, 4];
+            data.extend(zstd::encode_all(&b"after the skippable frame\n"[..], 3).unwrap());
+            for key in ["k.log.zst", "no-suffix"] {
+                let o = open(
+                    io::Cursor::new(data.clone()),
+                    None,
+                    None,
+                    key,
+                    BombLimits::default(),
+                )
+                .unwrap();
+                assert_eq!(o.compression, Compression::Zstd, "{key}");
+                assert_eq!(read_all(o).unwrap(), b"after the skippable frame\n");
+            }
+        }
+        // Text that starts like the magic, without its last byte, is not compressed.
+        assert_eq!(detect(None, None, "a.log", b"P*M text"), Compression::None);
     }
 
     #[test]

@@ -131,7 +131,9 @@ fn read_header(input: &mut impl BufRead) -> io::Result<()> {
     Ok(())
 }
 
-/// Skips whitespace; whether anything follows it.
+/// Skips whitespace and NUL bytes; whether anything follows them. NUL bytes after the
+/// last member are padding (a tape or block-padded copy; GNU gzip ignores trailing zeros
+/// too); within the stream they are skipped only when another member follows.
 fn more_after_whitespace(input: &mut impl BufRead) -> io::Result<bool> {
     loop {
         let available = input.fill_buf()?;
@@ -140,13 +142,26 @@ fn more_after_whitespace(input: &mut impl BufRead) -> io::Result<bool> {
         }
         let blank = available
             .iter()
-            .take_while(|c| c.is_ascii_whitespace())
+            .take_while(|c| c.is_ascii_whitespace() || **c == 0)
             .count();
         if blank == 0 {
             return Ok(true);
         }
         input.consume(blank);
     }
+}
+
+/// The error for bytes after a complete member that do not start another one.
+fn trailing_data(input: &mut impl BufRead) -> io::Error {
+    let head = input.fill_buf().map(|b| b.len().min(16)).unwrap_or(0);
+    let shown = input
+        .fill_buf()
+        .map(|b| format!("{:02x?}", &b[..head]))
+        .unwrap_or_default();
+    invalid(&format!(
+        "data after the last complete member is not another gzip member (it starts {shown}): \
+         the object was damaged or had bytes appended after compression"
+    ))
 }
 
 impl<R: BufRead> Read for GzipMembers<R> {
@@ -161,6 +176,11 @@ impl<R: BufRead> Read for GzipMembers<R> {
                     // The first member must be there; after it, only whitespace may end the stream.
                     if !first && !more_after_whitespace(&mut input)? {
                         return Ok(0);
+                    }
+                    // (The first byte alone: a buffer may end after it. The header check
+                    // reads the rest.)
+                    if !first && input.fill_buf()?.first() != Some(&0x1f) {
+                        return Err(trailing_data(&mut input));
                     }
                     read_header(&mut input)?;
                     self.state = State::Data {
@@ -269,7 +289,11 @@ mod tests {
         }
         // Something after a member that is not another one.
         let trailing = [gzip(b"a\n"), b"not gzip".to_vec()].concat();
-        assert!(read_all(&trailing).is_err());
+        let err = read_all(&trailing).unwrap_err().to_string();
+        assert!(err.contains("not another gzip member"), "{err}");
+        // NUL padding after the last member (ingest trial 6, D4) is not data.
+        let padded = [gzip(b"a\n"), vec![0; 4096], gzip(b"b\n"), vec![0; 511]].concat();
+        assert_eq!(read_all(&padded).unwrap(), b"a\nb\n");
         // Reserved flags.
         let mut reserved = gzip(b"a\n");
         reserved[3] |= 0x20;
