@@ -1,4 +1,5 @@
-//! CloudFront standard (legacy) access logs.
+//! CloudFront standard access logs (legacy, and standard logging v2 in its W3C and JSON
+//! output formats).
 //!
 //! Files start with `#Version:` and `#Fields:` lines; records are tab-separated
 //! and read by the `#Fields:` names, which are kept as keys verbatim (e.g.
@@ -69,53 +70,83 @@ impl CloudFrontFields {
                 self.fields.len()
             ));
         }
-        let mut m = Map::new();
-        for (value, (name, kind)) in line.split('\t').zip(&self.fields) {
-            if is_absent(value) {
-                continue;
-            }
-            match kind {
-                Kind::Str => {
-                    m.insert(name.clone(), Value::String(value.to_owned()));
-                }
-                Kind::UrlEncoded => {
-                    let decoded = percent_decode(value);
-                    m.insert(
-                        name.clone(),
-                        Value::String(hex_unescape(&decoded).into_owned()),
-                    );
-                }
-                Kind::HexEscaped => {
-                    m.insert(
-                        name.clone(),
-                        Value::String(hex_unescape(value).into_owned()),
-                    );
-                }
-                Kind::Uint => put_uint(&mut m, name, value)?,
-                Kind::Seconds => put_f64(&mut m, name, value)?,
-            }
+        let named = line
+            .split('\t')
+            .zip(&self.fields)
+            .map(|(value, (name, kind))| (name.as_str(), value, *kind));
+        read_values(named)
+    }
+}
+
+/// One record of standard logging (v2)'s JSON output format: an object of the same field
+/// names as a W3C file's `#Fields:` (CloudFront Developer Guide, "Standard logging (v2)",
+/// output formats), each value read as in W3C files (a number or boolean by its JSON
+/// text; `-`, empty and `null` are absent).
+pub fn parse_json_record(line: &str) -> Result<Map<String, Value>, String> {
+    let object: Map<String, Value> =
+        serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
+    let texts: Vec<(String, String)> = object
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            Value::String(s) => Some((name, s)),
+            Value::Number(n) => Some((name, n.to_string())),
+            Value::Bool(b) => Some((name, b.to_string())),
+            _ => None,
+        })
+        .collect();
+    read_values(
+        texts
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str(), kind_of(name))),
+    )
+}
+
+/// A record's map from its (field name, text value, kind), decoded by kind, with the
+/// `date` and `time` checks every record passes.
+fn read_values<'a>(
+    named: impl Iterator<Item = (&'a str, &'a str, Kind)>,
+) -> Result<Map<String, Value>, String> {
+    let mut m = Map::new();
+    for (name, value, kind) in named {
+        if is_absent(value) {
+            continue;
         }
-        match (m.get("date"), m.get("time")) {
-            (Some(Value::String(date)), Some(Value::String(time)))
-                if date_and_time_ms(date, time).is_none() =>
-            {
-                return Err(format!(
+        let name = name.to_owned();
+        match kind {
+            Kind::Str => {
+                m.insert(name, Value::String(value.to_owned()));
+            }
+            Kind::UrlEncoded => {
+                let decoded = percent_decode(value);
+                m.insert(name, Value::String(hex_unescape(&decoded).into_owned()));
+            }
+            Kind::HexEscaped => {
+                m.insert(name, Value::String(hex_unescape(value).into_owned()));
+            }
+            Kind::Uint => put_uint(&mut m, &name, value)?,
+            Kind::Seconds => put_f64(&mut m, &name, value)?,
+        }
+    }
+    match (m.get("date"), m.get("time")) {
+        (Some(Value::String(date)), Some(Value::String(time)))
+            if date_and_time_ms(date, time).is_none() =>
+        {
+            return Err(format!(
                     "fields `date` and `time`: expected YYYY-MM-DD and HH:MM:SS, found {date:?} and {time:?}"
                 ));
-            }
-            (Some(_), Some(_)) => {}
-            // Half a time is no time: the record is reported rather than placed at the
-            // object's time.
-            (Some(_), None) | (None, Some(_)) if record_time_ms(&m).is_none() => {
-                return Err(
-                    "fields `date` and `time` come together; this record has only one of them"
-                        .to_owned(),
-                );
-            }
-            _ => {}
         }
-        Ok(m)
+        (Some(_), Some(_)) => {}
+        // Half a time is no time: the record is reported rather than placed at the
+        // object's time.
+        (Some(_), None) | (None, Some(_)) if record_time_ms(&m).is_none() => {
+            return Err(
+                "fields `date` and `time` come together; this record has only one of them"
+                    .to_owned(),
+            );
+        }
+        _ => {}
     }
+    Ok(m)
 }
 
 /// The request time of a parsed CloudFront record, in epoch milliseconds: `date` and
@@ -135,12 +166,21 @@ pub fn record_time_ms(m: &Map<String, Value>) -> Option<i64> {
 
 struct CloudFrontFormat {
     fields: Option<CloudFrontFields>,
+    /// The object is standard logging (v2)'s JSON output: one object per line.
+    json: bool,
 }
 
 impl LineFormat for CloudFrontFormat {
     fn directive(&mut self, line: &[u8], number: u64) -> Result<bool, ParseError> {
+        if self.json {
+            return Ok(false);
+        }
         if line.first() != Some(&b'#') {
             if self.fields.is_none() {
+                if line.trim_ascii_start().first() == Some(&b'{') {
+                    self.json = true;
+                    return Ok(false);
+                }
                 return Err(ParseError::MissingCloudFrontFields { line: number });
             }
             return Ok(false);
@@ -157,6 +197,7 @@ impl LineFormat for CloudFrontFormat {
 
     fn parse<'t>(&mut self, line: &'t str) -> Result<Fields<'t>, String> {
         match &self.fields {
+            _ if self.json => parse_json_record(line).map(Fields::Map),
             Some(fields) => fields.parse_record(line).map(Fields::Map),
             None => Err("record before any #Fields header".to_owned()),
         }
@@ -166,7 +207,10 @@ impl LineFormat for CloudFrontFormat {
 pub(crate) fn parse<R: BufRead>(reader: R, out: &mut Emitter<'_>) -> Result<(), ParseError> {
     parse_lines(
         &mut LineReader::new(reader),
-        &mut CloudFrontFormat { fields: None },
+        &mut CloudFrontFormat {
+            fields: None,
+            json: false,
+        },
         out,
     )
 }
@@ -209,6 +253,51 @@ mod tests {
         assert!(!m.contains_key("cs(Cookie)"));
         assert_eq!(m["c-port"], 11040);
         assert_eq!(m["sc-content-type"], "image/png");
+    }
+
+    /// Ingest trial 6, D1: standard logging (v2)'s JSON output, one object per line with
+    /// the W3C field names, reads as the same records as the W3C file, by key or content.
+    #[test]
+    fn standard_logging_v2_json_output_reads_as_the_w3c_records() {
+        let w3c = collect(LogType::CloudFront, FILE);
+        let names: Vec<&str> = FILE.lines().nth(1).unwrap()["#Fields: ".len()..]
+            .split(' ')
+            .collect();
+        let json: String = FILE
+            .lines()
+            .skip(2)
+            .map(|line| {
+                let object: Map<String, Value> = names
+                    .iter()
+                    .zip(line.split('\t'))
+                    .map(|(n, v)| {
+                        // Numbers as JSON numbers, as a JSON writer may give them.
+                        let value = match (*n, v.parse::<u64>()) {
+                            ("sc-bytes" | "sc-status", Ok(x)) => json!(x),
+                            _ => json!(v),
+                        };
+                        (n.to_string(), value)
+                    })
+                    .collect();
+                format!("{}\n", Value::Object(object))
+            })
+            .collect();
+        assert_eq!(
+            crate::logs::detect::detect_by_content(json.as_bytes()),
+            Ok(LogType::CloudFront)
+        );
+        let got = collect(LogType::CloudFront, &json);
+        assert!(got.errors.is_empty(), "{:?}", got.errors);
+        assert_eq!(got.records.len(), 2);
+        for (a, b) in got.records.iter().zip(&w3c.records) {
+            assert_eq!(*a.fields, *b.fields);
+        }
+        assert_eq!(
+            crate::logs::detect::detect_by_key(
+                "AWSLogs/123456789012/CloudFront/E2QWRUHEXAMPLE/2024/12/01/10/E2QWRUHEXAMPLE.2024-12-01-10.abcd1234.gz"
+            ),
+            crate::logs::detect::KeyDetection::Detected(LogType::CloudFront)
+        );
     }
 
     #[test]

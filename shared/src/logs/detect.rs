@@ -125,6 +125,9 @@ fn detect_aws_logs(key: &str, file: &str) -> Option<KeyDetection> {
         "GuardDuty" => KeyDetection::Detected(LogType::GuardDuty),
         "vpcdnsquerylogs" => KeyDetection::Detected(LogType::Route53Resolver),
         "WAFLogs" => KeyDetection::Detected(LogType::Waf),
+        // Standard logging (v2) to S3 with the partitioned prefix
+        // (`AWSLogs/<account>/CloudFront/<distribution>/...`).
+        "CloudFront" => KeyDetection::Detected(LogType::CloudFront),
         // AWS Config history and snapshot files are single JSON documents.
         "Config" => KeyDetection::Detected(LogType::Json),
         _ => KeyDetection::Unknown,
@@ -418,6 +421,10 @@ fn detect_json_object(body: &[u8], line: &[u8]) -> LogType {
     // Bare CloudTrail records, one per line (an EventBridge rule with `InputPath: $.detail`).
     if has(b"\"eventVersion\"") && has(b"\"eventSource\"") && has(b"\"eventName\"") {
         return LogType::CloudTrail;
+    }
+    // Standard logging (v2)'s JSON output: the W3C field names as keys.
+    if has(b"\"x-edge-location\"") || has(b"\"x-edge-request-id\"") {
+        return LogType::CloudFront;
     }
     if has(b"\"messageType\"") && has(b"\"logEvents\"") {
         LogType::CloudWatchLogs
