@@ -596,6 +596,11 @@ impl Classifier {
         FindingsBuilder::new(
             &self.hasher,
             self.config.max_locations,
+    /// The decompression limits compressed objects are read with.
+    pub fn bomb_limits(&self) -> crate::object::BombLimits {
+        self.config.bomb
+    }
+
             self.config.max_samples,
         )
     }
