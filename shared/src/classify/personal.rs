@@ -137,6 +137,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: passport_digits,
             min_digits: 9,
+            not_after: &[],
         },
     },
     Detector {
@@ -178,6 +179,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: licence_digits,
             min_digits: 7,
+            not_after: &[],
         },
     },
 ];
