@@ -585,7 +585,7 @@ fn code_value(v: &[u8]) -> bool {
         |p: &[u8]| !p.is_empty() && p.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'_');
     let trimmed = v
         .iter()
-        .rposition(|x| !matches!(x, b')' | b']' | b'}' | b',' | b'|' | b'>'))
+        .rposition(|x| !matches!(x, b')' | b']' | b'}' | b',' | b'|' | b'>' | b':'))
         .map_or(&v[..0], |i| &v[..=i]);
     let constant = trimmed.first().is_some_and(u8::is_ascii_uppercase)
         && trimmed
@@ -747,13 +747,13 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 /// An unquoted value that is a plain identifier with no digit (`nextchar`,
-/// `current_token`, `Whitespace`), maybe closing a call or a generic (`printtoken)`,
-/// `Duration)`): in code, a variable or a type; a written secret is quoted there, and one
-/// in a config file has digits or symbols.
+/// `current_token`, `Whitespace`), maybe closing a call, a generic or a signature
+/// (`printtoken)`, `Duration)`, `ParseResults):`): in code, a variable or a type; a
+/// written secret is quoted there, and one in a config file has digits or symbols.
 fn identifier_without_digits(v: &[u8]) -> bool {
     let v = v
         .iter()
-        .rposition(|x| !matches!(x, b')' | b'>' | b'|' | b','))
+        .rposition(|x| !matches!(x, b')' | b'>' | b'|' | b',' | b':'))
         .map_or(&v[..0], |i| &v[..=i]);
     v.first()
         .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
@@ -906,6 +906,8 @@ mod tests {
             "size_t shared_secret_len = params.shared_secret_len/2;",
             "pub const PrivateKeyClientVersionMask: X509CertificateTemplatePrivateKeyFlag = 251658240i32;",
             "    __slots__ = (\"tokens\", \"symbol2label\"):",
+            "def strip_html_tags(s: str, l: int, tokens: ParseResults):",
+            "        request_token=request.resource_owner_key):",
         ] {
             assert_clean("generic_secret", text);
         }
