@@ -264,13 +264,14 @@ const VERSION_WORDS_AFTER: &[&[u8]] = &[b"patch", b"release", b"version"];
 /// just before it (past `to`, `from` or `with`), or one of [`VERSION_WORDS_AFTER`] just
 /// after it.
 fn named_version(c: &Candidate<'_>) -> bool {
-    let before = c.preceding(40).to_ascii_lowercase();
+    let before = c.preceding(40);
+    let is = |w: &[u8], word: &[u8]| w.eq_ignore_ascii_case(word);
     let mut words = before
         .split(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
         .rev()
         .filter(|w| !w.is_empty());
     let mut last = words.next();
-    if matches!(last, Some(b"to" | b"from" | b"with")) {
+    if last.is_some_and(|w| is(w, b"to") || is(w, b"from") || is(w, b"with")) {
         last = words.next();
     }
     // The separators between the word and the number: blanks and `=:"'` only.
@@ -281,58 +282,63 @@ fn named_version(c: &Candidate<'_>) -> bool {
         .all(|b| matches!(b, b' ' | b'\t' | b'=' | b':' | b'"' | b'\''));
     let named_before = gap
         && last.is_some_and(|w| {
-            VERSION_WORDS.contains(&w) || w.ends_with(b"-version") || w.ends_with(b"version")
+            VERSION_WORDS.iter().any(|v| is(w, v))
+                || (w.len() >= 7 && is(&w[w.len() - 7..], b"version"))
         });
     let after = &c.hay[c.span.end..(c.span.end + 24).min(c.hay.len())];
-    let next: Vec<u8> = after
-        .strip_prefix(b" ")
-        .unwrap_or_default()
+    let after = after.strip_prefix(b" ").unwrap_or_default();
+    let next = &after[..after
         .iter()
-        .take_while(|b| b.is_ascii_alphabetic())
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    named_before || VERSION_WORDS_AFTER.contains(&next.as_slice())
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(after.len())];
+    named_before || VERSION_WORDS_AFTER.iter().any(|v| is(next, v))
 }
+
+/// How far back from a dotted quad a Debian changelog entry's first line is looked for
+/// (its body lines: the entries of the 688 changelogs of a Debian system hold their
+/// dotted quads within 3.2 KiB of that line, but for one).
+const CHANGELOG_LOOKBACK: usize = 4 << 10;
 
 /// Whether a dotted quad lies in a Debian changelog entry (Debian Policy 4.4): on the
 /// entry's first line, `package (version) distribution(s); urgency=...`, or on an
-/// indented line of its body below that line (at most 8 KiB back). Version numbers fill
-/// changelogs (`Moved 2.7.0.9 out of experimental`, `between 2.1.8.2 and now`); an
-/// address written as one (`smb://192.168.1.1/`, `user@[1.2.3.4]`, `10.0.0.0/8`) is
-/// still an address.
+/// indented line of its body below that line. Version numbers fill changelogs
+/// (`Moved 2.7.0.9 out of experimental`, `between 2.1.8.2 and now`); an address written
+/// as one (`smb://192.168.1.1/`, `user@[1.2.3.4]`, `10.0.0.0/8`) is still an address.
+/// An indented line costs one search for `; urgency=` in the bytes before it; the lines
+/// between are read only when that finds a first line.
 fn in_debian_changelog(c: &Candidate<'_>) -> bool {
     let hay = c.hay;
-    let line_start = |end: usize| {
-        hay[..end]
-            .iter()
-            .rposition(|&b| b == b'\n')
-            .map_or(0, |i| i + 1)
-    };
     let address_form = matches!(c.before(), Some(b'/' | b'[' | b'@'))
         || (c.after() == Some(b'/') && c.hay.get(c.span.end + 1).is_some_and(u8::is_ascii_digit));
     if address_form {
         return false;
     }
-    let floor = c.span.start.saturating_sub(8 << 10);
-    let mut start = line_start(c.span.start);
-    loop {
-        let end = hay[start..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(hay.len(), |i| start + i);
-        let line = &hay[start..end];
-        if debian_changelog_header(line) {
+    let line_start = memchr::memrchr(b'\n', &hay[..c.span.start]).map_or(0, |i| i + 1);
+    // On the first line the quad is the version, in its parentheses.
+    if c.before() == Some(b'(') {
+        let line_end =
+            memchr::memchr(b'\n', &hay[c.span.end..]).map_or(hay.len(), |i| c.span.end + i);
+        if debian_changelog_header(&hay[line_start..line_end]) {
             return true;
         }
-        // Body lines are indented (or blank); anything else ends the entry.
-        let body = line
-            .first()
-            .is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r'));
-        if !body || start == 0 || start <= floor {
-            return false;
-        }
-        start = line_start(start - 1);
     }
+    if hay.get(line_start) != Some(&b' ') {
+        return false;
+    }
+    let floor = line_start.saturating_sub(CHANGELOG_LOOKBACK);
+    static URGENCY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"; urgency="));
+    let Some(at) = URGENCY.rfind(&hay[floor..line_start]) else {
+        return false;
+    };
+    let at = floor + at;
+    let header_start = memchr::memrchr(b'\n', &hay[..at]).map_or(0, |i| i + 1);
+    let header_end = memchr::memchr(b'\n', &hay[at..line_start]).map_or(line_start, |i| at + i);
+    // The lines between are the entry's body: indented, or blank.
+    debian_changelog_header(&hay[header_start..header_end])
+        && hay[header_end..line_start]
+            .split(|&b| b == b'\n')
+            .all(|l| l.first().is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r')))
 }
 
 /// Whether `line` is a Debian changelog entry's first line: a package name, its version
@@ -388,10 +394,12 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
         || before.windows(7).any(|w| w == b"version")
         || product
         || specifier
-        || package_version(c)
-        || named_version(c)
-        || in_debian_changelog(c);
+        || package_version(c);
     if !octets_ok || dotted_before || dotted_after || versioned {
+        return None;
+    }
+    // The costlier readings of the context, for a quad that is an address so far.
+    if named_version(c) || in_debian_changelog(c) {
         return None;
     }
     let addr: Ipv4Addr = std::str::from_utf8(b).ok()?.parse().ok()?;
@@ -833,7 +841,7 @@ mod tests {
     /// Policy and Standards-Version, and any bare dotted quad of an entry's body.
     #[test]
     fn ipv4_versions_in_changelogs_and_after_version_words() {
-        let changelog = "debianutils (4.8.6.3) unstable; urgency=medium\n\n  * pt.po: updated Portuguese translation.\n\n -- Clint Adams <clint@debian.org>  Tue, 16 Jul 2019 21:26:03 -0400\n\nbc (1.05a-4) unstable; urgency=low\n\n  * debian/control (Standards-Version): updated to 2.5.0.0.\n  * Upgraded to policy 3.5.5.0.\n  * Moved 2.7.0.9 out of experimental\n    between 2.1.8.2 and now\n  * Update from 1.2.99.2 to 1.2.99.4\n";
+        let changelog = "debianutils (4.8.6.3) unstable; urgency=medium\n\n  * pt.po: updated Portuguese translation.\n\n -- Clint Adams <clint@debian.org>  Tue, 16 Jul 2019 21:26:03 -0400\n\nbc (1.05a-4) unstable; urgency=low\n\n  * debian/control (Standards-Version): updated to 2.5.0.0.\n  * Upgraded to policy 3.5.5.0.\n  * Moved 2.7.0.9 out of experimental\n    between 2.1.8.2 and now\n  * Update from 1.2.99.2 to 1.2.99.4\n  - snd_pcm_direct_check_xrun@ALSA_0.9 (1.2.7.1)\n";
         assert_clean("ipv4_address", changelog);
         for text in [
             "Updated to Standard 2.3.0.0",
