@@ -13,7 +13,6 @@ use s3connector::classify::{
     builtin_detectors, Classifier, ClassifyConfig, Finding, ObjectReport, ObjectStatus,
     SampleLimits, SkipReason,
 };
-use s3connector::object::BombLimits;
 use serde::Serialize;
 
 /// Largest random-access object (Parquet, xlsx, docx) spooled to a temporary file.
@@ -57,6 +56,12 @@ pub fn classifier(
     min_share: f64,
 ) -> Result<Arc<Classifier>, String> {
     let mut config = ClassifyConfig::from_env();
+    // The decompression limits ingest reads (S3CONNECTOR_MAX_COMPRESSION_RATIO...), which
+    // a stopped bomb's error names.
+    config.bomb = s3connector::ingest::bomb_limits(&|k: &str| {
+        std::env::var(k).ok().filter(|v| !v.trim().is_empty())
+    })
+    .map_err(|e| e.to_string())?;
     if let Some(i) = detectors.iter().position(|d| d.trim().is_empty()) {
         return Err(format!(
             "--detectors {:?}: entry {} is empty (two commas in a row, or a comma at an end); \
@@ -149,7 +154,7 @@ pub fn classify_stream(
             content_encoding,
             content_type,
             limits,
-            BombLimits::default(),
+            classifier.bomb_limits(),
             &std::env::temp_dir(),
             MAX_SPOOL_BYTES,
         )

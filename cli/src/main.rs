@@ -20,7 +20,7 @@ use s3connector::connection::{self, ConnectionTestRequest, Overall, TestSettings
 use s3connector::ingest::IngestConfig;
 use s3connector::logs::LogType;
 use s3connector::normalize::{RawMode, SourceObject, TimeSource};
-use s3connector::object::{self, BombLimits};
+use s3connector::object;
 use s3connector::pipeline::{self, choose_type, resolve_type, PipelineOptions, TypeChoice};
 use s3connector::sink::layout::OutputFormat;
 use s3connector::sink::s3::ChunkWriter;
@@ -615,7 +615,7 @@ async fn parse(
             encoding.as_deref(),
             content_type.as_deref(),
             &source.key,
-            BombLimits::default(),
+            settings.bomb,
         ) {
             Ok(opened) => opened,
             Err(e) => return Ok(rejected(&format!("{input}: rejected: {e}"))),

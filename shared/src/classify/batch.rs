@@ -166,6 +166,11 @@ impl Columns {
         self.columns[column].keyword_entries.contains(&entry)
     }
 
+    /// The column's name as the report shows it (masked when it is itself data).
+    pub fn name(&self, column: usize) -> &str {
+        &self.columns[column].key
+    }
+
     /// Whether the column's name says its values are secrets (`password`, `client_secret`).
     pub fn names_secret(&self, column: usize) -> bool {
         self.columns[column].assignment.is_some()

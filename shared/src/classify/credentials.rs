@@ -7,22 +7,29 @@ use super::detector::{is_word, Candidate, Category, Confidence, Detector, Need, 
 
 const HIGH: Need = Need::Alone(Confidence::High);
 
-/// Words that make a name a secret's name (as a regex alternation).
+/// Words that make a name a secret's name (as a regex alternation); `auth_key` for
+/// WordPress's `AUTH_KEY` and `SECURE_AUTH_KEY` salts.
 macro_rules! secret_names {
     () => {
-        r"password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credential"
+        r"password|passwd|pwd|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|auth[_\-]?key|credential"
     };
 }
 
 /// `name = value` and `"name": "value"` assignments whose name says secret; shared by the
-/// AWS secret key and the generic password detectors (AWS is tried first).
+/// AWS secret key and the generic password detectors (AWS is tried first). Also the
+/// name as a quoted key or argument: `os.environ["PASSWORD"] = ...`, PHP's
+/// `define('DB_PASSWORD', '...')`, `config.set("password", "...")`; and csh's
+/// `setenv PASSWORD ...` and a Dockerfile's `ENV DB_PASSWORD ...`, name and value
+/// separated by blanks.
 /// The name around the secret word is bounded (64 characters each side): unbounded, a
 /// long run of word characters kept the regex's DFA scanning to the end of the run at
 /// every candidate in it, quadratic in the run's length.
 pub(crate) const ASSIGNMENT: &str = concat!(
-    r#"(?i)[A-Za-z0-9_.\-]{0,64}(?:"#,
+    r#"(?i)(?:(?-i:\bsetenv|\bENV)[ \t]+[A-Za-z0-9_.\-]{0,64}(?:"#,
     secret_names!(),
-    r#")[A-Za-z0-9_.\-]{0,64}["']?[ \t]*[:=][ \t]*["']?[^\s"',;]{8,200}"#
+    r#")[A-Za-z0-9_.\-]{0,64}[ \t]+|[A-Za-z0-9_.\-]{0,64}(?:"#,
+    secret_names!(),
+    r#")[A-Za-z0-9_.\-]{0,64}(?:["']?\]?[ \t]*[:=]|["'][ \t]*,))[ \t]*["']?[^\s"',;]{8,200}"#
 );
 
 /// For a column name or JSON key that says secret (`password`, `api_key`, `DbSecret`), the
@@ -326,6 +333,8 @@ fn placeholder(v: &[u8]) -> bool {
             b"secret",
             b"example",
             b"redacted",
+            b"fake",
+            b"dummy",
             b"placeholder",
             b"your",
             b"none",
@@ -392,17 +401,44 @@ fn basic_auth(c: &Candidate<'_>) -> Option<Verdict> {
     basic_credentials(&c.bytes()[span.clone()]).then_some(Verdict { span, need: HIGH })
 }
 
-/// Splits an assignment candidate into its name and the value's span.
-/// An assignment's name and the span of its value (after `=` or `:`, blanks and an opening
-/// quote).
+/// An assignment's name and the span of its value (after the operator, blanks and an
+/// opening quote). The name is everything before the operator: `=` or `:`, the `,` after
+/// a quoted name (`define('DB_PASSWORD', ...)`), or the blanks after the name of
+/// `setenv NAME value`.
 pub(crate) fn assignment_parts(b: &[u8]) -> Option<(&[u8], std::ops::Range<usize>)> {
-    let op = b.iter().position(|&x| x == b'=' || x == b':')?;
-    let name = &b[..op];
-    let mut start = op + 1;
+    let blank = |x: &u8| matches!(x, b' ' | b'\t');
+    let word = [&b"setenv"[..], b"ENV"]
+        .into_iter()
+        .find(|w| b.starts_with(w) && b.get(w.len()).is_some_and(blank))
+        .map(<[u8]>::len);
+    let spaced = word.is_some();
+    let from = word.map_or(0, |word| {
+        word + b[word..].iter().take_while(|x| blank(x)).count()
+    });
+    let name_end = from
+        + b[from..]
+            .iter()
+            .take_while(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'))
+            .count();
+    let mut op = name_end;
+    while op < b.len() && matches!(b[op], b'"' | b'\'' | b']' | b' ' | b'\t') {
+        op += 1;
+    }
+    let mut start = match b.get(op) {
+        Some(b'=' | b':' | b',') => op + 1,
+        _ if spaced && op > name_end => op,
+        _ => return None,
+    };
     while start < b.len() && matches!(b[start], b' ' | b'\t' | b'"' | b'\'') {
         start += 1;
     }
-    Some((name, start..b.len()))
+    Some((&b[..op.min(b.len())], start..b.len()))
+}
+
+/// Whether the assignment gives its value as the second argument of a call or a pair
+/// after a quoted name (`define('DB_PASSWORD', '...')`, `config.set("password", "...")`).
+fn argument_form(b: &[u8], name: &[u8]) -> bool {
+    b.get(name.len()) == Some(&b',')
 }
 
 fn base64ish(v: &[u8]) -> bool {
@@ -478,24 +514,183 @@ pub(crate) fn names_a_reference(name: &[u8]) -> bool {
 /// Whether an assigned value is code that reads a secret from elsewhere, or points to
 /// something, not a secret: a call (`config.get(`, `get_random_secret_key()`), an index,
 /// a dotted name (`process.env.JWT_SECRET`, `settings.STRIPE_API_KEY`,
-/// `user.passwordHash`), an ARN or a URL.
-fn code_reference(v: &[u8]) -> bool {
+/// `user.passwordHash`), an ARN or a URL. A quoted value is a string, whatever brackets
+/// it holds (a generated salt has `(` and `[`).
+fn code_reference(v: &[u8], quoted: bool) -> bool {
     // A call, an index (`line[start:pos]`, `os.environ["DB_PASSWORD"]`), a resource's ARN
     // or a URL without user info (`https://oauth2.googleapis.com/token`).
-    if v.contains(&b'(')
-        || v.contains(&b'[')
+    if (!quoted && (v.contains(&b'(') || v.contains(&b'[')))
         || v.starts_with(b"arn:")
         || v.starts_with(b"http://")
         || v.starts_with(b"https://")
     {
         return true;
     }
+    dotted_name(v)
+}
+
+/// A dotted name (`process.env.JWT_SECRET`, `settings.STRIPE_API_KEY`): identifiers
+/// joined by `.`.
+fn dotted_name(v: &[u8]) -> bool {
     let identifier = |part: &[u8]| {
         part.first()
             .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
             && part.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
     };
     v.contains(&b'.') && v.split(|&b| b == b'.').all(identifier)
+}
+
+/// An unquoted value that is a type, as parameter and field annotations write one
+/// (`&ConnectionSecrets`, `Option<&AccessToken>`, `Arc<Mutex<Token>>`, `*Secret`,
+/// `[]byte`, `std::string::String`): identifiers with a reference, pointer, slice or
+/// path mark or type arguments, and nothing else.
+fn type_expression(v: &[u8]) -> bool {
+    let marked = matches!(v.first(), Some(b'&' | b'*' | b'['))
+        || v.contains(&b'<')
+        || v.windows(2).any(|w| w == b"::");
+    marked
+        && v.iter().any(u8::is_ascii_alphabetic)
+        && v.iter().all(|x| {
+            x.is_ascii_alphanumeric()
+                || matches!(
+                    x,
+                    b'_' | b'&'
+                        | b'*'
+                        | b'['
+                        | b']'
+                        | b'<'
+                        | b'>'
+                        | b':'
+                        | b'('
+                        | b')'
+                        | b'?'
+                        | b'\''
+                        | b'.'
+                        | b'{'
+                        | b'}'
+                        | b'|'
+                )
+        })
+}
+
+/// Code rather than a value, unquoted: a member through a pointer (`kem->secret_len`), a
+/// constant's name (`MLKEM512_SECRET_KEY_BYTES`, two `_` or more and a word in it), a
+/// decimal number (`3.82`), a variable or macro parameter (`$generate_private_key`), a
+/// closure (`|tokens| ...`), the end of a comment (`*/MLKEM1024_...`), a negation of a
+/// name (`!!extended_master_secret`), a macro call (`quote_spanned!`), a dotted name
+/// closing a call (`self._authkey)`) or in arithmetic (`params.secret_len/2`), a number
+/// with a type suffix (`1024i32`).
+fn code_value(v: &[u8]) -> bool {
+    let ident =
+        |p: &[u8]| !p.is_empty() && p.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'_');
+    let trimmed = v
+        .iter()
+        .rposition(|x| !matches!(x, b')' | b']' | b'}' | b',' | b'|' | b'>' | b':'))
+        .map_or(&v[..0], |i| &v[..=i]);
+    let constant = trimmed.first().is_some_and(u8::is_ascii_uppercase)
+        && trimmed
+            .iter()
+            .all(|x| x.is_ascii_uppercase() || x.is_ascii_digit() || *x == b'_')
+        && trimmed.iter().filter(|&&x| x == b'_').count() >= 2
+        && trimmed
+            .split(|&x| x == b'_')
+            .any(|w| w.len() >= 3 && w.iter().all(u8::is_ascii_uppercase));
+    let decimal = v.iter().filter(|&&x| x == b'.').count() == 1
+        && v.iter().all(|x| x.is_ascii_digit() || *x == b'.');
+    let name_after = v
+        .iter()
+        .position(|&x| x != b'!')
+        .map_or(&v[..0], |i| &v[i..]);
+    let negated = v.starts_with(b"!") && identifier_without_digits(name_after);
+    // A dotted name in arithmetic (`params.shared_secret_len/2`).
+    let operand = trimmed
+        .iter()
+        .position(|x| matches!(x, b'*' | b'/' | b'+' | b'-'))
+        .is_some_and(|i| {
+            dotted_name(&trimmed[..i]) && trimmed[i + 1..].iter().all(u8::is_ascii_digit)
+        });
+    // A number with a Rust type suffix (`251658240i32`).
+    let suffixed = {
+        let digits = v.iter().take_while(|x| x.is_ascii_digit()).count();
+        digits > 0
+            && matches!(
+                &v[digits..],
+                b"i8"
+                    | b"i16"
+                    | b"i32"
+                    | b"i64"
+                    | b"i128"
+                    | b"isize"
+                    | b"u8"
+                    | b"u16"
+                    | b"u32"
+                    | b"u64"
+                    | b"u128"
+                    | b"usize"
+            )
+    };
+    v.windows(2).any(|w| w == b"->")
+        || dotted_name(trimmed)
+        || operand
+        || suffixed
+        || constant
+        || decimal
+        || (v.starts_with(b"$") && ident(&trimmed[1.min(trimmed.len())..]))
+        || v.starts_with(b"|")
+        || v.starts_with(b"*/")
+        || negated
+        || (v.ends_with(b"!") && ident(&v[..v.len() - 1]))
+}
+
+/// A typed binding's type, unquoted: `name: Type` where the type is one identifier
+/// followed by `,`, `;`, `)`, `{` or `=` (a field `pub Token: D3DKMT_TOKEN_0,`, a
+/// parameter, `let key: Pkcs8V1Der = ...`, `pub const X: Flag = 1;`).
+fn typed_binding(c: &Candidate<'_>, name: &[u8], v: &[u8]) -> bool {
+    let b = c.bytes();
+    if b.get(name.len()) != Some(&b':') {
+        return false;
+    }
+    let ident = v
+        .first()
+        .is_some_and(|x| x.is_ascii_alphabetic() || *x == b'_')
+        && v.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'_');
+    let rest = &c.hay[c.span.end..(c.span.end + 3).min(c.hay.len())];
+    let follows = match rest {
+        [b',' | b';' | b')' | b'{', ..] => true,
+        [b' ', b'=', next] | [b'=', next, ..] => *next != b'=',
+        [b' ', b'{', ..] => true,
+        _ => false,
+    };
+    ident && follows
+}
+
+/// An AWS Signature Version 4 credential scope (`AKIDEXAMPLE/20150830/us-east-1/...`,
+/// URL-encoded with `%2F`): the access key id and the scope, not a secret.
+fn credential_scope(v: &[u8]) -> bool {
+    let key = v
+        .iter()
+        .take_while(|x| x.is_ascii_alphanumeric() || **x == b'-')
+        .count();
+    let rest = &v[key..];
+    let rest = rest
+        .strip_prefix(b"/")
+        .or_else(|| rest.strip_prefix(b"%2F"))
+        .or_else(|| rest.strip_prefix(b"%2f"));
+    key > 0 && rest.is_some_and(|r| r.len() >= 9 && r[..8].iter().all(u8::is_ascii_digit))
+}
+
+/// An unquoted absolute or home-relative file path (`/opt/bin/awscreds-custom`,
+/// `~/.aws/token`): a setting that names where a secret is, not the secret.
+fn file_path(v: &[u8]) -> bool {
+    let drive =
+        v.len() > 3 && v[0].is_ascii_alphabetic() && v[1] == b':' && matches!(v[2], b'\\' | b'/');
+    if drive {
+        return true;
+    }
+    (v.starts_with(b"/") || v.starts_with(b"~/") || v.starts_with(b"./"))
+        && v.iter().filter(|&&x| x == b'/').count() >= 2
+        && v.iter()
+            .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'/' | b'_' | b'-' | b'.' | b'~'))
 }
 
 /// A secret assignment whose value is not a placeholder, not a reference to the secret
@@ -513,12 +708,34 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
         .or_else(|| v.strip_suffix(b"'"))
         .unwrap_or(v);
     let quoted = matches!(b.get(value.start.wrapping_sub(1)), Some(b'"' | b'\''));
+    // `name, value` counts only as a quoted name and a quoted value, and a value of
+    // letters alone, or a lower-case identifier with at most one digit, is another name
+    // there (`("token", "refresh_token")`, `("tokens", "symbol2label")`).
+    let argument = argument_form(b, name);
+    let another_name = v
+        .iter()
+        .all(|x| x.is_ascii_alphabetic() || matches!(x, b'_' | b'-' | b'.'))
+        || (v.first().is_some_and(u8::is_ascii_lowercase)
+            && v.iter()
+                .all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || *x == b'_')
+            && v.iter().filter(|x| x.is_ascii_digit()).count() <= 1);
+    if argument && (!quoted || !matches!(c.before(), Some(b'"' | b'\'')) || another_name) {
+        return None;
+    }
+    // `a::b` is a path (`use aws_credential_types::provider`), not `a: b`.
+    if b.get(name.len()) == Some(&b':') && b.get(name.len() + 1) == Some(&b':') {
+        return None;
+    }
     if v.len() < 8
         || placeholder(v)
-        || code_reference(v)
+        || code_reference(v, quoted)
         || entropy(v) < 3.0
         || inside_a_string(c, name)
-        || (!quoted && identifier_without_digits(v))
+        || (!quoted && (identifier_without_digits(v) || type_expression(v) || file_path(v)))
+        || (!quoted && (code_value(v) || typed_binding(c, name, v)))
+        || credential_scope(v)
+        // AWS documentation's example keys and tokens carry `EXAMPLE`.
+        || v.windows(7).any(|w| w == b"EXAMPLE")
         || words(v)
     {
         return None;
@@ -530,9 +747,14 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 /// An unquoted value that is a plain identifier with no digit (`nextchar`,
-/// `current_token`, `Whitespace`): in code, a variable; a written secret is quoted there,
-/// and one in a config file has digits or symbols.
+/// `current_token`, `Whitespace`), maybe closing a call, a generic or a signature
+/// (`printtoken)`, `Duration)`, `ParseResults):`): in code, a variable or a type; a
+/// written secret is quoted there, and one in a config file has digits or symbols.
 fn identifier_without_digits(v: &[u8]) -> bool {
+    let v = v
+        .iter()
+        .rposition(|x| !matches!(x, b')' | b'>' | b'|' | b',' | b':'))
+        .map_or(&v[..0], |i| &v[..=i]);
     v.first()
         .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
         && v.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_')
@@ -590,6 +812,120 @@ mod tests {
         assert_finds("generic_secret", "tokenValue: a8Fj3kLq9Zx2", "a8Fj3kLq9Zx2");
         assert!(super::secret_assignment_name("accessKeyId").is_none());
         assert!(super::secret_assignment_name("api_key").is_some());
+    }
+
+    /// A secret's name as a quoted key or argument, or before blanks after `setenv` and
+    /// `ENV` (trial 6, D8: WordPress's `wp-config.php`), and the forms that already
+    /// worked.
+    #[test]
+    fn secrets_set_by_define_environ_config_setenv_and_env() {
+        let v = "q8#Zt4!mW2vR9xLp6&Ks1@Nf";
+        for text in [
+            format!("define( 'DB_PASSWORD', '{v}' );"),
+            format!("define('DB_PASSWORD','{v}');"),
+            format!("os.environ[\"PASSWORD\"] = \"{v}\""),
+            format!("$_ENV['DB_PASSWORD'] = '{v}';"),
+            format!("config.set(\"password\", \"{v}\")"),
+            format!("setenv PASSWORD {v}"),
+            format!("ENV DB_PASSWORD={v}"),
+            format!("ENV DB_PASSWORD {v}"),
+            format!("password: {v}"),
+            format!("  db_password: \"{v}\""),
+            format!("export DB_PASSWORD='{v}'"),
+            format!("$db_password = '{v}';"),
+        ] {
+            assert_finds("generic_secret", &text, v);
+        }
+        assert_finds(
+            "generic_secret",
+            "define('DB_PASSWORD', 'wordpress123');",
+            "wordpress123",
+        );
+        let salt = "x|p]Q+0yTz&w4M#jV8@k!rL3^bN6$eH1%uC9*sD2(gF5)aZ7";
+        assert_finds(
+            "generic_secret",
+            &format!("define( 'AUTH_KEY',         '{salt}' );"),
+            salt,
+        );
+        for text in [
+            "define( 'DB_PASSWORD', getenv('DB_PASSWORD') );",
+            "define( 'DB_PASSWORD', 'password_here' );",
+            "fields = (\"token\", \"refresh_token\")",
+            "headers = ('api_key', 'X-Api-Key-Header')",
+            "password, hunter2xyzzy",
+            "setenv PASSWORD_FILE /run/secrets/db_password",
+            "env password is required",
+            "os.environ[\"PASSWORD\"] == os.environ[\"OTHER_PASSWORD\"]",
+        ] {
+            assert_clean("generic_secret", text);
+        }
+    }
+
+    /// Types in parameter and field annotations, paths and file paths are not values
+    /// (trial 6, D10; the class found in crates' and Python's sources), while assignments
+    /// of values still are.
+    #[test]
+    fn type_annotations_paths_and_file_paths_are_not_secrets() {
+        for text in [
+            "fn emit_ticket(\n    secrets: &ConnectionSecrets,\n) {}",
+            "fn f(password: &SecretString, token: Option<&AccessToken>) {}",
+            "    password: String,",
+            "    token: Option<&str>,",
+            "  apiKey: string;",
+            "func f(secret *Secret) {}",
+            "    tokenizer: Peekable<Tokenizer<'a>>,",
+            "    last_retrieved_credentials: Arc<RwLock<Option<Credentials>>>,",
+            "    private_key: Arc<SecretKey>,",
+            "fn new(plugin: SharedRuntimePlugin, token_ttl: Duration) -> Self {",
+            "type SecretKey = Hmac<Sha256>;",
+            "    secret: *mut SecretBuffer,",
+            "var token []byte",
+            "let token: std::string::String = x;",
+            "use aws_credential_types::provider::{self, future, ProvideCredentials};",
+            "use crate::profile::credentials::exec::named::NamedProviderFactory;",
+            "self.credentials_provider = TriStateOption::ExplicitlyUnset;",
+            "/// credential_process = /opt/bin/awscreds-custom --username helen",
+            "tokenize(readline, tokeneater=printtoken)",
+            "conn = self._Client(address, authkey=self._authkey)",
+            "    *shared_secret_len = kem->shared_secret_len;",
+            "    out->secret_key_len = MLKEM768_SECRET_KEY_BYTES;",
+            "    pub Token: D3DKMT_PRESENTHISTORYTOKEN_0,",
+            "pub const MsV1_0ChangePassword: MSV1_0_PROTOCOL_MESSAGE_TYPE = 5i32;",
+            "    let pkcs8_private_key_buffer: Pkcs8V1Der = my_private.as_der().unwrap();",
+            "    check_private_key_bytes: x25519_check_private_key_bytes,",
+            "    generate_private_key: $generate_private_key,",
+            "    expected_token_refill_rate: 3.821874416040255,",
+            "let takes_ownership = move |token: CancellationToken| {",
+            "ret->extended_master_secret = !!extended_master_secret;",
+            "let tokens = quote_spanned! {span=>",
+            "/*expanded_private_key_len=*/MLKEM1024_SECRET_KEY_BYTES,",
+            "Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host",
+            "X-Amz-Credential=ANOTREAL%2F20150830%2Fus-east-1%2Fservice%2Faws4_request&X-Amz-Date=20150830T123600Z",
+            "X-Amz-Security-Token:AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI",
+            "shared_credentials_file = C:\\Users\\me\\.aws\\credentials",
+            "size_t shared_secret_len = params.shared_secret_len/2;",
+            "pub const PrivateKeyClientVersionMask: X509CertificateTemplatePrivateKeyFlag = 251658240i32;",
+            "    __slots__ = (\"tokens\", \"symbol2label\"):",
+            "def strip_html_tags(s: str, l: int, tokens: ParseResults):",
+            "        request_token=request.resource_owner_key):",
+        ] {
+            assert_clean("generic_secret", text);
+        }
+        assert_finds("generic_secret", "password = \"hunter2xyz\"", "hunter2xyz");
+        assert_finds("generic_secret", "secret: &x9Kq!2Lm8Zt", "&x9Kq!2Lm8Zt");
+        assert_finds("generic_secret", "token=/Zq8+x2Lm/9Pq", "/Zq8+x2Lm/9Pq");
+        // Digits and case mixed, at the end of a line or of a shell command.
+        assert_finds("generic_secret", "password: Hunter2Secret", "Hunter2Secret");
+        assert_finds(
+            "generic_secret",
+            "DB_PASSWORD=Zq7rT9kLm2; export DB_PASSWORD",
+            "Zq7rT9kLm2",
+        );
+        assert_finds(
+            "generic_secret",
+            "api_key: \"Opt<x>9Kq2Lm8Zt\"",
+            "Opt<x>9Kq2Lm8Zt",
+        );
     }
 
     /// Values of 40 characters and more are AWS-secret shaped; under a name that is not

@@ -161,6 +161,11 @@ pub(crate) enum Rule {
         check: fn(&Digits<'_>) -> Option<Need>,
         /// Fewest digits `check` accepts: runs with fewer are passed over unchecked.
         min_digits: usize,
+        /// Keywords naming another identifier of the same shape (`SIRET` before a
+        /// 14-digit Luhn number): a value with one of them within the keyword distance
+        /// before it (or in its column's name) is not reported, unless one of the
+        /// detector's own keywords is nearer.
+        not_after: &'static [&'static str],
     },
     /// A whole number run parsed as a phone number ([`PHONE_MIN_DIGITS`] to 15 digits).
     Phone,

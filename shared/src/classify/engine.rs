@@ -238,6 +238,9 @@ struct Entry {
     keywords: Vec<String>,
     distance: usize,
     kind: Kind,
+    /// Keywords naming another identifier (`Rule::Number`'s `not_after`), in every
+    /// spelling.
+    not_after: Vec<String>,
 }
 
 enum Kind {
@@ -278,6 +281,8 @@ pub struct Classifier {
     keywords: Option<AhoCorasick>,
     keyword_owners: Vec<Vec<usize>>,
     longest_keyword: usize,
+    /// Every entry's `not_after` keywords, and the entries each belongs to.
+    other_ids: Option<(AhoCorasick, Vec<Vec<usize>>)>,
     allowed: HashSet<Vec<u8>>,
     phone_regions: Vec<PhoneRegion>,
     hasher: ValueHasher,
@@ -401,6 +406,13 @@ impl Classifier {
                 keywords: d.keywords.iter().map(|k| k.to_string()).collect(),
                 distance: config.keyword_distance,
                 kind: Kind::Builtin(d),
+                not_after: match d.rule {
+                    Rule::Number { not_after, .. } => not_after
+                        .iter()
+                        .flat_map(|k| keyword_spellings(k, true))
+                        .collect(),
+                    _ => Vec::new(),
+                },
             });
             let index = entries.len() - 1;
             match d.rule {
@@ -470,42 +482,25 @@ impl Classifier {
             ))
         };
 
-        let mut keyword_list: Vec<String> = Vec::new();
-        let mut keyword_owners: Vec<Vec<usize>> = Vec::new();
-        for (i, e) in entries.iter().enumerate() {
-            // Credential keywords are written as the identifiers that name a key
-            // (`aws_secret_access_key`, `secretaccesskey`): other joins of their words
-            // name other things (`SECRET_KEY_BASE` is Rails').
+        // Credential keywords are written as the identifiers that name a key
+        // (`aws_secret_access_key`, `secretaccesskey`): other joins of their words name
+        // other things (`SECRET_KEY_BASE` is Rails').
+        let own = entries.iter().enumerate().flat_map(|(i, e)| {
             let respell = e.category != Category::Credentials;
-            for k in e
-                .keywords
+            e.keywords
                 .iter()
-                .flat_map(|k| keyword_spellings(k, respell))
-            {
-                match keyword_list.iter().position(|x| *x == k) {
-                    Some(p) => {
-                        if !keyword_owners[p].contains(&i) {
-                            keyword_owners[p].push(i);
-                        }
-                    }
-                    None => {
-                        keyword_list.push(k);
-                        keyword_owners.push(vec![i]);
-                    }
-                }
-            }
-        }
-        let keywords = if keyword_list.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .build(&keyword_list)
-                    .map_err(|e| ClassifyError::Build(e.to_string()))?,
-            )
+                .flat_map(move |k| keyword_spellings(k, respell))
+                .map(move |k| (i, k))
+        });
+        let (keywords, keyword_owners, longest_keyword) = match owned_words(own)? {
+            Some((ac, owners, longest)) => (Some(ac), owners, longest),
+            None => (None, Vec::new(), 0),
         };
-        let longest_keyword = keyword_list.iter().map(String::len).max().unwrap_or(0);
+        let others = entries
+            .iter()
+            .enumerate()
+            .flat_map(|(i, e)| e.not_after.iter().map(move |k| (i, k.clone())));
+        let other_ids = owned_words(others)?.map(|(ac, owners, _)| (ac, owners));
 
         let allowed = ALLOWED
             .iter()
@@ -541,6 +536,7 @@ impl Classifier {
             keywords,
             keyword_owners,
             longest_keyword,
+            other_ids,
             allowed,
             phone_regions,
             hasher,
@@ -598,6 +594,11 @@ impl Classifier {
             self.config.max_locations,
             self.config.max_samples,
         )
+    }
+
+    /// The decompression limits compressed objects are read with.
+    pub fn bomb_limits(&self) -> crate::object::BombLimits {
+        self.config.bomb
     }
 
     /// The configuration the classifier was built with.
@@ -1102,7 +1103,9 @@ impl Classifier {
         let mut reported = false;
         for &entry in &self.number_entries {
             let Kind::Builtin(Detector {
-                rule: Rule::Number { check, min_digits },
+                rule: Rule::Number {
+                    check, min_digits, ..
+                },
                 ..
             }) = self.entries[entry].kind
             else {
@@ -1112,7 +1115,9 @@ impl Classifier {
                 continue;
             }
             if let Some(need) = check(&view) {
-                reported |= self.report(w, entry, span.clone(), need);
+                if !self.names_another_identifier(w, entry, &span) {
+                    reported |= self.report(w, entry, span.clone(), need);
+                }
             }
         }
         reported
@@ -1181,6 +1186,61 @@ impl Classifier {
         }
     }
 
+    /// Whether the value at `span` is named as another identifier (see `Rule::Number`'s
+    /// `not_after`): one of those keywords in its column's name, or before it within the
+    /// distance, and none of the entry's own keywords in the name or nearer.
+    fn names_another_identifier(
+        &self,
+        w: &Window<'_, '_>,
+        entry: usize,
+        span: &Range<usize>,
+    ) -> bool {
+        let Some((ac, owners)) = &self.other_ids else {
+            return false;
+        };
+        let e = &self.entries[entry];
+        if e.not_after.is_empty() || w.keywords_assumed {
+            return false;
+        }
+        // The end of the last such keyword in `hay[range]`, on word boundaries.
+        let last_in = |hay: &[u8], range: Range<usize>| {
+            ac.find_overlapping_iter(&hay[range.clone()])
+                .filter(|m| owners[m.pattern().as_usize()].contains(&entry))
+                .map(|m| (range.start + m.start(), range.start + m.end()))
+                .filter(|&(start, end)| {
+                    !is_word(start.checked_sub(1).map(|i| hay[i]))
+                        && !is_word(hay.get(end).copied())
+                })
+                .map(|(_, end)| end)
+                .max()
+        };
+        let longest = e.not_after.iter().map(String::len).max().unwrap_or(0);
+        let mut lo = span.start.saturating_sub(e.distance + longest);
+        if let Some(f) = &w.fields {
+            let field = &f.batch.fields[f.batch.field_at(span.start, &f.hint)];
+            if f.columns.has_keyword(field.column, entry) {
+                return false;
+            }
+            let name = f.columns.name(field.column);
+            let words = name_words(name);
+            if [name, words.as_str()]
+                .iter()
+                .any(|n| last_in(n.as_bytes(), 0..n.len()).is_some())
+            {
+                return true;
+            }
+            lo = lo.max(field.record.start);
+        }
+        let Some(other_end) = last_in(w.hay, lo..span.start) else {
+            return false;
+        };
+        if span.start - other_end > e.distance {
+            return false;
+        }
+        // One of the detector's own keywords after it is nearer the value.
+        !self.keyword_near(w.hay, entry, span, Some(&(other_end..span.start)))
+    }
+
     /// Applies keyword and allow-list rules and records the match; true when recorded.
     fn report(&self, w: &mut Window<'_, '_>, entry: usize, span: Range<usize>, need: Need) -> bool {
         let field = w
@@ -1225,6 +1285,38 @@ impl Classifier {
     }
 }
 
+/// Words (each once) with the entries each belongs to, one ASCII-case-insensitive
+/// automaton of them and the longest word's length; `None` without words.
+#[allow(clippy::type_complexity)]
+fn owned_words(
+    pairs: impl IntoIterator<Item = (usize, String)>,
+) -> Result<Option<(AhoCorasick, Vec<Vec<usize>>, usize)>, ClassifyError> {
+    let mut words: Vec<String> = Vec::new();
+    let mut owners: Vec<Vec<usize>> = Vec::new();
+    for (entry, word) in pairs {
+        match words.iter().position(|x| *x == word) {
+            Some(p) => {
+                if !owners[p].contains(&entry) {
+                    owners[p].push(entry);
+                }
+            }
+            None => {
+                words.push(word);
+                owners.push(vec![entry]);
+            }
+        }
+    }
+    if words.is_empty() {
+        return Ok(None);
+    }
+    let ac = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(&words)
+        .map_err(|e| ClassifyError::Build(e.to_string()))?;
+    let longest = words.iter().map(String::len).max().unwrap_or(0);
+    Ok(Some((ac, owners, longest)))
+}
+
 /// Whether the formatted window `groups[first..=last]` is only part of a longer number of
 /// the same format: a group of the same size joined by the same separator comes right
 /// before or after it (the first 12 digits of `4539 5787 6362 1480` are not an Aadhaar
@@ -1251,6 +1343,7 @@ fn custom_entry(c: &CustomDetector, default_distance: usize) -> Entry {
         keywords: c.keywords.clone(),
         distance: c.max_distance.unwrap_or(default_distance),
         kind: Kind::Custom,
+        not_after: Vec::new(),
     }
 }
 

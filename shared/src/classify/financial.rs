@@ -8,20 +8,21 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "credit_card",
         category: Category::Financial,
-        description: "Payment card number: issuer prefix and length (Visa, Mastercard, Amex, Discover, Diners, JCB, UnionPay, Maestro), consistent separators, Luhn",
-        keywords: &["card", "credit card", "card number", "cc", "cc num", "visa", "mastercard", "amex", "pan", "cardholder"],
+        description: "Payment card number: issuer prefix and length (Visa, Mastercard, Amex, Discover, Diners, JCB and legacy 15-digit JCB, UnionPay, Maestro, Mir, RuPay, Verve, Troy, Elo, Hipercard), consistent separators, Luhn; a number in Maestro's wider range (50, 56-69) outside its own prefixes, or a legacy JCB, only with a keyword; not after a keyword naming another identifier of the same shape (SIRET, SIREN, IMEI, ISBN, EAN, tracking or order number...)",
+        keywords: &["card", "credit card", "card number", "cc", "cc num", "visa", "mastercard", "amex", "pan", "cardholder", "maestro", "jcb"],
         rule: Rule::Number {
             check: card,
             min_digits: 12,
+            not_after: OTHER_IDENTIFIERS,
         },
     },
     Detector {
         id: "iban",
         category: Category::Financial,
-        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97; written in lower case only with a keyword",
+        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97, compact or grouped by spaces or hyphens; written in lower case only with a keyword",
         keywords: &["iban", "account", "bank"],
         rule: Rule::Pattern {
-            regex: r"\b[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?\b",
+            regex: r"\b[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]{4}){2,7}(?:[ \-]?[A-Za-z0-9]{1,3})?\b",
             check: iban,
         },
     },
@@ -37,21 +38,86 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
 ];
 
+/// Keywords naming identifiers that are not payment cards but share a card's shape
+/// (digits, Luhn, an issuer-like prefix): French company numbers (SIRET, 14 digits with a
+/// Luhn check by design; SIREN, 9), device ids (IMEI and IMEISV, 15-16 digits with Luhn;
+/// MEID; a SIM's ICCID), article numbers (ISBN, ISSN, EAN, GTIN, UPC, SKU) and order,
+/// invoice and shipment numbers. A card candidate with one of these within the keyword
+/// distance before it is not reported, unless a card keyword is nearer (`SIRET ...,
+/// card 4539...` is still a card). The one list of the negative keywords.
+pub(crate) const OTHER_IDENTIFIERS: &[&str] = &[
+    "siret",
+    "siren",
+    "sire",
+    "imei",
+    "imeisv",
+    "meid",
+    "iccid",
+    "isbn",
+    "issn",
+    "ean",
+    "gtin",
+    "upc",
+    "sku",
+    "tracking",
+    "tracking number",
+    "tracking no",
+    "order number",
+    "order#",
+    "order no",
+    "order id",
+    "invoice",
+    "invoice number",
+    "invoice no",
+    "shipment",
+    "parcel",
+];
+
+/// What an issuer's numbers need to be reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Issued {
+    /// Its own prefix: reported alone.
+    Alone,
+    /// A prefix wide enough (or rare enough) that a number of this length is reported
+    /// only with a keyword.
+    WithKeyword,
+}
+
 /// Card issuers by prefix (ISO/IEC 7812 IIN ranges as the networks publish them), with
-/// the lengths each issues.
-fn card_lengths(d: &[u8]) -> &'static [usize] {
+/// the lengths each issues, and whether such a number is reported alone. Every length
+/// still needs Luhn and a card grouping.
+fn card_issuer(d: &[u8]) -> Option<Issued> {
     let p = |n: usize| number(&d[..n.min(d.len())]);
     let (p2, p3, p4, p6) = (p(2), p(3), p(4), p(6));
+    let len = d.len();
+    let alone = |lengths: &[usize]| lengths.contains(&len).then_some(Issued::Alone);
     match d.first() {
-        Some(b'4') => &[13, 16, 19],
+        // Visa (Electron, and the Elo ranges inside 4).
+        Some(b'4') => return alone(&[13, 16, 19]),
+        // Legacy JCB: 15 digits after 1800 or 2131; rare today, so with a keyword.
+        Some(b'1' | b'2') if (p4 == 1800 || p4 == 2131) && len == 15 => {
+            return Some(Issued::WithKeyword)
+        }
+        _ => {}
+    }
+    let lengths: &[usize] = match () {
+        // Mastercard.
         _ if (51..=55).contains(&p2) || (2221..=2720).contains(&p4) => &[16],
+        // Mir, then BORICA.
+        _ if (2200..=2204).contains(&p4) => &[16, 17, 18, 19],
+        _ if p4 == 2205 => &[16],
+        // American Express.
         _ if p2 == 34 || p2 == 37 => &[15],
+        // Discover (and RuPay, Troy and Verve inside 65), UnionPay.
         _ if p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 => &[16, 17, 18, 19],
         _ if (622126..=622925).contains(&p6) || p2 == 62 => &[16, 17, 18, 19],
+        // Diners Club (and Hipercard's 3841).
         _ if (300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39 => {
             &[14, 15, 16, 17, 18, 19]
         }
+        // JCB.
         _ if (3528..=3589).contains(&p4) => &[16, 17, 18, 19],
+        // Maestro's own prefixes.
         _ if matches!(
             p4,
             5018 | 5020 | 5038 | 5893 | 6304 | 6759 | 6761 | 6762 | 6763
@@ -59,8 +125,18 @@ fn card_lengths(d: &[u8]) -> &'static [usize] {
         {
             &[12, 13, 14, 15, 16, 17, 18, 19]
         }
+        // RuPay (60, 81, 82; 508 is inside Maestro's 50), Troy, UzCard, Humo.
+        _ if p2 == 60 || p2 == 81 || p2 == 82 || p4 == 9792 || p4 == 8600 || p4 == 9860 => &[16],
+        // Maestro's whole range (50, 56-69: Verve's 506099-506198 and 507865-507964,
+        // Elo's 50xxxx and 636xxx, InterPayment, InstaPayment): a fifth of all
+        // prefixes, so with a keyword (a bare 12-digit run is an account id or an order
+        // number as often).
+        _ if p2 == 50 || (56..=69).contains(&p2) => {
+            return (12..=19).contains(&len).then_some(Issued::WithKeyword);
+        }
         _ => &[],
-    }
+    };
+    alone(lengths)
 }
 
 /// Card groupings seen in practice: none, fours (the last group shorter), or Amex and
@@ -80,8 +156,13 @@ fn card_layout(d: &Digits<'_>) -> bool {
 
 /// Payment card number: 12 to 19 digits, a known issuer prefix and length, Luhn.
 fn card(d: &Digits<'_>) -> Option<Need> {
-    let ok = card_layout(d) && card_lengths(d.digits).contains(&d.digits.len()) && luhn(d.digits);
-    ok.then_some(Need::Alone(Confidence::Medium))
+    if !card_layout(d) || !luhn(d.digits) {
+        return None;
+    }
+    Some(match card_issuer(d.digits)? {
+        Issued::Alone => Need::Alone(Confidence::Medium),
+        Issued::WithKeyword => Need::Keyword,
+    })
 }
 
 /// IBAN length per country, from the SWIFT IBAN registry.
@@ -109,23 +190,30 @@ fn iban_length(country: &[u8]) -> Option<usize> {
 }
 
 /// IBAN: the country's length (a trailing word the pattern took is dropped), then the
-/// ISO 13616 check: the BBAN followed by the first four characters is 1 modulo 97.
+/// ISO 13616 check: the BBAN followed by the first four characters is 1 modulo 97. Groups
+/// are separated by spaces or by hyphens (`BE31-4354-1116-1155`), the same throughout.
 fn iban(c: &Candidate<'_>) -> Option<Verdict> {
     let bytes = c.bytes();
     let want = iban_length(&bytes[..2].to_ascii_uppercase())?;
+    let separator = bytes.iter().copied().find(|b| matches!(b, b' ' | b'-'));
     let mut compact = Vec::with_capacity(want);
     let mut end = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if b != b' ' {
-            compact.push(b.to_ascii_uppercase());
-            if compact.len() == want {
-                end = i + 1;
-                break;
-            }
+        if Some(b) == separator {
+            continue;
+        }
+        if matches!(b, b' ' | b'-') {
+            // Spaces and hyphens mixed: not one way of writing it.
+            return None;
+        }
+        compact.push(b.to_ascii_uppercase());
+        if compact.len() == want {
+            end = i + 1;
+            break;
         }
     }
-    // The value must stop at a group edge: the end of the candidate or a space.
-    if compact.len() != want || !matches!(bytes.get(end), None | Some(b' ')) {
+    // The value must stop at a group edge: the end of the candidate or a separator.
+    if compact.len() != want || !matches!(bytes.get(end), None | Some(b' ' | b'-')) {
         return None;
     }
     let rearranged = compact[4..].iter().chain(&compact[..4]).copied();
@@ -191,6 +279,93 @@ mod tests {
         }
     }
 
+    /// The networks' published IIN ranges (trial 6, D12): 12-digit Maestro and the legacy
+    /// 15-digit JCB (1800, 2131) with a keyword; Mir, Troy and RuPay alone.
+    #[test]
+    fn maestro_legacy_jcb_mir_troy_rupay_are_found() {
+        for v in [
+            "578620579867",
+            "639029022279",
+            "5786749118625",
+            "180033043483950",
+            "213122202972993",
+        ] {
+            assert_finds("credit_card", &format!("card number {v} (test)"), v);
+            assert_finds("credit_card", &format!("Maestro {v}"), v);
+        }
+        assert_finds("credit_card", "card 5786 3194 8754", "5786 3194 8754");
+        for v in ["2200526018159085", "9792301661318605", "8200913909960309"] {
+            assert_finds("credit_card", &format!("paid with {v} today"), v);
+        }
+    }
+
+    #[test]
+    fn wider_card_ranges_near_misses_are_not_found() {
+        for text in [
+            "account 578620579867 created", // Maestro's wide range needs a keyword
+            "id 180033043483950",           // legacy JCB needs a keyword
+            "card number 578620579868",     // Luhn fails
+            "card number 1800330434839",    // legacy JCB is 15 digits
+            "card number 2131222029729930", // ... and only 15
+            "card number 5786-3194 8754",   // mixed separators
+            "card number 57863 19487 54",   // not a card grouping
+            "paid with 2206526018159085",   // 2206 is no issuer's
+            "paid with 97923016613186050",  // Troy is 16 digits
+        ] {
+            assert_clean("credit_card", text);
+        }
+    }
+
+    /// A keyword naming another identifier before a card-shaped number (trial 6, D5):
+    /// SIRET numbers have a Luhn check by design, IMEIs too; an own keyword nearer wins.
+    #[test]
+    fn card_shaped_numbers_named_as_other_identifiers_are_not_cards() {
+        for text in [
+            "Item SIRET: 30206838200050 recorded in the catalogue.",
+            "Item SIRET: 38446899700034 recorded in the catalogue.",
+            "siret 302 068 382 00050",
+            "IMEI 378246281948219",
+            "EAN 4993518190931",
+            "tracking number 4539578763621486",
+            "Invoice 4539 5787 6362 1486 is due",
+            "order#: 36786579754328",
+            "GTIN-14: 36786579754328",
+        ] {
+            assert_clean("credit_card", text);
+        }
+        assert_finds(
+            "credit_card",
+            "IMEI unknown; card: 4539578763621486",
+            "4539578763621486",
+        );
+        assert_finds(
+            "credit_card",
+            "SIRET / card 30206838200050",
+            "30206838200050",
+        );
+        assert_finds("credit_card", "paid 378246281948219", "378246281948219");
+        assert_finds("credit_card", "paid 4993518190931", "4993518190931");
+        // Further than the keyword distance, the other identifier's keyword does not count.
+        assert_finds(
+            "credit_card",
+            "the invoice was paid in full last week with 4539578763621486",
+            "4539578763621486",
+        );
+        // A column named for another identifier.
+        let csv = "siret,name\n30206838200050,a\n38446899700034,b\n";
+        let r = crate::classify::tests::shared()
+            .classify_stream(
+                &crate::classify::ObjectFormat::Csv { delimiter: b',' },
+                csv.as_bytes(),
+                &crate::classify::SampleLimits::NONE,
+            )
+            .unwrap();
+        assert!(
+            r.findings.iter().all(|f| f.detector != "credit_card"),
+            "{r:?}"
+        );
+    }
+
     #[test]
     fn card_followed_by_cvv_in_same_run_is_still_found() {
         assert_finds(
@@ -246,6 +421,23 @@ mod tests {
             "gb24 nwbk 6016 1332 7620 79",
         );
         assert_clean("iban", "ref gb24nwbk60161332762079");
+    }
+
+    /// Grouped by hyphens (trial 6, D6), the same throughout.
+    #[test]
+    fn iban_grouped_by_hyphens_is_found() {
+        assert_finds(
+            "iban",
+            "update the IBAN BE31-4354-1116-1155 in the HR system",
+            "BE31-4354-1116-1155",
+        );
+        assert_finds(
+            "iban",
+            "IBAN DE37-1463-7448-1727-8215-26.",
+            "DE37-1463-7448-1727-8215-26",
+        );
+        assert_clean("iban", "IBAN BE31-4354 1116-1155"); // mixed separators
+        assert_clean("iban", "IBAN BE31-4354-1116-1156"); // mod 97 fails
     }
 
     #[test]

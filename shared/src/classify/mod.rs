@@ -121,6 +121,10 @@ pub struct ClassifyConfig {
     /// HMAC key for digests; a random per-run key when unset.
     #[serde(skip)]
     pub hmac_key: Option<String>,
+    /// Decompression limits for compressed objects (the settings ingest reads, see
+    /// [`crate::ingest::bomb_limits`]).
+    #[serde(skip)]
+    pub bomb: crate::object::BombLimits,
     /// Bytes read per window.
     pub chunk_bytes: usize,
     /// Bytes each window shares with the next; longer than most values a detector finds.
@@ -148,6 +152,7 @@ impl Default for ClassifyConfig {
             max_samples: 3,
             phone_regions: vec!["US".into(), "GB".into()],
             hmac_key: None,
+            bomb: crate::object::BombLimits::default(),
             chunk_bytes: 1024 * 1024,
             overlap_bytes: 16 * 1024,
             max_value_bytes: 1024 * 1024,

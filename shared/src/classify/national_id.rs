@@ -16,6 +16,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: us_ssn,
             min_digits: 9,
+            not_after: &[],
         },
     },
     Detector {
@@ -26,6 +27,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: us_itin,
             min_digits: 9,
+            not_after: &[],
         },
     },
     Detector {
@@ -46,6 +48,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: uk_nhs,
             min_digits: 10,
+            not_after: &[],
         },
     },
     Detector {
@@ -56,6 +59,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: ca_sin,
             min_digits: 9,
+            not_after: &[],
         },
     },
     Detector {
@@ -71,10 +75,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "es_nie",
         category: Category::NationalId,
-        description: "Spanish NIE: X/Y/Z, 7 digits and the mod-23 control letter (X=0, Y=1, Z=2)",
+        description: "Spanish NIE: X/Y/Z, 7 digits and the mod-23 control letter (X=0, Y=1, Z=2); in lower case only with a keyword",
         keywords: &["nie", "numero de identidad de extranjero", "extranjero"],
         rule: Rule::Pattern {
-            regex: r"\b[XYZ]-?[0-9]{7}-?[A-Z]\b",
+            regex: r"\b(?i:[XYZ])-?[0-9]{7}-?(?i:[A-Z])\b",
             check: es_nie,
         },
     },
@@ -96,15 +100,16 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: in_aadhaar,
             min_digits: 12,
+            not_after: &[],
         },
     },
     Detector {
         id: "in_pan",
         category: Category::NationalId,
-        description: "Indian Permanent Account Number: AAAPL1234C shape with a holder-type letter (Income Tax Department); no check digit, low confidence alone",
+        description: "Indian Permanent Account Number: AAAPL1234C shape with a holder-type letter (Income Tax Department); no check digit, low confidence alone; in lower case only with a keyword",
         keywords: &["pan", "permanent account number", "income tax"],
         rule: Rule::Pattern {
-            regex: r"\b[A-Z]{3}[ABCFGHJLPT][A-Z][0-9]{4}[A-Z]\b",
+            regex: r"(?i)\b[A-Z]{3}[ABCFGHJLPT][A-Z][0-9]{4}[A-Z]\b",
             check: in_pan,
         },
     },
@@ -116,6 +121,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: au_tfn,
             min_digits: 8,
+            not_after: &[],
         },
     },
     Detector {
@@ -126,16 +132,18 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: au_medicare,
             min_digits: 10,
+            not_after: &[],
         },
     },
     Detector {
         id: "br_cpf",
         category: Category::NationalId,
-        description: "Brazilian CPF: 11 digits, two modulus 11 check digits (Receita Federal); unformatted needs a keyword",
+        description: "Brazilian CPF: 11 digits, two modulus 11 check digits (Receita Federal); unformatted, or grouped by spaces (390 533 447 05), needs a keyword",
         keywords: &["cpf", "cadastro de pessoas"],
         rule: Rule::Number {
             check: br_cpf,
             min_digits: 11,
+            not_after: &[],
         },
     },
     Detector {
@@ -146,6 +154,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: fr_nir,
             min_digits: 15,
+            not_after: &[],
         },
     },
     Detector {
@@ -166,6 +175,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: de_tax_id,
             min_digits: 11,
+            not_after: &[],
         },
     },
     Detector {
@@ -186,15 +196,16 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: pl_pesel,
             min_digits: 11,
+            not_after: &[],
         },
     },
     Detector {
         id: "fi_hetu",
         category: Category::NationalId,
-        description: "Finnish personal identity code (HETU): birth date, century sign, individual number and the mod-31 check character (DVV)",
+        description: "Finnish personal identity code (HETU): birth date, century sign, individual number and the mod-31 check character (DVV); in lower case only with a keyword",
         keywords: &["hetu", "henkilötunnus", "henkilotunnus", "personal identity code"],
         rule: Rule::Pattern {
-            regex: r"\b[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y]\b",
+            regex: r"\b[0-9]{6}(?i:[-+A-FU-Y])[0-9]{3}(?i:[0-9A-Y])\b",
             check: fi_hetu,
         },
     },
@@ -335,16 +346,16 @@ fn es_dni(c: &Candidate<'_>) -> Option<Verdict> {
     Some(Verdict::whole(c, need))
 }
 
-/// Spanish NIE: X, Y, Z stand for 0, 1, 2, then the DNI rule.
+/// Spanish NIE: X, Y, Z stand for 0, 1, 2, then the DNI rule. Lower case needs a keyword.
 fn es_nie(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let digits: Vec<u8> = b.iter().copied().filter(u8::is_ascii_digit).collect();
-    let lead = u32::from(b[0] - b'X');
-    let letter = *b.last()?;
+    let lead = u32::from(b[0].to_ascii_uppercase().checked_sub(b'X')?);
+    let letter = b.last()?.to_ascii_uppercase();
     // X0000000T: a placeholder, as for the DNI.
     let placeholder = digits.iter().all(|&d| d == b'0');
     (!placeholder && dni_letter_ok(lead * 10_000_000 + number(&digits), letter))
-        .then(|| Verdict::whole(c, MEDIUM))
+        .then(|| Verdict::whole(c, MEDIUM.keyword_if_lower_case(b)))
 }
 
 /// Codice fiscale check character (DM 23 December 1976, annex): characters in odd
@@ -382,9 +393,10 @@ fn in_aadhaar(d: &Digits<'_>) -> Option<Need> {
     formatted_or_plain(d, &[4, 4, 4], MEDIUM)
 }
 
-/// Indian PAN: the shape alone (it carries no check digit).
+/// Indian PAN: the shape alone (it carries no check digit); lower case needs a keyword.
 fn in_pan(c: &Candidate<'_>) -> Option<Verdict> {
-    Some(Verdict::whole(c, Need::Alone(Confidence::Low)))
+    let need = Need::Alone(Confidence::Low).keyword_if_lower_case(c.bytes());
+    Some(Verdict::whole(c, need))
 }
 
 /// Australian TFN (ATO algorithm): weighted sum divisible by 11.
@@ -434,7 +446,7 @@ fn au_medicare(d: &Digits<'_>) -> Option<Need> {
 }
 
 /// Brazilian CPF (Receita Federal): two mod-11 check digits; 000.000.000-00 style with
-/// dots and a hyphen, or plain with a keyword. Numbers of one repeated digit are invalid.
+/// dots and a hyphen, or plain or grouped by spaces (`390 533 447 05`) with a keyword. Numbers of one repeated digit are invalid.
 fn br_cpf(d: &Digits<'_>) -> Option<Need> {
     if d.digits.len() != 11 || all_same(d.digits) {
         return None;
@@ -448,7 +460,7 @@ fn br_cpf(d: &Digits<'_>) -> Option<Need> {
     if check(9) != digit(d.digits, 9) || check(10) != digit(d.digits, 10) {
         return None;
     }
-    if d.plain() {
+    if d.plain() || (d.layout_is(&[3, 3, 3, 2]) && d.separator == Some(b' ')) {
         Some(Need::Keyword)
     } else if d.groups == [3, 3, 3, 2] && d.separators == b"..-" {
         Some(MEDIUM)
@@ -609,10 +621,12 @@ fn pl_pesel(d: &Digits<'_>) -> Option<Need> {
 
 /// Finnish HETU (DVV): ddmmyy, century sign, individual number 002-899 (900-999 for
 /// temporary identity codes, which identify a person as well), and the character
-/// `0123456789ABCDEFHJKLMNPRSTUVWXY`[ddmmyynnn mod 31].
+/// `0123456789ABCDEFHJKLMNPRSTUVWXY`[ddmmyynnn mod 31]. Lower case needs a keyword.
 fn fi_hetu(c: &Candidate<'_>) -> Option<Verdict> {
     const CHECK: &[u8; 31] = b"0123456789ABCDEFHJKLMNPRSTUVWXY";
-    let b = c.bytes();
+    let need = MEDIUM.keyword_if_lower_case(c.bytes());
+    let upper = c.bytes().to_ascii_uppercase();
+    let b = &upper[..];
     let century = match b[6] {
         b'+' => 1800,
         b'-' | b'U'..=b'Y' => 1900,
@@ -624,12 +638,34 @@ fn fi_hetu(c: &Candidate<'_>) -> Option<Verdict> {
         return None;
     }
     let n = number(&b[..6]) * 1000 + individual;
-    (CHECK[(n % 31) as usize] == b[10]).then(|| Verdict::whole(c, MEDIUM))
+    (CHECK[(n % 31) as usize] == b[10]).then(|| Verdict::whole(c, need))
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::tests::{assert_clean, assert_finds};
+
+    /// Lower-case NIE, HETU and PAN with their keyword (trial 6, D6), as DNI, IBAN, NINO,
+    /// codice fiscale and NRIC; CPF grouped by spaces with a keyword.
+    #[test]
+    fn lower_case_nie_hetu_pan_and_spaced_cpf_with_a_keyword() {
+        assert_finds("es_nie", "NIE x2482300w", "x2482300w");
+        assert_finds("es_nie", "NIE X2482300W", "X2482300W");
+        assert_finds("es_nie", "n.i.e. y4131385r extranjero", "y4131385r");
+        assert_clean("es_nie", "ref x2482300w");
+        assert_clean("es_nie", "NIE x2482300a"); // wrong control letter
+        assert_finds("fi_hetu", "henkilötunnus 131052-308t", "131052-308t");
+        assert_finds("fi_hetu", "HETU 131052-308T", "131052-308T");
+        assert_finds("fi_hetu", "born 131052-308T", "131052-308T");
+        assert_clean("fi_hetu", "id 131052-308t");
+        assert_clean("fi_hetu", "hetu 131052-308u"); // wrong check character
+        assert_finds("in_pan", "PAN aappv8261k", "aappv8261k");
+        assert_clean("in_pan", "token aappv8261k");
+        assert_finds("br_cpf", "CPF 390 533 447 05", "390 533 447 05");
+        assert_finds("br_cpf", "CPF 390.533.447-05", "390.533.447-05");
+        assert_clean("br_cpf", "lot 390 533 447 05");
+        assert_clean("br_cpf", "CPF 390 533 447 06"); // check digit fails
+    }
 
     #[test]
     fn ssn_formatted_is_found_and_plain_needs_keyword() {

@@ -137,6 +137,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: passport_digits,
             min_digits: 9,
+            not_after: &[],
         },
     },
     Detector {
@@ -178,6 +179,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: licence_digits,
             min_digits: 7,
+            not_after: &[],
         },
     },
 ];
@@ -231,20 +233,150 @@ fn email_parts(c: &Candidate<'_>, local: &[u8], domain: &[u8]) -> Option<Verdict
     (!bad_local && !bad_label && !file).then(|| Verdict::whole(c, Need::Alone(Confidence::High)))
 }
 
-/// Words that make a dotted number after them a version, not an address.
+/// Words that make a dotted number after them a version, not an address (`to`, `from`
+/// and `with` between are passed over: `Standards-Version: updated to 2.5.0.0`,
+/// `Upgraded to policy 3.5.5.0`, `compliance with Debian Policy 4.6.0.1`).
 const VERSION_WORDS: &[&[u8]] = &[
     b"ver",
+    b"version",
     b"build",
     b"release",
     b"rev",
     b"revision",
     b"firmware",
     b"fw",
+    b"policy",
+    b"standard",
+    b"standards",
+    b"patch",
+    b"bump",
+    b"bumped",
+    b"update",
+    b"updated",
+    b"upgrade",
+    b"upgraded",
 ];
 
+/// Words that make a dotted number before them a version (`Added 2.8.0.3 patch`).
+const VERSION_WORDS_AFTER: &[&[u8]] = &[b"patch", b"release", b"version"];
+
+/// Whether the words around a dotted quad name it a version: one of [`VERSION_WORDS`]
+/// just before it (past `to`, `from` or `with`), or one of [`VERSION_WORDS_AFTER`] just
+/// after it.
+fn named_version(c: &Candidate<'_>) -> bool {
+    let before = c.preceding(40);
+    let is = |w: &[u8], word: &[u8]| w.eq_ignore_ascii_case(word);
+    let mut words = before
+        .split(|b| !(b.is_ascii_alphanumeric() || *b == b'-'))
+        .rev()
+        .filter(|w| !w.is_empty());
+    let mut last = words.next();
+    if last.is_some_and(|w| is(w, b"to") || is(w, b"from") || is(w, b"with")) {
+        last = words.next();
+    }
+    // The separators between the word and the number: blanks and `=:"'` only.
+    let gap = before
+        .iter()
+        .rev()
+        .take_while(|b| !b.is_ascii_alphanumeric())
+        .all(|b| matches!(b, b' ' | b'\t' | b'=' | b':' | b'"' | b'\''));
+    let named_before = gap
+        && last.is_some_and(|w| {
+            VERSION_WORDS.iter().any(|v| is(w, v))
+                || (w.len() >= 7 && is(&w[w.len() - 7..], b"version"))
+        });
+    let after = &c.hay[c.span.end..(c.span.end + 24).min(c.hay.len())];
+    let after = after.strip_prefix(b" ").unwrap_or_default();
+    let next = &after[..after
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(after.len())];
+    named_before || VERSION_WORDS_AFTER.iter().any(|v| is(next, v))
+}
+
+/// How far back from a dotted quad a Debian changelog entry's first line is looked for
+/// (its body lines: the entries of the 688 changelogs of a Debian system hold their
+/// dotted quads within 3.2 KiB of that line, but for one).
+const CHANGELOG_LOOKBACK: usize = 4 << 10;
+
+/// Whether a dotted quad lies in a Debian changelog entry (Debian Policy 4.4): on the
+/// entry's first line, `package (version) distribution(s); urgency=...`, or on an
+/// indented line of its body below that line. Version numbers fill changelogs
+/// (`Moved 2.7.0.9 out of experimental`, `between 2.1.8.2 and now`); an address written
+/// as one (`smb://192.168.1.1/`, `user@[1.2.3.4]`, `10.0.0.0/8`) is still an address.
+/// An indented line costs one search for `; urgency=` in the bytes before it; the lines
+/// between are read only when that finds a first line.
+fn in_debian_changelog(c: &Candidate<'_>) -> bool {
+    let hay = c.hay;
+    let address_form = matches!(c.before(), Some(b'/' | b'[' | b'@'))
+        || (c.after() == Some(b'/') && c.hay.get(c.span.end + 1).is_some_and(u8::is_ascii_digit));
+    if address_form {
+        return false;
+    }
+    let line_start = memchr::memrchr(b'\n', &hay[..c.span.start]).map_or(0, |i| i + 1);
+    // On the first line the quad is the version, in its parentheses.
+    if c.before() == Some(b'(') {
+        let line_end =
+            memchr::memchr(b'\n', &hay[c.span.end..]).map_or(hay.len(), |i| c.span.end + i);
+        if debian_changelog_header(&hay[line_start..line_end]) {
+            return true;
+        }
+    }
+    if hay.get(line_start) != Some(&b' ') {
+        return false;
+    }
+    let floor = line_start.saturating_sub(CHANGELOG_LOOKBACK);
+    static URGENCY: std::sync::LazyLock<memchr::memmem::FinderRev<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::FinderRev::new(b"; urgency="));
+    let Some(at) = URGENCY.rfind(&hay[floor..line_start]) else {
+        return false;
+    };
+    let at = floor + at;
+    let header_start = memchr::memrchr(b'\n', &hay[..at]).map_or(0, |i| i + 1);
+    let header_end = memchr::memchr(b'\n', &hay[at..line_start]).map_or(line_start, |i| at + i);
+    // The lines between are the entry's body: indented, or blank.
+    debian_changelog_header(&hay[header_start..header_end])
+        && hay[header_end..line_start]
+            .split(|&b| b == b'\n')
+            .all(|l| l.first().is_none_or(|b| matches!(b, b' ' | b'\t' | b'\r')))
+}
+
+/// Whether `line` is a Debian changelog entry's first line: a package name, its version
+/// in parentheses, one or more distributions and `;` (`bc (1.05a-4) unstable; urgency=low`).
+fn debian_changelog_header(line: &[u8]) -> bool {
+    let name = line
+        .iter()
+        .take_while(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.')
+        })
+        .count();
+    let Some(rest) = line[name..].strip_prefix(b" (") else {
+        return false;
+    };
+    let Some(close) = rest.iter().position(|&b| b == b')') else {
+        return false;
+    };
+    let version = &rest[..close];
+    let Some(after) = rest[close + 1..].strip_prefix(b" ") else {
+        return false;
+    };
+    let Some(semicolon) = after.iter().position(|&b| b == b';') else {
+        return false;
+    };
+    let distributions = &after[..semicolon];
+    name >= 2
+        && !version.is_empty()
+        && !version.iter().any(u8::is_ascii_whitespace)
+        && !distributions.is_empty()
+        && distributions
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b' ' | b'.' | b'/'))
+}
+
 /// IPv4: octets in range without leading zeros; not a version (after `v`, `version`,
-/// `build=`, `release:`... or as a product token `agent/1.2.3.4`), and not one part of a
-/// longer dotted run (an OID, a 5-part version).
+/// `build=`, `release:`, `updated to`, `policy`... or as a product token
+/// `agent/1.2.3.4`, or in a Debian changelog entry), and not one part of a longer dotted
+/// run (an OID, a 5-part version).
 fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let octets_ok = b
@@ -254,26 +386,20 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
     let dotted_after =
         c.after() == Some(b'.') && c.hay.get(c.span.end + 1).is_some_and(u8::is_ascii_digit);
     let before = c.preceding(16).to_ascii_lowercase();
-    // The word just before, past separators (`build=`, `release: `, `rev "`).
-    let kept = before
-        .iter()
-        .rposition(|b| !matches!(b, b' ' | b'\t' | b'=' | b':' | b'"' | b'\''))
-        .map_or(0, |i| i + 1);
-    let lead = &before[..kept];
-    let named_version = VERSION_WORDS.iter().any(|w| {
-        lead.ends_with(w) && !is_word(lead.len().checked_sub(w.len() + 1).map(|i| lead[i]))
-    });
     // A product token (`agent/1.2.3.4`), not a URL's host (`http://10.0.0.1`), or a
     // package's version specifier (`requests==2.31.0.1`, `>=`, `~=`, `!=`, `<=`).
     let product = c.before() == Some(b'/') && is_word(c.preceding(2).first().copied());
     let specifier = matches!(c.preceding(2), [b'=' | b'>' | b'<' | b'~' | b'!', b'=']);
     let versioned = matches!(c.before(), Some(b'v' | b'V'))
         || before.windows(7).any(|w| w == b"version")
-        || named_version
         || product
         || specifier
         || package_version(c);
     if !octets_ok || dotted_before || dotted_after || versioned {
+        return None;
+    }
+    // The costlier readings of the context, for a quad that is an address so far.
+    if named_version(c) || in_debian_changelog(c) {
         return None;
     }
     let addr: Ipv4Addr = std::str::from_utf8(b).ok()?.parse().ok()?;
@@ -515,7 +641,10 @@ pub(crate) fn international_phone(raw: &[u8]) -> Option<(String, usize)> {
 ///   the first group alone may be one digit (NANP's `1`, as in `1 650 253 0000`);
 /// - a run after `/` (`Chrome/124.0.6367.207`, a URL path);
 /// - a run glued to a word by `-`, `_` or `~` on either side (`aix-6107-1415-32`, a
-///   Debian revision `0~20171227-0.3`), or followed by `+` or `~` (`20220623.1-1+deb12u2`).
+///   Debian revision `0~20171227-0.3`), or followed by `+` or `~` (`20220623.1-1+deb12u2`);
+/// - a range: two groups of as many digits joined by one `-`, the second not less than
+///   the first (`77540-77639`, `91980-91980`: the ISBN range lists of python-stdnum's
+///   `isbn.dat`).
 pub(crate) fn national_phone_shape(hay: &[u8], span: &std::ops::Range<usize>) -> bool {
     let before = |k: usize| span.start.checked_sub(k).map(|i| hay[i]);
     let after = |k: usize| hay.get(span.end + k - 1).copied();
@@ -524,6 +653,7 @@ pub(crate) fn national_phone_shape(hay: &[u8], span: &std::ops::Range<usize>) ->
         || (glue(before(1)) && is_word(before(2)))
         || (glue(after(1)) && is_word(after(2)))
         || matches!(after(1), Some(b'+' | b'~'))
+        || number_range(&hay[span.clone()])
     {
         return false;
     }
@@ -532,6 +662,19 @@ pub(crate) fn national_phone_shape(hay: &[u8], span: &std::ops::Range<usize>) ->
         .filter(|g| !g.is_empty())
         .skip(1)
         .all(|g| g.len() >= 2)
+}
+
+/// Whether `raw` is a range `low-high`: two digit groups of the same length joined by one
+/// hyphen, the second not less than the first (a range of one value, `91980-91980`, too).
+fn number_range(raw: &[u8]) -> bool {
+    let Some(dash) = raw.iter().position(|&b| b == b'-') else {
+        return false;
+    };
+    let (low, high) = (&raw[..dash], &raw[dash + 1..]);
+    low.len() == high.len()
+        && !low.is_empty()
+        && low.iter().chain(high).all(u8::is_ascii_digit)
+        && high >= low
 }
 
 /// Whether the digit groups of a national number as written (`raw`) end as the region
@@ -692,6 +835,60 @@ mod tests {
         ] {
             assert_clean("ipv4_address", text);
         }
+    }
+
+    /// Versions in Debian changelogs (trial 6, D4): the entry's first line, Debian
+    /// Policy and Standards-Version, and any bare dotted quad of an entry's body.
+    #[test]
+    fn ipv4_versions_in_changelogs_and_after_version_words() {
+        let changelog = "debianutils (4.8.6.3) unstable; urgency=medium\n\n  * pt.po: updated Portuguese translation.\n\n -- Clint Adams <clint@debian.org>  Tue, 16 Jul 2019 21:26:03 -0400\n\nbc (1.05a-4) unstable; urgency=low\n\n  * debian/control (Standards-Version): updated to 2.5.0.0.\n  * Upgraded to policy 3.5.5.0.\n  * Moved 2.7.0.9 out of experimental\n    between 2.1.8.2 and now\n  * Update from 1.2.99.2 to 1.2.99.4\n  - snd_pcm_direct_check_xrun@ALSA_0.9 (1.2.7.1)\n";
+        assert_clean("ipv4_address", changelog);
+        for text in [
+            "Updated to Standard 2.3.0.0",
+            "Added 2.8.0.3 patch",
+            "Updated package to Policy 3.6.1.1.",
+            "Declare compliance with Debian Policy 4.4.1.1",
+            "Standards-Version updated to 4.6.0.1",
+            "debian/control (Standards-Version): bump to 3.7.2.0.",
+            "Updated to conform to debian packaging standards 2.3.0.0.",
+            "Upgraded to Debian Policy 2.5.0.0 (no change)",
+        ] {
+            assert_clean("ipv4_address", text);
+        }
+        // Addresses written as addresses stay addresses, in a changelog too.
+        let entry = "gtk+3.0 (3.24.5-1) unstable; urgency=medium\n\n  * Fix mounting (e.g. smb://198.51.7.1/) in Nautilus\n  * ssh-keyscan 203.0.114.0/24 works\n";
+        assert_finds("ipv4_address", entry, "198.51.7.1");
+        assert_finds("ipv4_address", entry, "203.0.114.0");
+        // Outside a changelog, and after other words, dotted quads are addresses.
+        assert_finds(
+            "ipv4_address",
+            "connection from 203.0.114.9 refused",
+            "203.0.114.9",
+        );
+        assert_finds("ipv4_address", "  * host 203.0.114.9 down", "203.0.114.9");
+        assert_finds("ipv4_address", "patched host 203.0.114.9", "203.0.114.9");
+        assert_finds("ipv4_address", "policy for 203.0.114.9", "203.0.114.9");
+        assert_finds(
+            "ipv4_address",
+            "bc (1.05a-4) unstable; urgency=low\nclient 203.0.114.9\n",
+            "203.0.114.9",
+        );
+    }
+
+    /// Number ranges (trial 6, D11): two groups of equal length, the second greater.
+    #[test]
+    fn number_ranges_are_not_phone_numbers() {
+        for text in [
+            "  76500-77499,7750000-7753999,77540-77639,7764000-7764999,77650-77699",
+            "  7770000-7782999,77830-78999,7900-7999,80000-80049,80050-80499",
+            "pages 20794-20795",
+            "  00-919799,91980-91980,919810-919942",
+        ] {
+            assert_clean("phone_number", text);
+        }
+        assert_finds("phone_number", "tel: (201) 555-0123", "(201) 555-0123");
+        assert_finds("phone_number", "call 020 7946 0958", "020 7946 0958");
+        assert_finds("phone_number", "call 201-555-0123", "201-555-0123");
     }
 
     #[test]

@@ -14,7 +14,6 @@ use aws_sdk_s3::Client;
 use super::{Classifier, ObjectReport, SampleLimits};
 use crate::connection::diagnosis::{category_for_code, failure_line, Category, FailureKind};
 use crate::connection::steps::failure_of;
-use crate::object::BombLimits;
 
 /// ListObjectsV2's largest (and default) page, in keys.
 pub const LIST_PAGE_SIZE: i32 = 1000;
@@ -283,7 +282,7 @@ pub async fn classify_s3_object(
                 encoding.as_deref(),
                 content_type.as_deref(),
                 &limits,
-                BombLimits::default(),
+                classifier.bomb_limits(),
                 &spool_dir,
                 max_spool_bytes,
             )
