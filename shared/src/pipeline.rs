@@ -263,6 +263,13 @@ pub fn process(
     let mut line_capacity = 1024;
     let mut stopped = false;
     let mut flush = |first: u64, end: u64, events: &mut Events, stopped: &mut bool| {
+        // The next chunk's columns start with the room this one's took, so they are not
+        // grown (and copied) value by value again; allocated once this chunk is freed,
+        // so its memory is what they reuse.
+        let room = match &*events {
+            Events::Columns(columns) => Some(columns.room()),
+            _ => None,
+        };
         let chunk = Chunk {
             first_index: first,
             end_index: end,
@@ -272,6 +279,9 @@ pub fn process(
             return ControlFlow::Continue(());
         }
         let flow = on_chunk(chunk);
+        if let Some(room) = room {
+            *events = Events::Columns(room.into_events());
+        }
         if flow.is_break() {
             *stopped = true;
         }

@@ -159,8 +159,11 @@ pub(crate) fn parse_lines<R: BufRead, F: LineFormat>(
         } else {
             // Bytes that are not UTF-8 (a Latin-1 user agent, a cut multi-byte character)
             // are replaced, not a reason to drop the line; the event says so.
-            let invalid_utf8 = std::str::from_utf8(line.bytes).is_err();
-            let text = String::from_utf8_lossy(line.bytes);
+            // Checked once: the lossy conversion runs only on a line that needs it.
+            let (text, invalid_utf8) = match std::str::from_utf8(line.bytes) {
+                Ok(text) => (std::borrow::Cow::Borrowed(text), false),
+                Err(_) => (String::from_utf8_lossy(line.bytes), true),
+            };
             match format.parse(&text) {
                 Ok(_) if out.skipping() => {
                     out.skip();

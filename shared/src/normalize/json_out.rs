@@ -110,6 +110,7 @@ pub(super) struct JsonOut<B: TextBuf> {
     stack: Vec<Frame>,
 }
 
+#[derive(Debug)]
 pub(super) struct Frame {
     /// Buffer length before this container's key, to cut it away if it stays empty.
     start: usize,
@@ -121,18 +122,26 @@ pub(super) struct Frame {
 }
 
 impl<B: TextBuf> JsonOut<B> {
-    pub(super) fn new(mut buf: B) -> Self {
+    pub(super) fn new(buf: B) -> Self {
+        // Room for the nesting events have, so the stack is allocated once per event.
+        Self::with_stack(buf, Vec::with_capacity(8))
+    }
+
+    /// [`Self::new`] keeping its open containers in `stack` (emptied first), a stack
+    /// [`Self::finish_with_stack`] gave back, so writing an event allocates nothing.
+    pub(super) fn with_stack(mut buf: B, mut stack: Vec<Frame>) -> Self {
         buf.push('{');
-        let root = Frame {
+        stack.clear();
+        stack.push(Frame {
             start: buf.len(),
             array: false,
             empty: true,
             parent_was_empty: true,
-        };
+        });
         JsonOut {
             profiles: 0,
             buf,
-            stack: vec![root],
+            stack,
         }
     }
 
@@ -167,10 +176,15 @@ impl<B: TextBuf> JsonOut<B> {
     }
 
     /// Closes the event's object and gives back the buffer.
-    pub(super) fn finish(mut self) -> B {
+    pub(super) fn finish(self) -> B {
+        self.finish_with_stack().0
+    }
+
+    /// [`Self::finish`], giving back the container stack too, for [`Self::with_stack`].
+    pub(super) fn finish_with_stack(mut self) -> (B, Vec<Frame>) {
         debug_assert_eq!(self.stack.len(), 1, "unclosed container");
         self.buf.push('}');
-        self.buf
+        (self.buf, self.stack)
     }
 
     /// Appends `json`, object members already rendered (`"a":1,"b":2`, no braces), to

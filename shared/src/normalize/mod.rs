@@ -54,7 +54,7 @@ mod value_out;
 mod vpc_flow;
 mod waf;
 
-pub use self::arrow_out::{ClassColumns, ColumnError, ColumnEvents};
+pub use self::arrow_out::{ClassColumns, ColumnError, ColumnEvents, ColumnRoom};
 pub use self::classification::{log_type_classes, OCSF_VERSION};
 pub use self::normalizer::{to_ocsf, EventMeta, Normalizer};
 pub use self::options::{

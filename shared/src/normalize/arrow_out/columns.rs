@@ -28,6 +28,17 @@ impl Strings {
         self.spans.valid.len()
     }
 
+    /// Its sizes (values, bytes), for [`Self::reserve`].
+    fn sizes(&self, out: &mut Vec<usize>) {
+        out.extend([self.len(), self.bytes.len()]);
+    }
+
+    /// Makes room for the values and bytes [`Self::sizes`] gave.
+    fn reserve(&mut self, sizes: &mut impl Iterator<Item = usize>) {
+        self.spans.reserve(sizes);
+        self.bytes.reserve(sizes.next().unwrap_or(0));
+    }
+
     pub(super) fn push(&mut self, v: &str) -> Result<(), String> {
         self.bytes.push_str(v);
         self.end_value(self.len())
@@ -105,6 +116,13 @@ impl Spans {
             offsets: vec![0],
             valid: Vec::new(),
         }
+    }
+
+    /// Makes room for the number of values `sizes` gives next.
+    fn reserve(&mut self, sizes: &mut impl Iterator<Item = usize>) {
+        let n = sizes.next().unwrap_or(0);
+        self.offsets.reserve(n);
+        self.valid.reserve(n);
     }
 
     pub(super) fn pad(&mut self, len: usize) {
@@ -207,6 +225,102 @@ impl Column {
             },
         };
         Column { name, kind }
+    }
+
+    /// The column without values (members too).
+    pub(super) fn emptied(&self) -> Column {
+        let kind = match &self.kind {
+            Kind::Str(_) => Kind::Str(Strings::new()),
+            Kind::Json(_) => Kind::Json(Strings::new()),
+            Kind::Int { .. } => Kind::Int {
+                values: Vec::new(),
+                valid: Vec::new(),
+            },
+            Kind::Bool { .. } => Kind::Bool {
+                values: Vec::new(),
+                valid: Vec::new(),
+            },
+            Kind::StrList { .. } => Kind::StrList {
+                lists: Spans::new(),
+                values: Strings::new(),
+            },
+            Kind::Obj { members, succ, .. } => Kind::Obj {
+                valid: Vec::new(),
+                members: members.iter().map(Column::emptied).collect(),
+                succ: succ.clone(),
+            },
+            Kind::ObjList { members, succ, .. } => Kind::ObjList {
+                lists: Spans::new(),
+                valid: Vec::new(),
+                members: members.iter().map(Column::emptied).collect(),
+                succ: succ.clone(),
+            },
+        };
+        Column {
+            name: self.name,
+            kind,
+        }
+    }
+
+    /// Its sizes (values, bytes, elements; members' after), for [`Self::reserve`].
+    pub(super) fn sizes(&self, out: &mut Vec<usize>) {
+        match &self.kind {
+            Kind::Str(s) | Kind::Json(s) => s.sizes(out),
+            Kind::Int { valid, .. } | Kind::Bool { valid, .. } => out.push(valid.len()),
+            Kind::StrList { lists, values } => {
+                out.push(lists.valid.len());
+                values.sizes(out);
+            }
+            Kind::Obj { valid, members, .. } => {
+                out.push(valid.len());
+                members.iter().for_each(|m| m.sizes(out));
+            }
+            Kind::ObjList {
+                lists,
+                valid,
+                members,
+                ..
+            } => {
+                out.extend([lists.valid.len(), valid.len()]);
+                members.iter().for_each(|m| m.sizes(out));
+            }
+        }
+    }
+
+    /// Makes room for the sizes [`Self::sizes`] gave, in its order.
+    pub(super) fn reserve(&mut self, sizes: &mut impl Iterator<Item = usize>) {
+        let mut next = || sizes.next().unwrap_or(0);
+        match &mut self.kind {
+            Kind::Str(s) | Kind::Json(s) => s.reserve(sizes),
+            Kind::Int { values, valid } => {
+                let n = next();
+                values.reserve(n);
+                valid.reserve(n);
+            }
+            Kind::Bool { values, valid } => {
+                let n = next();
+                values.reserve(n);
+                valid.reserve(n);
+            }
+            Kind::StrList { lists, values } => {
+                lists.reserve(sizes);
+                values.reserve(sizes);
+            }
+            Kind::Obj { valid, members, .. } => {
+                valid.reserve(next());
+                members.iter_mut().for_each(|m| m.reserve(sizes));
+            }
+            Kind::ObjList {
+                lists,
+                valid,
+                members,
+                ..
+            } => {
+                lists.reserve(sizes);
+                valid.reserve(sizes.next().unwrap_or(0));
+                members.iter_mut().for_each(|m| m.reserve(sizes));
+            }
+        }
     }
 
     /// Rows (or elements) written, nulls included.

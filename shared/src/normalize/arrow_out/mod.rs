@@ -26,6 +26,7 @@ use arrow_schema::{ArrowError, SchemaRef};
 
 use self::columns::{successors, Column, Succ};
 pub(super) use self::row::ArrowOut;
+use self::row::RowScratch;
 #[cfg(test)]
 use super::out::EventOut;
 use super::schema;
@@ -42,6 +43,32 @@ pub struct ColumnEvents {
     error: Option<ColumnError>,
     /// Index in `classes` of the class the last event had.
     last: Option<usize>,
+    /// The buffers rows are written with.
+    scratch: RowScratch,
+}
+
+/// The room a chunk's columns took ([`ColumnEvents::room`]), without holding it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ColumnRoom {
+    /// The chunk's classes and columns, without values or room.
+    events: ColumnEvents,
+    /// Each column's sizes, in the order its classes and columns are walked.
+    sizes: Vec<usize>,
+}
+
+impl ColumnRoom {
+    /// No events, with the classes and as much room as the chunk's columns took.
+    pub fn into_events(self) -> ColumnEvents {
+        let mut events = self.events;
+        let mut sizes = self.sizes.into_iter();
+        for class in &mut events.classes {
+            class.times.reserve(sizes.next().unwrap_or(0));
+            for column in &mut class.columns {
+                column.reserve(&mut sizes);
+            }
+        }
+        events
+    }
 }
 
 /// The rows of one OCSF class.
@@ -116,6 +143,35 @@ impl ColumnEvents {
         }
     }
 
+    /// The room these columns took: the next chunk's columns, given as much once this
+    /// chunk is written and freed ([`ColumnRoom::into_events`]), do not grow (and copy)
+    /// value by value again.
+    pub fn room(&self) -> ColumnRoom {
+        let mut sizes = Vec::new();
+        let classes = self
+            .classes
+            .iter()
+            .map(|c| {
+                sizes.push(c.times.len());
+                c.columns.iter().for_each(|column| column.sizes(&mut sizes));
+                ClassColumns {
+                    class_uid: c.class_uid,
+                    first: 0,
+                    times: Vec::new(),
+                    columns: c.columns.iter().map(Column::emptied).collect(),
+                    succ: c.succ.clone(),
+                }
+            })
+            .collect();
+        ColumnRoom {
+            events: ColumnEvents {
+                classes,
+                ..ColumnEvents::default()
+            },
+            sizes,
+        }
+    }
+
     /// The class to write the next event into first: the last event's, else `default`.
     pub(super) fn guess(&self, default: u64) -> u64 {
         self.last.map_or(default, |i| self.classes[i].class_uid)
@@ -143,6 +199,7 @@ impl ColumnEvents {
             class_uid,
             &mut class.columns,
             &mut class.succ,
+            &mut self.scratch,
         ))
     }
 

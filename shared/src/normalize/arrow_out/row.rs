@@ -1,6 +1,6 @@
 //! [`ArrowOut`]: the [`EventOut`] that writes one event into its class's columns.
 
-use super::super::json_out::{write_json_str, JsonOut, TextLen};
+use super::super::json_out::{self, write_json_str, JsonOut, TextLen};
 use super::super::lookup::Obj;
 use super::super::out::{ocsf_str, ConstantStrs, EventOut, MAX_STRING_BYTES};
 use super::super::schema;
@@ -59,12 +59,35 @@ enum TextTarget {
     Stray { path: String, key: &'static str },
 }
 
+/// The buffers an [`ArrowOut`] works in, kept from row to row so that writing a row
+/// allocates nothing: they hold nothing between rows.
+#[derive(Debug, Default)]
+pub(super) struct RowScratch {
+    stack: Vec<Frame>,
+    len_stack: Vec<json_out::Frame>,
+}
+
+impl Clone for RowScratch {
+    fn clone(&self) -> Self {
+        RowScratch::default()
+    }
+}
+
+impl PartialEq for RowScratch {
+    /// Always: scratch buffers hold no state between rows.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
 /// Writes one event into a class's columns (see the module documentation).
 pub(in crate::normalize) struct ArrowOut<'c> {
     row: usize,
     class_uid: u64,
     columns: &'c mut Vec<Column>,
-    stack: Vec<Frame>,
+    stack: &'c mut Vec<Frame>,
+    /// Where `len`'s container stack goes back to when the row is kept.
+    len_stack: &'c mut Vec<json_out::Frame>,
     text: Option<Text>,
     /// The event's NDJSON length, counted as the text writer would write it.
     len: JsonOut<TextLen>,
@@ -129,15 +152,20 @@ impl<'c> ArrowOut<'c> {
         class_uid: u64,
         columns: &'c mut Vec<Column>,
         root_succ: &'c mut Vec<Succ>,
+        scratch: &'c mut RowScratch,
     ) -> Self {
+        let RowScratch { stack, len_stack } = scratch;
+        stack.clear();
+        let len = JsonOut::with_stack(TextLen::default(), std::mem::take(len_stack));
         ArrowOut {
             row,
             class_uid,
             columns,
             root_succ,
-            stack: Vec::new(),
+            stack,
+            len_stack,
             text: None,
-            len: JsonOut::new(TextLen::default()),
+            len,
             profiles: 0,
             root_prev: usize::MAX,
             written_class: None,
@@ -160,6 +188,7 @@ impl ArrowOut<'_> {
             stack,
             text,
             strays,
+            len_stack,
             ..
         } = self;
         match written_class {
@@ -216,7 +245,9 @@ impl ArrowOut<'_> {
                 });
             }
         }
-        RowEnd::Kept(len.finish().0)
+        let (len, stack) = len.finish_with_stack();
+        *len_stack = stack;
+        RowEnd::Kept(len.0)
     }
 
     /// Keeps an attribute without a column, `"path":value`, for the row's `unmapped`.
@@ -237,7 +268,7 @@ impl ArrowOut<'_> {
     fn path(&self, key: &str) -> String {
         let mut members: &[Column] = self.columns;
         let mut path = String::new();
-        for frame in &self.stack {
+        for frame in self.stack.iter() {
             let Some(column) = frame.index.and_then(|i| members.get(i)) else {
                 path.push_str("?.");
                 continue;
@@ -288,7 +319,7 @@ impl ArrowOut<'_> {
     /// [`Self::find`], giving the member's column too (one walk down the open containers).
     fn find_column(&mut self, key: &'static str) -> Option<(usize, &mut Column)> {
         let prev = self.stack.last().map_or(self.root_prev, |f| f.prev);
-        let (members, succ) = container(self.columns, self.root_succ, &self.stack)?;
+        let (members, succ) = container(self.columns, self.root_succ, self.stack)?;
         let memo = succ.get_mut(prev.min(members.len()))?;
         let found = match memo.key {
             Some(known) if std::ptr::eq(known, key) => usize::from(memo.index),
@@ -325,7 +356,7 @@ impl ArrowOut<'_> {
     /// Appends a string to the list the innermost frame is.
     fn element(&mut self, index: usize, value: Scalar<'_>) {
         let result = match (
-            members(self.columns, &self.stack).map(|m| &mut m[index].kind),
+            members(self.columns, self.stack).map(|m| &mut m[index].kind),
             value,
         ) {
             (Some(Kind::StrList { values, .. }), Scalar::Str(v)) => values.push(v),
@@ -438,7 +469,7 @@ impl ArrowOut<'_> {
             ..
         }) = self.stack.last()
         {
-            let element = match members(self.columns, &self.stack).map(|m| &m[index].kind) {
+            let element = match members(self.columns, self.stack).map(|m| &m[index].kind) {
                 Some(Kind::ObjList { valid, .. }) if !array => Some(valid.len()),
                 _ => None,
             };
@@ -484,7 +515,7 @@ impl ArrowOut<'_> {
             });
             return;
         };
-        let kind = members(self.columns, &self.stack).map(|m| &m[index].kind);
+        let kind = members(self.columns, self.stack).map(|m| &m[index].kind);
         let frame = match (kind, array) {
             (Some(Kind::Obj { .. }), false) => Frame {
                 index: Some(index),
@@ -506,7 +537,7 @@ impl ArrowOut<'_> {
                 // Written as the text the NDJSON writer writes for it, straight into the
                 // column's text (and counted when closed).
                 let Some(Kind::Json(strings)) =
-                    members(self.columns, &self.stack).map(|m| &mut m[index].kind)
+                    members(self.columns, self.stack).map(|m| &mut m[index].kind)
                 else {
                     return;
                 };
@@ -571,7 +602,7 @@ impl ArrowOut<'_> {
             self.len.close();
         }
         let slot = self.slot();
-        let Some(column) = members(self.columns, &self.stack).map(|m| &mut m[index]) else {
+        let Some(column) = members(self.columns, self.stack).map(|m| &mut m[index]) else {
             return;
         };
         let (name, twice) = (column.name, column.len() > slot);
@@ -635,7 +666,7 @@ impl ArrowOut<'_> {
                 ..
             })
         );
-        let Some(column) = members(self.columns, &self.stack).map(|m| &mut m[index]) else {
+        let Some(column) = members(self.columns, self.stack).map(|m| &mut m[index]) else {
             return;
         };
         let twice = |name: &str| format!("attribute {name} is written twice");

@@ -287,3 +287,29 @@ fn json_t_columns_hold_the_text_the_ndjson_writer_writes() {
         ]
     );
 }
+
+#[test]
+fn the_next_chunks_columns_with_room_hold_the_same_rows_as_fresh_ones() {
+    let event = |out: &mut dyn EventOut| {
+        out.open("src_endpoint");
+        out.str("ip", "10.0.0.1");
+        out.uint("port", 443);
+        out.close();
+        out.open("metadata");
+        out.open_array("profiles");
+        out.str("", "cloud");
+        out.close();
+        out.close();
+        out.uint("class_uid", 4001);
+    };
+    let mut first = ColumnEvents::default();
+    write(&mut first, event).unwrap();
+    write(&mut first, event).unwrap();
+    let mut next = first.room().into_events();
+    assert!(next.is_empty());
+    assert!(next.clone().into_classes().unwrap().is_empty());
+    write(&mut next, event).unwrap();
+    let mut fresh = ColumnEvents::default();
+    write(&mut fresh, event).unwrap();
+    assert_eq!(rows(next), rows(fresh));
+}

@@ -200,10 +200,39 @@ fn write(class_uid: u64, batch: &RecordBatch) -> Result<Vec<u8>, ParquetError> {
         let path = ColumnPath::new(path.iter().map(|p| p.to_string()).collect());
         props = props.set_column_dictionary_enabled(path, false);
     }
+    for path in null_leaves(batch) {
+        // A column chunk of nulls is a few bytes of levels that zstd cannot shrink:
+        // written uncompressed, the writer creates no zstd contexts for it.
+        props = props.set_column_compression(path, Compression::UNCOMPRESSED);
+    }
     let props = props.build();
     let mut writer = ArrowWriter::try_new(Vec::new(), batch.schema(), Some(props)).map_err(err)?;
     writer.write(batch).map_err(err)?;
     writer.into_inner().map_err(err)
+}
+
+/// The Parquet paths of the batch's leaf columns that hold no value.
+fn null_leaves(batch: &RecordBatch) -> Vec<ColumnPath> {
+    fn walk(array: &dyn Array, path: &mut Vec<String>, found: &mut Vec<ColumnPath>) {
+        if let Some(object) = array.as_struct_opt() {
+            for (field, member) in object.fields().iter().zip(object.columns()) {
+                path.push(field.name().clone());
+                walk(member.as_ref(), path, found);
+                path.pop();
+            }
+        } else if let Some(list) = array.as_list_opt::<i32>() {
+            path.extend(["list".to_owned(), "element".to_owned()]);
+            walk(list.values().as_ref(), path, found);
+            path.truncate(path.len() - 2);
+        } else if array.null_count() == array.len() {
+            found.push(ColumnPath::new(path.clone()));
+        }
+    }
+    let mut found = Vec::new();
+    for (field, column) in batch.schema().fields().iter().zip(batch.columns()) {
+        walk(column.as_ref(), &mut vec![field.name().clone()], &mut found);
+    }
+    found
 }
 
 #[cfg(test)]

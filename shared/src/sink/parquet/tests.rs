@@ -321,3 +321,31 @@ fn every_attribute_the_mapping_pages_name_has_a_parquet_column() {
     );
     assert!(missing.is_empty(), "no Parquet column for: {missing:#?}");
 }
+
+#[test]
+fn columns_without_values_are_written_uncompressed_and_the_others_zstd() {
+    let (_, columns) = records(
+        crate::logs::LogType::VpcFlow,
+        crate::logs::vpc_flow::samples::DEFAULT_FILE,
+        "AWSLogs/123456789010/vpcflowlogs/us-east-1/2014/12/14/f.log.gz",
+        NormalizeOptions::default(),
+    );
+    let files = encode(columns).unwrap();
+    let reader = ::parquet::file::reader::SerializedFileReader::new(bytes::Bytes::from(
+        files[0].body.clone(),
+    ))
+    .unwrap();
+    use ::parquet::file::reader::FileReader;
+    let group = reader.metadata().row_group(0);
+    let codec = |path: &str| {
+        group
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == path)
+            .map(|c| c.compression())
+            .unwrap()
+    };
+    assert_eq!(codec("tls.sni"), Compression::UNCOMPRESSED);
+    assert!(matches!(codec("src_endpoint.ip"), Compression::ZSTD(_)));
+    assert!(matches!(codec("metadata.uid"), Compression::ZSTD(_)));
+}
