@@ -256,14 +256,42 @@ impl Outcome {
 }
 
 /// The `--json` document (every field in docs/classify-json.md).
-fn json_document(outcomes: &[Outcome]) -> serde_json::Value {
-    let findings: usize = outcomes.iter().map(|o| o.findings().len()).sum();
-    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    let unread = outcomes.iter().filter(|o| o.is_unread()).count();
-    serde_json::json!({
-        "objects": outcomes,
-        "summary": { "objects": outcomes.len(), "findings": findings, "errors": failed, "unread": unread },
-    })
+/// The `--json` document: every outcome, then the counts.
+#[derive(Serialize)]
+struct Document<'a> {
+    objects: &'a [Outcome],
+    summary: Summary,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    objects: usize,
+    findings: usize,
+    errors: usize,
+    unread: usize,
+}
+
+fn document(outcomes: &[Outcome]) -> Document<'_> {
+    Document {
+        objects: outcomes,
+        summary: Summary {
+            objects: outcomes.len(),
+            findings: outcomes.iter().map(|o| o.findings().len()).sum(),
+            errors: outcomes.iter().filter(|o| o.error.is_some()).count(),
+            unread: outcomes.iter().filter(|o| o.is_unread()).count(),
+        },
+    }
+}
+
+/// Writes the `--json` document and a newline to stdout. It is serialized straight into
+/// a buffer: a report with millions of locations built as a `serde_json::Value` first
+/// cost more than reading a file.
+fn print_json_document(outcomes: &[Outcome]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    serde_json::to_writer(&mut out, &document(outcomes))?;
+    out.write_all(b"\n")?;
+    out.flush()
 }
 
 /// Prints the outcomes and returns the exit code ([`crate::exit`]): 1 when anything was
@@ -273,7 +301,11 @@ pub fn finish(outcomes: &[Outcome], json: bool) -> ExitCode {
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     let unread = outcomes.iter().filter(|o| o.is_unread()).count();
     if json {
-        println!("{}", json_document(outcomes));
+        // A closed stdout (`| head`) is not the classification's failure: the exit code
+        // still says what was found.
+        if let Err(e) = print_json_document(outcomes) {
+            eprintln!("error: writing the JSON document: {e}");
+        }
     } else {
         println!(
             "{:<40}  {:<32}  {:<10}  {:>5}  {:<24}  SAMPLE",
@@ -446,7 +478,8 @@ mod tests {
             outcome("b.csv".into(), Err("cannot open".into())),
         ];
         let mut written = BTreeSet::new();
-        paths(&json_document(&outcomes), "", &mut written);
+        let document = serde_json::to_value(document(&outcomes)).unwrap();
+        paths(&document, "", &mut written);
         assert_eq!(written, documented());
     }
 }

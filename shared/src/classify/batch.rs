@@ -125,6 +125,11 @@ impl Batch {
     }
 }
 
+/// Batch text run through the pass at once, at most. A batch's fields take about ten
+/// times its text (a CSV cell is a few bytes, its field over a hundred); a batch of the
+/// text windows' 1 MiB had its fields spill out of the caches on their way to the pass.
+const MAX_BATCH_BYTES: usize = 128 * 1024;
+
 /// Most distinct values counted per column (or the rule's minimum, if higher): labels
 /// report the count, and a column with more shows this many, marked as capped.
 pub(crate) const DISTINCT_COUNTED: usize = 1000;
@@ -220,7 +225,7 @@ impl<'c> ObjectScan<'c> {
             batch: Batch::default(),
             columns: Columns::default(),
             serial: 0,
-            flush_at: config.chunk_bytes.max(1024),
+            flush_at: config.chunk_bytes.clamp(1024, MAX_BATCH_BYTES),
             distinct_counted: usize::try_from(config.column_min_distinct)
                 .unwrap_or(usize::MAX)
                 .max(DISTINCT_COUNTED),

@@ -145,6 +145,19 @@ impl Searchers {
         !self.before_digits.is_empty()
     }
 
+    /// Whether a pattern found from number runs passes the checks that come before trying
+    /// it on the run whose first digit is at `first` ([`Cursor::try_before_digits`]): a
+    /// letter at one of its offsets before the digit, at or after `pos`, at a word start.
+    fn may_lead(&self, hay: &[u8], first: usize, pos: usize) -> bool {
+        self.before_digits.iter().any(|(_, offsets)| {
+            offsets.iter().any(|&n| {
+                first
+                    .checked_sub(n)
+                    .is_some_and(|at| at >= pos && word_start_letter(hay, at))
+            })
+        })
+    }
+
     /// A cursor over `hay` for these searchers.
     pub(crate) fn cursor(&self) -> Cursor {
         Cursor {
@@ -248,8 +261,10 @@ impl Cursor {
                 if numbers.is_some_and(|min| *digits >= min || run.end == hay.len()) {
                     break;
                 }
-                // Not a candidate itself: go on to the next run.
-                self.number = numbers::next_run_digits(hay, run.end);
+                // Not a candidate itself: go on to the next run that is one, or that a
+                // pattern found from number runs may start before.
+                let lead = |first: usize| anchored && s.may_lead(hay, first, pos);
+                self.number = numbers::next_run_where(hay, run.end, numbers, lead);
                 self.numbers_done = self.number.is_none();
             }
             consider(&self.anchored);
@@ -309,8 +324,7 @@ impl Cursor {
                     continue;
                 };
                 if self.anchored.as_ref().is_some_and(|(r, _)| r.start < at)
-                    || !hay[at].is_ascii_alphabetic()
-                    || at.checked_sub(1).is_some_and(|b| is_word(Some(hay[b])))
+                    || !word_start_letter(hay, at)
                 {
                     continue;
                 }
@@ -327,6 +341,11 @@ impl Cursor {
             }
         }
     }
+}
+
+/// Whether `hay[at]` is an ASCII letter that starts a word.
+fn word_start_letter(hay: &[u8], at: usize) -> bool {
+    hay[at].is_ascii_alphabetic() && !at.checked_sub(1).is_some_and(|b| is_word(Some(hay[b])))
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 //! classified per value and per column; the header row, when there is one, names the
 //! columns and its names count as keywords.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 
 use super::batch::{ObjectScan, Place};
+use super::delimited_records::DelimitedRecords;
 use super::engine::{looks_binary, Classifier};
 use super::findings::{ObjectReport, ObjectStatus, SkipReason};
 use super::format::SampleLimits;
@@ -24,8 +25,8 @@ impl Classifier {
         delimiter: u8,
         limits: &SampleLimits,
     ) -> Result<ObjectReport, ClassifyError> {
-        let mut buffered = BufReader::with_capacity(256 * 1024, reader);
-        let head = buffered.fill_buf().map_err(ClassifyError::Read)?;
+        let mut records = DelimitedRecords::new(reader, delimiter);
+        let head = records.head().map_err(ClassifyError::Read)?;
         if looks_binary(&head[..head.len().min(8192)]) {
             return Ok(ObjectReport::skipped(
                 SkipReason::UnsupportedType,
@@ -36,28 +37,18 @@ impl Classifier {
         // With CRLF line ends the csv crate places a record at the `\n` ending the line
         // before it (and on that line); the first line tells which ends the file uses.
         let crlf = memchr::memchr(b'\n', head).is_some_and(|i| i > 0 && head[i - 1] == b'\r');
-        let mut csv = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .buffer_capacity(64 * 1024)
-            .from_reader(buffered);
         let mut scan = ObjectScan::new(self);
-        let mut record = csv::ByteRecord::new();
         let mut names: Vec<String> = Vec::new();
         let mut columns: Vec<usize> = Vec::new();
         let mut first = true;
         let mut rows: u64 = 0;
         let mut status = ObjectStatus::Complete;
-        loop {
-            let more = csv.read_byte_record(&mut record).map_err(csv_error)?;
-            if !more {
-                break;
-            }
+        while records.read().map_err(ClassifyError::Read)? {
             if first {
                 first = false;
-                if self.is_header(&record) {
-                    names = header_names(&record);
+                let fields: Vec<&[u8]> = records.fields().collect();
+                if self.is_header(&fields) {
+                    names = header_names(&fields);
                     continue;
                 }
             }
@@ -66,12 +57,11 @@ impl Classifier {
                 break;
             }
             rows += 1;
-            let (line, offset) = match record.position() {
-                Some(p) if crlf && p.byte() > 0 => (p.line() + 1, p.byte() + 1),
-                Some(p) => (p.line(), p.byte()),
-                None => (0, 0),
+            let (line, offset) = match records.position() {
+                (line, byte) if crlf && byte > 0 => (line + 1, byte + 1),
+                position => position,
             };
-            for (i, value) in record.iter().enumerate() {
+            for (i, value) in records.fields().enumerate() {
                 while columns.len() <= i {
                     let n = columns.len();
                     let name = names
@@ -98,9 +88,9 @@ impl Classifier {
     }
 
     /// Whether a first record reads as a header row.
-    fn is_header(&self, record: &csv::ByteRecord) -> bool {
+    fn is_header(&self, record: &[&[u8]]) -> bool {
         let mut seen: Vec<&[u8]> = Vec::new();
-        for field in record.iter() {
+        for field in record {
             let name = field.trim_ascii();
             let plausible = !name.is_empty()
                 && name.len() <= MAX_HEADER_NAME
@@ -118,7 +108,7 @@ impl Classifier {
 }
 
 /// Header names, trimmed; an empty or repeated name becomes `column N`.
-fn header_names(record: &csv::ByteRecord) -> Vec<String> {
+fn header_names(record: &[&[u8]]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for (i, field) in record.iter().enumerate() {
         let name = String::from_utf8_lossy(field.trim_ascii()).into_owned();
@@ -129,13 +119,6 @@ fn header_names(record: &csv::ByteRecord) -> Vec<String> {
         }
     }
     names
-}
-
-fn csv_error(e: csv::Error) -> ClassifyError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(e) => ClassifyError::Read(e),
-        other => ClassifyError::Read(std::io::Error::other(format!("{other:?}"))),
-    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ mod columnar;
 mod credentials;
 mod decode;
 mod delimited;
+mod delimited_records;
 mod detector;
 mod engine;
 mod financial;

@@ -37,7 +37,59 @@ pub(crate) fn next_run(hay: &[u8], from: usize) -> Option<Range<usize>> {
 /// [`next_run`] and the number of digits in the run (its separators and brackets not
 /// counted), which tells at once whether any number detector can use it.
 pub(crate) fn next_run_digits(hay: &[u8], from: usize) -> Option<(Range<usize>, usize)> {
-    let first = from + hay.get(from..)?.iter().position(u8::is_ascii_digit)?;
+    next_run_first(hay, from).map(|(run, _, digits)| (run, digits))
+}
+
+/// The first number run at or after `from` that is a candidate: one with at least `min`
+/// digits or reaching the end of `hay` (when `min` is given), or whose first digit
+/// `lead` accepts. The runs passed over are most runs in logs and CSV (times, counts,
+/// amounts), so they are skipped here in one loop rather than one call each.
+pub(crate) fn next_run_where(
+    hay: &[u8],
+    mut from: usize,
+    min: Option<usize>,
+    lead: impl Fn(usize) -> bool,
+) -> Option<(Range<usize>, usize)> {
+    loop {
+        let (run, first, digits) = next_run_first(hay, from)?;
+        if min.is_some_and(|m| digits >= m || run.end == hay.len()) || lead(first) {
+            return Some((run, digits));
+        }
+        from = run.end;
+    }
+}
+
+/// The offset of the first ASCII digit at or after `from`. Eight bytes are tested at a
+/// time: prose between numbers is most of the bytes this looks at.
+fn first_digit(hay: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let rest = hay.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        // Each byte's low seven bits plus a bias sets its high bit when the byte is at
+        // least `0` (resp. past `9`); no sum carries into the next byte.
+        let low = word & !HIGH;
+        let from_zero = low + ONES * (0x80 - u64::from(b'0'));
+        let past_nine = low + ONES * (0x80 - u64::from(b'9') - 1);
+        let digits = from_zero & !past_nine & !word & HIGH;
+        if digits != 0 {
+            return Some(at + (digits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|i| at + i)
+}
+
+/// [`next_run_digits`] with the offset of the run's first digit (after its opening).
+fn next_run_first(hay: &[u8], from: usize) -> Option<(Range<usize>, usize, usize)> {
+    let first = first_digit(hay, from)?;
     // The opening, when it lies inside the searched range.
     let start = if first > from && matches!(hay[first - 1], b'(' | b'+') {
         first - 1
@@ -64,7 +116,7 @@ pub(crate) fn next_run_digits(hay: &[u8], from: usize) -> Option<(Range<usize>, 
     if hay.get(i) == Some(&b')') {
         i += 1;
     }
-    Some((start..i, digits))
+    Some((start..i, first, digits))
 }
 
 #[cfg(test)]
@@ -117,6 +169,34 @@ mod tests {
                 .collect();
             assert_eq!(&got, want, "{hay}");
         }
+    }
+
+    #[test]
+    fn first_digit_reads_eight_bytes_at_a_time_and_ignores_non_ascii() {
+        let mut hay = vec![b'x'; 40];
+        hay.extend_from_slice(&[0xB0, 0xB9, 0xFF, 0x2F, 0x3A, b'7']);
+        for from in 0..hay.len() {
+            let want = hay[from..]
+                .iter()
+                .position(u8::is_ascii_digit)
+                .map(|i| from + i);
+            assert_eq!(first_digit(&hay, from), want, "from {from}");
+        }
+        assert_eq!(first_digit(&hay, hay.len() + 1), None);
+    }
+
+    #[test]
+    fn runs_are_skipped_until_one_has_enough_digits_or_a_lead() {
+        let hay = b"at 10:24 id 12 card 4111 1111 1111 1111 ab7";
+        let long = next_run_where(hay, 0, Some(13), |_| false).map(|(r, d)| (&hay[r], d));
+        assert_eq!(long, Some((&b"4111 1111 1111 1111"[..], 16)));
+        let led = next_run_where(hay, 0, None, |first| first >= 2 && hay[first - 2] == b'i');
+        assert_eq!(led.map(|(r, _)| &hay[r]), None);
+        let led = next_run_where(hay, 0, None, |first| hay[first - 1] == b' ' && first >= 12);
+        assert_eq!(led.map(|(r, _)| &hay[r]), Some(&b"12"[..]));
+        // A run at the end of the bytes is a candidate whatever its length.
+        let end = next_run_where(b"v 1.2", 0, Some(13), |_| false);
+        assert_eq!(end.map(|(r, _)| r), Some(2..5));
     }
 
     /// The scan finds exactly the runs the regex finds, on random text dense in digits
