@@ -252,8 +252,13 @@ enum Kind {
 enum Slot {
     /// Detectors sharing one pattern, tried in order.
     Pattern(Vec<usize>),
-    /// A user's pattern.
-    Custom(usize),
+}
+
+/// Where the users' detectors' pass is in a window: the next place to search from, and a
+/// match already found beyond what has been reported.
+struct CustomCursor {
+    at: usize,
+    pending: Option<regex_automata::Match>,
 }
 
 /// The digit groups of a number run; runs of more groups than this spill to the heap.
@@ -283,6 +288,10 @@ pub struct Classifier {
     longest_keyword: usize,
     /// Every entry's `not_after` keywords, and the entries each belongs to.
     other_ids: Option<(AhoCorasick, Vec<Vec<usize>>)>,
+    /// Users' detectors (their patterns, and the entry of each): a pass of their own over
+    /// the same text, so a custom match never hides a managed detector's value at the same
+    /// place (Macie reports both a custom data identifier and a managed one).
+    custom: Option<(meta::Regex, Vec<usize>)>,
     allowed: HashSet<Vec<u8>>,
     phone_regions: Vec<PhoneRegion>,
     hasher: ValueHasher,
@@ -315,14 +324,27 @@ const LAZY_DFA_CACHE_BYTES: usize = 16 << 20;
 /// characters 10-11 ("{6")`, columns from 1), on one line: the multi-pattern builder's own message says
 /// only "error parsing pattern 0".
 pub(crate) fn check_custom_pattern(pattern: &str) -> Result<(), String> {
-    let Err(e) = build_regex(&[pattern]).map(drop) else {
-        return Ok(());
-    };
     let syntax = regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(pattern);
+    let e = match build_regex(&[pattern]) {
+        // A pattern that can match no characters (`a*`, `\b`, `x?`) would report empty
+        // values everywhere it matches: a detector must find at least one character.
+        Ok(_)
+            if syntax
+                .as_ref()
+                .is_ok_and(|hir| hir.properties().minimum_len() == Some(0)) =>
+        {
+            return Err(
+                "it can match the empty string; a detector must match at least one character"
+                    .into(),
+            );
+        }
+        Ok(_) => return Ok(()),
+        Err(e) => e,
+    };
     let (kind, span) = match &syntax {
         Err(regex_syntax::Error::Parse(p)) => (p.kind().to_string(), *p.span()),
         Err(regex_syntax::Error::Translate(t)) => (t.kind().to_string(), *t.span()),
@@ -382,9 +404,11 @@ impl Classifier {
         let mut phone_entry = None;
         let mut min_number_digits = usize::MAX;
         let mut seen_custom = HashSet::new();
+        let mut custom_patterns: Vec<&str> = Vec::new();
+        let mut custom_entries = Vec::new();
 
-        // Users' patterns first: at one position, the earlier pattern wins.
-        for (i, c) in config.custom.iter().enumerate() {
+        // Users' patterns, for their own pass; among them, the earlier wins at a position.
+        for c in &config.custom {
             if builtin.iter().any(|d| d.id == c.id) || !seen_custom.insert(c.id.clone()) {
                 return Err(ClassifyError::DuplicateDetector(c.id.clone()));
             }
@@ -396,9 +420,15 @@ impl Classifier {
                 continue;
             }
             entries.push(custom_entry(c, config.keyword_distance));
-            slots.push(Slot::Custom(entries.len() - 1));
-            patterns.push(config.custom[i].regex.as_str());
+            custom_entries.push(entries.len() - 1);
+            custom_patterns.push(c.regex.as_str());
         }
+        let custom = if custom_patterns.is_empty() {
+            None
+        } else {
+            let regex = build_regex(&custom_patterns).map_err(ClassifyError::Build)?;
+            Some((regex, custom_entries))
+        };
         for d in builtin.iter().copied().filter(|d| selected(d.id)) {
             entries.push(Entry {
                 id: d.id.to_string(),
@@ -456,7 +486,6 @@ impl Classifier {
                     .iter()
                     .find(|(id, _)| list.iter().any(|&e| entries[e].id == *id))
                     .map(|(_, offsets)| *offsets),
-                Slot::Custom(_) => None,
             })
             .collect();
         let searchers = Searchers::new(&patterns, &before_digits, &syntax_config(), build_regex)
@@ -464,10 +493,9 @@ impl Classifier {
         let mut opener_patterns = Vec::new();
         let mut opener_pids = Vec::new();
         for (id, opener) in super::credentials::LONG_VALUE_OPENERS {
-            let slot = slots.iter().position(|s| match s {
-                Slot::Pattern(list) => list.iter().any(|&e| entries[e].id == *id),
-                _ => false,
-            });
+            let slot = slots
+                .iter()
+                .position(|Slot::Pattern(list)| list.iter().any(|&e| entries[e].id == *id));
             if let Some(slot) = slot {
                 opener_patterns.push(*opener);
                 opener_pids.push(PatternID::must(slot));
@@ -537,6 +565,7 @@ impl Classifier {
             keyword_owners,
             longest_keyword,
             other_ids,
+            custom,
             allowed,
             phone_regions,
             hasher,
@@ -825,6 +854,12 @@ impl Classifier {
         let numbers = (self.min_number_digits != usize::MAX).then_some(self.min_number_digits);
         let mut pos = w.accept.start;
         let mut cursor = self.searchers.cursor();
+        // The users' detectors' pass runs beside, reporting its matches in text order
+        // with the managed ones (lines are counted forward).
+        let mut custom = CustomCursor {
+            at: w.accept.start,
+            pending: None,
+        };
         while pos < hay.len() {
             let (span, slot) = match cursor.next(&self.searchers, &self.regex, hay, pos, numbers) {
                 Some(Next::Pattern(span, id)) => (span, Some(id)),
@@ -834,14 +869,16 @@ impl Classifier {
             if span.start >= w.accept.end {
                 break;
             }
+            if w.can_defer && span.end == hay.len() && w.base + (span.start as u64) >= *resume {
+                // The value may go on past the buffer: decide in the next window.
+                self.custom_until(w, &mut custom, span.start);
+                w.deferred = Some(span.start);
+                return;
+            }
+            self.custom_until(w, &mut custom, span.start + 1);
             pos = span.end;
             if w.base + (span.start as u64) < *resume {
                 continue;
-            }
-            if w.can_defer && span.end == hay.len() {
-                // The value may go on past the buffer: decide in the next window.
-                w.deferred = Some(span.start);
-                return;
             }
             let next = match slot {
                 Some(id) => self.slot_candidate(w, id, span.clone()),
@@ -867,6 +904,8 @@ impl Classifier {
             pos = next.max(span.start + 1);
             *resume = w.base + pos as u64;
         }
+        let end = w.accept.end;
+        self.custom_until(w, &mut custom, end);
     }
 
     /// The first beginning of a long value (a private key block, a JWT) in the accepted
@@ -898,30 +937,50 @@ impl Classifier {
 
     /// Takes a candidate of pattern slot `id`; returns where the scan continues.
     fn slot_candidate(&self, w: &mut Window<'_, '_>, id: PatternID, span: Range<usize>) -> usize {
-        match &self.slots[id.as_usize()] {
-            Slot::Custom(entry) => {
-                let need = if self.entries[*entry].keywords.is_empty() {
-                    Need::Alone(Confidence::Medium)
-                } else {
-                    Need::Keyword
-                };
-                self.report(w, *entry, span.clone(), need);
-                span.end
+        let Slot::Pattern(list) = &self.slots[id.as_usize()];
+        self.pattern_candidate(w, id, list, span)
+    }
+
+    /// Reports the users' detectors' matches that start in `[cursor.at, end)`, in order;
+    /// the cursor keeps the next match found past `end` for the next call. A pattern that
+    /// matches the empty string is refused when the classifier is built; an empty match
+    /// here (a pattern like `a*` where no `a` is) is passed over.
+    fn custom_until(&self, w: &mut Window<'_, '_>, cursor: &mut CustomCursor, end: usize) {
+        let Some((regex, custom_entries)) = &self.custom else {
+            return;
+        };
+        while cursor.at < end {
+            let found = match cursor.pending.take() {
+                Some(m) => Some(m),
+                None => regex.search(&Input::new(w.hay).range(cursor.at..)),
+            };
+            let Some(m) = found else {
+                cursor.at = usize::MAX;
+                return;
+            };
+            if m.start() >= end {
+                cursor.pending = Some(m);
+                return;
             }
-            Slot::Pattern(list) => self.pattern_candidate(w, id, list, span),
+            if m.is_empty() {
+                cursor.at = m.start() + 1;
+                continue;
+            }
+            let entry = custom_entries[m.pattern().as_usize()];
+            let need = if self.entries[entry].keywords.is_empty() {
+                Need::Alone(Confidence::Medium)
+            } else {
+                Need::Keyword
+            };
+            self.report(w, entry, m.range(), need);
+            cursor.at = m.end();
         }
     }
 
     /// Whether a candidate of pattern slot `id` would be reported on its own: a detector's
     /// check passes, and its keyword is near when it needs one.
     fn would_report(&self, w: &Window<'_, '_>, id: PatternID, span: &Range<usize>) -> bool {
-        let list = match &self.slots[id.as_usize()] {
-            Slot::Custom(entry) => {
-                return self.entries[*entry].keywords.is_empty()
-                    || self.keyword_for(w, *entry, span);
-            }
-            Slot::Pattern(list) => list,
-        };
+        let Slot::Pattern(list) = &self.slots[id.as_usize()];
         let candidate = Candidate {
             hay: w.hay,
             span: span.clone(),
@@ -1840,6 +1899,71 @@ mod tests {
             ..ClassifyConfig::default()
         });
         assert!(matches!(bad, Err(ClassifyError::CustomPattern { id, .. }) if id == "broken"));
+    }
+
+    /// Scan trial (S7): a custom detector whose matches overlap managed detectors' values
+    /// reports its own, and the managed findings stay (it used to take the place).
+    #[test]
+    fn custom_detectors_never_hide_managed_findings() {
+        let custom = |id: &str, regex: &str| CustomDetector {
+            id: id.into(),
+            regex: regex.into(),
+            keywords: vec![],
+            max_distance: None,
+            category: Category::Personal,
+        };
+        let text = b"passport A12345678 ssn 536-90-4300 card 4539 5787 6362 1486\nDB_PASSWORD=Zt9#kq2LmV8pR\n";
+        let plain = classifier(ClassifyConfig::default()).classify_bytes(text);
+        let with_custom = classifier(ClassifyConfig {
+            custom: vec![
+                custom("letter_digits", "[A-Z][0-9]{8}"),
+                custom("dashed", "[0-9]{3}-[0-9]{2}-[0-9]{4}"),
+                custom("digits", "[0-9]+"),
+                custom("db_name", "DB_[A-Z]+"),
+            ],
+            ..ClassifyConfig::default()
+        })
+        .classify_bytes(text);
+        let ids = |r: &ObjectReport| -> Vec<String> {
+            let mut v: Vec<String> = r.findings.iter().map(|f| f.detector.clone()).collect();
+            v.sort();
+            v
+        };
+        for managed in ids(&plain) {
+            assert!(
+                ids(&with_custom).contains(&managed),
+                "{managed} lost: {:?}",
+                ids(&with_custom)
+            );
+        }
+        for id in ["letter_digits", "dashed", "digits", "db_name"] {
+            assert!(
+                ids(&with_custom).iter().any(|d| d == id),
+                "{id}: {:?}",
+                ids(&with_custom)
+            );
+        }
+        // Managed findings are the same, location for location.
+        let managed: Vec<_> = with_custom
+            .findings
+            .iter()
+            .filter(|f| ids(&plain).contains(&f.detector))
+            .collect();
+        assert_eq!(managed.len(), plain.findings.len());
+        for (a, b) in managed.iter().zip(&plain.findings) {
+            assert_eq!(a.detector, b.detector);
+            assert_eq!(a.locations, b.locations);
+        }
+    }
+
+    /// Scan trial (S8): a pattern that can match no characters is refused.
+    #[test]
+    fn custom_patterns_that_match_the_empty_string_are_refused() {
+        for pattern in ["", "a*", "x?", r"\b", "(?:ab)*", "^"] {
+            let e = check_custom_pattern(pattern).unwrap_err();
+            assert!(e.contains("empty string"), "{pattern}: {e}");
+        }
+        assert!(check_custom_pattern("a+").is_ok());
     }
 
     /// The parser's reason and position, not the builder's "error parsing pattern 0".
