@@ -161,7 +161,7 @@ pub async fn run(
     if incremental && gaps.is_empty() && nothing_changed(report) {
         eprintln!(
             "nothing changed since the last completed scan: {} object(s) unchanged, none new, changed or deleted",
-            report.totals.sums.objects_not_selected
+            report.totals.sums.objects_carried
         );
     }
     eprintln!("reports: {folder}");
@@ -185,13 +185,14 @@ fn incomplete(reason: &str) -> ExitCode {
 
 /// An incremental scan that found every object unchanged: nothing classified, skipped
 /// or deleted, and at least one object compared.
+/// Every object seen is unchanged (its result carried forward, a carried skip included)
+/// and none was deleted.
 fn nothing_changed(report: &ScanReport) -> bool {
     let t = &report.totals.sums;
     t.objects_seen > 0
         && t.objects_classified == 0
-        && t.objects_skipped == 0
         && t.objects_deleted == 0
-        && t.objects_not_selected == t.objects_seen
+        && t.objects_carried == t.objects_seen
 }
 
 fn print_summary(report: &ScanReport, folder: &str, index: Option<&ScanIndex>) {
@@ -285,6 +286,13 @@ fn summary_line(t: &s3connector::scan::report::Totals) -> String {
     } else {
         String::new()
     };
+    // Objects cut at a sampling limit (read now or carried forward): their findings cover
+    // only what was read.
+    let partial = if t.sums.objects_partial > 0 {
+        format!(" ({} read in part only)", t.sums.objects_partial)
+    } else {
+        String::new()
+    };
     let excluded = if t.sums.objects_excluded_by_type > 0 {
         let kinds: Vec<String> = t
             .sums
@@ -301,7 +309,7 @@ fn summary_line(t: &s3connector::scan::report::Totals) -> String {
         String::new()
     };
     format!(
-        "{} bucket(s), {} object(s) seen{excluded}, {} classified, {} skipped, {} not selected, {} deleted{carried}; {} finding(s) (a detector in an object, one row each in findings.csv) holding {} occurrence(s)",
+        "{} bucket(s), {} object(s) seen{excluded}, {} classified{partial}, {} skipped, {} not selected, {} deleted{carried}; {} finding(s) (a detector in an object, one row each in findings.csv) holding {} occurrence(s)",
         t.buckets,
         t.sums.objects_seen,
         t.sums.objects_classified,

@@ -153,6 +153,8 @@ impl BucketTotals {
                     .or_default() += 1;
                 return;
             }
+            // Carried forward: not read now, but a partial result is still partial.
+            ObjectStatus::Partial if o.carried_from.is_some() => t.objects_partial += 1,
             _ if o.carried_from.is_some() => {}
             ObjectStatus::Partial => {
                 t.objects_classified += 1;

@@ -827,7 +827,8 @@ pub struct BucketTotals {
     pub excluded_by_type: BTreeMap<String, u64>,
     /// Objects classified (COMPLETE or PARTIAL).
     pub objects_classified: u64,
-    /// Objects read in part.
+    /// Objects read in part (cut at a sampling limit), carried forward ones included: their
+    /// findings cover only what was read.
     pub objects_partial: u64,
     /// Objects skipped.
     pub objects_skipped: u64,

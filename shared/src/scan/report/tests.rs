@@ -200,6 +200,14 @@ fn findings_count_rows_occurrences_count_matches_and_carried_objects_are_not_cla
     assert_eq!(t.occurrences_by_detector["credit_card"], 2);
     assert_eq!(t.objects_with_findings, 2);
     assert_eq!(t.sensitivity, Sensitivity::High);
+    assert_eq!(t.objects_partial, 0);
+    // Scan trial S10: a carried PARTIAL object is still read in part only.
+    b.objects[1].status = ObjectStatus::Partial;
+    b.compute_totals();
+    assert_eq!(
+        (b.totals.objects_partial, b.totals.objects_classified),
+        (1, 1)
+    );
     // Only clean objects carried: the bucket is known clean, not unknown.
     b.objects.retain(|o| o.metadata.key == "clean.txt");
     b.compute_totals();
