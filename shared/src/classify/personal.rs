@@ -11,7 +11,13 @@ use super::detector::{
 /// A date as people write one: numeric (year first, or day and month first in either
 /// order), or with the month's English name or abbreviation, the day before or after it.
 const DATE: &str = concat!(
-    r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}",
+    // ISO dates, with the time a serializer adds to a date of birth column
+    // (`1971-09-03T00:00:00Z`, `...T00:00:00.000+00:00`, `1971-09-03 00:00:00`).
+    r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}",
+    r"(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:[Zz]|[+\-][0-9]{2}:?[0-9]{2})?)?",
+    r"|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}",
+    // Oracle's default DD-MON-RR (`03-SEP-71`).
+    r"|[0-9]{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-[0-9]{2}",
     r"|[0-9]{1,2}(?i:st|nd|rd|th)?(?:[ \-/.]|(?i: of ))",
     r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t|tember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)",
     r"\.?,?[ \-/.][0-9]{4}",
@@ -112,7 +118,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "date_of_birth",
         category: Category::Personal,
-        description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985)",
+        description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985), an ISO date with a time (1971-09-03T00:00:00Z: the date is the value) or Oracle's DD-MON-RR (03-SEP-71); the keyword names the first date after it on its line",
         keywords: &["dob", "date of birth", "birth date", "birthdate", "birthday", "born", "d.o.b", "geburtsdatum", "fecha de nacimiento", "date de naissance"],
         rule: Rule::Pattern {
             regex: DATE,
@@ -524,7 +530,17 @@ fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
 /// A plausible birth date: a real date from 1900 to today, day-first or month-first when
 /// numeric (either reading will do), the month named in English or abbreviated.
 fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
-    let text = std::str::from_utf8(c.bytes()).ok()?;
+    let whole = std::str::from_utf8(c.bytes()).ok()?;
+    // The date alone: a time after it is not part of the value.
+    let text = match whole.find(':') {
+        Some(colon) => whole[..colon]
+            .trim_end_matches(|ch: char| ch.is_ascii_digit())
+            .trim_end_matches(['T', 't', ' ']),
+        None => whole,
+    };
+    if after_another_date(c) {
+        return None;
+    }
     let mut numbers: Vec<u32> = Vec::with_capacity(3);
     let mut month: Option<u32> = None;
     for token in text
@@ -539,12 +555,59 @@ fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
         }
     }
     let real = match (month, numbers.as_slice()) {
-        (Some(m), &[d, y]) => born(y, m, d),
+        (Some(m), &[d, y]) => born(full_year(y), m, d),
         (None, &[y, m, d]) if y >= 1000 => born(y, m, d),
         (None, &[a, b, y]) => born(y, b, a) || born(y, a, b),
         _ => false,
     };
-    real.then(|| Verdict::whole(c, Need::Keyword))
+    real.then(|| Verdict {
+        span: 0..text.len(),
+        need: Need::Keyword,
+    })
+}
+
+/// A two-digit year as Oracle's `RR` reads it for a birth date: this century when that is
+/// not in the future, else the last.
+fn full_year(year: u32) -> u32 {
+    if year >= 100 {
+        return year;
+    }
+    let this_year =
+        u32::try_from(chrono::Datelike::year(&chrono::Utc::now().date_naive())).unwrap_or(2000);
+    if 2000 + year <= this_year {
+        2000 + year
+    } else {
+        1900 + year
+    }
+}
+
+/// Words that name a birth date: a date after one of them is read as one even when another
+/// date comes before (`DOB 1985-03-12 (born 12/03/1985)`).
+const BIRTH_WORDS: [&str; 5] = ["birth", "born", "dob", "nacimiento", "naissance"];
+
+/// Whether another date comes before the candidate on its line, within the keyword
+/// distance, with no birth word between them: `DOB: 1985-03-12, hired 2010-04-01` holds
+/// one date of birth, not two (the keyword names the first date after it).
+fn after_another_date(c: &Candidate<'_>) -> bool {
+    let before = c.preceding(super::DEFAULT_KEYWORD_DISTANCE);
+    let line = match before.iter().rposition(|&b| b == b'\n') {
+        Some(i) => &before[i + 1..],
+        None => before,
+    };
+    let Some(end) = last_date_end(line) else {
+        return false;
+    };
+    let between = String::from_utf8_lossy(&line[end..]).to_ascii_lowercase();
+    !BIRTH_WORDS.iter().any(|w| between.contains(w))
+}
+
+/// Where the last date in `text` (the date of birth pattern's shapes) ends.
+fn last_date_end(text: &[u8]) -> Option<usize> {
+    static DATE_LIKE: std::sync::LazyLock<regex_automata::meta::Regex> =
+        std::sync::LazyLock::new(|| {
+            regex_automata::meta::Regex::new(DATE).expect("the date pattern compiles")
+        });
+    DATE_LIKE.find_iter(text).last().map(|m| m.end())
 }
 
 /// The month (1-12) an English month name or its three-letter abbreviation names.
@@ -976,6 +1039,53 @@ mod tests {
         assert_finds("date_of_birth", "born on 23/07/1985", "23/07/1985");
         assert_clean("date_of_birth", "shipped 1985-07-23");
         assert_clean("date_of_birth", "DOB: 1985-02-30");
+    }
+
+    /// Scan trial S2: a date of birth serialized as a date-time, and Oracle's DD-MON-RR,
+    /// are found (the date alone is the value).
+    #[test]
+    fn date_of_birth_as_date_time_and_two_digit_year() {
+        for (text, value) in [
+            (r#"{"birthDate":"1971-09-03T00:00:00Z"}"#, "1971-09-03"),
+            (
+                r#"{"dateOfBirth":"1971-09-03T00:00:00.000+00:00"}"#,
+                "1971-09-03",
+            ),
+            ("DOB: 1971-09-03T00:00:00", "1971-09-03"),
+            ("DOB: 1971-09-03 00:00:00", "1971-09-03"),
+            ("DOB 03-SEP-71", "03-SEP-71"),
+        ] {
+            assert_finds("date_of_birth", text, value);
+        }
+        assert_clean("date_of_birth", "DOB: 1971-09-31T00:00:00Z");
+        assert_clean("date_of_birth", "created 1971-09-03T00:00:00Z");
+    }
+
+    /// Scan trial S1: a birth keyword names the first date after it; later dates on the
+    /// line (hired, last visit) are not dates of birth unless a birth word comes again.
+    #[test]
+    fn only_the_date_after_the_birth_keyword_is_a_date_of_birth() {
+        let r = super::super::tests::shared()
+            .classify_bytes(b"Patient DOB: 1985-03-12, hired 2010-04-01, visit 2020-01-02\n");
+        let dob: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| f.detector == "date_of_birth")
+            .collect();
+        assert_eq!(dob.len(), 1);
+        assert_eq!(dob[0].count, 1);
+        assert_eq!(dob[0].locations[0].column, 14);
+        assert_finds(
+            "date_of_birth",
+            "DOB 1985-03-12 (born 12/03/1985)",
+            "12/03/1985",
+        );
+        // The next line's date is its own.
+        assert_finds(
+            "date_of_birth",
+            "visit 2020-01-02\nDOB: 1985-03-12",
+            "1985-03-12",
+        );
     }
 
     /// The finding's confidence for `id` in `text`, if any.
