@@ -560,7 +560,7 @@ fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
         (None, &[a, b, y]) => born(y, b, a) || born(y, a, b),
         _ => false,
     };
-    real.then(|| Verdict {
+    real.then_some(Verdict {
         span: 0..text.len(),
         need: Need::Keyword,
     })
