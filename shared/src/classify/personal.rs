@@ -26,12 +26,12 @@ const DATE: &str = concat!(
 );
 
 /// Shared pattern of the letter-prefixed passport and licence numbers.
-const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,13}\b";
+const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,14}\b";
 
 const PASSPORT_DESCRIPTION: &str =
-    "US passport number: 9 digits, or a letter and 8 digits, next to a passport keyword";
+    "US passport number: 9 digits (alone or in groups of three), or a letter and 8 digits, next to a passport keyword";
 
-const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-13 digits or 7-13 digits, the states' mixed formats (Washington WDL and 9 characters or its legacy name code SMITHJA123AB, Iowa 123AB4567, New Hampshire 12ABC34567, North Dakota ABC123456, Missouri A123456R, Kansas K12-34-5678), also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
+const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-14 digits or 7-13 digits, the states' mixed formats (Washington WDL and 9 characters or its legacy name code SMITHJA123AB, Iowa 123AB4567, New Hampshire 12ABC34567, North Dakota ABC123456, Missouri A123456R, Kansas K12-34-5678, New Jersey A1234 56789 01234), also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
 
 /// The state licence formats that mix letters and digits other than [`LETTERS_DIGITS`]
 /// (AAMVA's DL/ID card design standard, annex of state number formats): Washington's
@@ -46,6 +46,8 @@ const LICENCE_STATE_FORMATS: &str = concat!(
     r"|\b[A-Z]{3}[0-9]{6}\b",
     r"|\b[A-Z][0-9]{5,9}R\b",
     r"|\bK[0-9]{2}-[0-9]{2}-[0-9]{4}\b",
+    // New Jersey as printed: a letter and 14 digits in groups of 4, 5 and 5.
+    r"|\b[A-Z][0-9]{4} [0-9]{5} [0-9]{5}\b",
 );
 
 const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
@@ -59,6 +61,9 @@ const LICENCE_KEYWORDS: &[&str] = &[
     "driving license",
     "dl#",
     "dl no",
+    "operator license",
+    "operator's license",
+    "operator licence",
     "license number",
     "licence number",
     "dln",
@@ -649,8 +654,9 @@ fn passport_letter(c: &Candidate<'_>) -> Option<Verdict> {
     (b.len() == 9 && b[1].is_ascii_digit()).then(|| Verdict::whole(c, Need::Keyword))
 }
 
+/// 9 digits, alone or printed in groups of three (`488 839 667`).
 fn passport_digits(d: &Digits<'_>) -> Option<Need> {
-    (d.plain() && d.digits.len() == 9).then_some(Need::Keyword)
+    ((d.plain() || d.layout_is(&[3, 3, 3])) && d.digits.len() == 9).then_some(Need::Keyword)
 }
 
 fn licence_letters(c: &Candidate<'_>) -> Option<Verdict> {
@@ -1275,6 +1281,12 @@ mod tests {
     fn passport_and_licence_need_their_keywords() {
         assert_finds("us_passport", "Passport No: 912803456", "912803456");
         assert_finds("us_passport", "passport A12345678", "A12345678");
+        assert_finds("us_passport", "Passport Number: 488 839 667", "488 839 667");
+        assert_finds(
+            "us_drivers_license",
+            "Operator license: 823456781",
+            "823456781",
+        );
         assert_clean("us_passport", "invoice 912803456");
         assert_finds(
             "us_drivers_license",
@@ -1310,6 +1322,8 @@ mod tests {
             "ABC123456",
             "A123456R",
             "K12-34-5678",
+            "A12345678901234",
+            "A1234 56789 01234",
         ] {
             assert_finds(
                 "us_drivers_license",
