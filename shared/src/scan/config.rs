@@ -521,6 +521,14 @@ impl ScanConfig {
                 ));
             }
         }
+        if self.detectors.managed.as_ref().is_some_and(Vec::is_empty)
+            && self.detectors.custom.is_empty()
+        {
+            return Err(ScanConfigError::new(
+                "detectors.managed",
+                "is empty and there is no custom detector: the scan would find nothing; leave managed out to run every managed detector",
+            ));
+        }
         let mut ids = BTreeSet::new();
         for (i, d) in self.detectors.custom.iter().enumerate() {
             if !ids.insert(d.id.as_str()) {
@@ -529,6 +537,34 @@ impl ScanConfig {
                     format!("{:?} is used twice", d.id),
                 ));
             }
+            // Ids appear in CSV columns, OCSF and file names: one word, as managed ids are.
+            let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+            if d.id.is_empty() || d.id.len() > 64 || !d.id.chars().all(word) {
+                return Err(ScanConfigError::new(
+                    format!("detectors.custom[{i}].id"),
+                    format!(
+                        "{:?} must be 1 to 64 letters, digits, '_' or '-' (it names the finding in every report)",
+                        d.id
+                    ),
+                ));
+            }
+            if let Some(j) = d.keywords.iter().position(|k| k.trim().is_empty()) {
+                return Err(ScanConfigError::new(
+                    format!("detectors.custom[{i}].keywords[{j}]"),
+                    "is empty: a keyword is a word or phrase that must be near a match",
+                ));
+            }
+        }
+        if let Some(i) = self
+            .detectors
+            .allow_list
+            .iter()
+            .position(|v| v.trim().is_empty())
+        {
+            return Err(ScanConfigError::new(
+                format!("detectors.allow_list[{i}]"),
+                "is empty: an allow-list entry is a value never to report",
+            ));
         }
         // The classifier compiles the detectors: an unknown id or a bad regex fails here.
         crate::classify::Classifier::new(self.classify_config(None)).map_err(|e| {
@@ -723,6 +759,28 @@ mod tests {
 
         let e = err(json!({"file_types": {"include": [".csv"]}}));
         assert_eq!(e.field, "file_types[0]");
+
+        // Scan trial S9: configurations that would silently find nothing or name findings
+        // badly.
+        let e = err(json!({"detectors": {"managed": []}}));
+        assert_eq!(e.field, "detectors.managed");
+        let e = err(json!({"detectors": {"custom": [{"id": "Emp Id!", "regex": "EMP-[0-9]+"}]}}));
+        assert_eq!(e.field, "detectors.custom[0].id");
+        let e = err(
+            json!({"detectors": {"custom": [{"id": "emp", "regex": "EMP-[0-9]+", "keywords": ["employee", " "]}]}}),
+        );
+        assert_eq!(e.field, "detectors.custom[0].keywords[1]");
+        let e = err(json!({"detectors": {"allow_list": ["123", ""]}}));
+        assert_eq!(e.field, "detectors.allow_list[1]");
+        let e = err(json!({"detectors": {"custom": [{"id": "any", "regex": "a*"}]}}));
+        assert_eq!(e.field, "detectors.custom[0].regex");
+        assert!(e.rule.contains("empty string"), "{e}");
+        // Managed detectors off, a custom one on: a valid scan.
+        assert!(ScanConfig::from_value(
+            json!({"detectors": {"managed": [], "custom": [{"id": "emp", "regex": "EMP-[0-9]+"}]}})
+        )
+        .and_then(|c| c.validate().map(|()| c))
+        .is_ok());
 
         let e = err(json!({"reports": {"inline_objects_max": 3_000_000}}));
         assert_eq!(e.field, "reports.inline_objects_max");
