@@ -122,8 +122,9 @@ pub struct ClassifyConfig {
     /// HMAC key for digests; a random per-run key when unset.
     #[serde(skip)]
     pub hmac_key: Option<String>,
-    /// Decompression limits for compressed objects (the settings ingest reads, see
-    /// [`crate::ingest::bomb_limits`]).
+    /// Decompression limits for compressed objects: the defaults, or what the caller read
+    /// from the settings ingest reads (`S3CONNECTOR_MAX_COMPRESSION_RATIO`...; the CLI
+    /// does).
     #[serde(skip)]
     pub bomb: crate::object::BombLimits,
     /// Bytes read per window.
