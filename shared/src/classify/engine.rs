@@ -1020,8 +1020,11 @@ impl Classifier {
             if value.start > span.start && self.credential_at(w, value.start) {
                 return value.start;
             }
+            // A value may run past its candidate (an IBAN wrapped onto the next line): the
+            // scan goes on after the value.
+            let value_end = value.end;
             if self.report(w, entry, value, verdict.need) {
-                return span.end;
+                return span.end.max(value_end);
             }
         }
         // A rejected assignment whose value is another credential (a private key block

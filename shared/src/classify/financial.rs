@@ -19,7 +19,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "iban",
         category: Category::Financial,
-        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97, compact or grouped by spaces or hyphens; written in lower case only with a keyword",
+        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97, compact or grouped by spaces or hyphens; written in lower case, or in groups wrapped onto the next line, only with a keyword",
         keywords: &["iban", "account", "bank"],
         rule: Rule::Pattern {
             regex: r"\b[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]{4}){2,7}(?:[ \-]?[A-Za-z0-9]{1,3})?\b",
@@ -212,6 +212,9 @@ fn iban(c: &Candidate<'_>) -> Option<Verdict> {
             break;
         }
     }
+    if compact.len() < want && separator.is_some() {
+        return wrapped_iban(c, separator, compact, want);
+    }
     // The value must stop at a group edge: the end of the candidate or a separator.
     if compact.len() != want || !matches!(bytes.get(end), None | Some(b' ' | b'-')) {
         return None;
@@ -219,6 +222,60 @@ fn iban(c: &Candidate<'_>) -> Option<Verdict> {
     let rearranged = compact[4..].iter().chain(&compact[..4]).copied();
     let need = Need::Alone(Confidence::High).keyword_if_lower_case(&bytes[..end]);
     (mod97(rearranged)? == 1).then_some(Verdict { span: 0..end, need })
+}
+
+/// An IBAN printed in groups and wrapped onto the next line (an e-mail or invoice body:
+/// `IBAN: GB82 WEST 1234` then `5698 7654 32`): the candidate ends with a whole group of
+/// four at a line break, and the groups after the break (indentation and `>` quote marks
+/// skipped) complete the country's length at a group edge. Read with a keyword only: a
+/// join of two lines is a guess the check digits confirm.
+fn wrapped_iban(
+    c: &Candidate<'_>,
+    separator: Option<u8>,
+    mut compact: Vec<u8>,
+    want: usize,
+) -> Option<Verdict> {
+    let bytes = c.bytes();
+    let last_group = bytes
+        .iter()
+        .rev()
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    if last_group != 4 {
+        return None;
+    }
+    let rest = &c.hay[c.span.end..];
+    let mut i = match rest {
+        [b'\r', b'\n', ..] => 2,
+        [b'\n', ..] => 1,
+        _ => return None,
+    };
+    while rest
+        .get(i)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'>'))
+    {
+        i += 1;
+    }
+    let mut group = 0;
+    while compact.len() < want {
+        match rest.get(i) {
+            Some(b) if b.is_ascii_alphanumeric() && group < 4 => {
+                compact.push(b.to_ascii_uppercase());
+                group += 1;
+            }
+            Some(&b) if Some(b) == separator && group == 4 => group = 0,
+            _ => return None,
+        }
+        i += 1;
+    }
+    if rest.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+        return None;
+    }
+    let rearranged = compact[4..].iter().chain(&compact[..4]).copied();
+    (mod97(rearranged)? == 1).then_some(Verdict {
+        span: 0..bytes.len() + i,
+        need: Need::Keyword,
+    })
 }
 
 /// Whether a BIC's country code (positions 5-6) names a country or territory: ISO 9362
@@ -446,6 +503,40 @@ mod tests {
         assert_clean("iban", "IBAN: DE44 5001 0517 5407 3249 3"); // too short for DE
         assert_clean("iban", "IBAN: QQ44 5001 0517 5407 3249 31"); // no such country
         assert_clean("iban", "IBAN GB82 WEST 1234 5698 7654 32"); // documented example
+    }
+
+    /// An IBAN printed in groups and wrapped onto the next line is one value, with a
+    /// keyword; the next line must complete it at a group edge, and the check digits hold.
+    #[test]
+    fn iban_wrapped_onto_the_next_line_is_found_with_a_keyword() {
+        for (text, value) in [
+            (
+                "IBAN: DE44 5001 0517\n5407 3249 31",
+                "DE44 5001 0517\n5407 3249 31",
+            ),
+            (
+                "IBAN: DE44 5001 0517 5407\r\n> 3249 31 thanks",
+                "DE44 5001 0517 5407\r\n> 3249 31",
+            ),
+            (
+                "Bank account (IBAN) FR76 3000 6000 0112\n   3456 7890 189",
+                "FR76 3000 6000 0112\n   3456 7890 189",
+            ),
+        ] {
+            assert_finds("iban", text, value);
+        }
+        for text in [
+            "ref DE44 5001 0517\n5407 3249 31",
+            "IBAN: DE44 5001 0517\n5407 3249 32",
+            "IBAN: DE44 5001 0517\n5407 3249 3100",
+            "IBAN: DE44 5001 051\n75407 3249 31",
+        ] {
+            assert_clean("iban", text);
+        }
+        // The scan goes on after the wrapped value: its second line is not read again.
+        let r =
+            super::super::tests::shared().classify_bytes(b"IBAN: DE44 5001 0517\n5407 3249 31\n");
+        assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
     }
 
     /// Real BICs of countries without IBANs (python-stdnum's BIC test list): Algeria,
