@@ -248,11 +248,9 @@ enum Kind {
     Custom,
 }
 
-/// What a pattern slot of the pass stands for.
-enum Slot {
-    /// Detectors sharing one pattern, tried in order.
-    Pattern(Vec<usize>),
-}
+/// A pattern slot of the pass: the entries of the detectors sharing its pattern, tried in
+/// order.
+type Slot = Vec<usize>;
 
 /// Where the users' detectors' pass is in a window: the next place to search from, and a
 /// match already found beyond what has been reported.
@@ -450,10 +448,7 @@ impl Classifier {
                     let shared = slots
                         .iter_mut()
                         .zip(&patterns)
-                        .find_map(|(slot, p)| match slot {
-                            Slot::Pattern(list) if *p == regex => Some(list),
-                            _ => None,
-                        });
+                        .find_map(|(list, p)| (*p == regex).then_some(list));
                     match shared {
                         Some(list) => list.push(index),
                         None => {
@@ -464,7 +459,7 @@ impl Classifier {
                                 assignment_slot = Some(PatternID::must(patterns.len()));
                             }
                             patterns.push(regex);
-                            slots.push(Slot::Pattern(vec![index]));
+                            slots.push(vec![index]);
                         }
                     }
                 }
@@ -481,11 +476,11 @@ impl Classifier {
         let regex = build_regex(&patterns).map_err(ClassifyError::Build)?;
         let before_digits: Vec<Option<&'static [usize]>> = slots
             .iter()
-            .map(|slot| match slot {
-                Slot::Pattern(list) => BEFORE_DIGITS
+            .map(|list| {
+                BEFORE_DIGITS
                     .iter()
                     .find(|(id, _)| list.iter().any(|&e| entries[e].id == *id))
-                    .map(|(_, offsets)| *offsets),
+                    .map(|(_, offsets)| *offsets)
             })
             .collect();
         let searchers = Searchers::new(&patterns, &before_digits, &syntax_config(), build_regex)
@@ -495,7 +490,7 @@ impl Classifier {
         for (id, opener) in super::credentials::LONG_VALUE_OPENERS {
             let slot = slots
                 .iter()
-                .position(|Slot::Pattern(list)| list.iter().any(|&e| entries[e].id == *id));
+                .position(|list| list.iter().any(|&e| entries[e].id == *id));
             if let Some(slot) = slot {
                 opener_patterns.push(*opener);
                 opener_pids.push(PatternID::must(slot));
@@ -881,7 +876,7 @@ impl Classifier {
                 continue;
             }
             let next = match slot {
-                Some(id) => self.slot_candidate(w, id, span.clone()),
+                Some(id) => self.pattern_candidate(w, id, span.clone()),
                 None => match cursor.pattern_inside(hay, &span) {
                     // A value inside the run (`count 3 192.168.1.10`) that is reported on
                     // its own: the run ends before it, and the value is taken next.
@@ -893,7 +888,7 @@ impl Classifier {
                         if head_end > span.start {
                             self.number_run(w, span.start..head_end);
                         }
-                        self.slot_candidate(w, id, inner)
+                        self.pattern_candidate(w, id, inner)
                     }
                     _ => {
                         self.number_run(w, span.clone());
@@ -935,12 +930,6 @@ impl Classifier {
         None
     }
 
-    /// Takes a candidate of pattern slot `id`; returns where the scan continues.
-    fn slot_candidate(&self, w: &mut Window<'_, '_>, id: PatternID, span: Range<usize>) -> usize {
-        let Slot::Pattern(list) = &self.slots[id.as_usize()];
-        self.pattern_candidate(w, id, list, span)
-    }
-
     /// Reports the users' detectors' matches that start in `[cursor.at, end)`, in order;
     /// the cursor keeps the next match found past `end` for the next call. A pattern that
     /// matches the empty string is refused when the classifier is built; an empty match
@@ -980,7 +969,7 @@ impl Classifier {
     /// Whether a candidate of pattern slot `id` would be reported on its own: a detector's
     /// check passes, and its keyword is near when it needs one.
     fn would_report(&self, w: &Window<'_, '_>, id: PatternID, span: &Range<usize>) -> bool {
-        let Slot::Pattern(list) = &self.slots[id.as_usize()];
+        let list = &self.slots[id.as_usize()];
         let candidate = Candidate {
             hay: w.hay,
             span: span.clone(),
@@ -997,7 +986,8 @@ impl Classifier {
         })
     }
 
-    /// Tries the detectors sharing a pattern in order; the first reported wins. Returns
+    /// Takes a candidate of pattern slot `id`: tries the detectors sharing its pattern in
+    /// order; the first reported wins. Returns
     /// where the scan continues: after the candidate, or at the value when a credential
     /// pattern also matches there (so `"token": "ghp_..."` is a GitHub token, not a
     /// generic secret).
@@ -1005,9 +995,9 @@ impl Classifier {
         &self,
         w: &mut Window<'_, '_>,
         id: PatternID,
-        list: &[usize],
         span: Range<usize>,
     ) -> usize {
+        let list = &self.slots[id.as_usize()];
         let candidate = Candidate {
             hay: w.hay,
             span: span.clone(),

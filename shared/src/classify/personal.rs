@@ -124,7 +124,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         id: "date_of_birth",
         category: Category::Personal,
         description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985), an ISO date with a time (1971-09-03T00:00:00Z: the date is the value) or Oracle's DD-MON-RR (03-SEP-71); the keyword names the first date after it on its line",
-        keywords: &["dob", "date of birth", "birth date", "birthdate", "birthday", "born", "d.o.b", "geburtsdatum", "fecha de nacimiento", "date de naissance"],
+        keywords: BIRTH_KEYWORDS,
         rule: Rule::Pattern {
             regex: DATE,
             check: date_of_birth,
@@ -586,9 +586,20 @@ fn full_year(year: u32) -> u32 {
     }
 }
 
-/// Words that name a birth date: a date after one of them is read as one even when another
-/// date comes before (`DOB 1985-03-12 (born 12/03/1985)`).
-const BIRTH_WORDS: [&str; 5] = ["birth", "born", "dob", "nacimiento", "naissance"];
+/// The date of birth detector's keywords. A date after one of them is read as a date of
+/// birth even when another date comes before (`DOB 1985-03-12 (born 12/03/1985)`).
+const BIRTH_KEYWORDS: &[&str] = &[
+    "dob",
+    "date of birth",
+    "birth date",
+    "birthdate",
+    "birthday",
+    "born",
+    "d.o.b",
+    "geburtsdatum",
+    "fecha de nacimiento",
+    "date de naissance",
+];
 
 /// Whether another date comes before the candidate on its line, within the keyword
 /// distance, with no birth word between them: `DOB: 1985-03-12, hired 2010-04-01` holds
@@ -602,8 +613,10 @@ fn after_another_date(c: &Candidate<'_>) -> bool {
     let Some(end) = last_date_end(line) else {
         return false;
     };
-    let between = String::from_utf8_lossy(&line[end..]).to_ascii_lowercase();
-    !BIRTH_WORDS.iter().any(|w| between.contains(w))
+    let between = line[end..].to_ascii_lowercase();
+    !BIRTH_KEYWORDS
+        .iter()
+        .any(|k| memchr::memmem::find(&between, k.as_bytes()).is_some())
 }
 
 /// Where the last date in `text` (the date of birth pattern's shapes) ends.

@@ -299,16 +299,14 @@ impl VpcFlowFormat {
         if !line.first().is_some_and(u8::is_ascii_lowercase) {
             return false;
         }
+        // The first word alone first: this runs on every record line.
+        let first = line.split(|b| *b == b' ').next().unwrap_or_default();
+        if !std::str::from_utf8(first).is_ok_and(is_known_field) {
+            return false;
+        }
         let Ok(text) = std::str::from_utf8(line) else {
             return false;
         };
-        if !text
-            .split_ascii_whitespace()
-            .next()
-            .is_some_and(is_known_field)
-        {
-            return false;
-        }
         match VpcFlowHeader::parse(text) {
             Some(header) => {
                 self.header = Some(Arc::new(header));

@@ -274,6 +274,15 @@ mod tests {
         )
     }
 
+    /// The bytes of the unit report file `rel` of scan `s`.
+    async fn unit_file(ctx: &ScanContext, rel: &str) -> Vec<u8> {
+        ctx.store
+            .get(&unit_file_key("s", rel))
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
     /// Stores `report` as part file `slice` of `unit` in scan `s`.
     async fn put_part(ctx: &ScanContext, unit: &Unit, slice: u32, report: BucketPart) {
         let record = Part {
@@ -336,11 +345,7 @@ mod tests {
             objects + parts.iter().map(|p| p.deleted.len()).sum::<usize>()
         );
 
-        let read = |rel: String| {
-            let store = ctx.store.clone();
-            async move { store.get(&unit_file_key("s", &rel)).await.unwrap().unwrap() }
-        };
-        let json = read(share.files.json.clone()).await;
+        let json = unit_file(&ctx, &share.files.json).await;
         let file: UnitReportFile = serde_json::from_slice(&json).unwrap();
         assert_eq!(file.unit_id, unit.id);
         assert_eq!(file.bucket, "acme-hr-exports");
@@ -348,10 +353,10 @@ mod tests {
         assert_eq!(slices, [0, 2]);
         assert_eq!(file.slices[1].objects, kept[1]);
         assert_eq!(file.slices[1].deleted, parts[1].deleted);
-        let csv = read(share.files.findings_csv.clone()).await;
+        let csv = unit_file(&ctx, &share.files.findings_csv).await;
         let mut rows = csv::Reader::from_reader(csv.as_slice());
         assert_eq!(rows.records().count(), findings);
-        let ocsf = read(share.files.findings_ocsf.clone()).await;
+        let ocsf = unit_file(&ctx, &share.files.findings_ocsf).await;
         let events: Vec<serde_json::Value> = serde_json::from_slice(&ocsf).unwrap();
         assert_eq!(events.len(), findings);
         for body in [&json, &csv, &ocsf] {
@@ -377,12 +382,7 @@ mod tests {
         let findings: usize = first.objects.iter().map(|o| o.findings.len()).sum();
         assert!(findings > 0);
         assert_eq!(share.totals.findings as usize, findings);
-        let json = ctx
-            .store
-            .get(&unit_file_key("s", &share.files.json))
-            .await
-            .unwrap()
-            .unwrap();
+        let json = unit_file(&ctx, &share.files.json).await;
         let file: UnitReportFile = serde_json::from_slice(&json).unwrap();
         let written: usize = file.slices.iter().map(|s| s.objects.len()).sum();
         assert_eq!(written, first.objects.len());
@@ -395,20 +395,10 @@ mod tests {
         let unit = unit();
         let share = write_unit_report(&ctx, "s", &unit, 0).await.unwrap();
         assert_eq!((share.parts, share.entries), (0, 0));
-        let json = ctx
-            .store
-            .get(&unit_file_key("s", &share.files.json))
-            .await
-            .unwrap()
-            .unwrap();
+        let json = unit_file(&ctx, &share.files.json).await;
         let file: UnitReportFile = serde_json::from_slice(&json).unwrap();
         assert!(file.slices.is_empty());
-        let ocsf = ctx
-            .store
-            .get(&unit_file_key("s", &share.files.findings_ocsf))
-            .await
-            .unwrap()
-            .unwrap();
+        let ocsf = unit_file(&ctx, &share.files.findings_ocsf).await;
         let events: Vec<serde_json::Value> = serde_json::from_slice(&ocsf).unwrap();
         assert!(events.is_empty());
     }

@@ -108,12 +108,6 @@ impl From<ColumnError> for ParquetError {
     }
 }
 
-/// Encodes a chunk's events as one Parquet file per OCSF class, in ascending `class_uid`
-/// (every row in one partition; see [`encode_partitioned`]).
-pub fn encode(events: ColumnEvents) -> Result<Vec<ParquetFile>, ParquetError> {
-    encode_partitioned(events, &|_| String::new())
-}
-
 /// Encodes a chunk's events as one Parquet file per OCSF class and output partition, in
 /// ascending `class_uid`, then in the order of each partition's earliest row:
 /// `partition_of` names the partition of a row from its time, account and region (see

@@ -9,6 +9,11 @@ use crate::normalize::{NormalizeOptions, Normalizer};
 use crate::ocsf_check::tests::assert_valid;
 use crate::sink::Record;
 
+/// A chunk's events as one Parquet file per class, every row in one partition.
+fn encode(events: ColumnEvents) -> Result<Vec<ParquetFile>, ParquetError> {
+    encode_partitioned(events, &|_| String::new())
+}
+
 /// The events of one sample as the pipeline hands them to a sink: NDJSON lines, and
 /// the same events written as Arrow columns.
 fn records(
