@@ -6,7 +6,7 @@ Usage: scripts/ocsf-schema-table.py SCHEMA_DIR > shared/ocsf/schema-1.3.0.json
 SCHEMA_DIR is the OCSF schema source (github.com/ocsf/ocsf-schema at tag v1.3.0). It is
 compiled with ocsf-lib (`python -m ocsf.compile`, pinned in requirements-dev.txt), then
 reduced to what a strict consumer checks: per class its uid, category and attributes;
-per object its attributes and constraints; per type its base type and limits. Each
+per object its attributes and constraints; per type its base type and limits (range, max_len, regex). Each
 attribute is `{"t": type, "o": object name, "r": 1 if required, "a": 1 if array,
 "p": profile, "e": [enum values]}` with absent keys meaning none.
 
@@ -142,6 +142,8 @@ def main():
             entry["range"] = t["range"]
         if t.get("max_len"):
             entry["max_len"] = t["max_len"]
+        if t.get("regex"):
+            entry["regex"] = t["regex"]
         types[name] = entry
     table = {
         "version": schema["version"],

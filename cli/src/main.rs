@@ -621,12 +621,9 @@ async fn parse(
             Err(e) => return Ok(rejected(&format!("{input}: rejected: {e}"))),
         };
         let mut reader = opened.reader;
-        let choice = match forced {
-            Some(t) => TypeChoice::Parse(t),
-            // The deployment's overrides, as the ingest function applies them (a local
-            // file's bucket is `local`, its key the path).
-            None => choose_type(&settings.overrides, &source.bucket, &source.key),
-        };
+        // `--type`, else the deployment's overrides, as the ingest function applies them
+        // (a local file's bucket is `local`, its key the path).
+        let choice = choose_type(forced, &settings.overrides, &source.bucket, &source.key);
         if let TypeChoice::Skip(reason) = &choice {
             eprintln!("{input}: skipped: {reason}");
             return Ok(ExitCode::SUCCESS);

@@ -9,7 +9,8 @@
 //! the class or object does not define, or one from an undeclared profile (free-form
 //! data belongs under `unmapped`); an enum value the schema does not define; a value of
 //! the wrong type (`integer_t` an integer, `timestamp_t` integer milliseconds, `ip_t` an
-//! IP address, `port_t` 0..=65535, strings within their type's `max_len`, arrays where the schema says arrays); and an object's
+//! IP address, `port_t` 0..=65535, strings within their type's `max_len` and matching its
+//! `regex` (`hostname_t`, `email_t`, `mac_t`...), arrays where the schema says arrays); and an object's
 //! `at_least_one` / `just_one` constraint broken.
 //!
 //! The library does not embed the table (the Lambda functions never need it); tests
@@ -25,10 +26,21 @@ use serde_json::{Map, Value};
 /// Path of the committed table, relative to the `shared` crate's directory.
 pub const TABLE_PATH: &str = "ocsf/schema-1.3.0.json";
 
-/// A table that does not parse.
+/// A table that does not parse, or holds a type pattern that does not compile.
 #[derive(Debug, thiserror::Error)]
-#[error("OCSF schema table: {0}")]
-pub struct SchemaError(#[from] serde_json::Error);
+pub enum SchemaError {
+    /// The table is not the JSON `scripts/ocsf-schema-table.py` writes.
+    #[error("OCSF schema table: {0}")]
+    Json(#[from] serde_json::Error),
+    /// A type's `regex` is not a pattern the `regex` engines accept.
+    #[error("OCSF schema table: the regex of type {name}: {source}")]
+    Pattern {
+        /// The type (`hostname_t`).
+        name: String,
+        /// Why it does not compile.
+        source: Box<regex_automata::meta::BuildError>,
+    },
+}
 
 /// One attribute's definition: type, object, requirement, array, profile, enum values.
 #[derive(Debug, Deserialize)]
@@ -77,6 +89,10 @@ struct TypeDef {
     range: Option<(i64, i64)>,
     #[serde(default)]
     max_len: Option<usize>,
+    /// The pattern every value of the type must match (`hostname_t`, `email_t`,
+    /// `mac_t`, `datetime_t`, `ip_t`), as the schema's dictionary writes it.
+    #[serde(default)]
+    regex: Option<String>,
 }
 
 /// The OCSF schema as the validation needs it.
@@ -88,6 +104,9 @@ pub struct Schema {
     classes: HashMap<String, ClassDef>,
     objects: HashMap<String, ObjectDef>,
     types: HashMap<String, TypeDef>,
+    /// Each type's `regex`, compiled once.
+    #[serde(skip)]
+    patterns: HashMap<String, regex_automata::meta::Regex>,
 }
 
 /// One way an event breaks the schema.
@@ -122,7 +141,19 @@ struct Walk<'s> {
 impl Schema {
     /// Reads the table written by `scripts/ocsf-schema-table.py`.
     pub fn from_json(text: &str) -> Result<Schema, SchemaError> {
-        Ok(serde_json::from_str(text)?)
+        let mut schema: Schema = serde_json::from_str(text)?;
+        for (name, def) in &schema.types {
+            if let Some(pattern) = &def.regex {
+                let regex = regex_automata::meta::Regex::new(pattern).map_err(|e| {
+                    SchemaError::Pattern {
+                        name: name.clone(),
+                        source: Box::new(e),
+                    }
+                })?;
+                schema.patterns.insert(name.clone(), regex);
+            }
+        }
+        Ok(schema)
     }
 
     /// Name of the class `class_uid`, if the schema has it.
@@ -365,6 +396,11 @@ impl<'s> Walk<'s> {
                 );
             }
         }
+        if let (Some(pattern), Some(s)) = (self.schema.patterns.get(&attr.t), value.as_str()) {
+            if !pattern.is_match(s) {
+                self.add(path, format!("{s:?} does not match {}'s regex", attr.t));
+            }
+        }
         match attr.t.as_str() {
             "timestamp_t" => {
                 if let Some(n) = value.as_i64().filter(|n| n.abs() < MIN_PLAUSIBLE_MS) {
@@ -547,5 +583,31 @@ pub(crate) mod tests {
             p.contains(&"observables: must be an array".to_string()),
             "{p:?}"
         );
+    }
+
+    /// Trial 7: DNS names with their trailing dot and Host headers with a port passed
+    /// as host names; the types' patterns were not checked.
+    #[test]
+    fn string_types_must_match_their_pattern() {
+        let mut ev = base();
+        ev["class_uid"] = json!(4001);
+        ev["category_uid"] = json!(4);
+        ev["activity_id"] = json!(6);
+        ev["type_uid"] = json!(400106);
+        ev["src_endpoint"] = json!({"hostname": "www.example.com.", "mac": "06:4a:8e:aa:bb:cc"});
+        ev["dst_endpoint"] = json!({"hostname": "app.example.com:8443", "mac": "not-a-mac"});
+        let mut p = problems(&ev);
+        p.sort();
+        assert_eq!(
+            p,
+            [
+                "dst_endpoint.hostname: \"app.example.com:8443\" does not match hostname_t's regex",
+                "dst_endpoint.mac: \"not-a-mac\" does not match mac_t's regex",
+                "src_endpoint.hostname: \"www.example.com.\" does not match hostname_t's regex",
+            ],
+        );
+        ev["src_endpoint"]["hostname"] = json!("www.example.com");
+        ev["dst_endpoint"] = json!({"hostname": "app.example.com", "mac": "06-4A-8E-AA-BB-CC"});
+        assert_eq!(problems(&ev), Vec::<String>::new());
     }
 }

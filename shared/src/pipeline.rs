@@ -104,12 +104,25 @@ pub enum TypeChoice {
     FromContent,
 }
 
-/// Chooses the log type from an override, then the key's AWS delivery convention.
-pub fn choose_type(overrides: &TypeOverrides, bucket: &str, key: &str) -> TypeChoice {
-    if let Some(t) = overrides.lookup(bucket, key) {
+/// Chooses the log type: `forced` (the CLI's `--type`), else an override, else the
+/// key's AWS delivery convention. An object the key shows is never a log (a CloudTrail
+/// digest, a delivery check file, a directory marker) is skipped whatever the forced
+/// type or override says: an override naming a trail's bucket `cloudtrail` covers its
+/// digests too, and they hold no events.
+pub fn choose_type(
+    forced: Option<LogType>,
+    overrides: &TypeOverrides,
+    bucket: &str,
+    key: &str,
+) -> TypeChoice {
+    let by_key = detect_by_key(key);
+    if let KeyDetection::Skip(reason) = by_key {
+        return TypeChoice::Skip(reason.to_string());
+    }
+    if let Some(t) = forced.or_else(|| overrides.lookup(bucket, key)) {
         return TypeChoice::Parse(t);
     }
-    match detect_by_key(key) {
+    match by_key {
         KeyDetection::Detected(t) => TypeChoice::Parse(t),
         KeyDetection::Skip(reason) => TypeChoice::Skip(reason.to_string()),
         KeyDetection::Unknown => TypeChoice::FromContent,
@@ -577,9 +590,28 @@ mod tests {
     fn digest_files_are_skipped_by_key() {
         let key = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/23/123456789012_CloudTrail-Digest_us-east-1_x_us-east-1_20261123T100000Z.json.gz";
         assert!(matches!(
-            choose_type(&TypeOverrides::default(), "b", key),
+            choose_type(None, &TypeOverrides::default(), "b", key),
             TypeChoice::Skip(_)
         ));
+        // Trial 7, D5: a bucket override or a forced type naming the trail's bucket
+        // `cloudtrail` rejected every digest; a digest copied elsewhere keeps its name.
+        let trail = TypeOverrides::parse("b=cloudtrail").unwrap();
+        let copied = "archive/2026/11/23/123456789012_CloudTrail-Digest_us-east-1_x_us-east-1_20261123T100000Z.json.gz";
+        for (forced, key) in [
+            (None, key),
+            (Some(LogType::CloudTrail), key),
+            (None, copied),
+        ] {
+            assert!(
+                matches!(choose_type(forced, &trail, "b", key), TypeChoice::Skip(_)),
+                "{key}"
+            );
+        }
+        let log = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/23/123456789012_CloudTrail_us-east-1_20261123T1000Z_abc.json.gz";
+        assert_eq!(
+            choose_type(Some(LogType::Json), &trail, "b", log),
+            TypeChoice::Parse(LogType::Json)
+        );
     }
 
     #[test]

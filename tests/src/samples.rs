@@ -543,7 +543,8 @@ mod tests {
                 continue; // the demo's corrupt object, rejected before parsing
             };
             let mut reader = opened.reader;
-            let choice = pipeline::choose_type(&TypeOverrides::default(), "demo-logs", &object.key);
+            let choice =
+                pipeline::choose_type(None, &TypeOverrides::default(), "demo-logs", &object.key);
             if matches!(choice, TypeChoice::Skip(_)) {
                 continue;
             }

@@ -367,7 +367,7 @@ pub async fn process_object(
     object: &ObjectRef,
     deadline: Instant,
 ) -> ObjectResult {
-    let choice = choose_type(&ctx.settings.overrides, &object.bucket, &object.key);
+    let choice = choose_type(None, &ctx.settings.overrides, &object.bucket, &object.key);
     if let TypeChoice::Skip(reason) = &choice {
         return ObjectResult::Skipped(reason.clone());
     }

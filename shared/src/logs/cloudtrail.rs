@@ -253,6 +253,10 @@ pub struct InsightDetails<'a> {
 pub struct Resource<'a> {
     #[serde(borrow, rename = "ARN")]
     pub arn: Text<'a>,
+    /// The ARN prefix of the objects an S3 data event acts on, written instead of `ARN`
+    /// (`ListObjects`, `DeleteObjects`: `arn:aws:s3:::bucket/prefix`).
+    #[serde(borrow, rename = "ARNPrefix")]
+    pub arn_prefix: Text<'a>,
     #[serde(borrow, rename = "type")]
     pub kind: Text<'a>,
     #[serde(borrow, rename = "accountId")]

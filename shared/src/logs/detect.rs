@@ -63,6 +63,11 @@ pub fn detect_by_key(key: &str) -> KeyDetection {
     if let Some(found) = detect_aws_logs(key, file) {
         return found;
     }
+    // A digest copied or replicated under another prefix keeps CloudTrail's file name
+    // (`<account>_CloudTrail-Digest_<region>_<trail>_<region>_<time>.json.gz`).
+    if file.contains("_CloudTrail-Digest_") {
+        return KeyDetection::Skip(SkipReason::CloudTrailDigest);
+    }
     if key
         .split('/')
         .any(|segment| segment.starts_with("aws-waf-logs-"))

@@ -180,11 +180,18 @@ pub(super) fn cloudtrail(r: &CloudTrailEvent<'_>, out: &mut dyn EventOut) -> Map
         cloudtrail_outcome(r, operation, out);
     }
 
-    if !r.resources.0.is_empty() {
+    // OCSF needs a uid or a name to tell a resource apart: an S3 data event names the
+    // objects it lists or deletes by their ARN prefix; an entry with neither stays in
+    // the original record only.
+    let resources = r.resources.0.iter().filter_map(|res| {
+        let res = res.0.as_ref()?;
+        Some((res, res.arn.get().or_else(|| res.arn_prefix.get())?))
+    });
+    if resources.clone().next().is_some() {
         out.open_array("resources");
-        for res in r.resources.0.iter().filter_map(|res| res.0.as_ref()) {
+        for (res, uid) in resources {
             out.open("");
-            opt_str(out, "uid", res.arn.get());
+            out.str("uid", uid);
             opt_str(out, "type", res.kind.get());
             // The account that owns the resource: OCSF 1.3's resource_details has no
             // `account`, but its `owner` (a user) has one.
@@ -428,6 +435,36 @@ mod tests {
         format!(
             r#"{{"Records":[{{"eventVersion":"1.08","userIdentity":{{"type":"IAMUser","principalId":"AIDACKCEVSQ6C2EXAMPLE","arn":"arn:aws:iam::123456789012:user/JohnDoe","accountId":"123456789012","userName":"JohnDoe"}},"eventTime":"2021-07-23T21:44:15Z","eventSource":"signin.amazonaws.com","eventName":"{event_name}","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.0","userAgent":"Mozilla/5.0","requestParameters":null,"eventID":"d5ab2e8c-7b86-4ff4-9b0e-2e5c0d2a6f0a","readOnly":false,"eventType":"AwsConsoleSignIn","managementEvent":true,"recipientAccountId":"123456789012"{extra}}}]}}"#
         )
+    }
+
+    /// Trial 7, D1: S3 data events name the objects they list or delete by `ARNPrefix`;
+    /// a resource with neither ARN nor prefix broke resource_details' "name or uid".
+    #[test]
+    fn resources_take_the_arn_prefix_and_entries_without_an_id_are_left_out() {
+        let record = cloudtrail_record(
+            "ListObjects",
+            r#","resources":[{"type":"AWS::S3::Object","ARNPrefix":"arn:aws:s3:::amzn-s3-demo-bucket/logs/"},{"accountId":"123456789012","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::amzn-s3-demo-bucket"},{"type":"AWS::S3::Object"}]"#,
+        );
+        let ev = first_event(LogType::CloudTrail, &record, CT_KEY);
+        let got: Vec<(&str, &str)> = ev["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["type"].as_str().unwrap(), r["uid"].as_str().unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("AWS::S3::Object", "arn:aws:s3:::amzn-s3-demo-bucket/logs/"),
+                ("AWS::S3::Bucket", "arn:aws:s3:::amzn-s3-demo-bucket"),
+            ]
+        );
+        let only_type = cloudtrail_record(
+            "ListObjects",
+            r#","resources":[{"type":"AWS::S3::Object"}]"#,
+        );
+        let ev = first_event(LogType::CloudTrail, &only_type, CT_KEY);
+        assert!(ev.get("resources").is_none(), "{ev}");
     }
 
     /// One test per row of the CloudTrail outcome table in docs/mappings/cloudtrail.md.

@@ -70,7 +70,7 @@ fn waf_dash_placeholders_are_no_values() {
     let ev = first_event(LogType::Waf, WAF_DASH_SOURCE, "waf/x.log");
     assert_eq!(
         ev["dst_endpoint"],
-        json!({"hostname": "localhost:1989", "svc_name": "waf"})
+        json!({"hostname": "localhost", "port": 1989, "svc_name": "waf"})
     );
     assert!(!mapped_part(&ev).to_string().contains("\"-\""), "{ev:#}");
 }

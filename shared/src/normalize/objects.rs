@@ -4,7 +4,7 @@
 use super::classification::{
     activity, Activity, OTHER, PROFILE_CLOUD, PROFILE_SECURITY_CONTROL, UNKNOWN,
 };
-use super::out::{opt_ip, opt_str, opt_uint, EventOut};
+use super::out::{opt_hostname, opt_ip, opt_str, opt_uint, EventOut};
 use std::net::IpAddr;
 
 pub(super) fn write_cloud(
@@ -156,12 +156,25 @@ pub(super) fn write_url(out: &mut dyn EventOut, url: &str, host: Option<&str>) {
             out.str("scheme", scheme);
             let end = rest.find(['/', '?']).unwrap_or(rest.len());
             let (hostname, port) = split_authority(&rest[..end]);
-            opt_str(out, "hostname", Some(hostname));
-            opt_uint(out, "port", port.and_then(|p| p.parse().ok()));
+            opt_hostname(out, "hostname", Some(hostname));
+            opt_uint(
+                out,
+                "port",
+                port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
+            );
             &rest[end..]
         }
         None => {
-            opt_str(out, "hostname", host);
+            let (hostname, port) = host.map_or((None, None), |h| {
+                let (name, port) = split_authority(h);
+                (Some(name), port)
+            });
+            opt_hostname(out, "hostname", hostname);
+            opt_uint(
+                out,
+                "port",
+                port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
+            );
             url
         }
     };
@@ -174,6 +187,8 @@ pub(super) fn write_url(out: &mut dyn EventOut, url: &str, host: Option<&str>) {
     out.close();
 }
 
+/// The host and port of a URL authority or `Host` header: `example.com:8443`,
+/// `[2001:db8::1]:8443` (brackets removed), `10.0.0.1`; a bare IPv6 address has no port.
 pub(super) fn split_authority(authority: &str) -> (&str, Option<&str>) {
     if let Some(bracketed) = authority.strip_prefix('[') {
         return match bracketed.split_once(']') {
@@ -258,7 +273,8 @@ mod tests {
     fn url_attributes_split_absolute_and_relative_urls() {
         let (absolute, _) = built(|out| write_url(out, "https://[2001:db8::1]:8443/a/b?x=1", None));
         let u = &absolute["url"];
-        assert_eq!(u["hostname"], "2001:db8::1");
+        // An IPv6 literal is no `hostname_t`: the URL string keeps it.
+        assert!(u.get("hostname").is_none(), "{u}");
         assert_eq!(u["port"], 8443);
         assert_eq!(u["path"], "/a/b");
         let (relative, _) =
@@ -267,6 +283,9 @@ mod tests {
         assert_eq!(rel["path"], "/bucket");
         assert_eq!(rel["query_string"], "versioning");
         assert_eq!(rel["hostname"], "bucket.s3.amazonaws.com");
+        let (with_port, _) = built(|out| write_url(out, "/x", Some("app.example.com.:8443")));
+        assert_eq!(with_port["url"]["hostname"], "app.example.com");
+        assert_eq!(with_port["url"]["port"], 8443);
     }
 
     #[test]

@@ -109,6 +109,30 @@ pub(super) fn opt_ip(out: &mut dyn EventOut, key: &'static str, v: Option<&str>)
     }
 }
 
+/// A host name from the input as OCSF's `hostname_t` takes it (dot-separated labels of
+/// letters, digits and inner hyphens), without the DNS root's trailing dot
+/// (`www.example.com.` is `www.example.com`); anything else (a `host:port`, an IPv6
+/// literal, an `_underscore` label) is left out and stays in the original record.
+pub(super) fn opt_hostname(out: &mut dyn EventOut, key: &'static str, v: Option<&str>) {
+    if let Some(v) = v.and_then(host_name) {
+        out.str(key, v);
+    }
+}
+
+/// `name` as OCSF's `hostname_t` takes it, without its trailing dot; `None` when it is
+/// not a host name. The schema's pattern (OCSF 1.3 dictionary, `hostname_t`):
+/// `^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9])$`.
+pub(super) fn host_name(name: &str) -> Option<&str> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let label = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    name.split('.').all(label).then_some(name)
+}
+
 /// A counter from the input; one past `i64::MAX` is left out (OCSF's `long_t` is signed).
 pub(super) fn opt_uint(out: &mut dyn EventOut, key: &'static str, v: Option<u64>) {
     if let Some(v) = v.filter(|v| i64::try_from(*v).is_ok()) {

@@ -3,49 +3,63 @@
 use super::classification::{activity, Mapped, DNS_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_str, get_u64, path_str, Obj};
 use super::objects::{write_action, write_cloud, write_direction, UNKNOWN_NAME};
-use super::out::{opt_ip, opt_str, opt_uint, EventOut};
+use super::out::{host_name, opt_ip, opt_str, opt_uint, EventOut};
 use crate::logs::detect::KeyScope;
 use crate::logs::timestamp::iso8601_ms;
 use serde_json::Value;
 use std::net::IpAddr;
 
-pub(super) fn rcode_id(rcode: &str) -> u64 {
-    match rcode {
-        "NOERROR" => 0,
-        "FORMERR" => 1,
-        "SERVFAIL" => 2,
-        "NXDOMAIN" => 3,
-        "NOTIMP" => 4,
-        "REFUSED" => 5,
-        "YXDOMAIN" => 6,
-        "YXRRSET" => 7,
-        "NXRRSET" => 8,
-        "NOTAUTH" => 9,
-        "NOTZONE" => 10,
-        "DSOTYPENI" => 11,
-        "BADSIG" | "BADVERS" => 16,
-        "BADKEY" => 17,
-        "BADTIME" => 18,
-        "BADMODE" => 19,
-        "BADNAME" => 20,
-        "BADALG" => 21,
-        "BADTRUNC" => 22,
-        "BADCOOKIE" => 23,
-        _ => 99,
-    }
+/// DNS response codes (RFC 6895, the IANA DNS RCODEs registry) as OCSF DNS Activity's
+/// `rcode_id` and the caption the schema gives that id; 99 `Other` for anything else,
+/// whose text OCSF keeps as given.
+const RCODES: &[(&str, u64, &str)] = &[
+    ("NOERROR", 0, "NoError"),
+    ("FORMERR", 1, "FormError"),
+    ("SERVFAIL", 2, "ServError"),
+    ("NXDOMAIN", 3, "NXDomain"),
+    ("NOTIMP", 4, "NotImp"),
+    ("REFUSED", 5, "Refused"),
+    ("YXDOMAIN", 6, "YXDomain"),
+    ("YXRRSET", 7, "YXRRSet"),
+    ("NXRRSET", 8, "NXRRSet"),
+    ("NOTAUTH", 9, "NotAuth"),
+    ("NOTZONE", 10, "NotZone"),
+    ("DSOTYPENI", 11, "DSOTYPENI"),
+    ("BADSIG", 16, "BADSIG_VERS"),
+    ("BADVERS", 16, "BADSIG_VERS"),
+    ("BADKEY", 17, "BADKEY"),
+    ("BADTIME", 18, "BADTIME"),
+    ("BADMODE", 19, "BADMODE"),
+    ("BADNAME", 20, "BADNAME"),
+    ("BADALG", 21, "BADALG"),
+    ("BADTRUNC", 22, "BADTRUNC"),
+    ("BADCOOKIE", 23, "BADCOOKIE"),
+];
+
+/// `rcode_id` and `rcode` for a Resolver log's `rcode` (`NOERROR`, `NXDOMAIN`...; case
+/// ignored): the id's caption, or `(99, rcode)` for a code OCSF does not list.
+pub(super) fn rcode(rcode: &str) -> (u64, &str) {
+    RCODES
+        .iter()
+        .find(|(name, ..)| name.eq_ignore_ascii_case(rcode))
+        .map_or((99, rcode), |&(_, id, caption)| (id, caption))
 }
 
 pub(super) fn route53(r: &Obj, out: &mut dyn EventOut, scope: KeyScope<'_>) -> Mapped {
     out.open("query");
     // DNS Activity's query needs its hostname.
-    out.str("hostname", get_str(r, "query_name").unwrap_or(UNKNOWN_NAME));
+    // Resolver writes names fully qualified (`www.example.com.`); OCSF's hostname_t has
+    // no root dot. A name that is no host name (`_dmarc.example.com`, a label with `_`
+    // or `*`) is kept as queried: the query has no other attribute for it.
+    let name = get_str(r, "query_name").map(|n| host_name(n).unwrap_or(n));
+    out.str("hostname", name.unwrap_or(UNKNOWN_NAME));
     opt_str(out, "type", get_str(r, "query_type"));
     opt_str(out, "class", get_str(r, "query_class"));
     out.close();
 
-    if let Some(rcode) = get_str(r, "rcode") {
-        out.str("rcode", rcode);
-        out.uint("rcode_id", rcode_id(rcode));
+    if let Some((id, caption)) = get_str(r, "rcode").map(rcode) {
+        out.str("rcode", caption);
+        out.uint("rcode_id", id);
     }
     if let Some(Value::Array(answers)) = r.get("answers") {
         out.open_array("answers");
@@ -128,20 +142,45 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn dns_response_codes_map_to_ocsf_rcode_ids() {
-        for (rcode, id) in [
-            ("NOERROR", 0),
-            ("SERVFAIL", 2),
-            ("NXDOMAIN", 3),
-            ("REFUSED", 5),
-            ("NOTZONE", 10),
-            ("DSOTYPENI", 11),
-            ("BADVERS", 16),
-            ("BADCOOKIE", 23),
-            ("SOMETHING", 99),
+    fn dns_response_codes_map_to_ocsf_rcode_ids_and_their_captions() {
+        for (code, want) in [
+            ("NOERROR", (0, "NoError")),
+            ("SERVFAIL", (2, "ServError")),
+            ("NXDOMAIN", (3, "NXDomain")),
+            ("nxdomain", (3, "NXDomain")),
+            ("REFUSED", (5, "Refused")),
+            ("NOTZONE", (10, "NotZone")),
+            ("DSOTYPENI", (11, "DSOTYPENI")),
+            ("BADVERS", (16, "BADSIG_VERS")),
+            ("BADCOOKIE", (23, "BADCOOKIE")),
+            ("SOMETHING", (99, "SOMETHING")),
         ] {
-            assert_eq!(rcode_id(rcode), id, "{rcode}");
+            assert_eq!(rcode(code), want, "{code}");
         }
+    }
+
+    /// Trial 7, D2: the root's trailing dot broke `hostname_t`; D6: `rcode` is the
+    /// caption of `rcode_id`.
+    #[test]
+    fn query_names_lose_the_root_dot_and_odd_names_are_kept_as_queried() {
+        let line =
+            |name: &str| json_lines::samples::ROUTE53_QUERY.replace("www.example.com.", name);
+        let key = "AWSLogs/111122223333/vpcdnsquerylogs/vpc-0123456789abcdef0/2021/02/04/f.log.gz";
+        for (name, want) in [
+            ("does-not-exist.abc.com.", "does-not-exist.abc.com"),
+            ("localhost", "localhost"),
+        ] {
+            let ev = first_event(LogType::Route53Resolver, &line(name), key);
+            assert_eq!(ev["query"]["hostname"], want, "{name}");
+            assert_eq!(ev["rcode"], "NoError");
+        }
+        // A service or policy name (SRV, DMARC, ACME) is no hostname_t; the query has
+        // nowhere else for it, so it is written as queried.
+        let record: Obj = serde_json::from_str(&line("_dmarc.example.com.")).unwrap();
+        let (ev, _) = crate::normalize::test_support::built(|out| {
+            route53(&record, out, KeyScope::default());
+        });
+        assert_eq!(ev["query"]["hostname"], "_dmarc.example.com.");
     }
 
     #[test]
@@ -155,9 +194,9 @@ mod tests {
         assert_eq!(ev["time"], 1_612_461_115_000i64);
         assert_eq!(
             ev["query"],
-            json!({ "hostname": "www.example.com.", "type": "AAAA", "class": "IN" })
+            json!({ "hostname": "www.example.com", "type": "AAAA", "class": "IN" })
         );
-        assert_eq!(ev["rcode"], "NOERROR");
+        assert_eq!(ev["rcode"], "NoError");
         assert_eq!(ev["rcode_id"], 0);
         assert_eq!(ev["src_endpoint"]["ip"], "172.31.45.200");
         assert_eq!(ev["src_endpoint"]["port"], 49870);

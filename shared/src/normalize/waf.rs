@@ -3,10 +3,10 @@
 use super::classification::{Mapped, HTTP_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_obj, get_str, get_u64, Obj};
 use super::objects::{
-    arn_region_account, http_activity, write_action, write_cloud, write_http_method,
-    write_http_response, UNKNOWN_NAME,
+    arn_region_account, http_activity, split_authority, write_action, write_cloud,
+    write_http_method, write_http_response, UNKNOWN_NAME,
 };
-use super::out::{opt_ip, opt_str, EventOut};
+use super::out::{opt_hostname, opt_ip, opt_str, opt_uint, EventOut};
 use serde_json::Value;
 use std::net::IpAddr;
 
@@ -25,6 +25,14 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         })
     };
 
+    // The Host header may carry a port (`app.example.com:8443`, `[2001:db8::1]:8443`).
+    let (host, port) = header("host").map_or((None, None), |h| {
+        let (host, port) = split_authority(h);
+        (
+            Some(host),
+            port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
+        )
+    });
     let method = get_str(req, "httpMethod");
     out.open("http_request");
     write_http_method(out, method);
@@ -40,7 +48,8 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
         }
         out.str("path", uri);
         opt_str(out, "query_string", args);
-        opt_str(out, "hostname", header("host"));
+        opt_hostname(out, "hostname", host);
+        opt_uint(out, "port", port);
         out.close();
     }
     opt_str(out, "user_agent", header("user-agent"));
@@ -83,7 +92,11 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
 
     // The protected resource: its host, the kind of source (`ALB`, `CF`, `APIGW`...) and its id.
     out.open("dst_endpoint");
-    opt_str(out, "hostname", header("host"));
+    match host.filter(|h| h.parse::<IpAddr>().is_ok()) {
+        Some(ip) => out.str("ip", ip),
+        None => opt_hostname(out, "hostname", host),
+    }
+    opt_uint(out, "port", port);
     // Without a source name, the destination known is a resource WAF protects.
     out.str("svc_name", get_str(r, "httpSourceName").unwrap_or("waf"));
     opt_str(out, "uid", get_str(r, "httpSourceId"));
