@@ -197,8 +197,8 @@ pub(crate) enum Next {
 pub(crate) struct Cursor {
     next: Vec<Option<(Range<usize>, PatternID)>>,
     done: Vec<bool>,
-    /// The current number run and its digit count.
-    number: Option<(Range<usize>, usize)>,
+    /// The current number run, its first digit and its digit count.
+    number: Option<numbers::Run>,
     numbers_done: bool,
     /// The leftmost pattern found from `anchored_for`, the number run it was tried at.
     anchored: Option<(Range<usize>, PatternID)>,
@@ -242,9 +242,15 @@ impl Cursor {
         let anchored = s.needs_numbers();
         if (numbers.is_some() || anchored)
             && !self.numbers_done
-            && self.number.as_ref().is_none_or(|(r, _)| r.start < pos)
+            && self.number.as_ref().is_none_or(|(r, ..)| r.start < pos)
         {
-            self.number = numbers::next_run_digits(hay, pos);
+            // Inside the current run, its tail: scanning the run again from each
+            // candidate inside it would make long runs quadratic.
+            self.number = self
+                .number
+                .as_ref()
+                .and_then(|run| numbers::tail_of_run(hay, run, pos))
+                .or_else(|| numbers::next_run_first(hay, pos));
             self.numbers_done = self.number.is_none();
         }
         if numbers.is_some() || anchored {
@@ -255,7 +261,7 @@ impl Cursor {
                         break;
                     }
                 }
-                let Some((run, digits)) = &self.number else {
+                let Some((run, _, digits)) = &self.number else {
                     break;
                 };
                 if numbers.is_some_and(|min| *digits >= min || run.end == hay.len()) {
@@ -273,7 +279,7 @@ impl Cursor {
             .number
             .as_ref()
             .filter(|_| numbers.is_some())
-            .map(|(r, _)| r.clone());
+            .map(|(r, ..)| r.clone());
         match (best, number) {
             (Some((p, id)), Some(n)) if p.start <= n.start => Some(Next::Pattern(p, id)),
             (_, Some(n)) => Some(Next::Number(n)),
@@ -302,7 +308,7 @@ impl Cursor {
     /// Tries the patterns found from number runs just before the current run, keeping the
     /// leftmost match that starts at or after `pos`.
     fn try_before_digits(&mut self, s: &Searchers, regex: &meta::Regex, hay: &[u8], pos: usize) {
-        let Some((run, _)) = self.number.clone() else {
+        let Some((run, ..)) = self.number.clone() else {
             self.anchored = None;
             return;
         };

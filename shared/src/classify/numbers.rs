@@ -36,6 +36,7 @@ pub(crate) fn next_run(hay: &[u8], from: usize) -> Option<Range<usize>> {
 
 /// [`next_run`] and the number of digits in the run (its separators and brackets not
 /// counted), which tells at once whether any number detector can use it.
+#[cfg(test)]
 pub(crate) fn next_run_digits(hay: &[u8], from: usize) -> Option<(Range<usize>, usize)> {
     next_run_first(hay, from).map(|(run, _, digits)| (run, digits))
 }
@@ -49,11 +50,11 @@ pub(crate) fn next_run_where(
     mut from: usize,
     min: Option<usize>,
     lead: impl Fn(usize) -> bool,
-) -> Option<(Range<usize>, usize)> {
+) -> Option<Run> {
     loop {
         let (run, first, digits) = next_run_first(hay, from)?;
         if min.is_some_and(|m| digits >= m || run.end == hay.len()) || lead(first) {
-            return Some((run, digits));
+            return Some((run, first, digits));
         }
         from = run.end;
     }
@@ -87,8 +88,39 @@ fn first_digit(hay: &[u8], from: usize) -> Option<usize> {
         .map(|i| at + i)
 }
 
+/// A number run with the offset of its first digit and its digit count, as
+/// [`next_run_first`] gives it.
+pub(crate) type Run = (Range<usize>, usize, usize);
+
+/// [`next_run_first`]`(hay, from)` for a `from` inside `run` (one [`next_run_first`]
+/// gave), without scanning to the run's end again: from any digit of a run the greedy
+/// scan goes on to the same end, so the run from `from` is the same run's tail. Its
+/// digits are the run's less those passed, counted over the bytes passed only. This
+/// keeps the pass linear when candidates of other patterns (40 base64 characters, dotted
+/// quads) follow one another inside one long run: rescanning the run after each made
+/// 400,000 digits take seconds. `None` when `from` is not inside the run; the caller
+/// then scans afresh.
+pub(crate) fn tail_of_run(hay: &[u8], run: &Run, from: usize) -> Option<Run> {
+    let (range, first, digits) = run;
+    if from <= range.start || from >= range.end {
+        return None;
+    }
+    // Inside a run, a digit is at most three bytes away (`) (`, ` - (`); past the last
+    // one (a closing `)`) the next run lies beyond this one.
+    let next = first_digit(&hay[..range.end], from)?;
+    let passed = hay[*first..next].iter().filter(|b| b.is_ascii_digit()).count();
+    let start = if next > from && matches!(hay[next - 1], b'(' | b'+') {
+        next - 1
+    } else if next >= from + 2 && hay[next - 1] == b' ' && hay[next - 2] == b'+' {
+        next - 2
+    } else {
+        next
+    };
+    Some((start..range.end, next, digits - passed))
+}
+
 /// [`next_run_digits`] with the offset of the run's first digit (after its opening).
-fn next_run_first(hay: &[u8], from: usize) -> Option<(Range<usize>, usize, usize)> {
+pub(crate) fn next_run_first(hay: &[u8], from: usize) -> Option<(Range<usize>, usize, usize)> {
     let first = first_digit(hay, from)?;
     // The opening, when it lies inside the searched range.
     let start = if first > from && matches!(hay[first - 1], b'(' | b'+') {
@@ -188,15 +220,15 @@ mod tests {
     #[test]
     fn runs_are_skipped_until_one_has_enough_digits_or_a_lead() {
         let hay = b"at 10:24 id 12 card 4111 1111 1111 1111 ab7";
-        let long = next_run_where(hay, 0, Some(13), |_| false).map(|(r, d)| (&hay[r], d));
+        let long = next_run_where(hay, 0, Some(13), |_| false).map(|(r, _, d)| (&hay[r], d));
         assert_eq!(long, Some((&b"4111 1111 1111 1111"[..], 16)));
         let led = next_run_where(hay, 0, None, |first| first >= 2 && hay[first - 2] == b'i');
-        assert_eq!(led.map(|(r, _)| &hay[r]), None);
+        assert_eq!(led.map(|(r, ..)| &hay[r]), None);
         let led = next_run_where(hay, 0, None, |first| hay[first - 1] == b' ' && first >= 12);
-        assert_eq!(led.map(|(r, _)| &hay[r]), Some(&b"12"[..]));
+        assert_eq!(led.map(|(r, ..)| &hay[r]), Some(&b"12"[..]));
         // A run at the end of the bytes is a candidate whatever its length.
         let end = next_run_where(b"v 1.2", 0, Some(13), |_| false);
-        assert_eq!(end.map(|(r, _)| r), Some(2..5));
+        assert_eq!(end.map(|(r, ..)| r), Some(2..5));
     }
 
     /// The scan finds exactly the runs the regex finds, on random text dense in digits
@@ -235,6 +267,23 @@ mod tests {
                     .filter(|b| b.is_ascii_digit())
                     .count();
                 assert_eq!(digits, want, "{:?}", String::from_utf8_lossy(&hay[run]));
+            }
+            // Inside a run, its tail is what a fresh scan from there finds (trial 7, D8).
+            for run in std::iter::successors(next_run_first(&hay, 0), |r| {
+                next_run_first(&hay, r.0.end)
+            }) {
+                for from in run.0.start + 1..run.0.end {
+                    let text = String::from_utf8_lossy(&hay);
+                    match tail_of_run(&hay, &run, from) {
+                        Some(tail) => {
+                            assert_eq!(Some(tail), next_run_first(&hay, from), "{text:?} {from}")
+                        }
+                        None => assert!(
+                            !hay[from..run.0.end].iter().any(u8::is_ascii_digit),
+                            "{text:?} {from}"
+                        ),
+                    }
+                }
             }
             // From every offset, as the engine resumes after a claimed value.
             for from in 0..hay.len() {
