@@ -1096,6 +1096,12 @@ impl Classifier {
         let mut claimed = false;
         let mut g = 0;
         while g < groups.len() {
+            // The digits after a decimal point are a fraction (`0.4079361356169908`,
+            // `-84.3520028084428`: coordinates, scores), never a value of their own.
+            if g > 0 && hay[groups[g].start - 1] == b'.' {
+                g += 1;
+                continue;
+            }
             let mut advanced = false;
             let last = (g + MAX_GROUPS - 1).min(groups.len() - 1);
             for end in (g..=last).rev() {

@@ -8,7 +8,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "credit_card",
         category: Category::Financial,
-        description: "Payment card number: issuer prefix and length (Visa, Mastercard, Amex, Discover, Diners, JCB and legacy 15-digit JCB, UnionPay, Maestro, Mir, RuPay, Verve, Troy, Elo, Hipercard), consistent separators, Luhn; a number in Maestro's wider range (50, 56-69) outside its own prefixes, or a legacy JCB, only with a keyword; not after a keyword naming another identifier of the same shape (SIRET, SIREN, IMEI, ISBN, EAN, tracking or order number...)",
+        description: "Payment card number: issuer prefix and length (Visa, Mastercard, Amex, Discover, Diners, JCB and legacy 15-digit JCB, UnionPay, Maestro, Mir, RuPay, Verve, Troy, Elo, Hipercard), consistent separators, Luhn; a number in Maestro's wider range (50, 56-69) outside its own prefixes, a legacy JCB, or 17 to 19 digits without separators (what 64-bit ids print as), only with a keyword; never the digits after a decimal point; not after a keyword naming another identifier of the same shape (SIRET, SIREN, IMEI, ISBN, EAN, tracking or order number...)",
         keywords: &["card", "credit card", "card number", "cc", "cc num", "visa", "mastercard", "amex", "pan", "cardholder", "maestro", "jcb"],
         rule: Rule::Number {
             check: card,
@@ -160,6 +160,10 @@ fn card(d: &Digits<'_>) -> Option<Need> {
         return None;
     }
     Some(match card_issuer(d.digits)? {
+        // 17 to 19 digits in one run are what 64-bit ids print as (trace and span ids,
+        // Snowflake and event ids: a tenth pass Luhn); cards that long are rare and
+        // usually grouped, so a plain one needs a keyword.
+        Issued::Alone if d.plain() && d.digits.len() >= 17 => Need::Keyword,
         Issued::Alone => Need::Alone(Confidence::Medium),
         Issued::WithKeyword => Need::Keyword,
     })
@@ -334,6 +338,33 @@ mod tests {
         ] {
             assert_clean("credit_card", text);
         }
+    }
+
+    /// Trial 7, D1 and D4: the digits after a decimal point (coordinates, scores) and
+    /// 64-bit ids printed plain (trace, span, event ids) passed for cards.
+    #[test]
+    fn fractions_and_plain_64_bit_ids_are_not_cards() {
+        for text in [
+            "29,-84.3520028084428,-108.94145168576901,0.4539578763621486",
+            "{\"lat\": 12.4539578763621486}",
+            "score 0.4539578763621486 ok",
+            "dd.trace_id=4539578763621480001 dd.span_id=1",
+            "{\"event_id\": 4539578763621480001}",
+        ] {
+            assert_clean("credit_card", text);
+        }
+        assert_finds(
+            "credit_card",
+            "card number 4539578763621480001",
+            "4539578763621480001",
+        );
+        assert_finds(
+            "credit_card",
+            "paid with 4539 5787 6362 1480 001",
+            "4539 5787 6362 1480 001",
+        );
+        // A card after a number run's other groups is still one.
+        assert_finds("credit_card", "ref 12 4539578763621486", "4539578763621486");
     }
 
     /// The networks' published IIN ranges (trial 6, D12): 12-digit Maestro and the legacy
