@@ -108,7 +108,10 @@ pub(crate) fn tail_of_run(hay: &[u8], run: &Run, from: usize) -> Option<Run> {
     // Inside a run, a digit is at most three bytes away (`) (`, ` - (`); past the last
     // one (a closing `)`) the next run lies beyond this one.
     let next = first_digit(&hay[..range.end], from)?;
-    let passed = hay[*first..next].iter().filter(|b| b.is_ascii_digit()).count();
+    let passed = hay[*first..next]
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .count();
     let start = if next > from && matches!(hay[next - 1], b'(' | b'+') {
         next - 1
     } else if next >= from + 2 && hay[next - 1] == b' ' && hay[next - 2] == b'+' {
@@ -269,9 +272,9 @@ mod tests {
                 assert_eq!(digits, want, "{:?}", String::from_utf8_lossy(&hay[run]));
             }
             // Inside a run, its tail is what a fresh scan from there finds (trial 7, D8).
-            for run in std::iter::successors(next_run_first(&hay, 0), |r| {
-                next_run_first(&hay, r.0.end)
-            }) {
+            for run in
+                std::iter::successors(next_run_first(&hay, 0), |r| next_run_first(&hay, r.0.end))
+            {
                 for from in run.0.start + 1..run.0.end {
                     let text = String::from_utf8_lossy(&hay);
                     match tail_of_run(&hay, &run, from) {

@@ -167,6 +167,28 @@ pub struct OutputObject {
     pub records: u64,
 }
 
+/// The `cloud` object of an OCSF event, all the partition needs of it (the rest of the
+/// event is skipped, not built).
+#[derive(Debug, Default, serde::Deserialize)]
+struct CloudOf {
+    #[serde(default)]
+    cloud: Option<Cloud>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct Cloud {
+    #[serde(default)]
+    account: Option<CloudAccount>,
+    #[serde(default)]
+    region: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct CloudAccount {
+    #[serde(default)]
+    uid: Option<String>,
+}
+
 /// Account, region and `YYYY-MM-DD` day of a chunk's output partition.
 struct Partition {
     account: String,
@@ -239,18 +261,7 @@ impl ChunkWriter {
             account,
             region,
             day,
-        } = self.partition(source, first.time_ms, || {
-            let event = serde_json::from_str::<serde_json::Value>(&first.json).ok();
-            let cloud = event.as_ref().and_then(|e| e.get("cloud"));
-            let text = |path: &[&str]| -> Option<String> {
-                let mut v = cloud?;
-                for p in path {
-                    v = v.get(p)?;
-                }
-                v.as_str().map(str::to_owned)
-            };
-            (text(&["account", "uid"]), text(&["region"]))
-        });
+        } = self.record_partition(source, first);
         format!(
             "{}source={}/account={account}/region={region}/dt={day}/{}-{:010}.json.{}",
             self.prefix,
@@ -259,6 +270,18 @@ impl ChunkWriter {
             source.first_index,
             self.compression.extension()
         )
+    }
+
+    /// The partition of one NDJSON record: its time's day, and the account and region of
+    /// the key or, for keys without them, of the event's `cloud` object.
+    fn record_partition(&self, source: &BatchSource, record: &Record) -> Partition {
+        self.partition(source, record.time_ms, || {
+            let cloud = serde_json::from_str::<CloudOf>(&record.json)
+                .ok()
+                .and_then(|e| e.cloud)
+                .unwrap_or_default();
+            (cloud.account.and_then(|a| a.uid), cloud.region)
+        })
     }
 
     /// The Parquet key of a chunk's class `class_uid`, whose first event is `first`;
@@ -313,15 +336,28 @@ impl ChunkWriter {
     ) -> Result<Vec<OutputObject>, ParquetError> {
         match events {
             Events::Ndjson(records) => {
-                let Some(first) = records.first() else {
-                    return Ok(Vec::new());
-                };
-                Ok(vec![OutputObject {
-                    key: self.key_for(source, first),
-                    body: self.compression.encode(&records),
-                    content_type: "application/x-ndjson",
-                    records: records.len() as u64,
-                }])
+                // Every record under the partition its object's key names, as for Parquet:
+                // a chunk spanning midnight (or accounts and regions, for keys without
+                // them) becomes one object per partition, in the order of each
+                // partition's first record, each named after the chunk.
+                let mut parts: Vec<(String, Vec<Record>)> = Vec::new();
+                for record in records {
+                    let p = self.record_partition(source, &record);
+                    let label = format!("{}/{}/{}", p.account, p.region, p.day);
+                    match parts.iter_mut().find(|(l, _)| *l == label) {
+                        Some((_, part)) => part.push(record),
+                        None => parts.push((label, vec![record])),
+                    }
+                }
+                Ok(parts
+                    .into_iter()
+                    .map(|(_, part)| OutputObject {
+                        key: self.key_for(source, &part[0]),
+                        body: self.compression.encode(&part),
+                        content_type: "application/x-ndjson",
+                        records: part.len() as u64,
+                    })
+                    .collect())
             }
             Events::Columns(columns) => {
                 // Every row under the partition its file's key names.
@@ -697,6 +733,67 @@ pub(crate) mod tests {
         assert!(sink()
             .key_for(&batch(key), &no_cloud)
             .contains("/account=unknown/region=unknown/"));
+    }
+
+    /// Trial 7 (ingestion), D4: a CloudTrail file delivered just after midnight went
+    /// under the first event's day whole; NDJSON now splits as Parquet does.
+    #[test]
+    fn ndjson_objects_hold_only_records_of_the_partition_their_key_names() {
+        let at = |ms: i64, json: &str| Record {
+            uid: "u".into(),
+            time_ms: Some(ms),
+            json: json.into(),
+        };
+        let before = 1_795_478_280_000; // 2026-11-23T23:58:00Z
+        let after = 1_795_478_460_000; // 2026-11-24T00:01:00Z
+        let writer = ChunkWriter::ndjson("logs/".into(), OutputCompression::Gzip(1));
+        let trail = "AWSLogs/123456789012/CloudTrail/eu-west-1/2026/11/24/f.json.gz";
+        let objects = writer
+            .objects(
+                &batch(trail),
+                Events::Ndjson(vec![
+                    at(before, "{\"a\":1}"),
+                    at(after, "{\"a\":2}"),
+                    at(before, "{\"a\":3}"),
+                ]),
+            )
+            .unwrap();
+        let got: Vec<(&str, u64)> = objects
+            .iter()
+            .map(|o| (o.key.as_str(), o.records))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("logs/source=cwlogs/account=123456789012/region=eu-west-1/dt=2026-11-23/abc-0000060000.json.gz", 2),
+                ("logs/source=cwlogs/account=123456789012/region=eu-west-1/dt=2026-11-24/abc-0000060000.json.gz", 1),
+            ]
+        );
+        let lines = |body: &[u8]| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(body), &mut text)
+                .unwrap();
+            text
+        };
+        assert_eq!(lines(&objects[0].body), "{\"a\":1}\n{\"a\":3}\n");
+        // A key without account and region: each event's own cloud names its partition.
+        let firehose = "firehose/2026/11/23/10/stream-1-2026-11-23-10-00-00-uuid";
+        let cloud = |acct: &str| {
+            format!(r#"{{"cloud":{{"region":"eu-west-1","account":{{"uid":"{acct}"}}}}}}"#)
+        };
+        let objects = writer
+            .objects(
+                &batch(firehose),
+                Events::Ndjson(vec![
+                    at(before, &cloud("111122223333")),
+                    at(before, &cloud("444455556666")),
+                ]),
+            )
+            .unwrap();
+        assert_eq!(objects.len(), 2);
+        assert!(objects[1]
+            .key
+            .contains("/account=444455556666/region=eu-west-1/dt=2026-11-23/"));
     }
 
     #[test]
