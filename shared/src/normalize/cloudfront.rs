@@ -4,7 +4,7 @@ use super::classification::{Mapped, HTTP_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_f64, get_str, get_u64, Obj};
 use super::objects::{
     http_activity, secs_to_ms, split_authority, write_cloud, write_endpoint, write_http_method,
-    write_http_response, write_http_status, write_tls, write_traffic,
+    write_http_response, write_http_status, write_tls, write_traffic, write_x_forwarded_for,
 };
 use super::out::{host_name, opt_hostname, opt_int, opt_str, opt_uint, EventOut};
 use crate::logs::cloudfront::record_time_ms;
@@ -56,16 +56,7 @@ pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     );
     opt_str(out, "version", get_str(r, "cs-protocol-version"));
     opt_str(out, "uid", get_str(r, "x-edge-request-id"));
-    if let Some(xff) = get_str(r, "x-forwarded-for") {
-        // Only addresses: a proxy may write `unknown` or a port; the field stays in the record.
-        out.open_array("x_forwarded_for");
-        for ip in xff.split(',').map(str::trim) {
-            if ip.parse::<IpAddr>().is_ok() {
-                out.str("", ip);
-            }
-        }
-        out.close();
-    }
+    write_x_forwarded_for(out, get_str(r, "x-forwarded-for"));
     out.close_keep();
 
     let code = get_u64(r, "sc-status");

@@ -187,6 +187,27 @@ pub(super) fn write_url(out: &mut dyn EventOut, url: &str, host: Option<&str>) {
     out.close();
 }
 
+/// `http_request.x_forwarded_for` from an `X-Forwarded-For` value (`client, proxy1,
+/// proxy2`): only the addresses, in order; a proxy may write `unknown` or a port, which
+/// stay in the original record. Nothing when no entry is an address.
+pub(super) fn write_x_forwarded_for(out: &mut dyn EventOut, value: Option<&str>) {
+    let Some(value) = value else { return };
+    let ips = || {
+        value
+            .split(',')
+            .map(str::trim)
+            .filter(|ip| ip.parse::<IpAddr>().is_ok())
+    };
+    if ips().next().is_none() {
+        return;
+    }
+    out.open_array("x_forwarded_for");
+    for ip in ips() {
+        out.str("", ip);
+    }
+    out.close();
+}
+
 /// The host and port of a URL authority or `Host` header: `example.com:8443`,
 /// `[2001:db8::1]:8443` (brackets removed), `10.0.0.1`; a bare IPv6 address has no port.
 pub(super) fn split_authority(authority: &str) -> (&str, Option<&str>) {

@@ -4,7 +4,7 @@ use super::classification::{Mapped, HTTP_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_obj, get_str, get_u64, Obj};
 use super::objects::{
     arn_region_account, http_activity, split_authority, write_action, write_cloud,
-    write_http_method, write_http_response, UNKNOWN_NAME,
+    write_http_method, write_http_response, write_x_forwarded_for, UNKNOWN_NAME,
 };
 use super::out::{opt_hostname, opt_ip, opt_str, opt_uint, EventOut};
 use serde_json::Value;
@@ -55,6 +55,7 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     opt_str(out, "user_agent", header("user-agent"));
     opt_str(out, "version", get_str(req, "httpVersion"));
     opt_str(out, "uid", get_str(req, "requestId"));
+    write_x_forwarded_for(out, header("x-forwarded-for"));
     out.open_array("http_headers");
     for h in headers.iter().filter_map(Value::as_object) {
         out.open("");
@@ -174,6 +175,34 @@ mod tests {
         assert_class(count, 4002, 6);
         assert_eq!(count["disposition"], "Count");
         assert_eq!(count["http_response"]["code"], 200);
+    }
+
+    /// Trial 7, D3: a Host header's port was part of the host name (no `hostname_t`),
+    /// and X-Forwarded-For was only a header.
+    #[test]
+    fn host_header_ports_and_forwarded_addresses_are_their_own_attributes() {
+        let record = |host: &str| {
+            json!({
+                "timestamp": 1_700_000_000_123i64, "formatVersion": 1, "webaclId": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/Acl/a1b2",
+                "terminatingRuleId": "Default_Action", "action": "ALLOW", "httpSourceName": "ALB", "httpSourceId": "111122223333-app/alb/1",
+                "httpRequest": {"clientIp": "198.51.100.7", "country": "US", "uri": "/a", "args": "", "httpVersion": "HTTP/1.1", "httpMethod": "GET", "requestId": "r1",
+                    "headers": [{"name": "Host", "value": host}, {"name": "X-Forwarded-For", "value": "203.0.113.7, unknown, 10.0.0.1"}]}
+            })
+            .to_string()
+        };
+        let ev = first_event(LogType::Waf, &record("app.example.com:8443"), "waf/x.log");
+        assert_eq!(ev["http_request"]["url"]["hostname"], "app.example.com");
+        assert_eq!(ev["http_request"]["url"]["port"], 8443);
+        assert_eq!(ev["dst_endpoint"]["hostname"], "app.example.com");
+        assert_eq!(ev["dst_endpoint"]["port"], 8443);
+        assert_eq!(
+            ev["http_request"]["x_forwarded_for"],
+            json!(["203.0.113.7", "10.0.0.1"])
+        );
+        let ev = first_event(LogType::Waf, &record("[2001:db8::1]:8443"), "waf/x.log");
+        assert_eq!(ev["dst_endpoint"]["ip"], "2001:db8::1");
+        assert_eq!(ev["dst_endpoint"]["port"], 8443);
+        assert!(ev["http_request"]["url"].get("hostname").is_none());
     }
 
     #[test]
