@@ -8,7 +8,6 @@ use super::objects::{
 };
 use super::out::{host_name, opt_hostname, opt_int, opt_str, opt_uint, EventOut};
 use crate::logs::cloudfront::record_time_ms;
-use std::net::IpAddr;
 
 pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     let method = get_str(r, "cs-method");
