@@ -7,6 +7,7 @@
 //! families live in `credentials`, `financial`, `personal` and `national_id`; the pass in
 //! `engine`.
 
+mod allow;
 mod batch;
 mod candidates;
 mod checksum;
@@ -33,6 +34,7 @@ mod xlsx_formats;
 
 use serde::Deserialize;
 
+pub use allow::AllowDigests;
 pub use detector::{Category, Confidence, DetectorInfo};
 pub use engine::Classifier;
 pub use findings::{
@@ -111,6 +113,10 @@ pub struct ClassifyConfig {
     /// Values never reported (compared on letters and digits, case-insensitively),
     /// added to the built-in documented examples.
     pub allow_list: Vec<String>,
+    /// More values never reported, as keyed digests (a planned scan's allow-list: its
+    /// plan and tasks never hold the values).
+    #[serde(skip)]
+    pub allow_digests: Option<AllowDigests>,
     /// Keyword distance in characters.
     pub keyword_distance: usize,
     /// Locations kept per finding.
@@ -149,6 +155,7 @@ impl Default for ClassifyConfig {
             detectors: None,
             custom: Vec::new(),
             allow_list: Vec::new(),
+            allow_digests: None,
             keyword_distance: DEFAULT_KEYWORD_DISTANCE,
             max_locations: 10,
             max_samples: 3,

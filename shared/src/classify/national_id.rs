@@ -6,6 +6,13 @@ use super::detector::{Candidate, Category, Confidence, Detector, Digits, Need, R
 
 const MEDIUM: Need = Need::Alone(Confidence::Medium);
 
+/// The Spanish DNI's shape: 7-8 digits (or dotted) and a letter. Other detectors whose
+/// values have this shape (Vermont's and Maine's licence numbers, 1234567A) use this same
+/// pattern: one pattern slot then tries each detector's check in turn, where two patterns
+/// would let the first, rejected, hide the second at the same place.
+pub(crate) const DIGITS_THEN_LETTER: &str =
+    r"\b(?:[0-9]{7,8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[- ]?[A-Za-z]\b";
+
 /// The national id detectors, in the order the pass tries them.
 pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
@@ -68,7 +75,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         description: "Spanish DNI: 8 digits (also dotted, 12.345.678-Z) and the mod-23 control letter (Real Decreto 1553/2005); 7 digits (a leading 0 left out) or a lower-case letter only with a keyword; not the mantissa of a number in E notation",
         keywords: &["dni", "documento nacional", "nif"],
         rule: Rule::Pattern {
-            regex: r"\b(?:[0-9]{7,8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[- ]?[A-Za-z]\b",
+            regex: DIGITS_THEN_LETTER,
             check: es_dni,
         },
     },
