@@ -408,20 +408,7 @@ fn in_pan(c: &Candidate<'_>) -> Option<Verdict> {
 
 /// Australian TFN (ATO algorithm): weighted sum divisible by 11.
 fn au_tfn(d: &Digits<'_>) -> Option<Need> {
-    let weights: &[u32] = match d.digits.len() {
-        9 => &[1, 4, 3, 7, 5, 8, 6, 9, 10],
-        8 => &[10, 7, 8, 4, 6, 3, 5, 1],
-        _ => return None,
-    };
-    if all_same(d.digits) {
-        return None;
-    }
-    let sum: u32 = weights
-        .iter()
-        .enumerate()
-        .map(|(i, w)| w * digit(d.digits, i))
-        .sum();
-    if sum % 11 != 0 {
+    if !tfn_valid(d.digits) {
         return None;
     }
     let layout: &[usize] = if d.digits.len() == 9 {
@@ -430,6 +417,24 @@ fn au_tfn(d: &Digits<'_>) -> Option<Need> {
         &[3, 3, 2]
     };
     formatted_or_plain(d, layout, Need::Keyword)
+}
+
+/// Whether 8 or 9 digits are a TFN by the ATO's weighted modulus 11 (not all one digit).
+pub(crate) fn tfn_valid(digits: &[u8]) -> bool {
+    let weights: &[u32] = match digits.len() {
+        9 => &[1, 4, 3, 7, 5, 8, 6, 9, 10],
+        8 => &[10, 7, 8, 4, 6, 3, 5, 1],
+        _ => return false,
+    };
+    if !digits.iter().all(u8::is_ascii_digit) || all_same(digits) {
+        return false;
+    }
+    let sum: u32 = weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| w * digit(digits, i))
+        .sum();
+    sum % 11 == 0
 }
 
 /// Australian Medicare card number: first digit 2-6, the ninth digit is the weighted
