@@ -714,7 +714,18 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
     let argument = argument_form(b, name);
     // A quoted literal under a name that says what it is (`define('DB_PASSWORD',
     // 'secret1')`, `password = "hunter2"`) is reported however weak it looks.
-    let literal = quoted && c.after() == b.get(value.start - 1).copied() && named_literal(name, v);
+    // As an argument, the name must open the call or tuple (`define('DB_PASSWORD'`,
+    // `.set("password"`): in a list of words (`'to', 'token', 'triple'`) it is a word.
+    let before_name = c.preceding(8).trim_ascii_end();
+    let before_name = before_name
+        .strip_suffix(b"\"")
+        .or_else(|| before_name.strip_suffix(b"'"))
+        .unwrap_or(before_name);
+    let opens_call = before_name.trim_ascii_end().ends_with(b"(");
+    let literal = quoted
+        && c.after() == b.get(value.start - 1).copied()
+        && (!argument_form(b, name) || opens_call)
+        && named_literal(name, v);
     let another_name = v
         .iter()
         .all(|x| x.is_ascii_alphabetic() || matches!(x, b'_' | b'-' | b'.'))
@@ -790,11 +801,15 @@ const LITERAL_PLACEHOLDERS: &[&str] = &[
     "string",
     "hidden",
     "masked",
+    "unused",
+    "bearer",
+    "basic",
 ];
 
 /// Parts that make a literal a placeholder wherever they are (`your-token-here`,
-/// `sample_secret`, `xxxx1234`).
+/// `sample_secret`, `xxxx1234`, and test fixtures' `xjtest`, `testsessiontoken`).
 const LITERAL_PLACEHOLDER_PARTS: &[&str] = &[
+    "test",
     "changeme",
     "example",
     "placeholder",
@@ -828,6 +843,8 @@ fn named_literal(name: &[u8], v: &[u8]) -> bool {
             .iter()
             .any(|p| contains(p.as_bytes()))
         && !v.contains(&b'/')
+        // A date or time (`2023-01-01T00:10:00Z`: the next argument of a call).
+        && !(v.len() > 4 && v[..4].iter().all(u8::is_ascii_digit) && v[4] == b'-')
         && !code_reference(v, true)
         && !names_itself(word, v)
         && !words(v)
@@ -856,13 +873,18 @@ fn secret_word(name: &[u8]) -> Option<&'static [u8]> {
         })
 }
 
-/// A value that is a name holding the secret's own word (`refresh_token`,
-/// `X-Auth-Token`, `password_here`, `passwordField`), not a secret; `password1` is one.
+/// A short value (40 characters at most) that names rather than holds the secret: it
+/// has the name's own word (`refresh_token`, `X-Auth-Token`, `newtoken`,
+/// `_RSAPrivateKey`); for a password, as part of a longer name (`password_here`,
+/// `challengePassword`), since `password1` is a password.
 fn names_itself(word: &[u8], v: &[u8]) -> bool {
     let value = v.to_ascii_lowercase();
-    value.windows(word.len()).any(|w| w == word)
-        && v.iter()
-            .any(|x| matches!(x, b'_' | b'-' | b'.') || x.is_ascii_uppercase())
+    let password = matches!(word, b"password" | b"passwd" | b"pwd" | b"passphrase");
+    v.len() <= 40
+        && value.windows(word.len()).any(|w| w == word)
+        && (!password
+            || v.iter()
+                .any(|x| matches!(x, b'_' | b'-' | b'.') || x.is_ascii_uppercase()))
 }
 
 /// An unquoted value that is a plain identifier with no digit (`nextchar`,
@@ -992,10 +1014,11 @@ mod tests {
             ("$db_password = 'letmein';", "letmein"),
             ("DB_PASSWORD='password1'", "password1"),
             ("  client_secret: \"abcdef\"", "abcdef"),
-            ("API_KEY = 'mykey12'", "mykey12"),
+            ("API_KEY = 'qz81rk'", "qz81rk"),
             ("const apiKey = \"qwerty\";", "qwerty"),
             ("config.set(\"auth_token\", \"abc123\")", "abc123"),
             ("{\"password\": \"sunshine\"}", "sunshine"),
+            (".add_string(\"password\", \"butterfly\")", "butterfly"),
         ] {
             assert_finds("generic_secret", text, value);
         }
@@ -1021,6 +1044,16 @@ mod tests {
             "password = \"null\"",
             "password = weakpass",
             "secret = \"https://vault.example.com/v1\"",
+            // Over crates' and Python's sources: words in lists, a call's next argument,
+            // test fixtures, token types and names.
+            "'tailcc', 'target', 'to', 'token', 'triple',",
+            "Consumer(\"key\", \"secret\", \"application\")",
+            ".expect_token(\"first_token\", \"2023-01-01T00:10:00Z\")",
+            "\"SecretAccessKey\" : \"xjtest\",",
+            "(\"AWS_CONTAINER_AUTHORIZATION_TOKEN\", \"unused\"),",
+            "ResourceEndpoint.__init__(self, default_token='Bearer',",
+            "\"accessToken\": \"newtoken\",",
+            "private_key: \"_RSAPrivateKey\"",
         ] {
             assert_clean("generic_secret", text);
         }
