@@ -869,3 +869,36 @@ async fn allow_listed_values_are_in_no_scan_output_and_still_suppressed() {
     );
     assert!(seen.len() >= 6, "{seen:?}");
 }
+
+/// The scan reads compressed objects under the deployment's decompression limits
+/// (`S3CONNECTOR_MAX_DECOMPRESSED_BYTES`..., read into `ScanContext::bomb` by the scan
+/// function and the CLI), not the defaults: an object past them is skipped as invalid
+/// content with the limit's variable named, and read under the defaults.
+#[tokio::test]
+async fn compressed_objects_are_read_under_the_deployments_bomb_limits() {
+    use std::io::Write;
+    let emu = Emulator::start();
+    let (mut ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-bomb").await;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for _ in 0..(3 << 20) / 64 {
+        gz.write_all(&[b'a'; 63]).unwrap();
+        gz.write_all(b"\n").unwrap();
+    }
+    put(&clients, &bucket, "logs/app.log.gz", gz.finish().unwrap()).await;
+    let config = json!({"buckets": {"include": [bucket]},
+                        "sampling": {"max_bytes_per_object": 0}});
+    let (_, report) = run_scan(&ctx, config.clone(), |_| {}).await;
+    let o = &report.buckets[0].objects[0];
+    assert_eq!(o.status, ObjectStatus::Complete, "{o:?}");
+
+    ctx.bomb.max_output_bytes = 1 << 20;
+    let (_, report) = run_scan(&ctx, config, |_| {}).await;
+    let o = &report.buckets[0].objects[0];
+    assert_eq!(o.reason, Some(SkipReason::InvalidContent), "{o:?}");
+    let message = o.message.as_deref().unwrap_or_default();
+    assert!(
+        message.contains("S3CONNECTOR_MAX_DECOMPRESSED_BYTES"),
+        "{message}"
+    );
+}

@@ -4,6 +4,9 @@
 //! key whose name is a keyword of such an identifier, a shorter run of digits is read
 //! with its zeros put back.
 
+/// Whether digits are a valid value of an identifier.
+type Check = fn(&[u8]) -> bool;
+
 /// Identifiers whose leading digits may be zero: the detector, its length, the most
 /// leading zeros a valid value has, and for an identifier of two lengths a check that
 /// says which padding is the value.
@@ -11,7 +14,7 @@
 /// Left out because their first digit is never 0 (their checks refuse it): Canadian SIN
 /// (0 is not assigned, 8 is a business number), Aadhaar (2-9), Medicare (2-6), ITIN (9),
 /// NIR (1 or 2), German tax id (1-9), card numbers (no issuer starts with 0).
-const ZERO_PADDED: &[(&str, usize, usize, Option<fn(&[u8]) -> bool>)] = &[
+const ZERO_PADDED: &[(&str, usize, usize, Option<Check>)] = &[
     // Areas 001-099 (New England, New York): up to two zeros.
     ("us_ssn", 9, 2, None),
     // Scottish CHI numbers start with the day of birth (01-09).
@@ -33,7 +36,7 @@ const ZERO_PADDED: &[(&str, usize, usize, Option<fn(&[u8]) -> bool>)] = &[
 pub(crate) struct Padding {
     len: usize,
     max_zeros: usize,
-    valid: Option<fn(&[u8]) -> bool>,
+    valid: Option<Check>,
 }
 
 impl Padding {

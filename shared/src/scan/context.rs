@@ -111,13 +111,14 @@ impl ScanContext {
     }
 
     /// The classifier for `config`'s detectors, compiled once per process and reused while
-    /// the detector settings stay the same.
+    /// the detector settings (and the context's bomb limits) stay the same.
     pub fn classifier(&self, config: &ScanConfig) -> Result<Arc<Classifier>, ScanError> {
         // Clear allow-list values are not serialised; a planned config holds none.
         let id = format!(
-            "{}\0{}",
+            "{}\0{}\0{:?}",
             serde_json::to_string(&config.detectors).expect("detectors serialise"),
-            config.detectors.allow_list.join("\0")
+            config.detectors.allow_list.join("\0"),
+            self.bomb
         );
         if !config.detectors.allow_list_hmac.is_empty() {
             let key = self.hmac_key.as_deref().ok_or_else(|| {
