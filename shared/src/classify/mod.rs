@@ -42,7 +42,7 @@ pub use findings::{
     ColumnLabel, Finding, Location, ObjectReport, ObjectStatus, Sample, SkipReason,
 };
 pub use format::{ObjectFormat, SampleLimits};
-pub use mask::{mask, ValueHasher};
+pub use mask::{mask, random_key, ValueHasher};
 
 /// Environment variable holding the HMAC key for value digests.
 pub const HMAC_KEY_ENV: &str = "S3CONNECTOR_CLASSIFY_HMAC_KEY";

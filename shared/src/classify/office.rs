@@ -194,8 +194,9 @@ impl Classifier {
     /// (`word/document.xml`), then its headers, footers, footnotes, endnotes and comments,
     /// each part from a new line. Text that Word hides but keeps is read too: tracked
     /// deletions (`w:delText`, back with "Reject change") and field codes (`w:instrText`,
-    /// such as a `mailto:` hyperlink's target). Locations are line (paragraph, counted
-    /// through the parts in that order), column and offset in that text. A file that is
+    /// such as a `mailto:` hyperlink's target). Locations name their part (`body`,
+    /// `header 1`, `footnotes`...) and give the line (paragraph) in it, the column, and
+    /// the offset in the text of all the parts. A file that is
     /// not a readable Word document is `SKIPPED` as `malformed`.
     pub(crate) fn classify_docx(
         &self,

@@ -203,12 +203,5 @@ impl ScanContext {
 /// `S3CONNECTOR_CLASSIFY_HMAC_KEY` is unset. Planner and workers share it because they
 /// share the process; digests correlate within the run only.
 pub fn run_hmac_key() -> String {
-    let mut key = [0u8; 32];
-    if getrandom::getrandom(&mut key).is_err() {
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        key[..16].copy_from_slice(&t.to_le_bytes());
-    }
-    hex::encode(key)
+    hex::encode(crate::classify::random_key())
 }
