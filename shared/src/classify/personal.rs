@@ -155,61 +155,43 @@ pub(crate) const DETECTORS: &[Detector] = &[
             not_after: &[],
         },
     },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Pattern {
-            regex: LETTERS_DIGITS,
-            check: licence_letters,
-        },
-    },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Pattern {
-            regex: LICENCE_STATE_FORMATS,
-            check: licence_letters,
-        },
-    },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Pattern {
-            // Vermont and Maine, 1234567A: the DNI's shape, so the DNI's pattern (a second
-            // pattern would be hidden by the DNI's at the same place when its check fails).
-            regex: super::national_id::DIGITS_THEN_LETTER,
-            check: licence_digits_letter,
-        },
-    },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Pattern {
-            // A letter and digit groups as printed (Florida, Illinois, Michigan...).
-            regex: r"\b[A-Z][0-9]{3,4}(?:[- ][0-9]{1,4}){2,4}\b",
-            check: licence_grouped,
-        },
-    },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Number {
-            check: licence_digits,
-            min_digits: 7,
-            not_after: &[],
-        },
-    },
+    licence(Rule::Pattern {
+        regex: LETTERS_DIGITS,
+        check: licence_letters,
+    }),
+    licence(Rule::Pattern {
+        regex: LICENCE_STATE_FORMATS,
+        check: licence_letters,
+    }),
+    licence(Rule::Pattern {
+        // Vermont and Maine, 1234567A: the DNI's shape, so the DNI's pattern (a second
+        // pattern would be hidden by the DNI's at the same place when its check fails).
+        regex: super::national_id::DIGITS_THEN_LETTER,
+        check: licence_digits_letter,
+    }),
+    licence(Rule::Pattern {
+        // A letter and digit groups as printed (Florida, Illinois, Michigan...).
+        regex: r"\b[A-Z][0-9]{3,4}(?:[- ][0-9]{1,4}){2,4}\b",
+        check: licence_grouped,
+    }),
+    licence(Rule::Number {
+        check: licence_digits,
+        min_digits: 7,
+        not_after: &[],
+    }),
 ];
+
+/// A driver's licence detector of one state format family (`rule`), next to a licence
+/// keyword.
+const fn licence(rule: Rule) -> Detector {
+    Detector {
+        id: "us_drivers_license",
+        category: Category::Personal,
+        description: LICENCE_DESCRIPTION,
+        keywords: LICENCE_KEYWORDS,
+        rule,
+    }
+}
 
 /// Email: no leading, trailing or doubled dot in the local part; labels do not start or
 /// end with a hyphen.
