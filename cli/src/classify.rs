@@ -58,7 +58,7 @@ pub fn classifier(
     let mut config = ClassifyConfig::from_env();
     // The decompression limits ingest reads (S3CONNECTOR_MAX_COMPRESSION_RATIO...), which
     // a stopped bomb's error names.
-    config.bomb = s3connector::ingest::bomb_limits(&|k: &str| {
+    config.bomb = s3connector::object::bomb_limits(&|k: &str| {
         std::env::var(k).ok().filter(|v| !v.trim().is_empty())
     })
     .map_err(|e| e.to_string())?;
@@ -443,6 +443,7 @@ mod tests {
             json_path: Some("$.card".into()),
             sheet: Some("People".into()),
             cell: Some("B3".into()),
+            part: Some("header 1".into()),
         };
         let report = ObjectReport {
             status: ObjectStatus::Partial,

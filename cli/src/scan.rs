@@ -83,7 +83,13 @@ pub async fn run(
         store.clone(),
         queue.clone(),
     );
-    ctx.hmac_key = hmac_key;
+    // Plan and work share this process: without a configured key, one drawn for the run
+    // seals the allow-list and keys the digests.
+    ctx.hmac_key = Some(hmac_key.unwrap_or_else(s3connector::scan::context::run_hmac_key));
+    ctx.bomb = s3connector::object::bomb_limits(&|k: &str| {
+        std::env::var(k).ok().filter(|v| !v.trim().is_empty())
+    })
+    .map_err(|e| e.to_string())?;
     let bars = Bars::new();
     let observer = bars.clone();
     ctx.progress = Some(Arc::new(move |p: &Progress| observer.update(p)));

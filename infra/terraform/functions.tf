@@ -109,15 +109,18 @@ resource "aws_lambda_function" "scan" {
   }
   environment {
     variables = merge(local.log_env, {
-      S3CONNECTOR_OUTPUT_BUCKET     = aws_s3_bucket.output.id
-      S3CONNECTOR_OUTPUT_PREFIX     = var.output_prefix
-      S3CONNECTOR_ROLE_ARN          = var.scan_role_arn
-      S3CONNECTOR_EXTERNAL_ID       = var.scan_external_id
-      S3CONNECTOR_ROLE_SESSION_NAME = local.has_scan_role ? var.role_session_name : ""
-      S3CONNECTOR_SCAN_QUEUE_URL    = aws_sqs_queue.scan.url
-      S3CONNECTOR_SCAN_CONFIG       = var.scan_config
-      S3CONNECTOR_SCAN_CONFIG_URI   = var.scan_config_uri
-      S3CONNECTOR_CLASSIFY_HMAC_KEY = var.classify_hmac_key
+      S3CONNECTOR_OUTPUT_BUCKET          = aws_s3_bucket.output.id
+      S3CONNECTOR_OUTPUT_PREFIX          = var.output_prefix
+      S3CONNECTOR_ROLE_ARN               = var.scan_role_arn
+      S3CONNECTOR_EXTERNAL_ID            = var.scan_external_id
+      S3CONNECTOR_ROLE_SESSION_NAME      = local.has_scan_role ? var.role_session_name : ""
+      S3CONNECTOR_SCAN_QUEUE_URL         = aws_sqs_queue.scan.url
+      S3CONNECTOR_SCAN_CONFIG            = var.scan_config
+      S3CONNECTOR_SCAN_CONFIG_URI        = var.scan_config_uri
+      S3CONNECTOR_CLASSIFY_HMAC_KEY      = var.classify_hmac_key
+      S3CONNECTOR_MAX_DECOMPRESSED_BYTES = tostring(var.max_decompressed_bytes)
+      S3CONNECTOR_MAX_COMPRESSION_RATIO  = tostring(var.max_compression_ratio)
+      S3CONNECTOR_ZSTD_MAX_WINDOW_LOG    = tostring(var.zstd_max_window_log)
     })
   }
 }

@@ -383,6 +383,29 @@ impl Env<'_> {
     }
 }
 
+/// A whole number setting in `min..=max`, `default` when unset.
+pub(crate) fn whole_number(
+    lookup: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+    expected: &'static str,
+) -> Result<u64, ConfigError> {
+    match lookup(var) {
+        None => Ok(default),
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(ConfigError {
+                var,
+                value: Some(v.to_string()),
+                problem: "must be a whole number in range".to_string(),
+                expected,
+            }),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 mod gzip;
 use self::gzip::GzipMembers;
+use crate::config::{whole_number, ConfigError};
 
 /// How an object's bytes are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -358,6 +359,41 @@ impl<R: Read> Read for ZstdWindowGuard<R> {
             }
         })
     }
+}
+
+/// The decompression limits from `S3CONNECTOR_MAX_DECOMPRESSED_BYTES`,
+/// `S3CONNECTOR_MAX_COMPRESSION_RATIO` and `S3CONNECTOR_ZSTD_MAX_WINDOW_LOG` read through
+/// `lookup` (the defaults for unset ones): what ingest, the scan function and the CLI's
+/// `classify`, `parse` and `scan` read objects with.
+pub fn bomb_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<BombLimits, ConfigError> {
+    let defaults = BombLimits::default();
+    Ok(BombLimits {
+        max_output_bytes: whole_number(
+            lookup,
+            "S3CONNECTOR_MAX_DECOMPRESSED_BYTES",
+            defaults.max_output_bytes,
+            1024 * 1024,
+            u64::MAX,
+            "bytes, at least 1048576",
+        )?,
+        max_ratio: whole_number(
+            lookup,
+            "S3CONNECTOR_MAX_COMPRESSION_RATIO",
+            defaults.max_ratio,
+            10,
+            1_000_000,
+            "10 to 1000000",
+        )?,
+        zstd_max_window_log: whole_number(
+            lookup,
+            "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG",
+            u64::from(defaults.zstd_max_window_log),
+            u64::from(*ZSTD_WINDOW_LOG_RANGE.start()),
+            u64::from(*ZSTD_WINDOW_LOG_RANGE.end()),
+            "10 to 31 (the window is 2^n bytes: 25 is 32 MiB)",
+        )? as u32,
+        ..defaults
+    })
 }
 
 #[cfg(test)]

@@ -778,3 +778,117 @@ async fn objects_excluded_by_file_type_are_counted_and_the_exclude_list_recorded
         "report.html"
     );
 }
+
+/// Scan trial S12: the allow-list was written in clear into plan.json (and every task).
+/// Now the plan and tasks hold keyed digests: the allow-listed value appears in no object
+/// the scan writes, in no task, and the allow-list still suppresses it.
+#[tokio::test]
+async fn allow_listed_values_are_in_no_scan_output_and_still_suppressed() {
+    let emu = Emulator::start();
+    let (ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-allow").await;
+    let allowed = "312-54-8876";
+    let spellings = [allowed, "312548876", "312 54 8876"];
+    put(
+        &clients,
+        &bucket,
+        "hr/staff.txt",
+        format!("SSN: {allowed}\nSSN: 536-90-4399\n").into_bytes(),
+    )
+    .await;
+    put(
+        &clients,
+        &bucket,
+        "hr/staff.csv",
+        b"name,ssn\nAnn,312 54 8876\nBob,536-90-4399\n".to_vec(),
+    )
+    .await;
+    let mut tasks = 0;
+    let (plan, report) = run_scan(
+        &ctx,
+        json!({"buckets": {"include": [bucket]},
+               "detectors": {"managed": ["us_ssn"], "allow_list": [allowed]}}),
+        |task| {
+            let text = serde_json::to_string(task).unwrap();
+            for v in spellings {
+                assert!(!text.contains(v), "a task holds {v}");
+            }
+            tasks += 1;
+        },
+    )
+    .await;
+    assert!(tasks > 0);
+    assert_eq!(plan.config.detectors.allow_list_hmac.len(), 1);
+    for (key, line) in [("hr/staff.txt", 2), ("hr/staff.csv", 3)] {
+        let found = findings_of(&report, &bucket, key);
+        assert_eq!(
+            found.len(),
+            1,
+            "{key}: only the SSN not allow-listed: {found:?}"
+        );
+        assert_eq!(found[0].1, line, "{key}: Bob's line");
+    }
+
+    let out = match &ctx.store {
+        Store::S3 { bucket, .. } => bucket.clone(),
+        _ => unreachable!("an S3 store"),
+    };
+    let listed = clients
+        .s3()
+        .list_objects_v2()
+        .bucket(&out)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(listed.is_truncated(), Some(true));
+    let mut seen = Vec::new();
+    for o in listed.contents() {
+        let key = o.key().unwrap();
+        // Every object of the output bucket is under the store's prefix.
+        let in_store = key.strip_prefix("s3connector/").unwrap();
+        let body = ctx.store.get(in_store).await.unwrap().unwrap();
+        let text = String::from_utf8_lossy(&body);
+        for v in spellings {
+            assert!(!text.contains(v), "{key} holds {v}");
+        }
+        seen.push(key.to_string());
+    }
+    assert!(
+        seen.iter().any(|k| k.ends_with("/plan.json")),
+        "plan.json was checked: {seen:?}"
+    );
+    assert!(seen.len() >= 6, "{seen:?}");
+}
+
+/// The scan reads compressed objects under the deployment's decompression limits
+/// (`S3CONNECTOR_MAX_DECOMPRESSED_BYTES`..., read into `ScanContext::bomb` by the scan
+/// function and the CLI), not the defaults: an object past them is skipped as invalid
+/// content with the limit's variable named, and read under the defaults.
+#[tokio::test]
+async fn compressed_objects_are_read_under_the_deployments_bomb_limits() {
+    use std::io::Write;
+    let emu = Emulator::start();
+    let (mut ctx, clients) = context(&emu).await;
+    let bucket = new_bucket(&clients, "it-scan-bomb").await;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for _ in 0..(3 << 20) / 64 {
+        gz.write_all(&[b'a'; 63]).unwrap();
+        gz.write_all(b"\n").unwrap();
+    }
+    put(&clients, &bucket, "logs/app.log.gz", gz.finish().unwrap()).await;
+    let config = json!({"buckets": {"include": [bucket]},
+                        "sampling": {"max_bytes_per_object": 0}});
+    let (_, report) = run_scan(&ctx, config.clone(), |_| {}).await;
+    let o = &report.buckets[0].objects[0];
+    assert_eq!(o.status, ObjectStatus::Complete, "{o:?}");
+
+    ctx.bomb.max_output_bytes = 1 << 20;
+    let (_, report) = run_scan(&ctx, config, |_| {}).await;
+    let o = &report.buckets[0].objects[0];
+    assert_eq!(o.reason, Some(SkipReason::InvalidContent), "{o:?}");
+    let message = o.message.as_deref().unwrap_or_default();
+    assert!(
+        message.contains("S3CONNECTOR_MAX_DECOMPRESSED_BYTES"),
+        "{message}"
+    );
+}

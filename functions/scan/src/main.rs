@@ -4,6 +4,7 @@
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use s3connector::aws::{ClientSettings, Clients};
 use s3connector::classify::HMAC_KEY_ENV;
+use s3connector::object::bomb_limits;
 use s3connector::scan::config::{load_base, ScanConfig, SCAN_QUEUE_URL_ENV};
 use s3connector::scan::context::ScanContext;
 use s3connector::scan::entry::{deadline_from_epoch_ms, handle};
@@ -52,6 +53,8 @@ async fn main() -> Result<(), Error> {
     };
     let mut ctx = ScanContext::new(clients, scan_config.accounts.clone(), store, queue);
     ctx.hmac_key = env(HMAC_KEY_ENV).filter(|k| !k.is_empty());
+    // The decompression limits ingest reads (S3CONNECTOR_MAX_COMPRESSION_RATIO...).
+    ctx.bomb = bomb_limits(&|k: &str| env(k).filter(|v| !v.trim().is_empty()))?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let (ctx, base) = (ctx.clone(), base.clone());
         async move {

@@ -29,7 +29,7 @@ pub(crate) const ASSIGNMENT: &str = concat!(
     secret_names!(),
     r#")[A-Za-z0-9_.\-]{0,64}[ \t]+|[A-Za-z0-9_.\-]{0,64}(?:"#,
     secret_names!(),
-    r#")[A-Za-z0-9_.\-]{0,64}(?:["']?\]?[ \t]*[:=]|["'][ \t]*,))[ \t]*["']?[^\s"',;]{8,200}"#
+    r#")[A-Za-z0-9_.\-]{0,64}(?:["']?\]?[ \t]*[:=]|["'][ \t]*,))[ \t]*["']?[^\s"',;]{6,200}"#
 );
 
 /// For a column name or JSON key that says secret (`password`, `api_key`, `DbSecret`), the
@@ -712,6 +712,20 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
     // letters alone, or a lower-case identifier with at most one digit, is another name
     // there (`("token", "refresh_token")`, `("tokens", "symbol2label")`).
     let argument = argument_form(b, name);
+    // A quoted literal under a name that says what it is (`define('DB_PASSWORD',
+    // 'secret1')`, `password = "hunter2"`) is reported however weak it looks.
+    // As an argument, the name must open the call or tuple (`define('DB_PASSWORD'`,
+    // `.set("password"`): in a list of words (`'to', 'token', 'triple'`) it is a word.
+    let before_name = c.preceding(8).trim_ascii_end();
+    let before_name = before_name
+        .strip_suffix(b"\"")
+        .or_else(|| before_name.strip_suffix(b"'"))
+        .unwrap_or(before_name);
+    let opens_call = before_name.trim_ascii_end().ends_with(b"(");
+    let literal = quoted
+        && c.after() == b.get(value.start - 1).copied()
+        && (!argument_form(b, name) || opens_call)
+        && named_literal(name, v);
     let another_name = v
         .iter()
         .all(|x| x.is_ascii_alphabetic() || matches!(x, b'_' | b'-' | b'.'))
@@ -719,12 +733,22 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
             && v.iter()
                 .all(|x| x.is_ascii_lowercase() || x.is_ascii_digit() || *x == b'_')
             && v.iter().filter(|x| x.is_ascii_digit()).count() <= 1);
-    if argument && (!quoted || !matches!(c.before(), Some(b'"' | b'\'')) || another_name) {
+    let quoted_name = matches!(c.before(), Some(b'"' | b'\''));
+    if argument && (!quoted || !quoted_name || (another_name && !literal)) {
         return None;
     }
     // `a::b` is a path (`use aws_credential_types::provider`), not `a: b`.
     if b.get(name.len()) == Some(&b':') && b.get(name.len() + 1) == Some(&b':') {
         return None;
+    }
+    if quoted && secret_word(name).is_some_and(|w| names_itself(w, v)) {
+        return None;
+    }
+    if literal && !inside_a_string(c, name) && !credential_scope(v) {
+        return Some(Verdict {
+            span: value.start..value.start + v.len(),
+            need: Need::Alone(Confidence::Medium),
+        });
     }
     if v.len() < 8
         || placeholder(v)
@@ -744,6 +768,123 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
         span: value.start..value.start + v.len(),
         need: Need::Alone(Confidence::Medium),
     })
+}
+
+/// The words that make a name a secret's when it ends with one (`DB_PASSWORD`,
+/// `client_secret`, `authToken`); `key` only after a separator or as a camel-case word
+/// (`API_KEY`, `apiKey`, not `key` or `monkey`).
+const LITERAL_NAME_WORDS: &[&str] = &["password", "passwd", "pwd", "passphrase", "secret", "token"];
+
+/// Values that stand for a secret in a literal (compared whole, case ignored).
+const LITERAL_PLACEHOLDERS: &[&str] = &[
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "changeme",
+    "changeit",
+    "example",
+    "redacted",
+    "placeholder",
+    "dummy",
+    "fake",
+    "none",
+    "null",
+    "nil",
+    "true",
+    "false",
+    "undefined",
+    "default",
+    "empty",
+    "required",
+    "optional",
+    "string",
+    "hidden",
+    "masked",
+    "unused",
+    "bearer",
+    "basic",
+];
+
+/// Parts that make a literal a placeholder wherever they are (`your-token-here`,
+/// `sample_secret`, `xxxx1234`, and test fixtures' `xjtest`, `testsessiontoken`).
+const LITERAL_PLACEHOLDER_PARTS: &[&str] = &[
+    "test",
+    "changeme",
+    "example",
+    "placeholder",
+    "redacted",
+    "your",
+    "dummy",
+    "sample",
+    "xxxx",
+    "...",
+];
+
+/// Whether a quoted literal `v` assigned to `name` is reported whatever its entropy:
+/// the name ends with a secret's word (see [`LITERAL_NAME_WORDS`]), and the value is 6
+/// characters or more, one token, not a placeholder (a word standing for the secret,
+/// `<password>`, `***`, `${VAR}`, `$VAR`, `%VAR%`, `{{ var }}`), not a path, URL or
+/// dotted name, and not a name holding the name's own word (`refresh_token`,
+/// `X-Auth-Token`, `password_here`; `password1` is a password).
+fn named_literal(name: &[u8], v: &[u8]) -> bool {
+    let Some(word) = secret_word(name) else {
+        return false;
+    };
+    let value = v.to_ascii_lowercase();
+    let contains = |part: &[u8]| value.windows(part.len()).any(|w| w == part);
+    v.len() >= 6
+        && !matches!(v[0], b'$' | b'%' | b'{' | b'<' | b'[' | b'@' | b'#' | b'*')
+        && !v
+            .iter()
+            .all(|&x| matches!(x, b'*' | b'x' | b'X' | b'.' | b'-' | b'_'))
+        && !LITERAL_PLACEHOLDERS.iter().any(|p| value == p.as_bytes())
+        && !LITERAL_PLACEHOLDER_PARTS
+            .iter()
+            .any(|p| contains(p.as_bytes()))
+        && !v.contains(&b'/')
+        // A date or time (`2023-01-01T00:10:00Z`: the next argument of a call).
+        && !(v.len() > 4 && v[..4].iter().all(u8::is_ascii_digit) && v[4] == b'-')
+        && !code_reference(v, true)
+        && !names_itself(word, v)
+        && !words(v)
+        && !v.windows(7).any(|w| w == b"EXAMPLE")
+}
+
+/// The secret's word a name ends with ([`LITERAL_NAME_WORDS`], or `key` after a
+/// separator or as a camel-case word), lower case.
+fn secret_word(name: &[u8]) -> Option<&'static [u8]> {
+    let name = name
+        .iter()
+        .rposition(|x| !matches!(x, b'"' | b'\'' | b']' | b' ' | b'\t'))
+        .map_or(&name[..0], |i| &name[..=i]);
+    let lower = name.to_ascii_lowercase();
+    LITERAL_NAME_WORDS
+        .iter()
+        .find(|w| lower.ends_with(w.as_bytes()))
+        .map(|w| w.as_bytes())
+        .or_else(|| {
+            let n = name.len();
+            let key = n > 3
+                && lower.ends_with(b"key")
+                && (matches!(name[n - 4], b'_' | b'-' | b'.')
+                    || (name[n - 3] == b'K' && name[n - 4].is_ascii_lowercase()));
+            key.then_some(&b"key"[..])
+        })
+}
+
+/// A short value (40 characters at most) that names rather than holds the secret: it
+/// has the name's own word (`refresh_token`, `X-Auth-Token`, `newtoken`,
+/// `_RSAPrivateKey`); for a password, as part of a longer name (`password_here`,
+/// `challengePassword`), since `password1` is a password.
+fn names_itself(word: &[u8], v: &[u8]) -> bool {
+    let value = v.to_ascii_lowercase();
+    let password = matches!(word, b"password" | b"passwd" | b"pwd" | b"passphrase");
+    v.len() <= 40
+        && value.windows(word.len()).any(|w| w == word)
+        && (!password
+            || v.iter()
+                .any(|x| matches!(x, b'_' | b'-' | b'.') || x.is_ascii_uppercase()))
 }
 
 /// An unquoted value that is a plain identifier with no digit (`nextchar`,
@@ -856,6 +997,63 @@ mod tests {
             "setenv PASSWORD_FILE /run/secrets/db_password",
             "env password is required",
             "os.environ[\"PASSWORD\"] == os.environ[\"OTHER_PASSWORD\"]",
+        ] {
+            assert_clean("generic_secret", text);
+        }
+    }
+
+    /// A quoted literal under a name ending in a secret's word is reported however weak
+    /// it looks (closing note 6: `define('DB_PASSWORD', 'secret1')` was missed), while
+    /// placeholders, references and names stay out.
+    #[test]
+    fn weak_literals_under_secret_names_are_secrets() {
+        for (text, value) in [
+            ("define('DB_PASSWORD', 'secret1');", "secret1"),
+            ("define( 'DB_PASSWORD', 'wordpress' );", "wordpress"),
+            ("password = \"hunter2\"", "hunter2"),
+            ("$db_password = 'letmein';", "letmein"),
+            ("DB_PASSWORD='password1'", "password1"),
+            ("  client_secret: \"abcdef\"", "abcdef"),
+            ("API_KEY = 'qz81rk'", "qz81rk"),
+            ("const apiKey = \"qwerty\";", "qwerty"),
+            ("config.set(\"auth_token\", \"abc123\")", "abc123"),
+            ("{\"password\": \"sunshine\"}", "sunshine"),
+            (".add_string(\"password\", \"butterfly\")", "butterfly"),
+        ] {
+            assert_finds("generic_secret", text, value);
+        }
+        for text in [
+            "password = \"changeme\"",
+            "password = \"<password>\"",
+            "password = \"********\"",
+            "password = \"\"",
+            "password = \"$DB_PASS\"",
+            "password = \"${DB_PASSWORD}\"",
+            "password = \"%DB_PASSWORD%\"",
+            "password = \"{{ db_password }}\"",
+            "password = \"your-password\"",
+            "password = \"abc\"",
+            "token_type = \"bearer\"",
+            "password_file = \"/run/secrets/db\"",
+            "AUTH_TOKEN = \"X-Auth-Token\"",
+            "    mime = {'token': 'content-transfer-encoding'}",
+            "TOKEN = \"refresh_token\"",
+            "password_prompt = \"Enter\"",
+            "monkey = \"banana1\"",
+            "key = \"value12\"",
+            "password = \"null\"",
+            "password = weakpass",
+            "secret = \"https://vault.example.com/v1\"",
+            // Over crates' and Python's sources: words in lists, a call's next argument,
+            // test fixtures, token types and names.
+            "'tailcc', 'target', 'to', 'token', 'triple',",
+            "Consumer(\"key\", \"secret\", \"application\")",
+            ".expect_token(\"first_token\", \"2023-01-01T00:10:00Z\")",
+            "\"SecretAccessKey\" : \"xjtest\",",
+            "(\"AWS_CONTAINER_AUTHORIZATION_TOKEN\", \"unused\"),",
+            "ResourceEndpoint.__init__(self, default_token='Bearer',",
+            "\"accessToken\": \"newtoken\",",
+            "private_key: \"_RSAPrivateKey\"",
         ] {
             assert_clean("generic_secret", text);
         }

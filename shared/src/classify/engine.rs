@@ -290,7 +290,7 @@ pub struct Classifier {
     /// the same text, so a custom match never hides a managed detector's value at the same
     /// place (Macie reports both a custom data identifier and a managed one).
     custom: Option<(meta::Regex, Vec<usize>)>,
-    allowed: HashSet<Vec<u8>>,
+    allowed: super::allow::AllowList,
     phone_regions: Vec<PhoneRegion>,
     hasher: ValueHasher,
     config: ClassifyConfig,
@@ -525,12 +525,13 @@ impl Classifier {
             .flat_map(|(i, e)| e.not_after.iter().map(move |k| (i, k.clone())));
         let other_ids = owned_words(others)?.map(|(ac, owners, _)| (ac, owners));
 
-        let allowed = ALLOWED
-            .iter()
-            .map(|v| v.as_bytes())
-            .chain(config.allow_list.iter().map(|v| v.as_bytes()))
-            .map(normalize)
-            .collect();
+        let allowed = super::allow::AllowList::new(
+            ALLOWED
+                .iter()
+                .map(|v| v.as_bytes())
+                .chain(config.allow_list.iter().map(|v| v.as_bytes())),
+            config.allow_digests.clone(),
+        );
         // Regions are checked always; their metadata (libphonenumber's database, slow to
         // load) only when the phone detector runs.
         let phone_regions = config

@@ -50,6 +50,10 @@ pub struct Location {
     /// Spreadsheet cell reference (`B7`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
+    /// Part of a Word document the value is in (`body`, `header 1`, `footer 2`,
+    /// `footnotes`, `endnotes`, `comments`); `line` then counts the part's paragraphs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 impl Location {
@@ -65,14 +69,18 @@ impl Location {
             json_path: None,
             sheet: None,
             cell: None,
+            part: None,
         }
     }
 
     /// A short readable form: `line:column` in text, else the structured fields
-    /// (`Sheet1!B7`, `row 12 ssn`, `$.a.b`).
+    /// (`Sheet1!B7`, `row 12 ssn`, `$.a.b`, `header 1 2:5` in a Word document's part).
     pub fn short(&self) -> String {
         if let (Some(sheet), Some(cell)) = (&self.sheet, &self.cell) {
             return format!("{sheet}!{cell}");
+        }
+        if let Some(part) = &self.part {
+            return format!("{part} {}:{}", self.line, self.column);
         }
         if let Some(path) = &self.json_path {
             return match self.row {

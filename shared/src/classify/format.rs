@@ -22,6 +22,8 @@ pub enum ObjectFormat {
     Xlsx,
     /// Word Office Open XML document (needs random access: read from a file).
     Docx,
+    /// A SQL dump (`.sql`): `INSERT` and `COPY` values per column, the rest as text.
+    Sql,
     /// Not read; the string names what it is (`zip archive`, `pdf`...).
     Unsupported(String),
 }
@@ -77,6 +79,7 @@ impl ObjectFormat {
             "tsv" | "tab" => ObjectFormat::Csv { delimiter: b'\t' },
             "psv" => ObjectFormat::Csv { delimiter: b'|' },
             "jsonl" | "ndjson" | "ldjson" => ObjectFormat::JsonLines,
+            "sql" => ObjectFormat::Sql,
             "json" => {
                 if is_json_lines(head) {
                     ObjectFormat::JsonLines
@@ -113,6 +116,7 @@ impl ObjectFormat {
             ObjectFormat::Parquet => "parquet",
             ObjectFormat::Xlsx => "xlsx",
             ObjectFormat::Docx => "docx",
+            ObjectFormat::Sql => "sql",
             ObjectFormat::Unsupported(_) => "unsupported",
         }
     }

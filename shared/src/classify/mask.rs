@@ -46,6 +46,20 @@ pub fn mask(value: &str) -> String {
         .collect()
 }
 
+/// 32 random bytes, a key for one run. Without an OS random source the clock stands in
+/// rather than refusing to classify: digests then stay correlatable only by someone who
+/// knows the time.
+pub fn random_key() -> [u8; 32] {
+    let mut key = [0u8; 32];
+    if getrandom::getrandom(&mut key).is_err() {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        key[..16].copy_from_slice(&t.to_le_bytes());
+    }
+    key
+}
+
 /// HMAC-SHA256 over values with a key of the run (or the deployment), so equal values
 /// give equal digests that reveal nothing without the key.
 #[derive(Clone)]
@@ -69,16 +83,7 @@ impl ValueHasher {
 
     /// A hasher with 32 random bytes as key: digests correlate within this run only.
     pub fn random() -> ValueHasher {
-        let mut key = [0u8; 32];
-        // Without an OS random source, fall back to the clock rather than refusing to
-        // classify: the digests then stay correlatable only by someone who knows the time.
-        if getrandom::getrandom(&mut key).is_err() {
-            let t = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos());
-            key[..16].copy_from_slice(&t.to_le_bytes());
-        }
-        ValueHasher::new(&key)
+        ValueHasher::new(&random_key())
     }
 
     /// Lower-case hex HMAC-SHA256 of the value.

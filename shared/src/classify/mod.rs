@@ -7,6 +7,7 @@
 //! families live in `credentials`, `financial`, `personal` and `national_id`; the pass in
 //! `engine`.
 
+mod allow;
 mod batch;
 mod candidates;
 mod checksum;
@@ -29,17 +30,19 @@ mod office;
 mod padding;
 mod personal;
 pub mod s3;
+mod sql;
 mod xlsx_formats;
 
 use serde::Deserialize;
 
+pub use allow::AllowDigests;
 pub use detector::{Category, Confidence, DetectorInfo};
 pub use engine::Classifier;
 pub use findings::{
     ColumnLabel, Finding, Location, ObjectReport, ObjectStatus, Sample, SkipReason,
 };
 pub use format::{ObjectFormat, SampleLimits};
-pub use mask::{mask, ValueHasher};
+pub use mask::{mask, random_key, ValueHasher};
 
 /// Environment variable holding the HMAC key for value digests.
 pub const HMAC_KEY_ENV: &str = "S3CONNECTOR_CLASSIFY_HMAC_KEY";
@@ -111,6 +114,10 @@ pub struct ClassifyConfig {
     /// Values never reported (compared on letters and digits, case-insensitively),
     /// added to the built-in documented examples.
     pub allow_list: Vec<String>,
+    /// More values never reported, as keyed digests (a planned scan's allow-list: its
+    /// plan and tasks never hold the values).
+    #[serde(skip)]
+    pub allow_digests: Option<AllowDigests>,
     /// Keyword distance in characters.
     pub keyword_distance: usize,
     /// Locations kept per finding.
@@ -149,6 +156,7 @@ impl Default for ClassifyConfig {
             detectors: None,
             custom: Vec::new(),
             allow_list: Vec::new(),
+            allow_digests: None,
             keyword_distance: DEFAULT_KEYWORD_DISTANCE,
             max_locations: 10,
             max_samples: 3,

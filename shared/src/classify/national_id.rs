@@ -6,6 +6,13 @@ use super::detector::{Candidate, Category, Confidence, Detector, Digits, Need, R
 
 const MEDIUM: Need = Need::Alone(Confidence::Medium);
 
+/// The Spanish DNI's shape: 7-8 digits (or dotted) and a letter. Other detectors whose
+/// values have this shape (Vermont's and Maine's licence numbers, 1234567A) use this same
+/// pattern: one pattern slot then tries each detector's check in turn, where two patterns
+/// would let the first, rejected, hide the second at the same place.
+pub(crate) const DIGITS_THEN_LETTER: &str =
+    r"\b(?:[0-9]{7,8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[- ]?[A-Za-z]\b";
+
 /// The national id detectors, in the order the pass tries them.
 pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
@@ -68,7 +75,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
         description: "Spanish DNI: 8 digits (also dotted, 12.345.678-Z) and the mod-23 control letter (Real Decreto 1553/2005); 7 digits (a leading 0 left out) or a lower-case letter only with a keyword; not the mantissa of a number in E notation",
         keywords: &["dni", "documento nacional", "nif"],
         rule: Rule::Pattern {
-            regex: r"\b(?:[0-9]{7,8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[- ]?[A-Za-z]\b",
+            regex: DIGITS_THEN_LETTER,
             check: es_dni,
         },
     },
@@ -401,20 +408,7 @@ fn in_pan(c: &Candidate<'_>) -> Option<Verdict> {
 
 /// Australian TFN (ATO algorithm): weighted sum divisible by 11.
 fn au_tfn(d: &Digits<'_>) -> Option<Need> {
-    let weights: &[u32] = match d.digits.len() {
-        9 => &[1, 4, 3, 7, 5, 8, 6, 9, 10],
-        8 => &[10, 7, 8, 4, 6, 3, 5, 1],
-        _ => return None,
-    };
-    if all_same(d.digits) {
-        return None;
-    }
-    let sum: u32 = weights
-        .iter()
-        .enumerate()
-        .map(|(i, w)| w * digit(d.digits, i))
-        .sum();
-    if sum % 11 != 0 {
+    if !tfn_valid(d.digits) {
         return None;
     }
     let layout: &[usize] = if d.digits.len() == 9 {
@@ -423,6 +417,24 @@ fn au_tfn(d: &Digits<'_>) -> Option<Need> {
         &[3, 3, 2]
     };
     formatted_or_plain(d, layout, Need::Keyword)
+}
+
+/// Whether 8 or 9 digits are a TFN by the ATO's weighted modulus 11 (not all one digit).
+pub(crate) fn tfn_valid(digits: &[u8]) -> bool {
+    let weights: &[u32] = match digits.len() {
+        9 => &[1, 4, 3, 7, 5, 8, 6, 9, 10],
+        8 => &[10, 7, 8, 4, 6, 3, 5, 1],
+        _ => return false,
+    };
+    if !digits.iter().all(u8::is_ascii_digit) || all_same(digits) {
+        return false;
+    }
+    let sum: u32 = weights
+        .iter()
+        .enumerate()
+        .map(|(i, w)| w * digit(digits, i))
+        .sum();
+    sum % 11 == 0
 }
 
 /// Australian Medicare card number: first digit 2-6, the ninth digit is the weighted

@@ -42,6 +42,7 @@ impl Classifier {
             }
             ObjectFormat::JsonLines => self.classify_json_lines(&mut limited, limits)?,
             ObjectFormat::Json => self.classify_json(&mut limited, limits)?,
+            ObjectFormat::Sql => self.classify_sql(&mut limited, limits)?,
             ObjectFormat::Text => self.classify_text(&mut limited, format.name())?,
         };
         // `bytes` is what was read (decompressed, decoded) in every stream format, not

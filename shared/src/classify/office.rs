@@ -11,7 +11,7 @@ use quick_xml::events::Event;
 
 use super::batch::{ObjectScan, Place};
 use super::engine::{Classifier, StreamEnd};
-use super::findings::{ObjectReport, ObjectStatus, SkipReason};
+use super::findings::{Finding, ObjectReport, ObjectStatus, SkipReason};
 use super::format::SampleLimits;
 use super::object::Limited;
 use super::padding::format_whole_number;
@@ -194,8 +194,9 @@ impl Classifier {
     /// (`word/document.xml`), then its headers, footers, footnotes, endnotes and comments,
     /// each part from a new line. Text that Word hides but keeps is read too: tracked
     /// deletions (`w:delText`, back with "Reject change") and field codes (`w:instrText`,
-    /// such as a `mailto:` hyperlink's target). Locations are line (paragraph, counted
-    /// through the parts in that order), column and offset in that text. A file that is
+    /// such as a `mailto:` hyperlink's target). Locations name their part (`body`,
+    /// `header 1`, `footnotes`...) and give the line (paragraph) in it, the column, and
+    /// the offset in the text of all the parts. A file that is
     /// not a readable Word document is `SKIPPED` as `malformed`.
     pub(crate) fn classify_docx(
         &self,
@@ -209,6 +210,7 @@ impl Classifier {
         };
         // The smaller parts are read first (the body borrows the archive while it streams).
         let mut extras = Vec::new();
+        let mut labels = vec!["body".to_string()];
         let mut left_out = Vec::new();
         for name in docx_extra_parts(archive.file_names()) {
             let Ok(part) = archive.by_name(&name) else {
@@ -221,6 +223,7 @@ impl Classifier {
             if xml.len() as u64 > MAX_DOCX_PART_BYTES {
                 left_out.push(name);
             } else {
+                labels.push(part_label(&name));
                 extras.push(xml);
             }
         }
@@ -228,9 +231,12 @@ impl Classifier {
             Ok(p) => p,
             Err(e) => return Ok(malformed("docx", &e)),
         };
-        let mut reader: Box<dyn Read + '_> = Box::new(DocxText::new(part));
-        for xml in extras {
-            reader = Box::new(reader.chain(DocxText::new(io::Cursor::new(xml))));
+        let marks = std::rc::Rc::new(std::cell::RefCell::new(PartMarks::default()));
+        let mut reader: Box<dyn Read + '_> =
+            Box::new(Marked::new(DocxText::new(part), 0, marks.clone()));
+        for (i, xml) in extras.into_iter().enumerate() {
+            let part = Marked::new(DocxText::new(io::Cursor::new(xml)), i + 1, marks.clone());
+            reader = Box::new(reader.chain(part));
         }
         let mut text = Limited::new(reader, limits.max_bytes);
         let mut findings = self.findings_builder();
@@ -263,10 +269,103 @@ impl Classifier {
             format: "docx",
             bytes,
             rows: None,
-            findings: findings.finish(),
+            findings: marks.borrow().locate(findings.finish(), &labels),
             columns: Vec::new(),
         };
         Ok(text.mark(report))
+    }
+}
+
+/// The user-facing name of a Word part: `word/header1.xml` is `header 1`,
+/// `word/footnotes.xml` is `footnotes`.
+fn part_label(name: &str) -> String {
+    let stem = name
+        .strip_prefix("word/")
+        .and_then(|n| n.strip_suffix(".xml"))
+        .unwrap_or(name);
+    let digits = stem.len() - stem.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    match digits {
+        0 => stem.to_string(),
+        n => format!("{} {}", &stem[..stem.len() - n], &stem[stem.len() - n..]),
+    }
+}
+
+/// Where each part of a Word document starts in the text read from it: byte offset and
+/// line ends before it (`None` for a part not reached).
+#[derive(Debug, Default)]
+struct PartMarks {
+    offset: u64,
+    newlines: u64,
+    last: Option<u8>,
+    starts: Vec<Option<(u64, u64)>>,
+}
+
+impl PartMarks {
+    /// `findings` with each location named by its part, its line counted in the part.
+    fn locate(&self, mut findings: Vec<Finding>, labels: &[String]) -> Vec<Finding> {
+        for l in findings.iter_mut().flat_map(|f| f.locations.iter_mut()) {
+            let part = self
+                .starts
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| s.map(|s| (i, s)))
+                .rfind(|(_, (offset, _))| *offset <= l.offset);
+            if let Some((i, (_, newlines))) = part {
+                l.part = labels.get(i).cloned();
+                l.line = l.line.saturating_sub(newlines);
+            }
+        }
+        findings
+    }
+}
+
+/// A part's text, recording where it starts ([`PartMarks`]); a part after another that
+/// did not end its last line starts on a new one.
+struct Marked<R> {
+    inner: R,
+    index: usize,
+    marks: std::rc::Rc<std::cell::RefCell<PartMarks>>,
+    started: bool,
+}
+
+impl<R> Marked<R> {
+    fn new(inner: R, index: usize, marks: std::rc::Rc<std::cell::RefCell<PartMarks>>) -> Self {
+        Marked {
+            inner,
+            index,
+            marks,
+            started: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Marked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut m = self.marks.borrow_mut();
+        if !self.started {
+            self.started = true;
+            if m.starts.len() <= self.index {
+                m.starts.resize(self.index + 1, None);
+            }
+            if m.last.is_some_and(|b| b != b'\n') && !buf.is_empty() {
+                buf[0] = b'\n';
+                m.offset += 1;
+                m.newlines += 1;
+                m.last = Some(b'\n');
+                m.starts[self.index] = Some((m.offset, m.newlines));
+                return Ok(1);
+            }
+            m.starts[self.index] = Some((m.offset, m.newlines));
+        }
+        drop(m);
+        let n = self.inner.read(buf)?;
+        let mut m = self.marks.borrow_mut();
+        m.offset += n as u64;
+        m.newlines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64;
+        if n > 0 {
+            m.last = Some(buf[n - 1]);
+        }
+        Ok(n)
     }
 }
 
@@ -779,12 +878,31 @@ mod tests {
             .classify_file(&ObjectFormat::Docx, &path, &SampleLimits::NONE)
             .unwrap();
         assert_eq!(r.status, ObjectStatus::Complete, "{r:?}");
-        let lines =
-            |id: &str| -> Vec<u64> { finding(&r, id).locations.iter().map(|l| l.line).collect() };
-        assert_eq!(lines("us_ssn"), [2, 6], "the deletion, then the footnote");
-        assert_eq!(lines("email"), [3, 7], "the field code, then the comment");
-        assert_eq!(lines("credit_card"), [4], "the header after the body");
-        assert_eq!(lines("iban"), [5], "then the footer");
+        // Each location names its part and counts lines (paragraphs) in it.
+        let lines = |id: &str| -> Vec<(String, u64)> {
+            finding(&r, id)
+                .locations
+                .iter()
+                .map(|l| (l.part.clone().unwrap_or_default(), l.line))
+                .collect()
+        };
+        let at = |part: &str, line: u64| (part.to_string(), line);
+        assert_eq!(
+            lines("us_ssn"),
+            [at("body", 2), at("footnotes", 1)],
+            "the deletion, then the footnote"
+        );
+        assert_eq!(
+            lines("email"),
+            [at("body", 3), at("comments", 1)],
+            "the field code, then the comment"
+        );
+        assert_eq!(lines("credit_card"), [at("header 1", 1)], "the header");
+        assert_eq!(lines("iban"), [at("footer 2", 1)], "the footer");
+        let card = &finding(&r, "credit_card").locations[0];
+        assert_eq!(card.short(), "header 1 1:6");
+        assert_eq!(part_label("word/footer10.xml"), "footer 10");
+        assert_eq!(part_label("word/endnotes.xml"), "endnotes");
         assert_eq!(
             docx_extra_parts(
                 [

@@ -4,25 +4,39 @@
 //! key whose name is a keyword of such an identifier, a shorter run of digits is read
 //! with its zeros put back.
 
-/// Identifiers of fixed length whose leading digits may be zero: the detector, its
-/// length, and the most leading zeros a valid value has.
-const ZERO_PADDED: &[(&str, usize, usize)] = &[
+/// Whether digits are a valid value of an identifier.
+type Check = fn(&[u8]) -> bool;
+
+/// Identifiers whose leading digits may be zero: the detector, its length, the most
+/// leading zeros a valid value has, and for an identifier of two lengths a check that
+/// says which padding is the value.
+///
+/// Left out because their first digit is never 0 (their checks refuse it): Canadian SIN
+/// (0 is not assigned, 8 is a business number), Aadhaar (2-9), Medicare (2-6), ITIN (9),
+/// NIR (1 or 2), German tax id (1-9), card numbers (no issuer starts with 0).
+const ZERO_PADDED: &[(&str, usize, usize, Option<Check>)] = &[
     // Areas 001-099 (New England, New York): up to two zeros.
-    ("us_ssn", 9, 2),
+    ("us_ssn", 9, 2, None),
     // Scottish CHI numbers start with the day of birth (01-09).
-    ("uk_nhs", 10, 1),
-    ("ca_sin", 9, 1),
+    ("uk_nhs", 10, 1, None),
     // Born 2000-2009: the year is 00-09.
-    ("pl_pesel", 11, 2),
+    ("pl_pesel", 11, 2, None),
     // The first eight digits are a serial: 000.000.001-91 is valid.
-    ("br_cpf", 11, 3),
+    ("br_cpf", 11, 3, None),
+    // 9 digits, any first digit.
+    ("us_passport", 9, 1, None),
+    // 8 digits (older numbers) or 9, any first digit: a value that is a TFN as it is
+    // stays so; else the zeros that make it one (7 digits to 8 or 9, 8 to 9).
+    ("au_tfn", 9, 2, Some(super::national_id::tfn_valid)),
 ];
 
-/// How values of a column are padded: to `len` digits, from at least `len - max_zeros`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How values of a column are padded: to `len` digits, from at least `len - max_zeros`;
+/// with a check, to the shortest length it accepts, when it refuses the value as it is.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Padding {
     len: usize,
     max_zeros: usize,
+    valid: Option<Check>,
 }
 
 impl Padding {
@@ -31,7 +45,11 @@ impl Padding {
     pub fn for_detectors<'a>(ids: impl IntoIterator<Item = &'a str>) -> Option<Padding> {
         ids.into_iter()
             .filter_map(|id| ZERO_PADDED.iter().find(|(d, ..)| *d == id))
-            .map(|&(_, len, max_zeros)| Padding { len, max_zeros })
+            .map(|&(_, len, max_zeros, valid)| Padding {
+                len,
+                max_zeros,
+                valid,
+            })
             .min_by_key(|p| p.len)
     }
 
@@ -45,9 +63,16 @@ impl Padding {
         if !value.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        let mut out = vec![b'0'; self.len - n];
-        out.extend_from_slice(value);
-        Some(out)
+        let padded = |len: usize| {
+            let mut out = vec![b'0'; len - n];
+            out.extend_from_slice(value);
+            out
+        };
+        match self.valid {
+            None => Some(padded(self.len)),
+            Some(valid) if valid(value) => None,
+            Some(valid) => (n + 1..=self.len).map(padded).find(|p| valid(p)),
+        }
     }
 }
 
@@ -133,7 +158,30 @@ mod tests {
         );
         assert_eq!(p.pad(b"536228726"), None, "already whole");
         assert_eq!(p.pad(b"7112442a"), None);
-        assert_eq!(Padding::for_detectors(["email", "credit_card"]), None);
+        assert!(Padding::for_detectors(["email", "credit_card"]).is_none());
+    }
+
+    #[test]
+    fn passport_and_tfn_columns_get_their_zeros_back() {
+        let p = Padding::for_detectors(["us_passport"]).unwrap();
+        assert_eq!(p.pad(b"12803456").as_deref(), Some(&b"012803456"[..]));
+        assert_eq!(p.pad(b"1280345"), None, "two zeros: not a passport number");
+        // TFN 012 345 606 stored as the number 12345606 (not an 8-digit TFN).
+        let t = Padding::for_detectors(["au_tfn"]).unwrap();
+        assert!(super::super::national_id::tfn_valid(b"012345606"));
+        assert!(!super::super::national_id::tfn_valid(b"12345606"));
+        assert_eq!(t.pad(b"12345606").as_deref(), Some(&b"012345606"[..]));
+        // 7 digits: the 8-digit TFN 01234503.
+        assert_eq!(t.pad(b"1234503").as_deref(), Some(&b"01234503"[..]));
+        // An 8-digit TFN is one as it is: not padded.
+        assert!(super::super::national_id::tfn_valid(b"12345677"));
+        assert_eq!(t.pad(b"12345677"), None);
+        // Neither as it is nor padded: left alone, and the detector refuses it.
+        assert_eq!(t.pad(b"12345600"), None);
+        assert!(
+            Padding::for_detectors(["ca_sin"]).is_none(),
+            "a SIN never starts with 0"
+        );
     }
 
     #[test]

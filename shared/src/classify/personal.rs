@@ -31,7 +31,7 @@ const LETTERS_DIGITS: &str = r"\b[A-Z]{1,2}[0-9]{5,14}\b";
 const PASSPORT_DESCRIPTION: &str =
     "US passport number: 9 digits (alone or in groups of three), or a letter and 8 digits, next to a passport keyword";
 
-const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-14 digits or 7-13 digits, the states' mixed formats (Washington WDL and 9 characters or its legacy name code SMITHJA123AB, Iowa 123AB4567, New Hampshire 12ABC34567, North Dakota ABC123456, Missouri A123456R, Kansas K12-34-5678, New Jersey A1234 56789 01234), also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
+const LICENCE_DESCRIPTION: &str = "US driver's licence number: state formats of 1-2 letters and 5-14 digits or 7-13 digits, the states' mixed formats (Washington WDL and 9 characters or its legacy name code SMITHJA123AB, Iowa 123AB4567, New Hampshire 12ABC34567, North Dakota ABC123456, Missouri A123456R, 12345678AB and 123456789A, Kansas K12-34-5678 and A1B2C, Vermont 1234567A, Maine 1234567X, Idaho DF123456E, New Jersey A1234 56789 01234), also as printed on the card with spaces or hyphens (New York 823 456 789, Florida F255-921-50-094-0, Illinois S530-4567-8912), next to a licence keyword";
 
 /// The state licence formats that mix letters and digits other than [`LETTERS_DIGITS`]
 /// (AAMVA's DL/ID card design standard, annex of state number formats): Washington's
@@ -48,6 +48,10 @@ const LICENCE_STATE_FORMATS: &str = concat!(
     r"|\bK[0-9]{2}-[0-9]{2}-[0-9]{4}\b",
     // New Jersey as printed: a letter and 14 digits in groups of 4, 5 and 5.
     r"|\b[A-Z][0-9]{4} [0-9]{5} [0-9]{5}\b",
+    // Digits and then letters: Missouri 12345678AB and 123456789A; Idaho AB123456C;
+    // Kansas A1B2C (Vermont's and Maine's 1234567A share the Spanish DNI's pattern).
+    r"|\b[0-9]{8}[A-Z]{2}\b|\b[0-9]{9}[A-Z]\b",
+    r"|\b[A-Z]{2}[0-9]{6}[A-Z]\b|\b[A-Z][0-9][A-Z][0-9][A-Z]\b",
 );
 
 const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
@@ -151,49 +155,43 @@ pub(crate) const DETECTORS: &[Detector] = &[
             not_after: &[],
         },
     },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Pattern {
-            regex: LETTERS_DIGITS,
-            check: licence_letters,
-        },
-    },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Pattern {
-            regex: LICENCE_STATE_FORMATS,
-            check: licence_letters,
-        },
-    },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Pattern {
-            // A letter and digit groups as printed (Florida, Illinois, Michigan...).
-            regex: r"\b[A-Z][0-9]{3,4}(?:[- ][0-9]{1,4}){2,4}\b",
-            check: licence_grouped,
-        },
-    },
-    Detector {
-        id: "us_drivers_license",
-        category: Category::Personal,
-        description: LICENCE_DESCRIPTION,
-        keywords: LICENCE_KEYWORDS,
-        rule: Rule::Number {
-            check: licence_digits,
-            min_digits: 7,
-            not_after: &[],
-        },
-    },
+    licence(Rule::Pattern {
+        regex: LETTERS_DIGITS,
+        check: licence_letters,
+    }),
+    licence(Rule::Pattern {
+        regex: LICENCE_STATE_FORMATS,
+        check: licence_letters,
+    }),
+    licence(Rule::Pattern {
+        // Vermont and Maine, 1234567A: the DNI's shape, so the DNI's pattern (a second
+        // pattern would be hidden by the DNI's at the same place when its check fails).
+        regex: super::national_id::DIGITS_THEN_LETTER,
+        check: licence_digits_letter,
+    }),
+    licence(Rule::Pattern {
+        // A letter and digit groups as printed (Florida, Illinois, Michigan...).
+        regex: r"\b[A-Z][0-9]{3,4}(?:[- ][0-9]{1,4}){2,4}\b",
+        check: licence_grouped,
+    }),
+    licence(Rule::Number {
+        check: licence_digits,
+        min_digits: 7,
+        not_after: &[],
+    }),
 ];
+
+/// A driver's licence detector of one state format family (`rule`), next to a licence
+/// keyword.
+const fn licence(rule: Rule) -> Detector {
+    Detector {
+        id: "us_drivers_license",
+        category: Category::Personal,
+        description: LICENCE_DESCRIPTION,
+        keywords: LICENCE_KEYWORDS,
+        rule,
+    }
+}
 
 /// Email: no leading, trailing or doubled dot in the local part; labels do not start or
 /// end with a hyphen.
@@ -674,6 +672,13 @@ fn passport_digits(d: &Digits<'_>) -> Option<Need> {
 
 fn licence_letters(c: &Candidate<'_>) -> Option<Verdict> {
     Some(Verdict::whole(c, Need::Keyword))
+}
+
+/// Vermont's and Maine's 7 digits and a capital letter, written as one word.
+fn licence_digits_letter(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let shape = b.len() == 8 && b[..7].iter().all(u8::is_ascii_digit) && b[7].is_ascii_uppercase();
+    shape.then(|| Verdict::whole(c, Need::Keyword))
 }
 
 /// 7-13 digits, alone or in groups with one kind of separator (New York prints
@@ -1337,6 +1342,14 @@ mod tests {
             "K12-34-5678",
             "A12345678901234",
             "A1234 56789 01234",
+            // Digits before letters (the number scan must not claim their digits).
+            "1234567A",
+            "7654321X",
+            "12345678AB",
+            "123456789A",
+            // Idaho (a valid UK NINO of the same shape, AB123456C, is named a NINO).
+            "DF123456E",
+            "A1B2C",
         ] {
             assert_finds(
                 "us_drivers_license",

@@ -12,7 +12,7 @@ mod settings;
 
 pub use event::{announce, classify, decode_event, DecodedMessage, Invocation, QueueMessage};
 pub use outcome::{emf_line, lambda_response, Counts, Outcome, RetryInvocation};
-pub use settings::{bomb_limits, IngestConfig, SinkKind};
+pub use settings::{IngestConfig, SinkKind};
 
 use std::any::Any;
 use std::future::Future;

@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use crate::config::ConfigError;
+use crate::config::{whole_number, ConfigError};
 use crate::normalize::RawMode;
-use crate::object::{BombLimits, ZSTD_WINDOW_LOG_RANGE};
+use crate::object;
 use crate::pipeline::{PipelineOptions, TypeOverrides};
 use crate::sink::layout::{OutputFormat, OutputLayout, SecurityLakeSources};
 use crate::sink::s3::OutputCompression;
@@ -40,7 +40,7 @@ pub struct IngestConfig {
     /// `S3CONNECTOR_LOG_TYPE_OVERRIDES`.
     pub overrides: TypeOverrides,
     /// `S3CONNECTOR_MAX_DECOMPRESSED_BYTES` and `S3CONNECTOR_MAX_COMPRESSION_RATIO`.
-    pub bomb: BombLimits,
+    pub bomb: object::BombLimits,
     /// `S3CONNECTOR_INGEST_QUEUE_URL`: where continuations of large objects are sent.
     pub queue_url: Option<String>,
     /// `S3CONNECTOR_TIME_RESERVE_SECONDS`: stop starting new chunks when less time is left.
@@ -211,7 +211,7 @@ impl IngestConfig {
                 "bytes, 1048576 to 1073741824",
             )?,
             overrides,
-            bomb: bomb_limits(&lookup)?,
+            bomb: object::bomb_limits(&lookup)?,
             queue_url: lookup("S3CONNECTOR_INGEST_QUEUE_URL"),
             time_reserve: Duration::from_secs(number(
                 "S3CONNECTOR_TIME_RESERVE_SECONDS",
@@ -231,67 +231,9 @@ impl IngestConfig {
     }
 }
 
-/// A whole number setting in `min..=max`, `default` when unset.
-fn whole_number(
-    lookup: &impl Fn(&str) -> Option<String>,
-    var: &'static str,
-    default: u64,
-    min: u64,
-    max: u64,
-    expected: &'static str,
-) -> Result<u64, ConfigError> {
-    match lookup(var) {
-        None => Ok(default),
-        Some(v) => match v.trim().parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(ConfigError {
-                var,
-                value: Some(v.to_string()),
-                problem: "must be a whole number in range".to_string(),
-                expected,
-            }),
-        },
-    }
-}
-
-/// The decompression limits from `S3CONNECTOR_MAX_DECOMPRESSED_BYTES`,
-/// `S3CONNECTOR_MAX_COMPRESSION_RATIO` and `S3CONNECTOR_ZSTD_MAX_WINDOW_LOG` read through
-/// `lookup` (the defaults for unset ones): ingest's, and `s3connector classify`'s.
-pub fn bomb_limits(lookup: &impl Fn(&str) -> Option<String>) -> Result<BombLimits, ConfigError> {
-    let defaults = BombLimits::default();
-    Ok(BombLimits {
-        max_output_bytes: whole_number(
-            lookup,
-            "S3CONNECTOR_MAX_DECOMPRESSED_BYTES",
-            defaults.max_output_bytes,
-            1024 * 1024,
-            u64::MAX,
-            "bytes, at least 1048576",
-        )?,
-        max_ratio: whole_number(
-            lookup,
-            "S3CONNECTOR_MAX_COMPRESSION_RATIO",
-            defaults.max_ratio,
-            10,
-            1_000_000,
-            "10 to 1000000",
-        )?,
-        zstd_max_window_log: whole_number(
-            lookup,
-            "S3CONNECTOR_ZSTD_MAX_WINDOW_LOG",
-            u64::from(defaults.zstd_max_window_log),
-            u64::from(*ZSTD_WINDOW_LOG_RANGE.start()),
-            u64::from(*ZSTD_WINDOW_LOG_RANGE.end()),
-            "10 to 31 (the window is 2^n bytes: 25 is 32 MiB)",
-        )? as u32,
-        ..defaults
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object;
 
     #[test]
     fn chunk_limits_have_defaults_and_reject_out_of_range_values() {
@@ -313,13 +255,16 @@ mod tests {
         }
     }
 
-    /// The limits `s3connector classify` reads are ingest's, from the same variables
+    /// The limits `s3connector classify` and scans read are ingest's, from the same variables
     /// (trial 6, D9: the bomb error named a variable classify ignored).
     #[test]
     fn bomb_limits_are_read_from_the_variables_the_bomb_error_names() {
-        assert_eq!(bomb_limits(&|_: &str| None).unwrap(), BombLimits::default());
+        assert_eq!(
+            object::bomb_limits(&|_: &str| None).unwrap(),
+            object::BombLimits::default()
+        );
         let ratio = |value: &'static str| {
-            bomb_limits(&move |k: &str| {
+            object::bomb_limits(&move |k: &str| {
                 (k == "S3CONNECTOR_MAX_COMPRESSION_RATIO").then(|| value.to_string())
             })
         };

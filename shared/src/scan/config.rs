@@ -140,7 +140,7 @@ pub struct Patterns {
 }
 
 /// Detectors to run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DetectorsConfig {
     /// Managed (built-in) detector ids; `None` runs them all.
@@ -149,9 +149,31 @@ pub struct DetectorsConfig {
     /// Custom detectors: regex, keywords and their distance.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomDetectorConfig>,
-    /// Values never reported (documented examples, test cards).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Values never reported (documented examples, test cards). Read from the config,
+    /// never written: the plan replaces them by [`DetectorsConfig::allow_list_hmac`]
+    /// ([`ScanConfig::seal_allow_list`]), so plans, tasks and logs never hold them.
+    #[serde(skip_serializing)]
     pub allow_list: Vec<String>,
+    /// The allow-list as the plan writes it: hex HMAC-SHA256 digests of the values under
+    /// a key derived from `S3CONNECTOR_CLASSIFY_HMAC_KEY`
+    /// ([`crate::classify::AllowDigests`]); workers compare digests of what they find. A
+    /// config that sets it is refused.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allow_list_hmac: Vec<String>,
+}
+
+impl std::fmt::Debug for DetectorsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DetectorsConfig")
+            .field("managed", &self.managed)
+            .field("custom", &self.custom)
+            .field(
+                "allow_list",
+                &format_args!("{} values", self.allow_list.len()),
+            )
+            .field("allow_list_hmac", &self.allow_list_hmac.len())
+            .finish()
+    }
 }
 
 /// A custom detector as written in the config (see [`CustomDetector`]).
@@ -566,6 +588,12 @@ impl ScanConfig {
                 "is empty: an allow-list entry is a value never to report",
             ));
         }
+        if !self.detectors.allow_list_hmac.is_empty() {
+            return Err(ScanConfigError::new(
+                "detectors.allow_list_hmac",
+                "is written by the plan from detectors.allow_list; list the values there",
+            ));
+        }
         // The classifier compiles the detectors: an unknown id or a bad regex fails here.
         crate::classify::Classifier::new(self.classify_config(None)).map_err(|e| {
             use crate::classify::ClassifyError;
@@ -585,8 +613,46 @@ impl ScanConfig {
         Ok(())
     }
 
-    /// The classifier settings this scan uses.
+    /// Replaces the allow-list's values by their keyed digests under `hmac_key` (the
+    /// deployment's `S3CONNECTOR_CLASSIFY_HMAC_KEY`; the CLI's per-run key): what a plan
+    /// does before it writes the config into `plan.json` and its tasks. Workers of the
+    /// same deployment hold the same key and compare digests.
+    ///
+    /// Errors (field `detectors.allow_list`) when values are listed and there is no key:
+    /// a key drawn at random per cold start would differ between the planner and the
+    /// workers, and the allow-list would silently stop working.
+    pub fn seal_allow_list(&mut self, hmac_key: Option<&str>) -> Result<(), ScanConfigError> {
+        if self.detectors.allow_list.is_empty() {
+            return Ok(());
+        }
+        let Some(key) = hmac_key else {
+            return Err(ScanConfigError::new(
+                "detectors.allow_list",
+                format!(
+                    "needs {} set on the scan function: plans and tasks hold keyed digests of the allow-listed values, never the values, and workers compare digests under that key",
+                    crate::classify::HMAC_KEY_ENV
+                ),
+            ));
+        };
+        let sealed = std::mem::take(&mut self.detectors.allow_list)
+            .into_iter()
+            .map(|v| crate::classify::AllowDigests::digest(key.as_bytes(), &v));
+        self.detectors.allow_list_hmac.extend(sealed);
+        self.detectors.allow_list_hmac.sort();
+        self.detectors.allow_list_hmac.dedup();
+        Ok(())
+    }
+
+    /// The classifier settings this scan uses. An allow-list sealed into digests needs
+    /// the key it was sealed under (`hmac_key`); without it the digests match nothing.
     pub fn classify_config(&self, hmac_key: Option<String>) -> ClassifyConfig {
+        let allow_digests = match (&hmac_key, self.detectors.allow_list_hmac.is_empty()) {
+            (Some(key), false) => {
+                crate::classify::AllowDigests::new(key.as_bytes(), &self.detectors.allow_list_hmac)
+                    .ok()
+            }
+            _ => None,
+        };
         ClassifyConfig {
             detectors: self.detectors.managed.clone().map(|mut ids| {
                 ids.extend(self.detectors.custom.iter().map(|c| c.id.clone()));
@@ -605,6 +671,7 @@ impl ScanConfig {
                 })
                 .collect(),
             allow_list: self.detectors.allow_list.clone(),
+            allow_digests,
             hmac_key,
             ..ClassifyConfig::default()
         }
@@ -791,6 +858,62 @@ mod tests {
 
         let e = err(json!({"reports": {"inline": 3}}));
         assert_eq!(e.field, "reports.inline");
+    }
+
+    /// Scan trial S12: the plan and every task carry the config, so the allow-list goes
+    /// in as keyed digests; workers compare digests and still suppress the value.
+    #[test]
+    fn the_allow_list_is_sealed_into_digests_never_written_and_still_suppresses() {
+        let value = "312-54-8876";
+        let mut config = ScanConfig::from_value(
+            json!({"detectors": {"managed": ["us_ssn"], "allow_list": [value, "312 54 8876"]}}),
+        )
+        .unwrap();
+        let no_key = config.clone().seal_allow_list(None).unwrap_err();
+        assert_eq!(no_key.field, "detectors.allow_list");
+        assert!(
+            no_key.rule.contains("S3CONNECTOR_CLASSIFY_HMAC_KEY"),
+            "{no_key}"
+        );
+        assert!(!no_key.to_string().contains("8876"), "{no_key}");
+
+        config.seal_allow_list(Some("deployment-key")).unwrap();
+        assert!(config.detectors.allow_list.is_empty());
+        // Two spellings of one value: one digest.
+        assert_eq!(config.detectors.allow_list_hmac.len(), 1);
+        let written = serde_json::to_string(&config).unwrap();
+        let debug = format!("{config:?}");
+        for text in [&written, &debug] {
+            assert!(!text.contains("8876") && !text.contains("312"), "{text}");
+        }
+        // Even unsealed, the values are never serialised or debug-printed.
+        let unsealed =
+            ScanConfig::from_value(json!({"detectors": {"allow_list": [value]}})).unwrap();
+        assert!(!serde_json::to_string(&unsealed).unwrap().contains("8876"));
+        assert!(!format!("{unsealed:?}").contains("8876"));
+
+        // A worker reads the task's config back and compares digests under the same key.
+        let task: ScanConfig = serde_json::from_str(&written).unwrap();
+        let text = format!("SSN: {value}\nSSN: 536-90-4399\n");
+        let found = |key: Option<&str>| {
+            let c = crate::classify::Classifier::new(task.classify_config(key.map(String::from)))
+                .unwrap();
+            c.classify_bytes(text.as_bytes())
+                .findings
+                .iter()
+                .map(|f| f.count)
+                .sum::<u64>()
+        };
+        assert_eq!(
+            found(Some("deployment-key")),
+            1,
+            "the allow-listed SSN is suppressed"
+        );
+        assert_eq!(found(Some("another-key")), 2, "digests are keyed");
+
+        // A config cannot bring its own digests.
+        let e = err(json!({"detectors": {"allow_list_hmac": ["00"]}}));
+        assert_eq!(e.field, "detectors.allow_list_hmac");
     }
 
     #[test]

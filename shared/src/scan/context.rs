@@ -57,10 +57,15 @@ pub struct ScanContext {
     pub store: Store,
     /// Where tasks go.
     pub queue: TaskQueue,
-    /// HMAC key for finding digests (a random per-process key when `None`).
+    /// HMAC key for finding digests (a random per-process key when `None`), and the key
+    /// the plan seals the allow-list under: planner and workers must share it, so a
+    /// config with an allow-list is refused without it.
     pub hmac_key: Option<String>,
     /// Progress observer.
     pub progress: Option<ProgressFn>,
+    /// Decompression limits objects are read with: the defaults, or what the caller read
+    /// from the settings ingest reads ([`crate::object::bomb_limits`]).
+    pub bomb: crate::object::BombLimits,
     assumed: Arc<Mutex<HashMap<String, Clients>>>,
     classifier: Arc<Mutex<Option<CachedClassifier>>>,
 }
@@ -92,6 +97,7 @@ impl ScanContext {
             queue,
             hmac_key: None,
             progress: None,
+            bomb: crate::object::BombLimits::default(),
             assumed: Arc::new(Mutex::new(HashMap::new())),
             classifier: Arc::new(Mutex::new(None)),
         }
@@ -105,19 +111,35 @@ impl ScanContext {
     }
 
     /// The classifier for `config`'s detectors, compiled once per process and reused while
-    /// the detector settings stay the same.
+    /// the detector settings (and the context's bomb limits) stay the same.
     pub fn classifier(&self, config: &ScanConfig) -> Result<Arc<Classifier>, ScanError> {
-        let id = serde_json::to_string(&config.detectors).expect("detectors serialise");
+        // Clear allow-list values are not serialised; a planned config holds none.
+        let id = format!(
+            "{}\0{}\0{:?}",
+            serde_json::to_string(&config.detectors).expect("detectors serialise"),
+            config.detectors.allow_list.join("\0"),
+            self.bomb
+        );
+        if !config.detectors.allow_list_hmac.is_empty() {
+            let key = self.hmac_key.as_deref().ok_or_else(|| {
+                ScanError::Classifier(format!(
+                    "the plan's allow-list is keyed digests and {} is not set on this worker",
+                    crate::classify::HMAC_KEY_ENV
+                ))
+            })?;
+            crate::classify::AllowDigests::new(key.as_bytes(), &config.detectors.allow_list_hmac)
+                .map_err(|e| ScanError::Classifier(format!("detectors.allow_list_hmac: {e}")))?;
+        }
         let mut cached = self.classifier.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((key, c)) = cached.as_ref() {
             if *key == id {
                 return Ok(c.clone());
             }
         }
-        let c = Arc::new(
-            Classifier::new(config.classify_config(self.hmac_key.clone()))
-                .map_err(|e| ScanError::Classifier(e.to_string()))?,
-        );
+        let mut settings = config.classify_config(self.hmac_key.clone());
+        settings.bomb = self.bomb;
+        let c =
+            Arc::new(Classifier::new(settings).map_err(|e| ScanError::Classifier(e.to_string()))?);
         *cached = Some((id, c.clone()));
         Ok(c)
     }
@@ -175,4 +197,11 @@ impl ScanContext {
             .insert(arn.to_string(), clients.clone());
         Ok(clients)
     }
+}
+
+/// A random key for one process's scan (32 bytes, hex): the CLI's key when
+/// `S3CONNECTOR_CLASSIFY_HMAC_KEY` is unset. Planner and workers share it because they
+/// share the process; digests correlate within the run only.
+pub fn run_hmac_key() -> String {
+    hex::encode(crate::classify::random_key())
 }

@@ -162,7 +162,9 @@ fn one_copy_per_name(buckets: &mut Vec<PlannedBucket>) -> Vec<String> {
 
 /// Plans a scan and queues its tasks. The plan is written before any task is queued, so
 /// every task can count the units against it. A scan with no unit is finalized here.
-pub async fn plan(ctx: &ScanContext, config: ScanConfig) -> Result<Plan, ScanError> {
+pub async fn plan(ctx: &ScanContext, mut config: ScanConfig) -> Result<Plan, ScanError> {
+    // The plan and every task carry the config: the allow-list goes in as digests only.
+    config.seal_allow_list(ctx.hmac_key.as_deref())?;
     let scan_id = new_scan_id();
     let started_at = now();
     let scope = config.scope();

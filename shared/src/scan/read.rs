@@ -8,7 +8,7 @@ use std::time::Instant;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 
 use crate::classify::{Classifier, SampleLimits};
-use crate::object::{BombLimits, SourceReadError};
+use crate::object::SourceReadError;
 
 use super::access::AccessIssue;
 use super::report::{ObjectMetadata, ObjectResult, SkipReason};
@@ -101,6 +101,8 @@ pub async fn read_and_classify(
         max_bytes: limits.max_bytes,
         max_rows: limits.max_rows,
     };
+    // The deployment's limits (S3CONNECTOR_MAX_COMPRESSION_RATIO...), as ingest's.
+    let bomb = classifier.bomb_limits();
     let joined =
         tokio::task::spawn_blocking(move || -> io::Result<crate::classify::ObjectReport> {
             classifier
@@ -110,7 +112,7 @@ pub async fn read_and_classify(
                     encoding.as_deref(),
                     content_type.as_deref(),
                     &sample,
-                    BombLimits::default(),
+                    bomb,
                     &std::env::temp_dir(),
                     limits.max_spool_bytes,
                 )

@@ -647,13 +647,21 @@ pub struct FindingLocation {
     /// Cell reference (`B7`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
+    /// Part of a Word document (`body`, `header 1`, `footnotes`, `comments`...); `line`
+    /// counts that part's paragraphs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 impl FindingLocation {
-    /// A short human form: `line 3, column 12`, `row 7, column "email"`, `$.a.b`, `Sheet1!B7`.
+    /// A short human form: `line 3, column 12`, `row 7, column "email"`, `$.a.b`,
+    /// `Sheet1!B7`, `header 1, line 2, column 5`.
     pub fn describe(&self) -> String {
         if let (Some(sheet), Some(cell)) = (&self.sheet, &self.cell) {
             return format!("{sheet}!{cell}");
+        }
+        if let Some(part) = &self.part {
+            return format!("{part}, line {}, column {}", self.line, self.column);
         }
         let mut parts = Vec::new();
         if let Some(row) = self.row {

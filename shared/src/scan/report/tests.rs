@@ -348,6 +348,23 @@ fn location_describes_structured_positions() {
         ..FindingLocation::default()
     };
     assert_eq!(l.describe(), "Sheet1!B7");
+    // A Word document's part, and the line in it (from the classifier's serde form).
+    let f = crate::classify::Finding {
+        detector: "us_ssn".into(),
+        category: crate::classify::Category::NationalId,
+        confidence: crate::classify::Confidence::High,
+        count: 1,
+        locations: vec![crate::classify::Location {
+            part: Some("footnotes".into()),
+            ..crate::classify::Location::text(2, 7, 90, 11)
+        }],
+        samples: Vec::new(),
+    };
+    let record = FindingRecord::from_classifier(&f);
+    assert_eq!(
+        record.locations[0].describe(),
+        "footnotes, line 2, column 7"
+    );
 }
 
 #[test]
