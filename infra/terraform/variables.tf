@@ -288,6 +288,10 @@ variable "max_decompressed_bytes" {
   description = "S3CONNECTOR_MAX_DECOMPRESSED_BYTES: decompressed size at which an object is rejected."
   type        = number
   default     = 21474836480
+  validation {
+    condition     = var.max_decompressed_bytes >= 1048576
+    error_message = "max_decompressed_bytes must be at least 1048576 (the function refuses less at cold start)."
+  }
 }
 
 variable "max_spool_bytes" {
@@ -300,6 +304,10 @@ variable "max_compression_ratio" {
   description = "S3CONNECTOR_MAX_COMPRESSION_RATIO: ratio at which an object is rejected as a bomb."
   type        = number
   default     = 1000
+  validation {
+    condition     = var.max_compression_ratio >= 10 && var.max_compression_ratio <= 1000000
+    error_message = "max_compression_ratio must be 10 to 1000000 (the function refuses anything else at cold start)."
+  }
 }
 
 variable "zstd_max_window_log" {
