@@ -15,7 +15,17 @@ macro_rules! secret_names {
     };
 }
 
-/// `name = value` and `"name": "value"` assignments whose name says secret; shared by the
+/// What joins a name to its value: `=`, `:`, PHP's and Ruby's `=>`, Go's `:=`, a
+/// comparison's `==` / `===`, or the `,` of a quoted argument pair; the name may be
+/// quoted or indexed (`["password"] =`).
+macro_rules! assignment_operator {
+    () => {
+        r#"(?:["']?\]?[ \t]*(?:=>|:=|={1,3}|:)|["'][ \t]*,)"#
+    };
+}
+
+/// `name = value` and `"name": "value"` assignments whose name says secret (or ends in
+/// `_pass`: `DB_PASS`, `SMTP_PASS`); shared by the
 /// AWS secret key and the generic password detectors (AWS is tried first). Also the
 /// name as a quoted key or argument: `os.environ["PASSWORD"] = ...`, PHP's
 /// `define('DB_PASSWORD', '...')`, `config.set("password", "...")`; and csh's
@@ -29,7 +39,11 @@ pub(crate) const ASSIGNMENT: &str = concat!(
     secret_names!(),
     r#")[A-Za-z0-9_.\-]{0,64}[ \t]+|[A-Za-z0-9_.\-]{0,64}(?:"#,
     secret_names!(),
-    r#")[A-Za-z0-9_.\-]{0,64}(?:["']?\]?[ \t]*[:=]|["'][ \t]*,))[ \t]*["']?[^\s"',;]{6,200}"#
+    r#")[A-Za-z0-9_.\-]{0,64}"#,
+    assignment_operator!(),
+    r#"|(?:[A-Za-z0-9_.\-]{0,64}[_.\-]|\b)pass"#,
+    assignment_operator!(),
+    r#")[ \t]*["']?[^\s"',;]{6,200}"#
 );
 
 /// For a column name or JSON key that says secret (`password`, `api_key`, `DbSecret`), the
@@ -320,7 +334,8 @@ fn placeholder(v: &[u8]) -> bool {
     let lower = v.to_ascii_lowercase();
     let starts = |p: &[u8]| lower.starts_with(p);
     starts(b"${")
-        || starts(b"{{")
+        // Templates: `{{var}}`, `{password}`, `{key}/{scope}`.
+        || starts(b"{")
         || starts(b"<")
         || starts(b"%")
         || starts(b"$(")
@@ -354,10 +369,37 @@ fn url_password(c: &Candidate<'_>) -> Option<Verdict> {
     let colon = after_scheme + b[after_scheme..].iter().position(|&x| x == b':')?;
     let at = colon + b[colon..].iter().position(|&x| x == b'@')?;
     let password = &b[colon + 1..at];
-    (!placeholder(password)).then(|| Verdict {
+    (!placeholder(password) && !url_placeholder(password)).then(|| Verdict {
         span: colon + 1..at,
         need: HIGH,
     })
+}
+
+/// The stand-ins documentation writes in URLs' user info (`user:pass`, `foo:bar`,
+/// `abc:xyz`, `a:b`), compared whole, case ignored; and passwords of one or two
+/// characters.
+fn url_placeholder(password: &[u8]) -> bool {
+    const WORDS: &[&str] = &[
+        "pass",
+        "pwd",
+        "pw",
+        "foo",
+        "bar",
+        "baz",
+        "qux",
+        "abc",
+        "xyz",
+        "test",
+        "demo",
+        "user",
+        "username",
+        "guest",
+        "anonymous",
+    ];
+    password.len() <= 2
+        || WORDS
+            .iter()
+            .any(|w| password.eq_ignore_ascii_case(w.as_bytes()))
 }
 
 const BASIC_AUTH_DESCRIPTION: &str = "HTTP Basic credentials (Macie's HTTP_BASIC_AUTH_HEADER): base64 of user:password after `Basic ` (an Authorization or Proxy-Authorization header), or in Docker's config.json `auth` and npm's `_auth`; the value must decode to printable `user:password`, placeholders excluded";
@@ -425,7 +467,18 @@ pub(crate) fn assignment_parts(b: &[u8]) -> Option<(&[u8], std::ops::Range<usize
         op += 1;
     }
     let mut start = match b.get(op) {
-        Some(b'=' | b':' | b',') => op + 1,
+        // `=>`, `:=`, `==`, `===`.
+        Some(b'=') if b.get(op + 1) == Some(&b'>') => op + 2,
+        Some(b':') if b.get(op + 1) == Some(&b'=') => op + 2,
+        Some(b'=') => {
+            op + 1
+                + b[op + 1..]
+                    .iter()
+                    .take(2)
+                    .take_while(|&&x| x == b'=')
+                    .count()
+        }
+        Some(b':' | b',') => op + 1,
         _ if spaced && op > name_end => op,
         _ => return None,
     };
@@ -499,6 +552,20 @@ pub(crate) fn names_a_reference(name: &[u8]) -> bool {
         .strip_suffix(b"\"")
         .or_else(|| name.strip_suffix(b"'"))
         .unwrap_or(name);
+    let name = name
+        .strip_prefix(b"\"")
+        .or_else(|| name.strip_prefix(b"'"))
+        .unwrap_or(name);
+    // A hash of the secret (`hashed_secret` in a detect-secrets baseline,
+    // `hash_password`), and a shell's working directories (`PWD`, `OLDPWD`).
+    let hashed = ["hashed", "hash"].iter().any(|p| {
+        name.len() > p.len()
+            && name[..p.len()].eq_ignore_ascii_case(p.as_bytes())
+            && matches!(name[p.len()], b'_' | b'-' | b'.' | b'A'..=b'Z')
+    });
+    if hashed || name == b"PWD" || name == b"OLDPWD" {
+        return true;
+    }
     REFERENCE_SUFFIXES.iter().any(|suffix| {
         let n = suffix.len();
         if name.len() <= n || !name[name.len() - n..].eq_ignore_ascii_case(suffix.as_bytes()) {
@@ -744,6 +811,9 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
     if quoted && secret_word(name).is_some_and(|w| names_itself(w, v)) {
         return None;
     }
+    if entry_point(v) || versioned(v) {
+        return None;
+    }
     if literal && !inside_a_string(c, name) && !credential_scope(v) {
         return Some(Verdict {
             span: value.start..value.start + v.len(),
@@ -768,6 +838,36 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
         span: value.start..value.start + v.len(),
         need: Need::Alone(Confidence::Medium),
     })
+}
+
+/// A Python entry point or a `module:function` reference (`detect_secrets.main:main` in a
+/// setup.py's `console_scripts`): code, not a secret.
+fn entry_point(v: &[u8]) -> bool {
+    let ident = |s: &[u8]| {
+        s.first()
+            .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_')
+            && s.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    };
+    let Some(colon) = v.iter().position(|&c| c == b':') else {
+        return false;
+    };
+    let (module, function) = (&v[..colon], &v[colon + 1..]);
+    module.contains(&b'.') && module.split(|&c| c == b'.').all(ident) && ident(function)
+}
+
+/// A value ending in a three-part version number (`jjwt-jackson-0.11.2`, `client@2.1.0`): a package
+/// or artifact name (Maven's `io.jsonwebtoken:jjwt-jackson-0.11.2`), not a secret.
+fn versioned(v: &[u8]) -> bool {
+    let Some(at) = v.iter().rposition(|c| matches!(c, b'-' | b'_' | b'@')) else {
+        return false;
+    };
+    let version = &v[at + 1..];
+    let parts: Vec<&[u8]> = version.split(|&c| c == b'.').collect();
+    at > 0
+        && parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.iter().all(u8::is_ascii_digit))
 }
 
 /// The words that make a name a secret's when it ends with one (`DB_PASSWORD`,
@@ -1352,6 +1452,59 @@ mod tests {
             "azure_storage_connection_string",
             "DefaultEndpointsProtocol=https;AccountName=acme01;AccountKey=short==",
         );
+    }
+
+    /// Trial 7, D5: assignment forms other languages write (PHP and Ruby `=>`, Go `:=`,
+    /// comparisons) and names ending in `_PASS` were missed.
+    #[test]
+    fn secrets_in_other_languages_assignment_forms() {
+        for (text, value) in [
+            ("$databases['default']['default'] = array('password' => 'Xq7pL9vR2mK4wT8zNa', 'host' => 'db1');", "Xq7pL9vR2mK4wT8zNa"),
+            ("config = { :password => \"Hw8rT2kLq9ZxV3mPq\" }", "Hw8rT2kLq9ZxV3mPq"),
+            ("\tpassword := \"Zk3mQ8vL2xR7tN4wPb\"", "Zk3mQ8vL2xR7tN4wPb"),
+            ("DB_PASS=Rt5vK9mQ2wL8xZ3nPa", "Rt5vK9mQ2wL8xZ3nPa"),
+            ("SMTP_PASS: Gm4xT9qL2vR8kZ7wNc", "Gm4xT9qL2vR8kZ7wNc"),
+            ("if (password == \"Yp6wQ3mK9vL2xR8tNd\") {", "Yp6wQ3mK9vL2xR8tNd"),
+        ] {
+            assert_finds("generic_secret", text, value);
+        }
+        for text in [
+            "bypass=Rt5vK9mQ2wL8xZ3nPa",
+            "compass: Gm4xT9qL2vR8kZ7wNc",
+            "if (password == null) {",
+        ] {
+            assert_clean("generic_secret", text);
+        }
+    }
+
+    /// Trial 7, D7: hashes, working directories, entry points, artifact versions and
+    /// templates under secret-sounding names.
+    #[test]
+    fn hashes_paths_entry_points_versions_and_templates_are_not_secrets() {
+        for text in [
+            r#"        "hashed_secret": "513e0a36963ae1e8431c041b744679ee578b7c44","#,
+            "            'detect-secrets = detect_secrets.main:main',",
+            r#"notes            = "Maven - io.jsonwebtoken:jjwt-jackson-0.11.2""#,
+            r#"{"PWD": "/home/nodeuser/project/node", "OLDPWD": "/home/nodeuser/project/node/src"}"#,
+            "            f'Credential={key}/{scope}, '",
+            r#"password = "{password}""#,
+        ] {
+            assert_clean("generic_secret", text);
+        }
+    }
+
+    /// Trial 7, D11: documentation's stand-ins in URLs.
+    #[test]
+    fn url_placeholders_are_not_passwords() {
+        for text in [
+            r#"u1 = "https://user:pass@sub.example.com:8080/p/a/t/h""#,
+            r#"u2 = new URL("https://abc:xyz@example.com")"#,
+            r#"u3 = "https://a:b@xn--g6w251d/?abc""#,
+            r#"u4 = f"https://{user}:{password}@db.example.com/x""#,
+            r#"u5 = "http://foo:bar@example.com""#,
+        ] {
+            assert_clean("url_password", text);
+        }
     }
 
     #[test]
