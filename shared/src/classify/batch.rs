@@ -39,34 +39,73 @@ pub(crate) struct Kept {
     cell: Option<Range<usize>>,
 }
 
-/// One value in a batch.
+/// One value in a batch: 16 bytes, what the pass needs of it. Its start is in
+/// [`Batch::starts`] (it ends at the next `\n`); what it shares with the other values of
+/// its record (the record's bytes, and its place when the format places values by record)
+/// is stored once, by index.
 pub(crate) struct Field {
-    /// Its bytes in the batch text.
-    pub span: Range<usize>,
-    /// Its record's bytes in the batch text: keywords count only inside it.
-    pub record: Range<usize>,
     /// Index in [`Columns`].
-    pub column: usize,
-    /// Number of the value in the object, so a value counts once per detector.
-    pub serial: u64,
-    pub place: Kept,
+    column: usize,
+    /// Index of its place in [`Batch::places`].
+    place: u32,
+    /// Index of its record in [`Batch::records`].
+    record: u32,
 }
 
 /// Values packed as lines of text, with their fields in order.
 #[derive(Default)]
 pub(crate) struct Batch {
     pub text: Vec<u8>,
-    pub fields: Vec<Field>,
-    /// `fields[i].span.start` for each field, packed so lookups touch few cache lines.
+    fields: Vec<Field>,
+    /// The start of each field's bytes in the batch text, packed so lookups touch few
+    /// cache lines.
     starts: Vec<usize>,
-    /// The JSON paths and cell references of the fields, one after another.
+    /// Each record's bytes in the batch text: keywords count only inside it. The record
+    /// being added has none yet.
+    records: Vec<Range<usize>>,
+    /// Places of the fields; consecutive fields at one place (a CSV record's) share one.
+    places: Vec<Kept>,
+    /// The JSON paths and cell references of the places, one after another.
     names: String,
-    /// First field and first byte of the record being added.
-    record_field: usize,
+    /// Number of the batch's first value in the object: a value's number (its serial)
+    /// makes it count once per detector.
+    first_serial: u64,
+    /// First byte of the record being added.
+    record_start: usize,
+}
+
+/// A point of a batch to roll back to ([`ObjectScan::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    text: usize,
+    fields: usize,
+    places: usize,
+    names: usize,
+    records: usize,
     record_start: usize,
 }
 
 impl Batch {
+    /// Field `i`'s column.
+    pub fn column(&self, i: usize) -> usize {
+        self.fields[i].column
+    }
+
+    /// The bytes of field `i`'s record in the batch text.
+    pub fn record(&self, i: usize) -> Range<usize> {
+        let r = self.fields[i].record as usize;
+        match self.records.get(r) {
+            Some(range) => range.clone(),
+            // Not ended yet (the pass runs on ended records only; kept total).
+            None => self.record_start..self.text.len(),
+        }
+    }
+
+    /// The number of field `i` in the object: each value has its own.
+    pub fn serial(&self, i: usize) -> u64 {
+        self.first_serial + i as u64
+    }
+
     /// The field holding batch offset `at` (the last one starting at or before it).
     /// `hint` is the answer of an earlier lookup: the pass asks in increasing order, so
     /// the search gallops forward from it instead of bisecting the whole batch (whose
@@ -100,29 +139,108 @@ impl Batch {
     /// The location of a match `span` (batch offsets) inside field `i`.
     pub fn location(&self, i: usize, span: &Range<usize>, columns: &Columns) -> Location {
         let f = &self.fields[i];
+        let place = &self.places[f.place as usize];
         let column = &columns.columns[f.column];
         let name = |r: &Option<Range<usize>>| r.clone().map(|r| self.names[r].to_string());
         Location {
-            line: f.place.line,
-            column: (span.start.saturating_sub(f.span.start) + 1) as u64,
-            offset: f.place.offset,
+            line: place.line,
+            column: (span.start.saturating_sub(self.starts[i]) + 1) as u64,
+            offset: place.offset,
             length: span.len() as u64,
-            row: f.place.row,
+            row: place.row,
             column_name: column.shown_name.clone(),
-            json_path: name(&f.place.json_path),
+            json_path: name(&place.json_path),
             sheet: column.sheet.clone(),
-            cell: name(&f.place.cell),
+            cell: name(&place.cell),
         }
     }
 
+    /// Adds the place of the next field, or reuses the last one when it is the same
+    /// record place (no path or cell), and returns its index.
+    fn place(&mut self, place: &Place<'_>) -> u32 {
+        if place.json_path.is_none() && place.cell.is_none() {
+            if let Some(last) = self.places.last() {
+                if last.json_path.is_none()
+                    && last.cell.is_none()
+                    && last.row == place.row
+                    && last.line == place.line
+                    && last.offset == place.offset
+                {
+                    return (self.places.len() - 1) as u32;
+                }
+            }
+        }
+        let names = &mut self.names;
+        let mut keep = |name: Option<&str>| {
+            name.map(|n| {
+                let start = names.len();
+                names.push_str(n);
+                start..names.len()
+            })
+        };
+        let kept = Kept {
+            row: place.row,
+            line: place.line,
+            offset: place.offset,
+            json_path: keep(place.json_path),
+            cell: keep(place.cell),
+        };
+        self.places.push(kept);
+        index32(self.places.len() - 1)
+    }
+
+    fn mark(&self) -> Mark {
+        Mark {
+            text: self.text.len(),
+            fields: self.fields.len(),
+            places: self.places.len(),
+            names: self.names.len(),
+            records: self.records.len(),
+            record_start: self.record_start,
+        }
+    }
+
+    fn rollback(&mut self, mark: Mark) {
+        if mark.fields <= self.fields.len()
+            && mark.text <= self.text.len()
+            && mark.places <= self.places.len()
+            && mark.names <= self.names.len()
+            && mark.records <= self.records.len()
+        {
+            self.text.truncate(mark.text);
+            self.fields.truncate(mark.fields);
+            self.starts.truncate(mark.fields);
+            self.places.truncate(mark.places);
+            self.names.truncate(mark.names);
+            self.records.truncate(mark.records);
+            self.record_start = mark.record_start;
+        }
+    }
+
+    /// Ends the record being added.
+    fn end_record(&mut self) {
+        self.records.push(self.record_start..self.text.len());
+        self.record_start = self.text.len();
+    }
+
+    /// Empties the batch after a pass; the next value's serial follows the last one's.
     fn clear(&mut self) {
+        self.first_serial += self.fields.len() as u64;
         self.text.clear();
         self.fields.clear();
         self.starts.clear();
+        self.records.clear();
+        self.places.clear();
         self.names.clear();
-        self.record_field = 0;
         self.record_start = 0;
     }
+}
+
+/// An index into a batch's lists as stored: a batch holds far fewer than 2^32 of
+/// anything (it is run once its text passes [`MAX_BATCH_BYTES`], and each value takes a
+/// byte of text at least).
+fn index32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// Batch text run through the pass at once, at most. A batch's fields take about ten
@@ -200,7 +318,6 @@ pub(crate) struct ObjectScan<'c> {
     findings: FindingsBuilder<'c>,
     batch: Batch,
     columns: Columns,
-    serial: u64,
     flush_at: usize,
     distinct_counted: usize,
     /// Value bytes added.
@@ -224,7 +341,6 @@ impl<'c> ObjectScan<'c> {
             findings: classifier.findings_builder(),
             batch: Batch::default(),
             columns: Columns::default(),
-            serial: 0,
             flush_at: config.chunk_bytes.clamp(1024, MAX_BATCH_BYTES),
             distinct_counted: usize::try_from(config.column_min_distinct)
                 .unwrap_or(usize::MAX)
@@ -303,21 +419,7 @@ impl<'c> ObjectScan<'c> {
         if c.distinct.len() < self.distinct_counted {
             c.distinct.insert(DISTINCT.hash_one(trimmed));
         }
-        let names = &mut self.batch.names;
-        let mut keep = |name: Option<&str>| {
-            name.map(|n| {
-                let start = names.len();
-                names.push_str(n);
-                start..names.len()
-            })
-        };
-        let place = Kept {
-            row: place.row,
-            line: place.line,
-            offset: place.offset,
-            json_path: keep(place.json_path),
-            cell: keep(place.cell),
-        };
+        let place = self.batch.place(&place);
         if let Some(name) = &c.assignment {
             // Outside the field: matches are placed by their value, which is inside it.
             self.batch.text.extend_from_slice(name);
@@ -326,40 +428,28 @@ impl<'c> ObjectScan<'c> {
         self.batch.starts.push(start);
         self.batch.text.extend_from_slice(value);
         self.batch.fields.push(Field {
-            span: start..self.batch.text.len(),
-            record: 0..0,
             column,
-            serial: self.serial,
             place,
+            record: index32(self.batch.records.len()),
         });
         self.batch.text.push(b'\n');
-        self.serial += 1;
     }
 
     /// A point to [`ObjectScan::rollback`] to: the values added so far.
-    pub fn mark(&self) -> (usize, usize) {
-        (self.batch.text.len(), self.batch.fields.len())
+    pub fn mark(&self) -> Mark {
+        self.batch.mark()
     }
 
     /// Drops the values added since `mark` from the batch (a line that turned out not to
     /// be JSON, to be classified as text instead). Column counts are kept.
-    pub fn rollback(&mut self, mark: (usize, usize)) {
-        if mark.1 <= self.batch.fields.len() && mark.0 <= self.batch.text.len() {
-            self.batch.text.truncate(mark.0);
-            self.batch.fields.truncate(mark.1);
-            self.batch.starts.truncate(mark.1);
-        }
+    pub fn rollback(&mut self, mark: Mark) {
+        self.batch.rollback(mark);
     }
 
     /// Ends the current record: its values' keyword bounds are set, and the batch is run
     /// through the pass once it is full.
     pub fn end_record(&mut self) {
-        let record = self.batch.record_start..self.batch.text.len();
-        for f in &mut self.batch.fields[self.batch.record_field..] {
-            f.record = record.clone();
-        }
-        self.batch.record_field = self.batch.fields.len();
-        self.batch.record_start = self.batch.text.len();
+        self.batch.end_record();
         self.rows += 1;
         if self.batch.text.len() >= self.flush_at {
             self.flush();
@@ -367,12 +457,14 @@ impl<'c> ObjectScan<'c> {
     }
 
     fn flush(&mut self) {
-        if self.batch.record_field < self.batch.fields.len() {
+        if self
+            .batch
+            .fields
+            .last()
+            .is_some_and(|f| f.record as usize == self.batch.records.len())
+        {
             // Values of an unfinished record (a cut document): close it first.
-            let record = self.batch.record_start..self.batch.text.len();
-            for f in &mut self.batch.fields[self.batch.record_field..] {
-                f.record = record.clone();
-            }
+            self.batch.end_record();
         }
         if !self.batch.fields.is_empty() {
             self.classifier
@@ -441,20 +533,13 @@ mod tests {
         for len in [1usize, 5, 2, 9, 1, 1, 30, 4, 7, 3] {
             batch.starts.push(at);
             batch.fields.push(Field {
-                span: at..at + len,
-                record: 0..0,
                 column: 0,
-                serial: 0,
-                place: Kept::default(),
+                place: 0,
+                record: 0,
             });
             at += len + 1;
         }
-        let bisect = |at: usize| {
-            batch
-                .fields
-                .partition_point(|f| f.span.start <= at)
-                .saturating_sub(1)
-        };
+        let bisect = |at: usize| batch.starts.partition_point(|&s| s <= at).saturating_sub(1);
         for hint in 0..=batch.fields.len() + 2 {
             for at in 0..at + 3 {
                 let cell = Cell::new(hint);

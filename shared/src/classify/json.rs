@@ -41,6 +41,14 @@ struct PathNode {
     index: Option<foldhash::HashMap<Box<str>, usize>>,
     /// The node of this path's array elements (`[*]`).
     items: Option<u32>,
+    /// The child tried first by [`PathNode::find`].
+    expected: usize,
+}
+
+/// Whether two keys are equal, compared in line: keys are short, and a call of the C
+/// library's `memcmp` for each cost more than the comparison.
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 /// Children compared one by one up to this many; a map with more keys is indexed.
@@ -168,15 +176,29 @@ impl PathNode {
             children: Vec::new(),
             index: None,
             items: None,
+            expected: 0,
         }
     }
 
-    /// The position of `key` in `children`.
-    fn find(&self, key: &str) -> Option<usize> {
-        match &self.index {
-            Some(index) => index.get(key).copied(),
-            None => self.children.iter().position(|(k, ..)| &**k == key),
+    /// The position of `key` in `children`. The keys of the objects at one path mostly
+    /// come in one order (JSON lines written by one program): the child after the last
+    /// one found is tried first, so a key is mostly compared once.
+    fn find(&mut self, key: &str) -> Option<usize> {
+        let expected = self.expected;
+        let found = match self.children.get(expected) {
+            Some((k, ..)) if same_key(k.as_bytes(), key.as_bytes()) => Some(expected),
+            _ => match &self.index {
+                Some(index) => index.get(key).copied(),
+                None => self
+                    .children
+                    .iter()
+                    .position(|(k, ..)| same_key(k.as_bytes(), key.as_bytes())),
+            },
+        };
+        if let Some(i) = found {
+            self.expected = i + 1;
         }
+        found
     }
 }
 
@@ -314,16 +336,13 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         self.0.value(v.as_bytes());
         Ok(())
     }
+    // Integers are written as `Display` writes them, by `itoa`, without the formatter.
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.0.number(|s| {
-            let _ = write!(s, "{v}");
-        });
+        self.0.value(itoa::Buffer::new().format(v).as_bytes());
         Ok(())
     }
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.0.number(|s| {
-            let _ = write!(s, "{v}");
-        });
+        self.0.value(itoa::Buffer::new().format(v).as_bytes());
         Ok(())
     }
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
@@ -355,7 +374,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 }
                 w.row = Some(i + 1);
             }
-            let _ = write!(w.exact, "[{i}]");
+            w.exact.push('[');
+            w.exact.push_str(itoa::Buffer::new().format(i));
+            w.exact.push(']');
             w.node = items;
             let more = seq.next_element_seed(Node(w))?.is_some();
             w.node = parent;
