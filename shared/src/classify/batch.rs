@@ -255,6 +255,29 @@ pub(crate) const DISTINCT_COUNTED: usize = 1000;
 /// Hashes values for the distinct count (fixed, so counts do not vary between runs).
 const DISTINCT: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
 
+/// The distinct values' hashes. They are hashes already, so the set takes them as they
+/// are instead of hashing them again.
+type Hashes = std::collections::HashSet<u64, std::hash::BuildHasherDefault<Prehashed>>;
+
+/// A hasher of values that are hashes: a `u64` is its own hash.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u64` keys; kept total.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
 /// One column (or normalised JSON path) and its counts.
 struct Column {
     /// Key in the report (`name`, `sheet!name`, `$.a[*].b`).
@@ -271,7 +294,7 @@ struct Column {
     padding: Option<Padding>,
     sampled: u64,
     /// Hashes of distinct values, up to [`DISTINCT_COUNTED`] (or the rule's minimum).
-    distinct: foldhash::HashSet<u64>,
+    distinct: Hashes,
     /// Per entry: values matched, and the serial of the last value counted.
     matched: foldhash::HashMap<usize, (u64, u64)>,
 }
@@ -393,7 +416,7 @@ impl<'c> ObjectScan<'c> {
                 n.into_bytes()
             }),
             sampled: 0,
-            distinct: foldhash::HashSet::default(),
+            distinct: Hashes::default(),
             matched: foldhash::HashMap::default(),
         });
         self.columns.index.insert(key.to_string(), i);
@@ -547,5 +570,129 @@ mod tests {
                 assert_eq!(cell.get(), bisect(at));
             }
         }
+    }
+
+    /// A value as the batch kept it before fields were slimmed (each with its own copy
+    /// of its place, record and serial): the model the batch is checked against.
+    #[derive(Clone)]
+    struct Whole {
+        start: usize,
+        record: Option<Range<usize>>,
+        row: Option<u64>,
+        line: u64,
+        offset: u64,
+        json_path: Option<String>,
+        cell: Option<String>,
+    }
+
+    /// On random sequences of values (empty ones, repeated places, paths and cells),
+    /// record ends and rollbacks, every field gives the place, record and bytes the old
+    /// per-field copies gave, and serials stay distinct and in order. (A rollback undoes
+    /// everything since its mark, record ends too.)
+    #[test]
+    fn slim_fields_give_what_per_field_copies_gave() {
+        let classifier = crate::classify::tests::shared();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..300 {
+            let mut scan = ObjectScan::new(classifier);
+            let column = scan.column("c", Some("c"), None, "c");
+            let mut model: Vec<Whole> = Vec::new();
+            let mut text_len = 0usize;
+            let mut record_start = 0usize;
+            let mut marks: Vec<(Mark, Vec<Whole>, usize, usize)> = Vec::new();
+            let mut row = 0u64;
+            for _ in 0..next(60) {
+                match next(10) {
+                    0 => {
+                        for w in model.iter_mut().filter(|w| w.record.is_none()) {
+                            w.record = Some(record_start..text_len);
+                        }
+                        record_start = text_len;
+                        scan.batch.end_record();
+                        row += 1;
+                    }
+                    1 => marks.push((scan.mark(), model.clone(), text_len, record_start)),
+                    2 => {
+                        if let Some((mark, fields, text, start)) = marks.pop() {
+                            scan.rollback(mark);
+                            model = fields;
+                            text_len = text;
+                            record_start = start;
+                            marks.clear();
+                        }
+                    }
+                    _ => {
+                        let value = ["", " ", "ab", " x y ", "12"][next(5) as usize];
+                        let path = ["$.a", "$.b[3].c", "$[\"k y\"]"][next(3) as usize];
+                        let place = Place {
+                            row: (next(4) > 0).then_some(row),
+                            line: row + next(2),
+                            offset: next(3) * 100,
+                            json_path: (next(3) == 0).then_some(path),
+                            cell: (next(5) == 0).then_some("B7"),
+                        };
+                        scan.value(column, value.as_bytes(), place);
+                        if value.trim().is_empty() {
+                            continue;
+                        }
+                        model.push(Whole {
+                            start: text_len,
+                            record: None,
+                            row: place.row,
+                            line: place.line,
+                            offset: place.offset,
+                            json_path: place.json_path.map(str::to_string),
+                            cell: place.cell.map(str::to_string),
+                        });
+                        text_len += value.len() + 1;
+                    }
+                }
+            }
+            let batch = &scan.batch;
+            assert_eq!(batch.text.len(), text_len);
+            assert_eq!(batch.fields.len(), model.len());
+            for (i, w) in model.iter().enumerate() {
+                let record = w.record.clone().unwrap_or(record_start..text_len);
+                assert_eq!(batch.record(i), record, "field {i}");
+                assert_eq!(batch.column(i), column);
+                let span = w.start + 1..w.start + 2;
+                let l = batch.location(i, &span, &scan.columns);
+                assert_eq!(
+                    (l.row, l.line, l.offset, l.column, l.length),
+                    (w.row, w.line, w.offset, 2, 1),
+                    "field {i}"
+                );
+                assert_eq!(l.json_path, w.json_path, "field {i}");
+                assert_eq!(l.cell, w.cell, "field {i}");
+                assert_eq!(l.column_name.as_deref(), Some("c"));
+                if i > 0 {
+                    assert!(batch.serial(i) > batch.serial(i - 1));
+                }
+            }
+            // Serials go on rising across passes.
+            let last = model.len().checked_sub(1).map(|i| batch.serial(i));
+            scan.flush();
+            scan.value(column, b"z", Place::default());
+            assert!(last.is_none_or(|s| scan.batch.serial(0) > s));
+        }
+    }
+
+    /// Distinct counts are the number of distinct values, hashed once.
+    #[test]
+    fn distinct_values_are_counted_once_each() {
+        let mut set = Hashes::default();
+        let mut values = std::collections::HashSet::new();
+        for i in 0..5000u64 {
+            let v = (i * 7919) % 1237;
+            values.insert(v);
+            set.insert(DISTINCT.hash_one(v.to_string().as_bytes()));
+        }
+        assert_eq!(set.len(), values.len());
     }
 }

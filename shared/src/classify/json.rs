@@ -64,8 +64,6 @@ struct Walker<'s, 'c> {
     nodes: Vec<PathNode>,
     /// The node of the value being read.
     node: u32,
-    /// The map key being read, kept and reused so reading a key allocates nothing.
-    key: String,
     depth: usize,
     /// Row of the values: the JSON line, or the root array's element.
     row: Option<u64>,
@@ -89,7 +87,6 @@ impl<'s, 'c> Walker<'s, 'c> {
             exact: String::from("$"),
             nodes: vec![PathNode::new(String::from("$"), "".into(), "".into())],
             node: 0,
-            key: String::new(),
             depth: 0,
             row: None,
             line: 0,
@@ -291,25 +288,30 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
-/// Reads a map key into a kept string.
-struct KeyInto<'b>(&'b mut String);
+/// Reads a map key and gives its node under the walker's node, and whether it is data
+/// ([`Walker::child`]). The key is looked up as the parser gives it, not copied.
+struct Key<'w, 's, 'c>(&'w mut Walker<'s, 'c>);
 
-impl<'de> DeserializeSeed<'de> for KeyInto<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+impl<'de> DeserializeSeed<'de> for Key<'_, '_, '_> {
+    type Value = u32;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for KeyInto<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for Key<'_, '_, '_> {
+    type Value = u32;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object key")
     }
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.0.clear();
-        self.0.push_str(v);
-        Ok(())
+    fn visit_str<E>(self, key: &str) -> Result<u32, E> {
+        let (node, sensitive) = self.0.child(key);
+        if sensitive {
+            // Reported as a value found in the map's keys, at the map's own path;
+            // below it, the key appears masked.
+            self.0.value(key.as_bytes());
+        }
+        Ok(node)
     }
 }
 
@@ -402,21 +404,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         let exact_len = w.exact.len();
         let parent = w.node;
         loop {
-            let mut key = std::mem::take(&mut w.key);
-            let more = map.next_key_seed(KeyInto(&mut key));
-            if !matches!(more, Ok(Some(()))) {
-                w.key = key;
-                more?;
+            let Some(node) = map.next_key_seed(Key(w))? else {
                 break;
-            }
-            let (node, sensitive) = w.child(&key);
-            if sensitive {
-                // Reported as a value found in the map's keys, at the map's own path;
-                // below it, the key appears masked.
-                w.value(key.as_bytes());
-            }
-            // The key is done with: its node holds what the value below needs.
-            w.key = key;
+            };
             w.exact.push_str(&w.nodes[node as usize].segment);
             w.node = node;
             map.next_value_seed(Node(w))?;
@@ -1036,5 +1026,54 @@ mod tests {
         let r = run(ObjectFormat::JsonLines, &text, SampleLimits::NONE);
         assert!(r.findings.is_empty(), "{:?}", r.findings);
         assert_eq!(r.rows, Some(300));
+    }
+
+    /// The lookup that tries the expected child first finds what a search of every
+    /// child finds, whatever order keys come in, below and above the indexed size.
+    #[test]
+    fn child_lookup_finds_what_a_full_search_finds() {
+        let keys: Vec<String> = (0..40).map(|i| format!("k{}", i % 23 * 7)).collect();
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for round in 0..200 {
+            let mut node = PathNode::new("$".into(), "".into(), "".into());
+            let limit = if round % 2 == 0 { 8 } else { 40 };
+            for _ in 0..300 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly the order of the last object, sometimes a jump.
+                let key = if state % 4 == 0 {
+                    &keys[(state >> 8) as usize % limit]
+                } else {
+                    &keys[node.expected % limit]
+                };
+                let full = node.children.iter().position(|(k, ..)| **k == **key);
+                assert_eq!(node.find(key), full, "{key}");
+                if full.is_none() {
+                    node.children.push((key.as_str().into(), 0, false));
+                    if node.children.len() > LINEAR_CHILDREN {
+                        node.index = Some(
+                            node.children
+                                .iter()
+                                .enumerate()
+                                .map(|(i, (k, ..))| (k.clone(), i))
+                                .collect(),
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!same_key(b"ab", b"abc") && same_key(b"", b"") && !same_key(b"ab", b"ac"));
+    }
+
+    /// Integers are written as `Display` writes them.
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for v in [0u64, 7, 10, 99_999, 536_228_726, u64::MAX] {
+            assert_eq!(itoa::Buffer::new().format(v), v.to_string());
+        }
+        for v in [i64::MIN, -1, -536_228_726] {
+            assert_eq!(itoa::Buffer::new().format(v), v.to_string());
+        }
     }
 }
