@@ -35,14 +35,13 @@ pub(crate) struct Kept {
     row: Option<u64>,
     line: u64,
     offset: u64,
-    json_path: Option<Range<usize>>,
     cell: Option<Range<usize>>,
 }
 
-/// One value in a batch: 16 bytes, what the pass needs of it. Its start is in
+/// One value in a batch: 24 bytes, what the pass needs of it. Its start is in
 /// [`Batch::starts`] (it ends at the next `\n`); what it shares with the other values of
-/// its record (the record's bytes, and its place when the format places values by record)
-/// is stored once, by index.
+/// its record (the record's bytes, and its place: row, line, offset, cell) is stored once,
+/// by index.
 pub(crate) struct Field {
     /// Index in [`Columns`].
     column: usize,
@@ -50,6 +49,9 @@ pub(crate) struct Field {
     place: u32,
     /// Index of its record in [`Batch::records`].
     record: u32,
+    /// Its JSON path: a range of [`Batch::names`], empty without one (a path is never
+    /// empty).
+    json_path: (u32, u32),
 }
 
 /// Values packed as lines of text, with their fields in order.
@@ -63,7 +65,7 @@ pub(crate) struct Batch {
     /// Each record's bytes in the batch text: keywords count only inside it. The record
     /// being added has none yet.
     records: Vec<Range<usize>>,
-    /// Places of the fields; consecutive fields at one place (a CSV record's) share one.
+    /// Places of the fields; consecutive fields at one place (a record's) share one.
     places: Vec<Kept>,
     /// The JSON paths and cell references of the places, one after another.
     names: String,
@@ -141,7 +143,12 @@ impl Batch {
         let f = &self.fields[i];
         let place = &self.places[f.place as usize];
         let column = &columns.columns[f.column];
-        let name = |r: &Option<Range<usize>>| r.clone().map(|r| self.names[r].to_string());
+        let name = |r: Option<Range<usize>>| {
+            r.and_then(|r| self.names.get(r))
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+        };
+        let (from, to) = f.json_path;
         Location {
             line: place.line,
             column: (span.start.saturating_sub(self.starts[i]) + 1) as u64,
@@ -149,19 +156,18 @@ impl Batch {
             length: span.len() as u64,
             row: place.row,
             column_name: column.shown_name.clone(),
-            json_path: name(&place.json_path),
+            json_path: name(Some(from as usize..to as usize)),
             sheet: column.sheet.clone(),
-            cell: name(&place.cell),
+            cell: name(place.cell.clone()),
         }
     }
 
-    /// Adds the place of the next field, or reuses the last one when it is the same
-    /// record place (no path or cell), and returns its index.
+    /// Adds the place of the next field (but its JSON path), or reuses the last one when
+    /// it is the same (no cell), and returns its index.
     fn place(&mut self, place: &Place<'_>) -> u32 {
-        if place.json_path.is_none() && place.cell.is_none() {
+        if place.cell.is_none() {
             if let Some(last) = self.places.last() {
-                if last.json_path.is_none()
-                    && last.cell.is_none()
+                if last.cell.is_none()
                     && last.row == place.row
                     && last.line == place.line
                     && last.offset == place.offset
@@ -182,11 +188,22 @@ impl Batch {
             row: place.row,
             line: place.line,
             offset: place.offset,
-            json_path: keep(place.json_path),
             cell: keep(place.cell),
         };
         self.places.push(kept);
         index32(self.places.len() - 1)
+    }
+
+    /// Keeps the next field's JSON path, if any.
+    fn json_path(&mut self, path: Option<&str>) -> (u32, u32) {
+        match path {
+            Some(p) => {
+                let start = index32(self.names.len());
+                self.names.push_str(p);
+                (start, index32(self.names.len()))
+            }
+            None => (0, 0),
+        }
     }
 
     fn mark(&self) -> Mark {
@@ -442,6 +459,7 @@ impl<'c> ObjectScan<'c> {
         if c.distinct.len() < self.distinct_counted {
             c.distinct.insert(DISTINCT.hash_one(trimmed));
         }
+        let json_path = self.batch.json_path(place.json_path);
         let place = self.batch.place(&place);
         if let Some(name) = &c.assignment {
             // Outside the field: matches are placed by their value, which is inside it.
@@ -454,6 +472,7 @@ impl<'c> ObjectScan<'c> {
             column,
             place,
             record: index32(self.batch.records.len()),
+            json_path,
         });
         self.batch.text.push(b'\n');
     }
@@ -559,6 +578,7 @@ mod tests {
                 column: 0,
                 place: 0,
                 record: 0,
+                json_path: (0, 0),
             });
             at += len + 1;
         }
