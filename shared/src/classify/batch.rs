@@ -39,7 +39,7 @@ pub(crate) struct Kept {
 }
 
 /// One value in a batch: 24 bytes, what the pass needs of it. Its start is in
-/// [`Batch::starts`] (it ends at the next `\n`); what it shares with the other values of
+/// [`Batch::starts`]; what it shares with the other values of
 /// its record (the record's bytes, and its place: row, line, offset, cell) is stored once,
 /// by index.
 pub(crate) struct Field {
@@ -67,7 +67,8 @@ pub(crate) struct Batch {
     records: Vec<Range<usize>>,
     /// Places of the fields; consecutive fields at one place (a record's) share one.
     places: Vec<Kept>,
-    /// The JSON paths and cell references of the places, one after another.
+    /// The JSON paths of the fields and the cell references of the places, one after
+    /// another.
     names: String,
     /// Number of the batch's first value in the object: a value's number (its serial)
     /// makes it count once per detector.
@@ -172,7 +173,7 @@ impl Batch {
                     && last.line == place.line
                     && last.offset == place.offset
                 {
-                    return (self.places.len() - 1) as u32;
+                    return index32(self.places.len() - 1);
                 }
             }
         }
@@ -260,9 +261,10 @@ fn index32(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
-/// Batch text run through the pass at once, at most. A batch's fields take about ten
-/// times its text (a CSV cell is a few bytes, its field over a hundred); a batch of the
-/// text windows' 1 MiB had its fields spill out of the caches on their way to the pass.
+/// Batch text run through the pass at once, at most. A batch's fields and their starts
+/// take about three times its text in the CSV of the bench (a cell is a few bytes, its field
+/// and start 32); a batch of the text windows' 1 MiB had its fields (then 128 bytes each)
+/// spill out of the caches on their way to the pass.
 const MAX_BATCH_BYTES: usize = 128 * 1024;
 
 /// Most distinct values counted per column (or the rule's minimum, if higher): labels
