@@ -35,38 +35,80 @@ pub(crate) struct Kept {
     row: Option<u64>,
     line: u64,
     offset: u64,
-    json_path: Option<Range<usize>>,
     cell: Option<Range<usize>>,
 }
 
-/// One value in a batch.
+/// One value in a batch: 24 bytes, what the pass needs of it. Its start is in
+/// [`Batch::starts`]; what it shares with the other values of
+/// its record (the record's bytes, and its place: row, line, offset, cell) is stored once,
+/// by index.
 pub(crate) struct Field {
-    /// Its bytes in the batch text.
-    pub span: Range<usize>,
-    /// Its record's bytes in the batch text: keywords count only inside it.
-    pub record: Range<usize>,
     /// Index in [`Columns`].
-    pub column: usize,
-    /// Number of the value in the object, so a value counts once per detector.
-    pub serial: u64,
-    pub place: Kept,
+    column: usize,
+    /// Index of its place in [`Batch::places`].
+    place: u32,
+    /// Index of its record in [`Batch::records`].
+    record: u32,
+    /// Its JSON path: a range of [`Batch::names`], empty without one (a path is never
+    /// empty).
+    json_path: (u32, u32),
 }
 
 /// Values packed as lines of text, with their fields in order.
 #[derive(Default)]
 pub(crate) struct Batch {
     pub text: Vec<u8>,
-    pub fields: Vec<Field>,
-    /// `fields[i].span.start` for each field, packed so lookups touch few cache lines.
+    fields: Vec<Field>,
+    /// The start of each field's bytes in the batch text, packed so lookups touch few
+    /// cache lines.
     starts: Vec<usize>,
-    /// The JSON paths and cell references of the fields, one after another.
+    /// Each record's bytes in the batch text: keywords count only inside it. The record
+    /// being added has none yet.
+    records: Vec<Range<usize>>,
+    /// Places of the fields; consecutive fields at one place (a record's) share one.
+    places: Vec<Kept>,
+    /// The JSON paths of the fields and the cell references of the places, one after
+    /// another.
     names: String,
-    /// First field and first byte of the record being added.
-    record_field: usize,
+    /// Number of the batch's first value in the object: a value's number (its serial)
+    /// makes it count once per detector.
+    first_serial: u64,
+    /// First byte of the record being added.
+    record_start: usize,
+}
+
+/// A point of a batch to roll back to ([`ObjectScan::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Mark {
+    text: usize,
+    fields: usize,
+    places: usize,
+    names: usize,
+    records: usize,
     record_start: usize,
 }
 
 impl Batch {
+    /// Field `i`'s column.
+    pub fn column(&self, i: usize) -> usize {
+        self.fields[i].column
+    }
+
+    /// The bytes of field `i`'s record in the batch text.
+    pub fn record(&self, i: usize) -> Range<usize> {
+        let r = self.fields[i].record as usize;
+        match self.records.get(r) {
+            Some(range) => range.clone(),
+            // Not ended yet (the pass runs on ended records only; kept total).
+            None => self.record_start..self.text.len(),
+        }
+    }
+
+    /// The number of field `i` in the object: each value has its own.
+    pub fn serial(&self, i: usize) -> u64 {
+        self.first_serial + i as u64
+    }
+
     /// The field holding batch offset `at` (the last one starting at or before it).
     /// `hint` is the answer of an earlier lookup: the pass asks in increasing order, so
     /// the search gallops forward from it instead of bisecting the whole batch (whose
@@ -100,35 +142,130 @@ impl Batch {
     /// The location of a match `span` (batch offsets) inside field `i`.
     pub fn location(&self, i: usize, span: &Range<usize>, columns: &Columns) -> Location {
         let f = &self.fields[i];
+        let place = &self.places[f.place as usize];
         let column = &columns.columns[f.column];
-        let name = |r: &Option<Range<usize>>| r.clone().map(|r| self.names[r].to_string());
+        let name = |r: Option<Range<usize>>| {
+            r.and_then(|r| self.names.get(r))
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+        };
+        let (from, to) = f.json_path;
         Location {
-            line: f.place.line,
-            column: (span.start.saturating_sub(f.span.start) + 1) as u64,
-            offset: f.place.offset,
+            line: place.line,
+            column: (span.start.saturating_sub(self.starts[i]) + 1) as u64,
+            offset: place.offset,
             length: span.len() as u64,
-            row: f.place.row,
+            row: place.row,
             column_name: column.shown_name.clone(),
-            json_path: name(&f.place.json_path),
+            json_path: name(Some(from as usize..to as usize)),
             sheet: column.sheet.clone(),
-            cell: name(&f.place.cell),
+            cell: name(place.cell.clone()),
             part: None,
         }
     }
 
+    /// Adds the place of the next field (but its JSON path), or reuses the last one when
+    /// it is the same (no cell), and returns its index.
+    fn place(&mut self, place: &Place<'_>) -> u32 {
+        if place.cell.is_none() {
+            if let Some(last) = self.places.last() {
+                if last.cell.is_none()
+                    && last.row == place.row
+                    && last.line == place.line
+                    && last.offset == place.offset
+                {
+                    return index32(self.places.len() - 1);
+                }
+            }
+        }
+        let names = &mut self.names;
+        let mut keep = |name: Option<&str>| {
+            name.map(|n| {
+                let start = names.len();
+                names.push_str(n);
+                start..names.len()
+            })
+        };
+        let kept = Kept {
+            row: place.row,
+            line: place.line,
+            offset: place.offset,
+            cell: keep(place.cell),
+        };
+        self.places.push(kept);
+        index32(self.places.len() - 1)
+    }
+
+    /// Keeps the next field's JSON path, if any.
+    fn json_path(&mut self, path: Option<&str>) -> (u32, u32) {
+        match path {
+            Some(p) => {
+                let start = index32(self.names.len());
+                self.names.push_str(p);
+                (start, index32(self.names.len()))
+            }
+            None => (0, 0),
+        }
+    }
+
+    fn mark(&self) -> Mark {
+        Mark {
+            text: self.text.len(),
+            fields: self.fields.len(),
+            places: self.places.len(),
+            names: self.names.len(),
+            records: self.records.len(),
+            record_start: self.record_start,
+        }
+    }
+
+    fn rollback(&mut self, mark: Mark) {
+        if mark.fields <= self.fields.len()
+            && mark.text <= self.text.len()
+            && mark.places <= self.places.len()
+            && mark.names <= self.names.len()
+            && mark.records <= self.records.len()
+        {
+            self.text.truncate(mark.text);
+            self.fields.truncate(mark.fields);
+            self.starts.truncate(mark.fields);
+            self.places.truncate(mark.places);
+            self.names.truncate(mark.names);
+            self.records.truncate(mark.records);
+            self.record_start = mark.record_start;
+        }
+    }
+
+    /// Ends the record being added.
+    fn end_record(&mut self) {
+        self.records.push(self.record_start..self.text.len());
+        self.record_start = self.text.len();
+    }
+
+    /// Empties the batch after a pass; the next value's serial follows the last one's.
     fn clear(&mut self) {
+        self.first_serial += self.fields.len() as u64;
         self.text.clear();
         self.fields.clear();
         self.starts.clear();
+        self.records.clear();
+        self.places.clear();
         self.names.clear();
-        self.record_field = 0;
         self.record_start = 0;
     }
 }
 
-/// Batch text run through the pass at once, at most. A batch's fields take about ten
-/// times its text (a CSV cell is a few bytes, its field over a hundred); a batch of the
-/// text windows' 1 MiB had its fields spill out of the caches on their way to the pass.
+/// An index into a batch's lists as stored: a batch holds far fewer than 2^32 of
+/// anything (it is run once its text passes [`MAX_BATCH_BYTES`], and each value takes a
+/// byte of text at least).
+fn index32(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
+}
+
+/// Batch text run through the pass at once, at most. A batch's fields and their starts
+/// take about three times its text in the CSV of the bench (a cell is a few bytes, its field
+/// and start 32); a batch of the text windows' 1 MiB had its fields (then 128 bytes each)
+/// spill out of the caches on their way to the pass.
 const MAX_BATCH_BYTES: usize = 128 * 1024;
 
 /// Most distinct values counted per column (or the rule's minimum, if higher): labels
@@ -137,6 +274,29 @@ pub(crate) const DISTINCT_COUNTED: usize = 1000;
 
 /// Hashes values for the distinct count (fixed, so counts do not vary between runs).
 const DISTINCT: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed(0);
+
+/// The distinct values' hashes. They are hashes already, so the set takes them as they
+/// are instead of hashing them again.
+type Hashes = std::collections::HashSet<u64, std::hash::BuildHasherDefault<Prehashed>>;
+
+/// A hasher of values that are hashes: a `u64` is its own hash.
+#[derive(Default)]
+struct Prehashed(u64);
+
+impl std::hash::Hasher for Prehashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u64` keys; kept total.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
 
 /// One column (or normalised JSON path) and its counts.
 struct Column {
@@ -154,7 +314,7 @@ struct Column {
     padding: Option<Padding>,
     sampled: u64,
     /// Hashes of distinct values, up to [`DISTINCT_COUNTED`] (or the rule's minimum).
-    distinct: foldhash::HashSet<u64>,
+    distinct: Hashes,
     /// Per entry: values matched, and the serial of the last value counted.
     matched: foldhash::HashMap<usize, (u64, u64)>,
 }
@@ -201,7 +361,6 @@ pub(crate) struct ObjectScan<'c> {
     findings: FindingsBuilder<'c>,
     batch: Batch,
     columns: Columns,
-    serial: u64,
     flush_at: usize,
     distinct_counted: usize,
     /// Value bytes added.
@@ -225,7 +384,6 @@ impl<'c> ObjectScan<'c> {
             findings: classifier.findings_builder(),
             batch: Batch::default(),
             columns: Columns::default(),
-            serial: 0,
             flush_at: config.chunk_bytes.clamp(1024, MAX_BATCH_BYTES),
             distinct_counted: usize::try_from(config.column_min_distinct)
                 .unwrap_or(usize::MAX)
@@ -278,7 +436,7 @@ impl<'c> ObjectScan<'c> {
                 n.into_bytes()
             }),
             sampled: 0,
-            distinct: foldhash::HashSet::default(),
+            distinct: Hashes::default(),
             matched: foldhash::HashMap::default(),
         });
         self.columns.index.insert(key.to_string(), i);
@@ -304,21 +462,8 @@ impl<'c> ObjectScan<'c> {
         if c.distinct.len() < self.distinct_counted {
             c.distinct.insert(DISTINCT.hash_one(trimmed));
         }
-        let names = &mut self.batch.names;
-        let mut keep = |name: Option<&str>| {
-            name.map(|n| {
-                let start = names.len();
-                names.push_str(n);
-                start..names.len()
-            })
-        };
-        let place = Kept {
-            row: place.row,
-            line: place.line,
-            offset: place.offset,
-            json_path: keep(place.json_path),
-            cell: keep(place.cell),
-        };
+        let json_path = self.batch.json_path(place.json_path);
+        let place = self.batch.place(&place);
         if let Some(name) = &c.assignment {
             // Outside the field: matches are placed by their value, which is inside it.
             self.batch.text.extend_from_slice(name);
@@ -327,40 +472,29 @@ impl<'c> ObjectScan<'c> {
         self.batch.starts.push(start);
         self.batch.text.extend_from_slice(value);
         self.batch.fields.push(Field {
-            span: start..self.batch.text.len(),
-            record: 0..0,
             column,
-            serial: self.serial,
             place,
+            record: index32(self.batch.records.len()),
+            json_path,
         });
         self.batch.text.push(b'\n');
-        self.serial += 1;
     }
 
     /// A point to [`ObjectScan::rollback`] to: the values added so far.
-    pub fn mark(&self) -> (usize, usize) {
-        (self.batch.text.len(), self.batch.fields.len())
+    pub fn mark(&self) -> Mark {
+        self.batch.mark()
     }
 
     /// Drops the values added since `mark` from the batch (a line that turned out not to
     /// be JSON, to be classified as text instead). Column counts are kept.
-    pub fn rollback(&mut self, mark: (usize, usize)) {
-        if mark.1 <= self.batch.fields.len() && mark.0 <= self.batch.text.len() {
-            self.batch.text.truncate(mark.0);
-            self.batch.fields.truncate(mark.1);
-            self.batch.starts.truncate(mark.1);
-        }
+    pub fn rollback(&mut self, mark: Mark) {
+        self.batch.rollback(mark);
     }
 
     /// Ends the current record: its values' keyword bounds are set, and the batch is run
     /// through the pass once it is full.
     pub fn end_record(&mut self) {
-        let record = self.batch.record_start..self.batch.text.len();
-        for f in &mut self.batch.fields[self.batch.record_field..] {
-            f.record = record.clone();
-        }
-        self.batch.record_field = self.batch.fields.len();
-        self.batch.record_start = self.batch.text.len();
+        self.batch.end_record();
         self.rows += 1;
         if self.batch.text.len() >= self.flush_at {
             self.flush();
@@ -368,12 +502,14 @@ impl<'c> ObjectScan<'c> {
     }
 
     fn flush(&mut self) {
-        if self.batch.record_field < self.batch.fields.len() {
+        if self
+            .batch
+            .fields
+            .last()
+            .is_some_and(|f| f.record as usize == self.batch.records.len())
+        {
             // Values of an unfinished record (a cut document): close it first.
-            let record = self.batch.record_start..self.batch.text.len();
-            for f in &mut self.batch.fields[self.batch.record_field..] {
-                f.record = record.clone();
-            }
+            self.batch.end_record();
         }
         if !self.batch.fields.is_empty() {
             self.classifier
@@ -442,20 +578,14 @@ mod tests {
         for len in [1usize, 5, 2, 9, 1, 1, 30, 4, 7, 3] {
             batch.starts.push(at);
             batch.fields.push(Field {
-                span: at..at + len,
-                record: 0..0,
                 column: 0,
-                serial: 0,
-                place: Kept::default(),
+                place: 0,
+                record: 0,
+                json_path: (0, 0),
             });
             at += len + 1;
         }
-        let bisect = |at: usize| {
-            batch
-                .fields
-                .partition_point(|f| f.span.start <= at)
-                .saturating_sub(1)
-        };
+        let bisect = |at: usize| batch.starts.partition_point(|&s| s <= at).saturating_sub(1);
         for hint in 0..=batch.fields.len() + 2 {
             for at in 0..at + 3 {
                 let cell = Cell::new(hint);
@@ -463,5 +593,129 @@ mod tests {
                 assert_eq!(cell.get(), bisect(at));
             }
         }
+    }
+
+    /// A value as the batch kept it before fields were slimmed (each with its own copy
+    /// of its place, record and serial): the model the batch is checked against.
+    #[derive(Clone)]
+    struct Whole {
+        start: usize,
+        record: Option<Range<usize>>,
+        row: Option<u64>,
+        line: u64,
+        offset: u64,
+        json_path: Option<String>,
+        cell: Option<String>,
+    }
+
+    /// On random sequences of values (empty ones, repeated places, paths and cells),
+    /// record ends and rollbacks, every field gives the place, record and bytes the old
+    /// per-field copies gave, and serials stay distinct and in order. (A rollback undoes
+    /// everything since its mark, record ends too.)
+    #[test]
+    fn slim_fields_give_what_per_field_copies_gave() {
+        let classifier = crate::classify::tests::shared();
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..300 {
+            let mut scan = ObjectScan::new(classifier);
+            let column = scan.column("c", Some("c"), None, "c");
+            let mut model: Vec<Whole> = Vec::new();
+            let mut text_len = 0usize;
+            let mut record_start = 0usize;
+            let mut marks: Vec<(Mark, Vec<Whole>, usize, usize)> = Vec::new();
+            let mut row = 0u64;
+            for _ in 0..next(60) {
+                match next(10) {
+                    0 => {
+                        for w in model.iter_mut().filter(|w| w.record.is_none()) {
+                            w.record = Some(record_start..text_len);
+                        }
+                        record_start = text_len;
+                        scan.batch.end_record();
+                        row += 1;
+                    }
+                    1 => marks.push((scan.mark(), model.clone(), text_len, record_start)),
+                    2 => {
+                        if let Some((mark, fields, text, start)) = marks.pop() {
+                            scan.rollback(mark);
+                            model = fields;
+                            text_len = text;
+                            record_start = start;
+                            marks.clear();
+                        }
+                    }
+                    _ => {
+                        let value = ["", " ", "ab", " x y ", "12"][next(5) as usize];
+                        let path = ["$.a", "$.b[3].c", "$[\"k y\"]"][next(3) as usize];
+                        let place = Place {
+                            row: (next(4) > 0).then_some(row),
+                            line: row + next(2),
+                            offset: next(3) * 100,
+                            json_path: (next(3) == 0).then_some(path),
+                            cell: (next(5) == 0).then_some("B7"),
+                        };
+                        scan.value(column, value.as_bytes(), place);
+                        if value.trim().is_empty() {
+                            continue;
+                        }
+                        model.push(Whole {
+                            start: text_len,
+                            record: None,
+                            row: place.row,
+                            line: place.line,
+                            offset: place.offset,
+                            json_path: place.json_path.map(str::to_string),
+                            cell: place.cell.map(str::to_string),
+                        });
+                        text_len += value.len() + 1;
+                    }
+                }
+            }
+            let batch = &scan.batch;
+            assert_eq!(batch.text.len(), text_len);
+            assert_eq!(batch.fields.len(), model.len());
+            for (i, w) in model.iter().enumerate() {
+                let record = w.record.clone().unwrap_or(record_start..text_len);
+                assert_eq!(batch.record(i), record, "field {i}");
+                assert_eq!(batch.column(i), column);
+                let span = w.start + 1..w.start + 2;
+                let l = batch.location(i, &span, &scan.columns);
+                assert_eq!(
+                    (l.row, l.line, l.offset, l.column, l.length),
+                    (w.row, w.line, w.offset, 2, 1),
+                    "field {i}"
+                );
+                assert_eq!(l.json_path, w.json_path, "field {i}");
+                assert_eq!(l.cell, w.cell, "field {i}");
+                assert_eq!(l.column_name.as_deref(), Some("c"));
+                if i > 0 {
+                    assert!(batch.serial(i) > batch.serial(i - 1));
+                }
+            }
+            // Serials go on rising across passes.
+            let last = model.len().checked_sub(1).map(|i| batch.serial(i));
+            scan.flush();
+            scan.value(column, b"z", Place::default());
+            assert!(last.is_none_or(|s| scan.batch.serial(0) > s));
+        }
+    }
+
+    /// Distinct counts are the number of distinct values, hashed once.
+    #[test]
+    fn distinct_values_are_counted_once_each() {
+        let mut set = Hashes::default();
+        let mut values = std::collections::HashSet::new();
+        for i in 0..5000u64 {
+            let v = (i * 7919) % 1237;
+            values.insert(v);
+            set.insert(DISTINCT.hash_one(v.to_string().as_bytes()));
+        }
+        assert_eq!(set.len(), values.len());
     }
 }

@@ -126,12 +126,13 @@ impl<R: Read> DelimitedRecords<R> {
         let mut at = self.start;
         loop {
             let field = if bytes.get(at) == Some(&b'"') {
-                let Some(close) = memchr::memchr(b'"', &bytes[at + 1..]).map(|i| at + 1 + i) else {
-                    return if self.eof { Cut::Quoted } else { Cut::NeedMore };
+                // The closing quote, or a line end before it (one search for both).
+                let close = match memchr::memchr3(b'"', b'\n', b'\r', &bytes[at + 1..]) {
+                    Some(i) if bytes[at + 1 + i] == b'"' => at + 1 + i,
+                    Some(_) => return Cut::Quoted,
+                    None if self.eof => return Cut::Quoted,
+                    None => return Cut::NeedMore,
                 };
-                if memchr::memchr2(b'\n', b'\r', &bytes[at + 1..close]).is_some() {
-                    return Cut::Quoted;
-                }
                 let field = at + 1..close;
                 at = close + 1;
                 field

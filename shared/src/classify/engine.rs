@@ -1237,9 +1237,9 @@ impl Classifier {
         }
         match &w.fields {
             Some(f) => {
-                let field = &f.batch.fields[f.batch.field_at(span.start, &f.hint)];
-                f.columns.has_keyword(field.column, entry)
-                    || self.keyword_near(w.hay, entry, span, Some(&field.record))
+                let field = f.batch.field_at(span.start, &f.hint);
+                f.columns.has_keyword(f.batch.column(field), entry)
+                    || self.keyword_near(w.hay, entry, span, Some(&f.batch.record(field)))
             }
             None => self.keyword_near(w.hay, entry, span, None),
         }
@@ -1276,11 +1276,12 @@ impl Classifier {
         let longest = e.not_after.iter().map(String::len).max().unwrap_or(0);
         let mut lo = span.start.saturating_sub(e.distance + longest);
         if let Some(f) = &w.fields {
-            let field = &f.batch.fields[f.batch.field_at(span.start, &f.hint)];
-            if f.columns.has_keyword(field.column, entry) {
+            let field = f.batch.field_at(span.start, &f.hint);
+            let column = f.batch.column(field);
+            if f.columns.has_keyword(column, entry) {
                 return false;
             }
-            let name = f.columns.name(field.column);
+            let name = f.columns.name(column);
             let words = name_words(name);
             if [name, words.as_str()]
                 .iter()
@@ -1288,7 +1289,7 @@ impl Classifier {
             {
                 return true;
             }
-            lo = lo.max(field.record.start);
+            lo = lo.max(f.batch.record(field).start);
         }
         let Some(other_end) = last_in(w.hay, lo..span.start) else {
             return false;
@@ -1310,7 +1311,7 @@ impl Classifier {
         if let (Some(f), Some(i), Kind::Builtin(d)) = (&w.fields, field, &self.entries[entry].kind)
         {
             // A column or key named `password` says what its value is, as a keyword would.
-            keyword |= d.id == "generic_secret" && f.columns.names_secret(f.batch.fields[i].column);
+            keyword |= d.id == "generic_secret" && f.columns.names_secret(f.batch.column(i));
         }
         let confidence = match (need, keyword) {
             (_, true) => Confidence::High,
@@ -1327,8 +1328,8 @@ impl Classifier {
         }
         let location = match (&mut w.fields, field) {
             (Some(f), Some(i)) => {
-                let field = &f.batch.fields[i];
-                f.columns.matched(field.column, entry, field.serial);
+                f.columns
+                    .matched(f.batch.column(i), entry, f.batch.serial(i));
                 f.batch.location(i, &span, f.columns)
             }
             _ => {

@@ -41,6 +41,34 @@ struct PathNode {
     index: Option<foldhash::HashMap<Box<str>, usize>>,
     /// The node of this path's array elements (`[*]`).
     items: Option<u32>,
+    /// The child tried first by [`PathNode::find`].
+    expected: usize,
+}
+
+/// Whether two keys are equal, compared in line: keys are short, and a call of the C
+/// library's `memcmp` for each cost more than the comparison.
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    // Eight bytes a comparison, then the rest one by one.
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        (a, b) = (a_rest, b_rest);
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Children compared one by one up to this many; a map with more keys is indexed.
@@ -56,8 +84,6 @@ struct Walker<'s, 'c> {
     nodes: Vec<PathNode>,
     /// The node of the value being read.
     node: u32,
-    /// The map key being read, kept and reused so reading a key allocates nothing.
-    key: String,
     depth: usize,
     /// Row of the values: the JSON line, or the root array's element.
     row: Option<u64>,
@@ -81,7 +107,6 @@ impl<'s, 'c> Walker<'s, 'c> {
             exact: String::from("$"),
             nodes: vec![PathNode::new(String::from("$"), "".into(), "".into())],
             node: 0,
-            key: String::new(),
             depth: 0,
             row: None,
             line: 0,
@@ -168,15 +193,45 @@ impl PathNode {
             children: Vec::new(),
             index: None,
             items: None,
+            expected: 0,
         }
     }
 
-    /// The position of `key` in `children`.
-    fn find(&self, key: &str) -> Option<usize> {
-        match &self.index {
-            Some(index) => index.get(key).copied(),
-            None => self.children.iter().position(|(k, ..)| &**k == key),
+    /// Adds child `key` (node `node`), indexing the children once they are many.
+    fn add(&mut self, key: &str, node: u32, sensitive: bool) {
+        self.children.push((key.into(), node, sensitive));
+        if let Some(index) = &mut self.index {
+            index.insert(key.into(), self.children.len() - 1);
+        } else if self.children.len() > LINEAR_CHILDREN {
+            self.index = Some(
+                self.children
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, ..))| (k.clone(), i))
+                    .collect(),
+            );
         }
+    }
+
+    /// The position of `key` in `children`. The keys of the objects at one path mostly
+    /// come in one order (JSON lines written by one program): the child after the last
+    /// one found is tried first, so a key is mostly compared once.
+    fn find(&mut self, key: &str) -> Option<usize> {
+        let expected = self.expected;
+        let found = match self.children.get(expected) {
+            Some((k, ..)) if same_key(k.as_bytes(), key.as_bytes()) => Some(expected),
+            _ => match &self.index {
+                Some(index) => index.get(key).copied(),
+                None => self
+                    .children
+                    .iter()
+                    .position(|(k, ..)| same_key(k.as_bytes(), key.as_bytes())),
+            },
+        };
+        if let Some(i) = found {
+            self.expected = i + 1;
+        }
+        found
     }
 }
 
@@ -207,19 +262,7 @@ impl Walker<'_, '_> {
         let node = u32::try_from(self.nodes.len()).unwrap_or(u32::MAX);
         self.nodes
             .push(PathNode::new(path, segment.into(), words.into()));
-        let p = &mut self.nodes[parent];
-        p.children.push((key.into(), node, sensitive));
-        if let Some(index) = &mut p.index {
-            index.insert(key.into(), p.children.len() - 1);
-        } else if p.children.len() > LINEAR_CHILDREN {
-            p.index = Some(
-                p.children
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (k, ..))| (k.clone(), i))
-                    .collect(),
-            );
-        }
+        self.nodes[parent].add(key, node, sensitive);
         (node, sensitive)
     }
 
@@ -269,25 +312,30 @@ fn push_key(path: &mut String, key: &str) {
     }
 }
 
-/// Reads a map key into a kept string.
-struct KeyInto<'b>(&'b mut String);
+/// Reads a map key and gives its node under the walker's node, and whether it is data
+/// ([`Walker::child`]). The key is looked up as the parser gives it, not copied.
+struct Key<'w, 's, 'c>(&'w mut Walker<'s, 'c>);
 
-impl<'de> DeserializeSeed<'de> for KeyInto<'_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+impl<'de> DeserializeSeed<'de> for Key<'_, '_, '_> {
+    type Value = u32;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<u32, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de> Visitor<'de> for KeyInto<'_> {
-    type Value = ();
+impl<'de> Visitor<'de> for Key<'_, '_, '_> {
+    type Value = u32;
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON object key")
     }
-    fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.0.clear();
-        self.0.push_str(v);
-        Ok(())
+    fn visit_str<E>(self, key: &str) -> Result<u32, E> {
+        let (node, sensitive) = self.0.child(key);
+        if sensitive {
+            // Reported as a value found in the map's keys, at the map's own path;
+            // below it, the key appears masked.
+            self.0.value(key.as_bytes());
+        }
+        Ok(node)
     }
 }
 
@@ -314,16 +362,13 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         self.0.value(v.as_bytes());
         Ok(())
     }
+    // Integers are written as `Display` writes them, by `itoa`, without the formatter.
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.0.number(|s| {
-            let _ = write!(s, "{v}");
-        });
+        self.0.value(itoa::Buffer::new().format(v).as_bytes());
         Ok(())
     }
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.0.number(|s| {
-            let _ = write!(s, "{v}");
-        });
+        self.0.value(itoa::Buffer::new().format(v).as_bytes());
         Ok(())
     }
     fn visit_f64<E>(self, v: f64) -> Result<(), E> {
@@ -355,7 +400,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
                 }
                 w.row = Some(i + 1);
             }
-            let _ = write!(w.exact, "[{i}]");
+            w.exact.push('[');
+            w.exact.push_str(itoa::Buffer::new().format(i));
+            w.exact.push(']');
             w.node = items;
             let more = seq.next_element_seed(Node(w))?.is_some();
             w.node = parent;
@@ -381,21 +428,9 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_> {
         let exact_len = w.exact.len();
         let parent = w.node;
         loop {
-            let mut key = std::mem::take(&mut w.key);
-            let more = map.next_key_seed(KeyInto(&mut key));
-            if !matches!(more, Ok(Some(()))) {
-                w.key = key;
-                more?;
+            let Some(node) = map.next_key_seed(Key(w))? else {
                 break;
-            }
-            let (node, sensitive) = w.child(&key);
-            if sensitive {
-                // Reported as a value found in the map's keys, at the map's own path;
-                // below it, the key appears masked.
-                w.value(key.as_bytes());
-            }
-            // The key is done with: its node holds what the value below needs.
-            w.key = key;
+            };
             w.exact.push_str(&w.nodes[node as usize].segment);
             w.node = node;
             map.next_value_seed(Node(w))?;
@@ -1015,5 +1050,51 @@ mod tests {
         let r = run(ObjectFormat::JsonLines, &text, SampleLimits::NONE);
         assert!(r.findings.is_empty(), "{:?}", r.findings);
         assert_eq!(r.rows, Some(300));
+    }
+
+    /// The lookup that tries the expected child first finds what a search of every
+    /// child finds, whatever order keys come in, below and above the indexed size.
+    #[test]
+    fn child_lookup_finds_what_a_full_search_finds() {
+        let keys: Vec<String> = (0..40).map(|i| format!("k{}", i % 23 * 7)).collect();
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        for round in 0..200 {
+            let mut node = PathNode::new("$".into(), "".into(), "".into());
+            let limit = if round % 2 == 0 { 8 } else { 40 };
+            for _ in 0..300 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly the order of the last object, sometimes a jump.
+                let key = if state % 4 == 0 {
+                    &keys[(state >> 8) as usize % limit]
+                } else {
+                    &keys[node.expected % limit]
+                };
+                let full = node.children.iter().position(|(k, ..)| **k == **key);
+                assert_eq!(node.find(key), full, "{key}");
+                if full.is_none() {
+                    node.add(key, 0, false);
+                }
+            }
+        }
+        assert!(!same_key(b"ab", b"abc") && same_key(b"", b"") && !same_key(b"ab", b"ac"));
+        let long = b"customer_account_number";
+        for i in 0..long.len() {
+            let mut other = *long;
+            other[i] ^= 1;
+            assert!(!same_key(long, &other) && same_key(long, long), "byte {i}");
+        }
+    }
+
+    /// Integers are written as `Display` writes them.
+    #[test]
+    fn integers_are_written_as_display_writes_them() {
+        for v in [0u64, 7, 10, 99_999, 536_228_726, u64::MAX] {
+            assert_eq!(itoa::Buffer::new().format(v), v.to_string());
+        }
+        for v in [i64::MIN, -1, -536_228_726] {
+            assert_eq!(itoa::Buffer::new().format(v), v.to_string());
+        }
     }
 }

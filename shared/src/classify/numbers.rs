@@ -62,6 +62,7 @@ pub(crate) fn next_run_where(
 
 /// The offset of the first ASCII digit at or after `from`. Eight bytes are tested at a
 /// time: prose between numbers is most of the bytes this looks at.
+#[inline(always)]
 fn first_digit(hay: &[u8], from: usize) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -123,6 +124,9 @@ pub(crate) fn tail_of_run(hay: &[u8], run: &Run, from: usize) -> Option<Run> {
 }
 
 /// [`next_run_digits`] with the offset of the run's first digit (after its opening).
+/// Inlined into the loops that skip runs: most runs are skipped, and a call each cost
+/// more than finding them.
+#[inline(always)]
 pub(crate) fn next_run_first(hay: &[u8], from: usize) -> Option<(Range<usize>, usize, usize)> {
     let first = first_digit(hay, from)?;
     // The opening, when it lies inside the searched range.
