@@ -61,6 +61,9 @@ pub(crate) struct Batch {
     starts: Vec<usize>,
     /// The JSON paths and cell references of the fields, one after another.
     names: String,
+    /// Whether a value holds a line break (a quoted CSV cell): the pass then joins a
+    /// number wrapped inside a value, which it never does across fields.
+    pub breaks: bool,
     /// First field and first byte of the record being added.
     record_field: usize,
     record_start: usize,
@@ -122,6 +125,7 @@ impl Batch {
         self.names.clear();
         self.record_field = 0;
         self.record_start = 0;
+        self.breaks = false;
     }
 }
 
@@ -282,6 +286,12 @@ impl<'c> ObjectScan<'c> {
         });
         self.columns.index.insert(key.to_string(), i);
         i
+    }
+
+    /// Notes that a value of the current batch holds a line break (readers call this only
+    /// where one can be: a quoted CSV field).
+    pub fn value_breaks_line(&mut self) {
+        self.batch.breaks = true;
     }
 
     /// Adds one value of the current record. Empty values count for nothing. A number

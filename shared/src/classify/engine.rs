@@ -28,6 +28,8 @@ use super::mask::ValueHasher;
 use super::personal::PhoneRegion;
 use super::{builtin, ClassifyConfig, ClassifyError, CustomDetector};
 
+mod wrapped;
+
 /// Most digit groups a number detector looks at together (the French NIR has seven).
 const MAX_GROUPS: usize = 8;
 /// Longest digit string any number detector accepts.
@@ -793,14 +795,17 @@ impl Classifier {
     }
 
     /// Whether one of the entry's keywords lies within its distance of `span` in `hay`
-    /// (and inside `bounds`, the value's record in structured data). Only the bytes that
-    /// can hold such a keyword are searched, so keywords cost nothing where no candidate is.
+    /// (and inside `bounds`, the value's record in structured data). In text (`by_line`),
+    /// a keyword also has to be on the value's line, or a label ending the line before it
+    /// ([`super::lines::keyword_before_counts`]). Only the bytes that can hold such a
+    /// keyword are searched, so keywords cost nothing where no candidate is.
     fn keyword_near(
         &self,
         hay: &[u8],
         entry: usize,
         span: &Range<usize>,
         bounds: Option<&Range<usize>>,
+        by_line: bool,
     ) -> bool {
         let Some(ac) = &self.keywords else {
             return false;
@@ -830,8 +835,11 @@ impl Classifier {
             }
             let near = if end <= span.start {
                 span.start - end <= distance
+                    && (!by_line || super::lines::keyword_before_counts(hay, end, span.start))
             } else {
-                start < span.end || start - span.end <= distance
+                start < span.end
+                    || start - span.end <= distance
+                        && (!by_line || super::lines::keyword_after_counts(hay, span.end, start))
             };
             near && self.keyword_owners[m.pattern().as_usize()].contains(&entry)
         })
@@ -848,7 +856,10 @@ impl Classifier {
         }
         let numbers = (self.min_number_digits != usize::MAX).then_some(self.min_number_digits);
         let mut pos = w.accept.start;
-        let mut cursor = self.searchers.cursor();
+        // Text, and structured values holding a line break, may wrap a value onto the
+        // next line; elsewhere in a batch a line break ends a field.
+        let wrap = w.fields.as_ref().is_none_or(|f| f.batch.breaks);
+        let mut cursor = self.searchers.cursor().wrapping(wrap);
         // The users' detectors' pass runs beside, reporting its matches in text order
         // with the managed ones (lines are counted forward).
         let mut custom = CustomCursor {
@@ -890,10 +901,7 @@ impl Classifier {
                         }
                         self.pattern_candidate(w, id, inner)
                     }
-                    _ => {
-                        self.number_run(w, span.clone());
-                        span.end
-                    }
+                    _ => self.number_run(w, span.clone()),
                 },
             };
             pos = next.max(span.start + 1);
@@ -1059,8 +1067,10 @@ impl Classifier {
 
     /// Cuts a number run into digit groups and tries windows of consecutive groups,
     /// longest first, against every number detector; then the whole run as a phone number
-    /// when no window was claimed.
-    fn number_run(&self, w: &mut Window<'_, '_>, span: Range<usize>) {
+    /// when no window was claimed. A run that ends at a line break is first tried joined
+    /// with the number opening the next line ([`wrapped`]). Returns where the scan goes
+    /// on: after the run, or after a joined value.
+    fn number_run(&self, w: &mut Window<'_, '_>, span: Range<usize>) -> usize {
         let hay = w.hay;
         let candidate = Candidate {
             hay,
@@ -1071,7 +1081,7 @@ impl Classifier {
             || is_word(candidate.after())
             || candidate.before() == Some(b'.')
         {
-            return;
+            return span.end;
         }
         // Digit groups: kept on the stack for the common run, which is short.
         let mut groups: SmallGroups = SmallGroups::new();
@@ -1089,9 +1099,14 @@ impl Classifier {
                 i += 1;
             }
         }
+        if let Some(at) = super::lines::line_break_after(hay, span.end) {
+            if let Some(end) = self.wrapped_number(w, &span, at, &groups) {
+                return end;
+            }
+        }
         if digits < self.min_number_digits {
             // Too short for every selected number detector (a time, a count, a version).
-            return;
+            return span.end;
         }
         let mut claimed = false;
         let mut g = 0;
@@ -1115,9 +1130,10 @@ impl Classifier {
         }
         if !claimed {
             if let Some(entry) = self.phone_entry {
-                self.phone(w, entry, span, digits);
+                self.phone(w, entry, span.clone(), digits);
             }
         }
+        span.end
     }
 
     /// Tries one window of digit groups against the number detectors; true when one
@@ -1135,7 +1151,6 @@ impl Classifier {
                 _ => return false,
             }
         }
-        let separators = &separators[..groups.len() - 1];
         let mut digits = [0u8; MAX_DIGITS];
         let mut sizes = [0usize; MAX_GROUPS];
         let mut n = 0;
@@ -1144,6 +1159,7 @@ impl Classifier {
             n += r.len();
             sizes[k] = r.len();
         }
+        let separators = &separators[..groups.len() - 1];
         let view = Digits {
             digits: &digits[..n],
             groups: &sizes[..groups.len()],
@@ -1152,6 +1168,21 @@ impl Classifier {
             separators,
         };
         let span = groups[0].start..groups[groups.len() - 1].end;
+        self.report_digits(w, &view, span, 0)
+    }
+
+    /// Tries the digits of a window (`span` in the text) against the number detectors
+    /// that take at least `min_digits` digits; true when one reported it. A detector
+    /// that would report them alone is asked for a keyword when `min_digits` is set (a
+    /// value joined across lines).
+    fn report_digits(
+        &self,
+        w: &mut Window<'_, '_>,
+        view: &Digits<'_>,
+        span: Range<usize>,
+        min_digits_joined: usize,
+    ) -> bool {
+        let n = view.digits.len();
         let mut reported = false;
         for &entry in &self.number_entries {
             let Kind::Builtin(Detector {
@@ -1163,10 +1194,15 @@ impl Classifier {
             else {
                 continue;
             };
-            if n < *min_digits {
+            if n < *min_digits || *min_digits < min_digits_joined {
                 continue;
             }
-            if let Some(need) = check(&view) {
+            if let Some(need) = check(view) {
+                let need = if min_digits_joined > 0 {
+                    Need::Keyword
+                } else {
+                    need
+                };
                 if !self.names_another_identifier(w, entry, &span) {
                     reported |= self.report(w, entry, span.clone(), need);
                 }
@@ -1232,9 +1268,9 @@ impl Classifier {
             Some(f) => {
                 let field = &f.batch.fields[f.batch.field_at(span.start, &f.hint)];
                 f.columns.has_keyword(field.column, entry)
-                    || self.keyword_near(w.hay, entry, span, Some(&field.record))
+                    || self.keyword_near(w.hay, entry, span, Some(&field.record), false)
             }
-            None => self.keyword_near(w.hay, entry, span, None),
+            None => self.keyword_near(w.hay, entry, span, None, true),
         }
     }
 
@@ -1286,11 +1322,14 @@ impl Classifier {
         let Some(other_end) = last_in(w.hay, lo..span.start) else {
             return false;
         };
-        if span.start - other_end > e.distance {
+        let by_line = w.fields.is_none();
+        if span.start - other_end > e.distance
+            || by_line && !super::lines::keyword_before_counts(w.hay, other_end, span.start)
+        {
             return false;
         }
         // One of the detector's own keywords after it is nearer the value.
-        !self.keyword_near(w.hay, entry, span, Some(&(other_end..span.start)))
+        !self.keyword_near(w.hay, entry, span, Some(&(other_end..span.start)), by_line)
     }
 
     /// Applies keyword and allow-list rules and records the match; true when recorded.
@@ -1386,6 +1425,14 @@ fn continued(hay: &[u8], groups: &[Range<usize>], first: usize, last: usize) -> 
         && joins(last, last + 1)
         && groups[last + 1].len() == groups[last].len();
     before || after
+}
+
+/// [`continued`] for groups all joined by one separator: a neighbour of the same size
+/// before or after the window `groups[first..=last]` continues it.
+fn continued_by_size(groups: &[Range<usize>], first: usize, last: usize) -> bool {
+    let before = first > 0 && groups[first - 1].len() == groups[first].len();
+    let after = last + 1 < groups.len() && groups[last + 1].len() == groups[last].len();
+    first != last && (before || after)
 }
 
 fn custom_entry(c: &CustomDetector, default_distance: usize) -> Entry {
@@ -2118,7 +2165,7 @@ mod tests {
                         let text = format!("{s}: X");
                         let span = text.len() - 1..text.len();
                         assert!(
-                            c.keyword_near(text.as_bytes(), entry, &span, None),
+                            c.keyword_near(text.as_bytes(), entry, &span, None, true),
                             "{}: keyword {k:?} in the text {text:?}",
                             e.id
                         );

@@ -21,6 +21,7 @@ mod financial;
 mod findings;
 mod format;
 mod json;
+mod lines;
 mod mask;
 mod national_id;
 mod numbers;
