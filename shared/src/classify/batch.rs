@@ -115,6 +115,7 @@ impl Batch {
             json_path: name(&f.place.json_path),
             sheet: column.sheet.clone(),
             cell: name(&f.place.cell),
+            part: None,
         }
     }
 

@@ -50,6 +50,11 @@ pub struct Location {
     /// Spreadsheet cell reference (`B7`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
+    /// In an e-mail message, the part the value is in: `headers`, `part 2`, `part 3
+    /// (invoice.csv)`, `part 4.1` (IMAP section numbers); the other fields then place
+    /// the value in the part's decoded body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part: Option<String>,
 }
 
 impl Location {
@@ -65,12 +70,20 @@ impl Location {
             json_path: None,
             sheet: None,
             cell: None,
+            part: None,
         }
     }
 
     /// A short readable form: `line:column` in text, else the structured fields
     /// (`Sheet1!B7`, `row 12 ssn`, `$.a.b`).
     pub fn short(&self) -> String {
+        if let Some(part) = &self.part {
+            let inner = Location {
+                part: None,
+                ..self.clone()
+            };
+            return format!("{part} {}", inner.short());
+        }
         if let (Some(sheet), Some(cell)) = (&self.sheet, &self.cell) {
             return format!("{sheet}!{cell}");
         }

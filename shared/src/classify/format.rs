@@ -22,6 +22,9 @@ pub enum ObjectFormat {
     Xlsx,
     /// Word Office Open XML document (needs random access: read from a file).
     Docx,
+    /// An e-mail message (RFC 5322 headers and MIME parts): each part decoded and read as
+    /// what it is (see `classify::email`).
+    Email,
     /// Not read; the string names what it is (`zip archive`, `pdf`...).
     Unsupported(String),
 }
@@ -77,6 +80,7 @@ impl ObjectFormat {
             "tsv" | "tab" => ObjectFormat::Csv { delimiter: b'\t' },
             "psv" => ObjectFormat::Csv { delimiter: b'|' },
             "jsonl" | "ndjson" | "ldjson" => ObjectFormat::JsonLines,
+            "eml" => ObjectFormat::Email,
             "json" => {
                 if is_json_lines(head) {
                     ObjectFormat::JsonLines
@@ -90,6 +94,9 @@ impl ObjectFormat {
             }
             other => match UNSUPPORTED.iter().find(|(e, _)| *e == other) {
                 Some((_, name)) => ObjectFormat::Unsupported((*name).to_string()),
+                // Any other name opening with MIME headers is a message (a mailbox
+                // export's `.txt`, a key with no extension).
+                None if super::email::looks_like_message(head) => ObjectFormat::Email,
                 None => ObjectFormat::Text,
             },
         }
@@ -113,6 +120,7 @@ impl ObjectFormat {
             ObjectFormat::Parquet => "parquet",
             ObjectFormat::Xlsx => "xlsx",
             ObjectFormat::Docx => "docx",
+            ObjectFormat::Email => "email",
             ObjectFormat::Unsupported(_) => "unsupported",
         }
     }

@@ -16,6 +16,7 @@ mod decode;
 mod delimited;
 mod delimited_records;
 mod detector;
+mod email;
 mod engine;
 mod financial;
 mod findings;

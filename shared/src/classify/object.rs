@@ -43,6 +43,7 @@ impl Classifier {
             ObjectFormat::JsonLines => self.classify_json_lines(&mut limited, limits)?,
             ObjectFormat::Json => self.classify_json(&mut limited, limits)?,
             ObjectFormat::Text => self.classify_text(&mut limited, format.name())?,
+            ObjectFormat::Email => self.classify_email(&mut limited, limits)?,
         };
         // `bytes` is what was read (decompressed, decoded) in every stream format, not
         // the bytes of the values a structured reader found in it.
@@ -248,12 +249,12 @@ impl<R: Read> Read for Limited<R> {
 }
 
 /// A temporary file removed when dropped.
-struct Spool {
+pub(crate) struct Spool {
     path: std::path::PathBuf,
 }
 
 impl Spool {
-    fn create(dir: &Path) -> Result<Spool, ClassifyError> {
+    pub(crate) fn create(dir: &Path) -> Result<Spool, ClassifyError> {
         let mut id = [0u8; 8];
         getrandom::getrandom(&mut id)
             .map_err(|e| ClassifyError::Read(io::Error::other(e.to_string())))?;
@@ -262,7 +263,7 @@ impl Spool {
         })
     }
 
-    fn file(&self) -> Result<std::fs::File, ClassifyError> {
+    pub(crate) fn file(&self) -> Result<std::fs::File, ClassifyError> {
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -270,7 +271,7 @@ impl Spool {
             .map_err(ClassifyError::Read)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
