@@ -136,6 +136,39 @@ mod tests {
         }
     }
 
+    /// S5: in text, a keyword counts for a value on its line, or as a label ending the
+    /// line before it; not from an unrelated line before or after.
+    #[test]
+    fn detectors_take_keywords_from_the_value_line_or_a_label_line() {
+        use crate::classify::tests::{assert_clean, assert_finds};
+        for text in [
+            "SSN: 536228726",
+            "536228726 (ssn)",
+            "SSN:\n536228726",
+            "Social Security Number\r\n\r\n   536228726\r\n",
+            "> SSN #\n> 536228726",
+        ] {
+            assert_finds("us_ssn", text, "536228726");
+        }
+        for text in [
+            "the ssn field was left empty\n536228726 units shipped",
+            "order 536228726\nssn pending",
+            "SSN: see the attached form\n536228726",
+            "SSN:\nref 536228726",
+        ] {
+            assert_clean("us_ssn", text);
+        }
+        // In structured data a keyword counts anywhere in the value's record.
+        let report = crate::classify::tests::shared()
+            .classify_stream(
+                &crate::classify::ObjectFormat::JsonLines,
+                &b"{\"kind\":\"ssn\",\"value\":\"536228726\"}\n"[..],
+                &crate::classify::SampleLimits::NONE,
+            )
+            .unwrap();
+        assert!(report.findings.iter().any(|f| f.detector == "us_ssn"));
+    }
+
     #[test]
     fn a_keyword_after_the_value_counts_only_on_its_line() {
         assert!(keyword_after_counts(b"X1234567 (passport)", 8, 10));
