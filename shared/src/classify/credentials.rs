@@ -1184,7 +1184,10 @@ mod tests {
                 format!("auth:\n  token: {a}\n    {b}{c}\n  user: bob\n"),
                 format!("{a}\n    {b}{c}"),
             ),
-            (format!("{a}\r\n{b}\r\n{c}\r\n"), format!("{a}\r\n{b}\r\n{c}")),
+            (
+                format!("{a}\r\n{b}\r\n{c}\r\n"),
+                format!("{a}\r\n{b}\r\n{c}"),
+            ),
         ] {
             assert_finds("jwt", &text, &value);
         }

@@ -114,7 +114,9 @@ impl Classifier {
             Ok(mail) => parts.message(&mail, "", 0),
             Err(e) => {
                 // Not parsable as a message after all: read as text.
-                parts.broken.push(format!("not a MIME message ({e}): read as text"));
+                parts
+                    .broken
+                    .push(format!("not a MIME message ({e}): read as text"));
                 let report = self.classify_stream(&ObjectFormat::Text, &raw[..], &parts.limits)?;
                 parts.add(report, "message");
             }
@@ -230,8 +232,9 @@ impl Parts<'_> {
         };
         if mimetype == "message/rfc822" || mimetype == "message/global" {
             if depth >= MAX_NESTING {
-                self.left_out
-                    .push(format!("{label}: attached message nested too deep, not read"));
+                self.left_out.push(format!(
+                    "{label}: attached message nested too deep, not read"
+                ));
                 return;
             }
             match mailparse::parse_mail(&body) {
@@ -257,7 +260,10 @@ impl Parts<'_> {
             || mimetype.starts_with("message/")
             || matches!(
                 mimetype.as_str(),
-                "application/json" | "application/csv" | "application/x-ndjson" | "application/jsonl"
+                "application/json"
+                    | "application/csv"
+                    | "application/x-ndjson"
+                    | "application/jsonl"
             )
             || name.is_some() && format != ObjectFormat::Text;
         match format {
@@ -276,10 +282,7 @@ impl Parts<'_> {
 
     /// Classifies a decoded part streamed as `format`.
     fn read(&mut self, format: ObjectFormat, body: &[u8], label: &str) {
-        match self
-            .classifier
-            .classify_stream(&format, body, &self.limits)
-        {
+        match self.classifier.classify_stream(&format, body, &self.limits) {
             Ok(report) => self.add(report, label),
             Err(e) => self.broken.push(format!("{label}: {e}")),
         }
@@ -371,7 +374,11 @@ mod tests {
             .findings
             .iter()
             .filter(|f| f.detector == id)
-            .flat_map(|f| f.locations.iter().map(|l| l.part.clone().unwrap_or_default()))
+            .flat_map(|f| {
+                f.locations
+                    .iter()
+                    .map(|l| l.part.clone().unwrap_or_default())
+            })
             .collect()
     }
 
@@ -405,7 +412,11 @@ Content-Transfer-Encoding: quoted-printable\r\n\
         assert_eq!(report.status, ObjectStatus::Complete, "{:?}", report.detail);
         assert_eq!(report.format, "email");
         assert_eq!(parts_of(&report, "credit_card"), ["part 1", "part 2"]);
-        let f = report.findings.iter().find(|f| f.detector == "credit_card").unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.detector == "credit_card")
+            .unwrap();
         assert_eq!(f.locations[0].line, 1);
         assert!(f.locations[0].short().starts_with("part 1 1:"));
         // The sender's address is in the headers.
@@ -457,7 +468,11 @@ Rm9yd2FyZGVkOiBTU04gNTM2LTIyLTg3MjYK\n\
             parts_of(&report, "credit_card"),
             ["part 2 (invoice.csv)", "part 2 (invoice.csv)"]
         );
-        let card = report.findings.iter().find(|f| f.detector == "credit_card").unwrap();
+        let card = report
+            .findings
+            .iter()
+            .find(|f| f.detector == "credit_card")
+            .unwrap();
         assert_eq!(card.locations[0].row, Some(1));
         assert_eq!(card.locations[0].column_name.as_deref(), Some("card"));
         assert_eq!(parts_of(&report, "us_ssn"), ["part 3.1"]);
@@ -497,14 +512,18 @@ Rm9yd2FyZGVkOiBTU04gNTM2LTIyLTg3MjYK\n\
 
     #[test]
     fn images_and_unknown_binary_parts_are_left_out_by_name() {
-        let message = MIXED.replace(
-            "Content-Type: application/octet-stream; Name=\"invoice.csv\"",
-            "Content-Type: image/png",
-        )
-        .replace("filename=\"invoice.csv\"", "filename=\"scan.png\"");
+        let message = MIXED
+            .replace(
+                "Content-Type: application/octet-stream; Name=\"invoice.csv\"",
+                "Content-Type: image/png",
+            )
+            .replace("filename=\"invoice.csv\"", "filename=\"scan.png\"");
         let report = classify(&message, "m.eml");
         let detail = report.detail.clone().unwrap_or_default();
-        assert!(detail.contains("part 2 (scan.png): unsupported type"), "{detail}");
+        assert!(
+            detail.contains("part 2 (scan.png): unsupported type"),
+            "{detail}"
+        );
         assert!(parts_of(&report, "credit_card").is_empty());
     }
 

@@ -18,10 +18,7 @@ pub(crate) fn continuation(hay: &[u8], at: usize) -> Option<usize> {
         [b'\n', ..] => at + 1,
         _ => return None,
     };
-    while hay
-        .get(i)
-        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'>'))
-    {
+    while hay.get(i).is_some_and(|b| matches!(b, b' ' | b'\t' | b'>')) {
         i += 1;
     }
     (i < hay.len() && !matches!(hay[i], b'\r' | b'\n')).then_some(i)

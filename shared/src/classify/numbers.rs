@@ -55,8 +55,9 @@ pub(crate) fn next_run_where(
 ) -> Option<(Range<usize>, usize)> {
     loop {
         let (run, first, digits) = next_run_first(hay, from)?;
-        if min.is_some_and(|m| digits >= m || run.end == hay.len() || wrap && may_wrap(hay, &run, digits))
-            || lead(first)
+        if min.is_some_and(|m| {
+            digits >= m || run.end == hay.len() || wrap && may_wrap(hay, &run, digits)
+        }) || lead(first)
         {
             return Some((run, digits));
         }
@@ -213,9 +214,13 @@ mod tests {
         let hay = b"at 10:24 id 12 card 4111 1111 1111 1111 ab7";
         let long = next_run_where(hay, 0, Some(13), false, |_| false).map(|(r, d)| (&hay[r], d));
         assert_eq!(long, Some((&b"4111 1111 1111 1111"[..], 16)));
-        let led = next_run_where(hay, 0, None, false, |first| first >= 2 && hay[first - 2] == b'i');
+        let led = next_run_where(hay, 0, None, false, |first| {
+            first >= 2 && hay[first - 2] == b'i'
+        });
         assert_eq!(led.map(|(r, _)| &hay[r]), None);
-        let led = next_run_where(hay, 0, None, false, |first| hay[first - 1] == b' ' && first >= 12);
+        let led = next_run_where(hay, 0, None, false, |first| {
+            hay[first - 1] == b' ' && first >= 12
+        });
         assert_eq!(led.map(|(r, _)| &hay[r]), Some(&b"12"[..]));
         // A run at the end of the bytes is a candidate whatever its length.
         let end = next_run_where(b"v 1.2", 0, Some(13), false, |_| false);

@@ -164,10 +164,22 @@ mod tests {
     #[test]
     fn a_card_wrapped_onto_the_next_line_is_found_with_a_keyword() {
         for (text, value) in [
-            ("Card: 4539 5787\n6362 1486 exp 12/27", "4539 5787\n6362 1486"),
-            ("Card number 4539 5787 6362\r\n1486\r\n", "4539 5787 6362\r\n1486"),
-            ("> Paid by card 4539\n>   5787 6362 1486.", "4539\n>   5787 6362 1486"),
-            ("  card no 4539-5787-\n  6362-1486", "4539-5787-\n  6362-1486"),
+            (
+                "Card: 4539 5787\n6362 1486 exp 12/27",
+                "4539 5787\n6362 1486",
+            ),
+            (
+                "Card number 4539 5787 6362\r\n1486\r\n",
+                "4539 5787 6362\r\n1486",
+            ),
+            (
+                "> Paid by card 4539\n>   5787 6362 1486.",
+                "4539\n>   5787 6362 1486",
+            ),
+            (
+                "  card no 4539-5787-\n  6362-1486",
+                "4539-5787-\n  6362-1486",
+            ),
             // A compact number cut at a fixed width.
             ("credit card 45395787\n63621486", "45395787\n63621486"),
             // A label ending the line before.
@@ -180,7 +192,11 @@ mod tests {
     #[test]
     fn wrapped_national_ids_are_found_with_a_keyword() {
         for (id, text, value) in [
-            ("fr_nir", "NIR : 1 84 12 76 451\n089 46", "1 84 12 76 451\n089 46"),
+            (
+                "fr_nir",
+                "NIR : 1 84 12 76 451\n089 46",
+                "1 84 12 76 451\n089 46",
+            ),
             ("in_aadhaar", "Aadhaar 2345 6789\n0124", "2345 6789\n0124"),
             ("br_cpf", "CPF 390 533\n447 05", "390 533\n447 05"),
             ("uk_nhs", "NHS number 943 476\n5919", "943 476\n5919"),
