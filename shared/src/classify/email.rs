@@ -123,9 +123,7 @@ impl Classifier {
         }
         let mut detail = Vec::new();
         if cut {
-            detail.push(format!(
-                "message larger than {cap} bytes, the most held in memory to decode it: its first {cap} bytes read"
-            ));
+            detail.push(too_long(cap));
         }
         let reason = (!parts.broken.is_empty()).then_some(SkipReason::Malformed);
         detail.append(&mut parts.broken);
@@ -147,6 +145,13 @@ impl Classifier {
             columns: parts.columns,
         })
     }
+}
+
+/// The detail of a message cut at `cap` bytes.
+pub(crate) fn too_long(cap: u64) -> String {
+    format!(
+        "message larger than {cap} bytes, the most held in memory to decode it: its first {cap} bytes read"
+    )
 }
 
 /// The name a part carries: its `Content-Disposition` filename, else its
@@ -508,6 +513,11 @@ Rm9yd2FyZGVkOiBTU04gNTM2LTIyLTg3MjYK\n\
             .unwrap();
         assert_eq!(report.status, ObjectStatus::Partial);
         assert!(report.bytes <= 700);
+        let detail = report.detail.clone().unwrap_or_default();
+        assert!(
+            detail.starts_with("message larger than 700 bytes"),
+            "{detail}"
+        );
     }
 
     #[test]
@@ -525,6 +535,27 @@ Rm9yd2FyZGVkOiBTU04gNTM2LTIyLTg3MjYK\n\
             "{detail}"
         );
         assert!(parts_of(&report, "credit_card").is_empty());
+    }
+
+    #[test]
+    fn an_attached_word_document_is_read_from_a_temporary_file() {
+        use base64::Engine as _;
+        let dir = std::env::temp_dir().join(format!("s3c-email-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("letter.docx");
+        crate::classify::office::fixtures::docx(&path, &["Dear Ana,", "your SSN 536-22-8726"]);
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(std::fs::read(&path).unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+        let message = format!(
+            "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\
+Content-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document\r\n\
+Content-Disposition: attachment; filename=letter.docx\r\n\
+Content-Transfer-Encoding: base64\r\n\r\n{encoded}\r\n--b--\r\n"
+        );
+        let report = classify(&message, "m.eml");
+        assert_eq!(report.status, ObjectStatus::Complete, "{:?}", report.detail);
+        assert_eq!(parts_of(&report, "us_ssn"), ["part 1 (letter.docx)"]);
     }
 
     #[test]

@@ -1099,7 +1099,9 @@ impl Classifier {
                 i += 1;
             }
         }
-        if let Some(at) = super::lines::line_break_after(hay, span.end) {
+        // A batch's line breaks end its fields, unless a value holds one.
+        let wraps = w.fields.as_ref().is_none_or(|f| f.batch.breaks);
+        if let Some(at) = super::lines::line_break_after(hay, span.end).filter(|_| wraps) {
             if let Some(end) = self.wrapped_number(w, &span, at, &groups) {
                 return end;
             }
@@ -1151,6 +1153,7 @@ impl Classifier {
                 _ => return false,
             }
         }
+        let separators = &separators[..groups.len() - 1];
         let mut digits = [0u8; MAX_DIGITS];
         let mut sizes = [0usize; MAX_GROUPS];
         let mut n = 0;
@@ -1159,7 +1162,6 @@ impl Classifier {
             n += r.len();
             sizes[k] = r.len();
         }
-        let separators = &separators[..groups.len() - 1];
         let view = Digits {
             digits: &digits[..n],
             groups: &sizes[..groups.len()],
@@ -1171,10 +1173,10 @@ impl Classifier {
         self.report_digits(w, &view, span, 0)
     }
 
-    /// Tries the digits of a window (`span` in the text) against the number detectors
-    /// that take at least `min_digits` digits; true when one reported it. A detector
-    /// that would report them alone is asked for a keyword when `min_digits` is set (a
-    /// value joined across lines).
+    /// Tries the digits of a window (`span` in the text) against the number detectors;
+    /// true when one reported it. With `min_digits_joined` set (a value joined across
+    /// lines), only detectors taking at least that many digits are tried, and each needs
+    /// a keyword even where the bare value would do.
     fn report_digits(
         &self,
         w: &mut Window<'_, '_>,

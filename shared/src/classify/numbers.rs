@@ -72,15 +72,18 @@ pub(crate) fn next_run_where(
 /// tests, so the runs skipped for being short cost no more; the engine then looks at the
 /// next line ([`crate::classify::engine`]'s wrapped numbers).
 pub(crate) fn may_wrap(hay: &[u8], run: &Range<usize>, digits: usize) -> bool {
-    let ends_line = match hay.get(run.end) {
+    // The shape first: most skipped runs are one short group (a count, a time's part).
+    if digits != 4 && digits == run.len() {
+        return false;
+    }
+    match hay.get(run.end) {
         Some(b'\n' | b'\r') => true,
         // A trailing separator or blank (`4539-5787-`, `4539 5787 `).
         Some(b' ' | b'-' | b'\t') => {
             crate::classify::lines::line_break_after(hay, run.end).is_some()
         }
         _ => false,
-    };
-    ends_line && (digits < run.len() || digits == 4)
+    }
 }
 
 /// The offset of the first ASCII digit at or after `from`. Eight bytes are tested at a

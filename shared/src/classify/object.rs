@@ -43,7 +43,19 @@ impl Classifier {
             ObjectFormat::JsonLines => self.classify_json_lines(&mut limited, limits)?,
             ObjectFormat::Json => self.classify_json(&mut limited, limits)?,
             ObjectFormat::Text => self.classify_text(&mut limited, format.name())?,
-            ObjectFormat::Email => self.classify_email(&mut limited, limits)?,
+            ObjectFormat::Email => {
+                let mut report = self.classify_email(&mut limited, limits)?;
+                if limited.cut {
+                    // The byte limit cut the message before `classify_email` saw its end.
+                    let cap = limits.max_bytes.unwrap_or_default();
+                    let why = super::email::too_long(cap);
+                    report.detail = Some(match report.detail.take() {
+                        Some(d) => format!("{why}; {d}"),
+                        None => why,
+                    });
+                }
+                report
+            }
         };
         // `bytes` is what was read (decompressed, decoded) in every stream format, not
         // the bytes of the values a structured reader found in it.

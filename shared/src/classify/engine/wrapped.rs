@@ -126,7 +126,7 @@ impl Classifier {
     ) -> Option<usize> {
         let window = &groups[first..=last];
         let total: usize = window.iter().map(|r| r.len()).sum();
-        if !(super::wrapped::WRAP_MIN_DIGITS..=MAX_DIGITS).contains(&total) {
+        if !(WRAP_MIN_DIGITS..=MAX_DIGITS).contains(&total) {
             return None;
         }
         let mut digits = [0u8; MAX_DIGITS];
