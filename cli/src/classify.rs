@@ -443,7 +443,7 @@ mod tests {
             json_path: Some("$.card".into()),
             sheet: Some("People".into()),
             cell: Some("B3".into()),
-            part: Some("header 1".into()),
+            part: Some("part 2 (people.csv)".into()),
         };
         let report = ObjectReport {
             status: ObjectStatus::Partial,

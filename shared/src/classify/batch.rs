@@ -73,6 +73,9 @@ pub(crate) struct Batch {
     /// Number of the batch's first value in the object: a value's number (its serial)
     /// makes it count once per detector.
     first_serial: u64,
+    /// Whether a value holds a line break (a quoted CSV cell): the pass then joins a
+    /// number wrapped inside a value, which it never does across fields.
+    pub breaks: bool,
     /// First byte of the record being added.
     record_start: usize,
 }
@@ -252,6 +255,7 @@ impl Batch {
         self.places.clear();
         self.names.clear();
         self.record_start = 0;
+        self.breaks = false;
     }
 }
 
@@ -441,6 +445,12 @@ impl<'c> ObjectScan<'c> {
         });
         self.columns.index.insert(key.to_string(), i);
         i
+    }
+
+    /// Notes that a value of the current batch holds a line break (readers call this only
+    /// where one can be: a quoted CSV field).
+    pub fn value_breaks_line(&mut self) {
+        self.batch.breaks = true;
     }
 
     /// Adds one value of the current record. Empty values count for nothing. A number

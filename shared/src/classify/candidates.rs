@@ -167,6 +167,7 @@ impl Searchers {
             numbers_done: false,
             anchored: None,
             anchored_for: None,
+            wrap: false,
         }
     }
 }
@@ -203,9 +204,19 @@ pub(crate) struct Cursor {
     /// The leftmost pattern found from `anchored_for`, the number run it was tried at.
     anchored: Option<(Range<usize>, PatternID)>,
     anchored_for: Option<Range<usize>>,
+    /// Whether a short run that may be the first part of a value wrapped onto the next line
+    /// ([`numbers::may_wrap`]) is a candidate too.
+    wrap: bool,
 }
 
 impl Cursor {
+    /// This cursor, giving the runs that may be the first part of a wrapped value as
+    /// candidates when `on` (text, and structured values that hold a line break).
+    pub(crate) fn wrapping(mut self, on: bool) -> Cursor {
+        self.wrap = on;
+        self
+    }
+
     /// The first candidate starting at or after `pos`: the leftmost of every stream, at
     /// one position patterns in their order and then the number run. `numbers` is the
     /// fewest digits a number run needs to be a candidate itself (the fewest any selected
@@ -264,13 +275,18 @@ impl Cursor {
                 let Some((run, _, digits)) = &self.number else {
                     break;
                 };
-                if numbers.is_some_and(|min| *digits >= min || run.end == hay.len()) {
+                let wrap = self.wrap;
+                if numbers.is_some_and(|min| {
+                    *digits >= min
+                        || run.end == hay.len()
+                        || wrap && numbers::may_wrap(hay, run, *digits)
+                }) {
                     break;
                 }
                 // Not a candidate itself: go on to the next run that is one, or that a
                 // pattern found from number runs may start before.
                 let lead = |first: usize| anchored && s.may_lead(hay, first, pos);
-                self.number = numbers::next_run_where(hay, run.end, numbers, lead);
+                self.number = numbers::next_run_where(hay, run.end, numbers, wrap, lead);
                 self.numbers_done = self.number.is_none();
             }
             consider(&self.anchored);

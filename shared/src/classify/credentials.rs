@@ -220,6 +220,16 @@ pub(crate) const DETECTORS: &[Detector] = &[
         },
     },
     Detector {
+        id: "jwt",
+        category: Category::Credentials,
+        description: "JSON Web Token folded across lines (a YAML plain, quoted or block scalar, a fixed-width wrap): the whole lines joined must be three base64url parts whose header decodes to a JSON object with alg",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"\beyJ[A-Za-z0-9_\-.]{8,}(?:\\?\r?\n[ \t]*[A-Za-z0-9_\-.]+)+",
+            check: folded_jwt,
+        },
+    },
+    Detector {
         id: "url_password",
         category: Category::Credentials,
         description: "Password in a URL (scheme://user:password@host, the user may be empty), placeholders excluded",
@@ -327,6 +337,53 @@ fn jwt(c: &Candidate<'_>) -> Option<Verdict> {
     let json: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
     json.get("alg")?;
     Some(Verdict::whole(c, HIGH))
+}
+
+/// A JWT folded across lines: the candidate is a run of base64url characters ending its
+/// line (a YAML double-quoted scalar may end it with `\\`), then lines holding only such
+/// characters (after indentation). The lines are joined while each is whole (it ends at
+/// its line end, a closing quote or the end of the text); the longest join that is a JWT
+/// (three parts, the header decoding to JSON with `alg`) is the value. A line that is
+/// not whole (`user: bob` after the token) ends the join.
+fn folded_jwt(c: &Candidate<'_>) -> Option<Verdict> {
+    let b = c.bytes();
+    let mut compact: Vec<u8> = Vec::with_capacity(b.len());
+    // (compact length, candidate offset) after each whole line.
+    let mut ends: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let start = i;
+        while i < b.len() && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'-' | b'.')) {
+            i += 1;
+        }
+        compact.extend_from_slice(&b[start..i]);
+        let next = b.get(i).copied().or(c.after());
+        if !matches!(next, None | Some(b'\\' | b'\r' | b'\n' | b'"' | b'\'')) {
+            break;
+        }
+        ends.push((compact.len(), i));
+        // The fold: `\\`, the line break, the indentation.
+        while i < b.len() && matches!(b[i], b'\\' | b'\r' | b'\n' | b' ' | b'\t') {
+            i += 1;
+        }
+    }
+    ends.iter().rev().find_map(|&(n, end)| {
+        let token = &compact[..n];
+        let parts: Vec<&[u8]> = token.split(|&x| x == b'.').collect();
+        let shaped = parts.len() == 3
+            && parts[0].len() >= 11
+            && parts[1].starts_with(b"eyJ")
+            && parts[1].len() >= 7
+            && parts[2].len() >= 10;
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[0])
+            .ok()?;
+        let json: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
+        (shaped && json.get("alg").is_some()).then_some(Verdict {
+            span: 0..end,
+            need: HIGH,
+        })
+    })
 }
 
 /// Values that stand for a password rather than being one.
@@ -1403,6 +1460,43 @@ mod tests {
             "jwt",
             "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9garbage.eyJzdWIiOiI0MjQyIn0.Q2xhc3NpZnlUZXN0U2ln",
         );
+    }
+
+    /// A JWT folded in YAML (PyYAML's double-quoted wrap, a `>-` block, a plain
+    /// multi-line scalar) or wrapped at a fixed width is one value.
+    #[test]
+    fn a_jwt_folded_across_lines_is_found_whole() {
+        let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MjQyIiwibmFtZSI6IkphbmUifQ.Q2xhc3NpZnlUZXN0U2lnbmF0dXJlMDE";
+        let (a, rest) = jwt.split_at(30);
+        let (b, c) = rest.split_at(40);
+        for (text, value) in [
+            (
+                format!("auth:\n  token: \"{a}\\\n    {b}\\\n    {c}\"\n  user: bob\n"),
+                format!("{a}\\\n    {b}\\\n    {c}"),
+            ),
+            (
+                format!("token: >-\n  {a}\n  {b}\n  {c}\nnext: 1\n"),
+                format!("{a}\n  {b}\n  {c}"),
+            ),
+            (
+                format!("auth:\n  token: {a}\n    {b}{c}\n  user: bob\n"),
+                format!("{a}\n    {b}{c}"),
+            ),
+            (
+                format!("{a}\r\n{b}\r\n{c}\r\n"),
+                format!("{a}\r\n{b}\r\n{c}"),
+            ),
+        ] {
+            assert_finds("jwt", &text, &value);
+        }
+        // Lines that do not make a JWT once joined.
+        for text in [
+            format!("token: >-\n  {a}\n  {b}\n"),
+            format!("token: {a}\n  user: {b}{c}\n"),
+            "jwt: eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.\nthe next line\n".to_string(),
+        ] {
+            assert_clean("jwt", &text);
+        }
     }
 
     #[test]

@@ -61,6 +61,9 @@ impl Classifier {
                 (line, byte) if crlf && byte > 0 => (line + 1, byte + 1),
                 position => position,
             };
+            if records.quoted() && records.fields().any(|f| memchr::memchr(b'\n', f).is_some()) {
+                scan.value_breaks_line();
+            }
             for (i, value) in records.fields().enumerate() {
                 while columns.len() <= i {
                     let n = columns.len();

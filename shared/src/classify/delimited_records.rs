@@ -80,6 +80,12 @@ impl<R: Read> DelimitedRecords<R> {
         Ok(&self.buf[self.start..self.end])
     }
 
+    /// Whether the current record was read by `csv_core` (it had a quote the fast cut
+    /// does not take, such as a line break inside a quoted field).
+    pub(crate) fn quoted(&self) -> bool {
+        self.in_out
+    }
+
     /// Reads the next record; false at the end.
     pub(crate) fn read(&mut self) -> io::Result<bool> {
         self.head()?;

@@ -28,6 +28,8 @@ use super::mask::ValueHasher;
 use super::personal::PhoneRegion;
 use super::{builtin, ClassifyConfig, ClassifyError, CustomDetector};
 
+mod wrapped;
+
 /// Most digit groups a number detector looks at together (the French NIR has seven).
 const MAX_GROUPS: usize = 8;
 /// Longest digit string any number detector accepts.
@@ -794,14 +796,17 @@ impl Classifier {
     }
 
     /// Whether one of the entry's keywords lies within its distance of `span` in `hay`
-    /// (and inside `bounds`, the value's record in structured data). Only the bytes that
-    /// can hold such a keyword are searched, so keywords cost nothing where no candidate is.
+    /// (and inside `bounds`, the value's record in structured data). In text (`by_line`),
+    /// a keyword also has to be on the value's line, or a label ending the line before it
+    /// ([`super::lines::keyword_before_counts`]). Only the bytes that can hold such a
+    /// keyword are searched, so keywords cost nothing where no candidate is.
     fn keyword_near(
         &self,
         hay: &[u8],
         entry: usize,
         span: &Range<usize>,
         bounds: Option<&Range<usize>>,
+        by_line: bool,
     ) -> bool {
         let Some(ac) = &self.keywords else {
             return false;
@@ -831,8 +836,11 @@ impl Classifier {
             }
             let near = if end <= span.start {
                 span.start - end <= distance
+                    && (!by_line || super::lines::keyword_before_counts(hay, end, span.start))
             } else {
-                start < span.end || start - span.end <= distance
+                start < span.end
+                    || start - span.end <= distance
+                        && (!by_line || super::lines::keyword_after_counts(hay, span.end, start))
             };
             near && self.keyword_owners[m.pattern().as_usize()].contains(&entry)
         })
@@ -849,7 +857,10 @@ impl Classifier {
         }
         let numbers = (self.min_number_digits != usize::MAX).then_some(self.min_number_digits);
         let mut pos = w.accept.start;
-        let mut cursor = self.searchers.cursor();
+        // Text, and structured values holding a line break, may wrap a value onto the
+        // next line; elsewhere in a batch a line break ends a field.
+        let wrap = w.fields.as_ref().is_none_or(|f| f.batch.breaks);
+        let mut cursor = self.searchers.cursor().wrapping(wrap);
         // The users' detectors' pass runs beside, reporting its matches in text order
         // with the managed ones (lines are counted forward).
         let mut custom = CustomCursor {
@@ -891,10 +902,7 @@ impl Classifier {
                         }
                         self.pattern_candidate(w, id, inner)
                     }
-                    _ => {
-                        self.number_run(w, span.clone());
-                        span.end
-                    }
+                    _ => self.number_run(w, span.clone()),
                 },
             };
             pos = next.max(span.start + 1);
@@ -1060,8 +1068,10 @@ impl Classifier {
 
     /// Cuts a number run into digit groups and tries windows of consecutive groups,
     /// longest first, against every number detector; then the whole run as a phone number
-    /// when no window was claimed.
-    fn number_run(&self, w: &mut Window<'_, '_>, span: Range<usize>) {
+    /// when no window was claimed. A run that ends at a line break is first tried joined
+    /// with the number opening the next line ([`wrapped`]). Returns where the scan goes
+    /// on: after the run, or after a joined value.
+    fn number_run(&self, w: &mut Window<'_, '_>, span: Range<usize>) -> usize {
         let hay = w.hay;
         let candidate = Candidate {
             hay,
@@ -1072,7 +1082,7 @@ impl Classifier {
             || is_word(candidate.after())
             || candidate.before() == Some(b'.')
         {
-            return;
+            return span.end;
         }
         // Digit groups: kept on the stack for the common run, which is short.
         let mut groups: SmallGroups = SmallGroups::new();
@@ -1090,9 +1100,16 @@ impl Classifier {
                 i += 1;
             }
         }
+        // A batch's line breaks end its fields, unless a value holds one.
+        let wraps = w.fields.as_ref().is_none_or(|f| f.batch.breaks);
+        if let Some(at) = super::lines::line_break_after(hay, span.end).filter(|_| wraps) {
+            if let Some(end) = self.wrapped_number(w, &span, at, &groups) {
+                return end;
+            }
+        }
         if digits < self.min_number_digits {
             // Too short for every selected number detector (a time, a count, a version).
-            return;
+            return span.end;
         }
         let mut claimed = false;
         let mut g = 0;
@@ -1122,9 +1139,10 @@ impl Classifier {
         }
         if !claimed {
             if let Some(entry) = self.phone_entry {
-                self.phone(w, entry, span, digits);
+                self.phone(w, entry, span.clone(), digits);
             }
         }
+        span.end
     }
 
     /// Tries one window of digit groups against the number detectors; true when one
@@ -1159,6 +1177,21 @@ impl Classifier {
             separators,
         };
         let span = groups[0].start..groups[groups.len() - 1].end;
+        self.report_digits(w, &view, span, 0)
+    }
+
+    /// Tries the digits of a window (`span` in the text) against the number detectors;
+    /// true when one reported it. With `min_digits_joined` set (a value joined across
+    /// lines), only detectors taking at least that many digits are tried, and each needs
+    /// a keyword even where the bare value would do.
+    fn report_digits(
+        &self,
+        w: &mut Window<'_, '_>,
+        view: &Digits<'_>,
+        span: Range<usize>,
+        min_digits_joined: usize,
+    ) -> bool {
+        let n = view.digits.len();
         let mut reported = false;
         for &entry in &self.number_entries {
             let Kind::Builtin(Detector {
@@ -1170,10 +1203,15 @@ impl Classifier {
             else {
                 continue;
             };
-            if n < *min_digits {
+            if n < *min_digits || *min_digits < min_digits_joined {
                 continue;
             }
-            if let Some(need) = check(&view) {
+            if let Some(need) = check(view) {
+                let need = if min_digits_joined > 0 {
+                    Need::Keyword
+                } else {
+                    need
+                };
                 if !self.names_another_identifier(w, entry, &span) {
                     reported |= self.report(w, entry, span.clone(), need);
                 }
@@ -1239,9 +1277,9 @@ impl Classifier {
             Some(f) => {
                 let field = f.batch.field_at(span.start, &f.hint);
                 f.columns.has_keyword(f.batch.column(field), entry)
-                    || self.keyword_near(w.hay, entry, span, Some(&f.batch.record(field)))
+                    || self.keyword_near(w.hay, entry, span, Some(&f.batch.record(field)), false)
             }
-            None => self.keyword_near(w.hay, entry, span, None),
+            None => self.keyword_near(w.hay, entry, span, None, true),
         }
     }
 
@@ -1294,11 +1332,14 @@ impl Classifier {
         let Some(other_end) = last_in(w.hay, lo..span.start) else {
             return false;
         };
-        if span.start - other_end > e.distance {
+        let by_line = w.fields.is_none();
+        if span.start - other_end > e.distance
+            || by_line && !super::lines::keyword_before_counts(w.hay, other_end, span.start)
+        {
             return false;
         }
         // One of the detector's own keywords after it is nearer the value.
-        !self.keyword_near(w.hay, entry, span, Some(&(other_end..span.start)))
+        !self.keyword_near(w.hay, entry, span, Some(&(other_end..span.start)), by_line)
     }
 
     /// Applies keyword and allow-list rules and records the match; true when recorded.
@@ -1394,6 +1435,14 @@ fn continued(hay: &[u8], groups: &[Range<usize>], first: usize, last: usize) -> 
         && joins(last, last + 1)
         && groups[last + 1].len() == groups[last].len();
     before || after
+}
+
+/// [`continued`] for groups all joined by one separator: a neighbour of the same size
+/// before or after the window `groups[first..=last]` continues it.
+fn continued_by_size(groups: &[Range<usize>], first: usize, last: usize) -> bool {
+    let before = first > 0 && groups[first - 1].len() == groups[first].len();
+    let after = last + 1 < groups.len() && groups[last + 1].len() == groups[last].len();
+    first != last && (before || after)
 }
 
 fn custom_entry(c: &CustomDetector, default_distance: usize) -> Entry {
@@ -2126,7 +2175,7 @@ mod tests {
                         let text = format!("{s}: X");
                         let span = text.len() - 1..text.len();
                         assert!(
-                            c.keyword_near(text.as_bytes(), entry, &span, None),
+                            c.keyword_near(text.as_bytes(), entry, &span, None, true),
                             "{}: keyword {k:?} in the text {text:?}",
                             e.id
                         );

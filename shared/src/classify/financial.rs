@@ -249,17 +249,7 @@ fn wrapped_iban(
         return None;
     }
     let rest = &c.hay[c.span.end..];
-    let mut i = match rest {
-        [b'\r', b'\n', ..] => 2,
-        [b'\n', ..] => 1,
-        _ => return None,
-    };
-    while rest
-        .get(i)
-        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'>'))
-    {
-        i += 1;
-    }
+    let mut i = super::lines::continuation(rest, 0)?;
     let mut group = 0;
     while compact.len() < want {
         match rest.get(i) {

@@ -50,8 +50,11 @@ pub struct Location {
     /// Spreadsheet cell reference (`B7`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cell: Option<String>,
-    /// Part of a Word document the value is in (`body`, `header 1`, `footer 2`,
-    /// `footnotes`, `endnotes`, `comments`); `line` then counts the part's paragraphs.
+    /// The part of a container the value is in: in a Word document `body`, `header 1`,
+    /// `footer 2`, `footnotes`, `endnotes` or `comments` (`line` then counts the part's
+    /// paragraphs); in an e-mail message `headers`, `part 2`, `part 3 (invoice.csv)`,
+    /// `part 4.1` (IMAP section numbers), the other fields then placing the value in the
+    /// part's decoded body.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub part: Option<String>,
 }
@@ -76,11 +79,15 @@ impl Location {
     /// A short readable form: `line:column` in text, else the structured fields
     /// (`Sheet1!B7`, `row 12 ssn`, `$.a.b`, `header 1 2:5` in a Word document's part).
     pub fn short(&self) -> String {
+        if let Some(part) = &self.part {
+            let inner = Location {
+                part: None,
+                ..self.clone()
+            };
+            return format!("{part} {}", inner.short());
+        }
         if let (Some(sheet), Some(cell)) = (&self.sheet, &self.cell) {
             return format!("{sheet}!{cell}");
-        }
-        if let Some(part) = &self.part {
-            return format!("{part} {}:{}", self.line, self.column);
         }
         if let Some(path) = &self.json_path {
             return match self.row {

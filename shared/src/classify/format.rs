@@ -24,6 +24,9 @@ pub enum ObjectFormat {
     Docx,
     /// A SQL dump (`.sql`): `INSERT` and `COPY` values per column, the rest as text.
     Sql,
+    /// An e-mail message (RFC 5322 headers and MIME parts): each part decoded and read as
+    /// what it is (see `classify::email`).
+    Email,
     /// Not read; the string names what it is (`zip archive`, `pdf`...).
     Unsupported(String),
 }
@@ -80,6 +83,7 @@ impl ObjectFormat {
             "psv" => ObjectFormat::Csv { delimiter: b'|' },
             "jsonl" | "ndjson" | "ldjson" => ObjectFormat::JsonLines,
             "sql" => ObjectFormat::Sql,
+            "eml" => ObjectFormat::Email,
             "json" => {
                 if is_json_lines(head) {
                     ObjectFormat::JsonLines
@@ -93,6 +97,9 @@ impl ObjectFormat {
             }
             other => match UNSUPPORTED.iter().find(|(e, _)| *e == other) {
                 Some((_, name)) => ObjectFormat::Unsupported((*name).to_string()),
+                // Any other name opening with MIME headers is a message (a mailbox
+                // export's `.txt`, a key with no extension).
+                None if super::email::looks_like_message(head) => ObjectFormat::Email,
                 None => ObjectFormat::Text,
             },
         }
@@ -117,6 +124,7 @@ impl ObjectFormat {
             ObjectFormat::Xlsx => "xlsx",
             ObjectFormat::Docx => "docx",
             ObjectFormat::Sql => "sql",
+            ObjectFormat::Email => "email",
             ObjectFormat::Unsupported(_) => "unsupported",
         }
     }

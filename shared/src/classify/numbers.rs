@@ -42,21 +42,48 @@ pub(crate) fn next_run_digits(hay: &[u8], from: usize) -> Option<(Range<usize>, 
 }
 
 /// The first number run at or after `from` that is a candidate: one with at least `min`
-/// digits or reaching the end of `hay` (when `min` is given), or whose first digit
-/// `lead` accepts. The runs passed over are most runs in logs and CSV (times, counts,
-/// amounts), so they are skipped here in one loop rather than one call each.
+/// digits or reaching the end of `hay` (when `min` is given), one that may be the first
+/// part of a value wrapped onto the next line (when `wrap` is set, see [`may_wrap`]), or
+/// whose first digit `lead` accepts. The runs passed over are most runs in logs and CSV
+/// (times, counts, amounts), so they are skipped here in one loop rather than one call
+/// each.
 pub(crate) fn next_run_where(
     hay: &[u8],
     mut from: usize,
     min: Option<usize>,
+    wrap: bool,
     lead: impl Fn(usize) -> bool,
 ) -> Option<Run> {
     loop {
         let (run, first, digits) = next_run_first(hay, from)?;
-        if min.is_some_and(|m| digits >= m || run.end == hay.len()) || lead(first) {
+        if min.is_some_and(|m| {
+            digits >= m || run.end == hay.len() || wrap && may_wrap(hay, &run, digits)
+        }) || lead(first)
+        {
             return Some((run, first, digits));
         }
         from = run.end;
+    }
+}
+
+/// Whether a run of `digits` digits may be the first part of a grouped value wrapped onto
+/// the next line (`4539 5787` at a line end, `6362 1486` opening the next): it ends at a
+/// line break (maybe after trailing blanks) and is grouped (holds a separator) or is one
+/// group of four. Two byte
+/// tests, so the runs skipped for being short cost no more; the engine then looks at the
+/// next line ([`crate::classify::engine`]'s wrapped numbers).
+pub(crate) fn may_wrap(hay: &[u8], run: &Range<usize>, digits: usize) -> bool {
+    // The shape first: most skipped runs are one short group (a count, a time's part).
+    if digits != 4 && digits == run.len() {
+        return false;
+    }
+    match hay.get(run.end) {
+        Some(b'\n' | b'\r') => true,
+        // A trailing separator or blank (`4539-5787-`, `4539 5787 `).
+        Some(b' ' | b'-' | b'\t') => {
+            crate::classify::lines::line_break_after(hay, run.end).is_some()
+        }
+        _ => false,
     }
 }
 
@@ -227,15 +254,29 @@ mod tests {
     #[test]
     fn runs_are_skipped_until_one_has_enough_digits_or_a_lead() {
         let hay = b"at 10:24 id 12 card 4111 1111 1111 1111 ab7";
-        let long = next_run_where(hay, 0, Some(13), |_| false).map(|(r, _, d)| (&hay[r], d));
+        let long = next_run_where(hay, 0, Some(13), false, |_| false).map(|(r, _, d)| (&hay[r], d));
         assert_eq!(long, Some((&b"4111 1111 1111 1111"[..], 16)));
-        let led = next_run_where(hay, 0, None, |first| first >= 2 && hay[first - 2] == b'i');
+        let led = next_run_where(hay, 0, None, false, |first| {
+            first >= 2 && hay[first - 2] == b'i'
+        });
         assert_eq!(led.map(|(r, ..)| &hay[r]), None);
-        let led = next_run_where(hay, 0, None, |first| hay[first - 1] == b' ' && first >= 12);
+        let led = next_run_where(hay, 0, None, false, |first| {
+            hay[first - 1] == b' ' && first >= 12
+        });
         assert_eq!(led.map(|(r, ..)| &hay[r]), Some(&b"12"[..]));
         // A run at the end of the bytes is a candidate whatever its length.
-        let end = next_run_where(b"v 1.2", 0, Some(13), |_| false);
+        let end = next_run_where(b"v 1.2", 0, Some(13), false, |_| false);
         assert_eq!(end.map(|(r, ..)| r), Some(2..5));
+        // With `wrap`, a grouped run or a group of four at a line end is one too; a count
+        // at a line end, or a grouped run inside the line, is not.
+        let hay = b"n 12\nat 10:24 card 4539 5787\r\n6362 1486 x";
+        let wrapped = next_run_where(hay, 0, Some(13), true, |_| false).map(|(r, ..)| &hay[r]);
+        assert_eq!(wrapped, Some(&b"4539 5787"[..]));
+        let off = next_run_where(hay, 0, Some(13), false, |_| false).map(|(r, ..)| &hay[r]);
+        assert_eq!(off, None);
+        let hay = b"sent 2024\n";
+        let wrapped = next_run_where(hay, 0, Some(13), true, |_| false).map(|(r, ..)| &hay[r]);
+        assert_eq!(wrapped, Some(&b"2024"[..]));
     }
 
     /// The scan finds exactly the runs the regex finds, on random text dense in digits

@@ -44,6 +44,19 @@ impl Classifier {
             ObjectFormat::Json => self.classify_json(&mut limited, limits)?,
             ObjectFormat::Sql => self.classify_sql(&mut limited, limits)?,
             ObjectFormat::Text => self.classify_text(&mut limited, format.name())?,
+            ObjectFormat::Email => {
+                let mut report = self.classify_email(&mut limited, limits)?;
+                if limited.cut {
+                    // The byte limit cut the message before `classify_email` saw its end.
+                    let cap = limits.max_bytes.unwrap_or_default();
+                    let why = super::email::too_long(cap);
+                    report.detail = Some(match report.detail.take() {
+                        Some(d) => format!("{why}; {d}"),
+                        None => why,
+                    });
+                }
+                report
+            }
         };
         // `bytes` is what was read (decompressed, decoded) in every stream format, not
         // the bytes of the values a structured reader found in it.
@@ -249,12 +262,12 @@ impl<R: Read> Read for Limited<R> {
 }
 
 /// A temporary file removed when dropped.
-struct Spool {
+pub(crate) struct Spool {
     path: std::path::PathBuf,
 }
 
 impl Spool {
-    fn create(dir: &Path) -> Result<Spool, ClassifyError> {
+    pub(crate) fn create(dir: &Path) -> Result<Spool, ClassifyError> {
         let mut id = [0u8; 8];
         getrandom::getrandom(&mut id)
             .map_err(|e| ClassifyError::Read(io::Error::other(e.to_string())))?;
@@ -263,7 +276,7 @@ impl Spool {
         })
     }
 
-    fn file(&self) -> Result<std::fs::File, ClassifyError> {
+    pub(crate) fn file(&self) -> Result<std::fs::File, ClassifyError> {
         std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -271,7 +284,7 @@ impl Spool {
             .map_err(ClassifyError::Read)
     }
 
-    fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
