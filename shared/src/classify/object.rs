@@ -300,7 +300,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::classify::engine::normalize;
+    use crate::classify::allow::normalize;
     use crate::classify::tests::shared;
 
     const PLANTED: [&str; 5] = [
