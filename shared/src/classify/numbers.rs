@@ -140,14 +140,20 @@ pub(crate) fn tail_of_run(hay: &[u8], run: &Run, from: usize) -> Option<Run> {
         .iter()
         .filter(|b| b.is_ascii_digit())
         .count();
-    let start = if next > from && matches!(hay[next - 1], b'(' | b'+') {
-        next - 1
-    } else if next >= from + 2 && hay[next - 1] == b' ' && hay[next - 2] == b'+' {
-        next - 2
+    Some((run_start(hay, from, next)..range.end, next, digits - passed))
+}
+
+/// Where a run whose first digit is `first` starts when searched from `from`: at its
+/// opening `(`, `+` or `+ ` when that lies inside the searched range, else at the digit.
+#[inline(always)]
+fn run_start(hay: &[u8], from: usize, first: usize) -> usize {
+    if first > from && matches!(hay[first - 1], b'(' | b'+') {
+        first - 1
+    } else if first >= from + 2 && hay[first - 1] == b' ' && hay[first - 2] == b'+' {
+        first - 2
     } else {
-        next
-    };
-    Some((start..range.end, next, digits - passed))
+        first
+    }
 }
 
 /// [`next_run_digits`] with the offset of the run's first digit (after its opening).
@@ -156,14 +162,7 @@ pub(crate) fn tail_of_run(hay: &[u8], run: &Run, from: usize) -> Option<Run> {
 #[inline(always)]
 pub(crate) fn next_run_first(hay: &[u8], from: usize) -> Option<(Range<usize>, usize, usize)> {
     let first = first_digit(hay, from)?;
-    // The opening, when it lies inside the searched range.
-    let start = if first > from && matches!(hay[first - 1], b'(' | b'+') {
-        first - 1
-    } else if first >= from + 2 && hay[first - 1] == b' ' && hay[first - 2] == b'+' {
-        first - 2
-    } else {
-        first
-    };
+    let start = run_start(hay, from, first);
     let mut i = skip_digits(hay, first);
     let mut digits = i - first;
     loop {

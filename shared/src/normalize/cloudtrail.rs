@@ -311,7 +311,9 @@ pub(super) fn cloudtrail_actor(identity: &UserIdentity<'_>, out: &mut dyn EventO
 mod tests {
     use super::*;
     use crate::logs::{cloudtrail, LogType};
-    use crate::normalize::test_support::{assert_class, events, first_event, CT_KEY};
+    use crate::normalize::test_support::{
+        assert_class, events, first_event, resource_types_and_uids, CT_KEY,
+    };
     use serde_json::{json, Value};
 
     /// Ingest trial 6, D2: CloudTrail writes `""` for identity fields it does not know
@@ -446,14 +448,8 @@ mod tests {
             r#","resources":[{"type":"AWS::S3::Object","ARNPrefix":"arn:aws:s3:::amzn-s3-demo-bucket/logs/"},{"accountId":"123456789012","type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::amzn-s3-demo-bucket"},{"type":"AWS::S3::Object"}]"#,
         );
         let ev = first_event(LogType::CloudTrail, &record, CT_KEY);
-        let got: Vec<(&str, &str)> = ev["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r["type"].as_str().unwrap(), r["uid"].as_str().unwrap()))
-            .collect();
         assert_eq!(
-            got,
+            resource_types_and_uids(&ev),
             [
                 ("AWS::S3::Object", "arn:aws:s3:::amzn-s3-demo-bucket/logs/"),
                 ("AWS::S3::Bucket", "arn:aws:s3:::amzn-s3-demo-bucket"),

@@ -162,7 +162,7 @@ pub(super) fn guardduty(r: &Obj, out: &mut dyn EventOut, event_uid: &str) -> Map
 mod tests {
     use super::*;
     use crate::logs::{json_lines, LogType};
-    use crate::normalize::test_support::{assert_class, first_event};
+    use crate::normalize::test_support::{assert_class, first_event, resource_types_and_uids};
     use serde_json::json;
 
     #[test]
@@ -216,14 +216,8 @@ mod tests {
         })
         .to_string();
         let ev = first_event(LogType::GuardDuty, &finding, "gd/x.jsonl");
-        let got: Vec<(&str, &str)> = ev["resources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r["type"].as_str().unwrap(), r["uid"].as_str().unwrap()))
-            .collect();
         assert_eq!(
-            got,
+            resource_types_and_uids(&ev),
             [
                 ("S3Bucket", "arn:aws:s3:::amzn-s3-demo-bucket"),
                 ("S3Bucket", "arn:aws:s3:::amzn-s3-demo-bucket2"),

@@ -217,3 +217,19 @@ pub(crate) fn all_samples() -> Vec<(LogType, String, &'static str)> {
         ),
     ]
 }
+
+/// Each of an event's `resources` as (`type`, `uid`), in order.
+pub(super) fn resource_types_and_uids(ev: &Value) -> Vec<(&str, &str)> {
+    ev["resources"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| {
+            (
+                r["type"].as_str().unwrap_or_default(),
+                r["uid"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
