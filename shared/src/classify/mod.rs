@@ -20,6 +20,7 @@ mod engine;
 mod financial;
 mod findings;
 mod format;
+mod iban_registry;
 mod json;
 mod mask;
 mod national_id;
