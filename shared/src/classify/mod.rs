@@ -30,6 +30,7 @@ mod office;
 mod padding;
 mod personal;
 pub mod s3;
+mod tokens;
 mod xlsx_formats;
 
 use serde::Deserialize;
