@@ -195,9 +195,10 @@ pub(crate) const DETECTORS: &[Detector] = &[
         description: "Azure Storage account key (88 base64 characters ending in ==) named as one: AccountKey= in a connection string (any order, any line), account_key, storageAccountKey, AZURE_STORAGE_KEY...; the storage emulator's published key excluded",
         keywords: &[],
         rule: Rule::Pattern {
-            // The name, then the operator (`=`, `:`, `=>`, an XML tag's `>`, blanks),
-            // then the key; `tokens::azure_storage_key` checks the value is whole.
-            regex: r#"(?i:account|storage)[_\-.]?(?i:access[_\-.]?)?(?i:key)[0-9]?["'\\]{0,2}\]?[ \t]*(?:=>|[:=>]|[ \t])[ \t]*["'\\]{0,2}[A-Za-z0-9+/]{86}=="#,
+            // The name, then up to 24 bytes of quotes, operators, brackets and blanks
+            // (`=`, `: '`, `", "`, `'], '`, `{\n    "`, ` ||\n  "`), then the key;
+            // `tokens::azure_storage_key` checks the value is whole.
+            regex: r#"(?i:account|storage)[_\-.]?(?i:access[_\-.]?)?(?i:key)[0-9]?[^A-Za-z0-9+/]{1,24}[A-Za-z0-9+/]{86}=="#,
             check: tokens::azure_storage_key,
         },
     },

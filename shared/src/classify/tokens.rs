@@ -168,7 +168,7 @@ pub(crate) fn github(c: &Candidate<'_>) -> Option<Verdict> {
 /// An Azure Storage (or Cosmos DB) account key: 88 base64 characters ending in `==`
 /// after a name that says so (the pattern's `AccountKey=` in a connection string, in any
 /// order and on any line, `account_key`, `storageAccountKey`, `AZURE_STORAGE_KEY`,
-/// `-storagekey`, then quotes, blanks, `=`, `:`, `=>` or an XML tag's `>`): the key is
+/// `-storagekey`, then up to 24 bytes of quotes, operators, brackets and blanks): the key is
 /// the value when it is whole (no base64 character follows), of high entropy, not a
 /// placeholder and not the emulator's published key. A 64-byte value in base64 under
 /// another name (a SHA-512 digest, an npm `integrity`) is not one.
@@ -326,6 +326,11 @@ mod tests {
             format!("--conf spark.copydata.storageaccountkey={key} \\"),
             format!("-storagekey {key}"),
             format!("AZURE_STORAGE_KEY={key}"),
+            format!("{{ \"SecondaryAccountKey\", \"{key}\" }},"),
+            format!("static const std::string AzuriteAccountKey{{\n    \"{key}\"}};"),
+            format!("assert.equal(parsed['AccountKey'], '{key}');"),
+            format!("export const key =\n  process.env.ACCOUNT_KEY ||\n  \"{key}\";"),
+            format!("String DEFAULT_ACCOUNT_KEY\n            = \"{key}\";"),
         ] {
             assert_finds(id, &text, key);
         }
@@ -333,6 +338,7 @@ mod tests {
         // integrity hash), or glued to more base64.
         assert_clean(id, &format!("\"integrity\": \"sha512-{key}\""));
         assert_clean(id, &format!("digest = {key}"));
+        assert_clean(id, &format!("storage key hash: {key}"));
         assert_clean(id, &format!("AccountKey={key}A"));
         let flat = "A".repeat(86);
         assert_clean(id, &format!("AccountKey={flat}=="));
