@@ -15,7 +15,9 @@ const DATE: &str = concat!(
     // (`1971-09-03T00:00:00Z`, `...T00:00:00.000+00:00`, `1971-09-03 00:00:00`).
     r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}",
     r"(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:[Zz]|[+\-][0-9]{2}:?[0-9]{2})?)?",
-    r"|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}",
+    r"|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.](?:[0-9]{4}|[0-9]{2})",
+    // Compact `YYYYMMDD` of the years a birth date can have.
+    r"|(?:19|20)[0-9]{6}",
     // Oracle's default DD-MON-RR (`03-SEP-71`).
     r"|[0-9]{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-[0-9]{2}",
     r"|[0-9]{1,2}(?i:st|nd|rd|th)?(?:[ \-/.]|(?i: of ))",
@@ -50,7 +52,13 @@ const LICENCE_STATE_FORMATS: &str = concat!(
     r"|\b[A-Z][0-9]{4} [0-9]{5} [0-9]{5}\b",
 );
 
-const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
+const PASSPORT_KEYWORDS: &[&str] = &[
+    "passport",
+    "passport number",
+    "passport no",
+    "passport#",
+    "travel document",
+];
 
 const LICENCE_KEYWORDS: &[&str] = &[
     "driver's license",
@@ -268,6 +276,50 @@ const VERSION_WORDS: &[&[u8]] = &[
     b"upgraded",
 ];
 
+/// Words that make a dotted number after them a document's section or an object
+/// identifier, not an address (`Section 22.1.4.1`, `clause 4.2.2.13`, `§ 5.1.2.3`,
+/// `OID 1.3.101.110`); a standard's name and number may come between
+/// (`RFC 7540 8.1.2.4`, `ISO 27001 5.1.2.3`).
+const SECTION_WORDS: &[&[u8]] = &[
+    b"section",
+    b"sections",
+    b"sect",
+    b"sec",
+    b"clause",
+    b"clauses",
+    b"chapter",
+    b"chapters",
+    b"ch",
+    b"paragraph",
+    b"para",
+    b"article",
+    b"art",
+    b"annex",
+    b"appendix",
+    b"rfc",
+    b"iso",
+    b"oid",
+    b"arc",
+    b"\xc2\xa7", // §
+];
+
+/// Whether the words before a dotted quad name it a section number or an object
+/// identifier (see [`SECTION_WORDS`]): the word just before it, or the word before a
+/// number just before it (`RFC 7540 8.1.2.4`), with blanks, `(`, `[` and `:` between.
+fn named_section(c: &Candidate<'_>) -> bool {
+    let before = c.preceding(32);
+    let mut words = before
+        .split(|b| b.is_ascii_whitespace() || matches!(b, b'(' | b'[' | b':' | b','))
+        .rev()
+        .filter(|w| !w.is_empty());
+    let is_section = |w: &[u8]| SECTION_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s));
+    match words.next() {
+        Some(w) if is_section(w) => true,
+        Some(w) if w.iter().all(u8::is_ascii_digit) => words.next().is_some_and(is_section),
+        _ => false,
+    }
+}
+
 /// Words that make a dotted number before them a version (`Added 2.8.0.3 patch`).
 const VERSION_WORDS_AFTER: &[&[u8]] = &[b"patch", b"release", b"version"];
 
@@ -386,7 +438,8 @@ fn debian_changelog_header(line: &[u8]) -> bool {
 
 /// IPv4: octets in range without leading zeros; not a version (after `v`, `version`,
 /// `build=`, `release:`, `updated to`, `policy`... or as a product token
-/// `agent/1.2.3.4`, or in a Debian changelog entry), and not one part of a longer dotted
+/// `agent/1.2.3.4`, or in a Debian changelog entry), not a section number or an OID
+/// (after `section`, `RFC 7540`, `§`, `OID`...), and not one part of a longer dotted
 /// run (an OID, a 5-part version).
 fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
@@ -410,7 +463,7 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
         return None;
     }
     // The costlier readings of the context, for a quad that is an address so far.
-    if named_version(c) || in_debian_changelog(c) {
+    if named_version(c) || named_section(c) || in_debian_changelog(c) {
         return None;
     }
     let addr: Ipv4Addr = std::str::from_utf8(b).ok()?.parse().ok()?;
@@ -509,7 +562,8 @@ fn ipv6_confidence(addr: Ipv6Addr) -> Option<Confidence> {
 }
 
 /// IPv6: what `std::net::Ipv6Addr` parses, with at least three groups holding digits
-/// (so `a::b` in code and `12:30:45` times are left alone), standing alone as a word.
+/// (so `a::b` in code and `12:30:45` times are left alone), standing alone as a word (a
+/// full stop ending a sentence may follow it).
 fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let text = std::str::from_utf8(b).ok()?;
@@ -518,10 +572,16 @@ fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
     let groups = parts.len() + usize::from(text.contains('.'));
     // A window of a longer run (`35:07:3a:...:8a:51`, a serial or key dump) goes on past
     // it with another `:`.
+    // A full stop ends a sentence when nothing of a word or number follows it.
+    let full_stop = c.after() == Some(b'.')
+        && !c
+            .hay
+            .get(c.span.end + 1)
+            .is_some_and(|x| x.is_ascii_alphanumeric() || matches!(x, b'.' | b':'));
     let alone = !is_word(c.before())
         && !matches!(c.before(), Some(b':' | b'.'))
         && !is_word(c.after())
-        && !matches!(c.after(), Some(b'.' | b':'));
+        && (!matches!(c.after(), Some(b'.' | b':')) || full_stop);
     // Eight groups of two hex digits each are a dump of bytes (`0a:1b:2c:3d:4e:5f:60:71`);
     // a written address drops leading zeros and rarely has every group that short.
     let byte_dump = parts.len() == 8 && parts.iter().all(|g| g.len() == 2);
@@ -533,7 +593,9 @@ fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 /// A plausible birth date: a real date from 1900 to today, day-first or month-first when
-/// numeric (either reading will do), the month named in English or abbreviated.
+/// numeric (either reading will do), the month named in English or abbreviated; a
+/// two-digit year in the last hundred years (`03/15/85` is 1985, `01/02/21` 2021); compact
+/// `YYYYMMDD`.
 fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
     let whole = std::str::from_utf8(c.bytes()).ok()?;
     // The date alone: a time after it is not part of the value.
@@ -562,7 +624,8 @@ fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
     let real = match (month, numbers.as_slice()) {
         (Some(m), &[d, y]) => born(full_year(y), m, d),
         (None, &[y, m, d]) if y >= 1000 => born(y, m, d),
-        (None, &[a, b, y]) => born(y, b, a) || born(y, a, b),
+        (None, &[a, b, y]) => born(full_year(y), b, a) || born(full_year(y), a, b),
+        (None, &[ymd]) if text.len() == 8 => born(ymd / 10_000, ymd / 100 % 100, ymd % 100),
         _ => false,
     };
     real.then_some(Verdict {
@@ -919,6 +982,57 @@ mod tests {
         }
     }
 
+    /// Section numbers and object identifiers in prose (trial 7's D9, lines of the Node.js
+    /// API docs): the word before names them; an address after other words stays one.
+    #[test]
+    fn section_numbers_and_oids_are_not_addresses() {
+        for text in [
+            "`Array` length is described in [Section 22.1.4.1][] of the ECMAScript spec.",
+            "It returns an empty string (RFC 7540 8.1.2.4).",
+            "* `x25519` (OID 1.3.101.110)",
+            "See [RFC 1122] (section 4.2.2.13) for more information.",
+            "as required by clause 5.1.2.3 of the contract",
+            "under \u{a7} 8.8.4.4",
+            "ISO 27001 8.8.4.4 applies",
+        ] {
+            assert_clean("ipv4_address", text);
+        }
+        assert_finds("ipv4_address", "client 8.8.4.4 connected", "8.8.4.4");
+        assert_finds("ipv4_address", "see the section: host 8.8.4.4", "8.8.4.4");
+        assert_finds("ipv4_address", "port 7540 8.8.4.4", "8.8.4.4");
+    }
+
+    /// An IPv6 address ending a sentence (presidio test_ip cases 71-72, trial 7's D10),
+    /// or followed by other punctuation.
+    #[test]
+    fn ipv6_before_punctuation_is_found() {
+        for (text, value) in [
+            (
+                "Server IP: 2400:c401::5054:ff:fe1b:b031.",
+                "2400:c401::5054:ff:fe1b:b031",
+            ),
+            (
+                "The client connected from 2a00:1450:4001:81c::200e.\n",
+                "2a00:1450:4001:81c::200e",
+            ),
+            (
+                "ip=2a00:1450:4001:81c::200e. Next",
+                "2a00:1450:4001:81c::200e",
+            ),
+            (
+                "hosts (2a00:1450:4001:81c::200e), ok",
+                "2a00:1450:4001:81c::200e",
+            ),
+            ("[2a00:1450:4001:81c::200e]:443", "2a00:1450:4001:81c::200e"),
+            ("a=2a00:1450:4001:81c::200e; b", "2a00:1450:4001:81c::200e"),
+        ] {
+            assert_finds("ipv6_address", text, value);
+        }
+        // A dot that goes on (a longer dotted run, a file name) is not a sentence's end.
+        assert_clean("ipv6_address", "2a00:1450:4001:81c::200e.1");
+        assert_clean("ipv6_address", "2a00:1450:4001:81c::200e.log");
+    }
+
     /// Versions in Debian changelogs (trial 6, D4): the entry's first line, Debian
     /// Policy and Standards-Version, and any bare dotted quad of an entry's body.
     #[test]
@@ -1078,6 +1192,31 @@ mod tests {
         }
         assert_clean("date_of_birth", "DOB: 1971-09-31T00:00:00Z");
         assert_clean("date_of_birth", "created 1971-09-03T00:00:00Z");
+    }
+
+    /// Two-digit years and compact `YYYYMMDD` after a birth keyword (trial 7's D17).
+    #[test]
+    fn date_of_birth_with_two_digit_year_or_compact() {
+        for (text, value) in [
+            ("DOB: 03/15/85", "03/15/85"),
+            ("date of birth: 21.5.71", "21.5.71"),
+            ("birthdate=19850315", "19850315"),
+            (r#"{"date_of_birth": "19850315"}"#, "19850315"),
+            ("born 20010228", "20010228"),
+        ] {
+            assert_finds("date_of_birth", text, value);
+        }
+        for text in [
+            "DOB: 13/15/85",  // no month 13 either way
+            "DOB: 19850230",  // 30 February
+            "DOB: 18990101",  // before 1900
+            "DOB: 29991231",  // the future
+            "order 19850315", // no keyword
+            "DOB: 1985031",   // seven digits
+            "DOB: 198503150", // nine digits
+        ] {
+            assert_clean("date_of_birth", text);
+        }
     }
 
     /// Scan trial S1: a birth keyword names the first date after it; later dates on the
