@@ -32,6 +32,7 @@ mod personal;
 pub mod s3;
 mod tokens;
 mod xlsx_formats;
+mod xlsx_package;
 
 use serde::Deserialize;
 
