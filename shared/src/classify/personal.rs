@@ -234,8 +234,7 @@ fn international_email(c: &Candidate<'_>, at: usize) -> Option<Verdict> {
     let (local, domain) = (&text[..at], &text[at + 1..]);
     let start = local
         .char_indices()
-        .filter(|(_, ch)| !local_char(*ch))
-        .last()
+        .rfind(|(_, ch)| !local_char(*ch))
         .map_or(0, |(i, ch)| i + ch.len_utf8());
     let labels_ok = domain.split('.').all(|l| {
         l.chars().all(|ch| {
