@@ -281,6 +281,20 @@ pub(crate) mod tests {
         );
     }
 
+    /// [`assert_finds`] for each `(text, value)`.
+    pub fn assert_finds_each(id: &str, cases: &[(&str, &str)]) {
+        for (text, value) in cases {
+            assert_finds(id, text, value);
+        }
+    }
+
+    /// [`assert_clean`] for each text.
+    pub fn assert_clean_each(id: &str, texts: &[&str]) {
+        for text in texts {
+            assert_clean(id, text);
+        }
+    }
+
     /// Asserts that detector `id` reports nothing in `text`.
     pub fn assert_clean(id: &str, text: &str) {
         let report = shared().classify_bytes(text.as_bytes());

@@ -1014,7 +1014,7 @@ impl PhoneRegion {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_clean, assert_finds};
+    use super::super::tests::{assert_clean, assert_clean_each, assert_finds, assert_finds_each};
 
     #[test]
     fn emails_are_found_and_malformed_ones_are_not() {
@@ -1076,17 +1076,18 @@ mod tests {
     /// API docs): the word before names them; an address after other words stays one.
     #[test]
     fn section_numbers_and_oids_are_not_addresses() {
-        for text in [
-            "`Array` length is described in [Section 22.1.4.1][] of the ECMAScript spec.",
-            "It returns an empty string (RFC 7540 8.1.2.4).",
-            "* `x25519` (OID 1.3.101.110)",
-            "See [RFC 1122] (section 4.2.2.13) for more information.",
-            "as required by clause 5.1.2.3 of the contract",
-            "under \u{a7} 8.8.4.4",
-            "ISO 27001 8.8.4.4 applies",
-        ] {
-            assert_clean("ipv4_address", text);
-        }
+        assert_clean_each(
+            "ipv4_address",
+            &[
+                "`Array` length is described in [Section 22.1.4.1][] of the ECMAScript spec.",
+                "It returns an empty string (RFC 7540 8.1.2.4).",
+                "* `x25519` (OID 1.3.101.110)",
+                "See [RFC 1122] (section 4.2.2.13) for more information.",
+                "as required by clause 5.1.2.3 of the contract",
+                "under \u{a7} 8.8.4.4",
+                "ISO 27001 8.8.4.4 applies",
+            ],
+        );
         assert_finds("ipv4_address", "client 8.8.4.4 connected", "8.8.4.4");
         assert_finds("ipv4_address", "see the section: host 8.8.4.4", "8.8.4.4");
         assert_finds("ipv4_address", "port 7540 8.8.4.4", "8.8.4.4");
@@ -1096,28 +1097,29 @@ mod tests {
     /// or followed by other punctuation.
     #[test]
     fn ipv6_before_punctuation_is_found() {
-        for (text, value) in [
-            (
-                "Server IP: 2400:c401::5054:ff:fe1b:b031.",
-                "2400:c401::5054:ff:fe1b:b031",
-            ),
-            (
-                "The client connected from 2a00:1450:4001:81c::200e.\n",
-                "2a00:1450:4001:81c::200e",
-            ),
-            (
-                "ip=2a00:1450:4001:81c::200e. Next",
-                "2a00:1450:4001:81c::200e",
-            ),
-            (
-                "hosts (2a00:1450:4001:81c::200e), ok",
-                "2a00:1450:4001:81c::200e",
-            ),
-            ("[2a00:1450:4001:81c::200e]:443", "2a00:1450:4001:81c::200e"),
-            ("a=2a00:1450:4001:81c::200e; b", "2a00:1450:4001:81c::200e"),
-        ] {
-            assert_finds("ipv6_address", text, value);
-        }
+        assert_finds_each(
+            "ipv6_address",
+            &[
+                (
+                    "Server IP: 2400:c401::5054:ff:fe1b:b031.",
+                    "2400:c401::5054:ff:fe1b:b031",
+                ),
+                (
+                    "The client connected from 2a00:1450:4001:81c::200e.\n",
+                    "2a00:1450:4001:81c::200e",
+                ),
+                (
+                    "ip=2a00:1450:4001:81c::200e. Next",
+                    "2a00:1450:4001:81c::200e",
+                ),
+                (
+                    "hosts (2a00:1450:4001:81c::200e), ok",
+                    "2a00:1450:4001:81c::200e",
+                ),
+                ("[2a00:1450:4001:81c::200e]:443", "2a00:1450:4001:81c::200e"),
+                ("a=2a00:1450:4001:81c::200e; b", "2a00:1450:4001:81c::200e"),
+            ],
+        );
         // A dot that goes on (a longer dotted run, a file name) is not a sentence's end.
         assert_clean("ipv6_address", "2a00:1450:4001:81c::200e.1");
         assert_clean("ipv6_address", "2a00:1450:4001:81c::200e.log");
@@ -1230,27 +1232,28 @@ mod tests {
     /// Internationalized addresses (django's validator cases, trial 7's D14).
     #[test]
     fn internationalized_emails_are_found_whole() {
-        for (text, value) in [
-            (
-                "Contact: \u{2ac}\u{4f60}@here.com",
-                "\u{2ac}\u{4f60}@here.com",
-            ),
-            ("Contact: うえあいお@えあい.com", "うえあいお@えあい.com"),
-            ("Contact: test@うえあ.com", "test@うえあ.com"),
-            (
-                "Contact: test@domain.with.idn.tld.उदाहरण.परीक्षा",
-                "test@domain.with.idn.tld.उदाहरण.परीक्षा",
-            ),
-            (
-                "Contact: josé.garcía@correo.es today",
-                "josé.garcía@correo.es",
-            ),
-            // Text glued to an address in a language written without spaces.
-            ("連絡先：taro@example.com", "taro@example.com"),
-            ("mail me at john@example.com。thanks", "john@example.com"),
-        ] {
-            assert_finds("email", text, value);
-        }
+        assert_finds_each(
+            "email",
+            &[
+                (
+                    "Contact: \u{2ac}\u{4f60}@here.com",
+                    "\u{2ac}\u{4f60}@here.com",
+                ),
+                ("Contact: うえあいお@えあい.com", "うえあいお@えあい.com"),
+                ("Contact: test@うえあ.com", "test@うえあ.com"),
+                (
+                    "Contact: test@domain.with.idn.tld.उदाहरण.परीक्षा",
+                    "test@domain.with.idn.tld.उदाहरण.परीक्षा",
+                ),
+                (
+                    "Contact: josé.garcía@correo.es today",
+                    "josé.garcía@correo.es",
+                ),
+                // Text glued to an address in a language written without spaces.
+                ("連絡先：taro@example.com", "taro@example.com"),
+                ("mail me at john@example.com。thanks", "john@example.com"),
+            ],
+        );
         // Not UTF-8 (Latin-1 text): the ASCII address in it, as before.
         let r = super::super::tests::shared()
             .classify_bytes(b"Contact: \xe9t\xe9 john@example.com\xe9 ok");
@@ -1324,26 +1327,28 @@ mod tests {
     /// Two-digit years and compact `YYYYMMDD` after a birth keyword (trial 7's D17).
     #[test]
     fn date_of_birth_with_two_digit_year_or_compact() {
-        for (text, value) in [
-            ("DOB: 03/15/85", "03/15/85"),
-            ("date of birth: 21.5.71", "21.5.71"),
-            ("birthdate=19850315", "19850315"),
-            (r#"{"date_of_birth": "19850315"}"#, "19850315"),
-            ("born 20010228", "20010228"),
-        ] {
-            assert_finds("date_of_birth", text, value);
-        }
-        for text in [
-            "DOB: 13/15/85",  // no month 13 either way
-            "DOB: 19850230",  // 30 February
-            "DOB: 18990101",  // before 1900
-            "DOB: 29991231",  // the future
-            "order 19850315", // no keyword
-            "DOB: 1985031",   // seven digits
-            "DOB: 198503150", // nine digits
-        ] {
-            assert_clean("date_of_birth", text);
-        }
+        assert_finds_each(
+            "date_of_birth",
+            &[
+                ("DOB: 03/15/85", "03/15/85"),
+                ("date of birth: 21.5.71", "21.5.71"),
+                ("birthdate=19850315", "19850315"),
+                (r#"{"date_of_birth": "19850315"}"#, "19850315"),
+                ("born 20010228", "20010228"),
+            ],
+        );
+        assert_clean_each(
+            "date_of_birth",
+            &[
+                "DOB: 13/15/85",  // no month 13 either way
+                "DOB: 19850230",  // 30 February
+                "DOB: 18990101",  // before 1900
+                "DOB: 29991231",  // the future
+                "order 19850315", // no keyword
+                "DOB: 1985031",   // seven digits
+                "DOB: 198503150", // nine digits
+            ],
+        );
     }
 
     /// Scan trial S1: a birth keyword names the first date after it; later dates on the
