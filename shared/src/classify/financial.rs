@@ -20,7 +20,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "iban",
         category: Category::Financial,
-        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97, compact or grouped by spaces or hyphens; written in lower case, or in groups wrapped onto the next line, only with a keyword",
+        description: "International Bank Account Number: country length and BBAN format (SWIFT IBAN registry, release 101) and ISO 13616 mod-97, compact or grouped by spaces or hyphens; written in lower case, or in groups wrapped onto the next line, only with a keyword",
         keywords: &["iban", "account", "bank"],
         rule: Rule::Pattern {
             regex: r"\b[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]{4}){2,7}(?:[ \-]?[A-Za-z0-9]{1,3})?\b",

@@ -16,8 +16,6 @@ const DATE: &str = concat!(
     r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}",
     r"(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:[Zz]|[+\-][0-9]{2}:?[0-9]{2})?)?",
     r"|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.](?:[0-9]{4}|[0-9]{2})",
-    // Compact `YYYYMMDD` of the years a birth date can have.
-    r"|(?:19|20)[0-9]{6}",
     // Oracle's default DD-MON-RR (`03-SEP-71`).
     r"|[0-9]{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-[0-9]{2}",
     r"|[0-9]{1,2}(?i:st|nd|rd|th)?(?:[ \-/.]|(?i: of ))",
@@ -133,11 +131,24 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "date_of_birth",
         category: Category::Personal,
-        description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985), an ISO date with a time (1971-09-03T00:00:00Z: the date is the value) or Oracle's DD-MON-RR (03-SEP-71); the keyword names the first date after it on its line",
+        description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or ., a two-digit year as the last year so written that is not in the future, compact YYYYMMDD) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985), an ISO date with a time (1971-09-03T00:00:00Z: the date is the value) or Oracle's DD-MON-RR (03-SEP-71); the keyword names the first date after it on its line",
         keywords: BIRTH_KEYWORDS,
         rule: Rule::Pattern {
             regex: DATE,
             check: date_of_birth,
+        },
+    },
+    Detector {
+        id: "date_of_birth",
+        category: Category::Personal,
+        description: "Date of birth next to a birth keyword: compact YYYYMMDD",
+        keywords: BIRTH_KEYWORDS,
+        // A number run, so the number detectors (a TFN, a licence number of 8 digits) are
+        // tried on the same digits when no birth keyword is near.
+        rule: Rule::Number {
+            check: compact_birth_date,
+            min_digits: 8,
+            not_after: &[],
         },
     },
     Detector {
@@ -684,8 +695,7 @@ fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
 
 /// A plausible birth date: a real date from 1900 to today, day-first or month-first when
 /// numeric (either reading will do), the month named in English or abbreviated; a
-/// two-digit year in the last hundred years (`03/15/85` is 1985, `01/02/21` 2021); compact
-/// `YYYYMMDD`.
+/// two-digit year in the last hundred years (`03/15/85` is 1985, `01/02/21` 2021).
 fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
     let whole = std::str::from_utf8(c.bytes()).ok()?;
     // The date alone: a time after it is not part of the value.
@@ -715,13 +725,22 @@ fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
         (Some(m), &[d, y]) => born(full_year(y), m, d),
         (None, &[y, m, d]) if y >= 1000 => born(y, m, d),
         (None, &[a, b, y]) => born(full_year(y), b, a) || born(full_year(y), a, b),
-        (None, &[ymd]) if text.len() == 8 => born(ymd / 10_000, ymd / 100 % 100, ymd % 100),
         _ => false,
     };
     real.then_some(Verdict {
         span: 0..text.len(),
         need: Need::Keyword,
     })
+}
+
+/// A birth date written `YYYYMMDD` (`19850315`): a real date from 1900 to today, with a
+/// keyword.
+fn compact_birth_date(d: &Digits<'_>) -> Option<Need> {
+    if !d.plain() || d.digits.len() != 8 {
+        return None;
+    }
+    let ymd = number(d.digits);
+    born(ymd / 10_000, ymd / 100 % 100, ymd % 100).then_some(Need::Keyword)
 }
 
 /// A two-digit year as Oracle's `RR` reads it for a birth date: this century when that is
@@ -1348,6 +1367,13 @@ mod tests {
                 "DOB: 1985031",   // seven digits
                 "DOB: 198503150", // nine digits
             ],
+        );
+        // Eight digits without a birth keyword are left to the other number detectors.
+        assert_finds("au_tfn", "TFN: 19850105", "19850105");
+        assert_finds(
+            "us_drivers_license",
+            "driver's license 20123456",
+            "20123456",
         );
     }
 
