@@ -474,7 +474,11 @@ mod tests {
         assert_eq!(find("AKIA"), &Way::Literal);
         assert_eq!(find("gh[pousr]_"), &Way::Literal);
         assert_eq!(find("-----BEGIN"), &Way::Literal);
-        assert_eq!(find("@[A-Za-z0-9\\-]{1,63}"), &Way::Inner);
+        assert_eq!(find("@[A-Za-z0-9\\-\\x80-\\xFF]{1,63}"), &Way::Inner);
+        assert_eq!(find("(?i:account|storage)"), &Way::Literal);
+        assert_eq!(find("[?&]sv="), &Way::Literal);
+        assert_eq!(find("(?:eyJ|eyA|ewo|ew0K)"), &Way::Literal);
+        assert_eq!(find("hooks"), &Way::Literal);
         assert_eq!(find("[A-Za-z]{2}[0-9]{2}"), &Way::BeforeDigits(&[2]));
         assert_eq!(find("[0-9]{1,3}\\.[0-9]{1,3}"), &Way::Rest);
     }

@@ -4,6 +4,7 @@ use base64::Engine as _;
 
 use super::checksum::entropy;
 use super::detector::{is_word, Candidate, Category, Confidence, Detector, Need, Rule, Verdict};
+use super::tokens;
 
 const HIGH: Need = Need::Alone(Confidence::High);
 
@@ -92,7 +93,10 @@ pub(crate) const LONG_VALUE_OPENERS: &[(&str, &str)] = &[
         "private_key",
         r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----[A-Za-z0-9+/=\s:,.()\\\-]*",
     ),
-    ("jwt", r"\beyJ[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*){0,2}"),
+    (
+        "jwt",
+        r"\b(?:eyJ|eyA|ewo|ew0K)[A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]*){0,2}",
+    ),
 ];
 
 /// The credential detectors, in the order the pass tries them.
@@ -112,61 +116,61 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "aws_access_key_id",
         category: Category::Credentials,
-        description: "AWS access key id: AKIA/ASIA/ABIA/ACCA/A3T prefix and 16 base32 characters",
+        description: "AWS access key id: AKIA/ASIA/ABIA/ACCA/A3T prefix and 16 base32 characters, placeholders excluded",
         keywords: &["aws_access_key_id", "access key", "aws"],
         rule: Rule::Pattern {
             regex: r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}\b",
-            check: whole_high,
+            check: |c| tokens::token(c, 4),
         },
     },
     Detector {
         id: "github_token",
         category: Category::Credentials,
-        description: "GitHub token: ghp_/gho_/ghu_/ghs_/ghr_ with 36 base62 characters, or github_pat_ fine-grained token",
+        description: "GitHub token: ghp_/gho_/ghu_/ghs_/ghr_ with 36 base62 characters, github_pat_ fine-grained token, or ghs_<app id>_<JWT> stateless installation token; placeholders excluded",
         keywords: &[],
         rule: Rule::Pattern {
-            regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b",
-            check: whole_high,
+            regex: r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}|ghs_[0-9]{1,12}_[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})",
+            check: tokens::github,
         },
     },
     Detector {
         id: "gitlab_token",
         category: Category::Credentials,
-        description: "GitLab personal, project or group access token (glpat- and 20 or more characters)",
+        description: "GitLab personal, project or group access token (glpat- and 20 or more characters), placeholders excluded",
         keywords: &[],
         rule: Rule::Pattern {
             regex: r"\bglpat-[A-Za-z0-9_\-]{20,64}\b",
-            check: whole_high,
+            check: |c| tokens::token(c, 6),
         },
     },
     Detector {
         id: "slack_token",
         category: Category::Credentials,
-        description: "Slack token: bot, user, workspace, refresh and legacy (xoxb-, xoxp-, xoxa-2-, xoxr-, xoxs-), configuration access and refresh (xoxe.xoxp-1-, xoxe-1-), rotating user (xoxe-), app-level (xapp-1-), or an incoming webhook URL",
+        description: "Slack token: bot, user, workspace, refresh and legacy (xoxb-, xoxp-, xoxa-2-, xoxr-, xoxs-, xoxo-), configuration access and refresh (xoxe.xoxp-1-, xoxe-1-), rotating user (xoxe-), app-level (xapp-1-), or an incoming or workflow webhook URL (http or https); placeholders excluded",
         keywords: &[],
         rule: Rule::Pattern {
-            regex: r"\b(?:xox[abprs]-[0-9]{1,13}-[A-Za-z0-9\-]{10,}|xoxe(?:\.xox[bp])?-[0-9]-[A-Za-z0-9]{40,}|xoxe-[0-9]{10,}-[A-Za-z0-9\-]{20,}|xapp-[0-9]-[A-Z0-9]{9,}-[0-9]{10,}-[a-f0-9]{32,})|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,}",
-            check: whole_high,
+            regex: r"\b(?:xox[abprso]-[0-9]{1,13}-[A-Za-z0-9\-]{10,}|xoxe(?:\.xox[bp])?-[0-9]-[A-Za-z0-9]{40,}|xoxe-[0-9]{10,}-[A-Za-z0-9\-]{20,}|xapp-[0-9]-[A-Z0-9]{9,}-[0-9]{10,}-[a-f0-9]{32,})|https?://hooks\.slack\.com/(?:services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}|workflows/T[A-Z0-9]{6,}/A[A-Z0-9]{6,}/[0-9]{10,})/[A-Za-z0-9]{20,}",
+            check: tokens::slack,
         },
     },
     Detector {
         id: "stripe_key",
         category: Category::Credentials,
-        description: "Stripe secret or restricted key (sk_live_, rk_live_, sk_test_, rk_test_)",
+        description: "Stripe secret or restricted key (sk_live_, rk_live_, sk_test_, rk_test_), placeholders excluded",
         keywords: &[],
         rule: Rule::Pattern {
             regex: r"\b[rs]k_(?:live|test)_[A-Za-z0-9]{24,99}\b",
-            check: whole_high,
+            check: |c| tokens::token(c, 8),
         },
     },
     Detector {
         id: "google_api_key",
         category: Category::Credentials,
-        description: "Google API key (AIza and 35 characters)",
+        description: "Google API key (AIza and 35 characters); placeholders and the Firebase SDK's sample keys excluded",
         keywords: &[],
         rule: Rule::Pattern {
             regex: r"\bAIza[0-9A-Za-z_\-]{35}",
-            check: bounded_token,
+            check: |c| tokens::bounded_token(c, 4),
         },
     },
     Detector {
@@ -182,41 +186,54 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "sendgrid_api_key",
         category: Category::Credentials,
-        description: "SendGrid API key (SG. 22 characters . 43 characters)",
+        description: "SendGrid API key (SG. 22 characters . 43 characters), placeholders excluded",
         keywords: &[],
         rule: Rule::Pattern {
             regex: r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}",
-            check: bounded_token,
+            check: |c| tokens::bounded_token(c, 3),
         },
     },
     Detector {
         id: "npm_token",
         category: Category::Credentials,
-        description: "npm access token (npm_ and 36 base62 characters)",
+        description: "npm access token (npm_ and 36 base62 characters), placeholders excluded",
         keywords: &[],
         rule: Rule::Pattern {
             regex: r"\bnpm_[A-Za-z0-9]{36}\b",
-            check: whole_high,
+            check: |c| tokens::token(c, 4),
         },
     },
     Detector {
         id: "azure_storage_connection_string",
         category: Category::Credentials,
-        description: "Azure Storage connection string with an AccountKey (88-character base64 key)",
+        description: "Azure Storage account key (88 base64 characters ending in ==) named as one: AccountKey= in a connection string (any order, any line), account_key, storageAccountKey, AZURE_STORAGE_KEY...; the storage emulator's published key excluded",
         keywords: &[],
         rule: Rule::Pattern {
-            regex: r"DefaultEndpointsProtocol=https?;AccountName=[a-z0-9]{3,24};AccountKey=[A-Za-z0-9+/]{86}==",
-            check: whole_high,
+            // The name, then up to 24 bytes of quotes, operators, brackets and blanks
+            // (`=`, `: '`, `", "`, `'], '`, `{\n    "`, ` ||\n  "`), then the key;
+            // `tokens::azure_storage_key` checks the value is whole.
+            regex: r#"(?i:account|storage)[_\-.]?(?i:access[_\-.]?)?(?i:key)[0-9]?[^A-Za-z0-9+/]{1,24}[A-Za-z0-9+/]{86}=="#,
+            check: tokens::azure_storage_key,
+        },
+    },
+    Detector {
+        id: "azure_sas_token",
+        category: Category::Credentials,
+        description: "Azure shared access signature: the sig= of a SAS URL or query string that carries the service version (sv=)",
+        keywords: &[],
+        rule: Rule::Pattern {
+            regex: r"[?&]sv=[0-9]{4}-[0-9]{2}-[0-9]{2}(?:&[A-Za-z]{1,8}=[A-Za-z0-9%:\-._]{0,64}){0,12}&sig=[A-Za-z0-9%+/]{40,}",
+            check: tokens::azure_sas,
         },
     },
     Detector {
         id: "jwt",
         category: Category::Credentials,
-        description: "JSON Web Token: three base64url parts whose header decodes to a JSON object with alg",
+        description: "JSON Web Token: three base64url parts whose header decodes to a JSON object with alg (compact or pretty-printed); unsigned (nothing after the second dot) only with alg none",
         keywords: &[],
         rule: Rule::Pattern {
-            regex: r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{10,}",
-            check: jwt,
+            regex: r"\b(?:eyJ|eyA|ewo|ew0K)[A-Za-z0-9_\-]{8,}\.(?:eyJ|eyA|ewo|ew0K)[A-Za-z0-9_\-]{4,}\.(?:[A-Za-z0-9_\-]{10,}|[^A-Za-z0-9_\-.]|\z)",
+            check: tokens::jwt,
         },
     },
     Detector {
@@ -285,17 +302,6 @@ pub(crate) const DETECTORS: &[Detector] = &[
     },
 ];
 
-fn whole_high(c: &Candidate<'_>) -> Option<Verdict> {
-    Some(Verdict::whole(c, HIGH))
-}
-
-/// A token whose pattern cannot end on a word boundary (its alphabet has `-`).
-fn bounded_token(c: &Candidate<'_>) -> Option<Verdict> {
-    let next = c.after();
-    let continues = is_word(next) || matches!(next, Some(b'_' | b'-'));
-    (!continues).then(|| Verdict::whole(c, HIGH))
-}
-
 /// A private key block: BEGIN and END name the same key type, and the body holds a
 /// base64 payload (a header line alone, or a `...` placeholder, is not a key).
 fn private_key(c: &Candidate<'_>) -> Option<Verdict> {
@@ -322,21 +328,6 @@ fn private_key(c: &Candidate<'_>) -> Option<Verdict> {
         })
         .sum();
     (payload >= 64 && entropy(body.as_bytes()) > 4.0).then(|| Verdict::whole(c, HIGH))
-}
-
-/// JWT: the header is base64url JSON with an `alg` member.
-fn jwt(c: &Candidate<'_>) -> Option<Verdict> {
-    if matches!(c.after(), Some(b'.' | b'-' | b'_')) || is_word(c.after()) {
-        return None;
-    }
-    let b = c.bytes();
-    let header = b.split(|&x| x == b'.').next()?;
-    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header.strip_suffix(b"=").unwrap_or(header))
-        .ok()?;
-    let json: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
-    json.get("alg")?;
-    Some(Verdict::whole(c, HIGH))
 }
 
 /// A JWT folded across lines: the candidate is a run of base64url characters ending its
@@ -1536,11 +1527,12 @@ mod tests {
                 .get(..86)
                 .unwrap()
         );
+        // The key is the value (the rest of the string says where, not who).
         let s = format!("DefaultEndpointsProtocol=https;AccountName=acme01;AccountKey={key}");
         assert_finds(
             "azure_storage_connection_string",
             &format!("conn=\"{s};EndpointSuffix=core.windows.net\""),
-            &s,
+            &key,
         );
         assert_clean(
             "azure_storage_connection_string",

@@ -2,6 +2,7 @@
 
 use super::checksum::{luhn, mod97, number};
 use super::detector::{Candidate, Category, Confidence, Detector, Digits, Need, Rule, Verdict};
+use super::iban_registry::{bban_matches, iban_length};
 
 /// The financial detectors, in the order the pass tries them.
 pub(crate) const DETECTORS: &[Detector] = &[
@@ -19,7 +20,7 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "iban",
         category: Category::Financial,
-        description: "International Bank Account Number: country length (SWIFT IBAN registry) and ISO 13616 mod-97, compact or grouped by spaces or hyphens; written in lower case, or in groups wrapped onto the next line, only with a keyword",
+        description: "International Bank Account Number: country length and BBAN format (SWIFT IBAN registry, release 101) and ISO 13616 mod-97, compact or grouped by spaces or hyphens; written in lower case, or in groups wrapped onto the next line, only with a keyword",
         keywords: &["iban", "account", "bank"],
         rule: Rule::Pattern {
             regex: r"\b[A-Za-z]{2}[0-9]{2}(?:[ \-]?[A-Za-z0-9]{4}){2,7}(?:[ \-]?[A-Za-z0-9]{1,3})?\b",
@@ -169,32 +170,8 @@ fn card(d: &Digits<'_>) -> Option<Need> {
     })
 }
 
-/// IBAN length per country, from the SWIFT IBAN registry.
-fn iban_length(country: &[u8]) -> Option<usize> {
-    Some(match country {
-        b"NO" => 15,
-        b"BE" => 16,
-        b"DK" | b"FI" | b"FO" | b"GL" | b"NL" => 18,
-        b"MK" | b"SI" => 19,
-        b"AT" | b"BA" | b"EE" | b"KZ" | b"LT" | b"LU" | b"XK" => 20,
-        b"CH" | b"HR" | b"LI" | b"LV" => 21,
-        b"BG" | b"BH" | b"CR" | b"DE" | b"GB" | b"GE" | b"IE" | b"ME" | b"RS" | b"VA" => 22,
-        b"AE" | b"GI" | b"IL" | b"IQ" | b"TL" => 23,
-        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN" | b"VG" => 24,
-        b"PT" | b"ST" => 25,
-        b"IS" | b"TR" => 26,
-        b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" => 27,
-        b"AL" | b"AZ" | b"BY" | b"CY" | b"DO" | b"GT" | b"HU" | b"LB" | b"PL" | b"SV" => 28,
-        b"BR" | b"EG" | b"PS" | b"QA" | b"UA" => 29,
-        b"JO" | b"KW" | b"MU" => 30,
-        b"MT" | b"SC" => 31,
-        b"LC" => 32,
-        _ => return None,
-    })
-}
-
-/// IBAN: the country's length (a trailing word the pattern took is dropped), then the
-/// ISO 13616 check: the BBAN followed by the first four characters is 1 modulo 97. Groups
+/// IBAN: the country's length (a trailing word the pattern took is dropped) and BBAN
+/// format (SWIFT IBAN registry, see `iban_registry`), then the ISO 13616 check: the BBAN followed by the first four characters is 1 modulo 97. Groups
 /// are separated by spaces or by hyphens (`BE31-4354-1116-1155`), the same throughout.
 fn iban(c: &Candidate<'_>) -> Option<Verdict> {
     let bytes = c.bytes();
@@ -221,6 +198,9 @@ fn iban(c: &Candidate<'_>) -> Option<Verdict> {
     }
     // The value must stop at a group edge: the end of the candidate or a separator.
     if compact.len() != want || !matches!(bytes.get(end), None | Some(b' ' | b'-')) {
+        return None;
+    }
+    if !bban_matches(&compact) {
         return None;
     }
     let rearranged = compact[4..].iter().chain(&compact[..4]).copied();
@@ -262,7 +242,7 @@ fn wrapped_iban(
         }
         i += 1;
     }
-    if rest.get(i).is_some_and(u8::is_ascii_alphanumeric) {
+    if rest.get(i).is_some_and(u8::is_ascii_alphanumeric) || !bban_matches(&compact) {
         return None;
     }
     let rearranged = compact[4..].iter().chain(&compact[..4]).copied();
@@ -524,6 +504,52 @@ mod tests {
         assert_clean("iban", "IBAN: DE44 5001 0517 5407 3249 3"); // too short for DE
         assert_clean("iban", "IBAN: QQ44 5001 0517 5407 3249 31"); // no such country
         assert_clean("iban", "IBAN GB82 WEST 1234 5698 7654 32"); // documented example
+    }
+
+    /// Countries the SWIFT registry added since 2020 (trial 7's D3: values re-checksummed
+    /// from the registry's examples, each valid for python-stdnum), compact and grouped;
+    /// a BBAN that breaks its country's format is not an IBAN even when mod 97 passes.
+    #[test]
+    fn iban_countries_added_to_the_registry_since_2020_are_found() {
+        for v in [
+            "LY10002048000020100120317",
+            "SD7429010501234017",
+            "BI2410000100010000332045117",
+            "DJ4100010000000154000100117",
+            "RU5704452522540817810538091310417",
+            "SO871000001001000100117",
+            "NI40BAPR00000013000003558117",
+            "MN771234123456789117",
+            "FK50SC123456789017",
+            "OM670180000001299123417",
+            "YE86CBYE0001018861234567891217",
+            "HN37CABF00000000000250005417",
+            "BY39NBRB3600900000002Z00AB17",
+            "EG210019000500000000263180017",
+            "IQ60NBIQ850123456789017",
+            "SV84CENR00000000000000700017",
+            "VA57001123000012345617",
+            "ST30000100010051845310117",
+            "GT16TRAJ01020000001210029617",
+        ] {
+            assert_finds("iban", &format!("Please pay to IBAN {v} today."), v);
+            assert_finds("iban", &format!("{v} paid"), v);
+        }
+        // Grouped by four, as printed.
+        assert_finds(
+            "iban",
+            "IBAN RU57 0445 2522 5408 1781 0538 0913 1041 7",
+            "RU57 0445 2522 5408 1781 0538 0913 1041 7",
+        );
+        // The registry's own examples are documentation (allow-listed).
+        assert_clean("iban", "IBAN LY83002048000020100120361");
+        assert_clean("iban", "IBAN RU0304452522540817810538091310419");
+        // One digit off: mod 97 fails.
+        assert_clean("iban", "IBAN LY10002048000020100120318");
+        // Mod 97 passes (check digits recomputed) but the BBAN breaks the format: Yemen's
+        // bank code is four letters, Mongolia's account is digits.
+        assert_clean("iban", "IBAN YE5312340001018861234567891217");
+        assert_clean("iban", "IBAN MN31123412345678911A");
     }
 
     /// An IBAN printed in groups and wrapped onto the next line is one value, with a

@@ -22,6 +22,7 @@ mod engine;
 mod financial;
 mod findings;
 mod format;
+mod iban_registry;
 mod json;
 mod lines;
 mod mask;
@@ -33,7 +34,9 @@ mod padding;
 mod personal;
 pub mod s3;
 mod sql;
+mod tokens;
 mod xlsx_formats;
+mod xlsx_package;
 
 use serde::Deserialize;
 
@@ -286,6 +289,20 @@ pub(crate) mod tests {
             got.contains(&value),
             "{id} in {text:?}: found {got:?}, want {value:?}"
         );
+    }
+
+    /// [`assert_finds`] for each `(text, value)`.
+    pub fn assert_finds_each(id: &str, cases: &[(&str, &str)]) {
+        for (text, value) in cases {
+            assert_finds(id, text, value);
+        }
+    }
+
+    /// [`assert_clean`] for each text.
+    pub fn assert_clean_each(id: &str, texts: &[&str]) {
+        for text in texts {
+            assert_clean(id, text);
+        }
     }
 
     /// Asserts that detector `id` reports nothing in `text`.

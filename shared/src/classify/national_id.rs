@@ -13,6 +13,10 @@ const MEDIUM: Need = Need::Alone(Confidence::Medium);
 pub(crate) const DIGITS_THEN_LETTER: &str =
     r"\b(?:[0-9]{7,8}|[0-9]{2}\.[0-9]{3}\.[0-9]{3})[- ]?[A-Za-z]\b";
 
+/// The phone number detector's keywords that name a number as a phone number rather
+/// than a national id of the same digits (its `call` is left out: `call NHS 111`).
+const PHONE_WORDS: &[&str] = &["phone", "telephone", "tel", "mobile", "cell", "fax"];
+
 /// The national id detectors, in the order the pass tries them.
 pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
@@ -55,7 +59,9 @@ pub(crate) const DETECTORS: &[Detector] = &[
         rule: Rule::Number {
             check: uk_nhs,
             min_digits: 10,
-            not_after: &[],
+            // A phone keyword nearer the number than the NHS keyword makes it a phone
+            // number (`NHS no 0123456789 and phone 404-555-1212`).
+            not_after: PHONE_WORDS,
         },
     },
     Detector {
@@ -260,6 +266,10 @@ fn us_ssn(d: &Digits<'_>) -> Option<Need> {
     if area == 0 || area == 666 || area >= 900 || group == 0 || serial == 0 || repeated {
         return None;
     }
+    // Dotted (`078.05.1123`, presidio's "medium match"): a keyword says it is an SSN.
+    if d.layout_is(&[3, 2, 4]) && d.separator == Some(b'.') {
+        return Some(Need::Keyword);
+    }
     formatted_or_plain(d, &[3, 2, 4], MEDIUM)
 }
 
@@ -275,12 +285,14 @@ fn us_itin(d: &Digits<'_>) -> Option<Need> {
     formatted_or_plain(d, &[3, 2, 4], MEDIUM)
 }
 
-/// UK NINO (HMRC National Insurance Manual NIM39110): prefix letters, all or no spaces.
+/// UK NINO (HMRC National Insurance Manual NIM39110): prefix letters, all or no spaces;
+/// one space after the prefix alone (`PR 123612C`) with a keyword.
 fn uk_nino(c: &Candidate<'_>) -> Option<Verdict> {
     let upper = c.bytes().to_ascii_uppercase();
     let b = &upper[..];
     let spaces = b.iter().filter(|&&x| x == b' ').count();
-    if spaces != 0 && spaces != 4 {
+    let prefix_spaced = spaces == 1 && b[2] == b' ';
+    if spaces != 0 && spaces != 4 && !prefix_spaced {
         return None;
     }
     let prefix = &b[..2];
@@ -290,7 +302,8 @@ fn uk_nino(c: &Candidate<'_>) -> Option<Verdict> {
     ) {
         return None;
     }
-    Some(Verdict::whole(c, MEDIUM.keyword_if_lower_case(c.bytes())))
+    let need = if prefix_spaced { Need::Keyword } else { MEDIUM };
+    Some(Verdict::whole(c, need.keyword_if_lower_case(c.bytes())))
 }
 
 /// NHS number (NHS Data Dictionary, "NHS Number"): weights 10..2, 11 - (sum mod 11),
@@ -686,6 +699,21 @@ mod tests {
         assert_clean("us_ssn", "order 536228726 shipped");
     }
 
+    /// Dotted SSNs (presidio's "medium match" `078.05.1123`) with a keyword only: a dotted
+    /// 3-2-4 number is a version or a measurement more often.
+    #[test]
+    fn dotted_ssn_needs_a_keyword() {
+        assert_finds("us_ssn", "SSN 078.05.1123", "078.05.1123");
+        assert_finds(
+            "us_ssn",
+            "social security number: 536.22.8726.",
+            "536.22.8726",
+        );
+        assert_clean("us_ssn", "build 536.22.8726");
+        assert_clean("us_ssn", "SSN 666.22.8726");
+        assert_clean("us_ssn", "SSN 536.22-8726");
+    }
+
     #[test]
     fn ssn_invalid_ranges_and_examples_are_not_found() {
         for v in [
@@ -753,9 +781,15 @@ mod tests {
             "AO123456A",
             "AB123456E",
             "AB12 3456A",
+            "PR12 3612C",
+            "PR 1236 12C",
         ] {
             assert_clean("uk_nino", &format!("NINO {v}"));
         }
+        // One space after the prefix (presidio's `PR 123612C`): with a keyword only.
+        assert_finds("uk_nino", "nino: PR 123612C", "PR 123612C");
+        assert_clean("uk_nino", "flight PR 123612C");
+        assert_clean("uk_nino", "nino: GB 123612C");
     }
 
     #[test]
@@ -764,6 +798,21 @@ mod tests {
         assert_finds("uk_nhs", "nhs no 9434765919", "9434765919");
         assert_clean("uk_nhs", "NHS number: 943 476 5918");
         assert_clean("uk_nhs", "reference 943 476 5919");
+    }
+
+    /// A phone keyword nearer a number than an NHS keyword makes it a phone number
+    /// (presidio's fabric sample row: `4045551212` passes mod 11); the NHS keyword still
+    /// names the number right after it.
+    #[test]
+    fn a_nearer_phone_keyword_wins_over_an_earlier_nhs_keyword() {
+        let text = "NHSNO 0123456789 and phone 404-555-1212 are important details.";
+        assert_finds("uk_nhs", text, "0123456789");
+        assert_finds("phone_number", text, "404-555-1212");
+        let r = super::super::tests::shared().classify_bytes(text.as_bytes());
+        let nhs = r.findings.iter().find(|f| f.detector == "uk_nhs").unwrap();
+        assert_eq!(nhs.count, 1, "{:?}", r.findings);
+        // The NHS keyword nearer than the phone word: still an NHS number.
+        assert_finds("uk_nhs", "phone or NHS number 943 476 5919", "943 476 5919");
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::io::{self, BufReader, Read};
 use std::path::Path;
 
-use calamine::{DataRef, Reader, Xlsx};
+use calamine::{DataRef, Reader, SheetType, Xlsx};
 use quick_xml::events::Event;
 
 use super::batch::{ObjectScan, Place};
@@ -33,10 +33,22 @@ impl Classifier {
         limits: &SampleLimits,
     ) -> Result<ObjectReport, ClassifyError> {
         let file = std::fs::File::open(path).map_err(ClassifyError::Read)?;
-        let mut book = match Xlsx::new(BufReader::new(file)) {
+        // A package whose workbook is not at `xl/workbook.xml` is read from a copy that
+        // puts it there (see `xlsx_package`).
+        let relocated = match Xlsx::new(BufReader::new(file)) {
+            Ok(b) => Ok((b, None)),
+            Err(e) => super::xlsx_package::relocated(path)
+                .and_then(|copy| {
+                    let file = copy.reopen().ok()?;
+                    Some((Xlsx::new(BufReader::new(file)).ok()?, Some(copy)))
+                })
+                .ok_or(e),
+        };
+        let (mut book, copy) = match relocated {
             Ok(b) => b,
             Err(e) => return Ok(malformed("xlsx", &e)),
         };
+        let path = copy.as_ref().map_or(path, |c| c.path());
         // Number formats that pad (`000-00-0000`): calamine does not say which cell has
         // which, so they are read from the parts themselves.
         let padded = std::fs::File::open(path)
@@ -48,11 +60,23 @@ impl Classifier {
         let mut status = ObjectStatus::Complete;
         let mut detail = None;
         let mut rows: u64 = 0;
+        // Chart sheets hold a chart, no cells: passed over, and said so in the detail.
+        let charts: Vec<String> = book
+            .sheets_metadata()
+            .iter()
+            .filter(|s| s.typ == SheetType::ChartSheet)
+            .map(|s| s.name.clone())
+            .collect();
+        let mut unreadable = false;
         'sheets: for sheet in book.sheet_names() {
+            if charts.contains(&sheet) {
+                continue;
+            }
             let mut cells = match book.worksheet_cells_reader(&sheet) {
                 Ok(c) => c,
                 Err(e) => {
                     status = ObjectStatus::Partial;
+                    unreadable = true;
                     detail = Some(format!("sheet {sheet:?} could not be read: {e}"));
                     continue;
                 }
@@ -64,6 +88,7 @@ impl Classifier {
                     Ok(None) => break,
                     Err(e) => {
                         status = ObjectStatus::Partial;
+                        unreadable = true;
                         detail = Some(format!("sheet {sheet:?} could not be read: {e}"));
                         break;
                     }
@@ -126,7 +151,15 @@ impl Classifier {
         }
         scan.rows = rows;
         let mut report = scan.finish(status, "xlsx");
+        if !charts.is_empty() {
+            let note = format!("chart sheets skipped, they hold no cells: {charts:?}");
+            detail = Some(detail.map_or(note.clone(), |d| format!("{d}; {note}")));
+        }
         report.detail = detail;
+        if unreadable {
+            // Not a sampling limit: part of the workbook could not be read.
+            report.reason = Some(SkipReason::Malformed);
+        }
         Ok(report)
     }
 

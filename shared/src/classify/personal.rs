@@ -15,7 +15,7 @@ const DATE: &str = concat!(
     // (`1971-09-03T00:00:00Z`, `...T00:00:00.000+00:00`, `1971-09-03 00:00:00`).
     r"\b(?:[0-9]{4}[\-/.][0-9]{1,2}[\-/.][0-9]{1,2}",
     r"(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?(?:[Zz]|[+\-][0-9]{2}:?[0-9]{2})?)?",
-    r"|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.][0-9]{4}",
+    r"|[0-9]{1,2}[\-/.][0-9]{1,2}[\-/.](?:[0-9]{4}|[0-9]{2})",
     // Oracle's default DD-MON-RR (`03-SEP-71`).
     r"|[0-9]{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-[0-9]{2}",
     r"|[0-9]{1,2}(?i:st|nd|rd|th)?(?:[ \-/.]|(?i: of ))",
@@ -54,7 +54,13 @@ const LICENCE_STATE_FORMATS: &str = concat!(
     r"|\b[A-Z]{2}[0-9]{6}[A-Z]\b|\b[A-Z][0-9][A-Z][0-9][A-Z]\b",
 );
 
-const PASSPORT_KEYWORDS: &[&str] = &["passport", "passport number", "passport no", "passport#"];
+const PASSPORT_KEYWORDS: &[&str] = &[
+    "passport",
+    "passport number",
+    "passport no",
+    "passport#",
+    "travel document",
+];
 
 const LICENCE_KEYWORDS: &[&str] = &[
     "driver's license",
@@ -78,11 +84,13 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "email",
         category: Category::Personal,
-        description: "Email address (RFC 5322 dot-atom local part, an apostrophe inside it as in o'brien@; DNS labels, alphabetic TLD that is not a file extension: logo@2x.png is an image; not an SSH target user@host:path)",
+        description: "Email address (RFC 5322 dot-atom local part, an apostrophe inside it as in o'brien@; DNS labels, alphabetic TLD that is not a file extension: logo@2x.png is an image; not an SSH target user@host:path); internationalized (RFC 6531: Unicode letters and digits in the local part, a domain valid under IDNA)",
         keywords: &["email", "e-mail", "mail"],
         rule: Rule::Pattern {
             // `'` only inside the local part: a quote before an address is not part of it.
-            regex: r"[A-Za-z0-9._%+\-]{1,64}(?:'[A-Za-z0-9._%+\-]{1,63})?@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63})*\.[A-Za-z]{2,24}\b",
+            // Bytes of UTF-8 sequences (`\x80-\xFF`) for internationalized addresses,
+            // read by `email`; an ASCII TLD is preferred where both readings match.
+            regex: r"[A-Za-z0-9._%+\-\x80-\xFF]{1,64}(?:'[A-Za-z0-9._%+\-]{1,63})?@[A-Za-z0-9\-\x80-\xFF]{1,63}(?:\.[A-Za-z0-9\-\x80-\xFF]{1,63})*\.(?:[A-Za-z]{2,24}\b|[A-Za-z0-9\-\x80-\xFF]*[\x80-\xFF][A-Za-z0-9\-\x80-\xFF]*)",
             check: email,
         },
     },
@@ -127,11 +135,24 @@ pub(crate) const DETECTORS: &[Detector] = &[
     Detector {
         id: "date_of_birth",
         category: Category::Personal,
-        description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or .) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985), an ISO date with a time (1971-09-03T00:00:00Z: the date is the value) or Oracle's DD-MON-RR (03-SEP-71); the keyword names the first date after it on its line",
+        description: "Date of birth next to a birth keyword: a real, past date from 1900 on, numeric (YYYY-MM-DD, DD/MM/YYYY, MM/DD/YYYY, with - / or ., a two-digit year as the last year so written that is not in the future, compact YYYYMMDD) or with the month's English name (12 March 1985, March 12, 1985, 12-Mar-1985, 12th of Mar. 1985), an ISO date with a time (1971-09-03T00:00:00Z: the date is the value) or Oracle's DD-MON-RR (03-SEP-71); the keyword names the first date after it on its line",
         keywords: BIRTH_KEYWORDS,
         rule: Rule::Pattern {
             regex: DATE,
             check: date_of_birth,
+        },
+    },
+    Detector {
+        id: "date_of_birth",
+        category: Category::Personal,
+        description: "Date of birth next to a birth keyword: compact YYYYMMDD",
+        keywords: BIRTH_KEYWORDS,
+        // A number run, so the number detectors (a TFN, a licence number of 8 digits) are
+        // tried on the same digits when no birth keyword is near.
+        rule: Rule::Number {
+            check: compact_birth_date,
+            min_digits: 8,
+            not_after: &[],
         },
     },
     Detector {
@@ -206,7 +227,95 @@ fn email(c: &Candidate<'_>) -> Option<Verdict> {
     {
         return None;
     }
-    email_parts(c, &b[..at], &b[at + 1..])
+    if b.is_ascii() {
+        return email_parts(c, &b[..at], &b[at + 1..]);
+    }
+    international_email(c, at).or_else(|| ascii_email(c, at))
+}
+
+/// An internationalized address (RFC 6531): UTF-8 whose local part starts after the last
+/// character that is neither a letter, a digit nor one of `._%+-'` (text glued to it in
+/// a language written without spaces, `連絡先：taro@…`, is not part of it), whose labels
+/// are letters, digits and hyphens, and whose domain IDNA (UTS 46, through the `url`
+/// crate's host parser) turns into an ASCII host name; then held to [`email_parts`]' rules.
+fn international_email(c: &Candidate<'_>, at: usize) -> Option<Verdict> {
+    let text = std::str::from_utf8(c.bytes()).ok()?;
+    let (local, domain) = (&text[..at], &text[at + 1..]);
+    let start = local
+        .char_indices()
+        .rfind(|(_, ch)| !local_char(*ch))
+        .map_or(0, |(i, ch)| i + ch.len_utf8());
+    let labels_ok = domain.split('.').all(|l| {
+        l.chars().all(|ch| {
+            ch.is_ascii_alphanumeric() || ch == '-' || (!ch.is_ascii() && !punctuation(ch))
+        })
+    });
+    if start == at || !labels_ok || !matches!(url::Host::parse(domain), Ok(url::Host::Domain(_))) {
+        return None;
+    }
+    let v = email_parts(c, &local.as_bytes()[start..], domain.as_bytes())?;
+    Some(Verdict {
+        span: start..v.span.end,
+        need: v.need,
+    })
+}
+
+/// Whether a character can be part of an internationalized local part: an ASCII
+/// letter, digit or one of `._%+-'`, or a non-ASCII character that is not punctuation
+/// or a blank (letters, digits and the combining marks of scripts such as Devanagari).
+fn local_char(ch: char) -> bool {
+    if ch.is_ascii() {
+        ch.is_ascii_alphanumeric() || "._%+-'".contains(ch)
+    } else {
+        !punctuation(ch)
+    }
+}
+
+/// Non-ASCII punctuation, symbols and blanks that end a word in text (Latin-1's
+/// `«»·×÷`..., general punctuation `—“”…`, CJK `、。「」`, full-width `：（）`...), and
+/// the full stops IDNA reads as a dot (`。`, `．`, `｡`).
+fn punctuation(ch: char) -> bool {
+    matches!(ch,
+        '\u{80}'..='\u{bf}'
+            | '\u{d7}'
+            | '\u{f7}'
+            | '\u{2000}'..='\u{206f}'
+            | '\u{3000}'..='\u{303f}'
+            | '\u{ff00}'..='\u{ff0f}'
+            | '\u{ff1a}'..='\u{ff20}'
+            | '\u{ff3b}'..='\u{ff40}'
+            | '\u{ff5b}'..='\u{ff65}')
+        || ch.is_whitespace()
+}
+
+/// The ASCII address inside a candidate that is not UTF-8 or whose international reading
+/// fails: the local part after the last non-ASCII byte, the domain up to its first
+/// non-ASCII label (the reading before internationalized addresses were read).
+fn ascii_email(c: &Candidate<'_>, at: usize) -> Option<Verdict> {
+    let b = c.bytes();
+    let start = b[..at]
+        .iter()
+        .rposition(|x| !x.is_ascii())
+        .map_or(0, |i| i + 1);
+    let domain = &b[at + 1..];
+    let ascii_labels = domain
+        .split(|&x| x == b'.')
+        .take_while(|l| l.is_ascii())
+        .collect::<Vec<_>>();
+    let tld = ascii_labels.last()?;
+    let end = at + 1 + ascii_labels.iter().map(|l| l.len() + 1).sum::<usize>() - 1;
+    let tld_ok = ascii_labels.len() >= 2
+        && (2..=24).contains(&tld.len())
+        && tld.iter().all(u8::is_ascii_alphabetic)
+        && !b.get(end).is_some_and(u8::is_ascii_alphanumeric);
+    if start == at || !tld_ok {
+        return None;
+    }
+    email_parts(c, &b[start..at], &b[at + 1..end])?;
+    Some(Verdict {
+        span: start..end,
+        need: Need::Alone(Confidence::High),
+    })
 }
 
 /// An email address URL-encoded in a query string or form body (`%40` for `@`, as in
@@ -265,6 +374,50 @@ const VERSION_WORDS: &[&[u8]] = &[
     b"upgrade",
     b"upgraded",
 ];
+
+/// Words that make a dotted number after them a document's section or an object
+/// identifier, not an address (`Section 22.1.4.1`, `clause 4.2.2.13`, `§ 5.1.2.3`,
+/// `OID 1.3.101.110`); a standard's name and number may come between
+/// (`RFC 7540 8.1.2.4`, `ISO 27001 5.1.2.3`).
+const SECTION_WORDS: &[&[u8]] = &[
+    b"section",
+    b"sections",
+    b"sect",
+    b"sec",
+    b"clause",
+    b"clauses",
+    b"chapter",
+    b"chapters",
+    b"ch",
+    b"paragraph",
+    b"para",
+    b"article",
+    b"art",
+    b"annex",
+    b"appendix",
+    b"rfc",
+    b"iso",
+    b"oid",
+    b"arc",
+    b"\xc2\xa7", // §
+];
+
+/// Whether the words before a dotted quad name it a section number or an object
+/// identifier (see [`SECTION_WORDS`]): the word just before it, or the word before a
+/// number just before it (`RFC 7540 8.1.2.4`), with blanks, `(`, `[` and `:` between.
+fn named_section(c: &Candidate<'_>) -> bool {
+    let before = c.preceding(32);
+    let mut words = before
+        .split(|b| b.is_ascii_whitespace() || matches!(b, b'(' | b'[' | b':' | b','))
+        .rev()
+        .filter(|w| !w.is_empty());
+    let is_section = |w: &[u8]| SECTION_WORDS.iter().any(|s| w.eq_ignore_ascii_case(s));
+    match words.next() {
+        Some(w) if is_section(w) => true,
+        Some(w) if w.iter().all(u8::is_ascii_digit) => words.next().is_some_and(is_section),
+        _ => false,
+    }
+}
 
 /// Words that make a dotted number before them a version (`Added 2.8.0.3 patch`).
 const VERSION_WORDS_AFTER: &[&[u8]] = &[b"patch", b"release", b"version"];
@@ -384,7 +537,8 @@ fn debian_changelog_header(line: &[u8]) -> bool {
 
 /// IPv4: octets in range without leading zeros; not a version (after `v`, `version`,
 /// `build=`, `release:`, `updated to`, `policy`... or as a product token
-/// `agent/1.2.3.4`, or in a Debian changelog entry), and not one part of a longer dotted
+/// `agent/1.2.3.4`, or in a Debian changelog entry), not a section number or an OID
+/// (after `section`, `RFC 7540`, `§`, `OID`...), and not one part of a longer dotted
 /// run (an OID, a 5-part version).
 fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
@@ -408,7 +562,7 @@ fn ipv4(c: &Candidate<'_>) -> Option<Verdict> {
         return None;
     }
     // The costlier readings of the context, for a quad that is an address so far.
-    if named_version(c) || in_debian_changelog(c) {
+    if named_version(c) || named_section(c) || in_debian_changelog(c) {
         return None;
     }
     let addr: Ipv4Addr = std::str::from_utf8(b).ok()?.parse().ok()?;
@@ -507,7 +661,8 @@ fn ipv6_confidence(addr: Ipv6Addr) -> Option<Confidence> {
 }
 
 /// IPv6: what `std::net::Ipv6Addr` parses, with at least three groups holding digits
-/// (so `a::b` in code and `12:30:45` times are left alone), standing alone as a word.
+/// (so `a::b` in code and `12:30:45` times are left alone), standing alone as a word (a
+/// full stop ending a sentence may follow it).
 fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
     let b = c.bytes();
     let text = std::str::from_utf8(b).ok()?;
@@ -516,10 +671,16 @@ fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
     let groups = parts.len() + usize::from(text.contains('.'));
     // A window of a longer run (`35:07:3a:...:8a:51`, a serial or key dump) goes on past
     // it with another `:`.
+    // A full stop ends a sentence when nothing of a word or number follows it.
+    let full_stop = c.after() == Some(b'.')
+        && !c
+            .hay
+            .get(c.span.end + 1)
+            .is_some_and(|x| x.is_ascii_alphanumeric() || matches!(x, b'.' | b':'));
     let alone = !is_word(c.before())
         && !matches!(c.before(), Some(b':' | b'.'))
         && !is_word(c.after())
-        && !matches!(c.after(), Some(b'.' | b':'));
+        && (!matches!(c.after(), Some(b'.' | b':')) || full_stop);
     // Eight groups of two hex digits each are a dump of bytes (`0a:1b:2c:3d:4e:5f:60:71`);
     // a written address drops leading zeros and rarely has every group that short.
     let byte_dump = parts.len() == 8 && parts.iter().all(|g| g.len() == 2);
@@ -531,7 +692,8 @@ fn ipv6(c: &Candidate<'_>) -> Option<Verdict> {
 }
 
 /// A plausible birth date: a real date from 1900 to today, day-first or month-first when
-/// numeric (either reading will do), the month named in English or abbreviated.
+/// numeric (either reading will do), the month named in English or abbreviated; a
+/// two-digit year in the last hundred years (`03/15/85` is 1985, `01/02/21` 2021).
 fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
     let whole = std::str::from_utf8(c.bytes()).ok()?;
     // The date alone: a time after it is not part of the value.
@@ -560,13 +722,23 @@ fn date_of_birth(c: &Candidate<'_>) -> Option<Verdict> {
     let real = match (month, numbers.as_slice()) {
         (Some(m), &[d, y]) => born(full_year(y), m, d),
         (None, &[y, m, d]) if y >= 1000 => born(y, m, d),
-        (None, &[a, b, y]) => born(y, b, a) || born(y, a, b),
+        (None, &[a, b, y]) => born(full_year(y), b, a) || born(full_year(y), a, b),
         _ => false,
     };
     real.then_some(Verdict {
         span: 0..text.len(),
         need: Need::Keyword,
     })
+}
+
+/// A birth date written `YYYYMMDD` (`19850315`): a real date from 1900 to today, with a
+/// keyword.
+fn compact_birth_date(d: &Digits<'_>) -> Option<Need> {
+    if !d.plain() || d.digits.len() != 8 {
+        return None;
+    }
+    let ymd = number(d.digits);
+    born(ymd / 10_000, ymd / 100 % 100, ymd % 100).then_some(Need::Keyword)
 }
 
 /// A two-digit year as Oracle's `RR` reads it for a birth date: this century when that is
@@ -866,7 +1038,7 @@ impl PhoneRegion {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{assert_clean, assert_finds};
+    use super::super::tests::{assert_clean, assert_clean_each, assert_finds, assert_finds_each};
 
     #[test]
     fn emails_are_found_and_malformed_ones_are_not() {
@@ -922,6 +1094,59 @@ mod tests {
         ] {
             assert_clean("ipv4_address", text);
         }
+    }
+
+    /// Section numbers and object identifiers in prose (trial 7's D9, lines of the Node.js
+    /// API docs): the word before names them; an address after other words stays one.
+    #[test]
+    fn section_numbers_and_oids_are_not_addresses() {
+        assert_clean_each(
+            "ipv4_address",
+            &[
+                "`Array` length is described in [Section 22.1.4.1][] of the ECMAScript spec.",
+                "It returns an empty string (RFC 7540 8.1.2.4).",
+                "* `x25519` (OID 1.3.101.110)",
+                "See [RFC 1122] (section 4.2.2.13) for more information.",
+                "as required by clause 5.1.2.3 of the contract",
+                "under \u{a7} 8.8.4.4",
+                "ISO 27001 8.8.4.4 applies",
+            ],
+        );
+        assert_finds("ipv4_address", "client 8.8.4.4 connected", "8.8.4.4");
+        assert_finds("ipv4_address", "see the section: host 8.8.4.4", "8.8.4.4");
+        assert_finds("ipv4_address", "port 7540 8.8.4.4", "8.8.4.4");
+    }
+
+    /// An IPv6 address ending a sentence (presidio test_ip cases 71-72, trial 7's D10),
+    /// or followed by other punctuation.
+    #[test]
+    fn ipv6_before_punctuation_is_found() {
+        assert_finds_each(
+            "ipv6_address",
+            &[
+                (
+                    "Server IP: 2400:c401::5054:ff:fe1b:b031.",
+                    "2400:c401::5054:ff:fe1b:b031",
+                ),
+                (
+                    "The client connected from 2a00:1450:4001:81c::200e.\n",
+                    "2a00:1450:4001:81c::200e",
+                ),
+                (
+                    "ip=2a00:1450:4001:81c::200e. Next",
+                    "2a00:1450:4001:81c::200e",
+                ),
+                (
+                    "hosts (2a00:1450:4001:81c::200e), ok",
+                    "2a00:1450:4001:81c::200e",
+                ),
+                ("[2a00:1450:4001:81c::200e]:443", "2a00:1450:4001:81c::200e"),
+                ("a=2a00:1450:4001:81c::200e; b", "2a00:1450:4001:81c::200e"),
+            ],
+        );
+        // A dot that goes on (a longer dotted run, a file name) is not a sentence's end.
+        assert_clean("ipv6_address", "2a00:1450:4001:81c::200e.1");
+        assert_clean("ipv6_address", "2a00:1450:4001:81c::200e.log");
     }
 
     /// Versions in Debian changelogs (trial 6, D4): the entry's first line, Debian
@@ -1028,6 +1253,44 @@ mod tests {
         assert_finds("ipv4_address", "dst 203.0.113.9:443", "203.0.113.9");
     }
 
+    /// Internationalized addresses (django's validator cases, trial 7's D14).
+    #[test]
+    fn internationalized_emails_are_found_whole() {
+        assert_finds_each(
+            "email",
+            &[
+                (
+                    "Contact: \u{2ac}\u{4f60}@here.com",
+                    "\u{2ac}\u{4f60}@here.com",
+                ),
+                ("Contact: うえあいお@えあい.com", "うえあいお@えあい.com"),
+                ("Contact: test@うえあ.com", "test@うえあ.com"),
+                (
+                    "Contact: test@domain.with.idn.tld.उदाहरण.परीक्षा",
+                    "test@domain.with.idn.tld.उदाहरण.परीक्षा",
+                ),
+                (
+                    "Contact: josé.garcía@correo.es today",
+                    "josé.garcía@correo.es",
+                ),
+                // Text glued to an address in a language written without spaces.
+                ("連絡先：taro@example.com", "taro@example.com"),
+                ("mail me at john@example.com。thanks", "john@example.com"),
+            ],
+        );
+        // Not UTF-8 (Latin-1 text): the ASCII address in it, as before.
+        let r = super::super::tests::shared()
+            .classify_bytes(b"Contact: \xe9t\xe9 john@example.com\xe9 ok");
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.detector == "email")
+            .expect("found");
+        assert_eq!(f.locations[0].length, 16);
+        assert_clean("email", "Contact: うえあいお@えあい");
+        assert_clean("email", "Contact: a@b\u{3002}c\u{3002}");
+    }
+
     #[test]
     fn emails_with_apostrophes_but_not_image_names() {
         assert_finds(
@@ -1083,6 +1346,40 @@ mod tests {
         }
         assert_clean("date_of_birth", "DOB: 1971-09-31T00:00:00Z");
         assert_clean("date_of_birth", "created 1971-09-03T00:00:00Z");
+    }
+
+    /// Two-digit years and compact `YYYYMMDD` after a birth keyword (trial 7's D17).
+    #[test]
+    fn date_of_birth_with_two_digit_year_or_compact() {
+        assert_finds_each(
+            "date_of_birth",
+            &[
+                ("DOB: 03/15/85", "03/15/85"),
+                ("date of birth: 21.5.71", "21.5.71"),
+                ("birthdate=19850315", "19850315"),
+                (r#"{"date_of_birth": "19850315"}"#, "19850315"),
+                ("born 20010228", "20010228"),
+            ],
+        );
+        assert_clean_each(
+            "date_of_birth",
+            &[
+                "DOB: 13/15/85",  // no month 13 either way
+                "DOB: 19850230",  // 30 February
+                "DOB: 18990101",  // before 1900
+                "DOB: 29991231",  // the future
+                "order 19850315", // no keyword
+                "DOB: 1985031",   // seven digits
+                "DOB: 198503150", // nine digits
+            ],
+        );
+        // Eight digits without a birth keyword are left to the other number detectors.
+        assert_finds("au_tfn", "TFN: 19850105", "19850105");
+        assert_finds(
+            "us_drivers_license",
+            "driver's license 20123456",
+            "20123456",
+        );
     }
 
     /// Scan trial S1: a birth keyword names the first date after it; later dates on the
