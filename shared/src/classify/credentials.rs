@@ -876,6 +876,9 @@ fn generic_secret(c: &Candidate<'_>) -> Option<Verdict> {
         || (!quoted && (identifier_without_digits(v) || type_expression(v) || file_path(v)))
         || (!quoted && (code_value(v) || typed_binding(c, name, v)))
         || credential_scope(v)
+        // Masked or counted-up stand-ins (`xoxp-1234-1234-1234-…`, `…-####`), as for
+        // the vendors' tokens.
+        || super::tokens::placeholder_token(v, c.after())
         // AWS documentation's example keys and tokens carry `EXAMPLE`.
         || v.windows(7).any(|w| w == b"EXAMPLE")
         || words(v)
@@ -1577,6 +1580,24 @@ mod tests {
         ] {
             assert_clean("generic_secret", text);
         }
+    }
+
+    /// Trial 7 (gitleaks' Slack false positives): masked or counted-up tokens under a
+    /// token name are stand-ins, not secrets.
+    #[test]
+    fn placeholder_tokens_under_secret_names_are_not_generic_secrets() {
+        for text in [
+            r#""token4": "xoxp-4736398253-9826459283-####""#,
+            "token = xoxp-1234567890",
+            "token: xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d",
+        ] {
+            assert_clean("generic_secret", text);
+        }
+        assert_finds(
+            "generic_secret",
+            "api_token = Zk3mQ8vL2xR7tN4wPbYq",
+            "Zk3mQ8vL2xR7tN4wPbYq",
+        );
     }
 
     /// Trial 7, D11: documentation's stand-ins in URLs.
