@@ -16,6 +16,7 @@
 pub use crate::normalize::schema;
 pub use split::PartitionOf;
 
+mod sort;
 mod split;
 
 use ::parquet::arrow::ArrowWriter;
@@ -23,7 +24,7 @@ use ::parquet::basic::{Compression, ZstdLevel};
 use ::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use ::parquet::schema::types::ColumnPath;
 use arrow_array::cast::AsArray;
-use arrow_array::{Array, RecordBatch, UInt32Array};
+use arrow_array::{Array, RecordBatch};
 
 use crate::normalize::{ColumnError, ColumnEvents};
 
@@ -131,7 +132,7 @@ pub fn encode_partitioned(
         order.sort_by_key(|&i| class.times[i as usize].unwrap_or(i64::MIN));
         let times: Vec<Option<i64>> = order.iter().map(|&i| class.times[i as usize]).collect();
         let batch = class.into_batch().map_err(err)?;
-        let batch = sorted(batch, order).map_err(err)?;
+        let batch = sort::sorted(batch, order).map_err(err)?;
         for (first_event, batch) in split::by_partition(batch, &times, partition_of).map_err(err)? {
             files.push(ParquetFile {
                 class_uid,
@@ -143,14 +144,6 @@ pub fn encode_partitioned(
         }
     }
     Ok(files)
-}
-
-/// The batch's rows in `order`, without copying when that is their order already.
-fn sorted(batch: RecordBatch, order: Vec<u32>) -> Result<RecordBatch, arrow_schema::ArrowError> {
-    if order.iter().enumerate().all(|(i, &row)| i as u32 == row) {
-        return Ok(batch);
-    }
-    arrow_select::take::take_record_batch(&batch, &UInt32Array::from(order))
 }
 
 /// Columns whose values are (nearly) all different: a dictionary only costs hashing
