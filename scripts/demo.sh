@@ -89,10 +89,11 @@ invoke test-connection events/apigw-connection-test-external-id-guess.json "$run
 invoke test-connection events/apigw-connection-test-wrong-path.json "$run/connection-wrong-path.json"
 sleep 1 # let the last log lines reach watch.log
 
-step "classifying a log and a gzip CSV export with planted sensitive values (samples are masked, CSV columns labelled)"
+step "classifying a log, a gzip CSV export and an e-mail (quoted-printable body, base64 CSV attachment) with planted sensitive values (samples are masked, CSV columns labelled)"
 mkdir -p "$run/classify-in"
 "$bin"/demo planted "$run/classify-in/planted.log"
 "$bin"/demo planted-csv "$run/classify-in/customers.csv.gz"
+"$bin"/demo planted-eml "$run/classify-in/renewal.eml"
 rc=0; "$bin"/s3connector classify "$run/classify-in" --json >"$run/classify.json" 2>>"$run/invoke.log" || rc=$?
 [[ $rc == 1 ]] || { echo "demo: classify exited $rc; 1 (findings made) was expected" >&2; exit 1; }
 

@@ -34,13 +34,14 @@ async fn main() -> ExitCode {
             std::fs::write(file, samples::planted_text()).map_err(|e| e.to_string())
         }
         ["planted-csv", file] => planted_csv(Path::new(file)),
+        ["planted-eml", file] => planted_eml(Path::new(file)),
         ["vpc-log", file] => std::fs::File::create(file)
             .and_then(|mut f| samples::vpc_flow(&mut f, 5_000, 7))
             .map_err(|e| format!("{file}: {e}")),
         ["summary", dir] => summary(Path::new(dir)).await,
         ["next-scan-task", file] => next_scan_task(Path::new(file)).await,
         _ => Err(
-            "usage: demo seed <dir> | demo planted <file> | demo planted-csv <file.csv.gz> | demo vpc-log <file> | demo next-scan-task <file> | demo summary <dir>"
+            "usage: demo seed <dir> | demo planted <file> | demo planted-csv <file.csv.gz> | demo planted-eml <file.eml> | demo vpc-log <file> | demo next-scan-task <file> | demo summary <dir>"
                 .to_string(),
         ),
     };
@@ -639,6 +640,74 @@ fn planted_csv(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The SSN in the e-mail's CSV attachment.
+const EML_SSN: &str = "536-22-7719";
+
+/// An e-mail as a mail client sends it (RFC 5322 headers, MIME multipart): a
+/// quoted-printable text part whose soft line break (`=` at the line end) cuts the card
+/// number, and a base64 CSV attachment with an `ssn` column. The classifier decodes both.
+fn planted_eml(path: &Path) -> Result<(), String> {
+    use base64::Engine;
+    let card = samples::PLANTED[1].1;
+    let (head, tail) = card.split_at(12);
+    let csv = format!("name,ssn\r\nAlice Smith,{EML_SSN}\r\n");
+    let attachment = base64::engine::general_purpose::STANDARD.encode(csv);
+    let message = format!(
+        "From: Alice Smith <alice.smith@example.org>\r\n\
+         To: billing@example.com\r\n\
+         Subject: Renewal\r\n\
+         Date: Mon, 23 Nov 2026 10:00:00 +0000\r\n\
+         MIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b1\"\r\n\
+         \r\n\
+         --b1\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: quoted-printable\r\n\
+         \r\n\
+         Hello,\r\n\
+         please charge my card {head}=\r\n\
+         {tail} for the renewal.\r\n\
+         --b1\r\n\
+         Content-Type: text/csv; name=\"customers.csv\"\r\n\
+         Content-Disposition: attachment; filename=\"customers.csv\"\r\n\
+         Content-Transfer-Encoding: base64\r\n\
+         \r\n\
+         {attachment}\r\n\
+         --b1--\r\n"
+    );
+    std::fs::write(path, message).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Prints the e-mail's findings and checks the card cut by a quoted-printable soft break
+/// and the SSN of the base64 attachment were found, each placed in its part.
+fn eml_summary(eml: &Value, problems: &mut Vec<String>) {
+    let findings: Vec<&Value> = eml["findings"].as_array().into_iter().flatten().collect();
+    for f in &findings {
+        println!(
+            "{:<16} {:<22} {:<6} x{} in {} sample {}",
+            "classify .eml",
+            f["detector"].as_str().unwrap_or("?"),
+            f["confidence"].as_str().unwrap_or("?"),
+            f["count"],
+            f["locations"][0]["part"].as_str().unwrap_or("?"),
+            f["samples"][0]["masked"].as_str().unwrap_or("?")
+        );
+    }
+    for (detector, part) in [("credit_card", "part 1"), ("us_ssn", "customers.csv")] {
+        let placed = findings.iter().any(|f| {
+            f["detector"] == detector
+                && f["locations"][0]["part"]
+                    .as_str()
+                    .is_some_and(|p| p.contains(part))
+        });
+        if !placed {
+            problems.push(format!(
+                "classify did not find the e-mail's {detector} in {part}"
+            ));
+        }
+    }
+}
+
 /// Prints the classifier's findings and labelled columns, and checks each planted value
 /// was found and masked, and the CSV export's columns were labelled.
 fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String> {
@@ -684,6 +753,11 @@ fn classify_summary(dir: &Path, problems: &mut Vec<String>) -> Result<(), String
         if text.contains(ssn) {
             problems.push("classify output shows a CSV SSN unmasked".to_string());
         }
+    }
+    let eml = of("renewal.eml").ok_or("classify did not report renewal.eml")?;
+    eml_summary(eml, problems);
+    if text.contains(EML_SSN) {
+        problems.push("classify output shows the e-mail's SSN unmasked".to_string());
     }
     let log = of("planted.log").ok_or("classify did not report planted.log")?;
     let findings: Vec<&Value> = log["findings"].as_array().into_iter().flatten().collect();
