@@ -115,17 +115,14 @@ pub fn choose_type(
     bucket: &str,
     key: &str,
 ) -> TypeChoice {
-    let by_key = detect_by_key(key);
-    if let KeyDetection::Skip(reason) = by_key {
-        return TypeChoice::Skip(reason.to_string());
-    }
-    if let Some(t) = forced.or_else(|| overrides.lookup(bucket, key)) {
-        return TypeChoice::Parse(t);
-    }
-    match by_key {
-        KeyDetection::Detected(t) => TypeChoice::Parse(t),
-        KeyDetection::Skip(reason) => TypeChoice::Skip(reason.to_string()),
-        KeyDetection::Unknown => TypeChoice::FromContent,
+    let by_key = match detect_by_key(key) {
+        KeyDetection::Skip(reason) => return TypeChoice::Skip(reason.to_string()),
+        KeyDetection::Detected(t) => Some(t),
+        KeyDetection::Unknown => None,
+    };
+    match forced.or_else(|| overrides.lookup(bucket, key)).or(by_key) {
+        Some(t) => TypeChoice::Parse(t),
+        None => TypeChoice::FromContent,
     }
 }
 

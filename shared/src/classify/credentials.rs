@@ -366,11 +366,7 @@ fn folded_jwt(c: &Candidate<'_>) -> Option<Verdict> {
             && parts[1].starts_with(b"eyJ")
             && parts[1].len() >= 7
             && parts[2].len() >= 10;
-        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(parts[0])
-            .ok()?;
-        let json: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
-        (shaped && json.get("alg").is_some()).then_some(Verdict {
+        (shaped && super::tokens::jwt_alg(parts[0]).is_some()).then_some(Verdict {
             span: 0..end,
             need: HIGH,
         })

@@ -204,6 +204,16 @@ pub(crate) fn azure_sas(c: &Candidate<'_>) -> Option<Verdict> {
     })
 }
 
+/// The `alg` member of a JWT header (base64url JSON, compact or pretty-printed); `None`
+/// when the header is not that.
+pub(crate) fn jwt_alg(header: &[u8]) -> Option<serde_json::Value> {
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.strip_suffix(b"=").unwrap_or(header))
+        .ok()?;
+    let mut json: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
+    json.get_mut("alg").map(serde_json::Value::take)
+}
+
 /// JWT: the header is base64url JSON with an `alg` member (compact or pretty-printed:
 /// `eyJ…` or `ewog…`); a token without a signature (nothing after the second dot) only
 /// with `alg` `none`, which is unsigned by design. The pattern takes the byte after such
@@ -221,12 +231,7 @@ pub(crate) fn jwt(c: &Candidate<'_>) -> Option<Verdict> {
     if matches!(after, Some(b'.' | b'-' | b'_')) || is_word(after) {
         return None;
     }
-    let header = b.split(|&x| x == b'.').next()?;
-    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header.strip_suffix(b"=").unwrap_or(header))
-        .ok()?;
-    let json: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
-    let alg = json.get("alg")?;
+    let alg = jwt_alg(b.split(|&x| x == b'.').next()?)?;
     let unsigned = b.ends_with(b".");
     if unsigned && !alg.as_str().is_some_and(|a| a.eq_ignore_ascii_case("none")) {
         return None;

@@ -3,7 +3,7 @@
 use super::classification::{Mapped, HTTP_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_f64, get_str, get_u64, Obj};
 use super::objects::{
-    http_activity, secs_to_ms, split_authority, write_cloud, write_endpoint, write_http_method,
+    host_and_port, http_activity, secs_to_ms, write_cloud, write_endpoint, write_http_method,
     write_http_response, write_http_status, write_tls, write_traffic, write_x_forwarded_for,
 };
 use super::out::{host_name, opt_hostname, opt_int, opt_str, opt_uint, EventOut};
@@ -31,13 +31,7 @@ pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     }
     opt_str(out, "scheme", scheme);
     // A Host header may carry a port (`x-host-header` of a custom origin port).
-    let (hostname, port) = host.map_or((None, None), |h| {
-        let (name, port) = split_authority(h);
-        (
-            Some(name),
-            port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
-        )
-    });
+    let (hostname, port) = host_and_port(host);
     opt_hostname(out, "hostname", hostname);
     opt_uint(out, "port", port);
     opt_str(out, "path", path);
@@ -78,11 +72,7 @@ pub(super) fn cloudfront(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     );
     // The distribution's domain; CloudFront itself when the log has no host fields.
     out.open("dst_endpoint");
-    match cs_host
-        .or(host)
-        .map(|h| split_authority(h).0)
-        .and_then(host_name)
-    {
+    match host_and_port(cs_host.or(host)).0.and_then(host_name) {
         Some(h) => out.str("hostname", h),
         None => out.str("svc_name", "cloudfront"),
     }

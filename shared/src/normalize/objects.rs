@@ -157,24 +157,13 @@ pub(super) fn write_url(out: &mut dyn EventOut, url: &str, host: Option<&str>) {
             let end = rest.find(['/', '?']).unwrap_or(rest.len());
             let (hostname, port) = split_authority(&rest[..end]);
             opt_hostname(out, "hostname", Some(hostname));
-            opt_uint(
-                out,
-                "port",
-                port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
-            );
+            opt_uint(out, "port", port);
             &rest[end..]
         }
         None => {
-            let (hostname, port) = host.map_or((None, None), |h| {
-                let (name, port) = split_authority(h);
-                (Some(name), port)
-            });
+            let (hostname, port) = host_and_port(host);
             opt_hostname(out, "hostname", hostname);
-            opt_uint(
-                out,
-                "port",
-                port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
-            );
+            opt_uint(out, "port", port);
             url
         }
     };
@@ -209,18 +198,31 @@ pub(super) fn write_x_forwarded_for(out: &mut dyn EventOut, value: Option<&str>)
 }
 
 /// The host and port of a URL authority or `Host` header: `example.com:8443`,
-/// `[2001:db8::1]:8443` (brackets removed), `10.0.0.1`; a bare IPv6 address has no port.
-pub(super) fn split_authority(authority: &str) -> (&str, Option<&str>) {
-    if let Some(bracketed) = authority.strip_prefix('[') {
-        return match bracketed.split_once(']') {
+/// `[2001:db8::1]:8443` (brackets removed), `10.0.0.1`; a bare IPv6 address has no port,
+/// and a port that is not one (`:x`, `:70000`) is none.
+pub(super) fn split_authority(authority: &str) -> (&str, Option<u64>) {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => match bracketed.split_once(']') {
             Some((host, after)) => (host, after.strip_prefix(':')),
             None => (authority, None),
-        };
-    }
-    match authority.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => (h, Some(p)),
-        _ => (authority, None),
-    }
+        },
+        None => match authority.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') => (h, Some(p)),
+            _ => (authority, None),
+        },
+    };
+    (
+        host,
+        port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
+    )
+}
+
+/// [`split_authority`] of an optional `Host` value.
+pub(super) fn host_and_port(host: Option<&str>) -> (Option<&str>, Option<u64>) {
+    host.map_or((None, None), |h| {
+        let (name, port) = split_authority(h);
+        (Some(name), port)
+    })
 }
 
 pub(super) fn write_tls(

@@ -3,8 +3,8 @@
 use super::classification::{Mapped, HTTP_ACTIVITY, SEVERITY_INFORMATIONAL};
 use super::lookup::{get_obj, get_str, get_u64, Obj};
 use super::objects::{
-    arn_region_account, http_activity, split_authority, write_action, write_cloud,
-    write_http_method, write_http_response, write_x_forwarded_for, UNKNOWN_NAME,
+    arn_region_account, host_and_port, http_activity, write_action, write_cloud, write_http_method,
+    write_http_response, write_x_forwarded_for, UNKNOWN_NAME,
 };
 use super::out::{opt_hostname, opt_ip, opt_str, opt_uint, EventOut};
 use serde_json::Value;
@@ -26,13 +26,7 @@ pub(super) fn waf(r: &Obj, out: &mut dyn EventOut) -> Mapped {
     };
 
     // The Host header may carry a port (`app.example.com:8443`, `[2001:db8::1]:8443`).
-    let (host, port) = header("host").map_or((None, None), |h| {
-        let (host, port) = split_authority(h);
-        (
-            Some(host),
-            port.and_then(|p| p.parse::<u16>().ok()).map(u64::from),
-        )
-    });
+    let (host, port) = host_and_port(header("host"));
     let method = get_str(req, "httpMethod");
     out.open("http_request");
     write_http_method(out, method);

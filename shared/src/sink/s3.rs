@@ -189,6 +189,18 @@ struct CloudAccount {
     uid: Option<String>,
 }
 
+/// What tells an NDJSON record's partition from another's within one chunk.
+#[derive(PartialEq)]
+enum PartitionOf {
+    /// The day number (epoch days) alone: the key names account and region.
+    Day(Option<i64>),
+    /// Account, region and day, for keys that name neither.
+    Named(String, String, String),
+}
+
+/// Milliseconds in a UTC day.
+const DAY_MS: i64 = 86_400_000;
+
 /// Account, region and `YYYY-MM-DD` day of a chunk's output partition.
 struct Partition {
     account: String,
@@ -340,10 +352,18 @@ impl ChunkWriter {
                 // a chunk spanning midnight (or accounts and regions, for keys without
                 // them) becomes one object per partition, in the order of each
                 // partition's first record, each named after the chunk.
-                let mut parts: Vec<(String, Vec<Record>)> = Vec::new();
+                // A key naming account and region leaves only the day to tell apart,
+                // compared as a day number; otherwise each event's `cloud` is read.
+                let scope = key_scope(&source.key);
+                let by_day = scope.account_id.is_some() && scope.region.is_some();
+                let mut parts: Vec<(PartitionOf, Vec<Record>)> = Vec::new();
                 for record in records {
-                    let p = self.record_partition(source, &record);
-                    let label = format!("{}/{}/{}", p.account, p.region, p.day);
+                    let label = if by_day {
+                        PartitionOf::Day(record.time_ms.map(|ms| ms.div_euclid(DAY_MS)))
+                    } else {
+                        let p = self.record_partition(source, &record);
+                        PartitionOf::Named(p.account, p.region, p.day)
+                    };
                     match parts.iter_mut().find(|(l, _)| *l == label) {
                         Some((_, part)) => part.push(record),
                         None => parts.push((label, vec![record])),
@@ -519,7 +539,7 @@ pub(crate) fn is_region_name(s: &str) -> bool {
 
 /// `YYYY-MM-DD` of an epoch-millisecond time (UTC).
 pub fn day_of(ms: i64) -> String {
-    let days = ms.div_euclid(86_400_000);
+    let days = ms.div_euclid(DAY_MS);
     // Howard Hinnant's days-to-civil conversion.
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
